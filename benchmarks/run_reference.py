@@ -1,0 +1,90 @@
+"""Benchmark: the reference workload (benchmarks/reference.toml) at 10,000 draws.
+
+Prints wall time of the simulation alone, of the whole ``cxroi run`` command,
+peak memory and draws per second, and the time of the same workload with ten
+times the customers (which should cost the same: the engine follows counts,
+not customers). Usage::
+
+    python benchmarks/run_reference.py [--draws 10000] [--workers N] [--repeat 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import sim
+
+HERE = Path(__file__).resolve().parent
+REFERENCE = HERE / "reference.toml"
+
+
+def _best_time(loaded, draws: int, workers: int | None, repeat: int) -> float:
+    best = float("inf")
+    for _ in range(repeat):
+        started = time.perf_counter()
+        sim.run(loaded, draws=draws, workers=workers)
+        best = min(best, time.perf_counter() - started)
+    return best
+
+
+def _ten_times_the_customers(loaded) -> list[str]:
+    """--set overrides that multiply every segment's starting customers and arrivals by ten."""
+    overrides = []
+    for name, segment in loaded.scenario.segments.items():
+        overrides.append(f"segments.{name}.customers={10 * segment.customers.base:g}")
+        overrides.append(f"segments.{name}.arrivals={10 * segment.arrivals.base:g}")
+    return overrides
+
+
+def _command_time(draws: int, workers: int | None) -> float:
+    with tempfile.TemporaryDirectory() as tmp:
+        command = ["cxroi", "run", str(REFERENCE), "--draws", str(draws), "--out", f"{tmp}/out"]
+        if workers:
+            command += ["--workers", str(workers)]
+        started = time.perf_counter()
+        subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+        return time.perf_counter() - started
+
+
+def _peak_mb() -> float:
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return max(own, children) / 1024.0
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--draws", type=int, default=10_000)
+    parser.add_argument("--workers", type=int, default=None, help="worker processes (default: all cores)")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per measurement; the best is reported")
+    args = parser.parse_args(argv)
+
+    loaded = sim.load(REFERENCE)
+    sim.run(loaded, draws=250, workers=1)  # warm caches and imports before timing
+    simulation = _best_time(loaded, args.draws, args.workers, args.repeat)
+    peak = _peak_mb()
+    bigger = sim.load(REFERENCE, _ten_times_the_customers(loaded))
+    simulation_10x = _best_time(bigger, args.draws, args.workers, args.repeat)
+    command = min(_command_time(args.draws, args.workers) for _ in range(args.repeat))
+
+    customers = sum(segment.customers.base for segment in loaded.scenario.segments.values())
+    print(f"reference workload: {REFERENCE.relative_to(HERE.parent)}")
+    print(f"  segments {len(loaded.scenario.segments)}, customers at start {customers:,.0f}, "
+          f"periods {loaded.scenario.settings.horizon}, interventions {len(loaded.scenario.interventions)}, "
+          f"draws {args.draws:,}, workers {args.workers or 'all cores'}")
+    print(f"  simulation wall time        {simulation:7.2f} s   (target <= 2 s)")
+    print(f"  draws per second            {args.draws / simulation:10,.0f}")
+    print(f"  whole `cxroi run` command   {command:7.2f} s   (target <= 4 s)")
+    print(f"  peak memory (largest proc.) {peak:7.0f} MB  (target <= 1024 MB)")
+    print(f"  10x customers, simulation   {simulation_10x:7.2f} s   "
+          f"= {simulation_10x / simulation:.2f}x the reference (target <= 1.2x)")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,100 @@
+"""Binomial and Poisson counts drawn by inversion from shared normal scores.
+
+The engine draws every count as a quantile of its distribution at a
+standard-normal score ``z``. The count is then a monotone function of ``z``,
+so two arms that see the same ``z`` in similar situations get nearly the same
+count: common random numbers that survive any difference in parameters, which
+a generator's own rejection samplers (which consume a varying number of
+uniforms) would not give.
+
+Small counts (variance below :data:`EXACT_BELOW`) are exact inversions of the
+CDF. Larger ones use the Cornish-Fisher expansion to fourth order (skewness and
+kurtosis) rounded to the nearest integer; ``benchmarks/counts_accuracy.py``
+measures its error against the exact distributions.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.special import ndtr
+
+EXACT_BELOW = 4.0
+"""Variance under which a count is drawn by exact CDF inversion."""
+
+_U_MAX = 1.0 - 1e-13  # keep inversion loops finite where ndtr(z) rounds to 1
+
+
+def poisson(mean: np.ndarray, z: np.ndarray) -> np.ndarray:
+    """Poisson(mean) counts at normal scores ``z`` (same shape); float64."""
+    mean = np.broadcast_to(np.asarray(mean, dtype=float), np.shape(z))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = _cornish_fisher(mean, mean, 1.0 / np.sqrt(mean), 1.0 / mean, z, np.inf)
+    small = np.flatnonzero(mean < EXACT_BELOW)
+    if small.size:
+        m = mean.ravel()[small]
+        out.ravel()[small] = _invert(ndtr(z.ravel()[small]), np.exp(-m), m, np.zeros_like(m))
+    return out
+
+
+def binomial(n: np.ndarray, p: np.ndarray, z: np.ndarray) -> np.ndarray:
+    """Binomial(n, p) counts at normal scores ``z``; ``n`` holds whole numbers; float64."""
+    shape = np.shape(z)
+    n = np.broadcast_to(np.asarray(n, dtype=float), shape)
+    p = np.broadcast_to(np.clip(np.asarray(p, dtype=float), 0.0, 1.0), shape)
+    # Count the rarer outcome: for p > 1/2 draw the failures at -z, which keeps the
+    # result increasing in z and the inversion loop short.
+    flip = p > 0.5
+    flipped = bool(flip.any())
+    q = np.where(flip, 1.0 - p, p) if flipped else p
+    zz = np.where(flip, -z, z) if flipped else z
+    var = n * q * (1.0 - q)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        sd = np.sqrt(var)
+        out = _cornish_fisher(n * q, var, (1.0 - 2.0 * q) / sd, (1.0 - 6.0 * q * (1.0 - q)) / var, zz, n)
+    small = np.flatnonzero(var < EXACT_BELOW)
+    if small.size:
+        ns, qs = n.ravel()[small], q.ravel()[small]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            odds = np.where(qs < 1.0, qs / (1.0 - qs), 0.0)
+        out.ravel()[small] = _invert(ndtr(zz.ravel()[small]), np.exp(ns * np.log1p(-qs)), (ns + 1.0) * odds, odds)
+    return np.where(flip, n - out, out) if flipped else out
+
+
+def _cornish_fisher(mean, var, skew, kurt, z, upper):
+    """Nearest integer to the Cornish-Fisher quantile, clipped to [0, upper].
+
+    Rounding to an integer adds 1/12 to the variance (Sheppard's correction), so
+    the continuous quantile is taken with variance ``var - 1/12``.
+    """
+    sd = np.sqrt(np.maximum(var - 1.0 / 12.0, 0.0))
+    z2 = z * z
+    w = (
+        z
+        + skew * (z2 - 1.0) / 6.0
+        + kurt * z * (z2 - 3.0) / 24.0
+        - skew * skew * z * (2.0 * z2 - 5.0) / 36.0
+    )
+    return np.clip(np.floor(mean + sd * w + 0.5), 0.0, upper)
+
+
+def _invert(u: np.ndarray, p0: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Smallest k with CDF(k) >= u, walking the pmf by ``pmf(k) = pmf(k-1) * (a - k b) / k``.
+
+    Poisson(m) is a = m, b = 0; Binomial(n, q) is a = (n + 1) q / (1 - q), b = q / (1 - q).
+    Only the elements still below their ``u`` are carried from one step to the next.
+    """
+    u = np.minimum(u, _U_MAX)
+    k = np.zeros_like(u)
+    index = np.flatnonzero(p0 < u)
+    u, pmf, cdf, a, b = u[index], p0[index], p0[index], a[index], b[index]
+    step = 0
+    while index.size:
+        step += 1
+        pmf = pmf * np.maximum(a - step * b, 0.0) / step
+        cdf = cdf + pmf
+        k[index] = step
+        # pmf reaching 0 (past n, or underflow) means the CDF cannot grow further.
+        keep = (cdf < u) & (pmf > 0)
+        if not keep.all():
+            index, u, pmf, cdf, a, b = index[keep], u[keep], pmf[keep], cdf[keep], a[keep], b[keep]
+    return k

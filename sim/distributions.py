@@ -1,0 +1,495 @@
+"""One vocabulary for uncertain inputs: every numeric parameter becomes an :class:`Uncertain`.
+
+A scenario states a number as a plain value, a string ``"A to B"`` (a 90 %
+interval) or a table with ``dist``. :func:`parse` turns any of them into an
+object with one small surface — ``ppf`` from uniforms, ``base``, ``median``,
+``interval``, ``describe`` in plain words, ``spec`` for the manifest — built on
+``scipy.stats`` frozen distributions, truncated to what the parameter allows.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import re
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import numpy as np
+from scipy import stats
+from scipy.special import ndtr, ndtri
+
+INF = math.inf
+MIN_MASS_INSIDE = 0.95
+"""Least share of an unbounded distribution that must fall inside the parameter's domain."""
+
+
+@dataclass(frozen=True)
+class Domain:
+    """Allowed values of a parameter, and how to name them in an error."""
+
+    low: float = -INF
+    high: float = INF
+    what: str = "a number"
+
+    def allowed(self) -> str:
+        """'between 0 and 1', '0 or more', '1 or more', 'at most 5' or 'any number'."""
+        if math.isfinite(self.low) and math.isfinite(self.high):
+            return f"between {_num(self.low)} and {_num(self.high)}"
+        if math.isfinite(self.low):
+            return f"{_num(self.low)} or more"
+        if math.isfinite(self.high):
+            return f"at most {_num(self.high)}"
+        return "any number"
+
+    def contains(self, x: float) -> bool:
+        return self.low <= x <= self.high
+
+
+ANY = Domain()
+PROBABILITY = Domain(0.0, 1.0, "a probability")
+NON_NEGATIVE = Domain(0.0, INF, "a non-negative number")
+DURATION = Domain(1.0, INF, "a duration in periods")
+
+COMMON_KEYS = ("min", "max", "base", "source")
+KINDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    # kind: (required keys, optional keys) besides COMMON_KEYS
+    "fixed": (("value",), ()),
+    "uniform": (("low", "high"), ()),
+    "triangular": (("low", "mode", "high"), ()),
+    "pert": (("low", "mode", "high"), ("shape",)),
+    "normal": (("mean", "sd"), ()),
+    "lognormal": (("mean", "sd"), ()),
+    "beta": (("alpha", "beta"), ("low", "high")),
+    "gamma": ((), ("shape", "scale", "mean", "sd")),
+    "discrete": (("values",), ("weights",)),
+    "interval": (("low", "high"), ("confidence",)),
+    "percentiles": ((), ()),
+}
+_PERCENTILE_KEY = re.compile(r"^p(\d{1,2})$")
+_RANGE = re.compile(r"^\s*(\S+?)\s*(%?)\s+to\s+(\S+?)\s*(%?)\s*$", re.IGNORECASE)
+
+
+class Uncertain:
+    """An uncertain (or fixed) input: sample it with ``ppf``, read its base, describe it.
+
+    ``ppf`` maps uniforms in (0, 1) to values within the truncation bounds, so
+    Monte Carlo, Latin hypercube and correlated sampling all use one entry point.
+    """
+
+    def __init__(
+        self,
+        kind: str,
+        spec: dict[str, Any],
+        ppf: Callable[[np.ndarray], np.ndarray],
+        cdf: Callable[[np.ndarray], np.ndarray] | None,
+        words: str,
+        bounds: tuple[float, float] = (-INF, INF),
+        base: float | None = None,
+        source: str | None = None,
+        domain: Domain = Domain(),
+    ):
+        self.kind = kind
+        self.domain = domain
+        self.source = source
+        self._spec = spec
+        self._raw_ppf = ppf
+        self._lo, self._hi = bounds
+        self._words = words
+        # Truncation: map u into [F(lo), F(hi)] before the ppf.
+        self._u_lo = float(cdf(np.array([self._lo]))[0]) if cdf and math.isfinite(self._lo) else 0.0
+        self._u_hi = float(cdf(np.array([self._hi]))[0]) if cdf and math.isfinite(self._hi) else 1.0
+        self._base = base
+
+    @property
+    def is_fixed(self) -> bool:
+        return self.kind == "fixed"
+
+    def ppf(self, u: np.ndarray) -> np.ndarray:
+        """Values at uniforms ``u`` in (0, 1), never outside the truncation bounds."""
+        u = np.asarray(u, dtype=float)
+        x = self._raw_ppf(self._u_lo + u * (self._u_hi - self._u_lo))
+        return np.clip(np.asarray(x, dtype=float), self._lo, self._hi)
+
+    def median(self) -> float:
+        return float(self.ppf(np.array([0.5]))[0])
+
+    @property
+    def base(self) -> float:
+        """The value the base case uses: the stated ``base``, else the median."""
+        return self.median() if self._base is None else self._base
+
+    def mean(self) -> float:
+        """Mean of the (truncated) distribution, by the midpoint rule on its quantile function."""
+        u = (np.arange(20_000) + 0.5) / 20_000
+        return float(self.ppf(u).mean())
+
+    def interval(self, confidence: float = 0.9) -> tuple[float, float]:
+        tail = (1.0 - confidence) / 2.0
+        low, high = self.ppf(np.array([tail, 1.0 - tail]))
+        return float(low), float(high)
+
+    def describe(self) -> str:
+        """The distribution in plain words, for a memo or a manifest."""
+        return self._words
+
+    def spec(self) -> dict[str, Any]:
+        """A JSON-able table that :func:`parse` turns back into the same distribution."""
+        return dict(self._spec)
+
+    def __repr__(self) -> str:
+        return f"Uncertain({self._words})"
+
+    def __reduce__(self):
+        # Rebuilt from its spec, so it pickles (to worker processes) despite holding closures.
+        return parse, (self.spec(), self.domain)
+
+
+def fixed(value: float, source: str | None = None) -> Uncertain:
+    """A fixed value as an Uncertain."""
+    spec = {"dist": "fixed", "value": value} | ({"source": source} if source else {})
+    return Uncertain("fixed", spec, lambda u: np.full(np.shape(u), float(value)), None, f"fixed at {_num(value)}",
+                     base=float(value), source=source)
+
+
+def parse(spec: Any, domain: Domain = ANY) -> Uncertain:
+    """Turn a number, an ``"A to B"`` string or a ``dist`` table into an Uncertain; ValueError if it is wrong."""
+    if _is_number(spec):
+        value = float(spec)
+        _check_in(domain, value)
+        return fixed(value)
+    if isinstance(spec, str):
+        low, high = _parse_range(spec)
+        _check_in(domain, low, "")
+        _check_in(domain, high, "")
+        return _build({"dist": "interval", "low": low, "high": high}, domain)
+    if isinstance(spec, dict):
+        table = dict(spec)
+        if "dist" not in table:
+            if "value" in table:
+                table["dist"] = "fixed"
+            else:
+                raise ValueError(
+                    "a distribution table needs 'dist' (or 'value' for a fixed number); "
+                    f"allowed dists: {', '.join(KINDS)}"
+                )
+        return _build(table, domain)
+    raise ValueError(f"expected a number, a string like '0.01 to 0.03', or a table with 'dist'; got {spec!r}")
+
+
+# --- building each kind ----------------------------------------------------------------
+
+
+def _build(table: dict[str, Any], domain: Domain) -> Uncertain:
+    kind = table["dist"]
+    if kind not in KINDS:
+        raise ValueError(f"unknown distribution {kind!r}{_did_you_mean(str(kind), KINDS)}; allowed: {', '.join(KINDS)}")
+    _check_keys(kind, table)
+    source = table.get("source")
+    if source is not None and not isinstance(source, str):
+        raise ValueError(f"source must be a text string, got {source!r}")
+    for key in ("min", "max", "base"):
+        if key in table:
+            _check_in(domain, _number(table, key), key)
+    builder = _BUILDERS[kind]
+    ppf, cdf, words, support = builder(table, domain)
+    lo = max(domain.low, float(table.get("min", -INF)))
+    hi = min(domain.high, float(table.get("max", INF)))
+    if lo > hi:
+        raise ValueError(f"min = {_num(lo)} is above max = {_num(hi)}")
+    user_truncation = "min" in table or "max" in table
+    if cdf is not None:
+        inside = float(cdf(np.array([hi]))[0] - (cdf(np.array([lo]))[0] if math.isfinite(lo) else 0.0))
+        outside_domain = 1.0 - float(
+            cdf(np.array([domain.high]))[0] - (cdf(np.array([domain.low]))[0] if math.isfinite(domain.low) else 0.0)
+        )
+        if outside_domain > 1.0 - MIN_MASS_INSIDE:
+            raise ValueError(
+                f"{words} puts {100 * outside_domain:.0f} % of its mass outside what is allowed "
+                f"({domain.what} must be {domain.allowed()}): narrow it or add min/max"
+            )
+        if inside <= 0.0:
+            raise ValueError(f"{words} has no mass between min and max")
+    if user_truncation:
+        words += f", truncated to {_num(lo)} .. {_num(hi)}"
+    spec = {key: value for key, value in table.items()}
+    base = _number(table, "base") if "base" in table else None
+    result = Uncertain(kind, spec, ppf, cdf, words, (lo, hi), base, source, domain)
+    if base is not None and not (support[0] <= base <= support[1] and lo <= base <= hi):
+        raise ValueError(f"base = {_num(base)} lies outside the distribution ({words})")
+    return result
+
+
+def _fixed(t, domain):
+    value = _number(t, "value")
+    _check_in(domain, value, "value")
+    return (lambda u: np.full(np.shape(u), value)), None, f"fixed at {_num(value)}", (value, value)
+
+
+def _frozen(dist):
+    return dist.ppf, dist.cdf
+
+
+def _uniform(t, domain):
+    low, high = _ordered(t, domain, "low", "high")
+    ppf, cdf = _frozen(stats.uniform(low, high - low))
+    return ppf, cdf, f"between {_num(low)} and {_num(high)}, every value equally likely (uniform)", (low, high)
+
+
+def _triangular(t, domain):
+    low, mode, high = _three_point(t, domain, "triangular")
+    ppf, cdf = _frozen(stats.triang((mode - low) / (high - low), loc=low, scale=high - low))
+    return ppf, cdf, f"between {_num(low)} and {_num(high)}, most likely {_num(mode)} (triangular)", (low, high)
+
+
+def _pert(t, domain):
+    low, mode, high = _three_point(t, domain, "pert")
+    shape = _number(t, "shape") if "shape" in t else 4.0
+    if shape <= 0:
+        raise ValueError(f"shape = {_num(shape)} is not allowed: must be more than 0")
+    a = 1.0 + shape * (mode - low) / (high - low)
+    b = 1.0 + shape * (high - mode) / (high - low)
+    ppf, cdf = _frozen(stats.beta(a, b, loc=low, scale=high - low))
+    return ppf, cdf, f"between {_num(low)} and {_num(high)}, most likely {_num(mode)} (PERT)", (low, high)
+
+
+def _normal(t, domain):
+    mean, sd = _number(t, "mean"), _positive(t, "sd")
+    ppf, cdf = _frozen(stats.norm(mean, sd))
+    return ppf, cdf, f"normal with mean {_num(mean)} and sd {_num(sd)}", (-INF, INF)
+
+
+def _lognormal(t, domain):
+    mean, sd = _positive(t, "mean"), _positive(t, "sd")
+    sigma = math.sqrt(math.log1p((sd / mean) ** 2))
+    ppf, cdf = _frozen(stats.lognorm(sigma, scale=mean * math.exp(-sigma**2 / 2)))
+    return ppf, cdf, f"lognormal with mean {_num(mean)} and sd {_num(sd)}", (0.0, INF)
+
+
+def _beta(t, domain):
+    a, b = _positive(t, "alpha"), _positive(t, "beta")
+    low = _number(t, "low") if "low" in t else 0.0
+    high = _number(t, "high") if "high" in t else 1.0
+    if not low < high:
+        raise ValueError(f"beta needs low < high, got low={_num(low)}, high={_num(high)}")
+    _check_in(domain, low, "low")
+    _check_in(domain, high, "high")
+    ppf, cdf = _frozen(stats.beta(a, b, loc=low, scale=high - low))
+    return ppf, cdf, f"beta({_num(a)}, {_num(b)}) between {_num(low)} and {_num(high)}", (low, high)
+
+
+def _gamma(t, domain):
+    if {"shape", "scale"} <= t.keys() and not ({"mean", "sd"} & t.keys()):
+        shape, scale = _positive(t, "shape"), _positive(t, "scale")
+    elif {"mean", "sd"} <= t.keys() and not ({"shape", "scale"} & t.keys()):
+        mean, sd = _positive(t, "mean"), _positive(t, "sd")
+        shape, scale = (mean / sd) ** 2, sd**2 / mean
+    else:
+        raise ValueError("gamma needs either shape and scale, or mean and sd")
+    ppf, cdf = _frozen(stats.gamma(shape, scale=scale))
+    return ppf, cdf, f"gamma with mean {_num(shape * scale)} and sd {_num(math.sqrt(shape) * scale)}", (0.0, INF)
+
+
+def _discrete(t, domain):
+    values = t["values"]
+    if not isinstance(values, list) or not values or not all(_is_number(v) for v in values):
+        raise ValueError(f"values must be a non-empty array of numbers, got {values!r}")
+    weights = t.get("weights", [1.0] * len(values))
+    if not isinstance(weights, list) or len(weights) != len(values) or not all(_is_number(w) and w >= 0 for w in weights):
+        raise ValueError(f"weights must be an array of {len(values)} non-negative numbers, got {weights!r}")
+    if sum(weights) <= 0:
+        raise ValueError("weights must not all be zero")
+    for value in values:
+        _check_in(domain, float(value), "")
+    order = np.argsort(values)
+    xs = np.asarray(values, dtype=float)[order]
+    cum = np.cumsum(np.asarray(weights, dtype=float)[order])
+    cum /= cum[-1]
+
+    def ppf(u):
+        return xs[np.minimum(np.searchsorted(cum, u, side="left"), len(xs) - 1)]
+
+    def cdf(x):
+        return np.concatenate([[0.0], cum])[np.searchsorted(xs, x, side="right")]
+
+    shares = ", ".join(f"{_num(x)} ({100 * w / sum(weights):.0f} %)" for x, w in zip(values, weights))
+    return ppf, cdf, f"one of {shares}", (float(xs[0]), float(xs[-1]))
+
+
+def _interval(t, domain):
+    low, high = _number(t, "low"), _number(t, "high")
+    if not low < high:
+        raise ValueError(f"interval needs low < high, got low={_num(low)}, high={_num(high)}")
+    _check_in(domain, low, "low")
+    _check_in(domain, high, "high")
+    confidence = _number(t, "confidence") if "confidence" in t else 0.9
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence = {_num(confidence)} is not allowed: must be between 0 and 1")
+    tail = (1 - confidence) / 2
+    ppf, cdf, family = _through_two_points((tail, low), (1 - tail, high))
+    words = f"{100 * confidence:g} % between {_num(low)} and {_num(high)} ({family})"
+    return ppf, cdf, words, ((0.0, INF) if family == "lognormal" else (-INF, INF))
+
+
+def _percentiles(t, domain):
+    points = []
+    for key, value in t.items():
+        if key in COMMON_KEYS or key == "dist":
+            continue
+        match = _PERCENTILE_KEY.match(key)
+        if not match or not 1 <= int(match.group(1)) <= 99:
+            raise ValueError(
+                f"unknown key {key!r} for a percentiles distribution; use p1 .. p99 (e.g. p10 = 0.01), min, max, base, source"
+            )
+        points.append((int(match.group(1)) / 100.0, _number(t, key), key))
+    if len(points) < 2:
+        raise ValueError("percentiles needs at least two points, e.g. p10 = 0.01 and p90 = 0.04")
+    points.sort()
+    for (_, x0, k0), (_, x1, k1) in zip(points, points[1:]):
+        if not x0 < x1:
+            raise ValueError(f"percentile values must rise with the percentile: {k0} = {_num(x0)} but {k1} = {_num(x1)}")
+    for _, x, key in points:
+        _check_in(domain, x, key)
+    ps = np.array([p for p, _, _ in points])
+    xs = np.array([x for _, x, _ in points])
+    tail_ppf, tail_cdf, family = _through_two_points((ps[0], xs[0]), (ps[-1], xs[-1]))
+
+    def ppf(u):
+        u = np.asarray(u, dtype=float)
+        inner = np.interp(u, ps, xs)
+        return np.where((u < ps[0]) | (u > ps[-1]), tail_ppf(u), inner)
+
+    def cdf(x):
+        x = np.asarray(x, dtype=float)
+        inner = np.interp(x, xs, ps)
+        return np.where((x < xs[0]) | (x > xs[-1]), tail_cdf(x), inner)
+
+    words = ", ".join(f"{_ordinal(round(100 * p))} percentile {_num(x)}" for p, x in zip(ps, xs))
+    support = (0.0, INF) if family == "lognormal" else (-INF, INF)
+    return ppf, cdf, words, support
+
+
+def _through_two_points(first: tuple[float, float], second: tuple[float, float]):
+    """Normal (or lognormal, when both values are positive) with quantiles exactly at two points."""
+    (p1, x1), (p2, x2) = first, second
+    log = x1 > 0 and x2 > 0
+    g1, g2 = (math.log(x1), math.log(x2)) if log else (x1, x2)
+    z1, z2 = ndtri(p1), ndtri(p2)
+    sigma = (g2 - g1) / (z2 - z1)
+    mu = g1 - sigma * z1
+    if log:
+        return (lambda u: np.exp(mu + sigma * ndtri(u))), (
+            lambda x: ndtr((np.log(np.maximum(x, 1e-300)) - mu) / sigma) * (np.asarray(x) > 0)
+        ), "lognormal"
+    return (lambda u: mu + sigma * ndtri(u)), (lambda x: ndtr((np.asarray(x) - mu) / sigma)), "normal"
+
+
+_BUILDERS = {
+    "fixed": _fixed,
+    "uniform": _uniform,
+    "triangular": _triangular,
+    "pert": _pert,
+    "normal": _normal,
+    "lognormal": _lognormal,
+    "beta": _beta,
+    "gamma": _gamma,
+    "discrete": _discrete,
+    "interval": _interval,
+    "percentiles": _percentiles,
+}
+
+
+# --- small checks ------------------------------------------------------------------------
+
+
+def _check_keys(kind: str, table: dict[str, Any]) -> None:
+    required, optional = KINDS[kind]
+    if kind == "percentiles":
+        return
+    allowed = ("dist", *required, *optional, *COMMON_KEYS)
+    for key in table:
+        if key not in allowed:
+            listing = ", ".join(k for k in allowed if k != "dist")
+            raise ValueError(f"unknown key {key!r} for a {kind} distribution{_did_you_mean(key, allowed) or '.'} Allowed: {listing}")
+    for key in required:
+        if key not in table:
+            raise ValueError(f"missing key {key!r} for a {kind} distribution")
+
+
+def _three_point(t, domain, kind):
+    low, mode, high = (_number(t, k) for k in ("low", "mode", "high"))
+    if not (low <= mode <= high and low < high):
+        raise ValueError(f"{kind} needs low <= mode <= high, got low={_num(low)}, mode={_num(mode)}, high={_num(high)}")
+    for key, value in (("low", low), ("mode", mode), ("high", high)):
+        _check_in(domain, value, key)
+    return low, mode, high
+
+
+def _ordered(t, domain, a, b):
+    low, high = _number(t, a), _number(t, b)
+    if not low < high:
+        raise ValueError(f"needs {a} < {b}, got {a}={_num(low)}, {b}={_num(high)}")
+    _check_in(domain, low, a)
+    _check_in(domain, high, b)
+    return low, high
+
+
+def _number(t: dict, key: str) -> float:
+    value = t[key]
+    if not _is_number(value):
+        raise ValueError(f"{key} must be a number, got {value!r}")
+    return float(value)
+
+
+def _positive(t: dict, key: str) -> float:
+    value = _number(t, key)
+    if value <= 0:
+        raise ValueError(f"{key} = {_num(value)} is not allowed: must be more than 0")
+    return value
+
+
+def _check_in(domain: Domain, value: float, key: str = "") -> None:
+    if not math.isfinite(value) or not domain.contains(value):
+        label = f"{key} = {_num(value)}" if key else _num(value)
+        raise ValueError(f"{label} is not allowed: {domain.what} must be {domain.allowed()}")
+
+
+def _parse_range(text: str) -> tuple[float, float]:
+    match = _RANGE.match(text)
+    if not match:
+        raise ValueError(f"{text!r} is not a range; write it like '0.01 to 0.03' or '1% to 3%'")
+    values = []
+    for number, percent in ((match.group(1), match.group(2)), (match.group(3), match.group(4))):
+        if number.endswith("%"):
+            number, percent = number[:-1], "%"
+        try:
+            value = float(number.replace("_", "").replace(",", ""))
+        except ValueError:
+            raise ValueError(f"{text!r} is not a range; write it like '0.01 to 0.03' or '1% to 3%'") from None
+        values.append(value / 100.0 if percent else value)
+    if not values[0] < values[1]:
+        raise ValueError(f"{text!r}: the first number must be below the second")
+    return values[0], values[1]
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _did_you_mean(key: str, candidates) -> str:
+    matches = difflib.get_close_matches(key, list(candidates), n=1)
+    return f"; did you mean {matches[0]!r}?" if matches else ""
+
+
+def _num(x: float) -> str:
+    """A number for people: up to 4 significant digits, thousands separated when large."""
+    if not math.isfinite(x):
+        return "infinity" if x > 0 else "-infinity"
+    if abs(x) >= 10_000:
+        return f"{x:,.0f}"
+    return f"{x:.4g}"
+
+
+def _ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"

@@ -1,0 +1,82 @@
+"""Cash flows to present values, NPV, ROI and payback, per draw.
+
+Conventions (DESIGN.md, Finance): operating flows and recurring program costs
+fall at the end of their period; a one-off cost is paid at the start of its
+period. Benefit is the intervention's change against the baseline in gross
+profit less support and acquisition spend (``gross_profit`` basis) or in
+revenue (``revenue`` basis). ``ROI = (PV(benefit) - PV(cost)) / PV(cost)``.
+All arrays are ``(draws, periods)`` or ``(draws,)``, in the scenario's currency.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+def period_rate(annual_rate: float, periods_per_year: int) -> float:
+    """The per-period rate equivalent to an annual one: (1 + r)^(1/k) - 1."""
+    return (1.0 + annual_rate) ** (1.0 / periods_per_year) - 1.0
+
+
+def discount_factors(periods: int, annual_rate: float, periods_per_year: int) -> np.ndarray:
+    """Factors for flows at the end of periods 1..T: (1 + r_p)^-t."""
+    return (1.0 + period_rate(annual_rate, periods_per_year)) ** -np.arange(1, periods + 1)
+
+
+def operating_result(flows: dict[str, np.ndarray], basis: str) -> np.ndarray:
+    """What an arm earns per period on the chosen basis, before program costs."""
+    if basis == "revenue":
+        return flows["revenue"]
+    return flows["gross_profit"] - flows["support_cost"] - flows["acquisition_spend"]
+
+
+def program_costs(one_off: np.ndarray, recurring: np.ndarray, start: int, periods: int) -> tuple[np.ndarray, np.ndarray]:
+    """(one-off, recurring) cost per draw and period: one-off in period ``start``, recurring from it on."""
+    draws = len(one_off)
+    active = (np.arange(1, periods + 1) >= start).astype(float)
+    once = np.zeros((draws, periods))
+    once[:, start - 1] = one_off
+    return once, recurring[:, None] * active[None, :]
+
+
+@dataclass(frozen=True)
+class Appraisal:
+    """An intervention's financial outcome per draw."""
+
+    pv_benefit: np.ndarray
+    pv_cost: np.ndarray
+    npv: np.ndarray
+    roi: np.ndarray
+    payback: np.ndarray
+    """First period (1-based) at or after the start in which cumulative discounted net is >= 0; NaN if none."""
+    cumulative_net: np.ndarray
+    """(draws, periods) cumulative discounted net cash flow."""
+
+
+def appraise(
+    benefit: np.ndarray,
+    one_off: np.ndarray,
+    recurring: np.ndarray,
+    factors: np.ndarray,
+    start: int,
+) -> Appraisal:
+    """NPV, ROI and payback of an intervention from its per-period benefit and costs."""
+    start_factors = np.concatenate([[1.0], factors[:-1]])
+    discounted_benefit = benefit * factors
+    discounted_cost = one_off * start_factors + recurring * factors
+    pv_benefit = discounted_benefit.sum(axis=1)
+    pv_cost = discounted_cost.sum(axis=1)
+    npv = pv_benefit - pv_cost
+    with np.errstate(divide="ignore", invalid="ignore"):
+        roi = np.where(pv_cost > 0, npv / pv_cost, np.nan)
+    cumulative = np.cumsum(discounted_benefit - discounted_cost, axis=1)
+    return Appraisal(pv_benefit, pv_cost, npv, roi, payback_period(cumulative, start), cumulative)
+
+
+def payback_period(cumulative: np.ndarray, start: int) -> np.ndarray:
+    """First period >= ``start`` whose cumulative discounted net is non-negative, NaN if none."""
+    reached = cumulative[:, start - 1 :] >= 0.0
+    first = np.argmax(reached, axis=1)
+    return np.where(reached.any(axis=1), first + start, np.nan).astype(float)

@@ -1,0 +1,194 @@
+"""The scenario's numeric inputs by dotted path, and how an arm's parameters follow from them.
+
+Sampling sees a flat ``{path: Uncertain}``; the engine sees ``(draws, segments)``
+arrays per parameter. This module is the one place that knows how one maps to
+the other: unit conversion of churn, the channel-weighted contact cost, and the
+set / scale / add changes an intervention makes.
+"""
+
+from __future__ import annotations
+
+import difflib
+import typing
+from dataclasses import dataclass
+
+import numpy as np
+from pydantic import BaseModel
+
+from sim.distributions import Domain, Uncertain
+from sim.engine import PARAMETERS
+from sim.errors import Problem
+from sim.scenario import Scenario
+
+FIXED_BY_INTERVENTIONS = ("customers",)
+"""Parameters an intervention may not change: the starting population is history."""
+
+
+@dataclass(frozen=True)
+class Input:
+    """One numeric input: where it is, its distribution and its allowed values."""
+
+    path: str
+    dist: Uncertain
+    domain: Domain
+
+
+def baseline_inputs(scenario: Scenario) -> dict[str, Input]:
+    """Every numeric input of the segments and the support section, by dotted path."""
+    found: dict[str, Input] = {}
+    for name, segment in scenario.segments.items():
+        _collect(segment, f"segments.{name}", found)
+    for name, channel in scenario.support.channels.items():
+        _collect(channel, f"support.channels.{name}", found)
+    return found
+
+
+def intervention_inputs(scenario: Scenario) -> dict[str, Input]:
+    """Every numeric input of the interventions: costs and change operands."""
+    found: dict[str, Input] = {}
+    for name, intervention in scenario.interventions.items():
+        _collect(intervention, f"interventions.{name}", found)
+    return found
+
+
+def all_inputs(scenario: Scenario) -> dict[str, Input]:
+    """Baseline and intervention inputs together, in file order."""
+    return {**baseline_inputs(scenario), **intervention_inputs(scenario)}
+
+
+def _collect(model: BaseModel, prefix: str, found: dict[str, Input]) -> None:
+    for name, field in type(model).model_fields.items():
+        value = getattr(model, name)
+        key = field.alias or name
+        path = f"{prefix}.{key}"
+        if isinstance(value, Uncertain):
+            found[path] = Input(path, value, _domain_of(field.annotation, field.metadata))
+        elif isinstance(value, BaseModel):
+            _collect(value, path, found)
+        elif isinstance(value, list):
+            for index, item in enumerate(value):
+                if isinstance(item, BaseModel):
+                    _collect(item, f"{path}[{index}]", found)
+
+
+def _domain_of(annotation, metadata) -> Domain:
+    """The Domain an uncertain field was declared with (kept in its Annotated metadata)."""
+    for item in metadata:
+        if isinstance(item, Domain):
+            return item
+    for arg in typing.get_args(annotation):
+        domain = _domain_of(arg, getattr(arg, "__metadata__", ()))
+        if domain is not None:
+            return domain
+    return None
+
+
+def check_references(scenario: Scenario) -> list[Problem]:
+    """Problems with paths that point elsewhere in the scenario: changes and correlations."""
+    problems: list[Problem] = []
+    baseline = baseline_inputs(scenario)
+    everything = all_inputs(scenario)
+    for name, intervention in scenario.interventions.items():
+        for index, change in enumerate(intervention.changes):
+            where = f"interventions.{name}.changes[{index}].path"
+            leaf = change.path.rsplit(".", 1)[-1]
+            if change.path not in baseline:
+                problems.append(Problem(where, f"'{change.path}' is not a parameter of the baseline{_hint(change.path, baseline)}"))
+            elif leaf in FIXED_BY_INTERVENTIONS:
+                problems.append(Problem(where, f"'{change.path}' cannot be changed by an intervention: it is the starting population"))
+            if intervention.start > scenario.settings.horizon:
+                problems.append(Problem(f"interventions.{name}.start", f"{intervention.start} is not allowed: must be within the horizon (1 to {scenario.settings.horizon})"))
+    for index, correlation in enumerate(scenario.correlations):
+        where = f"correlations[{index}].between"
+        a, b = correlation.between
+        if a == b:
+            problems.append(Problem(where, f"'{a}' is named twice; a correlation needs two different inputs"))
+        for path in (a, b):
+            if path not in everything:
+                problems.append(Problem(where, f"'{path}' is not an input of this scenario{_hint(path, everything)}"))
+            elif everything[path].dist.is_fixed:
+                problems.append(Problem(where, f"'{path}' is fixed; only uncertain inputs can be correlated"))
+    return list(dict.fromkeys(problems))
+
+
+def _hint(path: str, candidates) -> str:
+    matches = difflib.get_close_matches(path, list(candidates), n=1, cutoff=0.6)
+    return f"; did you mean '{matches[0]}'?" if matches else ""
+
+
+# --- from sampled values to engine parameters ----------------------------------------
+
+
+def arm_values(scenario: Scenario, values: dict[str, np.ndarray], intervention: str | None) -> dict[str, np.ndarray]:
+    """Baseline input values with one intervention's changes applied (clipped to each domain)."""
+    if intervention is None:
+        return values
+    inputs = baseline_inputs(scenario)
+    changed = dict(values)
+    for index, change in enumerate(scenario.interventions[intervention].changes):
+        operand = values[f"interventions.{intervention}.changes[{index}].{change.operation}"]
+        current = changed[change.path]
+        if change.operation == "set":
+            new = operand
+        elif change.operation == "scale":
+            new = current * operand
+        else:
+            new = current + operand
+        domain = inputs[change.path].domain
+        changed[change.path] = np.clip(new, domain.low, domain.high)
+    return changed
+
+
+def engine_parameters(scenario: Scenario, values: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The engine's ``(draws, segments)`` parameter arrays from input values of one arm."""
+    columns: dict[str, list[np.ndarray]] = {name: [] for name in PARAMETERS}
+    contact_cost = _contact_cost(scenario, values)
+    per_year = scenario.settings.periods_per_year
+    for name, segment in scenario.segments.items():
+        prefix = f"segments.{name}"
+        for parameter in PARAMETERS:
+            if parameter == "contact_cost":
+                column = contact_cost
+            elif parameter == "churn":
+                column = churn_per_period(values[f"{prefix}.{segment.churn_key}"], segment.churn_key, per_year)
+            elif f"{prefix}.{parameter}" in values:
+                column = values[f"{prefix}.{parameter}"]
+            else:
+                column = values[f"{prefix}.experience.{parameter}"]
+            columns[parameter].append(column)
+    return {parameter: np.stack(cols, axis=-1) for parameter, cols in columns.items()}
+
+
+def churn_per_period(churn: np.ndarray, key: str, periods_per_year: int) -> np.ndarray:
+    """Convert a monthly or annual churn probability to the scenario's period.
+
+    A customer who survives 12 months at monthly churn m survives the year with
+    probability (1 - m)^12, so annual churn is 1 - (1 - m)^12 and back.
+    """
+    months_per_period = 12 // periods_per_year
+    if key == "monthly_churn":
+        return -np.expm1(months_per_period * np.log1p(-np.minimum(churn, 1.0)))
+    if key == "annual_churn":
+        return -np.expm1(np.log1p(-np.minimum(churn, 1.0)) / periods_per_year)
+    return churn
+
+
+def _contact_cost(scenario: Scenario, values: dict[str, np.ndarray]) -> np.ndarray:
+    """Cost of one contact: channel costs weighted by their shares (normalised to sum to 1)."""
+    draws = len(next(iter(values.values())))
+    shares = np.zeros(draws)
+    cost = np.zeros(draws)
+    for name in scenario.support.channels:
+        share = values[f"support.channels.{name}.share"]
+        shares = shares + share
+        cost = cost + share * values[f"support.channels.{name}.cost_per_contact"]
+    return np.divide(cost, shares, out=np.zeros(draws), where=shares > 0)
+
+
+def ramp(scenario: Scenario, intervention: str | None) -> np.ndarray:
+    """Share of an intervention's effect in each period: 0 before start, linear to 1 over ``ramp`` periods."""
+    periods = np.arange(1, scenario.settings.horizon + 1)
+    if intervention is None:
+        return np.zeros(len(periods))
+    spec = scenario.interventions[intervention]
+    return np.clip((periods - spec.start + 1) / spec.ramp, 0.0, 1.0)

@@ -1,0 +1,130 @@
+"""Writing a run to a results folder: complete or not at all, never over another run.
+
+The folder is built under a temporary name beside its destination and renamed
+into place in one step, so a crash or Ctrl-C leaves no half-written folder that
+looks like a result.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import tempfile
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from sim.errors import UsageError
+from sim.result import Result
+
+FILES = {
+    "summary.json": "per intervention: ROI, NPV, benefit and cost statistics, P(ROI > 0), payback (same as --json)",
+    "manifest.json": "how to reproduce this run: scenario hash, resolved inputs, seed, draws, versions, time",
+    "draws.csv": "one row per draw: sampled uncertain inputs and each intervention's NPV, ROI, PV benefit, PV cost, payback",
+    "bands.csv": "per arm, metric and period: mean and 5/10/25/50/75/90/95th percentiles",
+    "scenario.toml": "the scenario file exactly as it was read (overrides are listed in manifest.json)",
+}
+
+
+def default_folder(result: Result, root: str | Path = "results", now: datetime | None = None) -> Path:
+    """``results/<scenario>-<YYYYmmdd-HHMMSS>[-base-case]``, with a suffix if that name is taken."""
+    now = now or datetime.now()
+    stem = Path(result.loaded.file).stem if result.loaded else result.scenario.settings.name
+    name = f"{_safe(stem)}-{now:%Y%m%d-%H%M%S}" + ("-base-case" if result.base_case else "")
+    folder = Path(root) / name
+    suffix = 2
+    while folder.exists():
+        folder = Path(root) / f"{name}-{suffix}"
+        suffix += 1
+    return folder
+
+
+def check_destination(folder: str | Path, overwrite: bool = False) -> None:
+    """Refuse, before any work is done, to write over an existing non-empty folder."""
+    folder = Path(folder)
+    if folder.exists() and not overwrite and (not folder.is_dir() or any(folder.iterdir())):
+        raise UsageError(f"{folder}: already exists; choose another --out or pass --overwrite to replace it")
+
+
+def write(result: Result, folder: str | Path, overwrite: bool = False, command: list[str] | None = None) -> Path:
+    """Write every file of :data:`FILES` into ``folder`` atomically; return the folder."""
+    folder = Path(folder)
+    check_destination(folder, overwrite)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.partial-", dir=folder.parent))
+    try:
+        _dump(staging / "summary.json", result.summary_dict())
+        _dump(staging / "manifest.json", manifest(result, command))
+        result.draws.to_csv(staging / "draws.csv")
+        result.bands.to_csv(staging / "bands.csv", index=False)
+        if result.loaded:
+            (staging / "scenario.toml").write_text(result.loaded.text, encoding="utf-8")
+        _replace(staging, folder)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return folder
+
+
+def _replace(staging: Path, folder: Path) -> None:
+    """Rename ``staging`` to ``folder``; an existing folder is moved aside first and removed after."""
+    if folder.exists():
+        retired = Path(tempfile.mkdtemp(prefix=f".{folder.name}.old-", dir=folder.parent))
+        os.rename(folder, retired / folder.name)
+        os.rename(staging, folder)
+        shutil.rmtree(retired, ignore_errors=True)
+    else:
+        os.rename(staging, folder)
+
+
+def manifest(result: Result, command: list[str] | None = None) -> dict[str, Any]:
+    """Everything needed to reproduce the run and to see what it assumed."""
+    loaded = result.loaded
+    return {
+        "cxroi_version": _version("cxroi"),
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "command": command,
+        "scenario": {
+            "name": result.scenario.settings.name,
+            "file": loaded.file if loaded else None,
+            "sha256": loaded.sha256 if loaded else None,
+            "overrides": list(loaded.overrides) if loaded else [],
+        },
+        "seed": result.seed,
+        "draws": result.n_draws,
+        "mode": "base_case" if result.base_case else "monte_carlo",
+        "sampling": result.scenario.settings.sampling,
+        "inputs": {
+            path: {
+                "distribution": item.dist.spec(),
+                "in_words": item.dist.describe(),
+                "base": item.dist.base,
+                "source": item.dist.source,
+            }
+            for path, item in result.inputs.items()
+        },
+        "resolved_scenario": result.scenario.model_dump(mode="json", by_alias=True),
+        "versions": {
+            "python": platform.python_version(),
+            **{name: _version(name) for name in ("numpy", "scipy", "pandas", "pydantic")},
+        },
+        "files": FILES,
+    }
+
+
+def _dump(path: Path, data: Any) -> None:
+    path.write_text(json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n", encoding="utf-8")
+
+
+def _version(package: str) -> str | None:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def _safe(name: str) -> str:
+    return "".join(ch if ch.isalnum() or ch in "-_." else "-" for ch in name) or "scenario"

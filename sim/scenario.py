@@ -1,0 +1,231 @@
+"""Scenario schema: the validated, immutable description of one business case.
+
+A scenario file (TOML) is checked once at the edge into these pydantic models;
+everything downstream trusts them. Every numeric parameter is an
+:class:`~sim.distributions.Uncertain`, fixed or not, so sampling, the base case
+and the memo treat all inputs alike.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    PlainValidator,
+    model_validator,
+)
+
+from sim.distributions import (
+    ANY,
+    DURATION,
+    NON_NEGATIVE,
+    PROBABILITY,
+    Domain,
+    Uncertain,
+    parse,
+)
+
+COUNT = Domain(0.0, float("inf"), "a count")
+MONEY = Domain(0.0, float("inf"), "an amount of money")
+
+
+def _uncertain(domain: Domain) -> Any:
+    """An annotated field type that parses any uncertain-value spec within ``domain``."""
+
+    def validate(value: Any) -> Uncertain:
+        if isinstance(value, Uncertain):
+            return value
+        return parse(value, domain)
+
+    # The Domain rides along in the metadata so sim.inputs can clip changed values to it.
+    return Annotated[
+        Uncertain,
+        PlainValidator(validate),
+        PlainSerializer(lambda u: u.spec(), return_type=Any),
+        domain,
+    ]
+
+
+Probability = _uncertain(PROBABILITY)
+NonNegative = _uncertain(NON_NEGATIVE)
+Count = _uncertain(COUNT)
+Money = _uncertain(MONEY)
+Duration = _uncertain(DURATION)
+Number = _uncertain(ANY)
+
+
+class _Strict(BaseModel):
+    """Base for every table: unknown keys are errors, instances are immutable."""
+
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, validate_default=True, populate_by_name=True
+    )
+
+
+class Settings(_Strict):
+    """Run-wide settings: currency, time grid, discounting and Monte Carlo defaults."""
+
+    name: str = ""
+    description: str = ""
+    currency: str = Field(pattern=r"^[A-Z]{3}$")
+    period: Literal["month", "year"] = "month"
+    horizon: int = Field(ge=1, le=1200)
+    discount_rate: float = Field(0.0, ge=0.0, lt=1.0)
+    roi_basis: Literal["gross_profit", "revenue"] = "gross_profit"
+    draws: int = Field(10_000, ge=1, le=10_000_000)
+    seed: int = Field(1, ge=0)
+    sampling: Literal["random", "lhs"] = "random"
+
+    @property
+    def periods_per_year(self) -> int:
+        """12 for monthly periods, 1 for annual ones."""
+        return 12 if self.period == "month" else 1
+
+
+class Experience(_Strict):
+    """How support contacts turn into good or bad experiences and what those change.
+
+    Every key defaults to "no effect", so a segment without this table behaves as
+    if support had no influence on buying or churn.
+    """
+
+    good: Probability = 0.0
+    bad: Probability = 0.0
+    walk_away: Probability = 0.0
+    positive_uplift: NonNegative = 0.0
+    negative_drop: Probability = 0.0
+    positive_churn_reduction: Probability = 0.0
+    negative_churn_increase: NonNegative = 0.0
+    positive_duration: Duration = 1.0
+    negative_duration: Duration = 1.0
+
+    @model_validator(mode="after")
+    def _good_and_bad_fit(self) -> "Experience":
+        total = self.good.base + self.bad.base
+        if total > 1.0 + 1e-12:
+            raise ValueError(
+                f"good + bad = {total:g} at their base values; the two probabilities "
+                "must add up to at most 1"
+            )
+        return self
+
+
+CHURN_KEYS = ("churn", "monthly_churn", "annual_churn")
+
+
+class Segment(_Strict):
+    """One group of customers with its own size, buying, churn and support use."""
+
+    label: str = ""
+    customers: Count
+    arrivals: Count = 0.0
+    churn: Probability | None = None
+    monthly_churn: Probability | None = None
+    annual_churn: Probability | None = None
+    purchases: NonNegative
+    value_per_purchase: Money
+    fee: Money = 0.0
+    margin: Probability
+    contacts: NonNegative = 0.0
+    acquisition_cost: Money = 0.0
+    experience: Experience = Experience()
+
+    @model_validator(mode="after")
+    def _one_churn_key(self) -> "Segment":
+        given = [key for key in CHURN_KEYS if getattr(self, key) is not None]
+        if len(given) != 1:
+            found = ", ".join(given) if given else "none"
+            raise ValueError(
+                "give exactly one of churn (per period), monthly_churn, annual_churn; "
+                f"found {found}"
+            )
+        return self
+
+    @property
+    def churn_key(self) -> str:
+        """Which churn key the file uses (its unit is converted to the period later)."""
+        return next(key for key in CHURN_KEYS if getattr(self, key) is not None)
+
+
+class Channel(_Strict):
+    """A support channel: its share of contacts and what one contact costs."""
+
+    share: NonNegative
+    cost_per_contact: Money
+
+
+class Support(_Strict):
+    """Support operations. Contact cost is the share-weighted mean over channels."""
+
+    channels: dict[str, Channel] = {}
+
+
+class Change(_Strict):
+    """One change an intervention makes to a baseline parameter: set, scale or add."""
+
+    path: str
+    set_: Number | None = Field(None, alias="set")
+    scale: NonNegative | None = None
+    add: Number | None = None
+    source: str = ""
+
+    @model_validator(mode="after")
+    def _one_operation(self) -> "Change":
+        given = [name for name in ("set", "scale", "add") if self.operand_of(name) is not None]
+        if len(given) != 1:
+            found = ", ".join(given) if given else "none"
+            raise ValueError(f"give exactly one of set, scale, add; found {found}")
+        return self
+
+    def operand_of(self, operation: str) -> Uncertain | None:
+        return {"set": self.set_, "scale": self.scale, "add": self.add}[operation]
+
+    @property
+    def operation(self) -> str:
+        """'set', 'scale' or 'add'."""
+        return next(name for name in ("set", "scale", "add") if self.operand_of(name) is not None)
+
+    @property
+    def operand(self) -> Uncertain:
+        return self.operand_of(self.operation)
+
+
+class Intervention(_Strict):
+    """A named change to the baseline, with its timing and its own costs."""
+
+    label: str = ""
+    description: str = ""
+    start: int = Field(1, ge=1)
+    ramp: int = Field(1, ge=1)
+    one_off_cost: Money = 0.0
+    recurring_cost: Money = 0.0
+    changes: list[Change] = []
+
+
+class Correlation(_Strict):
+    """A rank (Spearman) correlation between two uncertain inputs."""
+
+    between: tuple[str, str]
+    rank: float = Field(ge=-1.0, le=1.0)
+
+
+class Scenario(_Strict):
+    """A whole business case: settings, segments, support, interventions, correlations."""
+
+    settings: Settings
+    segments: dict[str, Segment] = Field(min_length=1)
+    support: Support = Support()
+    interventions: dict[str, Intervention] = Field(min_length=1)
+    correlations: list[Correlation] = []
+
+    @property
+    def segment_names(self) -> list[str]:
+        return list(self.segments)
+
+    @property
+    def intervention_names(self) -> list[str]:
+        return list(self.interventions)

@@ -1,0 +1,187 @@
+"""Running a scenario: sample the inputs, evaluate every arm in chunks, appraise.
+
+Sample, evaluate, analyse are kept apart: :func:`sample` draws input values,
+:func:`evaluate` turns any table of input values into per-arm flows (the one
+function later sweeps and sensitivity analyses call), and :func:`run` ties
+them together with the finance into a :class:`~sim.result.Result`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+import multiprocessing
+
+import numpy as np
+
+from sim import engine
+from sim.finance import Appraisal, appraise, discount_factors, operating_result, program_costs
+from sim.inputs import all_inputs, arm_values, engine_parameters, ramp
+from sim.loader import Loaded
+from sim.result import Result
+from sim.sampling import base_values, sample_inputs
+from sim.scenario import Scenario
+from sim.streams import BLOCK, customer_scores
+
+BASELINE = "baseline"
+MAX_CHUNK = 2_000
+"""Largest number of draws evaluated at once; bounds memory at a few tens of MB per worker."""
+
+Progress = Callable[[int, int], None]
+
+
+def sample(scenario: Scenario, draws: int, seed: int) -> dict[str, np.ndarray]:
+    """Input values for ``draws`` draws, by dotted path."""
+    return sample_inputs(
+        all_inputs(scenario), draws, seed, scenario.settings.sampling, scenario.correlations
+    )
+
+
+def evaluate(
+    scenario: Scenario,
+    values: dict[str, np.ndarray],
+    seed: int,
+    first: int = 0,
+    expected: bool = False,
+) -> dict[str, dict[str, np.ndarray]]:
+    """Flows of every arm, summed over segments: ``{arm: {output: (draws, periods)}}``.
+
+    ``first`` is the index of the first draw in ``values``: customer-level
+    randomness is keyed by draw index, so any split into chunks gives the same
+    numbers. ``expected=True`` replaces every count by its expectation.
+    """
+    settings = scenario.settings
+    draws = len(next(iter(values.values())))
+    if expected:
+        source: engine.Counts = engine.ExpectedCounts()
+    else:
+        scores = customer_scores(
+            seed, first, draws, settings.horizon, engine.SCORES_PER_PERIOD, len(scenario.segments)
+        )
+        source = engine.RandomCounts(scores)
+    base = engine_parameters(scenario, values)
+    flows = {}
+    for arm in [None, *scenario.interventions]:
+        target = base if arm is None else engine_parameters(scenario, arm_values(scenario, values, arm))
+        result = engine.simulate(base, target, ramp(scenario, arm), source)
+        flows[arm or BASELINE] = {name: series.sum(axis=2) for name, series in result.items()}
+    return flows
+
+
+def run(
+    scenario: Scenario | Loaded,
+    draws: int | None = None,
+    seed: int | None = None,
+    *,
+    base_case: bool = False,
+    workers: int | None = None,
+    chunk_draws: int | None = None,
+    progress: Progress | None = None,
+) -> Result:
+    """Run a scenario and appraise every intervention against the baseline.
+
+    ``draws`` and ``seed`` default to the scenario's settings. ``base_case``
+    evaluates every input at its base value with expected counts: one draw,
+    no randomness, the spreadsheet answer. ``workers`` processes share the
+    draws (default: all cores); the numbers do not depend on it or on
+    ``chunk_draws``, which is rounded to whole blocks of draws.
+    """
+    loaded = scenario if isinstance(scenario, Loaded) else None
+    scenario = loaded.scenario if loaded else scenario
+    settings = scenario.settings
+    seed = settings.seed if seed is None else seed
+    inputs = all_inputs(scenario)
+    base_values_, base_flows, spreadsheet = _base_case(scenario)
+    if base_case:
+        draws, values, flows, appraisals = 1, base_values_, base_flows, spreadsheet
+    else:
+        draws = settings.draws if draws is None else draws
+        values = sample(scenario, draws, seed)
+        flows = _evaluate_in_chunks(scenario, values, seed, workers, chunk_draws, progress)
+        appraisals = {name: _appraise(scenario, values, flows, name) for name in scenario.interventions}
+    return Result(
+        scenario=scenario,
+        loaded=loaded,
+        seed=seed,
+        n_draws=draws,
+        base_case=base_case,
+        inputs={path: item for path, item in inputs.items()},
+        values=values,
+        flows=flows,
+        appraisals=appraisals,
+        spreadsheet=spreadsheet,
+    )
+
+
+def _base_case(scenario: Scenario):
+    """Inputs, flows and appraisals with every input at its base value and expected counts."""
+    values = base_values(all_inputs(scenario))
+    flows = evaluate(scenario, values, seed=0, expected=True)
+    return values, flows, {name: _appraise(scenario, values, flows, name) for name in scenario.interventions}
+
+
+def _appraise(scenario: Scenario, values, flows, name: str):
+    settings = scenario.settings
+    intervention = scenario.interventions[name]
+    basis = settings.roi_basis
+    benefit = operating_result(flows[name], basis) - operating_result(flows[BASELINE], basis)
+    once, recurring = program_costs(
+        values[f"interventions.{name}.one_off_cost"],
+        values[f"interventions.{name}.recurring_cost"],
+        intervention.start,
+        settings.horizon,
+    )
+    factors = discount_factors(settings.horizon, settings.discount_rate, settings.periods_per_year)
+    return appraise(benefit, once, recurring, factors, intervention.start)
+
+
+def chunk_bounds(draws: int, workers: int, chunk_draws: int | None) -> list[tuple[int, int]]:
+    """(first, count) of each chunk: whole blocks, a few per worker so progress moves."""
+    if chunk_draws is None:
+        chunk_draws = min(MAX_CHUNK, -(-draws // (4 * workers)))
+    size = max(BLOCK, -(-chunk_draws // BLOCK) * BLOCK)
+    return [(first, min(size, draws - first)) for first in range(0, draws, size)]
+
+
+def _evaluate_in_chunks(scenario, values, seed, workers, chunk_draws, progress):
+    draws = len(next(iter(values.values())))
+    workers = max(1, workers if workers is not None else (os.cpu_count() or 1))
+    chunks = chunk_bounds(draws, workers, chunk_draws)
+    workers = min(workers, len(chunks))
+    jobs = [
+        (scenario, {path: array[first : first + count] for path, array in values.items()}, seed, first)
+        for first, count in chunks
+    ]
+    parts = []
+    done = 0
+    if workers == 1:
+        results = map(_evaluate_job, jobs)
+        pool = None
+    else:
+        pool = ProcessPoolExecutor(workers, mp_context=_context())
+        results = pool.map(_evaluate_job, jobs)
+    try:
+        for (first, count), part in zip(chunks, results):
+            parts.append(part)
+            done += count
+            if progress:
+                progress(done, draws)
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
+    return {
+        arm: {name: np.concatenate([part[arm][name] for part in parts]) for name in parts[0][arm]}
+        for arm in parts[0]
+    }
+
+
+def _evaluate_job(job):
+    scenario, values, seed, first = job
+    return evaluate(scenario, values, seed, first)
+
+
+def _context():
+    """fork where the platform has it (fast start, nothing to re-import), else spawn."""
+    methods = multiprocessing.get_all_start_methods()
+    return multiprocessing.get_context("fork" if "fork" in methods else "spawn")
