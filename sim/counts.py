@@ -27,12 +27,11 @@ _U_MAX = 1.0 - 1e-13  # keep inversion loops finite where ndtr(z) rounds to 1
 def poisson(mean: np.ndarray, z: np.ndarray) -> np.ndarray:
     """Poisson(mean) counts at normal scores ``z`` (same shape); float64."""
     mean = np.broadcast_to(np.asarray(mean, dtype=float), np.shape(z))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out = _cornish_fisher(mean, mean, 1.0 / np.sqrt(mean), 1.0 / mean, z, np.inf)
-    small = np.flatnonzero(mean < EXACT_BELOW)
-    if small.size:
-        m = mean.ravel()[small]
-        out.ravel()[small] = _invert(ndtr(z.ravel()[small]), np.exp(-m), m, np.zeros_like(m))
+    small = mean < EXACT_BELOW
+    out = _large(mean, mean, 1.0, 1.0, z, np.inf, small)
+    if small.any():
+        m = mean[small]
+        out[small] = _invert(ndtr(z[small]), np.exp(-m), m, np.zeros_like(m))
     return out
 
 
@@ -40,24 +39,36 @@ def binomial(n: np.ndarray, p: np.ndarray, z: np.ndarray) -> np.ndarray:
     """Binomial(n, p) counts at normal scores ``z``; ``n`` holds whole numbers; float64."""
     shape = np.shape(z)
     n = np.broadcast_to(np.asarray(n, dtype=float), shape)
-    p = np.broadcast_to(np.clip(np.asarray(p, dtype=float), 0.0, 1.0), shape)
+    p = np.clip(np.asarray(p, dtype=float), 0.0, 1.0)
     # Count the rarer outcome: for p > 1/2 draw the failures at -z, which keeps the
     # result increasing in z and the inversion loop short.
     flip = p > 0.5
     flipped = bool(flip.any())
     q = np.where(flip, 1.0 - p, p) if flipped else p
     zz = np.where(flip, -z, z) if flipped else z
-    var = n * q * (1.0 - q)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        sd = np.sqrt(var)
-        out = _cornish_fisher(n * q, var, (1.0 - 2.0 * q) / sd, (1.0 - 6.0 * q * (1.0 - q)) / var, zz, n)
-    small = np.flatnonzero(var < EXACT_BELOW)
-    if small.size:
-        ns, qs = n.ravel()[small], q.ravel()[small]
+    pq = q * (1.0 - q)
+    var = n * pq
+    small = var < EXACT_BELOW
+    out = _large(n * q, var, 1.0 - 2.0 * q, 1.0 - 6.0 * pq, zz, n, small)
+    if small.any():
+        ns = n[small]
+        qs = np.broadcast_to(q, shape)[small]
         with np.errstate(divide="ignore", invalid="ignore"):
             odds = np.where(qs < 1.0, qs / (1.0 - qs), 0.0)
-        out.ravel()[small] = _invert(ndtr(zz.ravel()[small]), np.exp(ns * np.log1p(-qs)), (ns + 1.0) * odds, odds)
+        out[small] = _invert(ndtr(np.broadcast_to(zz, shape)[small]), np.exp(ns * np.log1p(-qs)), (ns + 1.0) * odds, odds)
     return np.where(flip, n - out, out) if flipped else out
+
+
+def _large(mean, var, skew_times_sd, kurt_times_var, z, upper, small):
+    """Cornish-Fisher counts for every element (``small`` ones are overwritten by the caller).
+
+    Skewness and excess kurtosis are passed multiplied by sd and by the variance,
+    as those products are simple in the parameters of both distributions.
+    Computing all elements and overwriting a few is faster than gathering subsets.
+    """
+    with np.errstate(divide="ignore", invalid="ignore"):
+        sd = np.sqrt(var)
+        return _cornish_fisher(mean, var, skew_times_sd / sd, kurt_times_var / var, z, upper)
 
 
 def _cornish_fisher(mean, var, skew, kurt, z, upper):

@@ -88,14 +88,20 @@ class Counts(Protocol):
 
 
 class RandomCounts:
-    """Counts drawn by inversion at normal scores ``z`` of shape (periods, 15, draws, segments)."""
+    """Counts drawn by inversion at normal scores ``z`` of shape (periods, 15, draws, segments).
 
-    def __init__(self, z: np.ndarray):
+    With ``repeat`` > 1 the engine runs that many arms stacked along the draws
+    axis, and every arm sees the same scores: common random numbers.
+    """
+
+    def __init__(self, z: np.ndarray, repeat: int = 1):
         self.z = z
+        self.repeat = repeat
         self._now = z[0]
 
     def start(self, period: int) -> None:
-        self._now = self.z[period]
+        now = self.z[period]
+        self._now = np.tile(now, (1, self.repeat, 1)) if self.repeat > 1 else now
 
     def _scores(self, slot: slice, shape: tuple) -> np.ndarray:
         scores = self._now[slot]
@@ -133,10 +139,12 @@ def simulate(
     ramp: np.ndarray,
     source: Counts,
 ) -> dict[str, np.ndarray]:
-    """Run one arm: parameters move from ``base`` to ``target`` by the ramp fraction per period.
+    """Run arms: parameters move from ``base`` to ``target`` by the ramp fraction per period.
 
-    ``ramp[t]`` is 0 before an intervention starts and 1 at full effect; the
-    baseline passes ``target is base``. Returns :data:`OUTPUTS`.
+    ``ramp[t]`` is 0 before an intervention starts and 1 at full effect, either
+    one number per period (periods,) or one per draw (periods, draws) when
+    several arms are stacked along the draws axis; the baseline's target is its
+    base. Returns :data:`OUTPUTS`.
     """
     draws, segments = base["churn"].shape
     periods = len(ramp)
@@ -144,9 +152,11 @@ def simulate(
     out = {name: np.zeros((periods, draws, segments)) for name in OUTPUTS}
     n = np.zeros((3, draws, segments))
     n[N] = source.whole(base["customers"])
+    ramp = np.asarray(ramp, dtype=float)
     for t in range(periods):
         source.start(t)
-        p = {k: base[k] + ramp[t] * moving[k] if k in moving else base[k] for k in PARAMETERS}
+        share = ramp[t][:, None] if ramp.ndim == 2 else ramp[t]
+        p = {k: base[k] + share * moving[k] if k in moving else base[k] for k in PARAMETERS}
         n = _period(n, p, source, {name: out[name][t] for name in OUTPUTS})
     return {name: np.moveaxis(values, 0, 1) for name, values in out.items()}
 
