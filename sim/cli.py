@@ -98,7 +98,7 @@ def validate(scenario, overrides):
         s = loaded.scenario
         click.echo(
             f"{loaded.file}: OK: {len(s.segments)} segment(s), {len(s.interventions)} intervention(s), "
-            f"{s.settings.horizon} {s.settings.period}ly periods"
+            f"horizon {_periods(s.settings.horizon, s.settings.period)}"
         )
 
 
@@ -153,7 +153,7 @@ def _print_summary(summary: dict) -> None:
     basis = "gross profit less support cost" if summary["roi_basis"] == "gross_profit" else "revenue"
     console.print(f"[bold]{summary['scenario']}[/bold]: {mode}")
     console.print(
-        f"{summary['horizon']} {summary['period']}ly periods, discount rate {percent(summary['discount_rate'])} a year, "
+        f"horizon {_periods(summary['horizon'], summary['period'])}, discount rate {percent(summary['discount_rate'])} a year, "
         f"benefit measured as change in {basis}, amounts in {currency}"
     )
     entries = summary["interventions"]
@@ -179,10 +179,15 @@ def _print_summary(summary: dict) -> None:
     if summary["mode"] == "base_case":
         rows = [rows[0], rows[4], ("PV benefit", lambda e: money(e["pv_benefit"]["mean"])),
                 ("PV cost", lambda e: money(e["pv_cost"]["mean"])), rows[10]]
-        rows[0], rows[1] = ("ROI", rows[0][1]), (f"NPV ({currency})", rows[1][1])
+        rows[0], rows[1], rows[4] = ("ROI", rows[0][1]), (f"NPV ({currency})", rows[1][1]), ("payback period", rows[4][1])
     for label, cell in rows:
         table.add_row(label, *(cell(entry) for entry in entries.values()))
     console.print(table)
+
+
+def _periods(count: int, unit: str) -> str:
+    """'36 months', '1 year'."""
+    return f"{count} {unit}{'' if count == 1 else 's'}"
 
 
 def _period(value: float | None, unit: str) -> str:
