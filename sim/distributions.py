@@ -183,7 +183,7 @@ def parse(spec: Any, domain: Domain = ANY) -> Uncertain:
 def _build(table: dict[str, Any], domain: Domain) -> Uncertain:
     kind = table["dist"]
     if kind not in KINDS:
-        raise ValueError(f"unknown distribution {kind!r}{_did_you_mean(str(kind), KINDS)}; allowed: {', '.join(KINDS)}")
+        raise ValueError(f"unknown distribution {kind!r}{_did_you_mean(str(kind), KINDS) or '.'} Allowed: {', '.join(KINDS)}")
     _check_keys(kind, table)
     source = table.get("source")
     if source is not None and not isinstance(source, str):
@@ -199,15 +199,15 @@ def _build(table: dict[str, Any], domain: Domain) -> Uncertain:
         raise ValueError(f"min = {_num(lo)} is above max = {_num(hi)}")
     user_truncation = "min" in table or "max" in table
     if cdf is not None:
-        inside = float(cdf(np.array([hi]))[0] - (cdf(np.array([lo]))[0] if math.isfinite(lo) else 0.0))
-        outside_domain = 1.0 - float(
-            cdf(np.array([domain.high]))[0] - (cdf(np.array([domain.low]))[0] if math.isfinite(domain.low) else 0.0)
-        )
-        if outside_domain > 1.0 - MIN_MASS_INSIDE:
+        # Mass beyond what the parameter allows, on the sides the user did not truncate.
+        below = float(cdf(np.array([domain.low]))[0]) if math.isfinite(domain.low) and "min" not in table else 0.0
+        above = 1.0 - float(cdf(np.array([domain.high]))[0]) if math.isfinite(domain.high) and "max" not in table else 0.0
+        if below + above > 1.0 - MIN_MASS_INSIDE:
             raise ValueError(
-                f"{words} puts {100 * outside_domain:.0f} % of its mass outside what is allowed "
+                f"{words} puts {100 * (below + above):.0f} % of its mass outside what is allowed "
                 f"({domain.what} must be {domain.allowed()}): narrow it or add min/max"
             )
+        inside = float(cdf(np.array([hi]))[0] - (cdf(np.array([lo]))[0] if math.isfinite(lo) else 0.0))
         if inside <= 0.0:
             raise ValueError(f"{words} has no mass between min and max")
     if user_truncation:
