@@ -71,7 +71,7 @@ def _collect(model: BaseModel, prefix: str, found: dict[str, Input]) -> None:
                     _collect(item, f"{path}[{index}]", found)
 
 
-def _domain_of(annotation, metadata) -> Domain:
+def _domain_of(annotation, metadata) -> Domain | None:
     """The Domain an uncertain field was declared with (kept in its Annotated metadata)."""
     for item in metadata:
         if isinstance(item, Domain):
