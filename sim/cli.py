@@ -63,7 +63,7 @@ def run(scenario, draws, seed, out, overrides, as_json, base_case, workers, over
       cxroi run scenarios/nordic_midsize.toml --set 'segments.b2b.margin="30% to 40%"'
       cxroi run scenarios/seed001_churn_example.toml --base-case --json
     """
-    with _user_errors():
+    with _user_errors(scenario):
         loaded = load(scenario, overrides)
         if out is not None and not no_save:
             results_folder.check_destination(out, overwrite)
@@ -93,7 +93,7 @@ def validate(scenario, overrides):
     Example:
       cxroi validate scenarios/nordic_midsize.toml
     """
-    with _user_errors():
+    with _user_errors(scenario):
         loaded = load(scenario, overrides)
         s = loaded.scenario
         click.echo(
@@ -103,17 +103,24 @@ def validate(scenario, overrides):
 
 
 @contextmanager
-def _user_errors():
+def _user_errors(file: Path):
     """Turn a user's mistake into its one-line messages and exit code 2, never a traceback."""
     try:
         yield
     except ScenarioError as error:
-        for line in error.lines():
+        for line in (error if error.file else error.in_file(str(file))).lines():
             click.echo(line, err=True)
         sys.exit(EXIT_USER_ERROR)
     except UsageError as error:
         click.echo(str(error), err=True)
         sys.exit(EXIT_USER_ERROR)
+    except OSError as error:
+        where = f"{error.filename}: " if error.filename else ""
+        click.echo(f"{where}{error.strerror or error}; nothing was written", err=True)
+        sys.exit(EXIT_USER_ERROR)
+    except KeyboardInterrupt:
+        click.echo("interrupted; no results folder was written", err=True)
+        sys.exit(130)
 
 
 @contextmanager
