@@ -9,7 +9,6 @@ object with one small surface — ``ppf`` from uniforms, ``base``, ``median``,
 
 from __future__ import annotations
 
-import difflib
 import math
 import re
 from dataclasses import dataclass
@@ -18,6 +17,8 @@ from typing import Any, Callable
 import numpy as np
 from scipy import stats
 from scipy.special import ndtr, ndtri
+
+from sim.errors import did_you_mean
 
 INF = math.inf
 MIN_MASS_INSIDE = 0.95
@@ -183,7 +184,7 @@ def parse(spec: Any, domain: Domain = ANY) -> Uncertain:
 def _build(table: dict[str, Any], domain: Domain) -> Uncertain:
     kind = table["dist"]
     if kind not in KINDS:
-        raise ValueError(f"unknown distribution {kind!r}{_did_you_mean(str(kind), KINDS) or '.'} Allowed: {', '.join(KINDS)}")
+        raise ValueError(f"unknown distribution {kind!r}{did_you_mean(str(kind), KINDS) or '.'} Allowed: {', '.join(KINDS)}")
     _check_keys(kind, table)
     source = table.get("source")
     if source is not None and not isinstance(source, str):
@@ -410,7 +411,7 @@ def _check_keys(kind: str, table: dict[str, Any]) -> None:
     for key in table:
         if key not in allowed:
             listing = ", ".join(k for k in allowed if k != "dist")
-            raise ValueError(f"unknown key {key!r} for a {kind} distribution{_did_you_mean(key, allowed) or '.'} Allowed: {listing}")
+            raise ValueError(f"unknown key {key!r} for a {kind} distribution{did_you_mean(key, allowed) or '.'} Allowed: {listing}")
     for key in required:
         if key not in table:
             raise ValueError(f"missing key {key!r} for a {kind} distribution")
@@ -474,11 +475,6 @@ def _parse_range(text: str) -> tuple[float, float]:
 
 def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
-def _did_you_mean(key: str, candidates) -> str:
-    matches = difflib.get_close_matches(key, list(candidates), n=1)
-    return f"; did you mean {matches[0]!r}?" if matches else ""
 
 
 def _num(x: float) -> str:

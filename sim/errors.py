@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
 
 
@@ -42,3 +43,9 @@ def problem(path: str, message: str, file: str | None = None) -> ScenarioError:
 
 class UsageError(Exception):
     """A command-line or API argument the user must fix (not a scenario problem)."""
+
+
+def did_you_mean(key: str, candidates) -> str:
+    """"; did you mean 'x'?" for the closest candidate, or "" when none is close."""
+    matches = difflib.get_close_matches(str(key), [str(c) for c in candidates], n=1, cutoff=0.6)
+    return f"; did you mean '{matches[0]}'?" if matches else ""

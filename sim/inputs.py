@@ -8,7 +8,6 @@ set / scale / add changes an intervention makes.
 
 from __future__ import annotations
 
-import difflib
 import typing
 from dataclasses import dataclass
 
@@ -17,7 +16,7 @@ from pydantic import BaseModel
 
 from sim.distributions import Domain, Uncertain
 from sim.engine import PARAMETERS
-from sim.errors import Problem
+from sim.errors import Problem, did_you_mean
 from sim.scenario import Scenario
 
 FIXED_BY_INTERVENTIONS = ("customers",)
@@ -93,7 +92,7 @@ def check_references(scenario: Scenario) -> list[Problem]:
             where = f"interventions.{name}.changes[{index}].path"
             leaf = change.path.rsplit(".", 1)[-1]
             if change.path not in baseline:
-                problems.append(Problem(where, f"'{change.path}' is not a parameter of the baseline{_hint(change.path, baseline)}"))
+                problems.append(Problem(where, f"'{change.path}' is not a parameter of the baseline{did_you_mean(change.path, baseline)}"))
             elif leaf in FIXED_BY_INTERVENTIONS:
                 problems.append(Problem(where, f"'{change.path}' cannot be changed by an intervention: it is the starting population"))
             if intervention.start > scenario.settings.horizon:
@@ -105,15 +104,10 @@ def check_references(scenario: Scenario) -> list[Problem]:
             problems.append(Problem(where, f"'{a}' is named twice; a correlation needs two different inputs"))
         for path in (a, b):
             if path not in everything:
-                problems.append(Problem(where, f"'{path}' is not an input of this scenario{_hint(path, everything)}"))
+                problems.append(Problem(where, f"'{path}' is not an input of this scenario{did_you_mean(path, everything)}"))
             elif everything[path].dist.is_fixed:
                 problems.append(Problem(where, f"'{path}' is fixed; only uncertain inputs can be correlated"))
     return list(dict.fromkeys(problems))
-
-
-def _hint(path: str, candidates) -> str:
-    matches = difflib.get_close_matches(path, list(candidates), n=1, cutoff=0.6)
-    return f"; did you mean '{matches[0]}'?" if matches else ""
 
 
 # --- from sampled values to engine parameters ----------------------------------------

@@ -7,7 +7,6 @@ whose lines name the file, the parameter path and what is allowed.
 from __future__ import annotations
 
 import copy
-import difflib
 import hashlib
 import re
 import tomllib
@@ -19,7 +18,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from sim.errors import Problem, ScenarioError, problem
+from sim.errors import Problem, ScenarioError, did_you_mean, problem
 from sim.inputs import check_references
 from sim.scenario import Scenario
 
@@ -108,7 +107,7 @@ def apply_overrides(raw: dict, overrides: list[str] | tuple[str, ...], file: str
                 if step not in node:
                     prefix = where.rpartition(".")[0]
                     candidates = [f"{prefix}.{key}" if prefix else str(key) for key in node]
-                    raise problem(path, f"--set: there is no '{where}' in the scenario{_hint(where, candidates)}", file)
+                    raise problem(path, f"--set: there is no '{where}' in the scenario{did_you_mean(where, candidates)}", file)
                 node = node[step]
             elif isinstance(node, list) and isinstance(step, int) and step < len(node):
                 node = node[step]
@@ -122,12 +121,6 @@ def apply_overrides(raw: dict, overrides: list[str] | tuple[str, ...], file: str
         else:
             raise problem(path, "--set: this path does not name a parameter", file)
     return raw
-
-
-def _hint(key: str, candidates: Any) -> str:
-    """'; did you mean 'x'?' when a close match exists, else ''."""
-    matches = difflib.get_close_matches(key, [str(c) for c in candidates], n=1)
-    return f"; did you mean '{matches[0]}'?" if matches else ""
 
 
 # --- pydantic errors -> one line each ---------------------------------------------------
@@ -173,7 +166,7 @@ def _one_problem(error: dict, loc: tuple) -> Problem:
         return Problem(dotted(loc[:-1]), f"missing required key '{loc[-1]}'")
     if kind == "extra_forbidden":
         allowed = _allowed_keys(loc[:-1])
-        hint = _hint(str(loc[-1]), allowed) or "."
+        hint = did_you_mean(str(loc[-1]), allowed) or "."
         listing = f" Allowed: {', '.join(allowed)}" if allowed else ""
         return Problem(dotted(loc[:-1]), f"unknown key '{loc[-1]}'{hint}{listing}")
     if kind == "value_error":

@@ -8,14 +8,15 @@ them together with the finance into a :class:`~sim.result.Result`.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
-import multiprocessing
+from contextlib import contextmanager
 
 import numpy as np
 
-from sim import engine
+from sim.errors import UsageError, did_you_mean
+from sim.parallel import Pool
+
+from sim import engine, parallel
 from sim.finance import Appraisal, appraise, discount_factors, operating_result, program_costs
 from sim.inputs import all_inputs, arm_values, engine_parameters, ramp
 from sim.loader import Loaded
@@ -31,11 +32,21 @@ MAX_CHUNK = 2_000
 Progress = Callable[[int, int], None]
 
 
-def sample(scenario: Scenario, draws: int, seed: int) -> dict[str, np.ndarray]:
-    """Input values for ``draws`` draws, by dotted path."""
-    return sample_inputs(
-        all_inputs(scenario), draws, seed, scenario.settings.sampling, scenario.correlations
-    )
+def sample(scenario: Scenario, draws: int, seed: int, fixed: dict[str, float] | None = None) -> dict[str, np.ndarray]:
+    """Input values for ``draws`` draws, by dotted path; ``fixed`` inputs repeat one value.
+
+    Inputs draw from streams keyed by their paths, so fixing one input leaves
+    every other input's draws unchanged (common random numbers across a sweep).
+    """
+    inputs = all_inputs(scenario)
+    unknown = [path for path in (fixed or {}) if path not in inputs]
+    if unknown:
+        raise UsageError(f"{unknown[0]}: not an input of this scenario{did_you_mean(unknown[0], inputs)}")
+    values = sample_inputs(inputs, draws, seed, scenario.settings.sampling, scenario.correlations)
+    for path, value in (fixed or {}).items():
+        values[path] = np.full(draws, float(value))
+    return values
+
 
 
 def evaluate(
@@ -85,35 +96,41 @@ def run(
     workers: int | None = None,
     chunk_draws: int | None = None,
     progress: Progress | None = None,
+    fixed: dict[str, float] | None = None,
+    workers_pool: Pool | None = None,
 ) -> Result:
     """Run a scenario and appraise every intervention against the baseline.
 
     ``draws`` and ``seed`` default to the scenario's settings. ``base_case``
     evaluates every input at its base value with expected counts: one draw,
-    no randomness, the spreadsheet answer. ``workers`` processes share the
-    draws (default: all cores); the numbers do not depend on it or on
-    ``chunk_draws``, which is rounded to whole blocks of draws.
+    no randomness, the spreadsheet answer. ``fixed`` pins inputs (by path) to
+    one value while every other input keeps the draws it would have had: the
+    basis of sweeps and break-even searches. ``workers`` processes share the
+    draws (default: all cores), or an open ``workers_pool`` does; the numbers
+    do not depend on either or on ``chunk_draws``.
     """
     loaded = scenario if isinstance(scenario, Loaded) else None
     scenario = loaded.scenario if loaded else scenario
     settings = scenario.settings
     seed = settings.seed if seed is None else seed
     inputs = all_inputs(scenario)
-    base_values_, base_flows, spreadsheet = _base_case(scenario)
+    fixed = fixed or {}
+    base_values_, base_flows, spreadsheet = _base_case(scenario, fixed)
     if base_case:
         draws, values, flows, appraisals = 1, base_values_, base_flows, spreadsheet
     else:
         draws = settings.draws if draws is None else draws
-        values = sample(scenario, draws, seed)
-        flows = _evaluate_in_chunks(scenario, values, seed, workers, chunk_draws, progress)
-        appraisals = {name: _appraise(scenario, values, flows, name) for name in scenario.interventions}
+        values = sample(scenario, draws, seed, fixed)
+        with _pool_or(workers_pool, workers) as shared:
+            flows = evaluate_in_chunks(scenario, values, seed, shared, chunk_draws, progress)
+        appraisals = appraise_all(scenario, values, flows)
     return Result(
         scenario=scenario,
         loaded=loaded,
         seed=seed,
         n_draws=draws,
         base_case=base_case,
-        inputs={path: item for path, item in inputs.items()},
+        inputs=inputs,
         values=values,
         flows=flows,
         appraisals=appraisals,
@@ -121,11 +138,25 @@ def run(
     )
 
 
-def _base_case(scenario: Scenario):
+def appraise_all(scenario: Scenario, values: dict[str, np.ndarray], flows) -> dict[str, Appraisal]:
+    """Every intervention appraised against the baseline, per draw."""
+    return {name: _appraise(scenario, values, flows, name) for name in scenario.interventions}
+
+
+@contextmanager
+def _pool_or(shared: Pool | None, workers: int | None):
+    if shared is not None:
+        yield shared
+    else:
+        with parallel.pool(workers) as own:
+            yield own
+
+
+def _base_case(scenario: Scenario, fixed: dict[str, float] | None = None):
     """Inputs, flows and appraisals with every input at its base value and expected counts."""
-    values = base_values(all_inputs(scenario))
+    values = {**base_values(all_inputs(scenario)), **{path: np.array([value]) for path, value in (fixed or {}).items()}}
     flows = evaluate(scenario, values, seed=0, expected=True)
-    return values, flows, {name: _appraise(scenario, values, flows, name) for name in scenario.interventions}
+    return values, flows, appraise_all(scenario, values, flows)
 
 
 def _appraise(scenario: Scenario, values, flows, name: str):
@@ -151,32 +182,21 @@ def chunk_bounds(draws: int, workers: int, chunk_draws: int | None) -> list[tupl
     return [(first, min(size, draws - first)) for first in range(0, draws, size)]
 
 
-def _evaluate_in_chunks(scenario, values, seed, workers, chunk_draws, progress):
+def evaluate_in_chunks(scenario, values, seed, shared: Pool, chunk_draws=None, progress=None):
+    """:func:`evaluate` over chunks of draws in the pool's processes, reassembled in order."""
     draws = len(next(iter(values.values())))
-    workers = max(1, workers if workers is not None else (os.cpu_count() or 1))
-    chunks = chunk_bounds(draws, workers, chunk_draws)
-    workers = min(workers, len(chunks))
+    chunks = chunk_bounds(draws, shared.size, chunk_draws)
     jobs = [
         (scenario, {path: array[first : first + count] for path, array in values.items()}, seed, first)
         for first, count in chunks
     ]
     parts = []
     done = 0
-    if workers == 1:
-        results = map(_evaluate_job, jobs)
-        pool = None
-    else:
-        pool = ProcessPoolExecutor(workers, mp_context=_context())
-        results = pool.map(_evaluate_job, jobs)
-    try:
-        for (first, count), part in zip(chunks, results):
-            parts.append(part)
-            done += count
-            if progress:
-                progress(done, draws)
-    finally:
-        if pool is not None:
-            pool.shutdown(cancel_futures=True)
+    for (first, count), part in zip(chunks, shared.map(_evaluate_job, jobs)):
+        parts.append(part)
+        done += count
+        if progress:
+            progress(done, draws)
     return {
         arm: {name: np.concatenate([part[arm][name] for part in parts]) for name in parts[0][arm]}
         for arm in parts[0]
@@ -186,9 +206,3 @@ def _evaluate_in_chunks(scenario, values, seed, workers, chunk_draws, progress):
 def _evaluate_job(job):
     scenario, values, seed, first = job
     return evaluate(scenario, values, seed, first)
-
-
-def _context():
-    """fork where the platform has it (fast start, nothing to re-import), else spawn."""
-    methods = multiprocessing.get_all_start_methods()
-    return multiprocessing.get_context("fork" if "fork" in methods else "spawn")
