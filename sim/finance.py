@@ -51,8 +51,8 @@ class Appraisal:
     roi: np.ndarray
     payback: np.ndarray
     """First period (1-based) at or after the start in which cumulative discounted net is >= 0; NaN if none."""
-    cumulative_net: np.ndarray
-    """(draws, periods) cumulative discounted net cash flow."""
+    cumulative_net: np.ndarray | None
+    """(draws, periods) cumulative discounted net cash flow (None where only per-draw results were kept)."""
 
 
 def appraise(

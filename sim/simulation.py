@@ -182,27 +182,56 @@ def chunk_bounds(draws: int, workers: int, chunk_draws: int | None) -> list[tupl
     return [(first, min(size, draws - first)) for first in range(0, draws, size)]
 
 
-def evaluate_in_chunks(scenario, values, seed, shared: Pool, chunk_draws=None, progress=None):
+def evaluate_in_chunks(scenario, values, seed, shared: Pool, chunk_draws=None, progress=None, expected=False):
     """:func:`evaluate` over chunks of draws in the pool's processes, reassembled in order."""
-    draws = len(next(iter(values.values())))
-    chunks = chunk_bounds(draws, shared.size, chunk_draws)
-    jobs = [
-        (scenario, {path: array[first : first + count] for path, array in values.items()}, seed, first)
-        for first, count in chunks
-    ]
-    parts = []
+    return evaluate_many(scenario, [values], seed, shared, chunk_draws, progress, expected)[0]
+
+
+def evaluate_many(scenario, value_sets, seed, shared: Pool, chunk_draws=None, progress=None, expected=False, appraised=False):
+    """:func:`evaluate` for several sets of input values (e.g. sweep points) as one stream of chunks.
+
+    All chunks of all sets go to the pool at once, so workers never wait for the
+    slowest chunk of one set before starting the next. With ``appraised`` the
+    workers return only each intervention's per-draw appraisal (a few numbers a
+    draw instead of every flow in every period), which is all a sweep needs.
+    """
+    jobs, owners = [], []
+    for index, values in enumerate(value_sets):
+        draws = len(next(iter(values.values())))
+        for first, count in chunk_bounds(draws, shared.size, chunk_draws):
+            chunk = {path: array[first : first + count] for path, array in values.items()}
+            jobs.append((scenario, chunk, seed, first, expected, appraised))
+            owners.append((index, count))
+    total = sum(count for _, count in owners)
+    parts: list[list] = [[] for _ in value_sets]
     done = 0
-    for (first, count), part in zip(chunks, shared.map(_evaluate_job, jobs)):
-        parts.append(part)
+    for (index, count), part in zip(owners, shared.map(_evaluate_job, jobs)):
+        parts[index].append(part)
         done += count
         if progress:
-            progress(done, draws)
-    return {
-        arm: {name: np.concatenate([part[arm][name] for part in parts]) for name in parts[0][arm]}
-        for arm in parts[0]
-    }
+            progress(done, total)
+    return [_join(pieces, appraised) for pieces in parts]
+
+
+def _join(pieces: list, appraised: bool):
+    """Concatenate chunk results along the draws axis."""
+    if appraised:
+        return {
+            name: Appraisal(**{key: np.concatenate([getattr(p[name], key) for p in pieces]) for key in _PER_DRAW}, cumulative_net=None)
+            for name in pieces[0]
+        }
+    return {arm: {name: np.concatenate([p[arm][name] for p in pieces]) for name in pieces[0][arm]} for arm in pieces[0]}
+
+
+_PER_DRAW = ("pv_benefit", "pv_cost", "npv", "roi", "payback")
 
 
 def _evaluate_job(job):
-    scenario, values, seed, first = job
-    return evaluate(scenario, values, seed, first)
+    scenario, values, seed, first, expected, appraised = job
+    flows = evaluate(scenario, values, seed, first, expected)
+    if not appraised:
+        return flows
+    return {
+        name: Appraisal(**{key: getattr(a, key) for key in _PER_DRAW}, cumulative_net=None)
+        for name, a in appraise_all(scenario, values, flows).items()
+    }
