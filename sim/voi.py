@@ -56,3 +56,34 @@ def net_benefits(npv_by_option: dict[str, np.ndarray]) -> tuple[list[str], np.nd
     names = ["do nothing", *npv_by_option]
     draws = len(next(iter(npv_by_option.values())))
     return names, np.column_stack([np.zeros(draws), *npv_by_option.values()])
+
+
+def voi(scenario, draws: int | None = None, seed: int | None = None, *, workers: int | None = None, progress=None):
+    """EVPI of the decision and EVPPI of every uncertain input, in the scenario's currency, from one run."""
+    import pandas as pd
+
+    from sim.analysis import Analysis, records, unpack
+    from sim.simulation import run
+
+    plain, loaded = unpack(scenario)
+    result = run(loaded or plain, draws, seed, workers=workers, progress=progress)
+    options, nb = net_benefits({name: a.npv for name, a in result.appraisals.items()})
+    means = nb.mean(axis=0)
+    total = evpi(nb)
+    table = pd.DataFrame(
+        [{"input": path, "evppi": evppi(result.values[path], nb)} for path in result.uncertain_paths],
+        columns=["input", "evppi"],
+    )
+    table = table.sort_values("evppi", ascending=False, kind="stable").reset_index(drop=True)
+    table["share_of_evpi"] = table["evppi"] / total if total > 0 else 0.0
+    summary = {
+        "scenario": plain.settings.name, "seed": result.seed, "draws": result.n_draws,
+        "currency": plain.settings.currency,
+        "options": {name: float(m) for name, m in zip(options, means)},
+        "best_option_now": options[int(np.argmax(means))],
+        "evpi": total,
+        "evpi_meaning": "expected gain from resolving all uncertainty before deciding: the most any study could be worth",
+        "evppi_meaning": "the most a pilot or study that pins down this input exactly could be worth",
+        "evppi": records(table),
+    }
+    return Analysis("voi", plain, loaded, result.seed, result.n_draws, summary, {"voi": table})
