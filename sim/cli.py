@@ -11,11 +11,9 @@ from pathlib import Path
 import click
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
-from rich.table import Table
 
-from sim import results_folder
+from sim import console, results_folder
 from sim.errors import ScenarioError, UsageError
-from sim.format import money, percent, ratio
 from sim.loader import load
 from sim.simulation import run as run_scenario
 
@@ -35,21 +33,36 @@ def main() -> None:
       cxroi run scenarios/nordic_midsize.toml --draws 20000 --seed 7 --json
       cxroi run scenarios/seed001_churn_example.toml --base-case
       cxroi validate scenarios/nordic_midsize.toml
+      cxroi sweep scenarios/nordic_midsize.toml --param segments.b2b.experience.walk_away --range 0.05:0.5:10
+      cxroi tornado scenarios/nordic_midsize.toml
+      cxroi sensitivity scenarios/nordic_midsize.toml
+      cxroi breakeven scenarios/nordic_midsize.toml --param interventions.faster_response.recurring_cost
+      cxroi voi scenarios/nordic_midsize.toml
     """
 
 
+def common_options(command):
+    """The options every simulating command shares, in one place."""
+    options = [
+        click.argument("scenario", type=click.Path(dir_okay=False, path_type=Path)),
+        click.option("--draws", type=click.IntRange(1, 10_000_000), help="Monte Carlo draws [default: the scenario's settings.draws]."),
+        click.option("--seed", type=click.IntRange(0), help="Random seed [default: the scenario's settings.seed]."),
+        click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Results folder [default: results/<scenario>[-<command>]-<time>]."),
+        click.option("--set", "overrides", multiple=True, metavar="PATH=VALUE", help="Override a parameter, e.g. segments.b2b.monthly_churn=0.02 or 'segments.b2b.margin=\"30% to 40%\"'. Repeatable."),
+        click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout and nothing else there."),
+        click.option("--workers", type=click.IntRange(1), help="Worker processes [default: all cores]. Results do not depend on it."),
+        click.option("--overwrite", is_flag=True, help="Replace the --out folder if it already exists."),
+        click.option("--no-save", is_flag=True, help="Print the summary but write no results folder."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
 @main.command()
-@click.argument("scenario", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--draws", type=click.IntRange(1, 10_000_000), help="Monte Carlo draws [default: the scenario's settings.draws].")
-@click.option("--seed", type=click.IntRange(0), help="Random seed [default: the scenario's settings.seed].")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Results folder [default: results/<scenario>-<time>].")
-@click.option("--set", "overrides", multiple=True, metavar="PATH=VALUE", help="Override a parameter, e.g. segments.b2b.monthly_churn=0.02 or 'segments.b2b.margin=\"30% to 40%\"'. Repeatable.")
-@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout and nothing else there.")
+@common_options
 @click.option("--base-case", is_flag=True, help="Every input at its base value, expected counts, no randomness: the spreadsheet answer.")
-@click.option("--workers", type=click.IntRange(1), help="Worker processes [default: all cores]. Results do not depend on it.")
-@click.option("--overwrite", is_flag=True, help="Replace the --out folder if it already exists.")
-@click.option("--no-save", is_flag=True, help="Print the summary but write no results folder.")
-def run(scenario, draws, seed, out, overrides, as_json, base_case, workers, overwrite, no_save):
+def run(scenario, draws, seed, out, overrides, as_json, workers, overwrite, no_save, base_case):
     """Run SCENARIO and print the ROI and NPV distribution of every intervention.
 
     Writes a results folder (summary.json, manifest.json, draws.csv, bands.csv and
@@ -64,23 +77,176 @@ def run(scenario, draws, seed, out, overrides, as_json, base_case, workers, over
       cxroi run scenarios/seed001_churn_example.toml --base-case --json
     """
     with _user_errors(scenario):
-        loaded = load(scenario, overrides)
-        if out is not None and not no_save:
-            results_folder.check_destination(out, overwrite)
+        loaded = _load_checked(scenario, overrides, out, overwrite, no_save)
         with _progress(enabled=not base_case) as report:
             result = run_scenario(loaded, draws, seed, base_case=base_case, workers=workers, progress=report)
-        summary = result.summary_dict()
-        folder = None
-        if not no_save:
-            folder = results_folder.write(
-                result, out or results_folder.default_folder(result), overwrite, command=["cxroi", *sys.argv[1:]]
-            )
-        if as_json:
-            click.echo(json.dumps(summary, indent=2, allow_nan=False))
-        else:
-            _print_summary(summary)
-        if folder is not None:
-            click.echo(f"Results written to {folder}/", err=as_json)
+        folder = None if no_save else results_folder.write(
+            result, out or results_folder.default_folder(result), overwrite, command=_command())
+        _finish(result.summary_dict(), console.print_run, as_json, folder)
+
+
+@main.command()
+@common_options
+@click.option("--param", "params", multiple=True, required=True, metavar="PATH", help="Input to sweep (once for one-way, twice for two-way).")
+@click.option("--values", "value_specs", multiple=True, metavar="LIST", help="Values for the matching --param: 0.01,0.02,0.03 or LOW:HIGH:STEPS.")
+@click.option("--range", "range_specs", multiple=True, metavar="LOW:HIGH:STEPS", help="Evenly spaced values for the matching --param, both ends included.")
+def sweep(scenario, draws, seed, out, overrides, as_json, workers, overwrite, no_save, params, value_specs, range_specs):
+    """Run SCENARIO at each value of one or two inputs (same seed: smooth curves).
+
+    Writes sweep.csv (NPV and ROI percentiles and P(ROI > 0) per point and
+    intervention) and a figure: median NPV with 50 % and 90 % bands, or for two
+    inputs heat maps of P(ROI > 0) and mean NPV.
+
+    \b
+    Examples:
+      cxroi sweep scenarios/nordic_midsize.toml --param segments.b2b.experience.walk_away --range 0.05:0.5:10
+      cxroi sweep scenarios/nordic_midsize.toml --param interventions.faster_response.recurring_cost \\
+          --values 15000,20000,25000,30000 --param segments.b2b.monthly_churn --values 0.008,0.012,0.016
+    """
+    from sim.sweep import parse_values, sweep as run_sweep
+
+    with _user_errors(scenario):
+        specs = list(value_specs) + list(range_specs)
+        if value_specs and range_specs and len(params) > 1:
+            raise UsageError("with two --param options give both value lists with --values (it also takes LOW:HIGH:STEPS)")
+        if len(specs) != len(params):
+            raise UsageError(f"give one --values or --range for each --param: {len(params)} --param, {len(specs)} value lists")
+        grid = {path: parse_values(spec) for path, spec in zip(params, specs)}
+        if len(grid) != len(params):
+            raise UsageError("the two --param options name the same input")
+        loaded = _load_checked(scenario, overrides, out, overwrite, no_save)
+        with _progress(enabled=True, unit="draws") as report:
+            analysis = run_sweep(loaded, grid, draws, seed, workers=workers, progress=report)
+        _finish_analysis(analysis, console.print_sweep, out, overwrite, no_save, as_json)
+
+
+@main.command()
+@common_options
+@click.option("--low", type=click.FloatRange(0.0, 0.5, min_open=True), default=0.10, show_default=True, help="Quantile each input takes at its low end.")
+@click.option("--high", type=click.FloatRange(0.5, 1.0, max_open=True), default=0.90, show_default=True, help="Quantile each input takes at its high end.")
+@click.option("--share", type=click.FloatRange(0.01, 0.5), default=0.20, show_default=True, help="Share of draws at each end for the tornado read from the draws.")
+def tornado(scenario, draws, seed, out, overrides, as_json, workers, overwrite, no_save, low, high, share):
+    """Which inputs move NPV and ROI most: a tornado diagram for every intervention.
+
+    One input at a time goes from its 10th to its 90th percentile with the others
+    at base (expected counts); beside it, the tornado read from the Monte Carlo
+    draws (mean NPV where the input is in its lowest vs highest fifth), which
+    reflects interactions at no extra cost. Inputs with no effect stay listed.
+
+    \b
+    Example:
+      cxroi tornado scenarios/nordic_midsize.toml
+    """
+    from sim.tornado import tornado as run_tornado
+
+    with _user_errors(scenario):
+        loaded = _load_checked(scenario, overrides, out, overwrite, no_save)
+        with _progress(enabled=True) as report:
+            analysis = run_tornado(loaded, draws, seed, low=low, high=high, share=share, workers=workers, progress=report)
+        _finish_analysis(analysis, console.print_tornado, out, overwrite, no_save, as_json)
+
+
+@main.command()
+@common_options
+@click.option("--sobol-samples", type=click.IntRange(0), default=1024, show_default=True, help="Base samples N of the Saltelli design (N x (inputs + 2) evaluations); 0 skips Sobol indices.")
+def sensitivity(scenario, draws, seed, out, overrides, as_json, workers, overwrite, no_save, sobol_samples):
+    """Global sensitivity of NPV: rank correlations, PRCC and Sobol indices.
+
+    Rank measures come from the Monte Carlo draws (no extra runs); Sobol first-order
+    and total indices with 95 % intervals from a Saltelli design evaluated with
+    expected counts (SALib). With correlated inputs, read the rank measures first.
+
+    \b
+    Example:
+      cxroi sensitivity scenarios/nordic_midsize.toml --sobol-samples 512
+    """
+    from sim.sensitivity import sensitivity as run_sensitivity
+
+    with _user_errors(scenario):
+        loaded = _load_checked(scenario, overrides, out, overwrite, no_save)
+        with _progress(enabled=True) as report:
+            analysis = run_sensitivity(loaded, draws, seed, sobol_samples=sobol_samples, workers=workers, progress=report)
+        _finish_analysis(analysis, console.print_sensitivity, out, overwrite, no_save, as_json)
+
+
+@main.command()
+@common_options
+@click.option("--param", "param", required=True, metavar="PATH", help="The input to move.")
+@click.option("--range", "value_range", metavar="LOW:HIGH", help="Where to look [default: the input's 1st to 99th percentile, or half to twice a fixed value].")
+def breakeven(scenario, draws, seed, out, overrides, as_json, workers, overwrite, no_save, param, value_range):
+    """The value of one input at which each intervention stops paying.
+
+    Finds where mean NPV is zero and where P(ROI > 0) is 50 %, by Brent's method
+    on runs with common random numbers; says "never within the range" when
+    there is no such value.
+
+    \b
+    Example:
+      cxroi breakeven scenarios/nordic_midsize.toml --param interventions.faster_response.recurring_cost
+    """
+    from sim.breakeven import breakeven as run_breakeven
+
+    with _user_errors(scenario):
+        bounds = _parse_range(value_range) if value_range else None
+        loaded = _load_checked(scenario, overrides, out, overwrite, no_save)
+        analysis = run_breakeven(loaded, param, bounds, draws, seed, workers=workers)
+        _finish_analysis(analysis, console.print_breakeven, out, overwrite, no_save, as_json)
+
+
+@main.command()
+@common_options
+def voi(scenario, draws, seed, out, overrides, as_json, workers, overwrite, no_save):
+    """Value of information: what a pilot that pins down an input could be worth.
+
+    EVPI of the decision (do nothing or one of the interventions) and EVPPI of
+    every uncertain input, estimated by regression over the Monte Carlo draws.
+
+    \b
+    Example:
+      cxroi voi scenarios/nordic_midsize.toml
+    """
+    from sim.voi import voi as run_voi
+
+    with _user_errors(scenario):
+        loaded = _load_checked(scenario, overrides, out, overwrite, no_save)
+        with _progress(enabled=True) as report:
+            analysis = run_voi(loaded, draws, seed, workers=workers, progress=report)
+        _finish_analysis(analysis, console.print_voi, out, overwrite, no_save, as_json)
+
+
+def _load_checked(scenario, overrides, out, overwrite, no_save):
+    """Load the scenario and refuse an existing --out before any work is done."""
+    loaded = load(scenario, overrides)
+    if out is not None and not no_save:
+        results_folder.check_destination(out, overwrite)
+    return loaded
+
+
+def _finish_analysis(analysis, printer, out, overwrite, no_save, as_json) -> None:
+    folder = None if no_save else results_folder.write_analysis(
+        analysis, out or results_folder.default_folder(analysis), overwrite, command=_command())
+    _finish(analysis.summary, printer, as_json, folder)
+
+
+def _finish(summary: dict, printer, as_json: bool, folder) -> None:
+    if as_json:
+        click.echo(json.dumps(summary, indent=2, allow_nan=False))
+    else:
+        printer(summary)
+    if folder is not None:
+        click.echo(f"Results written to {folder}/", err=as_json)
+
+
+def _command() -> list[str]:
+    return ["cxroi", *sys.argv[1:]]
+
+
+def _parse_range(text: str) -> tuple[float, float]:
+    try:
+        low, high = (float(part) for part in text.split(":"))
+    except ValueError:
+        raise UsageError(f"--range '{text}' is not LOW:HIGH, e.g. 0.01:0.05") from None
+    return low, high
 
 
 @main.command()
@@ -98,7 +264,7 @@ def validate(scenario, overrides):
         s = loaded.scenario
         click.echo(
             f"{loaded.file}: OK: {len(s.segments)} segment(s), {len(s.interventions)} intervention(s), "
-            f"horizon {_periods(s.settings.horizon, s.settings.period)}"
+            f"horizon {console.periods(s.settings.horizon, s.settings.period)}"
         )
 
 
@@ -124,7 +290,7 @@ def _user_errors(file: Path):
 
 
 @contextmanager
-def _progress(enabled: bool):
+def _progress(enabled: bool, unit: str = "draws"):
     """A progress callback that shows a bar on stderr once a run has taken over a second."""
     console = Console(stderr=True)
     started = time.monotonic()
@@ -149,53 +315,3 @@ def _progress(enabled: bool):
     finally:
         if "progress" in bar:
             bar["progress"].stop()
-
-
-def _print_summary(summary: dict) -> None:
-    console = Console()
-    currency = summary["currency"]
-    mode = "base case (every input at its base value, expected counts)" if summary["mode"] == "base_case" else (
-        f"{summary['draws']:,} draws, seed {summary['seed']}, {summary['sampling']} sampling"
-    )
-    basis = "gross profit less support cost" if summary["roi_basis"] == "gross_profit" else "revenue"
-    console.print(f"[bold]{summary['scenario']}[/bold]: {mode}")
-    console.print(
-        f"horizon {_periods(summary['horizon'], summary['period'])}, discount rate {percent(summary['discount_rate'])} a year, "
-        f"benefit measured as change in {basis}, amounts in {currency}"
-    )
-    entries = summary["interventions"]
-    table = Table(show_header=True, header_style="bold")
-    table.add_column("")
-    for entry in entries.values():
-        table.add_column(entry["label"], justify="right")
-    rows = [
-        ("ROI, mean", lambda e: ratio(e["roi"]["mean"])),
-        ("ROI, 5th percentile", lambda e: ratio(e["roi"]["p05"])),
-        ("ROI, median", lambda e: ratio(e["roi"]["p50"])),
-        ("ROI, 95th percentile", lambda e: ratio(e["roi"]["p95"])),
-        (f"NPV, mean ({currency})", lambda e: money(e["npv"]["mean"])),
-        ("NPV, 5th percentile", lambda e: money(e["npv"]["p05"])),
-        ("NPV, median", lambda e: money(e["npv"]["p50"])),
-        ("NPV, 95th percentile", lambda e: money(e["npv"]["p95"])),
-        ("P(ROI > 0)", lambda e: percent(e["prob_roi_positive"])),
-        ("P(payback within horizon)", lambda e: percent(e["prob_payback_within_horizon"])),
-        ("payback period, median", lambda e: _period(e["payback_period"]["p50"], summary["period"])),
-        ("spreadsheet ROI (base case)", lambda e: ratio(e["base_case"]["roi"])),
-        (f"spreadsheet NPV ({currency})", lambda e: money(e["base_case"]["npv"])),
-    ]
-    if summary["mode"] == "base_case":
-        rows = [rows[0], rows[4], ("PV benefit", lambda e: money(e["pv_benefit"]["mean"])),
-                ("PV cost", lambda e: money(e["pv_cost"]["mean"])), rows[10]]
-        rows[0], rows[1], rows[4] = ("ROI", rows[0][1]), (f"NPV ({currency})", rows[1][1]), ("payback period", rows[4][1])
-    for label, cell in rows:
-        table.add_row(label, *(cell(entry) for entry in entries.values()))
-    console.print(table)
-
-
-def _periods(count: int, unit: str) -> str:
-    """'36 months', '1 year'."""
-    return f"{count} {unit}{'' if count == 1 else 's'}"
-
-
-def _period(value: float | None, unit: str) -> str:
-    return "beyond horizon" if value is None else f"{unit} {value:g}"

@@ -29,11 +29,14 @@ FILES = {
 }
 
 
-def default_folder(result: Result, root: str | Path = "results", now: datetime | None = None) -> Path:
-    """``results/<scenario>-<YYYYmmdd-HHMMSS>[-base-case]``, with a suffix if that name is taken."""
+def default_folder(result_or_analysis, root: str | Path = "results", now: datetime | None = None) -> Path:
+    """``results/<scenario>[-<analysis>]-<YYYYmmdd-HHMMSS>[-base-case]``, with a suffix if that name is taken."""
     now = now or datetime.now()
-    stem = Path(result.loaded.file).stem if result.loaded else result.scenario.settings.name
-    name = f"{_safe(stem)}-{now:%Y%m%d-%H%M%S}" + ("-base-case" if result.base_case else "")
+    loaded = result_or_analysis.loaded
+    stem = Path(loaded.file).stem if loaded else result_or_analysis.scenario.settings.name
+    kind = getattr(result_or_analysis, "kind", None)
+    name = _safe(stem) + (f"-{kind}" if kind else "") + f"-{now:%Y%m%d-%H%M%S}"
+    name += "-base-case" if getattr(result_or_analysis, "base_case", False) else ""
     folder = Path(root) / name
     suffix = 2
     while folder.exists():
@@ -50,18 +53,51 @@ def check_destination(folder: str | Path, overwrite: bool = False) -> None:
 
 
 def write(result: Result, folder: str | Path, overwrite: bool = False, command: list[str] | None = None) -> Path:
-    """Write every file of :data:`FILES` into ``folder`` atomically; return the folder."""
+    """Write a run's :data:`FILES` into ``folder`` atomically; return the folder."""
+    writers = {
+        "summary.json": lambda path: _dump(path, result.summary_dict()),
+        "manifest.json": lambda path: _dump(path, manifest(result, command)),
+        "draws.csv": lambda path: result.draws.to_csv(path),
+        "bands.csv": lambda path: result.bands.to_csv(path, index=False),
+    }
+    return write_files(folder, writers, result.loaded, overwrite)
+
+
+def write_analysis(analysis, folder: str | Path, overwrite: bool = False, command: list[str] | None = None) -> Path:
+    """Write an analysis: summary.json, manifest.json, one CSV per table and one PNG per figure."""
+    from sim.figures import analysis_figures
+
+    import matplotlib.pyplot as plt
+
+    figures = analysis_figures(analysis)
+    writers = {
+        "summary.json": lambda path: _dump(path, analysis.summary),
+        "manifest.json": lambda path: _dump(path, _manifest(
+            analysis.scenario, analysis.loaded, analysis.seed, analysis.draws, command,
+            {"analysis": analysis.kind, "files": {
+                **{f"{name}.csv": f"table: {name}" for name in analysis.tables},
+                **{f"{name}.png": f"figure: {name}" for name in figures}}})),
+        **{f"{name}.csv": (lambda path, t=table: t.to_csv(path, index=False)) for name, table in analysis.tables.items()},
+        **{f"{name}.png": (lambda path, f=figure: f.savefig(path, dpi=120)) for name, figure in figures.items()},
+    }
+    try:
+        return write_files(folder, writers, analysis.loaded, overwrite)
+    finally:
+        for figure in figures.values():
+            plt.close(figure)
+
+
+def write_files(folder: str | Path, writers: dict, loaded, overwrite: bool = False) -> Path:
+    """Build every file under a temporary name beside ``folder``, then rename it into place."""
     folder = Path(folder)
     check_destination(folder, overwrite)
     folder.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.partial-", dir=folder.parent))
     try:
-        _dump(staging / "summary.json", result.summary_dict())
-        _dump(staging / "manifest.json", manifest(result, command))
-        result.draws.to_csv(staging / "draws.csv")
-        result.bands.to_csv(staging / "bands.csv", index=False)
-        if result.loaded:
-            (staging / "scenario.toml").write_text(result.loaded.text, encoding="utf-8")
+        for name, write_one in writers.items():
+            write_one(staging / name)
+        if loaded:
+            (staging / "scenario.toml").write_text(loaded.text, encoding="utf-8")
         _replace(staging, folder)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
@@ -81,22 +117,30 @@ def _replace(staging: Path, folder: Path) -> None:
 
 
 def manifest(result: Result, command: list[str] | None = None) -> dict[str, Any]:
-    """Everything needed to reproduce the run and to see what it assumed."""
-    loaded = result.loaded
+    """Everything needed to reproduce a run and to see what it assumed."""
+    return _manifest(
+        result.scenario, result.loaded, result.seed, result.n_draws, command,
+        {"mode": "base_case" if result.base_case else "monte_carlo", "files": FILES},
+    )
+
+
+def _manifest(scenario, loaded, seed: int, draws: int, command, extra: dict[str, Any]) -> dict[str, Any]:
+    from sim.inputs import all_inputs
+
     return {
         "cxroi_version": _version("cxroi"),
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "command": command,
         "scenario": {
-            "name": result.scenario.settings.name,
+            "name": scenario.settings.name,
             "file": loaded.file if loaded else None,
             "sha256": loaded.sha256 if loaded else None,
             "overrides": list(loaded.overrides) if loaded else [],
         },
-        "seed": result.seed,
-        "draws": result.n_draws,
-        "mode": "base_case" if result.base_case else "monte_carlo",
-        "sampling": result.scenario.settings.sampling,
+        "seed": seed,
+        "draws": draws,
+        "sampling": scenario.settings.sampling,
+        **extra,
         "inputs": {
             path: {
                 "distribution": item.dist.spec(),
@@ -104,14 +148,13 @@ def manifest(result: Result, command: list[str] | None = None) -> dict[str, Any]
                 "base": item.dist.base,
                 "source": item.dist.source,
             }
-            for path, item in result.inputs.items()
+            for path, item in all_inputs(scenario).items()
         },
-        "resolved_scenario": result.scenario.model_dump(mode="json", by_alias=True),
+        "resolved_scenario": scenario.model_dump(mode="json", by_alias=True),
         "versions": {
             "python": platform.python_version(),
             **{name: _version(name) for name in ("numpy", "scipy", "pandas", "pydantic")},
         },
-        "files": FILES,
     }
 
 

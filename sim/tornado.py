@@ -72,11 +72,12 @@ _COLUMNS_OAT = ["intervention", "input", "low_value", "high_value", "npv_base", 
 
 
 def _sorted(table: pd.DataFrame) -> pd.DataFrame:
-    """Largest absolute NPV swing first within each intervention (stable for ties)."""
+    """Largest absolute NPV swing first within each intervention, interventions in scenario order."""
     if table.empty:
         return table
-    order = table.assign(_size=table["npv_swing"].abs()).sort_values(["intervention", "_size"], ascending=[True, False], kind="stable")
-    return order.drop(columns="_size").reset_index(drop=True)
+    position = {name: i for i, name in enumerate(dict.fromkeys(table["intervention"]))}
+    keyed = table.assign(_order=table["intervention"].map(position), _size=-table["npv_swing"].abs())
+    return keyed.sort_values(["_order", "_size"], kind="stable").drop(columns=["_order", "_size"]).reset_index(drop=True)
 
 
 def tornado(
