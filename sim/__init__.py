@@ -7,6 +7,12 @@ From Python::
     res = sim.run(sc, draws=10_000, seed=1)
     res.summary()      # one row per intervention (pandas)
     res.draws          # one row per draw: sampled inputs and outcomes (pandas)
+
+    sim.sweep(sc, {"segments.b2b.monthly_churn": [0.01, 0.02]}).tables["sweep"]
+    sim.tornado(sc).tables["tornado"]
+    sim.sensitivity(sc).tables["sobol"]
+    sim.breakeven(sc, "interventions.faster_response.recurring_cost").summary
+    sim.voi(sc).tables["voi"]
 """
 
 from sim.errors import ScenarioError, UsageError
@@ -14,15 +20,27 @@ from sim.loader import Loaded, load
 from sim.result import Result
 from sim.simulation import evaluate, run, sample
 from sim.results_folder import write as write_results
+from sim.results_folder import write_analysis
+from sim.breakeven import breakeven
+from sim.sensitivity import sensitivity
+from sim.sweep import sweep
+from sim.tornado import tornado
+from sim.voi import voi
 
 __all__ = [
     "Loaded",
     "Result",
     "ScenarioError",
     "UsageError",
+    "breakeven",
     "evaluate",
     "load",
     "run",
     "sample",
+    "sensitivity",
+    "sweep",
+    "tornado",
+    "voi",
+    "write_analysis",
     "write_results",
 ]
