@@ -62,7 +62,8 @@ def common_options(command):
 @main.command()
 @common_options
 @click.option("--base-case", is_flag=True, help="Every input at its base value, expected counts, no randomness: the spreadsheet answer.")
-def run(scenario, draws, seed, out, overrides, as_json, workers, overwrite, no_save, base_case):
+@click.option("--memo", "with_memo", is_flag=True, help="Also write the decision memo (memo.md and memo.html) into the results folder, with a tornado and value of information.")
+def run(scenario, draws, seed, out, overrides, as_json, workers, overwrite, no_save, base_case, with_memo):
     """Run SCENARIO and print the ROI and NPV distribution of every intervention.
 
     Writes a results folder (summary.json, manifest.json, draws.csv, bands.csv and
@@ -75,14 +76,51 @@ def run(scenario, draws, seed, out, overrides, as_json, workers, overwrite, no_s
       cxroi run scenarios/nordic_midsize.toml --set segments.b2b.monthly_churn=0.02
       cxroi run scenarios/nordic_midsize.toml --set 'segments.b2b.margin="30% to 40%"'
       cxroi run scenarios/seed001_churn_example.toml --base-case --json
+      cxroi run scenarios/nordic_midsize.toml --memo
     """
     with _user_errors(scenario):
+        if with_memo and (no_save or base_case):
+            raise UsageError("--memo needs a saved Monte Carlo run: drop --no-save and --base-case")
         loaded = _load_checked(scenario, overrides, out, overwrite, no_save)
         with _progress(enabled=not base_case) as report:
             result = run_scenario(loaded, draws, seed, base_case=base_case, workers=workers, progress=report)
         folder = None if no_save else results_folder.write(
-            result, out or results_folder.default_folder(result), overwrite, command=_command())
+            result, out or results_folder.default_folder(result), overwrite, command=_command(),
+            extra=results_folder.memo_inputs(result) if with_memo else None)
         _finish(result.summary_dict(), console.print_run, as_json, folder)
+        if with_memo:
+            from sim import memo
+
+            for path in memo.write(folder):
+                click.echo(f"Memo written to {path}", err=as_json)
+
+
+@main.command("memo")
+@click.argument("results", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Memo file (.md or .html) [default: memo.md and memo.html in RESULTS].")
+@click.option("--format", "fmt", type=click.Choice(["md", "html"]), help="Only this format [default: both, or the --out file's].")
+@click.option("--title", help="Memo title [default: 'Decision memo: <scenario>'].")
+@click.option("--overwrite", is_flag=True, help="Replace an existing memo file.")
+def memo_command(results, out, fmt, title, overwrite):
+    """Write the decision memo of a results folder: Markdown and self-contained HTML.
+
+    The memo states the question and a recommendation (invest, do not invest, or
+    pilot first) by a rule it prints, the headline figures, ROI and cash-flow
+    figures, the spreadsheet answer, every assumption with its source, and the
+    command that reproduces the numbers. Numbers come from the folder's files.
+    A folder written by `cxroi run --memo` also holds a tornado and value of
+    information, which the memo then includes.
+
+    \b
+    Examples:
+      cxroi memo results/nordic_midsize-20261124-101500
+      cxroi memo results/nordic_midsize-20261124-101500 --format html --out board.html --title "Support investment 2027"
+    """
+    from sim import memo
+
+    with _user_errors(results):
+        for path in memo.write(results, out, fmt, title, overwrite):
+            click.echo(f"Memo written to {path}")
 
 
 @main.command()

@@ -179,3 +179,46 @@ def analysis_figures(analysis) -> dict[str, Figure]:
     if analysis.kind == "breakeven":
         return {"breakeven": breakeven_figure(tables["breakeven_curve"], analysis.summary["param"], currency)}
     return {}
+
+
+def roi_histogram(roi_by_intervention: dict[str, np.ndarray], labels: dict[str, str]) -> Figure:
+    """ROI distribution of each intervention, with the break-even line at ROI = 0."""
+    fig, ax = plt.subplots(figsize=(8, 3.6))
+    finite = [v[np.isfinite(v)] for v in roi_by_intervention.values()]
+    if any(len(v) for v in finite):
+        everything = np.concatenate(finite)
+        low, high = np.percentile(everything, [0.5, 99.5])
+        bins = np.linspace(min(low, -0.1), max(high, 0.1), 60)
+        for (name, values), ok in zip(roi_by_intervention.items(), finite):
+            ax.hist(np.clip(ok, bins[0], bins[-1]), bins=bins, histtype="step", linewidth=1.6, density=True,
+                    label=labels.get(name, name))
+    ax.axvline(0, color="black", linewidth=1.2, linestyle="--", label="break-even (ROI = 0)")
+    ax.set_xlabel("ROI (net return per unit of programme cost)")
+    ax.set_ylabel("density")
+    ax.set_yticks([])
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def cash_flow_fan(bands: pd.DataFrame, labels: dict[str, str], currency: str, period: str) -> Figure:
+    """Cumulative discounted net cash flow per intervention: median, 50 % and 90 % bands, payback marked."""
+    names = list(dict.fromkeys(bands["arm"]))
+    fig, axes = _panels(len(names), height=2.8)
+    for ax, name in zip(axes, names):
+        rows = bands[bands["arm"] == name].sort_values("period")
+        x = rows["period"].to_numpy()
+        ax.fill_between(x, rows["p05"], rows["p95"], alpha=0.2, color="tab:green", label="90 % band")
+        ax.fill_between(x, rows["p25"], rows["p75"], alpha=0.35, color="tab:green", label="50 % band")
+        ax.plot(x, rows["p50"], color="tab:green", label="median")
+        ax.axhline(0, color="black", linewidth=0.8)
+        paid = np.flatnonzero(rows["p50"].to_numpy() >= 0)
+        if paid.size:
+            ax.plot(x[paid[0]], rows["p50"].to_numpy()[paid[0]], "o", color="black", label=f"median payback: {period} {x[paid[0]]}")
+        ax.set_title(labels.get(name, name), fontsize=10)
+        ax.set_xlabel(f"{period}")
+        ax.set_ylabel(f"cumulative ({currency})", fontsize=8)
+        ax.yaxis.set_major_formatter(_money)
+        ax.legend(fontsize=7, loc="best")
+    fig.tight_layout()
+    return fig

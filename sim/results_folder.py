@@ -52,15 +52,30 @@ def check_destination(folder: str | Path, overwrite: bool = False) -> None:
         raise UsageError(f"{folder}: already exists; choose another --out or pass --overwrite to replace it")
 
 
-def write(result: Result, folder: str | Path, overwrite: bool = False, command: list[str] | None = None) -> Path:
-    """Write a run's :data:`FILES` into ``folder`` atomically; return the folder."""
+def write(result: Result, folder: str | Path, overwrite: bool = False, command: list[str] | None = None,
+          extra: dict | None = None) -> Path:
+    """Write a run's :data:`FILES` (and any ``extra`` {name: writer(path)}) into ``folder`` atomically."""
     writers = {
         "summary.json": lambda path: _dump(path, result.summary_dict()),
         "manifest.json": lambda path: _dump(path, manifest(result, command)),
         "draws.csv": lambda path: result.draws.to_csv(path),
         "bands.csv": lambda path: result.bands.to_csv(path, index=False),
+        **(extra or {}),
     }
     return write_files(folder, writers, result.loaded, overwrite)
+
+
+def memo_inputs(result: Result) -> dict:
+    """Writers for what a memo adds to a run's folder: the tornado and value of information."""
+    from sim.tornado import one_at_a_time
+    from sim.voi import voi_of
+
+    tornado = one_at_a_time(result.scenario)
+    voi = voi_of(result).summary
+    return {
+        "tornado.csv": lambda path: tornado.to_csv(path, index=False),
+        "voi.json": lambda path: _dump(path, voi),
+    }
 
 
 def write_analysis(analysis, folder: str | Path, overwrite: bool = False, command: list[str] | None = None) -> Path:

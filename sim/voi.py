@@ -60,13 +60,20 @@ def net_benefits(npv_by_option: dict[str, np.ndarray]) -> tuple[list[str], np.nd
 
 def voi(scenario, draws: int | None = None, seed: int | None = None, *, workers: int | None = None, progress=None):
     """EVPI of the decision and EVPPI of every uncertain input, in the scenario's currency, from one run."""
-    import pandas as pd
-
-    from sim.analysis import Analysis, records, unpack
+    from sim.analysis import unpack
     from sim.simulation import run
 
     plain, loaded = unpack(scenario)
-    result = run(loaded or plain, draws, seed, workers=workers, progress=progress)
+    return voi_of(run(loaded or plain, draws, seed, workers=workers, progress=progress))
+
+
+def voi_of(result):
+    """:func:`voi` from the draws of a finished run (no new simulation)."""
+    import pandas as pd
+
+    from sim.analysis import Analysis, records
+
+    plain = result.scenario
     options, nb = net_benefits({name: a.npv for name, a in result.appraisals.items()})
     means = nb.mean(axis=0)
     total = evpi(nb)
@@ -86,4 +93,4 @@ def voi(scenario, draws: int | None = None, seed: int | None = None, *, workers:
         "evppi_meaning": "the most a pilot or study that pins down this input exactly could be worth",
         "evppi": records(table),
     }
-    return Analysis("voi", plain, loaded, result.seed, result.n_draws, summary, {"voi": table})
+    return Analysis("voi", plain, result.loaded, result.seed, result.n_draws, summary, {"voi": table})
