@@ -190,8 +190,8 @@ def roi_histogram(roi_by_intervention: dict[str, np.ndarray], labels: dict[str, 
         low, high = np.percentile(everything, [0.5, 99.5])
         bins = np.linspace(min(low, -0.1), max(high, 0.1), 60)
         for (name, values), ok in zip(roi_by_intervention.items(), finite):
-            ax.hist(np.clip(ok, bins[0], bins[-1]), bins=bins, histtype="step", linewidth=1.6, density=True,
-                    label=labels.get(name, name))
+            # The outermost 0.5 % on each side fall outside the bins and are left out of the picture.
+            ax.hist(ok, bins=bins, histtype="step", linewidth=1.6, density=True, label=labels.get(name, name))
     ax.axvline(0, color="black", linewidth=1.2, linestyle="--", label="break-even (ROI = 0)")
     ax.set_xlabel("ROI (net return per unit of programme cost)")
     ax.set_ylabel("density")
@@ -201,8 +201,9 @@ def roi_histogram(roi_by_intervention: dict[str, np.ndarray], labels: dict[str, 
     return fig
 
 
-def cash_flow_fan(bands: pd.DataFrame, labels: dict[str, str], currency: str, period: str) -> Figure:
-    """Cumulative discounted net cash flow per intervention: median, 50 % and 90 % bands, payback marked."""
+def cash_flow_fan(bands: pd.DataFrame, labels: dict[str, str], currency: str, period: str,
+                  payback: dict[str, float | None]) -> Figure:
+    """Cumulative discounted net cash flow per intervention: median, 50 % and 90 % bands, median payback marked."""
     names = list(dict.fromkeys(bands["arm"]))
     fig, axes = _panels(len(names), height=2.8)
     for ax, name in zip(axes, names):
@@ -212,9 +213,10 @@ def cash_flow_fan(bands: pd.DataFrame, labels: dict[str, str], currency: str, pe
         ax.fill_between(x, rows["p25"], rows["p75"], alpha=0.35, color="tab:green", label="50 % band")
         ax.plot(x, rows["p50"], color="tab:green", label="median")
         ax.axhline(0, color="black", linewidth=0.8)
-        paid = np.flatnonzero(rows["p50"].to_numpy() >= 0)
-        if paid.size:
-            ax.plot(x[paid[0]], rows["p50"].to_numpy()[paid[0]], "o", color="black", label=f"median payback: {period} {x[paid[0]]}")
+        when = payback.get(name)
+        if when is not None:
+            at = rows[rows["period"] == when]["p50"]
+            ax.plot(when, at.iloc[0] if len(at) else 0.0, "o", color="black", label=f"median payback: {period} {when:g}")
         ax.set_title(labels.get(name, name), fontsize=10)
         ax.set_xlabel(f"{period}")
         ax.set_ylabel(f"cumulative ({currency})", fontsize=8)

@@ -157,7 +157,8 @@ def build(record: Record, title: str | None = None) -> Memo:
     memo.figures["roi_distribution"] = figures.roi_histogram(roi, labels)
     memo.add("figure", ("roi_distribution", "ROI distribution of each option; left of the dashed line the programme loses money."))
     fan = record.bands[record.bands["metric"] == "cumulative_discounted_net"]
-    memo.figures["cash_flow"] = figures.cash_flow_fan(fan, labels, currency, summary["period"])
+    payback = {name: entry["payback_period"]["p50"] for name, entry in entries.items()}
+    memo.figures["cash_flow"] = figures.cash_flow_fan(fan, labels, currency, summary["period"], payback)
     memo.add("figure", ("cash_flow", "Cumulative discounted net cash flow: median with 50 % and 90 % bands; the dot marks the median payback."))
     if record.tornado is not None:
         rows = record.tornado[record.tornado["intervention"] == decision.intervention]
@@ -263,7 +264,7 @@ def render_markdown(memo: Memo, figure_files: dict[str, str]) -> str:
             lines += ["```", payload, "```", ""]
         elif kind == "figure":
             name, caption = payload
-            lines += [f"![{caption}]({figure_files[name]})", "", f"*{caption}*", ""]
+            lines += [f"![{name.replace('_', ' ')}]({figure_files[name]})", "", f"*{caption}*", ""]
         elif kind == "table":
             header, rows = payload
             lines.append("| " + " | ".join(header) + " |")

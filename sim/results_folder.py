@@ -58,7 +58,7 @@ def write(result: Result, folder: str | Path, overwrite: bool = False, command: 
     writers = {
         "summary.json": lambda path: _dump(path, result.summary_dict()),
         "manifest.json": lambda path: _dump(path, manifest(result, command)),
-        "draws.csv": lambda path: result.draws.to_csv(path),
+        "draws.csv": lambda path: result.draws.to_csv(path, float_format="%.12g"),
         "bands.csv": lambda path: result.bands.to_csv(path, index=False),
         **(extra or {}),
     }
