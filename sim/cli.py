@@ -14,6 +14,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
 from sim import console, results_folder
 from sim.errors import ScenarioError, UsageError
+from sim.analysis import records
 from sim.loader import load
 from sim.simulation import run as run_scenario
 
@@ -38,6 +39,7 @@ def main() -> None:
       cxroi sensitivity scenarios/nordic_midsize.toml
       cxroi breakeven scenarios/nordic_midsize.toml --param interventions.faster_response.recurring_cost
       cxroi voi scenarios/nordic_midsize.toml
+      cxroi staffing --rate 120 --aht 4 --patience 3 --agents 8:14 --simulate
     """
 
 
@@ -250,6 +252,51 @@ def voi(scenario, draws, seed, out, overrides, as_json, workers, overwrite, no_s
         with _progress(enabled=True) as report:
             analysis = run_voi(loaded, draws, seed, workers=workers, progress=report)
         _finish_analysis(analysis, console.print_voi, out, overwrite, no_save, as_json)
+
+
+@main.command()
+@click.option("--rate", type=click.FloatRange(0, min_open=True), required=True, help="Contacts arriving per hour.")
+@click.option("--aht", type=click.FloatRange(0, min_open=True), required=True, help="Average handling time, minutes (exponential).")
+@click.option("--agents", "agent_spec", required=True, metavar="LOW:HIGH|LIST", help="Agent counts to compare, e.g. 8:14 or 8,10,12.")
+@click.option("--patience", type=click.FloatRange(0, min_open=True), help="Mean patience before hanging up, minutes (exponential): Erlang A. Without it: Erlang C.")
+@click.option("--target", type=click.FloatRange(0), default=20.0, show_default=True, help="Service-level target: answered within this many seconds.")
+@click.option("--simulate", is_flag=True, help="Also run the simpy contact centre and show it beside the formulas with 95 % intervals.")
+@click.option("--hours", type=click.FloatRange(1), default=200.0, show_default=True, help="Simulated hours per replication (with --simulate).")
+@click.option("--replications", type=click.IntRange(2), default=8, show_default=True, help="Independent simulation runs (with --simulate).")
+@click.option("--seed", type=click.IntRange(0), default=1, show_default=True, help="Seed of the simulation.")
+@click.option("--json", "as_json", is_flag=True, help="Print the table as JSON on stdout and nothing else there.")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Also write staffing.csv, summary.json and staffing.png into this folder.")
+@click.option("--overwrite", is_flag=True, help="Replace the --out folder if it already exists.")
+def staffing(rate, aht, agent_spec, patience, target, simulate, hours, replications, seed, as_json, out, overwrite):
+    """Service level, speed of answer, abandonment and occupancy for a range of agent counts.
+
+    Analytic Erlang C, or Erlang A when callers hang up (--patience); with
+    --simulate, a discrete-event simulation (simpy) of the same centre beside
+    the formulas, with 95 % confidence intervals.
+
+    \b
+    Examples:
+      cxroi staffing --rate 120 --aht 4 --agents 8:14
+      cxroi staffing --rate 120 --aht 4 --patience 3 --agents 8:14 --target 30 --simulate
+    """
+    from sim.staffing import parse_agents, staffing_table
+
+    with _user_errors(Path("staffing")):
+        agents = parse_agents(agent_spec)
+        if out is not None:
+            results_folder.check_destination(out, overwrite)
+        with _progress(enabled=simulate, unit="agent counts") as report:
+            table = staffing_table(rate, aht, agents, patience, target, hours if simulate else None, replications, seed, report)
+        summary = {
+            "rate_per_hour": rate, "aht_minutes": aht, "patience_minutes": patience, "target_seconds": target,
+            "model": "Erlang A" if patience else "Erlang C",
+            "simulation": {"hours": hours, "replications": replications, "seed": seed} if simulate else None,
+            "rows": records(table),
+        }
+        folder = None
+        if out is not None:
+            folder = results_folder.write_table_folder(out, "staffing", summary, table, overwrite)
+        _finish(summary, console.print_staffing, as_json, folder)
 
 
 def _load_checked(scenario, overrides, out, overwrite, no_save):

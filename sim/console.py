@@ -161,3 +161,27 @@ def print_voi(summary: dict) -> None:
         table.add_row(row["input"], money(row["evppi"]), percent(row["share_of_evpi"]))
     console.print(table)
     console.print("EVPPI: the most a pilot or study that pins down that input exactly could be worth.")
+
+
+def print_staffing(summary: dict) -> None:
+    """One row per agent count; simulated values with their 95 % half-width when present."""
+    console = Console()
+    patience = f", patience {summary['patience_minutes']:g} min" if summary["patience_minutes"] else ""
+    console.print(f"[bold]{summary['model']}[/bold]: {summary['rate_per_hour']:g} contacts an hour, handling "
+                  f"{summary['aht_minutes']:g} min{patience}; service level = answered within {summary['target_seconds']:g} s")
+    simulated = summary["simulation"] is not None
+    table = Table(header_style="bold")
+    columns = [("agents", "agents", "{:d}"), ("service level", "service_level", "{:.1%}"), ("ASA (s)", "asa_seconds", "{:.1f}"),
+               ("abandoned", "abandonment", "{:.1%}"), ("occupancy", "occupancy", "{:.1%}"), ("P(wait)", "prob_wait", "{:.1%}")]
+    for title, _, _ in columns:
+        table.add_column(title, justify="right")
+    for row in summary["rows"]:
+        cells = []
+        for _, key, fmt in columns:
+            value = row[key]
+            text = "∞" if value is None or value == float("inf") else fmt.format(value)
+            if simulated and key != "agents" and row.get(f"sim_{key}") is not None:
+                text += f"  | sim {fmt.format(row[f'sim_{key}'])} ± {fmt.format(row[f'sim_{key}_ci'])}"
+            cells.append(text)
+        table.add_row(*cells)
+    console.print(table)

@@ -224,3 +224,21 @@ def cash_flow_fan(bands: pd.DataFrame, labels: dict[str, str], currency: str, pe
         ax.legend(fontsize=7, loc="best")
     fig.tight_layout()
     return fig
+
+
+def staffing_figure(table: pd.DataFrame) -> Figure:
+    """Service level and abandonment against agents: formula lines, simulation points with 95 % intervals."""
+    fig, ax = plt.subplots(figsize=(8, 3.8))
+    ax.plot(table["agents"], table["service_level"], marker="o", color="tab:blue", label="service level (formula)")
+    ax.plot(table["agents"], table["abandonment"], marker="o", color="tab:red", label="abandonment (formula)")
+    if "sim_service_level" in table:
+        ax.errorbar(table["agents"], table["sim_service_level"], yerr=table.get("sim_service_level_ci"), fmt="s",
+                    color="tab:blue", alpha=0.6, label="service level (simulated, 95 %)")
+        ax.errorbar(table["agents"], table["sim_abandonment"], yerr=table.get("sim_abandonment_ci"), fmt="s",
+                    color="tab:red", alpha=0.6, label="abandonment (simulated, 95 %)")
+    ax.set_xlabel("agents")
+    ax.set_ylabel("share of contacts")
+    ax.set_ylim(0, 1)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig

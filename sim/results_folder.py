@@ -102,6 +102,23 @@ def write_analysis(analysis, folder: str | Path, overwrite: bool = False, comman
             plt.close(figure)
 
 
+def write_table_folder(folder: str | Path, name: str, summary: dict, table, overwrite: bool = False) -> Path:
+    """A folder for a result without a scenario (e.g. staffing): summary.json, <name>.csv and <name>.png."""
+    import matplotlib.pyplot as plt
+
+    from sim.figures import staffing_figure
+
+    figure = staffing_figure(table)
+    try:
+        return write_files(folder, {
+            "summary.json": lambda path: _dump(path, summary),
+            f"{name}.csv": lambda path: table.to_csv(path, index=False),
+            f"{name}.png": lambda path: figure.savefig(path, dpi=120),
+        }, None, overwrite)
+    finally:
+        plt.close(figure)
+
+
 def write_files(folder: str | Path, writers: dict, loaded, overwrite: bool = False) -> Path:
     """Build every file under a temporary name beside ``folder``, then rename it into place."""
     folder = Path(folder)
