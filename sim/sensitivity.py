@@ -20,6 +20,11 @@ from scipy import stats
 from SALib.analyze import sobol as sobol_analyze
 from SALib.sample import sobol as sobol_sample
 
+from sim import parallel
+from sim.analysis import Analysis, records, unpack
+from sim.inputs import all_inputs
+from sim.simulation import evaluate_many, run
+
 Z95 = 1.959963984540054
 _EDGE = 1e-9
 
@@ -112,21 +117,17 @@ def sensitivity(
     a Saltelli design of ``sobol_samples * (inputs + 2)`` rows with independent
     inputs; set ``sobol_samples`` to 0 to skip them.
     """
-    from sim import parallel
-    from sim.analysis import Analysis, records, unpack
-    from sim.inputs import all_inputs
-    from sim.simulation import evaluate_many, run
-
     plain, loaded = unpack(scenario)
     result = run(loaded or plain, draws, seed, workers=workers, progress=progress)
-    inputs = result.draws[result.uncertain_paths]
-    tables, summary_rows = {}, {}
-    for name, a in result.appraisals.items():
-        table = rank_measures(inputs, a.npv).assign(intervention=name)
-        tables.setdefault("rank_measures", []).append(table)
-    rank_table = pd.concat(tables.pop("rank_measures"), ignore_index=True) if result.uncertain_paths else pd.DataFrame()
-    sobol_table = pd.DataFrame()
     paths = result.uncertain_paths
+    inputs = result.draws[paths]
+    rank_table = pd.DataFrame()
+    if paths:
+        rank_table = pd.concat(
+            [rank_measures(inputs, a.npv).assign(intervention=name) for name, a in result.appraisals.items()],
+            ignore_index=True,
+        )
+    sobol_table = pd.DataFrame()
     if sobol_samples and paths:
         every = all_inputs(plain)
 

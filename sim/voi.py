@@ -12,7 +12,11 @@ sample"), so no nested simulation is needed.
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 from scipy.interpolate import make_lsq_spline
+
+from sim.analysis import Analysis, records, unpack
+from sim.simulation import run
 
 INTERIOR_KNOTS = 6
 """Interior knots of the cubic regression spline (at quantiles of the input)."""
@@ -60,19 +64,12 @@ def net_benefits(npv_by_option: dict[str, np.ndarray]) -> tuple[list[str], np.nd
 
 def voi(scenario, draws: int | None = None, seed: int | None = None, *, workers: int | None = None, progress=None):
     """EVPI of the decision and EVPPI of every uncertain input, in the scenario's currency, from one run."""
-    from sim.analysis import unpack
-    from sim.simulation import run
-
     plain, loaded = unpack(scenario)
     return voi_of(run(loaded or plain, draws, seed, workers=workers, progress=progress))
 
 
 def voi_of(result):
     """:func:`voi` from the draws of a finished run (no new simulation)."""
-    import pandas as pd
-
-    from sim.analysis import Analysis, records
-
     plain = result.scenario
     options, nb = net_benefits({name: a.npv for name, a in result.appraisals.items()})
     means = nb.mean(axis=0)

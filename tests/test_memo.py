@@ -5,14 +5,13 @@ import re
 import shutil
 import subprocess
 
-import numpy as np
 import pytest
 from click.testing import CliRunner
 from matplotlib import image
 
 from sim.cli import main
 from sim.format import amount, percent, ratio
-from sim.memo import decide, read_results
+from sim.memo import decide
 
 PNG = b"\x89PNG\r\n\x1a\n"
 

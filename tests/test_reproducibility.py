@@ -1,6 +1,5 @@
 """Same scenario and seed give the same numbers, however the draws are split; arms share randomness."""
 
-import numpy as np
 
 from sim.finance import operating_result
 from sim.simulation import evaluate, run, sample

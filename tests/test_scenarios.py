@@ -1,6 +1,5 @@
 """Loading scenarios: the shipped files, unit conversion, overrides and derived parameters."""
 
-from pathlib import Path
 
 import numpy as np
 import pytest

@@ -2,8 +2,6 @@
 
 import numpy as np
 import pandas as pd
-import pytest
-from scipy import stats
 
 from sim.sensitivity import rank_measures, sobol
 
