@@ -87,12 +87,12 @@ def heatmap_figure(table: pd.DataFrame, params: list[str], measure: str, title: 
     return fig
 
 
-def tornado_figure(table: pd.DataFrame, currency: str, title: str) -> Figure:
+def tornado_figure(table: pd.DataFrame, currency: str, title: str, bars: int = MAX_BARS) -> Figure:
     """Horizontal bars from the base NPV to the NPV at each input's low and high value."""
     names = list(dict.fromkeys(table["intervention"]))
-    fig, axes = _panels(len(names), height=0.35 * min(MAX_BARS, max(3, len(table) // max(len(names), 1))) + 1.6)
+    fig, axes = _panels(len(names), height=0.3 * min(bars, max(3, len(table) // max(len(names), 1))) + 1.4)
     for ax, name in zip(axes, names):
-        rows = table[table["intervention"] == name].head(MAX_BARS).iloc[::-1]
+        rows = table[table["intervention"] == name].head(bars).iloc[::-1]
         base = rows["npv_base"].iloc[0] if "npv_base" in rows else (rows["npv_at_low"] + rows["npv_at_high"]).mean() / 2
         y = np.arange(len(rows))
         ax.barh(y, rows["npv_at_low"] - base, left=base, color="tab:red", label="input at its low value")
@@ -183,7 +183,7 @@ def analysis_figures(analysis) -> dict[str, Figure]:
 
 def roi_histogram(roi_by_intervention: dict[str, np.ndarray], labels: dict[str, str]) -> Figure:
     """ROI distribution of each intervention, with the break-even line at ROI = 0."""
-    fig, ax = plt.subplots(figsize=(8, 3.6))
+    fig, ax = plt.subplots(figsize=(8, 2.7))
     finite = [v[np.isfinite(v)] for v in roi_by_intervention.values()]
     if any(len(v) for v in finite):
         everything = np.concatenate(finite)
@@ -205,8 +205,8 @@ def cash_flow_fan(bands: pd.DataFrame, labels: dict[str, str], currency: str, pe
                   payback: dict[str, float | None]) -> Figure:
     """Cumulative discounted net cash flow per intervention: median, 50 % and 90 % bands, median payback marked."""
     names = list(dict.fromkeys(bands["arm"]))
-    fig, axes = _panels(len(names), height=2.8)
-    for ax, name in zip(axes, names):
+    fig, grid = plt.subplots(1, len(names), figsize=(8, 2.6), squeeze=False)
+    for ax, name in zip(grid[0], names):
         rows = bands[bands["arm"] == name].sort_values("period")
         x = rows["period"].to_numpy()
         ax.fill_between(x, rows["p05"], rows["p95"], alpha=0.2, color="tab:green", label="90 % band")
@@ -216,12 +216,14 @@ def cash_flow_fan(bands: pd.DataFrame, labels: dict[str, str], currency: str, pe
         when = payback.get(name)
         if when is not None:
             at = rows[rows["period"] == when]["p50"]
-            ax.plot(when, at.iloc[0] if len(at) else 0.0, "o", color="black", label=f"median payback: {period} {when:g}")
-        ax.set_title(labels.get(name, name), fontsize=10)
-        ax.set_xlabel(f"{period}")
-        ax.set_ylabel(f"cumulative ({currency})", fontsize=8)
+            ax.plot(when, at.iloc[0] if len(at) else 0.0, "o", color="black")
+        ax.set_title(labels.get(name, name), fontsize=8)
+        ax.set_xlabel(f"{period}", fontsize=8)
+        ax.tick_params(labelsize=7)
         ax.yaxis.set_major_formatter(_money)
-        ax.legend(fontsize=7, loc="best")
+        if when is not None:
+            ax.annotate(f"payback {period} {when:g}", (when, 0), xytext=(4, -12), textcoords="offset points", fontsize=7)
+    grid[0][0].set_ylabel(f"cumulative ({currency})", fontsize=8)
     fig.tight_layout()
     return fig
 

@@ -13,6 +13,7 @@ import base64
 import html
 import io
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -105,7 +106,7 @@ def decide(summary: dict[str, Any], voi: dict[str, Any] | None) -> Decision:
 
 @dataclass
 class Memo:
-    """A memo as blocks: ("h1"|"h2"|"p"|"list"|"table"|"figure"|"code", payload)."""
+    """A memo as blocks: ("h1"|"h2"|"appendix"|"p"|"list"|"table"|"assumptions"|"figure"|"code", payload)."""
 
     title: str
     blocks: list[tuple[str, Any]] = field(default_factory=list)
@@ -159,10 +160,10 @@ def build(record: Record, title: str | None = None) -> Memo:
     fan = record.bands[record.bands["metric"] == "cumulative_discounted_net"]
     payback = {name: entry["payback_period"]["p50"] for name, entry in entries.items()}
     memo.figures["cash_flow"] = figures.cash_flow_fan(fan, labels, currency, summary["period"], payback)
-    memo.add("figure", ("cash_flow", "Cumulative discounted net cash flow: median with 50 % and 90 % bands; the dot marks the median payback."))
+    memo.add("figure", ("cash_flow", "Cumulative discounted net cash flow of each option: median with 50 % and 90 % bands; the dot marks the median payback."))
     if record.tornado is not None:
         rows = record.tornado[record.tornado["intervention"] == decision.intervention]
-        memo.figures["tornado"] = figures.tornado_figure(rows, currency, "what moves NPV most")
+        memo.figures["tornado"] = figures.tornado_figure(rows, currency, "what moves NPV most", bars=8)
         top = rows.iloc[0]
         memo.add("figure", ("tornado", f"What moves the NPV of {labels[decision.intervention]}: each input from its 10th "
                                        f"to its 90th percentile, others at base. Largest: `{top['input']}` "
@@ -185,11 +186,6 @@ def build(record: Record, title: str | None = None) -> Memo:
         f"the whole range of every uncertain input, and the result is not a straight line in them: effects multiply "
         f"(a retained customer buys again and again) and skewed ranges have means away from their most likely value."))
 
-    memo.add("h2", "Assumptions")
-    for group, rows in _assumption_groups(manifest).items():
-        memo.add("p", f"**{group}**")
-        memo.add("table", (["input", "value", "source"], rows))
-
     memo.add("h2", "Method and reproducibility")
     memo.add("p", (
         "Customers are simulated month by month (or year by year) in each segment: they arrive, may churn, buy and "
@@ -206,6 +202,11 @@ def build(record: Record, title: str | None = None) -> Memo:
     memo.add("p", "To reproduce these numbers:")
     memo.add("code", reproduce_command(manifest, summary))
     memo.add("p", f"Decision rule: {RULE}")
+    memo.add("appendix", "Appendix: every assumption and its source")
+    for group, rows in _assumption_groups(manifest).items():
+        memo.add("p", f"**{group}**")
+        memo.add("assumptions", (["input", "value", "source"], rows))
+
     return memo
 
 
@@ -254,7 +255,7 @@ def render_markdown(memo: Memo, figure_files: dict[str, str]) -> str:
     for kind, payload in memo.blocks:
         if kind == "h1":
             lines += [f"# {payload}", ""]
-        elif kind == "h2":
+        elif kind in ("h2", "appendix"):
             lines += [f"## {payload}", ""]
         elif kind == "p":
             lines += [payload, ""]
@@ -265,7 +266,7 @@ def render_markdown(memo: Memo, figure_files: dict[str, str]) -> str:
         elif kind == "figure":
             name, caption = payload
             lines += [f"![{name.replace('_', ' ')}]({figure_files[name]})", "", f"*{caption}*", ""]
-        elif kind == "table":
+        elif kind in ("table", "assumptions"):
             header, rows = payload
             lines.append("| " + " | ".join(header) + " |")
             lines.append("|" + "|".join(" --- " for _ in header) + "|")
@@ -275,10 +276,12 @@ def render_markdown(memo: Memo, figure_files: dict[str, str]) -> str:
 
 
 _CSS = """
-body { font-family: Georgia, 'Times New Roman', serif; max-width: 46em; margin: 2em auto; padding: 0 1em; color: #222; line-height: 1.45; }
+body { font-family: Georgia, 'Times New Roman', serif; max-width: 46em; margin: 2em auto; padding: 0 1em; color: #222; line-height: 1.4; font-size: 15px; }
 h1 { font-size: 1.6em; border-bottom: 2px solid #333; padding-bottom: .2em; }
 h2 { font-size: 1.2em; margin-top: 1.6em; border-bottom: 1px solid #bbb; }
-table { border-collapse: collapse; margin: .6em 0 1em; font-size: .85em; width: 100%; }
+table { border-collapse: collapse; margin: .4em 0 .8em; font-size: .8em; width: 100%; }
+table.assumptions { font-size: .7em; }
+table.assumptions td { padding: .1em .4em; }
 th, td { border: 1px solid #ccc; padding: .25em .5em; text-align: left; vertical-align: top; }
 td:not(:first-child) { font-variant-numeric: tabular-nums; }
 figure { margin: 1em 0; page-break-inside: avoid; }
@@ -287,7 +290,8 @@ figcaption { font-size: .85em; color: #555; }
 code, pre { font-family: Menlo, Consolas, monospace; font-size: .85em; background: #f4f4f4; }
 pre { padding: .6em; white-space: pre-wrap; }
 @page { margin: 18mm; }
-@media print { body { margin: 0; max-width: none; } h2 { page-break-after: avoid; } table { page-break-inside: avoid; } }
+@media print { body { margin: 0; max-width: none; } h2 { page-break-after: avoid; } table { page-break-inside: avoid; }
+  h2.appendix { page-break-before: always; } }
 """
 
 
@@ -297,6 +301,8 @@ def render_html(memo: Memo, figure_png: dict[str, bytes]) -> str:
     for kind, payload in memo.blocks:
         if kind in ("h1", "h2"):
             body.append(f"<{kind}>{_inline(payload)}</{kind}>")
+        elif kind == "appendix":
+            body.append(f'<h2 class="appendix">{_inline(payload)}</h2>')
         elif kind == "p":
             body.append(f"<p>{_inline(payload)}</p>")
         elif kind == "list":
@@ -308,11 +314,12 @@ def render_html(memo: Memo, figure_png: dict[str, bytes]) -> str:
             data = base64.b64encode(figure_png[name]).decode("ascii")
             body.append(f'<figure><img alt="{html.escape(caption)}" src="data:image/png;base64,{data}">'
                         f"<figcaption>{_inline(caption)}</figcaption></figure>")
-        elif kind == "table":
+        elif kind in ("table", "assumptions"):
             header, rows = payload
             head = "".join(f"<th>{_inline(h)}</th>" for h in header)
             cells = "".join("<tr>" + "".join(f"<td>{_inline(str(c))}</td>" for c in row) + "</tr>" for row in rows)
-            body.append(f"<table><thead><tr>{head}</tr></thead><tbody>{cells}</tbody></table>")
+            css = ' class="assumptions"' if kind == "assumptions" else ""
+            body.append(f"<table{css}><thead><tr>{head}</tr></thead><tbody>{cells}</tbody></table>")
     return (
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
         f"<title>{html.escape(memo.title)}</title><style>{_CSS}</style></head>\n<body>\n"
@@ -322,8 +329,6 @@ def render_html(memo: Memo, figure_png: dict[str, bytes]) -> str:
 
 def _inline(text: str) -> str:
     """Escape, then render **bold** and `code` spans."""
-    import re
-
     escaped = html.escape(text)
     escaped = re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", escaped)
     return re.sub(r"`(.+?)`", r"<code>\1</code>", escaped)
