@@ -51,6 +51,7 @@ OUTPUTS = (
     "revenue",
     "gross_profit",
     "support_cost",
+    "capacity_cost",
     "acquisition_spend",
     "active",
     "arrivals",
@@ -138,13 +139,17 @@ def simulate(
     target: dict[str, np.ndarray],
     ramp: np.ndarray,
     source: Counts,
+    operations=None,
 ) -> dict[str, np.ndarray]:
     """Run arms: parameters move from ``base`` to ``target`` by the ramp fraction per period.
 
     ``ramp[t]`` is 0 before an intervention starts and 1 at full effect, either
     one number per period (periods,) or one per draw (periods, draws) when
     several arms are stacked along the draws axis; the baseline's target is its
-    base. Returns :data:`OUTPUTS`.
+    base. ``operations`` — a function (ramp share per row, contacts wanted per
+    row) -> :class:`sim.operations.Outcome` — replaces the stated good / bad
+    shares and the per-contact cost by what the support operations deliver.
+    Returns :data:`OUTPUTS`.
     """
     draws, segments = base["churn"].shape
     periods = len(ramp)
@@ -157,11 +162,12 @@ def simulate(
         source.start(t)
         share = ramp[t][:, None] if ramp.ndim == 2 else ramp[t]
         p = {k: base[k] + share * moving[k] if k in moving else base[k] for k in PARAMETERS}
-        n = _period(n, p, source, {name: out[name][t] for name in OUTPUTS})
+        n = _period(n, p, source, {name: out[name][t] for name in OUTPUTS}, operations, ramp[t])
     return {name: np.moveaxis(values, 0, 1) for name, values in out.items()}
 
 
-def _period(n: np.ndarray, p: dict[str, np.ndarray], source: Counts, out: dict[str, np.ndarray]) -> np.ndarray:
+def _period(n: np.ndarray, p: dict[str, np.ndarray], source: Counts, out: dict[str, np.ndarray],
+            operations=None, share=0.0) -> np.ndarray:
     """One period of DESIGN.md's five steps; writes the period's outputs, returns the new counts."""
     # 1. Arrivals join the neutral state.
     arrivals = source.poisson(p["arrivals"], ARRIVAL)
@@ -183,6 +189,15 @@ def _period(n: np.ndarray, p: dict[str, np.ndarray], source: Counts, out: dict[s
     # probability 1 - exp(-c b), and otherwise >= 1 good one with 1 - exp(-c g).
     c, bad = p["contacts"], np.minimum(p["bad"], 1.0)
     good = np.minimum(p["good"], 1.0 - bad)
+    if operations is not None:
+        wanted = active * c
+        total = wanted.sum(axis=-1)
+        outcome = operations(share, total)
+        c = c * np.reshape(outcome.happening, (-1, 1))
+        good, bad = np.broadcast_to(outcome.good[:, None], c.shape), np.broadcast_to(outcome.bad[:, None], c.shape)
+        # The centre's cost is shared by the segments in proportion to the contacts they bring.
+        portion = np.divide(wanted, total[:, None], out=np.full_like(wanted, 1.0 / wanted.shape[-1]), where=total[:, None] > 0)
+        support_cost, capacity_cost = outcome.cost[:, None] * portion, outcome.capacity[:, None] * portion
     had_bad = source.binomial(n, -np.expm1(-c * bad), BAD)
     had_good = source.binomial(n - had_bad, -np.expm1(-c * good), GOOD)
     had_none = n - had_bad - had_good
@@ -200,7 +215,8 @@ def _period(n: np.ndarray, p: dict[str, np.ndarray], source: Counts, out: dict[s
 
     out["revenue"][:] = revenue
     out["gross_profit"][:] = revenue * p["margin"]
-    out["support_cost"][:] = contacts * p["contact_cost"]
+    out["support_cost"][:] = support_cost if operations is not None else contacts * p["contact_cost"]
+    out["capacity_cost"][:] = capacity_cost if operations is not None else 0.0
     out["acquisition_spend"][:] = arrivals * p["acquisition_cost"]
     out["active"][:] = active
     out["arrivals"][:] = arrivals

@@ -26,10 +26,25 @@ def discount_factors(periods: int, annual_rate: float, periods_per_year: int) ->
 
 
 def operating_result(flows: dict[str, np.ndarray], basis: str) -> np.ndarray:
-    """What an arm earns per period on the chosen basis, before program costs."""
+    """What an arm earns per period on the chosen basis, before program costs and support capacity."""
     if basis == "revenue":
         return flows["revenue"]
-    return flows["gross_profit"] - flows["support_cost"] - flows["acquisition_spend"]
+    variable_support = flows["support_cost"] - flows["capacity_cost"]
+    return flows["gross_profit"] - variable_support - flows["acquisition_spend"]
+
+
+def benefit_and_capacity_cost(arm: dict[str, np.ndarray], baseline: dict[str, np.ndarray], basis: str):
+    """(benefit, extra cost) per draw and period of an arm against the baseline.
+
+    Support capacity (agents, licences, proactive outreach: the ``capacity_cost``
+    of scenarios with operations) is a spending decision: what an intervention
+    adds to it counts as the intervention's cost, what it saves as benefit. So
+    an intervention that only adds agents has a defined ROI, and one that cuts
+    them is not credited with a negative cost.
+    """
+    change = arm["capacity_cost"] - baseline["capacity_cost"]
+    benefit = operating_result(arm, basis) - operating_result(baseline, basis) + np.maximum(-change, 0.0)
+    return benefit, np.maximum(change, 0.0)
 
 
 def program_costs(one_off: np.ndarray, recurring: np.ndarray, start: int, periods: int) -> tuple[np.ndarray, np.ndarray]:

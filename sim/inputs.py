@@ -39,6 +39,8 @@ def baseline_inputs(scenario: Scenario) -> dict[str, Input]:
         _collect(segment, f"segments.{name}", found)
     for name, channel in scenario.support.channels.items():
         _collect(channel, f"support.channels.{name}", found)
+    if scenario.operations is not None:
+        _collect(scenario.operations, "operations", found)
     return found
 
 
@@ -68,6 +70,10 @@ def _collect(model: BaseModel, prefix: str, found: dict[str, Input]) -> None:
             for index, item in enumerate(value):
                 if isinstance(item, BaseModel):
                     _collect(item, f"{path}[{index}]", found)
+        elif isinstance(value, dict):
+            for key_name, item in value.items():
+                if isinstance(item, BaseModel):
+                    _collect(item, f"{path}.{key_name}", found)
 
 
 def _domain_of(annotation, metadata) -> Domain | None:
@@ -97,6 +103,7 @@ def check_references(scenario: Scenario) -> list[Problem]:
                 problems.append(Problem(where, f"'{change.path}' cannot be changed by an intervention: it is the starting population"))
             if intervention.start > scenario.settings.horizon:
                 problems.append(Problem(f"interventions.{name}.start", f"{intervention.start} is not allowed: must be within the horizon (1 to {scenario.settings.horizon})"))
+    problems += _fixed_queue_parameters(scenario)
     for index, correlation in enumerate(scenario.correlations):
         where = f"correlations[{index}].between"
         a, b = correlation.between
@@ -186,3 +193,78 @@ def ramp(scenario: Scenario, intervention: str | None) -> np.ndarray:
         return np.zeros(len(periods))
     spec = scenario.interventions[intervention]
     return np.clip((periods - spec.start + 1) / spec.ramp, 0.0, 1.0)
+
+
+QUEUE_SHAPE = ("handling_minutes", "patience_minutes")
+"""Channel parameters that shape the queue tables: fixed numbers (interventions may set fixed new ones)."""
+
+
+def _fixed_queue_parameters(scenario: Scenario) -> list[Problem]:
+    """Handling times and patience must be fixed: each value needs its own queue table."""
+    if scenario.operations is None:
+        return []
+    problems = []
+    for path, item in baseline_inputs(scenario).items():
+        if path.startswith("operations.channels.") and path.rsplit(".", 1)[-1] in QUEUE_SHAPE and not item.dist.is_fixed:
+            problems.append(Problem(path, "must be a fixed number (each value needs its own queue table); "
+                                          "put the uncertainty in first_contact_resolution or the response curve"))
+    for name, intervention in scenario.interventions.items():
+        for index, change in enumerate(intervention.changes):
+            if change.path.rsplit(".", 1)[-1] in QUEUE_SHAPE and not change.operand.is_fixed:
+                problems.append(Problem(f"interventions.{name}.changes[{index}].{change.operation}",
+                                        "a change to a handling time or patience must be a fixed number"))
+    return problems
+
+
+def operations_plan(scenario: Scenario, values: dict[str, np.ndarray], arm_inputs: list[dict[str, np.ndarray]]):
+    """A function (ramp share per row, contacts per row) -> Outcome, or None without operations.
+
+    Rows are the arms stacked along the draws axis, as the engine runs them:
+    ``values`` are the baseline's input values and ``arm_inputs`` each arm's.
+    Operations parameters move from baseline to arm with the intervention's
+    ramp, like every other parameter.
+    """
+    from sim.operations import Channel, Operations, SelfService
+    from sim.response import ResponseCurve
+
+    spec = scenario.operations
+    if spec is None:
+        return None
+    paths = [path for path in values if path.startswith("operations.")]
+    base = {path: np.concatenate([values[path]] * len(arm_inputs)) for path in paths}
+    target = {path: np.concatenate([inputs[path] for inputs in arm_inputs]) for path in paths}
+    days_default = 21.0 if scenario.settings.period == "month" else 250.0
+    moving = {path: target[path] - base[path] for path in base if path.startswith("operations.") and np.any(target[path] != base[path])}
+
+    def plan(share, contacts):
+        def at(path: str) -> np.ndarray:
+            value = base[path]
+            return value + share * moving[path] if path in moving else value
+
+        channels = []
+        for name, channel in spec.channels.items():
+            prefix = f"operations.channels.{name}"
+            patience = at(f"{prefix}.patience_minutes") if channel.patience_minutes is not None else np.zeros_like(contacts)
+            channels.append(Channel(
+                share=at(f"{prefix}.share"), agents=at(f"{prefix}.agents"),
+                staffing_pattern=channel.staffing(), arrival_pattern=tuple(channel.arrival_pattern),
+                days_per_period=channel.days_per_period or days_default,
+                handling_minutes=at(f"{prefix}.handling_minutes"), patience_minutes=patience,
+                first_contact_resolution=at(f"{prefix}.first_contact_resolution"),
+                cost_per_agent_hour=at(f"{prefix}.cost_per_agent_hour"),
+            ))
+        ss = "operations.self_service"
+        operations = Operations(
+            channels=channels,
+            self_service=SelfService(*(at(f"{ss}.{key}") for key in (
+                "deflection", "resolution", "cost_per_contact", "licence_per_period", "good_when_resolved", "bad_when_unresolved"))),
+            curve=ResponseCurve(at("operations.response.intercept"), at("operations.response.slope")),
+            abandoned_bad=at("operations.response.abandoned_bad"),
+            unresolved_bad=at("operations.response.unresolved_bad"),
+            dissatisfied_bad=at("operations.response.dissatisfied_bad"),
+            prevention=at("operations.proactive_prevention"),
+            proactive_cost_per_period=at("operations.proactive_cost_per_period"),
+        )
+        return operations.outcome(contacts)
+
+    return plan

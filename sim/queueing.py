@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.linalg import expm, solve
+from scipy.linalg import expm, solve_banded
 
 TAIL = 1e-13
 """Stationary mass left out where the Erlang A chain is truncated."""
@@ -48,7 +48,7 @@ def erlang_b(agents: int, load: float) -> float:
     return b
 
 
-def erlang_c(rate: float, handling: float, agents: int, target: float) -> QueueMeasures:
+def erlang_c(rate: float, handling: float, agents: int, target: float | None) -> QueueMeasures:
     """M/M/c without abandonment; requires the load below the number of agents (else everything is infinite)."""
     load = rate * handling
     if load >= agents:
@@ -60,15 +60,19 @@ def erlang_c(rate: float, handling: float, agents: int, target: float) -> QueueM
         agents=agents,
         offered_load=load,
         prob_wait=wait,
-        service_level=1.0 - wait * np.exp(-drain * target),
+        service_level=1.0 - wait * np.exp(-drain * target) if target is not None else float("nan"),
         asa=wait / drain,
         abandonment=0.0,
         occupancy=load / agents,
     )
 
 
-def erlang_a(rate: float, handling: float, agents: int, patience: float, target: float) -> QueueMeasures:
-    """M/M/c+M: exponential patience with mean ``patience`` hours; stable at any load."""
+def erlang_a(rate: float, handling: float, agents: int, patience: float, target: float | None) -> QueueMeasures:
+    """M/M/c+M: exponential patience with mean ``patience`` hours; stable at any load.
+
+    ``target=None`` skips the service level (the only measure that needs a matrix
+    exponential), for callers that need the means only.
+    """
     if not np.isfinite(patience):
         return erlang_c(rate, handling, agents, target)
     mu, theta = 1.0 / handling, 1.0 / patience
@@ -86,7 +90,7 @@ def erlang_a(rate: float, handling: float, agents: int, patience: float, target:
         agents=agents,
         offered_load=rate * handling,
         prob_wait=float(ahead.sum()),
-        service_level=answered_at_once + served_within,
+        service_level=answered_at_once + served_within if target is not None else float("nan"),
         asa=waited_if_served / answered if answered > 0 else float("inf"),
         abandonment=abandonment,
         occupancy=float(pi @ busy) / agents,
@@ -109,7 +113,7 @@ def _stationary(rate: float, mu: float, theta: float, agents: int) -> np.ndarray
     return pi / pi.sum()
 
 
-def _tagged_caller(ahead: np.ndarray, service_rate: float, theta: float, target: float) -> tuple[float, float, float]:
+def _tagged_caller(ahead: np.ndarray, service_rate: float, theta: float, target: float | None) -> tuple[float, float, float]:
     """For callers who must queue: P(answered within target), P(answered), E[wait x 1{answered}].
 
     State i = callers ahead. From i the queue moves at rate ``service_rate + i theta``
@@ -131,11 +135,15 @@ def _tagged_caller(ahead: np.ndarray, service_rate: float, theta: float, target:
     augmented[:size, :size] = q
     augmented[:size, size] = to_served
     start = np.append(ahead, 0.0)
-    served_within = float((start @ expm(augmented * target))[size])
+    served_within = float((start @ expm(augmented * target))[size]) if target is not None else float("nan")
     # From state i the caller is eventually served with probability prod_{k <= i} progress_k / exit_k.
     reach = np.cumprod(progress / exit_rate)
     served = float(ahead @ reach)
-    # Expected time in each state (fundamental matrix), weighted by the chance of being served from there.
-    time_in = solve(-q.T, ahead)
+    # Expected time in each state (fundamental matrix), weighted by the chance of being served from there;
+    # -Q^T is upper bidiagonal, so the solve is banded.
+    banded = np.zeros((2, size))
+    banded[0, 1:] = -progress[1:]
+    banded[1, :] = exit_rate
+    time_in = solve_banded((0, 1), banded, ahead)
     waited = float(time_in @ reach)
     return served_within, served, waited

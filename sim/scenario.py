@@ -19,6 +19,7 @@ from pydantic import (
     model_validator,
 )
 
+from sim.response import DEFAULT as DEFAULT_CURVE
 from sim.distributions import (
     ANY,
     DURATION,
@@ -206,6 +207,72 @@ class Intervention(_Strict):
     changes: list[Change] = []
 
 
+class OpsChannel(_Strict):
+    """A human support channel: staffing by hour, handling, patience, resolution and agent cost."""
+
+    share: NonNegative = 1.0
+    agents: Count
+    arrival_pattern: list[float] = Field(default_factory=lambda: [1.0] * 8)
+    staffing_pattern: list[float] | None = None
+    days_per_period: float | None = Field(None, gt=0)
+    handling_minutes: NonNegative
+    patience_minutes: NonNegative | None = None
+    first_contact_resolution: Probability = 1.0
+    cost_per_agent_hour: Money
+
+    @model_validator(mode="after")
+    def _patterns_fit(self) -> "OpsChannel":
+        if not self.arrival_pattern or min(self.arrival_pattern) < 0 or sum(self.arrival_pattern) <= 0:
+            raise ValueError("arrival_pattern needs one non-negative weight per open hour, not all zero")
+        if self.staffing_pattern is not None and (
+            len(self.staffing_pattern) != len(self.arrival_pattern) or min(self.staffing_pattern) < 0
+        ):
+            raise ValueError(
+                f"staffing_pattern needs {len(self.arrival_pattern)} non-negative numbers, one per open hour "
+                "of arrival_pattern"
+            )
+        if self.handling_minutes.base <= 0:
+            raise ValueError("handling_minutes must be more than 0")
+        if self.first_contact_resolution.base <= 0:
+            raise ValueError("first_contact_resolution must be more than 0 (some contacts must get solved)")
+        return self
+
+    def staffing(self) -> tuple[float, ...]:
+        """Relative agents per open hour (all 1 when not given)."""
+        return tuple(self.staffing_pattern or [1.0] * len(self.arrival_pattern))
+
+
+class SelfServiceSpec(_Strict):
+    """An automated first line: the share it takes, the share it solves, what it costs."""
+
+    deflection: Probability = 0.0
+    resolution: Probability = 0.0
+    cost_per_contact: Money = 0.0
+    licence_per_period: Money = 0.0
+    good_when_resolved: Probability = 0.3
+    bad_when_unresolved: Probability = 0.25
+
+
+class ResponseSpec(_Strict):
+    """How waiting and resolution become good and bad experiences (defaults: seed 004 fit)."""
+
+    intercept: Number = DEFAULT_CURVE.intercept
+    slope: Number = DEFAULT_CURVE.slope
+    abandoned_bad: Probability = 1.0
+    unresolved_bad: Probability = 0.5
+    dissatisfied_bad: Probability = 0.3
+
+
+class OperationsSpec(_Strict):
+    """Support operations that set the good and bad experience shares and the support cost."""
+
+    channels: dict[str, OpsChannel] = Field(min_length=1)
+    self_service: SelfServiceSpec = SelfServiceSpec()
+    response: ResponseSpec = ResponseSpec()
+    proactive_prevention: Probability = 0.0
+    proactive_cost_per_period: Money = 0.0
+
+
 class Correlation(_Strict):
     """A rank (Spearman) correlation between two uncertain inputs."""
 
@@ -219,8 +286,27 @@ class Scenario(_Strict):
     settings: Settings
     segments: dict[str, Segment] = Field(min_length=1)
     support: Support = Support()
+    operations: OperationsSpec | None = None
     interventions: dict[str, Intervention] = Field(min_length=1)
     correlations: list[Correlation] = []
+
+    @model_validator(mode="after")
+    def _operations_replace_stated_experiences(self) -> "Scenario":
+        if self.operations is None:
+            return self
+        for name, segment in self.segments.items():
+            stated = [key for key in ("good", "bad") if key in segment.experience.model_fields_set]
+            if stated:
+                raise ValueError(
+                    f"segments.{name}.experience.{stated[0]}: with an [operations] section the shares of good and "
+                    "bad contacts come from waiting and resolution; remove this key"
+                )
+        if self.support.channels:
+            raise ValueError(
+                "support.channels: with an [operations] section support cost comes from operations.channels; "
+                "remove [support.channels]"
+            )
+        return self
 
     @property
     def segment_names(self) -> list[str]:

@@ -17,8 +17,8 @@ from sim.errors import UsageError, did_you_mean
 from sim.parallel import Pool
 
 from sim import engine, parallel
-from sim.finance import Appraisal, appraise, discount_factors, operating_result, program_costs
-from sim.inputs import all_inputs, arm_values, engine_parameters, ramp
+from sim.finance import Appraisal, appraise, benefit_and_capacity_cost, discount_factors, program_costs
+from sim.inputs import all_inputs, arm_values, engine_parameters, operations_plan, ramp
 from sim.loader import Loaded
 from sim.result import Result
 from sim.sampling import base_values, sample_inputs
@@ -73,13 +73,15 @@ def evaluate(
         source = engine.RandomCounts(scores, repeat=1 + len(scenario.interventions))
     arms = [None, *scenario.interventions]
     base = engine_parameters(scenario, values)
-    targets = [base if arm is None else engine_parameters(scenario, arm_values(scenario, values, arm)) for arm in arms]
+    arm_inputs = [values if arm is None else arm_values(scenario, values, arm) for arm in arms]
+    targets = [base if arm is None else engine_parameters(scenario, inputs) for arm, inputs in zip(arms, arm_inputs)]
     # All arms run as one stack along the draws axis: fewer, larger array operations,
     # and every arm reads the same scores (common random numbers).
     stacked_base = {k: np.concatenate([base[k]] * len(arms)) for k in base}
     stacked_target = {k: np.concatenate([target[k] for target in targets]) for k in base}
     ramps = np.repeat(np.stack([ramp(scenario, arm) for arm in arms]), draws, axis=0).T
-    result = engine.simulate(stacked_base, stacked_target, ramps, source)
+    operations = operations_plan(scenario, values, arm_inputs)
+    result = engine.simulate(stacked_base, stacked_target, ramps, source, operations)
     flows = {}
     for index, arm in enumerate(arms):
         rows = slice(index * draws, (index + 1) * draws)
@@ -163,7 +165,7 @@ def _appraise(scenario: Scenario, values, flows, name: str):
     settings = scenario.settings
     intervention = scenario.interventions[name]
     basis = settings.roi_basis
-    benefit = operating_result(flows[name], basis) - operating_result(flows[BASELINE], basis)
+    benefit, capacity = benefit_and_capacity_cost(flows[name], flows[BASELINE], basis)
     once, recurring = program_costs(
         values[f"interventions.{name}.one_off_cost"],
         values[f"interventions.{name}.recurring_cost"],
@@ -171,7 +173,7 @@ def _appraise(scenario: Scenario, values, flows, name: str):
         settings.horizon,
     )
     factors = discount_factors(settings.horizon, settings.discount_rate, settings.periods_per_year)
-    return appraise(benefit, once, recurring, factors, intervention.start)
+    return appraise(benefit, once, recurring + capacity, factors, intervention.start)
 
 
 def chunk_bounds(draws: int, workers: int, chunk_draws: int | None) -> list[tuple[int, int]]:

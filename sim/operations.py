@@ -1,0 +1,219 @@
+"""Support operations: how contact volume, staffing and resolution become experiences and cost.
+
+Each period the engine asks :class:`Operations` what a contact is like, given the
+contacts its customers make. The answer follows the contacts: some are prevented
+by proactive outreach, some start in self-service (and come back to a human when
+it fails), the rest reach human channels, where unresolved contacts come back
+(``1 / first_contact_resolution`` contacts per problem). Within each channel the
+day's contacts follow its arrival pattern hour by hour; each hour is an
+Erlang A queue (:mod:`sim.queueing`) with that hour's agents. Answered contacts
+are good with the satisfied share of the response curve at their mean wait
+(:mod:`sim.response`); abandoned and unresolved ones lead to bad experiences.
+
+Running a queue model per draw and period would cost seconds, so every
+(agents, handling time, patience) combination gets a table of its queue
+measures over the offered load, computed once and interpolated
+(``tests/test_operations.py`` holds the table against the formulas and the
+simpy simulation).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+from sim.queueing import erlang_a, erlang_c
+from sim.response import ResponseCurve
+
+MINUTES = 60.0
+MAX_WAIT_MINUTES = 10_000.0
+"""Mean waits are capped here: an overloaded queue without abandonment has no finite wait."""
+
+
+@dataclass(frozen=True)
+class QueueTable:
+    """Queue measures of one staffing level at a grid of offered loads (erlangs)."""
+
+    loads: np.ndarray
+    answered: np.ndarray
+    abandoned: np.ndarray
+    wait_minutes: np.ndarray
+
+    def at(self, load: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(answered share, abandoned share, mean wait of answered contacts in minutes) at ``load``."""
+        return (
+            np.interp(load, self.loads, self.answered),
+            np.interp(load, self.loads, self.abandoned),
+            np.interp(load, self.loads, self.wait_minutes),
+        )
+
+
+@lru_cache(maxsize=512)
+def queue_table(agents: int, handling_minutes: float, patience_minutes: float | None) -> QueueTable:
+    """Erlang A (or C without patience) measures for ``agents`` over loads 0 .. 6 x agents.
+
+    The grid is dense around full occupancy, where the measures bend; beyond its
+    end the last value holds (the queue is hopelessly overloaded there anyway).
+    """
+    agents = max(int(agents), 0)
+    top = 6.0 * max(agents, 1)
+    loads = np.unique(np.concatenate([
+        np.linspace(0.0, 0.7 * max(agents, 1), 15),
+        np.linspace(0.7 * max(agents, 1), 1.4 * max(agents, 1), 40),
+        np.geomspace(1.4 * max(agents, 1), top, 25),
+    ]))
+    answered, abandoned, wait = [], [], []
+    handling = handling_minutes / MINUTES
+    for load in loads:
+        if agents == 0 or load == 0:
+            answered.append(0.0 if agents == 0 and load > 0 else 1.0)
+            abandoned.append(1.0 if agents == 0 and load > 0 else 0.0)
+            wait.append(0.0 if load == 0 else MAX_WAIT_MINUTES)
+            continue
+        rate = load / handling
+        if patience_minutes:
+            m = erlang_a(rate, handling, agents, patience_minutes / MINUTES, None)
+        else:
+            m = erlang_c(rate, handling, agents, None)
+        answered.append(1.0 - m.abandonment)
+        abandoned.append(m.abandonment)
+        wait.append(min(m.asa * MINUTES, MAX_WAIT_MINUTES))
+    return QueueTable(loads, np.array(answered), np.array(abandoned), np.array(wait))
+
+
+@dataclass(frozen=True)
+class Channel:
+    """A human channel, with per-row (draw or stacked arm) values where they may vary."""
+
+    share: np.ndarray
+    agents: np.ndarray
+    staffing_pattern: tuple[float, ...]
+    arrival_pattern: tuple[float, ...]
+    days_per_period: float
+    handling_minutes: np.ndarray
+    patience_minutes: np.ndarray
+    """Mean patience per row; 0 means callers never hang up (Erlang C)."""
+    first_contact_resolution: np.ndarray
+    cost_per_agent_hour: np.ndarray
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """Per row: experience shares of one first contact, and the period's support cost."""
+
+    good: np.ndarray
+    bad: np.ndarray
+    cost: np.ndarray
+    answered: np.ndarray
+    wait_minutes: np.ndarray
+    happening: np.ndarray | float = 1.0
+    """Share of wanted contacts that take place (the rest are prevented by proactive outreach)."""
+    capacity: np.ndarray | float = 0.0
+    """The part of ``cost`` that does not move with volume: agents, licences, proactive outreach."""
+
+
+def human_channels(channels: list[Channel], contacts: np.ndarray, curve: ResponseCurve,
+                   abandoned_bad: np.ndarray, unresolved_bad: np.ndarray, dissatisfied_bad: np.ndarray) -> Outcome:
+    """Experience of a first contact that reaches a human, and the cost of the staff, per row."""
+    shares = np.stack([channel.share for channel in channels])
+    shares = shares / np.where(shares.sum(axis=0) > 0, shares.sum(axis=0), 1.0)
+    good = np.zeros_like(contacts)
+    bad = np.zeros_like(contacts)
+    answered_all = np.zeros_like(contacts)
+    wait_all = np.zeros_like(contacts)
+    cost = np.zeros_like(contacts)
+    for channel, share in zip(channels, shares):
+        resolution = np.maximum(channel.first_contact_resolution, 1e-3)
+        handled = contacts * share / resolution  # unresolved contacts come back until solved
+        answered, abandoned, wait = _through_the_day(channel, handled)
+        satisfied = curve.satisfied(wait)
+        channel_bad = abandoned * abandoned_bad + answered * (
+            (1.0 - resolution) * unresolved_bad + resolution * (1.0 - satisfied) * dissatisfied_bad)
+        channel_good = answered * resolution * satisfied
+        good += share * channel_good
+        bad += share * channel_bad
+        answered_all += share * answered
+        wait_all += share * wait
+        staffed_hours = channel.days_per_period * sum(channel.staffing_pattern)
+        cost += np.round(channel.agents) * staffed_hours * channel.cost_per_agent_hour
+    return Outcome(good, np.minimum(bad, 1.0 - good), cost, answered_all, wait_all)
+
+
+def _through_the_day(channel: Channel, handled: np.ndarray):
+    """Contact-weighted answered share, abandoned share and mean wait over the open hours of a day."""
+    pattern = np.asarray(channel.arrival_pattern, dtype=float)
+    per_hour = handled[:, None] * pattern[None, :] / (channel.days_per_period * pattern.sum())
+    handling = np.broadcast_to(channel.handling_minutes, handled.shape)
+    patience = np.broadcast_to(channel.patience_minutes, handled.shape)
+    loads = per_hour * handling[:, None] / MINUTES
+    answered = np.zeros_like(loads)
+    abandoned = np.zeros_like(loads)
+    wait = np.zeros_like(loads)
+    for hour, staffing in enumerate(channel.staffing_pattern):
+        agents = np.round(channel.agents * staffing)
+        # Rows share a table when they share agents, handling time and patience (few combinations: these
+        # are fixed per arm, moving only while an intervention ramps up).
+        keys, which = np.unique(np.column_stack([agents, handling, patience]), axis=0, return_inverse=True)
+        for index, (count, minutes, wait_limit) in enumerate(keys):
+            rows = which.ravel() == index
+            table = queue_table(int(count), float(minutes), float(wait_limit) or None)
+            answered[rows, hour], abandoned[rows, hour], wait[rows, hour] = table.at(loads[rows, hour])
+    weight = per_hour.sum(axis=1)
+    safe = np.where(weight > 0, weight, 1.0)
+    mean_answered = np.where(weight > 0, (per_hour * answered).sum(axis=1) / safe, 1.0)
+    mean_abandoned = np.where(weight > 0, (per_hour * abandoned).sum(axis=1) / safe, 0.0)
+    answered_flow = (per_hour * answered).sum(axis=1)
+    mean_wait = np.where(answered_flow > 0, (per_hour * answered * wait).sum(axis=1) / np.where(answered_flow > 0, answered_flow, 1.0), 0.0)
+    return mean_answered, mean_abandoned, mean_wait
+
+
+@dataclass(frozen=True)
+class SelfService:
+    """An automated first line (AI assistant, help centre), per row."""
+
+    deflection: np.ndarray
+    resolution: np.ndarray
+    cost_per_contact: np.ndarray
+    licence_per_period: np.ndarray
+    good_when_resolved: np.ndarray
+    bad_when_unresolved: np.ndarray
+
+
+@dataclass(frozen=True)
+class Operations:
+    """Everything the engine needs to turn a period's contacts into experiences and cost."""
+
+    channels: list[Channel]
+    self_service: SelfService
+    curve: ResponseCurve
+    abandoned_bad: np.ndarray
+    unresolved_bad: np.ndarray
+    dissatisfied_bad: np.ndarray
+    prevention: np.ndarray
+    proactive_cost_per_period: np.ndarray
+
+    def outcome(self, contacts: np.ndarray) -> Outcome:
+        """Experience of one contact that happens, and the period's cost, for ``contacts`` wanted per row.
+
+        ``contacts`` counts the contacts customers would make; proactive outreach
+        prevents a share (``Outcome.answered`` etc. describe the rest).
+        """
+        ss = self.self_service
+        happening = contacts * (1.0 - self.prevention)
+        bot = happening * ss.deflection
+        bot_solved = bot * ss.resolution
+        bot_failed = bot - bot_solved
+        direct = happening - bot
+        human = human_channels(self.channels, direct + bot_failed, self.curve,
+                               self.abandoned_bad, self.unresolved_bad, self.dissatisfied_bad)
+        wanted_human = ss.bad_when_unresolved
+        good = (bot_solved * ss.good_when_resolved + bot_failed * human.good * (1.0 - wanted_human) + direct * human.good)
+        bad = bot_failed * (1.0 - (1.0 - human.bad) * (1.0 - wanted_human)) + direct * human.bad
+        per = np.where(happening > 0, happening, 1.0)
+        good, bad = np.where(happening > 0, good / per, human.good), np.where(happening > 0, bad / per, human.bad)
+        capacity = human.cost + ss.licence_per_period + self.proactive_cost_per_period
+        cost = capacity + bot * ss.cost_per_contact
+        return Outcome(good, np.minimum(bad, 1.0 - good), cost, human.answered, human.wait_minutes,
+                       1.0 - self.prevention, capacity)
