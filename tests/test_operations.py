@@ -1,0 +1,137 @@
+"""Support operations: queue tables against the formulas and simpy, contact flows, costs, validation."""
+
+import numpy as np
+import pytest
+
+import sim
+from sim.contact_centre import simulate
+from sim.operations import MINUTES, Channel, Operations, SelfService, human_channels, queue_table
+from sim.queueing import erlang_a
+from sim.response import DEFAULT, ResponseCurve
+from tests.conftest import ROOT, build, scenario_dict
+
+HANDLING, PATIENCE = 6.0, 3.0  # minutes
+
+
+@pytest.mark.parametrize("agents", [3, 8, 20])
+def test_queue_table_interpolates_the_erlang_a_formulas(agents):
+    table = queue_table(agents, HANDLING, PATIENCE)
+    for load in np.linspace(0.2, 2.0, 23) * agents:
+        exact = erlang_a(load / (HANDLING / MINUTES), HANDLING / MINUTES, agents, PATIENCE / MINUTES, None)
+        answered, abandoned, wait = table.at(np.array([load]))
+        assert abandoned[0] == pytest.approx(exact.abandonment, abs=0.004)
+        assert answered[0] == pytest.approx(1 - exact.abandonment, abs=0.004)
+        assert wait[0] == pytest.approx(exact.asa * MINUTES, abs=0.02 + 0.02 * exact.asa * MINUTES)
+
+
+@pytest.mark.parametrize("agents, load", [(5, 3.0), (5, 4.6), (8, 9.0)])
+def test_queue_table_agrees_with_the_simpy_contact_centre(agents, load):
+    """The fast path (a table) against the discrete-event model where both apply: within ~4 standard errors."""
+    handling = HANDLING / MINUTES
+    sim_run = simulate(load / handling, handling, agents, PATIENCE / MINUTES, 20 / 3600, hours=300, seed=agents, replications=8)
+    answered, abandoned, wait = queue_table(agents, HANDLING, PATIENCE).at(np.array([load]))
+    assert abs(sim_run.abandonment.mean - abandoned[0]) <= 2 * sim_run.abandonment.half_width + 0.004
+    assert abs(sim_run.asa.mean * MINUTES - wait[0]) <= 2 * sim_run.asa.half_width * MINUTES + 0.02
+
+
+def _channel(rows=1, agents=10.0, resolution=1.0, pattern=(1.0,) * 8):
+    full = lambda v: np.full(rows, float(v))
+    return Channel(full(1.0), full(agents), (1.0,) * len(pattern), pattern, 20.0, full(HANDLING), full(PATIENCE),
+                   full(resolution), full(40.0))
+
+
+def test_a_quiet_centre_answers_at_once_and_experiences_follow_the_curve():
+    outcome = human_channels([_channel()], np.array([10.0]), DEFAULT, np.ones(1), np.full(1, 0.5), np.full(1, 0.3))
+    satisfied = DEFAULT.satisfied(np.array([0.0]))[0]
+    assert outcome.answered[0] == pytest.approx(1.0, abs=1e-6)
+    assert outcome.good[0] == pytest.approx(satisfied, abs=1e-6)
+    assert outcome.bad[0] == pytest.approx((1 - satisfied) * 0.3, abs=1e-6)
+    assert outcome.cost[0] == pytest.approx(10 * 8 * 20 * 40.0)
+
+
+def test_unresolved_contacts_come_back_and_become_bad():
+    # First-contact resolution 0.5 doubles the handled volume: the same as twice the contacts fully resolved.
+    half = human_channels([_channel(resolution=0.5)], np.array([12_000.0]), DEFAULT, np.ones(1), np.full(1, 0.5), np.zeros(1))
+    double = human_channels([_channel()], np.array([24_000.0]), DEFAULT, np.ones(1), np.full(1, 0.5), np.zeros(1))
+    assert half.answered[0] == pytest.approx(double.answered[0], rel=1e-12)
+    assert half.bad[0] == pytest.approx(half.answered[0] * 0.5 * 0.5 + (1 - half.answered[0]), rel=1e-9)
+
+
+def test_self_service_and_prevention_route_contacts():
+    ones, zeros = np.ones(1), np.zeros(1)
+    bot = SelfService(deflection=np.full(1, 0.4), resolution=np.full(1, 0.5), cost_per_contact=np.full(1, 0.5),
+                      licence_per_period=np.full(1, 1000.0), good_when_resolved=np.full(1, 0.2), bad_when_unresolved=np.full(1, 0.25))
+    operations = Operations([_channel()], bot, ResponseCurve(50.0, 0.0), ones, zeros, zeros, np.full(1, 0.1), np.full(1, 500.0))
+    outcome = operations.outcome(np.array([100.0]))
+    # A quiet centre with a curve that satisfies everyone: human contacts are good, failed bot contacts
+    # are bad a quarter of the time, solved ones good a fifth of the time.
+    happening, bot_share = 90.0, 0.4
+    expected_good = (happening * bot_share * 0.5 * 0.2 + happening * bot_share * 0.5 * 0.75 + happening * 0.6) / happening
+    assert outcome.good[0] == pytest.approx(expected_good, abs=1e-6)
+    assert outcome.bad[0] == pytest.approx(bot_share * 0.5 * 0.25, abs=1e-6)
+    assert outcome.happening[0] == pytest.approx(0.9)
+    assert outcome.capacity[0] == pytest.approx(10 * 8 * 20 * 40.0 + 1000 + 500)
+    assert outcome.cost[0] == pytest.approx(outcome.capacity[0] + 36 * 0.5)
+
+
+def _operations_scenario(**channel):
+    return build(_operations_raw(**channel))
+
+
+def _operations_raw(**channel):
+    raw = scenario_dict(horizon=12, draws=400, seed=2)
+    raw["segments"]["retail"].update(customers=20_000, contacts=0.3)
+    raw["segments"]["retail"]["experience"] = {"walk_away": 0.3, "negative_drop": 0.4}
+    raw["operations"] = {"channels": {"phone": {"agents": 4, "handling_minutes": 6, "patience_minutes": 3,
+                                                "first_contact_resolution": 0.8, "cost_per_agent_hour": 35, **channel}}}
+    raw["interventions"]["program"] = {"changes": [{"path": "operations.channels.phone.agents", "add": 3}]}
+    return raw
+
+
+def test_adding_agents_is_costed_from_agent_hours_and_cuts_walk_aways():
+    scenario = _operations_scenario()
+    result = sim.run(scenario, base_case=True)
+    flows, a = result.flows, result.appraisals["program"]
+    extra_staff = 3 * 8 * 21 * 35.0  # agents x open hours x days x hourly cost, per month
+    assert np.allclose(flows["program"]["capacity_cost"] - flows["baseline"]["capacity_cost"], extra_staff)
+    assert a.pv_cost[0] == pytest.approx(12 * extra_staff)
+    assert flows["program"]["walked"].sum() < 0.75 * flows["baseline"]["walked"].sum()
+    assert a.npv[0] == pytest.approx(a.pv_benefit[0] - a.pv_cost[0])
+
+
+def test_proactive_prevention_removes_contacts():
+    raw = _operations_raw()
+    raw["operations"]["proactive_prevention"] = 0.25
+    flows = sim.run(build(raw), base_case=True).flows["baseline"]
+    plain = sim.run(_operations_scenario(), base_case=True).flows["baseline"]
+    assert flows["contacts"][0, 0] == pytest.approx(0.75 * plain["contacts"][0, 0], rel=1e-12)
+
+
+def test_stated_good_or_bad_with_operations_is_an_error():
+    raw = _operations_raw()
+    raw["segments"]["retail"]["experience"]["bad"] = 0.1
+    with pytest.raises(sim.ScenarioError) as error:
+        build(raw)
+    assert error.value.lines() == [
+        "test.toml: segments.retail.experience.bad: with an [operations] section the shares of good and bad "
+        "contacts come from waiting and resolution; remove this key"
+    ]
+
+
+def test_uncertain_handling_time_is_an_error():
+    raw = _operations_raw()
+    raw["operations"]["channels"]["phone"]["handling_minutes"] = "5 to 7"
+    with pytest.raises(sim.ScenarioError) as error:
+        build(raw)
+    assert error.value.lines() == [
+        "test.toml: operations.channels.phone.handling_minutes: must be a fixed number (each value needs its own "
+        "queue table); put the uncertainty in first_contact_resolution or the response curve"
+    ]
+
+
+def test_staffing_scenario_has_an_interior_best_agent_count():
+    loaded = sim.load(ROOT / "scenarios" / "staffing.toml")
+    path = "interventions.staff_to.changes[0].set"
+    table = sim.sweep(loaded, {path: [3.0, 5.0, 7.0, 9.0, 11.0]}, draws=400, workers=1).tables["sweep"]
+    best = table.loc[table["npv_mean"].idxmax(), path]
+    assert table[path].min() < best < table[path].max()
