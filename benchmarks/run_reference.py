@@ -1,9 +1,10 @@
 """Benchmark: the reference workload (benchmarks/reference.toml) at 10,000 draws.
 
 Prints wall time of the simulation alone, of the whole ``cxroi run`` command,
-peak memory and draws per second, and the time of the same workload with ten
+peak memory and draws per second, the time of the same workload with ten
 times the customers (which should cost the same: the engine follows counts,
-not customers). Usage::
+not customers), and the time of the workload with an operations section
+(benchmarks/reference_operations.toml). Usage::
 
     python benchmarks/run_reference.py [--draws 10000] [--workers N] [--repeat 3]
 """
@@ -22,6 +23,7 @@ import sim
 
 HERE = Path(__file__).resolve().parent
 REFERENCE = HERE / "reference.toml"
+WITH_OPERATIONS = HERE / "reference_operations.toml"
 
 
 def _best_time(loaded, draws: int, workers: int | None, repeat: int) -> float:
@@ -72,6 +74,7 @@ def main(argv: list[str] | None = None) -> None:
     bigger = sim.load(REFERENCE, _ten_times_the_customers(loaded))
     simulation_10x = _best_time(bigger, args.draws, args.workers, args.repeat)
     command = min(_command_time(args.draws, args.workers) for _ in range(args.repeat))
+    operations = _best_time(sim.load(WITH_OPERATIONS), args.draws, args.workers, args.repeat)
 
     customers = sum(segment.customers.base for segment in loaded.scenario.segments.values())
     print(f"reference workload: {REFERENCE.relative_to(HERE.parent)}")
@@ -84,6 +87,8 @@ def main(argv: list[str] | None = None) -> None:
     print(f"  peak memory (largest proc.) {peak:7.0f} MB  (target <= 1024 MB)")
     print(f"  10x customers, simulation   {simulation_10x:7.2f} s   "
           f"= {simulation_10x / simulation:.2f}x the reference (target <= 1.2x)")
+    print(f"  with operations, simulation {operations:7.2f} s   "
+          f"= {operations / simulation:.2f}x the reference (target <= 1.5x; {WITH_OPERATIONS.name})")
 
 
 if __name__ == "__main__":

@@ -42,11 +42,17 @@ class QueueTable:
     wait_minutes: np.ndarray
 
     def at(self, load: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(answered share, abandoned share, mean wait of answered contacts in minutes) at ``load``."""
-        return (
-            np.interp(load, self.loads, self.answered),
-            np.interp(load, self.loads, self.abandoned),
-            np.interp(load, self.loads, self.wait_minutes),
+        """(answered share, abandoned share, mean wait of answered contacts in minutes) at ``load``.
+
+        Linear interpolation (the last value beyond the grid), locating each load once for all three.
+        """
+        last = len(self.loads) - 2
+        left = np.clip(np.searchsorted(self.loads, load, side="right") - 1, 0, last)
+        width = self.loads[left + 1] - self.loads[left]
+        weight = np.clip((load - self.loads[left]) / width, 0.0, 1.0)
+        return tuple(
+            column[left] + weight * (column[left + 1] - column[left])
+            for column in (self.answered, self.abandoned, self.wait_minutes)
         )
 
 
@@ -142,31 +148,47 @@ def human_channels(channels: list[Channel], contacts: np.ndarray, curve: Respons
 
 
 def _through_the_day(channel: Channel, handled: np.ndarray):
-    """Contact-weighted answered share, abandoned share and mean wait over the open hours of a day."""
-    pattern = np.asarray(channel.arrival_pattern, dtype=float)
-    per_hour = handled[:, None] * pattern[None, :] / (channel.days_per_period * pattern.sum())
+    """Contact-weighted answered share, abandoned share and mean wait over the open hours, per row."""
     handling = np.broadcast_to(channel.handling_minutes, handled.shape)
     patience = np.broadcast_to(channel.patience_minutes, handled.shape)
-    loads = per_hour * handling[:, None] / MINUTES
-    answered = np.zeros_like(loads)
-    abandoned = np.zeros_like(loads)
-    wait = np.zeros_like(loads)
-    for hour, staffing in enumerate(channel.staffing_pattern):
-        agents = np.round(channel.agents * staffing)
-        # Rows share a table when they share agents, handling time and patience (few combinations: these
-        # are fixed per arm, moving only while an intervention ramps up).
-        keys, which = np.unique(np.column_stack([agents, handling, patience]), axis=0, return_inverse=True)
-        for index, (count, minutes, wait_limit) in enumerate(keys):
-            rows = which.ravel() == index
-            table = queue_table(int(count), float(minutes), float(wait_limit) or None)
-            answered[rows, hour], abandoned[rows, hour], wait[rows, hour] = table.at(loads[rows, hour])
-    weight = per_hour.sum(axis=1)
-    safe = np.where(weight > 0, weight, 1.0)
-    mean_answered = np.where(weight > 0, (per_hour * answered).sum(axis=1) / safe, 1.0)
-    mean_abandoned = np.where(weight > 0, (per_hour * abandoned).sum(axis=1) / safe, 0.0)
-    answered_flow = (per_hour * answered).sum(axis=1)
-    mean_wait = np.where(answered_flow > 0, (per_hour * answered * wait).sum(axis=1) / np.where(answered_flow > 0, answered_flow, 1.0), 0.0)
-    return mean_answered, mean_abandoned, mean_wait
+    answered = np.ones_like(handled)
+    abandoned = np.zeros_like(handled)
+    wait = np.zeros_like(handled)
+    # Rows share a table when they share agents, handling time and patience: few combinations, as these
+    # are fixed per arm and move only while an intervention ramps up.
+    keys, groups = _groups(np.column_stack([channel.agents * np.ones_like(handled), handling, patience]))
+    for (agents, minutes, wait_limit), rows in zip(keys, groups):
+        on_duty = tuple(int(v) for v in np.round(agents * np.asarray(channel.staffing_pattern)))
+        table = day_table(on_duty, float(minutes), float(wait_limit) or None,
+                          tuple(channel.arrival_pattern), float(channel.days_per_period))
+        answered[rows], abandoned[rows], wait[rows] = table.at(handled[rows])
+    return answered, abandoned, wait
+
+
+@lru_cache(maxsize=512)
+def day_table(on_duty: tuple[int, ...], handling_minutes: float, patience_minutes: float | None,
+              arrival_pattern: tuple[float, ...], days: float) -> QueueTable:
+    """Queue measures of a whole period against its contact volume, hours weighted by their contacts.
+
+    The grid is in contacts handled per period (``loads`` holds those); each point
+    reads the hourly tables at that hour's load, so a period costs one
+    interpolation per row instead of one per open hour.
+    """
+    weights = np.asarray(arrival_pattern, dtype=float) / sum(arrival_pattern)
+    per_hour = weights / days * handling_minutes / MINUTES  # erlangs in each hour per contact per period
+    busiest = max(float(np.max(per_hour / np.maximum(on_duty, 1))), 1e-12)
+    top = 8.0 / busiest  # contacts per period at which the busiest hour runs at 8 x its agents
+    grid = np.unique(np.concatenate([np.linspace(0.0, top / 4, 160), np.linspace(top / 4, top, 120)]))
+    answered = np.zeros_like(grid)
+    abandoned = np.zeros_like(grid)
+    waited = np.zeros_like(grid)
+    for hour, agents in enumerate(on_duty):
+        a, b, w = queue_table(agents, handling_minutes, patience_minutes).at(grid * per_hour[hour])
+        answered += weights[hour] * a
+        abandoned += weights[hour] * b
+        waited += weights[hour] * a * w
+    wait = np.divide(waited, answered, out=np.zeros_like(grid), where=answered > 0)
+    return QueueTable(grid, answered, abandoned, wait)
 
 
 @dataclass(frozen=True)
@@ -217,3 +239,23 @@ class Operations:
         cost = capacity + bot * ss.cost_per_contact
         return Outcome(good, np.minimum(bad, 1.0 - good), cost, human.answered, human.wait_minutes,
                        1.0 - self.prevention, capacity)
+
+
+def _groups(columns: np.ndarray) -> tuple[list[tuple], list[np.ndarray]]:
+    """Distinct rows of ``columns`` and the row indices of each.
+
+    Rows come as arms stacked along the draws axis, so values mostly run in long
+    constant stretches: those are found in one pass; only many short stretches
+    (values that vary draw by draw) fall back to sorting.
+    """
+    changes = np.flatnonzero(np.any(columns[1:] != columns[:-1], axis=1)) + 1
+    if len(changes) > 64:
+        keys, inverse = np.unique(columns, axis=0, return_inverse=True)
+        inverse = inverse.ravel()
+        return [tuple(k) for k in keys], [np.flatnonzero(inverse == i) for i in range(len(keys))]
+    starts = np.concatenate([[0], changes])
+    ends = np.concatenate([changes, [len(columns)]])
+    found: dict[tuple, list[np.ndarray]] = {}
+    for start, end in zip(starts, ends):
+        found.setdefault(tuple(columns[start]), []).append(np.arange(start, end))
+    return list(found), [np.concatenate(parts) for parts in found.values()]

@@ -135,3 +135,22 @@ def test_staffing_scenario_has_an_interior_best_agent_count():
     table = sim.sweep(loaded, {path: [3.0, 5.0, 7.0, 9.0, 11.0]}, draws=400, workers=1).tables["sweep"]
     best = table.loc[table["npv_mean"].idxmax(), path]
     assert table[path].min() < best < table[path].max()
+
+
+def test_period_table_matches_the_hour_by_hour_average():
+    """The one-lookup-per-period table against reading each open hour's queue separately."""
+    from sim.operations import day_table
+
+    pattern, staffing, days = (0.6, 1.0, 1.4, 1.3, 1.0), (4, 5, 6, 6, 5), 21.0
+    table = day_table(staffing, HANDLING, PATIENCE, pattern, days)
+    weights = np.array(pattern) / sum(pattern)
+    for volume in (500.0, 3000.0, 6000.0, 9000.0, 15000.0):
+        loads = volume * weights / days * HANDLING / MINUTES
+        hourly = [queue_table(c, HANDLING, PATIENCE).at(np.array([load])) for c, load in zip(staffing, loads)]
+        answered = sum(w * h[0][0] for w, h in zip(weights, hourly))
+        abandoned = sum(w * h[1][0] for w, h in zip(weights, hourly))
+        wait = sum(w * h[0][0] * h[2][0] for w, h in zip(weights, hourly)) / answered
+        got = table.at(np.array([volume]))
+        assert got[0][0] == pytest.approx(answered, abs=1e-3)
+        assert got[1][0] == pytest.approx(abandoned, abs=1e-3)
+        assert got[2][0] == pytest.approx(wait, abs=0.01 + 0.01 * wait)
