@@ -44,6 +44,7 @@ PARAMETERS = (
     "negative_churn_increase",
     "positive_duration",
     "negative_duration",
+    "negative_contact_increase",
 )
 """Engine parameter names; each is a ``(draws, segments)`` array, per period where it is a rate."""
 
@@ -187,14 +188,16 @@ def _period(n: np.ndarray, p: dict[str, np.ndarray], source: Counts, out: dict[s
 
     # 4. Experiences. By Poisson thinning a customer has >= 1 bad contact with
     # probability 1 - exp(-c b), and otherwise >= 1 good one with 1 - exp(-c g).
-    c, bad = p["contacts"], np.minimum(p["bad"], 1.0)
+    # Contacts per customer by state: negative customers contact support more often.
+    c = np.stack([p["contacts"], p["contacts"], p["contacts"] * (1.0 + p["negative_contact_increase"])])
+    bad = np.minimum(p["bad"], 1.0)
     good = np.minimum(p["good"], 1.0 - bad)
     if operations is not None:
-        wanted = active * c
+        wanted = (n * c).sum(axis=0)
         total = wanted.sum(axis=-1)
         outcome = operations(share, total)
         c = c * np.reshape(outcome.happening, (-1, 1))
-        good, bad = np.broadcast_to(outcome.good[:, None], c.shape), np.broadcast_to(outcome.bad[:, None], c.shape)
+        good, bad = np.broadcast_to(outcome.good[:, None], wanted.shape), np.broadcast_to(outcome.bad[:, None], wanted.shape)
         # The centre's cost is shared by the segments in proportion to the contacts they bring.
         portion = np.divide(wanted, total[:, None], out=np.full_like(wanted, 1.0 / wanted.shape[-1]), where=total[:, None] > 0)
         support_cost, capacity_cost = outcome.cost[:, None] * portion, outcome.capacity[:, None] * portion
@@ -202,7 +205,7 @@ def _period(n: np.ndarray, p: dict[str, np.ndarray], source: Counts, out: dict[s
     had_good = source.binomial(n - had_bad, -np.expm1(-c * good), GOOD)
     had_none = n - had_bad - had_good
     bad_total, good_total = had_bad.sum(axis=0), had_good.sum(axis=0)
-    contacts = _contacts(source, active, bad_total, good_total, c, good, bad)
+    contacts = _contacts(source, n, had_bad, had_good, c, good, bad)
     walked = source.binomial(bad_total, p["walk_away"], WALK)
 
     # 5. State update: bad -> B, good -> P, neither -> P and B decay towards N.
@@ -229,22 +232,23 @@ def _period(n: np.ndarray, p: dict[str, np.ndarray], source: Counts, out: dict[s
     return new
 
 
-def _contacts(source, active, bad_total, good_total, c, good, bad):
-    """Total support contacts, consistent with who had a bad or good one.
+def _contacts(source, n, had_bad, had_good, c, good, bad):
+    """Total support contacts per segment, consistent with who had a bad or good one.
 
-    A customer with >= 1 bad contact has a zero-truncated Poisson(c b) number of
-    them; we draw the excess over one as Poisson with the exact mean (its
-    variance is a few per cent low, which only touches the spread of support
-    cost). Good contacts of those customers and everyone's neutral contacts are
-    exact Poisson totals by thinning.
+    Arrays are per state (``c`` too: contact rates differ by state). A customer
+    with >= 1 bad contact has a zero-truncated Poisson(c b) number of them; we
+    draw the excess over one as Poisson with the exact mean (its variance is a
+    few per cent low, which only touches the spread of support cost). Good
+    contacts of those customers and everyone's neutral contacts are exact
+    Poisson totals by thinning.
     """
     excess = (
-        bad_total * _excess_over_one(c * bad)
-        + good_total * _excess_over_one(c * good)
-        + bad_total * c * good
-        + active * c * (1.0 - good - bad)
-    )
-    return bad_total + good_total + source.poisson(excess, CONTACT)
+        had_bad * _excess_over_one(c * bad)
+        + had_good * _excess_over_one(c * good)
+        + had_bad * c * good
+        + n * c * (1.0 - good - bad)
+    ).sum(axis=0)
+    return had_bad.sum(axis=0) + had_good.sum(axis=0) + source.poisson(excess, CONTACT)
 
 
 def _excess_over_one(mu: np.ndarray) -> np.ndarray:

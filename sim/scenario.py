@@ -103,6 +103,7 @@ class Experience(_Strict):
     negative_churn_increase: NonNegative = 0.0
     positive_duration: Duration = 1.0
     negative_duration: Duration = 1.0
+    negative_contact_increase: NonNegative = 0.0
 
     @model_validator(mode="after")
     def _good_and_bad_fit(self) -> "Experience":

@@ -72,3 +72,14 @@ def test_states_of_survivors_follow_their_contacts_in_the_first_period():
     had_good = (active - had_bad) * (1 - np.exp(-0.8 * 0.5))
     assert exact["negative"][0, 0] == pytest.approx(had_bad * (1 - 0.3), rel=1e-12)
     assert exact["positive"][0, 0] == pytest.approx(had_good, rel=1e-12)
+
+
+def test_negative_customers_contact_support_more():
+    raw = scenario_dict(horizon=2, draws=10, seed=1)
+    raw["segments"]["retail"].update(contacts=0.5, arrivals=0)
+    raw["segments"]["retail"]["experience"] = {"bad": 0.3, "negative_contact_increase": 1.0, "negative_churn_increase": 0.5}
+    scenario = build(raw)
+    flows = evaluate(scenario, sample(scenario, 1, 0), seed=0, expected=True)["baseline"]
+    negative_active = flows["negative"][0, 0] * (1 - CHURN * 1.5)  # negative customers left after churn in period 2
+    expected = 0.5 * flows["active"][0, 1] + 0.5 * 1.0 * negative_active
+    assert flows["contacts"][0, 1] == pytest.approx(expected, rel=1e-12)
