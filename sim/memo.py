@@ -15,6 +15,7 @@ import io
 import json
 import re
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -79,8 +80,11 @@ RULE = (
 )
 
 
-def decide(summary: dict[str, Any], voi: dict[str, Any] | None) -> Decision:
-    """Apply :data:`RULE` to a run's summary (and value of information, when present)."""
+def decide(summary: dict[str, Any], voi: dict[str, Any] | None, label=str) -> Decision:
+    """Apply :data:`RULE` to a run's summary (and value of information, when present).
+
+    ``label`` turns an input path into words for the reason.
+    """
     entries = summary["interventions"]
     best = max(entries, key=lambda name: entries[name]["npv"]["mean"])
     entry = entries[best]
@@ -91,7 +95,7 @@ def decide(summary: dict[str, Any], voi: dict[str, Any] | None) -> Decision:
         pilot_cost = PILOT_SHARE * entry["pv_cost"]["mean"]
         if top["evppi"] > pilot_cost:
             return Decision("pilot", best, (
-                f"learning `{top['input']}` before deciding is worth up to {amount(top['evppi'], currency)}, "
+                f"learning {label(top['input'])} before deciding is worth up to {amount(top['evppi'], currency)}, "
                 f"more than a pilot of about {amount(pilot_cost, currency)}"))
     if npv > 0 and p_win >= INVEST_CONFIDENCE:
         return Decision("invest", best, f"expected NPV is {amount(npv, currency)} and ROI is positive in {percent(p_win, 0)} of outcomes")
@@ -123,7 +127,8 @@ def build(record: Record, title: str | None = None) -> Memo:
     summary, manifest = record.summary, record.manifest
     currency, entries = summary["currency"], summary["interventions"]
     labels = {name: entry["label"] for name, entry in entries.items()}
-    decision = decide(summary, record.voi)
+    label = partial(input_label, manifest)
+    decision = decide(summary, record.voi, label)
     chosen = entries[decision.intervention]
     scenario = manifest["resolved_scenario"]["settings"]
     memo = Memo(title or f"Decision memo: {summary['scenario']}")
@@ -166,14 +171,14 @@ def build(record: Record, title: str | None = None) -> Memo:
         memo.figures["tornado"] = figures.tornado_figure(rows, currency, "what moves NPV most", bars=8)
         top = rows.iloc[0]
         memo.add("figure", ("tornado", f"What moves the NPV of {labels[decision.intervention]}: each input from its 10th "
-                                       f"to its 90th percentile, others at base. Largest: `{top['input']}` "
+                                       f"to its 90th percentile, others at base. Largest: {label(top['input'])} "
                                        f"({amount(top['npv_at_low'], currency)} to {amount(top['npv_at_high'], currency)})."))
     if record.voi:
         rows = record.voi["evppi"][:5]
         memo.add("p", f"**Value of information.** Perfect knowledge of every input before deciding would be worth "
                       f"{amount(record.voi['evpi'], currency)} (EVPI). The inputs most worth learning about:")
         memo.add("table", (["input", "most a study of it is worth (EVPPI)"],
-                           [[f"`{r['input']}`", amount(r["evppi"], currency)] for r in rows]))
+                           [[label(r["input"]), amount(r["evppi"], currency)] for r in rows]))
 
     memo.add("h2", "The spreadsheet answer")
     base = chosen["base_case"]
@@ -210,6 +215,19 @@ def build(record: Record, title: str | None = None) -> Memo:
     return memo
 
 
+def input_label(manifest: dict[str, Any], path: str) -> str:
+    """An input for a reader: an intervention's change by what it changes ("the new value of
+    `operations.self_service.resolution` under AI assistant"), any other input by its path."""
+    match = re.match(r"interventions\.([^.]+)\.changes\[(\d+)\]\.(set|scale|add)$", path)
+    if not match:
+        return f"`{path}`"
+    name, index, operation = match.group(1), int(match.group(2)), match.group(3)
+    spec = manifest["resolved_scenario"]["interventions"][name]
+    target = spec["changes"][index]["path"]
+    verb = {"set": "the new value of", "scale": "the factor on", "add": "the change in"}[operation]
+    return f"{verb} `{target}` under {spec.get('label') or name}"
+
+
 def reproduce_command(manifest: dict[str, Any], summary: dict[str, Any]) -> str:
     """The exact command that gives the same numbers."""
     sc = manifest["scenario"]
@@ -233,7 +251,12 @@ def _assumption_groups(manifest: dict[str, Any]) -> dict[str, list[list[str]]]:
             label = resolved["segments"][parts[1]].get("label") or parts[1]
             group, name = f"Segment: {label}", ".".join(parts[2:]).replace("experience.", "")
         elif parts[0] == "support":
-            group, name = "Support operations", ".".join(parts[2:])
+            group, name = "Support channels", ".".join(parts[2:])
+        elif parts[0] == "operations":
+            if parts[1] == "channels":
+                group, name = f"Support operations: {parts[2]}", ".".join(parts[3:])
+            else:
+                group, name = "Support operations", ".".join(parts[1:])
         else:
             spec = resolved["interventions"][parts[1]]
             group, name = f"Intervention: {spec.get('label') or parts[1]}", ".".join(parts[2:])

@@ -141,3 +141,13 @@ def test_memo_renders_in_headless_chromium(run_folder, tmp_path):
     pixels = image.imread(shot)[..., :3]
     assert pixels.std() > 0.05  # text, tables and figures: far from a blank page
     assert (pixels < 0.5).mean() > 0.01  # some dark ink
+
+
+def test_memo_of_a_scenario_with_operations(request, tmp_path):
+    root = request.config.rootpath
+    folder = tmp_path / "ai"
+    result = CliRunner().invoke(main, ["run", str(root / "scenarios" / "ai_self_service.toml"), "--draws", "500",
+                                       "--workers", "1", "--out", str(folder), "--memo"])
+    assert result.exit_code == 0, result.output
+    md = (folder / "memo.md").read_text()
+    assert "**Support operations: phone**" in md and "set operations.self_service.deflection" in md
