@@ -195,7 +195,7 @@ def ramp(scenario: Scenario, intervention: str | None) -> np.ndarray:
     return np.clip((periods - spec.start + 1) / spec.ramp, 0.0, 1.0)
 
 
-QUEUE_SHAPE = ("handling_minutes", "patience_minutes")
+QUEUE_SHAPE = ("handling_minutes", "patience_minutes", "days_per_period")
 """Channel parameters that shape the queue tables: fixed numbers (interventions may set fixed new ones)."""
 
 
@@ -212,7 +212,7 @@ def _fixed_queue_parameters(scenario: Scenario) -> list[Problem]:
         for index, change in enumerate(intervention.changes):
             if change.path.rsplit(".", 1)[-1] in QUEUE_SHAPE and not change.operand.is_fixed:
                 problems.append(Problem(f"interventions.{name}.changes[{index}].{change.operation}",
-                                        "a change to a handling time or patience must be a fixed number"))
+                                        "a change to a handling time, patience or open days must be a fixed number"))
     return problems
 
 
@@ -248,7 +248,8 @@ def operations_plan(scenario: Scenario, values: dict[str, np.ndarray], arm_input
             channels.append(Channel(
                 share=at(f"{prefix}.share"), agents=at(f"{prefix}.agents"),
                 staffing_pattern=channel.staffing(), arrival_pattern=tuple(channel.arrival_pattern),
-                days_per_period=channel.days_per_period or days_default,
+                days_per_period=at(f"{prefix}.days_per_period") if channel.days_per_period is not None
+                else np.full_like(contacts, days_default),
                 handling_minutes=at(f"{prefix}.handling_minutes"), patience_minutes=patience,
                 first_contact_resolution=at(f"{prefix}.first_contact_resolution"),
                 cost_per_agent_hour=at(f"{prefix}.cost_per_agent_hour"),

@@ -97,7 +97,8 @@ class Channel:
     agents: np.ndarray
     staffing_pattern: tuple[float, ...]
     arrival_pattern: tuple[float, ...]
-    days_per_period: float
+    days_per_period: np.ndarray
+    """Open days per period, per row (interventions may open on more days)."""
     handling_minutes: np.ndarray
     patience_minutes: np.ndarray
     """Mean patience per row; 0 means callers never hang up (Erlang C)."""
@@ -151,16 +152,17 @@ def _through_the_day(channel: Channel, handled: np.ndarray):
     """Contact-weighted answered share, abandoned share and mean wait over the open hours, per row."""
     handling = np.broadcast_to(channel.handling_minutes, handled.shape)
     patience = np.broadcast_to(channel.patience_minutes, handled.shape)
+    days = np.broadcast_to(channel.days_per_period, handled.shape)
     answered = np.ones_like(handled)
     abandoned = np.zeros_like(handled)
     wait = np.zeros_like(handled)
     # Rows share a table when they share agents, handling time and patience: few combinations, as these
     # are fixed per arm and move only while an intervention ramps up.
-    keys, groups = _groups(np.column_stack([channel.agents * np.ones_like(handled), handling, patience]))
-    for (agents, minutes, wait_limit), rows in zip(keys, groups):
+    keys, groups = _groups(np.column_stack([channel.agents * np.ones_like(handled), handling, patience, days]))
+    for (agents, minutes, wait_limit, open_days), rows in zip(keys, groups):
         on_duty = tuple(int(v) for v in np.round(agents * np.asarray(channel.staffing_pattern)))
         table = day_table(on_duty, float(minutes), float(wait_limit) or None,
-                          tuple(channel.arrival_pattern), float(channel.days_per_period))
+                          tuple(channel.arrival_pattern), float(open_days))
         answered[rows], abandoned[rows], wait[rows] = table.at(handled[rows])
     return answered, abandoned, wait
 

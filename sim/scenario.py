@@ -215,7 +215,7 @@ class OpsChannel(_Strict):
     agents: Count
     arrival_pattern: list[float] = Field(default_factory=lambda: [1.0] * 8)
     staffing_pattern: list[float] | None = None
-    days_per_period: float | None = Field(None, gt=0)
+    days_per_period: NonNegative | None = None
     handling_minutes: NonNegative
     patience_minutes: NonNegative | None = None
     first_contact_resolution: Probability = 1.0
@@ -234,6 +234,8 @@ class OpsChannel(_Strict):
             )
         if self.handling_minutes.base <= 0:
             raise ValueError("handling_minutes must be more than 0")
+        if self.days_per_period is not None and self.days_per_period.base <= 0:
+            raise ValueError("days_per_period must be more than 0")
         if self.first_contact_resolution.base <= 0:
             raise ValueError("first_contact_resolution must be more than 0 (some contacts must get solved)")
         return self

@@ -36,7 +36,7 @@ def test_queue_table_agrees_with_the_simpy_contact_centre(agents, load):
 
 def _channel(rows=1, agents=10.0, resolution=1.0, pattern=(1.0,) * 8):
     full = lambda v: np.full(rows, float(v))
-    return Channel(full(1.0), full(agents), (1.0,) * len(pattern), pattern, 20.0, full(HANDLING), full(PATIENCE),
+    return Channel(full(1.0), full(agents), (1.0,) * len(pattern), pattern, full(20.0), full(HANDLING), full(PATIENCE),
                    full(resolution), full(40.0))
 
 
@@ -154,3 +154,13 @@ def test_period_table_matches_the_hour_by_hour_average():
         assert got[0][0] == pytest.approx(answered, abs=1e-3)
         assert got[1][0] == pytest.approx(abandoned, abs=1e-3)
         assert got[2][0] == pytest.approx(wait, abs=0.01 + 0.01 * wait)
+
+
+def test_opening_on_more_days_spreads_contacts_and_costs_agent_hours():
+    raw = _operations_raw()
+    raw["interventions"]["program"] = {"changes": [{"path": "operations.channels.phone.days_per_period", "add": 4}]}
+    raw["operations"]["channels"]["phone"]["days_per_period"] = 21
+    result = sim.run(build(raw), base_case=True)
+    flows = result.flows
+    assert np.allclose(flows["program"]["capacity_cost"] - flows["baseline"]["capacity_cost"], 4 * 4 * 8 * 35.0)
+    assert flows["program"]["walked"].sum() < flows["baseline"]["walked"].sum()
