@@ -248,6 +248,7 @@ def operations_plan(scenario: Scenario, values: dict[str, np.ndarray], arm_input
             channels.append(Channel(
                 share=at(f"{prefix}.share"), agents=at(f"{prefix}.agents"),
                 staffing_pattern=channel.staffing(), arrival_pattern=tuple(channel.arrival_pattern),
+                weekday_pattern=tuple(channel.weekday_pattern),
                 days_per_period=at(f"{prefix}.days_per_period") if channel.days_per_period is not None
                 else np.full_like(contacts, days_default),
                 handling_minutes=at(f"{prefix}.handling_minutes"), patience_minutes=patience,

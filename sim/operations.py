@@ -97,6 +97,8 @@ class Channel:
     agents: np.ndarray
     staffing_pattern: tuple[float, ...]
     arrival_pattern: tuple[float, ...]
+    weekday_pattern: tuple[float, ...]
+    """Relative contacts on each open day of a week (one value: every day alike)."""
     days_per_period: np.ndarray
     """Open days per period, per row (interventions may open on more days)."""
     handling_minutes: np.ndarray
@@ -162,33 +164,36 @@ def _through_the_day(channel: Channel, handled: np.ndarray):
     for (agents, minutes, wait_limit, open_days), rows in zip(keys, groups):
         on_duty = tuple(int(v) for v in np.round(agents * np.asarray(channel.staffing_pattern)))
         table = day_table(on_duty, float(minutes), float(wait_limit) or None,
-                          tuple(channel.arrival_pattern), float(open_days))
+                          tuple(channel.arrival_pattern), float(open_days), tuple(channel.weekday_pattern))
         answered[rows], abandoned[rows], wait[rows] = table.at(handled[rows])
     return answered, abandoned, wait
 
 
 @lru_cache(maxsize=512)
 def day_table(on_duty: tuple[int, ...], handling_minutes: float, patience_minutes: float | None,
-              arrival_pattern: tuple[float, ...], days: float) -> QueueTable:
-    """Queue measures of a whole period against its contact volume, hours weighted by their contacts.
+              arrival_pattern: tuple[float, ...], days: float, weekday_pattern: tuple[float, ...] = (1.0,)) -> QueueTable:
+    """Queue measures of a whole period against its contact volume, hours and weekdays weighted by their contacts.
 
     The grid is in contacts handled per period (``loads`` holds those); each point
-    reads the hourly tables at that hour's load, so a period costs one
+    reads the hourly tables at every (weekday, hour) load, so a period costs one
     interpolation per row instead of one per open hour.
     """
-    weights = np.asarray(arrival_pattern, dtype=float) / sum(arrival_pattern)
-    per_hour = weights / days * handling_minutes / MINUTES  # erlangs in each hour per contact per period
-    busiest = max(float(np.max(per_hour / np.maximum(on_duty, 1))), 1e-12)
+    hours = np.asarray(arrival_pattern, dtype=float) / sum(arrival_pattern)
+    weekdays = np.asarray(weekday_pattern, dtype=float) / np.mean(weekday_pattern)  # busy days above 1
+    per_hour = hours / days * handling_minutes / MINUTES  # erlangs in each hour of an average day, per contact
+    busiest = max(float(np.max(per_hour * weekdays.max() / np.maximum(on_duty, 1))), 1e-12)
     top = 8.0 / busiest  # contacts per period at which the busiest hour runs at 8 x its agents
     grid = np.unique(np.concatenate([np.linspace(0.0, top / 4, 160), np.linspace(top / 4, top, 120)]))
     answered = np.zeros_like(grid)
     abandoned = np.zeros_like(grid)
     waited = np.zeros_like(grid)
-    for hour, agents in enumerate(on_duty):
-        a, b, w = queue_table(agents, handling_minutes, patience_minutes).at(grid * per_hour[hour])
-        answered += weights[hour] * a
-        abandoned += weights[hour] * b
-        waited += weights[hour] * a * w
+    for day in weekdays:
+        share = day / weekdays.sum()  # this weekday's share of the week's contacts
+        for hour, agents in enumerate(on_duty):
+            a, b, w = queue_table(agents, handling_minutes, patience_minutes).at(grid * per_hour[hour] * day)
+            answered += share * hours[hour] * a
+            abandoned += share * hours[hour] * b
+            waited += share * hours[hour] * a * w
     wait = np.divide(waited, answered, out=np.zeros_like(grid), where=answered > 0)
     return QueueTable(grid, answered, abandoned, wait)
 

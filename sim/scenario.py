@@ -215,6 +215,7 @@ class OpsChannel(_Strict):
     agents: Count
     arrival_pattern: list[float] = Field(default_factory=lambda: [1.0] * 8)
     staffing_pattern: list[float] | None = None
+    weekday_pattern: list[float] = Field(default_factory=lambda: [1.0])
     days_per_period: NonNegative | None = None
     handling_minutes: NonNegative
     patience_minutes: NonNegative | None = None
@@ -232,6 +233,8 @@ class OpsChannel(_Strict):
                 f"staffing_pattern needs {len(self.arrival_pattern)} non-negative numbers, one per open hour "
                 "of arrival_pattern"
             )
+        if not self.weekday_pattern or min(self.weekday_pattern) <= 0:
+            raise ValueError("weekday_pattern needs one positive weight per open day of the week")
         if self.handling_minutes.base <= 0:
             raise ValueError("handling_minutes must be more than 0")
         if self.days_per_period is not None and self.days_per_period.base <= 0:

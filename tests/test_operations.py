@@ -36,8 +36,8 @@ def test_queue_table_agrees_with_the_simpy_contact_centre(agents, load):
 
 def _channel(rows=1, agents=10.0, resolution=1.0, pattern=(1.0,) * 8):
     full = lambda v: np.full(rows, float(v))
-    return Channel(full(1.0), full(agents), (1.0,) * len(pattern), pattern, full(20.0), full(HANDLING), full(PATIENCE),
-                   full(resolution), full(40.0))
+    return Channel(full(1.0), full(agents), (1.0,) * len(pattern), pattern, (1.0,), full(20.0), full(HANDLING),
+                   full(PATIENCE), full(resolution), full(40.0))
 
 
 def test_a_quiet_centre_answers_at_once_and_experiences_follow_the_curve():
@@ -164,3 +164,16 @@ def test_opening_on_more_days_spreads_contacts_and_costs_agent_hours():
     flows = result.flows
     assert np.allclose(flows["program"]["capacity_cost"] - flows["baseline"]["capacity_cost"], 4 * 4 * 8 * 35.0)
     assert flows["program"]["walked"].sum() < flows["baseline"]["walked"].sum()
+
+
+def test_busy_mondays_make_the_same_volume_harder():
+    from sim.operations import day_table
+
+    even = day_table((5,) * 8, HANDLING, PATIENCE, (1.0,) * 8, 21.0)
+    peaked = day_table((5,) * 8, HANDLING, PATIENCE, (1.0,) * 8, 21.0, (1.6, 1.0, 0.9, 0.8, 0.7))
+    volume = np.array([5000.0])
+    # Same contacts per period, but crowded into Mondays: more abandon, and it matches reading each weekday alone.
+    assert peaked.at(volume)[1][0] > even.at(volume)[1][0]
+    days = np.array([1.6, 1.0, 0.9, 0.8, 0.7]) / np.mean([1.6, 1.0, 0.9, 0.8, 0.7])
+    by_day = [even.at(volume * d)[1][0] for d in days]
+    assert peaked.at(volume)[1][0] == pytest.approx(float(np.dot(days / days.sum(), by_day)), abs=1e-3)
