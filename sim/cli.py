@@ -264,10 +264,11 @@ def voi(scenario, draws, seed, out, overrides, as_json, workers, overwrite, no_s
 @click.option("--hours", type=click.FloatRange(1), default=200.0, show_default=True, help="Simulated hours per replication (with --simulate).")
 @click.option("--replications", type=click.IntRange(2), default=8, show_default=True, help="Independent simulation runs (with --simulate).")
 @click.option("--seed", type=click.IntRange(0), default=1, show_default=True, help="Seed of the simulation.")
+@click.option("--aht-cv", type=click.FloatRange(0, min_open=True), default=1.0, show_default=True, help="Spread of handling times in the simulation (coefficient of variation; 1 = exponential as the formulas assume, else lognormal).")
 @click.option("--json", "as_json", is_flag=True, help="Print the table as JSON on stdout and nothing else there.")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Also write staffing.csv, summary.json and staffing.png into this folder.")
 @click.option("--overwrite", is_flag=True, help="Replace the --out folder if it already exists.")
-def staffing(rate, aht, agent_spec, patience, target, simulate, hours, replications, seed, as_json, out, overwrite):
+def staffing(rate, aht, agent_spec, patience, target, simulate, hours, replications, seed, aht_cv, as_json, out, overwrite):
     """Service level, speed of answer, abandonment and occupancy for a range of agent counts.
 
     Analytic Erlang C, or Erlang A when callers hang up (--patience); with
@@ -278,6 +279,7 @@ def staffing(rate, aht, agent_spec, patience, target, simulate, hours, replicati
     Examples:
       cxroi staffing --rate 120 --aht 4 --agents 8:14
       cxroi staffing --rate 120 --aht 4 --patience 3 --agents 8:14 --target 30 --simulate
+      cxroi staffing --rate 120 --aht 4 --agents 9:12 --simulate --aht-cv 0.5   # steadier calls than the formulas assume
     """
     from sim.staffing import parse_agents, staffing_table
 
@@ -286,11 +288,12 @@ def staffing(rate, aht, agent_spec, patience, target, simulate, hours, replicati
         if out is not None:
             results_folder.check_destination(out, overwrite)
         with _progress(enabled=simulate, unit="agent counts") as report:
-            table = staffing_table(rate, aht, agents, patience, target, hours if simulate else None, replications, seed, report)
+            table = staffing_table(rate, aht, agents, patience, target, hours if simulate else None, replications, seed,
+                                   report, handling_cv=aht_cv)
         summary = {
             "rate_per_hour": rate, "aht_minutes": aht, "patience_minutes": patience, "target_seconds": target,
             "model": "Erlang A" if patience else "Erlang C",
-            "simulation": {"hours": hours, "replications": replications, "seed": seed} if simulate else None,
+            "simulation": {"hours": hours, "replications": replications, "seed": seed, "handling_cv": aht_cv} if simulate else None,
             "rows": records(table),
         }
         folder = None

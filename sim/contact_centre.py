@@ -49,11 +49,18 @@ def simulate(
     seed: int,
     replications: int = 8,
     warm_up: float | None = None,
+    handling_cv: float = 1.0,
 ) -> SimulatedMeasures:
-    """Simulate ``replications`` runs of ``hours`` each (after a warm-up) of an M/M/c(+M) centre."""
+    """Simulate ``replications`` runs of ``hours`` each (after a warm-up) of an M/G/c(+M) centre.
+
+    Handling times are exponential when ``handling_cv`` (their coefficient of
+    variation) is 1, as the Erlang formulas assume, and lognormal with that
+    spread otherwise — real handling times usually vary less than exponential ones.
+    """
     warm_up = 10 * handling + (2 * patience if patience else 0) if warm_up is None else warm_up
     seeds = np.random.SeedSequence(seed).spawn(replications)
-    runs = [_one_run(rate, handling, agents, patience, target, hours, warm_up, np.random.default_rng(s)) for s in seeds]
+    draw_handling = _handling_sampler(handling, handling_cv)
+    runs = [_one_run(rate, agents, patience, target, hours, warm_up, np.random.default_rng(s), draw_handling) for s in seeds]
     columns = {key: np.array([run[key] for run in runs]) for key in runs[0] if key != "callers"}
     return SimulatedMeasures(
         agents=agents,
@@ -69,7 +76,16 @@ def _estimate(values: np.ndarray) -> Estimate:
     return Estimate(float(values.mean()), float(half))
 
 
-def _one_run(rate, handling, agents, patience, target, hours, warm_up, rng) -> dict[str, float]:
+def _handling_sampler(mean: float, cv: float):
+    """A function rng -> one handling time: exponential for cv = 1, else lognormal with that mean and cv."""
+    if cv == 1.0:
+        return lambda rng: rng.exponential(mean)
+    sigma = np.sqrt(np.log1p(cv * cv))
+    mu = np.log(mean) - sigma * sigma / 2
+    return lambda rng: rng.lognormal(mu, sigma)
+
+
+def _one_run(rate, agents, patience, target, hours, warm_up, rng, draw_handling) -> dict[str, float]:
     env = simpy.Environment()
     desk = simpy.Resource(env, capacity=agents)
     end = warm_up + hours
@@ -96,7 +112,7 @@ def _one_run(rate, handling, agents, patience, target, hours, warm_up, rng) -> d
                 record["answered"] += 1
                 record["within"] += wait <= target
                 record["wait_answered"] += wait
-            duration = rng.exponential(handling)
+            duration = draw_handling(rng)
             start = env.now
             yield env.timeout(duration)
             # Agent time counts inside the measured window only.

@@ -42,8 +42,14 @@ def staffing_table(
     replications: int = 8,
     seed: int = 1,
     progress=None,
+    handling_cv: float = 1.0,
 ) -> pd.DataFrame:
-    """One row per agent count; ``simulate_hours`` adds simpy columns (``sim_*`` and ``sim_*_ci``)."""
+    """One row per agent count; ``simulate_hours`` adds simpy columns (``sim_*`` and ``sim_*_ci``).
+
+    The formulas assume exponential handling times; ``handling_cv`` gives the
+    simulation lognormal ones with that coefficient of variation instead, to show
+    how far the formulas are from your centre.
+    """
     handling, target = handling_minutes * MINUTE, target_seconds * SECOND
     patience = patience_minutes * MINUTE if patience_minutes else None
     rows = []
@@ -62,7 +68,8 @@ def staffing_table(
             if not patience and formula.offered_load >= count:
                 row.update({f"sim_{key}": None for key in ("service_level", "asa_seconds", "abandonment", "occupancy", "prob_wait")})
             else:
-                sim = simulate(rate, handling, count, patience, target, simulate_hours, seed + index, replications)
+                sim = simulate(rate, handling, count, patience, target, simulate_hours, seed + index, replications,
+                               handling_cv=handling_cv)
                 for key, estimate, scale in (("service_level", sim.service_level, 1.0), ("asa_seconds", sim.asa, 1.0 / SECOND),
                                              ("abandonment", sim.abandonment, 1.0), ("occupancy", sim.occupancy, 1.0),
                                              ("prob_wait", sim.prob_wait, 1.0)):
