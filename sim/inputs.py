@@ -236,27 +236,36 @@ def operations_plan(scenario: Scenario, values: dict[str, np.ndarray], arm_input
     days_default = 21.0 if scenario.settings.period == "month" else 250.0
     moving = {path: target[path] - base[path] for path in base if path.startswith("operations.") and np.any(target[path] != base[path])}
 
-    def plan(share, contacts):
-        def at(path: str) -> np.ndarray:
-            value = base[path]
-            return value + share * moving[path] if path in moving else value
+    arms = [None, *scenario.interventions]
+    reopening = any(scenario.interventions[arm].opening for arm in arms[1:])
 
+    def build(rows: slice, arm: str | None) -> Operations:
+        def at(path: str) -> np.ndarray:
+            value = base[path][rows]
+            return value + share_now[rows] * moving[path][rows] if path in moving else value
+
+        opening = scenario.interventions[arm].opening if arm else {}
         channels = []
         for name, channel in spec.channels.items():
             prefix = f"operations.channels.{name}"
-            patience = at(f"{prefix}.patience_minutes") if channel.patience_minutes is not None else np.zeros_like(contacts)
+            if name in opening:
+                channel = channel.model_copy(update={
+                    key: value for key, value in opening[name].model_dump().items() if value is not None
+                } | ({"staffing_pattern": opening[name].staffing_pattern} if opening[name].arrival_pattern else {}))
+            size = len(base[f"{prefix}.agents"][rows])
+            patience = at(f"{prefix}.patience_minutes") if channel.patience_minutes is not None else np.zeros(size)
             channels.append(Channel(
                 share=at(f"{prefix}.share"), agents=at(f"{prefix}.agents"),
                 staffing_pattern=channel.staffing(), arrival_pattern=tuple(channel.arrival_pattern),
                 weekday_pattern=tuple(channel.weekday_pattern),
                 days_per_period=at(f"{prefix}.days_per_period") if channel.days_per_period is not None
-                else np.full_like(contacts, days_default),
+                else np.full(size, days_default),
                 handling_minutes=at(f"{prefix}.handling_minutes"), patience_minutes=patience,
                 first_contact_resolution=at(f"{prefix}.first_contact_resolution"),
                 cost_per_agent_hour=at(f"{prefix}.cost_per_agent_hour"),
             ))
         ss = "operations.self_service"
-        operations = Operations(
+        return Operations(
             channels=channels,
             self_service=SelfService(*(at(f"{ss}.{key}") for key in (
                 "deflection", "resolution", "cost_per_contact", "licence_per_period", "good_when_resolved", "bad_when_unresolved"))),
@@ -267,6 +276,22 @@ def operations_plan(scenario: Scenario, values: dict[str, np.ndarray], arm_input
             prevention=at("operations.proactive_prevention"),
             proactive_cost_per_period=at("operations.proactive_cost_per_period"),
         )
-        return operations.outcome(contacts)
+
+    share_now = np.zeros(0)
+
+    def plan(share, contacts):
+        nonlocal share_now
+        share_now = np.broadcast_to(np.asarray(share, dtype=float), contacts.shape)
+        if not reopening:
+            return build(slice(None), None).outcome(contacts)
+        # An arm's new opening hours apply once its intervention has started (its ramp share is above 0).
+        draws = len(contacts) // len(arms)
+        pieces = []
+        for index, arm in enumerate(arms):
+            rows = slice(index * draws, (index + 1) * draws)
+            started = arm is not None and share_now[rows.start] > 0
+            pieces.append(build(rows, arm if started else None).outcome(contacts[rows]))
+        return type(pieces[0])(*(np.concatenate([np.broadcast_to(getattr(p, f), (draws,)) for p in pieces])
+                                 for f in pieces[0].__dataclass_fields__))
 
     return plan

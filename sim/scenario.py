@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    ValidationError,
     BaseModel,
     ConfigDict,
     Field,
@@ -196,6 +197,14 @@ class Change(_Strict):
         return self.operand_of(self.operation)
 
 
+class PatternChange(_Strict):
+    """New opening-hour patterns for one channel (longer days, other staffing), from the start period."""
+
+    arrival_pattern: list[float] | None = None
+    staffing_pattern: list[float] | None = None
+    weekday_pattern: list[float] | None = None
+
+
 class Intervention(_Strict):
     """A named change to the baseline, with its timing and its own costs."""
 
@@ -206,6 +215,7 @@ class Intervention(_Strict):
     one_off_cost: Money = 0.0
     recurring_cost: Money = 0.0
     changes: list[Change] = []
+    opening: dict[str, PatternChange] = {}
 
 
 class OpsChannel(_Strict):
@@ -299,6 +309,9 @@ class Scenario(_Strict):
     @model_validator(mode="after")
     def _operations_replace_stated_experiences(self) -> "Scenario":
         if self.operations is None:
+            for name, intervention in self.interventions.items():
+                if intervention.opening:
+                    raise ValueError(f"interventions.{name}.opening: opening-hour changes need an [operations] section")
             return self
         for name, segment in self.segments.items():
             stated = [key for key in ("good", "bad") if key in segment.experience.model_fields_set]
@@ -307,6 +320,17 @@ class Scenario(_Strict):
                     f"segments.{name}.experience.{stated[0]}: with an [operations] section the shares of good and "
                     "bad contacts come from waiting and resolution; remove this key"
                 )
+        for name, intervention in self.interventions.items():
+            for channel, change in intervention.opening.items():
+                if channel not in self.operations.channels:
+                    raise ValueError(f"interventions.{name}.opening.{channel}: no such channel in [operations.channels]")
+                merged = {**self.operations.channels[channel].model_dump(), **change.model_dump(exclude_none=True)}
+                if "staffing_pattern" not in change.model_fields_set and change.arrival_pattern is not None:
+                    merged["staffing_pattern"] = None  # new hours, staffed evenly unless stated
+                try:
+                    OpsChannel.model_validate(merged)
+                except ValidationError as error:
+                    raise ValueError(f"interventions.{name}.opening.{channel}: {error.errors()[0]['msg'].removeprefix('Value error, ')}") from None
         if self.support.channels:
             raise ValueError(
                 "support.channels: with an [operations] section support cost comes from operations.channels; "

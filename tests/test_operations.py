@@ -177,3 +177,31 @@ def test_busy_mondays_make_the_same_volume_harder():
     days = np.array([1.6, 1.0, 0.9, 0.8, 0.7]) / np.mean([1.6, 1.0, 0.9, 0.8, 0.7])
     by_day = [even.at(volume * d)[1][0] for d in days]
     assert peaked.at(volume)[1][0] == pytest.approx(float(np.dot(days / days.sum(), by_day)), abs=1e-3)
+
+
+def test_longer_opening_hours_from_the_start_period():
+    raw = _operations_raw()
+    raw["operations"]["channels"]["phone"]["arrival_pattern"] = [1.0] * 8
+    raw["interventions"]["program"] = {"start": 4, "opening": {"phone": {"arrival_pattern": [1.0] * 11}}}
+    flows = sim.run(build(raw), base_case=True).flows
+    extra = flows["program"]["capacity_cost"] - flows["baseline"]["capacity_cost"]
+    assert np.allclose(extra[0, :3], 0.0)  # not open longer before period 4
+    assert np.allclose(extra[0, 3:], 4 * 3 * 21 * 35.0)  # 4 agents x 3 more hours x 21 days x 35 EUR
+    # The same contacts over more hours: fewer walk away once the longer days begin.
+    assert np.allclose(flows["program"]["walked"][0, :3], flows["baseline"]["walked"][0, :3])
+    assert flows["program"]["walked"][0, 4] < flows["baseline"]["walked"][0, 4]
+
+
+def test_opening_change_must_name_a_channel_and_fit_its_patterns():
+    raw = _operations_raw()
+    raw["interventions"]["program"] = {"opening": {"fone": {"arrival_pattern": [1.0] * 10}}}
+    with pytest.raises(sim.ScenarioError) as error:
+        build(raw)
+    assert error.value.lines() == ["test.toml: interventions.program.opening.fone: no such channel in [operations.channels]"]
+    raw["interventions"]["program"] = {"opening": {"phone": {"staffing_pattern": [1.0] * 3}}}
+    with pytest.raises(sim.ScenarioError) as error:
+        build(raw)
+    assert error.value.lines() == [
+        "test.toml: interventions.program.opening.phone: staffing_pattern needs 8 non-negative numbers, one per "
+        "open hour of arrival_pattern"
+    ]
