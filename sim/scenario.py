@@ -60,6 +60,13 @@ Duration = _uncertain(DURATION)
 Number = _uncertain(ANY)
 
 
+def _exactly_one(options: dict[str, Any], allowed: str) -> None:
+    """Raise unless exactly one of ``options`` is given (not None)."""
+    given = [name for name, value in options.items() if value is not None]
+    if len(given) != 1:
+        raise ValueError(f"give exactly one of {allowed}; found {', '.join(given) if given else 'none'}")
+
+
 class _Strict(BaseModel):
     """Base for every table: unknown keys are errors, instances are immutable."""
 
@@ -139,13 +146,7 @@ class Segment(_Strict):
 
     @model_validator(mode="after")
     def _one_churn_key(self) -> "Segment":
-        given = [key for key in CHURN_KEYS if getattr(self, key) is not None]
-        if len(given) != 1:
-            found = ", ".join(given) if given else "none"
-            raise ValueError(
-                "give exactly one of churn (per period), monthly_churn, annual_churn; "
-                f"found {found}"
-            )
+        _exactly_one({key: getattr(self, key) for key in CHURN_KEYS}, "churn (per period), monthly_churn, annual_churn")
         return self
 
     @property
@@ -178,10 +179,7 @@ class Change(_Strict):
 
     @model_validator(mode="after")
     def _one_operation(self) -> "Change":
-        given = [name for name in ("set", "scale", "add") if self.operand_of(name) is not None]
-        if len(given) != 1:
-            found = ", ".join(given) if given else "none"
-            raise ValueError(f"give exactly one of set, scale, add; found {found}")
+        _exactly_one({name: self.operand_of(name) for name in ("set", "scale", "add")}, "set, scale, add")
         return self
 
     def operand_of(self, operation: str) -> Uncertain | None:
