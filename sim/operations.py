@@ -160,7 +160,9 @@ def _through_the_day(channel: Channel, handled: np.ndarray):
     wait = np.zeros_like(handled)
     # Rows share a table when they share agents, handling time and patience: few combinations, as these
     # are fixed per arm and move only while an intervention ramps up.
-    keys, groups = _groups(np.column_stack([channel.agents * np.ones_like(handled), handling, patience, days]))
+    # Agents are a headcount: whole agents (an uncertain or ramping count rounds to few distinct values).
+    agents_on_duty = np.round(channel.agents) * np.ones_like(handled)
+    keys, groups = _groups(np.column_stack([agents_on_duty, handling, patience, days]))
     for (agents, minutes, wait_limit, open_days), rows in zip(keys, groups):
         on_duty = tuple(int(v) for v in np.round(agents * np.asarray(channel.staffing_pattern)))
         table = day_table(on_duty, float(minutes), float(wait_limit) or None,

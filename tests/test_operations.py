@@ -205,3 +205,15 @@ def test_opening_change_must_name_a_channel_and_fit_its_patterns():
         "test.toml: interventions.program.opening.phone: staffing_pattern needs 8 non-negative numbers, one per "
         "open hour of arrival_pattern"
     ]
+
+
+def test_uncertain_agent_counts_round_to_whole_agents():
+    from sim.operations import day_table
+
+    raw = _operations_raw()
+    raw["operations"]["channels"]["phone"]["agents"] = {"dist": "uniform", "low": 3, "high": 7}
+    day_table.cache_clear()
+    result = sim.run(build(raw), draws=300, workers=1)
+    # Draws of 3..7 agents (plus 3 more in the program) need at most one period table per whole count.
+    assert day_table.cache_info().currsize <= 8
+    assert np.isfinite(result.appraisals["program"].npv).all()
