@@ -15,14 +15,14 @@ From Python::
     sim.voi(sc).tables["voi"]
 """
 
+from sim.breakeven import breakeven
 from sim.errors import ScenarioError, UsageError
 from sim.loader import Loaded, load
 from sim.result import Result
-from sim.simulation import evaluate, run, sample
 from sim.results_folder import write as write_results
 from sim.results_folder import write_analysis
-from sim.breakeven import breakeven
 from sim.sensitivity import sensitivity
+from sim.simulation import evaluate, run, sample
 from sim.sweep import sweep
 from sim.tornado import tornado
 from sim.voi import voi

@@ -13,8 +13,8 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
 from sim import console, results_folder
-from sim.errors import ScenarioError, UsageError
 from sim.analysis import records
+from sim.errors import ScenarioError, UsageError
 from sim.loader import load
 from sim.simulation import run as run_scenario
 
@@ -143,7 +143,8 @@ def sweep(scenario, draws, seed, out, overrides, as_json, workers, overwrite, no
       cxroi sweep scenarios/nordic_midsize.toml --param interventions.faster_response.recurring_cost \\
           --values 15000,20000,25000,30000 --param segments.b2b.monthly_churn --values 0.008,0.012,0.016
     """
-    from sim.sweep import parse_values, sweep as run_sweep
+    from sim.sweep import parse_values
+    from sim.sweep import sweep as run_sweep
 
     with _user_errors(scenario):
         specs = list(value_specs) + list(range_specs)

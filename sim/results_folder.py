@@ -80,9 +80,9 @@ def memo_inputs(result: Result) -> dict:
 
 def write_analysis(analysis, folder: str | Path, overwrite: bool = False, command: list[str] | None = None) -> Path:
     """Write an analysis: summary.json, manifest.json, one CSV per table and one PNG per figure."""
-    from sim.figures import analysis_figures
-
     import matplotlib.pyplot as plt
+
+    from sim.figures import analysis_figures
 
     figures = analysis_figures(analysis)
     writers = {

@@ -11,16 +11,15 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from pydantic import (
-    ValidationError,
     BaseModel,
     ConfigDict,
     Field,
     PlainSerializer,
     PlainValidator,
+    ValidationError,
     model_validator,
 )
 
-from sim.response import DEFAULT as DEFAULT_CURVE
 from sim.distributions import (
     ANY,
     DURATION,
@@ -30,6 +29,7 @@ from sim.distributions import (
     Uncertain,
     parse,
 )
+from sim.response import DEFAULT as DEFAULT_CURVE
 
 COUNT = Domain(0.0, float("inf"), "a count")
 MONEY = Domain(0.0, float("inf"), "an amount of money")

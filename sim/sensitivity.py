@@ -16,9 +16,9 @@ from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 from SALib.analyze import sobol as sobol_analyze
 from SALib.sample import sobol as sobol_sample
+from scipy import stats
 
 from sim import parallel
 from sim.analysis import Analysis, records, unpack

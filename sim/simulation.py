@@ -13,13 +13,18 @@ from contextlib import contextmanager
 
 import numpy as np
 
-from sim.errors import UsageError, did_you_mean
-from sim.parallel import Pool
-
 from sim import engine, parallel
-from sim.finance import Appraisal, appraise, benefit_and_capacity_cost, discount_factors, program_costs
+from sim.errors import UsageError, did_you_mean
+from sim.finance import (
+    Appraisal,
+    appraise,
+    benefit_and_capacity_cost,
+    discount_factors,
+    program_costs,
+)
 from sim.inputs import all_inputs, arm_values, engine_parameters, operations_plan, ramp
 from sim.loader import Loaded
+from sim.parallel import Pool
 from sim.result import Result
 from sim.sampling import base_values, sample_inputs
 from sim.scenario import Scenario

@@ -6,8 +6,8 @@ import pandas as pd
 from click.testing import CliRunner
 
 from sim.cli import main
-from tests.test_bad_input import write_scenario
 from tests.conftest import scenario_dict
+from tests.test_bad_input import write_scenario
 
 JSON_KEYS = {"mean", "sd", "se_mean", "p05", "p10", "p50", "p90", "p95"}
 

@@ -5,7 +5,14 @@ import pytest
 
 import sim
 from sim.contact_centre import simulate
-from sim.operations import MINUTES, Channel, Operations, SelfService, human_channels, queue_table
+from sim.operations import (
+    MINUTES,
+    Channel,
+    Operations,
+    SelfService,
+    human_channels,
+    queue_table,
+)
 from sim.queueing import erlang_a
 from sim.response import DEFAULT, ResponseCurve
 from tests.conftest import ROOT, build, scenario_dict

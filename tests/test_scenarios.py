@@ -5,9 +5,8 @@ import numpy as np
 import pytest
 
 import sim
-from sim.inputs import churn_per_period, engine_parameters
+from sim.inputs import all_inputs, churn_per_period, engine_parameters
 from sim.sampling import base_values
-from sim.inputs import all_inputs
 from tests.conftest import ROOT, build, scenario_dict
 
 SHIPPED = sorted((ROOT / "scenarios").glob("*.toml")) + [ROOT / "benchmarks" / "reference.toml"]
