@@ -118,7 +118,29 @@ def sensitivity(
     inputs; set ``sobol_samples`` to 0 to skip them.
     """
     plain, loaded = unpack(scenario)
-    result = run(loaded or plain, draws, seed, workers=workers, progress=progress)
+    # One pool for the Monte Carlo run and the Sobol design: its processes start before any
+    # progress-bar thread does, and only once.
+    with parallel.pool(workers) as shared:
+        result = run(loaded or plain, draws, seed, workers_pool=shared, progress=progress)
+        rank_table, sobol_table = _measures(plain, result, sobol_samples, shared)
+    correlated = bool(plain.correlations)
+    note = (
+        "Inputs are correlated in this scenario: Sobol indices assume independent inputs, so read the rank "
+        "measures (Spearman, PRCC) first; the Sobol indices describe the model with the correlations removed."
+        if correlated else
+        "Sobol indices are computed on the expected-value model with independent inputs; rank measures come from the Monte Carlo draws."
+    )
+    summary = {
+        "scenario": plain.settings.name, "seed": result.seed, "draws": result.n_draws,
+        "correlated_inputs": correlated, "note": note, "sobol_samples": sobol_samples,
+        "rank_measures": records(rank_table), "sobol": records(sobol_table),
+    }
+    return Analysis("sensitivity", plain, loaded, result.seed, result.n_draws, summary,
+                    {"rank_measures": rank_table, "sobol": sobol_table})
+
+
+def _measures(plain, result, sobol_samples: int, shared) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Rank measures from the run's draws and Sobol indices from a Saltelli design, per intervention."""
     paths = result.uncertain_paths
     inputs = result.draws[paths]
     rank_table = pd.DataFrame()
@@ -134,23 +156,9 @@ def sensitivity(
         def model(u: np.ndarray) -> dict[str, np.ndarray]:
             values = {path: np.full(len(u), item.dist.base) for path, item in every.items()}
             values.update({path: every[path].dist.ppf(u[:, j]) for j, path in enumerate(paths)})
-            with parallel.pool(workers) as shared:
-                appraisals = evaluate_many(plain, [values], result.seed, shared, expected=True, appraised=True)[0]
+            appraisals = evaluate_many(plain, [values], result.seed, shared, expected=True, appraised=True)[0]
             return {name: a.npv for name, a in appraisals.items()}
 
         by_outcome = sobol(paths, model, sobol_samples, result.seed)
         sobol_table = pd.concat([t.assign(intervention=name) for name, t in by_outcome.items()], ignore_index=True)
-    correlated = bool(plain.correlations)
-    note = (
-        "Inputs are correlated in this scenario: Sobol indices assume independent inputs, so read the rank "
-        "measures (Spearman, PRCC) first; the Sobol indices describe the model with the correlations removed."
-        if correlated else
-        "Sobol indices are computed on the expected-value model with independent inputs; rank measures come from the Monte Carlo draws."
-    )
-    summary = {
-        "scenario": plain.settings.name, "seed": result.seed, "draws": result.n_draws,
-        "correlated_inputs": correlated, "note": note, "sobol_samples": sobol_samples,
-        "rank_measures": records(rank_table), "sobol": records(sobol_table),
-    }
-    return Analysis("sensitivity", plain, loaded, result.seed, result.n_draws, summary,
-                    {"rank_measures": rank_table, "sobol": sobol_table})
+    return rank_table, sobol_table
