@@ -261,6 +261,7 @@ def operations_plan(scenario: Scenario, values: dict[str, np.ndarray], arm_input
                 days_per_period=at(f"{prefix}.days_per_period") if channel.days_per_period is not None
                 else np.full(size, days_default),
                 handling_minutes=at(f"{prefix}.handling_minutes"), patience_minutes=patience,
+                handling_cv=channel.handling_cv,
                 first_contact_resolution=at(f"{prefix}.first_contact_resolution"),
                 cost_per_agent_hour=at(f"{prefix}.cost_per_agent_hour"),
             ))

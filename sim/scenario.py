@@ -226,6 +226,7 @@ class OpsChannel(_Strict):
     weekday_pattern: list[float] = Field(default_factory=lambda: [1.0])
     days_per_period: NonNegative | None = None
     handling_minutes: NonNegative
+    handling_cv: float = Field(1.0, gt=0.0, le=3.0)
     patience_minutes: NonNegative | None = None
     first_contact_resolution: Probability = 1.0
     cost_per_agent_hour: Money

@@ -44,7 +44,7 @@ def test_queue_table_agrees_with_the_simpy_contact_centre(agents, load):
 def _channel(rows=1, agents=10.0, resolution=1.0, pattern=(1.0,) * 8):
     full = lambda v: np.full(rows, float(v))
     return Channel(full(1.0), full(agents), (1.0,) * len(pattern), pattern, (1.0,), full(20.0), full(HANDLING),
-                   full(PATIENCE), full(resolution), full(40.0))
+                   full(PATIENCE), 1.0, full(resolution), full(40.0))
 
 
 def test_a_quiet_centre_answers_at_once_and_experiences_follow_the_curve():
@@ -224,3 +224,16 @@ def test_uncertain_agent_counts_round_to_whole_agents():
     # Draws of 3..7 agents (plus 3 more in the program) need at most one period table per whole count.
     assert day_table.cache_info().currsize <= 8
     assert np.isfinite(result.appraisals["program"].npv).all()
+
+
+@pytest.mark.parametrize("agents, rate, patience, cv", [(5, 40, 6.0, 0.5), (5, 50, 6.0, 0.5), (8, 80, 3.0, 0.5),
+                                                         (10, 100, 6.0, 0.3), (5, 45, 6.0, 1.5)])
+def test_handling_time_spread_against_the_simpy_centre(agents, rate, patience, cv):
+    """Lognormal handling times: the calibrated factor keeps the table within ~4 standard errors plus 0.004."""
+    handling = HANDLING / MINUTES
+    load = rate * handling
+    sim_run = simulate(rate, handling, agents, patience / MINUTES, 20 / 3600, hours=300, seed=agents + int(10 * cv),
+                       replications=8, handling_cv=cv)
+    answered, abandoned, wait = queue_table(agents, HANDLING, patience, cv).at(np.array([load]))
+    assert abs(sim_run.abandonment.mean - abandoned[0]) <= 2 * sim_run.abandonment.half_width + 0.004
+    assert abs(sim_run.asa.mean * MINUTES - wait[0]) <= 2 * sim_run.asa.half_width * MINUTES + 0.02
