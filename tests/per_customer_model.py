@@ -17,6 +17,7 @@ def simulate_customers(params: dict[str, float], periods: int, rng: np.random.Ge
     churn_mult = np.array([1.0, 1.0 - params["positive_churn_reduction"], 1.0 + params["negative_churn_increase"]])
     buy_mult = np.array([1.0, 1.0 + params["positive_uplift"], 1.0 - params["negative_drop"]])
     back_to_neutral = np.array([0.0, 1.0 / params["positive_duration"], 1.0 / params["negative_duration"]])
+    contact_mult = np.array([1.0, 1.0, 1.0 + params.get("negative_contact_increase", 0.0)])
     names = ("arrivals", "churned", "active", "purchases", "revenue", "contacts", "bad_contacts",
              "good_contacts", "walked", "end_N", "end_P", "end_B")
     out = {name: np.zeros(periods) for name in names}
@@ -30,7 +31,7 @@ def simulate_customers(params: dict[str, float], periods: int, rng: np.random.Ge
         churned = leaves.sum()
         state = state[~leaves]
         # 3. Activity: each customer's contacts and purchases.
-        contacts = rng.poisson(params["contacts"], state.size)
+        contacts = rng.poisson(params["contacts"] * contact_mult[state])
         purchases = rng.poisson(params["purchases"] * buy_mult[state])
         revenue = purchases.sum() * params["value_per_purchase"] + state.size * params["fee"]
         # 4. Each contact is good, bad or neutral; one bad contact may make the customer walk away.

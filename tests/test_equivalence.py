@@ -33,10 +33,11 @@ PARAMS = {
     "negative_churn_increase": 1.0,
     "positive_duration": 3.0,
     "negative_duration": 5.0,
+    "negative_contact_increase": 0.8,
 }
 
 EXPERIENCE = ("good", "bad", "walk_away", "positive_uplift", "negative_drop", "positive_churn_reduction",
-              "negative_churn_increase", "positive_duration", "negative_duration")
+              "negative_churn_increase", "positive_duration", "negative_duration", "negative_contact_increase")
 
 
 def _fast_totals() -> dict[str, np.ndarray]:
