@@ -51,6 +51,15 @@ def print_run(summary: dict) -> None:
     for label, cell in rows:
         table.add_row(label, *(cell(entry) for entry in entries.values()))
     console.print(table)
+    if "support" in summary:
+        support = Table(title="What customers meet in support (means over the horizon)", header_style="bold",
+                        title_justify="left")
+        for column in ("arm", "contacts / period", "answered or solved", "mean wait (min)"):
+            support.add_column(column, justify="left" if column == "arm" else "right")
+        for arm, levels in summary["support"].items():
+            support.add_row(arm, f"{levels['contacts_per_period']:,.0f}", percent(levels["answered_share"]),
+                            f"{levels['mean_wait_minutes']:.2f}")
+        console.print(support)
 
 
 def _periods(count: int, unit: str) -> str:

@@ -60,10 +60,17 @@ OUTPUTS = (
     "walked",
     "purchases",
     "contacts",
+    "answered",
+    "answered_wait_minutes",
     "positive",
     "negative",
 )
-"""Per-period flows and stocks the engine returns, each ``(draws, periods, segments)``."""
+"""Per-period flows and stocks the engine returns, each ``(draws, periods, segments)``.
+
+``answered`` (contacts answered by an agent or solved by self-service) and
+``answered_wait_minutes`` (their total wait) are filled in scenarios with
+support operations only; elsewhere they stay 0.
+"""
 
 # Slots of the normal scores one period uses, on the first axis of that period's noise.
 ARRIVAL = slice(0, 1)
@@ -227,6 +234,10 @@ def _period(n: np.ndarray, p: dict[str, np.ndarray], source: Counts, out: dict[s
     out["walked"][:] = walked
     out["purchases"][:] = purchases
     out["contacts"][:] = contacts
+    if operations is not None:
+        answered = contacts * outcome.answered[:, None]
+        out["answered"][:] = answered
+        out["answered_wait_minutes"][:] = answered * outcome.wait_minutes[:, None]
     out["positive"][:] = new[P]
     out["negative"][:] = new[B]
     return new

@@ -153,6 +153,14 @@ def build(record: Record, title: str | None = None) -> Memo:
         ["Worst 10 % of outcomes (NPV, 10th percentile)", *(amount(e["npv"]["p10"], currency) for e in entries.values())],
         ["Average of the worst 10 %", *(amount(e["npv_expected_shortfall_10"], currency) for e in entries.values())],
     ]))
+    if "support" in summary:
+        arms = {"baseline": "Today", **labels}
+        memo.add("p", "**What customers meet in support** (means over the horizon):")
+        memo.add("table", (["", *(arms[a] for a in summary["support"])], [
+            ["Contacts per " + summary["period"], *(f"{v['contacts_per_period']:,.0f}" for v in summary["support"].values())],
+            ["Answered or solved", *(percent(v["answered_share"]) for v in summary["support"].values())],
+            ["Mean wait of answered contacts", *(f"{v['mean_wait_minutes']:.1f} min" for v in summary["support"].values())],
+        ]))
     basis = "gross profit less support cost" if summary["roi_basis"] == "gross_profit" else "revenue"
     memo.add("p", f"Amounts are present values in {currency} at {percent(summary['discount_rate'])} a year over "
                   f"{summary['horizon']} {summary['period']}s; benefit is the change in {basis} against today's baseline; "

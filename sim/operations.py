@@ -143,7 +143,9 @@ class Outcome:
     bad: np.ndarray
     cost: np.ndarray
     answered: np.ndarray
+    """Share of contacts answered by an agent or solved by self-service (the rest were abandoned)."""
     wait_minutes: np.ndarray
+    """Mean wait of contacts answered by an agent, in minutes."""
     happening: np.ndarray | float = 1.0
     """Share of wanted contacts that take place (the rest are prevented by proactive outreach)."""
     capacity: np.ndarray | float = 0.0
@@ -275,7 +277,9 @@ class Operations:
         good, bad = np.where(happening > 0, good / per, human.good), np.where(happening > 0, bad / per, human.bad)
         capacity = human.cost + ss.licence_per_period + self.proactive_cost_per_period
         cost = capacity + bot * ss.cost_per_contact
-        return Outcome(good, np.minimum(bad, 1.0 - good), cost, human.answered, human.wait_minutes,
+        # Answered by an agent, or solved by self-service, per contact that happens.
+        answered = np.where(happening > 0, (bot_solved + (direct + bot_failed) * human.answered) / per, human.answered)
+        return Outcome(good, np.minimum(bad, 1.0 - good), cost, answered, human.wait_minutes,
                        1.0 - self.prevention, capacity)
 
 

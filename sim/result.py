@@ -48,6 +48,22 @@ def payback_percentiles(payback: np.ndarray) -> dict[str, float | None]:
     return {f"p{p}": (float(v) if np.isfinite(v) else None) for p, v in zip((10, 50, 90), values)}
 
 
+def _ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
+    return np.divide(numerator, denominator, out=np.zeros_like(numerator, dtype=float), where=denominator > 0)
+
+
+def support_levels(flows: dict[str, np.ndarray]) -> dict[str, float]:
+    """What customers meet in support over the horizon: answered share and mean wait (means over draws)."""
+    contacts = flows["contacts"].sum(axis=1)
+    answered = flows["answered"].sum(axis=1)
+    return {
+        "answered_share": float(_ratio(answered, contacts).mean()),
+        "abandoned_share": float(1.0 - _ratio(answered, contacts).mean()),
+        "mean_wait_minutes": float(_ratio(flows["answered_wait_minutes"].sum(axis=1), answered).mean()),
+        "contacts_per_period": float(contacts.mean() / flows["contacts"].shape[1]),
+    }
+
+
 def share_with_error(hits: np.ndarray) -> tuple[float, float]:
     """A proportion and its Monte Carlo standard error sqrt(p (1 - p) / n)."""
     p = float(np.mean(hits))
@@ -116,6 +132,10 @@ class Result:
         ]
         for name, a in self.appraisals.items():
             series.append((name, "cumulative_discounted_net", a.cumulative_net))
+        if self.scenario.operations is not None:
+            for arm, flows in self.flows.items():
+                series.append((arm, "answered_share", _ratio(flows["answered"], flows["contacts"])))
+                series.append((arm, "mean_wait_minutes", _ratio(flows["answered_wait_minutes"], flows["answered"])))
         for arm, metric, values in series:
             pct = np.percentile(values, BAND_PERCENTILES, axis=0)
             mean = values.mean(axis=0)
@@ -147,7 +167,7 @@ class Result:
                 "npv_expected_shortfall_10": expected_shortfall(a.npv),
                 "base_case": point_values(self.spreadsheet[name]),
             }
-        return {
+        summary = {
             "scenario": s.name,
             "seed": self.seed,
             "draws": self.n_draws,
@@ -160,6 +180,9 @@ class Result:
             "roi_basis": s.roi_basis,
             "interventions": interventions,
         }
+        if self.scenario.operations is not None:
+            summary["support"] = {arm: support_levels(flows) for arm, flows in self.flows.items()}
+        return summary
 
     def summary(self) -> pd.DataFrame:
         """One row per intervention: ROI and NPV statistics, P(ROI > 0), payback."""

@@ -237,3 +237,14 @@ def test_handling_time_spread_against_the_simpy_centre(agents, rate, patience, c
     answered, abandoned, wait = queue_table(agents, HANDLING, patience, cv).at(np.array([load]))
     assert abs(sim_run.abandonment.mean - abandoned[0]) <= 2 * sim_run.abandonment.half_width + 0.004
     assert abs(sim_run.asa.mean * MINUTES - wait[0]) <= 2 * sim_run.asa.half_width * MINUTES + 0.02
+
+
+def test_run_reports_what_customers_meet_in_support():
+    result = sim.run(_operations_scenario(), draws=300, workers=1)
+    support = result.summary_dict()["support"]
+    assert support["program"]["answered_share"] > support["baseline"]["answered_share"]
+    assert support["program"]["mean_wait_minutes"] < support["baseline"]["mean_wait_minutes"]
+    assert support["baseline"]["abandoned_share"] == pytest.approx(1 - support["baseline"]["answered_share"])
+    bands = result.bands
+    shares = bands[(bands["metric"] == "answered_share") & (bands["arm"] == "baseline")]
+    assert len(shares) == 12 and shares["p50"].between(0, 1).all()
