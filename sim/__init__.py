@@ -15,17 +15,18 @@ From Python::
     sim.voi(sc).tables["voi"]
 """
 
-from sim.breakeven import breakeven
+from sim.analyses.breakeven import breakeven
+from sim.analyses.sensitivity import sensitivity
+from sim.analyses.sweep import sweep
+from sim.analyses.tornado import tornado
+from sim.analyses.voi import voi
 from sim.errors import ScenarioError, UsageError
-from sim.loader import Loaded, load
-from sim.result import Result
-from sim.results_folder import write as write_results
-from sim.results_folder import write_analysis
-from sim.sensitivity import sensitivity
-from sim.simulation import evaluate, run, sample
-from sim.sweep import sweep
-from sim.tornado import tornado
-from sim.voi import voi
+from sim.model.result import Result
+from sim.model.simulation import evaluate, run, sample
+from sim.model.validation import Loaded
+from sim.shell.loader import load
+from sim.shell.results_folder import write as write_results
+from sim.shell.results_folder import write_analysis
 
 __all__ = [
     "Loaded",

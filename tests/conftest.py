@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from sim.loader import validate
+from sim.model.validation import validate
 
 ROOT = Path(__file__).resolve().parent.parent
 

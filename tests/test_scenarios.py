@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 import sim
-from sim.inputs import all_inputs, churn_per_period, engine_parameters
-from sim.sampling import base_values
+from sim.model.inputs import all_inputs, churn_per_period, engine_parameters
+from sim.model.sampling import base_values
 from tests.conftest import ROOT, build, scenario_dict
 
 SHIPPED = sorted((ROOT / "scenarios").glob("*.toml")) + [ROOT / "benchmarks" / "reference.toml"]

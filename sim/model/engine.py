@@ -1,0 +1,269 @@
+"""The customer engine: counts per (segment, experience state), period by period.
+
+Arrays in, arrays out. Parameters are ``(draws, segments)`` arrays; counts are
+``(states, draws, segments)`` with states ordered N, P, B (states first, so each
+state's counts are one contiguous block); every output is
+``(draws, periods, segments)``. The loop runs over periods only, so the cost
+grows with draws x periods x segments x states and not with the number of
+customers.
+
+Customer-level randomness is kept exactly where it matters (binomial splits of
+each state's customers, Poisson totals of purchases), drawn through a
+:class:`Counts` source so that the same code gives a Monte Carlo path or,
+with :class:`ExpectedCounts`, the deterministic expected-value path.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+import numpy as np
+
+from sim.model import counts
+
+N, P, B = 0, 1, 2
+STATES = ("neutral", "positive", "negative")
+
+PARAMETERS = (
+    "customers",
+    "arrivals",
+    "churn",
+    "purchases",
+    "value_per_purchase",
+    "fee",
+    "margin",
+    "contacts",
+    "contact_cost",
+    "acquisition_cost",
+    "good",
+    "bad",
+    "walk_away",
+    "positive_uplift",
+    "negative_drop",
+    "positive_churn_reduction",
+    "negative_churn_increase",
+    "positive_duration",
+    "negative_duration",
+    "negative_contact_increase",
+)
+"""Engine parameter names; each is a ``(draws, segments)`` array, per period where it is a rate."""
+
+OUTPUTS = (
+    "revenue",
+    "gross_profit",
+    "support_cost",
+    "capacity_cost",
+    "acquisition_spend",
+    "active",
+    "arrivals",
+    "churned",
+    "walked",
+    "purchases",
+    "contacts",
+    "answered",
+    "answered_wait_minutes",
+    "positive",
+    "negative",
+)
+"""Per-period flows and stocks the engine returns, each ``(draws, periods, segments)``.
+
+``answered`` (contacts answered by an agent or solved by self-service) and
+``answered_wait_minutes`` (their total wait) are filled in scenarios with
+support operations only; elsewhere they stay 0.
+"""
+
+# Slots of the normal scores one period uses, on the first axis of that period's noise.
+ARRIVAL = slice(0, 1)
+CHURN = slice(1, 4)
+BAD = slice(4, 7)
+GOOD = slice(7, 10)
+BUY = slice(10, 11)
+CONTACT = slice(11, 12)
+WALK = slice(12, 13)
+DECAY = slice(13, 15)
+SCORES_PER_PERIOD = 15
+
+
+class Counts(Protocol):
+    """Where the engine gets its random counts for one period."""
+
+    def start(self, period: int) -> None: ...
+
+    def poisson(self, mean: np.ndarray, slot: slice) -> np.ndarray: ...
+
+    def binomial(self, n: np.ndarray, p: np.ndarray, slot: slice) -> np.ndarray: ...
+
+    def whole(self, x: np.ndarray) -> np.ndarray: ...
+
+
+class RandomCounts:
+    """Counts drawn by inversion at normal scores ``z`` of shape (periods, 15, draws, segments).
+
+    With ``repeat`` > 1 the engine runs that many arms stacked along the draws
+    axis, and every arm sees the same scores: common random numbers.
+    """
+
+    def __init__(self, z: np.ndarray, repeat: int = 1):
+        self.z = z
+        self.repeat = repeat
+        self._now = z[0]
+
+    def start(self, period: int) -> None:
+        now = self.z[period]
+        self._now = np.tile(now, (1, self.repeat, 1)) if self.repeat > 1 else now
+
+    def _scores(self, slot: slice, shape: tuple) -> np.ndarray:
+        scores = self._now[slot]
+        return scores if len(shape) == 3 else scores[0]
+
+    def poisson(self, mean, slot):
+        return counts.poisson(mean, self._scores(slot, np.shape(mean)))
+
+    def binomial(self, n, p, slot):
+        return counts.binomial(n, p, self._scores(slot, np.shape(n)))
+
+    def whole(self, x):
+        return np.round(x)
+
+
+class ExpectedCounts:
+    """Every count replaced by its expectation: the deterministic base case."""
+
+    def start(self, period: int) -> None:
+        pass
+
+    def poisson(self, mean, slot):
+        return np.asarray(mean, dtype=float)
+
+    def binomial(self, n, p, slot):
+        return n * p
+
+    def whole(self, x):
+        return np.asarray(x, dtype=float)
+
+
+def simulate(
+    base: dict[str, np.ndarray],
+    target: dict[str, np.ndarray],
+    ramp: np.ndarray,
+    source: Counts,
+    operations=None,
+) -> dict[str, np.ndarray]:
+    """Run arms: parameters move from ``base`` to ``target`` by the ramp fraction per period.
+
+    ``ramp[t]`` is 0 before an intervention starts and 1 at full effect, either
+    one number per period (periods,) or one per draw (periods, draws) when
+    several arms are stacked along the draws axis; the baseline's target is its
+    base. ``operations`` — a function (ramp share per row, contacts wanted per
+    row) -> :class:`sim.support.operations.Outcome` — replaces the stated good / bad
+    shares and the per-contact cost by what the support operations deliver.
+    Returns :data:`OUTPUTS`.
+    """
+    draws, segments = base["churn"].shape
+    periods = len(ramp)
+    moving = {k: target[k] - base[k] for k in PARAMETERS if target[k] is not base[k] and np.any(target[k] != base[k])}
+    out = {name: np.zeros((periods, draws, segments)) for name in OUTPUTS}
+    n = np.zeros((3, draws, segments))
+    n[N] = source.whole(base["customers"])
+    ramp = np.asarray(ramp, dtype=float)
+    for t in range(periods):
+        source.start(t)
+        share = ramp[t][:, None] if ramp.ndim == 2 else ramp[t]
+        p = {k: base[k] + share * moving[k] if k in moving else base[k] for k in PARAMETERS}
+        n = _period(n, p, source, {name: out[name][t] for name in OUTPUTS}, operations, ramp[t])
+    return {name: np.moveaxis(values, 0, 1) for name, values in out.items()}
+
+
+def _period(n: np.ndarray, p: dict[str, np.ndarray], source: Counts, out: dict[str, np.ndarray],
+            operations=None, share=0.0) -> np.ndarray:
+    """One period of DESIGN.md's five steps; writes the period's outputs, returns the new counts."""
+    # 1. Arrivals join the neutral state.
+    arrivals = source.poisson(p["arrivals"], ARRIVAL)
+    n = n.copy()
+    n[N] += arrivals
+
+    # 2. Churn, with the state's multiplier, capped at 1.
+    churn_mult = np.stack([np.ones_like(p["churn"]), 1.0 - p["positive_churn_reduction"], 1.0 + p["negative_churn_increase"]])
+    churned = source.binomial(n, np.minimum(p["churn"] * churn_mult, 1.0), CHURN)
+    n = n - churned
+    active = n.sum(axis=0)
+
+    # 3. Activity: purchases are a Poisson total over each state's customers.
+    buying = n[N] + n[P] * (1.0 + p["positive_uplift"]) + n[B] * (1.0 - p["negative_drop"])
+    purchases = source.poisson(p["purchases"] * buying, BUY)
+    revenue = purchases * p["value_per_purchase"] + active * p["fee"]
+
+    # 4. Experiences. By Poisson thinning a customer has >= 1 bad contact with
+    # probability 1 - exp(-c b), and otherwise >= 1 good one with 1 - exp(-c g).
+    # Contacts per customer by state: negative customers contact support more often.
+    c = np.stack([p["contacts"], p["contacts"], p["contacts"] * (1.0 + p["negative_contact_increase"])])
+    bad = np.minimum(p["bad"], 1.0)
+    good = np.minimum(p["good"], 1.0 - bad)
+    if operations is not None:
+        wanted = (n * c).sum(axis=0)
+        total = wanted.sum(axis=-1)
+        outcome = operations(share, total)
+        c = c * np.reshape(outcome.happening, (-1, 1))
+        good, bad = np.broadcast_to(outcome.good[:, None], wanted.shape), np.broadcast_to(outcome.bad[:, None], wanted.shape)
+        # The centre's cost is shared by the segments in proportion to the contacts they bring.
+        portion = np.divide(wanted, total[:, None], out=np.full_like(wanted, 1.0 / wanted.shape[-1]), where=total[:, None] > 0)
+        support_cost, capacity_cost = outcome.cost[:, None] * portion, outcome.capacity[:, None] * portion
+    had_bad = source.binomial(n, -np.expm1(-c * bad), BAD)
+    had_good = source.binomial(n - had_bad, -np.expm1(-c * good), GOOD)
+    had_none = n - had_bad - had_good
+    bad_total, good_total = had_bad.sum(axis=0), had_good.sum(axis=0)
+    contacts = _contacts(source, n, had_bad, had_good, c, good, bad)
+    walked = source.binomial(bad_total, p["walk_away"], WALK)
+
+    # 5. State update: bad -> B, good -> P, neither -> P and B decay towards N.
+    decay_rate = np.stack([1.0 / p["positive_duration"], 1.0 / p["negative_duration"]])
+    decayed = source.binomial(had_none[P:], decay_rate, DECAY)
+    new = np.empty_like(n)
+    new[N] = had_none[N] + decayed[0] + decayed[1]
+    new[P] = good_total + had_none[P] - decayed[0]
+    new[B] = bad_total - walked + had_none[B] - decayed[1]
+
+    out["revenue"][:] = revenue
+    out["gross_profit"][:] = revenue * p["margin"]
+    out["support_cost"][:] = support_cost if operations is not None else contacts * p["contact_cost"]
+    out["capacity_cost"][:] = capacity_cost if operations is not None else 0.0
+    out["acquisition_spend"][:] = arrivals * p["acquisition_cost"]
+    out["active"][:] = active
+    out["arrivals"][:] = arrivals
+    out["churned"][:] = churned.sum(axis=0)
+    out["walked"][:] = walked
+    out["purchases"][:] = purchases
+    out["contacts"][:] = contacts
+    if operations is not None:
+        answered = contacts * outcome.answered[:, None]
+        out["answered"][:] = answered
+        out["answered_wait_minutes"][:] = answered * outcome.wait_minutes[:, None]
+    out["positive"][:] = new[P]
+    out["negative"][:] = new[B]
+    return new
+
+
+def _contacts(source, n, had_bad, had_good, c, good, bad):
+    """Total support contacts per segment, consistent with who had a bad or good one.
+
+    Arrays are per state (``c`` too: contact rates differ by state). A customer
+    with >= 1 bad contact has a zero-truncated Poisson(c b) number of them; we
+    draw the excess over one as Poisson with the exact mean (its variance is a
+    few per cent low, which only touches the spread of support cost). Good
+    contacts of those customers and everyone's neutral contacts are exact
+    Poisson totals by thinning.
+    """
+    excess = (
+        had_bad * _excess_over_one(c * bad)
+        + had_good * _excess_over_one(c * good)
+        + had_bad * c * good
+        + n * c * (1.0 - good - bad)
+    ).sum(axis=0)
+    return had_bad.sum(axis=0) + had_good.sum(axis=0) + source.poisson(excess, CONTACT)
+
+
+def _excess_over_one(mu: np.ndarray) -> np.ndarray:
+    """E[X] - 1 for X zero-truncated Poisson(mu): mu / (1 - exp(-mu)) - 1, and 0 as mu -> 0."""
+    mu = np.asarray(mu, dtype=float)
+    safe = np.where(mu > 1e-12, mu, 1.0)
+    return np.where(mu > 1e-12, safe / -np.expm1(-safe) - 1.0, mu / 2.0)

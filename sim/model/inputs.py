@@ -1,0 +1,298 @@
+"""The scenario's numeric inputs by dotted path, and how an arm's parameters follow from them.
+
+Sampling sees a flat ``{path: Uncertain}``; the engine sees ``(draws, segments)``
+arrays per parameter. This module is the one place that knows how one maps to
+the other: unit conversion of churn, the channel-weighted contact cost, and the
+set / scale / add changes an intervention makes.
+"""
+
+from __future__ import annotations
+
+import typing
+from dataclasses import dataclass
+
+import numpy as np
+from pydantic import BaseModel
+
+from sim.errors import Problem, did_you_mean
+from sim.model.distributions import Domain, Uncertain
+from sim.model.engine import PARAMETERS
+from sim.model.scenario import Scenario
+
+FIXED_BY_INTERVENTIONS = ("customers",)
+"""Parameters an intervention may not change: the starting population is history."""
+
+
+@dataclass(frozen=True)
+class Input:
+    """One numeric input: where it is, its distribution and its allowed values."""
+
+    path: str
+    dist: Uncertain
+    domain: Domain
+
+
+def baseline_inputs(scenario: Scenario) -> dict[str, Input]:
+    """Every numeric input of the segments and the support section, by dotted path."""
+    found: dict[str, Input] = {}
+    for name, segment in scenario.segments.items():
+        _collect(segment, f"segments.{name}", found)
+    for name, channel in scenario.support.channels.items():
+        _collect(channel, f"support.channels.{name}", found)
+    if scenario.operations is not None:
+        _collect(scenario.operations, "operations", found)
+    return found
+
+
+def intervention_inputs(scenario: Scenario) -> dict[str, Input]:
+    """Every numeric input of the interventions: costs and change operands."""
+    found: dict[str, Input] = {}
+    for name, intervention in scenario.interventions.items():
+        _collect(intervention, f"interventions.{name}", found)
+    return found
+
+
+def all_inputs(scenario: Scenario) -> dict[str, Input]:
+    """Baseline and intervention inputs together, in file order."""
+    return {**baseline_inputs(scenario), **intervention_inputs(scenario)}
+
+
+def _collect(model: BaseModel, prefix: str, found: dict[str, Input]) -> None:
+    for name, field in type(model).model_fields.items():
+        value = getattr(model, name)
+        key = field.alias or name
+        path = f"{prefix}.{key}"
+        if isinstance(value, Uncertain):
+            found[path] = Input(path, value, _domain_of(field.annotation, field.metadata))
+        elif isinstance(value, BaseModel):
+            _collect(value, path, found)
+        elif isinstance(value, list):
+            for index, item in enumerate(value):
+                if isinstance(item, BaseModel):
+                    _collect(item, f"{path}[{index}]", found)
+        elif isinstance(value, dict):
+            for key_name, item in value.items():
+                if isinstance(item, BaseModel):
+                    _collect(item, f"{path}.{key_name}", found)
+
+
+def _domain_of(annotation, metadata) -> Domain | None:
+    """The Domain an uncertain field was declared with (kept in its Annotated metadata)."""
+    for item in metadata:
+        if isinstance(item, Domain):
+            return item
+    for arg in typing.get_args(annotation):
+        domain = _domain_of(arg, getattr(arg, "__metadata__", ()))
+        if domain is not None:
+            return domain
+    return None
+
+
+def check_references(scenario: Scenario) -> list[Problem]:
+    """Problems with paths that point elsewhere in the scenario: changes and correlations."""
+    problems: list[Problem] = []
+    baseline = baseline_inputs(scenario)
+    everything = all_inputs(scenario)
+    for name, intervention in scenario.interventions.items():
+        for index, change in enumerate(intervention.changes):
+            where = f"interventions.{name}.changes[{index}].path"
+            leaf = change.path.rsplit(".", 1)[-1]
+            if change.path not in baseline:
+                problems.append(Problem(where, f"'{change.path}' is not a parameter of the baseline{did_you_mean(change.path, baseline)}"))
+            elif leaf in FIXED_BY_INTERVENTIONS:
+                problems.append(Problem(where, f"'{change.path}' cannot be changed by an intervention: it is the starting population"))
+            if intervention.start > scenario.settings.horizon:
+                problems.append(Problem(f"interventions.{name}.start", f"{intervention.start} is not allowed: must be within the horizon (1 to {scenario.settings.horizon})"))
+    problems += _fixed_queue_parameters(scenario)
+    for index, correlation in enumerate(scenario.correlations):
+        where = f"correlations[{index}].between"
+        a, b = correlation.between
+        if a == b:
+            problems.append(Problem(where, f"'{a}' is named twice; a correlation needs two different inputs"))
+        for path in (a, b):
+            if path not in everything:
+                problems.append(Problem(where, f"'{path}' is not an input of this scenario{did_you_mean(path, everything)}"))
+            elif everything[path].dist.is_fixed:
+                problems.append(Problem(where, f"'{path}' is fixed; only uncertain inputs can be correlated"))
+    return list(dict.fromkeys(problems))
+
+
+# --- from sampled values to engine parameters ----------------------------------------
+
+
+def arm_values(scenario: Scenario, values: dict[str, np.ndarray], intervention: str | None) -> dict[str, np.ndarray]:
+    """Baseline input values with one intervention's changes applied (clipped to each domain)."""
+    if intervention is None:
+        return values
+    inputs = baseline_inputs(scenario)
+    changed = dict(values)
+    for index, change in enumerate(scenario.interventions[intervention].changes):
+        operand = values[f"interventions.{intervention}.changes[{index}].{change.operation}"]
+        current = changed[change.path]
+        if change.operation == "set":
+            new = operand
+        elif change.operation == "scale":
+            new = current * operand
+        else:
+            new = current + operand
+        domain = inputs[change.path].domain
+        changed[change.path] = np.clip(new, domain.low, domain.high)
+    return changed
+
+
+def engine_parameters(scenario: Scenario, values: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The engine's ``(draws, segments)`` parameter arrays from input values of one arm."""
+    columns: dict[str, list[np.ndarray]] = {name: [] for name in PARAMETERS}
+    contact_cost = _contact_cost(scenario, values)
+    per_year = scenario.settings.periods_per_year
+    for name, segment in scenario.segments.items():
+        prefix = f"segments.{name}"
+        for parameter in PARAMETERS:
+            if parameter == "contact_cost":
+                column = contact_cost
+            elif parameter == "churn":
+                column = churn_per_period(values[f"{prefix}.{segment.churn_key}"], segment.churn_key, per_year)
+            elif f"{prefix}.{parameter}" in values:
+                column = values[f"{prefix}.{parameter}"]
+            else:
+                column = values[f"{prefix}.experience.{parameter}"]
+            columns[parameter].append(column)
+    return {parameter: np.stack(cols, axis=-1) for parameter, cols in columns.items()}
+
+
+def churn_per_period(churn: np.ndarray, key: str, periods_per_year: int) -> np.ndarray:
+    """Convert a monthly or annual churn probability to the scenario's period.
+
+    A customer who survives 12 months at monthly churn m survives the year with
+    probability (1 - m)^12, so annual churn is 1 - (1 - m)^12 and back.
+    """
+    months_per_period = 12 // periods_per_year
+    if key == "monthly_churn":
+        return -np.expm1(months_per_period * np.log1p(-np.minimum(churn, 1.0)))
+    if key == "annual_churn":
+        return -np.expm1(np.log1p(-np.minimum(churn, 1.0)) / periods_per_year)
+    return churn
+
+
+def _contact_cost(scenario: Scenario, values: dict[str, np.ndarray]) -> np.ndarray:
+    """Cost of one contact: channel costs weighted by their shares (normalised to sum to 1)."""
+    draws = len(next(iter(values.values())))
+    shares = np.zeros(draws)
+    cost = np.zeros(draws)
+    for name in scenario.support.channels:
+        share = values[f"support.channels.{name}.share"]
+        shares = shares + share
+        cost = cost + share * values[f"support.channels.{name}.cost_per_contact"]
+    return np.divide(cost, shares, out=np.zeros(draws), where=shares > 0)
+
+
+def ramp(scenario: Scenario, intervention: str | None) -> np.ndarray:
+    """Share of an intervention's effect in each period: 0 before start, linear to 1 over ``ramp`` periods."""
+    periods = np.arange(1, scenario.settings.horizon + 1)
+    if intervention is None:
+        return np.zeros(len(periods))
+    spec = scenario.interventions[intervention]
+    return np.clip((periods - spec.start + 1) / spec.ramp, 0.0, 1.0)
+
+
+QUEUE_SHAPE = ("handling_minutes", "patience_minutes", "days_per_period")
+"""Channel parameters that shape the queue tables: fixed numbers (interventions may set fixed new ones)."""
+
+
+def _fixed_queue_parameters(scenario: Scenario) -> list[Problem]:
+    """Handling times and patience must be fixed: each value needs its own queue table."""
+    if scenario.operations is None:
+        return []
+    problems = []
+    for path, item in baseline_inputs(scenario).items():
+        if path.startswith("operations.channels.") and path.rsplit(".", 1)[-1] in QUEUE_SHAPE and not item.dist.is_fixed:
+            problems.append(Problem(path, "must be a fixed number (each value needs its own queue table); "
+                                          "put the uncertainty in first_contact_resolution or the response curve"))
+    for name, intervention in scenario.interventions.items():
+        for index, change in enumerate(intervention.changes):
+            if change.path.rsplit(".", 1)[-1] in QUEUE_SHAPE and not change.operand.is_fixed:
+                problems.append(Problem(f"interventions.{name}.changes[{index}].{change.operation}",
+                                        "a change to a handling time, patience or open days must be a fixed number"))
+    return problems
+
+
+def operations_plan(scenario: Scenario, values: dict[str, np.ndarray], arm_inputs: list[dict[str, np.ndarray]]):
+    """A function (ramp share per row, contacts per row) -> Outcome, or None without operations.
+
+    Rows are the arms stacked along the draws axis, as the engine runs them:
+    ``values`` are the baseline's input values and ``arm_inputs`` each arm's.
+    Operations parameters move from baseline to arm with the intervention's
+    ramp, like every other parameter.
+    """
+    from sim.support.operations import Channel, Operations, SelfService
+    from sim.support.response import ResponseCurve
+
+    spec = scenario.operations
+    if spec is None:
+        return None
+    paths = [path for path in values if path.startswith("operations.")]
+    base = {path: np.concatenate([values[path]] * len(arm_inputs)) for path in paths}
+    target = {path: np.concatenate([inputs[path] for inputs in arm_inputs]) for path in paths}
+    days_default = 21.0 if scenario.settings.period == "month" else 250.0
+    moving = {path: target[path] - base[path] for path in base if path.startswith("operations.") and np.any(target[path] != base[path])}
+
+    arms = [None, *scenario.interventions]
+    reopening = any(scenario.interventions[arm].opening for arm in arms[1:])
+
+    def build(rows: slice, arm: str | None) -> Operations:
+        def at(path: str) -> np.ndarray:
+            value = base[path][rows]
+            return value + share_now[rows] * moving[path][rows] if path in moving else value
+
+        opening = scenario.interventions[arm].opening if arm else {}
+        channels = []
+        for name, channel in spec.channels.items():
+            prefix = f"operations.channels.{name}"
+            if name in opening:
+                channel = channel.model_copy(update={
+                    key: value for key, value in opening[name].model_dump().items() if value is not None
+                } | ({"staffing_pattern": opening[name].staffing_pattern} if opening[name].arrival_pattern else {}))
+            size = len(base[f"{prefix}.agents"][rows])
+            patience = at(f"{prefix}.patience_minutes") if channel.patience_minutes is not None else np.zeros(size)
+            channels.append(Channel(
+                share=at(f"{prefix}.share"), agents=at(f"{prefix}.agents"),
+                staffing_pattern=channel.staffing(), arrival_pattern=tuple(channel.arrival_pattern),
+                weekday_pattern=tuple(channel.weekday_pattern),
+                days_per_period=at(f"{prefix}.days_per_period") if channel.days_per_period is not None
+                else np.full(size, days_default),
+                handling_minutes=at(f"{prefix}.handling_minutes"), patience_minutes=patience,
+                handling_cv=channel.handling_cv,
+                first_contact_resolution=at(f"{prefix}.first_contact_resolution"),
+                cost_per_agent_hour=at(f"{prefix}.cost_per_agent_hour"),
+            ))
+        ss = "operations.self_service"
+        return Operations(
+            channels=channels,
+            self_service=SelfService(*(at(f"{ss}.{key}") for key in (
+                "deflection", "resolution", "cost_per_contact", "licence_per_period", "good_when_resolved", "bad_when_unresolved"))),
+            curve=ResponseCurve(at("operations.response.intercept"), at("operations.response.slope")),
+            abandoned_bad=at("operations.response.abandoned_bad"),
+            unresolved_bad=at("operations.response.unresolved_bad"),
+            dissatisfied_bad=at("operations.response.dissatisfied_bad"),
+            prevention=at("operations.proactive_prevention"),
+            proactive_cost_per_period=at("operations.proactive_cost_per_period"),
+        )
+
+    share_now = np.zeros(0)
+
+    def plan(share, contacts):
+        nonlocal share_now
+        share_now = np.broadcast_to(np.asarray(share, dtype=float), contacts.shape)
+        if not reopening:
+            return build(slice(None), None).outcome(contacts)
+        # An arm's new opening hours apply once its intervention has started (its ramp share is above 0).
+        draws = len(contacts) // len(arms)
+        pieces = []
+        for index, arm in enumerate(arms):
+            rows = slice(index * draws, (index + 1) * draws)
+            started = arm is not None and share_now[rows.start] > 0
+            pieces.append(build(rows, arm if started else None).outcome(contacts[rows]))
+        return type(pieces[0])(*(np.concatenate([np.broadcast_to(getattr(p, f), (draws,)) for p in pieces])
+                                 for f in pieces[0].__dataclass_fields__))
+
+    return plan

@@ -1,0 +1,201 @@
+"""What a run returns: per-draw tables, per-period bands and the summary, as pandas and JSON."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from sim.model.finance import Appraisal
+from sim.model.inputs import Input
+from sim.model.scenario import Scenario
+
+if TYPE_CHECKING:
+    from sim.model.validation import Loaded
+
+PERCENTILES = (5, 10, 50, 90, 95)
+BAND_PERCENTILES = (5, 10, 25, 50, 75, 90, 95)
+TAIL = 0.10
+"""Share of worst draws averaged for the expected shortfall."""
+
+
+def describe(x: np.ndarray) -> dict[str, float | None]:
+    """Mean, sd, standard error of the mean and percentiles; None where undefined."""
+    x = np.asarray(x, dtype=float)
+    finite = x[np.isfinite(x)]
+    if finite.size == 0:
+        return {key: None for key in ("mean", "sd", "se_mean", *(f"p{p:02d}" for p in PERCENTILES))}
+    sd = float(finite.std(ddof=1)) if finite.size > 1 else 0.0
+    stats = {"mean": float(finite.mean()), "sd": sd, "se_mean": sd / np.sqrt(finite.size)}
+    for p, value in zip(PERCENTILES, np.percentile(finite, PERCENTILES)):
+        stats[f"p{p:02d}"] = float(value)
+    return stats
+
+
+def expected_shortfall(x: np.ndarray, tail: float = TAIL) -> float:
+    """Mean of the worst ``tail`` share of draws (at least one draw)."""
+    ordered = np.sort(np.asarray(x, dtype=float))
+    return float(ordered[: max(1, int(np.floor(tail * len(ordered))))].mean())
+
+
+def payback_percentiles(payback: np.ndarray) -> dict[str, float | None]:
+    """p10 / p50 / p90 of the payback period; None where that share never pays back."""
+    never_last = np.where(np.isnan(payback), np.inf, payback)
+    values = np.percentile(never_last, (10, 50, 90), method="inverted_cdf")
+    return {f"p{p}": (float(v) if np.isfinite(v) else None) for p, v in zip((10, 50, 90), values)}
+
+
+def _ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
+    return np.divide(numerator, denominator, out=np.zeros_like(numerator, dtype=float), where=denominator > 0)
+
+
+def support_levels(flows: dict[str, np.ndarray]) -> dict[str, float]:
+    """What customers meet in support over the horizon: answered share and mean wait (means over draws)."""
+    contacts = flows["contacts"].sum(axis=1)
+    answered = flows["answered"].sum(axis=1)
+    return {
+        "answered_share": float(_ratio(answered, contacts).mean()),
+        "abandoned_share": float(1.0 - _ratio(answered, contacts).mean()),
+        "mean_wait_minutes": float(_ratio(flows["answered_wait_minutes"].sum(axis=1), answered).mean()),
+        "contacts_per_period": float(contacts.mean() / flows["contacts"].shape[1]),
+    }
+
+
+def share_with_error(hits: np.ndarray) -> tuple[float, float]:
+    """A proportion and its Monte Carlo standard error sqrt(p (1 - p) / n)."""
+    p = float(np.mean(hits))
+    return p, float(np.sqrt(p * (1.0 - p) / len(hits)))
+
+
+def point_values(a: Appraisal) -> dict[str, float | None]:
+    """The single-draw outcome of a base-case appraisal as plain numbers."""
+    def number(x: np.ndarray) -> float | None:
+        return float(x[0]) if np.isfinite(x[0]) else None
+
+    return {
+        "roi": number(a.roi),
+        "npv": number(a.npv),
+        "pv_benefit": number(a.pv_benefit),
+        "pv_cost": number(a.pv_cost),
+        "payback_period": number(a.payback),
+    }
+
+
+@dataclass(frozen=True)
+class Result:
+    """A finished run. ``draws``, ``bands`` and ``summary()`` are pandas; ``summary_dict()`` is JSON-ready."""
+
+    scenario: Scenario
+    loaded: "Loaded | None"
+    seed: int
+    n_draws: int
+    base_case: bool
+    inputs: dict[str, Input]
+    values: dict[str, np.ndarray]
+    flows: dict[str, dict[str, np.ndarray]]
+    appraisals: dict[str, Appraisal]
+    spreadsheet: dict[str, Appraisal]
+    """The same interventions with every input at its base value and expected counts."""
+
+    @property
+    def uncertain_paths(self) -> list[str]:
+        return [path for path, item in self.inputs.items() if not item.dist.is_fixed]
+
+    @cached_property
+    def draws(self) -> pd.DataFrame:
+        """One row per draw: the sampled uncertain inputs, then each intervention's outcomes."""
+        columns: dict[str, np.ndarray] = {path: self.values[path] for path in self.uncertain_paths}
+        for name, a in self.appraisals.items():
+            columns.update(
+                {
+                    f"{name}.npv": a.npv,
+                    f"{name}.roi": a.roi,
+                    f"{name}.pv_benefit": a.pv_benefit,
+                    f"{name}.pv_cost": a.pv_cost,
+                    f"{name}.payback_period": a.payback,
+                }
+            )
+        frame = pd.DataFrame(columns)
+        frame.index.name = "draw"
+        return frame
+
+    @cached_property
+    def bands(self) -> pd.DataFrame:
+        """Per-period mean and percentile bands of every flow per arm, and of each
+        intervention's benefit and cumulative discounted net cash flow."""
+        rows = []
+        series: list[tuple[str, str, np.ndarray]] = [
+            (arm, metric, values) for arm, flows in self.flows.items() for metric, values in flows.items()
+        ]
+        for name, a in self.appraisals.items():
+            series.append((name, "cumulative_discounted_net", a.cumulative_net))
+        if self.scenario.operations is not None:
+            for arm, flows in self.flows.items():
+                series.append((arm, "answered_share", _ratio(flows["answered"], flows["contacts"])))
+                series.append((arm, "mean_wait_minutes", _ratio(flows["answered_wait_minutes"], flows["answered"])))
+        for arm, metric, values in series:
+            pct = np.percentile(values, BAND_PERCENTILES, axis=0)
+            mean = values.mean(axis=0)
+            for t in range(values.shape[1]):
+                row = {"arm": arm, "metric": metric, "period": t + 1, "mean": mean[t]}
+                row.update({f"p{p:02d}": pct[i, t] for i, p in enumerate(BAND_PERCENTILES)})
+                rows.append(row)
+        return pd.DataFrame(rows)
+
+    def summary_dict(self) -> dict[str, Any]:
+        """The run's summary as plain JSON types (the content of summary.json and ``--json``)."""
+        s = self.scenario.settings
+        interventions = {}
+        for name, a in self.appraisals.items():
+            spec = self.scenario.interventions[name]
+            p_roi, p_roi_se = share_with_error(a.npv > 0)
+            p_pay, p_pay_se = share_with_error(~np.isnan(a.payback))
+            interventions[name] = {
+                "label": spec.label or name,
+                "roi": describe(a.roi),
+                "npv": describe(a.npv),
+                "pv_benefit": describe(a.pv_benefit),
+                "pv_cost": describe(a.pv_cost),
+                "prob_roi_positive": p_roi,
+                "prob_roi_positive_se": p_roi_se,
+                "prob_payback_within_horizon": p_pay,
+                "prob_payback_within_horizon_se": p_pay_se,
+                "payback_period": payback_percentiles(a.payback),
+                "npv_expected_shortfall_10": expected_shortfall(a.npv),
+                "base_case": point_values(self.spreadsheet[name]),
+            }
+        summary = {
+            "scenario": s.name,
+            "seed": self.seed,
+            "draws": self.n_draws,
+            "mode": "base_case" if self.base_case else "monte_carlo",
+            "sampling": "none" if self.base_case else s.sampling,
+            "currency": s.currency,
+            "period": s.period,
+            "horizon": s.horizon,
+            "discount_rate": s.discount_rate,
+            "roi_basis": s.roi_basis,
+            "interventions": interventions,
+        }
+        if self.scenario.operations is not None:
+            summary["support"] = {arm: support_levels(flows) for arm, flows in self.flows.items()}
+        return summary
+
+    def summary(self) -> pd.DataFrame:
+        """One row per intervention: ROI and NPV statistics, P(ROI > 0), payback."""
+        rows = {}
+        for name, entry in self.summary_dict()["interventions"].items():
+            row: dict[str, Any] = {"label": entry["label"]}
+            for measure in ("roi", "npv", "pv_benefit", "pv_cost"):
+                row.update({f"{measure}_{key}": value for key, value in entry[measure].items()})
+            row["prob_roi_positive"] = entry["prob_roi_positive"]
+            row["prob_payback_within_horizon"] = entry["prob_payback_within_horizon"]
+            row.update({f"payback_{key}": value for key, value in entry["payback_period"].items()})
+            row["npv_expected_shortfall_10"] = entry["npv_expected_shortfall_10"]
+            rows[name] = row
+        frame = pd.DataFrame.from_dict(rows, orient="index")
+        frame.index.name = "intervention"
+        return frame

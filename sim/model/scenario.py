@@ -1,0 +1,346 @@
+"""Scenario schema: the validated, immutable description of one business case.
+
+A scenario file (TOML) is checked once at the edge into these pydantic models;
+everything downstream trusts them. Every numeric parameter is an
+:class:`~sim.model.distributions.Uncertain`, fixed or not, so sampling, the base case
+and the memo treat all inputs alike.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    PlainValidator,
+    ValidationError,
+    model_validator,
+)
+
+from sim.model.distributions import (
+    ANY,
+    DURATION,
+    NON_NEGATIVE,
+    PROBABILITY,
+    Domain,
+    Uncertain,
+    parse,
+)
+from sim.support.response import DEFAULT as DEFAULT_CURVE
+
+COUNT = Domain(0.0, float("inf"), "a count")
+MONEY = Domain(0.0, float("inf"), "an amount of money")
+
+
+def _uncertain(domain: Domain) -> Any:
+    """An annotated field type that parses any uncertain-value spec within ``domain``."""
+
+    def validate(value: Any) -> Uncertain:
+        if isinstance(value, Uncertain):
+            return value
+        return parse(value, domain)
+
+    # The Domain rides along in the metadata so sim.model.inputs can clip changed values to it.
+    return Annotated[
+        Uncertain,
+        PlainValidator(validate),
+        PlainSerializer(lambda u: u.spec(), return_type=Any),
+        domain,
+    ]
+
+
+Probability = _uncertain(PROBABILITY)
+NonNegative = _uncertain(NON_NEGATIVE)
+Count = _uncertain(COUNT)
+Money = _uncertain(MONEY)
+Duration = _uncertain(DURATION)
+Number = _uncertain(ANY)
+
+
+def _exactly_one(options: dict[str, Any], allowed: str) -> None:
+    """Raise unless exactly one of ``options`` is given (not None)."""
+    given = [name for name, value in options.items() if value is not None]
+    if len(given) != 1:
+        raise ValueError(f"give exactly one of {allowed}; found {', '.join(given) if given else 'none'}")
+
+
+class _Strict(BaseModel):
+    """Base for every table: unknown keys are errors, instances are immutable."""
+
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, validate_default=True, populate_by_name=True
+    )
+
+
+class Settings(_Strict):
+    """Run-wide settings: currency, time grid, discounting and Monte Carlo defaults."""
+
+    name: str = ""
+    description: str = ""
+    currency: str = Field(pattern=r"^[A-Z]{3}$")
+    period: Literal["month", "year"] = "month"
+    horizon: int = Field(ge=1, le=1200)
+    discount_rate: float = Field(0.0, ge=0.0, lt=1.0)
+    roi_basis: Literal["gross_profit", "revenue"] = "gross_profit"
+    draws: int = Field(10_000, ge=1, le=10_000_000)
+    seed: int = Field(1, ge=0)
+    sampling: Literal["random", "lhs"] = "random"
+
+    @property
+    def periods_per_year(self) -> int:
+        """12 for monthly periods, 1 for annual ones."""
+        return 12 if self.period == "month" else 1
+
+
+class Experience(_Strict):
+    """How support contacts turn into good or bad experiences and what those change.
+
+    Every key defaults to "no effect", so a segment without this table behaves as
+    if support had no influence on buying or churn.
+    """
+
+    good: Probability = 0.0
+    bad: Probability = 0.0
+    walk_away: Probability = 0.0
+    positive_uplift: NonNegative = 0.0
+    negative_drop: Probability = 0.0
+    positive_churn_reduction: Probability = 0.0
+    negative_churn_increase: NonNegative = 0.0
+    positive_duration: Duration = 1.0
+    negative_duration: Duration = 1.0
+    negative_contact_increase: NonNegative = 0.0
+
+    @model_validator(mode="after")
+    def _good_and_bad_fit(self) -> "Experience":
+        total = self.good.base + self.bad.base
+        if total > 1.0 + 1e-12:
+            raise ValueError(
+                f"good + bad = {total:g} at their base values; the two probabilities "
+                "must add up to at most 1"
+            )
+        return self
+
+
+CHURN_KEYS = ("churn", "monthly_churn", "annual_churn")
+
+
+class Segment(_Strict):
+    """One group of customers with its own size, buying, churn and support use."""
+
+    label: str = ""
+    customers: Count
+    arrivals: Count = 0.0
+    churn: Probability | None = None
+    monthly_churn: Probability | None = None
+    annual_churn: Probability | None = None
+    purchases: NonNegative
+    value_per_purchase: Money
+    fee: Money = 0.0
+    margin: Probability
+    contacts: NonNegative = 0.0
+    acquisition_cost: Money = 0.0
+    experience: Experience = Experience()
+
+    @model_validator(mode="after")
+    def _one_churn_key(self) -> "Segment":
+        _exactly_one({key: getattr(self, key) for key in CHURN_KEYS}, "churn (per period), monthly_churn, annual_churn")
+        return self
+
+    @property
+    def churn_key(self) -> str:
+        """Which churn key the file uses (its unit is converted to the period later)."""
+        return next(key for key in CHURN_KEYS if getattr(self, key) is not None)
+
+
+class Channel(_Strict):
+    """A support channel: its share of contacts and what one contact costs."""
+
+    share: NonNegative
+    cost_per_contact: Money
+
+
+class Support(_Strict):
+    """Support operations. Contact cost is the share-weighted mean over channels."""
+
+    channels: dict[str, Channel] = {}
+
+
+class Change(_Strict):
+    """One change an intervention makes to a baseline parameter: set, scale or add."""
+
+    path: str
+    set_: Number | None = Field(None, alias="set")
+    scale: NonNegative | None = None
+    add: Number | None = None
+    source: str = ""
+
+    @model_validator(mode="after")
+    def _one_operation(self) -> "Change":
+        _exactly_one({name: self.operand_of(name) for name in ("set", "scale", "add")}, "set, scale, add")
+        return self
+
+    def operand_of(self, operation: str) -> Uncertain | None:
+        return {"set": self.set_, "scale": self.scale, "add": self.add}[operation]
+
+    @property
+    def operation(self) -> str:
+        """'set', 'scale' or 'add'."""
+        return next(name for name in ("set", "scale", "add") if self.operand_of(name) is not None)
+
+    @property
+    def operand(self) -> Uncertain:
+        return self.operand_of(self.operation)
+
+
+class PatternChange(_Strict):
+    """New opening-hour patterns for one channel (longer days, other staffing), from the start period."""
+
+    arrival_pattern: list[float] | None = None
+    staffing_pattern: list[float] | None = None
+    weekday_pattern: list[float] | None = None
+
+
+class Intervention(_Strict):
+    """A named change to the baseline, with its timing and its own costs."""
+
+    label: str = ""
+    description: str = ""
+    start: int = Field(1, ge=1)
+    ramp: int = Field(1, ge=1)
+    one_off_cost: Money = 0.0
+    recurring_cost: Money = 0.0
+    changes: list[Change] = []
+    opening: dict[str, PatternChange] = {}
+
+
+class OpsChannel(_Strict):
+    """A human support channel: staffing by hour, handling, patience, resolution and agent cost."""
+
+    share: NonNegative = 1.0
+    agents: Count
+    arrival_pattern: list[float] = Field(default_factory=lambda: [1.0] * 8)
+    staffing_pattern: list[float] | None = None
+    weekday_pattern: list[float] = Field(default_factory=lambda: [1.0])
+    days_per_period: NonNegative | None = None
+    handling_minutes: NonNegative
+    handling_cv: float = Field(1.0, gt=0.0, le=3.0)
+    patience_minutes: NonNegative | None = None
+    first_contact_resolution: Probability = 1.0
+    cost_per_agent_hour: Money
+
+    @model_validator(mode="after")
+    def _patterns_fit(self) -> "OpsChannel":
+        if not self.arrival_pattern or min(self.arrival_pattern) < 0 or sum(self.arrival_pattern) <= 0:
+            raise ValueError("arrival_pattern needs one non-negative weight per open hour, not all zero")
+        if self.staffing_pattern is not None and (
+            len(self.staffing_pattern) != len(self.arrival_pattern) or min(self.staffing_pattern) < 0
+        ):
+            raise ValueError(
+                f"staffing_pattern needs {len(self.arrival_pattern)} non-negative numbers, one per open hour "
+                "of arrival_pattern"
+            )
+        if not self.weekday_pattern or min(self.weekday_pattern) <= 0:
+            raise ValueError("weekday_pattern needs one positive weight per open day of the week")
+        if self.handling_minutes.base <= 0:
+            raise ValueError("handling_minutes must be more than 0")
+        if self.days_per_period is not None and self.days_per_period.base <= 0:
+            raise ValueError("days_per_period must be more than 0")
+        if self.first_contact_resolution.base <= 0:
+            raise ValueError("first_contact_resolution must be more than 0 (some contacts must get solved)")
+        return self
+
+    def staffing(self) -> tuple[float, ...]:
+        """Relative agents per open hour (all 1 when not given)."""
+        return tuple(self.staffing_pattern or [1.0] * len(self.arrival_pattern))
+
+
+class SelfServiceSpec(_Strict):
+    """An automated first line: the share it takes, the share it solves, what it costs."""
+
+    deflection: Probability = 0.0
+    resolution: Probability = 0.0
+    cost_per_contact: Money = 0.0
+    licence_per_period: Money = 0.0
+    good_when_resolved: Probability = 0.3
+    bad_when_unresolved: Probability = 0.25
+
+
+class ResponseSpec(_Strict):
+    """How waiting and resolution become good and bad experiences (defaults: seed 004 fit)."""
+
+    intercept: Number = DEFAULT_CURVE.intercept
+    slope: Number = DEFAULT_CURVE.slope
+    abandoned_bad: Probability = 1.0
+    unresolved_bad: Probability = 0.5
+    dissatisfied_bad: Probability = 0.3
+
+
+class OperationsSpec(_Strict):
+    """Support operations that set the good and bad experience shares and the support cost."""
+
+    channels: dict[str, OpsChannel] = Field(min_length=1)
+    self_service: SelfServiceSpec = SelfServiceSpec()
+    response: ResponseSpec = ResponseSpec()
+    proactive_prevention: Probability = 0.0
+    proactive_cost_per_period: Money = 0.0
+
+
+class Correlation(_Strict):
+    """A rank (Spearman) correlation between two uncertain inputs."""
+
+    between: tuple[str, str]
+    rank: float = Field(ge=-1.0, le=1.0)
+
+
+class Scenario(_Strict):
+    """A whole business case: settings, segments, support, interventions, correlations."""
+
+    settings: Settings
+    segments: dict[str, Segment] = Field(min_length=1)
+    support: Support = Support()
+    operations: OperationsSpec | None = None
+    interventions: dict[str, Intervention] = Field(min_length=1)
+    correlations: list[Correlation] = []
+
+    @model_validator(mode="after")
+    def _operations_replace_stated_experiences(self) -> "Scenario":
+        if self.operations is None:
+            for name, intervention in self.interventions.items():
+                if intervention.opening:
+                    raise ValueError(f"interventions.{name}.opening: opening-hour changes need an [operations] section")
+            return self
+        for name, segment in self.segments.items():
+            stated = [key for key in ("good", "bad") if key in segment.experience.model_fields_set]
+            if stated:
+                raise ValueError(
+                    f"segments.{name}.experience.{stated[0]}: with an [operations] section the shares of good and "
+                    "bad contacts come from waiting and resolution; remove this key"
+                )
+        for name, intervention in self.interventions.items():
+            for channel, change in intervention.opening.items():
+                if channel not in self.operations.channels:
+                    raise ValueError(f"interventions.{name}.opening.{channel}: no such channel in [operations.channels]")
+                merged = {**self.operations.channels[channel].model_dump(), **change.model_dump(exclude_none=True)}
+                if "staffing_pattern" not in change.model_fields_set and change.arrival_pattern is not None:
+                    merged["staffing_pattern"] = None  # new hours, staffed evenly unless stated
+                try:
+                    OpsChannel.model_validate(merged)
+                except ValidationError as error:
+                    raise ValueError(f"interventions.{name}.opening.{channel}: {error.errors()[0]['msg'].removeprefix('Value error, ')}") from None
+        if self.support.channels:
+            raise ValueError(
+                "support.channels: with an [operations] section support cost comes from operations.channels; "
+                "remove [support.channels]"
+            )
+        return self
+
+    @property
+    def segment_names(self) -> list[str]:
+        return list(self.segments)
+
+    @property
+    def intervention_names(self) -> list[str]:
+        return list(self.interventions)

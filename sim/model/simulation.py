@@ -1,0 +1,250 @@
+"""Running a scenario: sample the inputs, evaluate every arm in chunks, appraise.
+
+Sample, evaluate, analyse are kept apart: :func:`sample` draws input values,
+:func:`evaluate` turns any table of input values into per-arm flows (the one
+function later sweeps and sensitivity analyses call), and :func:`run` ties
+them together with the finance into a :class:`~sim.model.result.Result`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import contextmanager
+
+import numpy as np
+
+from sim.errors import UsageError, did_you_mean
+from sim.model import engine, parallel
+from sim.model.finance import (
+    Appraisal,
+    appraise,
+    benefit_and_capacity_cost,
+    discount_factors,
+    program_costs,
+)
+from sim.model.inputs import (
+    all_inputs,
+    arm_values,
+    engine_parameters,
+    operations_plan,
+    ramp,
+)
+from sim.model.parallel import Pool
+from sim.model.result import Result
+from sim.model.sampling import base_values, sample_inputs
+from sim.model.scenario import Scenario
+from sim.model.streams import BLOCK, customer_scores
+from sim.model.validation import Loaded
+
+BASELINE = "baseline"
+MAX_CHUNK = 2_000
+"""Largest number of draws evaluated at once; bounds memory at a few tens of MB per worker."""
+
+Progress = Callable[[int, int], None]
+
+
+def sample(scenario: Scenario, draws: int, seed: int, fixed: dict[str, float] | None = None) -> dict[str, np.ndarray]:
+    """Input values for ``draws`` draws, by dotted path; ``fixed`` inputs repeat one value.
+
+    Inputs draw from streams keyed by their paths, so fixing one input leaves
+    every other input's draws unchanged (common random numbers across a sweep).
+    """
+    inputs = all_inputs(scenario)
+    unknown = [path for path in (fixed or {}) if path not in inputs]
+    if unknown:
+        raise UsageError(f"{unknown[0]}: not an input of this scenario{did_you_mean(unknown[0], inputs)}")
+    values = sample_inputs(inputs, draws, seed, scenario.settings.sampling, scenario.correlations)
+    for path, value in (fixed or {}).items():
+        values[path] = np.full(draws, float(value))
+    return values
+
+
+
+def evaluate(
+    scenario: Scenario,
+    values: dict[str, np.ndarray],
+    seed: int,
+    first: int = 0,
+    expected: bool = False,
+) -> dict[str, dict[str, np.ndarray]]:
+    """Flows of every arm, summed over segments: ``{arm: {output: (draws, periods)}}``.
+
+    ``first`` is the index of the first draw in ``values``: customer-level
+    randomness is keyed by draw index, so any split into chunks gives the same
+    numbers. ``expected=True`` replaces every count by its expectation.
+    """
+    settings = scenario.settings
+    draws = len(next(iter(values.values())))
+    if expected:
+        source: engine.Counts = engine.ExpectedCounts()
+    else:
+        scores = customer_scores(
+            seed, first, draws, settings.horizon, engine.SCORES_PER_PERIOD, len(scenario.segments)
+        )
+        source = engine.RandomCounts(scores, repeat=1 + len(scenario.interventions))
+    arms = [None, *scenario.interventions]
+    base = engine_parameters(scenario, values)
+    arm_inputs = [values if arm is None else arm_values(scenario, values, arm) for arm in arms]
+    targets = [base if arm is None else engine_parameters(scenario, inputs) for arm, inputs in zip(arms, arm_inputs)]
+    # All arms run as one stack along the draws axis: fewer, larger array operations,
+    # and every arm reads the same scores (common random numbers).
+    stacked_base = {k: np.concatenate([base[k]] * len(arms)) for k in base}
+    stacked_target = {k: np.concatenate([target[k] for target in targets]) for k in base}
+    ramps = np.repeat(np.stack([ramp(scenario, arm) for arm in arms]), draws, axis=0).T
+    operations = operations_plan(scenario, values, arm_inputs)
+    result = engine.simulate(stacked_base, stacked_target, ramps, source, operations)
+    flows = {}
+    for index, arm in enumerate(arms):
+        rows = slice(index * draws, (index + 1) * draws)
+        flows[arm or BASELINE] = {name: series[rows].sum(axis=2) for name, series in result.items()}
+    return flows
+
+
+def run(
+    scenario: Scenario | Loaded,
+    draws: int | None = None,
+    seed: int | None = None,
+    *,
+    base_case: bool = False,
+    workers: int | None = None,
+    chunk_draws: int | None = None,
+    progress: Progress | None = None,
+    fixed: dict[str, float] | None = None,
+    workers_pool: Pool | None = None,
+) -> Result:
+    """Run a scenario and appraise every intervention against the baseline.
+
+    ``draws`` and ``seed`` default to the scenario's settings. ``base_case``
+    evaluates every input at its base value with expected counts: one draw,
+    no randomness, the spreadsheet answer. ``fixed`` pins inputs (by path) to
+    one value while every other input keeps the draws it would have had: the
+    basis of sweeps and break-even searches. ``workers`` processes share the
+    draws (default: all cores), or an open ``workers_pool`` does; the numbers
+    do not depend on either or on ``chunk_draws``.
+    """
+    loaded = scenario if isinstance(scenario, Loaded) else None
+    scenario = loaded.scenario if loaded else scenario
+    settings = scenario.settings
+    seed = settings.seed if seed is None else seed
+    inputs = all_inputs(scenario)
+    fixed = fixed or {}
+    base_values_, base_flows, spreadsheet = _base_case(scenario, fixed)
+    if base_case:
+        draws, values, flows, appraisals = 1, base_values_, base_flows, spreadsheet
+    else:
+        draws = settings.draws if draws is None else draws
+        values = sample(scenario, draws, seed, fixed)
+        with _pool_or(workers_pool, workers) as shared:
+            flows = evaluate_in_chunks(scenario, values, seed, shared, chunk_draws, progress)
+        appraisals = appraise_all(scenario, values, flows)
+    return Result(
+        scenario=scenario,
+        loaded=loaded,
+        seed=seed,
+        n_draws=draws,
+        base_case=base_case,
+        inputs=inputs,
+        values=values,
+        flows=flows,
+        appraisals=appraisals,
+        spreadsheet=spreadsheet,
+    )
+
+
+def appraise_all(scenario: Scenario, values: dict[str, np.ndarray], flows) -> dict[str, Appraisal]:
+    """Every intervention appraised against the baseline, per draw."""
+    return {name: _appraise(scenario, values, flows, name) for name in scenario.interventions}
+
+
+@contextmanager
+def _pool_or(shared: Pool | None, workers: int | None):
+    if shared is not None:
+        yield shared
+    else:
+        with parallel.pool(workers) as own:
+            yield own
+
+
+def _base_case(scenario: Scenario, fixed: dict[str, float] | None = None):
+    """Inputs, flows and appraisals with every input at its base value and expected counts."""
+    values = {**base_values(all_inputs(scenario)), **{path: np.array([value]) for path, value in (fixed or {}).items()}}
+    flows = evaluate(scenario, values, seed=0, expected=True)
+    return values, flows, appraise_all(scenario, values, flows)
+
+
+def _appraise(scenario: Scenario, values, flows, name: str):
+    settings = scenario.settings
+    intervention = scenario.interventions[name]
+    basis = settings.roi_basis
+    benefit, capacity = benefit_and_capacity_cost(flows[name], flows[BASELINE], basis)
+    once, recurring = program_costs(
+        values[f"interventions.{name}.one_off_cost"],
+        values[f"interventions.{name}.recurring_cost"],
+        intervention.start,
+        settings.horizon,
+    )
+    factors = discount_factors(settings.horizon, settings.discount_rate, settings.periods_per_year)
+    return appraise(benefit, once, recurring + capacity, factors, intervention.start)
+
+
+def chunk_bounds(draws: int, workers: int, chunk_draws: int | None) -> list[tuple[int, int]]:
+    """(first, count) of each chunk: whole blocks, a few per worker so progress moves."""
+    if chunk_draws is None:
+        chunk_draws = min(MAX_CHUNK, -(-draws // (4 * workers)))
+    size = max(BLOCK, -(-chunk_draws // BLOCK) * BLOCK)
+    return [(first, min(size, draws - first)) for first in range(0, draws, size)]
+
+
+def evaluate_in_chunks(scenario, values, seed, shared: Pool, chunk_draws=None, progress=None, expected=False):
+    """:func:`evaluate` over chunks of draws in the pool's processes, reassembled in order."""
+    return evaluate_many(scenario, [values], seed, shared, chunk_draws, progress, expected)[0]
+
+
+def evaluate_many(scenario, value_sets, seed, shared: Pool, chunk_draws=None, progress=None, expected=False, appraised=False):
+    """:func:`evaluate` for several sets of input values (e.g. sweep points) as one stream of chunks.
+
+    All chunks of all sets go to the pool at once, so workers never wait for the
+    slowest chunk of one set before starting the next. With ``appraised`` the
+    workers return only each intervention's per-draw appraisal (a few numbers a
+    draw instead of every flow in every period), which is all a sweep needs.
+    """
+    jobs, owners = [], []
+    for index, values in enumerate(value_sets):
+        draws = len(next(iter(values.values())))
+        for first, count in chunk_bounds(draws, shared.size, chunk_draws):
+            chunk = {path: array[first : first + count] for path, array in values.items()}
+            jobs.append((scenario, chunk, seed, first, expected, appraised))
+            owners.append((index, count))
+    total = sum(count for _, count in owners)
+    parts: list[list] = [[] for _ in value_sets]
+    done = 0
+    for (index, count), part in zip(owners, shared.map(_evaluate_job, jobs)):
+        parts[index].append(part)
+        done += count
+        if progress:
+            progress(done, total)
+    return [_join(pieces, appraised) for pieces in parts]
+
+
+def _join(pieces: list, appraised: bool):
+    """Concatenate chunk results along the draws axis."""
+    if appraised:
+        return {
+            name: Appraisal(**{key: np.concatenate([getattr(p[name], key) for p in pieces]) for key in _PER_DRAW}, cumulative_net=None)
+            for name in pieces[0]
+        }
+    return {arm: {name: np.concatenate([p[arm][name] for p in pieces]) for name in pieces[0][arm]} for arm in pieces[0]}
+
+
+_PER_DRAW = ("pv_benefit", "pv_cost", "npv", "roi", "payback")
+
+
+def _evaluate_job(job):
+    scenario, values, seed, first, expected, appraised = job
+    flows = evaluate(scenario, values, seed, first, expected)
+    if not appraised:
+        return flows
+    return {
+        name: Appraisal(**{key: getattr(a, key) for key in _PER_DRAW}, cumulative_net=None)
+        for name, a in appraise_all(scenario, values, flows).items()
+    }

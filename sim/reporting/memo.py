@@ -1,0 +1,412 @@
+"""The decision memo: from a results folder to a document a CFO reads.
+
+Every number comes from the folder's files (summary.json, manifest.json,
+draws.csv, bands.csv, and tornado.csv / voi.json when present), formatted, never
+recomputed differently. The memo is built once as a list of blocks and rendered
+to Markdown (figures as PNG files beside it) or to one self-contained HTML file
+(figures embedded, no scripts, no external references).
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import json
+import re
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from sim.errors import UsageError
+from sim.reporting.format import amount, percent, ratio
+
+INVEST_CONFIDENCE = 0.80
+"""P(ROI > 0) from which a positive expected NPV is a plain 'invest'."""
+PILOT_SHARE = 0.10
+"""A pilot is assumed to cost this share of the programme's expected PV cost."""
+
+
+@dataclass(frozen=True)
+class Record:
+    """What a results folder holds, read once."""
+
+    folder: Path
+    summary: dict[str, Any]
+    manifest: dict[str, Any]
+    draws: pd.DataFrame
+    bands: pd.DataFrame
+    tornado: pd.DataFrame | None
+    voi: dict[str, Any] | None
+
+
+def read_results(folder: str | Path) -> Record:
+    """Read a run's results folder; a clear UsageError if it is not one."""
+    folder = Path(folder)
+    needed = ["summary.json", "manifest.json", "draws.csv", "bands.csv"]
+    missing = [name for name in needed if not (folder / name).is_file()]
+    if not folder.is_dir():
+        raise UsageError(f"{folder}: no such results folder")
+    if missing:
+        raise UsageError(f"{folder}: not a results folder of `cxroi run` (missing {', '.join(missing)})")
+    summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+    if summary.get("mode") != "monte_carlo":
+        raise UsageError(f"{folder}: a memo needs a Monte Carlo run, not a --base-case run")
+    tornado = pd.read_csv(folder / "tornado.csv") if (folder / "tornado.csv").is_file() else None
+    voi = json.loads((folder / "voi.json").read_text(encoding="utf-8")) if (folder / "voi.json").is_file() else None
+    return Record(folder, summary, json.loads((folder / "manifest.json").read_text(encoding="utf-8")),
+                  pd.read_csv(folder / "draws.csv"), pd.read_csv(folder / "bands.csv"), tornado, voi)
+
+
+# --- the decision rule ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Decision:
+    verdict: str  # "invest", "pilot", "do not invest"
+    intervention: str
+    because: str
+
+
+RULE = (
+    f"The intervention with the highest expected NPV is the candidate. If value-of-information results are present "
+    f"and knowing one input better is worth more than a pilot (assumed to cost {PILOT_SHARE:.0%} of the programme's "
+    f"expected PV cost), run a pilot first. Otherwise invest when expected NPV is positive and P(ROI > 0) is at least "
+    f"{INVEST_CONFIDENCE:.0%}; run a pilot first when expected NPV is positive but the chance of a loss is higher; "
+    f"do not invest when expected NPV is zero or negative."
+)
+
+
+def decide(summary: dict[str, Any], voi: dict[str, Any] | None, label=str) -> Decision:
+    """Apply :data:`RULE` to a run's summary (and value of information, when present).
+
+    ``label`` turns an input path into words for the reason.
+    """
+    entries = summary["interventions"]
+    best = max(entries, key=lambda name: entries[name]["npv"]["mean"])
+    entry = entries[best]
+    currency = summary["currency"]
+    npv, p_win = entry["npv"]["mean"], entry["prob_roi_positive"]
+    if voi and voi["evppi"]:
+        top = voi["evppi"][0]
+        pilot_cost = PILOT_SHARE * entry["pv_cost"]["mean"]
+        if top["evppi"] > pilot_cost:
+            return Decision("pilot", best, (
+                f"learning {label(top['input'])} before deciding is worth up to {amount(top['evppi'], currency)}, "
+                f"more than a pilot of about {amount(pilot_cost, currency)}"))
+    if npv > 0 and p_win >= INVEST_CONFIDENCE:
+        return Decision("invest", best, f"expected NPV is {amount(npv, currency)} and ROI is positive in {percent(p_win, 0)} of outcomes")
+    if npv > 0:
+        return Decision("pilot", best, (
+            f"expected NPV is positive ({amount(npv, currency)}) but ROI is negative in {percent(1 - p_win, 0)} of outcomes"))
+    return Decision("do not invest", best, f"even the best option has an expected NPV of {amount(npv, currency)}")
+
+
+# --- building the memo ---------------------------------------------------------------
+
+
+@dataclass
+class Memo:
+    """A memo as blocks: ("h1"|"h2"|"appendix"|"p"|"list"|"table"|"assumptions"|"figure"|"code", payload)."""
+
+    title: str
+    blocks: list[tuple[str, Any]] = field(default_factory=list)
+    figures: dict[str, Any] = field(default_factory=dict)
+
+    def add(self, kind: str, payload: Any) -> None:
+        self.blocks.append((kind, payload))
+
+
+def build(record: Record, title: str | None = None) -> Memo:
+    """The memo's content, in the order a decision-maker reads it."""
+    from sim.reporting import figures
+
+    summary, manifest = record.summary, record.manifest
+    currency, entries = summary["currency"], summary["interventions"]
+    labels = {name: entry["label"] for name, entry in entries.items()}
+    label = partial(input_label, manifest)
+    decision = decide(summary, record.voi, label)
+    chosen = entries[decision.intervention]
+    scenario = manifest["resolved_scenario"]["settings"]
+    memo = Memo(title or f"Decision memo: {summary['scenario']}")
+
+    memo.add("h1", memo.title)
+    question = scenario.get("description") or f"Which of {len(entries)} support investments should we make, if any?"
+    verdict = {"invest": f"Invest in **{labels[decision.intervention]}**",
+               "pilot": f"Run a pilot of **{labels[decision.intervention]}** before committing",
+               "do not invest": "Do not invest in any of the options as they stand"}[decision.verdict]
+    memo.add("p", f"**Question.** {question}")
+    memo.add("p", f"**Recommendation.** {verdict}: {decision.because}.")
+
+    memo.add("h2", "Headline figures")
+    memo.add("table", (["", *labels.values()], [
+        ["Expected NPV", *(amount(e["npv"]["mean"], currency) for e in entries.values())],
+        ["NPV, 90 % interval", *(f"{amount(e['npv']['p05'], currency)} to {amount(e['npv']['p95'], currency)}" for e in entries.values())],
+        ["Expected ROI", *(ratio(e["roi"]["mean"]) for e in entries.values())],
+        ["ROI, 90 % interval", *(f"{ratio(e['roi']['p05'])} to {ratio(e['roi']['p95'])}" for e in entries.values())],
+        ["P(ROI > 0)", *(percent(e["prob_roi_positive"]) for e in entries.values())],
+        [f"P(payback within {summary['horizon']} {summary['period']}s)", *(percent(e["prob_payback_within_horizon"]) for e in entries.values())],
+        ["Median payback", *(_payback(e["payback_period"]["p50"], summary["period"]) for e in entries.values())],
+        ["Worst 10 % of outcomes (NPV, 10th percentile)", *(amount(e["npv"]["p10"], currency) for e in entries.values())],
+        ["Average of the worst 10 %", *(amount(e["npv_expected_shortfall_10"], currency) for e in entries.values())],
+    ]))
+    if "support" in summary:
+        arms = {"baseline": "Today", **labels}
+        memo.add("p", "**What customers meet in support** (means over the horizon):")
+        memo.add("table", (["", *(arms[a] for a in summary["support"])], [
+            ["Contacts per " + summary["period"], *(f"{v['contacts_per_period']:,.0f}" for v in summary["support"].values())],
+            ["Answered or solved", *(percent(v["answered_share"]) for v in summary["support"].values())],
+            ["Mean wait of answered contacts", *(f"{v['mean_wait_minutes']:.1f} min" for v in summary["support"].values())],
+        ]))
+    basis = "gross profit less support cost" if summary["roi_basis"] == "gross_profit" else "revenue"
+    memo.add("p", f"Amounts are present values in {currency} at {percent(summary['discount_rate'])} a year over "
+                  f"{summary['horizon']} {summary['period']}s; benefit is the change in {basis} against today's baseline; "
+                  f"ROI = (PV benefit − PV cost) / PV cost.")
+
+    memo.add("h2", "How the outcomes are spread")
+    roi = {name: record.draws[f"{name}.roi"].to_numpy() for name in entries if f"{name}.roi" in record.draws}
+    memo.figures["roi_distribution"] = figures.roi_histogram(roi, labels)
+    memo.add("figure", ("roi_distribution", "ROI distribution of each option; left of the dashed line the programme loses money."))
+    fan = record.bands[record.bands["metric"] == "cumulative_discounted_net"]
+    payback = {name: entry["payback_period"]["p50"] for name, entry in entries.items()}
+    memo.figures["cash_flow"] = figures.cash_flow_fan(fan, labels, currency, summary["period"], payback)
+    memo.add("figure", ("cash_flow", "Cumulative discounted net cash flow of each option: median with 50 % and 90 % bands; the dot marks the median payback."))
+    if record.tornado is not None:
+        rows = record.tornado[record.tornado["intervention"] == decision.intervention]
+        memo.figures["tornado"] = figures.tornado_figure(rows, currency, "what moves NPV most", bars=8)
+        top = rows.iloc[0]
+        memo.add("figure", ("tornado", f"What moves the NPV of {labels[decision.intervention]}: each input from its 10th "
+                                       f"to its 90th percentile, others at base. Largest: {label(top['input'])} "
+                                       f"({amount(top['npv_at_low'], currency)} to {amount(top['npv_at_high'], currency)})."))
+    if record.voi:
+        rows = record.voi["evppi"][:5]
+        memo.add("p", f"**Value of information.** Perfect knowledge of every input before deciding would be worth "
+                      f"{amount(record.voi['evpi'], currency)} (EVPI). The inputs most worth learning about:")
+        memo.add("table", (["input", "most a study of it is worth (EVPPI)"],
+                           [[label(r["input"]), amount(r["evppi"], currency)] for r in rows]))
+
+    memo.add("h2", "The spreadsheet answer")
+    base = chosen["base_case"]
+    diff = chosen["roi"]["mean"] - base["roi"] if base["roi"] is not None else None
+    direction = "below" if diff is not None and diff < 0 else "above"
+    memo.add("p", (
+        f"With every input at its single most likely value, {labels[decision.intervention]} returns an ROI of "
+        f"{ratio(base['roi'])} (NPV {amount(base['npv'], currency)}); the mean over all {summary['draws']:,} simulated "
+        f"outcomes is {ratio(chosen['roi']['mean'])}, {direction} it. They differ because the simulation averages over "
+        f"the whole range of every uncertain input, and the result is not a straight line in them: effects multiply "
+        f"(a retained customer buys again and again) and skewed ranges have means away from their most likely value."))
+
+    memo.add("h2", "Method and reproducibility")
+    memo.add("p", (
+        "Customers are simulated month by month (or year by year) in each segment: they arrive, may churn, buy and "
+        "contact support; each contact is a good, neutral or bad experience, which raises or lowers their buying and "
+        "churn for a while, and a bad one can make them walk away. Every uncertain input is drawn from its stated "
+        "range; each draw runs the baseline and every option on the same customers (common random numbers), so the "
+        "difference between them is the effect of the option, not noise."))
+    sc = manifest["scenario"]
+    memo.add("list", [
+        f"Draws: {summary['draws']:,}; seed: {summary['seed']}; sampling: {summary['sampling']}",
+        f"Scenario: {sc.get('file')} (SHA-256 {(sc.get('sha256') or '')[:16]}…)" + (f"; overrides: {', '.join(sc['overrides'])}" if sc.get("overrides") else ""),
+        f"cxroi {manifest.get('cxroi_version')}, run {manifest.get('created')}",
+    ])
+    memo.add("p", "To reproduce these numbers:")
+    memo.add("code", reproduce_command(manifest, summary))
+    memo.add("p", f"Decision rule: {RULE}")
+    memo.add("appendix", "Appendix: every assumption and its source")
+    for group, rows in _assumption_groups(manifest).items():
+        memo.add("p", f"**{group}**")
+        memo.add("assumptions", (["input", "value", "source"], rows))
+
+    return memo
+
+
+def input_label(manifest: dict[str, Any], path: str) -> str:
+    """An input for a reader: an intervention's change by what it changes ("the new value of
+    `operations.self_service.resolution` under AI assistant"), any other input by its path."""
+    match = re.match(r"interventions\.([^.]+)\.changes\[(\d+)\]\.(set|scale|add)$", path)
+    if not match:
+        return f"`{path}`"
+    name, index, operation = match.group(1), int(match.group(2)), match.group(3)
+    spec = manifest["resolved_scenario"]["interventions"][name]
+    target = spec["changes"][index]["path"]
+    verb = {"set": "the new value of", "scale": "the factor on", "add": "the change in"}[operation]
+    return f"{verb} `{target}` under {spec.get('label') or name}"
+
+
+def reproduce_command(manifest: dict[str, Any], summary: dict[str, Any]) -> str:
+    """The exact command that gives the same numbers."""
+    sc = manifest["scenario"]
+    parts = ["cxroi", "run", str(sc.get("file")), "--draws", str(summary["draws"]), "--seed", str(summary["seed"])]
+    for override in sc.get("overrides", []):
+        parts += ["--set", f"'{override}'"]
+    return " ".join(parts)
+
+
+def _payback(value: float | None, period: str) -> str:
+    return f"{period} {value:g}" if value is not None else "beyond the horizon"
+
+
+def _assumption_groups(manifest: dict[str, Any]) -> dict[str, list[list[str]]]:
+    """Inputs in plain words with their sources, grouped by segment, support and intervention."""
+    resolved = manifest["resolved_scenario"]
+    groups: dict[str, list[list[str]]] = {}
+    for path, item in manifest["inputs"].items():
+        parts = path.split(".")
+        if parts[0] == "segments":
+            label = resolved["segments"][parts[1]].get("label") or parts[1]
+            group, name = f"Segment: {label}", ".".join(parts[2:]).replace("experience.", "")
+        elif parts[0] == "support":
+            group, name = "Support channels", ".".join(parts[2:])
+        elif parts[0] == "operations":
+            if parts[1] == "channels":
+                group, name = f"Support operations: {parts[2]}", ".".join(parts[3:])
+            else:
+                group, name = "Support operations", ".".join(parts[1:])
+        else:
+            spec = resolved["interventions"][parts[1]]
+            group, name = f"Intervention: {spec.get('label') or parts[1]}", ".".join(parts[2:])
+            if name.startswith("changes["):
+                index = int(name[len("changes["):name.index("]")])
+                change = spec["changes"][index]
+                operation = next(op for op in ("set", "scale", "add") if change.get(op) is not None)
+                name = f"{operation} {change['path']}"
+        groups.setdefault(group, []).append([name, item["in_words"], item.get("source") or "—"])
+    return groups
+
+
+# --- rendering ------------------------------------------------------------------------
+
+
+def render_markdown(memo: Memo, figure_files: dict[str, str]) -> str:
+    """Markdown with figures as relative image links."""
+    lines: list[str] = []
+    for kind, payload in memo.blocks:
+        if kind == "h1":
+            lines += [f"# {payload}", ""]
+        elif kind in ("h2", "appendix"):
+            lines += [f"## {payload}", ""]
+        elif kind == "p":
+            lines += [payload, ""]
+        elif kind == "list":
+            lines += [f"- {item}" for item in payload] + [""]
+        elif kind == "code":
+            lines += ["```", payload, "```", ""]
+        elif kind == "figure":
+            name, caption = payload
+            lines += [f"![{name.replace('_', ' ')}]({figure_files[name]})", "", f"*{caption}*", ""]
+        elif kind in ("table", "assumptions"):
+            header, rows = payload
+            lines.append("| " + " | ".join(header) + " |")
+            lines.append("|" + "|".join(" --- " for _ in header) + "|")
+            lines += ["| " + " | ".join(str(cell).replace("|", "\\|") for cell in row) + " |" for row in rows]
+            lines.append("")
+    return "\n".join(lines)
+
+
+_CSS = """
+body { font-family: Georgia, 'Times New Roman', serif; max-width: 46em; margin: 2em auto; padding: 0 1em; color: #222; line-height: 1.4; font-size: 15px; }
+h1 { font-size: 1.6em; border-bottom: 2px solid #333; padding-bottom: .2em; }
+h2 { font-size: 1.2em; margin-top: 1.6em; border-bottom: 1px solid #bbb; }
+table { border-collapse: collapse; margin: .4em 0 .8em; font-size: .8em; width: 100%; }
+table.assumptions { font-size: .7em; }
+table.assumptions td { padding: .1em .4em; }
+th, td { border: 1px solid #ccc; padding: .25em .5em; text-align: left; vertical-align: top; }
+td:not(:first-child) { font-variant-numeric: tabular-nums; }
+figure { margin: 1em 0; page-break-inside: avoid; }
+figure img { max-width: 100%; }
+figcaption { font-size: .85em; color: #555; }
+code, pre { font-family: Menlo, Consolas, monospace; font-size: .85em; background: #f4f4f4; }
+pre { padding: .6em; white-space: pre-wrap; }
+@page { margin: 18mm; }
+@media print { body { margin: 0; max-width: none; } h2 { page-break-after: avoid; } table { page-break-inside: avoid; }
+  h2.appendix { page-break-before: always; } }
+"""
+
+
+def render_html(memo: Memo, figure_png: dict[str, bytes]) -> str:
+    """One self-contained HTML page: inline CSS, figures as data URIs, no scripts or links."""
+    body: list[str] = []
+    for kind, payload in memo.blocks:
+        if kind in ("h1", "h2"):
+            body.append(f"<{kind}>{_inline(payload)}</{kind}>")
+        elif kind == "appendix":
+            body.append(f'<h2 class="appendix">{_inline(payload)}</h2>')
+        elif kind == "p":
+            body.append(f"<p>{_inline(payload)}</p>")
+        elif kind == "list":
+            body.append("<ul>" + "".join(f"<li>{_inline(item)}</li>" for item in payload) + "</ul>")
+        elif kind == "code":
+            body.append(f"<pre><code>{html.escape(payload)}</code></pre>")
+        elif kind == "figure":
+            name, caption = payload
+            data = base64.b64encode(figure_png[name]).decode("ascii")
+            body.append(f'<figure><img alt="{html.escape(caption)}" src="data:image/png;base64,{data}">'
+                        f"<figcaption>{_inline(caption)}</figcaption></figure>")
+        elif kind in ("table", "assumptions"):
+            header, rows = payload
+            head = "".join(f"<th>{_inline(h)}</th>" for h in header)
+            cells = "".join("<tr>" + "".join(f"<td>{_inline(str(c))}</td>" for c in row) + "</tr>" for row in rows)
+            css = ' class="assumptions"' if kind == "assumptions" else ""
+            body.append(f"<table{css}><thead><tr>{head}</tr></thead><tbody>{cells}</tbody></table>")
+    return (
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+        f"<title>{html.escape(memo.title)}</title><style>{_CSS}</style></head>\n<body>\n"
+        + "\n".join(body) + "\n</body></html>\n"
+    )
+
+
+def _inline(text: str) -> str:
+    """Escape, then render **bold** and `code` spans."""
+    escaped = html.escape(text)
+    escaped = re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", escaped)
+    return re.sub(r"`(.+?)`", r"<code>\1</code>", escaped)
+
+
+# --- writing ----------------------------------------------------------------------------
+
+
+def write(folder: str | Path, out: str | Path | None = None, fmt: str | None = None, title: str | None = None,
+          overwrite: bool = False) -> list[Path]:
+    """Write the memo of a results folder as Markdown and/or HTML; return the files written."""
+    import matplotlib.pyplot as plt
+
+    record = read_results(folder)
+    formats = [fmt] if fmt else (["md" if str(out).endswith(".md") else "html"] if out else ["md", "html"])
+    targets = {f: Path(out) if out else record.folder / f"memo.{f}" for f in formats}
+    for path in targets.values():
+        if path.exists() and not overwrite:
+            raise UsageError(f"{path}: already exists; pass --overwrite to replace it or choose another --out")
+    memo = build(record, title)
+    try:
+        png = {}
+        for name, figure in memo.figures.items():
+            buffer = io.BytesIO()
+            figure.savefig(buffer, format="png", dpi=110)
+            png[name] = buffer.getvalue()
+    finally:
+        for figure in memo.figures.values():
+            plt.close(figure)
+    written = []
+    for f, path in targets.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if f == "md":
+            figure_dir = path.parent / f"{path.stem}_figures"
+            figure_dir.mkdir(exist_ok=True)
+            files = {}
+            for name, data in png.items():
+                (figure_dir / f"{name}.png").write_bytes(data)
+                files[name] = f"{figure_dir.name}/{name}.png"
+            _atomic_text(path, render_markdown(memo, files))
+        else:
+            _atomic_text(path, render_html(memo, png))
+        written.append(path)
+    return written
+
+
+def _atomic_text(path: Path, text: str) -> None:
+    staging = path.with_name(f".{path.name}.partial")
+    staging.write_text(text, encoding="utf-8")
+    staging.replace(path)

@@ -1,0 +1,407 @@
+"""The ``cxroi`` command: parse, call the library, print. No model logic lives here."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+from sim.analyses.common import records
+from sim.errors import ScenarioError, UsageError
+from sim.model.simulation import run as run_scenario
+from sim.reporting import console
+from sim.shell import results_folder
+from sim.shell.loader import load
+
+EXIT_USER_ERROR = 2
+PROGRESS_AFTER = 1.0
+"""Seconds a run must take before a progress bar appears (short runs stay quiet)."""
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(package_name="cxroi")
+def main() -> None:
+    """cxroi: what does an investment in customer support or CX return, and how sure can we be?
+
+    \b
+    Examples:
+      cxroi run scenarios/nordic_midsize.toml
+      cxroi run scenarios/nordic_midsize.toml --draws 20000 --seed 7 --json
+      cxroi run scenarios/seed001_churn_example.toml --base-case
+      cxroi validate scenarios/nordic_midsize.toml
+      cxroi sweep scenarios/nordic_midsize.toml --param segments.b2b.experience.walk_away --range 0.05:0.5:10
+      cxroi tornado scenarios/nordic_midsize.toml
+      cxroi sensitivity scenarios/nordic_midsize.toml
+      cxroi breakeven scenarios/nordic_midsize.toml --param interventions.faster_response.recurring_cost
+      cxroi voi scenarios/nordic_midsize.toml
+      cxroi staffing --rate 120 --aht 4 --patience 3 --agents 8:14 --simulate
+    """
+
+
+def common_options(command):
+    """The options every simulating command shares, in one place."""
+    options = [
+        click.argument("scenario", type=click.Path(dir_okay=False, path_type=Path)),
+        click.option("--draws", type=click.IntRange(1, 10_000_000), help="Monte Carlo draws [default: the scenario's settings.draws]."),
+        click.option("--seed", type=click.IntRange(0), help="Random seed [default: the scenario's settings.seed]."),
+        click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Results folder [default: results/<scenario>[-<command>]-<time>]."),
+        click.option("--set", "overrides", multiple=True, metavar="PATH=VALUE", help="Override a parameter, e.g. segments.b2b.monthly_churn=0.02 or 'segments.b2b.margin=\"30% to 40%\"'. Repeatable."),
+        click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout and nothing else there."),
+        click.option("--workers", type=click.IntRange(1), help="Worker processes [default: all cores]. Results do not depend on it."),
+        click.option("--overwrite", is_flag=True, help="Replace the --out folder if it already exists."),
+        click.option("--no-save", is_flag=True, help="Print the summary but write no results folder."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+@main.command()
+@common_options
+@click.option("--base-case", is_flag=True, help="Every input at its base value, expected counts, no randomness: the spreadsheet answer.")
+@click.option("--memo", "with_memo", is_flag=True, help="Also write the decision memo (memo.md and memo.html) into the results folder, with a tornado and value of information.")
+def run(scenario, draws, seed, out, overrides, as_json, workers, overwrite, no_save, base_case, with_memo):
+    """Run SCENARIO and print the ROI and NPV distribution of every intervention.
+
+    Writes a results folder (summary.json, manifest.json, draws.csv, bands.csv and
+    a copy of the scenario) unless --no-save is given. An existing folder is never
+    replaced without --overwrite.
+
+    \b
+    Examples:
+      cxroi run scenarios/nordic_midsize.toml
+      cxroi run scenarios/nordic_midsize.toml --set segments.b2b.monthly_churn=0.02
+      cxroi run scenarios/nordic_midsize.toml --set 'segments.b2b.margin="30% to 40%"'
+      cxroi run scenarios/seed001_churn_example.toml --base-case --json
+      cxroi run scenarios/nordic_midsize.toml --memo
+    """
+    with _user_errors(scenario):
+        if with_memo and (no_save or base_case):
+            raise UsageError("--memo needs a saved Monte Carlo run: drop --no-save and --base-case")
+        loaded = _load_checked(scenario, overrides, out, overwrite, no_save)
+        with _progress(enabled=not base_case) as report:
+            result = run_scenario(loaded, draws, seed, base_case=base_case, workers=workers, progress=report)
+        folder = None if no_save else results_folder.write(
+            result, out or results_folder.default_folder(result), overwrite, command=_command(),
+            extra=results_folder.memo_inputs(result) if with_memo else None)
+        _finish(result.summary_dict(), console.print_run, as_json, folder)
+        if with_memo:
+            from sim.reporting import memo
+
+            for path in memo.write(folder):
+                click.echo(f"Memo written to {path}", err=as_json)
+
+
+@main.command("memo")
+@click.argument("results", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Memo file (.md or .html) [default: memo.md and memo.html in RESULTS].")
+@click.option("--format", "fmt", type=click.Choice(["md", "html"]), help="Only this format [default: both, or the --out file's].")
+@click.option("--title", help="Memo title [default: 'Decision memo: <scenario>'].")
+@click.option("--overwrite", is_flag=True, help="Replace an existing memo file.")
+def memo_command(results, out, fmt, title, overwrite):
+    """Write the decision memo of a results folder: Markdown and self-contained HTML.
+
+    The memo states the question and a recommendation (invest, do not invest, or
+    pilot first) by a rule it prints, the headline figures, ROI and cash-flow
+    figures, the spreadsheet answer, every assumption with its source, and the
+    command that reproduces the numbers. Numbers come from the folder's files.
+    A folder written by `cxroi run --memo` also holds a tornado and value of
+    information, which the memo then includes.
+
+    \b
+    Examples:
+      cxroi memo results/nordic_midsize-20261124-101500
+      cxroi memo results/nordic_midsize-20261124-101500 --format html --out board.html --title "Support investment 2027"
+    """
+    from sim.reporting import memo
+
+    with _user_errors(results):
+        for path in memo.write(results, out, fmt, title, overwrite):
+            click.echo(f"Memo written to {path}")
+
+
+@main.command()
+@common_options
+@click.option("--param", "params", multiple=True, required=True, metavar="PATH", help="Input to sweep (once for one-way, twice for two-way).")
+@click.option("--values", "value_specs", multiple=True, metavar="LIST", help="Values for the matching --param: 0.01,0.02,0.03 or LOW:HIGH:STEPS.")
+@click.option("--range", "range_specs", multiple=True, metavar="LOW:HIGH:STEPS", help="Evenly spaced values for the matching --param, both ends included.")
+def sweep(scenario, draws, seed, out, overrides, as_json, workers, overwrite, no_save, params, value_specs, range_specs):
+    """Run SCENARIO at each value of one or two inputs (same seed: smooth curves).
+
+    Writes sweep.csv (NPV and ROI percentiles and P(ROI > 0) per point and
+    intervention) and a figure: median NPV with 50 % and 90 % bands, or for two
+    inputs heat maps of P(ROI > 0) and mean NPV.
+
+    \b
+    Examples:
+      cxroi sweep scenarios/nordic_midsize.toml --param segments.b2b.experience.walk_away --range 0.05:0.5:10
+      cxroi sweep scenarios/nordic_midsize.toml --param interventions.faster_response.recurring_cost \\
+          --values 15000,20000,25000,30000 --param segments.b2b.monthly_churn --values 0.008,0.012,0.016
+    """
+    from sim.analyses.sweep import parse_values
+    from sim.analyses.sweep import sweep as run_sweep
+
+    with _user_errors(scenario):
+        specs = list(value_specs) + list(range_specs)
+        if value_specs and range_specs and len(params) > 1:
+            raise UsageError("with two --param options give both value lists with --values (it also takes LOW:HIGH:STEPS)")
+        if len(specs) != len(params):
+            raise UsageError(f"give one --values or --range for each --param: {len(params)} --param, {len(specs)} value lists")
+        grid = {path: parse_values(spec) for path, spec in zip(params, specs)}
+        if len(grid) != len(params):
+            raise UsageError("the two --param options name the same input")
+        loaded = _load_checked(scenario, overrides, out, overwrite, no_save)
+        with _progress(enabled=True, unit="draws") as report:
+            analysis = run_sweep(loaded, grid, draws, seed, workers=workers, progress=report)
+        _finish_analysis(analysis, console.print_sweep, out, overwrite, no_save, as_json)
+
+
+@main.command()
+@common_options
+@click.option("--low", type=click.FloatRange(0.0, 0.5, min_open=True), default=0.10, show_default=True, help="Quantile each input takes at its low end.")
+@click.option("--high", type=click.FloatRange(0.5, 1.0, max_open=True), default=0.90, show_default=True, help="Quantile each input takes at its high end.")
+@click.option("--share", type=click.FloatRange(0.01, 0.5), default=0.20, show_default=True, help="Share of draws at each end for the tornado read from the draws.")
+def tornado(scenario, draws, seed, out, overrides, as_json, workers, overwrite, no_save, low, high, share):
+    """Which inputs move NPV and ROI most: a tornado diagram for every intervention.
+
+    One input at a time goes from its 10th to its 90th percentile with the others
+    at base (expected counts); beside it, the tornado read from the Monte Carlo
+    draws (mean NPV where the input is in its lowest vs highest fifth), which
+    reflects interactions at no extra cost. Inputs with no effect stay listed.
+
+    \b
+    Example:
+      cxroi tornado scenarios/nordic_midsize.toml
+    """
+    from sim.analyses.tornado import tornado as run_tornado
+
+    with _user_errors(scenario):
+        loaded = _load_checked(scenario, overrides, out, overwrite, no_save)
+        with _progress(enabled=True) as report:
+            analysis = run_tornado(loaded, draws, seed, low=low, high=high, share=share, workers=workers, progress=report)
+        _finish_analysis(analysis, console.print_tornado, out, overwrite, no_save, as_json)
+
+
+@main.command()
+@common_options
+@click.option("--sobol-samples", type=click.IntRange(0), default=1024, show_default=True, help="Base samples N of the Saltelli design (N x (inputs + 2) evaluations); 0 skips Sobol indices.")
+def sensitivity(scenario, draws, seed, out, overrides, as_json, workers, overwrite, no_save, sobol_samples):
+    """Global sensitivity of NPV: rank correlations, PRCC and Sobol indices.
+
+    Rank measures come from the Monte Carlo draws (no extra runs); Sobol first-order
+    and total indices with 95 % intervals from a Saltelli design evaluated with
+    expected counts (SALib). With correlated inputs, read the rank measures first.
+
+    \b
+    Example:
+      cxroi sensitivity scenarios/nordic_midsize.toml --sobol-samples 512
+    """
+    from sim.analyses.sensitivity import sensitivity as run_sensitivity
+
+    with _user_errors(scenario):
+        loaded = _load_checked(scenario, overrides, out, overwrite, no_save)
+        with _progress(enabled=True) as report:
+            analysis = run_sensitivity(loaded, draws, seed, sobol_samples=sobol_samples, workers=workers, progress=report)
+        _finish_analysis(analysis, console.print_sensitivity, out, overwrite, no_save, as_json)
+
+
+@main.command()
+@common_options
+@click.option("--param", "param", required=True, metavar="PATH", help="The input to move.")
+@click.option("--range", "value_range", metavar="LOW:HIGH", help="Where to look [default: the input's 1st to 99th percentile, or half to twice a fixed value].")
+def breakeven(scenario, draws, seed, out, overrides, as_json, workers, overwrite, no_save, param, value_range):
+    """The value of one input at which each intervention stops paying.
+
+    Finds where mean NPV is zero and where P(ROI > 0) is 50 %, by Brent's method
+    on runs with common random numbers; says "never within the range" when
+    there is no such value.
+
+    \b
+    Example:
+      cxroi breakeven scenarios/nordic_midsize.toml --param interventions.faster_response.recurring_cost
+    """
+    from sim.analyses.breakeven import breakeven as run_breakeven
+
+    with _user_errors(scenario):
+        bounds = _parse_range(value_range) if value_range else None
+        loaded = _load_checked(scenario, overrides, out, overwrite, no_save)
+        analysis = run_breakeven(loaded, param, bounds, draws, seed, workers=workers)
+        _finish_analysis(analysis, console.print_breakeven, out, overwrite, no_save, as_json)
+
+
+@main.command()
+@common_options
+def voi(scenario, draws, seed, out, overrides, as_json, workers, overwrite, no_save):
+    """Value of information: what a pilot that pins down an input could be worth.
+
+    EVPI of the decision (do nothing or one of the interventions) and EVPPI of
+    every uncertain input, estimated by regression over the Monte Carlo draws.
+
+    \b
+    Example:
+      cxroi voi scenarios/nordic_midsize.toml
+    """
+    from sim.analyses.voi import voi as run_voi
+
+    with _user_errors(scenario):
+        loaded = _load_checked(scenario, overrides, out, overwrite, no_save)
+        with _progress(enabled=True) as report:
+            analysis = run_voi(loaded, draws, seed, workers=workers, progress=report)
+        _finish_analysis(analysis, console.print_voi, out, overwrite, no_save, as_json)
+
+
+@main.command()
+@click.option("--rate", type=click.FloatRange(0, min_open=True), required=True, help="Contacts arriving per hour.")
+@click.option("--aht", type=click.FloatRange(0, min_open=True), required=True, help="Average handling time, minutes (exponential).")
+@click.option("--agents", "agent_spec", required=True, metavar="LOW:HIGH|LIST", help="Agent counts to compare, e.g. 8:14 or 8,10,12.")
+@click.option("--patience", type=click.FloatRange(0, min_open=True), help="Mean patience before hanging up, minutes (exponential): Erlang A. Without it: Erlang C.")
+@click.option("--target", type=click.FloatRange(0), default=20.0, show_default=True, help="Service-level target: answered within this many seconds.")
+@click.option("--simulate", is_flag=True, help="Also run the simpy contact centre and show it beside the formulas with 95 % intervals.")
+@click.option("--hours", type=click.FloatRange(1), default=200.0, show_default=True, help="Simulated hours per replication (with --simulate).")
+@click.option("--replications", type=click.IntRange(2), default=8, show_default=True, help="Independent simulation runs (with --simulate).")
+@click.option("--seed", type=click.IntRange(0), default=1, show_default=True, help="Seed of the simulation.")
+@click.option("--aht-cv", type=click.FloatRange(0, min_open=True), default=1.0, show_default=True, help="Spread of handling times in the simulation (coefficient of variation; 1 = exponential as the formulas assume, else lognormal).")
+@click.option("--json", "as_json", is_flag=True, help="Print the table as JSON on stdout and nothing else there.")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Also write staffing.csv, summary.json and staffing.png into this folder.")
+@click.option("--overwrite", is_flag=True, help="Replace the --out folder if it already exists.")
+def staffing(rate, aht, agent_spec, patience, target, simulate, hours, replications, seed, aht_cv, as_json, out, overwrite):
+    """Service level, speed of answer, abandonment and occupancy for a range of agent counts.
+
+    Analytic Erlang C, or Erlang A when callers hang up (--patience); with
+    --simulate, a discrete-event simulation (simpy) of the same centre beside
+    the formulas, with 95 % confidence intervals.
+
+    \b
+    Examples:
+      cxroi staffing --rate 120 --aht 4 --agents 8:14
+      cxroi staffing --rate 120 --aht 4 --patience 3 --agents 8:14 --target 30 --simulate
+      cxroi staffing --rate 120 --aht 4 --agents 9:12 --simulate --aht-cv 0.5   # steadier calls than the formulas assume
+    """
+    from sim.support.staffing import parse_agents, staffing_table
+
+    with _user_errors(Path("staffing")):
+        agents = parse_agents(agent_spec)
+        if out is not None:
+            results_folder.check_destination(out, overwrite)
+        with _progress(enabled=simulate, unit="agent counts") as report:
+            table = staffing_table(rate, aht, agents, patience, target, hours if simulate else None, replications, seed,
+                                   report, handling_cv=aht_cv)
+        summary = {
+            "rate_per_hour": rate, "aht_minutes": aht, "patience_minutes": patience, "target_seconds": target,
+            "model": "Erlang A" if patience else "Erlang C",
+            "simulation": {"hours": hours, "replications": replications, "seed": seed, "handling_cv": aht_cv} if simulate else None,
+            "rows": records(table),
+        }
+        folder = None
+        if out is not None:
+            folder = results_folder.write_table_folder(out, "staffing", summary, table, overwrite)
+        _finish(summary, console.print_staffing, as_json, folder)
+
+
+def _load_checked(scenario, overrides, out, overwrite, no_save):
+    """Load the scenario and refuse an existing --out before any work is done."""
+    loaded = load(scenario, overrides)
+    if out is not None and not no_save:
+        results_folder.check_destination(out, overwrite)
+    return loaded
+
+
+def _finish_analysis(analysis, printer, out, overwrite, no_save, as_json) -> None:
+    folder = None if no_save else results_folder.write_analysis(
+        analysis, out or results_folder.default_folder(analysis), overwrite, command=_command())
+    _finish(analysis.summary, printer, as_json, folder)
+
+
+def _finish(summary: dict, printer, as_json: bool, folder) -> None:
+    if as_json:
+        click.echo(json.dumps(summary, indent=2, allow_nan=False))
+    else:
+        printer(summary)
+    if folder is not None:
+        click.echo(f"Results written to {folder}/", err=as_json)
+
+
+def _command() -> list[str]:
+    return ["cxroi", *sys.argv[1:]]
+
+
+def _parse_range(text: str) -> tuple[float, float]:
+    try:
+        low, high = (float(part) for part in text.split(":"))
+    except ValueError:
+        raise UsageError(f"--range '{text}' is not LOW:HIGH, e.g. 0.01:0.05") from None
+    return low, high
+
+
+@main.command()
+@click.argument("scenario", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--set", "overrides", multiple=True, metavar="PATH=VALUE", help="Check with these overrides applied.")
+def validate(scenario, overrides):
+    """Check SCENARIO and explain every problem found (exit code 2 if any).
+
+    \b
+    Example:
+      cxroi validate scenarios/nordic_midsize.toml
+    """
+    with _user_errors(scenario):
+        loaded = load(scenario, overrides)
+        s = loaded.scenario
+        click.echo(
+            f"{loaded.file}: OK: {len(s.segments)} segment(s), {len(s.interventions)} intervention(s), "
+            f"horizon {console.periods(s.settings.horizon, s.settings.period)}"
+        )
+
+
+@contextmanager
+def _user_errors(file: Path):
+    """Turn a user's mistake into its one-line messages and exit code 2, never a traceback."""
+    try:
+        yield
+    except ScenarioError as error:
+        for line in (error if error.file else error.in_file(str(file))).lines():
+            click.echo(line, err=True)
+        sys.exit(EXIT_USER_ERROR)
+    except UsageError as error:
+        click.echo(str(error), err=True)
+        sys.exit(EXIT_USER_ERROR)
+    except OSError as error:
+        where = f"{error.filename}: " if error.filename else ""
+        click.echo(f"{where}{error.strerror or error}; nothing was written", err=True)
+        sys.exit(EXIT_USER_ERROR)
+    except KeyboardInterrupt:
+        click.echo("interrupted; no results folder was written", err=True)
+        sys.exit(130)
+
+
+@contextmanager
+def _progress(enabled: bool, unit: str = "draws"):
+    """A progress callback that shows a bar on stderr once a run has taken over a second."""
+    console = Console(stderr=True)
+    started = time.monotonic()
+    bar: dict[str, object] = {}
+
+    def report(done: int, total: int) -> None:
+        if not enabled or not console.is_terminal:
+            return
+        if "progress" not in bar and time.monotonic() - started < PROGRESS_AFTER and done < total:
+            return
+        if "progress" not in bar:
+            progress = Progress(
+                TextColumn("simulating"), BarColumn(), TextColumn("{task.completed:,}/{task.total:,} draws"),
+                TimeRemainingColumn(), console=console, transient=True,
+            )
+            progress.start()
+            bar["progress"], bar["task"] = progress, progress.add_task("run", total=total)
+        bar["progress"].update(bar["task"], completed=done)
+
+    try:
+        yield report
+    finally:
+        if "progress" in bar:
+            bar["progress"].stop()

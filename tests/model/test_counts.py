@@ -1,0 +1,67 @@
+"""Counts drawn by inversion: exact where small, Cornish-Fisher where large, monotone in the score."""
+
+import numpy as np
+import pytest
+from scipy import stats
+from scipy.special import ndtri
+
+from sim.model import counts
+
+U = np.linspace(0.0005, 0.9995, 1999)
+Z = ndtri(U)
+
+
+def _pmf_of_quantile(sample_at_z, support: int) -> np.ndarray:
+    """Exact pmf of k(z) for z ~ N(0, 1), by integrating the normal density on a fine grid."""
+    z = np.linspace(-9, 9, 1_000_001)
+    w = stats.norm.pdf(z)
+    k = sample_at_z(z).astype(int)
+    return np.bincount(k, weights=w / w.sum(), minlength=support + 1)[: support + 1]
+
+
+@pytest.mark.parametrize("mean", [0.05, 0.7, 2.5, 3.9])
+def test_small_poisson_is_the_exact_quantile(mean):
+    assert np.array_equal(counts.poisson(np.full(U.shape, mean), Z), stats.poisson.ppf(U, mean))
+
+
+@pytest.mark.parametrize("n, p", [(1, 0.3), (12, 0.2), (40, 0.05), (30, 0.9), (7, 0.5)])
+def test_small_binomial_is_the_exact_quantile(n, p):
+    assert np.array_equal(counts.binomial(np.full(U.shape, float(n)), p, Z), stats.binom.ppf(U, n, p))
+
+
+@pytest.mark.parametrize("mean", [4.0, 9.0, 40.0, 1000.0])
+def test_large_poisson_is_within_half_a_percent_total_variation(mean):
+    support = int(mean + 12 * np.sqrt(mean) + 20)
+    pmf = _pmf_of_quantile(lambda z: counts.poisson(np.full(z.shape, mean), z), support)
+    exact = stats.poisson.pmf(np.arange(support + 1), mean)
+    assert 0.5 * np.abs(pmf - exact).sum() < 0.005
+
+
+@pytest.mark.parametrize("n, p", [(20, 0.5), (400, 0.02), (5000, 0.3), (100, 0.95)])
+def test_large_binomial_is_within_half_a_percent_total_variation(n, p):
+    pmf = _pmf_of_quantile(lambda z: counts.binomial(np.full(z.shape, float(n)), p, z), n)
+    exact = stats.binom.pmf(np.arange(n + 1), n, p)
+    assert 0.5 * np.abs(pmf - exact).sum() < 0.005
+
+
+def test_counts_never_decrease_as_the_score_rises():
+    z = np.linspace(-6, 6, 5001)
+    for mean in (0.3, 3.0, 4.0, 50.0):
+        assert np.all(np.diff(counts.poisson(np.full(z.shape, mean), z)) >= 0)
+    for n, p in ((10, 0.3), (200, 0.1), (200, 0.8), (30, 0.99)):
+        assert np.all(np.diff(counts.binomial(np.full(z.shape, float(n)), p, z)) >= 0)
+
+
+def test_binomial_stays_within_zero_and_n():
+    z = np.array([-40.0, -8.0, 0.0, 8.0, 40.0])
+    for n, p in ((5, 0.5), (1000, 0.5), (1000, 0.001), (1000, 0.999)):
+        k = counts.binomial(np.full(z.shape, float(n)), p, z)
+        assert np.all((k >= 0) & (k <= n))
+
+
+def test_degenerate_cases():
+    z = np.array([-1.0, 0.0, 2.0])
+    assert np.array_equal(counts.binomial(np.zeros(3), 0.4, z), np.zeros(3))
+    assert np.array_equal(counts.binomial(np.full(3, 9.0), 0.0, z), np.zeros(3))
+    assert np.array_equal(counts.binomial(np.full(3, 9.0), 1.0, z), np.full(3, 9.0))
+    assert np.array_equal(counts.poisson(np.zeros(3), z), np.zeros(3))
