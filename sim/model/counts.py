@@ -10,7 +10,7 @@ uniforms) would not give.
 Small counts (variance below :data:`EXACT_BELOW`) are exact inversions of the
 CDF. Larger ones use the Cornish-Fisher expansion to fourth order (skewness and
 kurtosis) rounded to the nearest integer, whose total-variation distance to
-the exact distribution stays below 0.5 % (``tests/test_counts.py`` computes it
+the exact distribution stays below 0.5 % (``tests/model/test_counts.py`` computes it
 exactly by integrating over the normal score).
 """
 

@@ -176,7 +176,7 @@ def simulate(
 
 def _period(n: np.ndarray, p: dict[str, np.ndarray], source: Counts, out: dict[str, np.ndarray],
             operations=None, share=0.0) -> np.ndarray:
-    """One period of DESIGN.md's five steps; writes the period's outputs, returns the new counts."""
+    """One period of the five steps in docs/model.md; writes the period's outputs, returns the new counts."""
     # 1. Arrivals join the neutral state.
     arrivals = source.poisson(p["arrivals"], ARRIVAL)
     n = n.copy()

@@ -1,6 +1,6 @@
 """Cash flows to present values, NPV, ROI and payback, per draw.
 
-Conventions (DESIGN.md, Finance): operating flows and recurring program costs
+Conventions (docs/model.md, Finance): operating flows and recurring program costs
 fall at the end of their period; a one-off cost is paid at the start of its
 period. Benefit is the intervention's change against the baseline in gross
 profit less support and acquisition spend (``gross_profit`` basis) or in

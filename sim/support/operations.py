@@ -13,7 +13,7 @@ are good with the satisfied share of the response curve at their mean wait
 Running a queue model per draw and period would cost seconds, so every
 (agents, handling time, patience) combination gets a table of its queue
 measures over the offered load, computed once and interpolated
-(``tests/test_operations.py`` holds the table against the formulas and the
+(``tests/support/test_operations.py`` holds the table against the formulas and the
 simpy simulation).
 """
 
@@ -67,7 +67,7 @@ def variability_factor(handling_cv: float, abandonment: bool) -> float:
     abandonment the queue partly regulates itself, so the factor is damped to
     ((1 + cv^2) / 2)^0.75 for cv <= 1 — an exponent calibrated against the simpy
     contact centre, where it keeps abandonment within 0.004 and the mean wait
-    within a few seconds (tests/test_operations.py); for cv > 1 the simulation
+    within a few seconds (tests/support/test_operations.py); for cv > 1 the simulation
     stays within 0.004 of plain Erlang A, so no factor is applied there.
     """
     if handling_cv == 1.0:

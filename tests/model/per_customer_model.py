@@ -1,7 +1,7 @@
 """A slow, literal per-customer simulation of the v1 customer model, for equivalence tests.
 
 Every customer and every contact is drawn individually with numpy's own
-samplers; nothing is shared with ``sim/``. It follows DESIGN.md's five steps
+samplers; nothing is shared with ``sim/``. It follows the five steps of docs/model.md
 for one segment with constant parameters.
 """
 
