@@ -30,7 +30,9 @@ customer survived every boundary strictly before the end date, so
 boundaries 02-15 and 03-15 survived, churned in period 3. Ended on 2024-03-15
 itself: the 03-15 renewal did not happen, churned in period 2. Ended on the
 start date: churned in period 1. A customer still active at ``as_of`` has
-survived every boundary on or before ``as_of`` (censored there).
+survived every boundary on or before ``as_of`` (censored there); so has a
+customer who ended after the last boundary before ``as_of``: the churn
+period is not over at ``as_of``, and is left out (see :func:`durations`).
 """
 
 from __future__ import annotations
@@ -60,16 +62,23 @@ def durations(start, end, as_of, period: str) -> tuple[np.ndarray, np.ndarray]:
     """Per customer (periods observed, churned?) from start and end dates (NaT while active).
 
     ``duration`` is the churn period T for churned customers and the number of
-    renewals survived by ``as_of`` for active ones (see the module docstring
+    renewals survived by ``as_of`` for the others (see the module docstring
     for the rule). int64 and bool arrays, vectorised.
+
+    Only periods complete by ``as_of`` count: a customer who churned in the
+    period still running at ``as_of`` is censored after the renewals they
+    made, like the active customers of that period. Counting that churn would
+    bias churn upwards (the period's churners would be counted, its survivors
+    so far not), by about 2.5 standard errors on 60,000 simulated customers.
     """
     start = np.asarray(start, dtype="datetime64[ns]").astype("datetime64[D]")
     end = np.asarray(end, dtype="datetime64[ns]").astype("datetime64[D]")
-    churned = ~np.isnat(end)
+    ended = ~np.isnat(end)
     as_of = np.datetime64(pd.Timestamp(as_of).normalize().to_datetime64(), "D")
-    last = np.where(churned, end - np.timedelta64(1, "D"), as_of)
-    survived = whole_periods(start, last, period)
-    return survived + churned, churned
+    complete = whole_periods(start, np.full(start.shape, as_of), period)  # periods finished by as_of
+    churn_period = whole_periods(start, np.where(ended, end - np.timedelta64(1, "D"), as_of), period) + 1
+    churned = ended & (churn_period <= complete)
+    return np.where(churned, churn_period, complete), churned
 
 
 @dataclass(frozen=True, eq=False)
@@ -245,6 +254,13 @@ class RetentionFit:
     heterogeneity: LikelihoodRatioTest
     estimates: Estimates
     period: str | None = None
+    cells: Cells | None = None
+
+    def survival_table(self) -> pd.DataFrame:
+        """Observed (Kaplan-Meier) vs fitted survival per period on the data fitted (see :func:`survival_table`)."""
+        if self.cells is None:
+            raise ValueError("this fit does not carry its data")
+        return survival_table(self, self.cells)
 
     @property
     def mean_churn(self) -> float:
@@ -336,6 +352,7 @@ def fit_cells(cells: Cells, *, label: str = "", period: str | None = None, min_c
         heterogeneity=test,
         estimates=estimates,
         period=period,
+        cells=cells,
     )
 
 
@@ -425,8 +442,9 @@ class RetentionHoldout:
     ``mae_pp`` is the mean absolute error of the fitted survival in percentage
     points over the holdout tenures (NaN when the later history reaches no
     longer tenure). ``predicted_renewing`` / ``actual_renewing``: of the
-    customers active at the cut-off, how many the fit expects to survive
-    every renewal up to ``as_of``, and how many did.
+    ``renewed_at_cutoff`` customers who had made every renewal due by the
+    cut-off, how many the fit expects to make every renewal due by ``as_of``
+    (``sum S(k_end) / S(k_cut)``), and how many did.
     """
 
     fit: RetentionFit
@@ -434,7 +452,7 @@ class RetentionHoldout:
     mae_pp: float
     predicted_renewing: float
     actual_renewing: int
-    active_at_cutoff: int
+    renewed_at_cutoff: int
 
 
 def holdout_survivor_table(survivors, n_fit: int, *, label: str = "", period: str | None = None) -> RetentionHoldout:
@@ -463,10 +481,11 @@ def holdout_dates(start, end, *, cutoff, as_of, period: str, label: str = "", mi
     table["calibration"] = table["period"] <= cal_duration.max(initial=0)
     later = ~table["calibration"]
     mae = float(np.mean(np.abs(table.loc[later, "sbg_error_pp"]))) if later.any() else float("nan")
-    active = ~cal_churned
-    renewals_at_cut = cal_duration[active]
-    renewals_by_end = whole_periods(start[known][active], np.full(active.sum(), pd.Timestamp(as_of).to_datetime64()), period)
-    predicted = float(np.sum(fit.survival(renewals_by_end) / fit.survival(renewals_at_cut)))
-    full_known_duration, full_known_churned = full_duration[known][active], full_churned[known][active]
-    actual = int(np.sum(~full_known_churned | (full_known_duration > renewals_by_end)))
-    return RetentionHoldout(fit, table, mae, predicted, actual, int(active.sum()))
+    # Customers who had survived every renewal up to the cut-off; their renewals up to as_of.
+    renewals_at_cut = whole_periods(start[known], np.full(known.sum(), cut), period)
+    renewals_by_end = whole_periods(start[known], np.full(known.sum(), pd.Timestamp(as_of).to_datetime64()), period)
+    survived = (full_duration - full_churned)[known]
+    cohort = survived >= renewals_at_cut
+    predicted = float(np.sum(fit.survival(renewals_by_end[cohort]) / fit.survival(renewals_at_cut[cohort])))
+    actual = int(np.sum(survived[cohort] >= renewals_by_end[cohort]))
+    return RetentionHoldout(fit, table, mae, predicted, actual, int(cohort.sum()))
