@@ -32,6 +32,7 @@ import pandas as pd
 from scipy.special import betaln, gammaln, hyp2f1, psi
 
 from sim.errors import Problem, ScenarioError
+from sim.fit.checks import thin_data_advice
 from sim.fit.mle import Estimates, NotConverged, maximise
 
 NAMES = ("r", "alpha", "a", "b")
@@ -173,13 +174,13 @@ def fit(x, t_x, T, *, label: str = "", time_unit: str | float | None = None) -> 
     try:
         estimates = maximise(lambda params: loglik(params, data), start, NAMES, data.x.size)
     except NotConverged as failure:
-        raise ScenarioError([Problem(label, f"the BG/NBD purchase fit does not converge: {failure.reason}; pool the segment with another or give a longer history")]) from None
+        raise ScenarioError([Problem(label, f"the BG/NBD purchase fit does not converge: {failure.reason}; {thin_data_advice(label)}")]) from None
     return BGNBDFit(estimates, time_unit)
 
 
 def _require_enough(data: RFM, label: str) -> None:
     n, repeaters = data.x.size, int(np.sum(data.x > 0))
-    advice = "pool it with another segment or give a longer history"
+    advice = thin_data_advice(label)
     if n < MIN_CUSTOMERS:
         message = f"only {n} customer{'s' if n != 1 else ''} with orders; a purchase fit needs at least {MIN_CUSTOMERS}; {advice}"
     elif repeaters < MIN_REPEATERS:

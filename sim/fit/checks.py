@@ -53,6 +53,11 @@ class OrderColumns:
     segment: str | None = None
 
 
+def thin_data_advice(label: str) -> str:
+    """What to do about a segment (or a whole table, label "") with too little data to fit."""
+    return "pool it with another segment or give a longer history" if label else "give a longer history"
+
+
 def row_number(position) -> np.ndarray | int:
     """File row of a 0-based data-frame position: the header is row 1, the first data row is row 2."""
     return np.asarray(position) + 2 if np.ndim(position) else int(position) + 2

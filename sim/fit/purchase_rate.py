@@ -31,11 +31,15 @@ import numpy as np
 from scipy.special import gammaln, psi
 
 from sim.errors import Problem, ScenarioError
+from sim.fit.checks import thin_data_advice
 from sim.fit.mle import Z95, Estimates, NotConverged, maximise
 
 NAMES = ("r", "alpha")
 MIN_CUSTOMERS = 10
 """Fewest customers (with positive exposure) for a purchase-rate fit."""
+
+HOMOGENEOUS_LR = 0.01
+"""An NBD that beats the Poisson by less than this likelihood-ratio statistic (r, alpha > 1) is the Poisson limit."""
 
 
 def loglik(params: np.ndarray, x: np.ndarray, t: np.ndarray) -> tuple[float, np.ndarray]:
@@ -113,21 +117,27 @@ def fit(x, t, *, label: str = "", time_unit: str | float | None = None) -> Purch
         raise ValueError("purchase counts and exposures must be >= 0")
     exposed = t > 0
     x, t = x[exposed], t[exposed]
-    advice = "pool it with another segment or give a longer history"
+    advice = thin_data_advice(label)
     if x.size < MIN_CUSTOMERS:
         raise ScenarioError([Problem(label, f"only {x.size} customer{'s' if x.size != 1 else ''} with time on the books; a purchase-rate fit needs at least {MIN_CUSTOMERS}; {advice}")])
     if x.sum() == 0:
         raise ScenarioError([Problem(label, f"no purchases among {x.size} customers; a purchase-rate fit needs some; {advice}")])
     rate = x.sum() / t.sum()
+    estimates, failure = None, None
     try:
         estimates = maximise(lambda params: loglik(params, x, t), (1.0, 1.0 / rate), NAMES, x.size)
-    except NotConverged as failure:
-        if set(failure.at_edge) == {"r", "alpha"} and failure.params.min() > 1.0:
-            message = (
-                "the NBD purchase-rate fit does not converge: r and alpha grow without bound, so every customer buys at the "
-                f"same rate; use the Poisson rate instead ({rate:.4g} purchases per time unit)"
-            )
-        else:
-            message = f"the NBD purchase-rate fit does not converge: {failure.reason}; {advice}"
-        raise ScenarioError([Problem(label, message)]) from None
+        params, value = estimates.values, estimates.loglik
+    except NotConverged as stopped:
+        failure, params = stopped, stopped.params
+        value = loglik(params, x, t)[0]
+    poisson = float(np.sum(x * np.log(rate) + np.where(x > 0, x * np.log(np.where(t > 0, t, 1.0)), 0.0) - rate * t - gammaln(x + 1.0)))
+    both_to_edge = failure is not None and len(failure.at_edge) == 2
+    if params.min() > 1.0 and (both_to_edge or 2.0 * (value - poisson) < HOMOGENEOUS_LR):
+        message = (
+            "the NBD purchase-rate fit does not converge: r and alpha grow without bound, so every customer buys at the "
+            f"same rate; use the Poisson rate instead ({rate:.4g} purchases per {time_unit or 'time unit'})"
+        )
+        raise ScenarioError([Problem(label, message)])
+    if failure is not None:
+        raise ScenarioError([Problem(label, f"the NBD purchase-rate fit does not converge: {failure.reason}; {advice}")])
     return PurchaseRateFit(estimates, time_unit)

@@ -45,6 +45,7 @@ from scipy import stats
 from scipy.special import betaln, polygamma, psi
 
 from sim.errors import Problem, ScenarioError
+from sim.fit.checks import thin_data_advice
 from sim.fit.mle import Estimates, NotConverged, maximise
 from sim.fit.periods import whole_periods
 
@@ -53,6 +54,11 @@ MIN_CUSTOMERS = 10
 
 MIN_CHURN_EVENTS = 2
 """Fewest churn events in a segment for a retention fit."""
+
+HOMOGENEOUS_LR = 0.01
+"""An sBG that beats the geometric by less than this likelihood-ratio statistic, with alpha and beta
+above 1, is taken as the homogeneous limit alpha, beta -> infinity (the optimiser only wanders along
+a flat ridge towards it, stopping wherever its tolerances say)."""
 
 
 # --- data: (duration, churned) per customer, tabulated into cells ---------------------------------------------
@@ -331,10 +337,18 @@ def fit_cells(cells: Cells, *, label: str = "", period: str | None = None, min_c
     """sBG and geometric fits to tabulated data; raises ScenarioError for data too thin to fit or a fit that fails."""
     _require_enough(cells, label, min_customers)
     geometric = fit_geometric(cells)
+    estimates, failure = None, None
     try:
         estimates = maximise(lambda params: sbg_loglik(params, cells), _start(geometric.p), ("alpha", "beta"), cells.n_customers)
-    except NotConverged as failure:
-        raise ScenarioError([Problem(label, _failure_message(failure, geometric, period))]) from None
+        params, loglik = estimates.values, estimates.loglik
+    except NotConverged as stopped:
+        failure, params = stopped, stopped.params
+        loglik = sbg_loglik(params, cells)[0]
+    both_to_edge = failure is not None and len(failure.at_edge) == 2
+    if params.min() > 1.0 and (both_to_edge or 2.0 * (loglik - geometric.loglik) < HOMOGENEOUS_LR):
+        raise ScenarioError([Problem(label, _homogeneous_message(geometric, period))])
+    if failure is not None:
+        raise ScenarioError([Problem(label, f"the sBG retention fit does not converge: {failure.reason}; check the dates, or pool the segment with another")])
     statistic = max(2.0 * (estimates.loglik - geometric.loglik), 0.0)
     chi2 = float(stats.chi2.sf(statistic, 1))
     test = LikelihoodRatioTest(statistic=float(statistic), df=1, p_value=0.5 * chi2, p_value_chi2=chi2)
@@ -375,7 +389,7 @@ def _start(p: float) -> tuple[float, float]:
 def _require_enough(cells: Cells, label: str, min_customers: int) -> None:
     """Refuse data that cannot identify two parameters, with what to do about it."""
     n, events = cells.n_customers, cells.n_churned
-    advice = "pool it with another segment or give a longer history"
+    advice = thin_data_advice(label)
     if n < min_customers:
         message = f"only {n} customer{'s' if n != 1 else ''}; a retention fit needs at least {min_customers}; {advice}"
     elif events < MIN_CHURN_EVENTS:
@@ -388,14 +402,12 @@ def _require_enough(cells: Cells, label: str, min_customers: int) -> None:
     raise ScenarioError([Problem(label, message)])
 
 
-def _failure_message(failure: NotConverged, geometric: GeometricFit, period: str | None) -> str:
+def _homogeneous_message(geometric: GeometricFit, period: str | None) -> str:
     per = f" per {period}" if period else " per period"
-    if set(failure.at_edge) == {"alpha", "beta"} and failure.params.min() > 1.0:
-        return (
-            "the sBG retention fit does not converge: alpha and beta grow without bound, so churn looks the same for "
-            f"every customer; use the geometric model instead (one churn probability for all: {geometric.p:.4g}{per})"
-        )
-    return f"the sBG retention fit does not converge: {failure.reason}; check the dates, or pool the segment with another"
+    return (
+        "the sBG retention fit does not converge: alpha and beta grow without bound, so churn looks the same for "
+        f"every customer; use the geometric model instead (one churn probability for all: {geometric.p:.4g}{per})"
+    )
 
 
 # --- observed survival, the fitted-vs-observed table and holdout checks -----------------------------------------

@@ -27,6 +27,7 @@ import numpy as np
 from scipy.special import gammaln, psi
 
 from sim.errors import Problem, ScenarioError
+from sim.fit.checks import thin_data_advice
 from sim.fit.mle import Z95, Estimates, NotConverged, maximise
 
 NAMES = ("p", "q", "gamma")
@@ -135,7 +136,7 @@ def fit(x, m_x, *, label: str = "") -> SpendFit:
                 Problem(
                     label,
                     f"only {x.size} customer{'s' if x.size != 1 else ''} with repeat purchases and positive spend; a spend "
-                    f"fit needs at least {MIN_CUSTOMERS}; pool it with another segment or give a longer history",
+                    f"fit needs at least {MIN_CUSTOMERS}; {thin_data_advice(label)}",
                 )
             ]
         )
