@@ -168,7 +168,7 @@ def _newton_polish(objective, theta: np.ndarray, steps: int = 6) -> np.ndarray:
     """A few Newton steps from the BFGS optimum (stops at the first step that does not improve)."""
     value, grad = objective(theta)
     for _ in range(steps):
-        if np.max(np.abs(grad)) < 1e-12 or np.max(np.abs(theta)) > EDGE:
+        if np.max(np.abs(grad)) < 1e-10 or np.max(np.abs(theta)) > EDGE:
             break
         hess = _objective_hessian(objective, theta)
         try:
@@ -200,7 +200,8 @@ def _estimates(objective, theta: np.ndarray, names: tuple[str, ...], n: int, sca
     params = np.exp(theta)
     at_edge = tuple(name for name, t in zip(names, theta) if abs(t) > EDGE)
     if at_edge:
-        raise NotConverged(f"{' and '.join(at_edge)} ran to the edge of the parameter space", params, at_edge)
+        names_text = at_edge[0] if len(at_edge) == 1 else f"{', '.join(at_edge[:-1])} and {at_edge[-1]}"
+        raise NotConverged(f"{names_text} ran to the edge of the parameter space", params, at_edge)
     value, grad = objective(theta)
     if not np.isfinite(value) or np.max(np.abs(grad)) > GRADIENT_TOLERANCE:
         raise NotConverged("the optimiser stopped before the log-likelihood reached its maximum", params)
