@@ -61,7 +61,9 @@ def main(argv: list[str] | None = None) -> None:
     fit, t_fit = _timed(lambda: retention.fit_cells(cells, period="month"))
     _, t_total = _timed(lambda: fit_retention(customers, as_of="2024-12-31", period="month"))
     print(f"retention, {len(customers):,} customers:")
-    print(f"  check {t_check:.2f} s, durations {t_build:.2f} s, sBG + geometric fit {t_fit:.2f} s; fit_retention end to end {t_total:.2f} s")
+    print(
+        f"  check {t_check:.2f} s, durations {t_build:.2f} s, sBG + geometric fit {t_fit:.2f} s; fit_retention end to end {t_total:.2f} s"
+    )
     print(f"  alpha {fit.alpha:.3f} (se {fit.se_alpha:.3f}, truth 0.7), beta {fit.beta:.3f} (se {fit.se_beta:.3f}, truth 1.2)")
 
     checked, t_check = _timed(lambda: checks.check_orders(orders))
@@ -77,6 +79,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     print(f"  BG/NBD r {r:.3f} alpha {alpha:.3f} a {a:.3f} b {b:.3f} (truth 0.8, 2, 0.8, 4)")
     print(f"  mean spend {spent.mean_spend:.2f} (se {spent.se_mean_spend:.2f}, truth {truth.mean_spend:.2f})")
+
 
 if __name__ == "__main__":
     main()

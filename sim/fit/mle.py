@@ -102,7 +102,14 @@ class Estimates:
         for i, name in enumerate(self.names):
             low, high = self.interval(name)
             rows.append(
-                {"model": model, "parameter": name, "estimate": float(self.values[i]), "se": float(self.se[i]), "ci_low": low, "ci_high": high}
+                {
+                    "model": model,
+                    "parameter": name,
+                    "estimate": float(self.values[i]),
+                    "se": float(self.se[i]),
+                    "ci_low": low,
+                    "ci_high": high,
+                }
             )
         return rows
 

@@ -104,7 +104,14 @@ class SpendFit:
     def as_rows(self) -> list[dict]:
         low, high = self.mean_spend_interval()
         return self.estimates.as_rows("gamma-gamma") + [
-            {"model": "gamma-gamma", "parameter": "mean_spend", "estimate": self.mean_spend, "se": self.se_mean_spend, "ci_low": low, "ci_high": high}
+            {
+                "model": "gamma-gamma",
+                "parameter": "mean_spend",
+                "estimate": self.mean_spend,
+                "se": self.se_mean_spend,
+                "ci_low": low,
+                "ci_high": high,
+            }
         ]
 
 
@@ -153,7 +160,11 @@ def fit(x, m_x, *, label: str = "") -> SpendFit:
         estimates = maximise(lambda params: loglik(params, x, m), start, NAMES, x.size)
     except NotConverged as failure:
         raise ScenarioError(
-            [Problem(label, f"the gamma-gamma spend fit does not converge: {failure.reason}; check the amounts or pool the segment with another")]
+            [
+                Problem(
+                    label, f"the gamma-gamma spend fit does not converge: {failure.reason}; check the amounts, or {thin_data_advice(label)}"
+                )
+            ]
         ) from None
     value, se = mean_spend(estimates, label)
     return SpendFit(estimates, value, se, int(np.sum(repeat)) - int(x.size))

@@ -54,7 +54,9 @@ def test_missing_column_without_a_close_name_lists_the_columns():
 def test_named_segment_column_must_exist():
     frame = customers()
     frame["tier"] = "a"
-    assert retention_lines(frame, columns=CustomerColumns(segment="teir")) == ["customers.csv: column 'teir': missing; did you mean 'tier'?"]
+    assert retention_lines(frame, columns=CustomerColumns(segment="teir")) == [
+        "customers.csv: column 'teir': missing; did you mean 'tier'?"
+    ]
 
 
 def test_empty_table():
@@ -109,7 +111,9 @@ def test_duplicate_and_empty_customer_ids():
 def test_empty_segment():
     frame = customers()
     frame["segment"] = ["a"] * 6 + ["b"] * 5 + [""]
-    assert retention_lines(frame) == ["customers.csv: row 13, column 'segment': the segment is empty; name one or leave the whole column out"]
+    assert retention_lines(frame) == [
+        "customers.csv: row 13, column 'segment': the segment is empty; name one or leave the whole column out"
+    ]
 
 
 def test_too_few_customers_and_no_churn():

@@ -59,7 +59,9 @@ def test_nbd_purchase_rate_intervals_cover_r_and_alpha():
     fits = []
     for seed in range(100):
         rng = np.random.default_rng(2000 + seed)
-        customers = synthetic.customers(rng, 1000, history_start="2020-01-01", as_of="2022-12-31", truth=synthetic.RetentionTruth(1.0, 10.0))
+        customers = synthetic.customers(
+            rng, 1000, history_start="2020-01-01", as_of="2022-12-31", truth=synthetic.RetentionTruth(1.0, 10.0)
+        )
         orders = synthetic.contract_orders(rng, customers, as_of="2022-12-31", truth=truth)
         # synthetic frames are clean: rename to the checked layout instead of re-checking them 100 times
         checked = customers.rename(columns={"start_date": "start", "end_date": "end"})

@@ -38,7 +38,11 @@ def test_frequency_recency_age_at_exact_times():
 
 def test_split_counts_holdout_purchases_of_calibration_customers_only():
     orders = pd.DataFrame(
-        {"customer_id": [1, 1, 1, 1, 2, 3], "date": ["2024-01-01", "2024-02-01", "2024-05-01", "2024-05-01", "2024-07-01", "2024-05-02"], "amount": 1.0}
+        {
+            "customer_id": [1, 1, 1, 1, 2, 3],
+            "date": ["2024-01-01", "2024-02-01", "2024-05-01", "2024-05-01", "2024-07-01", "2024-05-02"],
+            "amount": 1.0,
+        }
     )
     split = summaries.split(check_orders(orders), cutoff="2024-03-31", holdout_end="2024-06-30", time_unit="day")
     assert list(split.summary.index) == [1]
@@ -49,7 +53,9 @@ def test_split_counts_holdout_purchases_of_calibration_customers_only():
 def test_exposure_counts_whole_days_on_the_books():
     customers = pd.DataFrame({"customer_id": [1, 2], "start_date": ["2024-01-01", "2024-01-01"], "end_date": ["2024-01-31", None]})
     orders = pd.DataFrame({"customer_id": [1, 1, 2], "date": ["2024-01-31 18:00", "2024-02-01", "2024-06-30 23:00"], "amount": 1.0})
-    frame = summaries.exposure(check_customers(customers, as_of="2024-06-30"), check_orders(orders), as_of="2024-06-30", time_unit="day", active_only=False)
+    frame = summaries.exposure(
+        check_customers(customers, as_of="2024-06-30"), check_orders(orders), as_of="2024-06-30", time_unit="day", active_only=False
+    )
     assert list(frame["x"]) == [1, 1] and list(frame["t"]) == [31.0, 182.0]
 
 

@@ -202,7 +202,9 @@ def test_fit_retention_per_segment_recovers_each_truth():
 def test_segment_problems_are_reported_together():
     rng = np.random.default_rng(4)
     customers = synthetic.customers(rng, 300, history_start="2023-01-01", as_of="2024-12-31")
-    tiny = pd.DataFrame({"customer_id": [9001, 9002, 9003], "start_date": pd.to_datetime(["2024-01-01"] * 3), "end_date": pd.NaT, "segment": "vip"})
+    tiny = pd.DataFrame(
+        {"customer_id": [9001, 9002, 9003], "start_date": pd.to_datetime(["2024-01-01"] * 3), "end_date": pd.NaT, "segment": "vip"}
+    )
     calm = pd.DataFrame(
         {"customer_id": range(9100, 9120), "start_date": pd.to_datetime(["2024-06-01"] * 20), "end_date": pd.NaT, "segment": "calm"}
     )
