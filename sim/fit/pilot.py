@@ -149,24 +149,29 @@ def _log_moments(t: Posterior, c: Posterior) -> tuple[float, float]:
 
 
 def check_arm(measure: str, arm: Arm, where: str) -> list[Problem]:
-    """Problems with one arm's numbers: negative or non-finite values, more events than exposure for a proportion."""
+    """Problems with one arm's numbers: negative or non-finite values, more events than exposure for a proportion.
+
+    ``where`` locates the arm: a table row ('row 2': the column is added), an option ('--treated') or ''.
+    """
     kind, exposure_name, events_name, _ = KINDS[measure]
+
+    def at(column: str) -> str:
+        return f"{where}, column '{column}'" if where.startswith("row") else (where or column)
+
     problems = []
     for name, value in ((events_name, arm.events), (exposure_name, arm.exposure)):
         if not math.isfinite(value) or value < 0:
-            problems.append(Problem(f"{where}, column '{name}'" if where else name, f"{value:g} is not allowed: must be 0 or more"))
+            problems.append(Problem(at(name), f"{value:g} {name} is not allowed: must be 0 or more"))
     if problems:
         return problems
     if arm.exposure <= 0:
-        problems.append(Problem(f"{where}, column '{exposure_name}'" if where else exposure_name,
+        problems.append(Problem(at(exposure_name),
                                 f"{arm.exposure:g} is not allowed: an arm needs some {exposure_name.replace('_', '-')}"))
     elif kind == "proportion" and arm.events > arm.exposure:
-        problems.append(Problem(f"{where}, column '{events_name}'" if where else events_name,
-                                f"{arm.events:g} {events_name} of {arm.exposure:g} {exposure_name}: "
-                                f"{events_name} must be at most {exposure_name}"))
+        problems.append(Problem(at(events_name), f"{arm.events:g} {events_name} of {arm.exposure:g} {exposure_name}: "
+                                                 f"{events_name} must be at most {exposure_name}"))
     if kind == "proportion" and arm.events != int(arm.events):
-        problems.append(Problem(f"{where}, column '{events_name}'" if where else events_name,
-                                f"{arm.events:g} is not allowed: a count must be a whole number"))
+        problems.append(Problem(at(events_name), f"{arm.events:g} is not allowed: a count must be a whole number"))
     return problems
 
 

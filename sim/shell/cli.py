@@ -449,3 +449,8 @@ def _progress(enabled: bool, unit: str = "draws"):
     finally:
         if "progress" in bar:
             bar["progress"].stop()
+
+
+from sim.shell.fit_commands import fit_group  # noqa: E402  (registered last: it reuses this module's error handling)
+
+main.add_command(fit_group)

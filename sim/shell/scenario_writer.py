@@ -120,7 +120,7 @@ def _add_or_replace(doc: TOMLDocument, update: InputUpdate, file: str | None) ->
     if not isinstance(update.spec, dict) or "path" not in update.spec:
         raise problem(update.path, "an added entry must be a table with a 'path' key", file)
     steps = split_path(update.path.removesuffix(ADD_OR_REPLACE))
-    parent = _walk(doc, steps[:-1], update.path, file)
+    parent = _walk(doc, steps[:-1], update.path, file, headers=False)
     key = steps[-1]
     if key not in parent:
         parent[key] = tomlkit.aot()
@@ -155,8 +155,9 @@ def _correlate(doc: TOMLDocument, first: str, second: str, rank: float, file: st
     entries.append(table)
 
 
-def _walk(doc: TOMLDocument, steps: list, path: str, file: str | None) -> Any:
-    """The table at ``steps``, creating missing tables (as [a.b.c] headers) on the way."""
+def _walk(doc: TOMLDocument, steps: list, path: str, file: str | None, headers: bool = True) -> Any:
+    """The table at ``steps``, creating missing tables on the way: only the last gets its own [a.b.c]
+    header (none with ``headers=False``, for a table that holds just an array of tables)."""
     node: Any = doc
     for depth, step in enumerate(steps):
         where = ".".join(str(s) for s in steps[: depth + 1])
@@ -169,7 +170,7 @@ def _walk(doc: TOMLDocument, steps: list, path: str, file: str | None) -> Any:
             raise problem(path, f"'{where}' is not a table", file)
         if step not in node:
             last = depth == len(steps) - 1
-            node[step] = tomlkit.table(is_super_table=not last)
+            node[step] = tomlkit.table(is_super_table=not (last and headers))
         node = node[step]
     return node
 

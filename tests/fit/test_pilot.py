@@ -59,7 +59,7 @@ def test_impossible_arms_are_reported_one_line_each():
         pilot_effect("churn", Arm(600, 500), Arm(-1, 500), where=("row 2", "row 3"))
     assert error.value.lines() == [
         "row 2, column 'churned': 600 churned of 500 customers: churned must be at most customers",
-        "row 3, column 'churned': -1 is not allowed: must be 0 or more",
+        "row 3, column 'churned': -1 churned is not allowed: must be 0 or more",
     ]
     with pytest.raises(ScenarioError, match="customer_periods: 0 is not allowed: an arm needs some customer-periods"):
         pilot_effect("purchases", Arm(10, 0), Arm(10, 100), where=("", ""))

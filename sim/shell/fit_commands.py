@@ -1,0 +1,221 @@
+"""``cxroi fit ...``: estimate scenario inputs from a company's own data (the command-line edge).
+
+Each subcommand reads its files (CSV or Parquet), maps their columns, calls a
+fit in :mod:`sim.fit` (which takes data frames and numbers) and prints the
+estimates; with ``--into FILE`` it writes them into a scenario with
+:mod:`sim.shell.scenario_writer`, otherwise it prints the TOML it would write.
+Every user mistake is one line naming the file, the row or column and what is
+allowed, exit code 2, nothing written.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+import pandas as pd
+
+from sim.errors import Problem, ScenarioError, UsageError
+
+
+@click.group("fit")
+def fit_group() -> None:
+    """Estimate scenario inputs from your own data: pilots, support tickets.
+
+    \b
+    Examples:
+      cxroi fit pilot --measure churn --treated 40/500 --control 60/500
+      cxroi fit pilot scenarios/data/pilot.csv --measure bad --segment b2c \\
+          --intervention ai_self_service --into scenarios/nordic_midsize.toml
+      cxroi fit support scenarios/data/tickets.csv --customers scenarios/data/customers.csv
+    """
+
+
+def read_table(path: Path) -> pd.DataFrame:
+    """A CSV or Parquet file as a data frame; unreadable files are one-line problems."""
+    if not path.is_file():
+        raise ScenarioError([Problem("", "no such file")], str(path))
+    try:
+        if path.suffix.lower() in (".parquet", ".pq"):
+            return pd.read_parquet(path)
+        return pd.read_csv(path, skipinitialspace=True)
+    except (ValueError, OSError, ImportError, pd.errors.ParserError) as exc:
+        raise ScenarioError([Problem("", f"cannot read the table ({str(exc).splitlines()[0]})")], str(path)) from None
+
+
+def _user_errors(path):
+    from sim.shell.cli import _user_errors as shared
+
+    return shared(path)
+
+
+def _echo_json(data: dict) -> None:
+    click.echo(json.dumps(data, indent=2, allow_nan=False))
+
+
+# --- cxroi fit pilot -------------------------------------------------------------------
+
+
+def parse_arm(text: str, option: str):
+    """'40/500' -> Arm(40, 500); a clear UsageError otherwise."""
+    from sim.fit.pilot import Arm
+
+    events, sep, exposure = text.partition("/")
+    try:
+        if not sep:
+            raise ValueError
+        return Arm(float(events), float(exposure))
+    except ValueError:
+        raise UsageError(f"{option} '{text}' is not EVENTS/EXPOSURE, e.g. 40/500 (40 churned of 500 customers)") from None
+
+
+def pilot_arms_from_table(frame: pd.DataFrame, measure: str):
+    """(treated, control, where) from a pilot table: an 'arm' column (treated / control) and the measure's columns."""
+    from sim.fit.checks import missing_columns, row_number
+    from sim.fit.pilot import KINDS, Arm
+
+    _, exposure, events, _ = KINDS[measure]
+    problems = missing_columns(frame, ["arm", exposure, events])
+    if problems:
+        raise ScenarioError(problems)
+    arms = frame["arm"].astype(str).str.strip().str.lower()
+    found = {}
+    for name in ("treated", "control"):
+        rows = [int(i) for i in (arms == name).to_numpy().nonzero()[0]]
+        if len(rows) != 1:
+            raise ScenarioError([Problem("column 'arm'", f"needs exactly one '{name}' row, found {len(rows)}")])
+        row = rows[0]
+        values = []
+        for column in (events, exposure):
+            value = pd.to_numeric(frame[column].iloc[row], errors="coerce")
+            if pd.isna(value):
+                raise ScenarioError([Problem(f"row {row_number(row)}, column '{column}'",
+                                             f"cannot read '{frame[column].iloc[row]}' as a number")])
+            values.append(float(value))
+        found[name] = (Arm(*values), f"row {row_number(row)}")
+    return found["treated"][0], found["control"][0], (found["treated"][1], found["control"][1])
+
+
+def change_path(measure: str, segment: str, scenario_file: Path | None) -> str:
+    """The parameter the pilot's effect scales: the segment's churn key, experience.bad or purchases."""
+    if measure == "bad":
+        return f"segments.{segment}.experience.bad"
+    if measure == "purchases":
+        return f"segments.{segment}.purchases"
+    if scenario_file is not None and scenario_file.is_file():
+        import tomllib
+
+        try:
+            raw = tomllib.loads(scenario_file.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError):
+            raw = {}
+        keys = raw.get("segments", {}).get(segment, {})
+        for key in ("churn", "monthly_churn", "annual_churn"):
+            if key in keys:
+                return f"segments.{segment}.{key}"
+    return f"segments.{segment}.monthly_churn"
+
+
+@fit_group.command("pilot")
+@click.argument("table", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--measure", type=click.Choice(["churn", "bad", "purchases"]), required=True,
+              help="What the pilot counted: churned customers, bad experiences per contact, or purchases per customer-period.")
+@click.option("--treated", metavar="EVENTS/EXPOSURE", help="Treated arm without a table, e.g. 40/500.")
+@click.option("--control", metavar="EVENTS/EXPOSURE", help="Control arm without a table, e.g. 60/500.")
+@click.option("--prior", metavar="A,B", help="Prior of each arm's rate: Beta(A, B) for churn and bad, Gamma(shape A, rate B) for purchases [default: 0.5,0.5 and 0.5,0].")
+@click.option("--segment", help="Segment the pilot ran in (needed for --into).")
+@click.option("--intervention", metavar="NAME", help="Intervention whose change the result becomes (needed for --into).")
+@click.option("--path", "target_path", metavar="PATH", help="Parameter the effect scales [default: the segment's churn, experience.bad or purchases].")
+@click.option("--into", type=click.Path(dir_okay=False, path_type=Path), help="Scenario to write the change into (added, or replacing the change of the same parameter).")
+@click.option("--label", default="pilot", show_default=True, help="Name of the pilot in the source text.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON and nothing else on stdout.")
+def pilot_command(table, measure, treated, control, prior, segment, intervention, target_path, into, label, as_json):
+    """A pilot's result as the posterior distribution of the intervention's effect.
+
+    Per arm: churned of customers (--measure churn), bad experiences of contacts
+    (bad), or purchases over customer-periods (purchases), from TABLE (CSV or
+    Parquet with an 'arm' column, treated / control, and the columns customers,
+    churned / contacts, bad / customer_periods, purchases) or from --treated and
+    --control. Conjugate posteriors (beta-binomial, gamma-Poisson) give the risk or
+    rate ratio treated / control; --into writes it as the intervention's scale of
+    the parameter, a lognormal with its source.
+
+    \b
+    Examples:
+      cxroi fit pilot --measure churn --treated 40/500 --control 60/500
+      cxroi fit pilot scenarios/data/pilot.csv --measure bad --segment b2c --intervention ai_self_service \\
+          --into scenarios/nordic_midsize.toml
+    """
+    from sim.fit.pilot import pilot_effect
+    from sim.shell.scenario_writer import InputUpdate, fragment, write_inputs
+
+    with _user_errors(table or ""):
+        if (table is None) == (treated is None or control is None) or (table and (treated or control)):
+            raise UsageError("give a pilot TABLE or both --treated and --control, not both")
+        if into and not (intervention and (segment or target_path)):
+            raise UsageError("--into needs --intervention and --segment (or --path)")
+        prior_ab = _parse_prior(prior)
+        if table is not None:
+            try:
+                arms = pilot_arms_from_table(read_table(table), measure)
+                result = pilot_effect(measure, arms[0], arms[1], prior_ab, where=arms[2])
+            except ScenarioError as error:
+                raise error.in_file(str(table)) from None
+            evidence = f"{table}"
+        else:
+            result = pilot_effect(measure, parse_arm(treated, "--treated"), parse_arm(control, "--control"), prior_ab,
+                                  where=("--treated", "--control"))
+            evidence = f"treated {treated}, control {control}"
+        source = (f"cxroi fit pilot ({label}: {evidence}): {result.name} {result.median:.3g} "
+                  f"(95 % {result.low:.3g} to {result.high:.3g}), {result.method}; prior "
+                  f"{_prior_words(measure, prior_ab)}")
+        path = target_path or (change_path(measure, segment, into) if segment else None)
+        updates = []
+        if intervention and path:
+            updates = [InputUpdate(f"interventions.{intervention}.changes[+]",
+                                   {"path": path, "scale": result.scale_spec(source),
+                                    "source": f"cxroi fit pilot ({label}: {evidence})"},
+                                   f"from {label}")]
+        written = None
+        if into:
+            write_inputs(into, updates, create=False)
+            written = str(into)
+        summary = {
+            "measure": measure, "effect": result.name, "method": result.method,
+            "treated_posterior": result.treated.describe(), "control_posterior": result.control.describe(),
+            "median": result.median, "mean": result.mean, "interval_95": [result.low, result.high],
+            "prob_effect_below_1": result.prob_below_one, "scale": result.scale_spec(source),
+            "change_path": path, "written_into": written,
+        }
+        if as_json:
+            _echo_json(summary)
+            return
+        click.echo(f"{result.name}: median {result.median:.3f}, 95 % interval {result.low:.3f} to {result.high:.3f}, "
+                   f"P(below 1) {result.prob_below_one:.1%}")
+        click.echo(f"posteriors: treated {result.treated.describe()}, control {result.control.describe()} ({result.method})")
+        if written:
+            click.echo(f"Written into {written}: interventions.{intervention}.changes (scale of {path})")
+        elif updates:
+            click.echo("# add to the scenario (or pass --into):")
+            click.echo(fragment(updates).rstrip())
+
+
+def _parse_prior(text: str | None) -> tuple[float, float] | None:
+    if text is None:
+        return None
+    try:
+        a, b = (float(part) for part in text.split(","))
+    except ValueError:
+        raise UsageError(f"--prior '{text}' is not A,B, e.g. 1,1") from None
+    if a <= 0 or b < 0:
+        raise UsageError(f"--prior '{text}': A must be more than 0 and B at least 0")
+    return a, b
+
+
+def _prior_words(measure: str, prior: tuple[float, float] | None) -> str:
+    from sim.fit.pilot import KINDS, PRIORS, Posterior
+
+    kind = KINDS[measure][0]
+    a, b = prior or PRIORS[kind]
+    return Posterior(kind, a, b).describe() + (" (Jeffreys)" if prior is None else "")
