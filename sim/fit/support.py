@@ -53,6 +53,8 @@ TENURE_BANDS = (0, 3, 6, 12, 24)
 FLOOR_MINUTES = 0.5
 MIN_CUSTOMER_PERIODS = 200
 MIN_EVENTS = 5
+DISPERSION_REFIT = 1.05
+"""Purchases more overdispersed than this (Pearson chi-square per degree of freedom) are refitted as quasi-Poisson."""
 OBSERVATIONAL = ("observational estimate: customers with bad or good contacts differ from those without "
                  "(e.g. customers already drifting away complain more), so the effects may be overstated")
 HAZARD_METHOD = ("discrete-time hazard model of monthly churn (binomial, the customer model's latent state "
@@ -337,14 +339,23 @@ def contact_rate(counts: np.ndarray, label: str) -> list[Estimate]:
         return float(ll.sum()), np.array([d_mu.sum(), d_r.sum()])
 
     start = (mean, mean**2 / max(variance - mean, 1e-9))
+    poisson_ll = float(np.sum(freq * (values * math.log(mean) - mean)))
+    poisson = _wald("contacts", mean, math.sqrt(mean / freq.sum()), "Poisson per customer-period (NB2 not better: LR test)")
     try:
         fit = maximise(loglik, start, ("mu", "size"), int(freq.sum()))
     except NotConverged as stopped:
+        if "size" in stopped.at_edge:  # the size runs to infinity: a Poisson
+            return [poisson, Estimate("contacts_overdispersion", 0.0, 0.0, 0.0, "none: the NB2 fit tends to a Poisson")]
         raise ScenarioError([Problem(label, f"the contact-count fit does not converge: {stopped.reason}")]) from None
+    alpha = 1 / fit.value("size")
+    if 2 * (fit.loglik - poisson_ll) < 3.84:
+        se_alpha = alpha * fit.std_error("size") / fit.value("size")
+        return [poisson, Estimate("contacts_overdispersion", alpha, 0.0, alpha + Z95 * se_alpha,
+                                  "NB2 alpha; not distinguishable from 0 (Poisson) by the likelihood-ratio test")]
     mu_low, mu_high = fit.interval("mu")
     size_low, size_high = fit.interval("size")
     return [Estimate("contacts", fit.value("mu"), mu_low, mu_high, method),
-            Estimate("contacts_overdispersion", 1 / fit.value("size"), 1 / size_high, 1 / size_low,
+            Estimate("contacts_overdispersion", alpha, 1 / size_high, 1 / size_low,
                      "NB2 overdispersion alpha = 1 / size (variance = mean + alpha mean^2)")]
 
 
@@ -573,7 +584,7 @@ def _fit_segment(name: str, label: str, panel: Panel, experience: np.ndarray, cu
     grouped = cells(panel)
     fit = state_effects(grouped, with_purchases, label)
     dispersion = purchase_dispersion(grouped, fit, with_purchases)
-    if dispersion > 1.0:
+    if dispersion > DISPERSION_REFIT:
         fit = state_effects(grouped, with_purchases, label, dispersion)
     estimates += effect_estimates(fit, with_purchases)
     return SupportFit(name, customers, int(panel.tenure.size), int(experience.size), {e.name: e for e in estimates})
