@@ -87,8 +87,11 @@ class CsatRule:
     bad_to: int = 2
 
     def describe(self) -> str:
-        return (f"CSAT {self.good_from}-{self.high} good, {self.bad_to + 1}-{self.good_from - 1} neutral, "
-                f"{self.low}-{self.bad_to} bad; a missing score neutral")
+        def span(low: int, high: int) -> str:
+            return f"{low}" if low == high else f"{low}-{high}"
+
+        neutral = f"{span(self.bad_to + 1, self.good_from - 1)} neutral, " if self.good_from - self.bad_to > 1 else ""
+        return f"CSAT {span(self.good_from, self.high)} good, {neutral}{span(self.low, self.bad_to)} bad; no score neutral"
 
 
 GOOD, NEUTRAL, BAD = 1, 0, 2

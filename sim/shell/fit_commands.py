@@ -219,3 +219,171 @@ def _prior_words(measure: str, prior: tuple[float, float] | None) -> str:
     kind = KINDS[measure][0]
     a, b = prior or PRIORS[kind]
     return Posterior(kind, a, b).describe() + (" (Jeffreys)" if prior is None else "")
+
+
+# --- cxroi fit support -------------------------------------------------------------------
+
+
+def _mapping(pairs: tuple[str, ...], option: str, allowed: tuple[str, ...] | None = None) -> dict[str, str]:
+    """KEY=VALUE options as a dict; unknown keys are a usage error naming what is allowed."""
+    found = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        key, value = key.strip(), value.strip()
+        if not sep or not key or not value:
+            raise UsageError(f"{option} '{pair}' is not KEY=VALUE")
+        if allowed is not None and key not in allowed:
+            raise UsageError(f"{option} '{pair}': unknown key '{key}'; allowed: {', '.join(allowed)}")
+        found[key] = value
+    return found
+
+
+def _csat_rule(scale: str, good_from: int | None, bad_to: int | None):
+    from sim.fit.support import CsatRule
+
+    try:
+        low, high = (int(part) for part in scale.split("-"))
+    except ValueError:
+        raise UsageError(f"--csat-scale '{scale}' is not LOW-HIGH, e.g. 1-5") from None
+    good = good_from if good_from is not None else high - 1
+    bad = bad_to if bad_to is not None else low + 1
+    if not low <= bad < good <= high:
+        raise UsageError(f"--csat-scale {scale} with bad up to {bad} and good from {good}: need "
+                         f"{low} <= bad < good <= {high}")
+    return CsatRule(low, high, good, bad)
+
+
+def _read_named(path: Path, what: str) -> pd.DataFrame:
+    try:
+        return read_table(path)
+    except ScenarioError as error:
+        raise error.in_file(str(path)) from None
+
+
+@fit_group.command("support")
+@click.argument("tickets", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--customers", "customers_file", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Customers table: customer_id, start_date, end_date (empty while active), segment.")
+@click.option("--orders", "orders_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Orders table (customer_id, date): adds the buying effects.")
+@click.option("--as-of", help="Date the data were extracted [default: the latest date in the data].")
+@click.option("--column", "columns", multiple=True, metavar="KEY=NAME",
+              help="Ticket column names: customer_id, opened, channel, wait, csat, outcome (good/neutral/bad instead of CSAT). Repeatable.")
+@click.option("--csat-scale", default="1-5", show_default=True, help="Lowest and highest CSAT score.")
+@click.option("--good-from", type=int, help="Lowest CSAT that is a good experience [default: second highest score].")
+@click.option("--bad-to", type=int, help="Highest CSAT that is a bad experience [default: second lowest score].")
+@click.option("--into", type=click.Path(dir_okay=False, path_type=Path), help="Scenario (or new fragment) to write the estimates into.")
+@click.option("--widen", type=click.FloatRange(1.0), default=2.0, show_default=True,
+              help="Widen the 95 % intervals written with --into by this factor (observational estimates may be biased).")
+@click.option("--segment-map", "segment_pairs", multiple=True, metavar="DATA=SCENARIO", help="Segment of the data -> segment of the scenario. Repeatable.")
+@click.option("--json", "as_json", is_flag=True, help="Print the estimates as JSON and nothing else on stdout.")
+def support_command(tickets, customers_file, orders_file, as_of, columns, csat_scale, good_from, bad_to, into, widen,
+                    segment_pairs, as_json):
+    """What support does to customers, estimated from your tickets (observational).
+
+    Per segment, with 95 % intervals: contacts per active customer and month (and
+    their overdispersion), shares of good and bad contacts, walk-away after a bad
+    contact, churn and buying while positive or negative and how long each state
+    lasts (discrete-time hazard and Poisson models in the customer model's form,
+    with tenure bands), and the response curve (satisfied share against wait).
+    These are observational estimates: --into widens their intervals (--widen)
+    and says why in each source.
+
+    \b
+    Examples:
+      cxroi fit support scenarios/data/tickets.csv --customers scenarios/data/customers.csv --orders scenarios/data/orders.csv
+      cxroi fit support tickets.csv --customers customers.csv --column opened=created_at --column csat=rating \\
+          --into scenarios/my_company.toml --segment-map retail=b2c
+    """
+    from sim.fit.checks import CustomerColumns, OrderColumns
+    from sim.fit.support import OBSERVATIONAL, TicketColumns, fit_support
+    from sim.fit.support_inputs import support_inputs
+    from sim.shell.scenario_writer import InputUpdate, fragment, write_inputs
+
+    with _user_errors(tickets):
+        mapped = _mapping(columns, "--column", ("customer_id", "opened", "channel", "wait", "csat", "outcome"))
+        ticket_columns = TicketColumns(**{key: value for key, value in mapped.items()})
+        if "outcome" in mapped:
+            ticket_columns = TicketColumns(**{**ticket_columns.__dict__, "csat": None})
+        rule = _csat_rule(csat_scale, good_from, bad_to)
+        segment_map = _mapping(segment_pairs, "--segment-map")
+        ticket_table = _read_named(tickets, "tickets")
+        customer_table = _read_named(customers_file, "customers")
+        order_table = _read_named(orders_file, "orders") if orders_file else None
+        try:
+            fits, response = fit_support(ticket_table, customer_table, order_table, as_of=as_of,
+                                         ticket_columns=ticket_columns, customer_columns=CustomerColumns(),
+                                         order_columns=OrderColumns(amount=None), rule=rule)
+        except ScenarioError as error:
+            raise _attribute(error, tickets, customers_file, orders_file) from None
+        operations = _has_operations(into)
+        evidence = f"{tickets.name}, {sum(f.tickets for f in fits.values()):,} tickets, {rule.describe()}"
+        suggested, notes = support_inputs(fits, response, evidence=evidence, widen=widen, segment_map=segment_map,
+                                          operations=operations)
+        updates = [InputUpdate(s.path, s.spec, s.comment) for s in suggested]
+        if into:
+            write_inputs(into, updates, create=True)
+        summary = {
+            "caveat": OBSERVATIONAL, "csat_rule": rule.describe(),
+            "segments": {name: {"customers": f.customers, "customer_periods": f.customer_periods, "tickets": f.tickets,
+                                "estimates": f.as_rows()} for name, f in fits.items()},
+            "response_curve": None if response is None else {
+                "intercept": response.intercept.__dict__, "slope": response.slope.__dict__, "tickets": response.tickets},
+            "written_into": str(into) if into else None, "widen": widen, "not_written": notes,
+        }
+        if as_json:
+            _echo_json(summary)
+            return
+        _print_support(fits, response, notes)
+        click.echo(f"Caveat: {OBSERVATIONAL}.")
+        if into:
+            click.echo(f"Written into {into}: {len(updates)} inputs, 95 % intervals widened x{widen:g}.")
+        else:
+            click.echo(f"# the inputs for a scenario (intervals widened x{widen:g}; pass --into to write them):")
+            click.echo(fragment(updates).rstrip())
+
+
+def _print_support(fits, response, notes) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    for name, fit in fits.items():
+        table = Table(title=f"segment {name}: {fit.customers:,} customers, {fit.customer_periods:,} customer-months, "
+                            f"{fit.tickets:,} tickets", header_style="bold")
+        for column in ("input", "estimate", "95 % interval", "how"):
+            table.add_column(column, justify="right" if column in ("estimate", "95 % interval") else "left")
+        for estimate in fit.estimates.values():
+            table.add_row(estimate.name, f"{estimate.value:.3g}", f"{estimate.low:.3g} to {estimate.high:.3g}", estimate.method)
+        console.print(table)
+    if response is not None:
+        console.print(f"Response curve (all segments, {response.tickets:,} tickets with a wait): logit(satisfied) = "
+                      f"{response.intercept.value:.3f} {response.slope.value:+.3f} ln(minutes); 95 % intervals "
+                      f"{response.intercept.low:.3f} to {response.intercept.high:.3f} and {response.slope.low:.3f} to "
+                      f"{response.slope.high:.3f}")
+    for note in notes:
+        click.echo(note)
+
+
+def _has_operations(path: Path | None) -> bool:
+    import tomllib
+
+    if path is None or not path.is_file():
+        return False
+    try:
+        return "operations" in tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError):
+        return False
+
+
+def _attribute(error: ScenarioError, tickets: Path, customers: Path, orders: Path | None) -> ScenarioError:
+    """Put each problem on its file: 'tickets: ...' and 'orders: ...' prefixes name the table, the rest is customers'."""
+    lines = []
+    for problem in error.problems:
+        for prefix, file in (("tickets", tickets), ("orders", orders)):
+            if problem.path.startswith(prefix):
+                lines.append(f"{file}: " + ": ".join(p for p in (problem.path.removeprefix(prefix).lstrip(": "), problem.message) if p))
+                break
+        else:
+            lines.append(Problem(problem.path, problem.message).render(str(customers) if not problem.path.startswith("segment") else str(tickets)))
+    return UsageError("\n".join(lines))
