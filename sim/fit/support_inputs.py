@@ -18,6 +18,8 @@ from sim.fit.support import Estimate, ResponseFit, SupportFit
 from sim.model.distributions import DURATION, NON_NEGATIVE, PROBABILITY, Domain
 
 DEFAULT_WIDEN = 2.0
+UNIDENTIFIED = 10.0
+"""A duration whose 95 % upper end is more than this many times its estimate is not written: the data do not pin it down."""
 EXPERIENCE_KEYS = {
     "walk_away": PROBABILITY, "negative_churn_increase": NON_NEGATIVE, "positive_churn_reduction": PROBABILITY,
     "negative_drop": PROBABILITY, "positive_uplift": NON_NEGATIVE, "negative_duration": DURATION,
@@ -85,6 +87,10 @@ def support_inputs(fits: dict[str, SupportFit], response: ResponseFit | None, *,
                 continue
             estimate = fit.estimates[key]
             path = f"segments.{segment}.{key}" if key == "contacts" else f"segments.{segment}.experience.{key}"
+            if key.endswith("duration") and estimate.high > UNIDENTIFIED * estimate.value:
+                notes.append(f"{path}: not written: the data cannot pin it down (95 % interval {estimate.low:.3g} to "
+                             f"{estimate.high:.3g} months); give orders (--orders) or a longer history")
+                continue
             if not domain.contains(estimate.value):
                 notes.append(f"{path}: not written: the estimate {estimate.value:.3g} is outside what it allows "
                              f"({domain.what} must be {domain.allowed()}); see the caveat on observational estimates")

@@ -348,14 +348,18 @@ def _print_support(fits, response, notes) -> None:
     from rich.table import Table
 
     console = Console()
+    methods: dict[str, int] = {}
     for name, fit in fits.items():
         table = Table(title=f"segment {name}: {fit.customers:,} customers, {fit.customer_periods:,} customer-months, "
                             f"{fit.tickets:,} tickets", header_style="bold")
         for column in ("input", "estimate", "95 % interval", "how"):
-            table.add_column(column, justify="right" if column in ("estimate", "95 % interval") else "left")
+            table.add_column(column, justify="left" if column == "input" else "right")
         for estimate in fit.estimates.values():
-            table.add_row(estimate.name, f"{estimate.value:.3g}", f"{estimate.low:.3g} to {estimate.high:.3g}", estimate.method)
+            note = methods.setdefault(estimate.method, len(methods) + 1)
+            table.add_row(estimate.name, f"{estimate.value:.3g}", f"{estimate.low:.3g} to {estimate.high:.3g}", f"[{note}]")
         console.print(table)
+    for method, note in methods.items():
+        click.echo(f"[{note}] {method}")
     if response is not None:
         console.print(f"Response curve (all segments, {response.tickets:,} tickets with a wait): logit(satisfied) = "
                       f"{response.intercept.value:.3f} {response.slope.value:+.3f} ln(minutes); 95 % intervals "
