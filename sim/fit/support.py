@@ -44,7 +44,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import digamma, gammaln
 
-from sim.errors import Problem, ScenarioError
+from sim.errors import Problem, ScenarioError, UsageError
 from sim.fit import checks
 from sim.fit.mle import Z95, NotConverged, maximise
 
@@ -514,7 +514,10 @@ def effect_estimates(fit, with_purchases: bool) -> list[Estimate]:
 
 def response_curve(wait: np.ndarray, experience: np.ndarray) -> ResponseFit | None:
     """Logistic regression of satisfied (good) contacts on ln(wait), waits under half a minute counted as half a minute."""
-    import statsmodels.api as sm
+    try:
+        import statsmodels.api as sm
+    except ImportError:
+        raise UsageError("cxroi fit support needs statsmodels for the response curve: pip install 'cxroi[fit]'") from None
 
     given = np.isfinite(wait)
     if given.sum() < MIN_CUSTOMER_PERIODS:
