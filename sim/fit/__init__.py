@@ -133,7 +133,9 @@ def holdout_retention(
     start, end = table["start"].to_numpy(), table["end"].to_numpy()
 
     def one(name, mask, label):
-        return retention.holdout_dates(start[mask], end[mask], cutoff=cutoff, as_of=as_of, period=period, label=label, min_customers=min_customers)
+        return retention.holdout_dates(
+            start[mask], end[mask], cutoff=cutoff, as_of=as_of, period=period, label=label, min_customers=min_customers
+        )
 
     return _per_segment(segments, one)
 
@@ -251,7 +253,9 @@ def fit_purchase_rates(
     customers missing from the customers table are reported as problems.
     """
     table = checks.check_customers(customers, as_of=as_of, columns=customer_columns, date_format=date_format)
-    order_table = checks.check_orders(orders, columns=order_columns, date_format=date_format, as_of=as_of, known_customers=table["customer_id"])
+    order_table = checks.check_orders(
+        orders, columns=order_columns, date_format=date_format, as_of=as_of, known_customers=table["customer_id"]
+    )
     exposure = summaries.exposure(table, order_table, as_of=as_of, time_unit=period, active_only=active_only)
     segments = exposure["segment"].to_numpy()
     x, t = exposure["x"].to_numpy(), exposure["t"].to_numpy()

@@ -174,7 +174,9 @@ def fit(x, t_x, T, *, label: str = "", time_unit: str | float | None = None) -> 
     try:
         estimates = maximise(lambda params: loglik(params, data), start, NAMES, data.x.size)
     except NotConverged as failure:
-        raise ScenarioError([Problem(label, f"the BG/NBD purchase fit does not converge: {failure.reason}; {thin_data_advice(label)}")]) from None
+        raise ScenarioError(
+            [Problem(label, f"the BG/NBD purchase fit does not converge: {failure.reason}; {thin_data_advice(label)}")]
+        ) from None
     return BGNBDFit(estimates, time_unit)
 
 
@@ -205,7 +207,8 @@ def _dropout_odds(params, x, t_x, T) -> np.ndarray:
     r, alpha, a, b = params
     x = np.asarray(x, dtype=float)
     repeat = x > 0
-    log_odds = np.log(a) - np.log(np.where(repeat, b + x - 1.0, 1.0)) + (r + x) * (np.log(alpha + np.asarray(T, float)) - np.log(alpha + np.asarray(t_x, float)))
+    ratio = np.log(alpha + np.asarray(T, dtype=float)) - np.log(alpha + np.asarray(t_x, dtype=float))
+    log_odds = np.log(a) - np.log(np.where(repeat, b + x - 1.0, 1.0)) + (r + x) * ratio
     return np.where(repeat, np.exp(np.minimum(log_odds, 700.0)), 0.0)
 
 

@@ -4,7 +4,7 @@ Every model here has strictly positive parameters, so the optimiser works on
 ``theta = log(params)``: unconstrained, and better scaled than the raw values
 (which span orders of magnitude: a BG/NBD ``alpha`` in days is hundreds of
 times the one in months). Each model supplies its log-likelihood *and its
-analytic gradient* in the natural parameters; the optimiser is L-BFGS-B on the
+analytic gradient* in the natural parameters; the optimiser is BFGS on the
 mean log-likelihood per customer, followed by a few Newton steps that polish
 the optimum to near machine precision (published fits are checked to three
 significant digits, so a loose optimum would not do).
@@ -33,7 +33,7 @@ import numpy as np
 from scipy import optimize, stats
 
 LOG_BOUND = 23.0
-"""Optimiser bounds on log-parameters (about 1e-10 .. 1e10)."""
+"""Log-parameters beyond +-LOG_BOUND (about 1e-10 .. 1e10) are refused by the optimiser."""
 
 EDGE = 16.0
 """A log-parameter beyond +-EDGE (about 1e-7 .. 9e6) counts as running to the edge of the space."""
@@ -102,7 +102,14 @@ class Estimates:
         for i, name in enumerate(self.names):
             low, high = self.interval(name)
             rows.append(
-                {"model": model, "parameter": name, "estimate": float(self.values[i]), "se": float(self.se[i]), "ci_low": low, "ci_high": high}
+                {
+                    "model": model,
+                    "parameter": name,
+                    "estimate": float(self.values[i]),
+                    "se": float(self.se[i]),
+                    "ci_low": low,
+                    "ci_high": high,
+                }
             )
         return rows
 
@@ -146,19 +153,29 @@ def hessian_theta(loglik: LogLikelihood, params: np.ndarray, step: float = 1e-5)
 
 
 def _optimise(objective, theta0: np.ndarray) -> np.ndarray:
-    """L-BFGS-B on bounded log-parameters; returns where it stopped."""
-    bounds = [(-LOG_BOUND, LOG_BOUND)] * theta0.size
-    result = optimize.minimize(
-        objective, theta0, jac=True, method="L-BFGS-B", bounds=bounds, options={"ftol": 1e-15, "gtol": 1e-10, "maxiter": 2000}
-    )
+    """BFGS on log-parameters; returns where it stopped (points beyond +-LOG_BOUND count as infinitely bad).
+
+    Not L-BFGS-B: its per-iteration LAPACK calls go through a multi-threaded
+    BLAS whose threads spin on a shared machine, which made a 1,500-customer
+    BG/NBD fit 10 times slower (0.28 s against 0.03 s) with the same optimum.
+    """
+
+    def bounded(theta: np.ndarray) -> tuple[float, np.ndarray]:
+        if np.max(np.abs(theta)) > LOG_BOUND:
+            return np.inf, np.zeros_like(theta)
+        with np.errstate(all="ignore"):
+            return objective(theta)
+
+    with np.errstate(all="ignore"):
+        result = optimize.minimize(bounded, theta0, jac=True, method="BFGS", options={"gtol": 1e-9, "maxiter": 2000})
     return np.asarray(result.x, dtype=float)
 
 
 def _newton_polish(objective, theta: np.ndarray, steps: int = 6) -> np.ndarray:
-    """A few damped Newton steps from an L-BFGS optimum (stops at the first step that does not improve)."""
+    """A few Newton steps from the BFGS optimum (stops at the first step that does not improve)."""
     value, grad = objective(theta)
     for _ in range(steps):
-        if np.max(np.abs(grad)) < 1e-12 or np.max(np.abs(theta)) > EDGE:
+        if np.max(np.abs(grad)) < 1e-10 or np.max(np.abs(theta)) > EDGE:
             break
         hess = _objective_hessian(objective, theta)
         try:
@@ -190,7 +207,8 @@ def _estimates(objective, theta: np.ndarray, names: tuple[str, ...], n: int, sca
     params = np.exp(theta)
     at_edge = tuple(name for name, t in zip(names, theta) if abs(t) > EDGE)
     if at_edge:
-        raise NotConverged(f"{' and '.join(at_edge)} ran to the edge of the parameter space", params, at_edge)
+        names_text = at_edge[0] if len(at_edge) == 1 else f"{', '.join(at_edge[:-1])} and {at_edge[-1]}"
+        raise NotConverged(f"{names_text} ran to the edge of the parameter space", params, at_edge)
     value, grad = objective(theta)
     if not np.isfinite(value) or np.max(np.abs(grad)) > GRADIENT_TOLERANCE:
         raise NotConverged("the optimiser stopped before the log-likelihood reached its maximum", params)

@@ -119,7 +119,9 @@ def fit(x, t, *, label: str = "", time_unit: str | float | None = None) -> Purch
     x, t = x[exposed], t[exposed]
     advice = thin_data_advice(label)
     if x.size < MIN_CUSTOMERS:
-        raise ScenarioError([Problem(label, f"only {x.size} customer{'s' if x.size != 1 else ''} with time on the books; a purchase-rate fit needs at least {MIN_CUSTOMERS}; {advice}")])
+        customers = f"{x.size} customer{'s' if x.size != 1 else ''}"
+        message = f"only {customers} with time on the books; a purchase-rate fit needs at least {MIN_CUSTOMERS}; {advice}"
+        raise ScenarioError([Problem(label, message)])
     if x.sum() == 0:
         raise ScenarioError([Problem(label, f"no purchases among {x.size} customers; a purchase-rate fit needs some; {advice}")])
     rate = x.sum() / t.sum()

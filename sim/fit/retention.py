@@ -191,7 +191,9 @@ def sbg_hessian(params: np.ndarray, cells: Cells) -> np.ndarray:
     base_bb = tri(beta) - tri(alpha + beta)
     base_ab = -tri(alpha + beta)
     haa = np.sum(cells.churn_n * (tri(alpha + 1.0) - tri(alpha + beta + t))) + np.sum(cells.cens_n * (tri(alpha) - tri(alpha + beta + k)))
-    hbb = np.sum(cells.churn_n * (tri(beta + t - 1.0) - tri(alpha + beta + t))) + np.sum(cells.cens_n * (tri(beta + k) - tri(alpha + beta + k)))
+    hbb = np.sum(cells.churn_n * (tri(beta + t - 1.0) - tri(alpha + beta + t))) + np.sum(
+        cells.cens_n * (tri(beta + k) - tri(alpha + beta + k))
+    )
     hab = -np.sum(cells.churn_n * tri(alpha + beta + t)) - np.sum(cells.cens_n * tri(alpha + beta + k))
     return np.array([[haa - n_all * base_aa, hab - n_all * base_ab], [hab - n_all * base_ab, hbb - n_all * base_bb]])
 
@@ -348,7 +350,9 @@ def fit_cells(cells: Cells, *, label: str = "", period: str | None = None, min_c
     if params.min() > 1.0 and (both_to_edge or 2.0 * (loglik - geometric.loglik) < HOMOGENEOUS_LR):
         raise ScenarioError([Problem(label, _homogeneous_message(geometric, period))])
     if failure is not None:
-        raise ScenarioError([Problem(label, f"the sBG retention fit does not converge: {failure.reason}; check the dates, or pool the segment with another")])
+        raise ScenarioError(
+            [Problem(label, f"the sBG retention fit does not converge: {failure.reason}; check the dates, or {thin_data_advice(label)}")]
+        )
     statistic = max(2.0 * (estimates.loglik - geometric.loglik), 0.0)
     chi2 = float(stats.chi2.sf(statistic, 1))
     test = LikelihoodRatioTest(statistic=float(statistic), df=1, p_value=0.5 * chi2, p_value_chi2=chi2)
@@ -432,7 +436,9 @@ def observed_survival(cells: Cells) -> pd.DataFrame:
     events = churn[t]
     with np.errstate(divide="ignore", invalid="ignore"):
         hazard = np.where(at_risk > 0, events / at_risk, 0.0)
-    frame = pd.DataFrame({"period": t, "at_risk": at_risk.astype(np.int64), "churned": events.astype(np.int64), "observed": np.cumprod(1.0 - hazard)})
+    frame = pd.DataFrame(
+        {"period": t, "at_risk": at_risk.astype(np.int64), "churned": events.astype(np.int64), "observed": np.cumprod(1.0 - hazard)}
+    )
     return frame[frame["at_risk"] > 0].reset_index(drop=True)
 
 

@@ -36,17 +36,25 @@ MIN_CUSTOMERS = 10
 
 
 def loglik(params: np.ndarray, x: np.ndarray, m: np.ndarray) -> tuple[float, np.ndarray]:
-    """Gamma-Gamma log-likelihood of mean repeat spends ``m`` over ``x`` purchases, and its gradient in (p, q, gamma)."""
+    """Gamma-Gamma log-likelihood of mean repeat spends ``m`` over ``x`` purchases, and its gradient in (p, q, gamma).
+
+    The gamma and digamma terms depend on ``x`` only and are computed once per
+    distinct ``x`` (a few hundred values at most).
+    """
     p, q, g = params
-    px = p * x
+    unique_x, index, counts = np.unique(x, return_inverse=True, return_counts=True)
+    pu = p * unique_x
     log_m, log_x = np.log(m), np.log(x)
     log_total = np.log(g + x * m)
-    value = np.sum(gammaln(px + q) - gammaln(px) + (px - 1.0) * log_m + px * log_x - (px + q) * log_total) + x.size * (
-        q * np.log(g) - gammaln(q)
+    px = p * x
+    value = (
+        np.sum(counts * (gammaln(pu + q) - gammaln(pu)))
+        + np.sum((px - 1.0) * log_m + px * log_x - (px + q) * log_total)
+        + x.size * (q * np.log(g) - gammaln(q))
     )
-    both = psi(px + q)
-    d_p = np.sum(x * (both - psi(px) + log_m + log_x - log_total))
-    d_q = np.sum(both - log_total) + x.size * (np.log(g) - psi(q))
+    both = psi(pu + q)
+    d_p = np.sum(counts * unique_x * (both - psi(pu))) + np.sum(x * (log_m + log_x - log_total))
+    d_q = np.sum(counts * both) - np.sum(log_total) + x.size * (np.log(g) - psi(q))
     d_g = x.size * q / g - np.sum((px + q) / (g + x * m))
     return float(value), np.array([d_p, d_q, d_g])
 
@@ -96,7 +104,14 @@ class SpendFit:
     def as_rows(self) -> list[dict]:
         low, high = self.mean_spend_interval()
         return self.estimates.as_rows("gamma-gamma") + [
-            {"model": "gamma-gamma", "parameter": "mean_spend", "estimate": self.mean_spend, "se": self.se_mean_spend, "ci_low": low, "ci_high": high}
+            {
+                "model": "gamma-gamma",
+                "parameter": "mean_spend",
+                "estimate": self.mean_spend,
+                "se": self.se_mean_spend,
+                "ci_low": low,
+                "ci_high": high,
+            }
         ]
 
 
@@ -145,7 +160,11 @@ def fit(x, m_x, *, label: str = "") -> SpendFit:
         estimates = maximise(lambda params: loglik(params, x, m), start, NAMES, x.size)
     except NotConverged as failure:
         raise ScenarioError(
-            [Problem(label, f"the gamma-gamma spend fit does not converge: {failure.reason}; check the amounts or pool the segment with another")]
+            [
+                Problem(
+                    label, f"the gamma-gamma spend fit does not converge: {failure.reason}; check the amounts, or {thin_data_advice(label)}"
+                )
+            ]
         ) from None
     value, se = mean_spend(estimates, label)
     return SpendFit(estimates, value, se, int(np.sum(repeat)) - int(x.size))

@@ -180,7 +180,9 @@ def holdout_report(predicted: np.ndarray, summary: pd.DataFrame) -> pd.DataFrame
     customers, actual_mean, predicted_mean, actual_total, predicted_total,
     error_pct (predicted total against actual, in %).
     """
-    frame = pd.DataFrame({"group": frequency_group(summary["x"].to_numpy()), "actual": summary["x_holdout"].to_numpy(float), "predicted": predicted})
+    frame = pd.DataFrame(
+        {"group": frequency_group(summary["x"].to_numpy()), "actual": summary["x_holdout"].to_numpy(float), "predicted": predicted}
+    )
     order = [str(i) for i in range(GROUPS - 1)] + [f"{GROUPS - 1}+"]
     grouped = frame.groupby("group").agg(customers=("actual", "size"), actual_total=("actual", "sum"), predicted_total=("predicted", "sum"))
     grouped = grouped.reindex([g for g in order if g in grouped.index])
@@ -193,7 +195,9 @@ def holdout_report(predicted: np.ndarray, summary: pd.DataFrame) -> pd.DataFrame
     return grouped.reset_index()[["group", "customers", "actual_mean", "predicted_mean", "actual_total", "predicted_total", "error_pct"]]
 
 
-def exposure(customers: pd.DataFrame, orders: pd.DataFrame, *, as_of, time_unit: str | float = "month", active_only: bool = True) -> pd.DataFrame:
+def exposure(
+    customers: pd.DataFrame, orders: pd.DataFrame, *, as_of, time_unit: str | float = "month", active_only: bool = True
+) -> pd.DataFrame:
     """Purchases and time on the books per customer of a contractual business.
 
     ``customers`` and ``orders`` are checked frames. A customer is on the books
@@ -212,5 +216,7 @@ def exposure(customers: pd.DataFrame, orders: pd.DataFrame, *, as_of, time_unit:
     inside = (bought.time >= start[bought.customer]) & (bought.time < close[bought.customer])
     counts = np.bincount(bought.customer[inside], minlength=len(customers))
     t = (close - start) / (_NS_PER_DAY * unit_days(time_unit))
-    frame = pd.DataFrame({"customer_id": customers["customer_id"].to_numpy(), "segment": customers["segment"].to_numpy(), "x": counts, "t": t})
+    frame = pd.DataFrame(
+        {"customer_id": customers["customer_id"].to_numpy(), "segment": customers["segment"].to_numpy(), "x": counts, "t": t}
+    )
     return frame[active].reset_index(drop=True) if active_only else frame

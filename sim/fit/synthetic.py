@@ -180,7 +180,12 @@ def orders(
 
 
 def contract_orders(
-    rng: np.random.Generator, customer_list: pd.DataFrame, *, as_of, time_unit: str | float = "month", truth: PurchaseTruth = PurchaseTruth(2.0, 1.0)
+    rng: np.random.Generator,
+    customer_list: pd.DataFrame,
+    *,
+    as_of,
+    time_unit: str | float = "month",
+    truth: PurchaseTruth = PurchaseTruth(2.0, 1.0),
 ) -> pd.DataFrame:
     """Orders of contract customers while on the books (start day to end day or ``as_of`` day, inclusive); no dropout."""
     days = unit_days(time_unit)
