@@ -90,7 +90,7 @@ def measured_changes(scenario, intervention: str) -> list[Measure]:
     """The intervention's changes a customer pilot can observe (experience shares, churn, buying, contacts)."""
     if intervention not in scenario.interventions:
         raise UsageError(f"--intervention: no intervention '{intervention}' in the scenario"
-                         f"{did_you_mean(intervention, scenario.interventions)}; it has {', '.join(scenario.interventions)}")
+                         f"{did_you_mean(intervention, scenario.interventions)} (it has {', '.join(scenario.interventions)})")
     found = []
     for index, change in enumerate(scenario.interventions[intervention].changes):
         steps = change.path.split(".")
