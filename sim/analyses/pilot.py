@@ -107,6 +107,9 @@ def measured_changes(scenario, intervention: str) -> list[Measure]:
 def default_sizes(scenario, measures: list[Measure], count: int = DEFAULT_SIZES) -> list[int]:
     """``count`` sizes per arm, evenly spaced on a log scale up to half the smallest measured segment."""
     largest = int(min(scenario.segments[m.segment].customers.base for m in measures) // 2)
+    if largest < 1:
+        raise UsageError("--sizes: a segment the pilot would run in has fewer than 2 customers at the start; "
+                         "give --sizes for a pilot among new customers")
     smallest = min(SMALLEST_PILOT, largest)
     return sorted({int(round(x)) for x in np.geomspace(smallest, largest, count)})
 

@@ -307,6 +307,11 @@ def support_command(tickets, customers_file, orders_file, as_of, columns, csat_s
             ticket_columns = TicketColumns(**{**ticket_columns.__dict__, "csat": None})
         rule = _csat_rule(csat_scale, good_from, bad_to)
         segment_map = _mapping(segment_pairs, "--segment-map")
+        if as_of is not None:
+            try:
+                as_of = pd.Timestamp(as_of)
+            except ValueError:
+                raise UsageError(f"--as-of '{as_of}' is not a date, e.g. 2025-12-31") from None
         ticket_table = _read_named(tickets, "tickets")
         customer_table = _read_named(customers_file, "customers")
         order_table = _read_named(orders_file, "orders") if orders_file else None
@@ -317,6 +322,7 @@ def support_command(tickets, customers_file, orders_file, as_of, columns, csat_s
         except ScenarioError as error:
             raise _attribute(error, tickets, customers_file, orders_file) from None
         operations = _has_operations(into)
+        _check_segments(into, [segment_map.get(name, name) for name in fits])
         evidence = f"{tickets.name}, {sum(f.tickets for f in fits.values()):,} tickets, {rule.describe()}"
         suggested, notes = support_inputs(fits, response, evidence=evidence, widen=widen, segment_map=segment_map,
                                           operations=operations)
@@ -367,6 +373,25 @@ def _print_support(fits, response, notes) -> None:
                       f"{response.slope.high:.3f}")
     for note in notes:
         click.echo(note)
+
+
+def _check_segments(path: Path | None, segments: list[str]) -> None:
+    """Refuse to write segments a complete scenario does not have (before any work is written)."""
+    import tomllib
+
+    if path is None or not path.is_file():
+        return
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError):
+        return  # the writer reports the file itself
+    known = raw.get("segments", {})
+    if "settings" not in raw or not known:
+        return
+    for name in segments:
+        if name not in known:
+            raise UsageError(f"{path}: segments: the data's segment '{name}' is not in the scenario (it has "
+                             f"{', '.join(known)}); map it with --segment-map {name}=SEGMENT")
 
 
 def _has_operations(path: Path | None) -> bool:

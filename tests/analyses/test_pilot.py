@@ -1,4 +1,4 @@
-"""Expected value of sample information of a pilot: closed form, ordering, convergence (about 8 s)."""
+"""Expected value of sample information of a pilot: closed form, ordering, convergence (about 2 s)."""
 
 import numpy as np
 import pytest

@@ -50,3 +50,17 @@ def test_a_csat_out_of_scale_is_one_line_and_nothing_is_written(files, tmp_path)
     assert result.exit_code == 2
     assert result.output == f"{bad}: row 4, column 'csat': 7 is not allowed: CSAT must be a whole number from 1 to 5\n"
     assert scenario.read_bytes() == NORDIC.read_bytes()
+
+
+def test_a_segment_missing_from_the_scenario_is_named_before_anything_is_written(files, tmp_path):
+    customers = (files / "customers.csv").read_text().replace(",b2c\n", ",retail\n")
+    renamed = tmp_path / "customers.csv"
+    renamed.write_text(customers)
+    scenario = tmp_path / "nordic.toml"
+    shutil.copy(NORDIC, scenario)
+    result = CliRunner().invoke(main, ["fit", "support", str(files / "tickets.csv"), "--customers", str(renamed),
+                                       "--into", str(scenario)])
+    assert result.exit_code == 2
+    assert result.output == (f"{scenario}: segments: the data's segment 'retail' is not in the scenario (it has b2b, b2c); "
+                             "map it with --segment-map retail=SEGMENT\n")
+    assert scenario.read_bytes() == NORDIC.read_bytes()
