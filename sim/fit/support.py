@@ -280,8 +280,11 @@ class Estimate:
     method: str
 
     def as_row(self, segment: str) -> dict:
-        return {"segment": segment, "parameter": self.name, "estimate": self.value, "ci_low": self.low,
-                "ci_high": self.high, "method": self.method}
+        def number(x: float) -> float | None:
+            return x if math.isfinite(x) else None
+
+        return {"segment": segment, "parameter": self.name, "estimate": self.value, "ci_low": number(self.low),
+                "ci_high": number(self.high), "method": self.method}
 
 
 @dataclass(frozen=True, eq=False)
@@ -420,8 +423,64 @@ def _states(c: Cells, d_neg: float, d_pos: float) -> tuple[np.ndarray, np.ndarra
     return out[0], out[2], out[1], out[3]
 
 
-def state_effects(c: Cells, with_purchases: bool, label: str, dispersion: float = 1.0):
-    """Joint maximum likelihood of the churn hazard and purchase rate models (see the module docstring)."""
+DURATIONS = ("negative_duration_minus_1", "positive_duration_minus_1")
+DURATION_GRID = (0.5, 1.0, 2.0, 3.0, 5.0, 8.0, 11.0, 17.0, 23.0, 35.0, 47.0, 71.0)
+"""Durations minus one tried when the data cannot pin a duration down (profile likelihood on this grid)."""
+
+
+@dataclass(frozen=True, eq=False)
+class EffectsFit:
+    """The joint fit's estimates, with any duration the data could not pin down held at its profile-likelihood best."""
+
+    estimates: object
+    fixed: dict
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(self.estimates.names) + tuple(self.fixed)
+
+    @property
+    def loglik(self) -> float:
+        return self.estimates.loglik
+
+    def value(self, name: str) -> float:
+        return float(self.fixed[name]) if name in self.fixed else self.estimates.value(name)
+
+    def interval(self, name: str) -> tuple[float, float]:
+        return (math.nan, math.nan) if name in self.fixed else self.estimates.interval(name)
+
+
+def state_effects(c: Cells, with_purchases: bool, label: str, dispersion: float = 1.0,
+                  fixed: dict[str, float] | None = None) -> EffectsFit:
+    """Joint maximum likelihood of the churn hazard and purchase rate models (see the module docstring).
+
+    ``fixed`` holds durations (minus one) at given values. When a duration runs to
+    the edge of the parameter space (the data cannot pin it down), it is held at
+    the best value of :data:`DURATION_GRID` by profile likelihood and reported as
+    not identified; the other intervals are then conditional on it.
+    """
+    try:
+        return _state_effects(c, with_purchases, dispersion, fixed or {})
+    except NotConverged as stopped:
+        loose = [name for name in DURATIONS if name in stopped.at_edge and name not in (fixed or {})]
+        if not loose:
+            raise ScenarioError([Problem(label, f"the experience-effect fit does not converge: {stopped.reason}; "
+                                                f"{checks.thin_data_advice(label)}")]) from None
+    best = None
+    for value in DURATION_GRID:
+        trial = {**(fixed or {}), loose[0]: value}
+        try:
+            fit = _state_effects(c, with_purchases, dispersion, trial)
+        except NotConverged:
+            continue
+        if best is None or fit.loglik > best.loglik:
+            best = fit
+    if best is None:
+        return state_effects(c, with_purchases, label, dispersion, {**(fixed or {}), loose[0]: DURATION_GRID[-1]})
+    return best
+
+
+def _state_effects(c: Cells, with_purchases: bool, dispersion: float, fixed: dict[str, float]) -> EffectsFit:
     bands = np.unique(c.band)
     band_of = np.searchsorted(bands, c.band)
     nb = bands.size
@@ -467,11 +526,17 @@ def state_effects(c: Cells, with_purchases: bool, label: str, dispersion: float 
     if with_purchases:
         start += [max(c.purchases[band_of == i].sum() / max(c.exposure[band_of == i].sum(), 1), 1e-3)
                   for i in range(nb)] + [1.1, 0.8]
-    try:
-        return maximise(loglik, start, names, int(c.n.sum()))
-    except NotConverged as stopped:
-        raise ScenarioError([Problem(label, f"the experience-effect fit does not converge: {stopped.reason}; "
-                                            f"{checks.thin_data_advice(label)}")]) from None
+    free = [i for i, name in enumerate(names) if name not in fixed]
+    full = np.array([fixed.get(name, value) for name, value in zip(names, start)], dtype=float)
+
+    def free_loglik(params):
+        values = full.copy()
+        values[free] = params
+        value, grad = loglik(values)
+        return value, grad[free]
+
+    estimates = maximise(free_loglik, full[free], [names[i] for i in free], int(c.n.sum()))
+    return EffectsFit(estimates, dict(fixed))
 
 
 def purchase_dispersion(c: Cells, fit, with_purchases: bool) -> float:
@@ -479,10 +544,9 @@ def purchase_dispersion(c: Cells, fit, with_purchases: bool) -> float:
     if not with_purchases:
         return 1.0
     names = list(fit.names)
-    nb = sum(name.startswith("churn_band") for name in names)
     bands = np.unique(c.band)
     band_of = np.searchsorted(bands, c.band)
-    lam = fit.values[names.index("buy_band" + str(bands[0])):][:nb][band_of]
+    lam = np.array([fit.value(f"buy_band{b}") for b in bands])[band_of]
     d_b, d_p = fit.value("negative_duration_minus_1"), fit.value("positive_duration_minus_1")
     x_b, x_p, _, _ = _states(c, d_b, d_p)
     rate = lam * (1 + (fit.value("buy_positive") - 1) * x_p + (fit.value("buy_negative") - 1) * x_b)
@@ -503,7 +567,11 @@ def effect_estimates(fit, with_purchases: bool) -> list[Estimate]:
     out.append(Estimate("positive_churn_reduction", 1 - m, 1 - hi, 1 - lo, HAZARD_METHOD))
     for key, name in (("negative_duration", "negative_duration_minus_1"), ("positive_duration", "positive_duration_minus_1")):
         d, lo, hi = interval(name)
-        out.append(Estimate(key, 1 + d, 1 + lo, 1 + hi, "mean months in the state, shared by the churn and purchase models"))
+        if name in fit.fixed:
+            out.append(Estimate(key, 1 + d, lo, hi, "not identified by the data: the profile-likelihood best on a grid "
+                                                    "(the other intervals are conditional on it)"))
+        else:
+            out.append(Estimate(key, 1 + d, 1 + lo, 1 + hi, "mean months in the state, shared by the churn and purchase models"))
     if with_purchases:
         m, lo, hi = interval("buy_positive")
         out.append(Estimate("positive_uplift", m - 1, lo - 1, hi - 1, PURCHASE_METHOD))
@@ -591,7 +659,7 @@ def _fit_segment(name: str, label: str, panel: Panel, experience: np.ndarray, cu
     fit = state_effects(grouped, with_purchases, label)
     dispersion = purchase_dispersion(grouped, fit, with_purchases)
     if dispersion > DISPERSION_REFIT:
-        fit = state_effects(grouped, with_purchases, label, dispersion)
+        fit = state_effects(grouped, with_purchases, label, dispersion, fit.fixed or None)
     estimates += effect_estimates(fit, with_purchases)
     return SupportFit(name, customers, int(panel.tenure.size), int(experience.size), {e.name: e for e in estimates})
 

@@ -12,6 +12,7 @@ written: it is reported with the reason, never clipped silently.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from sim.fit.support import Estimate, ResponseFit, SupportFit
@@ -87,6 +88,10 @@ def support_inputs(fits: dict[str, SupportFit], response: ResponseFit | None, *,
                 continue
             estimate = fit.estimates[key]
             path = f"segments.{segment}.{key}" if key == "contacts" else f"segments.{segment}.experience.{key}"
+            if key.endswith("duration") and not math.isfinite(estimate.high):
+                notes.append(f"{path}: not written: the data cannot pin it down (the fit holds it at {estimate.value:.3g} "
+                             "months); give orders (--orders) or a longer history")
+                continue
             if key.endswith("duration") and estimate.high > UNIDENTIFIED * estimate.value:
                 notes.append(f"{path}: not written: the data cannot pin it down (95 % interval {estimate.low:.3g} to "
                              f"{estimate.high:.3g} months); give orders (--orders) or a longer history")

@@ -315,6 +315,9 @@ def support_command(tickets, customers_file, orders_file, as_of, columns, csat_s
         ticket_table = _read_named(tickets, "tickets")
         customer_table = _read_named(customers_file, "customers")
         order_table = _read_named(orders_file, "orders") if orders_file else None
+        data_segments = (customer_table["segment"].dropna().astype(str).unique() if "segment" in customer_table.columns
+                         else ["all"])
+        _check_segments(into, [segment_map.get(name, name) for name in data_segments])
         try:
             fits, response = fit_support(ticket_table, customer_table, order_table, as_of=as_of,
                                          ticket_columns=ticket_columns, customer_columns=CustomerColumns(),
@@ -322,7 +325,6 @@ def support_command(tickets, customers_file, orders_file, as_of, columns, csat_s
         except ScenarioError as error:
             raise _attribute(error, tickets, customers_file, orders_file) from None
         operations = _has_operations(into)
-        _check_segments(into, [segment_map.get(name, name) for name in fits])
         evidence = f"{tickets.name}, {sum(f.tickets for f in fits.values()):,} tickets, {rule.describe()}"
         suggested, notes = support_inputs(fits, response, evidence=evidence, widen=widen, segment_map=segment_map,
                                           operations=operations)
@@ -362,7 +364,8 @@ def _print_support(fits, response, notes) -> None:
             table.add_column(column, justify="left" if column == "input" else "right")
         for estimate in fit.estimates.values():
             note = methods.setdefault(estimate.method, len(methods) + 1)
-            table.add_row(estimate.name, f"{estimate.value:.3g}", f"{estimate.low:.3g} to {estimate.high:.3g}", f"[{note}]")
+            interval = f"{estimate.low:.3g} to {estimate.high:.3g}" if estimate.low == estimate.low else "not identified"
+            table.add_row(estimate.name, f"{estimate.value:.3g}", interval, f"[{note}]")
         console.print(table)
     for method, note in methods.items():
         click.echo(f"[{note}] {method}")

@@ -96,3 +96,18 @@ def test_csat_out_of_scale_and_missing_columns(small):
         "tickets: row 4, column 'csat': 7 is not allowed: CSAT must be a whole number from 1 to 5; 1 more row like this"]
     assert _problems(tickets.drop(columns="opened"), customers) == [
         "tickets: column 'opened': missing (the table has: customer_id, channel, wait_minutes, csat)"]
+
+
+def test_a_duration_the_data_cannot_pin_down_is_held_and_not_written():
+    """Churn alone (no orders) from 30 months of ~3,000 customers cannot tell how long the negative state lasts:
+    the fit runs it to the edge, holds it at its profile-likelihood best and says so; it is not written. About 2 s."""
+    from sim.fit.support_inputs import support_inputs
+
+    customers, tickets, _ = company(np.random.default_rng(5), {"b2c": SupportTruth(arrivals=120)}, months=30)
+    fits, response = fit_support(tickets, customers, None, as_of=as_of(30))
+    duration = fits["b2c"].estimates["negative_duration"]
+    assert np.isnan(duration.low) and duration.method.startswith("not identified by the data")
+    suggested, notes = support_inputs(fits, response, evidence="test")
+    assert "segments.b2c.experience.negative_duration" not in [s.path for s in suggested]
+    assert any(note.startswith("segments.b2c.experience.negative_duration: not written: the data cannot pin it down")
+               for note in notes)
