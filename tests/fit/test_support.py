@@ -99,11 +99,12 @@ def test_csat_out_of_scale_and_missing_columns(small):
 
 
 def test_a_duration_the_data_cannot_pin_down_is_held_and_not_written():
-    """Churn alone (no orders) from 30 months of ~3,000 customers cannot tell how long the negative state lasts:
+    """Churn alone (no orders) from 30 months of ~3,000 b2c customers cannot tell how long the negative state lasts:
     the fit runs it to the edge, holds it at its profile-likelihood best and says so; it is not written. About 2 s."""
     from sim.fit.support_inputs import support_inputs
 
-    customers, tickets, _ = company(np.random.default_rng(5), {"b2c": SupportTruth(arrivals=120)}, months=30)
+    truths = {"b2b": SupportTruth(arrivals=60), "b2c": SupportTruth(arrivals=120)}
+    customers, tickets, _ = company(np.random.default_rng(5), truths, months=30)
     fits, response = fit_support(tickets, customers, None, as_of=as_of(30))
     duration = fits["b2c"].estimates["negative_duration"]
     assert np.isnan(duration.low) and duration.method.startswith("not identified by the data")
