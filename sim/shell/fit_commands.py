@@ -178,6 +178,7 @@ def pilot_command(table, measure, treated, control, prior, segment, intervention
                                     "source": f"cxroi fit pilot ({label}: {evidence})"},
                                    f"from {label}")]
         written = None
+        overlap = _double_counting(into, intervention, measure, segment) if into else None
         if into:
             write_inputs(into, updates, create=False)
             written = str(into)
@@ -186,7 +187,7 @@ def pilot_command(table, measure, treated, control, prior, segment, intervention
             "treated_posterior": result.treated.describe(), "control_posterior": result.control.describe(),
             "median": result.median, "mean": result.mean, "interval_95": [result.low, result.high],
             "prob_effect_below_1": result.prob_below_one, "scale": result.scale_spec(source),
-            "change_path": path, "written_into": written,
+            "change_path": path, "written_into": written, "warning": overlap,
         }
         if as_json:
             _echo_json(summary)
@@ -196,9 +197,29 @@ def pilot_command(table, measure, treated, control, prior, segment, intervention
         click.echo(f"posteriors: treated {result.treated.describe()}, control {result.control.describe()} ({result.method})")
         if written:
             click.echo(f"Written into {written}: interventions.{intervention}.changes (scale of {path})")
+        if overlap:
+            click.echo(overlap)
         elif updates:
             click.echo("# add to the scenario (or pass --into):")
             click.echo(fragment(updates).rstrip())
+
+
+def _double_counting(into: Path, intervention: str | None, measure: str, segment: str | None) -> str | None:
+    """A warning when a pilot's total effect on churn or buying joins changes that reach it through experiences."""
+    import tomllib
+
+    if measure == "bad" or not intervention or not into.is_file():
+        return None
+    try:
+        raw = tomllib.loads(into.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError):
+        return None
+    changes = raw.get("interventions", {}).get(intervention, {}).get("changes", [])
+    through = [c.get("path", "") for c in changes if f".{segment}.experience." in c.get("path", "")]
+    if not through:
+        return None
+    return (f"Note: the pilot measured the whole effect on {measure}, which includes what {intervention} does through "
+            f"{', '.join(through)}; keep those changes only if the pilot's effect is on top of them, or it is counted twice.")
 
 
 def _parse_prior(text: str | None) -> tuple[float, float] | None:
