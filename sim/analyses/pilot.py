@@ -313,10 +313,7 @@ def _learned_inputs(result, measures: list[Measure]) -> list[str]:
     """Uncertain inputs the pilot's data depend on: the change operands, the rates they act on, contact rates."""
     paths = []
     for m in measures:
-        segment = result.scenario.segments[m.segment]
-        target = (f"segments.{m.segment}.{segment.churn_key}"
-                  if MEASURES[m.parameter][1] == "customers who churned" else m.target)
-        paths += [m.operand, target]
+        paths += [m.operand, m.target]
         if MEASURES[m.parameter][0] == "proportion of contacts":
             paths.append(f"segments.{m.segment}.contacts")
     uncertain = set(result.uncertain_paths)

@@ -274,7 +274,7 @@ def _csat_rule(scale: str, good_from: int | None, bad_to: int | None):
     return CsatRule(low, high, good, bad)
 
 
-def _read_named(path: Path, what: str) -> pd.DataFrame:
+def _read_named(path: Path) -> pd.DataFrame:
     try:
         return read_table(path)
     except ScenarioError as error:
@@ -333,9 +333,9 @@ def support_command(tickets, customers_file, orders_file, as_of, columns, csat_s
                 as_of = pd.Timestamp(as_of)
             except ValueError:
                 raise UsageError(f"--as-of '{as_of}' is not a date, e.g. 2025-12-31") from None
-        ticket_table = _read_named(tickets, "tickets")
-        customer_table = _read_named(customers_file, "customers")
-        order_table = _read_named(orders_file, "orders") if orders_file else None
+        ticket_table = _read_named(tickets)
+        customer_table = _read_named(customers_file)
+        order_table = _read_named(orders_file) if orders_file else None
         data_segments = (customer_table["segment"].dropna().astype(str).unique() if "segment" in customer_table.columns
                          else ["all"])
         _check_segments(into, [segment_map.get(name, name) for name in data_segments])
