@@ -13,9 +13,11 @@ From Python::
     sim.sensitivity(sc).tables["sobol"]
     sim.breakeven(sc, "interventions.faster_response.recurring_cost").summary
     sim.voi(sc).tables["voi"]
+    sim.pilot(sc, "faster_response").tables["pilot"]   # EVSI, cost, net gain and power per pilot size
 """
 
 from sim.analyses.breakeven import breakeven
+from sim.analyses.pilot import pilot
 from sim.analyses.sensitivity import sensitivity
 from sim.analyses.sweep import sweep
 from sim.analyses.tornado import tornado
@@ -36,6 +38,7 @@ __all__ = [
     "breakeven",
     "evaluate",
     "load",
+    "pilot",
     "run",
     "sample",
     "sensitivity",
