@@ -14,7 +14,7 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from sim.analyses.common import Analysis, outcome_row, records, unpack
+from sim.analyses.common import Analysis, context, outcome_row, records, unpack
 from sim.errors import UsageError
 from sim.model import parallel
 from sim.model.scenario import Scenario
@@ -72,6 +72,7 @@ def sweep(
         "draws": draws,
         "currency": scenario.settings.currency,
         "params": {path: values for path, values in grid.items()},
+        **context(scenario, loaded, list(grid)),
         "points": records(table),
     }
     return Analysis("sweep", scenario, loaded, seed, draws, summary, {"sweep": table})

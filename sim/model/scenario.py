@@ -176,6 +176,8 @@ class Change(_Strict):
     scale: NonNegative | None = None
     add: Number | None = None
     source: str = ""
+    label: str = ""
+    """Name of the change's operand for people (default: built from the intervention and the target)."""
 
     @model_validator(mode="after")
     def _one_operation(self) -> "Change":
