@@ -24,6 +24,29 @@ from sim.model.validation import Loaded
 Progress = Callable[[int, int], None]
 
 
+def parse_range(text: str) -> tuple[float, float, int | None]:
+    """'LOW:HIGH' or 'LOW:HIGH:STEPS' -> (low, high, steps or None): what ``--range`` means in every command."""
+    parts = text.split(":")
+    try:
+        if len(parts) not in (2, 3):
+            raise ValueError
+        low, high = float(parts[0]), float(parts[1])
+        steps = int(parts[2]) if len(parts) == 3 else None
+    except ValueError:
+        raise UsageError(f"--range '{text}' is not LOW:HIGH or LOW:HIGH:STEPS, e.g. 0.05:0.5 or 0.05:0.5:10") from None
+    if steps is not None and steps < 2:
+        raise UsageError(f"--range '{text}': STEPS must be 2 or more")
+    if not low < high:
+        raise UsageError(f"--range '{text}': LOW must be below HIGH")
+    return low, high, steps
+
+
+def value_range(text: str, default_steps: int) -> list[float]:
+    """The evenly spaced values of a ``--range`` (both ends included), without float noise."""
+    low, high, steps = parse_range(text)
+    return [float(f"{v:.12g}") for v in np.linspace(low, high, steps or default_steps)]
+
+
 def parse_values(text: str) -> list[float]:
     """'0.01,0.02,0.03' or 'LOW:HIGH:STEPS' (evenly spaced, both ends included) as a list of numbers."""
     try:
@@ -32,7 +55,7 @@ def parse_values(text: str) -> list[float]:
             count = int(steps)
             if count < 2:
                 raise UsageError(f"'{text}': STEPS must be 2 or more")
-            return [float(v) for v in np.linspace(float(low), float(high), count)]
+            return [float(f"{v:.12g}") for v in np.linspace(float(low), float(high), count)]
         values = [float(v) for v in text.split(",") if v.strip()]
     except ValueError:
         raise UsageError(f"'{text}' is not a list of numbers (0.01,0.02,0.03) or a range (LOW:HIGH:STEPS)") from None

@@ -11,6 +11,7 @@ import pandas as pd
 
 from sim.model.finance import Appraisal
 from sim.model.inputs import Input
+from sim.model.labels import option_labels
 from sim.model.scenario import Scenario
 
 if TYPE_CHECKING:
@@ -178,6 +179,8 @@ class Result:
             "horizon": s.horizon,
             "discount_rate": s.discount_rate,
             "roi_basis": s.roi_basis,
+            "overrides": list(self.loaded.overrides) if self.loaded else [],
+            "labels": {"options": option_labels(self.scenario)},
             "interventions": interventions,
         }
         if self.scenario.operations is not None:

@@ -61,14 +61,14 @@ class NumberStyle:
         return self.percent(x, 0 if abs(x) >= 0.1 else 1)
 
     def value(self, x: float | None) -> str:
-        """An input's value: grouped above 1,000, else up to four significant digits; never scientific."""
+        """An input's value: grouped above 1,000, else three significant digits; never scientific."""
         if x is None or not math.isfinite(x):
             return "n/a"
         if abs(x) >= 1000:
             return self._grouped(x, 0 if float(x).is_integer() or abs(x) >= 100_000 else 1)
         if x == 0:
             return "0"
-        decimals = min(10, max(0, 3 - math.floor(math.log10(abs(x)))))
+        decimals = min(10, max(0, 2 - math.floor(math.log10(abs(x)))))
         text = f"{abs(x):.{decimals}f}"
         text = text.rstrip("0").rstrip(".") if "." in text else text
         return (MINUS if x < 0 and text != "0" else "") + text

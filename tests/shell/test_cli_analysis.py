@@ -53,7 +53,8 @@ def test_command_prints_a_readable_summary(command, root):
         (["sweep", "--param", "segments.portfolio.fee"], "give one --values or --range for each --param: 1 --param, 0 value lists"),
         (["sweep", "--param", "segments.portfolio.fee", "--values", "1:2"],
          "'1:2' is not a list of numbers (0.01,0.02,0.03) or a range (LOW:HIGH:STEPS)"),
-        (["breakeven", "--param", "segments.portfolio.fee", "--range", "5"], "--range '5' is not LOW:HIGH, e.g. 0.01:0.05"),
+        (["breakeven", "--param", "segments.portfolio.fee", "--range", "5"],
+         "--range '5' is not LOW:HIGH or LOW:HIGH:STEPS, e.g. 0.05:0.5 or 0.05:0.5:10"),
     ],
 )
 def test_usage_mistakes_get_one_line_and_exit_code_2(args, message, root, tmp_path):
