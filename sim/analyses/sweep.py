@@ -17,6 +17,7 @@ import pandas as pd
 from sim.analyses.common import Analysis, context, outcome_row, records, unpack
 from sim.errors import UsageError
 from sim.model import parallel
+from sim.model.inputs import all_inputs
 from sim.model.scenario import Scenario
 from sim.model.simulation import evaluate_many, sample
 from sim.model.validation import Loaded
@@ -95,6 +96,7 @@ def sweep(
         "draws": draws,
         "currency": scenario.settings.currency,
         "params": {path: values for path, values in grid.items()},
+        "base_values": {path: all_inputs(scenario)[path].dist.base for path in grid},
         **context(scenario, loaded, list(grid)),
         "points": records(table),
     }

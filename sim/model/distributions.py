@@ -489,7 +489,10 @@ def _num(x: float) -> str:
         return "infinity" if x > 0 else "-infinity"
     if abs(x) >= 10_000:
         return f"{x:,.0f}"
-    return f"{x:.4g}"
+    text = f"{x:.4g}"
+    if "e" in text:  # never scientific notation: 0.00005, not 5e-05
+        text = f"{x:.12f}".rstrip("0").rstrip(".")
+    return text
 
 
 def _ordinal(n: int) -> str:

@@ -20,6 +20,9 @@ from typing import Any
 from sim.errors import UsageError
 from sim.model.result import Result
 
+SET_ON_COMMAND_LINE = "set on the command line"
+"""The source of an input overridden with ``--set`` (the memo's assumptions table shows it)."""
+
 FILES = {
     "summary.json": "per intervention: ROI, NPV, benefit and cost statistics, P(ROI > 0), payback (same as --json)",
     "manifest.json": "how to reproduce this run: scenario hash, resolved inputs, seed, draws, versions, time",
@@ -158,6 +161,10 @@ def manifest(result: Result, command: list[str] | None = None) -> dict[str, Any]
 
 def _manifest(scenario, loaded, seed: int, draws: int, command, extra: dict[str, Any]) -> dict[str, Any]:
     from sim.model.inputs import all_inputs
+    from sim.model.labels import input_labels
+
+    names = input_labels(scenario)
+    overridden = {o.partition("=")[0].strip() for o in (loaded.overrides if loaded else ())}
 
     return {
         "cxroi_version": _version("cxroi"),
@@ -175,10 +182,11 @@ def _manifest(scenario, loaded, seed: int, draws: int, command, extra: dict[str,
         **extra,
         "inputs": {
             path: {
+                "label": names[path],
                 "distribution": item.dist.spec(),
                 "in_words": item.dist.describe(),
                 "base": item.dist.base,
-                "source": item.dist.source,
+                "source": SET_ON_COMMAND_LINE if path in overridden else item.dist.source,
             }
             for path, item in all_inputs(scenario).items()
         },

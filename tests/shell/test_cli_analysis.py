@@ -42,7 +42,7 @@ def test_command_prints_a_readable_summary(command, root):
     extra, _ = COMMANDS[command]
     result = CliRunner().invoke(main, [command, str(root / SCENARIO), "--draws", "200", "--workers", "1", "--no-save", *extra])
     assert result.exit_code == 0, result.output
-    assert "Seed 001 worked example" in result.output
+    assert "Netigate worked example" in result.output
 
 
 @pytest.mark.parametrize(
