@@ -70,7 +70,10 @@ def common_options(command):
 @common_options
 @click.option("--base-case", is_flag=True, help="Every input at its base value, expected counts, no randomness: the spreadsheet answer.")
 @click.option("--memo", "with_memo", is_flag=True, help="Also write the decision memo (memo.md and memo.html) into the results folder, with a tornado and value of information.")
-def run(scenario, draws, seed, out, overrides, as_json, workers, overwrite, no_save, show_paths, base_case, with_memo):
+@click.option("--tables", type=click.Choice(["csv", "parquet"]), default="csv", show_default=True, help="Format of the per-draw and band tables (Parquet: smaller and faster for many draws).")
+@click.option("--xlsx", type=click.Path(dir_okay=False, path_type=Path), help="Also write an Excel workbook of the results (summary, assumptions, bands, draws) to this file.")
+def run(scenario, draws, seed, out, overrides, as_json, workers, overwrite, no_save, show_paths, base_case, with_memo,
+        tables, xlsx):
     """Run SCENARIO and print the ROI and NPV distribution of every intervention.
 
     Writes a results folder (summary.json, manifest.json, draws.csv, bands.csv and
@@ -88,18 +91,48 @@ def run(scenario, draws, seed, out, overrides, as_json, workers, overwrite, no_s
     with _user_errors(scenario):
         if with_memo and (no_save or base_case):
             raise UsageError("--memo needs a saved Monte Carlo run: drop --no-save and --base-case")
+        if xlsx is not None and no_save:
+            raise UsageError("--xlsx is made from the results folder: drop --no-save")
+        if xlsx is not None and xlsx.exists() and not overwrite:
+            raise UsageError(f"{xlsx}: already exists; pass --overwrite to replace it or choose another file")
         loaded = _load_checked(scenario, overrides, out, overwrite, no_save)
         with _progress(enabled=not base_case) as report:
             result = run_scenario(loaded, draws, seed, base_case=base_case, workers=workers, progress=report)
         folder = None if no_save else results_folder.write(
             result, out or results_folder.default_folder(result), overwrite, command=_command(),
-            extra=results_folder.memo_inputs(result) if with_memo else None)
+            extra=results_folder.memo_inputs(result) if with_memo else None, tables=tables)
         _finish(result.summary_dict(), partial(console.print_run, paths=show_paths), as_json, folder)
         if with_memo:
             from sim.reporting import memo
 
             for path in memo.write(folder):
                 click.echo(f"Memo written to {path}", err=as_json)
+        if xlsx is not None:
+            from sim.reporting.workbook import write_workbook
+
+            click.echo(f"Workbook written to {write_workbook(folder, xlsx, overwrite)}", err=as_json)
+
+
+@main.command("export")
+@click.argument("results", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--xlsx", type=click.Path(dir_okay=False, path_type=Path), required=True, help="The Excel workbook to write (.xlsx).")
+@click.option("--overwrite", is_flag=True, help="Replace an existing workbook.")
+def export_command(results, xlsx, overwrite):
+    """Write the results of a run as one Excel workbook for a finance team.
+
+    Sheets: Summary (per option, formatted in the scenario's currency, ROI and
+    shares as percentages), Assumptions (every input by name with its path,
+    range, base value and source), Bands (per option, measure and period) and
+    Draws (one row per draw). Numbers stay numbers, so the sheets calculate.
+
+    \b
+    Example:
+      cxroi export results/nordic_midsize-20261124-101500 --xlsx nordic.xlsx
+    """
+    from sim.reporting.workbook import write_workbook
+
+    with _user_errors(results):
+        click.echo(f"Workbook written to {write_workbook(results, xlsx, overwrite)}")
 
 
 @main.command("memo")
