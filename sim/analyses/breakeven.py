@@ -30,7 +30,7 @@ from sim.model.validation import Loaded
 
 GRID_POINTS = 9
 RELATIVE_TOLERANCE = 1e-4
-WIDENING = (10.0, 100.0)
+WIDENING = (2.0, 10.0, 100.0)
 """Each widening step reaches this many widths of the first range beyond it on an unbounded side."""
 CRITERIA = {
     "mean_npv_zero": lambda npv: float(np.mean(npv)),
@@ -133,6 +133,7 @@ def breakeven(
     summary = {
         "scenario": plain.settings.name, "seed": seed, "draws": draws, "currency": plain.settings.currency,
         "param": path, "range": [low, high], "range_given": value_range is not None,
+        "first_range": list(ranges[0]), "widened": (low, high) != tuple(ranges[0]),
         "base_value": base,
         **context(plain, loaded, [path]),
         "breakeven": {

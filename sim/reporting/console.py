@@ -191,10 +191,17 @@ def print_breakeven(summary: dict, paths: bool = False) -> None:
     st = style(summary["currency"])
     input_name, option_name = _names(summary, paths)
     low, high = summary["range"]
-    how = "the range given" if summary.get("range_given") else "the default range, widened up to what the input allows"
+    if summary.get("range_given"):
+        how = "the range given"
+    elif summary.get("widened"):
+        first = summary["first_range"]
+        how = (f"its 1st to 99th percentile, {st.value(first[0])} to {st.value(first[1])}, widened towards what the "
+               "input allows until each option crosses")
+    else:
+        how = "the input's 1st to 99th percentile, or half to twice a fixed value"
     _header(console, summary, f"break-even of {input_name(summary['param'])}")
-    console.print(f"today's value {st.value(summary['base_value'])}; searched {st.value(low)} to {st.value(high)} "
-                  f"({how})", highlight=False)
+    console.print(f"today's value {st.value(summary['base_value'])}; searched {st.value(low)} to {st.value(high)}: "
+                  f"{how}", highlight=False)
     outcomes = summary.get("outcomes", {})
     rows = []
     for name, found in summary["breakeven"].items():

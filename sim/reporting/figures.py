@@ -166,7 +166,8 @@ def ranking_figure(table: pd.DataFrame, value: str, error: str | None, label: st
     """Bars of one measure per input (largest first), optionally with error bars, per intervention."""
     input_name, option_name = _names(summary)
     names = list(dict.fromkeys(table["intervention"])) if "intervention" in table else [""]
-    fig, axes = _panels(len(names), height=0.4 * MAX_BARS + 1.5)
+    most = max([int((table["intervention"] == n).sum()) if n else len(table) for n in names] or [1])
+    fig, axes = _panels(len(names), height=0.4 * max(3, min(MAX_BARS, most)) + 1.5)
     for ax, name in zip(axes, names):
         rows = table[table["intervention"] == name] if name else table
         rows = rows.reindex(rows[value].abs().sort_values(ascending=False).index).head(MAX_BARS).iloc[::-1]

@@ -50,8 +50,8 @@ def read_results(folder: str | Path) -> Record:
     """Read a run's results folder; a clear UsageError if it is not one."""
     folder = Path(folder)
     needed = ["summary.json", "manifest.json", "draws.csv", "bands.csv"]
-    missing = [name for name in needed if not (folder / name).is_file()
-               and not (name.endswith(".csv") and (folder / name.replace(".csv", ".parquet")).is_file())]
+    alternatives = {"draws.csv": ["draws.parquet", "roi_draws.csv"], "bands.csv": ["bands.parquet"]}
+    missing = [name for name in needed if not any((folder / n).is_file() for n in [name, *alternatives.get(name, [])])]
     if not folder.is_dir():
         raise UsageError(f"{folder}: no such results folder")
     if missing:
@@ -62,7 +62,14 @@ def read_results(folder: str | Path) -> Record:
     tornado = pd.read_csv(folder / "tornado.csv") if (folder / "tornado.csv").is_file() else None
     voi = json.loads((folder / "voi.json").read_text(encoding="utf-8")) if (folder / "voi.json").is_file() else None
     return Record(folder, summary, json.loads((folder / "manifest.json").read_text(encoding="utf-8")),
-                  read_table(folder, "draws"), read_table(folder, "bands"), tornado, voi)
+                  _draws(folder), read_table(folder, "bands"), tornado, voi)
+
+
+def _draws(folder: Path) -> pd.DataFrame:
+    """The per-draw table, or the ROI columns the memo needs when only those were kept (roi_draws.csv)."""
+    if (folder / "draws.csv").is_file() or (folder / "draws.parquet").is_file():
+        return read_table(folder, "draws")
+    return pd.read_csv(folder / "roi_draws.csv", index_col="draw")
 
 
 def read_table(folder: Path, name: str) -> pd.DataFrame:
@@ -357,15 +364,16 @@ h3 { font-size: 1em; margin: 1em 0 .2em; }
 def render_html(memo: Memo, figure_png: dict[str, bytes]) -> str:
     """One self-contained HTML page: inline CSS, figures as data URIs, no scripts or links.
 
-    Each heading is printed together with the block after it (``div.keep``), so no heading is
-    left alone at the bottom of a printed page.
+    Each heading, and each sentence that introduces what follows it (ending in a colon), is
+    printed together with the block after it (``div.keep``), so none is left alone at the
+    bottom of a printed page.
     """
     body: list[str] = []
     held: str | None = None
     for kind, payload in memo.blocks:
         before = len(body)
         _render_block(body, kind, payload, figure_png)
-        if kind in ("h2", "h3", "appendix"):
+        if kind in ("h2", "h3", "appendix") or (kind == "p" and payload.rstrip().endswith(":")):
             held = body.pop() if held is None else held + body.pop()
             continue
         if held is not None and len(body) > before:

@@ -93,9 +93,13 @@ def memo_inputs(result: Result) -> dict:
 
     tornado = one_at_a_time(result.scenario)
     voi = voi_of(result).summary
+    roi = result.draws[[f"{name}.roi" for name in result.appraisals]]
     return {
         "tornado.csv": lambda path: tornado.to_csv(path, index=False),
         "voi.json": lambda path: _dump(path, voi),
+        # The memo's ROI histogram needs only these columns: a folder shipped without the large
+        # per-draw table can still be rendered again with `cxroi memo`.
+        "roi_draws.csv": lambda path: roi.to_csv(path, float_format="%.12g")  # as draws.csv,
     }
 
 
