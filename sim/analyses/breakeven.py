@@ -16,6 +16,8 @@ pays, within the range searched; or this input does not affect the intervention.
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pandas as pd
 from scipy.optimize import brentq
@@ -120,8 +122,8 @@ def breakeven(
             flat = _flat(cache, grid, name)
             for criterion, measure in CRITERIA.items():
                 curve = [measure(cache[v][name]) for v in grid]
-                root = None if flat else _root(lambda v: (npv_at([v]), measure(cache[v][name]))[1], grid, curve,
-                                               high - low, base)
+                root = None if flat else _root(lambda v, m=measure, n=name: (npv_at([v]), m(cache[v][n]))[1], grid,
+                                               curve, high - low, base)
                 outcome = NO_EFFECT if flat else FOUND if root is not None else ALWAYS if min(curve) > 0 else NEVER
                 rows.append({"intervention": name, "criterion": criterion, "outcome": outcome, "value": root,
                              "found": root is not None, "at_low": curve[0], "at_high": curve[-1]})
@@ -160,7 +162,7 @@ def _flat(cache, grid: list[float], name: str) -> bool:
 
 def _crossing(grid: list[float], cache, name: str, measure) -> int | None:
     curve = [measure(cache[v][name]) for v in grid]
-    for i, (a, b) in enumerate(zip(curve, curve[1:])):
+    for i, (a, b) in enumerate(itertools.pairwise(curve)):
         if a == 0 or a * b < 0:
             return i
     return len(curve) - 1 if curve[-1] == 0 else None
@@ -169,7 +171,7 @@ def _crossing(grid: list[float], cache, name: str, measure) -> int | None:
 def _root(f, grid: list[float], curve: list[float], width: float, base: float) -> float | None:
     """The sign change on the grid nearest ``base``, refined by Brent's method; None if there is none."""
     brackets = []
-    for (a, fa), (b, fb) in zip(zip(grid, curve), zip(grid[1:], curve[1:])):
+    for (a, fa), (b, fb) in itertools.pairwise(zip(grid, curve)):
         if fa == 0:
             brackets.append((a, a))
         elif fa * fb < 0:

@@ -22,7 +22,7 @@ from typing import Any
 import pandas as pd
 
 from sim.errors import UsageError
-from sim.reporting.format import amount, percent, roi, style
+from sim.reporting.format import amount, percent, style
 from sim.reporting.format import payback as payback_text
 
 INVEST_CONFIDENCE = 0.80

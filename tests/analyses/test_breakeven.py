@@ -30,7 +30,7 @@ def outcomes(found, name="program"):
 
 def test_default_range_widens_until_the_break_even_is_found():
     scenario = two_options()
-    low, high = default_range(scenario, COST)
+    _, high = default_range(scenario, COST)
     assert high < 200_000  # the cost's own 1st-99th percentile holds no break-even ...
     found = breakeven(scenario, COST, draws=400, workers=1)
     root = found.summary["breakeven"]["program"]["mean_npv_zero"]

@@ -4,6 +4,7 @@ import json
 
 import pytest
 from click.testing import CliRunner
+from rich.cells import cell_len
 
 from sim.shell.cli import main
 
@@ -40,9 +41,12 @@ def test_command_writes_tables_figures_and_json(command, root, tmp_path):
 @pytest.mark.parametrize("command", list(COMMANDS))
 def test_command_prints_a_readable_summary(command, root):
     extra, _ = COMMANDS[command]
-    result = CliRunner().invoke(main, [command, str(root / SCENARIO), "--draws", "200", "--workers", "1", "--no-save", *extra])
+    result = CliRunner(env={"COLUMNS": "80"}).invoke(
+        main, [command, str(root / SCENARIO), "--draws", "200", "--workers", "1", "--no-save", *extra])
     assert result.exit_code == 0, result.output
     assert "Netigate worked example" in result.output
+    assert max(cell_len(line) for line in result.output.splitlines()) <= 80 and "…" not in result.output
+    assert "Faster support response" in result.output and "faster_response" not in result.output
 
 
 @pytest.mark.parametrize(

@@ -147,3 +147,15 @@ def test_readme_and_help_breakeven_examples_print_a_break_even(root):
         assert "faster_response" not in output and "Faster response (+4 agents)" in output
         assert re.search(r"Faster response \(\+4 agents\)\s+\S*\d", output), output
         assert all(math.isfinite(v) for v in found)
+
+
+def test_sweep_values_carry_no_float_noise_and_payback_beyond_the_horizon_is_explicit(root):
+    import sim
+    from sim.analyses.sweep import value_range
+
+    assert value_range("0.05:0.5:10", 10)[1] == 0.1 and value_range("0.05:0.5:10", 10)[2] == 0.15
+    scenario = sim.load(root / NORDIC)
+    result = sim.run(scenario, draws=200, seed=3, workers=1)
+    payback = result.draws["ai_self_service.payback_period"]
+    assert not payback.isna().any() and (payback == sim.BEYOND_HORIZON).any()
+    assert result.summary().loc["ai_self_service", "payback_p90"] == sim.BEYOND_HORIZON
