@@ -257,8 +257,11 @@ def breakeven(scenario, draws, seed, out, overrides, as_json, workers, overwrite
     """The value of one input at which each intervention stops paying.
 
     Finds where mean NPV is zero and where P(ROI > 0) is 50 %, by Brent's method
-    on runs with common random numbers; says "never within the range" when
-    there is no such value.
+    on runs with common random numbers. Without --range the search starts on the
+    input's 1st to 99th percentile and widens towards what the input allows until
+    every option crosses; the range searched is printed. Where there is no
+    crossing it says which: always pays, never pays (within that range), or not
+    affected (the input does not change that option).
 
     \b
     Example:
