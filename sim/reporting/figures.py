@@ -153,7 +153,8 @@ def tornado_figure(table: pd.DataFrame, currency: str, title: str, bars: int = M
         ax.axvline(base, color="black", linewidth=0.8)
         names_shown = rows["label"] if "label" in rows else rows["input"].map(input_name)
         ax.set_yticks(y, [wrap(str(n), LABEL_WIDTH) for n in names_shown], fontsize=7)
-        ax.set_xlabel(f"NPV ({currency}); left of the line worse, right of it better than at base values", fontsize=8)
+        centre = "at base values" if "npv_base" in rows else "midway between the two ends"
+        ax.set_xlabel(f"NPV ({currency}); left of the line worse, right of it better than {centre}", fontsize=8)
         _money_axis(ax.xaxis, currency)
         ax.set_title(wrap(f"{option_name(name)}: {title}", 70), fontsize=10)
         ax.legend(loc="best", fontsize=7)

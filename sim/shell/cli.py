@@ -93,6 +93,8 @@ def run(scenario, draws, seed, out, overrides, as_json, workers, overwrite, no_s
             raise UsageError("--memo needs a saved Monte Carlo run: drop --no-save and --base-case")
         if xlsx is not None and no_save:
             raise UsageError("--xlsx is made from the results folder: drop --no-save")
+        if xlsx is not None and xlsx.suffix.lower() != ".xlsx":
+            raise UsageError(f"{xlsx}: the workbook file must end in .xlsx")
         if xlsx is not None and xlsx.exists() and not overwrite:
             raise UsageError(f"{xlsx}: already exists; pass --overwrite to replace it or choose another file")
         loaded = _load_checked(scenario, overrides, out, overwrite, no_save)

@@ -159,3 +159,11 @@ def test_sweep_values_carry_no_float_noise_and_payback_beyond_the_horizon_is_exp
     payback = result.draws["ai_self_service.payback_period"]
     assert not payback.isna().any() and (payback == sim.BEYOND_HORIZON).any()
     assert result.summary().loc["ai_self_service", "payback_p90"] == sim.BEYOND_HORIZON
+
+
+def test_the_shipped_example_renders_again_with_cxroi_memo(root, tmp_path):
+    example = root / "results" / "examples" / "nordic_midsize"
+    invoke(["memo", str(example), "--out", str(tmp_path / "memo.md")])
+    assert (tmp_path / "memo.md").read_text() == (example / "memo.md").read_text()
+    memo = (example / "memo.md").read_text()
+    assert "faster_response" not in memo and "seed 00" not in memo
