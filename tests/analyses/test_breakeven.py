@@ -1,7 +1,7 @@
 """Break-even answers that always answer: a value, always pays, never pays, or no effect.
 
 On the linear scenario of test_analysis (PV benefit about 500,000 against a cost of
-about 100,000) with a second option the cost does not touch. About 4 s.
+about 100,000) with a second option the cost does not touch. About 2 s.
 """
 
 import matplotlib.pyplot as plt
