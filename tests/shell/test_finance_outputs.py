@@ -168,3 +168,9 @@ def test_the_shipped_example_renders_again_with_cxroi_memo(root, tmp_path):
     assert (tmp_path / "memo.md").read_text() == (example / "memo.md").read_text()
     memo = (example / "memo.md").read_text()
     assert "faster_response" not in memo and "seed 00" not in memo
+
+
+def test_every_memo_heading_is_printed_with_what_follows(root):
+    html = (root / "results" / "examples" / "nordic_midsize" / "memo.html").read_text()
+    lines = [line for line in html.splitlines() if re.search(r"<h[23][ >]", line)]
+    assert len(lines) >= 6 and all(line.startswith('<div class="keep') for line in lines)
