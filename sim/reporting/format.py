@@ -32,7 +32,7 @@ class NumberStyle:
     percent_space: str = _NBSP
 
     def _grouped(self, x: float, decimals: int = 0) -> str:
-        text = f"{abs(x):,.{decimals}f}".replace(",", "\0").replace("\0", self.group)
+        text = f"{abs(x):,.{decimals}f}".replace(",", self.group)
         return (MINUS if round(x, decimals) < 0 else "") + text
 
     def money(self, x: float | None) -> str:

@@ -115,10 +115,10 @@ def decide(summary: dict[str, Any], voi: dict[str, Any] | None, label=str) -> De
                 f"learning {label(top['input'])} before deciding is worth up to {amount(top['evppi'], currency)}, "
                 f"more than a pilot of about {amount(pilot_cost, currency)}"))
     if npv > 0 and p_win >= INVEST_CONFIDENCE:
-        return Decision("invest", best, f"expected NPV is {amount(npv, currency)} and ROI is positive in {percent(p_win, 0)} of outcomes")
+        return Decision("invest", best, f"expected NPV is {amount(npv, currency)} and ROI is positive in {percent(p_win, 0, currency)} of outcomes")
     if npv > 0:
         return Decision("pilot", best, (
-            f"expected NPV is positive ({amount(npv, currency)}) but ROI is negative in {percent(1 - p_win, 0)} of outcomes"))
+            f"expected NPV is positive ({amount(npv, currency)}) but ROI is negative in {percent(1 - p_win, 0, currency)} of outcomes"))
     return Decision("do not invest", best, f"even the best option has an expected NPV of {amount(npv, currency)}")
 
 
