@@ -23,7 +23,8 @@ from sim.analyses.sweep import sweep
 from sim.analyses.tornado import tornado
 from sim.analyses.voi import voi
 from sim.errors import ScenarioError, UsageError
-from sim.model.result import Result
+from sim.model.labels import input_labels
+from sim.model.result import BEYOND_HORIZON, Result
 from sim.model.simulation import evaluate, run, sample
 from sim.model.validation import Loaded
 from sim.shell.loader import load
@@ -31,12 +32,14 @@ from sim.shell.results_folder import write as write_results
 from sim.shell.results_folder import write_analysis
 
 __all__ = [
+    "BEYOND_HORIZON",
     "Loaded",
     "Result",
     "ScenarioError",
     "UsageError",
     "breakeven",
     "evaluate",
+    "input_labels",
     "load",
     "pilot",
     "run",

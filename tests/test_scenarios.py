@@ -18,11 +18,18 @@ def test_shipped_scenarios_validate(path):
     assert loaded.scenario.interventions and len(loaded.sha256) == 64
 
 
-def test_default_scenario_cites_seed_002_for_experience_effects():
+def test_default_scenario_cites_the_zendesk_study_for_experience_effects():
     inputs = all_inputs(sim.load(ROOT / "scenarios" / "nordic_midsize.toml").scenario)
     for segment in ("b2b", "b2c"):
         for key in ("positive_uplift", "walk_away", "positive_duration", "negative_duration"):
-            assert inputs[f"segments.{segment}.experience.{key}"].dist.source.startswith("seed 002")
+            source = inputs[f"segments.{segment}.experience.{key}"].dist.source
+            assert source.startswith("Zendesk and Dimensional Research, Customer Service and Business Results (2013)")
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.name)
+def test_shipped_scenarios_cite_studies_and_articles_not_internal_names(path):
+    text = path.read_text(encoding="utf-8").lower()
+    assert "seed 00" not in text and "shared/" not in text and "seeds/" not in text
 
 
 def test_monthly_and_annual_churn_convert_to_the_period():

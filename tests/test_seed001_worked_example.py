@@ -1,4 +1,4 @@
-"""Seed 001's worked example: 500,000 EUR retained on a 100,000 EUR programme, ROI 4."""
+"""Netigate's worked example: 500,000 EUR retained on a 100,000 EUR programme, ROI 4 (400 %)."""
 
 import numpy as np
 import pytest

@@ -5,15 +5,24 @@ P(ROI > 0) crosses 50 % (the median NPV crosses zero). Each evaluation is a
 full Monte Carlo run with the same seed — common random numbers make both
 curves smooth in the input — so a coarse grid brackets every crossing and
 Brent's method (``scipy.optimize.brentq``) refines it.
+
+Without a range given, the search starts on the input's 1st to 99th percentile
+and widens, up to what the input allows (a probability to 0 and 1, an amount of
+money from 0 to a hundred times the first range's width), until every
+intervention's curve crosses or the domain is exhausted. Each answer is one of
+four outcomes (:data:`OUTCOMES`): a break-even value; always pays, or never
+pays, within the range searched; or this input does not affect the intervention.
 """
 
 from __future__ import annotations
+
+import itertools
 
 import numpy as np
 import pandas as pd
 from scipy.optimize import brentq
 
-from sim.analyses.common import Analysis, records, unpack
+from sim.analyses.common import Analysis, context, records, unpack
 from sim.errors import UsageError
 from sim.model import parallel
 from sim.model.inputs import all_inputs
@@ -23,9 +32,18 @@ from sim.model.validation import Loaded
 
 GRID_POINTS = 9
 RELATIVE_TOLERANCE = 1e-4
+WIDENING = (2.0, 10.0, 100.0)
+"""Each widening step reaches this many widths of the first range beyond it on an unbounded side."""
 CRITERIA = {
     "mean_npv_zero": lambda npv: float(np.mean(npv)),
     "prob_roi_positive_50": lambda npv: float(np.mean(npv > 0)) - 0.5,
+}
+FOUND, ALWAYS, NEVER, NO_EFFECT = "break-even", "always pays", "never pays", "no effect"
+OUTCOMES = {
+    FOUND: "the value where the curve crosses",
+    ALWAYS: "pays at every value of the range searched",
+    NEVER: "does not pay at any value of the range searched",
+    NO_EFFECT: "this input does not change this intervention's outcome",
 }
 
 
@@ -40,6 +58,19 @@ def default_range(scenario: Scenario, path: str) -> tuple[float, float]:
     return float(max(low, item.domain.low)), float(min(high, item.domain.high))
 
 
+def widened_ranges(scenario: Scenario, path: str) -> list[tuple[float, float]]:
+    """The default range, then wider ones up to the input's domain (first entry is :func:`default_range`)."""
+    low, high = default_range(scenario, path)
+    domain = all_inputs(scenario)[path].domain
+    width = max(high - low, abs(high), 1e-9)
+    ranges = [(low, high)]
+    for reach in WIDENING:
+        wider = (max(domain.low, low - reach * width), min(domain.high, high + reach * width))
+        if wider != ranges[-1]:
+            ranges.append(wider)
+    return ranges
+
+
 def breakeven(
     scenario: Scenario | Loaded,
     path: str,
@@ -47,22 +78,28 @@ def breakeven(
     draws: int | None = None,
     seed: int | None = None,
     *,
+    points: int = GRID_POINTS,
     workers: int | None = None,
     progress=None,
 ) -> Analysis:
-    """Where mean NPV is zero and where P(ROI > 0) is 50 %, per intervention, as ``path`` varies."""
+    """Where mean NPV is zero and where P(ROI > 0) is 50 %, per intervention, as ``path`` varies.
+
+    ``value_range`` limits the search to (low, high); without it the range widens as
+    described in the module docstring. ``points`` is the grid per range.
+    """
     plain, loaded = unpack(scenario)
     seed = plain.settings.seed if seed is None else seed
     draws = plain.settings.draws if draws is None else draws
-    inputs = all_inputs(plain)
     sample(plain, 1, seed, {path: 0.0})  # a clear error for an unknown path
-    low, high = value_range or default_range(plain, path)
+    inputs = all_inputs(plain)
+    ranges = [value_range] if value_range else widened_ranges(plain, path)
+    low, high = ranges[0]
     if not low < high:
         raise UsageError(f"--range {low:g}:{high:g}: the first number must be below the second")
     cache: dict[float, dict[str, np.ndarray]] = {}
 
     def npv_at(values: list[float]) -> None:
-        fresh = [v for v in values if v not in cache]
+        fresh = [v for v in dict.fromkeys(values) if v not in cache]
         if fresh:
             sets = [sample(plain, draws, seed, {path: v}) for v in fresh]
             results = evaluate_many(plain, sets, seed, shared, appraised=True)
@@ -71,15 +108,24 @@ def breakeven(
         if progress:
             progress(len(cache), len(cache))
 
-    grid = list(np.linspace(low, high, GRID_POINTS))
-    rows = []
+    base = inputs[path].dist.base
     with parallel.pool(workers) as shared:
-        npv_at(grid)
+        for low, high in ranges:
+            npv_at([_tidy(v) for v in np.linspace(low, high, points)])
+            grid = sorted(cache)
+            if all(_flat(cache, grid, name) or _crossing(grid, cache, name, measure) is not None
+                   for name in plain.interventions for measure in CRITERIA.values()):
+                break
+        grid = sorted(cache)
+        rows = []
         for name in plain.interventions:
+            flat = _flat(cache, grid, name)
             for criterion, measure in CRITERIA.items():
                 curve = [measure(cache[v][name]) for v in grid]
-                root = _root(lambda v: (npv_at([v]), measure(cache[v][name]))[1], grid, curve, high - low)
-                rows.append({"intervention": name, "criterion": criterion, "value": root,
+                root = None if flat else _root(lambda v, m=measure, n=name: (npv_at([v]), m(cache[v][n]))[1], grid,
+                                               curve, high - low, base)
+                outcome = NO_EFFECT if flat else FOUND if root is not None else ALWAYS if min(curve) > 0 else NEVER
+                rows.append({"intervention": name, "criterion": criterion, "outcome": outcome, "value": root,
                              "found": root is not None, "at_low": curve[0], "at_high": curve[-1]})
     curve_rows = [
         {path: v, "intervention": name, "npv_mean": float(np.mean(npv)), "prob_roi_positive": float(np.mean(npv > 0))}
@@ -88,9 +134,15 @@ def breakeven(
     table = pd.DataFrame(rows)
     summary = {
         "scenario": plain.settings.name, "seed": seed, "draws": draws, "currency": plain.settings.currency,
-        "param": path, "range": [low, high], "base_value": inputs[path].dist.base,
+        "param": path, "range": [low, high], "range_given": value_range is not None,
+        "first_range": list(ranges[0]), "widened": (low, high) != tuple(ranges[0]),
+        "base_value": base,
+        **context(plain, loaded, [path]),
         "breakeven": {
             name: {r["criterion"]: r["value"] for r in rows if r["intervention"] == name} for name in plain.interventions
+        },
+        "outcomes": {
+            name: {r["criterion"]: r["outcome"] for r in rows if r["intervention"] == name} for name in plain.interventions
         },
         "rows": records(table),
     }
@@ -98,11 +150,37 @@ def breakeven(
                     {"breakeven": table, "breakeven_curve": pd.DataFrame(curve_rows)})
 
 
-def _root(f, grid: list[float], curve: list[float], width: float) -> float | None:
-    """The first sign change on the grid refined by Brent's method; None ("never within the range") if none."""
-    for (a, fa), (b, fb) in zip(zip(grid, curve), zip(grid[1:], curve[1:])):
+def _tidy(value: float) -> float:
+    """A grid value without float noise (0.15, not 0.15000000000000002)."""
+    return float(f"{value:.12g}")
+
+
+def _flat(cache, grid: list[float], name: str) -> bool:
+    """True when the input leaves this intervention's NPV unchanged in every draw."""
+    return all(np.allclose(cache[v][name], cache[grid[0]][name], rtol=1e-12, atol=1e-9) for v in grid)
+
+
+def _crossing(grid: list[float], cache, name: str, measure) -> int | None:
+    curve = [measure(cache[v][name]) for v in grid]
+    for i, (a, b) in enumerate(itertools.pairwise(curve)):
+        if a == 0 or a * b < 0:
+            return i
+    return len(curve) - 1 if curve[-1] == 0 else None
+
+
+def _root(f, grid: list[float], curve: list[float], width: float, base: float) -> float | None:
+    """The sign change on the grid nearest ``base``, refined by Brent's method; None if there is none."""
+    brackets = []
+    for (a, fa), (b, fb) in itertools.pairwise(zip(grid, curve)):
         if fa == 0:
-            return float(a)
-        if fa * fb < 0:
-            return float(brentq(f, a, b, xtol=RELATIVE_TOLERANCE * width, maxiter=30))
-    return float(grid[-1]) if curve[-1] == 0 else None
+            brackets.append((a, a))
+        elif fa * fb < 0:
+            brackets.append((a, b))
+    if curve[-1] == 0:
+        brackets.append((grid[-1], grid[-1]))
+    if not brackets:
+        return None
+    a, b = min(brackets, key=lambda ab: 0.0 if ab[0] <= base <= ab[1] else min(abs(ab[0] - base), abs(ab[1] - base)))
+    if a == b:
+        return float(a)
+    return float(brentq(f, a, b, xtol=RELATIVE_TOLERANCE * width, maxiter=30))

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from sim.model.finance import Appraisal
+from sim.model.labels import input_labels, label_of, option_labels
 from sim.model.scenario import Scenario
 from sim.model.validation import Loaded
 
@@ -63,3 +64,26 @@ def _plain(value: Any) -> Any:
     if isinstance(value, np.generic):
         return value.item()
     return value
+
+
+def context(scenario: Scenario, loaded: Loaded | None, paths: list[str] | None = None) -> dict[str, Any]:
+    """What every analysis summary carries besides its numbers: the ``--set`` overrides and the
+    names people read for the inputs involved (``paths``; all inputs when None) and the options."""
+    names = input_labels(scenario)
+    if paths is not None:
+        names = {path: names.get(path) or label_of(scenario, path) for path in paths}
+    return {
+        "overrides": list(loaded.overrides) if loaded else [],
+        "labels": {"inputs": names, "options": option_labels(scenario)},
+    }
+
+
+def with_labels(table: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
+    """The table with a ``label`` column (the input's name) right after its ``input`` column (the path)."""
+    if "input" not in table or table.empty:
+        return table if "label" in table else table.assign(label=pd.Series(dtype=object))
+    names = input_labels(scenario)
+    labelled = table.copy()
+    labelled.insert(list(table.columns).index("input") + 1, "label",
+                    [names.get(path) or label_of(scenario, path) for path in table["input"]])
+    return labelled

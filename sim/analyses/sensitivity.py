@@ -20,7 +20,7 @@ from SALib.analyze import sobol as sobol_analyze
 from SALib.sample import sobol as sobol_sample
 from scipy import stats
 
-from sim.analyses.common import Analysis, records, unpack
+from sim.analyses.common import Analysis, context, records, unpack, with_labels
 from sim.model import parallel
 from sim.model.inputs import all_inputs
 from sim.model.simulation import evaluate_many, run
@@ -132,6 +132,8 @@ def sensitivity(
     )
     summary = {
         "scenario": plain.settings.name, "seed": result.seed, "draws": result.n_draws,
+        "currency": plain.settings.currency,
+        **context(plain, loaded, result.uncertain_paths),
         "correlated_inputs": correlated, "note": note, "sobol_samples": sobol_samples,
         "rank_measures": records(rank_table), "sobol": records(sobol_table),
     }
@@ -161,4 +163,4 @@ def _measures(plain, result, sobol_samples: int, shared) -> tuple[pd.DataFrame, 
 
         by_outcome = sobol(paths, model, sobol_samples, result.seed)
         sobol_table = pd.concat([t.assign(intervention=name) for name, t in by_outcome.items()], ignore_index=True)
-    return rank_table, sobol_table
+    return with_labels(rank_table, plain), with_labels(sobol_table, plain)

@@ -14,14 +14,38 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from sim.analyses.common import Analysis, outcome_row, records, unpack
+from sim.analyses.common import Analysis, context, outcome_row, records, unpack
 from sim.errors import UsageError
 from sim.model import parallel
+from sim.model.inputs import all_inputs
 from sim.model.scenario import Scenario
 from sim.model.simulation import evaluate_many, sample
 from sim.model.validation import Loaded
 
 Progress = Callable[[int, int], None]
+
+
+def parse_range(text: str) -> tuple[float, float, int | None]:
+    """'LOW:HIGH' or 'LOW:HIGH:STEPS' -> (low, high, steps or None): what ``--range`` means in every command."""
+    parts = text.split(":")
+    try:
+        if len(parts) not in (2, 3):
+            raise ValueError
+        low, high = float(parts[0]), float(parts[1])
+        steps = int(parts[2]) if len(parts) == 3 else None
+    except ValueError:
+        raise UsageError(f"--range '{text}' is not LOW:HIGH or LOW:HIGH:STEPS, e.g. 0.05:0.5 or 0.05:0.5:10") from None
+    if steps is not None and steps < 2:
+        raise UsageError(f"--range '{text}': STEPS must be 2 or more")
+    if not low < high:
+        raise UsageError(f"--range '{text}': LOW must be below HIGH")
+    return low, high, steps
+
+
+def value_range(text: str, default_steps: int) -> list[float]:
+    """The evenly spaced values of a ``--range`` (both ends included), without float noise."""
+    low, high, steps = parse_range(text)
+    return [float(f"{v:.12g}") for v in np.linspace(low, high, steps or default_steps)]
 
 
 def parse_values(text: str) -> list[float]:
@@ -32,7 +56,7 @@ def parse_values(text: str) -> list[float]:
             count = int(steps)
             if count < 2:
                 raise UsageError(f"'{text}': STEPS must be 2 or more")
-            return [float(v) for v in np.linspace(float(low), float(high), count)]
+            return [float(f"{v:.12g}") for v in np.linspace(float(low), float(high), count)]
         values = [float(v) for v in text.split(",") if v.strip()]
     except ValueError:
         raise UsageError(f"'{text}' is not a list of numbers (0.01,0.02,0.03) or a range (LOW:HIGH:STEPS)") from None
@@ -72,6 +96,8 @@ def sweep(
         "draws": draws,
         "currency": scenario.settings.currency,
         "params": {path: values for path, values in grid.items()},
+        "base_values": {path: all_inputs(scenario)[path].dist.base for path in grid},
+        **context(scenario, loaded, list(grid)),
         "points": records(table),
     }
     return Analysis("sweep", scenario, loaded, seed, draws, summary, {"sweep": table})

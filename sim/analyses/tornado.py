@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sim.analyses.common import Analysis, records, unpack
+from sim.analyses.common import Analysis, context, records, unpack, with_labels
 from sim.model.inputs import all_inputs
 from sim.model.result import Result
 from sim.model.sampling import base_values
@@ -47,7 +47,7 @@ def one_at_a_time(scenario: Scenario, low: float = 0.10, high: float = 0.90) -> 
                 "npv_swing": a.npv[hi] - a.npv[lo],
                 "roi_at_low": a.roi[lo], "roi_at_high": a.roi[hi], "roi_swing": a.roi[hi] - a.roi[lo],
             })
-    return _sorted(pd.DataFrame(table, columns=_COLUMNS_OAT))
+    return with_labels(_sorted(pd.DataFrame(table, columns=_COLUMNS_OAT)), scenario)
 
 
 def from_draws(result: Result, share: float = 0.20) -> pd.DataFrame:
@@ -64,7 +64,7 @@ def from_draws(result: Result, share: float = 0.20) -> pd.DataFrame:
                 row[f"{measure}_at_high"] = float(np.nanmean(values[high]))
                 row[f"{measure}_swing"] = row[f"{measure}_at_high"] - row[f"{measure}_at_low"]
             table.append(row)
-    return _sorted(pd.DataFrame(table))
+    return with_labels(_sorted(pd.DataFrame(table)), result.scenario)
 
 
 _COLUMNS_OAT = ["intervention", "input", "low_value", "high_value", "npv_base", "npv_at_low", "npv_at_high",
@@ -99,6 +99,7 @@ def tornado(
     summary = {
         "scenario": plain.settings.name, "seed": result.seed, "draws": result.n_draws,
         "currency": plain.settings.currency,
+        **context(plain, loaded, list(dict.fromkeys(oat["input"]))),
         "one_at_a_time": {"low_quantile": low, "high_quantile": high, "rows": records(oat)},
         "from_draws": {"share": share, "rows": records(drawn)},
     }

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from scipy.interpolate import make_lsq_spline
 
-from sim.analyses.common import Analysis, records, unpack
+from sim.analyses.common import Analysis, context, records, unpack, with_labels
 from sim.model.simulation import run
 
 INTERIOR_KNOTS = 6
@@ -80,11 +80,16 @@ def voi_of(result):
     )
     table = table.sort_values("evppi", ascending=False, kind="stable").reset_index(drop=True)
     table["share_of_evpi"] = table["evppi"] / total if total > 0 else 0.0
+    table = with_labels(table, plain)
+    extra = context(plain, result.loaded, result.uncertain_paths)
+    best = options[int(np.argmax(means))]
     summary = {
         "scenario": plain.settings.name, "seed": result.seed, "draws": result.n_draws,
         "currency": plain.settings.currency,
         "options": {name: float(m) for name, m in zip(options, means)},
-        "best_option_now": options[int(np.argmax(means))],
+        **extra,
+        "best_option_now": best,
+        "best_option_label": extra["labels"]["options"].get(best, best),
         "evpi": total,
         "evpi_meaning": "expected gain from resolving all uncertainty before deciding: the most any study could be worth",
         "evppi_meaning": "the most a pilot or study that pins down this input exactly could be worth",

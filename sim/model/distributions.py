@@ -52,7 +52,7 @@ PROBABILITY = Domain(0.0, 1.0, "a probability")
 NON_NEGATIVE = Domain(0.0, INF, "a non-negative number")
 DURATION = Domain(1.0, INF, "a duration in periods")
 
-COMMON_KEYS = ("min", "max", "base", "source")
+COMMON_KEYS = ("min", "max", "base", "source", "label")
 KINDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     # kind: (required keys, optional keys) besides COMMON_KEYS
     "fixed": (("value",), ()),
@@ -93,6 +93,8 @@ class Uncertain:
         self.kind = kind
         self.domain = domain
         self.source = source
+        self.label: str | None = None
+        """What a person reads for this input (the table's ``label``); None: named from its path."""
         self._spec = spec
         self._raw_ppf = ppf
         self._lo, self._hi = bounds
@@ -189,6 +191,9 @@ def _build(table: dict[str, Any], domain: Domain) -> Uncertain:
     source = table.get("source")
     if source is not None and not isinstance(source, str):
         raise ValueError(f"source must be a text string, got {source!r}")
+    label = table.get("label")
+    if label is not None and (not isinstance(label, str) or not label.strip()):
+        raise ValueError(f"label must be a non-empty text string, got {label!r}")
     for key in ("min", "max", "base"):
         if key in table:
             _check_in(domain, _number(table, key), key)
@@ -216,6 +221,7 @@ def _build(table: dict[str, Any], domain: Domain) -> Uncertain:
     spec = {key: value for key, value in table.items()}
     base = _number(table, "base") if "base" in table else None
     result = Uncertain(kind, spec, ppf, cdf, words, (lo, hi), base, source, domain)
+    result.label = label
     if base is not None and not (support[0] <= base <= support[1] and lo <= base <= hi):
         raise ValueError(f"base = {_num(base)} lies outside the distribution ({words})")
     return result
@@ -483,7 +489,10 @@ def _num(x: float) -> str:
         return "infinity" if x > 0 else "-infinity"
     if abs(x) >= 10_000:
         return f"{x:,.0f}"
-    return f"{x:.4g}"
+    text = f"{x:.4g}"
+    if "e" in text:  # never scientific notation: 0.00005, not 5e-05
+        text = f"{x:.12f}".rstrip("0").rstrip(".")
+    return text
 
 
 def _ordinal(n: int) -> str:

@@ -11,6 +11,7 @@ import pandas as pd
 
 from sim.model.finance import Appraisal
 from sim.model.inputs import Input
+from sim.model.labels import option_labels
 from sim.model.scenario import Scenario
 
 if TYPE_CHECKING:
@@ -20,6 +21,14 @@ PERCENTILES = (5, 10, 50, 90, 95)
 BAND_PERCENTILES = (5, 10, 25, 50, 75, 90, 95)
 TAIL = 0.10
 """Share of worst draws averaged for the expected shortfall."""
+BEYOND_HORIZON = float("inf")
+"""The payback period of a draw (in ``Result.draws``) or a percentile (in ``Result.summary()``) that does
+not pay back within the horizon: later than any period, so it sorts and compares as "never within it"."""
+
+
+def _beyond(payback: np.ndarray) -> np.ndarray:
+    """Payback periods with "no payback within the horizon" as :data:`BEYOND_HORIZON` instead of NaN."""
+    return np.where(np.isnan(payback), BEYOND_HORIZON, payback)
 
 
 def describe(x: np.ndarray) -> dict[str, float | None]:
@@ -115,7 +124,7 @@ class Result:
                     f"{name}.roi": a.roi,
                     f"{name}.pv_benefit": a.pv_benefit,
                     f"{name}.pv_cost": a.pv_cost,
-                    f"{name}.payback_period": a.payback,
+                    f"{name}.payback_period": _beyond(a.payback),
                 }
             )
         frame = pd.DataFrame(columns)
@@ -125,7 +134,10 @@ class Result:
     @cached_property
     def bands(self) -> pd.DataFrame:
         """Per-period mean and percentile bands of every flow per arm, and of each
-        intervention's benefit and cumulative discounted net cash flow."""
+        intervention's benefit and cumulative discounted net cash flow.
+
+        A measure that is zero in every arm, draw and period (walk-aways in a scenario without
+        experience effects, answered contacts without operations) is left out."""
         rows = []
         series: list[tuple[str, str, np.ndarray]] = [
             (arm, metric, values) for arm, flows in self.flows.items() for metric, values in flows.items()
@@ -136,7 +148,10 @@ class Result:
             for arm, flows in self.flows.items():
                 series.append((arm, "answered_share", _ratio(flows["answered"], flows["contacts"])))
                 series.append((arm, "mean_wait_minutes", _ratio(flows["answered_wait_minutes"], flows["answered"])))
+        present = {metric for _, metric, values in series if np.any(values != 0)}
         for arm, metric, values in series:
+            if metric not in present:
+                continue
             pct = np.percentile(values, BAND_PERCENTILES, axis=0)
             mean = values.mean(axis=0)
             for t in range(values.shape[1]):
@@ -178,6 +193,8 @@ class Result:
             "horizon": s.horizon,
             "discount_rate": s.discount_rate,
             "roi_basis": s.roi_basis,
+            "overrides": list(self.loaded.overrides) if self.loaded else [],
+            "labels": {"options": option_labels(self.scenario)},
             "interventions": interventions,
         }
         if self.scenario.operations is not None:
@@ -193,7 +210,8 @@ class Result:
                 row.update({f"{measure}_{key}": value for key, value in entry[measure].items()})
             row["prob_roi_positive"] = entry["prob_roi_positive"]
             row["prob_payback_within_horizon"] = entry["prob_payback_within_horizon"]
-            row.update({f"payback_{key}": value for key, value in entry["payback_period"].items()})
+            row.update({f"payback_{key}": BEYOND_HORIZON if value is None else value
+                        for key, value in entry["payback_period"].items()})
             row["npv_expected_shortfall_10"] = entry["npv_expected_shortfall_10"]
             rows[name] = row
         frame = pd.DataFrame.from_dict(rows, orient="index")

@@ -176,6 +176,8 @@ class Change(_Strict):
     scale: NonNegative | None = None
     add: Number | None = None
     source: str = ""
+    label: str = ""
+    """Name of the change's operand for people (default: built from the intervention and the target)."""
 
     @model_validator(mode="after")
     def _one_operation(self) -> "Change":
@@ -269,7 +271,7 @@ class SelfServiceSpec(_Strict):
 
 
 class ResponseSpec(_Strict):
-    """How waiting and resolution become good and bad experiences (defaults: seed 004 fit)."""
+    """How waiting and resolution become good and bad experiences (defaults: fitted to the ten companies of "Hur viktig är kundsupport…")."""
 
     intercept: Number = DEFAULT_CURVE.intercept
     slope: Number = DEFAULT_CURVE.slope

@@ -22,10 +22,13 @@ from typing import Any
 import pandas as pd
 
 from sim.errors import UsageError
-from sim.reporting.format import amount, percent, ratio
+from sim.reporting.format import amount, percent, style
+from sim.reporting.format import payback as payback_text
 
 INVEST_CONFIDENCE = 0.80
 """P(ROI > 0) from which a positive expected NPV is a plain 'invest'."""
+SET_ON_COMMAND_LINE = "set on the command line"
+"""The source the memo and the manifest give an input overridden with ``--set``."""
 PILOT_SHARE = 0.10
 """A pilot is assumed to cost this share of the programme's expected PV cost."""
 
@@ -48,7 +51,8 @@ def read_results(folder: str | Path) -> Record:
     """Read a run's results folder; a clear UsageError if it is not one."""
     folder = Path(folder)
     needed = ["summary.json", "manifest.json", "draws.csv", "bands.csv"]
-    missing = [name for name in needed if not (folder / name).is_file()]
+    alternatives = {"draws.csv": ["draws.parquet", "roi_draws.csv"], "bands.csv": ["bands.parquet"]}
+    missing = [name for name in needed if not any((folder / n).is_file() for n in [name, *alternatives.get(name, [])])]
     if not folder.is_dir():
         raise UsageError(f"{folder}: no such results folder")
     if missing:
@@ -60,7 +64,20 @@ def read_results(folder: str | Path) -> Record:
     voi = json.loads((folder / "voi.json").read_text(encoding="utf-8")) if (folder / "voi.json").is_file() else None
     pilot = json.loads((folder / "pilot.json").read_text(encoding="utf-8")) if (folder / "pilot.json").is_file() else None
     return Record(folder, summary, json.loads((folder / "manifest.json").read_text(encoding="utf-8")),
-                  pd.read_csv(folder / "draws.csv"), pd.read_csv(folder / "bands.csv"), tornado, voi, pilot)
+                  _draws(folder), read_table(folder, "bands"), tornado, voi, pilot)
+
+
+def _draws(folder: Path) -> pd.DataFrame:
+    """The per-draw table, or the ROI columns the memo needs when only those were kept (roi_draws.csv)."""
+    if (folder / "draws.csv").is_file() or (folder / "draws.parquet").is_file():
+        return read_table(folder, "draws")
+    return pd.read_csv(folder / "roi_draws.csv", index_col="draw")
+
+
+def read_table(folder: Path, name: str) -> pd.DataFrame:
+    """A results table from its CSV, or from its Parquet file when the run wrote that instead."""
+    csv = folder / f"{name}.csv"
+    return pd.read_csv(csv) if csv.is_file() else pd.read_parquet(folder / f"{name}.parquet")
 
 
 # --- the decision rule ---------------------------------------------------------------
@@ -102,10 +119,10 @@ def decide(summary: dict[str, Any], voi: dict[str, Any] | None, label=str) -> De
                 f"learning {label(top['input'])} before deciding is worth up to {amount(top['evppi'], currency)}, "
                 f"more than a pilot of about {amount(pilot_cost, currency)}"))
     if npv > 0 and p_win >= INVEST_CONFIDENCE:
-        return Decision("invest", best, f"expected NPV is {amount(npv, currency)} and ROI is positive in {percent(p_win, 0)} of outcomes")
+        return Decision("invest", best, f"expected NPV is {amount(npv, currency)} and ROI is positive in {percent(p_win, 0, currency)} of outcomes")
     if npv > 0:
         return Decision("pilot", best, (
-            f"expected NPV is positive ({amount(npv, currency)}) but ROI is negative in {percent(1 - p_win, 0)} of outcomes"))
+            f"expected NPV is positive ({amount(npv, currency)}) but ROI is negative in {percent(1 - p_win, 0, currency)} of outcomes"))
     return Decision("do not invest", best, f"even the best option has an expected NPV of {amount(npv, currency)}")
 
 
@@ -175,13 +192,16 @@ def build(record: Record, title: str | None = None) -> Memo:
     currency, entries = summary["currency"], summary["interventions"]
     labels = {name: entry["label"] for name, entry in entries.items()}
     label = partial(input_label, manifest)
+    st = style(currency)
     decision = with_pilot(decide(summary, record.voi, label), record.pilot, summary, label)
     chosen = entries[decision.intervention]
     scenario = manifest["resolved_scenario"]["settings"]
     memo = Memo(title or f"Decision memo: {summary['scenario']}")
 
     memo.add("h1", memo.title)
-    question = scenario.get("description") or f"Which of {len(entries)} support investments should we make, if any?"
+    question = scenario.get("description") or (
+        f"Should we make this support investment: {next(iter(labels.values()))}?" if len(entries) == 1 else
+        f"Which of these {len(entries)} support investments should we make, if any?")
     verdict = {"invest": f"Invest in **{labels[decision.intervention]}**",
                "pilot": f"Run a pilot of **{labels[decision.intervention]}** before committing",
                "do not invest": "Do not invest in any of the options as they stand"}[decision.verdict]
@@ -192,30 +212,31 @@ def build(record: Record, title: str | None = None) -> Memo:
     memo.add("table", (["", *labels.values()], [
         ["Expected NPV", *(amount(e["npv"]["mean"], currency) for e in entries.values())],
         ["NPV, 90 % interval", *(f"{amount(e['npv']['p05'], currency)} to {amount(e['npv']['p95'], currency)}" for e in entries.values())],
-        ["Expected ROI", *(ratio(e["roi"]["mean"]) for e in entries.values())],
-        ["ROI, 90 % interval", *(f"{ratio(e['roi']['p05'])} to {ratio(e['roi']['p95'])}" for e in entries.values())],
-        ["P(ROI > 0)", *(percent(e["prob_roi_positive"]) for e in entries.values())],
-        [f"P(payback within {summary['horizon']} {summary['period']}s)", *(percent(e["prob_payback_within_horizon"]) for e in entries.values())],
-        ["Median payback", *(_payback(e["payback_period"]["p50"], summary["period"]) for e in entries.values())],
+        ["Expected ROI", *(st.roi(e["roi"]["mean"]) for e in entries.values())],
+        ["ROI, 90 % interval", *(f"{st.roi(e['roi']['p05'])} to {st.roi(e['roi']['p95'])}" for e in entries.values())],
+        ["P(ROI > 0)", *(st.percent(e["prob_roi_positive"]) for e in entries.values())],
+        [f"P(payback within {_periods(summary)})", *(st.percent(e["prob_payback_within_horizon"]) for e in entries.values())],
+        ["Median payback", *(payback_text(e["payback_period"]["p50"], summary["period"]) for e in entries.values())],
         ["Worst 10 % of outcomes (NPV, 10th percentile)", *(amount(e["npv"]["p10"], currency) for e in entries.values())],
         ["Average of the worst 10 %", *(amount(e["npv_expected_shortfall_10"], currency) for e in entries.values())],
     ]))
     if "support" in summary:
-        arms = {"baseline": "Today", **labels}
+        arms = {"baseline": "Today (no change)", **labels}
         memo.add("p", "**What customers meet in support** (means over the horizon):")
         memo.add("table", (["", *(arms[a] for a in summary["support"])], [
-            ["Contacts per " + summary["period"], *(f"{v['contacts_per_period']:,.0f}" for v in summary["support"].values())],
-            ["Answered or solved", *(percent(v["answered_share"]) for v in summary["support"].values())],
+            ["Contacts per " + summary["period"], *(st.number(v["contacts_per_period"]) for v in summary["support"].values())],
+            ["Answered or solved", *(st.percent(v["answered_share"]) for v in summary["support"].values())],
             ["Mean wait of answered contacts", *(f"{v['mean_wait_minutes']:.1f} min" for v in summary["support"].values())],
         ]))
     basis = "gross profit less support cost" if summary["roi_basis"] == "gross_profit" else "revenue"
-    memo.add("p", f"Amounts are present values in {currency} at {percent(summary['discount_rate'])} a year over "
-                  f"{summary['horizon']} {summary['period']}s; benefit is the change in {basis} against today's baseline; "
-                  f"ROI = (PV benefit − PV cost) / PV cost.")
+    memo.add("p", f"Amounts are present values in {currency} at {st.percent(summary['discount_rate'])} a year over "
+                  f"{_periods(summary)}; benefit is the change in {basis} against today's baseline; "
+                  f"ROI = (PV benefit − PV cost) / PV cost, shown as a percentage of cost (an ROI of 400 % returns "
+                  f"four times the cost on top of it).")
 
     memo.add("h2", "How the outcomes are spread")
     roi = {name: record.draws[f"{name}.roi"].to_numpy() for name in entries if f"{name}.roi" in record.draws}
-    memo.figures["roi_distribution"] = figures.roi_histogram(roi, labels)
+    memo.figures["roi_distribution"] = figures.roi_histogram(roi, labels, currency)
     memo.add("figure", ("roi_distribution", "ROI distribution of each option; left of the dashed line the programme loses money."))
     fan = record.bands[record.bands["metric"] == "cumulative_discounted_net"]
     payback = {name: entry["payback_period"]["p50"] for name, entry in entries.items()}
@@ -223,7 +244,8 @@ def build(record: Record, title: str | None = None) -> Memo:
     memo.add("figure", ("cash_flow", "Cumulative discounted net cash flow of each option: median with 50 % and 90 % bands; the dot marks the median payback."))
     if record.tornado is not None:
         rows = record.tornado[record.tornado["intervention"] == decision.intervention]
-        memo.figures["tornado"] = figures.tornado_figure(rows, currency, "what moves NPV most", bars=8)
+        memo.figures["tornado"] = figures.tornado_figure(rows, currency, "what moves NPV most", bars=8,
+                                                         summary={"labels": {"options": labels}})
         top = rows.iloc[0]
         memo.add("figure", ("tornado", f"What moves the NPV of {labels[decision.intervention]}: each input from its 10th "
                                        f"to its 90th percentile, others at base. Largest: {label(top['input'])} "
@@ -243,8 +265,8 @@ def build(record: Record, title: str | None = None) -> Memo:
     direction = "below" if diff is not None and diff < 0 else "above"
     memo.add("p", (
         f"With every input at its single most likely value, {labels[decision.intervention]} returns an ROI of "
-        f"{ratio(base['roi'])} (NPV {amount(base['npv'], currency)}); the mean over all {summary['draws']:,} simulated "
-        f"outcomes is {ratio(chosen['roi']['mean'])}, {direction} it. They differ because the simulation averages over "
+        f"{st.roi(base['roi'])} (NPV {amount(base['npv'], currency)}); the mean over all {summary['draws']:,} simulated "
+        f"outcomes is {st.roi(chosen['roi']['mean'])}, {direction} it. They differ because the simulation averages over "
         f"the whole range of every uncertain input, and the result is not a straight line in them: effects multiply "
         f"(a retained customer buys again and again) and skewed ranges have means away from their most likely value."))
 
@@ -266,15 +288,18 @@ def build(record: Record, title: str | None = None) -> Memo:
     memo.add("p", f"Decision rule: {RULE}")
     memo.add("appendix", "Appendix: every assumption and its source")
     for group, rows in _assumption_groups(manifest).items():
-        memo.add("p", f"**{group}**")
+        memo.add("h3", group)
         memo.add("assumptions", (["input", "value", "source"], rows))
 
     return memo
 
 
 def input_label(manifest: dict[str, Any], path: str) -> str:
-    """An input for a reader: an intervention's change by what it changes ("the new value of
-    `operations.self_service.resolution` under AI assistant"), any other input by its path."""
+    """An input for a reader: its name from the manifest (runs since names were written there);
+    for older folders an intervention's change by what it changes, any other input by its path."""
+    name = manifest.get("inputs", {}).get(path, {}).get("label")
+    if name:
+        return name
     match = re.match(r"interventions\.([^.]+)\.changes\[(\d+)\]\.(set|scale|add)$", path)
     if not match:
         return f"`{path}`"
@@ -294,8 +319,9 @@ def reproduce_command(manifest: dict[str, Any], summary: dict[str, Any]) -> str:
     return " ".join(parts)
 
 
-def _payback(value: float | None, period: str) -> str:
-    return f"{period} {value:g}" if value is not None else "beyond the horizon"
+def _periods(summary: dict[str, Any]) -> str:
+    """'36 months', '1 year'."""
+    return f"{summary['horizon']} {summary['period']}{'' if summary['horizon'] == 1 else 's'}"
 
 
 def _assumption_groups(manifest: dict[str, Any]) -> dict[str, list[list[str]]]:
@@ -322,7 +348,12 @@ def _assumption_groups(manifest: dict[str, Any]) -> dict[str, list[list[str]]]:
                 change = spec["changes"][index]
                 operation = next(op for op in ("set", "scale", "add") if change.get(op) is not None)
                 name = f"{operation} {change['path']}"
-        groups.setdefault(group, []).append([name, item["in_words"], item.get("source") or "—"])
+        groups.setdefault(group, []).append([item.get("label") or name, item["in_words"], item.get("source") or "—"])
+    overridden = {path for path in manifest["inputs"]}
+    others = [o for o in manifest["scenario"].get("overrides", []) if o.partition("=")[0].strip() not in overridden]
+    if others:
+        groups["Settings set on the command line"] = [
+            [o.partition("=")[0].strip(), o.partition("=")[2].strip(), SET_ON_COMMAND_LINE] for o in others]
     return groups
 
 
@@ -337,6 +368,8 @@ def render_markdown(memo: Memo, figure_files: dict[str, str]) -> str:
             lines += [f"# {payload}", ""]
         elif kind in ("h2", "appendix"):
             lines += [f"## {payload}", ""]
+        elif kind == "h3":
+            lines += [f"**{payload}**", ""]
         elif kind == "p":
             lines += [payload, ""]
         elif kind == "list":
@@ -370,41 +403,64 @@ figcaption { font-size: .85em; color: #555; }
 code, pre { font-family: Menlo, Consolas, monospace; font-size: .85em; background: #f4f4f4; }
 pre { padding: .6em; white-space: pre-wrap; }
 @page { margin: 18mm; }
-@media print { body { margin: 0; max-width: none; } h2 { page-break-after: avoid; } table { page-break-inside: avoid; }
-  h2.appendix { page-break-before: always; } }
+h3 { font-size: 1em; margin: 1em 0 .2em; }
+.keep { break-inside: avoid; page-break-inside: avoid; }
+@media print { body { margin: 0; max-width: none; } h2, h3 { break-after: avoid; page-break-after: avoid; }
+  table { page-break-inside: avoid; } .appendix-start { break-before: page; page-break-before: always; } }
 """
 
 
 def render_html(memo: Memo, figure_png: dict[str, bytes]) -> str:
-    """One self-contained HTML page: inline CSS, figures as data URIs, no scripts or links."""
+    """One self-contained HTML page: inline CSS, figures as data URIs, no scripts or links.
+
+    Each heading, and each sentence that introduces what follows it (ending in a colon), is
+    printed together with the block after it (``div.keep``), so none is left alone at the
+    bottom of a printed page.
+    """
     body: list[str] = []
+    held: str | None = None
     for kind, payload in memo.blocks:
-        if kind in ("h1", "h2"):
-            body.append(f"<{kind}>{_inline(payload)}</{kind}>")
-        elif kind == "appendix":
-            body.append(f'<h2 class="appendix">{_inline(payload)}</h2>')
-        elif kind == "p":
-            body.append(f"<p>{_inline(payload)}</p>")
-        elif kind == "list":
-            body.append("<ul>" + "".join(f"<li>{_inline(item)}</li>" for item in payload) + "</ul>")
-        elif kind == "code":
-            body.append(f"<pre><code>{html.escape(payload)}</code></pre>")
-        elif kind == "figure":
-            name, caption = payload
-            data = base64.b64encode(figure_png[name]).decode("ascii")
-            body.append(f'<figure><img alt="{html.escape(caption)}" src="data:image/png;base64,{data}">'
-                        f"<figcaption>{_inline(caption)}</figcaption></figure>")
-        elif kind in ("table", "assumptions"):
-            header, rows = payload
-            head = "".join(f"<th>{_inline(h)}</th>" for h in header)
-            cells = "".join("<tr>" + "".join(f"<td>{_inline(str(c))}</td>" for c in row) + "</tr>" for row in rows)
-            css = ' class="assumptions"' if kind == "assumptions" else ""
-            body.append(f"<table{css}><thead><tr>{head}</tr></thead><tbody>{cells}</tbody></table>")
+        before = len(body)
+        _render_block(body, kind, payload, figure_png)
+        if kind in ("h2", "h3", "appendix") or (kind == "p" and payload.rstrip().endswith(":")):
+            held = body.pop() if held is None else held + body.pop()
+            continue
+        if held is not None and len(body) > before:
+            css = "keep appendix-start" if 'class="appendix"' in held else "keep"
+            body[before] = f'<div class="{css}">{held}{body[before]}</div>'
+            held = None
+    if held is not None:
+        body.append(held)
     return (
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
         f"<title>{html.escape(memo.title)}</title><style>{_CSS}</style></head>\n<body>\n"
         + "\n".join(body) + "\n</body></html>\n"
     )
+
+
+def _render_block(body: list[str], kind: str, payload: Any, figure_png: dict[str, bytes]) -> None:
+    """Append one block's HTML to ``body``."""
+    if kind in ("h1", "h2", "h3"):
+        body.append(f"<{kind}>{_inline(payload)}</{kind}>")
+    elif kind == "appendix":
+        body.append(f'<h2 class="appendix">{_inline(payload)}</h2>')
+    elif kind == "p":
+        body.append(f"<p>{_inline(payload)}</p>")
+    elif kind == "list":
+        body.append("<ul>" + "".join(f"<li>{_inline(item)}</li>" for item in payload) + "</ul>")
+    elif kind == "code":
+        body.append(f"<pre><code>{html.escape(payload)}</code></pre>")
+    elif kind == "figure":
+        name, caption = payload
+        data = base64.b64encode(figure_png[name]).decode("ascii")
+        body.append(f'<figure><img alt="{html.escape(caption)}" src="data:image/png;base64,{data}">'
+                    f"<figcaption>{_inline(caption)}</figcaption></figure>")
+    elif kind in ("table", "assumptions"):
+        header, rows = payload
+        head = "".join(f"<th>{_inline(h)}</th>" for h in header)
+        cells = "".join("<tr>" + "".join(f"<td>{_inline(str(c))}</td>" for c in row) + "</tr>" for row in rows)
+        css = ' class="assumptions"' if kind == "assumptions" else ""
+        body.append(f"<table{css}><thead><tr>{head}</tr></thead><tbody>{cells}</tbody></table>")
 
 
 def _inline(text: str) -> str:

@@ -6,6 +6,7 @@ import json
 import sys
 import time
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 
 import click
@@ -20,6 +21,8 @@ from sim.shell import results_folder
 from sim.shell.loader import load
 
 EXIT_USER_ERROR = 2
+SWEEP_STEPS = 10
+"""Values a sweep's --range LOW:HIGH takes when it gives no STEPS."""
 PROGRESS_AFTER = 1.0
 """Seconds a run must take before a progress bar appears (short runs stay quiet)."""
 
@@ -57,6 +60,7 @@ def common_options(command):
         click.option("--workers", type=click.IntRange(1), help="Worker processes [default: all cores]. Results do not depend on it."),
         click.option("--overwrite", is_flag=True, help="Replace the --out folder if it already exists."),
         click.option("--no-save", is_flag=True, help="Print the summary but write no results folder."),
+        click.option("--paths", "show_paths", is_flag=True, help="Show inputs and options by their dotted paths and ids instead of their names."),
     ]
     for option in reversed(options):
         command = option(command)
@@ -67,7 +71,10 @@ def common_options(command):
 @common_options
 @click.option("--base-case", is_flag=True, help="Every input at its base value, expected counts, no randomness: the spreadsheet answer.")
 @click.option("--memo", "with_memo", is_flag=True, help="Also write the decision memo (memo.md and memo.html) into the results folder, with a tornado and value of information.")
-def run(scenario, draws, seed, out, overrides, as_json, workers, overwrite, no_save, base_case, with_memo):
+@click.option("--tables", type=click.Choice(["csv", "parquet"]), default="csv", show_default=True, help="Format of the per-draw and band tables (Parquet: smaller and faster for many draws).")
+@click.option("--xlsx", type=click.Path(dir_okay=False, path_type=Path), help="Also write an Excel workbook of the results (summary, assumptions, bands, draws) to this file.")
+def run(scenario, draws, seed, out, overrides, as_json, workers, overwrite, no_save, show_paths, base_case, with_memo,
+        tables, xlsx):
     """Run SCENARIO and print the ROI and NPV distribution of every intervention.
 
     Writes a results folder (summary.json, manifest.json, draws.csv, bands.csv and
@@ -85,18 +92,50 @@ def run(scenario, draws, seed, out, overrides, as_json, workers, overwrite, no_s
     with _user_errors(scenario):
         if with_memo and (no_save or base_case):
             raise UsageError("--memo needs a saved Monte Carlo run: drop --no-save and --base-case")
+        if xlsx is not None and no_save:
+            raise UsageError("--xlsx is made from the results folder: drop --no-save")
+        if xlsx is not None and xlsx.suffix.lower() != ".xlsx":
+            raise UsageError(f"{xlsx}: the workbook file must end in .xlsx")
+        if xlsx is not None and xlsx.exists() and not overwrite:
+            raise UsageError(f"{xlsx}: already exists; pass --overwrite to replace it or choose another file")
         loaded = _load_checked(scenario, overrides, out, overwrite, no_save)
         with _progress(enabled=not base_case) as report:
             result = run_scenario(loaded, draws, seed, base_case=base_case, workers=workers, progress=report)
         folder = None if no_save else results_folder.write(
             result, out or results_folder.default_folder(result), overwrite, command=_command(),
-            extra=results_folder.memo_inputs(result) if with_memo else None)
-        _finish(result.summary_dict(), console.print_run, as_json, folder)
+            extra=results_folder.memo_inputs(result) if with_memo else None, tables=tables)
+        _finish(result.summary_dict(), partial(console.print_run, paths=show_paths), as_json, folder)
         if with_memo:
             from sim.reporting import memo
 
             for path in memo.write(folder):
                 click.echo(f"Memo written to {path}", err=as_json)
+        if xlsx is not None:
+            from sim.reporting.workbook import write_workbook
+
+            click.echo(f"Workbook written to {write_workbook(folder, xlsx, overwrite)}", err=as_json)
+
+
+@main.command("export")
+@click.argument("results", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--xlsx", type=click.Path(dir_okay=False, path_type=Path), required=True, help="The Excel workbook to write (.xlsx).")
+@click.option("--overwrite", is_flag=True, help="Replace an existing workbook.")
+def export_command(results, xlsx, overwrite):
+    """Write the results of a run as one Excel workbook for a finance team.
+
+    Sheets: Summary (per option, formatted in the scenario's currency, ROI and
+    shares as percentages), Assumptions (every input by name with its path,
+    range, base value and source), Bands (per option, measure and period) and
+    Draws (one row per draw). Numbers stay numbers, so the sheets calculate.
+
+    \b
+    Example:
+      cxroi export results/nordic_midsize-20261124-101500 --xlsx nordic.xlsx
+    """
+    from sim.reporting.workbook import write_workbook
+
+    with _user_errors(results):
+        click.echo(f"Workbook written to {write_workbook(results, xlsx, overwrite)}")
 
 
 @main.command("memo")
@@ -131,8 +170,8 @@ def memo_command(results, out, fmt, title, overwrite):
 @common_options
 @click.option("--param", "params", multiple=True, required=True, metavar="PATH", help="Input to sweep (once for one-way, twice for two-way).")
 @click.option("--values", "value_specs", multiple=True, metavar="LIST", help="Values for the matching --param: 0.01,0.02,0.03 or LOW:HIGH:STEPS.")
-@click.option("--range", "range_specs", multiple=True, metavar="LOW:HIGH:STEPS", help="Evenly spaced values for the matching --param, both ends included.")
-def sweep(scenario, draws, seed, out, overrides, as_json, workers, overwrite, no_save, params, value_specs, range_specs):
+@click.option("--range", "range_specs", multiple=True, metavar="LOW:HIGH[:STEPS]", help=f"Evenly spaced values for the matching --param, both ends included [default STEPS: {SWEEP_STEPS}].")
+def sweep(scenario, draws, seed, out, overrides, as_json, workers, overwrite, no_save, show_paths, params, value_specs, range_specs):
     """Run SCENARIO at each value of one or two inputs (same seed: smooth curves).
 
     Writes sweep.csv (NPV and ROI percentiles and P(ROI > 0) per point and
@@ -145,7 +184,7 @@ def sweep(scenario, draws, seed, out, overrides, as_json, workers, overwrite, no
       cxroi sweep scenarios/nordic_midsize.toml --param interventions.faster_response.recurring_cost \\
           --values 15000,20000,25000,30000 --param segments.b2b.monthly_churn --values 0.008,0.012,0.016
     """
-    from sim.analyses.sweep import parse_values
+    from sim.analyses.sweep import parse_values, value_range
     from sim.analyses.sweep import sweep as run_sweep
 
     with _user_errors(scenario):
@@ -154,13 +193,14 @@ def sweep(scenario, draws, seed, out, overrides, as_json, workers, overwrite, no
             raise UsageError("with two --param options give both value lists with --values (it also takes LOW:HIGH:STEPS)")
         if len(specs) != len(params):
             raise UsageError(f"give one --values or --range for each --param: {len(params)} --param, {len(specs)} value lists")
-        grid = {path: parse_values(spec) for path, spec in zip(params, specs)}
+        grid = {path: parse_values(spec) for path, spec in zip(params, value_specs)}
+        grid.update({path: value_range(spec, SWEEP_STEPS) for path, spec in zip(params[len(value_specs):], range_specs)})
         if len(grid) != len(params):
             raise UsageError("the two --param options name the same input")
         loaded = _load_checked(scenario, overrides, out, overwrite, no_save)
         with _progress(enabled=True, unit="draws") as report:
             analysis = run_sweep(loaded, grid, draws, seed, workers=workers, progress=report)
-        _finish_analysis(analysis, console.print_sweep, out, overwrite, no_save, as_json)
+        _finish_analysis(analysis, partial(console.print_sweep, paths=show_paths), out, overwrite, no_save, as_json)
 
 
 @main.command()
@@ -168,7 +208,7 @@ def sweep(scenario, draws, seed, out, overrides, as_json, workers, overwrite, no
 @click.option("--low", type=click.FloatRange(0.0, 0.5, min_open=True), default=0.10, show_default=True, help="Quantile each input takes at its low end.")
 @click.option("--high", type=click.FloatRange(0.5, 1.0, max_open=True), default=0.90, show_default=True, help="Quantile each input takes at its high end.")
 @click.option("--share", type=click.FloatRange(0.01, 0.5), default=0.20, show_default=True, help="Share of draws at each end for the tornado read from the draws.")
-def tornado(scenario, draws, seed, out, overrides, as_json, workers, overwrite, no_save, low, high, share):
+def tornado(scenario, draws, seed, out, overrides, as_json, workers, overwrite, no_save, show_paths, low, high, share):
     """Which inputs move NPV and ROI most: a tornado diagram for every intervention.
 
     One input at a time goes from its 10th to its 90th percentile with the others
@@ -186,13 +226,13 @@ def tornado(scenario, draws, seed, out, overrides, as_json, workers, overwrite, 
         loaded = _load_checked(scenario, overrides, out, overwrite, no_save)
         with _progress(enabled=True) as report:
             analysis = run_tornado(loaded, draws, seed, low=low, high=high, share=share, workers=workers, progress=report)
-        _finish_analysis(analysis, console.print_tornado, out, overwrite, no_save, as_json)
+        _finish_analysis(analysis, partial(console.print_tornado, paths=show_paths), out, overwrite, no_save, as_json)
 
 
 @main.command()
 @common_options
 @click.option("--sobol-samples", type=click.IntRange(0), default=1024, show_default=True, help="Base samples N of the Saltelli design (N x (inputs + 2) evaluations); 0 skips Sobol indices.")
-def sensitivity(scenario, draws, seed, out, overrides, as_json, workers, overwrite, no_save, sobol_samples):
+def sensitivity(scenario, draws, seed, out, overrides, as_json, workers, overwrite, no_save, show_paths, sobol_samples):
     """Global sensitivity of NPV: rank correlations, PRCC and Sobol indices.
 
     Rank measures come from the Monte Carlo draws (no extra runs); Sobol first-order
@@ -209,36 +249,42 @@ def sensitivity(scenario, draws, seed, out, overrides, as_json, workers, overwri
         loaded = _load_checked(scenario, overrides, out, overwrite, no_save)
         with _progress(enabled=True) as report:
             analysis = run_sensitivity(loaded, draws, seed, sobol_samples=sobol_samples, workers=workers, progress=report)
-        _finish_analysis(analysis, console.print_sensitivity, out, overwrite, no_save, as_json)
+        _finish_analysis(analysis, partial(console.print_sensitivity, paths=show_paths), out, overwrite, no_save, as_json)
 
 
 @main.command()
 @common_options
 @click.option("--param", "param", required=True, metavar="PATH", help="The input to move.")
-@click.option("--range", "value_range", metavar="LOW:HIGH", help="Where to look [default: the input's 1st to 99th percentile, or half to twice a fixed value].")
-def breakeven(scenario, draws, seed, out, overrides, as_json, workers, overwrite, no_save, param, value_range):
+@click.option("--range", "value_range", metavar="LOW:HIGH[:STEPS]", help="Where to look, and how many evenly spaced values bracket the crossings [default: the input's 1st to 99th percentile, widened up to what the input allows until each option crosses; STEPS 9].")
+def breakeven(scenario, draws, seed, out, overrides, as_json, workers, overwrite, no_save, show_paths, param, value_range):
     """The value of one input at which each intervention stops paying.
 
     Finds where mean NPV is zero and where P(ROI > 0) is 50 %, by Brent's method
-    on runs with common random numbers; says "never within the range" when
-    there is no such value.
+    on runs with common random numbers. Without --range the search starts on the
+    input's 1st to 99th percentile and widens towards what the input allows until
+    every option crosses; the range searched is printed. Where there is no
+    crossing it says which: always pays, never pays (within that range), or not
+    affected (the input does not change that option).
 
     \b
     Example:
       cxroi breakeven scenarios/nordic_midsize.toml --param interventions.faster_response.recurring_cost
     """
+    from sim.analyses.breakeven import GRID_POINTS
     from sim.analyses.breakeven import breakeven as run_breakeven
+    from sim.analyses.sweep import parse_range
 
     with _user_errors(scenario):
-        bounds = _parse_range(value_range) if value_range else None
+        low, high, steps = parse_range(value_range) if value_range else (None, None, None)
         loaded = _load_checked(scenario, overrides, out, overwrite, no_save)
-        analysis = run_breakeven(loaded, param, bounds, draws, seed, workers=workers)
-        _finish_analysis(analysis, console.print_breakeven, out, overwrite, no_save, as_json)
+        analysis = run_breakeven(loaded, param, None if low is None else (low, high), draws, seed,
+                                 points=steps or GRID_POINTS, workers=workers)
+        _finish_analysis(analysis, partial(console.print_breakeven, paths=show_paths), out, overwrite, no_save, as_json)
 
 
 @main.command()
 @common_options
-def voi(scenario, draws, seed, out, overrides, as_json, workers, overwrite, no_save):
+def voi(scenario, draws, seed, out, overrides, as_json, workers, overwrite, no_save, show_paths):
     """Value of information: what a pilot that pins down an input could be worth.
 
     EVPI of the decision (do nothing or one of the interventions) and EVPPI of
@@ -254,7 +300,7 @@ def voi(scenario, draws, seed, out, overrides, as_json, workers, overwrite, no_s
         loaded = _load_checked(scenario, overrides, out, overwrite, no_save)
         with _progress(enabled=True) as report:
             analysis = run_voi(loaded, draws, seed, workers=workers, progress=report)
-        _finish_analysis(analysis, console.print_voi, out, overwrite, no_save, as_json)
+        _finish_analysis(analysis, partial(console.print_voi, paths=show_paths), out, overwrite, no_save, as_json)
 
 
 @main.command("pilot")
@@ -375,14 +421,6 @@ def _command() -> list[str]:
     return ["cxroi", *sys.argv[1:]]
 
 
-def _parse_range(text: str) -> tuple[float, float]:
-    try:
-        low, high = (float(part) for part in text.split(":"))
-    except ValueError:
-        raise UsageError(f"--range '{text}' is not LOW:HIGH, e.g. 0.01:0.05") from None
-    return low, high
-
-
 @main.command()
 @click.argument("scenario", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--set", "overrides", multiple=True, metavar="PATH=VALUE", help="Check with these overrides applied.")
@@ -398,7 +436,7 @@ def validate(scenario, overrides):
         s = loaded.scenario
         click.echo(
             f"{loaded.file}: OK: {len(s.segments)} segment(s), {len(s.interventions)} intervention(s), "
-            f"horizon {console.periods(s.settings.horizon, s.settings.period)}"
+            f"horizon {console.periods_text(s.settings.horizon, s.settings.period)}"
         )
 
 

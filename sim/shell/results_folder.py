@@ -20,6 +20,9 @@ from typing import Any
 from sim.errors import UsageError
 from sim.model.result import Result
 
+SET_ON_COMMAND_LINE = "set on the command line"
+"""The source of an input overridden with ``--set`` (the memo's assumptions table shows it)."""
+
 FILES = {
     "summary.json": "per intervention: ROI, NPV, benefit and cost statistics, P(ROI > 0), payback (same as --json)",
     "manifest.json": "how to reproduce this run: scenario hash, resolved inputs, seed, draws, versions, time",
@@ -52,14 +55,32 @@ def check_destination(folder: str | Path, overwrite: bool = False) -> None:
         raise UsageError(f"{folder}: already exists; choose another --out or pass --overwrite to replace it")
 
 
+TABLE_FORMATS = ("csv", "parquet")
+"""How a run's per-draw and band tables are written: CSV (default) or Parquet (pyarrow; smaller and
+much faster to write and read for a million draws)."""
+
+
 def write(result: Result, folder: str | Path, overwrite: bool = False, command: list[str] | None = None,
-          extra: dict | None = None) -> Path:
-    """Write a run's :data:`FILES` (and any ``extra`` {name: writer(path)}) into ``folder`` atomically."""
+          extra: dict | None = None, tables: str = "csv") -> Path:
+    """Write a run's :data:`FILES` (and any ``extra`` {name: writer(path)}) into ``folder`` atomically.
+
+    ``tables="parquet"`` writes ``draws.parquet`` and ``bands.parquet`` instead of the CSV files.
+    """
+    if tables == "parquet":
+        _need_pyarrow()
+        table_writers = {
+            "draws.parquet": lambda path: result.draws.to_parquet(path, engine="pyarrow"),
+            "bands.parquet": lambda path: result.bands.to_parquet(path, engine="pyarrow", index=False),
+        }
+    else:
+        table_writers = {
+            "draws.csv": lambda path: result.draws.to_csv(path, float_format="%.12g"),
+            "bands.csv": lambda path: result.bands.to_csv(path, index=False),
+        }
     writers = {
         "summary.json": lambda path: _dump(path, result.summary_dict()),
-        "manifest.json": lambda path: _dump(path, manifest(result, command)),
-        "draws.csv": lambda path: result.draws.to_csv(path, float_format="%.12g"),
-        "bands.csv": lambda path: result.bands.to_csv(path, index=False),
+        "manifest.json": lambda path: _dump(path, manifest(result, command, tables)),
+        **table_writers,
         **(extra or {}),
     }
     return write_files(folder, writers, result.loaded, overwrite)
@@ -79,10 +100,14 @@ def memo_inputs(result: Result) -> dict:
         pilot = pilot_of(result, candidate).summary
     except UsageError:
         pilot = None
+    roi = result.draws[[f"{name}.roi" for name in result.appraisals]]
     return {
         "tornado.csv": lambda path: tornado.to_csv(path, index=False),
         "voi.json": lambda path: _dump(path, voi),
         **({"pilot.json": lambda path: _dump(path, pilot)} if pilot else {}),
+        # The memo's ROI histogram needs only these columns: a folder shipped without the large
+        # per-draw table can still be rendered again with `cxroi memo`.
+        "roi_draws.csv": lambda path: roi.to_csv(path, float_format="%.12g"),  # as draws.csv
     }
 
 
@@ -138,11 +163,21 @@ def write_files(folder: str | Path, writers: dict, loaded, overwrite: bool = Fal
             write_one(staging / name)
         if loaded:
             (staging / "scenario.toml").write_text(loaded.text, encoding="utf-8")
+        _respect_umask(staging)
         _replace(staging, folder)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return folder
+
+
+def _respect_umask(staging: Path) -> None:
+    """Give the folder (a private temporary directory so far) the permissions a new folder gets."""
+    mask = os.umask(0)
+    os.umask(mask)
+    for path in [staging, *staging.rglob("*")]:
+        if path.is_dir():
+            path.chmod(0o777 & ~mask)
 
 
 def _replace(staging: Path, folder: Path) -> None:
@@ -156,16 +191,28 @@ def _replace(staging: Path, folder: Path) -> None:
         os.rename(staging, folder)
 
 
-def manifest(result: Result, command: list[str] | None = None) -> dict[str, Any]:
+def manifest(result: Result, command: list[str] | None = None, tables: str = "csv") -> dict[str, Any]:
     """Everything needed to reproduce a run and to see what it assumed."""
+    files = FILES if tables == "csv" else {name.replace(".csv", f".{tables}"): text for name, text in FILES.items()}
     return _manifest(
         result.scenario, result.loaded, result.seed, result.n_draws, command,
-        {"mode": "base_case" if result.base_case else "monte_carlo", "files": FILES},
+        {"mode": "base_case" if result.base_case else "monte_carlo", "files": files},
     )
+
+
+def _need_pyarrow() -> None:
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError:
+        raise UsageError("--tables parquet needs pyarrow: pip install 'cxroi[parquet]' (or pip install pyarrow)") from None
 
 
 def _manifest(scenario, loaded, seed: int, draws: int, command, extra: dict[str, Any]) -> dict[str, Any]:
     from sim.model.inputs import all_inputs
+    from sim.model.labels import input_labels
+
+    names = input_labels(scenario)
+    overridden = {o.partition("=")[0].strip() for o in (loaded.overrides if loaded else ())}
 
     return {
         "cxroi_version": _version("cxroi"),
@@ -183,10 +230,11 @@ def _manifest(scenario, loaded, seed: int, draws: int, command, extra: dict[str,
         **extra,
         "inputs": {
             path: {
+                "label": names[path],
                 "distribution": item.dist.spec(),
                 "in_words": item.dist.describe(),
                 "base": item.dist.base,
-                "source": item.dist.source,
+                "source": SET_ON_COMMAND_LINE if path in overridden else item.dist.source,
             }
             for path, item in all_inputs(scenario).items()
         },

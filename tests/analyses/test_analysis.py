@@ -113,9 +113,6 @@ def test_breakeven_cost_is_the_mean_benefit():
     assert median == pytest.approx(np.median(benefit), rel=0.01)
 
 
-def test_breakeven_says_never_when_there_is_no_crossing():
-    found = breakeven(linear_scenario(), "interventions.program.one_off_cost", (0.0, 10_000.0), draws=500, workers=1)
-    assert found.summary["breakeven"]["program"] == {"mean_npv_zero": None, "prob_roi_positive_50": None}
 
 
 def test_evppi_of_the_only_uncertain_input_is_the_evpi():

@@ -116,7 +116,7 @@ def test_spec_round_trips_and_pickles(spec):
         ("0.03 to 0.01", PROBABILITY, "'0.03 to 0.01': the first number must be below the second"),
         ("0.01 - 0.03", PROBABILITY, "'0.01 - 0.03' is not a range; write it like '0.01 to 0.03' or '1% to 3%'"),
         ({"dist": "uniform", "low": 0, "hihg": 1}, PROBABILITY,
-         "unknown key 'hihg' for a uniform distribution; did you mean 'high'? Allowed: low, high, min, max, base, source"),
+         "unknown key 'hihg' for a uniform distribution; did you mean 'high'? Allowed: low, high, min, max, base, source, label"),
         ({"dist": "triangular", "low": 0, "high": 1}, PROBABILITY, "missing key 'mode' for a triangular distribution"),
         ({"dist": "lognorm", "mean": 1, "sd": 1}, NON_NEGATIVE,
          "unknown distribution 'lognorm'; did you mean 'lognormal'? Allowed: fixed, uniform, triangular, pert, normal, "

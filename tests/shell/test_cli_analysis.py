@@ -4,6 +4,7 @@ import json
 
 import pytest
 from click.testing import CliRunner
+from rich.cells import cell_len
 
 from sim.shell.cli import main
 
@@ -40,9 +41,12 @@ def test_command_writes_tables_figures_and_json(command, root, tmp_path):
 @pytest.mark.parametrize("command", list(COMMANDS))
 def test_command_prints_a_readable_summary(command, root):
     extra, _ = COMMANDS[command]
-    result = CliRunner().invoke(main, [command, str(root / SCENARIO), "--draws", "200", "--workers", "1", "--no-save", *extra])
+    result = CliRunner(env={"COLUMNS": "80"}).invoke(
+        main, [command, str(root / SCENARIO), "--draws", "200", "--workers", "1", "--no-save", *extra])
     assert result.exit_code == 0, result.output
-    assert "Seed 001 worked example" in result.output
+    assert "Netigate worked example" in result.output
+    assert max(cell_len(line) for line in result.output.splitlines()) <= 80 and "…" not in result.output
+    assert "Faster support response" in result.output and "faster_response" not in result.output
 
 
 @pytest.mark.parametrize(
@@ -53,7 +57,8 @@ def test_command_prints_a_readable_summary(command, root):
         (["sweep", "--param", "segments.portfolio.fee"], "give one --values or --range for each --param: 1 --param, 0 value lists"),
         (["sweep", "--param", "segments.portfolio.fee", "--values", "1:2"],
          "'1:2' is not a list of numbers (0.01,0.02,0.03) or a range (LOW:HIGH:STEPS)"),
-        (["breakeven", "--param", "segments.portfolio.fee", "--range", "5"], "--range '5' is not LOW:HIGH, e.g. 0.01:0.05"),
+        (["breakeven", "--param", "segments.portfolio.fee", "--range", "5"],
+         "--range '5' is not LOW:HIGH or LOW:HIGH:STEPS, e.g. 0.05:0.5 or 0.05:0.5:10"),
     ],
 )
 def test_usage_mistakes_get_one_line_and_exit_code_2(args, message, root, tmp_path):

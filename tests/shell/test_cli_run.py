@@ -78,4 +78,4 @@ def test_human_summary_names_each_intervention(tmp_path):
     file = _scenario(tmp_path)
     result = CliRunner().invoke(main, ["run", str(file), "--no-save", "--workers", "1"])
     assert result.exit_code == 0, result.output
-    assert "program" in result.output and "P(ROI > 0)" in result.output
+    assert "Program" in result.output and "P(ROI > 0)" in result.output  # no label: the id in words

@@ -1,4 +1,4 @@
-"""The response curve against seed 004's table."""
+"""The response curve against the ten companies of "Hur viktig är kundsupport…"."""
 
 import numpy as np
 import pytest
