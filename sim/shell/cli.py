@@ -310,7 +310,7 @@ def voi(scenario, draws, seed, out, overrides, as_json, workers, overwrite, no_s
 @click.option("--periods", type=click.IntRange(1), default=6, show_default=True, help="How many periods the pilot runs.")
 @click.option("--fixed-cost", type=click.FloatRange(0), help="Fixed cost of the pilot [default: 25 % of the intervention's one-off cost].")
 @click.option("--cost-per-customer", type=click.FloatRange(0), help="Cost per treated customer and period [default: the recurring cost spread over all starting customers].")
-def pilot_command(scenario, draws, seed, out, overrides, as_json, workers, overwrite, no_save, intervention, size_spec,
+def pilot_command(scenario, draws, seed, out, overrides, as_json, workers, overwrite, no_save, show_paths, intervention, size_spec,
                   periods, fixed_cost, cost_per_customer):
     """Is a pilot of an intervention worth running, and how large? (expected value of sample information)
 
@@ -333,7 +333,7 @@ def pilot_command(scenario, draws, seed, out, overrides, as_json, workers, overw
         with _progress(enabled=True) as report:
             analysis = run_pilot(loaded, intervention, sizes, periods, fixed_cost, cost_per_customer, draws, seed,
                                  workers=workers, progress=report)
-        _finish_analysis(analysis, console.print_pilot, out, overwrite, no_save, as_json)
+        _finish_analysis(analysis, partial(console.print_pilot, paths=show_paths), out, overwrite, no_save, as_json)
 
 
 def _parse_sizes(text: str) -> list[int]:
