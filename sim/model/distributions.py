@@ -296,7 +296,10 @@ def _discrete(t, domain):
     if not isinstance(values, list) or not values or not all(_is_number(v) for v in values):
         raise ValueError(f"values must be a non-empty array of numbers, got {values!r}")
     weights = t.get("weights", [1.0] * len(values))
-    if not isinstance(weights, list) or len(weights) != len(values) or not all(_is_number(w) and w >= 0 for w in weights):
+    for weight in weights if isinstance(weights, list) else ():
+        if _is_number(weight) and not math.isfinite(weight):
+            raise ValueError(f"weights: {_num(weight)} is not allowed: weights must be finite numbers")
+    if not isinstance(weights, list) or len(weights) != len(values) or not all(_is_number(w) and math.isfinite(w) and w >= 0 for w in weights):
         raise ValueError(f"weights must be an array of {len(values)} non-negative numbers, got {weights!r}")
     if sum(weights) <= 0:
         raise ValueError("weights must not all be zero")
@@ -439,6 +442,8 @@ def _number(t: dict, key: str) -> float:
     value = t[key]
     if not _is_number(value):
         raise ValueError(f"{key} must be a number, got {value!r}")
+    if not math.isfinite(value):
+        raise ValueError(f"{key} = {_num(value)} is not allowed: must be a finite number")
     return float(value)
 
 
@@ -467,6 +472,8 @@ def _parse_range(text: str) -> tuple[float, float]:
             value = float(number.replace("_", "").replace(",", ""))
         except ValueError:
             raise ValueError(f"{text!r} is not a range; write it like '0.01 to 0.03' or '1% to 3%'") from None
+        if not math.isfinite(value):
+            raise ValueError(f"{text!r}: {_num(value)} is not allowed: both ends must be finite numbers")
         values.append(value / 100.0 if percent else value)
     if not values[0] < values[1]:
         raise ValueError(f"{text!r}: the first number must be below the second")
@@ -479,6 +486,8 @@ def _is_number(value: Any) -> bool:
 
 def _num(x: float) -> str:
     """A number for people: up to 4 significant digits, thousands separated when large."""
+    if math.isnan(x):
+        return "NaN"
     if not math.isfinite(x):
         return "infinity" if x > 0 else "-infinity"
     if abs(x) >= 10_000:
@@ -489,3 +498,7 @@ def _num(x: float) -> str:
 def _ordinal(n: int) -> str:
     suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
     return f"{n}{suffix}"
+
+
+plain_number = _num
+"""A number as an error message or a memo writes it ("NaN" and "infinity" spelled out)."""

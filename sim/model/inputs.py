@@ -104,9 +104,15 @@ def check_references(scenario: Scenario) -> list[Problem]:
             if intervention.start > scenario.settings.horizon:
                 problems.append(Problem(f"interventions.{name}.start", f"{intervention.start} is not allowed: must be within the horizon (1 to {scenario.settings.horizon})"))
     problems += _fixed_queue_parameters(scenario)
+    stated: dict[frozenset, int] = {}
     for index, correlation in enumerate(scenario.correlations):
         where = f"correlations[{index}].between"
         a, b = correlation.between
+        pair = frozenset((a, b))
+        if pair in stated and a != b:
+            problems.append(Problem(where, f"'{a}' and '{b}' are already correlated in correlations[{stated[pair]}]; "
+                                           "state each pair once"))
+        stated.setdefault(pair, index)
         if a == b:
             problems.append(Problem(where, f"'{a}' is named twice; a correlation needs two different inputs"))
         for path in (a, b):
@@ -167,10 +173,11 @@ def churn_per_period(churn: np.ndarray, key: str, periods_per_year: int) -> np.n
     probability (1 - m)^12, so annual churn is 1 - (1 - m)^12 and back.
     """
     months_per_period = 12 // periods_per_year
-    if key == "monthly_churn":
-        return -np.expm1(months_per_period * np.log1p(-np.minimum(churn, 1.0)))
-    if key == "annual_churn":
-        return -np.expm1(np.log1p(-np.minimum(churn, 1.0)) / periods_per_year)
+    with np.errstate(divide="ignore"):  # churn of 1: log(0) = -inf, and the conversion gives 1 exactly
+        if key == "monthly_churn":
+            return -np.expm1(months_per_period * np.log1p(-np.minimum(churn, 1.0)))
+        if key == "annual_churn":
+            return -np.expm1(np.log1p(-np.minimum(churn, 1.0)) / periods_per_year)
     return churn
 
 

@@ -17,6 +17,7 @@ from pydantic import (
     PlainSerializer,
     PlainValidator,
     ValidationError,
+    field_validator,
     model_validator,
 )
 
@@ -27,6 +28,7 @@ from sim.model.distributions import (
     PROBABILITY,
     Domain,
     Uncertain,
+    plain_number,
     parse,
 )
 from sim.support.response import DEFAULT as DEFAULT_CURVE
@@ -70,8 +72,11 @@ def _exactly_one(options: dict[str, Any], allowed: str) -> None:
 class _Strict(BaseModel):
     """Base for every table: unknown keys are errors, instances are immutable."""
 
+    # Strict: a number is a TOML number (true, "1" and ["1"] are refused, not converted), and
+    # NaN or infinity never passes; text is allowed only where a distribution string is.
     model_config = ConfigDict(
-        extra="forbid", frozen=True, validate_default=True, populate_by_name=True
+        extra="forbid", frozen=True, validate_default=True, populate_by_name=True,
+        strict=True, allow_inf_nan=False,
     )
 
 
@@ -143,6 +148,13 @@ class Segment(_Strict):
     contacts: NonNegative = 0.0
     acquisition_cost: Money = 0.0
     experience: Experience = Experience()
+
+    @field_validator("customers")
+    @classmethod
+    def _whole_customers(cls, customers: Uncertain) -> Uncertain:
+        if customers.is_fixed and customers.base != round(customers.base):
+            raise ValueError(f"{plain_number(customers.base)} is not allowed: the starting count of customers must be a whole number")
+        return customers
 
     @model_validator(mode="after")
     def _one_churn_key(self) -> "Segment":
@@ -291,7 +303,7 @@ class OperationsSpec(_Strict):
 class Correlation(_Strict):
     """A rank (Spearman) correlation between two uncertain inputs."""
 
-    between: tuple[str, str]
+    between: tuple[str, str] = Field(strict=False)  # a TOML array of two paths
     rank: float = Field(ge=-1.0, le=1.0)
 
 

@@ -19,6 +19,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from sim.errors import Problem, ScenarioError, did_you_mean, problem
+from sim.model.distributions import plain_number
 from sim.model.inputs import check_references
 from sim.model.scenario import Scenario
 
@@ -159,6 +160,8 @@ def _one_problem(error: dict, loc: tuple) -> Problem:
         return Problem(dotted(loc), f"{value!r} is not allowed: must be {words.format(ctx.get(key))}")
     if kind in {"int_type", "int_parsing", "int_from_float"}:
         return Problem(dotted(loc), f"expected a whole number, got {value!r}")
+    if kind == "finite_number":
+        return Problem(dotted(loc), f"{plain_number(float(value))} is not allowed: must be a finite number")
     if kind in {"float_type", "float_parsing"}:
         return Problem(dotted(loc), f"expected a number, got {value!r}")
     if kind in {"string_type"}:
