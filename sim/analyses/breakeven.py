@@ -16,6 +16,8 @@ from scipy.optimize import brentq
 from sim.analyses.common import Analysis, records, unpack
 from sim.errors import UsageError
 from sim.model import parallel
+from sim.model.distributions import plain_number
+from sim.model.domains import adjustments, check_all_pinned, check_known, effective_domain
 from sim.model.inputs import all_inputs
 from sim.model.scenario import Scenario
 from sim.model.simulation import evaluate_many, sample
@@ -32,12 +34,13 @@ CRITERIA = {
 def default_range(scenario: Scenario, path: str) -> tuple[float, float]:
     """The input's 1st to 99th percentile, or half to twice a fixed value (within what it allows)."""
     item = all_inputs(scenario)[path]
+    domain = effective_domain(scenario, path)
     if item.dist.is_fixed:
         base = item.dist.base
         low, high = sorted((0.5 * base, 2.0 * base)) if base != 0 else (-1.0, 1.0)
     else:
         low, high = item.dist.ppf(np.array([0.01, 0.99]))
-    return float(max(low, item.domain.low)), float(min(high, item.domain.high))
+    return float(max(low, domain.low)), float(min(high, domain.high))
 
 
 def breakeven(
@@ -55,16 +58,21 @@ def breakeven(
     seed = plain.settings.seed if seed is None else seed
     draws = plain.settings.draws if draws is None else draws
     inputs = all_inputs(plain)
-    sample(plain, 1, seed, {path: 0.0})  # a clear error for an unknown path
+    check_known(plain, [path])
     low, high = value_range or default_range(plain, path)
-    if not low < high:
-        raise UsageError(f"--range {low:g}:{high:g}: the first number must be below the second")
+    option = f"--range {plain_number(low)}:{plain_number(high)}" if value_range else \
+        f"the default range {plain_number(low)}:{plain_number(high)} (give --range)"
+    if value_range and not low < high:
+        raise UsageError(f"{option}: the first number must be below the second")
+    check_all_pinned(plain, [{path: low}, {path: high}], option)
     cache: dict[float, dict[str, np.ndarray]] = {}
+    adjusted: list[dict] = []
 
     def npv_at(values: list[float]) -> None:
         fresh = [v for v in values if v not in cache]
         if fresh:
             sets = [sample(plain, draws, seed, {path: v}) for v in fresh]
+            adjusted.extend({**entry, "point": {path: v}} for v, s in zip(fresh, sets) for entry in adjustments(plain, s))
             results = evaluate_many(plain, sets, seed, shared, appraised=True)
             for v, appraisals in zip(fresh, results):
                 cache[v] = {name: a.npv for name, a in appraisals.items()}
@@ -93,6 +101,7 @@ def breakeven(
             name: {r["criterion"]: r["value"] for r in rows if r["intervention"] == name} for name in plain.interventions
         },
         "rows": records(table),
+        "adjustments": sorted(adjusted, key=lambda entry: entry["point"][path]),
     }
     return Analysis("breakeven", plain, loaded, seed, draws, summary,
                     {"breakeven": table, "breakeven_curve": pd.DataFrame(curve_rows)})

@@ -18,13 +18,15 @@ from sim.analyses.common import Analysis, outcome_row, records, unpack
 from sim.errors import UsageError
 from sim.model import parallel
 from sim.model.scenario import Scenario
+from sim.model.distributions import plain_number
+from sim.model.domains import adjustments, check_all_pinned
 from sim.model.simulation import evaluate_many, sample
 from sim.model.validation import Loaded
 
 Progress = Callable[[int, int], None]
 
 
-def parse_values(text: str) -> list[float]:
+def parse_values(text: str, option: str = "--values") -> list[float]:
     """'0.01,0.02,0.03' or 'LOW:HIGH:STEPS' (evenly spaced, both ends included) as a list of numbers."""
     try:
         if ":" in text:
@@ -32,13 +34,22 @@ def parse_values(text: str) -> list[float]:
             count = int(steps)
             if count < 2:
                 raise UsageError(f"'{text}': STEPS must be 2 or more")
-            return [float(v) for v in np.linspace(float(low), float(high), count)]
+            ends = [float(low), float(high)]
+            _finite(text, ends, option)
+            return [float(v) for v in np.linspace(*ends, count)]
         values = [float(v) for v in text.split(",") if v.strip()]
     except ValueError:
         raise UsageError(f"'{text}' is not a list of numbers (0.01,0.02,0.03) or a range (LOW:HIGH:STEPS)") from None
     if not values:
         raise UsageError(f"'{text}' gives no values")
+    _finite(text, values, option)
     return values
+
+
+def _finite(text: str, values: list[float], option: str) -> None:
+    for value in values:
+        if not np.isfinite(value):
+            raise UsageError(f"{option} '{text}': {plain_number(value)} is not allowed: give finite numbers")
 
 
 def sweep(
@@ -56,9 +67,10 @@ def sweep(
         raise UsageError("a sweep takes one or two --param options")
     seed = scenario.settings.seed if seed is None else seed
     draws = scenario.settings.draws if draws is None else draws
-    sample(scenario, 1, seed, {path: values[0] for path, values in grid.items()})  # checks the paths early
     points = [dict(zip(grid, point)) for point in itertools.product(*grid.values())]
+    check_all_pinned(scenario, points, "--values")
     value_sets = [sample(scenario, draws, seed, fixed) for fixed in points]
+    adjusted = [{**entry, "point": fixed} for fixed, values in zip(points, value_sets) for entry in adjustments(scenario, values)]
     with parallel.pool(workers) as shared:
         appraisals = evaluate_many(scenario, value_sets, seed, shared, progress=progress, appraised=True)
     rows = []
@@ -73,5 +85,6 @@ def sweep(
         "currency": scenario.settings.currency,
         "params": {path: values for path, values in grid.items()},
         "points": records(table),
+        "adjustments": adjusted,
     }
     return Analysis("sweep", scenario, loaded, seed, draws, summary, {"sweep": table})

@@ -9,6 +9,7 @@ set / scale / add changes an intervention makes.
 from __future__ import annotations
 
 import typing
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -127,23 +128,31 @@ def check_references(scenario: Scenario) -> list[Problem]:
 
 
 def arm_values(scenario: Scenario, values: dict[str, np.ndarray], intervention: str | None) -> dict[str, np.ndarray]:
-    """Baseline input values with one intervention's changes applied (clipped to each domain)."""
+    """Baseline input values with one intervention's changes applied (clipped to each domain, and
+    counted by :func:`sim.model.domains.adjustments` so the clipping is reported)."""
     if intervention is None:
         return values
-    inputs = baseline_inputs(scenario)
     changed = dict(values)
+    for _, path, new, domain in change_steps(scenario, values, intervention):
+        changed[path] = np.clip(new, domain.low, domain.high)
+    return changed
+
+
+def change_steps(scenario: Scenario, values: dict[str, np.ndarray], intervention: str) -> Iterator[tuple[int, str, np.ndarray, Domain]]:
+    """(index, changed path, new value before clipping, domain) for each change of ``intervention``, in order.
+
+    Changes apply one after another to the clipped result of the previous ones,
+    exactly as :func:`sim.model.inputs.arm_values` applies them.
+    """
+    inputs = baseline_inputs(scenario)
+    current = dict(values)
     for index, change in enumerate(scenario.interventions[intervention].changes):
         operand = values[f"interventions.{intervention}.changes[{index}].{change.operation}"]
-        current = changed[change.path]
-        if change.operation == "set":
-            new = operand
-        elif change.operation == "scale":
-            new = current * operand
-        else:
-            new = current + operand
+        before = current[change.path]
+        new = operand if change.operation == "set" else before * operand if change.operation == "scale" else before + operand
         domain = inputs[change.path].domain
-        changed[change.path] = np.clip(new, domain.low, domain.high)
-    return changed
+        yield index, change.path, new, domain
+        current[change.path] = np.clip(new, domain.low, domain.high)
 
 
 def engine_parameters(scenario: Scenario, values: dict[str, np.ndarray]) -> dict[str, np.ndarray]:

@@ -99,6 +99,8 @@ class Result:
     appraisals: dict[str, Appraisal]
     spreadsheet: dict[str, Appraisal]
     """The same interventions with every input at its base value and expected counts."""
+    adjustments: tuple = ()
+    """Draws in which a value was clipped to its domain or good + bad cut to 1 (:func:`sim.model.domains.adjustments`)."""
 
     @property
     def uncertain_paths(self) -> list[str]:
@@ -179,6 +181,7 @@ class Result:
             "discount_rate": s.discount_rate,
             "roi_basis": s.roi_basis,
             "interventions": interventions,
+            "adjustments": list(self.adjustments),
         }
         if self.scenario.operations is not None:
             summary["support"] = {arm: support_levels(flows) for arm, flows in self.flows.items()}

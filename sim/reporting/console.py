@@ -5,6 +5,7 @@ from __future__ import annotations
 from rich.console import Console
 from rich.table import Table
 
+from sim.model.domains import describe_adjustment
 from sim.reporting.format import money, percent, ratio
 
 TOP = 10
@@ -60,6 +61,13 @@ def print_run(summary: dict) -> None:
             support.add_row(arm, f"{levels['contacts_per_period']:,.0f}", percent(levels["answered_share"]),
                             f"{levels['mean_wait_minutes']:.2f}")
         console.print(support)
+    print_adjustments(console, summary)
+
+
+def print_adjustments(console: Console, summary: dict) -> None:
+    """One line per kind of draw the model had to adjust (clipped to a domain, good + bad cut to 1)."""
+    for entry in summary.get("adjustments", []):
+        console.print(f"Adjusted in {describe_adjustment(entry, summary['draws'])}", highlight=False)
 
 
 def _periods(count: int, unit: str) -> str:
@@ -100,6 +108,7 @@ def print_sweep(summary: dict) -> None:
             f"{money(row['npv_p05'])} .. {money(row['npv_p95'])}", ratio(row["roi_p50"]), percent(row["prob_roi_positive"]),
         )
     console.print(table)
+    print_adjustments(console, summary)
 
 
 def print_tornado(summary: dict) -> None:
@@ -119,6 +128,7 @@ def print_tornado(summary: dict) -> None:
                           money(row["npv_at_high"]), money(row["npv_swing"]),
                           money(drawn[(name, row["input"])]["npv_swing"]))
         console.print(table)
+    print_adjustments(console, summary)
 
 
 def print_sensitivity(summary: dict) -> None:
@@ -139,6 +149,7 @@ def print_sensitivity(summary: dict) -> None:
                           f"{s['total']:.2f} ± {s['total_conf']:.2f}" if s else "")
         console.print(table)
     console.print(summary["note"])
+    print_adjustments(console, summary)
 
 
 def print_breakeven(summary: dict) -> None:
@@ -154,6 +165,7 @@ def print_breakeven(summary: dict) -> None:
                  for c in ("mean_npv_zero", "prob_roi_positive_50")]
         table.add_row(name, *cells)
     console.print(table)
+    print_adjustments(console, summary)
 
 
 def print_voi(summary: dict) -> None:
@@ -170,6 +182,7 @@ def print_voi(summary: dict) -> None:
         table.add_row(row["input"], money(row["evppi"]), percent(row["share_of_evpi"]))
     console.print(table)
     console.print("EVPPI: the most a pilot or study that pins down that input exactly could be worth.")
+    print_adjustments(console, summary)
 
 
 def print_staffing(summary: dict) -> None:

@@ -85,6 +85,10 @@ def run(scenario, draws, seed, out, overrides, as_json, workers, overwrite, no_s
         if with_memo and (no_save or base_case):
             raise UsageError("--memo needs a saved Monte Carlo run: drop --no-save and --base-case")
         loaded = _load_checked(scenario, overrides, out, overwrite, no_save)
+        if with_memo:
+            from sim.analyses.tornado import check_extremes
+
+            check_extremes(loaded.scenario)  # the memo's tornado, checked before the run
         with _progress(enabled=not base_case) as report:
             result = run_scenario(loaded, draws, seed, base_case=base_case, workers=workers, progress=report)
         folder = None if no_save else results_folder.write(
@@ -148,12 +152,12 @@ def sweep(scenario, draws, seed, out, overrides, as_json, workers, overwrite, no
     from sim.analyses.sweep import sweep as run_sweep
 
     with _user_errors(scenario):
-        specs = list(value_specs) + list(range_specs)
+        specs = [(spec, "--values") for spec in value_specs] + [(spec, "--range") for spec in range_specs]
         if value_specs and range_specs and len(params) > 1:
             raise UsageError("with two --param options give both value lists with --values (it also takes LOW:HIGH:STEPS)")
         if len(specs) != len(params):
             raise UsageError(f"give one --values or --range for each --param: {len(params)} --param, {len(specs)} value lists")
-        grid = {path: parse_values(spec) for path, spec in zip(params, specs)}
+        grid = {path: parse_values(spec, option) for path, (spec, option) in zip(params, specs)}
         if len(grid) != len(params):
             raise UsageError("the two --param options name the same input")
         loaded = _load_checked(scenario, overrides, out, overwrite, no_save)

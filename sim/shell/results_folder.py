@@ -70,6 +70,8 @@ def memo_inputs(result: Result) -> dict:
     from sim.analyses.tornado import one_at_a_time
     from sim.analyses.voi import voi_of
 
+    if not result.uncertain_paths:
+        return {}  # nothing uncertain: the memo goes without a tornado and value of information
     tornado = one_at_a_time(result.scenario)
     voi = voi_of(result).summary
     return {
@@ -152,7 +154,8 @@ def manifest(result: Result, command: list[str] | None = None) -> dict[str, Any]
     """Everything needed to reproduce a run and to see what it assumed."""
     return _manifest(
         result.scenario, result.loaded, result.seed, result.n_draws, command,
-        {"mode": "base_case" if result.base_case else "monte_carlo", "files": FILES},
+        {"mode": "base_case" if result.base_case else "monte_carlo", "files": FILES,
+         "adjustments": list(result.adjustments)},
     )
 
 
