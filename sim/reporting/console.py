@@ -61,6 +61,11 @@ def print_run(summary: dict) -> None:
             support.add_row(arm, f"{levels['contacts_per_period']:,.0f}", percent(levels["answered_share"]),
                             f"{levels['mean_wait_minutes']:.2f}")
         console.print(support)
+    for entry in entries.values():
+        if entry.get("roi_undefined"):
+            undefined = entry["roi_undefined"]
+            console.print(f"{entry['label']}: {undefined['reason']} (in {percent(undefined['share'])} of draws); "
+                          f"P(NPV > 0) {percent(entry['prob_npv_positive'])}", highlight=False)
     print_adjustments(console, summary)
 
 
