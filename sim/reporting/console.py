@@ -212,3 +212,7 @@ def print_staffing(summary: dict) -> None:
             cells.append(text)
         table.add_row(*cells)
     console.print(table)
+    if summary.get("overloaded_agents"):
+        console.print(f"∞: with {', '.join(map(str, summary['overloaded_agents']))} agents the offered load "
+                      f"({summary['rows'][0]['offered_load']:.3g} erlangs) is at or above capacity, so the queue grows "
+                      "without limit; add agents, or give --patience for callers who hang up (Erlang A)", highlight=False)

@@ -470,19 +470,27 @@ def write(folder: str | Path, out: str | Path | None = None, fmt: str | None = N
             plt.close(figure)
     written = []
     for f, path in targets.items():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if f == "md":
-            figure_dir = path.parent / f"{path.stem}_figures"
-            figure_dir.mkdir(exist_ok=True)
-            files = {}
-            for name, data in png.items():
-                (figure_dir / f"{name}.png").write_bytes(data)
-                files[name] = f"{figure_dir.name}/{name}.png"
-            _atomic_text(path, render_markdown(memo, files))
-        else:
-            _atomic_text(path, render_html(memo, png))
+        try:
+            _write_one(memo, f, path, png)
+        except OSError as error:
+            raise UsageError(f"{path}: cannot write the memo ({error.strerror or error})") from None
         written.append(path)
     return written
+
+
+def _write_one(memo: Memo, f: str, path: Path, png: dict[str, bytes]) -> None:
+    """Write the memo in format ``f`` to ``path`` (Markdown with its figures beside it, or one HTML file)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if f == "md":
+        figure_dir = path.parent / f"{path.stem}_figures"
+        figure_dir.mkdir(exist_ok=True)
+        files = {}
+        for name, data in png.items():
+            (figure_dir / f"{name}.png").write_bytes(data)
+            files[name] = f"{figure_dir.name}/{name}.png"
+        _atomic_text(path, render_markdown(memo, files))
+    else:
+        _atomic_text(path, render_html(memo, png))
 
 
 FORMATS = {".md": "md", ".html": "html", ".htm": "html"}
@@ -503,5 +511,8 @@ def memo_formats(out: str | Path | None, fmt: str | None) -> list[str]:
 
 def _atomic_text(path: Path, text: str) -> None:
     staging = path.with_name(f".{path.name}.partial")
-    staging.write_text(text, encoding="utf-8")
-    staging.replace(path)
+    try:
+        staging.write_text(text, encoding="utf-8")
+        staging.replace(path)
+    finally:
+        staging.unlink(missing_ok=True)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import math
 import sys
+import warnings
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -14,12 +16,27 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
 from sim.analyses.common import records
 from sim.errors import ScenarioError, UsageError
+from sim.model.distributions import plain_number
 from sim.model.simulation import run as run_scenario
 from sim.reporting import console
 from sim.shell import results_folder
 from sim.shell.loader import load
 
 EXIT_USER_ERROR = 2
+MAX_SIMULATED_CALLERS = 20_000_000
+"""Most callers `staffing --simulate` follows (rate x hours x replications), so a typo cannot hang it."""
+
+
+class FiniteRange(click.FloatRange):
+    """A float option within a range that refuses NaN and infinity by name (click's own range lets them through)."""
+
+    name = "finite number"
+
+    def convert(self, value, param, ctx):
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{plain_number(number)} is not allowed: give a finite number", param, ctx)
+        return number
 PROGRESS_AFTER = 1.0
 """Seconds a run must take before a progress bar appears (short runs stay quiet)."""
 
@@ -42,6 +59,9 @@ def main() -> None:
       cxroi voi scenarios/nordic_midsize.toml
       cxroi staffing --rate 120 --aht 4 --patience 3 --agents 8:14 --simulate
     """
+    # A library's warning (numpy, scipy, pandas) is never a message for the user: every input is
+    # checked at the edge, and what the model adjusts is reported in the results, not as a warning.
+    warnings.simplefilter("ignore")
 
 
 def common_options(command):
@@ -126,6 +146,9 @@ def memo_command(results, out, fmt, title, overwrite):
     from sim.reporting import memo
 
     with _user_errors(results):
+        memo.memo_formats(out, fmt)
+        if out is not None:
+            results_folder.check_file_destination(out, overwrite)
         for path in memo.write(results, out, fmt, title, overwrite):
             click.echo(f"Memo written to {path}")
 
@@ -168,9 +191,9 @@ def sweep(scenario, draws, seed, out, overrides, as_json, workers, overwrite, no
 
 @main.command()
 @common_options
-@click.option("--low", type=click.FloatRange(0.0, 0.5, min_open=True), default=0.10, show_default=True, help="Quantile each input takes at its low end.")
-@click.option("--high", type=click.FloatRange(0.5, 1.0, max_open=True), default=0.90, show_default=True, help="Quantile each input takes at its high end.")
-@click.option("--share", type=click.FloatRange(0.01, 0.5), default=0.20, show_default=True, help="Share of draws at each end for the tornado read from the draws.")
+@click.option("--low", type=FiniteRange(0.0, 0.5, min_open=True), default=0.10, show_default=True, help="Quantile each input takes at its low end.")
+@click.option("--high", type=FiniteRange(0.5, 1.0, max_open=True), default=0.90, show_default=True, help="Quantile each input takes at its high end.")
+@click.option("--share", type=FiniteRange(0.01, 0.5), default=0.20, show_default=True, help="Share of draws at each end for the tornado read from the draws.")
 def tornado(scenario, draws, seed, out, overrides, as_json, workers, overwrite, no_save, low, high, share):
     """Which inputs move NPV and ROI most: a tornado diagram for every intervention.
 
@@ -261,16 +284,16 @@ def voi(scenario, draws, seed, out, overrides, as_json, workers, overwrite, no_s
 
 
 @main.command()
-@click.option("--rate", type=click.FloatRange(0, min_open=True), required=True, help="Contacts arriving per hour.")
-@click.option("--aht", type=click.FloatRange(0, min_open=True), required=True, help="Average handling time, minutes (exponential).")
+@click.option("--rate", type=FiniteRange(0, min_open=True), required=True, help="Contacts arriving per hour.")
+@click.option("--aht", type=FiniteRange(0, min_open=True), required=True, help="Average handling time, minutes (exponential).")
 @click.option("--agents", "agent_spec", required=True, metavar="LOW:HIGH|LIST", help="Agent counts to compare, e.g. 8:14 or 8,10,12.")
-@click.option("--patience", type=click.FloatRange(0, min_open=True), help="Mean patience before hanging up, minutes (exponential): Erlang A. Without it: Erlang C.")
-@click.option("--target", type=click.FloatRange(0), default=20.0, show_default=True, help="Service-level target: answered within this many seconds.")
+@click.option("--patience", type=FiniteRange(0, min_open=True), help="Mean patience before hanging up, minutes (exponential): Erlang A. Without it: Erlang C.")
+@click.option("--target", type=FiniteRange(0), default=20.0, show_default=True, help="Service-level target: answered within this many seconds.")
 @click.option("--simulate", is_flag=True, help="Also run the simpy contact centre and show it beside the formulas with 95 % intervals.")
-@click.option("--hours", type=click.FloatRange(1), default=200.0, show_default=True, help="Simulated hours per replication (with --simulate).")
+@click.option("--hours", type=FiniteRange(1), default=200.0, show_default=True, help="Simulated hours per replication (with --simulate).")
 @click.option("--replications", type=click.IntRange(2), default=8, show_default=True, help="Independent simulation runs (with --simulate).")
 @click.option("--seed", type=click.IntRange(0), default=1, show_default=True, help="Seed of the simulation.")
-@click.option("--aht-cv", type=click.FloatRange(0, min_open=True), default=1.0, show_default=True, help="Spread of handling times in the simulation (coefficient of variation; 1 = exponential as the formulas assume, else lognormal).")
+@click.option("--aht-cv", type=FiniteRange(0, min_open=True), default=1.0, show_default=True, help="Spread of handling times in the simulation (coefficient of variation; 1 = exponential as the formulas assume, else lognormal).")
 @click.option("--json", "as_json", is_flag=True, help="Print the table as JSON on stdout and nothing else there.")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Also write staffing.csv, summary.json and staffing.png into this folder.")
 @click.option("--overwrite", is_flag=True, help="Replace the --out folder if it already exists.")
@@ -291,6 +314,10 @@ def staffing(rate, aht, agent_spec, patience, target, simulate, hours, replicati
 
     with _user_errors(Path("staffing")):
         agents = parse_agents(agent_spec)
+        if simulate and rate * hours * replications > MAX_SIMULATED_CALLERS:
+            raise UsageError(
+                f"--simulate would follow about {rate * hours * replications:,.0f} callers ({rate:g} an hour x {hours:g} hours "
+                f"x {replications} replications), more than {MAX_SIMULATED_CALLERS:,}; lower --hours or --replications")
         if out is not None:
             results_folder.check_destination(out, overwrite)
         with _progress(enabled=simulate, unit="agent counts") as report:
@@ -301,6 +328,7 @@ def staffing(rate, aht, agent_spec, patience, target, simulate, hours, replicati
             "model": "Erlang A" if patience else "Erlang C",
             "simulation": {"hours": hours, "replications": replications, "seed": seed, "handling_cv": aht_cv} if simulate else None,
             "rows": records(table),
+            "overloaded_agents": [int(n) for n, load in zip(table["agents"], table["offered_load"]) if not patience and load >= n],
         }
         folder = None
         if out is not None:
@@ -311,8 +339,11 @@ def staffing(rate, aht, agent_spec, patience, target, simulate, hours, replicati
 def _load_checked(scenario, overrides, out, overwrite, no_save):
     """Load the scenario and refuse an existing --out before any work is done."""
     loaded = load(scenario, overrides)
-    if out is not None and not no_save:
-        results_folder.check_destination(out, overwrite)
+    if not no_save:
+        if out is not None:
+            results_folder.check_destination(out, overwrite)
+        else:
+            results_folder.check_writable(Path(results_folder.DEFAULT_ROOT) / "x")
     return loaded
 
 

@@ -29,7 +29,10 @@ FILES = {
 }
 
 
-def default_folder(result_or_analysis, root: str | Path = "results", now: datetime | None = None) -> Path:
+DEFAULT_ROOT = "results"
+
+
+def default_folder(result_or_analysis, root: str | Path = DEFAULT_ROOT, now: datetime | None = None) -> Path:
     """``results/<scenario>[-<analysis>]-<YYYYmmdd-HHMMSS>[-base-case]``, with a suffix if that name is taken."""
     now = now or datetime.now()
     loaded = result_or_analysis.loaded
@@ -46,10 +49,46 @@ def default_folder(result_or_analysis, root: str | Path = "results", now: dateti
 
 
 def check_destination(folder: str | Path, overwrite: bool = False) -> None:
-    """Refuse, before any work is done, to write over an existing non-empty folder."""
+    """Refuse, before any work is done, a destination the results could not be written to.
+
+    An existing non-empty folder (without ``overwrite``), a file, the current
+    folder or one containing it, a path through an existing file, and a place
+    the user may not write in are each refused with one line naming ``folder``.
+    """
     folder = Path(folder)
-    if folder.exists() and not overwrite and (not folder.is_dir() or any(folder.iterdir())):
+    if folder.exists() and not folder.is_dir():
+        raise UsageError(f"{folder}: is a file, not a folder; choose another --out")
+    if folder.exists() and not overwrite and any(folder.iterdir()):
         raise UsageError(f"{folder}: already exists; choose another --out or pass --overwrite to replace it")
+    resolved, here = folder.resolve(), Path.cwd().resolve()
+    if resolved == here or resolved in here.parents:
+        raise UsageError(f"{folder}: is the current folder or contains it, which a results folder never replaces; "
+                         "choose a new folder for --out")
+    check_writable(folder, replacing=folder.exists())
+
+
+def check_writable(path: str | Path, replacing: bool = False) -> None:
+    """Refuse a path whose nearest existing ancestor is a file or not writable (UsageError naming ``path``)."""
+    path = Path(path)
+    for ancestor in path.absolute().parents:
+        if ancestor.exists():
+            if not ancestor.is_dir():
+                raise UsageError(f"{path}: {ancestor} is a file, not a folder; choose another --out")
+            if not os.access(ancestor, os.W_OK | os.X_OK):
+                raise UsageError(f"{path}: cannot write in {ancestor} (permission denied); choose another --out")
+            break
+    if replacing and not os.access(path, os.W_OK | os.X_OK):
+        raise UsageError(f"{path}: cannot replace it (permission denied); choose another --out")
+
+
+def check_file_destination(path: str | Path, overwrite: bool = False) -> None:
+    """Refuse, before any work, a file destination (e.g. a memo's ``--out``) that cannot be written."""
+    path = Path(path)
+    if path.is_dir():
+        raise UsageError(f"{path}: is a folder; give a file name for --out")
+    if path.exists() and not overwrite:
+        raise UsageError(f"{path}: already exists; pass --overwrite to replace it or choose another --out")
+    check_writable(path)
 
 
 def write(result: Result, folder: str | Path, overwrite: bool = False, command: list[str] | None = None,
@@ -125,14 +164,21 @@ def write_files(folder: str | Path, writers: dict, loaded, overwrite: bool = Fal
     """Build every file under a temporary name beside ``folder``, then rename it into place."""
     folder = Path(folder)
     check_destination(folder, overwrite)
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.partial-", dir=folder.parent))
+    try:
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.partial-", dir=folder.parent))
+    except OSError as error:
+        raise UsageError(f"{folder}: cannot create the results folder ({error.strerror}); nothing was written") from None
     try:
         for name, write_one in writers.items():
             write_one(staging / name)
         if loaded:
             (staging / "scenario.toml").write_text(loaded.text, encoding="utf-8")
         _replace(staging, folder)
+    except OSError as error:
+        # Never name the staging folder: it is ours, and it is gone.
+        shutil.rmtree(staging, ignore_errors=True)
+        raise UsageError(f"{folder}: cannot write the results folder ({error.strerror or error}); nothing was written") from None
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -143,9 +189,15 @@ def _replace(staging: Path, folder: Path) -> None:
     """Rename ``staging`` to ``folder``; an existing folder is moved aside first and removed after."""
     if folder.exists():
         retired = Path(tempfile.mkdtemp(prefix=f".{folder.name}.old-", dir=folder.parent))
-        os.rename(folder, retired / folder.name)
-        os.rename(staging, folder)
-        shutil.rmtree(retired, ignore_errors=True)
+        try:
+            os.rename(folder, retired / folder.name)
+            os.rename(staging, folder)
+        except OSError:
+            if (retired / folder.name).exists() and not folder.exists():
+                os.rename(retired / folder.name, folder)  # put the old folder back
+            raise
+        finally:
+            shutil.rmtree(retired, ignore_errors=True)
     else:
         os.rename(staging, folder)
 
