@@ -456,7 +456,7 @@ def _positive(t: dict, key: str) -> float:
 
 def _check_in(domain: Domain, value: float, key: str = "") -> None:
     if not math.isfinite(value) or not domain.contains(value):
-        label = f"{key} = {_num(value)}" if key else _num(value)
+        label = f"{key} = {plain_number(value)}" if key else plain_number(value)
         raise ValueError(f"{label} is not allowed: {domain.what} must be {domain.allowed()}")
 
 
@@ -500,5 +500,7 @@ def _ordinal(n: int) -> str:
     return f"{n}{suffix}"
 
 
-plain_number = _num
-"""A number as an error message or a memo writes it ("NaN" and "infinity" spelled out)."""
+def plain_number(x: float) -> str:
+    """A number as an error message names it: up to 10 significant digits, so an offending value is
+    never rounded into what is allowed, and "NaN" and "infinity" spelled out."""
+    return _num(x) if not math.isfinite(x) else f"{x:.10g}"

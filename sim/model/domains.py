@@ -53,7 +53,8 @@ def base_value_problems(scenario: Scenario) -> list[Problem]:
         for index, change in enumerate(intervention.changes):
             if change.operation == "set" and change.path in baseline:
                 try:
-                    parse(change.operand.spec(), baseline[change.path].domain)
+                    operand = change.operand
+                    parse(operand.base if operand.is_fixed else operand.spec(), baseline[change.path].domain)
                 except ValueError as error:
                     problems.append(Problem(f"interventions.{name}.changes[{index}].set", str(error)))
     if problems or any(change.path not in baseline for i in scenario.interventions.values() for change in i.changes):
