@@ -21,7 +21,7 @@ import math
 import numpy as np
 
 from sim.errors import Problem, ScenarioError, did_you_mean
-from sim.model.distributions import Domain, parse, plain_number
+from sim.model.distributions import Domain, check_size, parse, plain_number
 from sim.model.inputs import all_inputs, baseline_inputs, change_steps
 from sim.model.sampling import base_values
 from sim.model.scenario import Scenario
@@ -82,7 +82,7 @@ def _arm_problems(scenario: Scenario, values: dict[str, np.ndarray], name: str, 
             where = f"interventions.{name}.changes[{index}].{change.operation}"
             problems.append(Problem(where, (
                 f"{prefix(where)}{change.operation} {plain_number(float(values[where][0]))} takes {path} to "
-                f"{plain_number(float(new[0]))} at base values; {domain.what} must be {domain.allowed()}")))
+                f"{plain_number(float(new[0]), domain)} at base values; {domain.what} must be {domain.allowed()}")))
         changed[path] = np.clip(new, domain.low, domain.high)
     if not problems and scenario.operations is None:
         for segment in scenario.segments:
@@ -121,7 +121,12 @@ def check_pinned(scenario: Scenario, pinned: dict[str, float], option: str) -> N
     for path, value in pinned.items():
         domain = effective_domain(scenario, path)
         if not math.isfinite(value) or not domain.contains(value):
-            problems.append(Problem(path, f"{option}: {plain_number(value)} is not allowed: {domain.what} must be {domain.allowed()}"))
+            problems.append(Problem(path, f"{option}: {plain_number(value, domain)} is not allowed: {domain.what} must be {domain.allowed()}"))
+            continue
+        try:
+            check_size(value)
+        except ValueError as error:
+            problems.append(Problem(path, f"{option}: {error}"))
     if problems:
         raise ScenarioError(problems)
     values = {**base_values(inputs), **{path: np.array([float(v)]) for path, v in pinned.items()}}

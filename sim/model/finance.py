@@ -56,6 +56,8 @@ def program_costs(one_off: np.ndarray, recurring: np.ndarray, start: int, period
     return once, recurring[:, None] * active[None, :]
 
 
+MIN_COST_FOR_ROI = 0.01
+"""PV cost (in currency units) below which ROI is undefined: a hundredth of a unit is no cost to divide by."""
 ROI_UNDEFINED = (
     "ROI is undefined: its PV cost is 0 (no programme cost and no added support capacity; capacity it saves "
     "counts as benefit), so there is nothing to divide by; judge it by NPV"
@@ -91,8 +93,8 @@ def appraise(
     pv_benefit = discounted_benefit.sum(axis=1)
     pv_cost = discounted_cost.sum(axis=1)
     npv = pv_benefit - pv_cost
-    with np.errstate(divide="ignore", invalid="ignore"):
-        roi = np.where(pv_cost > 0, npv / pv_cost, np.nan)  # undefined without a cost: see ROI_UNDEFINED
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        roi = np.where(pv_cost >= MIN_COST_FOR_ROI, npv / pv_cost, np.nan)  # else undefined: see ROI_UNDEFINED
     cumulative = np.cumsum(discounted_benefit - discounted_cost, axis=1)
     return Appraisal(pv_benefit, pv_cost, npv, roi, payback_period(cumulative, start), cumulative)
 

@@ -153,7 +153,7 @@ class Segment(_Strict):
     @classmethod
     def _whole_customers(cls, customers: Uncertain) -> Uncertain:
         if customers.is_fixed and customers.base != round(customers.base):
-            raise ValueError(f"{plain_number(customers.base)} is not allowed: the starting count of customers must be a whole number")
+            raise ValueError(f"{plain_number(customers.base, exact=True)} is not allowed: the starting count of customers must be a whole number")
         return customers
 
     @model_validator(mode="after")

@@ -156,7 +156,8 @@ def _one_problem(error: dict, loc: tuple) -> Problem:
     if kind == "value_error":
         return Problem(dotted(loc), str(ctx.get("error", error["msg"])))
     if kind == "literal_error":
-        return Problem(dotted(loc), f"{value!r} is not allowed: must be {ctx.get('expected')}")
+        shown = plain_number(value) if isinstance(value, float) else repr(value)
+        return Problem(dotted(loc), f"{shown} is not allowed: must be {ctx.get('expected')}")
     if kind in _COMPARISONS:
         key, words = _COMPARISONS[kind]
         return Problem(dotted(loc), f"{value!r} is not allowed: must be {words.format(ctx.get(key))}")

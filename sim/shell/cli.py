@@ -354,6 +354,7 @@ def _finish_analysis(analysis, printer, out, overwrite, no_save, as_json) -> Non
 
 
 def _finish(summary: dict, printer, as_json: bool, folder) -> None:
+    results_folder.require_finite(summary, "summary")
     if as_json:
         click.echo(json.dumps(summary, indent=2, allow_nan=False))
     else:

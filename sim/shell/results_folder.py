@@ -8,6 +8,7 @@ looks like a result.
 from __future__ import annotations
 
 import json
+import math
 import os
 import platform
 import shutil
@@ -245,7 +246,24 @@ def _manifest(scenario, loaded, seed: int, draws: int, command, extra: dict[str,
     }
 
 
+def require_finite(data: Any, what: str) -> None:
+    """Last line of defence: refuse to print or write NaN or infinity (inputs are checked long before)."""
+    def finite(x: Any) -> bool:
+        if isinstance(x, float):
+            return math.isfinite(x)
+        if isinstance(x, dict):
+            return all(finite(v) for v in x.values())
+        if isinstance(x, (list, tuple)):
+            return all(finite(v) for v in x)
+        return True
+
+    if not finite(data):
+        raise UsageError(f"{what}: the results hold NaN or infinity, which cxroi never reports; the inputs are "
+                         "too extreme to compute with (please report this with the scenario)")
+
+
 def _dump(path: Path, data: Any) -> None:
+    require_finite(data, path.name)
     path.write_text(json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n", encoding="utf-8")
 
 

@@ -85,8 +85,8 @@ def _uncertain_add(tmp_path):
 def test_tornado_extreme_outside_the_domain_is_refused(tmp_path):
     file = _uncertain_add(tmp_path)
     _refused(_run("tornado", file, "--out", tmp_path / "o"),
-             [f"{file}: interventions.program.changes[0].add: --low 0.1: add -0.05226948104 takes segments.retail.monthly_churn "
-              f"to -0.00226948104 at base values; {PROBABILITY}"], tmp_path / "o")
+             [f"{file}: interventions.program.changes[0].add: --low 0.1: add -0.0522695 takes segments.retail.monthly_churn "
+              f"to -0.002269 at base values; {PROBABILITY}"], tmp_path / "o")
 
 
 def test_draws_clipped_to_a_domain_are_counted_in_summary_manifest_and_table(tmp_path):
@@ -140,6 +140,8 @@ def test_a_correlation_pair_stated_twice_is_refused(tmp_path):
      "segments.retail.margin: '0.4' is not a range; write it like '0.01 to 0.03' or '1% to 3%'"),
     ({"segments": {"retail": {"customers": 1000.5}}},
      "segments.retail.customers: 1000.5 is not allowed: the starting count of customers must be a whole number"),
+    ({"segments": {"retail": {"customers": 1e153}}},  # found by the property test: it overflowed to infinity
+     "segments.retail.customers: 1e+153 is not allowed: numbers in a scenario are limited to 1,000,000,000,000 in size"),
 ])
 def test_one_strict_rule_for_numbers(edit, line, tmp_path):
     raw = scenario_dict()
@@ -222,6 +224,9 @@ def test_roi_undefined_without_cost_says_why_and_gives_npv(tmp_path):
     assert entry["base_case"]["roi_undefined_reason"] == reason
     assert f"program: {reason} (in 100.0% of draws); P(NPV > 0) 100.0%" in " ".join(result.output.split())
     assert f"**program**: {reason} (in 100% of outcomes)." in (out / "memo.md").read_text()
+    raw["interventions"]["program"]["one_off_cost"] = 1.7e-231  # found by the property test: ROI overflowed
+    tiny = _run("run", _file(tmp_path, raw, "tiny.toml"), "--json", "--no-save", "--workers", "1")
+    assert tiny.exit_code == 0 and json.loads(tiny.stdout)["interventions"]["program"]["roi_undefined"]["share"] == 1.0
 
 
 # --- crashes, hangs and misleading messages ------------------------------------------------
