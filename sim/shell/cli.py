@@ -310,10 +310,11 @@ def staffing(rate, aht, agent_spec, patience, target, simulate, hours, replicati
       cxroi staffing --rate 120 --aht 4 --patience 3 --agents 8:14 --target 30 --simulate
       cxroi staffing --rate 120 --aht 4 --agents 9:12 --simulate --aht-cv 0.5   # steadier calls than the formulas assume
     """
-    from sim.support.staffing import parse_agents, staffing_table
+    from sim.support.staffing import check_erlang_a_size, parse_agents, staffing_table
 
     with _user_errors(Path("staffing")):
         agents = parse_agents(agent_spec)
+        check_erlang_a_size(rate, patience, agents)
         if simulate and rate * hours * replications > MAX_SIMULATED_CALLERS:
             raise UsageError(
                 f"--simulate would follow about {rate * hours * replications:,.0f} callers ({rate:g} an hour x {hours:g} hours "
@@ -372,6 +373,9 @@ def _parse_range(text: str) -> tuple[float, float]:
         low, high = (float(part) for part in text.split(":"))
     except ValueError:
         raise UsageError(f"--range '{text}' is not LOW:HIGH, e.g. 0.01:0.05") from None
+    for value in (low, high):
+        if not math.isfinite(value):
+            raise UsageError(f"--range '{text}': {plain_number(value)} is not allowed: give finite numbers")
     return low, high
 
 

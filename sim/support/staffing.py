@@ -15,6 +15,11 @@ from sim.support.contact_centre import simulate
 from sim.support.queueing import erlang_a, erlang_c
 
 MINUTE, SECOND = 1.0 / 60.0, 1.0 / 3600.0
+MAX_COUNTS = 500
+"""Most agent counts one table compares."""
+MAX_AGENTS = 10_000
+MAX_ERLANG_A_STATES = 2_000
+"""Largest birth-death chain (agents plus callers who wait) Erlang A solves exactly in a few seconds."""
 
 
 def parse_agents(text: str) -> list[int]:
@@ -29,7 +34,19 @@ def parse_agents(text: str) -> list[int]:
         raise UsageError(f"--agents '{text}' is not LOW:HIGH or a list like 8,10,12") from None
     if not counts or min(counts) < 1:
         raise UsageError(f"--agents '{text}': agent counts must be 1 or more")
+    if len(counts) > MAX_COUNTS or max(counts) > MAX_AGENTS:
+        raise UsageError(f"--agents '{text}': compare at most {MAX_COUNTS} agent counts of at most {MAX_AGENTS:,} agents")
     return counts
+
+
+def check_erlang_a_size(rate: float, patience_minutes: float | None, agents: list[int]) -> None:
+    """Refuse an Erlang A table whose chain (agents + callers waiting through their patience) is too long to solve."""
+    if patience_minutes:
+        states = max(agents) + rate * patience_minutes * MINUTE
+        if states > MAX_ERLANG_A_STATES:
+            raise UsageError(
+                f"--rate {rate:g} with --patience {patience_minutes:g}: about {states:,.0f} callers in the system, more "
+                f"than the {MAX_ERLANG_A_STATES:,} Erlang A solves exactly; split the centre into smaller queues")
 
 
 def staffing_table(
