@@ -14,10 +14,10 @@ import pandas as pd
 from scipy.optimize import brentq
 
 from sim.analyses.common import Analysis, records, unpack
-from sim.errors import UsageError
+from sim.errors import ScenarioError, UsageError
 from sim.model import parallel
 from sim.model.distributions import plain_number
-from sim.model.domains import adjustments, check_all_pinned, check_known, effective_domain
+from sim.model.domains import adjustments, check_all_pinned, check_known, check_pinned, effective_domain
 from sim.model.inputs import all_inputs
 from sim.model.scenario import Scenario
 from sim.model.simulation import evaluate_many, sample
@@ -43,6 +43,33 @@ def default_range(scenario: Scenario, path: str) -> tuple[float, float]:
     return float(max(low, domain.low)), float(min(high, domain.high))
 
 
+def feasible_range(scenario: Scenario, path: str, low: float, high: float) -> tuple[float, float]:
+    """``low`` .. ``high`` narrowed towards the base value until no intervention leaves a domain at either end.
+
+    The default range is ours to choose, so it never asks for what :func:`check_pinned`
+    refuses; each end moves by bisection (feasibility is an interval around the base value).
+    """
+    base = all_inputs(scenario)[path].dist.base
+
+    def allowed(value: float) -> bool:
+        try:
+            check_pinned(scenario, {path: value}, "")
+        except ScenarioError:
+            return False
+        return True
+
+    ends = []
+    for end in (low, high):
+        if not allowed(end):
+            inside, outside = base, end
+            for _ in range(40):
+                middle = (inside + outside) / 2
+                inside, outside = (middle, outside) if allowed(middle) else (inside, middle)
+            end = inside
+        ends.append(end)
+    return ends[0], ends[1]
+
+
 def breakeven(
     scenario: Scenario | Loaded,
     path: str,
@@ -59,12 +86,14 @@ def breakeven(
     draws = plain.settings.draws if draws is None else draws
     inputs = all_inputs(plain)
     check_known(plain, [path])
-    low, high = value_range or default_range(plain, path)
-    option = f"--range {plain_number(low)}:{plain_number(high)}" if value_range else \
-        f"the default range {plain_number(low)}:{plain_number(high)} (give --range)"
-    if value_range and not low < high:
-        raise UsageError(f"{option}: the first number must be below the second")
-    check_all_pinned(plain, [{path: low}, {path: high}], option)
+    if value_range:
+        low, high = value_range
+        option = f"--range {plain_number(low)}:{plain_number(high)}"
+        if not low < high:
+            raise UsageError(f"{option}: the first number must be below the second")
+        check_all_pinned(plain, [{path: low}, {path: high}], option)
+    else:
+        low, high = feasible_range(plain, path, *default_range(plain, path))
     cache: dict[float, dict[str, np.ndarray]] = {}
     adjusted: list[dict] = []
 

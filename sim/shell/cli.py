@@ -344,7 +344,7 @@ def _load_checked(scenario, overrides, out, overwrite, no_save):
         if out is not None:
             results_folder.check_destination(out, overwrite)
         else:
-            results_folder.check_writable(Path(results_folder.DEFAULT_ROOT) / "x")
+            results_folder.check_default_root()
     return loaded
 
 

@@ -82,6 +82,14 @@ def check_writable(path: str | Path, replacing: bool = False) -> None:
         raise UsageError(f"{path}: cannot replace it (permission denied); choose another --out")
 
 
+def check_default_root(root: str | Path = DEFAULT_ROOT) -> None:
+    """Refuse, before any work, a default results folder that could not be written (no --out given)."""
+    root = Path(root)
+    if root.exists() and not root.is_dir():
+        raise UsageError(f"{root}: is a file, so the default results folder cannot go there; give --out")
+    check_writable(root, replacing=root.exists())
+
+
 def check_file_destination(path: str | Path, overwrite: bool = False) -> None:
     """Refuse, before any work, a file destination (e.g. a memo's ``--out``) that cannot be written."""
     path = Path(path)

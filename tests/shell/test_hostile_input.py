@@ -279,6 +279,27 @@ def test_staffing_says_when_load_exceeds_capacity():
     assert big.exit_code == 2 and big.output.startswith("--simulate would follow about 960,000,000,000 callers")
 
 
+def test_staffing_refuses_what_it_cannot_compute_in_seconds():
+    assert _run("staffing", "--rate", "120", "--aht", "4", "--agents", "1:1000000").output == (
+        "--agents '1:1000000': compare at most 500 agent counts of at most 10,000 agents\n")
+    assert _run("staffing", "--rate", "1e11", "--aht", "4", "--agents", "10", "--patience", "3").output == (
+        "--rate 1e+11 with --patience 3: about 5,000,000,010 callers in the system, more than the 2,000 Erlang A "
+        "solves exactly; split the centre into smaller queues\n")
+
+
+def test_breakeven_default_range_stays_where_every_intervention_is_defined(tmp_path):
+    raw = scenario_dict(draws=50)
+    raw["segments"]["retail"]["monthly_churn"] = 0.3
+    raw["interventions"]["program"]["changes"][0]["scale"] = 3.0
+    file = _file(tmp_path, raw)
+    result = _run("breakeven", file, "--param", "interventions.program.changes[0].scale", "--json", "--no-save", "--workers", "1")
+    assert result.exit_code == 0, result.output
+    low, high = json.loads(result.stdout)["range"]
+    assert low == 1.5 and high == pytest.approx(1 / 0.3) and high <= 1 / 0.3
+    _refused(_run("breakeven", file, "--param", "segments.retail.fee", "--range", "nan:1"),
+             ["--range 'nan:1': NaN is not allowed: give finite numbers"])
+
+
 def test_out_problems_are_found_before_the_run_and_leave_nothing(tmp_path, monkeypatch):
     file = _file(tmp_path)
     blocker = tmp_path / "a-file"
