@@ -18,6 +18,7 @@ above 1, a negative count). The rules, stated once:
 from __future__ import annotations
 
 import math
+
 import numpy as np
 
 from sim.errors import Problem, ScenarioError, did_you_mean

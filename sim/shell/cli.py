@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 import math
 import sys
-import warnings
 import time
+import warnings
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -23,8 +23,8 @@ from sim.shell import results_folder
 from sim.shell.loader import load
 
 EXIT_USER_ERROR = 2
-MAX_SIMULATED_CALLERS = 20_000_000
-"""Most callers `staffing --simulate` follows (rate x hours x replications), so a typo cannot hang it."""
+PROGRESS_AFTER = 1.0
+"""Seconds a run must take before a progress bar appears (short runs stay quiet)."""
 
 
 class FiniteRange(click.FloatRange):
@@ -37,8 +37,6 @@ class FiniteRange(click.FloatRange):
         if not math.isfinite(number):
             self.fail(f"{plain_number(number)} is not allowed: give a finite number", param, ctx)
         return number
-PROGRESS_AFTER = 1.0
-"""Seconds a run must take before a progress bar appears (short runs stay quiet)."""
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -310,15 +308,11 @@ def staffing(rate, aht, agent_spec, patience, target, simulate, hours, replicati
       cxroi staffing --rate 120 --aht 4 --patience 3 --agents 8:14 --target 30 --simulate
       cxroi staffing --rate 120 --aht 4 --agents 9:12 --simulate --aht-cv 0.5   # steadier calls than the formulas assume
     """
-    from sim.support.staffing import check_erlang_a_size, parse_agents, staffing_table
+    from sim.support.staffing import check_size, overloaded, parse_agents, staffing_table
 
     with _user_errors(Path("staffing")):
         agents = parse_agents(agent_spec)
-        check_erlang_a_size(rate, patience, agents)
-        if simulate and rate * hours * replications > MAX_SIMULATED_CALLERS:
-            raise UsageError(
-                f"--simulate would follow about {rate * hours * replications:,.0f} callers ({rate:g} an hour x {hours:g} hours "
-                f"x {replications} replications), more than {MAX_SIMULATED_CALLERS:,}; lower --hours or --replications")
+        check_size(rate, patience, agents, (hours, replications) if simulate else None)
         if out is not None:
             results_folder.check_destination(out, overwrite)
         with _progress(enabled=simulate, unit="agent counts") as report:
@@ -329,7 +323,7 @@ def staffing(rate, aht, agent_spec, patience, target, simulate, hours, replicati
             "model": "Erlang A" if patience else "Erlang C",
             "simulation": {"hours": hours, "replications": replications, "seed": seed, "handling_cv": aht_cv} if simulate else None,
             "rows": records(table),
-            "overloaded_agents": [int(n) for n, load in zip(table["agents"], table["offered_load"]) if not patience and load >= n],
+            "overloaded_agents": overloaded(table, patience),
         }
         folder = None
         if out is not None:
