@@ -25,7 +25,7 @@ from sim.errors import UsageError
 from sim.reporting.format import amount, percent, ratio
 
 INVEST_CONFIDENCE = 0.80
-"""P(ROI > 0) from which a positive expected NPV is a plain 'invest'."""
+"""P(NPV > 0) from which a positive expected NPV is a plain 'invest' (without value-of-information results)."""
 PILOT_SHARE = 0.10
 """A pilot is assumed to cost this share of the programme's expected PV cost."""
 
@@ -458,7 +458,12 @@ def write(folder: str | Path, out: str | Path | None = None, fmt: str | None = N
     for path in targets.values():
         if path.exists() and not overwrite:
             raise UsageError(f"{path}: already exists; pass --overwrite to replace it or choose another --out")
-    memo = build(record, title)
+    try:
+        memo = build(record, title)
+    except (KeyError, IndexError, TypeError, ValueError) as error:
+        # Every file passed its own check, but their contents do not fit together (edited by hand?).
+        raise UsageError(f"{record.folder}: damaged: the results files do not fit together ({type(error).__name__}: "
+                         f"{error}); write the folder again with cxroi run") from None
     try:
         png = {}
         for name, figure in memo.figures.items():
