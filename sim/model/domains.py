@@ -26,6 +26,7 @@ from sim.model.distributions import Domain, check_size, parse, plain_number
 from sim.model.inputs import all_inputs, baseline_inputs, change_steps
 from sim.model.sampling import base_values
 from sim.model.scenario import Scenario
+from sim.support.operations import MAX_QUEUE_STATES, queue_states
 
 _OPERAND = ("set", "scale", "add")
 
@@ -61,8 +62,35 @@ def base_value_problems(scenario: Scenario) -> list[Problem]:
     if problems or any(change.path not in baseline for i in scenario.interventions.values() for change in i.changes):
         return problems
     values = base_values(all_inputs(scenario))
+    highest = {path: np.array([item.dist.ppf(np.array([1.0 - 1e-12]))[0]]) for path, item in all_inputs(scenario).items()
+               if path.endswith(".agents")}
+    problems += _queue_problems(scenario, {**values, **highest}, None)
     for name in scenario.interventions:
         problems += _arm_problems(scenario, values, name)
+    return problems
+
+
+def _queue_problems(scenario: Scenario, values: dict[str, np.ndarray], arm: str | None) -> list[Problem]:
+    """Channels whose queue would take far more than seconds to solve (too many agents for their patience)."""
+    if scenario.operations is None:
+        return []
+    problems = []
+    for name, channel in scenario.operations.channels.items():
+        prefix = f"operations.channels.{name}"
+        patterns = [channel.staffing()]
+        opening = scenario.interventions[arm].opening.get(name) if arm else None
+        if opening is not None:
+            patterns.append(tuple(opening.staffing_pattern or [1.0]))
+        agents = float(values[f"{prefix}.agents"][0]) * max(max(p) for p in patterns)
+        handling = float(values[f"{prefix}.handling_minutes"][0])
+        patience = float(values[f"{prefix}.patience_minutes"][0]) if channel.patience_minutes is not None else None
+        states = queue_states(agents, handling, patience)
+        if states > MAX_QUEUE_STATES:
+            under = f"under {arm}, " if arm else ""
+            problems.append(Problem(prefix, (
+                f"{under}{agents:,.0f} agents in the busiest hour with {plain_number(handling)}-minute contacts and "
+                f"{plain_number(patience) if patience else 'no'} minutes of patience make a queue of about {_count(states)} "
+                f"callers, more than the {MAX_QUEUE_STATES:,.0f} it can solve; split the channel or shorten the patience")))
     return problems
 
 
@@ -85,6 +113,8 @@ def _arm_problems(scenario: Scenario, values: dict[str, np.ndarray], name: str, 
                 f"{prefix(where)}{change.operation} {plain_number(float(values[where][0]))} takes {path} to "
                 f"{plain_number(float(new[0]), domain)} at base values; {domain.what} must be {domain.allowed()}")))
         changed[path] = np.clip(new, domain.low, domain.high)
+    if not problems:
+        problems += _queue_problems(scenario, changed, name)
     if not problems and scenario.operations is None:
         for segment in scenario.segments:
             total = _good_and_bad(changed, segment)
@@ -93,6 +123,10 @@ def _arm_problems(scenario: Scenario, values: dict[str, np.ndarray], name: str, 
                     f"{prefix('')}under this intervention segments.{segment}.experience good + bad = "
                     f"{plain_number(float(total[0]))} at base values; the two probabilities must add up to at most 1")))
     return problems
+
+
+def _count(x: float) -> str:
+    return f"{x:,.0f}" if x < 1e12 else f"{x:.3g}"
 
 
 def _good_and_bad(values: dict[str, np.ndarray], segment: str) -> np.ndarray:

@@ -31,9 +31,11 @@ from sim.model.distributions import (
     plain_number,
     parse,
 )
+from sim.support.operations import MAX_AGENTS
 from sim.support.response import DEFAULT as DEFAULT_CURVE
 
 COUNT = Domain(0.0, float("inf"), "a count")
+AGENTS = Domain(0.0, MAX_AGENTS, "a number of agents on duty")
 MONEY = Domain(0.0, float("inf"), "an amount of money")
 
 
@@ -57,6 +59,7 @@ def _uncertain(domain: Domain) -> Any:
 Probability = _uncertain(PROBABILITY)
 NonNegative = _uncertain(NON_NEGATIVE)
 Count = _uncertain(COUNT)
+Agents = _uncertain(AGENTS)
 Money = _uncertain(MONEY)
 Duration = _uncertain(DURATION)
 Number = _uncertain(ANY)
@@ -232,7 +235,7 @@ class OpsChannel(_Strict):
     """A human support channel: staffing by hour, handling, patience, resolution and agent cost."""
 
     share: NonNegative = 1.0
-    agents: Count
+    agents: Agents
     arrival_pattern: list[float] = Field(default_factory=lambda: [1.0] * 8)
     staffing_pattern: list[float] | None = None
     weekday_pattern: list[float] = Field(default_factory=lambda: [1.0])

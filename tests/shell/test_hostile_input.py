@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
+from sim.errors import ScenarioError
 from sim.model.inputs import churn_per_period
 from sim.model.simulation import run, sample
 from sim.shell import results_folder
@@ -352,3 +353,17 @@ def test_churn_of_one_gives_no_library_warning(tmp_path):
     raw["interventions"]["program"]["changes"][0]["path"] = "segments.retail.annual_churn"
     result = _run("run", _file(tmp_path, raw), "--no-save", "--workers", "1")
     assert result.exit_code == 0 and "Warning" not in result.output
+
+
+@pytest.mark.parametrize("channel, line", [
+    ({"agents": 1e12}, "operations.channels.phone.agents: 1e+12 is not allowed: a number of agents on duty must be between 0 and 10,000"),
+    ({"handling_minutes": 1e-300},  # hung for minutes building queue tables
+     "operations.channels.phone: 4 agents in the busiest hour with 1e-300-minute contacts and 3 minutes of patience make a "
+     "queue of about 7.2e+301 callers, more than the 50,000 it can solve; split the channel or shorten the patience"),
+])
+def test_operations_that_would_hang_are_refused(channel, line):
+    from tests.support.test_operations import _operations_raw
+
+    with pytest.raises(ScenarioError) as error:
+        build(_operations_raw(**channel))
+    assert error.value.lines()[0] == f"test.toml: {line}"
