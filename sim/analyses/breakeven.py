@@ -23,8 +23,10 @@ import pandas as pd
 from scipy.optimize import brentq
 
 from sim.analyses.common import Analysis, context, records, unpack
-from sim.errors import UsageError
+from sim.errors import ScenarioError, UsageError
 from sim.model import parallel
+from sim.model.distributions import plain_number
+from sim.model.domains import adjustments, check_all_pinned, check_known, check_pinned, effective_domain
 from sim.model.inputs import all_inputs
 from sim.model.scenario import Scenario
 from sim.model.simulation import evaluate_many, sample
@@ -50,18 +52,46 @@ OUTCOMES = {
 def default_range(scenario: Scenario, path: str) -> tuple[float, float]:
     """The input's 1st to 99th percentile, or half to twice a fixed value (within what it allows)."""
     item = all_inputs(scenario)[path]
+    domain = effective_domain(scenario, path)
     if item.dist.is_fixed:
         base = item.dist.base
         low, high = sorted((0.5 * base, 2.0 * base)) if base != 0 else (-1.0, 1.0)
     else:
         low, high = item.dist.ppf(np.array([0.01, 0.99]))
-    return float(max(low, item.domain.low)), float(min(high, item.domain.high))
+    return float(max(low, domain.low)), float(min(high, domain.high))
+
+
+def feasible_range(scenario: Scenario, path: str, low: float, high: float) -> tuple[float, float]:
+    """``low`` .. ``high`` narrowed towards the base value until no intervention leaves a domain at either end.
+
+    The default range is ours to choose, so it never asks for what :func:`check_pinned`
+    refuses; each end moves by bisection (feasibility is an interval around the base value).
+    """
+    base = all_inputs(scenario)[path].dist.base
+
+    def allowed(value: float) -> bool:
+        try:
+            check_pinned(scenario, {path: value}, "")
+        except ScenarioError:
+            return False
+        return True
+
+    ends = []
+    for end in (low, high):
+        if not allowed(end):
+            inside, outside = base, end
+            for _ in range(40):
+                middle = (inside + outside) / 2
+                inside, outside = (middle, outside) if allowed(middle) else (inside, middle)
+            end = inside
+        ends.append(end)
+    return ends[0], ends[1]
 
 
 def widened_ranges(scenario: Scenario, path: str) -> list[tuple[float, float]]:
     """The default range, then wider ones up to the input's domain (first entry is :func:`default_range`)."""
     low, high = default_range(scenario, path)
-    domain = all_inputs(scenario)[path].domain
+    domain = effective_domain(scenario, path)
     width = max(high - low, abs(high), 1e-9)
     ranges = [(low, high)]
     for reach in WIDENING:
@@ -90,18 +120,26 @@ def breakeven(
     plain, loaded = unpack(scenario)
     seed = plain.settings.seed if seed is None else seed
     draws = plain.settings.draws if draws is None else draws
-    sample(plain, 1, seed, {path: 0.0})  # a clear error for an unknown path
     inputs = all_inputs(plain)
-    ranges = [value_range] if value_range else widened_ranges(plain, path)
+    check_known(plain, [path])
+    if value_range:
+        low, high = value_range
+        option = f"--range {plain_number(low)}:{plain_number(high)}"
+        if not low < high:
+            raise UsageError(f"{option}: the first number must be below the second")
+        check_all_pinned(plain, [{path: low}, {path: high}], option)
+        ranges = [(low, high)]
+    else:  # widen as far as the domain allows, never to values a change would take out of its domain
+        ranges = list(dict.fromkeys(feasible_range(plain, path, *r) for r in widened_ranges(plain, path)))
     low, high = ranges[0]
-    if not low < high:
-        raise UsageError(f"--range {low:g}:{high:g}: the first number must be below the second")
     cache: dict[float, dict[str, np.ndarray]] = {}
+    adjusted: list[dict] = []
 
     def npv_at(values: list[float]) -> None:
         fresh = [v for v in dict.fromkeys(values) if v not in cache]
         if fresh:
             sets = [sample(plain, draws, seed, {path: v}) for v in fresh]
+            adjusted.extend({**entry, "point": {path: v}} for v, s in zip(fresh, sets) for entry in adjustments(plain, s))
             results = evaluate_many(plain, sets, seed, shared, appraised=True)
             for v, appraisals in zip(fresh, results):
                 cache[v] = {name: a.npv for name, a in appraisals.items()}
@@ -145,6 +183,7 @@ def breakeven(
             name: {r["criterion"]: r["outcome"] for r in rows if r["intervention"] == name} for name in plain.interventions
         },
         "rows": records(table),
+        "adjustments": sorted(adjusted, key=lambda entry: entry["point"][path]),
     }
     return Analysis("breakeven", plain, loaded, seed, draws, summary,
                     {"breakeven": table, "breakeven_curve": pd.DataFrame(curve_rows)})

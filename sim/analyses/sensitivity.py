@@ -22,6 +22,7 @@ from scipy import stats
 
 from sim.analyses.common import Analysis, context, records, unpack, with_labels
 from sim.model import parallel
+from sim.model.domains import adjustments, require_uncertain
 from sim.model.inputs import all_inputs
 from sim.model.simulation import evaluate_many, run
 
@@ -118,11 +119,12 @@ def sensitivity(
     inputs; set ``sobol_samples`` to 0 to skip them.
     """
     plain, loaded = unpack(scenario)
+    require_uncertain(plain, "sensitivity")
     # One pool for the Monte Carlo run and the Sobol design: its processes start before any
     # progress-bar thread does, and only once.
     with parallel.pool(workers) as shared:
         result = run(loaded or plain, draws, seed, workers_pool=shared, progress=progress)
-        rank_table, sobol_table = _measures(plain, result, sobol_samples, shared)
+        rank_table, sobol_table, sobol_adjusted = _measures(plain, result, sobol_samples, shared)
     correlated = bool(plain.correlations)
     note = (
         "Inputs are correlated in this scenario: Sobol indices assume independent inputs, so read the rank "
@@ -136,13 +138,16 @@ def sensitivity(
         **context(plain, loaded, result.uncertain_paths),
         "correlated_inputs": correlated, "note": note, "sobol_samples": sobol_samples,
         "rank_measures": records(rank_table), "sobol": records(sobol_table),
+        "adjustments": list(result.adjustments),
+        "sobol_design_adjustments": sobol_adjusted,
     }
     return Analysis("sensitivity", plain, loaded, result.seed, result.n_draws, summary,
                     {"rank_measures": rank_table, "sobol": sobol_table})
 
 
-def _measures(plain, result, sobol_samples: int, shared) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Rank measures from the run's draws and Sobol indices from a Saltelli design, per intervention."""
+def _measures(plain, result, sobol_samples: int, shared) -> tuple[pd.DataFrame, pd.DataFrame, list[dict]]:
+    """Rank measures from the run's draws and Sobol indices from a Saltelli design, per intervention
+    (with the design rows in which a value was clipped to its domain)."""
     paths = result.uncertain_paths
     inputs = result.draws[paths]
     rank_table = pd.DataFrame()
@@ -152,15 +157,17 @@ def _measures(plain, result, sobol_samples: int, shared) -> tuple[pd.DataFrame, 
             ignore_index=True,
         )
     sobol_table = pd.DataFrame()
+    adjusted: list[dict] = []
     if sobol_samples and paths:
         every = all_inputs(plain)
 
         def model(u: np.ndarray) -> dict[str, np.ndarray]:
             values = {path: np.full(len(u), item.dist.base) for path, item in every.items()}
             values.update({path: every[path].dist.ppf(u[:, j]) for j, path in enumerate(paths)})
+            adjusted.extend(adjustments(plain, values))
             appraisals = evaluate_many(plain, [values], result.seed, shared, expected=True, appraised=True)[0]
             return {name: a.npv for name, a in appraisals.items()}
 
         by_outcome = sobol(paths, model, sobol_samples, result.seed)
         sobol_table = pd.concat([t.assign(intervention=name) for name, t in by_outcome.items()], ignore_index=True)
-    return with_labels(rank_table, plain), with_labels(sobol_table, plain)
+    return with_labels(rank_table, plain), with_labels(sobol_table, plain), adjusted

@@ -19,6 +19,8 @@ from sim.errors import UsageError
 from sim.model import parallel
 from sim.model.inputs import all_inputs
 from sim.model.scenario import Scenario
+from sim.model.distributions import plain_number
+from sim.model.domains import adjustments, check_all_pinned
 from sim.model.simulation import evaluate_many, sample
 from sim.model.validation import Loaded
 
@@ -35,6 +37,7 @@ def parse_range(text: str) -> tuple[float, float, int | None]:
         steps = int(parts[2]) if len(parts) == 3 else None
     except ValueError:
         raise UsageError(f"--range '{text}' is not LOW:HIGH or LOW:HIGH:STEPS, e.g. 0.05:0.5 or 0.05:0.5:10") from None
+    _finite(text, [low, high], "--range")
     if steps is not None and steps < 2:
         raise UsageError(f"--range '{text}': STEPS must be 2 or more")
     if not low < high:
@@ -48,7 +51,7 @@ def value_range(text: str, default_steps: int) -> list[float]:
     return [float(f"{v:.12g}") for v in np.linspace(low, high, steps or default_steps)]
 
 
-def parse_values(text: str) -> list[float]:
+def parse_values(text: str, option: str = "--values") -> list[float]:
     """'0.01,0.02,0.03' or 'LOW:HIGH:STEPS' (evenly spaced, both ends included) as a list of numbers."""
     try:
         if ":" in text:
@@ -56,13 +59,22 @@ def parse_values(text: str) -> list[float]:
             count = int(steps)
             if count < 2:
                 raise UsageError(f"'{text}': STEPS must be 2 or more")
-            return [float(f"{v:.12g}") for v in np.linspace(float(low), float(high), count)]
+            ends = [float(low), float(high)]
+            _finite(text, ends, option)
+            return [float(f"{v:.12g}") for v in np.linspace(*ends, count)]
         values = [float(v) for v in text.split(",") if v.strip()]
     except ValueError:
         raise UsageError(f"'{text}' is not a list of numbers (0.01,0.02,0.03) or a range (LOW:HIGH:STEPS)") from None
     if not values:
         raise UsageError(f"'{text}' gives no values")
+    _finite(text, values, option)
     return values
+
+
+def _finite(text: str, values: list[float], option: str) -> None:
+    for value in values:
+        if not np.isfinite(value):
+            raise UsageError(f"{option} '{text}': {plain_number(value)} is not allowed: give finite numbers")
 
 
 def sweep(
@@ -80,9 +92,10 @@ def sweep(
         raise UsageError("a sweep takes one or two --param options")
     seed = scenario.settings.seed if seed is None else seed
     draws = scenario.settings.draws if draws is None else draws
-    sample(scenario, 1, seed, {path: values[0] for path, values in grid.items()})  # checks the paths early
     points = [dict(zip(grid, point)) for point in itertools.product(*grid.values())]
+    check_all_pinned(scenario, points, "--values")
     value_sets = [sample(scenario, draws, seed, fixed) for fixed in points]
+    adjusted = [{**entry, "point": fixed} for fixed, values in zip(points, value_sets) for entry in adjustments(scenario, values)]
     with parallel.pool(workers) as shared:
         appraisals = evaluate_many(scenario, value_sets, seed, shared, progress=progress, appraised=True)
     rows = []
@@ -99,5 +112,6 @@ def sweep(
         "base_values": {path: all_inputs(scenario)[path].dist.base for path in grid},
         **context(scenario, loaded, list(grid)),
         "points": records(table),
+        "adjustments": adjusted,
     }
     return Analysis("sweep", scenario, loaded, seed, draws, summary, {"sweep": table})

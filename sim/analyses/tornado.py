@@ -18,6 +18,8 @@ import numpy as np
 import pandas as pd
 
 from sim.analyses.common import Analysis, context, records, unpack, with_labels
+from sim.errors import ScenarioError
+from sim.model.domains import check_pinned, require_uncertain
 from sim.model.inputs import all_inputs
 from sim.model.result import Result
 from sim.model.sampling import base_values
@@ -48,6 +50,20 @@ def one_at_a_time(scenario: Scenario, low: float = 0.10, high: float = 0.90) -> 
                 "roi_at_low": a.roi[lo], "roi_at_high": a.roi[hi], "roi_swing": a.roi[hi] - a.roi[lo],
             })
     return with_labels(_sorted(pd.DataFrame(table, columns=_COLUMNS_OAT)), scenario)
+
+
+def check_extremes(scenario: Scenario, low: float = 0.10, high: float = 0.90) -> None:
+    """Refuse quantiles at which an input would take a changed parameter outside its domain (before any run)."""
+    problems = []
+    for option, quantile in ((f"--low {low:g}", low), (f"--high {high:g}", high)):
+        for path, item in all_inputs(scenario).items():
+            if not item.dist.is_fixed:
+                try:
+                    check_pinned(scenario, {path: float(item.dist.ppf(np.array([quantile]))[0])}, option)
+                except ScenarioError as error:
+                    problems += error.problems
+    if problems:
+        raise ScenarioError(list(dict.fromkeys(problems)))
 
 
 def from_draws(result: Result, share: float = 0.20) -> pd.DataFrame:
@@ -93,6 +109,8 @@ def tornado(
 ) -> Analysis:
     """Both tornado readings for every intervention of a scenario."""
     plain, loaded = unpack(scenario)
+    require_uncertain(plain, "tornado")
+    check_extremes(plain, low, high)
     oat = one_at_a_time(plain, low, high)
     result = run(loaded or plain, draws, seed, workers=workers, progress=progress)
     drawn = from_draws(result, share)
@@ -102,6 +120,7 @@ def tornado(
         **context(plain, loaded, list(dict.fromkeys(oat["input"]))),
         "one_at_a_time": {"low_quantile": low, "high_quantile": high, "rows": records(oat)},
         "from_draws": {"share": share, "rows": records(drawn)},
+        "adjustments": list(result.adjustments),
     }
     return Analysis("tornado", plain, loaded, result.seed, result.n_draws, summary,
                     {"tornado": oat, "tornado_from_draws": drawn})

@@ -16,6 +16,7 @@ import pandas as pd
 from scipy.interpolate import make_lsq_spline
 
 from sim.analyses.common import Analysis, context, records, unpack, with_labels
+from sim.model.domains import require_uncertain
 from sim.model.simulation import run
 
 INTERIOR_KNOTS = 6
@@ -65,6 +66,7 @@ def net_benefits(npv_by_option: dict[str, np.ndarray]) -> tuple[list[str], np.nd
 def voi(scenario, draws: int | None = None, seed: int | None = None, *, workers: int | None = None, progress=None):
     """EVPI of the decision and EVPPI of every uncertain input, in the scenario's currency, from one run."""
     plain, loaded = unpack(scenario)
+    require_uncertain(plain, "voi")
     return voi_of(run(loaded or plain, draws, seed, workers=workers, progress=progress))
 
 
@@ -94,5 +96,6 @@ def voi_of(result):
         "evpi_meaning": "expected gain from resolving all uncertainty before deciding: the most any study could be worth",
         "evppi_meaning": "the most a pilot or study that pins down this input exactly could be worth",
         "evppi": records(table),
+        "adjustments": list(result.adjustments),
     }
     return Analysis("voi", plain, result.loaded, result.seed, result.n_draws, summary, {"voi": table})

@@ -21,6 +21,9 @@ from scipy.special import ndtr, ndtri
 from sim.errors import did_you_mean
 
 INF = math.inf
+LARGEST = 1e12
+"""Largest size of any number a scenario states (a trillion): far beyond any business case, and
+small enough that products of several such numbers stay finite in the engine."""
 MIN_MASS_INSIDE = 0.95
 """Least share of an unbounded distribution that must fall inside the parameter's domain."""
 
@@ -302,7 +305,10 @@ def _discrete(t, domain):
     if not isinstance(values, list) or not values or not all(_is_number(v) for v in values):
         raise ValueError(f"values must be a non-empty array of numbers, got {values!r}")
     weights = t.get("weights", [1.0] * len(values))
-    if not isinstance(weights, list) or len(weights) != len(values) or not all(_is_number(w) and w >= 0 for w in weights):
+    for weight in weights if isinstance(weights, list) else ():
+        if _is_number(weight) and not math.isfinite(weight):
+            raise ValueError(f"weights: {_num(weight)} is not allowed: weights must be finite numbers")
+    if not isinstance(weights, list) or len(weights) != len(values) or not all(_is_number(w) and math.isfinite(w) and w >= 0 for w in weights):
         raise ValueError(f"weights must be an array of {len(values)} non-negative numbers, got {weights!r}")
     if sum(weights) <= 0:
         raise ValueError("weights must not all be zero")
@@ -445,7 +451,17 @@ def _number(t: dict, key: str) -> float:
     value = t[key]
     if not _is_number(value):
         raise ValueError(f"{key} must be a number, got {value!r}")
+    if not math.isfinite(value):
+        raise ValueError(f"{key} = {_num(value)} is not allowed: must be a finite number")
+    check_size(float(value), f"{key} = ")
     return float(value)
+
+
+def check_size(value: float, label: str = "") -> None:
+    """Refuse a number larger in size than :data:`LARGEST` (ValueError naming it)."""
+    if abs(value) > LARGEST:
+        raise ValueError(f"{label}{plain_number(value)} is not allowed: numbers in a scenario are limited to "
+                         f"{LARGEST:,.0f} in size")
 
 
 def _positive(t: dict, key: str) -> float:
@@ -457,8 +473,11 @@ def _positive(t: dict, key: str) -> float:
 
 def _check_in(domain: Domain, value: float, key: str = "") -> None:
     if not math.isfinite(value) or not domain.contains(value):
-        label = f"{key} = {_num(value)}" if key else _num(value)
+        label = f"{key} = {plain_number(value, domain)}" if key else plain_number(value, domain)
+        if domain == ANY:
+            raise ValueError(f"{label} is not allowed: must be a finite number")
         raise ValueError(f"{label} is not allowed: {domain.what} must be {domain.allowed()}")
+    check_size(value, f"{key} = " if key else "")
 
 
 def _parse_range(text: str) -> tuple[float, float]:
@@ -473,6 +492,9 @@ def _parse_range(text: str) -> tuple[float, float]:
             value = float(number.replace("_", "").replace(",", ""))
         except ValueError:
             raise ValueError(f"{text!r} is not a range; write it like '0.01 to 0.03' or '1% to 3%'") from None
+        if not math.isfinite(value):
+            raise ValueError(f"{text!r}: {_num(value)} is not allowed: both ends must be finite numbers")
+        check_size(value, f"{text!r}: ")
         values.append(value / 100.0 if percent else value)
     if not values[0] < values[1]:
         raise ValueError(f"{text!r}: the first number must be below the second")
@@ -485,6 +507,8 @@ def _is_number(value: Any) -> bool:
 
 def _num(x: float) -> str:
     """A number for people: up to 4 significant digits, thousands separated when large."""
+    if math.isnan(x):
+        return "NaN"
     if not math.isfinite(x):
         return "infinity" if x > 0 else "-infinity"
     if abs(x) >= 10_000:
@@ -498,3 +522,24 @@ def _num(x: float) -> str:
 def _ordinal(n: int) -> str:
     suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
     return f"{n}{suffix}"
+
+
+def plain_number(x: float, domain: Domain | None = None, exact: bool = False) -> str:
+    """A number as an error message names it, "NaN" and "infinity" spelled out.
+
+    Six significant digits; with ``domain``, as many more as it takes for the
+    shown number to lie on the same side of the domain's bounds as ``x`` (1.0000001
+    is never shown as an allowed 1); with ``exact``, until it reads back as ``x``.
+    """
+    if not math.isfinite(x):
+        return _num(x)
+    for digits in (4, 6, 10, 17):
+        text = f"{x:.{digits}g}"
+        shown = float(text)
+        if shown == x:
+            return text
+        if exact or domain is None and digits < 6:
+            continue
+        if domain is None or (domain.contains(shown) == domain.contains(x) and shown not in (domain.low, domain.high)):
+            return text
+    return repr(float(x))

@@ -139,7 +139,8 @@ class ExpectedCounts:
         return n * p
 
     def whole(self, x):
-        return np.asarray(x, dtype=float)
+        # Whole customers in the base case too, so it agrees with a Monte Carlo run.
+        return np.round(np.asarray(x, dtype=float))
 
 
 def simulate(

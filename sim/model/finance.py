@@ -56,6 +56,15 @@ def program_costs(one_off: np.ndarray, recurring: np.ndarray, start: int, period
     return once, recurring[:, None] * active[None, :]
 
 
+MIN_COST_FOR_ROI = 0.01
+"""PV cost (in currency units) below which ROI is undefined: a hundredth of a unit is no cost to divide by."""
+ROI_UNDEFINED = (
+    "ROI is undefined: its PV cost is 0 (no programme cost and no added support capacity; capacity it saves "
+    "counts as benefit), so there is nothing to divide by; judge it by NPV"
+)
+"""Why ROI is missing where PV cost is 0: the reason summary.json, the table and the memo give."""
+
+
 @dataclass(frozen=True)
 class Appraisal:
     """An intervention's financial outcome per draw."""
@@ -65,7 +74,7 @@ class Appraisal:
     npv: np.ndarray
     roi: np.ndarray
     payback: np.ndarray
-    """First period (1-based) at or after the start in which cumulative discounted net is >= 0; NaN if none."""
+    """First period (1-based) at or after the start from which cumulative discounted net stays >= 0; NaN if none."""
     cumulative_net: np.ndarray | None
     """(draws, periods) cumulative discounted net cash flow (None where only per-draw results were kept)."""
 
@@ -84,14 +93,22 @@ def appraise(
     pv_benefit = discounted_benefit.sum(axis=1)
     pv_cost = discounted_cost.sum(axis=1)
     npv = pv_benefit - pv_cost
-    with np.errstate(divide="ignore", invalid="ignore"):
-        roi = np.where(pv_cost > 0, npv / pv_cost, np.nan)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        roi = np.where(pv_cost >= MIN_COST_FOR_ROI, npv / pv_cost, np.nan)  # else undefined: see ROI_UNDEFINED
     cumulative = np.cumsum(discounted_benefit - discounted_cost, axis=1)
     return Appraisal(pv_benefit, pv_cost, npv, roi, payback_period(cumulative, start), cumulative)
 
 
 def payback_period(cumulative: np.ndarray, start: int) -> np.ndarray:
-    """First period >= ``start`` whose cumulative discounted net is non-negative, NaN if none."""
-    reached = cumulative[:, start - 1 :] >= 0.0
-    first = np.argmax(reached, axis=1)
-    return np.where(reached.any(axis=1), first + start, np.nan).astype(float)
+    """First period >= ``start`` after which cumulative discounted net stays non-negative to the horizon; NaN if none.
+
+    So a draw has paid back exactly when it ends at or above zero (NPV >= 0),
+    and P(payback) agrees with the final outcome: a programme that is ahead in
+    its first month and behind at the end has not paid back, and one that
+    dips below zero again is paid back only from its last recovery on.
+    """
+    holds = cumulative[:, start - 1 :] >= 0.0
+    # stays[:, t]: non-negative in period t and every later one.
+    stays = np.flip(np.logical_and.accumulate(np.flip(holds, axis=1), axis=1), axis=1)
+    first = np.argmax(stays, axis=1)
+    return np.where(stays[:, -1], first + start, np.nan).astype(float)

@@ -9,6 +9,7 @@ set / scale / add changes an intervention makes.
 from __future__ import annotations
 
 import typing
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -104,9 +105,15 @@ def check_references(scenario: Scenario) -> list[Problem]:
             if intervention.start > scenario.settings.horizon:
                 problems.append(Problem(f"interventions.{name}.start", f"{intervention.start} is not allowed: must be within the horizon (1 to {scenario.settings.horizon})"))
     problems += _fixed_queue_parameters(scenario)
+    stated: dict[frozenset, int] = {}
     for index, correlation in enumerate(scenario.correlations):
         where = f"correlations[{index}].between"
         a, b = correlation.between
+        pair = frozenset((a, b))
+        if pair in stated and a != b:
+            problems.append(Problem(where, f"'{a}' and '{b}' are already correlated in correlations[{stated[pair]}]; "
+                                           "state each pair once"))
+        stated.setdefault(pair, index)
         if a == b:
             problems.append(Problem(where, f"'{a}' is named twice; a correlation needs two different inputs"))
         for path in (a, b):
@@ -121,23 +128,31 @@ def check_references(scenario: Scenario) -> list[Problem]:
 
 
 def arm_values(scenario: Scenario, values: dict[str, np.ndarray], intervention: str | None) -> dict[str, np.ndarray]:
-    """Baseline input values with one intervention's changes applied (clipped to each domain)."""
+    """Baseline input values with one intervention's changes applied (clipped to each domain, and
+    counted by :func:`sim.model.domains.adjustments` so the clipping is reported)."""
     if intervention is None:
         return values
-    inputs = baseline_inputs(scenario)
     changed = dict(values)
+    for _, path, new, domain in change_steps(scenario, values, intervention):
+        changed[path] = np.clip(new, domain.low, domain.high)
+    return changed
+
+
+def change_steps(scenario: Scenario, values: dict[str, np.ndarray], intervention: str) -> Iterator[tuple[int, str, np.ndarray, Domain]]:
+    """(index, changed path, new value before clipping, domain) for each change of ``intervention``, in order.
+
+    Changes apply one after another to the clipped result of the previous ones,
+    exactly as :func:`sim.model.inputs.arm_values` applies them.
+    """
+    inputs = baseline_inputs(scenario)
+    current = dict(values)
     for index, change in enumerate(scenario.interventions[intervention].changes):
         operand = values[f"interventions.{intervention}.changes[{index}].{change.operation}"]
-        current = changed[change.path]
-        if change.operation == "set":
-            new = operand
-        elif change.operation == "scale":
-            new = current * operand
-        else:
-            new = current + operand
+        before = current[change.path]
+        new = operand if change.operation == "set" else before * operand if change.operation == "scale" else before + operand
         domain = inputs[change.path].domain
-        changed[change.path] = np.clip(new, domain.low, domain.high)
-    return changed
+        yield index, change.path, new, domain
+        current[change.path] = np.clip(new, domain.low, domain.high)
 
 
 def engine_parameters(scenario: Scenario, values: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -167,10 +182,11 @@ def churn_per_period(churn: np.ndarray, key: str, periods_per_year: int) -> np.n
     probability (1 - m)^12, so annual churn is 1 - (1 - m)^12 and back.
     """
     months_per_period = 12 // periods_per_year
-    if key == "monthly_churn":
-        return -np.expm1(months_per_period * np.log1p(-np.minimum(churn, 1.0)))
-    if key == "annual_churn":
-        return -np.expm1(np.log1p(-np.minimum(churn, 1.0)) / periods_per_year)
+    with np.errstate(divide="ignore"):  # churn of 1: log(0) = -inf, and the conversion gives 1 exactly
+        if key == "monthly_churn":
+            return -np.expm1(months_per_period * np.log1p(-np.minimum(churn, 1.0)))
+        if key == "annual_churn":
+            return -np.expm1(np.log1p(-np.minimum(churn, 1.0)) / periods_per_year)
     return churn
 
 

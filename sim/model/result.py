@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from sim.model.finance import Appraisal
+from sim.model.finance import ROI_UNDEFINED, Appraisal
 from sim.model.inputs import Input
 from sim.model.labels import option_labels
 from sim.model.scenario import Scenario
@@ -86,11 +86,20 @@ def point_values(a: Appraisal) -> dict[str, float | None]:
 
     return {
         "roi": number(a.roi),
+        "roi_undefined_reason": None if np.isfinite(a.roi[0]) else ROI_UNDEFINED,
         "npv": number(a.npv),
         "pv_benefit": number(a.pv_benefit),
         "pv_cost": number(a.pv_cost),
         "payback_period": number(a.payback),
     }
+
+
+def roi_undefined(a: Appraisal) -> dict[str, Any] | None:
+    """How many draws have no ROI (PV cost 0) and why; None when ROI is defined in every draw."""
+    missing = int(np.count_nonzero(~np.isfinite(a.roi)))
+    if not missing:
+        return None
+    return {"draws": missing, "share": missing / len(a.roi), "reason": ROI_UNDEFINED}
 
 
 @dataclass(frozen=True)
@@ -108,6 +117,8 @@ class Result:
     appraisals: dict[str, Appraisal]
     spreadsheet: dict[str, Appraisal]
     """The same interventions with every input at its base value and expected counts."""
+    adjustments: tuple = ()
+    """Draws in which a value was clipped to its domain or good + bad cut to 1 (:func:`sim.model.domains.adjustments`)."""
 
     @property
     def uncertain_paths(self) -> list[str]:
@@ -168,14 +179,18 @@ class Result:
             spec = self.scenario.interventions[name]
             p_roi, p_roi_se = share_with_error(a.npv > 0)
             p_pay, p_pay_se = share_with_error(~np.isnan(a.payback))
+            undefined = roi_undefined(a)
+            no_roi = undefined is not None and undefined["draws"] == len(a.roi)
             interventions[name] = {
                 "label": spec.label or name,
                 "roi": describe(a.roi),
+                "roi_undefined": undefined,
+                "prob_npv_positive": p_roi,
                 "npv": describe(a.npv),
                 "pv_benefit": describe(a.pv_benefit),
                 "pv_cost": describe(a.pv_cost),
-                "prob_roi_positive": p_roi,
-                "prob_roi_positive_se": p_roi_se,
+                "prob_roi_positive": None if no_roi else p_roi,
+                "prob_roi_positive_se": None if no_roi else p_roi_se,
                 "prob_payback_within_horizon": p_pay,
                 "prob_payback_within_horizon_se": p_pay_se,
                 "payback_period": payback_percentiles(a.payback),
@@ -196,6 +211,7 @@ class Result:
             "overrides": list(self.loaded.overrides) if self.loaded else [],
             "labels": {"options": option_labels(self.scenario)},
             "interventions": interventions,
+            "adjustments": list(self.adjustments),
         }
         if self.scenario.operations is not None:
             summary["support"] = {arm: support_levels(flows) for arm, flows in self.flows.items()}

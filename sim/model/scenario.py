@@ -17,6 +17,7 @@ from pydantic import (
     PlainSerializer,
     PlainValidator,
     ValidationError,
+    field_validator,
     model_validator,
 )
 
@@ -27,11 +28,14 @@ from sim.model.distributions import (
     PROBABILITY,
     Domain,
     Uncertain,
+    plain_number,
     parse,
 )
+from sim.support.operations import MAX_AGENTS
 from sim.support.response import DEFAULT as DEFAULT_CURVE
 
 COUNT = Domain(0.0, float("inf"), "a count")
+AGENTS = Domain(0.0, MAX_AGENTS, "a number of agents on duty")
 MONEY = Domain(0.0, float("inf"), "an amount of money")
 
 
@@ -55,6 +59,7 @@ def _uncertain(domain: Domain) -> Any:
 Probability = _uncertain(PROBABILITY)
 NonNegative = _uncertain(NON_NEGATIVE)
 Count = _uncertain(COUNT)
+Agents = _uncertain(AGENTS)
 Money = _uncertain(MONEY)
 Duration = _uncertain(DURATION)
 Number = _uncertain(ANY)
@@ -70,8 +75,11 @@ def _exactly_one(options: dict[str, Any], allowed: str) -> None:
 class _Strict(BaseModel):
     """Base for every table: unknown keys are errors, instances are immutable."""
 
+    # Strict: a number is a TOML number (true, "1" and ["1"] are refused, not converted), and
+    # NaN or infinity never passes; text is allowed only where a distribution string is.
     model_config = ConfigDict(
-        extra="forbid", frozen=True, validate_default=True, populate_by_name=True
+        extra="forbid", frozen=True, validate_default=True, populate_by_name=True,
+        strict=True, allow_inf_nan=False,
     )
 
 
@@ -143,6 +151,13 @@ class Segment(_Strict):
     contacts: NonNegative = 0.0
     acquisition_cost: Money = 0.0
     experience: Experience = Experience()
+
+    @field_validator("customers")
+    @classmethod
+    def _whole_customers(cls, customers: Uncertain) -> Uncertain:
+        if customers.is_fixed and customers.base != round(customers.base):
+            raise ValueError(f"{plain_number(customers.base, exact=True)} is not allowed: the starting count of customers must be a whole number")
+        return customers
 
     @model_validator(mode="after")
     def _one_churn_key(self) -> "Segment":
@@ -222,7 +237,7 @@ class OpsChannel(_Strict):
     """A human support channel: staffing by hour, handling, patience, resolution and agent cost."""
 
     share: NonNegative = 1.0
-    agents: Count
+    agents: Agents
     arrival_pattern: list[float] = Field(default_factory=lambda: [1.0] * 8)
     staffing_pattern: list[float] | None = None
     weekday_pattern: list[float] = Field(default_factory=lambda: [1.0])
@@ -293,7 +308,7 @@ class OperationsSpec(_Strict):
 class Correlation(_Strict):
     """A rank (Spearman) correlation between two uncertain inputs."""
 
-    between: tuple[str, str]
+    between: tuple[str, str] = Field(strict=False)  # a TOML array of two paths
     rank: float = Field(ge=-1.0, le=1.0)
 
 

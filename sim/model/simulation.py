@@ -15,6 +15,7 @@ import numpy as np
 
 from sim.errors import UsageError, did_you_mean
 from sim.model import engine, parallel
+from sim.model.domains import adjustments
 from sim.model.finance import (
     Appraisal,
     appraise,
@@ -148,6 +149,7 @@ def run(
         flows=flows,
         appraisals=appraisals,
         spreadsheet=spreadsheet,
+        adjustments=adjustments(scenario, values),
     )
 
 

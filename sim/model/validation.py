@@ -19,6 +19,8 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from sim.errors import Problem, ScenarioError, did_you_mean, problem
+from sim.model.distributions import plain_number
+from sim.model.domains import base_value_problems
 from sim.model.inputs import check_references
 from sim.model.scenario import Scenario
 
@@ -45,6 +47,7 @@ def validate(raw: dict, file: str | None = None, default_name: str = "scenario")
     except ValidationError as exc:
         raise ScenarioError(_problems(exc), file) from None
     problems = check_references(scenario)
+    problems = problems or base_value_problems(scenario)
     if problems:
         raise ScenarioError(problems, file)
     return scenario
@@ -153,12 +156,15 @@ def _one_problem(error: dict, loc: tuple) -> Problem:
     if kind == "value_error":
         return Problem(dotted(loc), str(ctx.get("error", error["msg"])))
     if kind == "literal_error":
-        return Problem(dotted(loc), f"{value!r} is not allowed: must be {ctx.get('expected')}")
+        shown = plain_number(value) if isinstance(value, float) else repr(value)
+        return Problem(dotted(loc), f"{shown} is not allowed: must be {ctx.get('expected')}")
     if kind in _COMPARISONS:
         key, words = _COMPARISONS[kind]
         return Problem(dotted(loc), f"{value!r} is not allowed: must be {words.format(ctx.get(key))}")
     if kind in {"int_type", "int_parsing", "int_from_float"}:
         return Problem(dotted(loc), f"expected a whole number, got {value!r}")
+    if kind == "finite_number":
+        return Problem(dotted(loc), f"{plain_number(float(value))} is not allowed: must be a finite number")
     if kind in {"float_type", "float_parsing"}:
         return Problem(dotted(loc), f"expected a number, got {value!r}")
     if kind in {"string_type"}:

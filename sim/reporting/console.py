@@ -11,6 +11,7 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
+from sim.model.domains import describe_adjustment
 from sim.reporting.format import NumberStyle, payback, periods, style
 
 TOP = 10
@@ -104,6 +105,18 @@ def print_run(summary: dict, paths: bool = False) -> None:
                     f"{levels['mean_wait_minutes']:.2f}"] for arm, levels in summary["support"].items()]
         console.print(_table(["option", f"contacts per {unit}", "answered or solved", "mean wait (min)"], support,
                              title="What customers meet in support (means over the horizon)"))
+    for name, entry in entries.items():
+        if entry.get("roi_undefined"):
+            undefined = entry["roi_undefined"]
+            console.print(f"{option_name(name)}: {undefined['reason']} (in {st.percent(undefined['share'])} of draws); "
+                          f"P(NPV > 0) {st.percent(entry['prob_npv_positive'])}", highlight=False)
+    print_adjustments(console, summary)
+
+
+def print_adjustments(console: Console, summary: dict) -> None:
+    """One line per kind of draw the model had to adjust (clipped to a domain, good + bad cut to 1)."""
+    for entry in summary.get("adjustments", []):
+        console.print(f"Adjusted in {describe_adjustment(entry, summary['draws'])}", highlight=False)
 
 
 def _payback(value: float | None, unit: str) -> str:
@@ -136,6 +149,7 @@ def print_sweep(summary: dict, paths: bool = False) -> None:
         columns = [*(["A", "B"] if two else ["value"]), "NPV median", "NPV 5th pct", "NPV 95th pct", "ROI median",
                    "P(ROI > 0)"]
         console.print(_table(columns, rows, title=option_name(name), text_columns=0))
+    print_adjustments(console, summary)
 
 
 def print_tornado(summary: dict, paths: bool = False) -> None:
@@ -153,6 +167,7 @@ def print_tornado(summary: dict, paths: bool = False) -> None:
         title = (f"{option_name(name)}: NPV with one input at its 10th and at its 90th percentile (values in brackets), "
                  "others at base")
         console.print(_table(["input (low to high)", "NPV at low", "NPV at high", "swing in the draws"], rows, title=title))
+    print_adjustments(console, summary)
 
 
 def print_sensitivity(summary: dict, paths: bool = False) -> None:
@@ -172,6 +187,7 @@ def print_sensitivity(summary: dict, paths: bool = False) -> None:
                          f"{s['total']:.2f} ± {s['total_conf']:.2f}" if s else ""])
         console.print(_table(["input", "Spearman", "PRCC", "Sobol first", "Sobol total"], rows, title=option_name(name)))
     console.print(summary["note"])
+    print_adjustments(console, summary)
 
 
 def _signed(x: float | None) -> str:
@@ -211,6 +227,7 @@ def print_breakeven(summary: dict, paths: bool = False) -> None:
     console.print(_table(["option", "mean NPV = 0 at", "P(ROI > 0) = 50 % at"], rows))
     console.print("always / never pays: at every value searched; not affected: this input does not change that option.",
                   highlight=False)
+    print_adjustments(console, summary)
 
 
 def print_voi(summary: dict, paths: bool = False) -> None:
@@ -225,6 +242,7 @@ def print_voi(summary: dict, paths: bool = False) -> None:
     rows = [[input_name(row["input"]), st.money(row["evppi"]), st.percent(row["share_of_evpi"])] for row in summary["evppi"][:TOP]]
     console.print(_table(["input", "EVPPI", "share of EVPI"], rows))
     console.print("EVPPI: the most a pilot or study that pins down that input exactly could be worth.")
+    print_adjustments(console, summary)
 
 
 def print_pilot(summary: dict, paths: bool = False) -> None:
@@ -265,3 +283,7 @@ def print_staffing(summary: dict, paths: bool = False) -> None:
             cells.append(text)
         table.add_row(*cells)
     console.print(table)
+    if summary.get("overloaded_agents"):
+        console.print(f"∞: with {', '.join(map(str, summary['overloaded_agents']))} agents the offered load "
+                      f"({summary['rows'][0]['offered_load']:.3g} erlangs) is at or above capacity, so the queue grows "
+                      "without limit; add agents, or give --patience for callers who hang up (Erlang A)", highlight=False)

@@ -26,7 +26,7 @@ from sim.reporting.format import amount, percent, style
 from sim.reporting.format import payback as payback_text
 
 INVEST_CONFIDENCE = 0.80
-"""P(ROI > 0) from which a positive expected NPV is a plain 'invest'."""
+"""P(NPV > 0) from which a positive expected NPV is a plain 'invest' (without value-of-information results)."""
 SET_ON_COMMAND_LINE = "set on the command line"
 """The source the memo and the manifest give an input overridden with ``--set``."""
 PILOT_SHARE = 0.10
@@ -48,36 +48,83 @@ class Record:
 
 
 def read_results(folder: str | Path) -> Record:
-    """Read a run's results folder; a clear UsageError if it is not one."""
+    """Read a run's results folder; a one-line UsageError naming the file if it is not one, or is damaged."""
     folder = Path(folder)
     needed = ["summary.json", "manifest.json", "draws.csv", "bands.csv"]
     alternatives = {"draws.csv": ["draws.parquet", "roi_draws.csv"], "bands.csv": ["bands.parquet"]}
-    missing = [name for name in needed if not any((folder / n).is_file() for n in [name, *alternatives.get(name, [])])]
     if not folder.is_dir():
         raise UsageError(f"{folder}: no such results folder")
+    missing = [name for name in needed if not any((folder / n).is_file() for n in [name, *alternatives.get(name, [])])]
     if missing:
         raise UsageError(f"{folder}: not a results folder of `cxroi run` (missing {', '.join(missing)})")
-    summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+    summary = _read_json(folder / "summary.json", _SUMMARY_KEYS)
     if summary.get("mode") != "monte_carlo":
         raise UsageError(f"{folder}: a memo needs a Monte Carlo run, not a --base-case run")
-    tornado = pd.read_csv(folder / "tornado.csv") if (folder / "tornado.csv").is_file() else None
-    voi = json.loads((folder / "voi.json").read_text(encoding="utf-8")) if (folder / "voi.json").is_file() else None
-    pilot = json.loads((folder / "pilot.json").read_text(encoding="utf-8")) if (folder / "pilot.json").is_file() else None
-    return Record(folder, summary, json.loads((folder / "manifest.json").read_text(encoding="utf-8")),
-                  _draws(folder), read_table(folder, "bands"), tornado, voi, pilot)
+    interventions = summary["interventions"]
+    if not isinstance(interventions, dict) or not interventions:
+        raise UsageError(f"{folder / 'summary.json'}: 'interventions' must be a non-empty object")
+    for name, entry in interventions.items():
+        _require(entry, _INTERVENTION_KEYS, folder / "summary.json", f"interventions.{name}")
+    manifest = _read_json(folder / "manifest.json", _MANIFEST_KEYS)
+    draws = _read_table(folder, ["draws", "roi_draws"], [f"{name}.roi" for name in interventions])
+    bands = _read_table(folder, ["bands"], ["arm", "metric", "period", "p05", "p25", "p50", "p75", "p95"])
+    tornado = _read_csv(folder / "tornado.csv", ["intervention", "input", "npv_at_low", "npv_at_high"]) \
+        if (folder / "tornado.csv").is_file() else None
+    voi = _read_json(folder / "voi.json", {"evpi": None, "evppi": None}) if (folder / "voi.json").is_file() else None
+    pilot = _read_json(folder / "pilot.json", {"intervention": None, "sizes": None, "worth_running": None}) \
+        if (folder / "pilot.json").is_file() else None
+    return Record(folder, summary, manifest, draws, bands, tornado, voi, pilot)
 
 
-def _draws(folder: Path) -> pd.DataFrame:
-    """The per-draw table, or the ROI columns the memo needs when only those were kept (roi_draws.csv)."""
-    if (folder / "draws.csv").is_file() or (folder / "draws.parquet").is_file():
-        return read_table(folder, "draws")
-    return pd.read_csv(folder / "roi_draws.csv", index_col="draw")
+_STATS = {"mean": None, "p05": None, "p10": None, "p95": None}
+_SUMMARY_KEYS = {key: None for key in ("scenario", "seed", "draws", "mode", "sampling", "currency", "period",
+                                        "horizon", "discount_rate", "roi_basis", "interventions")}
+_INTERVENTION_KEYS = {"label": None, "npv": _STATS, "roi": _STATS, "pv_cost": {"mean": None},
+                      "prob_roi_positive": None, "prob_payback_within_horizon": None,
+                      "payback_period": {"p50": None}, "npv_expected_shortfall_10": None,
+                      "base_case": {"roi": None, "npv": None}}
+_MANIFEST_KEYS = {"scenario": {}, "inputs": {}, "resolved_scenario": {"settings": {}, "interventions": {}}}
 
 
-def read_table(folder: Path, name: str) -> pd.DataFrame:
-    """A results table from its CSV, or from its Parquet file when the run wrote that instead."""
-    csv = folder / f"{name}.csv"
-    return pd.read_csv(csv) if csv.is_file() else pd.read_parquet(folder / f"{name}.parquet")
+def _read_json(path: Path, keys: dict) -> dict[str, Any]:
+    """A JSON object with the given (nested) keys; UsageError naming the file otherwise."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise UsageError(f"{path}: damaged: not valid JSON ({error}); write the folder again with cxroi run") from None
+    _require(data, keys, path, "")
+    return data
+
+
+def _require(data: Any, keys: dict | None, path: Path, where: str) -> None:
+    if keys is None:
+        return
+    if not isinstance(data, dict):
+        raise UsageError(f"{path}: damaged: {where or 'the file'} is not a JSON object; write the folder again with cxroi run")
+    for key, inner in keys.items():
+        if key not in data:
+            raise UsageError(f"{path}: damaged: '{f'{where}.' if where else ''}{key}' is missing; write the folder again with cxroi run")
+        _require(data[key], inner or None, path, f"{where}.{key}" if where else key)
+
+
+def _read_table(folder: Path, names: list[str], columns: list[str]) -> pd.DataFrame:
+    """The first of ``names`` the run wrote, as CSV or Parquet (``run --tables parquet``), checked by :func:`_read_csv`."""
+    paths = [folder / f"{name}.{kind}" for name in names for kind in ("csv", "parquet")]
+    return _read_csv(next(path for path in paths if path.is_file()), columns)
+
+
+def _read_csv(path: Path, columns: list[str]) -> pd.DataFrame:
+    """A CSV (or Parquet) table with at least one row and the given columns; UsageError naming the file otherwise."""
+    try:
+        table = pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
+    except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError, OSError, ValueError) as error:
+        raise UsageError(f"{path}: damaged: {str(error).splitlines()[0] or 'empty'}; write the folder again with cxroi run") from None
+    lacking = [column for column in columns if column not in table.columns]
+    if lacking:
+        raise UsageError(f"{path}: damaged: no column {lacking[0]!r}; write the folder again with cxroi run")
+    if table.empty:
+        raise UsageError(f"{path}: damaged: no rows; write the folder again with cxroi run")
+    return table
 
 
 # --- the decision rule ---------------------------------------------------------------
@@ -91,39 +138,60 @@ class Decision:
 
 
 RULE = (
-    f"The intervention with the highest expected NPV is the candidate. If value-of-information results are present "
-    f"and knowing one input better is worth more than a pilot (assumed to cost {PILOT_SHARE:.0%} of the programme's "
-    f"expected PV cost), run a pilot first. Otherwise invest when expected NPV is positive and P(ROI > 0) is at least "
-    f"{INVEST_CONFIDENCE:.0%}; run a pilot first when expected NPV is positive but the chance of a loss is higher; "
-    f"do not invest when expected NPV is zero or negative. When the pilot analysis is present (EVSI of pilots of several "
-    f"sizes against their cost), it replaces the {PILOT_SHARE:.0%} rule: recommend the pilot with the largest positive "
-    f"expected net gain, or say why no pilot pays."
+    f"The intervention with the highest expected NPV is the candidate. With value-of-information results, run a "
+    f"pilot first exactly when knowing one input better (its EVPPI) is worth more than a pilot, assumed to cost "
+    f"{PILOT_SHARE:.0%} of the candidate's expected PV cost; otherwise decide now: invest when expected NPV is "
+    f"positive, do not invest when it is zero or negative. Without value-of-information results: invest when "
+    f"expected NPV is positive and P(NPV > 0) is at least {INVEST_CONFIDENCE:.0%}; run a pilot first when expected "
+    f"NPV is positive but the chance of a loss is higher; do not invest when expected NPV is zero or negative. "
+    f"When the pilot analysis is present (EVSI of pilots of several sizes against their actual cost), it replaces the "
+    f"assumed {PILOT_SHARE:.0%}: recommend the pilot with the largest positive expected net gain, or decide now and "
+    f"say why no pilot pays."
 )
 
 
 def decide(summary: dict[str, Any], voi: dict[str, Any] | None, label=str) -> Decision:
     """Apply :data:`RULE` to a run's summary (and value of information, when present).
 
-    ``label`` turns an input path into words for the reason.
+    ``label`` turns an input path into words for the reason. With value of
+    information the pilot branch follows the EVPPI table alone, so the
+    recommendation never contradicts the table printed beside it.
     """
     entries = summary["interventions"]
     best = max(entries, key=lambda name: entries[name]["npv"]["mean"])
     entry = entries[best]
     currency = summary["currency"]
-    npv, p_win = entry["npv"]["mean"], entry["prob_roi_positive"]
-    if voi and voi["evppi"]:
-        top = voi["evppi"][0]
-        pilot_cost = PILOT_SHARE * entry["pv_cost"]["mean"]
-        if top["evppi"] > pilot_cost:
+    npv, p_win = entry["npv"]["mean"], _prob_gain(entry)
+    if voi is not None:
+        pilot_cost = pilot_cost_of(entry)
+        top = voi["evppi"][0] if voi["evppi"] else None
+        if top is not None and top["evppi"] > pilot_cost:
             return Decision("pilot", best, (
                 f"learning {label(top['input'])} before deciding is worth up to {amount(top['evppi'], currency)}, "
                 f"more than a pilot of about {amount(pilot_cost, currency)}"))
+        worth = (f"no input is worth learning for more than a pilot of about {amount(pilot_cost, currency)}"
+                 + (f" (the largest EVPPI is {amount(top['evppi'], currency)})" if top is not None else ""))
+        if npv > 0:
+            return Decision("invest", best, (
+                f"expected NPV is {amount(npv, currency)}, positive in {percent(p_win, 0)} of outcomes; "
+                f"{worth}, so deciding now beats a pilot"))
+        return Decision("do not invest", best, f"even the best option has an expected NPV of {amount(npv, currency)}, and {worth}")
     if npv > 0 and p_win >= INVEST_CONFIDENCE:
-        return Decision("invest", best, f"expected NPV is {amount(npv, currency)} and ROI is positive in {percent(p_win, 0, currency)} of outcomes")
+        return Decision("invest", best, f"expected NPV is {amount(npv, currency)}, positive in {percent(p_win, 0, currency)} of outcomes")
     if npv > 0:
         return Decision("pilot", best, (
-            f"expected NPV is positive ({amount(npv, currency)}) but ROI is negative in {percent(1 - p_win, 0, currency)} of outcomes"))
+            f"expected NPV is positive ({amount(npv, currency)}) but it is negative (a loss) in {percent(1 - p_win, 0, currency)} of outcomes"))
     return Decision("do not invest", best, f"even the best option has an expected NPV of {amount(npv, currency)}")
+
+
+def pilot_cost_of(entry: dict[str, Any]) -> float:
+    """The assumed cost of a pilot: :data:`PILOT_SHARE` of the intervention's expected PV cost."""
+    return PILOT_SHARE * entry["pv_cost"]["mean"]
+
+
+def _prob_gain(entry: dict[str, Any]) -> float:
+    """P(NPV > 0): P(ROI > 0) where ROI is defined (older folders have only prob_roi_positive)."""
+    return entry.get("prob_npv_positive", entry["prob_roi_positive"])
 
 
 def with_pilot(decision: Decision, pilot: dict[str, Any] | None, summary: dict[str, Any], label=str) -> Decision:
@@ -229,6 +297,10 @@ def build(record: Record, title: str | None = None) -> Memo:
             ["Mean wait of answered contacts", *(f"{v['mean_wait_minutes']:.1f} min" for v in summary["support"].values())],
         ]))
     basis = "gross profit less support cost" if summary["roi_basis"] == "gross_profit" else "revenue"
+    for name, entry in entries.items():
+        if entry.get("roi_undefined"):
+            memo.add("p", f"**{labels[name]}**: {entry['roi_undefined']['reason']} (in {st.percent(entry['roi_undefined']['share'], 0)} "
+                          f"of outcomes). Its NPV is positive in {st.percent(_prob_gain(entry), 0)} of outcomes.")
     memo.add("p", f"Amounts are present values in {currency} at {st.percent(summary['discount_rate'])} a year over "
                   f"{_periods(summary)}; benefit is the change in {basis} against today's baseline; "
                   f"ROI = (PV benefit − PV cost) / PV cost, shown as a percentage of cost (an ROI of 400 % returns "
@@ -242,8 +314,8 @@ def build(record: Record, title: str | None = None) -> Memo:
     payback = {name: entry["payback_period"]["p50"] for name, entry in entries.items()}
     memo.figures["cash_flow"] = figures.cash_flow_fan(fan, labels, currency, summary["period"], payback)
     memo.add("figure", ("cash_flow", "Cumulative discounted net cash flow of each option: median with 50 % and 90 % bands; the dot marks the median payback."))
-    if record.tornado is not None:
-        rows = record.tornado[record.tornado["intervention"] == decision.intervention]
+    rows = None if record.tornado is None else record.tornado[record.tornado["intervention"] == decision.intervention]
+    if rows is not None and not rows.empty:
         memo.figures["tornado"] = figures.tornado_figure(rows, currency, "what moves NPV most", bars=8,
                                                          summary={"labels": {"options": labels}})
         top = rows.iloc[0]
@@ -253,7 +325,9 @@ def build(record: Record, title: str | None = None) -> Memo:
     if record.voi:
         rows = record.voi["evppi"][:5]
         memo.add("p", f"**Value of information.** Perfect knowledge of every input before deciding would be worth "
-                      f"{amount(record.voi['evpi'], currency)} (EVPI). The inputs most worth learning about:")
+                      f"{amount(record.voi['evpi'], currency)} (EVPI). A pilot is assumed to cost about "
+                      f"{amount(pilot_cost_of(chosen), currency)} ({PILOT_SHARE:.0%} of the expected PV cost of "
+                      f"{labels[decision.intervention]}). The inputs most worth learning about:")
         memo.add("table", (["input", "most a study of it is worth (EVPPI)"],
                            [[label(r["input"]), amount(r["evppi"], currency)] for r in rows]))
     if record.pilot and record.pilot.get("intervention") == decision.intervention:
@@ -261,7 +335,7 @@ def build(record: Record, title: str | None = None) -> Memo:
 
     memo.add("h2", "The spreadsheet answer")
     base = chosen["base_case"]
-    diff = chosen["roi"]["mean"] - base["roi"] if base["roi"] is not None else None
+    diff = chosen["roi"]["mean"] - base["roi"] if base["roi"] is not None and chosen["roi"]["mean"] is not None else None
     direction = "below" if diff is not None and diff < 0 else "above"
     memo.add("p", (
         f"With every input at its single most likely value, {labels[decision.intervention]} returns an ROI of "
@@ -478,13 +552,18 @@ def write(folder: str | Path, out: str | Path | None = None, fmt: str | None = N
     """Write the memo of a results folder as Markdown and/or HTML; return the files written."""
     import matplotlib.pyplot as plt
 
+    formats = memo_formats(out, fmt)
     record = read_results(folder)
-    formats = [fmt] if fmt else (["md" if str(out).endswith(".md") else "html"] if out else ["md", "html"])
     targets = {f: Path(out) if out else record.folder / f"memo.{f}" for f in formats}
     for path in targets.values():
         if path.exists() and not overwrite:
             raise UsageError(f"{path}: already exists; pass --overwrite to replace it or choose another --out")
-    memo = build(record, title)
+    try:
+        memo = build(record, title)
+    except (KeyError, IndexError, TypeError, ValueError) as error:
+        # Every file passed its own check, but their contents do not fit together (edited by hand?).
+        raise UsageError(f"{record.folder}: damaged: the results files do not fit together ({type(error).__name__}: "
+                         f"{error}); write the folder again with cxroi run") from None
     try:
         png = {}
         for name, figure in memo.figures.items():
@@ -496,22 +575,49 @@ def write(folder: str | Path, out: str | Path | None = None, fmt: str | None = N
             plt.close(figure)
     written = []
     for f, path in targets.items():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if f == "md":
-            figure_dir = path.parent / f"{path.stem}_figures"
-            figure_dir.mkdir(exist_ok=True)
-            files = {}
-            for name, data in png.items():
-                (figure_dir / f"{name}.png").write_bytes(data)
-                files[name] = f"{figure_dir.name}/{name}.png"
-            _atomic_text(path, render_markdown(memo, files))
-        else:
-            _atomic_text(path, render_html(memo, png))
+        try:
+            _write_one(memo, f, path, png)
+        except OSError as error:
+            raise UsageError(f"{path}: cannot write the memo ({error.strerror or error})") from None
         written.append(path)
     return written
 
 
+def _write_one(memo: Memo, f: str, path: Path, png: dict[str, bytes]) -> None:
+    """Write the memo in format ``f`` to ``path`` (Markdown with its figures beside it, or one HTML file)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if f == "md":
+        figure_dir = path.parent / f"{path.stem}_figures"
+        figure_dir.mkdir(exist_ok=True)
+        files = {}
+        for name, data in png.items():
+            (figure_dir / f"{name}.png").write_bytes(data)
+            files[name] = f"{figure_dir.name}/{name}.png"
+        _atomic_text(path, render_markdown(memo, files))
+    else:
+        _atomic_text(path, render_html(memo, png))
+
+
+FORMATS = {".md": "md", ".html": "html", ".htm": "html"}
+
+
+def memo_formats(out: str | Path | None, fmt: str | None) -> list[str]:
+    """The formats to write: ``fmt``, else the ``--out`` file's (by extension), else both; UsageError otherwise."""
+    if out is None:
+        return [fmt] if fmt else ["md", "html"]
+    by_name = FORMATS.get(Path(out).suffix.lower())
+    if by_name is None:
+        raise UsageError(f"--out {out}: a memo is written as Markdown (.md) or HTML (.html), not "
+                         f"'{Path(out).suffix or 'a file without extension'}'; for a PDF, print the HTML memo to PDF")
+    if fmt and fmt != by_name:
+        raise UsageError(f"--out {out}: the extension says {by_name} but --format says {fmt}; make them agree")
+    return [by_name]
+
+
 def _atomic_text(path: Path, text: str) -> None:
     staging = path.with_name(f".{path.name}.partial")
-    staging.write_text(text, encoding="utf-8")
-    staging.replace(path)
+    try:
+        staging.write_text(text, encoding="utf-8")
+        staging.replace(path)
+    finally:
+        staging.unlink(missing_ok=True)

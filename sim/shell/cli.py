@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import math
 import sys
 import time
+import warnings
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
@@ -15,6 +17,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
 from sim.analyses.common import records
 from sim.errors import ScenarioError, UsageError
+from sim.model.distributions import plain_number
 from sim.model.simulation import run as run_scenario
 from sim.reporting import console
 from sim.shell import results_folder
@@ -25,6 +28,18 @@ SWEEP_STEPS = 10
 """Values a sweep's --range LOW:HIGH takes when it gives no STEPS."""
 PROGRESS_AFTER = 1.0
 """Seconds a run must take before a progress bar appears (short runs stay quiet)."""
+
+
+class FiniteRange(click.FloatRange):
+    """A float option within a range that refuses NaN and infinity by name (click's own range lets them through)."""
+
+    name = "finite number"
+
+    def convert(self, value, param, ctx):
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{plain_number(number)} is not allowed: give a finite number", param, ctx)
+        return number
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -46,6 +61,9 @@ def main() -> None:
       cxroi pilot scenarios/nordic_midsize.toml --intervention ai_self_service
       cxroi staffing --rate 120 --aht 4 --patience 3 --agents 8:14 --simulate
     """
+    # A library's warning (numpy, scipy, pandas) is never a message for the user: every input is
+    # checked at the edge, and what the model adjusts is reported in the results, not as a warning.
+    warnings.simplefilter("ignore")
 
 
 def common_options(command):
@@ -99,6 +117,10 @@ def run(scenario, draws, seed, out, overrides, as_json, workers, overwrite, no_s
         if xlsx is not None and xlsx.exists() and not overwrite:
             raise UsageError(f"{xlsx}: already exists; pass --overwrite to replace it or choose another file")
         loaded = _load_checked(scenario, overrides, out, overwrite, no_save)
+        if with_memo:
+            from sim.analyses.tornado import check_extremes
+
+            check_extremes(loaded.scenario)  # the memo's tornado, checked before the run
         with _progress(enabled=not base_case) as report:
             result = run_scenario(loaded, draws, seed, base_case=base_case, workers=workers, progress=report)
         folder = None if no_save else results_folder.write(
@@ -162,6 +184,9 @@ def memo_command(results, out, fmt, title, overwrite):
     from sim.reporting import memo
 
     with _user_errors(results):
+        memo.memo_formats(out, fmt)
+        if out is not None:
+            results_folder.check_file_destination(out, overwrite)
         for path in memo.write(results, out, fmt, title, overwrite):
             click.echo(f"Memo written to {path}")
 
@@ -188,12 +213,12 @@ def sweep(scenario, draws, seed, out, overrides, as_json, workers, overwrite, no
     from sim.analyses.sweep import sweep as run_sweep
 
     with _user_errors(scenario):
-        specs = list(value_specs) + list(range_specs)
+        specs = [(spec, "--values") for spec in value_specs] + [(spec, "--range") for spec in range_specs]
         if value_specs and range_specs and len(params) > 1:
             raise UsageError("with two --param options give both value lists with --values (it also takes LOW:HIGH:STEPS)")
         if len(specs) != len(params):
             raise UsageError(f"give one --values or --range for each --param: {len(params)} --param, {len(specs)} value lists")
-        grid = {path: parse_values(spec) for path, spec in zip(params, value_specs)}
+        grid = {path: parse_values(spec, "--values") for path, spec in zip(params, value_specs)}
         grid.update({path: value_range(spec, SWEEP_STEPS) for path, spec in zip(params[len(value_specs):], range_specs)})
         if len(grid) != len(params):
             raise UsageError("the two --param options name the same input")
@@ -205,9 +230,9 @@ def sweep(scenario, draws, seed, out, overrides, as_json, workers, overwrite, no
 
 @main.command()
 @common_options
-@click.option("--low", type=click.FloatRange(0.0, 0.5, min_open=True), default=0.10, show_default=True, help="Quantile each input takes at its low end.")
-@click.option("--high", type=click.FloatRange(0.5, 1.0, max_open=True), default=0.90, show_default=True, help="Quantile each input takes at its high end.")
-@click.option("--share", type=click.FloatRange(0.01, 0.5), default=0.20, show_default=True, help="Share of draws at each end for the tornado read from the draws.")
+@click.option("--low", type=FiniteRange(0.0, 0.5, min_open=True), default=0.10, show_default=True, help="Quantile each input takes at its low end.")
+@click.option("--high", type=FiniteRange(0.5, 1.0, max_open=True), default=0.90, show_default=True, help="Quantile each input takes at its high end.")
+@click.option("--share", type=FiniteRange(0.01, 0.5), default=0.20, show_default=True, help="Share of draws at each end for the tornado read from the draws.")
 def tornado(scenario, draws, seed, out, overrides, as_json, workers, overwrite, no_save, show_paths, low, high, share):
     """Which inputs move NPV and ROI most: a tornado diagram for every intervention.
 
@@ -347,16 +372,16 @@ def _parse_sizes(text: str) -> list[int]:
 
 
 @main.command()
-@click.option("--rate", type=click.FloatRange(0, min_open=True), required=True, help="Contacts arriving per hour.")
-@click.option("--aht", type=click.FloatRange(0, min_open=True), required=True, help="Average handling time, minutes (exponential).")
+@click.option("--rate", type=FiniteRange(0, min_open=True), required=True, help="Contacts arriving per hour.")
+@click.option("--aht", type=FiniteRange(0, min_open=True), required=True, help="Average handling time, minutes (exponential).")
 @click.option("--agents", "agent_spec", required=True, metavar="LOW:HIGH|LIST", help="Agent counts to compare, e.g. 8:14 or 8,10,12.")
-@click.option("--patience", type=click.FloatRange(0, min_open=True), help="Mean patience before hanging up, minutes (exponential): Erlang A. Without it: Erlang C.")
-@click.option("--target", type=click.FloatRange(0), default=20.0, show_default=True, help="Service-level target: answered within this many seconds.")
+@click.option("--patience", type=FiniteRange(0, min_open=True), help="Mean patience before hanging up, minutes (exponential): Erlang A. Without it: Erlang C.")
+@click.option("--target", type=FiniteRange(0), default=20.0, show_default=True, help="Service-level target: answered within this many seconds.")
 @click.option("--simulate", is_flag=True, help="Also run the simpy contact centre and show it beside the formulas with 95 % intervals.")
-@click.option("--hours", type=click.FloatRange(1), default=200.0, show_default=True, help="Simulated hours per replication (with --simulate).")
+@click.option("--hours", type=FiniteRange(1), default=200.0, show_default=True, help="Simulated hours per replication (with --simulate).")
 @click.option("--replications", type=click.IntRange(2), default=8, show_default=True, help="Independent simulation runs (with --simulate).")
 @click.option("--seed", type=click.IntRange(0), default=1, show_default=True, help="Seed of the simulation.")
-@click.option("--aht-cv", type=click.FloatRange(0, min_open=True), default=1.0, show_default=True, help="Spread of handling times in the simulation (coefficient of variation; 1 = exponential as the formulas assume, else lognormal).")
+@click.option("--aht-cv", type=FiniteRange(0, min_open=True), default=1.0, show_default=True, help="Spread of handling times in the simulation (coefficient of variation; 1 = exponential as the formulas assume, else lognormal).")
 @click.option("--json", "as_json", is_flag=True, help="Print the table as JSON on stdout and nothing else there.")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Also write staffing.csv, summary.json and staffing.png into this folder.")
 @click.option("--overwrite", is_flag=True, help="Replace the --out folder if it already exists.")
@@ -373,10 +398,11 @@ def staffing(rate, aht, agent_spec, patience, target, simulate, hours, replicati
       cxroi staffing --rate 120 --aht 4 --patience 3 --agents 8:14 --target 30 --simulate
       cxroi staffing --rate 120 --aht 4 --agents 9:12 --simulate --aht-cv 0.5   # steadier calls than the formulas assume
     """
-    from sim.support.staffing import parse_agents, staffing_table
+    from sim.support.staffing import check_size, overloaded, parse_agents, staffing_table
 
     with _user_errors(Path("staffing")):
         agents = parse_agents(agent_spec)
+        check_size(rate, patience, agents, (hours, replications) if simulate else None)
         if out is not None:
             results_folder.check_destination(out, overwrite)
         with _progress(enabled=simulate, unit="agent counts") as report:
@@ -387,6 +413,7 @@ def staffing(rate, aht, agent_spec, patience, target, simulate, hours, replicati
             "model": "Erlang A" if patience else "Erlang C",
             "simulation": {"hours": hours, "replications": replications, "seed": seed, "handling_cv": aht_cv} if simulate else None,
             "rows": records(table),
+            "overloaded_agents": overloaded(table, patience),
         }
         folder = None
         if out is not None:
@@ -397,8 +424,11 @@ def staffing(rate, aht, agent_spec, patience, target, simulate, hours, replicati
 def _load_checked(scenario, overrides, out, overwrite, no_save):
     """Load the scenario and refuse an existing --out before any work is done."""
     loaded = load(scenario, overrides)
-    if out is not None and not no_save:
-        results_folder.check_destination(out, overwrite)
+    if not no_save:
+        if out is not None:
+            results_folder.check_destination(out, overwrite)
+        else:
+            results_folder.check_default_root()
     return loaded
 
 
@@ -409,6 +439,7 @@ def _finish_analysis(analysis, printer, out, overwrite, no_save, as_json) -> Non
 
 
 def _finish(summary: dict, printer, as_json: bool, folder) -> None:
+    results_folder.require_finite(summary, "summary")
     if as_json:
         click.echo(json.dumps(summary, indent=2, allow_nan=False))
     else:

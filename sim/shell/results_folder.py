@@ -8,6 +8,7 @@ looks like a result.
 from __future__ import annotations
 
 import json
+import math
 import os
 import platform
 import shutil
@@ -32,7 +33,10 @@ FILES = {
 }
 
 
-def default_folder(result_or_analysis, root: str | Path = "results", now: datetime | None = None) -> Path:
+DEFAULT_ROOT = "results"
+
+
+def default_folder(result_or_analysis, root: str | Path = DEFAULT_ROOT, now: datetime | None = None) -> Path:
     """``results/<scenario>[-<analysis>]-<YYYYmmdd-HHMMSS>[-base-case]``, with a suffix if that name is taken."""
     now = now or datetime.now()
     loaded = result_or_analysis.loaded
@@ -49,10 +53,54 @@ def default_folder(result_or_analysis, root: str | Path = "results", now: dateti
 
 
 def check_destination(folder: str | Path, overwrite: bool = False) -> None:
-    """Refuse, before any work is done, to write over an existing non-empty folder."""
+    """Refuse, before any work is done, a destination the results could not be written to.
+
+    An existing non-empty folder (without ``overwrite``), a file, the current
+    folder or one containing it, a path through an existing file, and a place
+    the user may not write in are each refused with one line naming ``folder``.
+    """
     folder = Path(folder)
-    if folder.exists() and not overwrite and (not folder.is_dir() or any(folder.iterdir())):
+    if folder.exists() and not folder.is_dir():
+        raise UsageError(f"{folder}: is a file, not a folder; choose another --out")
+    if folder.exists() and not overwrite and any(folder.iterdir()):
         raise UsageError(f"{folder}: already exists; choose another --out or pass --overwrite to replace it")
+    resolved, here = folder.resolve(), Path.cwd().resolve()
+    if resolved == here or resolved in here.parents:
+        raise UsageError(f"{folder}: is the current folder or contains it, which a results folder never replaces; "
+                         "choose a new folder for --out")
+    check_writable(folder, replacing=folder.exists())
+
+
+def check_writable(path: str | Path, replacing: bool = False) -> None:
+    """Refuse a path whose nearest existing ancestor is a file or not writable (UsageError naming ``path``)."""
+    path = Path(path)
+    for ancestor in path.absolute().parents:
+        if ancestor.exists():
+            if not ancestor.is_dir():
+                raise UsageError(f"{path}: {ancestor} is a file, not a folder; choose another --out")
+            if not os.access(ancestor, os.W_OK | os.X_OK):
+                raise UsageError(f"{path}: cannot write in {ancestor} (permission denied); choose another --out")
+            break
+    if replacing and not os.access(path, os.W_OK | os.X_OK):
+        raise UsageError(f"{path}: cannot replace it (permission denied); choose another --out")
+
+
+def check_default_root(root: str | Path = DEFAULT_ROOT) -> None:
+    """Refuse, before any work, a default results folder that could not be written (no --out given)."""
+    root = Path(root)
+    if root.exists() and not root.is_dir():
+        raise UsageError(f"{root}: is a file, so the default results folder cannot go there; give --out")
+    check_writable(root, replacing=root.exists())
+
+
+def check_file_destination(path: str | Path, overwrite: bool = False) -> None:
+    """Refuse, before any work, a file destination (e.g. a memo's ``--out``) that cannot be written."""
+    path = Path(path)
+    if path.is_dir():
+        raise UsageError(f"{path}: is a folder; give a file name for --out")
+    if path.exists() and not overwrite:
+        raise UsageError(f"{path}: already exists; pass --overwrite to replace it or choose another --out")
+    check_writable(path)
 
 
 TABLE_FORMATS = ("csv", "parquet")
@@ -93,6 +141,8 @@ def memo_inputs(result: Result) -> dict:
     from sim.analyses.tornado import one_at_a_time
     from sim.analyses.voi import voi_of
 
+    if not result.uncertain_paths:
+        return {}  # nothing uncertain: the memo goes without a tornado and value of information
     tornado = one_at_a_time(result.scenario)
     voi = voi_of(result).summary
     candidate = max(result.appraisals, key=lambda name: result.appraisals[name].npv.mean())
@@ -156,8 +206,11 @@ def write_files(folder: str | Path, writers: dict, loaded, overwrite: bool = Fal
     """Build every file under a temporary name beside ``folder``, then rename it into place."""
     folder = Path(folder)
     check_destination(folder, overwrite)
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.partial-", dir=folder.parent))
+    try:
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.partial-", dir=folder.parent))
+    except OSError as error:
+        raise UsageError(f"{folder}: cannot create the results folder ({error.strerror}); nothing was written") from None
     try:
         for name, write_one in writers.items():
             write_one(staging / name)
@@ -165,6 +218,10 @@ def write_files(folder: str | Path, writers: dict, loaded, overwrite: bool = Fal
             (staging / "scenario.toml").write_text(loaded.text, encoding="utf-8")
         _respect_umask(staging)
         _replace(staging, folder)
+    except OSError as error:
+        # Never name the staging folder: it is ours, and it is gone.
+        shutil.rmtree(staging, ignore_errors=True)
+        raise UsageError(f"{folder}: cannot write the results folder ({error.strerror or error}); nothing was written") from None
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -184,9 +241,15 @@ def _replace(staging: Path, folder: Path) -> None:
     """Rename ``staging`` to ``folder``; an existing folder is moved aside first and removed after."""
     if folder.exists():
         retired = Path(tempfile.mkdtemp(prefix=f".{folder.name}.old-", dir=folder.parent))
-        os.rename(folder, retired / folder.name)
-        os.rename(staging, folder)
-        shutil.rmtree(retired, ignore_errors=True)
+        try:
+            os.rename(folder, retired / folder.name)
+            os.rename(staging, folder)
+        except OSError:
+            if (retired / folder.name).exists() and not folder.exists():
+                os.rename(retired / folder.name, folder)  # put the old folder back
+            raise
+        finally:
+            shutil.rmtree(retired, ignore_errors=True)
     else:
         os.rename(staging, folder)
 
@@ -196,7 +259,8 @@ def manifest(result: Result, command: list[str] | None = None, tables: str = "cs
     files = FILES if tables == "csv" else {name.replace(".csv", f".{tables}"): text for name, text in FILES.items()}
     return _manifest(
         result.scenario, result.loaded, result.seed, result.n_draws, command,
-        {"mode": "base_case" if result.base_case else "monte_carlo", "files": files},
+        {"mode": "base_case" if result.base_case else "monte_carlo", "files": files,
+         "adjustments": list(result.adjustments)},
     )
 
 
@@ -246,7 +310,24 @@ def _manifest(scenario, loaded, seed: int, draws: int, command, extra: dict[str,
     }
 
 
+def require_finite(data: Any, what: str) -> None:
+    """Last line of defence: refuse to print or write NaN or infinity (inputs are checked long before)."""
+    def finite(x: Any) -> bool:
+        if isinstance(x, float):
+            return math.isfinite(x)
+        if isinstance(x, dict):
+            return all(finite(v) for v in x.values())
+        if isinstance(x, (list, tuple)):
+            return all(finite(v) for v in x)
+        return True
+
+    if not finite(data):
+        raise UsageError(f"{what}: the results hold NaN or infinity, which cxroi never reports; the inputs are "
+                         "too extreme to compute with (please report this with the scenario)")
+
+
 def _dump(path: Path, data: Any) -> None:
+    require_finite(data, path.name)
     path.write_text(json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n", encoding="utf-8")
 
 

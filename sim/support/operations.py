@@ -30,6 +30,21 @@ from sim.support.response import ResponseCurve
 MINUTES = 60.0
 MAX_WAIT_MINUTES = 10_000.0
 """Mean waits are capped here: an overloaded queue without abandonment has no finite wait."""
+MAX_AGENTS = 10_000.0
+"""Most agents on duty in one channel: queue tables take time in proportion to the agents."""
+MAX_QUEUE_STATES = 50_000.0
+"""Largest queue (agents plus callers waiting through their patience) a queue table solves in about a second."""
+
+
+def queue_states(agents: float, handling_minutes: float, patience_minutes: float | None) -> float:
+    """About how many callers the largest chain of :func:`queue_table` holds (its cost grows with this).
+
+    Loads reach 6 x agents, where waiting callers pile up until abandonment
+    (rate 1 / patience each) matches the excess: about 5 x agents x patience /
+    handling of them; without patience (Erlang C) the cost grows with agents only.
+    """
+    ratio = patience_minutes / handling_minutes if patience_minutes else 0.0
+    return agents * (1.0 + 6.0 * ratio)
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,13 @@ from sim.support.contact_centre import simulate
 from sim.support.queueing import erlang_a, erlang_c
 
 MINUTE, SECOND = 1.0 / 60.0, 1.0 / 3600.0
+MAX_COUNTS = 500
+"""Most agent counts one table compares."""
+MAX_AGENTS = 10_000
+MAX_ERLANG_A_STATES = 2_000
+"""Largest birth-death chain (agents plus callers who wait) Erlang A solves exactly in a few seconds."""
+MAX_SIMULATED_CALLERS = 20_000_000
+"""Most callers the simulation follows (rate x hours x replications), so a typo cannot hang it."""
 
 
 def parse_agents(text: str) -> list[int]:
@@ -29,7 +36,29 @@ def parse_agents(text: str) -> list[int]:
         raise UsageError(f"--agents '{text}' is not LOW:HIGH or a list like 8,10,12") from None
     if not counts or min(counts) < 1:
         raise UsageError(f"--agents '{text}': agent counts must be 1 or more")
+    if len(counts) > MAX_COUNTS or max(counts) > MAX_AGENTS:
+        raise UsageError(f"--agents '{text}': compare at most {MAX_COUNTS} agent counts of at most {MAX_AGENTS:,} agents")
     return counts
+
+
+def check_size(rate: float, patience_minutes: float | None, agents: list[int],
+               simulation: tuple[float, int] | None = None) -> None:
+    """Refuse a table that would take far more than seconds: an Erlang A chain (agents + callers waiting
+    through their patience) too long to solve, or a simulation of too many callers (``simulation`` =
+    (hours, replications))."""
+    if simulation is not None:
+        hours, replications = simulation
+        callers = rate * hours * replications
+        if callers > MAX_SIMULATED_CALLERS:
+            raise UsageError(
+                f"--simulate would follow about {callers:,.0f} callers ({rate:g} an hour x {hours:g} hours "
+                f"x {replications} replications), more than {MAX_SIMULATED_CALLERS:,}; lower --hours or --replications")
+    if patience_minutes:
+        states = max(agents) + rate * patience_minutes * MINUTE
+        if states > MAX_ERLANG_A_STATES:
+            raise UsageError(
+                f"--rate {rate:g} with --patience {patience_minutes:g}: about {states:,.0f} callers in the system, more "
+                f"than the {MAX_ERLANG_A_STATES:,} Erlang A solves exactly; split the centre into smaller queues")
 
 
 def staffing_table(
@@ -79,3 +108,10 @@ def staffing_table(
         if progress:
             progress(index + 1, len(agents))
     return pd.DataFrame(rows)
+
+
+def overloaded(table: pd.DataFrame, patience_minutes: float | None) -> list[int]:
+    """Agent counts at or below the offered load without abandonment: the queue grows without limit (Erlang C)."""
+    if patience_minutes:
+        return []
+    return [int(n) for n, load in zip(table["agents"], table["offered_load"]) if load >= n]

@@ -52,3 +52,33 @@ def test_roi_is_undefined_without_cost():
     once, recurring = program_costs(np.array([0.0]), np.array([0.0]), start=1, periods=2)
     a = appraise(np.ones((1, 2)), once, recurring, discount_factors(2, 0.0, 12), start=1)
     assert np.isnan(a.roi[0]) and a.npv[0] == 2.0
+
+
+def _cumulative_payback(net: list[float], start: int = 1) -> float:
+    benefit = np.array([net])
+    once, recurring = program_costs(np.array([0.0]), np.array([0.0]), start=start, periods=len(net))
+    return appraise(benefit, once, recurring, discount_factors(len(net), 0.0, 12), start=start).payback[0]
+
+
+@pytest.mark.parametrize(
+    "net, payback",
+    [
+        ([10.0, -5.0, -20.0], np.nan),      # ahead in month 1, behind at the end: not paid back
+        ([-10.0, 20.0, -15.0, 10.0], 4.0),  # above zero in month 2, below again in 3: paid back from month 4
+        ([-10.0, 20.0, -5.0, 0.0], 2.0),    # a dip that stays above zero does not undo payback
+        ([0.0, 0.0, 0.0], 1.0),             # never below zero: paid back at once (NPV = 0)
+        ([-5.0, 5.0], 2.0),                 # ends exactly at zero
+    ],
+)
+def test_payback_is_the_period_after_which_cumulative_net_stays_non_negative(net, payback):
+    """Non-conventional cash flows (signs change more than once); runtime: milliseconds."""
+    assert _cumulative_payback(net) == pytest.approx(payback, nan_ok=True)
+
+
+def test_paid_back_exactly_when_npv_is_non_negative():
+    """P(payback) can no longer exceed P(NPV >= 0): one rule for both, on random sign-changing flows."""
+    rng = np.random.default_rng(5)
+    benefit = rng.normal(0.0, 10.0, size=(2000, 12))
+    once, recurring = program_costs(np.full(2000, 5.0), np.zeros(2000), start=1, periods=12)
+    a = appraise(benefit, once, recurring, discount_factors(12, 0.05, 12), start=1)
+    assert np.array_equal(~np.isnan(a.payback), a.npv >= 0)

@@ -113,9 +113,16 @@ def _summary(npv: float, p: float, cost: float = 100_000.0) -> dict:
         (-10_000, 0.3, None, "do not invest"),
         (50_000, 0.9, {"evppi": [{"input": "a", "evppi": 20_000}]}, "pilot"),  # worth more than a 10,000 pilot
         (50_000, 0.9, {"evppi": [{"input": "a", "evppi": 5_000}]}, "invest"),
+        # With value of information the pilot branch follows the EVPPI table alone: no input is worth a
+        # 10,000 pilot, so a 60 % chance of gain is decided now (by expected NPV), never "pilot".
+        (50_000, 0.6, {"evppi": [{"input": "a", "evppi": 5_000}]}, "invest"),
+        (-10_000, 0.3, {"evppi": [{"input": "a", "evppi": 5_000}]}, "do not invest"),
+        (-10_000, 0.3, {"evppi": [{"input": "a", "evppi": 20_000}]}, "pilot"),
+        (50_000, 0.6, {"evppi": []}, "invest"),
     ],
 )
 def test_decision_rule(npv, p, voi, verdict):
+    """The verdicts of RULE, including every branch with value of information (runtime: milliseconds)."""
     assert decide(_summary(npv, p), voi).verdict == verdict
 
 

@@ -49,11 +49,14 @@ def test_command_prints_a_readable_summary(command, root):
     assert "Faster support response" in result.output and "faster_response" not in result.output
 
 
+SCENARIO_FILE = "<scenario>"
+
+
 @pytest.mark.parametrize(
     "args, message",
     [
         (["sweep", "--param", "segments.portfolio.fe", "--values", "1,2"],
-         "segments.portfolio.fe: not an input of this scenario; did you mean 'segments.portfolio.fee'?"),
+         f"{SCENARIO_FILE}: segments.portfolio.fe: --param: not an input of this scenario; did you mean 'segments.portfolio.fee'?"),
         (["sweep", "--param", "segments.portfolio.fee"], "give one --values or --range for each --param: 1 --param, 0 value lists"),
         (["sweep", "--param", "segments.portfolio.fee", "--values", "1:2"],
          "'1:2' is not a list of numbers (0.01,0.02,0.03) or a range (LOW:HIGH:STEPS)"),
@@ -65,5 +68,5 @@ def test_usage_mistakes_get_one_line_and_exit_code_2(args, message, root, tmp_pa
     command, *rest = args
     result = CliRunner().invoke(main, [command, str(root / SCENARIO), "--out", str(tmp_path / "o"), *rest])
     assert result.exit_code == 2
-    assert result.output == message + "\n"
+    assert result.output == message.replace(SCENARIO_FILE, str(root / SCENARIO)) + "\n"
     assert not (tmp_path / "o").exists()
