@@ -107,6 +107,11 @@ def _require(data: Any, keys: dict | None, path: Path, where: str) -> None:
         _require(data[key], inner or None, path, f"{where}.{key}" if where else key)
 
 
+def read_table(folder: Path, name: str) -> pd.DataFrame:
+    """A results table (``bands``, ``draws``) from its CSV, or its Parquet file when the run wrote that instead."""
+    return _read_table(folder, [name], [])
+
+
 def _read_table(folder: Path, names: list[str], columns: list[str]) -> pd.DataFrame:
     """The first of ``names`` the run wrote, as CSV or Parquet (``run --tables parquet``), checked by :func:`_read_csv`."""
     paths = [folder / f"{name}.{kind}" for name in names for kind in ("csv", "parquet")]
