@@ -172,6 +172,25 @@ def print_voi(summary: dict) -> None:
     console.print("EVPPI: the most a pilot or study that pins down that input exactly could be worth.")
 
 
+def print_pilot(summary: dict) -> None:
+    """Per pilot size: EVSI, cost, expected net gain and power; then the verdict."""
+    console = Console()
+    currency = summary["currency"]
+    _header(console, summary, f"pilot of {summary['label']}")
+    console.print(f"Expected NPV now {money(summary['expected_npv_now'])} {currency}; EVPI {money(summary['evpi'])}, "
+                  f"EVPPI of what the pilot measures {money(summary['evppi'])}")
+    console.print("Measures: " + "; ".join(f"{m['counts']} in {m['segment']} ({m['change']})" for m in summary["measures"]))
+    table = Table(header_style="bold")
+    for column in ("customers per arm", "periods", f"EVSI ({currency})", "cost", "net gain", "power"):
+        table.add_column(column, justify="right")
+    for row in summary["sizes"]:
+        table.add_row(f"{row['customers_per_arm']:,}", str(row["periods"]), money(row["evsi"]), money(row["cost"]),
+                      money(row["net_gain"]), percent(row["power"]))
+    console.print(table)
+    console.print(f"Costs: {summary['costs']['basis']}.")
+    console.print(f"[bold]{summary['verdict'][0].upper() + summary['verdict'][1:]}[/bold]")
+
+
 def print_staffing(summary: dict) -> None:
     """One row per agent count; simulated values with their 95 % half-width when present."""
     console = Console()

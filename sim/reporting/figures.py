@@ -178,7 +178,33 @@ def analysis_figures(analysis) -> dict[str, Figure]:
                                       f"value of information (EVPI {analysis.summary['evpi']:,.0f} {currency})")}
     if analysis.kind == "breakeven":
         return {"breakeven": breakeven_figure(tables["breakeven_curve"], analysis.summary["param"], currency)}
+    if analysis.kind == "pilot":
+        return {"pilot": pilot_figure(tables["pilot"], analysis.summary)}
     return {}
+
+
+def pilot_figure(table: pd.DataFrame, summary: dict) -> Figure:
+    """EVSI, cost and expected net gain against pilot size, with the EVPPI ceiling; power on a second axis."""
+    currency = summary["currency"]
+    fig, (ax,) = _panels(1, height=3.6)
+    n = table["customers_per_arm"]
+    ax.plot(n, table["evsi"], marker="o", label="EVSI (value of the pilot's result)")
+    ax.plot(n, table["cost"], marker="s", label="pilot cost")
+    ax.plot(n, table["net_gain"], marker="^", label="expected net gain")
+    ax.axhline(summary["evppi"], color="grey", linestyle="--", label="EVPPI (the most it could be worth)")
+    ax.axhline(0, color="black", linewidth=0.6)
+    ax.set_xscale("log")
+    ax.set_xlabel(f"customers per arm ({summary['periods']} periods)")
+    ax.set_ylabel(currency)
+    ax.yaxis.set_major_formatter(lambda value, _: _tick(value))
+    twin = ax.twinx()
+    twin.plot(n, table["power"], color="tab:purple", linestyle=":", marker=".", label="power (5 % test)")
+    twin.set_ylim(0, 1)
+    twin.set_ylabel("power", color="tab:purple")
+    ax.legend(loc="upper left", fontsize=7)
+    ax.set_title(f"pilot of {summary['label']}")
+    fig.tight_layout()
+    return fig
 
 
 def roi_histogram(roi_by_intervention: dict[str, np.ndarray], labels: dict[str, str]) -> Figure:

@@ -41,6 +41,7 @@ class Record:
     bands: pd.DataFrame
     tornado: pd.DataFrame | None
     voi: dict[str, Any] | None
+    pilot: dict[str, Any] | None = None
 
 
 def read_results(folder: str | Path) -> Record:
@@ -57,8 +58,9 @@ def read_results(folder: str | Path) -> Record:
         raise UsageError(f"{folder}: a memo needs a Monte Carlo run, not a --base-case run")
     tornado = pd.read_csv(folder / "tornado.csv") if (folder / "tornado.csv").is_file() else None
     voi = json.loads((folder / "voi.json").read_text(encoding="utf-8")) if (folder / "voi.json").is_file() else None
+    pilot = json.loads((folder / "pilot.json").read_text(encoding="utf-8")) if (folder / "pilot.json").is_file() else None
     return Record(folder, summary, json.loads((folder / "manifest.json").read_text(encoding="utf-8")),
-                  pd.read_csv(folder / "draws.csv"), pd.read_csv(folder / "bands.csv"), tornado, voi)
+                  pd.read_csv(folder / "draws.csv"), pd.read_csv(folder / "bands.csv"), tornado, voi, pilot)
 
 
 # --- the decision rule ---------------------------------------------------------------
@@ -76,7 +78,9 @@ RULE = (
     f"and knowing one input better is worth more than a pilot (assumed to cost {PILOT_SHARE:.0%} of the programme's "
     f"expected PV cost), run a pilot first. Otherwise invest when expected NPV is positive and P(ROI > 0) is at least "
     f"{INVEST_CONFIDENCE:.0%}; run a pilot first when expected NPV is positive but the chance of a loss is higher; "
-    f"do not invest when expected NPV is zero or negative."
+    f"do not invest when expected NPV is zero or negative. When the pilot analysis is present (EVSI of pilots of several "
+    f"sizes against their cost), it replaces the {PILOT_SHARE:.0%} rule: recommend the pilot with the largest positive "
+    f"expected net gain, or say why no pilot pays."
 )
 
 
@@ -105,6 +109,49 @@ def decide(summary: dict[str, Any], voi: dict[str, Any] | None, label=str) -> De
     return Decision("do not invest", best, f"even the best option has an expected NPV of {amount(npv, currency)}")
 
 
+def with_pilot(decision: Decision, pilot: dict[str, Any] | None, summary: dict[str, Any], label=str) -> Decision:
+    """The recommendation once the pilot analysis (``cxroi pilot``: EVSI against cost) is known.
+
+    A pilot of the candidate with positive expected net gain is recommended by
+    size, length and net gain, in place of the flat rule that a pilot costs
+    :data:`PILOT_SHARE` of the programme. When no pilot pays, a 'pilot' verdict
+    falls back to the rule without value of information, and the reason says why not.
+    """
+    if not pilot or pilot.get("intervention") != decision.intervention:
+        return decision
+    currency = summary["currency"]
+    if pilot["worth_running"]:
+        best = pilot["best"]
+        return Decision("pilot", decision.intervention, (
+            f"a pilot of {best['customers_per_arm']:,} customers per arm over {best['periods']} {summary['period']}s "
+            f"is worth {amount(best['evsi'], currency)} (expected value of its result) against a cost of "
+            f"{amount(best['cost'], currency)}: an expected net gain of {amount(best['net_gain'], currency)}"))
+    best = max(pilot["sizes"], key=lambda row: row["net_gain"])
+    if pilot["evppi"] <= 0:
+        why_not = "no pilot pays for itself: the decision would not change whatever it showed"
+    else:
+        why_not = (f"no pilot pays for itself: what it measures is worth at most {amount(pilot['evppi'], currency)} "
+                   f"to know, and the best size tried ({best['customers_per_arm']:,} per arm) costs "
+                   f"{amount(-best['net_gain'], currency)} more than its result is worth")
+    if decision.verdict == "pilot":
+        fallback = decide(summary, None, label)
+        if fallback.verdict == "pilot":  # expected NPV positive but a loss is likely: decide on the expected value
+            return Decision("invest", decision.intervention, f"{fallback.because}, yet {why_not}")
+        return Decision(fallback.verdict, fallback.intervention, f"{fallback.because}; {why_not}")
+    return Decision(decision.verdict, decision.intervention, f"{decision.because}; {why_not}")
+
+
+def pilot_section(memo: "Memo", pilot: dict[str, Any], label: str) -> None:
+    """The pilot sizes compared: value of the result (EVSI), cost, expected net gain, power."""
+    currency = pilot["currency"]
+    memo.add("p", f"**Is a pilot of {label} worth it?** A pilot counts "
+                  + "; ".join(f"{m['counts']} ({m['segment']})" for m in pilot["measures"])
+                  + f" in a treated and a control arm for {pilot['periods']} periods. Costs: {pilot['costs']['basis']}.")
+    memo.add("table", (["customers per arm", "value of its result (EVSI)", "cost", "expected net gain", "power (5 % test)"], [
+        [f"{row['customers_per_arm']:,}", amount(row["evsi"], currency), amount(row["cost"], currency),
+         amount(row["net_gain"], currency), percent(row["power"], 0)] for row in pilot["sizes"]]))
+
+
 # --- building the memo ---------------------------------------------------------------
 
 
@@ -128,7 +175,7 @@ def build(record: Record, title: str | None = None) -> Memo:
     currency, entries = summary["currency"], summary["interventions"]
     labels = {name: entry["label"] for name, entry in entries.items()}
     label = partial(input_label, manifest)
-    decision = decide(summary, record.voi, label)
+    decision = with_pilot(decide(summary, record.voi, label), record.pilot, summary, label)
     chosen = entries[decision.intervention]
     scenario = manifest["resolved_scenario"]["settings"]
     memo = Memo(title or f"Decision memo: {summary['scenario']}")
@@ -187,6 +234,8 @@ def build(record: Record, title: str | None = None) -> Memo:
                       f"{amount(record.voi['evpi'], currency)} (EVPI). The inputs most worth learning about:")
         memo.add("table", (["input", "most a study of it is worth (EVPPI)"],
                            [[label(r["input"]), amount(r["evppi"], currency)] for r in rows]))
+    if record.pilot and record.pilot.get("intervention") == decision.intervention:
+        pilot_section(memo, record.pilot, labels[decision.intervention])
 
     memo.add("h2", "The spreadsheet answer")
     base = chosen["base_case"]

@@ -66,15 +66,23 @@ def write(result: Result, folder: str | Path, overwrite: bool = False, command: 
 
 
 def memo_inputs(result: Result) -> dict:
-    """Writers for what a memo adds to a run's folder: the tornado and value of information."""
+    """Writers for what a memo adds to a run's folder: the tornado, value of information and the pilot analysis
+    of the option with the highest expected NPV (left out when no pilot could measure what it changes)."""
+    from sim.analyses.pilot import pilot_of
     from sim.analyses.tornado import one_at_a_time
     from sim.analyses.voi import voi_of
 
     tornado = one_at_a_time(result.scenario)
     voi = voi_of(result).summary
+    candidate = max(result.appraisals, key=lambda name: result.appraisals[name].npv.mean())
+    try:
+        pilot = pilot_of(result, candidate).summary
+    except UsageError:
+        pilot = None
     return {
         "tornado.csv": lambda path: tornado.to_csv(path, index=False),
         "voi.json": lambda path: _dump(path, voi),
+        **({"pilot.json": lambda path: _dump(path, pilot)} if pilot else {}),
     }
 
 

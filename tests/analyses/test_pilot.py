@@ -1,0 +1,90 @@
+"""Expected value of sample information of a pilot: closed form, ordering, convergence (about 8 s)."""
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from sim.analyses.pilot import pilot, value_of_learning
+from sim.errors import UsageError
+from sim.model.validation import validate
+
+SCENARIO = {
+    "settings": {"name": "pilot test", "currency": "EUR", "horizon": 12, "discount_rate": 0.0, "seed": 3},
+    "segments": {"main": {
+        "customers": 2_000_000, "monthly_churn": 0.02, "purchases": 0.5, "value_per_purchase": 60, "margin": 0.4,
+        "contacts": 0.1,
+        "experience": {"good": 0.5, "bad": 0.12, "walk_away": 0.3, "negative_drop": 0.4, "negative_duration": 12},
+    }},
+    "support": {"channels": {"phone": {"share": 1, "cost_per_contact": 6}}},
+    "interventions": {"better_support": {
+        "one_off_cost": 40_000, "recurring_cost": 60_000,
+        "changes": [{"path": "segments.main.experience.bad", "scale": {"dist": "uniform", "low": 0.3, "high": 1.1}}],
+    }},
+}
+
+
+def normal_normal_evsi(mu, prior_sd, noise_sd, n):
+    """Closed form: net benefit theta ~ N(mu, prior_sd^2) against 0, data mean ~ N(theta, noise_sd^2 / n).
+
+    The posterior mean is normal with sd s = prior_sd^2 / sqrt(prior_sd^2 + noise_sd^2 / n), so
+    EVSI = E[max(0, m)] - max(0, mu) = s phi(mu / s) - |mu| Phi(-|mu| / s).
+    """
+    s = prior_sd**2 / np.sqrt(prior_sd**2 + noise_sd**2 / n)
+    return s * stats.norm.pdf(mu / s) - abs(mu) * stats.norm.cdf(-abs(mu) / s)
+
+
+@pytest.mark.parametrize("n", [1, 10, 100])
+def test_normal_normal_evsi_matches_the_closed_form(n):
+    rng = np.random.default_rng(21)
+    mu, prior_sd, noise_sd, draws = 50.0, 200.0, 1000.0, 100_000
+    theta = rng.normal(mu, prior_sd, draws)
+    data_mean = theta + rng.normal(0, noise_sd / np.sqrt(n), draws)
+    nb = np.column_stack([np.zeros(draws), theta])
+    exact = normal_normal_evsi(mu, prior_sd, noise_sd, n)
+    # The estimate is the mean over draws of max(0, m) - m, m the posterior mean (investing is best now):
+    # its Monte Carlo standard error is sd(max(0, -m)) / sqrt(draws).
+    posterior_mean = mu + prior_sd**2 / (prior_sd**2 + noise_sd**2 / n) * (data_mean - mu)
+    standard_error = np.maximum(0, -posterior_mean).std() / np.sqrt(draws)
+    assert abs(value_of_learning(data_mean, nb) - exact) < 3 * standard_error
+
+
+@pytest.fixture(scope="module")
+def analysis():
+    scenario = validate(SCENARIO)
+    return pilot(scenario, "better_support", sizes=[30, 300, 3000, 30_000, 300_000], periods=6, draws=4000, workers=1)
+
+
+def test_evsi_is_at_most_evppi_at_most_evpi_for_every_size(analysis):
+    summary = analysis.summary
+    assert summary["evppi"] <= summary["evpi"] * 1.001
+    assert summary["evpi"] > 0
+    for row in summary["sizes"]:
+        assert 0 <= row["evsi"] <= summary["evppi"] * 1.02
+
+
+def test_evsi_rises_towards_evppi_as_the_pilot_grows(analysis):
+    evsi = analysis.tables["pilot"]["evsi"].to_numpy()
+    evppi = analysis.summary["evppi"]
+    assert np.all(np.diff(evsi) >= -0.02 * evppi)
+    assert evsi[0] < 0.5 * evppi
+    assert evsi[-1] == pytest.approx(evppi, rel=0.05)
+
+
+def test_power_rises_with_size_and_net_gain_is_evsi_less_cost(analysis):
+    table = analysis.tables["pilot"]
+    assert np.all(np.diff(table["power"]) >= 0) and table["power"].iloc[-1] > 0.9
+    assert np.allclose(table["net_gain"], table["evsi"] - table["cost"])
+    best = analysis.summary["best"]
+    if best is not None:
+        assert best["net_gain"] == table["net_gain"].max()
+
+
+def test_a_pilot_larger_than_the_segment_is_refused():
+    scenario = validate({**SCENARIO, "segments": {"main": {**SCENARIO["segments"]["main"], "customers": 500}}})
+    with pytest.raises(UsageError, match=r"--sizes: 300 customers per arm needs 600 customers of segment 'main'; it has 500"):
+        pilot(scenario, "better_support", sizes=[100, 300], draws=10)
+
+
+def test_an_unknown_intervention_is_named():
+    with pytest.raises(UsageError, match="no intervention 'beter_support'.*did you mean 'better_support'"):
+        pilot(validate(SCENARIO), "beter_support", draws=10)

@@ -1,0 +1,50 @@
+"""`cxroi fit pilot` at the command line: writing the change, bad tables and options (about 2 s)."""
+
+import shutil
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from sim.shell.cli import main
+from sim.shell.loader import load
+
+NORDIC = Path(__file__).resolve().parents[2] / "scenarios" / "nordic_midsize.toml"
+
+
+def test_a_pilot_table_becomes_the_interventions_change(tmp_path):
+    table = tmp_path / "pilot.csv"
+    table.write_text("arm,contacts,bad\ntreated,2000,120\ncontrol,2000,200\n")
+    scenario = tmp_path / "nordic.toml"
+    shutil.copy(NORDIC, scenario)
+    result = CliRunner().invoke(main, ["fit", "pilot", str(table), "--measure", "bad", "--segment", "b2c",
+                                       "--intervention", "ai_self_service", "--into", str(scenario)])
+    assert result.exit_code == 0, result.output
+    changes = load(scenario).scenario.interventions["ai_self_service"].changes
+    bad = [c for c in changes if c.path == "segments.b2c.experience.bad"]
+    assert len(changes) == 3 and len(bad) == 1
+    assert bad[0].scale.spec()["dist"] == "lognormal" and abs(bad[0].scale.base - 0.6) < 0.01
+    assert "risk ratio of bad experiences per contact 0.6 (95 % 0.482 to 0.745)" in bad[0].scale.source
+
+
+def test_more_churned_than_customers_is_one_line_and_writes_nothing(tmp_path):
+    table = tmp_path / "pilot.csv"
+    table.write_text("arm,customers,churned\ntreated,500,600\ncontrol,500,60\n")
+    scenario = tmp_path / "nordic.toml"
+    shutil.copy(NORDIC, scenario)
+    before = scenario.read_bytes()
+    result = CliRunner().invoke(main, ["fit", "pilot", str(table), "--measure", "churn", "--segment", "b2b",
+                                       "--intervention", "faster_response", "--into", str(scenario)])
+    assert result.exit_code == 2
+    assert result.output == f"{table}: row 2, column 'churned': 600 churned of 500 customers: churned must be at most customers\n"
+    assert scenario.read_bytes() == before
+
+
+def test_options_instead_of_a_table_and_their_mistakes():
+    runner = CliRunner()
+    ok = runner.invoke(main, ["fit", "pilot", "--measure", "churn", "--treated", "40/500", "--control", "60/500", "--json"])
+    assert ok.exit_code == 0 and '"interval_95"' in ok.output
+    bad = runner.invoke(main, ["fit", "pilot", "--measure", "churn", "--treated", "40 of 500", "--control", "60/500"])
+    assert bad.exit_code == 2
+    assert bad.output == "--treated '40 of 500' is not EVENTS/EXPOSURE, e.g. 40/500 (40 churned of 500 customers)\n"
+    missing = runner.invoke(main, ["fit", "pilot", "--measure", "purchases", "--treated", "40/500", "--control", "60/0"])
+    assert missing.output == "--control: 0 is not allowed: an arm needs some customer-periods\n"
