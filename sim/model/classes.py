@@ -3,29 +3,36 @@
 With a churn, purchase or dropout mix (:mod:`sim.model.mixing`) a segment's
 customers belong to latent classes. The engine keeps drawing every random
 count once per (state, segment) with its kernel, as without classes, so the
-cost stays nearly that of a homogeneous run; this module keeps, beside those
-counts, how each state's customers are spread over the classes, and splits
-every flow over the classes:
+cost stays near that of a homogeneous run; this module keeps, beside those
+counts, how each state's customers spread over the classes. Two class axes:
+churn classes and buying classes (purchase rate, or rate x dropout probability
+for BG/NBD); churn and buying are independent across customers, as in the sBG
+and BG/NBD models.
 
-* two class axes, churn classes and buying classes (purchase rate, or rate x
-  dropout probability for BG/NBD). Churn and buying are independent across
-  customers, as in the sBG and BG/NBD models; nothing selects on the purchase
-  rate except dropout, so without dropout the two axes describe the joint
-  population exactly, and with it they treat who drops out as unrelated to
-  churn class (churn and dropout remove from both axes);
-* the starting customers are split over each axis multinomially (exact);
-  arrivals by systematic sampling (one arrival lands in class k with
-  probability w_k; many arrivals spread within one of their expectation);
-* a flow that does not depend on the class (experiences, walk-aways, decay to
-  neutral) leaves every class of its state in proportion (the hypergeometric
-  mean); a class-dependent flow (churn, dropout) drawn as a total T is split by
-  the conditional mean of independent binomial class counts given their sum,
-  E[X_k] + Var(X_k) / Var(T) * (T - E[T]) (the Gaussian conditional mean),
-  then held within [0, count of the class] with the total kept.
+* Churn axis: the classes are what we know of each state's customers, not a
+  realised draw. Customers are exchangeable draws from the state's class
+  shares, so a state's churn is Binomial(n, mean churn probability) exactly,
+  and the survivors' shares are the posterior ones, share_k (1 - q_k) /
+  (1 - mean) (Bayes), whatever the number who left. A cohort's survivors then
+  follow the sBG law period by period (given n_t survivors, n_t+1 is Binomial
+  with the posterior mean: the tests check mean and variance).
+* Buying axis: a customer keeps its purchase rate, so the realised mix of
+  rates persists from period to period and makes total purchases vary more
+  than a Poisson's. The starting customers are split over the rate classes
+  multinomially (exact); arrivals by systematic sampling (one arrival lands in
+  class k with probability w_k; many spread within one of their expectation,
+  a little less than multinomially). Purchases are then an exact Poisson total
+  given the classes. Churn and every flow that does not depend on the rate
+  (experiences, walk-aways, decay to neutral) leave each class of a state in
+  proportion (the hypergeometric mean). Dropout (BG/NBD), which depends on the
+  rate, is drawn as a total per state, Binomial(n, mean dropout probability),
+  and split by the conditional mean of independent binomial class counts given
+  their sum, E[X_k] + Var(X_k) / Var(T) (T - E[T]), held within [0, count].
+  That total's variance is a little high (the binomial at the mean probability
+  also counts the spread of the rates, which the realised classes already carry).
 
-So the totals carry customer-level randomness with the mixture's exact mean;
-a class's count given the totals is its conditional mean. With expected
-counts every split is exact and the cohort's retention is the quadrature's.
+With expected counts every split is exact and the cohort's retention is the
+quadrature's.
 """
 
 from __future__ import annotations
@@ -33,17 +40,24 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.special import betainc, betaincinv, gammainc, gammaincinv
 
-from sim.model.mixing import CHURN_CLASSES, DROPOUT_CLASSES, PURCHASE_CLASSES, beta_classes, gamma_classes
+from sim.model.mixing import (
+    CHURN_CLASSES,
+    DROPOUT_CLASSES,
+    PURCHASE_CLASSES,
+    PURCHASE_CLASSES_WITH_DROPOUT,
+    beta_classes,
+    gamma_classes,
+)
 
 MIX_PARAMETERS = ("churn_alpha", "churn_beta", "purchase_shape", "purchase_rate", "dropout_a", "dropout_b")
 """Engine parameters of the mixing distributions; 0 for a segment without that mix."""
 
 # Slots of the class scores one period uses (a separate stream from the engine's own scores).
 DROPOUT = slice(0, 3)
-SPLIT_CHURN = slice(3, 4)
-SPLIT_BUY = slice(4, 5)
-SCORES_PER_PERIOD = 5
+SPLIT_BUY = slice(3, 4)
+SCORES_PER_PERIOD = 4
 
 
 @dataclass(frozen=True)
@@ -75,17 +89,22 @@ def has_mix(p: dict[str, np.ndarray]) -> bool:
 
 def class_counts(p: dict[str, np.ndarray]) -> tuple[int, int]:
     """(churn classes, buying classes) this run needs: 1 on an axis no segment mixes."""
-    churn = CHURN_CLASSES if np.any(p["churn_alpha"] > 0) else 1
-    rate = PURCHASE_CLASSES if np.any(p["purchase_shape"] > 0) else 1
-    dropout = DROPOUT_CLASSES if np.any(p["dropout_a"] > 0) else 1
+    churn, rate, dropout = _classes_per_axis(p)
     return churn, rate * dropout
+
+
+def _classes_per_axis(p: dict[str, np.ndarray]) -> tuple[int, int, int]:
+    """Churn, purchase-rate and dropout classes (see sim/model/mixing.py for why these numbers)."""
+    dropout = DROPOUT_CLASSES if np.any(p["dropout_a"] > 0) else 1
+    rate = 1
+    if np.any(p["purchase_shape"] > 0):
+        rate = PURCHASE_CLASSES_WITH_DROPOUT if dropout > 1 else PURCHASE_CLASSES
+    return CHURN_CLASSES if np.any(p["churn_alpha"] > 0) else 1, rate, dropout
 
 
 def mixture(p: dict[str, np.ndarray]) -> Mixture:
     """The classes of every (row, segment) from engine parameters; segments without a mix get one class."""
-    churn_k, _ = class_counts(p)
-    rate_k = PURCHASE_CLASSES if np.any(p["purchase_shape"] > 0) else 1
-    dropout_k = DROPOUT_CLASSES if np.any(p["dropout_a"] > 0) else 1
+    churn_k, rate_k, dropout_k = _classes_per_axis(p)
     churn, churn_weight = _or_single(p["churn_alpha"] > 0, p["churn"], churn_k,
                                      lambda: beta_classes(_positive(p["churn_alpha"]), _positive(p["churn_beta"]), churn_k))
     rate, rate_weight = _or_single(p["purchase_shape"] > 0, p["purchases"], rate_k,
@@ -101,6 +120,40 @@ def mixture(p: dict[str, np.ndarray]) -> Mixture:
         np.broadcast_to(drop[..., None, :], drop.shape[:-1] + (rate_k, dropout_k)).reshape(joint),
         (rate_weight[..., :, None] * drop_weight[..., None, :]).reshape(joint),
     )
+
+
+def moved_mixture(base: Mixture, base_p: dict[str, np.ndarray], target_p: dict[str, np.ndarray]) -> Mixture:
+    """The classes of ``base`` under an arm's changed parameters: every class keeps its rank.
+
+    A class at quantile u of the base mixing distribution moves to quantile u of
+    the changed one (weights stay, so customers keep their class): an
+    intervention that raises beta of a churn mix lowers every customer's churn
+    probability, the most loyal customers' least. For a purchase mix whose rate
+    is scaled this is exact (every customer's rate scales). Segments without
+    a mix move to the changed churn or purchase rate.
+    """
+    churn = _requantile(base.churn, target_p["churn"], base_p["churn_alpha"] > 0,
+                        lambda x: betaincinv(_positive(target_p["churn_alpha"])[..., None], _positive(target_p["churn_beta"])[..., None],
+                                             betainc(_positive(base_p["churn_alpha"])[..., None], _positive(base_p["churn_beta"])[..., None], x)))
+    rate = _requantile(base.rate, target_p["purchases"], base_p["purchase_shape"] > 0,
+                       lambda x: gammaincinv(_positive(target_p["purchase_shape"])[..., None],
+                                             gammainc(_positive(base_p["purchase_shape"])[..., None], x * _positive(base_p["purchase_rate"])[..., None]))
+                       / _positive(target_p["purchase_rate"])[..., None])
+    dropout = base.dropout
+    if dropout is not None:
+        dropout = _requantile(dropout, np.zeros_like(target_p["churn"]), base_p["dropout_a"] > 0,
+                              lambda x: betaincinv(_positive(target_p["dropout_a"])[..., None], _positive(target_p["dropout_b"])[..., None],
+                                                   betainc(_positive(base_p["dropout_a"])[..., None], _positive(base_p["dropout_b"])[..., None], x)))
+    return Mixture(churn, base.churn_weight, rate, dropout, base.buy_weight)
+
+
+def _requantile(nodes: np.ndarray, value: np.ndarray, mixed: np.ndarray, transform) -> np.ndarray:
+    """Mixed segments' nodes through ``transform``; the others' (single-class) nodes set to ``value``."""
+    single = np.broadcast_to(value[..., None], nodes.shape)
+    if not mixed.any():
+        return np.array(single)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(mixed[..., None], transform(nodes), single)
 
 
 def _positive(x: np.ndarray) -> np.ndarray:
@@ -128,19 +181,16 @@ class Population:
 
     @classmethod
     def start(cls, customers: np.ndarray, mix: Mixture, source, initial_z: np.ndarray | None) -> "Population":
-        """The starting customers (all neutral) split over the classes of each axis multinomially."""
-        kc, kb = mix.churn.shape[-1], mix.rate.shape[-1]
-        axes = []
-        for weights, scores in ((mix.churn_weight, None if initial_z is None else initial_z[: kc - 1]),
-                                (mix.buy_weight, None if initial_z is None else initial_z[kc - 1: kc + kb - 2])):
-            counts = np.zeros((3,) + weights.shape)
-            counts[0] = source.multinomial(customers, weights, scores)
-            axes.append(counts)
-        return cls(*axes)
+        """The starting customers, all neutral: churn shares as the mix's weights, rates split multinomially."""
+        churn = np.zeros((3,) + mix.churn_weight.shape)
+        churn[0] = customers[..., None] * mix.churn_weight
+        buy = np.zeros((3,) + mix.buy_weight.shape)
+        buy[0] = source.multinomial(customers, mix.buy_weight, initial_z)
+        return cls(churn, buy)
 
     def arrive(self, arrivals: np.ndarray, mix: Mixture, source) -> None:
         """New customers join the neutral state, spread over the classes."""
-        self.churn[0] += source.split(arrivals, mix.churn_weight, SPLIT_CHURN)
+        self.churn[0] += arrivals[..., None] * mix.churn_weight
         self.buy[0] += source.split(arrivals, mix.buy_weight, SPLIT_BUY)
 
     def churn_probability(self, mix: Mixture, multiplier: np.ndarray) -> np.ndarray:
@@ -158,9 +208,13 @@ class Population:
         return q, _mean_over(self.buy, q)
 
     def leave_churn(self, total: np.ndarray, q: np.ndarray) -> None:
-        """``total`` churned per state: by churn class as the conditional mean, by buying class in proportion."""
+        """``total`` churned per state: the survivors take the posterior churn shares; buying classes thin in proportion."""
         self.buy = self.buy - _thin(self.buy, total)
-        self.churn = self.churn - conditional_split(self.churn, q, total)
+        kept = self.churn * (1.0 - q)
+        kept_total = kept.sum(axis=-1)
+        survivors = self.churn.sum(axis=-1) - total
+        scale = np.divide(survivors, kept_total, out=np.zeros_like(kept_total), where=kept_total > 0)
+        self.churn = kept * np.maximum(scale, 0.0)[..., None]
 
     def leave_dropout(self, total: np.ndarray, q: np.ndarray) -> None:
         """``total`` dropped out per state: by buying class as the conditional mean, by churn class in proportion."""

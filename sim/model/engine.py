@@ -207,7 +207,7 @@ def simulate(
         # Customers who differ: latent classes beside the counts (sim/model/classes.py).
         base_mix = mix = classes.mixture(base)
         moving_mix = any(k in moving for k in classes.MIX_PARAMETERS + ("churn", "purchases"))
-        target_mix = classes.mixture(target) if moving_mix else base_mix
+        target_mix = classes.moved_mixture(base_mix, base, target) if moving_mix else base_mix
         population = classes.Population.start(n[N], base_mix, source.for_classes(), source.initial_z)
     for t in range(periods):
         source.start(t)

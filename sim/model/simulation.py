@@ -85,10 +85,10 @@ def evaluate(
         class_scores = initial_scores = None
         if classes.has_mix(base):
             # The latent classes draw from their own streams: scenarios without them keep their numbers.
-            churn_k, buy_k = classes.class_counts(base)
+            _, buy_k = classes.class_counts(base)
             class_scores = customer_scores(seed, first, draws, settings.horizon, classes.SCORES_PER_PERIOD, segments,
                                            stream=streams.CLASSES)
-            initial_scores = customer_scores(seed, first, draws, 1, max(churn_k + buy_k - 2, 1), segments,
+            initial_scores = customer_scores(seed, first, draws, 1, max(buy_k - 1, 1), segments,
                                              stream=streams.CLASSES_START)
         source = engine.RandomCounts(scores, repeat=1 + len(scenario.interventions), classes_z=class_scores,
                                      initial_z=initial_scores)
