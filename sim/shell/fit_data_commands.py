@@ -54,6 +54,9 @@ STRONG_CORRELATION = 0.3
 HOLDOUT_SHARE = 1.0 / 3.0
 """Default holdout: the last third of the history (from the first date in the data to the as-of date)."""
 
+NO_HOLDOUT = pd.NaT
+"""The cut-off of a run without a holdout check (--no-holdout)."""
+
 CHURN_KEYS = ("churn", "monthly_churn", "annual_churn", "churn_mix")
 PER_PERIOD_CHURN = {"month": "monthly_churn", "year": "annual_churn"}
 
@@ -110,6 +113,8 @@ def _clean(value):
         return float(value) if math.isfinite(value) else None
     if isinstance(value, (np.bool_,)):
         return bool(value)
+    if value is pd.NaT:
+        return None
     if isinstance(value, pd.Timestamp):
         return _text(value)
     return value
@@ -292,6 +297,16 @@ def _estimate_rows(rows: list[dict]) -> pd.DataFrame:
     return frame.rename(columns={"ci_low": "95% low", "ci_high": "95% high"})
 
 
+def _parsed(frame: pd.DataFrame, checked: pd.DataFrame, columns: dict[str, str | None]) -> pd.DataFrame:
+    """``frame`` with its checked columns already parsed ({checked column: frame column}), so the fits, which check
+    their input again, need not parse a million dates twice more (datetime columns are taken as they are)."""
+    parsed = frame.reset_index(drop=True).copy(deep=False)
+    for source, column in columns.items():
+        if column:
+            parsed[column] = checked[source].to_numpy()
+    return parsed
+
+
 def _default_cutoff(first, as_of) -> pd.Timestamp:
     first, as_of = pd.Timestamp(first).normalize(), pd.Timestamp(as_of).normalize()
     return (as_of - (as_of - first) * HOLDOUT_SHARE).normalize()
@@ -310,6 +325,7 @@ def _data_options(command):
         click.option("--as-of", help="Day the data were extracted [default: the latest date in the data]."),
         click.option("--cutoff", help="Holdout check: fit on the history up to this day, predict the rest "
                                       "[default: a third of the history before --as-of]."),
+        click.option("--no-holdout", is_flag=True, help="Skip the holdout check (about halves the time on large files)."),
         click.option("--into", type=click.Path(dir_okay=False, path_type=Path),
                      help="Scenario (or new fragment) to write the fitted inputs into; comments and layout are kept."),
         click.option("--segment-map", "segment_pairs", multiple=True, metavar="DATA=SCENARIO",
@@ -360,7 +376,7 @@ def _churn_verdict(fit) -> str:
               help="FILE is an aggregate survivor table: period (0, 1, 2, ...) and customers still active, as retention data are often published.")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.command("customers")
-def customers_command(file, columns, survivor_table, date_format, segment_column, period, as_of, cutoff, into, segment_pairs,
+def customers_command(file, columns, survivor_table, date_format, segment_column, period, as_of, cutoff, no_holdout, into, segment_pairs,
                       as_json, out, overwrite):
     """Retention from a customer list: shifted-beta-geometric churn per segment (Fader & Hardie 2007).
 
@@ -384,10 +400,12 @@ def customers_command(file, columns, survivor_table, date_format, segment_column
             check_destination(out, overwrite)
         period = resolve_period(period, into)
         as_of_day, cutoff_day = _date_option(as_of, "--as-of"), _date_option(cutoff, "--cutoff")
+        if no_holdout:
+            cutoff_day = NO_HOLDOUT
         frame = _read(file)
         if survivor_table:
             mapped = _mapping(columns, "--column", ("period", "active"))
-            segments, facts = _survivor_segments(frame, file, mapped, segment_column, period, cutoff)
+            segments, facts = _survivor_segments(frame, file, mapped, segment_column, period, cutoff_day)
         else:
             mapped = _mapping(columns, "--column", ("customer_id", "start", "end"))
             segments, facts = _customer_segments(frame, file, mapped, segment_column, date_format, period, as_of_day, cutoff_day)
@@ -421,16 +439,18 @@ def _customer_segments(frame, file, mapped, segment_column, date_format, period,
     columns = CustomerColumns(**{{"start": "start", "end": "end"}.get(k, k): v for k, v in mapped.items()} | {"segment": segment_column})
     try:
         checked = check_customers(frame, as_of=as_of or pd.Timestamp.max, columns=columns, date_format=date_format)
+        frame = _parsed(frame, checked, {"start": columns.start, "end": columns.end})
         latest = max(checked["start"].max(), checked["end"].max() if checked["end"].notna().any() else checked["start"].max())
         as_of = as_of or latest
-        cutoff = cutoff or _default_cutoff(checked["start"].min(), as_of)
+        cutoff = _default_cutoff(checked["start"].min(), as_of) if cutoff is None else cutoff
         fits = fit_retention(frame, as_of=as_of, period=period, columns=columns, date_format=date_format, homogeneous=True)
     except ScenarioError as error:
         raise _in_file(error, file) from None
+    holdouts, holdout_problem = {}, None
     try:
-        holdouts = holdout_retention(frame, cutoff=cutoff, as_of=as_of, period=period, columns=columns, date_format=date_format,
-                                     homogeneous=True)
-        holdout_problem = None
+        if cutoff is not NO_HOLDOUT:
+            holdouts = holdout_retention(frame, cutoff=cutoff, as_of=as_of, period=period, columns=columns, date_format=date_format,
+                                         homogeneous=True)
     except ScenarioError as error:
         holdouts, holdout_problem = {}, "; ".join(error.lines())
     segments = {}
@@ -446,7 +466,7 @@ def _survivor_segments(frame, file, mapped, segment_column, period, cutoff):
     from sim.fit import ALL, Homogeneous, fit_survivor_table, holdout_survivor_table
     from sim.fit.checks import missing_columns
 
-    if cutoff is not None:
+    if cutoff is not None and cutoff is not NO_HOLDOUT:
         raise UsageError("--cutoff is a date; a survivor table's holdout is its last third of periods")
     period_col, active_col = mapped.get("period", "period"), mapped.get("active", "active")
     seg_col = segment_column or ("segment" if "segment" in frame.columns else None)
@@ -472,7 +492,8 @@ def _survivor_segments(frame, file, mapped, segment_column, period, cutoff):
             continue
         n_fit = max(2, int(round((counts.size - 1) * (1.0 - HOLDOUT_SHARE))))
         try:
-            holdout = holdout_survivor_table(counts, n_fit, label=label, period=period) if n_fit < counts.size - 1 else None
+            enough = n_fit < counts.size - 1 and cutoff is not NO_HOLDOUT
+            holdout = holdout_survivor_table(counts, n_fit, label=label, period=period) if enough else None
         except ScenarioError:
             holdout = None
         segments[name] = (fit, holdout, table)
@@ -627,7 +648,7 @@ def _churn_folder(out, overwrite, results, summary, file, period, facts, writes,
 @click.option("--no-amounts", is_flag=True, help="The orders have no amount column: fit purchases only, no spend.")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.command("orders")
-def orders_command(file, columns, customers_file, no_amounts, date_format, segment_column, period, as_of, cutoff, into,
+def orders_command(file, columns, customers_file, no_amounts, date_format, segment_column, period, as_of, cutoff, no_holdout, into,
                    segment_pairs, as_json, out, overwrite):
     """Purchases and spend from an order log: BG/NBD (or NBD with --customers) and Gamma-Gamma per segment.
 
@@ -653,6 +674,8 @@ def orders_command(file, columns, customers_file, no_amounts, date_format, segme
             check_destination(out, overwrite)
         period = resolve_period(period, into)
         as_of_day, cutoff_day = _date_option(as_of, "--as-of"), _date_option(cutoff, "--cutoff")
+        if no_holdout:
+            cutoff_day = NO_HOLDOUT
         mapped = _mapping(columns, "--column", ("customer_id", "date", "amount", "start", "end"))
         frame = _read(file)
         if customers_file is not None:
@@ -714,16 +737,18 @@ def _bgnbd_purchases(frame, file, mapped, no_amounts, segment_column, date_forma
     columns = _order_columns(mapped, no_amounts, segment_column)
     try:
         checked = check_orders(frame, columns=columns, date_format=date_format, as_of=as_of)
+        frame = _parsed(frame, checked, {"time": columns.date, "amount": columns.amount})
         as_of = as_of or checked["time"].max().normalize()
         end = as_of + pd.Timedelta(days=1) - pd.Timedelta(1, "ns")
-        cutoff = cutoff or _default_cutoff(checked["time"].min(), as_of)
+        cutoff = _default_cutoff(checked["time"].min(), as_of) if cutoff is None else cutoff
         fits = fit_orders(frame, cutoff=end, period=period, columns=columns, date_format=date_format, as_of=as_of)
     except ScenarioError as error:
         raise _in_file(error, file) from None
+    held, problem = {}, None
     try:
-        held = holdout_orders(frame, cutoff=cutoff + pd.Timedelta(days=1) - pd.Timedelta(1, "ns"), holdout_end=end, period=period,
-                              columns=columns, date_format=date_format, as_of=as_of)
-        problem = None
+        if cutoff is not NO_HOLDOUT:
+            held = holdout_orders(frame, cutoff=cutoff + pd.Timedelta(days=1) - pd.Timedelta(1, "ns"), holdout_end=end,
+                                  period=period, columns=columns, date_format=date_format, as_of=as_of)
     except ScenarioError as error:
         held, problem = {}, "; ".join(error.lines())
     return PurchaseResult(False, {n: f.purchases for n, f in fits.items()}, {n: f.spend for n, f in fits.items()},
@@ -743,15 +768,17 @@ def _contract_purchases(frame, file, customers, customers_file, mapped, no_amoun
         checked = check_customers(customers, as_of=as_of or pd.Timestamp.max, columns=customer_columns, date_format=date_format)
     except ScenarioError as error:
         raise _in_file(error, customers_file) from None
+    customers = _parsed(customers, checked, {"start": customer_columns.start, "end": customer_columns.end})
     try:
         orders = check_orders(frame, columns=order_columns, date_format=date_format, as_of=as_of,
                               known_customers=checked["customer_id"])
     except ScenarioError as error:
         raise _in_file(error, file) from None
+    frame = _parsed(frame, orders, {"time": order_columns.date, "amount": order_columns.amount})
     if as_of is None:
         dates = [checked["start"].max(), checked["end"].max(), orders["time"].max().normalize()]
         as_of = max(d for d in dates if pd.notna(d))
-    cutoff = cutoff or _default_cutoff(checked["start"].min(), as_of)
+    cutoff = _default_cutoff(checked["start"].min(), as_of) if cutoff is None else cutoff
     common = dict(as_of=as_of, period=period, customer_columns=customer_columns, order_columns=order_columns, date_format=date_format)
     try:
         rates = fit_purchase_rates(customers, frame, homogeneous=True, **common)
@@ -759,9 +786,10 @@ def _contract_purchases(frame, file, customers, customers_file, mapped, no_amoun
                                                 customers=customers, customer_columns=customer_columns)
     except ScenarioError as error:
         raise _in_file(error, file) from None
+    held, problem = {}, None
     try:
-        held = holdout_purchase_rates(customers, frame, cutoff=cutoff, **common)
-        problem = None
+        if cutoff is not NO_HOLDOUT:
+            held = holdout_purchase_rates(customers, frame, cutoff=cutoff, **common)
     except ScenarioError as error:
         held, problem = {}, "; ".join(error.lines())
     return PurchaseResult(True, rates, {n: spent.get(n) for n in rates}, {n: h.report for n, h in held.items()},
