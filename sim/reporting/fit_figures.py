@@ -27,7 +27,7 @@ def survival_figure(tables: dict[str, pd.DataFrame], period: str, title: str) ->
         def curve(column: str) -> np.ndarray:
             return np.concatenate([[1.0], table[column].to_numpy(float)])
 
-        ax.step(t, curve("observed"), where="post", color="black", linewidth=1.2, label="observed (Kaplan-Meier)")
+        ax.plot(t, curve("observed"), "o", color="black", markersize=3, label="observed (Kaplan-Meier)")
         if "sbg" in table:
             ax.plot(t, curve("sbg"), color="tab:blue", label="sBG fit (customers differ)")
         ax.plot(t, curve("geometric"), color="tab:orange", linestyle="--", label="geometric fit (all alike)")

@@ -228,3 +228,24 @@ def test_a_segment_the_scenario_lacks_is_refused(tmp_path, scenario):
     assert result.exit_code == 2
     assert result.stderr.strip() == (f"{scenario}: the scenario has no segment 'shop' (it has: retail, business); map data "
                                      "segment 'shop' to one with --segment-map shop=SEGMENT")
+
+
+def test_non_contractual_orders_write_bgnbd_mixes_and_drop_the_churn_key(tmp_path, scenario):
+    orders = pd.read_csv(DATA / "orders.csv").merge(pd.read_csv(DATA / "customers.csv")[["customer_id", "segment"]])
+    path = tmp_path / "orders.parquet"
+    orders.to_parquet(path)
+    result = cli("orders", path, "--into", scenario, "--no-holdout")
+    assert result.exit_code == 0, result.stderr
+    assert "segments.retail.monthly_churn removed: in the BG/NBD customers leave by dropping out" in result.stdout
+    retail = sim.load(scenario).scenario.segments["retail"]
+    assert retail.monthly_churn is None and retail.churn_mix is None
+    assert retail.dropout_mix.a.base > 0 and retail.purchase_mix.shape.base > 0
+
+
+def test_a_survivor_table_that_rises_is_one_line(tmp_path):
+    path = tmp_path / "cohort.csv"
+    path.write_text("period,active\n0,1000\n1,631\n2,700\n")
+    result = cli("customers", path, "--survivor-table")
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        f"{path}: row 4, column 'active': 700 customers is more than the 631 of the period before; customers still active can only fall"]
