@@ -325,7 +325,7 @@ def _data_options(command):
         click.option("--as-of", help="Day the data were extracted [default: the latest date in the data]."),
         click.option("--cutoff", help="Holdout check: fit on the history up to this day, predict the rest "
                                       "[default: a third of the history before --as-of]."),
-        click.option("--no-holdout", is_flag=True, help="Skip the holdout check (about halves the time on large files)."),
+        click.option("--no-holdout", is_flag=True, help="Skip the holdout check (a quarter less time on a million orders)."),
         click.option("--into", type=click.Path(dir_okay=False, path_type=Path),
                      help="Scenario (or new fragment) to write the fitted inputs into; comments and layout are kept."),
         click.option("--segment-map", "segment_pairs", multiple=True, metavar="DATA=SCENARIO",
@@ -369,13 +369,13 @@ def _churn_verdict(fit) -> str:
             f"and its wide alpha, beta intervals carry that doubt")
 
 
-@_data_options
-@click.option("--column", "columns", multiple=True, metavar="KEY=NAME",
-              help="Column names: customer_id, start, end (and for --survivor-table: period, active). Repeatable.")
+@click.command("customers")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--survivor-table", is_flag=True,
               help="FILE is an aggregate survivor table: period (0, 1, 2, ...) and customers still active, as retention data are often published.")
-@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-@click.command("customers")
+@click.option("--column", "columns", multiple=True, metavar="KEY=NAME",
+              help="Column names: customer_id, start, end (and for --survivor-table: period, active). Repeatable.")
+@_data_options
 def customers_command(file, columns, survivor_table, date_format, segment_column, period, as_of, cutoff, no_holdout, into, segment_pairs,
                       as_json, out, overwrite):
     """Retention from a customer list: shifted-beta-geometric churn per segment (Fader & Hardie 2007).
@@ -456,7 +456,8 @@ def _customer_segments(frame, file, mapped, segment_column, date_format, period,
     segments = {}
     for name, fit in fits.items():
         table = fit.table if hasattr(fit, "table") and not hasattr(fit, "alpha") else fit.survival_table()
-        segments[name] = (fit, holdouts.get(name), table)
+        holdout = holdouts.get(name)
+        segments[name] = (fit, None if hasattr(holdout, "kind") else holdout, table)  # no sBG holdout for alike customers
     facts = {"as_of": as_of, "cutoff": cutoff, "customers": len(frame), "holdout_problem": holdout_problem, "form": "customer list"}
     return segments, facts
 
@@ -640,14 +641,14 @@ def _churn_folder(out, overwrite, results, summary, file, period, facts, writes,
 # --- cxroi fit orders -----------------------------------------------------------------------------------------
 
 
-@_data_options
-@click.option("--column", "columns", multiple=True, metavar="KEY=NAME",
-              help="Order column names: customer_id, date, amount (customers file: start, end). Repeatable.")
+@click.command("orders")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--customers", "customers_file", type=click.Path(dir_okay=False, path_type=Path),
               help="Customers table (contractual business): fit purchase rates of customers on the books (NBD) instead of BG/NBD dropout.")
+@click.option("--column", "columns", multiple=True, metavar="KEY=NAME",
+              help="Order column names: customer_id, date, amount (customers file: start, end). Repeatable.")
 @click.option("--no-amounts", is_flag=True, help="The orders have no amount column: fit purchases only, no spend.")
-@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-@click.command("orders")
+@_data_options
 def orders_command(file, columns, customers_file, no_amounts, date_format, segment_column, period, as_of, cutoff, no_holdout, into,
                    segment_pairs, as_json, out, overwrite):
     """Purchases and spend from an order log: BG/NBD (or NBD with --customers) and Gamma-Gamma per segment.
