@@ -37,7 +37,7 @@ import json
 import math
 import sys
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 
@@ -749,7 +749,8 @@ def _bgnbd_purchases(frame, file, mapped, no_amounts, segment_column, date_forma
     try:
         if cutoff is not NO_HOLDOUT:
             held = holdout_orders(frame, cutoff=cutoff + pd.Timedelta(days=1) - pd.Timedelta(1, "ns"), holdout_end=end,
-                                  period=period, columns=columns, date_format=date_format, as_of=as_of)
+                                  period=period, columns=replace(columns, amount=None), date_format=date_format, as_of=as_of)
+            # the holdout checks purchases only: no second spend fit
     except ScenarioError as error:
         held, problem = {}, "; ".join(error.lines())
     return PurchaseResult(False, {n: f.purchases for n, f in fits.items()}, {n: f.spend for n, f in fits.items()},
