@@ -24,7 +24,7 @@ def survival_figure(tables: dict[str, pd.DataFrame], period: str, title: str) ->
     for ax, (segment, table) in zip(axes, tables.items()):
         t = np.concatenate([[0], table["period"].to_numpy()])
 
-        def curve(column: str) -> np.ndarray:
+        def curve(column: str, table: pd.DataFrame = table) -> np.ndarray:
             return np.concatenate([[1.0], table[column].to_numpy(float)])
 
         ax.plot(t, curve("observed"), "o", color="black", markersize=3, label="observed (Kaplan-Meier)")

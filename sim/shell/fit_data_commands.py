@@ -33,7 +33,6 @@ Kruskal 1958), and ranks do not change under the exp to the lognormal.
 from __future__ import annotations
 
 import hashlib
-import json
 import math
 import sys
 import tomllib
@@ -73,7 +72,7 @@ def _date_option(text: str | None, option: str) -> pd.Timestamp | None:
     if text is None:
         return None
     try:
-        return pd.Timestamp(text).normalize()
+        return pd.to_datetime(text, format="ISO8601").normalize()
     except (ValueError, TypeError):
         raise UsageError(f"{option} '{text}' is not a date (ISO 8601, e.g. 2025-12-31)") from None
 
@@ -372,12 +371,13 @@ def _churn_verdict(fit) -> str:
 @click.command("customers")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--survivor-table", is_flag=True,
-              help="FILE is an aggregate survivor table: period (0, 1, 2, ...) and customers still active, as retention data are often published.")
+              help="FILE is an aggregate survivor table: period (0, 1, 2, ...) and customers still active, "
+                   "as retention data are often published.")
 @click.option("--column", "columns", multiple=True, metavar="KEY=NAME",
               help="Column names: customer_id, start, end (and for --survivor-table: period, active). Repeatable.")
 @_data_options
-def customers_command(file, columns, survivor_table, date_format, segment_column, period, as_of, cutoff, no_holdout, into, segment_pairs,
-                      as_json, out, overwrite):
+def customers_command(file, columns, survivor_table, date_format, segment_column, period, as_of, cutoff, no_holdout, into,
+                      segment_pairs, as_json, out, overwrite):
     """Retention from a customer list: shifted-beta-geometric churn per segment (Fader & Hardie 2007).
 
     FILE (CSV or Parquet) has one row per customer: customer_id, start_date,
@@ -491,7 +491,7 @@ def _survivor_segments(frame, file, mapped, segment_column, period, cutoff):
         except ScenarioError as error:
             problems.extend(error.problems)
             continue
-        n_fit = max(2, int(round((counts.size - 1) * (1.0 - HOLDOUT_SHARE))))
+        n_fit = max(2, round((counts.size - 1) * (1.0 - HOLDOUT_SHARE)))
         try:
             enough = n_fit < counts.size - 1 and cutoff is not NO_HOLDOUT
             holdout = holdout_survivor_table(counts, n_fit, label=label, period=period) if enough else None
@@ -610,12 +610,14 @@ def _print_churn(results: list[ChurnSegment], period: str, facts: dict) -> None:
         table = result.table
         shown = table if len(table) <= 13 else table.iloc[np.unique(np.linspace(0, len(table) - 1, 13).round().astype(int))]
         columns = [c for c in ("period", "at_risk", "observed", "sbg", "geometric") if c in shown]
-        _print_table(f"observed vs fitted survival (every period in survival.csv with --out)", shown[columns], {"observed": ".3f", "sbg": ".3f", "geometric": ".3f"})
+        _print_table("observed vs fitted survival (every period in survival.csv with --out)", shown[columns],
+                     {"observed": ".3f", "sbg": ".3f", "geometric": ".3f"})
         holdout = result.holdout
         if holdout is not None:
-            mae = "no later tenure to check" if not math.isfinite(holdout.mae_pp) else f"{holdout.mae_pp:.2f} percentage points"
+            mae = ("no tenure beyond the fitted ones to check survival on" if not math.isfinite(holdout.mae_pp)
+                   else f"survival error on the unseen tenures {holdout.mae_pp:.2f} percentage points")
             cut = f"up to {_text(facts['cutoff'])}" if facts["cutoff"] is not None else "on the first two thirds of the periods"
-            click.echo(f"holdout (fit {cut}): survival error on the unseen tenures {mae}; of {holdout.renewed_at_cutoff:,} "
+            click.echo(f"holdout (fit {cut}): {mae}; of {holdout.renewed_at_cutoff:,} "
                        f"customers renewing at the cut-off, {holdout.predicted_renewing:,.0f} predicted and "
                        f"{holdout.actual_renewing:,} actually renewing to the end")
     if facts["holdout_problem"]:
@@ -760,7 +762,12 @@ def _bgnbd_purchases(frame, file, mapped, no_amounts, segment_column, date_forma
 
 def _contract_purchases(frame, file, customers, customers_file, mapped, no_amounts, segment_column, date_format, period, as_of,
                         cutoff) -> PurchaseResult:
-    from sim.fit import CustomerColumns, fit_purchase_rates, fit_spend, holdout_purchase_rates
+    from sim.fit import (
+        CustomerColumns,
+        fit_purchase_rates,
+        fit_spend,
+        holdout_purchase_rates,
+    )
     from sim.fit.checks import check_customers, check_orders
 
     order_columns = _order_columns(mapped, no_amounts, None)
@@ -781,7 +788,8 @@ def _contract_purchases(frame, file, customers, customers_file, mapped, no_amoun
         dates = [checked["start"].max(), checked["end"].max(), orders["time"].max().normalize()]
         as_of = max(d for d in dates if pd.notna(d))
     cutoff = _default_cutoff(checked["start"].min(), as_of) if cutoff is None else cutoff
-    common = dict(as_of=as_of, period=period, customer_columns=customer_columns, order_columns=order_columns, date_format=date_format)
+    common = {"as_of": as_of, "period": period, "customer_columns": customer_columns, "order_columns": order_columns,
+              "date_format": date_format}
     try:
         rates = fit_purchase_rates(customers, frame, homogeneous=True, **common)
         spent = {} if no_amounts else fit_spend(frame, columns=order_columns, date_format=date_format, as_of=as_of,

@@ -173,11 +173,11 @@ CUSTOMER_CASES = {
                      "row 5, column 'customer_id': customer id '2' appears again (first in row 3)"),
     "empty file": (GOOD[:1], [], "the table has no data rows"),
     "too few customers": ([*GOOD, "99,2023-01-15,,tiny", "98,2023-01-15,2023-05-01,tiny"], [],
-                          "segment 'tiny': only 2 customers; a retention fit needs at least 10; pool it with another segment "
-                          "or give a longer history"),
+                          ("segment 'tiny': only 2 customers; a retention fit needs at least 10; pool it with another segment "
+                           "or give a longer history")),
     "no churn events": ([GOOD[0]] + [f"{i},2023-01-15,,retail" for i in range(1, 30)], [],
-                        "segment 'retail': no churn events among 29 customers; needs at least 2 churn events; pool it with another "
-                        "segment or give a longer history"),
+                        ("segment 'retail': no churn events among 29 customers; needs at least 2 churn events; pool it with "
+                         "another segment or give a longer history")),
 }
 
 
@@ -201,8 +201,8 @@ ORDER_CASES = {
     "missing column": (["customer_id,Date,amount", *ORDERS[1:]], [], "column 'date': missing; did you mean 'Date'?"),
     "does not converge": (["customer_id,date"] + [f"{c},2024-01-01" for c in range(1, 41)]
                           + [f"{c},2024-{m:02d}-01" for c in range(1, 41) for m in range(2, 13)], ["--no-amounts"],
-                          "the BG/NBD purchase fit does not converge: r, alpha and a ran to the edge of the parameter space; "
-                          "give a longer history"),
+                          ("the BG/NBD purchase fit does not converge: r, alpha and a ran to the edge of the parameter space; "
+                           "give a longer history")),
 }
 
 
