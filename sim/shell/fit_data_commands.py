@@ -234,7 +234,7 @@ def _write(into: Path | None, writes: Writes, as_json: bool) -> str:
 
 
 def _fit_stamp(kind: str, file: Path, as_of) -> str:
-    return f"cxroi fit {kind} on {file.name} as of {_text(as_of)}, fitted {date.today():%Y-%m-%d}"
+    return f"cxroi fit {kind} on {file.name} (sha256 {_sha256(file)[:12]}) as of {_text(as_of)}, fitted {date.today():%Y-%m-%d}"
 
 
 def _manifest(files: list[Path], options: dict) -> dict:
@@ -549,7 +549,7 @@ def _survivor_counts(part: pd.DataFrame, period_col: str, active_col: str, probl
 def _churn_writes(results: list[ChurnSegment], file: Path, period: str, facts: dict, raw: dict | None) -> Writes:
     writes = Writes()
     when = f"as of {_text(facts['as_of'])}, " if facts["as_of"] is not None else ""
-    stamp = f"cxroi fit customers on {file.name} ({facts['form']}), {when}fitted {date.today():%Y-%m-%d}"
+    stamp = f"cxroi fit customers on {file.name} ({facts['form']}, sha256 {_sha256(file)[:12]}), {when}fitted {date.today():%Y-%m-%d}"
     for result in results:
         fit, segment = result.fit, result.target
         prefix = f"segments.{segment}"
