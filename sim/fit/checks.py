@@ -53,6 +53,29 @@ class OrderColumns:
     segment: str | None = None
 
 
+class Homogeneous(ScenarioError):
+    """A mixture fit that runs to its homogeneous limit: every customer alike, so the one-rate model is the answer.
+
+    Raised (a ScenarioError, so callers that do not look for it see the usual
+    one-line problem) with the homogeneous model's estimate: ``kind`` is
+    ``"churn"`` (geometric churn probability per period) or ``"rate"``
+    (Poisson purchases per time unit); ``low`` and ``high`` are its 95 %
+    interval; ``customers`` how many customers it rests on. Callers that can
+    use the simpler model (``cxroi fit ... --into`` writes ``monthly_churn`` or
+    ``purchases``) catch it instead of failing. ``table`` (churn only) is the
+    observed survival per period beside the geometric's.
+    """
+
+    def __init__(self, problems: list[Problem], *, kind: str, estimate: float, se: float, low: float, high: float, customers: int,
+                 table: pd.DataFrame | None = None):
+        super().__init__(problems)
+        self.kind, self.estimate, self.se, self.low, self.high, self.customers = kind, estimate, se, low, high, customers
+        self.table = table
+
+    def in_file(self, file: str) -> ScenarioError:
+        return ScenarioError(self.problems, file)
+
+
 def thin_data_advice(label: str) -> str:
     """What to do about a segment (or a whole table, label "") with too little data to fit."""
     return "pool it with another segment or give a longer history" if label else "give a longer history"

@@ -31,7 +31,7 @@ import numpy as np
 from scipy.special import gammaln, psi
 
 from sim.errors import Problem, ScenarioError
-from sim.fit.checks import thin_data_advice
+from sim.fit.checks import Homogeneous, thin_data_advice
 from sim.fit.mle import Z95, Estimates, NotConverged, maximise
 
 NAMES = ("r", "alpha")
@@ -139,7 +139,10 @@ def fit(x, t, *, label: str = "", time_unit: str | float | None = None) -> Purch
             "the NBD purchase-rate fit does not converge: r and alpha grow without bound, so every customer buys at the "
             f"same rate; use the Poisson rate instead ({rate:.4g} purchases per {time_unit or 'time unit'})"
         )
-        raise ScenarioError([Problem(label, message)])
+        se = float(np.sqrt(x.sum()) / t.sum())
+        spread = np.exp(Z95 * se / rate)
+        raise Homogeneous([Problem(label, message)], kind="rate", estimate=float(rate), se=se, low=float(rate / spread),
+                          high=float(rate * spread), customers=int(x.size))
     if failure is not None:
         raise ScenarioError([Problem(label, f"the NBD purchase-rate fit does not converge: {failure.reason}; {advice}")])
     return PurchaseRateFit(estimates, time_unit)

@@ -45,7 +45,7 @@ from scipy import stats
 from scipy.special import betaln, polygamma, psi
 
 from sim.errors import Problem, ScenarioError
-from sim.fit.checks import thin_data_advice
+from sim.fit.checks import Homogeneous, thin_data_advice
 from sim.fit.mle import Estimates, NotConverged, maximise
 from sim.fit.periods import whole_periods
 
@@ -348,7 +348,13 @@ def fit_cells(cells: Cells, *, label: str = "", period: str | None = None, min_c
         loglik = sbg_loglik(params, cells)[0]
     both_to_edge = failure is not None and len(failure.at_edge) == 2
     if params.min() > 1.0 and (both_to_edge or 2.0 * (loglik - geometric.loglik) < HOMOGENEOUS_LR):
-        raise ScenarioError([Problem(label, _homogeneous_message(geometric, period))])
+        low, high = _logit_interval(geometric.p, geometric.se_p)
+        table = observed_survival(cells)
+        table["geometric"] = geometric.survival(table["period"].to_numpy())
+        raise Homogeneous(
+            [Problem(label, _homogeneous_message(geometric, period))],
+            kind="churn", estimate=geometric.p, se=geometric.se_p, low=low, high=high, customers=cells.n_customers, table=table,
+        )
     if failure is not None:
         raise ScenarioError(
             [Problem(label, f"the sBG retention fit does not converge: {failure.reason}; check the dates, or {thin_data_advice(label)}")]

@@ -105,3 +105,34 @@ def _invert(u: np.ndarray, p0: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.n
         if not keep.all():
             index, u, pmf, cdf, a, b = index[keep], u[keep], pmf[keep], cdf[keep], a[keep], b[keep]
     return k
+
+
+def systematic_split(total: np.ndarray, weights: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Whole counts per class (last axis) that add up to ``total``, by systematic sampling at uniform ``u``.
+
+    Class k gets floor or ceil of ``total * weights[k]``, and exactly that on
+    average over ``u``; one customer lands in class k with probability
+    ``weights[k]`` (a categorical draw). The counts of several customers vary
+    less than a multinomial's: each is within one of its expectation.
+    """
+    cumulative = np.cumsum(total[..., None] * weights, axis=-1)
+    cumulative[..., -1] = total  # no rounding drift: the last class closes the total
+    edges = np.floor(cumulative + u[..., None])
+    return np.diff(edges, axis=-1, prepend=0.0)
+
+
+def multinomial(total: np.ndarray, weights: np.ndarray, z: np.ndarray) -> np.ndarray:
+    """Multinomial(total, weights) counts per class (last axis) by conditional binomials at scores ``z``.
+
+    ``z`` has one score per class but the last on its first axis: class k gets
+    Binomial(remaining, w_k / (w_k + ... + w_K)).
+    """
+    out = np.empty(np.shape(total) + (weights.shape[-1],))
+    remaining = np.asarray(total, dtype=float)
+    tail = weights[..., ::-1].cumsum(axis=-1)[..., ::-1]
+    for k in range(weights.shape[-1] - 1):
+        share = np.divide(weights[..., k], tail[..., k], out=np.zeros_like(remaining), where=tail[..., k] > 0)
+        out[..., k] = binomial(remaining, np.minimum(share, 1.0), z[k])
+        remaining = remaining - out[..., k]
+    out[..., -1] = remaining
+    return out

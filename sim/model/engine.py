@@ -18,8 +18,9 @@ from __future__ import annotations
 from typing import Protocol
 
 import numpy as np
+from scipy.special import ndtr
 
-from sim.model import counts
+from sim.model import classes, counts
 
 N, P, B = 0, 1, 2
 STATES = ("neutral", "positive", "negative")
@@ -95,6 +96,12 @@ class Counts(Protocol):
 
     def whole(self, x: np.ndarray) -> np.ndarray: ...
 
+    def split(self, total: np.ndarray, weights: np.ndarray, slot: slice) -> np.ndarray: ...
+
+    def multinomial(self, total: np.ndarray, weights: np.ndarray, z: np.ndarray | None) -> np.ndarray: ...
+
+    def for_classes(self) -> "Counts": ...
+
 
 class RandomCounts:
     """Counts drawn by inversion at normal scores ``z`` of shape (periods, 15, draws, segments).
@@ -103,14 +110,25 @@ class RandomCounts:
     axis, and every arm sees the same scores: common random numbers.
     """
 
-    def __init__(self, z: np.ndarray, repeat: int = 1):
+    def __init__(self, z: np.ndarray, repeat: int = 1, classes_z: np.ndarray | None = None,
+                 initial_z: np.ndarray | None = None):
         self.z = z
         self.repeat = repeat
         self._now = z[0]
+        self._classes = None if classes_z is None else RandomCounts(classes_z, repeat)
+        self.initial_z = None if initial_z is None else self._tiled(initial_z[0])
+
+    def _tiled(self, now: np.ndarray) -> np.ndarray:
+        return np.tile(now, (1, self.repeat, 1)) if self.repeat > 1 else now
 
     def start(self, period: int) -> None:
-        now = self.z[period]
-        self._now = np.tile(now, (1, self.repeat, 1)) if self.repeat > 1 else now
+        self._now = self._tiled(self.z[period])
+        if self._classes is not None:
+            self._classes.start(period)
+
+    def for_classes(self) -> "RandomCounts":
+        """The source of the latent classes' own randomness (a separate stream of scores)."""
+        return self._classes
 
     def _scores(self, slot: slice, shape: tuple) -> np.ndarray:
         scores = self._now[slot]
@@ -124,6 +142,12 @@ class RandomCounts:
 
     def whole(self, x):
         return np.round(x)
+
+    def split(self, total, weights, slot):
+        return counts.systematic_split(total, weights, ndtr(self._now[slot][0]))
+
+    def multinomial(self, total, weights, z):
+        return counts.multinomial(total, weights, z)
 
 
 class ExpectedCounts:
@@ -141,6 +165,17 @@ class ExpectedCounts:
     def whole(self, x):
         # Whole customers in the base case too, so it agrees with a Monte Carlo run.
         return np.round(np.asarray(x, dtype=float))
+
+    initial_z = None
+
+    def split(self, total, weights, slot):
+        return total[..., None] * weights
+
+    def multinomial(self, total, weights, z):
+        return np.asarray(total, dtype=float)[..., None] * weights
+
+    def for_classes(self):
+        return self
 
 
 def simulate(
@@ -162,36 +197,71 @@ def simulate(
     """
     draws, segments = base["churn"].shape
     periods = len(ramp)
-    moving = {k: target[k] - base[k] for k in PARAMETERS if target[k] is not base[k] and np.any(target[k] != base[k])}
+    names = PARAMETERS + classes.MIX_PARAMETERS if classes.has_mix(base) else PARAMETERS
+    moving = {k: target[k] - base[k] for k in names if target[k] is not base[k] and np.any(target[k] != base[k])}
     out = {name: np.zeros((periods, draws, segments)) for name in OUTPUTS}
     n = np.zeros((3, draws, segments))
     n[N] = source.whole(base["customers"])
     ramp = np.asarray(ramp, dtype=float)
+    population = mix = None
+    if classes.has_mix(base):
+        # Customers who differ: latent classes beside the counts (sim/model/classes.py).
+        base_mix = mix = classes.mixture(base)
+        moving_mix = any(k in moving for k in classes.MIX_PARAMETERS + ("churn", "purchases"))
+        target_mix = classes.moved_mixture(base_mix, base, target) if moving_mix else base_mix
+        population = classes.Population.start(n[N], base_mix, source.for_classes(), source.initial_z)
     for t in range(periods):
         source.start(t)
         share = ramp[t][:, None] if ramp.ndim == 2 else ramp[t]
         p = {k: base[k] + share * moving[k] if k in moving else base[k] for k in PARAMETERS}
-        n = _period(n, p, source, {name: out[name][t] for name in OUTPUTS}, operations, ramp[t])
+        if population is not None and moving_mix:
+            mix = base_mix.blend(target_mix, ramp[t])
+        n = _period(n, p, source, {name: out[name][t] for name in OUTPUTS}, operations, ramp[t], population, mix)
     return {name: np.moveaxis(values, 0, 1) for name, values in out.items()}
 
 
 def _period(n: np.ndarray, p: dict[str, np.ndarray], source: Counts, out: dict[str, np.ndarray],
-            operations=None, share=0.0) -> np.ndarray:
-    """One period of the five steps in docs/model.md; writes the period's outputs, returns the new counts."""
+            operations=None, share=0.0, population: classes.Population | None = None,
+            mix: classes.Mixture | None = None) -> np.ndarray:
+    """One period of the five steps in docs/model.md; writes the period's outputs, returns the new counts.
+
+    With latent classes (``population``, ``mix``) churn and buying follow each
+    class's probability and rate; the counts are still drawn per state.
+    """
     # 1. Arrivals join the neutral state.
     arrivals = source.poisson(p["arrivals"], ARRIVAL)
     n = n.copy()
     n[N] += arrivals
+    if population is not None:
+        population.arrive(arrivals, mix, source.for_classes())
 
     # 2. Churn, with the state's multiplier, capped at 1.
     churn_mult = np.stack([np.ones_like(p["churn"]), 1.0 - p["positive_churn_reduction"], 1.0 + p["negative_churn_increase"]])
-    churned = source.binomial(n, np.minimum(p["churn"] * churn_mult, 1.0), CHURN)
+    if population is None:
+        churned = source.binomial(n, np.minimum(p["churn"] * churn_mult, 1.0), CHURN)
+    else:
+        by_class, mean = population.churn_probability(mix, churn_mult)
+        churned = source.binomial(n, mean, CHURN)
+        population.leave_churn(churned, by_class)
     n = n - churned
     active = n.sum(axis=0)
 
     # 3. Activity: purchases are a Poisson total over each state's customers.
-    buying = n[N] + n[P] * (1.0 + p["positive_uplift"]) + n[B] * (1.0 - p["negative_drop"])
-    purchases = source.poisson(p["purchases"] * buying, BUY)
+    if population is None:
+        buying = n[N] + n[P] * (1.0 + p["positive_uplift"]) + n[B] * (1.0 - p["negative_drop"])
+        purchases = source.poisson(p["purchases"] * buying, BUY)
+    else:
+        buy_mult = np.stack([np.ones_like(p["churn"]), 1.0 + p["positive_uplift"], 1.0 - p["negative_drop"]])
+        purchases = source.poisson(population.purchase_mean(mix, buy_mult), BUY)
+        if mix.dropout is not None:
+            # BG/NBD: each purchase is followed by dropout with the class's p, so by thinning a
+            # customer becomes inactive in the period with 1 - exp(-rate x multiplier x p); who
+            # drops out has made this period's purchases and leaves before contacting support.
+            by_class, mean = population.dropout_probability(mix, buy_mult)
+            dropped = source.for_classes().binomial(n, mean, classes.DROPOUT)
+            population.leave_dropout(dropped, by_class)
+            n = n - dropped
+            churned = churned + dropped
     revenue = purchases * p["value_per_purchase"] + active * p["fee"]
 
     # 4. Experiences. By Poisson thinning a customer has >= 1 bad contact with
@@ -223,6 +293,8 @@ def _period(n: np.ndarray, p: dict[str, np.ndarray], source: Counts, out: dict[s
     new[N] = had_none[N] + decayed[0] + decayed[1]
     new[P] = good_total + had_none[P] - decayed[0]
     new[B] = bad_total - walked + had_none[B] - decayed[1]
+    if population is not None:
+        population.move(had_bad, had_good, walked, decayed)
 
     out["revenue"][:] = revenue
     out["gross_profit"][:] = revenue * p["margin"]

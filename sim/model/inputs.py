@@ -17,6 +17,7 @@ from pydantic import BaseModel
 
 from sim.errors import Problem, did_you_mean
 from sim.model.distributions import Domain, Uncertain
+from sim.model.classes import MIX_PARAMETERS
 from sim.model.engine import PARAMETERS
 from sim.model.scenario import Scenario
 
@@ -99,7 +100,7 @@ def check_references(scenario: Scenario) -> list[Problem]:
             where = f"interventions.{name}.changes[{index}].path"
             leaf = change.path.rsplit(".", 1)[-1]
             if change.path not in baseline:
-                problems.append(Problem(where, f"'{change.path}' is not a parameter of the baseline{did_you_mean(change.path, baseline)}"))
+                problems.append(Problem(where, _not_a_parameter(scenario, change.path, baseline)))
             elif leaf in FIXED_BY_INTERVENTIONS:
                 problems.append(Problem(where, f"'{change.path}' cannot be changed by an intervention: it is the starting population"))
             if intervention.start > scenario.settings.horizon:
@@ -122,6 +123,21 @@ def check_references(scenario: Scenario) -> list[Problem]:
             elif everything[path].dist.is_fixed:
                 problems.append(Problem(where, f"'{path}' is fixed; only uncertain inputs can be correlated"))
     return list(dict.fromkeys(problems))
+
+
+def _not_a_parameter(scenario: Scenario, path: str, baseline: dict[str, Input]) -> str:
+    """Why ``path`` names no input; for a churn or purchase key of a segment with a mix, what to change instead."""
+    parts = path.split(".")
+    if len(parts) == 3 and parts[0] == "segments" and parts[1] in scenario.segments:
+        segment, key = scenario.segments[parts[1]], parts[2]
+        prefix = f"segments.{parts[1]}"
+        if key in ("churn", "monthly_churn", "annual_churn") and segment.churn_mix is not None:
+            return (f"'{path}' is not a parameter: this segment's churn differs between customers (churn_mix); "
+                    f"change {prefix}.churn_mix.alpha or {prefix}.churn_mix.beta (mean churn alpha / (alpha + beta))")
+        if key == "purchases" and segment.purchase_mix is not None:
+            return (f"'{path}' is not a parameter: this segment's purchase rate differs between customers (purchase_mix); "
+                    f"scale {prefix}.purchase_mix.rate by 1/x to scale every customer's rate by x")
+    return f"'{path}' is not a parameter of the baseline{did_you_mean(path, baseline)}"
 
 
 # --- from sampled values to engine parameters ----------------------------------------
@@ -157,13 +173,18 @@ def change_steps(scenario: Scenario, values: dict[str, np.ndarray], intervention
 
 def engine_parameters(scenario: Scenario, values: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """The engine's ``(draws, segments)`` parameter arrays from input values of one arm."""
-    columns: dict[str, list[np.ndarray]] = {name: [] for name in PARAMETERS}
+    mixed = any(segment.has_mix for segment in scenario.segments.values())
+    names = PARAMETERS + MIX_PARAMETERS if mixed else PARAMETERS
+    columns: dict[str, list[np.ndarray]] = {name: [] for name in names}
     contact_cost = _contact_cost(scenario, values)
     per_year = scenario.settings.periods_per_year
     for name, segment in scenario.segments.items():
         prefix = f"segments.{name}"
-        for parameter in PARAMETERS:
-            if parameter == "contact_cost":
+        mix = _mix_columns(segment, prefix, values) if mixed else {}
+        for parameter in names:
+            if parameter in mix:
+                column = mix[parameter]
+            elif parameter == "contact_cost":
                 column = contact_cost
             elif parameter == "churn":
                 column = churn_per_period(values[f"{prefix}.{segment.churn_key}"], segment.churn_key, per_year)
@@ -173,6 +194,32 @@ def engine_parameters(scenario: Scenario, values: dict[str, np.ndarray]) -> dict
                 column = values[f"{prefix}.experience.{parameter}"]
             columns[parameter].append(column)
     return {parameter: np.stack(cols, axis=-1) for parameter, cols in columns.items()}
+
+
+def _mix_columns(segment, prefix: str, values: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Mixing parameters of one segment (0 where it has no such mix), and the mean churn and purchase rate they imply."""
+    draws = len(next(iter(values.values())))
+    zero = np.zeros(draws)
+    columns = {parameter: zero for parameter in MIX_PARAMETERS}
+    for table, keys, (first, second) in (
+        ("churn_mix", ("alpha", "beta"), ("churn_alpha", "churn_beta")),
+        ("purchase_mix", ("shape", "rate"), ("purchase_shape", "purchase_rate")),
+        ("dropout_mix", ("a", "b"), ("dropout_a", "dropout_b")),
+    ):
+        if getattr(segment, table) is not None:
+            columns[first] = np.maximum(values[f"{prefix}.{table}.{keys[0]}"], MIX_FLOOR)
+            columns[second] = np.maximum(values[f"{prefix}.{table}.{keys[1]}"], MIX_FLOOR)
+    if segment.churn_mix is not None:
+        columns["churn"] = columns["churn_alpha"] / (columns["churn_alpha"] + columns["churn_beta"])
+    elif segment.churn_key is None:
+        columns["churn"] = zero  # dropout only: customers leave by dropping out
+    if segment.purchase_mix is not None:
+        columns["purchases"] = columns["purchase_shape"] / columns["purchase_rate"]
+    return columns
+
+
+MIX_FLOOR = 1e-9
+"""Mixing parameters are above 0 (the schema checks it); an intervention's change is held above this."""
 
 
 def churn_per_period(churn: np.ndarray, key: str, periods_per_year: int) -> np.ndarray:

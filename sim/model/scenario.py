@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
+import numpy as np
+
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -28,6 +30,7 @@ from sim.model.distributions import (
     PROBABILITY,
     Domain,
     Uncertain,
+    _parse_range,
     plain_number,
     parse,
 )
@@ -63,6 +66,14 @@ Agents = _uncertain(AGENTS)
 Money = _uncertain(MONEY)
 Duration = _uncertain(DURATION)
 Number = _uncertain(ANY)
+
+
+def _more_than_zero(value: Uncertain) -> Uncertain:
+    """A mixing distribution's parameter must be above 0 at every value it can take."""
+    lowest = value.base if value.is_fixed else float(value.ppf(np.array([1e-9]))[0])
+    if not lowest > 0.0:
+        raise ValueError(f"{lowest:g} is not allowed: must be more than 0")
+    return value
 
 
 def _exactly_one(options: dict[str, Any], allowed: str) -> None:
@@ -135,8 +146,74 @@ class Experience(_Strict):
 CHURN_KEYS = ("churn", "monthly_churn", "annual_churn")
 
 
+class _Mix(_Strict):
+    """A mixing distribution's table: two parameters above 0 and an optional source for both.
+
+    A ``source`` on the table becomes the source of each parameter that has none
+    of its own, so manifests and memos cite it beside every input.
+    """
+
+    source: str = ""
+    _parameters: tuple[str, str] = ("", "")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _source_to_parameters(cls, data: Any) -> Any:
+        if not isinstance(data, dict) or not isinstance(data.get("source"), str) or not data["source"]:
+            return data
+        data = dict(data)
+        for key in cls._parameters.default:
+            value = data.get(key)
+            if isinstance(value, bool):
+                continue
+            if isinstance(value, (int, float)):
+                data[key] = {"value": value, "source": data["source"]}
+            elif isinstance(value, str):
+                try:
+                    low, high = _parse_range(value)
+                except ValueError:
+                    continue
+                data[key] = {"dist": "interval", "low": low, "high": high, "source": data["source"]}
+            elif isinstance(value, dict) and "source" not in value:
+                data[key] = {**value, "source": data["source"]}
+        return data
+
+
+class ChurnMix(_Mix):
+    """Churn probability per period ~ Beta(alpha, beta) across customers: shifted-beta-geometric retention."""
+
+    alpha: NonNegative
+    beta: NonNegative
+    _parameters = ("alpha", "beta")
+    _positive = field_validator("alpha", "beta")(_more_than_zero)
+
+
+class PurchaseMix(_Mix):
+    """Purchase rate per period ~ Gamma(shape, rate) across customers: counts are negative binomial (NBD)."""
+
+    shape: NonNegative
+    rate: NonNegative
+    _parameters = ("shape", "rate")
+    _positive = field_validator("shape", "rate")(_more_than_zero)
+
+
+class DropoutMix(_Mix):
+    """Non-contractual dropout (BG/NBD): after each purchase a customer leaves with p ~ Beta(a, b)."""
+
+    a: NonNegative
+    b: NonNegative
+    _parameters = ("a", "b")
+    _positive = field_validator("a", "b")(_more_than_zero)
+
+
 class Segment(_Strict):
-    """One group of customers with its own size, buying, churn and support use."""
+    """One group of customers with its own size, buying, churn and support use.
+
+    Churn is one of churn / monthly_churn / annual_churn (the same for every
+    customer) or churn_mix (differs between customers); with a dropout_mix the
+    churn keys are optional (customers then leave by dropping out only).
+    Buying is purchases (one rate) or purchase_mix (rates differ).
+    """
 
     label: str = ""
     customers: Count
@@ -144,7 +221,10 @@ class Segment(_Strict):
     churn: Probability | None = None
     monthly_churn: Probability | None = None
     annual_churn: Probability | None = None
-    purchases: NonNegative
+    churn_mix: ChurnMix | None = None
+    purchases: NonNegative | None = None
+    purchase_mix: PurchaseMix | None = None
+    dropout_mix: DropoutMix | None = None
     value_per_purchase: Money
     fee: Money = 0.0
     margin: Probability
@@ -161,13 +241,29 @@ class Segment(_Strict):
 
     @model_validator(mode="after")
     def _one_churn_key(self) -> "Segment":
-        _exactly_one({key: getattr(self, key) for key in CHURN_KEYS}, "churn (per period), monthly_churn, annual_churn")
+        churn = {key: getattr(self, key) for key in CHURN_KEYS + ("churn_mix",)}
+        problems = []
+        for options, allowed in ((churn, "churn (per period), monthly_churn, annual_churn, churn_mix"),
+                                 ({"purchases": self.purchases, "purchase_mix": self.purchase_mix}, "purchases, purchase_mix")):
+            if options is churn and self.dropout_mix is not None and all(value is None for value in churn.values()):
+                continue  # with a dropout mix, customers may leave by dropping out only
+            try:
+                _exactly_one(options, allowed)
+            except ValueError as error:
+                problems.append(str(error))
+        if problems:
+            raise ValueError("; ".join(problems))
         return self
 
     @property
-    def churn_key(self) -> str:
-        """Which churn key the file uses (its unit is converted to the period later)."""
-        return next(key for key in CHURN_KEYS if getattr(self, key) is not None)
+    def churn_key(self) -> str | None:
+        """Which churn key the file uses (its unit is converted to the period later); None without one."""
+        return next((key for key in CHURN_KEYS + ("churn_mix",) if getattr(self, key) is not None), None)
+
+    @property
+    def has_mix(self) -> bool:
+        """Whether customers of this segment differ in churn, buying or dropout."""
+        return any(mix is not None for mix in (self.churn_mix, self.purchase_mix, self.dropout_mix))
 
 
 class Channel(_Strict):

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 import numpy as np
 
 from sim.errors import UsageError, did_you_mean
-from sim.model import engine, parallel
+from sim.model import classes, engine, parallel, streams
 from sim.model.domains import adjustments
 from sim.model.finance import (
     Appraisal,
@@ -76,15 +76,23 @@ def evaluate(
     """
     settings = scenario.settings
     draws = len(next(iter(values.values())))
+    arms = [None, *scenario.interventions]
+    base = engine_parameters(scenario, values)
     if expected:
         source: engine.Counts = engine.ExpectedCounts()
     else:
-        scores = customer_scores(
-            seed, first, draws, settings.horizon, engine.SCORES_PER_PERIOD, len(scenario.segments)
-        )
-        source = engine.RandomCounts(scores, repeat=1 + len(scenario.interventions))
-    arms = [None, *scenario.interventions]
-    base = engine_parameters(scenario, values)
+        segments = len(scenario.segments)
+        scores = customer_scores(seed, first, draws, settings.horizon, engine.SCORES_PER_PERIOD, segments)
+        class_scores = initial_scores = None
+        if classes.has_mix(base):
+            # The latent classes draw from their own streams: scenarios without them keep their numbers.
+            _, buy_k = classes.class_counts(base)
+            class_scores = customer_scores(seed, first, draws, settings.horizon, classes.SCORES_PER_PERIOD, segments,
+                                           stream=streams.CLASSES)
+            initial_scores = customer_scores(seed, first, draws, 1, max(buy_k - 1, 1), segments,
+                                             stream=streams.CLASSES_START)
+        source = engine.RandomCounts(scores, repeat=1 + len(scenario.interventions), classes_z=class_scores,
+                                     initial_z=initial_scores)
     arm_inputs = [values if arm is None else arm_values(scenario, values, arm) for arm in arms]
     targets = [base if arm is None else engine_parameters(scenario, inputs) for arm, inputs in zip(arms, arm_inputs)]
     # All arms run as one stack along the draws axis: fewer, larger array operations,

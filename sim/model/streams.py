@@ -21,6 +21,8 @@ BLOCK = 250
 """Draws per customer-randomness block; chunks of work are whole blocks."""
 
 _INPUTS, _CUSTOMERS, _CORRELATIONS = 0, 1, 2
+CLASSES, CLASSES_START = 3, 4
+"""Stream keys of the latent classes' scores (per period, and for the split of the starting customers)."""
 
 
 def input_stream(seed: int, path: str) -> np.random.Generator:
@@ -34,14 +36,16 @@ def correlation_stream(seed: int, paths: list[str]) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(_CORRELATIONS, *keys)))
 
 
-def customer_scores(seed: int, first: int, count: int, periods: int, per_period: int, segments: int) -> np.ndarray:
+def customer_scores(seed: int, first: int, count: int, periods: int, per_period: int, segments: int,
+                    stream: int = _CUSTOMERS) -> np.ndarray:
     """Standard-normal scores for draws ``first .. first+count-1``: (periods, per_period, count, segments).
 
     float32 is ample for scores that only pick quantiles, and halves memory.
+    ``stream`` keeps other uses (the latent classes' scores) apart from the engine's.
     """
     start_block, end_block = first // BLOCK, -(-(first + count) // BLOCK)
     blocks = [
-        np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(_CUSTOMERS, block))).standard_normal(
+        np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(stream, block))).standard_normal(
             (periods, per_period, BLOCK, segments), dtype=np.float32
         )
         for block in range(start_block, end_block)

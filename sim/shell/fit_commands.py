@@ -440,3 +440,9 @@ def _attribute(error: ScenarioError, tickets: Path, customers: Path, orders: Pat
         else:
             lines.append(Problem(problem.path, problem.message).render(str(customers) if not problem.path.startswith("segment") else str(tickets)))
     return UsageError("\n".join(lines))
+
+
+from sim.shell.fit_data_commands import customers_command, orders_command  # noqa: E402  (they reuse this module's helpers)
+
+fit_group.add_command(customers_command)
+fit_group.add_command(orders_command)

@@ -41,10 +41,14 @@ COMPLETE_SCENARIO = ("settings", "segments", "interventions")
 
 @dataclass(frozen=True)
 class InputUpdate:
-    """One input to write: its dotted path, a number or an uncertain-input table, an optional comment."""
+    """One input to write: its dotted path, a number or an uncertain-input table, an optional comment.
+
+    ``spec=None`` removes the key (if present): a fit that replaces one key by
+    another (``monthly_churn`` by ``churn_mix``) must not leave both.
+    """
 
     path: str
-    spec: float | dict
+    spec: float | dict | str | None
     comment: str | None = None
 
 
@@ -112,6 +116,9 @@ def _set(doc: TOMLDocument, update: InputUpdate, file: str | None) -> None:
     if not steps or not isinstance(steps[-1], str):
         raise problem(update.path, "this path does not name a parameter", file)
     node = _walk(doc, steps[:-1], update.path, file)
+    if update.spec is None:
+        node.pop(steps[-1], None)
+        return
     node[steps[-1]] = _item(update.spec, update.comment)
 
 

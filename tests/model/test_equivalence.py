@@ -40,13 +40,19 @@ EXPERIENCE = ("good", "bad", "walk_away", "positive_uplift", "negative_drop", "p
               "negative_churn_increase", "positive_duration", "negative_duration", "negative_contact_increase")
 
 
-def _fast_totals() -> dict[str, np.ndarray]:
+MIX_KEYS = {"churn_mix": ("alpha", "beta"), "purchase_mix": ("shape", "rate"), "dropout_mix": ("a", "b")}
+
+
+def _fast_totals(params=PARAMS) -> dict[str, np.ndarray]:
     raw = scenario_dict(horizon=PERIODS, draws=DRAWS, seed=17)
-    segment = {k: v for k, v in PARAMS.items() if k not in EXPERIENCE and k != "churn"}
-    segment.update(churn=PARAMS["churn"], margin=1.0)
-    segment["experience"] = {k: PARAMS[k] for k in EXPERIENCE}
+    segment = {k: v for k, v in params.items() if k not in EXPERIENCE and k not in MIX_KEYS}
+    segment.update(margin=1.0)
+    for key, names in MIX_KEYS.items():
+        if key in params:
+            segment[key] = dict(zip(names, params[key]))
+    segment["experience"] = {k: params[k] for k in EXPERIENCE}
     raw["segments"] = {"small": segment}
-    raw["interventions"]["program"]["changes"] = [{"path": "segments.small.churn", "scale": 1.0}]
+    raw["interventions"]["program"]["changes"] = [{"path": "segments.small.fee", "scale": 1.0}]
     scenario = build(raw)
     flows = evaluate(scenario, sample(scenario, DRAWS, 17), seed=17)["baseline"]
     return {name: flows[name].sum(axis=1) for name in ("revenue", "contacts", "walked", "churned", "purchases")} | {
@@ -55,9 +61,9 @@ def _fast_totals() -> dict[str, np.ndarray]:
     }
 
 
-def _slow_totals() -> dict[str, np.ndarray]:
+def _slow_totals(params=PARAMS) -> dict[str, np.ndarray]:
     rng = np.random.default_rng(2024)
-    runs = [simulate_customers(PARAMS, PERIODS, rng) for _ in range(DRAWS)]
+    runs = [simulate_customers(params, PERIODS, rng) for _ in range(DRAWS)]
     totals = {name: np.array([r[name].sum() for r in runs]) for name in ("revenue", "contacts", "walked", "churned", "purchases")}
     totals["active_at_end"] = np.array([r["active"][-1] for r in runs])
     totals["negative_at_end"] = np.array([r["end_B"][-1] for r in runs])
