@@ -168,10 +168,10 @@ class ExpectedCounts:
     initial_z = None
 
     def split(self, total, weights, slot):
-        return total[..., None] * weights
+        return total * weights
 
     def multinomial(self, total, weights, z):
-        return np.asarray(total, dtype=float)[..., None] * weights
+        return np.asarray(total, dtype=float) * weights
 
     def for_classes(self):
         return self
@@ -183,6 +183,7 @@ def simulate(
     ramp: np.ndarray,
     source: Counts,
     operations=None,
+    churn_classes: int = 1,
 ) -> dict[str, np.ndarray]:
     """Run arms: parameters move from ``base`` to ``target`` by the ramp fraction per period.
 
@@ -192,6 +193,8 @@ def simulate(
     base. ``operations`` — a function (ramp share per row, contacts wanted per
     row) -> :class:`sim.support.operations.Outcome` — replaces the stated good / bad
     shares and the per-contact cost by what the support operations deliver.
+    ``churn_classes`` is the number of latent churn classes when a segment has a
+    churn mix (parameters :data:`sim.model.classes.MIX_PARAMETERS`).
     Returns :data:`OUTPUTS`.
     """
     draws, segments = base["churn"].shape
@@ -205,7 +208,7 @@ def simulate(
     population = mix = None
     if classes.has_mix(base):
         # Customers who differ: latent classes beside the counts (sim/model/classes.py).
-        base_mix = mix = classes.mixture(base)
+        base_mix = mix = classes.mixture(base, churn_classes)
         moving_mix = any(k in moving for k in classes.MIX_PARAMETERS + ("churn", "purchases"))
         target_mix = classes.moved_mixture(base_mix, base, target) if moving_mix else base_mix
         population = classes.Population.start(n[N], base_mix, source.for_classes(), source.initial_z)
@@ -239,9 +242,8 @@ def _period(n: np.ndarray, p: dict[str, np.ndarray], source: Counts, out: dict[s
     if population is None:
         churned = source.binomial(n, np.minimum(p["churn"] * churn_mult, 1.0), CHURN)
     else:
-        by_class, mean = population.churn_probability(mix, churn_mult)
-        churned = source.binomial(n, mean, CHURN)
-        population.leave_churn(churned, by_class)
+        churned = source.binomial(n, population.churn_probability(mix, churn_mult, n), CHURN)
+        population.leave_churn(churned, n)
     n = n - churned
     active = n.sum(axis=0)
 
@@ -256,9 +258,8 @@ def _period(n: np.ndarray, p: dict[str, np.ndarray], source: Counts, out: dict[s
             # BG/NBD: each purchase is followed by dropout with the class's p, so by thinning a
             # customer becomes inactive in the period with 1 - exp(-rate x multiplier x p); who
             # drops out has made this period's purchases and leaves before contacting support.
-            by_class, mean = population.dropout_probability(mix, buy_mult)
-            dropped = source.for_classes().binomial(n, mean, classes.DROPOUT)
-            population.leave_dropout(dropped, by_class)
+            dropped = source.for_classes().binomial(n, population.dropout_probability(mix, buy_mult, n), classes.DROPOUT)
+            population.leave_dropout(dropped, n)
             n = n - dropped
             churned = churned + dropped
     revenue = purchases * p["value_per_purchase"] + active * p["fee"]
@@ -293,7 +294,7 @@ def _period(n: np.ndarray, p: dict[str, np.ndarray], source: Counts, out: dict[s
     new[P] = good_total + had_none[P] - decayed[0]
     new[B] = bad_total - walked + had_none[B] - decayed[1]
     if population is not None:
-        population.move(had_bad, had_good, walked, decayed)
+        population.move(n, had_bad, had_good, walked, decayed)
 
     out["revenue"][:] = revenue
     out["gross_profit"][:] = revenue * p["margin"]

@@ -8,6 +8,7 @@ set / scale / add changes an intervention makes.
 
 from __future__ import annotations
 
+import functools
 import typing
 from dataclasses import dataclass
 
@@ -18,6 +19,7 @@ from sim.errors import Problem, did_you_mean
 from sim.model.distributions import Domain, Uncertain
 from sim.model.classes import MIX_PARAMETERS
 from sim.model.engine import PARAMETERS
+from sim.model.mixing import churn_classes_needed
 from sim.model.scenario import Scenario
 
 FIXED_BY_INTERVENTIONS = ("customers",)
@@ -201,6 +203,31 @@ def _mix_columns(segment, prefix: str, values: dict[str, np.ndarray]) -> dict[st
     if segment.purchase_mix is not None:
         columns["purchases"] = columns["purchase_shape"] / columns["purchase_rate"]
     return columns
+
+
+def churn_classes(scenario: Scenario) -> int:
+    """Latent churn classes for this scenario's churn mixes: enough for the sBG curve over the horizon.
+
+    Checked at the 1st, 50th and 99th percentile of every segment's uncertain
+    alpha and beta (all nine pairs): a property of the scenario, so every chunk
+    of draws uses the same classes. 1 without a churn mix.
+    """
+    pairs = []
+    for segment in scenario.segments.values():
+        if segment.churn_mix is not None:
+            quantiles = np.array([0.01, 0.5, 0.99])
+            alpha = np.maximum(segment.churn_mix.alpha.ppf(quantiles), MIX_FLOOR)
+            beta = np.maximum(segment.churn_mix.beta.ppf(quantiles), MIX_FLOOR)
+            pairs += [(a, b) for a in np.unique(alpha) for b in np.unique(beta)]
+    if not pairs:
+        return 1
+    return _churn_classes_cached(tuple(pairs), scenario.settings.horizon)
+
+
+@functools.lru_cache(maxsize=64)
+def _churn_classes_cached(pairs: tuple[tuple[float, float], ...], horizon: int) -> int:
+    alpha, beta = np.array(pairs).T
+    return churn_classes_needed(alpha, beta, horizon)
 
 
 MIX_FLOOR = 1e-9

@@ -24,6 +24,7 @@ from sim.model.finance import (
 )
 from sim.model.inputs import (
     all_inputs,
+    churn_classes,
     arm_values,
     engine_parameters,
     operations_plan,
@@ -77,6 +78,7 @@ def evaluate(
     draws = len(next(iter(values.values())))
     arms = [None, *scenario.interventions]
     base = engine_parameters(scenario, values)
+    churn_k = churn_classes(scenario)
     if expected:
         source: engine.Counts = engine.ExpectedCounts()
     else:
@@ -85,7 +87,7 @@ def evaluate(
         class_scores = initial_scores = None
         if classes.has_mix(base):
             # The latent classes draw from their own streams: scenarios without them keep their numbers.
-            _, buy_k = classes.class_counts(base)
+            _, buy_k = classes.class_counts(base, churn_k)
             class_scores = customer_scores(seed, first, draws, settings.horizon, classes.SCORES_PER_PERIOD, segments,
                                            stream=streams.CLASSES)
             initial_scores = customer_scores(seed, first, draws, 1, max(buy_k - 1, 1), segments,
@@ -100,7 +102,7 @@ def evaluate(
     stacked_target = {k: np.concatenate([target[k] for target in targets]) for k in base}
     ramps = np.repeat(np.stack([ramp(scenario, arm) for arm in arms]), draws, axis=0).T
     operations = operations_plan(scenario, values, arm_inputs)
-    result = engine.simulate(stacked_base, stacked_target, ramps, source, operations)
+    result = engine.simulate(stacked_base, stacked_target, ramps, source, operations, churn_k)
     flows = {}
     for index, arm in enumerate(arms):
         rows = slice(index * draws, (index + 1) * draws)

@@ -48,7 +48,7 @@ def test_expected_retention_of_a_cohort_follows_the_sbg_survivor_function(alpha,
 
 
 def test_monte_carlo_retention_matches_the_sbg_closed_form_within_three_standard_errors():
-    """At t <= 15 the 8-class rule is exact; each customer is retained with S(t) independently."""
+    """Each customer is retained with S(t) independently: Binomial(n, S(t)) survivors (classes within 0.001 of S)."""
     alpha, beta, customers, draws = 0.704, 1.182, 400, 2000
     flows = _flows(_cohort(12, draws, churn_mix=(alpha, beta), customers=customers), draws, 5)
     for t in (1, 3, 6, 12):
