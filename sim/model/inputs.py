@@ -121,18 +121,26 @@ def check_references(scenario: Scenario) -> list[Problem]:
 
 
 def _not_a_parameter(scenario: Scenario, path: str, baseline: dict[str, Input]) -> str:
-    """Why ``path`` names no input; for a churn or purchase key of a segment with a mix, what to change instead."""
+    """Why ``path`` names no input of the baseline."""
+    instead = mix_alternative(scenario, path)
+    if instead:
+        return f"'{path}' is not a parameter: {instead}"
+    return f"'{path}' is not a parameter of the baseline{did_you_mean(path, baseline)}"
+
+
+def mix_alternative(scenario: Scenario, path: str) -> str | None:
+    """For a churn or purchase key of a segment that uses a mix instead: what to change. Else None."""
     parts = path.split(".")
     if len(parts) == 3 and parts[0] == "segments" and parts[1] in scenario.segments:
         segment, key = scenario.segments[parts[1]], parts[2]
         prefix = f"segments.{parts[1]}"
         if key in ("churn", "monthly_churn", "annual_churn") and segment.churn_mix is not None:
-            return (f"'{path}' is not a parameter: this segment's churn differs between customers (churn_mix); "
+            return (f"this segment's churn differs between customers (churn_mix); "
                     f"change {prefix}.churn_mix.alpha or {prefix}.churn_mix.beta (mean churn alpha / (alpha + beta))")
         if key == "purchases" and segment.purchase_mix is not None:
-            return (f"'{path}' is not a parameter: this segment's purchase rate differs between customers (purchase_mix); "
+            return (f"this segment's purchase rate differs between customers (purchase_mix); "
                     f"scale {prefix}.purchase_mix.rate by 1/x to scale every customer's rate by x")
-    return f"'{path}' is not a parameter of the baseline{did_you_mean(path, baseline)}"
+    return None
 
 
 # --- from sampled values to engine parameters ----------------------------------------

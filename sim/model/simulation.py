@@ -27,6 +27,7 @@ from sim.model.inputs import (
     churn_classes,
     arm_values,
     engine_parameters,
+    mix_alternative,
     operations_plan,
     ramp,
 )
@@ -53,7 +54,9 @@ def sample(scenario: Scenario, draws: int, seed: int, fixed: dict[str, float] | 
     inputs = all_inputs(scenario)
     unknown = [path for path in (fixed or {}) if path not in inputs]
     if unknown:
-        raise UsageError(f"{unknown[0]}: not an input of this scenario{did_you_mean(unknown[0], inputs)}")
+        instead = mix_alternative(scenario, unknown[0])
+        raise UsageError(f"{unknown[0]}: not an input of this scenario"
+                         + (f": {instead}" if instead else did_you_mean(unknown[0], inputs)))
     values = sample_inputs(inputs, draws, seed, scenario.settings.sampling, scenario.correlations)
     for path, value in (fixed or {}).items():
         values[path] = np.full(draws, float(value))

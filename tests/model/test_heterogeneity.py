@@ -153,3 +153,14 @@ def test_an_intervention_changes_a_mixing_parameter_by_path():
     t = np.arange(1, 13)
     assert np.max(np.abs(flows["program"]["active"][0] / 1000 - survivor(0.7, 2.4, t))) < 0.005
     assert np.max(np.abs(flows["baseline"]["active"][0] / 1000 - survivor(0.7, 1.2, t))) < 0.005
+
+
+def test_fixing_the_churn_rate_of_a_segment_with_a_churn_mix_names_the_alternative():
+    """What sweep and breakeven do with --param segments.retail.monthly_churn."""
+    from sim.errors import UsageError
+
+    raw = _mixed_raw(churn_mix={"alpha": 0.7, "beta": 1.2})
+    del raw["segments"]["retail"]["monthly_churn"]
+    with pytest.raises(UsageError, match=r"^segments.retail.monthly_churn: not an input of this scenario: this segment's "
+                                         r"churn differs between customers \(churn_mix\); change segments.retail.churn_mix.alpha"):
+        sample(build(raw), 10, 1, fixed={"segments.retail.monthly_churn": 0.1})
