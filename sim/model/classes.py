@@ -40,7 +40,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import betainc, betaincinv, gammainc, gammaincinv
+from scipy.special import betainc, betaincinv, gammainc, gammaincc, gammainccinv, gammaincinv
 
 from sim.model.mixing import (
     DROPOUT_CLASSES,
@@ -140,16 +140,35 @@ def moved_mixture(base: Mixture, base_p: dict[str, np.ndarray], target_p: dict[s
     is scaled this is exact (every customer's rate scales). Segments without
     a mix move to the changed churn or purchase rate.
     """
-    def beta_to_beta(first: str, second: str):
-        return lambda x: betaincinv(_positive(target_p[first]), _positive(target_p[second]),
-                                    betainc(_positive(base_p[first]), _positive(base_p[second]), x))
+    def changed(*keys: str) -> bool:
+        return any(target_p[key] is not base_p[key] and np.any(target_p[key] != base_p[key]) for key in keys)
 
-    churn = _requantile(base.churn, target_p["churn"], base_p["churn_alpha"] > 0, beta_to_beta("churn_alpha", "churn_beta"))
-    rate = _requantile(base.rate, target_p["purchases"], base_p["purchase_shape"] > 0, lambda x: gammaincinv(
-        _positive(target_p["purchase_shape"]), gammainc(_positive(base_p["purchase_shape"]), x * _positive(base_p["purchase_rate"])))
-        / _positive(target_p["purchase_rate"]))
+    def beta_to_beta(first: str, second: str):
+        a0, b0 = _positive(base_p[first]), _positive(base_p[second])
+        a1, b1 = _positive(target_p[first]), _positive(target_p[second])
+
+        def transform(x):
+            # Lower half through the CDF, upper half through the survival function (no loss near 1).
+            lower = betaincinv(a1, b1, betainc(a0, b0, x))
+            upper = 1.0 - betaincinv(b1, a1, betainc(b0, a0, 1.0 - x))
+            return np.where(betainc(a0, b0, x) < 0.5, lower, upper)
+
+        return transform
+
+    def gamma_to_gamma(x):
+        r0, r1 = _positive(base_p["purchase_shape"]), _positive(target_p["purchase_shape"])
+        y = x * _positive(base_p["purchase_rate"])
+        lower, upper = gammaincinv(r1, gammainc(r0, y)), gammainccinv(r1, gammaincc(r0, y))
+        return np.where(gammainc(r0, y) < 0.5, lower, upper) / _positive(target_p["purchase_rate"])
+
+    churn = base.churn
+    if changed("churn", "churn_alpha", "churn_beta"):
+        churn = _requantile(churn, target_p["churn"], base_p["churn_alpha"] > 0, beta_to_beta("churn_alpha", "churn_beta"))
+    rate = base.rate
+    if changed("purchases", "purchase_shape", "purchase_rate"):
+        rate = _requantile(rate, target_p["purchases"], base_p["purchase_shape"] > 0, gamma_to_gamma)
     dropout = base.dropout
-    if dropout is not None:
+    if dropout is not None and changed("dropout_a", "dropout_b"):
         dropout = _requantile(dropout, np.zeros_like(target_p["churn"]), base_p["dropout_a"] > 0, beta_to_beta("dropout_a", "dropout_b"))
     return Mixture(churn, base.churn_weight, rate, dropout, base.buy_weight)
 
