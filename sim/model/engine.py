@@ -36,6 +36,8 @@ PARAMETERS = (
     "contacts",
     "contact_cost",
     "acquisition_cost",
+    "referrals",
+    "deterrals",
     "good",
     "bad",
     "walk_away",
@@ -230,8 +232,11 @@ def _period(n: np.ndarray, p: dict[str, np.ndarray], source: Counts, out: dict[s
     With latent classes (``population``, ``mix``) churn and buying follow each
     class's probability and rate; the counts are still drawn per state.
     """
-    # 1. Arrivals join the neutral state.
-    arrivals = source.poisson(p["arrivals"], ARRIVAL)
+    # 1. Arrivals join the neutral state; word of mouth adds or deters some.
+    wanted = p["arrivals"]
+    if np.any(p["referrals"]) or np.any(p["deterrals"]):
+        wanted = _word_of_mouth(wanted, n, p["referrals"], p["deterrals"])
+    arrivals = source.poisson(wanted, ARRIVAL)
     n = n.copy()
     n[N] += arrivals
     if population is not None:
@@ -300,7 +305,9 @@ def _period(n: np.ndarray, p: dict[str, np.ndarray], source: Counts, out: dict[s
     out["gross_profit"][:] = revenue * p["margin"]
     out["support_cost"][:] = support_cost if operations is not None else contacts * p["contact_cost"]
     out["capacity_cost"][:] = capacity_cost if operations is not None else 0.0
-    out["acquisition_spend"][:] = arrivals * p["acquisition_cost"]
+    # Referred customers cost no acquisition: only the paid share of arrivals is charged.
+    paid = arrivals if wanted is p["arrivals"] else arrivals * _paid_share(p["arrivals"], wanted)
+    out["acquisition_spend"][:] = paid * p["acquisition_cost"]
     out["active"][:] = active
     out["arrivals"][:] = arrivals
     out["churned"][:] = churned.sum(axis=0)
@@ -314,6 +321,18 @@ def _period(n: np.ndarray, p: dict[str, np.ndarray], source: Counts, out: dict[s
     out["positive"][:] = new[P]
     out["negative"][:] = new[B]
     return new
+
+
+def _word_of_mouth(arrivals: np.ndarray, n: np.ndarray, referrals: np.ndarray, deterrals: np.ndarray) -> np.ndarray:
+    """Expected arrivals with word of mouth: each customer positive at the start of the period
+    (i.e. at the end of the last) brings ``referrals`` new customers, each negative one deters
+    ``deterrals``; never below zero arrivals."""
+    return np.maximum(arrivals + referrals * n[P] - deterrals * n[B], 0.0)
+
+
+def _paid_share(paid: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+    """Share of expected arrivals that come by the segment's own acquisition (at most 1)."""
+    return np.minimum(np.divide(paid, wanted, out=np.ones_like(wanted), where=wanted > 0), 1.0)
 
 
 def _contacts(source, n, had_bad, had_good, c, good, bad):

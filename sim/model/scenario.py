@@ -223,6 +223,8 @@ class Segment(_Strict):
     margin: Probability
     contacts: NonNegative = 0.0
     acquisition_cost: Money = 0.0
+    referrals: NonNegative = 0.0
+    deterrals: NonNegative = 0.0
     experience: Experience = Experience()
 
     @model_validator(mode="after")
