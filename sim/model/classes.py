@@ -31,6 +31,11 @@ and BG/NBD models.
   That total's variance is a little high (the binomial at the mean probability
   also counts the spread of the rates, which the realised classes already carry).
 
+When an intervention changes a mix, the engine builds the new classes and moves
+every class's customers to them by rank (:meth:`Population.transport`): a
+customer at quantile u of the old mixing distribution ends at quantile u of the
+new one, as far as the classes resolve it.
+
 With expected counts every split is exact and the cohort's retention is the
 quadrature's.
 """
@@ -40,7 +45,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import betainc, betaincinv, gammainc, gammaincc, gammainccinv, gammaincinv
 
 from sim.model.mixing import (
     DROPOUT_CLASSES,
@@ -72,18 +76,8 @@ class Mixture:
     rate: np.ndarray
     dropout: np.ndarray | None
     buy_weight: np.ndarray
-
-    def blend(self, other: "Mixture", share: np.ndarray | float) -> "Mixture":
-        """Class values a ``share`` (per row, or one number) of the way to ``other``: an intervention's ramp."""
-        share = np.asarray(share, dtype=float)
-        share = share[:, None] if share.ndim == 1 else share
-
-        def mix(a, b):
-            return a if a is b else a + share * (b - a)
-
-        return Mixture(*(None if a is None else mix(a, b) for a, b in zip(
-            (self.churn, self.churn_weight, self.rate, self.dropout, self.buy_weight),
-            (other.churn, other.churn_weight, other.rate, other.dropout, other.buy_weight))))
+    factors: tuple[np.ndarray, np.ndarray] | None = None
+    """With dropout: the rate classes' and the dropout classes' weights (buying classes are their product)."""
 
 
 def has_mix(p: dict[str, np.ndarray]) -> bool:
@@ -127,59 +121,8 @@ def mixture(p: dict[str, np.ndarray], churn_classes: int) -> Mixture:
         np.repeat(rate, dropout_k, axis=0),
         np.tile(drop, (rate_k, 1, 1)),
         (rate_weight[:, None] * drop_weight[None, :]).reshape(joint),
+        (rate_weight, drop_weight),
     )
-
-
-def moved_mixture(base: Mixture, base_p: dict[str, np.ndarray], target_p: dict[str, np.ndarray]) -> Mixture:
-    """The classes of ``base`` under an arm's changed parameters: every class keeps its rank.
-
-    A class at quantile u of the base mixing distribution moves to quantile u of
-    the changed one (weights stay, so customers keep their class): an
-    intervention that raises beta of a churn mix lowers every customer's churn
-    probability, the most loyal customers' least. For a purchase mix whose rate
-    is scaled this is exact (every customer's rate scales). Segments without
-    a mix move to the changed churn or purchase rate.
-    """
-    def changed(*keys: str) -> bool:
-        return any(target_p[key] is not base_p[key] and np.any(target_p[key] != base_p[key]) for key in keys)
-
-    def beta_to_beta(first: str, second: str):
-        a0, b0 = _positive(base_p[first]), _positive(base_p[second])
-        a1, b1 = _positive(target_p[first]), _positive(target_p[second])
-
-        def transform(x):
-            # Lower half through the CDF, upper half through the survival function (no loss near 1).
-            lower = betaincinv(a1, b1, betainc(a0, b0, x))
-            upper = 1.0 - betaincinv(b1, a1, betainc(b0, a0, 1.0 - x))
-            return np.where(betainc(a0, b0, x) < 0.5, lower, upper)
-
-        return transform
-
-    def gamma_to_gamma(x):
-        r0, r1 = _positive(base_p["purchase_shape"]), _positive(target_p["purchase_shape"])
-        y = x * _positive(base_p["purchase_rate"])
-        lower, upper = gammaincinv(r1, gammainc(r0, y)), gammainccinv(r1, gammaincc(r0, y))
-        return np.where(gammainc(r0, y) < 0.5, lower, upper) / _positive(target_p["purchase_rate"])
-
-    churn = base.churn
-    if changed("churn", "churn_alpha", "churn_beta"):
-        churn = _requantile(churn, target_p["churn"], base_p["churn_alpha"] > 0, beta_to_beta("churn_alpha", "churn_beta"))
-    rate = base.rate
-    if changed("purchases", "purchase_shape", "purchase_rate"):
-        rate = _requantile(rate, target_p["purchases"], base_p["purchase_shape"] > 0, gamma_to_gamma)
-    dropout = base.dropout
-    if dropout is not None and changed("dropout_a", "dropout_b"):
-        dropout = _requantile(dropout, np.zeros_like(target_p["churn"]), base_p["dropout_a"] > 0, beta_to_beta("dropout_a", "dropout_b"))
-    return Mixture(churn, base.churn_weight, rate, dropout, base.buy_weight)
-
-
-def _requantile(nodes: np.ndarray, value: np.ndarray, mixed: np.ndarray, transform) -> np.ndarray:
-    """Mixed segments' nodes through ``transform``; the others' (single-class) nodes set to ``value``."""
-    single = np.broadcast_to(value, nodes.shape)
-    if not mixed.any():
-        return np.array(single)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(mixed, transform(nodes), single)
 
 
 def _positive(x: np.ndarray) -> np.ndarray:
@@ -256,6 +199,24 @@ class Population:
         self.buy -= conditional_split(self.buy, self._q, dropped)
         self.churn *= 1.0 - _fraction(dropped, n)
 
+    def transport(self, old: Mixture, new: Mixture) -> None:
+        """Customers of the ``old`` classes to the ``new`` ones (an intervention changed a mix), keeping their rank.
+
+        The monotone coupling of the two class distributions: the share w_k of
+        customers in old class k covers the quantile band (W_k-1, W_k]; it goes to
+        the new classes in proportion to the overlap of that band with theirs. A
+        population spread as the old weights ends spread as the new ones; a
+        selected one (the loyal survivors of a cohort) keeps its place.
+        """
+        self.churn[:] = np.einsum("jkrs,kxrs->jxrs", rank_coupling(old.churn_weight, new.churn_weight), self.churn)
+        if new.factors is None:
+            self.buy[:] = np.einsum("jkrs,kxrs->jxrs", rank_coupling(old.buy_weight, new.buy_weight), self.buy)
+        else:
+            (rate_old, drop_old), (rate_new, drop_new) = old.factors, new.factors
+            by_factor = self.buy.reshape((len(rate_old), len(drop_old)) + self.buy.shape[1:])
+            moved = np.einsum("airs,bjrs,ijxrs->abxrs", rank_coupling(rate_old, rate_new), rank_coupling(drop_old, drop_new), by_factor)
+            self.buy[:] = moved.reshape(self.buy.shape)
+
     def move(self, n, had_bad, had_good, walked, decayed) -> None:
         """Experiences and decay (the engine's step 5) as one linear map of each class's state counts.
 
@@ -274,6 +235,20 @@ class Population:
         to_from[1] = good[0], good[1] + (1.0 - back_p) * none[1], good[2]
         to_from[2] = stay_bad * bad[0], stay_bad * bad[1], stay_bad * bad[2] + (1.0 - back_b) * none[2]
         self.counts[:] = np.einsum("tsrg,ksrg->ktrg", to_from, self.counts)
+
+
+def rank_coupling(old: np.ndarray, new: np.ndarray) -> np.ndarray:
+    """coupling[j, k]: the share of old class k's customers that goes to new class j, classes in rank order.
+
+    Old class k holds the quantile band (W_k-1, W_k] of the old weights, new
+    class j the band (V_j-1, V_j] of the new; the share is their overlap / w_k.
+    """
+    old_edges = np.concatenate([np.zeros((1,) + old.shape[1:]), np.cumsum(old, axis=0)])
+    new_edges = np.concatenate([np.zeros((1,) + new.shape[1:]), np.cumsum(new, axis=0)])
+    overlap = np.maximum(
+        np.minimum(old_edges[None, 1:], new_edges[1:, None]) - np.maximum(old_edges[None, :-1], new_edges[:-1, None]), 0.0
+    )
+    return _fraction(overlap, old[None])
 
 
 def _fraction(part: np.ndarray, whole: np.ndarray) -> np.ndarray:

@@ -210,16 +210,20 @@ def simulate(
     population = mix = None
     if classes.has_mix(base):
         # Customers who differ: latent classes beside the counts (sim/model/classes.py).
-        base_mix = mix = classes.mixture(base, churn_classes)
-        moving_mix = any(k in moving for k in classes.MIX_PARAMETERS + ("churn", "purchases"))
-        target_mix = classes.moved_mixture(base_mix, base, target) if moving_mix else base_mix
-        population = classes.Population.start(n[N], base_mix, source.for_classes(), source.initial_z)
+        mix = classes.mixture(base, churn_classes)
+        mix_keys = classes.MIX_PARAMETERS + ("churn", "purchases")
+        moving_mix = any(k in moving for k in mix_keys)
+        population = classes.Population.start(n[N], mix, source.for_classes(), source.initial_z)
     for t in range(periods):
         source.start(t)
         share = ramp[t][:, None] if ramp.ndim == 2 else ramp[t]
         p = {k: base[k] + share * moving[k] if k in moving else base[k] for k in PARAMETERS}
-        if population is not None and moving_mix:
-            mix = base_mix.blend(target_mix, ramp[t])
+        if population is not None and moving_mix and np.any(ramp[t] != (ramp[t - 1] if t else 0.0)):
+            # An intervention changed a mix: new classes, and every customer moves to its rank in them.
+            new_mix = classes.mixture({k: base[k] + share * moving[k] if k in moving else base[k] for k in mix_keys},
+                                      churn_classes)
+            population.transport(mix, new_mix)
+            mix = new_mix
         n = _period(n, p, source, {name: out[name][t] for name in OUTPUTS}, operations, ramp[t], population, mix)
     return {name: np.moveaxis(values, 0, 1) for name, values in out.items()}
 
