@@ -191,12 +191,18 @@ class Population:
 
     def dropout_probability(self, mix: Mixture, multiplier: np.ndarray, n: np.ndarray) -> np.ndarray:
         """Per state, the mean of P(inactive in the period) = 1 - exp(-rate x multiplier x p) over its customers."""
-        self._q = -np.expm1(-mix.rate[:, None] * multiplier * mix.dropout[:, None])
-        return _fraction((self.buy * self._q).sum(axis=0), n)
+        cached = getattr(self, "_dropout_for", None)
+        if cached is None or cached[0] is not mix or not np.array_equal(cached[1], multiplier):
+            # The same in every period unless an intervention moves the mix or the buying multipliers.
+            self._dropout_for = (mix, multiplier, -np.expm1(-mix.rate[:, None] * multiplier * mix.dropout[:, None]))
+        self._q = self._dropout_for[2]
+        self._leaving = self.buy * self._q
+        self._expected_dropout = self._leaving.sum(axis=0)
+        return _fraction(self._expected_dropout, n)
 
     def leave_dropout(self, dropped: np.ndarray, n: np.ndarray) -> None:
-        """``dropped`` left each state: by buying class as the conditional mean, churn classes in proportion."""
-        self.buy -= conditional_split(self.buy, self._q, dropped)
+        """``dropped`` left each state: by buying class as the conditional mean given the total, churn classes in proportion."""
+        self.buy -= conditional_split(self.buy, self._q, dropped, self._leaving)
         self.churn *= 1.0 - _fraction(dropped, n)
 
     def transport(self, old: Mixture, new: Mixture) -> None:
@@ -256,17 +262,23 @@ def _fraction(part: np.ndarray, whole: np.ndarray) -> np.ndarray:
     return np.divide(part, whole, out=np.zeros(np.broadcast_shapes(np.shape(part), np.shape(whole))), where=whole > 0)
 
 
-def conditional_split(counts: np.ndarray, q: np.ndarray, total: np.ndarray) -> np.ndarray:
+def conditional_split(counts: np.ndarray, q: np.ndarray, total: np.ndarray, mean: np.ndarray | None = None) -> np.ndarray:
     """Per class (first axis), the expected number of ``total`` events given that total; class k has Binomial(counts_k, q_k).
 
     E[X_k] + Var(X_k) / Var(T) (T - E[T]), then held within [0, counts_k]: the
     part of the total that clipping removed is spread over the classes'
     remaining room (or, when too many were taken, over what was taken), so the
-    classes always add up to ``total``.
+    classes always add up to ``total``. ``mean`` may pass counts x q if known.
     """
-    mean = counts * q
-    var = mean * (1.0 - q)
-    x = np.clip(mean + var * _fraction(total - mean.sum(axis=0), var.sum(axis=0)), 0.0, counts)
+    mean = counts * q if mean is None else mean
+    x = 1.0 - q
+    x *= mean  # the variances
+    x *= _fraction(total - mean.sum(axis=0), x.sum(axis=0))
+    x += mean
+    np.maximum(x, 0.0, out=x)
+    np.minimum(x, counts, out=x)
     left = total - x.sum(axis=0)
-    room = np.where(left > 0, counts - x, x)
-    return x + room * _fraction(left, room.sum(axis=0))
+    if np.any(np.abs(left) > 1e-9 * (1.0 + total)):  # clipping moved something: put it back
+        room = np.where(left > 0, counts - x, x)
+        x += room * _fraction(left, room.sum(axis=0))
+    return x
