@@ -11,6 +11,12 @@ Customer-level randomness is kept exactly where it matters (binomial splits of
 each state's customers, Poisson totals of purchases), drawn through a
 :class:`Counts` source so that the same code gives a Monte Carlo path or,
 with :class:`ExpectedCounts`, the deterministic expected-value path.
+
+When customers of a segment differ (churn, purchase or dropout mixes: the
+parameters :data:`sim.model.classes.MIX_PARAMETERS`), latent classes ride
+beside the counts (:mod:`sim.model.classes`); the counts are still drawn once
+per (state, segment). Without mixes that code is never entered, so such
+scenarios give the numbers they always gave.
 """
 
 from __future__ import annotations
