@@ -2,7 +2,7 @@
 
 sBG: a cohort's survivor function S(t) = B(alpha, beta + t) / B(alpha, beta)
 (Fader & Hardie 2007); NBD: one customer's purchases in a period have mean
-r / a and variance r / a (1 + 1 / a) (Ehrenberg 1959). Runtime about 2 s.
+r / a and variance r / a (1 + 1 / a) (Ehrenberg 1959). Runtime about 3 s.
 """
 
 import numpy as np
