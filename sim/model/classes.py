@@ -31,6 +31,11 @@ and BG/NBD models.
   That total's variance is a little high (the binomial at the mean probability
   also counts the spread of the rates, which the realised classes already carry).
 
+When an intervention changes a mix, the engine builds the new classes and moves
+every class's customers to them by rank (:meth:`Population.transport`): a
+customer at quantile u of the old mixing distribution ends at quantile u of the
+new one, as far as the classes resolve it.
+
 With expected counts every split is exact and the cohort's retention is the
 quadrature's.
 """
@@ -40,10 +45,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import betainc, betaincinv, gammainc, gammaincinv
 
 from sim.model.mixing import (
-    CHURN_CLASSES,
     DROPOUT_CLASSES,
     PURCHASE_CLASSES,
     PURCHASE_CLASSES_WITH_DROPOUT,
@@ -62,49 +65,47 @@ SCORES_PER_PERIOD = 4
 
 @dataclass(frozen=True)
 class Mixture:
-    """Class values per (row, segment, class): churn probabilities, purchase rates, dropout probabilities."""
+    """Class values per (class, row, segment): churn probabilities, purchase rates, dropout probabilities.
+
+    Classes come first: sums over classes are then sums of contiguous blocks, and
+    ``(rows, segments)`` parameters broadcast against every class.
+    """
 
     churn: np.ndarray
     churn_weight: np.ndarray
     rate: np.ndarray
     dropout: np.ndarray | None
     buy_weight: np.ndarray
-
-    def blend(self, other: "Mixture", share: np.ndarray | float) -> "Mixture":
-        """Class values a ``share`` of the way to ``other`` (an intervention's ramp); class by class."""
-        share = np.asarray(share, dtype=float)
-        share = share[:, None, None] if share.ndim == 1 else share
-
-        def mix(a, b):
-            return a if a is b else a + share * (b - a)
-
-        return Mixture(*(None if a is None else mix(a, b) for a, b in zip(
-            (self.churn, self.churn_weight, self.rate, self.dropout, self.buy_weight),
-            (other.churn, other.churn_weight, other.rate, other.dropout, other.buy_weight))))
+    factors: tuple[np.ndarray, np.ndarray] | None = None
+    """With dropout: the rate classes' and the dropout classes' weights (buying classes are their product)."""
 
 
 def has_mix(p: dict[str, np.ndarray]) -> bool:
     return "churn_alpha" in p
 
 
-def class_counts(p: dict[str, np.ndarray]) -> tuple[int, int]:
+def class_counts(p: dict[str, np.ndarray], churn_classes: int) -> tuple[int, int]:
     """(churn classes, buying classes) this run needs: 1 on an axis no segment mixes."""
-    churn, rate, dropout = _classes_per_axis(p)
+    churn, rate, dropout = _classes_per_axis(p, churn_classes)
     return churn, rate * dropout
 
 
-def _classes_per_axis(p: dict[str, np.ndarray]) -> tuple[int, int, int]:
+def _classes_per_axis(p: dict[str, np.ndarray], churn_classes: int) -> tuple[int, int, int]:
     """Churn, purchase-rate and dropout classes (see sim/model/mixing.py for why these numbers)."""
     dropout = DROPOUT_CLASSES if np.any(p["dropout_a"] > 0) else 1
     rate = 1
     if np.any(p["purchase_shape"] > 0):
         rate = PURCHASE_CLASSES_WITH_DROPOUT if dropout > 1 else PURCHASE_CLASSES
-    return CHURN_CLASSES if np.any(p["churn_alpha"] > 0) else 1, rate, dropout
+    return churn_classes if np.any(p["churn_alpha"] > 0) else 1, rate, dropout
 
 
-def mixture(p: dict[str, np.ndarray]) -> Mixture:
-    """The classes of every (row, segment) from engine parameters; segments without a mix get one class."""
-    churn_k, rate_k, dropout_k = _classes_per_axis(p)
+def mixture(p: dict[str, np.ndarray], churn_classes: int) -> Mixture:
+    """The classes of every (row, segment) from engine parameters; segments without a mix get one class.
+
+    ``churn_classes`` is chosen per scenario (:func:`sim.model.mixing.churn_classes_needed`), never per
+    chunk of draws, so the numbers do not depend on chunking.
+    """
+    churn_k, rate_k, dropout_k = _classes_per_axis(p, churn_classes)
     churn, churn_weight = _or_single(p["churn_alpha"] > 0, p["churn"], churn_k,
                                      lambda: beta_classes(_positive(p["churn_alpha"]), _positive(p["churn_beta"]), churn_k))
     rate, rate_weight = _or_single(p["purchase_shape"] > 0, p["purchases"], rate_k,
@@ -113,47 +114,15 @@ def mixture(p: dict[str, np.ndarray]) -> Mixture:
         return Mixture(churn, churn_weight, rate, None, rate_weight)
     drop, drop_weight = _or_single(p["dropout_a"] > 0, np.zeros_like(p["churn"]), dropout_k,
                                    lambda: beta_classes(_positive(p["dropout_a"]), _positive(p["dropout_b"]), dropout_k))
-    joint = rate.shape[:-1] + (rate_k * dropout_k,)
+    # Rate x dropout classes, rate outer: class (i, j) is rate class i with dropout class j.
+    joint = (rate_k * dropout_k,) + rate.shape[1:]
     return Mixture(
         churn, churn_weight,
-        np.broadcast_to(rate[..., :, None], rate.shape + (dropout_k,)).reshape(joint),
-        np.broadcast_to(drop[..., None, :], drop.shape[:-1] + (rate_k, dropout_k)).reshape(joint),
-        (rate_weight[..., :, None] * drop_weight[..., None, :]).reshape(joint),
+        np.repeat(rate, dropout_k, axis=0),
+        np.tile(drop, (rate_k, 1, 1)),
+        (rate_weight[:, None] * drop_weight[None, :]).reshape(joint),
+        (rate_weight, drop_weight),
     )
-
-
-def moved_mixture(base: Mixture, base_p: dict[str, np.ndarray], target_p: dict[str, np.ndarray]) -> Mixture:
-    """The classes of ``base`` under an arm's changed parameters: every class keeps its rank.
-
-    A class at quantile u of the base mixing distribution moves to quantile u of
-    the changed one (weights stay, so customers keep their class): an
-    intervention that raises beta of a churn mix lowers every customer's churn
-    probability, the most loyal customers' least. For a purchase mix whose rate
-    is scaled this is exact (every customer's rate scales). Segments without
-    a mix move to the changed churn or purchase rate.
-    """
-    churn = _requantile(base.churn, target_p["churn"], base_p["churn_alpha"] > 0,
-                        lambda x: betaincinv(_positive(target_p["churn_alpha"])[..., None], _positive(target_p["churn_beta"])[..., None],
-                                             betainc(_positive(base_p["churn_alpha"])[..., None], _positive(base_p["churn_beta"])[..., None], x)))
-    rate = _requantile(base.rate, target_p["purchases"], base_p["purchase_shape"] > 0,
-                       lambda x: gammaincinv(_positive(target_p["purchase_shape"])[..., None],
-                                             gammainc(_positive(base_p["purchase_shape"])[..., None], x * _positive(base_p["purchase_rate"])[..., None]))
-                       / _positive(target_p["purchase_rate"])[..., None])
-    dropout = base.dropout
-    if dropout is not None:
-        dropout = _requantile(dropout, np.zeros_like(target_p["churn"]), base_p["dropout_a"] > 0,
-                              lambda x: betaincinv(_positive(target_p["dropout_a"])[..., None], _positive(target_p["dropout_b"])[..., None],
-                                                   betainc(_positive(base_p["dropout_a"])[..., None], _positive(base_p["dropout_b"])[..., None], x)))
-    return Mixture(churn, base.churn_weight, rate, dropout, base.buy_weight)
-
-
-def _requantile(nodes: np.ndarray, value: np.ndarray, mixed: np.ndarray, transform) -> np.ndarray:
-    """Mixed segments' nodes through ``transform``; the others' (single-class) nodes set to ``value``."""
-    single = np.broadcast_to(value[..., None], nodes.shape)
-    if not mixed.any():
-        return np.array(single)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(mixed[..., None], transform(nodes), single)
 
 
 def _positive(x: np.ndarray) -> np.ndarray:
@@ -162,115 +131,154 @@ def _positive(x: np.ndarray) -> np.ndarray:
 
 
 def _or_single(mixed: np.ndarray, value: np.ndarray, k: int, quadrature) -> tuple[np.ndarray, np.ndarray]:
-    """Quadrature classes where ``mixed``, else all customers in the first class at ``value``."""
-    single = np.zeros(value.shape + (k,))
-    single[..., 0] = 1.0
-    nodes = np.repeat(value[..., None], k, axis=-1)
+    """(class, row, segment) nodes and weights: quadrature where ``mixed``, else everyone in class 0 at ``value``."""
+    single = np.zeros((k,) + value.shape)
+    single[0] = 1.0
+    nodes = np.broadcast_to(value, (k,) + value.shape)
     if not mixed.any():
-        return nodes, single
+        return np.array(nodes), single
     q_nodes, q_weights = quadrature()
-    return np.where(mixed[..., None], q_nodes, nodes), np.where(mixed[..., None], q_weights, single)
+    q_nodes, q_weights = np.moveaxis(q_nodes, -1, 0), np.moveaxis(q_weights, -1, 0)
+    return np.where(mixed, q_nodes, nodes), np.where(mixed, q_weights, single)
 
 
 class Population:
-    """Customers per (state, row, segment, class) on the churn axis and on the buying axis (floats)."""
+    """Customers per (class, state, row, segment): the churn classes, then the buying classes, in one array.
 
-    def __init__(self, churn: np.ndarray, buy: np.ndarray):
-        self.churn = churn
-        self.buy = buy
+    The state totals ``n`` stay the engine's (whole numbers when random); the
+    classes of each state add up to them, so fractions of a state's customers
+    are taken from ``n`` and no sum over classes is needed to move them.
+    """
+
+    def __init__(self, counts: np.ndarray, churn_classes: int):
+        self.counts = counts
+        self.churn = counts[:churn_classes]
+        self.buy = counts[churn_classes:]
+        self._expected_churn = None
 
     @classmethod
     def start(cls, customers: np.ndarray, mix: Mixture, source, initial_z: np.ndarray | None) -> "Population":
         """The starting customers, all neutral: churn shares as the mix's weights, rates split multinomially."""
-        churn = np.zeros((3,) + mix.churn_weight.shape)
-        churn[0] = customers[..., None] * mix.churn_weight
-        buy = np.zeros((3,) + mix.buy_weight.shape)
-        buy[0] = source.multinomial(customers, mix.buy_weight, initial_z)
-        return cls(churn, buy)
+        kc, kb = len(mix.churn), len(mix.rate)
+        counts = np.zeros((kc + kb, 3) + customers.shape)
+        counts[:kc, 0] = customers * mix.churn_weight
+        counts[kc:, 0] = source.multinomial(customers, mix.buy_weight, initial_z)
+        return cls(counts, kc)
 
     def arrive(self, arrivals: np.ndarray, mix: Mixture, source) -> None:
         """New customers join the neutral state, spread over the classes."""
-        self.churn[0] += arrivals[..., None] * mix.churn_weight
-        self.buy[0] += source.split(arrivals, mix.buy_weight, SPLIT_BUY)
+        self.churn[:, 0] += arrivals * mix.churn_weight
+        self.buy[:, 0] += source.split(arrivals, mix.buy_weight, SPLIT_BUY)
 
-    def churn_probability(self, mix: Mixture, multiplier: np.ndarray) -> np.ndarray:
-        """Per state: the class probabilities (times the state's multiplier, capped at 1) and their mean."""
-        q = np.minimum(mix.churn * multiplier[..., None], 1.0)
-        return q, _mean_over(self.churn, q)
+    def churn_probability(self, mix: Mixture, multiplier: np.ndarray, n: np.ndarray) -> np.ndarray:
+        """Per state, the mean churn probability of its customers (class probability x state multiplier, capped at 1)."""
+        q = mix.churn[:, None] * multiplier
+        np.minimum(q, 1.0, out=q)
+        self._leaving = q
+        self._leaving *= self.churn
+        self._expected_churn = self._leaving.sum(axis=0)
+        return _fraction(self._expected_churn, n)
+
+    def leave_churn(self, churned: np.ndarray, n: np.ndarray) -> None:
+        """``churned`` left each state: survivors take the posterior churn shares; buying classes thin in proportion."""
+        self.churn -= self._leaving
+        self.churn *= _fraction(n - churned, n - self._expected_churn)
+        self.buy *= 1.0 - _fraction(churned, n)
 
     def purchase_mean(self, mix: Mixture, multiplier: np.ndarray) -> np.ndarray:
-        """Expected purchases per segment: sum over states and classes of count x rate x state multiplier."""
-        return ((self.buy * mix.rate).sum(axis=-1) * multiplier).sum(axis=0)
+        """Expected purchases per segment: sum over classes and states of count x rate x state multiplier."""
+        return ((self.buy * mix.rate[:, None]).sum(axis=0) * multiplier).sum(axis=0)
 
-    def dropout_probability(self, mix: Mixture, multiplier: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Per state and buying class: P(inactive in the period) = 1 - exp(-rate x multiplier x p), and the mean."""
-        q = -np.expm1(-mix.rate * multiplier[..., None] * mix.dropout)
-        return q, _mean_over(self.buy, q)
+    def dropout_probability(self, mix: Mixture, multiplier: np.ndarray, n: np.ndarray) -> np.ndarray:
+        """Per state, the mean of P(inactive in the period) = 1 - exp(-rate x multiplier x p) over its customers."""
+        cached = getattr(self, "_dropout_for", None)
+        if cached is None or cached[0] is not mix or not np.array_equal(cached[1], multiplier):
+            # The same in every period unless an intervention moves the mix or the buying multipliers.
+            self._dropout_for = (mix, multiplier, -np.expm1(-mix.rate[:, None] * multiplier * mix.dropout[:, None]))
+        self._q = self._dropout_for[2]
+        self._leaving = self.buy * self._q
+        self._expected_dropout = self._leaving.sum(axis=0)
+        return _fraction(self._expected_dropout, n)
 
-    def leave_churn(self, total: np.ndarray, q: np.ndarray) -> None:
-        """``total`` churned per state: the survivors take the posterior churn shares; buying classes thin in proportion."""
-        self.buy = self.buy - _thin(self.buy, total)
-        kept = self.churn * (1.0 - q)
-        kept_total = kept.sum(axis=-1)
-        survivors = self.churn.sum(axis=-1) - total
-        scale = np.divide(survivors, kept_total, out=np.zeros_like(kept_total), where=kept_total > 0)
-        self.churn = kept * np.maximum(scale, 0.0)[..., None]
+    def leave_dropout(self, dropped: np.ndarray, n: np.ndarray) -> None:
+        """``dropped`` left each state: by buying class as the conditional mean given the total, churn classes in proportion."""
+        self.buy -= conditional_split(self.buy, self._q, dropped, self._leaving)
+        self.churn *= 1.0 - _fraction(dropped, n)
 
-    def leave_dropout(self, total: np.ndarray, q: np.ndarray) -> None:
-        """``total`` dropped out per state: by buying class as the conditional mean, by churn class in proportion."""
-        self.churn = self.churn - _thin(self.churn, total)
-        self.buy = self.buy - conditional_split(self.buy, q, total)
+    def transport(self, old: Mixture, new: Mixture) -> None:
+        """Customers of the ``old`` classes to the ``new`` ones (an intervention changed a mix), keeping their rank.
 
-    def move(self, had_bad, had_good, walked, decayed) -> None:
-        """Experiences and decay move whole shares of a state's classes (nothing here depends on the class)."""
-        self.churn = _moved(self.churn, had_bad, had_good, walked, decayed)
-        self.buy = _moved(self.buy, had_bad, had_good, walked, decayed)
+        The monotone coupling of the two class distributions: the share w_k of
+        customers in old class k covers the quantile band (W_k-1, W_k]; it goes to
+        the new classes in proportion to the overlap of that band with theirs. A
+        population spread as the old weights ends spread as the new ones; a
+        selected one (the loyal survivors of a cohort) keeps its place.
+        """
+        self.churn[:] = np.einsum("jkrs,kxrs->jxrs", rank_coupling(old.churn_weight, new.churn_weight), self.churn)
+        if new.factors is None:
+            self.buy[:] = np.einsum("jkrs,kxrs->jxrs", rank_coupling(old.buy_weight, new.buy_weight), self.buy)
+        else:
+            (rate_old, drop_old), (rate_new, drop_new) = old.factors, new.factors
+            by_factor = self.buy.reshape((len(rate_old), len(drop_old)) + self.buy.shape[1:])
+            moved = np.einsum("airs,bjrs,ijxrs->abxrs", rank_coupling(rate_old, rate_new), rank_coupling(drop_old, drop_new), by_factor)
+            self.buy[:] = moved.reshape(self.buy.shape)
+
+    def move(self, n, had_bad, had_good, walked, decayed) -> None:
+        """Experiences and decay (the engine's step 5) as one linear map of each class's state counts.
+
+        Nothing here depends on the class: a state's bad, good and neither shares,
+        the walk-away share of the bad and the decay shares apply to every class.
+        """
+        bad = _fraction(had_bad, n)
+        good = (1.0 - bad) * _fraction(had_good, n - had_bad)
+        none = 1.0 - bad - good
+        had_none = n - had_bad - had_good
+        back_p, back_b = _fraction(decayed[0], had_none[1]), _fraction(decayed[1], had_none[2])
+        stay_bad = 1.0 - _fraction(walked, had_bad.sum(axis=0))
+        # to_from[new state, old state]: the share of an old state's customers that ends in the new one.
+        to_from = np.empty((3,) + n.shape)
+        to_from[0] = none[0], back_p * none[1], back_b * none[2]
+        to_from[1] = good[0], good[1] + (1.0 - back_p) * none[1], good[2]
+        to_from[2] = stay_bad * bad[0], stay_bad * bad[1], stay_bad * bad[2] + (1.0 - back_b) * none[2]
+        self.counts[:] = np.einsum("tsrg,ksrg->ktrg", to_from, self.counts)
 
 
-def _mean_over(counts: np.ndarray, q: np.ndarray) -> np.ndarray:
-    """Count-weighted mean of ``q`` over the class axis (0 where a state is empty)."""
-    size = counts.sum(axis=-1)
-    return np.divide((counts * q).sum(axis=-1), size, out=np.zeros_like(size), where=size > 0)
+def rank_coupling(old: np.ndarray, new: np.ndarray) -> np.ndarray:
+    """coupling[j, k]: the share of old class k's customers that goes to new class j, classes in rank order.
+
+    Old class k holds the quantile band (W_k-1, W_k] of the old weights, new
+    class j the band (V_j-1, V_j] of the new; the share is their overlap / w_k.
+    """
+    old_edges = np.concatenate([np.zeros((1,) + old.shape[1:]), np.cumsum(old, axis=0)])
+    new_edges = np.concatenate([np.zeros((1,) + new.shape[1:]), np.cumsum(new, axis=0)])
+    overlap = np.maximum(
+        np.minimum(old_edges[None, 1:], new_edges[1:, None]) - np.maximum(old_edges[None, :-1], new_edges[:-1, None]), 0.0
+    )
+    return _fraction(overlap, old[None])
 
 
-def _thin(counts: np.ndarray, total: np.ndarray) -> np.ndarray:
-    """``total`` customers taken from the classes in proportion to their counts."""
-    size = counts.sum(axis=-1)
-    fraction = np.divide(total, size, out=np.zeros_like(size), where=size > 0)
-    return counts * np.minimum(fraction, 1.0)[..., None]
+def _fraction(part: np.ndarray, whole: np.ndarray) -> np.ndarray:
+    """part / whole, 0 where whole is 0."""
+    return np.divide(part, whole, out=np.zeros(np.broadcast_shapes(np.shape(part), np.shape(whole))), where=whole > 0)
 
 
-def conditional_split(counts: np.ndarray, q: np.ndarray, total: np.ndarray) -> np.ndarray:
-    """Per class, the expected number of ``total`` events given that total; class k has Binomial(counts_k, q_k).
+def conditional_split(counts: np.ndarray, q: np.ndarray, total: np.ndarray, mean: np.ndarray | None = None) -> np.ndarray:
+    """Per class (first axis), the expected number of ``total`` events given that total; class k has Binomial(counts_k, q_k).
 
     E[X_k] + Var(X_k) / Var(T) (T - E[T]), then held within [0, counts_k]: the
     part of the total that clipping removed is spread over the classes'
     remaining room (or, when too many were taken, over what was taken), so the
-    classes always add up to ``total``.
+    classes always add up to ``total``. ``mean`` may pass counts x q if known.
     """
-    mean = counts * q
-    var = mean * (1.0 - q)
-    var_total = var.sum(axis=-1)
-    excess = np.divide(total - mean.sum(axis=-1), var_total, out=np.zeros_like(var_total), where=var_total > 0)
-    x = np.clip(mean + var * excess[..., None], 0.0, counts)
-    left = total - x.sum(axis=-1)
-    room = np.where(left[..., None] > 0, counts - x, x)
-    room_total = room.sum(axis=-1)
-    fill = np.divide(left, room_total, out=np.zeros_like(left), where=room_total > 0)
-    return x + room * fill[..., None]
-
-
-def _moved(counts, had_bad, had_good, walked, decayed) -> np.ndarray:
-    """The engine's step 5 per class: bad -> B, good -> P, the rest decay towards N; walk-aways leave from B."""
-    bad = _thin(counts, had_bad)
-    rest = counts - bad
-    good = _thin(rest, had_good)
-    none = rest - good
-    pooled_bad = bad.sum(axis=0)
-    left_bad = pooled_bad - _thin(pooled_bad, walked)
-    back = _thin(none[1:], decayed)
-    new = np.empty_like(counts)
-    new[0] = none[0] + back[0] + back[1]
-    new[1] = good.sum(axis=0) + none[1] - back[0]
-    new[2] = left_bad + none[2] - back[1]
-    return new
+    mean = counts * q if mean is None else mean
+    x = 1.0 - q
+    x *= mean  # the variances
+    x *= _fraction(total - mean.sum(axis=0), x.sum(axis=0))
+    x += mean
+    np.maximum(x, 0.0, out=x)
+    np.minimum(x, counts, out=x)
+    left = total - x.sum(axis=0)
+    if np.any(np.abs(left) > 1e-9 * (1.0 + total)):  # clipping moved something: put it back
+        room = np.where(left > 0, counts - x, x)
+        x += room * _fraction(left, room.sum(axis=0))
+    return x

@@ -108,31 +108,31 @@ def _invert(u: np.ndarray, p0: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.n
 
 
 def systematic_split(total: np.ndarray, weights: np.ndarray, u: np.ndarray) -> np.ndarray:
-    """Whole counts per class (last axis) that add up to ``total``, by systematic sampling at uniform ``u``.
+    """Whole counts per class (first axis) that add up to ``total``, by systematic sampling at uniform ``u``.
 
     Class k gets floor or ceil of ``total * weights[k]``, and exactly that on
     average over ``u``; one customer lands in class k with probability
     ``weights[k]`` (a categorical draw). The counts of several customers vary
     less than a multinomial's: each is within one of its expectation.
     """
-    cumulative = np.cumsum(total[..., None] * weights, axis=-1)
-    cumulative[..., -1] = total  # no rounding drift: the last class closes the total
-    edges = np.floor(cumulative + u[..., None])
-    return np.diff(edges, axis=-1, prepend=0.0)
+    cumulative = np.cumsum(total * weights, axis=0)
+    cumulative[-1] = total  # no rounding drift: the last class closes the total
+    edges = np.floor(cumulative + u)
+    return np.diff(edges, axis=0, prepend=np.zeros((1,) + edges.shape[1:]))
 
 
 def multinomial(total: np.ndarray, weights: np.ndarray, z: np.ndarray) -> np.ndarray:
-    """Multinomial(total, weights) counts per class (last axis) by conditional binomials at scores ``z``.
+    """Multinomial(total, weights) counts per class (first axis) by conditional binomials at scores ``z``.
 
-    ``z`` has one score per class but the last on its first axis: class k gets
+    ``z`` holds one score per class but the last on its first axis: class k gets
     Binomial(remaining, w_k / (w_k + ... + w_K)).
     """
-    out = np.empty(np.shape(total) + (weights.shape[-1],))
+    out = np.empty(weights.shape)
     remaining = np.asarray(total, dtype=float)
-    tail = weights[..., ::-1].cumsum(axis=-1)[..., ::-1]
-    for k in range(weights.shape[-1] - 1):
-        share = np.divide(weights[..., k], tail[..., k], out=np.zeros_like(remaining), where=tail[..., k] > 0)
-        out[..., k] = binomial(remaining, np.minimum(share, 1.0), z[k])
-        remaining = remaining - out[..., k]
-    out[..., -1] = remaining
+    tail = weights[::-1].cumsum(axis=0)[::-1]
+    for k in range(len(weights) - 1):
+        share = np.divide(weights[k], tail[k], out=np.zeros_like(remaining), where=tail[k] > 0)
+        out[k] = binomial(remaining, np.minimum(share, 1.0), z[k])
+        remaining = remaining - out[k]
+    out[-1] = remaining
     return out

@@ -11,6 +11,12 @@ Customer-level randomness is kept exactly where it matters (binomial splits of
 each state's customers, Poisson totals of purchases), drawn through a
 :class:`Counts` source so that the same code gives a Monte Carlo path or,
 with :class:`ExpectedCounts`, the deterministic expected-value path.
+
+When customers of a segment differ (churn, purchase or dropout mixes: the
+parameters :data:`sim.model.classes.MIX_PARAMETERS`), latent classes ride
+beside the counts (:mod:`sim.model.classes`); the counts are still drawn once
+per (state, segment). Without mixes that code is never entered, so such
+scenarios give the numbers they always gave.
 """
 
 from __future__ import annotations
@@ -36,6 +42,8 @@ PARAMETERS = (
     "contacts",
     "contact_cost",
     "acquisition_cost",
+    "referrals",
+    "deterrals",
     "good",
     "bad",
     "walk_away",
@@ -169,10 +177,10 @@ class ExpectedCounts:
     initial_z = None
 
     def split(self, total, weights, slot):
-        return total[..., None] * weights
+        return total * weights
 
     def multinomial(self, total, weights, z):
-        return np.asarray(total, dtype=float)[..., None] * weights
+        return np.asarray(total, dtype=float) * weights
 
     def for_classes(self):
         return self
@@ -184,6 +192,7 @@ def simulate(
     ramp: np.ndarray,
     source: Counts,
     operations=None,
+    churn_classes: int = 1,
 ) -> dict[str, np.ndarray]:
     """Run arms: parameters move from ``base`` to ``target`` by the ramp fraction per period.
 
@@ -193,6 +202,8 @@ def simulate(
     base. ``operations`` — a function (ramp share per row, contacts wanted per
     row) -> :class:`sim.support.operations.Outcome` — replaces the stated good / bad
     shares and the per-contact cost by what the support operations deliver.
+    ``churn_classes`` is the number of latent churn classes when a segment has a
+    churn mix (parameters :data:`sim.model.classes.MIX_PARAMETERS`).
     Returns :data:`OUTPUTS`.
     """
     draws, segments = base["churn"].shape
@@ -206,16 +217,20 @@ def simulate(
     population = mix = None
     if classes.has_mix(base):
         # Customers who differ: latent classes beside the counts (sim/model/classes.py).
-        base_mix = mix = classes.mixture(base)
-        moving_mix = any(k in moving for k in classes.MIX_PARAMETERS + ("churn", "purchases"))
-        target_mix = classes.moved_mixture(base_mix, base, target) if moving_mix else base_mix
-        population = classes.Population.start(n[N], base_mix, source.for_classes(), source.initial_z)
+        mix = classes.mixture(base, churn_classes)
+        mix_keys = classes.MIX_PARAMETERS + ("churn", "purchases")
+        moving_mix = any(k in moving for k in mix_keys)
+        population = classes.Population.start(n[N], mix, source.for_classes(), source.initial_z)
     for t in range(periods):
         source.start(t)
         share = ramp[t][:, None] if ramp.ndim == 2 else ramp[t]
         p = {k: base[k] + share * moving[k] if k in moving else base[k] for k in PARAMETERS}
-        if population is not None and moving_mix:
-            mix = base_mix.blend(target_mix, ramp[t])
+        if population is not None and moving_mix and np.any(ramp[t] != (ramp[t - 1] if t else 0.0)):
+            # An intervention changed a mix: new classes, and every customer moves to its rank in them.
+            new_mix = classes.mixture({k: base[k] + share * moving[k] if k in moving else base[k] for k in mix_keys},
+                                      churn_classes)
+            population.transport(mix, new_mix)
+            mix = new_mix
         n = _period(n, p, source, {name: out[name][t] for name in OUTPUTS}, operations, ramp[t], population, mix)
     return {name: np.moveaxis(values, 0, 1) for name, values in out.items()}
 
@@ -228,8 +243,11 @@ def _period(n: np.ndarray, p: dict[str, np.ndarray], source: Counts, out: dict[s
     With latent classes (``population``, ``mix``) churn and buying follow each
     class's probability and rate; the counts are still drawn per state.
     """
-    # 1. Arrivals join the neutral state.
-    arrivals = source.poisson(p["arrivals"], ARRIVAL)
+    # 1. Arrivals join the neutral state; word of mouth adds or deters some.
+    wanted = p["arrivals"]
+    if np.any(p["referrals"]) or np.any(p["deterrals"]):
+        wanted = _word_of_mouth(wanted, n, p["referrals"], p["deterrals"])
+    arrivals = source.poisson(wanted, ARRIVAL)
     n = n.copy()
     n[N] += arrivals
     if population is not None:
@@ -240,9 +258,8 @@ def _period(n: np.ndarray, p: dict[str, np.ndarray], source: Counts, out: dict[s
     if population is None:
         churned = source.binomial(n, np.minimum(p["churn"] * churn_mult, 1.0), CHURN)
     else:
-        by_class, mean = population.churn_probability(mix, churn_mult)
-        churned = source.binomial(n, mean, CHURN)
-        population.leave_churn(churned, by_class)
+        churned = source.binomial(n, population.churn_probability(mix, churn_mult, n), CHURN)
+        population.leave_churn(churned, n)
     n = n - churned
     active = n.sum(axis=0)
 
@@ -257,9 +274,8 @@ def _period(n: np.ndarray, p: dict[str, np.ndarray], source: Counts, out: dict[s
             # BG/NBD: each purchase is followed by dropout with the class's p, so by thinning a
             # customer becomes inactive in the period with 1 - exp(-rate x multiplier x p); who
             # drops out has made this period's purchases and leaves before contacting support.
-            by_class, mean = population.dropout_probability(mix, buy_mult)
-            dropped = source.for_classes().binomial(n, mean, classes.DROPOUT)
-            population.leave_dropout(dropped, by_class)
+            dropped = source.for_classes().binomial(n, population.dropout_probability(mix, buy_mult, n), classes.DROPOUT)
+            population.leave_dropout(dropped, n)
             n = n - dropped
             churned = churned + dropped
     revenue = purchases * p["value_per_purchase"] + active * p["fee"]
@@ -294,13 +310,15 @@ def _period(n: np.ndarray, p: dict[str, np.ndarray], source: Counts, out: dict[s
     new[P] = good_total + had_none[P] - decayed[0]
     new[B] = bad_total - walked + had_none[B] - decayed[1]
     if population is not None:
-        population.move(had_bad, had_good, walked, decayed)
+        population.move(n, had_bad, had_good, walked, decayed)
 
     out["revenue"][:] = revenue
     out["gross_profit"][:] = revenue * p["margin"]
     out["support_cost"][:] = support_cost if operations is not None else contacts * p["contact_cost"]
     out["capacity_cost"][:] = capacity_cost if operations is not None else 0.0
-    out["acquisition_spend"][:] = arrivals * p["acquisition_cost"]
+    # Referred customers cost no acquisition: only the paid share of arrivals is charged.
+    paid = arrivals if wanted is p["arrivals"] else arrivals * _paid_share(p["arrivals"], wanted)
+    out["acquisition_spend"][:] = paid * p["acquisition_cost"]
     out["active"][:] = active
     out["arrivals"][:] = arrivals
     out["churned"][:] = churned.sum(axis=0)
@@ -314,6 +332,18 @@ def _period(n: np.ndarray, p: dict[str, np.ndarray], source: Counts, out: dict[s
     out["positive"][:] = new[P]
     out["negative"][:] = new[B]
     return new
+
+
+def _word_of_mouth(arrivals: np.ndarray, n: np.ndarray, referrals: np.ndarray, deterrals: np.ndarray) -> np.ndarray:
+    """Expected arrivals with word of mouth: each customer positive at the start of the period
+    (i.e. at the end of the last) brings ``referrals`` new customers, each negative one deters
+    ``deterrals``; never below zero arrivals."""
+    return np.maximum(arrivals + referrals * n[P] - deterrals * n[B], 0.0)
+
+
+def _paid_share(paid: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+    """Share of expected arrivals that come by the segment's own acquisition (at most 1)."""
+    return np.minimum(np.divide(paid, wanted, out=np.ones_like(wanted), where=wanted > 0), 1.0)
 
 
 def _contacts(source, n, had_bad, had_good, c, good, bad):

@@ -230,6 +230,8 @@ class Segment(_Strict):
     margin: Probability
     contacts: NonNegative = 0.0
     acquisition_cost: Money = 0.0
+    referrals: NonNegative = 0.0
+    deterrals: NonNegative = 0.0
     experience: Experience = Experience()
 
     @field_validator("customers")

@@ -25,8 +25,10 @@ from sim.model.finance import (
 )
 from sim.model.inputs import (
     all_inputs,
+    churn_classes,
     arm_values,
     engine_parameters,
+    mix_alternative,
     operations_plan,
     ramp,
 )
@@ -53,7 +55,9 @@ def sample(scenario: Scenario, draws: int, seed: int, fixed: dict[str, float] | 
     inputs = all_inputs(scenario)
     unknown = [path for path in (fixed or {}) if path not in inputs]
     if unknown:
-        raise UsageError(f"{unknown[0]}: not an input of this scenario{did_you_mean(unknown[0], inputs)}")
+        instead = mix_alternative(scenario, unknown[0])
+        raise UsageError(f"{unknown[0]}: not an input of this scenario"
+                         + (f": {instead}" if instead else did_you_mean(unknown[0], inputs)))
     values = sample_inputs(inputs, draws, seed, scenario.settings.sampling, scenario.correlations)
     for path, value in (fixed or {}).items():
         values[path] = np.full(draws, float(value))
@@ -78,6 +82,7 @@ def evaluate(
     draws = len(next(iter(values.values())))
     arms = [None, *scenario.interventions]
     base = engine_parameters(scenario, values)
+    churn_k = churn_classes(scenario)
     if expected:
         source: engine.Counts = engine.ExpectedCounts()
     else:
@@ -86,7 +91,7 @@ def evaluate(
         class_scores = initial_scores = None
         if classes.has_mix(base):
             # The latent classes draw from their own streams: scenarios without them keep their numbers.
-            _, buy_k = classes.class_counts(base)
+            _, buy_k = classes.class_counts(base, churn_k)
             class_scores = customer_scores(seed, first, draws, settings.horizon, classes.SCORES_PER_PERIOD, segments,
                                            stream=streams.CLASSES)
             initial_scores = customer_scores(seed, first, draws, 1, max(buy_k - 1, 1), segments,
@@ -101,7 +106,7 @@ def evaluate(
     stacked_target = {k: np.concatenate([target[k] for target in targets]) for k in base}
     ramps = np.repeat(np.stack([ramp(scenario, arm) for arm in arms]), draws, axis=0).T
     operations = operations_plan(scenario, values, arm_inputs)
-    result = engine.simulate(stacked_base, stacked_target, ramps, source, operations)
+    result = engine.simulate(stacked_base, stacked_target, ramps, source, operations, churn_k)
     flows = {}
     for index, arm in enumerate(arms):
         rows = slice(index * draws, (index + 1) * draws)

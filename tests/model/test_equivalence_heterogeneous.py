@@ -3,7 +3,7 @@
 Each slow customer draws its own churn probability (Beta), purchase rate
 (Gamma) and, for BG/NBD, dropout probability (Beta); the engine follows
 classes. Same two-sample tests as tests/model/test_equivalence.py. Runtime
-about 20 s (two slow populations of 600 draws).
+about 10 s (two slow populations of 600 draws each).
 """
 
 import numpy as np

@@ -49,13 +49,13 @@ def _segment(raw):
 CASES = {
     "missing required key": (
         lambda raw: _segment(raw).pop("purchases"),
-        "segments.retail: missing required key 'purchases'",
+        "segments.retail: give exactly one of purchases, purchase_mix; found none",
     ),
     "unknown key with a suggestion": (
         lambda raw: _segment(raw).update(purchses=2.0),
         "segments.retail: unknown key 'purchses'; did you mean 'purchases'? Allowed: label, customers, arrivals, "
-        "churn, monthly_churn, annual_churn, purchases, value_per_purchase, fee, margin, contacts, "
-        "acquisition_cost, experience",
+        "churn, monthly_churn, annual_churn, churn_mix, purchases, purchase_mix, dropout_mix, value_per_purchase, "
+        "fee, margin, contacts, acquisition_cost, referrals, deterrals, experience",
     ),
     "probability above one": (
         lambda raw: _segment(raw).update(monthly_churn=1.7),
