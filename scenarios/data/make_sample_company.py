@@ -1,20 +1,33 @@
-"""Generate the sample company of ``cxroi fit``: scenarios/data/customers.csv and orders.csv.
+"""Generate the sample company: scenarios/data/customers.csv, orders.csv, tickets.csv and pilot.csv.
 
-A small subscription business drawn customer by customer (``sim.fit.synthetic``)
-from KNOWN parameters, so a fit can be checked against the truth:
+One small subscription business, simulated customer by customer for three years
+(2023-01-01 to 2025-12-31, the as-of date) by ``sim.fit.synthetic_support`` from
+KNOWN parameters, so every ``cxroi fit`` can be checked against the truth. Two
+segments, as in scenarios/sample_company.toml; rates are per month:
 
-* 3,000 customers who started uniformly over the four years to 2025-12-31
-  (the as-of date), in two segments:
-  ``retail`` (70 %): monthly churn ~ Beta(0.8, 8) across customers (mean 9.1 %);
-  ``business`` (30 %): monthly churn ~ Beta(1.5, 30) (mean 4.8 %).
-* Orders while on the books: Poisson, rate per month ~ Gamma(shape 2, rate 2.5)
-  across customers (mean 0.8 purchases a month), the same in both segments.
-* Spend per purchase: Gamma-Gamma with p = 6, q = 4, gamma = 15
-  (mean 6 * 15 / 3 = 30 per purchase).
+    segment   arrivals  base churn        purchases (rate ~ Gamma)  spend (Gamma-Gamma p, q, gamma)  contacts
+    retail    60        Beta(0.8, 16)     mean 0.8, shape 2         6, 4, 15 (mean 30)               0.15
+    business  15        Beta(1.5, 50)     mean 1.0, shape 3         6, 4, 40 (mean 80)               0.40
 
-Order dates are written without the time of day (one purchase per customer and
-day, as in most order exports), which keeps the file under 1 MB. Run from the
-repository's top folder:
+Base churn is each customer's churn while neutral (sBG); what the customer list
+shows also carries the churn that support experiences cause (below), so
+``cxroi fit customers`` finds a Beta mix with a somewhat higher mean churn.
+
+Support experiences (the customer model's form; ``cxroi fit support`` should find):
+
+    segment   walk_away  neg. churn +  pos. churn -  neg. drop  pos. uplift  neg. / pos. duration
+    retail    0.30       1.00          0.20          0.40       0.10         6 / 4 months
+    business  0.20       0.80          0.25          0.50       0.15         8 / 5 months
+
+Each contact waits a lognormal time (median 6 minutes, log-sd 1); it is
+satisfied (CSAT 4-5) with the response curve logit = 4.0 - 1.2 ln(minutes),
+otherwise bad (CSAT 1-2) with probability 0.5, else neutral (CSAT 3).
+
+pilot.csv: a six-month pilot of the scenario's ``first_contact`` in retail,
+1,500 customers per arm: bad experiences per contact fall to 0.70 of the
+control arm's (the true risk ratio); churn and purchases follow the control
+arm's rates. Dates are written without the time of day (each file < 1 MB). Run
+from the repository's top folder:
 
     python scenarios/data/make_sample_company.py
 """
@@ -26,30 +39,65 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sim.fit.synthetic import PurchaseTruth, RetentionTruth, contract_orders, customers
+from sim.fit.synthetic_support import SupportTruth, company
+from sim.support.response import ResponseCurve
 
 SEED = 2026
-AS_OF = "2025-12-31"
-N_CUSTOMERS = 3_000
-RETENTION = {"retail": RetentionTruth(0.8, 8.0, 0.7), "business": RetentionTruth(1.5, 30.0, 0.3)}
-PURCHASES = PurchaseTruth(r=2.0, alpha=2.5, p=6.0, q=4.0, gamma=15.0)
+START, MONTHS = "2023-01-01", 36
+CURVE = ResponseCurve(4.0, -1.2)
+TRUTHS = {
+    "retail": SupportTruth(churn_mix=(0.8, 16.0), purchases=0.8, purchase_shape=2.0, spend=(6.0, 4.0, 15.0),
+                           contacts=0.15, walk_away=0.30, negative_churn_increase=1.0, positive_churn_reduction=0.20,
+                           negative_drop=0.40, positive_uplift=0.10, negative_duration=6, positive_duration=4,
+                           curve=CURVE, arrivals=60),
+    "business": SupportTruth(churn_mix=(1.5, 50.0), purchases=1.0, purchase_shape=3.0, spend=(6.0, 4.0, 40.0),
+                             contacts=0.40, walk_away=0.20, negative_churn_increase=0.80, positive_churn_reduction=0.25,
+                             negative_drop=0.50, positive_uplift=0.15, negative_duration=8, positive_duration=5,
+                             curve=CURVE, arrivals=15),
+}
+PILOT = {"segment": "retail", "customers": 1500, "months": 6, "bad_ratio": 0.70}
 
 
-def make(rng: np.random.Generator) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The customers and orders tables (default column names of ``cxroi fit``)."""
-    history_start = pd.Timestamp(AS_OF) - pd.DateOffset(years=4)
-    customer_list = customers(rng, N_CUSTOMERS, history_start=history_start, as_of=AS_OF, period="month", truth=RETENTION)
-    order_log = contract_orders(rng, customer_list, as_of=AS_OF, time_unit="month", truth=PURCHASES)
-    order_log = order_log.assign(date=order_log["date"].dt.normalize())[["customer_id", "date", "amount"]]
-    return customer_list, order_log
+def bad_share(truth: SupportTruth, n: int = 400_000) -> float:
+    """The share of a segment's contacts that are bad at its waits (Monte Carlo on a fixed stream)."""
+    wait = np.exp(np.log(truth.wait_median_minutes) + truth.wait_sigma * np.random.default_rng(0).standard_normal(n))
+    return float(np.mean(1.0 - truth.curve.satisfied(wait)) * truth.bad_when_dissatisfied)
+
+
+def pilot(rng: np.random.Generator, customers: pd.DataFrame) -> pd.DataFrame:
+    """Both arms of the pilot: customers followed, churned, contacts, bad contacts, purchases, customer-periods.
+
+    Monthly churn in both arms is the segment's observed churn over the last year of the history.
+    """
+    truth, n, months = TRUTHS[PILOT["segment"]], PILOT["customers"], PILOT["months"]
+    seg = customers[customers["segment"] == PILOT["segment"]]
+    churn = 1 - (1 - seg["end_date"].ge("2025-01-01").sum() / max(1, (seg["start_date"] < "2025-12-01").sum())) ** (1 / 12)
+    share = bad_share(truth)
+    rows = []
+    for arm, ratio in (("treated", PILOT["bad_ratio"]), ("control", 1.0)):
+        churned = int(rng.binomial(n, 1 - (1 - churn) ** months))
+        periods = int(n * months - churned * months / 2)
+        contacts = int(rng.poisson(truth.contacts * periods))
+        rows.append({"arm": arm, "customers": n, "churned": churned, "contacts": contacts,
+                     "bad": int(rng.binomial(contacts, share * ratio)),
+                     "purchases": int(rng.poisson(truth.purchases * periods)), "customer_periods": periods})
+    return pd.DataFrame(rows)
+
+
+def make(rng: np.random.Generator) -> dict[str, pd.DataFrame]:
+    """The four tables, in the default column names of ``cxroi fit``."""
+    customers, tickets, orders = company(rng, TRUTHS, months=MONTHS, start=START)
+    orders = orders.assign(date=orders["date"].dt.normalize())[["customer_id", "date", "amount"]]
+    return {"customers": customers, "orders": orders, "tickets": tickets, "pilot": pilot(rng, customers)}
 
 
 def main() -> None:
     folder = Path(__file__).resolve().parent
-    customer_list, order_log = make(np.random.default_rng(SEED))
-    customer_list.to_csv(folder / "customers.csv", index=False, date_format="%Y-%m-%d")
-    order_log.to_csv(folder / "orders.csv", index=False, date_format="%Y-%m-%d")
-    print(f"{len(customer_list):,} customers, {len(order_log):,} orders written to {folder}")
+    tables = make(np.random.default_rng(SEED))
+    formats = {"customers": "%Y-%m-%d", "orders": "%Y-%m-%d", "tickets": "%Y-%m-%d %H:%M", "pilot": None}
+    for name, frame in tables.items():
+        frame.to_csv(folder / f"{name}.csv", index=False, date_format=formats[name])
+    print(", ".join(f"{len(frame):,} {name}" for name, frame in tables.items()) + f" written to {folder}")
 
 
 if __name__ == "__main__":

@@ -20,6 +20,15 @@ date, amount, segment).
 customer's base churn and contact rate are multiplied by ``exp(z)`` and
 ``exp(contact_link * z)``, ``z ~ Normal(0, frailty_sd)``, so customers who churn
 more also contact support more (and so have more bad contacts).
+
+Customers who differ in the forms the other fits assume (all optional, off by
+default): ``churn_mix = (alpha, beta)`` draws each customer's base churn from
+Beta(alpha, beta) instead of ``churn`` (sBG, Fader & Hardie 2007);
+``purchase_shape`` draws each customer's base purchase rate from a Gamma with
+that shape and mean ``purchases`` (NBD); ``spend = (p, q, gamma)`` draws the
+amounts as :mod:`sim.fit.synthetic` does (Gamma-Gamma, Fader, Hardie & Lee 2005)
+instead of Gamma(4) with mean ``share_of_spend``. The experience multipliers act
+on these base rates as on the constant ones.
 """
 
 from __future__ import annotations
@@ -30,6 +39,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from sim.fit.synthetic import PurchaseTruth, _spend
 from sim.support.response import ResponseCurve
 
 N, P, B = 0, 1, 2
@@ -58,6 +68,9 @@ class SupportTruth:
     share_of_spend: float = 50.0
     frailty_sd: float = 0.0
     contact_link: float = 1.0
+    churn_mix: tuple[float, float] | None = None
+    purchase_shape: float | None = None
+    spend: tuple[float, float, float] | None = None
 
 
 def company(rng: np.random.Generator, truths: SupportTruth | Mapping[str, SupportTruth], *, months: int = 36,
@@ -86,6 +99,8 @@ def _segment(rng, name: str, truth: SupportTruth, months: int, start: pd.Timesta
     state = np.zeros(0, dtype=int)
     ident = np.zeros(0, dtype=np.int64)
     frailty = np.zeros(0)
+    base_churn = np.zeros(0)
+    base_buy = np.zeros(0)
     start_s = np.zeros(0, dtype=np.int64)
     born, ended = [], {}
     tickets, orders = [], []
@@ -103,19 +118,23 @@ def _segment(rng, name: str, truth: SupportTruth, months: int, start: pd.Timesta
         ident = np.concatenate([ident, ids])
         frailty = np.concatenate([frailty, rng.normal(0.0, truth.frailty_sd, k) if truth.frailty_sd else np.zeros(k)])
         start_s = np.concatenate([start_s, new_start])
+        base_churn = np.concatenate([base_churn, rng.beta(*truth.churn_mix, k) if truth.churn_mix else np.full(k, truth.churn)])
+        base_buy = np.concatenate([base_buy, rng.gamma(truth.purchase_shape, truth.purchases / truth.purchase_shape, k)
+                                   if truth.purchase_shape else np.full(k, truth.purchases)])
         # 2. churn on the state at the start of the month; end on a random day of the month (after the start)
-        leaves = rng.random(state.size) < np.minimum(1.0, truth.churn * np.exp(frailty) * churn_mult[state])
+        leaves = rng.random(state.size) < np.minimum(1.0, base_churn * np.exp(frailty) * churn_mult[state])
         lo = np.maximum(start_s[leaves], begin)
         day = lo + (rng.random(leaves.sum()) * (end - lo)).astype(np.int64)
         for i, d in zip(ident[leaves], day - day % 86_400):
             ended[int(i)] = d
         keep = ~leaves
         state, ident, frailty, start_s = state[keep], ident[keep], frailty[keep], start_s[keep]
+        base_churn, base_buy = base_churn[keep], base_buy[keep]
         lo = np.maximum(start_s, begin)
         # 3. contacts and purchases within the customer's days of the month
         rate = truth.contacts * np.exp(truth.contact_link * frailty) if truth.frailty_sd else np.full(state.size, truth.contacts)
         n_contacts = rng.poisson(rate)
-        n_buys = rng.poisson(truth.purchases * buy_mult[state])
+        n_buys = rng.poisson(base_buy * buy_mult[state])
         owner = np.repeat(np.arange(state.size), n_contacts)
         wait = np.exp(np.log(truth.wait_median_minutes) + truth.wait_sigma * rng.standard_normal(owner.size))
         satisfied = rng.random(owner.size) < truth.curve.satisfied(wait)
@@ -137,6 +156,7 @@ def _segment(rng, name: str, truth: SupportTruth, months: int, start: pd.Timesta
         state = np.where(any_bad, B, np.where(any_good, P, np.where(decays, N, state)))
         keep = ~walks
         state, ident, frailty, start_s = state[keep], ident[keep], frailty[keep], start_s[keep]
+        base_churn, base_buy = base_churn[keep], base_buy[keep]
     ids = np.concatenate([b[0] for b in born])
     starts = np.concatenate([b[1] for b in born])
     ends = np.array([ended.get(int(i), -1) for i in ids], dtype=np.int64)
@@ -154,7 +174,15 @@ def _segment(rng, name: str, truth: SupportTruth, months: int, start: pd.Timesta
     order_frame = pd.DataFrame({
         "customer_id": [f"{name}-{i}" for i in order_owner],
         "date": pd.to_datetime(order_time, unit="s"),
-        "amount": np.round(rng.gamma(4.0, truth.share_of_spend / 4.0, order_owner.size) + 0.01, 2),
+        "amount": _amounts(rng, truth, order_owner, next_id),
         "segment": name,
     })
     return customers, ticket_frame, order_frame
+
+
+def _amounts(rng, truth: SupportTruth, owner: np.ndarray, n_ids: int) -> np.ndarray:
+    """Spend per order: Gamma-Gamma per customer (``truth.spend``) or Gamma(4) with mean ``share_of_spend``."""
+    if truth.spend is None:
+        return np.round(rng.gamma(4.0, truth.share_of_spend / 4.0, owner.size) + 0.01, 2)
+    p, q, gamma = truth.spend
+    return _spend(rng, owner, n_ids, PurchaseTruth(r=1.0, alpha=1.0, p=p, q=q, gamma=gamma))
