@@ -79,3 +79,18 @@ def test_human_summary_names_each_intervention(tmp_path):
     result = CliRunner().invoke(main, ["run", str(file), "--no-save", "--workers", "1"])
     assert result.exit_code == 0, result.output
     assert "Program" in result.output and "P(ROI > 0)" in result.output  # no label: the id in words
+
+
+def test_memo_of_a_scenario_without_uncertain_inputs_goes_without_tornado_and_value_of_information(tmp_path):
+    """Every input fixed: `run --memo` once failed drawing a tornado of 0 rows. Now exit 0, the memo decides by the
+    rule without value of information, and no tornado or VOI file is written (about 1 s)."""
+    file = write_scenario(scenario_dict(draws=200, seed=4), tmp_path / "fixed.toml")
+    out = tmp_path / "run"
+    result = CliRunner().invoke(main, ["run", str(file), "--out", str(out), "--workers", "1", "--memo"])
+    assert result.exit_code == 0, result.output
+    assert "Traceback" not in result.output
+    assert sorted(p.name for p in (out / "memo_figures").iterdir()) == ["cash_flow.png", "roi_distribution.png"]
+    assert not any((out / name).exists() for name in ("tornado.csv", "voi.json", "pilot.json"))
+    memo = (out / "memo.md").read_text()
+    assert "**Recommendation.** Invest in **program**: expected NPV is " in memo
+    assert "EVPI" not in memo and "tornado" not in memo.lower()
