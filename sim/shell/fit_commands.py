@@ -21,14 +21,24 @@ from sim.errors import Problem, ScenarioError, UsageError
 
 @click.group("fit")
 def fit_group() -> None:
-    """Estimate scenario inputs from your own data: pilots, support tickets.
+    """Estimate scenario inputs from your own data: customers, orders, support tickets, pilots.
 
     \b
-    Examples:
+      customers  churn from a customer list (shifted-beta-geometric)
+      orders     purchases and spend from an order log (NBD or BG/NBD, Gamma-Gamma)
+      support    contacts and experience effects from support tickets
+      pilot      an intervention's effect from a pilot's treated and control arms
+
+    \b
+    Examples (the sample company in scenarios/data/):
+      cp scenarios/sample_company.toml my_company.toml
+      cxroi fit customers scenarios/data/customers.csv --into my_company.toml
+      cxroi fit orders scenarios/data/orders.csv --customers scenarios/data/customers.csv --into my_company.toml
+      cxroi fit support scenarios/data/tickets.csv --customers scenarios/data/customers.csv \\
+          --orders scenarios/data/orders.csv --into my_company.toml
+      cxroi fit pilot scenarios/data/pilot.csv --measure bad --segment retail \\
+          --intervention first_contact --into my_company.toml
       cxroi fit pilot --measure churn --treated 40/500 --control 60/500
-      cxroi fit pilot scenarios/data/pilot.csv --measure bad --segment b2c \\
-          --intervention ai_self_service --into scenarios/nordic_midsize.toml
-      cxroi fit support scenarios/data/tickets.csv --customers scenarios/data/customers.csv
     """
 
 
@@ -144,8 +154,8 @@ def pilot_command(table, measure, treated, control, prior, segment, intervention
     \b
     Examples:
       cxroi fit pilot --measure churn --treated 40/500 --control 60/500
-      cxroi fit pilot scenarios/data/pilot.csv --measure bad --segment b2c --intervention ai_self_service \\
-          --into scenarios/nordic_midsize.toml
+      cxroi fit pilot scenarios/data/pilot.csv --measure bad --segment retail --intervention first_contact \\
+          --into my_company.toml
     """
     from sim.fit.pilot import pilot_effect
     from sim.shell.scenario_writer import InputUpdate, fragment, write_inputs
@@ -313,6 +323,7 @@ def support_command(tickets, customers_file, orders_file, as_of, columns, csat_s
     \b
     Examples:
       cxroi fit support scenarios/data/tickets.csv --customers scenarios/data/customers.csv --orders scenarios/data/orders.csv
+      cxroi fit support scenarios/data/tickets.csv --customers scenarios/data/customers.csv --into my_company.toml
       cxroi fit support tickets.csv --customers customers.csv --column opened=created_at --column csat=rating \\
           --into scenarios/my_company.toml --segment-map retail=b2c
     """
