@@ -9,7 +9,7 @@ no printing. Each model family has its module, named after its paper:
 * :mod:`sim.fit.purchase_rate` - NBD purchase rates with unequal exposure (Ehrenberg; Morrison & Schmittlein 1988)
 * :mod:`sim.fit.summaries` - frequency/recency/age summaries, calibration/holdout split, holdout report
 * :mod:`sim.fit.checks` - one-line problems for bad data (rows numbered as in the file: header = row 1)
-* :mod:`sim.fit.synthetic` - data drawn from known parameters (tests, benchmarks, a sample company)
+* :mod:`sim.fit.synthetic` - data drawn from known parameters (tests, benchmarks)
 
 The functions below take the raw tables, check them (raising
 :class:`sim.errors.ScenarioError` with one line per problem, located by

@@ -1,7 +1,9 @@
 """Customer lists and order logs drawn customer by customer from KNOWN parameters.
 
 For tests (does a fit recover the truth, do its intervals cover it?),
-benchmarks, and a sample company to try ``cxroi fit`` on. Every function
+benchmarks, and the spend and small companies the tests fit (the shipped sample
+company in ``scenarios/data/`` comes from :mod:`sim.fit.synthetic_support`,
+which reuses :func:`gamma_gamma_amounts`). Every function
 takes a ``numpy.random.Generator`` and returns data frames with the default
 column names of :mod:`sim.fit.checks` (customers: customer_id, start_date,
 end_date, segment; orders: customer_id, date, amount, segment). Everything is
@@ -110,7 +112,7 @@ def customers(
     )
 
 
-def _spend(rng: np.random.Generator, owner: np.ndarray, n_customers: int, truth: PurchaseTruth) -> np.ndarray:
+def gamma_gamma_amounts(rng: np.random.Generator, owner: np.ndarray, n_customers: int, truth: PurchaseTruth) -> np.ndarray:
     """Amounts of purchases whose customer codes are ``owner``: Gamma-Gamma, rounded to cents."""
     nu = rng.gamma(truth.q, 1.0 / truth.gamma, size=n_customers)
     amount = rng.gamma(truth.p, 1.0 / nu[owner])
@@ -173,7 +175,7 @@ def orders(
         {
             "customer_id": owner + 1,
             "date": times.astype("datetime64[ns]"),
-            "amount": _spend(rng, owner, n, truth),
+            "amount": gamma_gamma_amounts(rng, owner, n, truth),
             "segment": np.full(owner.size, segment, dtype=object),
         }
     )
@@ -201,14 +203,14 @@ def contract_orders(
         {
             "customer_id": customer_list["customer_id"].to_numpy()[owner],
             "date": times.astype("datetime64[ns]"),
-            "amount": _spend(rng, owner, n, truth),
+            "amount": gamma_gamma_amounts(rng, owner, n, truth),
             "segment": customer_list["segment"].to_numpy()[owner],
         }
     )
 
 
 def sample_company(rng: np.random.Generator, n: int = 2_000, *, as_of="2025-12-31") -> tuple[pd.DataFrame, pd.DataFrame]:
-    """A small subscription company: four years of monthly customers in two segments, and their orders.
+    """A small subscription company for the tests: four years of monthly customers in two segments, and their orders.
 
     Truth: 'retail' churn Beta(0.8, 8) per month, 'business' Beta(1.5, 30);
     two purchases a month on average (r = 2, alpha = 1 per month); mean spend

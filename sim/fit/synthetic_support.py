@@ -1,7 +1,7 @@
 """A company's customers, support tickets and orders drawn customer by customer from KNOWN experience effects.
 
 For the recovery and bias tests of :mod:`sim.fit.support`, its benchmark and the
-sample company in ``scenarios/data/``. Customers follow the customer model's
+sample company in ``scenarios/data/`` (``make_sample_company.py``). Customers follow the customer model's
 five steps per calendar month (the same steps as ``tests/model/per_customer_model.py``):
 arrive neutral; churn with the monthly churn times their state's multiplier;
 contact support (Poisson) and buy (Poisson, times the state's buying multiplier);
@@ -39,7 +39,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from sim.fit.synthetic import PurchaseTruth, _spend
+from sim.fit.synthetic import PurchaseTruth, gamma_gamma_amounts
 from sim.support.response import ResponseCurve
 
 N, P, B = 0, 1, 2
@@ -185,4 +185,4 @@ def _amounts(rng, truth: SupportTruth, owner: np.ndarray, n_ids: int) -> np.ndar
     if truth.spend is None:
         return np.round(rng.gamma(4.0, truth.share_of_spend / 4.0, owner.size) + 0.01, 2)
     p, q, gamma = truth.spend
-    return _spend(rng, owner, n_ids, PurchaseTruth(r=1.0, alpha=1.0, p=p, q=q, gamma=gamma))
+    return gamma_gamma_amounts(rng, owner, n_ids, PurchaseTruth(r=1.0, alpha=1.0, p=p, q=q, gamma=gamma))
