@@ -24,9 +24,11 @@ satisfied (CSAT 4-5) with the response curve logit = 4.0 - 1.2 ln(minutes),
 otherwise bad (CSAT 1-2) with probability 0.5, else neutral (CSAT 3).
 
 pilot.csv: a six-month pilot of the scenario's ``first_contact`` in retail,
-1,500 customers per arm: bad experiences per contact fall to 0.70 of the
-control arm's (the true risk ratio); churn and purchases follow the control
-arm's rates. Dates are written without the time of day (each file < 1 MB). Run
+600 customers per arm (the retail base split at random): bad experiences per
+contact fall to 0.70 of the control arm's (the true risk ratio); churn and
+purchases follow the control arm's rates.
+
+Dates of orders are written without the time of day (each file < 1 MB). Run
 from the repository's top folder:
 
     python scenarios/data/make_sample_company.py
@@ -55,7 +57,7 @@ TRUTHS = {
                              negative_drop=0.50, positive_uplift=0.15, negative_duration=8, positive_duration=5,
                              curve=CURVE, arrivals=15),
 }
-PILOT = {"segment": "retail", "customers": 1500, "months": 6, "bad_ratio": 0.70}
+PILOT = {"segment": "retail", "customers": 600, "months": 6, "bad_ratio": 0.70}
 
 
 def bad_share(truth: SupportTruth, n: int = 400_000) -> float:
