@@ -40,6 +40,14 @@ SEGMENT_KEYS = {
     "experience.positive_duration": "Periods a good experience lasts",
     "experience.negative_duration": "Periods a bad experience lasts",
     "experience.negative_contact_increase": "Extra contacts while negative",
+    "churn_mix.alpha": "Churn spread across customers: Beta alpha",
+    "churn_mix.beta": "Churn spread across customers: Beta beta",
+    "purchase_mix.shape": "Purchase-rate spread across customers: Gamma shape",
+    "purchase_mix.rate": "Purchase-rate spread across customers: Gamma rate per {period}",
+    "dropout_mix.a": "Drop-out after a purchase: Beta a",
+    "dropout_mix.b": "Drop-out after a purchase: Beta b",
+    "referrals": "New customers referred per positive customer per {period}",
+    "deterrals": "Prospects deterred per negative customer per {period}",
 }
 CHANNEL_KEYS = {
     "share": "Share of contacts by {channel}",
