@@ -1,4 +1,8 @@
-"""The ``cxroi`` command: parse, call the library, print. No model logic lives here."""
+"""The ``cxroi`` command: parse, call the library, print. No model logic lives here.
+
+Start-up matters for a command line: this module imports only click and the
+results-folder helpers at load time; each command imports what it needs.
+"""
 
 from __future__ import annotations
 
@@ -9,15 +13,12 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import click
-from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
-from sim.analyses.common import records
 from sim.errors import ScenarioError, UsageError
-from sim.model.simulation import run as run_scenario
-from sim.reporting import console
 from sim.shell import results_folder
-from sim.shell.loader import load
+
+# The simulator, pandas, scipy, rich tables and matplotlib are imported inside the
+# commands that use them, so `cxroi --help` and `cxroi validate` start fast.
 
 EXIT_USER_ERROR = 2
 PROGRESS_AFTER = 1.0
@@ -81,6 +82,8 @@ def run(scenario, draws, seed, out, overrides, as_json, workers, overwrite, no_s
       cxroi run scenarios/seed001_churn_example.toml --base-case --json
       cxroi run scenarios/nordic_midsize.toml --memo
     """
+    from sim.model.simulation import run as run_scenario
+
     with _user_errors(scenario):
         if with_memo and (no_save or base_case):
             raise UsageError("--memo needs a saved Monte Carlo run: drop --no-save and --base-case")
@@ -90,7 +93,7 @@ def run(scenario, draws, seed, out, overrides, as_json, workers, overwrite, no_s
         folder = None if no_save else results_folder.write(
             result, out or results_folder.default_folder(result), overwrite, command=_command(),
             extra=results_folder.memo_inputs(result) if with_memo else None)
-        _finish(result.summary_dict(), console.print_run, as_json, folder)
+        _finish(result.summary_dict(), _printer("print_run"), as_json, folder)
         if with_memo:
             from sim.reporting import memo
 
@@ -159,7 +162,7 @@ def sweep(scenario, draws, seed, out, overrides, as_json, workers, overwrite, no
         loaded = _load_checked(scenario, overrides, out, overwrite, no_save)
         with _progress(enabled=True, unit="draws") as report:
             analysis = run_sweep(loaded, grid, draws, seed, workers=workers, progress=report)
-        _finish_analysis(analysis, console.print_sweep, out, overwrite, no_save, as_json)
+        _finish_analysis(analysis, _printer("print_sweep"), out, overwrite, no_save, as_json)
 
 
 @main.command()
@@ -185,7 +188,7 @@ def tornado(scenario, draws, seed, out, overrides, as_json, workers, overwrite, 
         loaded = _load_checked(scenario, overrides, out, overwrite, no_save)
         with _progress(enabled=True) as report:
             analysis = run_tornado(loaded, draws, seed, low=low, high=high, share=share, workers=workers, progress=report)
-        _finish_analysis(analysis, console.print_tornado, out, overwrite, no_save, as_json)
+        _finish_analysis(analysis, _printer("print_tornado"), out, overwrite, no_save, as_json)
 
 
 @main.command()
@@ -208,7 +211,7 @@ def sensitivity(scenario, draws, seed, out, overrides, as_json, workers, overwri
         loaded = _load_checked(scenario, overrides, out, overwrite, no_save)
         with _progress(enabled=True) as report:
             analysis = run_sensitivity(loaded, draws, seed, sobol_samples=sobol_samples, workers=workers, progress=report)
-        _finish_analysis(analysis, console.print_sensitivity, out, overwrite, no_save, as_json)
+        _finish_analysis(analysis, _printer("print_sensitivity"), out, overwrite, no_save, as_json)
 
 
 @main.command()
@@ -232,7 +235,7 @@ def breakeven(scenario, draws, seed, out, overrides, as_json, workers, overwrite
         bounds = _parse_range(value_range) if value_range else None
         loaded = _load_checked(scenario, overrides, out, overwrite, no_save)
         analysis = run_breakeven(loaded, param, bounds, draws, seed, workers=workers)
-        _finish_analysis(analysis, console.print_breakeven, out, overwrite, no_save, as_json)
+        _finish_analysis(analysis, _printer("print_breakeven"), out, overwrite, no_save, as_json)
 
 
 @main.command()
@@ -253,7 +256,7 @@ def voi(scenario, draws, seed, out, overrides, as_json, workers, overwrite, no_s
         loaded = _load_checked(scenario, overrides, out, overwrite, no_save)
         with _progress(enabled=True) as report:
             analysis = run_voi(loaded, draws, seed, workers=workers, progress=report)
-        _finish_analysis(analysis, console.print_voi, out, overwrite, no_save, as_json)
+        _finish_analysis(analysis, _printer("print_voi"), out, overwrite, no_save, as_json)
 
 
 @main.command()
@@ -283,6 +286,7 @@ def staffing(rate, aht, agent_spec, patience, target, simulate, hours, replicati
       cxroi staffing --rate 120 --aht 4 --patience 3 --agents 8:14 --target 30 --simulate
       cxroi staffing --rate 120 --aht 4 --agents 9:12 --simulate --aht-cv 0.5   # steadier calls than the formulas assume
     """
+    from sim.analyses.common import records
     from sim.support.staffing import parse_agents, staffing_table
 
     with _user_errors(Path("staffing")):
@@ -301,11 +305,13 @@ def staffing(rate, aht, agent_spec, patience, target, simulate, hours, replicati
         folder = None
         if out is not None:
             folder = results_folder.write_table_folder(out, "staffing", summary, table, overwrite)
-        _finish(summary, console.print_staffing, as_json, folder)
+        _finish(summary, _printer("print_staffing"), as_json, folder)
 
 
 def _load_checked(scenario, overrides, out, overwrite, no_save):
     """Load the scenario and refuse an existing --out before any work is done."""
+    from sim.shell.loader import load
+
     loaded = load(scenario, overrides)
     if out is not None and not no_save:
         results_folder.check_destination(out, overwrite)
@@ -325,6 +331,16 @@ def _finish(summary: dict, printer, as_json: bool, folder) -> None:
         printer(summary)
     if folder is not None:
         click.echo(f"Results written to {folder}/", err=as_json)
+
+
+def _printer(name: str):
+    """The console printer ``name`` of :mod:`sim.reporting.console`, imported when it prints."""
+    def printer(summary: dict) -> None:
+        from sim.reporting import console
+
+        getattr(console, name)(summary)
+
+    return printer
 
 
 def _command() -> list[str]:
@@ -349,12 +365,15 @@ def validate(scenario, overrides):
     Example:
       cxroi validate scenarios/nordic_midsize.toml
     """
+    from sim.reporting.console import periods
+    from sim.shell.loader import load
+
     with _user_errors(scenario):
         loaded = load(scenario, overrides)
         s = loaded.scenario
         click.echo(
             f"{loaded.file}: OK: {len(s.segments)} segment(s), {len(s.interventions)} intervention(s), "
-            f"horizon {console.periods(s.settings.horizon, s.settings.period)}"
+            f"horizon {periods(s.settings.horizon, s.settings.period)}"
         )
 
 
@@ -382,6 +401,9 @@ def _user_errors(file: Path):
 @contextmanager
 def _progress(enabled: bool, unit: str = "draws"):
     """A progress callback that shows a bar on stderr once a run has taken over a second."""
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
     console = Console(stderr=True)
     started = time.monotonic()
     bar: dict[str, object] = {}

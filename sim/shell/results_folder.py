@@ -15,10 +15,12 @@ import tempfile
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sim.errors import UsageError
-from sim.model.result import Result
+
+if TYPE_CHECKING:  # the model (and pandas) load when a run is written, not with the CLI
+    from sim.model.result import Result
 
 FILES = {
     "summary.json": "per intervention: ROI, NPV, benefit and cost statistics, P(ROI > 0), payback (same as --json)",
