@@ -84,6 +84,28 @@ def point_values(a: Appraisal) -> dict[str, float | None]:
     }
 
 
+def band_table(series) -> pd.DataFrame:
+    """bands.csv's table from ``(arm, metric, load)`` triples, ``load()`` giving that series' (draws, periods) values.
+
+    One series is loaded at a time, so a caller whose values live on disk holds
+    only one series in memory. Mean and exact percentiles over the draws, per period.
+    """
+    arms, metrics, periods, numbers = [], [], [], []
+    for arm, metric, load in series:
+        values = load()
+        count = values.shape[1]
+        pct = np.percentile(values, BAND_PERCENTILES, axis=0)
+        numbers.append(np.vstack([values.mean(axis=0), pct]).T)
+        arms += [arm] * count
+        metrics += [metric] * count
+        periods.append(np.arange(1, count + 1))
+    table = np.vstack(numbers) if numbers else np.empty((0, 1 + len(BAND_PERCENTILES)))
+    columns = {"arm": arms, "metric": metrics, "period": np.concatenate(periods) if periods else np.array([], dtype=int),
+               "mean": table[:, 0]}
+    columns.update({f"p{p:02d}": table[:, 1 + i] for i, p in enumerate(BAND_PERCENTILES)})
+    return pd.DataFrame(columns)
+
+
 @dataclass(frozen=True)
 class Result:
     """A finished run. ``draws``, ``bands`` and ``summary()`` are pandas; ``summary_dict()`` is JSON-ready."""
@@ -126,7 +148,6 @@ class Result:
     def bands(self) -> pd.DataFrame:
         """Per-period mean and percentile bands of every flow per arm, and of each
         intervention's benefit and cumulative discounted net cash flow."""
-        rows = []
         series: list[tuple[str, str, np.ndarray]] = [
             (arm, metric, values) for arm, flows in self.flows.items() for metric, values in flows.items()
         ]
@@ -136,14 +157,7 @@ class Result:
             for arm, flows in self.flows.items():
                 series.append((arm, "answered_share", _ratio(flows["answered"], flows["contacts"])))
                 series.append((arm, "mean_wait_minutes", _ratio(flows["answered_wait_minutes"], flows["answered"])))
-        for arm, metric, values in series:
-            pct = np.percentile(values, BAND_PERCENTILES, axis=0)
-            mean = values.mean(axis=0)
-            for t in range(values.shape[1]):
-                row = {"arm": arm, "metric": metric, "period": t + 1, "mean": mean[t]}
-                row.update({f"p{p:02d}": pct[i, t] for i, p in enumerate(BAND_PERCENTILES)})
-                rows.append(row)
-        return pd.DataFrame(rows)
+        return band_table((arm, metric, lambda v=values: v) for arm, metric, values in series)
 
     def summary_dict(self) -> dict[str, Any]:
         """The run's summary as plain JSON types (the content of summary.json and ``--json``)."""

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sim.errors import UsageError
+from sim.shell.csv_table import write_csv
 
 if TYPE_CHECKING:  # the model (and pandas) load when a run is written, not with the CLI
     from sim.model.result import Result
@@ -60,8 +61,8 @@ def write(result: Result, folder: str | Path, overwrite: bool = False, command: 
     writers = {
         "summary.json": lambda path: _dump(path, result.summary_dict()),
         "manifest.json": lambda path: _dump(path, manifest(result, command)),
-        "draws.csv": lambda path: result.draws.to_csv(path, float_format="%.12g"),
-        "bands.csv": lambda path: result.bands.to_csv(path, index=False),
+        "draws.csv": lambda path: write_csv(result.draws, path, float_format="%.12g"),
+        "bands.csv": lambda path: write_csv(result.bands, path, index=False),
         **(extra or {}),
     }
     return write_files(folder, writers, result.loaded, overwrite)
