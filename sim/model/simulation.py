@@ -14,7 +14,7 @@ from contextlib import contextmanager
 import numpy as np
 
 from sim.errors import UsageError, did_you_mean
-from sim.model import engine, parallel
+from sim.model import counts, engine, parallel
 from sim.model.finance import (
     Appraisal,
     appraise,
@@ -208,6 +208,8 @@ def evaluate_many(scenario, value_sets, seed, shared: Pool, chunk_draws=None, pr
     workers return only each intervention's per-draw appraisal (a few numbers a
     draw instead of every flow in every period), which is all a sweep needs.
     """
+    if not expected:
+        counts.prepare()  # before the pool forks its workers, which then inherit the compiled kernels
     jobs, owners = [], []
     for index, values in enumerate(value_sets):
         draws = len(next(iter(values.values())))
