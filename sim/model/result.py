@@ -14,6 +14,7 @@ from sim.model.inputs import Input
 from sim.model.scenario import Scenario
 
 if TYPE_CHECKING:
+    from sim.model.spill import SeriesSpill
     from sim.model.validation import Loaded
 
 PERCENTILES = (5, 10, 50, 90, 95)
@@ -52,15 +53,22 @@ def _ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
     return np.divide(numerator, denominator, out=np.zeros_like(numerator, dtype=float), where=denominator > 0)
 
 
-def support_levels(flows: dict[str, np.ndarray]) -> dict[str, float]:
+SUPPORT_FLOWS = ("contacts", "answered", "answered_wait_minutes")
+
+
+def support_totals(flows: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Each draw's contacts, answered contacts and their total wait over the horizon (what support levels need)."""
+    return {name: flows[name].sum(axis=1) for name in SUPPORT_FLOWS}
+
+
+def support_levels(totals: dict[str, np.ndarray], periods: int) -> dict[str, float]:
     """What customers meet in support over the horizon: answered share and mean wait (means over draws)."""
-    contacts = flows["contacts"].sum(axis=1)
-    answered = flows["answered"].sum(axis=1)
+    contacts, answered = totals["contacts"], totals["answered"]
     return {
         "answered_share": float(_ratio(answered, contacts).mean()),
         "abandoned_share": float(1.0 - _ratio(answered, contacts).mean()),
-        "mean_wait_minutes": float(_ratio(flows["answered_wait_minutes"].sum(axis=1), answered).mean()),
-        "contacts_per_period": float(contacts.mean() / flows["contacts"].shape[1]),
+        "mean_wait_minutes": float(_ratio(totals["answered_wait_minutes"], answered).mean()),
+        "contacts_per_period": float(contacts.mean() / periods),
     }
 
 
@@ -121,6 +129,11 @@ class Result:
     appraisals: dict[str, Appraisal]
     spreadsheet: dict[str, Appraisal]
     """The same interventions with every input at its base value and expected counts."""
+    support: dict[str, dict[str, np.ndarray]] | None = None
+    """Per arm, each draw's :func:`support_totals` (scenarios with operations)."""
+    spill: "SeriesSpill | None" = None
+    """Where a streamed run keeps its per-period series (then ``flows`` is empty and
+    each appraisal's ``cumulative_net`` is None): the bands read them from disk."""
 
     @property
     def uncertain_paths(self) -> list[str]:
@@ -148,16 +161,27 @@ class Result:
     def bands(self) -> pd.DataFrame:
         """Per-period mean and percentile bands of every flow per arm, and of each
         intervention's benefit and cumulative discounted net cash flow."""
-        series: list[tuple[str, str, np.ndarray]] = [
-            (arm, metric, values) for arm, flows in self.flows.items() for metric, values in flows.items()
-        ]
-        for name, a in self.appraisals.items():
-            series.append((name, "cumulative_discounted_net", a.cumulative_net))
+        return band_table(self._band_series())
+
+    def _band_series(self):
+        """(arm, metric, load) of every band, in bands.csv's order; ``load`` reads memory or the spill."""
+        if self.spill is None:
+            keys = [(arm, metric) for arm, flows in self.flows.items() for metric in flows]
+            keys += [(name, "cumulative_discounted_net") for name in self.appraisals]
+
+            def get(arm: str, metric: str) -> np.ndarray:
+                if metric == "cumulative_discounted_net":
+                    return self.appraisals[arm].cumulative_net
+                return self.flows[arm][metric]
+        else:
+            keys, get = list(self.spill.keys), lambda arm, metric: self.spill.load((arm, metric))
+        series = [(arm, metric, lambda a=arm, m=metric: get(a, m)) for arm, metric in keys]
         if self.scenario.operations is not None:
-            for arm, flows in self.flows.items():
-                series.append((arm, "answered_share", _ratio(flows["answered"], flows["contacts"])))
-                series.append((arm, "mean_wait_minutes", _ratio(flows["answered_wait_minutes"], flows["answered"])))
-        return band_table((arm, metric, lambda v=values: v) for arm, metric, values in series)
+            for arm in dict.fromkeys(arm for arm, metric in keys if metric == "contacts"):
+                series.append((arm, "answered_share", lambda a=arm: _ratio(get(a, "answered"), get(a, "contacts"))))
+                series.append((arm, "mean_wait_minutes",
+                               lambda a=arm: _ratio(get(a, "answered_wait_minutes"), get(a, "answered"))))
+        return series
 
     def summary_dict(self) -> dict[str, Any]:
         """The run's summary as plain JSON types (the content of summary.json and ``--json``)."""
@@ -195,7 +219,8 @@ class Result:
             "interventions": interventions,
         }
         if self.scenario.operations is not None:
-            summary["support"] = {arm: support_levels(flows) for arm, flows in self.flows.items()}
+            support = self.support or {arm: support_totals(flows) for arm, flows in self.flows.items()}
+            summary["support"] = {arm: support_levels(totals, s.horizon) for arm, totals in support.items()}
         return summary
 
     def summary(self) -> pd.DataFrame:
