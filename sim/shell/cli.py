@@ -6,6 +6,7 @@ results-folder helpers at load time; each command imports what it needs.
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
 import time
@@ -57,10 +58,23 @@ def common_options(command):
         click.option("--workers", type=click.IntRange(1), help="Worker processes [default: all cores]. Results do not depend on it."),
         click.option("--overwrite", is_flag=True, help="Replace the --out folder if it already exists."),
         click.option("--no-save", is_flag=True, help="Print the summary but write no results folder."),
+        click.option("--scheduler", envvar="DASK_SCHEDULER_ADDRESS", default="processes", show_default=True,
+                     metavar="processes|local:N|tcp://HOST:PORT",
+                     help="Who computes the chunks of draws: this machine's worker processes, a Dask LocalCluster of N "
+                          "workers, or a Dask scheduler's address (also read from DASK_SCHEDULER_ADDRESS). "
+                          "Results do not depend on it."),
     ]
+
+    @functools.wraps(command)
+    def on_scheduler(*args, scheduler: str, **kwargs):
+        from sim.model import parallel
+
+        with _user_errors(kwargs["scenario"]), parallel.scheduler(scheduler):
+            return command(*args, **kwargs)
+
     for option in reversed(options):
-        command = option(command)
-    return command
+        on_scheduler = option(on_scheduler)
+    return on_scheduler
 
 
 @main.command()
