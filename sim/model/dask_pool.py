@@ -13,13 +13,21 @@ Dask is an optional extra (``pip install -e ".[dask]"``).
 from __future__ import annotations
 
 import logging
+import signal
+import threading
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from itertools import islice
 from typing import Any
 
 from sim.errors import UsageError
 
 CONNECT_TIMEOUT = "5s"
 """How long to wait for a scheduler to answer before giving up with one line."""
+
+IN_FLIGHT_PER_WORKER = 3
+"""Chunks submitted ahead per worker thread: enough to keep workers busy, few enough to bound memory."""
 
 INSTALL = 'pip install "cxroi[dask]" (from a checkout: pip install -e ".[dask]")'
 
@@ -36,8 +44,9 @@ class DaskPool:
         self.spec = spec
         self.cluster = None
         if spec.startswith("local:"):
-            self.cluster = LocalCluster(n_workers=_local_workers(spec), threads_per_worker=1, processes=True,
-                                        dashboard_address=None, silence_logs=logging.ERROR)
+            with _workers_ignore_ctrl_c():
+                self.cluster = LocalCluster(n_workers=_local_workers(spec), threads_per_worker=1, processes=True,
+                                            dashboard_address=None, silence_logs=logging.ERROR)
             self.client = Client(self.cluster)
         else:
             try:
@@ -50,18 +59,42 @@ class DaskPool:
         self.size = max(1, sum(self.client.nthreads().values()))
 
     def map(self, function: Callable[[Any], Any], jobs: Iterable[Any]) -> Iterator[Any]:
-        """Results in job order, as they become available; a result leaves the cluster once read."""
-        futures = self.client.map(function, list(jobs), pure=False)
-        futures.reverse()
-        while futures:
-            future = futures.pop()
-            yield future.result()
+        """Results in job order, as they become available.
+
+        At most :data:`IN_FLIGHT_PER_WORKER` jobs per worker thread are on the
+        cluster at a time, and a result leaves it once read: neither the
+        scheduler nor this process holds a long run's inputs or outputs at once.
+        """
+        pending = iter(jobs)
+        window = deque(self.client.submit(function, job, pure=False)
+                       for job in islice(pending, IN_FLIGHT_PER_WORKER * self.size))
+        while window:
+            future = window.popleft()
+            result = future.result()
             future.release()
+            for job in islice(pending, 1):
+                window.append(self.client.submit(function, job, pure=False))
+            yield result
 
     def close(self) -> None:
         self.client.close()
         if self.cluster is not None:
             self.cluster.close()
+
+
+@contextmanager
+def _workers_ignore_ctrl_c():
+    """Start local workers with SIGINT ignored (they inherit it), so Ctrl-C reaches only
+    this process, which closes the cluster and prints one line, instead of every worker
+    printing a traceback. A Ctrl-C during these seconds of start-up is ignored."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _local_workers(spec: str) -> int:
