@@ -36,6 +36,7 @@ class SeriesSpill:
         self.keys: list[tuple[str, str]] = []
         self._chunks: list[tuple[int, int]] = []  # (first draw, count), in draw order once sorted
         self._stored: dict[tuple[tuple[str, str], int], str] = {}  # (key, first) -> 'zero' | file name
+        self._order: dict[tuple[str, str], str] = {}  # memory layout of the key's chunks: 'C' or 'F'
 
     def add(self, first: int, series: dict[tuple[str, str], np.ndarray]) -> None:
         """Write one chunk's series (each ``(count, periods)``) for draws from ``first`` on."""
@@ -44,16 +45,27 @@ class SeriesSpill:
             if key not in self.keys:
                 self.keys.append(key)
             count = len(values)
+            if values.flags.f_contiguous and not values.flags.c_contiguous:
+                self._order[key] = "F"
             self._stored[key, first] = self._write(self.keys.index(key), first, values)
         self._chunks.append((first, count or 0))
 
     def load(self, key: tuple[str, str]) -> np.ndarray:
-        """The whole series of ``key``, ``(draws, periods)`` float64, in draw order."""
-        parts = []
-        for first, count in sorted(self._chunks):
+        """The whole series of ``key``, ``(draws, periods)`` float64, in draw order.
+
+        In the memory layout its chunks had (as np.concatenate of them would be): a
+        mean over draws sums in a different order in C and Fortran layout, and must
+        come out as an in-memory run's to the last bit.
+        """
+        chunks = sorted(self._chunks)
+        out = np.zeros((sum(count for _, count in chunks), self.periods), order=self._order.get(key, "C"))
+        row = 0
+        for first, count in chunks:
             stored = self._stored[key, first]
-            parts.append(np.zeros((count, self.periods)) if stored == "zero" else np.load(self.folder / stored).astype(float))
-        return np.concatenate(parts) if parts else np.empty((0, self.periods))
+            if stored != "zero":
+                out[row : row + count] = np.load(self.folder / stored)
+            row += count
+        return out
 
     def close(self) -> None:
         """Remove the folder now (it is also removed when the object is collected, or at exit)."""
