@@ -34,6 +34,7 @@ _WHERE = {
     "load": ("sim.shell.loader", "load"),
     "run": ("sim.model.simulation", "run"),
     "sample": ("sim.model.simulation", "sample"),
+    "scheduler": ("sim.model.parallel", "scheduler"),
     "sensitivity": ("sim.analyses.sensitivity", "sensitivity"),
     "sweep": ("sim.analyses.sweep", "sweep"),
     "tornado": ("sim.analyses.tornado", "tornado"),
@@ -68,6 +69,7 @@ if TYPE_CHECKING:  # for type checkers and IDEs: the same names, eagerly
     from sim.analyses.voi import voi
     from sim.errors import ScenarioError, UsageError
     from sim.model.result import Result
+    from sim.model.parallel import scheduler
     from sim.model.simulation import evaluate, run, sample
     from sim.model.validation import Loaded
     from sim.shell.loader import load
