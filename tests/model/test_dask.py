@@ -1,6 +1,6 @@
 """The same numbers on a Dask cluster as on the process pool, even when a worker dies.
 
-Runtime about 30 s on a busy 2-core machine (less when idle), mostly starting one LocalCluster of
+Runtime about 5 s on this 2-core machine when quiet (80 s when heavily loaded), mostly one LocalCluster of
 two worker processes (shared by the tests of this module and always closed).
 """
 
