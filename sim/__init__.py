@@ -14,40 +14,70 @@ From Python::
     sim.breakeven(sc, "interventions.faster_response.recurring_cost").summary
     sim.voi(sc).tables["voi"]
     sim.pilot(sc, "faster_response").tables["pilot"]   # EVSI, cost, net gain and power per pilot size
+
+Every name is loaded on first use (PEP 562 module ``__getattr__``): ``import sim``
+and the ``cxroi`` command's start-up do not pay for pandas, scipy.stats, SALib or
+matplotlib until something needs them.
 """
 
-from sim.analyses.breakeven import breakeven
-from sim.analyses.pilot import pilot
-from sim.analyses.sensitivity import sensitivity
-from sim.analyses.sweep import sweep
-from sim.analyses.tornado import tornado
-from sim.analyses.voi import voi
-from sim.errors import ScenarioError, UsageError
-from sim.model.labels import input_labels
-from sim.model.result import BEYOND_HORIZON, Result
-from sim.model.simulation import evaluate, run, sample
-from sim.model.validation import Loaded
-from sim.shell.loader import load
-from sim.shell.results_folder import write as write_results
-from sim.shell.results_folder import write_analysis
+from __future__ import annotations
 
-__all__ = [
-    "BEYOND_HORIZON",
-    "Loaded",
-    "Result",
-    "ScenarioError",
-    "UsageError",
-    "breakeven",
-    "evaluate",
-    "input_labels",
-    "load",
-    "pilot",
-    "run",
-    "sample",
-    "sensitivity",
-    "sweep",
-    "tornado",
-    "voi",
-    "write_analysis",
-    "write_results",
-]
+import importlib
+from typing import TYPE_CHECKING, Any
+
+_WHERE = {
+    "BEYOND_HORIZON": ("sim.model.result", "BEYOND_HORIZON"),
+    "Loaded": ("sim.model.validation", "Loaded"),
+    "Result": ("sim.model.result", "Result"),
+    "ScenarioError": ("sim.errors", "ScenarioError"),
+    "UsageError": ("sim.errors", "UsageError"),
+    "breakeven": ("sim.analyses.breakeven", "breakeven"),
+    "evaluate": ("sim.model.simulation", "evaluate"),
+    "input_labels": ("sim.model.labels", "input_labels"),
+    "load": ("sim.shell.loader", "load"),
+    "pilot": ("sim.analyses.pilot", "pilot"),
+    "run": ("sim.model.simulation", "run"),
+    "sample": ("sim.model.simulation", "sample"),
+    "scheduler": ("sim.model.parallel", "scheduler"),
+    "sensitivity": ("sim.analyses.sensitivity", "sensitivity"),
+    "sweep": ("sim.analyses.sweep", "sweep"),
+    "tornado": ("sim.analyses.tornado", "tornado"),
+    "voi": ("sim.analyses.voi", "voi"),
+    "write_analysis": ("sim.shell.results_folder", "write_analysis"),
+    "write_results": ("sim.shell.results_folder", "write"),
+}
+"""Public name -> (module, attribute) it is loaded from."""
+
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name: str) -> Any:
+    try:
+        module, attribute = _WHERE[name]
+    except KeyError:
+        raise AttributeError(f"module 'sim' has no attribute {name!r}") from None
+    value = getattr(importlib.import_module(module), attribute)
+    globals()[name] = value  # later look-ups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
+
+
+if TYPE_CHECKING:  # for type checkers and IDEs: the same names, eagerly
+    from sim.analyses.breakeven import breakeven
+    from sim.analyses.pilot import pilot
+    from sim.analyses.sensitivity import sensitivity
+    from sim.analyses.sweep import sweep
+    from sim.analyses.tornado import tornado
+    from sim.analyses.voi import voi
+    from sim.errors import ScenarioError, UsageError
+    from sim.model.labels import input_labels
+    from sim.model.result import BEYOND_HORIZON, Result
+    from sim.model.parallel import scheduler
+    from sim.model.simulation import evaluate, run, sample
+    from sim.model.validation import Loaded
+    from sim.shell.loader import load
+    from sim.shell.results_folder import write as write_results
+    from sim.shell.results_folder import write_analysis

@@ -19,6 +19,8 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import ndtr
 
+from sim.model import count_kernels
+
 EXACT_BELOW = 4.0
 """Variance under which a count is drawn by exact CDF inversion."""
 
@@ -27,6 +29,64 @@ _U_MAX = 1.0 - 1e-13  # keep inversion loops finite where ndtr(z) rounds to 1
 
 def poisson(mean: np.ndarray, z: np.ndarray) -> np.ndarray:
     """Poisson(mean) counts at normal scores ``z`` (same shape); float64."""
+    kernels = count_kernels.compiled()
+    if kernels is not None:
+        return _poisson_compiled(kernels, mean, z)
+    return poisson_numpy(mean, z)
+
+
+def binomial(n: np.ndarray, p: np.ndarray, z: np.ndarray) -> np.ndarray:
+    """Binomial(n, p) counts at normal scores ``z``; ``n`` holds whole numbers; float64."""
+    kernels = count_kernels.compiled()
+    if kernels is not None:
+        return _binomial_compiled(kernels, n, p, z)
+    return binomial_numpy(n, p, z)
+
+
+def prepare() -> None:
+    """Load the compiled kernels now (numba import, code from its disk cache: about 0.4 s).
+
+    Called before worker processes are forked, so they inherit loaded kernels
+    instead of each loading them again.
+    """
+    if count_kernels.compiled() is not None:
+        z = np.zeros(2, dtype=np.float32)
+        binomial(np.array([1.0, 50.0]), np.array([0.3, 0.7]), z)
+        poisson(np.array([1.0, 50.0]), z)
+
+
+def _flat(x, shape, dtype=float) -> np.ndarray:
+    return np.ascontiguousarray(np.broadcast_to(np.asarray(x, dtype=dtype), shape)).reshape(-1)
+
+
+def _poisson_compiled(kernels, mean, z):
+    """:func:`poisson_numpy` by the compiled kernels (same numbers)."""
+    shape = np.shape(z)
+    mean, zf = _flat(mean, shape), np.ascontiguousarray(z).reshape(-1)
+    out = np.empty(mean.size)
+    index = kernels.poisson_pass(mean, zf, out)
+    if index.size:
+        m = mean[index]
+        out[index] = kernels.invert(np.minimum(ndtr(zf[index]), _U_MAX), np.exp(-m), m, np.zeros_like(m))
+    return out.reshape(shape)
+
+
+def _binomial_compiled(kernels, n, p, z):
+    """:func:`binomial_numpy` by the compiled kernels (same numbers)."""
+    shape = np.shape(z)
+    n, p, zf = _flat(n, shape), _flat(p, shape), np.ascontiguousarray(z).reshape(-1)
+    out = np.empty(n.size)
+    index, ns, qs, zs = kernels.binomial_pass(n, p, zf, out)
+    if index.size:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            odds = np.where(qs < 1.0, qs / (1.0 - qs), 0.0)
+        k = kernels.invert(np.minimum(ndtr(zs), _U_MAX), np.exp(ns * np.log1p(-qs)), (ns + 1.0) * odds, odds)
+        kernels.place(out, index, k, n, p)
+    return out.reshape(shape)
+
+
+def poisson_numpy(mean: np.ndarray, z: np.ndarray) -> np.ndarray:
+    """Poisson(mean) counts at normal scores ``z`` in numpy: the reference of the compiled kernels."""
     mean = np.broadcast_to(np.asarray(mean, dtype=float), np.shape(z))
     small = mean < EXACT_BELOW
     out = _cornish_fisher(mean, mean, 1.0, 1.0, z, np.inf)
@@ -36,8 +96,8 @@ def poisson(mean: np.ndarray, z: np.ndarray) -> np.ndarray:
     return out
 
 
-def binomial(n: np.ndarray, p: np.ndarray, z: np.ndarray) -> np.ndarray:
-    """Binomial(n, p) counts at normal scores ``z``; ``n`` holds whole numbers; float64."""
+def binomial_numpy(n: np.ndarray, p: np.ndarray, z: np.ndarray) -> np.ndarray:
+    """Binomial(n, p) counts at normal scores ``z`` in numpy: the reference of the compiled kernels."""
     shape = np.shape(z)
     n = np.broadcast_to(np.asarray(n, dtype=float), shape)
     p = np.clip(np.asarray(p, dtype=float), 0.0, 1.0)
@@ -69,41 +129,75 @@ def _cornish_fisher(mean, var, skew_times_sd, kurtosis_times_var, z, upper):
     the large ones first (measured on the reference workload). Rounding to an
     integer adds 1/12 to the variance (Sheppard's correction), so the continuous
     quantile is taken with variance ``var - 1/12``.
+
+    The expansion ``z + s (z^2 - 1)/6 + k z (z^2 - 3)/24 - s^2 z (2 z^2 - 5)/36``
+    is evaluated in three reused buffers, operation by operation in the order
+    (and at the precision: terms in z^2 stay in z's float32) of the plain
+    expression, so the counts are bit for bit those of the plain expression
+    (``tests/model/test_counts.py`` holds them to it) with a fifth of the
+    temporaries.
     """
     with np.errstate(divide="ignore", invalid="ignore"):  # small counts give inf/nan here
-        skew = skew_times_sd / np.sqrt(var)
-        kurt = kurtosis_times_var / var
-        sd = np.sqrt(np.maximum(var - 1.0 / 12.0, 0.0))
-        z2 = z * z
-        w = (
-            z
-            + skew * (z2 - 1.0) / 6.0
-            + kurt * z * (z2 - 3.0) / 24.0
-            - skew * skew * z * (2.0 * z2 - 5.0) / 36.0
-        )
-        return np.clip(np.floor(mean + sd * w + 0.5), 0.0, upper)
+        skew = np.sqrt(var)
+        np.divide(skew_times_sd, skew, out=skew)
+        kurt = np.divide(kurtosis_times_var, var)
+        sd = np.subtract(var, 1.0 / 12.0)
+        np.maximum(sd, 0.0, out=sd)
+        np.sqrt(sd, out=sd)
+        z2 = np.multiply(z, z)
+        poly = np.subtract(z2, 1.0)  # in z's precision, as z * z - 1.0 is
+        w = np.multiply(skew, poly)
+        w /= 6.0
+        w += z
+        np.subtract(z2, 3.0, out=poly)
+        kurt *= z
+        kurt *= poly
+        kurt /= 24.0
+        w += kurt
+        term = np.multiply(skew, skew, out=kurt)
+        term *= z
+        np.multiply(z2, 2.0, out=poly)
+        poly -= 5.0
+        term *= poly
+        term /= 36.0
+        w -= term
+        w *= sd
+        w += mean
+        w += 0.5
+        np.floor(w, out=w)
+        np.maximum(w, 0.0, out=w)
+        return np.minimum(w, upper, out=w)
 
 
 def _invert(u: np.ndarray, p0: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Smallest k with CDF(k) >= u, walking the pmf by ``pmf(k) = pmf(k-1) * (a - k b) / k``.
 
     Poisson(m) is a = m, b = 0; Binomial(n, q) is a = (n + 1) q / (1 - q), b = q / (1 - q).
-    Only the elements still below their ``u`` are carried from one step to the next.
+    Each element counts the steps it is still below its ``u``; finished elements are
+    dropped from the arrays only once they are half of them (dropping costs a gather
+    of six arrays, carrying them a few multiplications).
     """
     u = np.minimum(u, _U_MAX)
     k = np.zeros_like(u)
     index = np.flatnonzero(p0 < u)
     u, pmf, cdf, a, b = u[index], p0[index], p0[index], a[index], b[index]
+    steps = np.zeros_like(u)
+    alive = np.ones(index.size, dtype=bool)
+    live = index.size
     step = 0
-    while index.size:
+    while live:
         step += 1
         pmf = pmf * np.maximum(a - step * b, 0.0) / step
         cdf = cdf + pmf
-        k[index] = step
+        steps += alive
         # pmf reaching 0 (past n, or underflow) means the CDF cannot grow further.
-        keep = (cdf < u) & (pmf > 0)
-        if not keep.all():
-            index, u, pmf, cdf, a, b = index[keep], u[keep], pmf[keep], cdf[keep], a[keep], b[keep]
+        alive &= (cdf < u) & (pmf > 0)
+        live = np.count_nonzero(alive)
+        if live < alive.size // 2:
+            k[index] = steps
+            index, u, pmf, cdf, a, b, steps = (x[alive] for x in (index, u, pmf, cdf, a, b, steps))
+            alive = np.ones(live, dtype=bool)
+    k[index] = steps
     return k
 
 

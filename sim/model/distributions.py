@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 import numpy as np
-from scipy import stats
 from scipy.special import ndtr, ndtri
 
 from sim.errors import did_you_mean
@@ -236,19 +235,27 @@ def _fixed(t, domain):
     return (lambda u: np.full(np.shape(u), value)), None, f"fixed at {_num(value)}", (value, value)
 
 
+def _stats():
+    """scipy.stats, imported on first use: it takes longer to import than the rest of
+    validation, and scenarios built from intervals ("A to B") never need it."""
+    from scipy import stats
+
+    return stats
+
+
 def _frozen(dist):
     return dist.ppf, dist.cdf
 
 
 def _uniform(t, domain):
     low, high = _ordered(t, domain, "low", "high")
-    ppf, cdf = _frozen(stats.uniform(low, high - low))
+    ppf, cdf = _frozen(_stats().uniform(low, high - low))
     return ppf, cdf, f"between {_num(low)} and {_num(high)}, every value equally likely (uniform)", (low, high)
 
 
 def _triangular(t, domain):
     low, mode, high = _three_point(t, domain, "triangular")
-    ppf, cdf = _frozen(stats.triang((mode - low) / (high - low), loc=low, scale=high - low))
+    ppf, cdf = _frozen(_stats().triang((mode - low) / (high - low), loc=low, scale=high - low))
     return ppf, cdf, f"between {_num(low)} and {_num(high)}, most likely {_num(mode)} (triangular)", (low, high)
 
 
@@ -259,20 +266,20 @@ def _pert(t, domain):
         raise ValueError(f"shape = {_num(shape)} is not allowed: must be more than 0")
     a = 1.0 + shape * (mode - low) / (high - low)
     b = 1.0 + shape * (high - mode) / (high - low)
-    ppf, cdf = _frozen(stats.beta(a, b, loc=low, scale=high - low))
+    ppf, cdf = _frozen(_stats().beta(a, b, loc=low, scale=high - low))
     return ppf, cdf, f"between {_num(low)} and {_num(high)}, most likely {_num(mode)} (PERT)", (low, high)
 
 
 def _normal(t, domain):
     mean, sd = _number(t, "mean"), _positive(t, "sd")
-    ppf, cdf = _frozen(stats.norm(mean, sd))
+    ppf, cdf = _frozen(_stats().norm(mean, sd))
     return ppf, cdf, f"normal with mean {_num(mean)} and sd {_num(sd)}", (-INF, INF)
 
 
 def _lognormal(t, domain):
     mean, sd = _positive(t, "mean"), _positive(t, "sd")
     sigma = math.sqrt(math.log1p((sd / mean) ** 2))
-    ppf, cdf = _frozen(stats.lognorm(sigma, scale=mean * math.exp(-sigma**2 / 2)))
+    ppf, cdf = _frozen(_stats().lognorm(sigma, scale=mean * math.exp(-sigma**2 / 2)))
     return ppf, cdf, f"lognormal with mean {_num(mean)} and sd {_num(sd)}", (0.0, INF)
 
 
@@ -284,7 +291,7 @@ def _beta(t, domain):
         raise ValueError(f"beta needs low < high, got low={_num(low)}, high={_num(high)}")
     _check_in(domain, low, "low")
     _check_in(domain, high, "high")
-    ppf, cdf = _frozen(stats.beta(a, b, loc=low, scale=high - low))
+    ppf, cdf = _frozen(_stats().beta(a, b, loc=low, scale=high - low))
     return ppf, cdf, f"beta({_num(a)}, {_num(b)}) between {_num(low)} and {_num(high)}", (low, high)
 
 
@@ -296,7 +303,7 @@ def _gamma(t, domain):
         shape, scale = (mean / sd) ** 2, sd**2 / mean
     else:
         raise ValueError("gamma needs either shape and scale, or mean and sd")
-    ppf, cdf = _frozen(stats.gamma(shape, scale=scale))
+    ppf, cdf = _frozen(_stats().gamma(shape, scale=scale))
     return ppf, cdf, f"gamma with mean {_num(shape * scale)} and sd {_num(math.sqrt(shape) * scale)}", (0.0, INF)
 
 

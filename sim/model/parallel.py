@@ -1,7 +1,8 @@
 """Worker processes for chunks of draws: one pool, reused across the runs of an analysis.
 
 Results never depend on the number of workers (see :mod:`sim.model.streams`), so this
-module only decides how many processes share the work.
+module only decides who shares the work: this machine's processes (the default), or
+a Dask cluster chosen with :func:`scheduler` (:mod:`sim.model.dask_pool`).
 """
 
 from __future__ import annotations
@@ -11,7 +12,13 @@ import os
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
+
+from sim.errors import UsageError
+
+PROCESSES = "processes"
+_scheduler: ContextVar[Any] = ContextVar("scheduler", default=None)
 
 
 class Pool:
@@ -39,12 +46,56 @@ def worker_count(workers: int | None) -> int:
 
 @contextmanager
 def pool(workers: int | None):
-    """A :class:`Pool` of ``workers`` processes (default: all cores), shut down on exit."""
+    """A :class:`Pool` of ``workers`` processes (default: all cores), shut down on exit.
+
+    Inside :func:`scheduler` with a Dask cluster, the cluster's pool instead
+    (``workers`` is then the cluster's business).
+    """
+    chosen = _scheduler.get()
+    if chosen is not None:
+        yield chosen.pool()
+        return
     shared = Pool(worker_count(workers))
     try:
         yield shared
     finally:
         shared.close()
+
+
+@contextmanager
+def scheduler(spec: str | None):
+    """Run every pool opened inside on ``spec``: 'processes' (or None: this machine's
+    process pool), 'local:N' (a Dask LocalCluster of N workers) or a Dask scheduler
+    address such as 'tcp://host:8786'. One cluster serves every run inside."""
+    if spec not in (None, PROCESSES) and not (spec.startswith("local:") or "://" in spec):
+        raise UsageError(f"--scheduler {spec}: use 'processes', 'local:N' or a scheduler address such as tcp://host:8786")
+    chosen = None if spec in (None, PROCESSES) else _Cluster(spec)
+    token = _scheduler.set(chosen)
+    try:
+        yield chosen
+    finally:
+        _scheduler.reset(token)
+        if chosen is not None:
+            chosen.close()
+
+
+class _Cluster:
+    """A Dask cluster connected on first use (so a bad scenario fails before any cluster starts)."""
+
+    def __init__(self, spec: str):
+        self.spec = spec
+        self._pool = None
+
+    def pool(self):
+        if self._pool is None:
+            from sim.model.dask_pool import DaskPool
+
+            self._pool = DaskPool(self.spec)
+        return self._pool
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.close()
 
 
 def _context():

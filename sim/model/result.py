@@ -15,6 +15,7 @@ from sim.model.labels import option_labels
 from sim.model.scenario import Scenario
 
 if TYPE_CHECKING:
+    from sim.model.spill import SeriesSpill
     from sim.model.validation import Loaded
 
 PERCENTILES = (5, 10, 50, 90, 95)
@@ -61,15 +62,22 @@ def _ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
     return np.divide(numerator, denominator, out=np.zeros_like(numerator, dtype=float), where=denominator > 0)
 
 
-def support_levels(flows: dict[str, np.ndarray]) -> dict[str, float]:
+SUPPORT_FLOWS = ("contacts", "answered", "answered_wait_minutes")
+
+
+def support_totals(flows: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Each draw's contacts, answered contacts and their total wait over the horizon (what support levels need)."""
+    return {name: flows[name].sum(axis=1) for name in SUPPORT_FLOWS}
+
+
+def support_levels(totals: dict[str, np.ndarray], periods: int) -> dict[str, float]:
     """What customers meet in support over the horizon: answered share and mean wait (means over draws)."""
-    contacts = flows["contacts"].sum(axis=1)
-    answered = flows["answered"].sum(axis=1)
+    contacts, answered = totals["contacts"], totals["answered"]
     return {
         "answered_share": float(_ratio(answered, contacts).mean()),
         "abandoned_share": float(1.0 - _ratio(answered, contacts).mean()),
-        "mean_wait_minutes": float(_ratio(flows["answered_wait_minutes"].sum(axis=1), answered).mean()),
-        "contacts_per_period": float(contacts.mean() / flows["contacts"].shape[1]),
+        "mean_wait_minutes": float(_ratio(totals["answered_wait_minutes"], answered).mean()),
+        "contacts_per_period": float(contacts.mean() / periods),
     }
 
 
@@ -102,6 +110,47 @@ def roi_undefined(a: Appraisal) -> dict[str, Any] | None:
     return {"draws": missing, "share": missing / len(a.roi), "reason": ROI_UNDEFINED}
 
 
+def band_table(series) -> pd.DataFrame:
+    """bands.csv's table from ``(arm, metric, load)`` triples, ``load()`` giving that series' (draws, periods) values.
+
+    One series is loaded at a time, so a caller whose values live on disk holds
+    only one series in memory. Mean and exact percentiles over the draws, per period.
+    A measure that is zero in every arm, draw and period (walk-aways in a scenario
+    without experience effects, answered contacts without operations) is left out.
+    """
+    arms, metrics, periods, numbers = [], [], [], []
+    present: set[str] = set()
+    for arm, metric, load in series:
+        values = load()
+        if np.any(values != 0):
+            present.add(metric)
+        count = values.shape[1]
+        numbers.append(np.vstack([values.mean(axis=0), _percentiles(values)]).T)
+        arms += [arm] * count
+        metrics += [metric] * count
+        periods.append(np.arange(1, count + 1))
+    table = np.vstack(numbers) if numbers else np.empty((0, 1 + len(BAND_PERCENTILES)))
+    columns = {"arm": arms, "metric": metrics, "period": np.concatenate(periods) if periods else np.array([], dtype=int),
+               "mean": table[:, 0]}
+    columns.update({f"p{p:02d}": table[:, 1 + i] for i, p in enumerate(BAND_PERCENTILES)})
+    frame = pd.DataFrame(columns)
+    return frame[frame["metric"].isin(present)].reset_index(drop=True)
+
+
+def _percentiles(values: np.ndarray, block_bytes: int = 64 * 2**20) -> np.ndarray:
+    """:data:`BAND_PERCENTILES` of each column (period), a few columns at a time.
+
+    np.percentile sorts a copy of what it is given; in blocks of columns that copy
+    stays small for a million draws. Each column's percentiles depend on that column
+    only, so the numbers are those of one call on the whole array.
+    """
+    if values.shape[1] == 0:
+        return np.percentile(values, BAND_PERCENTILES, axis=0)
+    step = max(1, block_bytes // max(1, values.shape[0] * values.itemsize))
+    blocks = range(0, values.shape[1], step)
+    return np.hstack([np.percentile(values[:, start : start + step], BAND_PERCENTILES, axis=0) for start in blocks])
+
+
 @dataclass(frozen=True)
 class Result:
     """A finished run. ``draws``, ``bands`` and ``summary()`` are pandas; ``summary_dict()`` is JSON-ready."""
@@ -119,6 +168,11 @@ class Result:
     """The same interventions with every input at its base value and expected counts."""
     adjustments: tuple = ()
     """Draws in which a value was clipped to its domain or good + bad cut to 1 (:func:`sim.model.domains.adjustments`)."""
+    support: dict[str, dict[str, np.ndarray]] | None = None
+    """Per arm, each draw's :func:`support_totals` (scenarios with operations)."""
+    spill: "SeriesSpill | None" = None
+    """Where a streamed run keeps its per-period series (then ``flows`` is empty and
+    each appraisal's ``cumulative_net`` is None): the bands read them from disk."""
 
     @property
     def uncertain_paths(self) -> list[str]:
@@ -138,38 +192,35 @@ class Result:
                     f"{name}.payback_period": _beyond(a.payback),
                 }
             )
-        frame = pd.DataFrame(columns)
+        frame = pd.DataFrame(columns, copy=False)  # columns stay the arrays they are: no second copy of a long run
         frame.index.name = "draw"
         return frame
 
     @cached_property
     def bands(self) -> pd.DataFrame:
         """Per-period mean and percentile bands of every flow per arm, and of each
-        intervention's benefit and cumulative discounted net cash flow.
+        intervention's benefit and cumulative discounted net cash flow."""
+        return band_table(self._band_series())
 
-        A measure that is zero in every arm, draw and period (walk-aways in a scenario without
-        experience effects, answered contacts without operations) is left out."""
-        rows = []
-        series: list[tuple[str, str, np.ndarray]] = [
-            (arm, metric, values) for arm, flows in self.flows.items() for metric, values in flows.items()
-        ]
-        for name, a in self.appraisals.items():
-            series.append((name, "cumulative_discounted_net", a.cumulative_net))
+    def _band_series(self):
+        """(arm, metric, load) of every band, in bands.csv's order; ``load`` reads memory or the spill."""
+        if self.spill is None:
+            keys = [(arm, metric) for arm, flows in self.flows.items() for metric in flows]
+            keys += [(name, "cumulative_discounted_net") for name in self.appraisals]
+
+            def get(arm: str, metric: str) -> np.ndarray:
+                if metric == "cumulative_discounted_net":
+                    return self.appraisals[arm].cumulative_net
+                return self.flows[arm][metric]
+        else:
+            keys, get = list(self.spill.keys), lambda arm, metric: self.spill.load((arm, metric))
+        series = [(arm, metric, lambda a=arm, m=metric: get(a, m)) for arm, metric in keys]
         if self.scenario.operations is not None:
-            for arm, flows in self.flows.items():
-                series.append((arm, "answered_share", _ratio(flows["answered"], flows["contacts"])))
-                series.append((arm, "mean_wait_minutes", _ratio(flows["answered_wait_minutes"], flows["answered"])))
-        present = {metric for _, metric, values in series if np.any(values != 0)}
-        for arm, metric, values in series:
-            if metric not in present:
-                continue
-            pct = np.percentile(values, BAND_PERCENTILES, axis=0)
-            mean = values.mean(axis=0)
-            for t in range(values.shape[1]):
-                row = {"arm": arm, "metric": metric, "period": t + 1, "mean": mean[t]}
-                row.update({f"p{p:02d}": pct[i, t] for i, p in enumerate(BAND_PERCENTILES)})
-                rows.append(row)
-        return pd.DataFrame(rows)
+            for arm in dict.fromkeys(arm for arm, metric in keys if metric == "contacts"):
+                series.append((arm, "answered_share", lambda a=arm: _ratio(get(a, "answered"), get(a, "contacts"))))
+                series.append((arm, "mean_wait_minutes",
+                               lambda a=arm: _ratio(get(a, "answered_wait_minutes"), get(a, "answered"))))
+        return series
 
     def summary_dict(self) -> dict[str, Any]:
         """The run's summary as plain JSON types (the content of summary.json and ``--json``)."""
@@ -214,7 +265,8 @@ class Result:
             "adjustments": list(self.adjustments),
         }
         if self.scenario.operations is not None:
-            summary["support"] = {arm: support_levels(flows) for arm, flows in self.flows.items()}
+            support = self.support or {arm: support_totals(flows) for arm, flows in self.flows.items()}
+            summary["support"] = {arm: support_levels(totals, s.horizon) for arm, totals in support.items()}
         return summary
 
     def summary(self) -> pd.DataFrame:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import numpy as np
 from scipy.special import ndtri
-from scipy.stats import qmc, rankdata
 
 from sim.errors import Problem, ScenarioError
 from sim.model.inputs import Input
@@ -48,6 +47,8 @@ def base_values(inputs: dict[str, Input]) -> dict[str, np.ndarray]:
 
 def _uniforms(rng: np.random.Generator, draws: int, method: str) -> np.ndarray:
     if method == "lhs":
+        from scipy.stats import qmc  # 0.9 s to import; only Latin hypercube sampling needs it
+
         u = qmc.LatinHypercube(d=1, rng=rng).random(draws)[:, 0]
     else:
         u = rng.random(draws)
@@ -56,6 +57,8 @@ def _uniforms(rng: np.random.Generator, draws: int, method: str) -> np.ndarray:
 
 def _correlate(uniforms: dict[str, np.ndarray], correlations, seed: int) -> dict[str, np.ndarray]:
     """Iman-Conover: reorder the correlated inputs' uniforms to the target rank correlations."""
+    from scipy.stats import rankdata  # imported here: scipy.stats costs most of a second to import
+
     paths = sorted({path for c in correlations for path in c.between})
     index = {path: i for i, path in enumerate(paths)}
     target = np.eye(len(paths))

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 import numpy as np
 
 from sim.errors import UsageError, did_you_mean
-from sim.model import classes, engine, parallel, streams
+from sim.model import classes, counts, engine, parallel, streams
 from sim.model.domains import adjustments
 from sim.model.finance import (
     Appraisal,
@@ -33,7 +33,8 @@ from sim.model.inputs import (
     ramp,
 )
 from sim.model.parallel import Pool
-from sim.model.result import Result
+from sim.model.result import Result, support_totals
+from sim.model.spill import SeriesSpill
 from sim.model.sampling import base_values, sample_inputs
 from sim.model.scenario import Scenario
 from sim.model.streams import BLOCK, customer_scores
@@ -42,6 +43,9 @@ from sim.model.validation import Loaded
 BASELINE = "baseline"
 MAX_CHUNK = 2_000
 """Largest number of draws evaluated at once; bounds memory at a few tens of MB per worker."""
+STREAM_ABOVE_BYTES = 512 * 2**20
+"""A run whose per-period flows would take more memory than this streams them to disk
+(about 20,000 draws of the reference workload)."""
 
 Progress = Callable[[int, int], None]
 
@@ -125,6 +129,7 @@ def run(
     progress: Progress | None = None,
     fixed: dict[str, float] | None = None,
     workers_pool: Pool | None = None,
+    stream: bool | None = None,
 ) -> Result:
     """Run a scenario and appraise every intervention against the baseline.
 
@@ -134,7 +139,11 @@ def run(
     one value while every other input keeps the draws it would have had: the
     basis of sweeps and break-even searches. ``workers`` processes share the
     draws (default: all cores), or an open ``workers_pool`` does; the numbers
-    do not depend on either or on ``chunk_draws``.
+    do not depend on either or on ``chunk_draws``. ``stream`` keeps memory
+    bounded whatever the draws: each chunk's per-period flows go to a
+    :class:`~sim.model.spill.SeriesSpill` on disk instead of staying in memory
+    (default: when they would take more than :data:`STREAM_ABOVE_BYTES`); the
+    numbers, bands included, are the same either way.
     """
     loaded = scenario if isinstance(scenario, Loaded) else None
     scenario = loaded.scenario if loaded else scenario
@@ -143,14 +152,23 @@ def run(
     inputs = all_inputs(scenario)
     fixed = fixed or {}
     base_values_, base_flows, spreadsheet = _base_case(scenario, fixed)
+    spill = None
     if base_case:
         draws, values, flows, appraisals = 1, base_values_, base_flows, spreadsheet
     else:
         draws = settings.draws if draws is None else draws
         values = sample(scenario, draws, seed, fixed)
+        if stream is None:
+            stream = _flow_bytes(scenario, draws) > STREAM_ABOVE_BYTES
         with _pool_or(workers_pool, workers) as shared:
-            flows = evaluate_in_chunks(scenario, values, seed, shared, chunk_draws, progress)
-        appraisals = appraise_all(scenario, values, flows)
+            if stream:
+                flows, (appraisals, support, spill) = {}, evaluate_streamed(scenario, values, seed, shared, chunk_draws, progress)
+            else:
+                flows = evaluate_in_chunks(scenario, values, seed, shared, chunk_draws, progress)
+        if not stream:
+            appraisals = appraise_all(scenario, values, flows)
+    if spill is None:
+        support = {arm: support_totals(arm_flows) for arm, arm_flows in flows.items()}
     return Result(
         scenario=scenario,
         loaded=loaded,
@@ -163,7 +181,14 @@ def run(
         appraisals=appraisals,
         spreadsheet=spreadsheet,
         adjustments=adjustments(scenario, values),
+        support=support if scenario.operations is not None else None,
+        spill=spill,
     )
+
+
+def _flow_bytes(scenario: Scenario, draws: int) -> int:
+    """Memory the per-period flows of every arm would take in a run of ``draws`` draws."""
+    return draws * scenario.settings.horizon * len(engine.OUTPUTS) * (1 + len(scenario.interventions)) * 8
 
 
 def appraise_all(scenario: Scenario, values: dict[str, np.ndarray], flows) -> dict[str, Appraisal]:
@@ -223,22 +248,50 @@ def evaluate_many(scenario, value_sets, seed, shared: Pool, chunk_draws=None, pr
     workers return only each intervention's per-draw appraisal (a few numbers a
     draw instead of every flow in every period), which is all a sweep needs.
     """
+    parts: list[list] = [[] for _ in value_sets]
+    mode = "appraised" if appraised else "flows"
+    for index, _first, part in _map_chunks(scenario, value_sets, seed, shared, chunk_draws, progress, expected, mode):
+        parts[index].append(part)
+    return [_join(pieces, appraised) for pieces in parts]
+
+
+def evaluate_streamed(scenario, values, seed, shared: Pool, chunk_draws=None, progress=None):
+    """Per-draw appraisals and support totals of every chunk, its per-period series written to a spill.
+
+    Memory holds the per-draw results and one chunk's flows at a time, whatever
+    the number of draws. Returns (appraisals, support totals per arm, spill).
+    """
+    spill = SeriesSpill(scenario.settings.horizon)
+    pieces, support = [], []
+    for _, first, (flows, appraisals) in _map_chunks(scenario, [values], seed, shared, chunk_draws, progress, False, "both"):
+        series = {(arm, metric): array for arm, arm_flows in flows.items() for metric, array in arm_flows.items()}
+        series.update({(name, "cumulative_discounted_net"): a.cumulative_net for name, a in appraisals.items()})
+        spill.add(first, series)
+        pieces.append({name: _per_draw(a) for name, a in appraisals.items()})
+        support.append({arm: support_totals(arm_flows) for arm, arm_flows in flows.items()})
+    totals = {arm: {name: np.concatenate([part[arm][name] for part in support]) for name in support[0][arm]}
+              for arm in support[0]}
+    return _join(pieces, True), totals, spill
+
+
+def _map_chunks(scenario, value_sets, seed, shared: Pool, chunk_draws, progress, expected, mode):
+    """(set index, first draw, chunk result) of every chunk of every set, in order, from the pool."""
+    if not expected:
+        counts.prepare()  # before the pool forks its workers, which then inherit the compiled kernels
     jobs, owners = [], []
     for index, values in enumerate(value_sets):
         draws = len(next(iter(values.values())))
         for first, count in chunk_bounds(draws, shared.size, chunk_draws):
             chunk = {path: array[first : first + count] for path, array in values.items()}
-            jobs.append((scenario, chunk, seed, first, expected, appraised))
-            owners.append((index, count))
-    total = sum(count for _, count in owners)
-    parts: list[list] = [[] for _ in value_sets]
+            jobs.append((scenario, chunk, seed, first, expected, mode))
+            owners.append((index, first, count))
+    total = sum(count for _, _, count in owners)
     done = 0
-    for (index, count), part in zip(owners, shared.map(_evaluate_job, jobs)):
-        parts[index].append(part)
+    for (index, first, count), part in zip(owners, shared.map(_evaluate_job, jobs)):
         done += count
+        yield index, first, part
         if progress:
             progress(done, total)
-    return [_join(pieces, appraised) for pieces in parts]
 
 
 def _join(pieces: list, appraised: bool):
@@ -254,12 +307,18 @@ def _join(pieces: list, appraised: bool):
 _PER_DRAW = ("pv_benefit", "pv_cost", "npv", "roi", "payback")
 
 
+def _per_draw(a: Appraisal) -> Appraisal:
+    """The appraisal without its per-period cumulative cash flow."""
+    return Appraisal(**{key: getattr(a, key) for key in _PER_DRAW}, cumulative_net=None)
+
+
 def _evaluate_job(job):
-    scenario, values, seed, first, expected, appraised = job
+    """One chunk in a worker: its flows ('flows'), per-draw appraisals ('appraised') or both ('both')."""
+    scenario, values, seed, first, expected, mode = job
     flows = evaluate(scenario, values, seed, first, expected)
-    if not appraised:
+    if mode == "flows":
         return flows
-    return {
-        name: Appraisal(**{key: getattr(a, key) for key in _PER_DRAW}, cumulative_net=None)
-        for name, a in appraise_all(scenario, values, flows).items()
-    }
+    appraisals = appraise_all(scenario, values, flows)
+    if mode == "both":
+        return flows, appraisals
+    return {name: _per_draw(a) for name, a in appraisals.items()}

@@ -1,27 +1,27 @@
-"""The ``cxroi`` command: parse, call the library, print. No model logic lives here."""
+"""The ``cxroi`` command: parse, call the library, print. No model logic lives here.
+
+Start-up matters for a command line: this module imports only click and the
+results-folder helpers at load time; each command imports what it needs.
+"""
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import sys
 import time
 import warnings
 from contextlib import contextmanager
-from functools import partial
 from pathlib import Path
 
 import click
-from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
-from sim.analyses.common import records
 from sim.errors import ScenarioError, UsageError
-from sim.model.distributions import plain_number
-from sim.model.simulation import run as run_scenario
-from sim.reporting import console
 from sim.shell import results_folder
-from sim.shell.loader import load
+
+# The simulator, pandas, scipy, rich tables and matplotlib are imported inside the
+# commands that use them, so `cxroi --help` and `cxroi validate` start fast.
 
 EXIT_USER_ERROR = 2
 SWEEP_STEPS = 10
@@ -36,6 +36,8 @@ class FiniteRange(click.FloatRange):
     name = "finite number"
 
     def convert(self, value, param, ctx):
+        from sim.model.distributions import plain_number
+
         number = super().convert(value, param, ctx)
         if not math.isfinite(number):
             self.fail(f"{plain_number(number)} is not allowed: give a finite number", param, ctx)
@@ -79,10 +81,23 @@ def common_options(command):
         click.option("--overwrite", is_flag=True, help="Replace the --out folder if it already exists."),
         click.option("--no-save", is_flag=True, help="Print the summary but write no results folder."),
         click.option("--paths", "show_paths", is_flag=True, help="Show inputs and options by their dotted paths and ids instead of their names."),
+        click.option("--scheduler", envvar="DASK_SCHEDULER_ADDRESS", default="processes", show_default=True,
+                     metavar="processes|local:N|tcp://HOST:PORT",
+                     help="Who computes the chunks of draws: this machine's worker processes, a Dask LocalCluster of N "
+                          "workers, or a Dask scheduler's address (also read from DASK_SCHEDULER_ADDRESS). "
+                          "Results do not depend on it."),
     ]
+
+    @functools.wraps(command)
+    def on_scheduler(*args, scheduler: str, **kwargs):
+        from sim.model import parallel
+
+        with _user_errors(kwargs["scenario"]), parallel.scheduler(scheduler):
+            return command(*args, **kwargs)
+
     for option in reversed(options):
-        command = option(command)
-    return command
+        on_scheduler = option(on_scheduler)
+    return on_scheduler
 
 
 @main.command()
@@ -107,6 +122,8 @@ def run(scenario, draws, seed, out, overrides, as_json, workers, overwrite, no_s
       cxroi run scenarios/seed001_churn_example.toml --base-case --json
       cxroi run scenarios/nordic_midsize.toml --memo
     """
+    from sim.model.simulation import run as run_scenario
+
     with _user_errors(scenario):
         if with_memo and (no_save or base_case):
             raise UsageError("--memo needs a saved Monte Carlo run: drop --no-save and --base-case")
@@ -126,7 +143,7 @@ def run(scenario, draws, seed, out, overrides, as_json, workers, overwrite, no_s
         folder = None if no_save else results_folder.write(
             result, out or results_folder.default_folder(result), overwrite, command=_command(),
             extra=results_folder.memo_inputs(result) if with_memo else None, tables=tables)
-        _finish(result.summary_dict(), partial(console.print_run, paths=show_paths), as_json, folder)
+        _finish(result.summary_dict(), _printer("print_run", show_paths), as_json, folder)
         if with_memo:
             from sim.reporting import memo
 
@@ -225,7 +242,7 @@ def sweep(scenario, draws, seed, out, overrides, as_json, workers, overwrite, no
         loaded = _load_checked(scenario, overrides, out, overwrite, no_save)
         with _progress(enabled=True, unit="draws") as report:
             analysis = run_sweep(loaded, grid, draws, seed, workers=workers, progress=report)
-        _finish_analysis(analysis, partial(console.print_sweep, paths=show_paths), out, overwrite, no_save, as_json)
+        _finish_analysis(analysis, _printer("print_sweep", show_paths), out, overwrite, no_save, as_json)
 
 
 @main.command()
@@ -251,7 +268,7 @@ def tornado(scenario, draws, seed, out, overrides, as_json, workers, overwrite, 
         loaded = _load_checked(scenario, overrides, out, overwrite, no_save)
         with _progress(enabled=True) as report:
             analysis = run_tornado(loaded, draws, seed, low=low, high=high, share=share, workers=workers, progress=report)
-        _finish_analysis(analysis, partial(console.print_tornado, paths=show_paths), out, overwrite, no_save, as_json)
+        _finish_analysis(analysis, _printer("print_tornado", show_paths), out, overwrite, no_save, as_json)
 
 
 @main.command()
@@ -274,7 +291,7 @@ def sensitivity(scenario, draws, seed, out, overrides, as_json, workers, overwri
         loaded = _load_checked(scenario, overrides, out, overwrite, no_save)
         with _progress(enabled=True) as report:
             analysis = run_sensitivity(loaded, draws, seed, sobol_samples=sobol_samples, workers=workers, progress=report)
-        _finish_analysis(analysis, partial(console.print_sensitivity, paths=show_paths), out, overwrite, no_save, as_json)
+        _finish_analysis(analysis, _printer("print_sensitivity", show_paths), out, overwrite, no_save, as_json)
 
 
 @main.command()
@@ -304,7 +321,7 @@ def breakeven(scenario, draws, seed, out, overrides, as_json, workers, overwrite
         loaded = _load_checked(scenario, overrides, out, overwrite, no_save)
         analysis = run_breakeven(loaded, param, None if low is None else (low, high), draws, seed,
                                  points=steps or GRID_POINTS, workers=workers)
-        _finish_analysis(analysis, partial(console.print_breakeven, paths=show_paths), out, overwrite, no_save, as_json)
+        _finish_analysis(analysis, _printer("print_breakeven", show_paths), out, overwrite, no_save, as_json)
 
 
 @main.command()
@@ -325,7 +342,7 @@ def voi(scenario, draws, seed, out, overrides, as_json, workers, overwrite, no_s
         loaded = _load_checked(scenario, overrides, out, overwrite, no_save)
         with _progress(enabled=True) as report:
             analysis = run_voi(loaded, draws, seed, workers=workers, progress=report)
-        _finish_analysis(analysis, partial(console.print_voi, paths=show_paths), out, overwrite, no_save, as_json)
+        _finish_analysis(analysis, _printer("print_voi", show_paths), out, overwrite, no_save, as_json)
 
 
 @main.command("pilot")
@@ -358,7 +375,7 @@ def pilot_command(scenario, draws, seed, out, overrides, as_json, workers, overw
         with _progress(enabled=True) as report:
             analysis = run_pilot(loaded, intervention, sizes, periods, fixed_cost, cost_per_customer, draws, seed,
                                  workers=workers, progress=report)
-        _finish_analysis(analysis, partial(console.print_pilot, paths=show_paths), out, overwrite, no_save, as_json)
+        _finish_analysis(analysis, _printer("print_pilot", show_paths), out, overwrite, no_save, as_json)
 
 
 def _parse_sizes(text: str) -> list[int]:
@@ -398,6 +415,7 @@ def staffing(rate, aht, agent_spec, patience, target, simulate, hours, replicati
       cxroi staffing --rate 120 --aht 4 --patience 3 --agents 8:14 --target 30 --simulate
       cxroi staffing --rate 120 --aht 4 --agents 9:12 --simulate --aht-cv 0.5   # steadier calls than the formulas assume
     """
+    from sim.analyses.common import records
     from sim.support.staffing import check_size, overloaded, parse_agents, staffing_table
 
     with _user_errors(Path("staffing")):
@@ -418,11 +436,13 @@ def staffing(rate, aht, agent_spec, patience, target, simulate, hours, replicati
         folder = None
         if out is not None:
             folder = results_folder.write_table_folder(out, "staffing", summary, table, overwrite)
-        _finish(summary, console.print_staffing, as_json, folder)
+        _finish(summary, _printer("print_staffing"), as_json, folder)
 
 
 def _load_checked(scenario, overrides, out, overwrite, no_save):
     """Load the scenario and refuse an existing --out before any work is done."""
+    from sim.shell.loader import load
+
     loaded = load(scenario, overrides)
     if not no_save:
         if out is not None:
@@ -448,6 +468,16 @@ def _finish(summary: dict, printer, as_json: bool, folder) -> None:
         click.echo(f"Results written to {folder}/", err=as_json)
 
 
+def _printer(name: str, paths: bool = False):
+    """The console printer ``name`` of :mod:`sim.reporting.console`, imported when it prints (``paths``: --paths)."""
+    def printer(summary: dict) -> None:
+        from sim.reporting import console
+
+        getattr(console, name)(summary, paths=paths)
+
+    return printer
+
+
 def _command() -> list[str]:
     return ["cxroi", *sys.argv[1:]]
 
@@ -462,12 +492,15 @@ def validate(scenario, overrides):
     Example:
       cxroi validate scenarios/nordic_midsize.toml
     """
+    from sim.reporting.format import periods
+    from sim.shell.loader import load
+
     with _user_errors(scenario):
         loaded = load(scenario, overrides)
         s = loaded.scenario
         click.echo(
             f"{loaded.file}: OK: {len(s.segments)} segment(s), {len(s.interventions)} intervention(s), "
-            f"horizon {console.periods_text(s.settings.horizon, s.settings.period)}"
+            f"horizon {periods(s.settings.horizon, s.settings.period)}"
         )
 
 
@@ -495,6 +528,9 @@ def _user_errors(file: Path):
 @contextmanager
 def _progress(enabled: bool, unit: str = "draws"):
     """A progress callback that shows a bar on stderr once a run has taken over a second."""
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
     console = Console(stderr=True)
     started = time.monotonic()
     bar: dict[str, object] = {}

@@ -16,10 +16,13 @@ import tempfile
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sim.errors import UsageError
-from sim.model.result import Result
+from sim.shell.csv_table import write_csv
+
+if TYPE_CHECKING:  # the model (and pandas) load when a run is written, not with the CLI
+    from sim.model.result import Result
 
 SET_ON_COMMAND_LINE = "set on the command line"
 """The source of an input overridden with ``--set`` (the memo's assumptions table shows it)."""
@@ -122,8 +125,8 @@ def write(result: Result, folder: str | Path, overwrite: bool = False, command: 
         }
     else:
         table_writers = {
-            "draws.csv": lambda path: result.draws.to_csv(path, float_format="%.12g"),
-            "bands.csv": lambda path: result.bands.to_csv(path, index=False),
+            "draws.csv": lambda path: write_csv(result.draws, path, float_format="%.12g"),
+            "bands.csv": lambda path: write_csv(result.bands, path, index=False),
         }
     writers = {
         "summary.json": lambda path: _dump(path, result.summary_dict()),

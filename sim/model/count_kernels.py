@@ -1,0 +1,145 @@
+"""The count kernels of :mod:`sim.model.counts` compiled with numba: one pass per element.
+
+The numpy kernels make about thirty passes over every array of counts (the
+Cornish-Fisher expansion for every element, then exact inversion of the small
+ones); these make one, and skip the expansion where inversion replaces it.
+They perform the same IEEE operations in the same order and precision (terms
+in z^2 in the score's float32, no fused multiply-add, no fast-math), so the
+counts are bit for bit those of the numpy kernels: ``tests/model/test_counts.py``
+compares them. The normal CDF, ``exp`` and ``log1p`` of the small counts stay
+with scipy and numpy, so no libm difference can enter.
+
+numba is optional (``pip install -e ".[fast]"``); without it, :func:`compiled`
+is None and the numpy kernels run. Compiled code is cached on disk
+(``cache=True``), so only the first run on a machine pays the compilation.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import types
+from functools import cache
+
+import numpy as np
+
+EXACT_BELOW = 4.0
+_KERNELS = ("binomial_pass", "poisson_pass", "place", "invert")
+
+
+@cache
+def compiled() -> types.SimpleNamespace | None:
+    """The jitted kernels, or None without numba (or with the environment variable CXROI_NUMBA=0).
+
+    numba is imported here, on the first count drawn, not when the model is
+    imported: ``cxroi validate`` and ``--help`` never pay its 0.25 s import.
+    """
+    if os.environ.get("CXROI_NUMBA", "1") == "0" or importlib.util.find_spec("numba") is None:
+        return None
+    import numba
+
+    jit = numba.njit(cache=True, nogil=True, error_model="numpy")
+    global _cf_one
+    _cf_one = jit(_cf_one)  # the kernels call it, so it is compiled first, under the same name
+    return types.SimpleNamespace(**{name: jit(globals()[name]) for name in _KERNELS})
+
+
+def _cf_one(mean, var, skew_times_sd, kurtosis_times_var, z, upper):
+    """The Cornish-Fisher count of one element, as :func:`sim.model.counts._cornish_fisher` computes it."""
+    # float32 constants keep float32 scores' z^2 terms in float32 (numpy's rule for a
+    # Python float with a float32 array); with float64 scores they widen exactly.
+    one, two, three, five = np.float32(1.0), np.float32(2.0), np.float32(3.0), np.float32(5.0)
+    skew = skew_times_sd / np.sqrt(var)
+    kurt = kurtosis_times_var / var
+    spread = var - 1.0 / 12.0
+    if spread < 0.0:
+        spread = 0.0
+    sd = np.sqrt(spread)
+    z2 = z * z
+    w = z + skew * (z2 - one) / 6.0
+    w = w + kurt * z * (z2 - three) / 24.0
+    w = w - skew * skew * z * (two * z2 - five) / 36.0
+    x = np.floor(mean + sd * w + 0.5)
+    if x < 0.0:
+        x = 0.0
+    if x > upper:
+        x = upper
+    return x
+
+
+def binomial_pass(n, p, z, out):
+    """Large counts into ``out`` (flat arrays of one length), with the small ones left to inversion.
+
+    Returns the small elements' positions and their n, rarer-outcome probability
+    q and score (``1 - p`` and ``-z`` where p > 1/2), which the inversion needs.
+    """
+    index = np.empty(out.size, dtype=np.int64)
+    ns, qs, zs = np.empty(out.size), np.empty(out.size), np.empty(out.size, dtype=z.dtype)
+    count = 0
+    for i in range(out.size):
+        pi = p[i]
+        if pi < 0.0:
+            pi = 0.0
+        elif pi > 1.0:
+            pi = 1.0
+        flip = pi > 0.5
+        if flip:
+            qi, zi = 1.0 - pi, -z[i]
+        else:
+            qi, zi = pi, z[i]
+        pq = qi * (1.0 - qi)
+        var = n[i] * pq
+        if var < EXACT_BELOW:
+            index[count], ns[count], qs[count], zs[count] = i, n[i], qi, zi
+            count += 1
+        else:
+            k = _cf_one(n[i] * qi, var, 1.0 - 2.0 * qi, 1.0 - 6.0 * pq, zi, n[i])
+            out[i] = n[i] - k if flip else k
+    return index[:count], ns[:count], qs[:count], zs[:count]
+
+
+def poisson_pass(mean, z, out):
+    """Large Poisson counts into ``out``; returns the small ones' positions."""
+    index = np.empty(out.size, dtype=np.int64)
+    count = 0
+    for i in range(out.size):
+        if mean[i] < EXACT_BELOW:
+            index[count] = i
+            count += 1
+        else:
+            out[i] = _cf_one(mean[i], mean[i], 1.0, 1.0, z[i], np.inf)
+    return index[:count]
+
+
+def place(out, index, k, n, p):
+    """Inverted counts ``k`` of the rarer outcome into ``out`` at ``index``: ``n - k`` where p > 1/2."""
+    for j in range(index.size):
+        i = index[j]
+        out[i] = n[i] - k[j] if p[i] > 0.5 else k[j]
+
+
+def invert(u, p0, a, b):
+    """:func:`sim.model.counts._invert`, one element at a time; ``u`` comes clipped to ``_U_MAX`` by the caller.
+
+    (Clipped by numpy, in ``u``'s own precision, as the numpy kernel does: for
+    float32 scores the bound rounds to 1.)
+    """
+    k = np.zeros(u.size)
+    for i in range(u.size):
+        ui = u[i]
+        pmf = p0[i]
+        cdf = pmf
+        if not pmf < ui:
+            continue
+        step = 0
+        while True:
+            step += 1
+            factor = a[i] - step * b[i]
+            if factor < 0.0:
+                factor = 0.0
+            pmf = pmf * factor / step
+            cdf = cdf + pmf
+            k[i] = step
+            if not (cdf < ui and pmf > 0):
+                break
+    return k

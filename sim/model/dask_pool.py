@@ -1,0 +1,112 @@
+"""Chunks of draws on a Dask cluster: a LocalCluster on this machine or a scheduler elsewhere.
+
+The work unit is the same as in the process pool — one chunk of draws (a sweep
+point x chunk for sweeps), seeded from the run's seed and the chunk's first
+draw (:mod:`sim.model.streams`) — so a run gives bit-identical numbers on the
+process pool, a LocalCluster and a remote cluster, for any number of workers.
+A worker that dies mid-run loses only its chunks in flight, which the scheduler
+runs again elsewhere: the same chunks, the same numbers.
+
+Dask is an optional extra (``pip install -e ".[dask]"``).
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from itertools import islice
+from typing import Any
+
+from sim.errors import UsageError
+
+CONNECT_TIMEOUT = "5s"
+"""How long to wait for a scheduler to answer before giving up with one line."""
+
+IN_FLIGHT_PER_WORKER = 3
+"""Chunks submitted ahead per worker thread: enough to keep workers busy, few enough to bound memory."""
+
+INSTALL = 'pip install "cxroi[dask]" (from a checkout: pip install -e ".[dask]")'
+
+
+class DaskPool:
+    """The :class:`sim.model.parallel.Pool` interface over a ``distributed.Client``."""
+
+    def __init__(self, spec: str):
+        """``spec`` is 'local:N' (start a LocalCluster of N single-threaded worker processes) or a scheduler address."""
+        try:
+            from distributed import Client, LocalCluster
+        except ImportError:
+            raise UsageError(f"--scheduler {spec} needs Dask's distributed scheduler: {INSTALL}") from None
+        self.spec = spec
+        self.cluster = None
+        if spec.startswith("local:"):
+            with _workers_ignore_ctrl_c():
+                self.cluster = LocalCluster(n_workers=_local_workers(spec), threads_per_worker=1, processes=True,
+                                            dashboard_address=None, silence_logs=logging.ERROR)
+            self.client = Client(self.cluster)
+        else:
+            try:
+                self.client = Client(spec, timeout=CONNECT_TIMEOUT)
+            except (OSError, TimeoutError) as error:
+                raise UsageError(
+                    f"--scheduler {spec}: no Dask scheduler answered within {CONNECT_TIMEOUT} ({_reason(error)}); "
+                    "start one with `dask scheduler` and workers with `dask worker ADDRESS`"
+                ) from None
+        self.size = max(1, sum(self.client.nthreads().values()))
+
+    def map(self, function: Callable[[Any], Any], jobs: Iterable[Any]) -> Iterator[Any]:
+        """Results in job order, as they become available.
+
+        At most :data:`IN_FLIGHT_PER_WORKER` jobs per worker thread are on the
+        cluster at a time, and a result leaves it once read: neither the
+        scheduler nor this process holds a long run's inputs or outputs at once.
+        """
+        pending = iter(jobs)
+        window = deque(self.client.submit(function, job, pure=False)
+                       for job in islice(pending, IN_FLIGHT_PER_WORKER * self.size))
+        while window:
+            future = window.popleft()
+            result = future.result()
+            future.release()
+            for job in islice(pending, 1):
+                window.append(self.client.submit(function, job, pure=False))
+            yield result
+
+    def close(self) -> None:
+        self.client.close()
+        if self.cluster is not None:
+            self.cluster.close()
+
+
+@contextmanager
+def _workers_ignore_ctrl_c():
+    """Start local workers with SIGINT ignored (they inherit it), so Ctrl-C reaches only
+    this process, which closes the cluster and prints one line, instead of every worker
+    printing a traceback. A Ctrl-C during these seconds of start-up is ignored."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _local_workers(spec: str) -> int:
+    try:
+        count = int(spec.removeprefix("local:"))
+    except ValueError:
+        count = 0
+    if count < 1:
+        raise UsageError(f"--scheduler {spec}: give the number of local workers, e.g. local:4")
+    return count
+
+
+def _reason(error: BaseException) -> str:
+    text = str(error).splitlines()[0] if str(error) else type(error).__name__
+    return text[:160]
