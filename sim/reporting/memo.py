@@ -145,12 +145,12 @@ class Decision:
 RULE = (
     f"The intervention with the highest expected NPV is the candidate. With value-of-information results, run a "
     f"pilot first exactly when knowing one input better (its EVPPI) is worth more than a pilot, assumed to cost "
-    f"{PILOT_SHARE:.0%} of the candidate's expected PV cost; otherwise decide now: invest when expected NPV is "
+    f"{percent(PILOT_SHARE, 0)} of the candidate's expected PV cost; otherwise decide now: invest when expected NPV is "
     f"positive, do not invest when it is zero or negative. Without value-of-information results: invest when "
-    f"expected NPV is positive and P(NPV > 0) is at least {INVEST_CONFIDENCE:.0%}; run a pilot first when expected "
+    f"expected NPV is positive and P(NPV > 0) is at least {percent(INVEST_CONFIDENCE, 0)}; run a pilot first when expected "
     f"NPV is positive but the chance of a loss is higher; do not invest when expected NPV is zero or negative. "
     f"When the pilot analysis is present (EVSI of pilots of several sizes against their actual cost), it replaces the "
-    f"assumed {PILOT_SHARE:.0%}: recommend the pilot with the largest positive expected net gain, or decide now and "
+    f"assumed {percent(PILOT_SHARE, 0)}: recommend the pilot with the largest positive expected net gain, or decide now and "
     f"say why no pilot pays."
 )
 
@@ -331,7 +331,7 @@ def build(record: Record, title: str | None = None) -> Memo:
         rows = record.voi["evppi"][:5]
         memo.add("p", f"**Value of information.** Perfect knowledge of every input before deciding would be worth "
                       f"{amount(record.voi['evpi'], currency)} (EVPI). A pilot is assumed to cost about "
-                      f"{amount(pilot_cost_of(chosen), currency)} ({PILOT_SHARE:.0%} of the expected PV cost of "
+                      f"{amount(pilot_cost_of(chosen), currency)} ({percent(PILOT_SHARE, 0)} of the expected PV cost of "
                       f"{labels[decision.intervention]}). The inputs most worth learning about:")
         memo.add("table", (["input", "most a study of it is worth (EVPPI)"],
                            [[label(r["input"]), amount(r["evppi"], currency)] for r in rows]))

@@ -44,7 +44,38 @@ class FiniteRange(click.FloatRange):
         return number
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class LazyGroup(click.Group):
+    """A command group whose heavier subcommand groups (``fit``: pandas, statsmodels) load only when used.
+
+    ``lazy`` maps a name to (``module:attribute``, short help); ``cxroi --help`` lists them
+    from that short help without importing them.
+    """
+
+    def __init__(self, *args, lazy: dict[str, tuple[str, str]] | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.lazy = dict(lazy or {})
+
+    def list_commands(self, ctx):
+        return sorted([*super().list_commands(ctx), *self.lazy])
+
+    def get_command(self, ctx, name):
+        if name in self.lazy:
+            import importlib
+
+            module, attribute = self.lazy[name][0].split(":")
+            return getattr(importlib.import_module(module), attribute)
+        return super().get_command(ctx, name)
+
+    def format_commands(self, ctx, formatter):
+        rows = [(name, self.lazy[name][1]) if name in self.lazy else (name, self.get_command(ctx, name).get_short_help_str(
+            formatter.width - 6 - max(map(len, self.list_commands(ctx))))) for name in self.list_commands(ctx)]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+@click.group(cls=LazyGroup, lazy={"fit": ("sim.shell.fit_commands:fit_group",
+                                          "Inputs fitted to your customers, orders, tickets and pilots.")},
+             context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(package_name="cxroi")
 def main() -> None:
     """cxroi: what does an investment in customer support or CX return, and how sure can we be?
@@ -555,7 +586,3 @@ def _progress(enabled: bool, unit: str = "draws"):
         if "progress" in bar:
             bar["progress"].stop()
 
-
-from sim.shell.fit_commands import fit_group  # noqa: E402  (registered last: it reuses this module's error handling)
-
-main.add_command(fit_group)
