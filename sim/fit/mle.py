@@ -141,14 +141,18 @@ def theta_gradient(loglik: LogLikelihood, params: np.ndarray) -> np.ndarray:
 
 def hessian_theta(loglik: LogLikelihood, params: np.ndarray, step: float = 1e-5) -> np.ndarray:
     """Hessian of the log-likelihood in log-parameters, by central differences of the analytic gradient."""
-    theta = np.log(params)
+    return _central_hessian(lambda theta: theta_gradient(loglik, np.exp(theta)), np.log(params), step)
+
+
+def _central_hessian(gradient, theta: np.ndarray, step: float = 1e-5) -> np.ndarray:
+    """The symmetrised Jacobian of ``gradient`` at ``theta`` by central differences (one pair per coordinate)."""
     k = theta.size
     hess = np.empty((k, k))
     for j in range(k):
         up, down = theta.copy(), theta.copy()
         up[j] += step
         down[j] -= step
-        hess[:, j] = (theta_gradient(loglik, np.exp(up)) - theta_gradient(loglik, np.exp(down))) / (2.0 * step)
+        hess[:, j] = (gradient(up) - gradient(down)) / (2.0 * step)
     return 0.5 * (hess + hess.T)
 
 
@@ -177,7 +181,7 @@ def _newton_polish(objective, theta: np.ndarray, steps: int = 6) -> np.ndarray:
     for _ in range(steps):
         if np.max(np.abs(grad)) < 1e-10 or np.max(np.abs(theta)) > EDGE:
             break
-        hess = _objective_hessian(objective, theta)
+        hess = _central_hessian(lambda t: objective(t)[1], theta)
         try:
             step = np.linalg.solve(hess, grad)
         except np.linalg.LinAlgError:
@@ -189,17 +193,6 @@ def _newton_polish(objective, theta: np.ndarray, steps: int = 6) -> np.ndarray:
             break
         theta, value, grad = theta - step, new_value, new_grad
     return theta
-
-
-def _objective_hessian(objective, theta: np.ndarray, step: float = 1e-5) -> np.ndarray:
-    k = theta.size
-    hess = np.empty((k, k))
-    for j in range(k):
-        up, down = theta.copy(), theta.copy()
-        up[j] += step
-        down[j] -= step
-        hess[:, j] = (objective(up)[1] - objective(down)[1]) / (2.0 * step)
-    return 0.5 * (hess + hess.T)
 
 
 def _estimates(objective, theta: np.ndarray, names: tuple[str, ...], n: int, scale: float, loglik) -> Estimates:

@@ -447,7 +447,12 @@ def staffing(rate, aht, agent_spec, patience, target, simulate, hours, replicati
       cxroi staffing --rate 120 --aht 4 --agents 9:12 --simulate --aht-cv 0.5   # steadier calls than the formulas assume
     """
     from sim.analyses.common import records
-    from sim.support.staffing import check_size, overloaded, parse_agents, staffing_table
+    from sim.support.staffing import (
+        check_size,
+        overloaded,
+        parse_agents,
+        staffing_table,
+    )
 
     with _user_errors(Path("staffing")):
         agents = parse_agents(agent_spec)

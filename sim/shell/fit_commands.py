@@ -10,13 +10,17 @@ allowed, exit code 2, nothing written.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
 import pandas as pd
 
 from sim.errors import Problem, ScenarioError, UsageError
+from sim.shell.fit_data_commands import customers_command, orders_command
+from sim.shell.fit_io import echo_json as _echo_json
+from sim.shell.fit_io import key_values as _mapping
+from sim.shell.fit_io import read_table
+from sim.shell.fit_io import user_errors as _user_errors
 
 
 @click.group("fit")
@@ -40,28 +44,6 @@ def fit_group() -> None:
           --intervention first_contact --into my_company.toml
       cxroi fit pilot --measure churn --treated 40/500 --control 60/500
     """
-
-
-def read_table(path: Path) -> pd.DataFrame:
-    """A CSV or Parquet file as a data frame; unreadable files are one-line problems."""
-    if not path.is_file():
-        raise ScenarioError([Problem("", "no such file")], str(path))
-    try:
-        if path.suffix.lower() in (".parquet", ".pq"):
-            return pd.read_parquet(path)
-        return pd.read_csv(path, skipinitialspace=True)
-    except (ValueError, OSError, ImportError, pd.errors.ParserError) as exc:
-        raise ScenarioError([Problem("", f"cannot read the table ({str(exc).splitlines()[0]})")], str(path)) from None
-
-
-def _user_errors(path):
-    from sim.shell.cli import _user_errors as shared
-
-    return shared(path)
-
-
-def _echo_json(data: dict) -> None:
-    click.echo(json.dumps(data, indent=2, allow_nan=False))
 
 
 # --- cxroi fit pilot -------------------------------------------------------------------
@@ -255,20 +237,6 @@ def _prior_words(measure: str, prior: tuple[float, float] | None) -> str:
 # --- cxroi fit support -------------------------------------------------------------------
 
 
-def _mapping(pairs: tuple[str, ...], option: str, allowed: tuple[str, ...] | None = None) -> dict[str, str]:
-    """KEY=VALUE options as a dict; unknown keys are a usage error naming what is allowed."""
-    found = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        key, value = key.strip(), value.strip()
-        if not sep or not key or not value:
-            raise UsageError(f"{option} '{pair}' is not KEY=VALUE")
-        if allowed is not None and key not in allowed:
-            raise UsageError(f"{option} '{pair}': unknown key '{key}'; allowed: {', '.join(allowed)}")
-        found[key] = value
-    return found
-
-
 def _csat_rule(scale: str, good_from: int | None, bad_to: int | None):
     from sim.fit.support import CsatRule
 
@@ -452,8 +420,6 @@ def _attribute(error: ScenarioError, tickets: Path, customers: Path, orders: Pat
             lines.append(Problem(problem.path, problem.message).render(str(customers) if not problem.path.startswith("segment") else str(tickets)))
     return UsageError("\n".join(lines))
 
-
-from sim.shell.fit_data_commands import customers_command, orders_command  # noqa: E402  (they reuse this module's helpers)
 
 fit_group.add_command(customers_command)
 fit_group.add_command(orders_command)

@@ -45,7 +45,10 @@ import numpy as np
 import pandas as pd
 
 from sim.errors import Problem, ScenarioError, UsageError
-from sim.shell.fit_commands import _echo_json, _mapping, _user_errors, read_table
+from sim.shell.fit_io import echo_json as _echo_json
+from sim.shell.fit_io import key_values as _mapping
+from sim.shell.fit_io import read_table
+from sim.shell.fit_io import user_errors as _user_errors
 
 STRONG_CORRELATION = 0.3
 """|Pearson correlation| of two estimates above which --into adds their rank correlation."""
@@ -131,6 +134,16 @@ def _scenario(into: Path | None) -> dict | None:
         return tomllib.loads(into.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ScenarioError([Problem("", f"not valid TOML: {exc}")], str(into)) from None
+
+
+def _common_options(out, overwrite, period, into, as_of, cutoff, no_holdout):
+    """What both fit commands check first: the --out folder (before any work), the period, --as-of and --cutoff."""
+    if out is not None:
+        from sim.shell.results_folder import check_destination
+
+        check_destination(out, overwrite)
+    cutoff_day = NO_HOLDOUT if no_holdout else _date_option(cutoff, "--cutoff")
+    return resolve_period(period, into), _date_option(as_of, "--as-of"), cutoff_day
 
 
 def resolve_period(option: str | None, into: Path | None) -> str:
@@ -394,14 +407,7 @@ def customers_command(file, columns, survivor_table, date_format, segment_column
       cxroi fit customers cohort.csv --survivor-table --column active=still_active --period year
     """
     with _user_errors(file):
-        if out is not None:
-            from sim.shell.results_folder import check_destination
-
-            check_destination(out, overwrite)
-        period = resolve_period(period, into)
-        as_of_day, cutoff_day = _date_option(as_of, "--as-of"), _date_option(cutoff, "--cutoff")
-        if no_holdout:
-            cutoff_day = NO_HOLDOUT
+        period, as_of_day, cutoff_day = _common_options(out, overwrite, period, into, as_of, cutoff, no_holdout)
         frame = _read(file)
         if survivor_table:
             mapped = _mapping(columns, "--column", ("period", "active"))
@@ -671,14 +677,7 @@ def orders_command(file, columns, customers_file, no_amounts, date_format, segme
       cxroi fit orders web_orders.parquet --column date=ordered_at --column amount=total --period month --out results/orders-fit
     """
     with _user_errors(file):
-        if out is not None:
-            from sim.shell.results_folder import check_destination
-
-            check_destination(out, overwrite)
-        period = resolve_period(period, into)
-        as_of_day, cutoff_day = _date_option(as_of, "--as-of"), _date_option(cutoff, "--cutoff")
-        if no_holdout:
-            cutoff_day = NO_HOLDOUT
+        period, as_of_day, cutoff_day = _common_options(out, overwrite, period, into, as_of, cutoff, no_holdout)
         mapped = _mapping(columns, "--column", ("customer_id", "date", "amount", "start", "end"))
         frame = _read(file)
         if customers_file is not None:
