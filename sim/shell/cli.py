@@ -66,6 +66,25 @@ class LazyGroup(click.Group):
             return getattr(importlib.import_module(module), attribute)
         return super().get_command(ctx, name)
 
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        """As click's, but a mistake on the command line is one line (``cxroi run: Missing argument 'SCENARIO'.``)
+        with exit code 2, not click's usage block."""
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode, **extra)
+        try:
+            result = super().main(args, prog_name, complete_var, False, **extra)
+        except click.UsageError as error:
+            where = error.ctx.command_path if error.ctx is not None else "cxroi"
+            click.echo(f"{where}: {error.format_message()} (see {where} --help)", err=True)
+            sys.exit(error.exit_code)
+        except click.ClickException as error:
+            error.show()
+            sys.exit(error.exit_code)
+        except click.Abort:
+            click.echo("Aborted!", err=True)
+            sys.exit(1)
+        sys.exit(result if isinstance(result, int) else 0)
+
     def format_commands(self, ctx, formatter):
         rows = [(name, self.lazy[name][1]) if name in self.lazy else (name, self.get_command(ctx, name).get_short_help_str(
             formatter.width - 6 - max(map(len, self.list_commands(ctx))))) for name in self.list_commands(ctx)]
@@ -73,7 +92,7 @@ class LazyGroup(click.Group):
             formatter.write_dl(rows)
 
 
-@click.group(cls=LazyGroup, lazy={"fit": ("sim.shell.fit_commands:fit_group",
+@click.group(name="cxroi", cls=LazyGroup, lazy={"fit": ("sim.shell.fit_commands:fit_group",
                                           "Inputs fitted to your customers, orders, tickets and pilots.")},
              context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(package_name="cxroi")

@@ -189,8 +189,11 @@ def test_nan_and_infinity_on_the_command_line_are_refused_by_name(tmp_path):
                        (["staffing", "--rate", "120", "--aht", "4", "--agents", "8:9", "--simulate", "--hours", "inf"], "infinity"),
                        (["tornado", file, "--low", "nan"], "NaN")):
         result = _run(*args)
+        option = next(a for a, b in zip(args, args[1:]) if b in ("nan", "inf"))
         assert result.exit_code == 2
-        assert result.output.splitlines()[-1].endswith(f"{word} is not allowed: give a finite number"), result.output
+        assert result.output.splitlines() == [
+            f"cxroi {args[0]}: Invalid value for '{option}': {word} is not allowed: give a finite number "
+            f"(see cxroi {args[0]} --help)"], result.output
 
 
 def test_starting_customers_are_whole_in_the_base_case_as_in_monte_carlo():
