@@ -24,6 +24,7 @@ import numpy as np
 from sim.errors import Problem, ScenarioError, did_you_mean
 from sim.model.distributions import Domain, check_size, parse, plain_number
 from sim.model.inputs import all_inputs, baseline_inputs, change_steps
+from sim.model.labels import label_of, lower_first
 from sim.model.sampling import base_values
 from sim.model.scenario import Scenario
 from sim.support.operations import MAX_QUEUE_STATES, queue_states
@@ -195,40 +196,45 @@ def check_all_pinned(scenario: Scenario, points: list[dict[str, float]], option:
 def adjustments(scenario: Scenario, values: dict[str, np.ndarray]) -> list[dict]:
     """Draws in which a changed value was clipped to its domain, or good + bad was cut to 1 (per cause).
 
-    Each entry: ``what`` (the change or the segment), ``arm``, ``draws`` touched,
-    ``share`` of all draws and the ``rule`` applied, ready for summary.json.
+    Each entry: ``what`` (the change or the segment, by path), ``label`` (the same in words),
+    ``arm``, ``draws`` touched, ``share`` of all draws and the ``rule`` applied, ready for summary.json.
     """
     draws = len(next(iter(values.values())))
     found = []
 
-    def note(what: str, arm: str, hits: np.ndarray, rule: str) -> None:
+    def note(what: str, label: str, arm: str, hits: np.ndarray, rule: str) -> None:
         count = int(np.count_nonzero(hits))
         if count:
-            found.append({"what": what, "arm": arm, "draws": count, "share": count / draws, "rule": rule})
+            found.append({"what": what, "label": label, "arm": arm, "draws": count, "share": count / draws,
+                          "rule": rule})
 
     arms: dict[str, dict[str, np.ndarray]] = {"baseline": values}
     for name in scenario.interventions:
         changed = dict(values)
         for index, path, new, domain in change_steps(scenario, values, name):
             operation = scenario.interventions[name].changes[index].operation
-            note(f"interventions.{name}.changes[{index}].{operation} on {path}", name, _outside(new, domain),
+            note(f"interventions.{name}.changes[{index}].{operation} on {path}",
+                 label_of(scenario, f"interventions.{name}.changes[{index}].{operation}"), name, _outside(new, domain),
                  f"clipped to {domain.allowed()} ({domain.what})")
             changed[path] = np.clip(new, domain.low, domain.high)
         arms[name] = changed
     if scenario.operations is None:
         for arm, arm_values in arms.items():
             for segment in scenario.segments:
-                note(f"segments.{segment}.experience good + bad above 1", arm, _good_and_bad(arm_values, segment) > 1.0,
+                note(f"segments.{segment}.experience good + bad above 1",
+                     f"shares of good and bad contacts above 1 in total, {lower_first(scenario.segments[segment].label or segment)}",
+                     arm, _good_and_bad(arm_values, segment) > 1.0,
                      "bad kept, good cut to 1 - bad")
     return found
 
 
-def describe_adjustment(entry: dict, total: int) -> str:
-    """One sentence for a person: how many draws, what happened and by which rule."""
-    arm = "" if entry["arm"] == "baseline" else f" under {entry['arm']}"
+def describe_adjustment(entry: dict, total: int, input_name=str, option_name=str, paths: bool = False) -> str:
+    """One sentence for a person: how many draws, what happened (in words, or by path) and by which rule."""
+    arm = "" if entry["arm"] == "baseline" else f" under {option_name(entry['arm'])}"
     if "point" in entry:
-        arm += " at " + ", ".join(f"{path} = {plain_number(v)}" for path, v in entry["point"].items())
-    return (f"{entry['draws']:,} of {total:,} draws ({100 * entry['share']:.1f} %): {entry['what']}{arm}: {entry['rule']}")
+        arm += " at " + ", ".join(f"{input_name(path)} = {plain_number(v)}" for path, v in entry["point"].items())
+    what = entry["what"] if paths else entry.get("label", entry["what"])
+    return f"{entry['draws']:,} of {total:,} draws ({100 * entry['share']:.1f} %): {what}{arm}: {entry['rule']}"
 
 
 def _change_of(scenario: Scenario, path: str):

@@ -134,7 +134,7 @@ def _label(scenario: Scenario, path: str, given: str | None) -> str:
 
 def _segment_input(scenario: Scenario, segment: str, key: str) -> str:
     name = _template(SEGMENT_KEYS, key, scenario.settings.period)
-    return f"{name}, {_lower_first(scenario.segments[segment].label or segment)}"
+    return f"{name}, {lower_first(scenario.segments[segment].label or segment)}"
 
 
 def _intervention_input(scenario: Scenario, path: str, parts: list[str]) -> str:
@@ -146,7 +146,7 @@ def _intervention_input(scenario: Scenario, path: str, parts: list[str]) -> str:
         if change.label:
             return change.label
         target = _label(scenario, change.path, None)
-        return f"{option}: {OPERATIONS[match.group(3)]} {_lower_first(target)}"
+        return f"{option}: {OPERATIONS[match.group(3)]} {lower_first(target)}"
     return f"{option}: {_template(INTERVENTION_KEYS, '.'.join(parts[2:]), scenario.settings.period)}"
 
 
@@ -159,7 +159,7 @@ def _channel(name: str) -> str:
     return _CHANNEL_NAMES.get(name, name.replace("_", " "))
 
 
-def _lower_first(text: str) -> str:
+def lower_first(text: str) -> str:
     """'Business customers' -> 'business customers', but 'B2B customers' and 'SMS' stay as they are."""
     if len(text) > 1 and text[0].isupper() and text[1].islower():
         return text[0].lower() + text[1:]

@@ -110,13 +110,15 @@ def print_run(summary: dict, paths: bool = False) -> None:
             undefined = entry["roi_undefined"]
             console.print(f"{option_name(name)}: {undefined['reason']} (in {st.percent(undefined['share'])} of draws); "
                           f"P(NPV > 0) {st.percent(entry['prob_npv_positive'])}", highlight=False)
-    print_adjustments(console, summary)
+    print_adjustments(console, summary, paths)
 
 
-def print_adjustments(console: Console, summary: dict) -> None:
+def print_adjustments(console: Console, summary: dict, paths: bool = False) -> None:
     """One line per kind of draw the model had to adjust (clipped to a domain, good + bad cut to 1)."""
+    input_name, option_name = _names(summary, paths)
     for entry in summary.get("adjustments", []):
-        console.print(f"Adjusted in {describe_adjustment(entry, summary['draws'])}", highlight=False)
+        console.print(f"Adjusted in {describe_adjustment(entry, summary['draws'], input_name, option_name, paths)}",
+                      highlight=False)
 
 
 def _payback(value: float | None, unit: str) -> str:
@@ -149,7 +151,7 @@ def print_sweep(summary: dict, paths: bool = False) -> None:
         columns = [*(["A", "B"] if two else ["value"]), "NPV median", "NPV 5th pct", "NPV 95th pct", "ROI median",
                    "P(ROI > 0)"]
         console.print(_table(columns, rows, title=option_name(name), text_columns=0))
-    print_adjustments(console, summary)
+    print_adjustments(console, summary, paths)
 
 
 def print_tornado(summary: dict, paths: bool = False) -> None:
@@ -167,7 +169,7 @@ def print_tornado(summary: dict, paths: bool = False) -> None:
         title = (f"{option_name(name)}: NPV with one input at its 10th and at its 90th percentile (values in brackets), "
                  "others at base")
         console.print(_table(["input (low to high)", "NPV at low", "NPV at high", "swing in the draws"], rows, title=title))
-    print_adjustments(console, summary)
+    print_adjustments(console, summary, paths)
 
 
 def print_sensitivity(summary: dict, paths: bool = False) -> None:
@@ -187,7 +189,7 @@ def print_sensitivity(summary: dict, paths: bool = False) -> None:
                          f"{s['total']:.2f} ± {s['total_conf']:.2f}" if s else ""])
         console.print(_table(["input", "Spearman", "PRCC", "Sobol first", "Sobol total"], rows, title=option_name(name)))
     console.print(summary["note"])
-    print_adjustments(console, summary)
+    print_adjustments(console, summary, paths)
 
 
 def _signed(x: float | None) -> str:
@@ -227,7 +229,7 @@ def print_breakeven(summary: dict, paths: bool = False) -> None:
     console.print(_table(["option", "mean NPV = 0 at", "P(ROI > 0) = 50 % at"], rows))
     console.print("always / never pays: at every value searched; not affected: this input does not change that option.",
                   highlight=False)
-    print_adjustments(console, summary)
+    print_adjustments(console, summary, paths)
 
 
 def print_voi(summary: dict, paths: bool = False) -> None:
@@ -242,7 +244,7 @@ def print_voi(summary: dict, paths: bool = False) -> None:
     rows = [[input_name(row["input"]), st.money(row["evppi"]), st.percent(row["share_of_evpi"])] for row in summary["evppi"][:TOP]]
     console.print(_table(["input", "EVPPI", "share of EVPI"], rows))
     console.print("EVPPI: the most a pilot or study that pins down that input exactly could be worth.")
-    print_adjustments(console, summary)
+    print_adjustments(console, summary, paths)
 
 
 def print_pilot(summary: dict, paths: bool = False) -> None:

@@ -101,10 +101,11 @@ def test_draws_clipped_to_a_domain_are_counted_in_summary_manifest_and_table(tmp
     values = sample(build(manifest["resolved_scenario"]), 300, 3)
     expected = int(np.sum(values["segments.retail.monthly_churn"] + values["interventions.program.changes[0].add"] < 0))
     assert expected > 0
-    assert adjustments == [{"what": "interventions.program.changes[0].add on segments.retail.monthly_churn", "arm": "program",
+    assert adjustments == [{"what": "interventions.program.changes[0].add on segments.retail.monthly_churn",
+                            "label": "Program: change to monthly churn, retail", "arm": "program",
                             "draws": expected, "share": expected / 300, "rule": "clipped to between 0 and 1 (a probability)"}]
-    assert (f"Adjusted in {expected} of 300 draws ({100 * expected / 300:.1f} %): interventions.program.changes[0].add "
-            "on segments.retail.monthly_churn under program: clipped to between 0 and 1 (a probability)") in " ".join(result.output.split())
+    assert (f"Adjusted in {expected} of 300 draws ({100 * expected / 300:.1f} %): Program: change to monthly churn, "
+            "retail under Program: clipped to between 0 and 1 (a probability)") in " ".join(result.output.split())
 
 
 def test_good_plus_bad_above_one_is_counted_with_its_rule(tmp_path):
@@ -115,7 +116,8 @@ def test_good_plus_bad_above_one_is_counted_with_its_rule(tmp_path):
     assert result.exit_code == 0, result.output
     values = sample(build(raw), 300, 3)
     over = int(np.sum(values["segments.retail.experience.good"] + values["segments.retail.experience.bad"] > 1))
-    entry = {"what": "segments.retail.experience good + bad above 1", "draws": over, "share": over / 300,
+    entry = {"what": "segments.retail.experience good + bad above 1",
+             "label": "shares of good and bad contacts above 1 in total, retail", "draws": over, "share": over / 300,
              "rule": "bad kept, good cut to 1 - bad"}
     assert over > 0
     assert json.loads(result.stdout)["adjustments"] == [{**entry, "arm": "baseline"}, {**entry, "arm": "program"}]
