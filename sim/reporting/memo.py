@@ -362,6 +362,12 @@ def build(record: Record, title: str | None = None) -> Memo:
         f"Scenario: {sc.get('file')} (SHA-256 {(sc.get('sha256') or '')[:16]}…)" + (f"; overrides: {', '.join(sc['overrides'])}" if sc.get("overrides") else ""),
         f"cxroi {manifest.get('cxroi_version')}, run {manifest.get('created')}",
     ])
+    if summary.get("adjustments"):
+        from sim.model.domains import describe_adjustment
+
+        memo.add("p", "Adjusted draws (each counted in summary.json and the manifest): " + "; ".join(
+            describe_adjustment(entry, summary["draws"], label, lambda name: labels.get(name, name))
+            for entry in summary["adjustments"]) + ".")
     memo.add("p", "To reproduce these numbers:")
     memo.add("code", reproduce_command(manifest, summary))
     memo.add("p", f"Decision rule: {RULE}")
