@@ -108,7 +108,7 @@ def support_inputs(fits: dict[str, SupportFit], response: ResponseFit | None, *,
             source = (f"cxroi fit support ({evidence}): {part.value:.4g} (95 % {part.low:.4g} to {part.high:.4g}), "
                       f"{part.method}")
             suggested.append(Suggested(f"operations.response.{part.name}", widened(part, 1.0, Domain(), source),
-                                       "the company's own response curve (replaces seed 004's)"))
+                                       "the company's own response curve (replaces the default fitted to ten Swedish companies)"))
     elif response is not None:
         notes.append("operations.response: not written: the scenario has no [operations] section "
                      "(its good and bad shares are written instead)")
