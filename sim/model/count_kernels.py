@@ -119,11 +119,8 @@ def place(out, index, k, n, p):
 
 
 def invert(u, p0, a, b):
-    """:func:`sim.model.counts._invert`, one element at a time; ``u`` comes clipped to ``_U_MAX`` by the caller.
-
-    (Clipped by numpy, in ``u``'s own precision, as the numpy kernel does: for
-    float32 scores the bound rounds to 1.)
-    """
+    """:func:`sim.model.counts._invert`, one element at a time; ``u`` is the float64 target below 1
+    that :func:`sim.model.counts._target` computes for both kernels."""
     k = np.zeros(u.size)
     for i in range(u.size):
         ui = u[i]
