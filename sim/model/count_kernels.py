@@ -86,13 +86,19 @@ def binomial_pass(n, p, z, out):
         small[i] = var < EXACT_BELOW
         k = _cf_one(n[i] * qi, var, 1.0 - 2.0 * qi, 1.0 - 6.0 * pq, zi, n[i])
         out[i] = n[i] - k if flip else k
-    index = np.flatnonzero(small)
-    ns, qs, zs = np.empty(index.size), np.empty(index.size), np.empty(index.size, dtype=z.dtype)
-    for j in range(index.size):
-        i = index[j]
-        ns[j] = n[i]
-        qs[j], zs[j], _ = _rarer(p[i], z[i])
-    return index, ns, qs, zs
+    index = np.empty(out.size, dtype=np.int64)
+    ns, qs, zs = np.empty(out.size), np.empty(out.size), np.empty(out.size, dtype=z.dtype)
+    count = 0
+    for i in range(out.size):
+        if small[i]:
+            qi, zi, flip = _rarer(p[i], z[i])
+            if n[i] == 0.0 or qi == 0.0:
+                # The inversion's answer without it: pmf(0) = (1 - q)^n = 1, so the rarer count is 0.
+                out[i] = n[i] - 0.0 if flip else 0.0
+            else:
+                index[count], ns[count], qs[count], zs[count] = i, n[i], qi, zi
+                count += 1
+    return index[:count], ns[:count], qs[:count], zs[:count]
 
 
 def _rarer(p, z):

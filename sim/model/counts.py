@@ -39,11 +39,14 @@ def _target(z: np.ndarray) -> np.ndarray:
     underflows: Poisson counts far above the exact quantile, binomial ones at
     n + 1 (and -1 after the flip for p > 1/2).
     """
-    u = ndtr(z).astype(np.float64)  # exact widening: comparisons with it are those with the float32 value
-    top = u >= _U_MAX
+    u = ndtr(z)
+    if u.dtype == np.float64:
+        return np.minimum(u, _U_MAX, out=u)
+    top = u == 1.0  # float32: only 1 itself is above _U_MAX
+    u = u.astype(np.float64)  # exact widening: comparisons with it are those with the float32 value
     if top.any():
-        u[top] = ndtr(z[top].astype(np.float64))
-    return np.minimum(u, _U_MAX, out=u)
+        u[top] = np.minimum(ndtr(z[top].astype(np.float64)), _U_MAX)
+    return u
 
 
 def poisson(mean: np.ndarray, z: np.ndarray) -> np.ndarray:
