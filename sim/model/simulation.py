@@ -125,8 +125,10 @@ def _sum_segments(series: np.ndarray) -> np.ndarray:
     Same order ((s0 + s1) + s2 ..., numpy's over a short axis) and same memory layout
     (draws contiguous, as the reduction left it: later sums over periods round by layout).
     """
-    total = series[:, :, 0].copy(order="K")
-    for segment in range(1, series.shape[2]):
+    if series.shape[2] == 1:
+        return series[:, :, 0].copy(order="K")
+    total = np.add(series[:, :, 0], series[:, :, 1])  # a new array in the inputs' layout
+    for segment in range(2, series.shape[2]):
         total += series[:, :, segment]
     return total
 
