@@ -291,8 +291,10 @@ def evaluate_streamed(scenario, values, seed, shared: Pool, chunk_draws=None, pr
 
 def _map_chunks(scenario, value_sets, seed, shared: Pool, chunk_draws, progress, expected, mode):
     """(set index, first draw, chunk result) of every chunk of every set, in order, from the pool."""
-    if not expected:
-        counts.prepare()  # before the pool forks its workers, which then inherit the compiled kernels
+    if not expected and getattr(shared, "forks", False):
+        # Before the pool forks its workers, which then inherit the compiled kernels. Elsewhere
+        # (one process, spawned workers, a Dask cluster) the kernels load where counts are drawn.
+        counts.prepare()
     jobs, owners = [], []
     for index, values in enumerate(value_sets):
         draws = len(next(iter(values.values())))
