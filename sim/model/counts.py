@@ -24,7 +24,29 @@ from sim.model import count_kernels
 EXACT_BELOW = 4.0
 """Variance under which a count is drawn by exact CDF inversion."""
 
-_U_MAX = 1.0 - 1e-13  # keep inversion loops finite where ndtr(z) rounds to 1
+_U_MAX = 1.0 - 1e-13
+"""Highest target probability of the inversion: the CDF walk's rounding stays far below 1e-13,
+so it reaches this for every pmf (and ends inside the support) without underflowing."""
+
+
+def _target(z: np.ndarray) -> np.ndarray:
+    """For flat scores ``z``: the inversion's target probability ``min(CDF(z), _U_MAX)`` in float64 (the same for both kernels).
+
+    The CDF is taken in the score's precision, where it is below 1, so the
+    counts are those of every earlier version; only where a float32 score's
+    CDF rounds to 1 (scores above about 5.3, 6 in 10^8 of them) is it taken
+    again in float64. A target of 1 would run the walk until the pmf
+    underflows: Poisson counts far above the exact quantile, binomial ones at
+    n + 1 (and -1 after the flip for p > 1/2).
+    """
+    u = ndtr(z)
+    if u.dtype == np.float64:
+        return np.minimum(u, _U_MAX, out=u)
+    top = u == 1.0  # float32: only 1 itself is above _U_MAX
+    u = u.astype(np.float64)  # exact widening: comparisons with it are those with the float32 value
+    if top.any():
+        u[top] = np.minimum(ndtr(z[top].astype(np.float64)), _U_MAX)
+    return u
 
 
 def poisson(mean: np.ndarray, z: np.ndarray) -> np.ndarray:
@@ -67,7 +89,7 @@ def _poisson_compiled(kernels, mean, z):
     index = kernels.poisson_pass(mean, zf, out)
     if index.size:
         m = mean[index]
-        out[index] = kernels.invert(np.minimum(ndtr(zf[index]), _U_MAX), np.exp(-m), m, np.zeros_like(m))
+        out[index] = kernels.invert(_target(zf[index]), np.exp(-m), m, np.zeros_like(m))
     return out.reshape(shape)
 
 
@@ -80,7 +102,7 @@ def _binomial_compiled(kernels, n, p, z):
     if index.size:
         with np.errstate(divide="ignore", invalid="ignore"):
             odds = np.where(qs < 1.0, qs / (1.0 - qs), 0.0)
-        k = kernels.invert(np.minimum(ndtr(zs), _U_MAX), np.exp(ns * np.log1p(-qs)), (ns + 1.0) * odds, odds)
+        k = kernels.invert(_target(zs), np.exp(ns * np.log1p(-qs)), (ns + 1.0) * odds, odds)
         kernels.place(out, index, k, n, p)
     return out.reshape(shape)
 
@@ -92,7 +114,7 @@ def poisson_numpy(mean: np.ndarray, z: np.ndarray) -> np.ndarray:
     out = _cornish_fisher(mean, mean, 1.0, 1.0, z, np.inf)
     if small.any():
         m = mean[small]
-        out[small] = _invert(ndtr(z[small]), np.exp(-m), m, np.zeros_like(m))
+        out[small] = _invert(_target(z[small]), np.exp(-m), m, np.zeros_like(m))
     return out
 
 
@@ -116,7 +138,7 @@ def binomial_numpy(n: np.ndarray, p: np.ndarray, z: np.ndarray) -> np.ndarray:
         qs = np.broadcast_to(q, shape)[small]
         with np.errstate(divide="ignore", invalid="ignore"):
             odds = np.where(qs < 1.0, qs / (1.0 - qs), 0.0)
-        out[small] = _invert(ndtr(np.broadcast_to(zz, shape)[small]), np.exp(ns * np.log1p(-qs)), (ns + 1.0) * odds, odds)
+        out[small] = _invert(_target(np.broadcast_to(zz, shape)[small]), np.exp(ns * np.log1p(-qs)), (ns + 1.0) * odds, odds)
     return np.where(flip, n - out, out) if flipped else out
 
 
@@ -177,7 +199,6 @@ def _invert(u: np.ndarray, p0: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.n
     dropped from the arrays only once they are half of them (dropping costs a gather
     of six arrays, carrying them a few multiplications).
     """
-    u = np.minimum(u, _U_MAX)
     k = np.zeros_like(u)
     index = np.flatnonzero(p0 < u)
     u, pmf, cdf, a, b = u[index], p0[index], p0[index], a[index], b[index]

@@ -81,6 +81,8 @@ OUTPUTS = (
 support operations only; elsewhere they stay 0.
 """
 
+OPERATIONS_OUTPUTS = ("answered", "answered_wait_minutes")
+
 # Slots of the normal scores one period uses, on the first axis of that period's noise.
 ARRIVAL = slice(0, 1)
 CHURN = slice(1, 4)
@@ -210,7 +212,8 @@ def simulate(
     periods = len(ramp)
     names = PARAMETERS + classes.MIX_PARAMETERS if classes.has_mix(base) else PARAMETERS
     moving = {k: target[k] - base[k] for k in names if target[k] is not base[k] and np.any(target[k] != base[k])}
-    out = {name: np.zeros((periods, draws, segments)) for name in OUTPUTS}
+    # Every output is written in every period but those of support operations (0 without them).
+    out = {name: (np.zeros if name in OPERATIONS_OUTPUTS else np.empty)((periods, draws, segments)) for name in OUTPUTS}
     n = np.zeros((3, draws, segments))
     n[N] = source.whole(base["customers"])
     ramp = np.asarray(ramp, dtype=float)
@@ -295,11 +298,12 @@ def _period(n: np.ndarray, p: dict[str, np.ndarray], source: Counts, out: dict[s
         # The centre's cost is shared by the segments in proportion to the contacts they bring.
         portion = np.divide(wanted, total[:, None], out=np.full_like(wanted, 1.0 / wanted.shape[-1]), where=total[:, None] > 0)
         support_cost, capacity_cost = outcome.cost[:, None] * portion, outcome.capacity[:, None] * portion
-    had_bad = source.binomial(n, -np.expm1(-c * bad), BAD)
-    had_good = source.binomial(n - had_bad, -np.expm1(-c * good), GOOD)
+    c_bad, c_good = c * bad, c * good  # mean bad and good contacts per customer, by state
+    had_bad = source.binomial(n, _at_least_one(c_bad), BAD)
+    had_good = source.binomial(n - had_bad, _at_least_one(c_good), GOOD)
     had_none = n - had_bad - had_good
     bad_total, good_total = had_bad.sum(axis=0), had_good.sum(axis=0)
-    contacts = _contacts(source, n, had_bad, had_good, c, good, bad)
+    contacts = _contacts(source, n, had_bad, had_good, c, good, bad, c_bad, c_good)
     walked = source.binomial(bad_total, p["walk_away"], WALK)
 
     # 5. State update: bad -> B, good -> P, neither -> P and B decay towards N.
@@ -346,7 +350,14 @@ def _paid_share(paid: np.ndarray, wanted: np.ndarray) -> np.ndarray:
     return np.minimum(np.divide(paid, wanted, out=np.ones_like(wanted), where=wanted > 0), 1.0)
 
 
-def _contacts(source, n, had_bad, had_good, c, good, bad):
+def _at_least_one(mu: np.ndarray) -> np.ndarray:
+    """P(Poisson(mu) >= 1) = -expm1(-mu), in one buffer."""
+    p = np.negative(mu)
+    np.expm1(p, out=p)
+    return np.negative(p, out=p)
+
+
+def _contacts(source, n, had_bad, had_good, c, good, bad, c_bad, c_good):
     """Total support contacts per segment, consistent with who had a bad or good one.
 
     Arrays are per state (``c`` too: contact rates differ by state). A customer
@@ -354,19 +365,33 @@ def _contacts(source, n, had_bad, had_good, c, good, bad):
     draw the excess over one as Poisson with the exact mean (its variance is a
     few per cent low, which only touches the spread of support cost). Good
     contacts of those customers and everyone's neutral contacts are exact
-    Poisson totals by thinning.
+    Poisson totals by thinning. ``c_bad`` and ``c_good`` are ``c * bad`` and
+    ``c * good``. The sum ``had_bad E(c bad) + had_good E(c good) + had_bad c good
+    + n c (1 - good - bad)`` is taken term by term in two buffers, in the order
+    of that expression (so bit for bit its value).
     """
-    excess = (
-        had_bad * _excess_over_one(c * bad)
-        + had_good * _excess_over_one(c * good)
-        + had_bad * c * good
-        + n * c * (1.0 - good - bad)
-    ).sum(axis=0)
-    return had_bad.sum(axis=0) + had_good.sum(axis=0) + source.poisson(excess, CONTACT)
+    excess = _excess_over_one(c_bad)
+    excess *= had_bad
+    term = _excess_over_one(c_good)
+    term *= had_good
+    excess += term
+    np.multiply(had_bad, c, out=term)
+    term *= good
+    excess += term
+    np.multiply(n, c, out=term)
+    term *= 1.0 - good - bad
+    excess += term
+    return had_bad.sum(axis=0) + had_good.sum(axis=0) + source.poisson(excess.sum(axis=0), CONTACT)
 
 
 def _excess_over_one(mu: np.ndarray) -> np.ndarray:
-    """E[X] - 1 for X zero-truncated Poisson(mu): mu / (1 - exp(-mu)) - 1, and 0 as mu -> 0."""
+    """E[X] - 1 for X zero-truncated Poisson(mu): mu / (1 - exp(-mu)) - 1, and mu / 2 as mu -> 0
+    (below 1e-12, where the quotient loses its digits)."""
     mu = np.asarray(mu, dtype=float)
-    safe = np.where(mu > 1e-12, mu, 1.0)
-    return np.where(mu > 1e-12, safe / -np.expm1(-safe) - 1.0, mu / 2.0)
+    with np.errstate(divide="ignore", invalid="ignore"):  # 0 / 0 at mu = 0, replaced below
+        out = np.divide(mu, _at_least_one(mu))
+    out -= 1.0
+    tiny = ~(mu > 1e-12)
+    if tiny.any():
+        out[tiny] = mu[tiny] / 2.0
+    return out

@@ -26,7 +26,10 @@ class Pool:
 
     def __init__(self, size: int):
         self.size = size
-        self._executor = ProcessPoolExecutor(size, mp_context=_context()) if size > 1 else None
+        context = _context()
+        self._executor = ProcessPoolExecutor(size, mp_context=context) if size > 1 else None
+        self.forks = self._executor is not None and context.get_start_method() == "fork"
+        """Whether the workers start as copies of this process (and inherit what it loaded before they start)."""
 
     def map(self, function: Callable[[Any], Any], jobs: Iterable[Any]) -> Iterator[Any]:
         """Results in job order, as they become available."""

@@ -15,7 +15,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.linalg import expm, solve_banded
 
 TAIL = 1e-13
 """Stationary mass left out where the Erlang A chain is truncated."""
@@ -120,6 +119,8 @@ def _tagged_caller(ahead: np.ndarray, service_rate: float, theta: float, target:
     (a server frees up, or someone ahead hangs up), to i - 1, or from 0 into service;
     the tagged caller hangs up at rate theta.
     """
+    from scipy.linalg import expm, solve_banded  # here: scipy.linalg costs a run without operations 25 ms to import
+
     size = len(ahead)
     if size == 0 or ahead.sum() == 0:
         return 0.0, 0.0, 0.0
