@@ -1,7 +1,7 @@
 """Figures of ``cxroi fit customers`` and ``cxroi fit orders``: fitted curves against the company's own data.
 
 Each function takes the report tables (one per segment) and returns a
-matplotlib Figure; :mod:`sim.shell.fit_data_commands` saves it.
+matplotlib Figure; :mod:`sim.shell.fit_customers` and :mod:`sim.shell.fit_orders` save them.
 """
 
 from __future__ import annotations

@@ -16,11 +16,12 @@ import click
 import pandas as pd
 
 from sim.errors import Problem, ScenarioError, UsageError
-from sim.shell.fit_data_commands import customers_command, orders_command
+from sim.shell.fit_customers import customers_command
 from sim.shell.fit_io import echo_json as _echo_json
 from sim.shell.fit_io import key_values as _mapping
 from sim.shell.fit_io import read_table
 from sim.shell.fit_io import user_errors as _user_errors
+from sim.shell.fit_orders import orders_command
 
 
 @click.group("fit")

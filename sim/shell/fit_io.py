@@ -1,7 +1,7 @@
 """What every ``cxroi fit`` command shares at the edge: reading a data file, KEY=VALUE options, errors, JSON.
 
 One module both the pilot/support commands (:mod:`sim.shell.fit_commands`) and the
-customers/orders commands (:mod:`sim.shell.fit_data_commands`) import, so neither
+customers/orders commands (:mod:`sim.shell.fit_customers`, :mod:`sim.shell.fit_orders`) import, so neither
 imports the other.
 """
 
