@@ -48,6 +48,8 @@ STREAM_ABOVE_BYTES = 512 * 2**20
 (about 20,000 draws of the reference workload)."""
 
 Progress = Callable[[int, int], None]
+"""Called with (draws done, draws in all): with 0 once the worker processes have their chunks
+(the calling process is then free until results come), then after each chunk."""
 
 
 def sample(scenario: Scenario, draws: int, seed: int, fixed: dict[str, float] | None = None) -> dict[str, np.ndarray]:
@@ -304,7 +306,10 @@ def _map_chunks(scenario, value_sets, seed, shared: Pool, chunk_draws, progress,
             owners.append((index, first, count))
     total = sum(count for _, _, count in owners)
     done = 0
-    for (index, first, count), part in zip(owners, shared.map(_evaluate_job, jobs)):
+    parts = shared.map(_evaluate_job, jobs)
+    if progress:
+        progress(0, total)  # the workers have their chunks: the caller may use this process meanwhile
+    for (index, first, count), part in zip(owners, parts):
         done += count
         yield index, first, part
         if progress:
