@@ -169,7 +169,8 @@ def _percentiles(values: np.ndarray, block_bytes: int = 64 * 2**20) -> np.ndarra
         return np.percentile(values, BAND_PERCENTILES, axis=0)
     step = max(1, block_bytes // max(1, values.shape[0] * values.itemsize))
     blocks = range(0, values.shape[1], step)
-    return np.hstack([np.percentile(np.sort(values[:, start : start + step], axis=0), BAND_PERCENTILES, axis=0)
+    return np.hstack([np.percentile(np.sort(values[:, start : start + step], axis=0), BAND_PERCENTILES, axis=0,
+                                    overwrite_input=True)  # the sorted copy is ours: no second copy
                       for start in blocks])
 
 

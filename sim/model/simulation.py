@@ -265,11 +265,38 @@ def evaluate_many(scenario, value_sets, seed, shared: Pool, chunk_draws=None, pr
     workers return only each intervention's per-draw appraisal (a few numbers a
     draw instead of every flow in every period), which is all a sweep needs.
     """
+    chunks = _map_chunks(scenario, value_sets, seed, shared, chunk_draws, progress, expected,
+                         "appraised" if appraised else "flows")
+    if not appraised:
+        return _assemble(chunks, [len(next(iter(values.values()))) for values in value_sets])
     parts: list[list] = [[] for _ in value_sets]
-    mode = "appraised" if appraised else "flows"
-    for index, _first, part in _map_chunks(scenario, value_sets, seed, shared, chunk_draws, progress, expected, mode):
+    for index, _first, part in chunks:
         parts[index].append(part)
     return [_join(pieces, appraised) for pieces in parts]
+
+
+def _assemble(chunks, draws: list[int]) -> list[dict]:
+    """Each set's flows, every chunk copied into its rows as it arrives, while later chunks still run.
+
+    The same arrays as :func:`_join` of all chunks at the end, layout included
+    (draws contiguous, as the chunks' and so their concatenation's), without the
+    pause between the last chunk and the output.
+    """
+    flows: list[dict | None] = [None] * len(draws)
+    for index, first, part in chunks:
+        if flows[index] is None:
+            flows[index] = {arm: {name: _rows_like(array, draws[index]) for name, array in arm_flows.items()}
+                            for arm, arm_flows in part.items()}
+        for arm, arm_flows in part.items():
+            for name, array in arm_flows.items():
+                flows[index][arm][name][first : first + len(array)] = array
+    return flows
+
+
+def _rows_like(array: np.ndarray, rows: int) -> np.ndarray:
+    """An empty array of ``rows`` rows shaped and laid out as ``np.concatenate`` of arrays like ``array``."""
+    order = "F" if array.flags.f_contiguous and not array.flags.c_contiguous else "C"
+    return np.empty((rows, *array.shape[1:]), dtype=array.dtype, order=order)
 
 
 def evaluate_streamed(scenario, values, seed, shared: Pool, chunk_draws=None, progress=None):
