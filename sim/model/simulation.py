@@ -116,23 +116,9 @@ def evaluate(
     flows = {}
     for index, arm in enumerate(arms):
         rows = slice(index * draws, (index + 1) * draws)
-        flows[arm or BASELINE] = {name: _sum_segments(series[rows]) for name, series in result.items()}
+        # Each arm's own array, draws contiguous (later sums over periods round by layout).
+        flows[arm or BASELINE] = {name: series[rows].copy(order="K") for name, series in result.items()}
     return flows
-
-
-def _sum_segments(series: np.ndarray) -> np.ndarray:
-    """``series.sum(axis=2)`` bit for bit in a few whole-array additions: the reduction over
-    the engine's strided segment axis was a sixth of a run's time.
-
-    Same order ((s0 + s1) + s2 ..., numpy's over a short axis) and same memory layout
-    (draws contiguous, as the reduction left it: later sums over periods round by layout).
-    """
-    if series.shape[2] == 1:
-        return series[:, :, 0].copy(order="K")
-    total = np.add(series[:, :, 0], series[:, :, 1])  # a new array in the inputs' layout
-    for segment in range(2, series.shape[2]):
-        total += series[:, :, segment]
-    return total
 
 
 def run(
