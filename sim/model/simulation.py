@@ -78,12 +78,15 @@ def evaluate(
     seed: int,
     first: int = 0,
     expected: bool = False,
+    copy: bool = True,
 ) -> dict[str, dict[str, np.ndarray]]:
     """Flows of every arm, summed over segments: ``{arm: {output: (draws, periods)}}``.
 
     ``first`` is the index of the first draw in ``values``: customer-level
     randomness is keyed by draw index, so any split into chunks gives the same
     numbers. ``expected=True`` replaces every count by its expectation.
+    ``copy=False`` gives views into the stacked arms' arrays (for a caller that
+    only copies them elsewhere) instead of each arm's own draws-contiguous arrays.
     """
     settings = scenario.settings
     draws = len(next(iter(values.values())))
@@ -118,7 +121,8 @@ def evaluate(
     for index, arm in enumerate(arms):
         rows = slice(index * draws, (index + 1) * draws)
         # Each arm's own array, draws contiguous (later sums over periods round by layout).
-        flows[arm or BASELINE] = {name: series[rows].copy(order="K") for name, series in result.items()}
+        flows[arm or BASELINE] = {name: series[rows].copy(order="K") if copy else series[rows]
+                                  for name, series in result.items()}
     return flows
 
 
@@ -394,7 +398,7 @@ def _per_draw(a: Appraisal) -> Appraisal:
 def _evaluate_job(job):
     """One chunk in a worker: its flows ('flows'), per-draw appraisals ('appraised') or both ('both')."""
     scenario, values, seed, first, expected, mode, into = job
-    flows = evaluate(scenario, values, seed, first, expected)
+    flows = evaluate(scenario, values, seed, first, expected, copy=into is None)
     if into is not None:
         for arm, arm_flows in _SHARED[into].items():
             for name, array in arm_flows.items():
