@@ -212,12 +212,11 @@ def simulate(
     periods = len(ramp)
     names = PARAMETERS + classes.MIX_PARAMETERS if classes.has_mix(base) else PARAMETERS
     moving = {k: target[k] - base[k] for k in names if target[k] is not base[k] and np.any(target[k] != base[k])}
-    # One period's outputs per segment in one reused block: every output is written in every
-    # period but those of support operations (0 without them). Each period's sums over segments
-    # go to ``totals`` at once, every output in one operation, while the values are in cache.
-    scratch = np.zeros((len(OUTPUTS), draws, segments))
-    out = dict(zip(OUTPUTS, scratch))
-    totals = np.empty((len(OUTPUTS), periods, draws))
+    # One period's outputs per segment, reused: every output is written in every period but
+    # those of support operations (0 without them). Each period's sum over segments goes to
+    # ``totals`` at once, while the period's values are still in cache.
+    out = {name: np.zeros((draws, segments)) for name in OUTPUTS}
+    totals = {name: np.empty((periods, draws)) for name in OUTPUTS}
     n = np.zeros((3, draws, segments))
     n[N] = source.whole(base["customers"])
     ramp = np.asarray(ramp, dtype=float)
@@ -240,18 +239,19 @@ def simulate(
             population.transport(mix, new_mix)
             mix = new_mix
         n = _period(n, p, source, out, operations, ramp[t], population, mix)
-        _sum_segments(scratch, totals[:, t])
-    return {name: values.T for name, values in zip(OUTPUTS, totals)}
+        for name in OUTPUTS:
+            _sum_segments(out[name], totals[name][t])
+    return {name: values.T for name, values in totals.items()}
 
 
 def _sum_segments(values: np.ndarray, total: np.ndarray) -> None:
-    """``values.sum(axis=-1)`` into ``total`` bit for bit: (s0 + s1) + s2 ..., numpy's order over a short axis."""
-    if values.shape[-1] == 1:
-        total[...] = values[..., 0]
+    """``values.sum(axis=1)`` into ``total`` bit for bit: (s0 + s1) + s2 ..., numpy's order over a short axis."""
+    if values.shape[1] == 1:
+        total[:] = values[:, 0]
         return
-    np.add(values[..., 0], values[..., 1], out=total)
-    for segment in range(2, values.shape[-1]):
-        total += values[..., segment]
+    np.add(values[:, 0], values[:, 1], out=total)
+    for segment in range(2, values.shape[1]):
+        total += values[:, segment]
 
 
 def _period(n: np.ndarray, p: dict[str, np.ndarray], source: Counts, out: dict[str, np.ndarray],
