@@ -307,7 +307,9 @@ def _shared_flows(scenario: Scenario, draws: int) -> int:
     Made before a forking pool starts its workers, so they inherit the mapping and
     write each chunk's rows into it: nothing is pickled back through a pipe (a fifth
     of a two-worker run's time on the reference workload). Same layout as the
-    joined chunks (draws contiguous), so the same numbers downstream.
+    joined chunks (draws contiguous), so the same numbers downstream. Workers of a
+    pool that goes on to serve other runs keep the mapping until the pool closes
+    (at most one run's flows: a larger run streams them to disk instead).
     """
     arms = [BASELINE, *scenario.interventions]
     periods = scenario.settings.horizon
