@@ -9,21 +9,15 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
+from timing import timed
 
 import sim
 
 REFERENCE = Path(__file__).resolve().parent / "reference.toml"
 SWEPT = "segments.b2b.experience.walk_away"
-
-
-def _timed(function) -> float:
-    started = time.perf_counter()
-    function()
-    return time.perf_counter() - started
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -36,8 +30,8 @@ def main(argv: list[str] | None = None) -> None:
     print(f"reference workload, {args.draws:,} draws; sweep of {SWEPT} over {args.points} points")
     times = {}
     for workers in (1, 2):
-        times[("sweep", workers)] = _timed(lambda: sim.sweep(loaded, grid, args.draws, workers=workers))
-        times[("sensitivity", workers)] = _timed(lambda: sim.sensitivity(loaded, args.draws, workers=workers))
+        times[("sweep", workers)] = timed(lambda: sim.sweep(loaded, grid, args.draws, workers=workers))
+        times[("sensitivity", workers)] = timed(lambda: sim.sensitivity(loaded, args.draws, workers=workers))
     for name in ("sweep", "sensitivity"):
         one, two = times[(name, 1)], times[(name, 2)]
         print(f"  {name:<12} 1 worker {one:6.1f} s   2 workers {two:6.1f} s   speed-up {one / two:4.2f}x   (target <= 30 s)")

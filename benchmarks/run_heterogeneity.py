@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 import tomllib
 from pathlib import Path
+
+from timing import best_time
 
 import sim
 from sim.model.validation import Loaded, validate
@@ -38,15 +39,6 @@ def heterogeneous(raw: dict, dropout: bool) -> dict:
         if dropout:
             segment["dropout_mix"] = {"a": 0.8, "b": 40.0}
     return raw
-
-
-def _best_time(loaded, draws: int, workers: int | None, repeat: int) -> float:
-    best = float("inf")
-    for _ in range(repeat):
-        started = time.perf_counter()
-        sim.run(loaded, draws=draws, workers=workers)
-        best = min(best, time.perf_counter() - started)
-    return best
 
 
 def _loaded(raw: dict) -> Loaded:
@@ -72,7 +64,7 @@ def main(argv: list[str] | None = None) -> None:
         cases.append(("dropout", _loaded(heterogeneous(tomllib.loads(text), dropout=True))))
     for _ in range(args.repeat):
         for key, loaded in cases:
-            times[key].append(_best_time(loaded, args.draws, args.workers, 1))
+            times[key].append(best_time(loaded, args.draws, args.workers, 1))
     best = {key: min(values) for key, values in times.items() if values}
     print(f"reference workload: {REFERENCE.relative_to(HERE.parent)}, draws {args.draws:,}, "
           f"workers {args.workers or 'all cores'}, best of {args.repeat}")

@@ -12,21 +12,15 @@ from __future__ import annotations
 
 import argparse
 import tempfile
-import time
 from pathlib import Path
 
 import pandas as pd
+from timing import timed
 
 import sim
 from sim.reporting.workbook import write_workbook
 
 SCENARIO = Path(__file__).resolve().parent.parent / "scenarios" / "seed001_churn_example.toml"
-
-
-def _timed(function) -> float:
-    started = time.perf_counter()
-    function()
-    return time.perf_counter() - started
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -37,10 +31,10 @@ def main(argv: list[str] | None = None) -> None:
     draws = sim.run(loaded, args.draws, workers=1).draws
     with tempfile.TemporaryDirectory() as folder:
         csv, parquet = Path(folder) / "draws.csv", Path(folder) / "draws.parquet"
-        write_csv = _timed(lambda: draws.to_csv(csv, float_format="%.12g"))
-        write_parquet = _timed(lambda: draws.to_parquet(parquet, engine="pyarrow"))
-        read_csv = _timed(lambda: pd.read_csv(csv, index_col="draw"))
-        read_parquet = _timed(lambda: pd.read_parquet(parquet))
+        write_csv = timed(lambda: draws.to_csv(csv, float_format="%.12g"))
+        write_parquet = timed(lambda: draws.to_parquet(parquet, engine="pyarrow"))
+        read_csv = timed(lambda: pd.read_csv(csv, index_col="draw"))
+        read_parquet = timed(lambda: pd.read_parquet(parquet))
         size_csv, size_parquet = csv.stat().st_size, parquet.stat().st_size
         print(f"{args.draws:,} draws x {draws.shape[1]} columns ({SCENARIO.name})")
         print(f"{'':10} {'write s':>9} {'read s':>9} {'MB':>9}")
@@ -50,7 +44,7 @@ def main(argv: list[str] | None = None) -> None:
               f"{size_csv / size_parquet:8.1f}x")
         run = Path(folder) / "run"
         sim.write_results(sim.run(loaded, 10_000, workers=1), run)
-        book = _timed(lambda: write_workbook(run, Path(folder) / "run.xlsx"))
+        book = timed(lambda: write_workbook(run, Path(folder) / "run.xlsx"))
         print(f"workbook of a 10,000-draw run: {book:.2f} s, {(Path(folder) / 'run.xlsx').stat().st_size / 1e6:.1f} MB")
 
 

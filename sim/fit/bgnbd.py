@@ -33,7 +33,7 @@ from scipy.special import betaln, gammaln, hyp2f1, psi
 
 from sim.errors import Problem, ScenarioError
 from sim.fit.checks import thin_data_advice
-from sim.fit.mle import Estimates, NotConverged, maximise
+from sim.fit.mle import Estimates, FromEstimates, NotConverged, maximise, parameter
 
 NAMES = ("r", "alpha", "a", "b")
 MIN_CUSTOMERS = 20
@@ -94,7 +94,7 @@ def loglik(params: np.ndarray, data: RFM) -> tuple[float, np.ndarray]:
 
 
 @dataclass(frozen=True, eq=False)
-class BGNBDFit:
+class BGNBDFit(FromEstimates):
     """BG/NBD estimates with standard errors and correlations (observed information).
 
     ``r`` and ``a``, ``b`` are dimensionless; ``alpha`` is in ``time_unit``
@@ -105,33 +105,16 @@ class BGNBDFit:
     estimates: Estimates
     time_unit: str | float | None = None
 
-    @property
-    def r(self) -> float:
-        return self.estimates.value("r")
-
-    @property
-    def alpha(self) -> float:
-        return self.estimates.value("alpha")
-
-    @property
-    def a(self) -> float:
-        return self.estimates.value("a")
-
-    @property
-    def b(self) -> float:
-        return self.estimates.value("b")
+    r = parameter("r")
+    alpha = parameter("alpha")
+    a = parameter("a")
+    b = parameter("b")
 
     @property
     def params(self) -> tuple[float, float, float, float]:
         return self.r, self.alpha, self.a, self.b
 
-    @property
-    def loglik(self) -> float:
-        return self.estimates.loglik
 
-    @property
-    def n_customers(self) -> int:
-        return self.estimates.n
 
     @property
     def mean_rate(self) -> float:

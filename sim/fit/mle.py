@@ -57,6 +57,25 @@ class NotConverged(Exception):
         super().__init__(reason)
 
 
+def parameter(name: str) -> property:
+    """A read-only attribute of a fit: the estimate of ``name`` in its ``estimates``."""
+    return property(lambda fit: fit.estimates.value(name), doc=f"The maximum-likelihood estimate of {name}.")
+
+
+class FromEstimates:
+    """What every fit that carries :class:`Estimates` answers alike: its log-likelihood and how many customers."""
+
+    estimates: "Estimates"
+
+    @property
+    def loglik(self) -> float:
+        return self.estimates.loglik
+
+    @property
+    def n_customers(self) -> int:
+        return self.estimates.n
+
+
 @dataclass(frozen=True, eq=False)
 class Estimates:
     """Named parameter estimates with their covariance from the observed information.

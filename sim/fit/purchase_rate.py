@@ -32,7 +32,7 @@ from scipy.special import gammaln, psi
 
 from sim.errors import Problem, ScenarioError
 from sim.fit.checks import Homogeneous, thin_data_advice
-from sim.fit.mle import Z95, Estimates, NotConverged, maximise
+from sim.fit.mle import Z95, Estimates, FromEstimates, NotConverged, maximise, parameter
 
 NAMES = ("r", "alpha")
 MIN_CUSTOMERS = 10
@@ -55,27 +55,14 @@ def loglik(params: np.ndarray, x: np.ndarray, t: np.ndarray) -> tuple[float, np.
 
 
 @dataclass(frozen=True, eq=False)
-class PurchaseRateFit:
+class PurchaseRateFit(FromEstimates):
     """NBD estimates: shape ``r`` (dimensionless) and rate ``alpha`` (time units), and the mean rate r/alpha per time unit."""
 
     estimates: Estimates
     time_unit: str | float | None = None
 
-    @property
-    def r(self) -> float:
-        return self.estimates.value("r")
-
-    @property
-    def alpha(self) -> float:
-        return self.estimates.value("alpha")
-
-    @property
-    def loglik(self) -> float:
-        return self.estimates.loglik
-
-    @property
-    def n_customers(self) -> int:
-        return self.estimates.n
+    r = parameter("r")
+    alpha = parameter("alpha")
 
     @property
     def mean_rate(self) -> float:

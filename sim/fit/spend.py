@@ -28,7 +28,7 @@ from scipy.special import gammaln, psi
 
 from sim.errors import Problem, ScenarioError
 from sim.fit.checks import thin_data_advice
-from sim.fit.mle import Z95, Estimates, NotConverged, maximise
+from sim.fit.mle import Z95, Estimates, FromEstimates, NotConverged, maximise, parameter
 
 NAMES = ("p", "q", "gamma")
 MIN_CUSTOMERS = 10
@@ -60,7 +60,7 @@ def loglik(params: np.ndarray, x: np.ndarray, m: np.ndarray) -> tuple[float, np.
 
 
 @dataclass(frozen=True, eq=False)
-class SpendFit:
+class SpendFit(FromEstimates):
     """Gamma-Gamma estimates with standard errors, and the mean spend with its delta-method error (currency units)."""
 
     estimates: Estimates
@@ -68,25 +68,9 @@ class SpendFit:
     se_mean_spend: float
     n_zero_spend: int = 0
 
-    @property
-    def p(self) -> float:
-        return self.estimates.value("p")
-
-    @property
-    def q(self) -> float:
-        return self.estimates.value("q")
-
-    @property
-    def gamma(self) -> float:
-        return self.estimates.value("gamma")
-
-    @property
-    def n_customers(self) -> int:
-        return self.estimates.n
-
-    @property
-    def loglik(self) -> float:
-        return self.estimates.loglik
+    p = parameter("p")
+    q = parameter("q")
+    gamma = parameter("gamma")
 
     def mean_spend_interval(self, z: float = Z95) -> tuple[float, float]:
         """95 % Wald interval for the mean spend."""
