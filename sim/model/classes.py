@@ -172,10 +172,13 @@ class Population:
 
     def churn_probability(self, mix: Mixture, multiplier: np.ndarray, n: np.ndarray) -> np.ndarray:
         """Per state, the mean churn probability of its customers (class probability x state multiplier, capped at 1)."""
-        q = mix.churn[:, None] * multiplier
-        np.minimum(q, 1.0, out=q)
-        self._leaving = q
-        self._leaving *= self.churn
+        cached = getattr(self, "_churn_for", None)
+        if cached is None or cached[0] is not mix or not np.array_equal(cached[1], multiplier):
+            # The same in every period unless an intervention moves the mix or the churn multipliers.
+            q = mix.churn[:, None] * multiplier
+            np.minimum(q, 1.0, out=q)
+            self._churn_for = (mix, multiplier, q)
+        self._leaving = self._churn_for[2] * self.churn
         self._expected_churn = self._leaving.sum(axis=0)
         return _fraction(self._expected_churn, n)
 
