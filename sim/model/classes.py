@@ -46,6 +46,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sim.model import count_kernels
 from sim.model.mixing import (
     DROPOUT_CLASSES,
     PURCHASE_CLASSES,
@@ -231,7 +232,16 @@ class Population:
 
         Nothing here depends on the class: a state's bad, good and neither shares,
         the walk-away share of the bad and the decay shares apply to every class.
+        With numba, one compiled kernel does it in two passes (the same numbers).
         """
+        kernels = count_kernels.compiled()
+        if kernels is not None:
+            kernels.move_classes(self.counts, n, had_bad, had_good, walked, decayed, np.empty((9,) + n.shape[1:]))
+        else:
+            self.move_numpy(n, had_bad, had_good, walked, decayed)
+
+    def move_numpy(self, n, had_bad, had_good, walked, decayed) -> None:
+        """:meth:`move` in numpy (without numba, and the reference its compiled kernel is tested against)."""
         bad = _fraction(had_bad, n)
         good = (1.0 - bad) * _fraction(had_good, n - had_bad)
         none = 1.0 - bad - good

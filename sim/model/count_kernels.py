@@ -24,7 +24,7 @@ from functools import cache
 import numpy as np
 
 EXACT_BELOW = 4.0
-_KERNELS = ("binomial_pass", "poisson_pass", "place", "invert")
+_KERNELS = ("binomial_pass", "poisson_pass", "place", "invert", "move_classes")
 
 
 @cache
@@ -39,9 +39,10 @@ def compiled() -> types.SimpleNamespace | None:
     import numba
 
     jit = numba.njit(cache=True, nogil=True, error_model="numpy")
-    global _cf_one, _rarer
+    global _cf_one, _rarer, _fraction
     _cf_one = jit(_cf_one)  # the kernels call these, so they are compiled first, under the same names
     _rarer = jit(_rarer)
+    _fraction = jit(_fraction)
     return types.SimpleNamespace(**{name: jit(globals()[name]) for name in _KERNELS})
 
 
@@ -149,3 +150,48 @@ def invert(u, p0, a, b):
             if not (cdf < ui and pmf > 0):
                 break
     return k
+
+
+def _fraction(part, whole):
+    """part / whole, 0 where whole is not above 0 (:func:`sim.model.classes._fraction` for one element)."""
+    return part / whole if whole > 0.0 else 0.0
+
+
+def move_classes(counts, n, had_bad, had_good, walked, decayed, to_from):
+    """:meth:`sim.model.classes.Population.move` in place on ``counts`` (class, state, row, segment).
+
+    The same IEEE operations in the same order as the numpy method (whose
+    einsum adds the three old states' terms left to right), so the same bits;
+    but two passes instead of about forty: the (new state, old state) shares
+    per (row, segment) into ``to_from`` (9, rows, segments), then every class.
+    """
+    rows, segments = counts.shape[2], counts.shape[3]
+    for r in range(rows):
+        for g in range(segments):
+            n0, n1, n2 = n[0, r, g], n[1, r, g], n[2, r, g]
+            b0, b1, b2 = had_bad[0, r, g], had_bad[1, r, g], had_bad[2, r, g]
+            g0, g1, g2 = had_good[0, r, g], had_good[1, r, g], had_good[2, r, g]
+            bad0, bad1, bad2 = _fraction(b0, n0), _fraction(b1, n1), _fraction(b2, n2)
+            good0 = (1.0 - bad0) * _fraction(g0, n0 - b0)
+            good1 = (1.0 - bad1) * _fraction(g1, n1 - b1)
+            good2 = (1.0 - bad2) * _fraction(g2, n2 - b2)
+            none0, none1, none2 = 1.0 - bad0 - good0, 1.0 - bad1 - good1, 1.0 - bad2 - good2
+            back_p = _fraction(decayed[0, r, g], n1 - b1 - g1)
+            back_b = _fraction(decayed[1, r, g], n2 - b2 - g2)
+            stay_bad = 1.0 - _fraction(walked[r, g], b0 + b1 + b2)
+            to_from[0, r, g] = none0
+            to_from[1, r, g] = back_p * none1
+            to_from[2, r, g] = back_b * none2
+            to_from[3, r, g] = good0
+            to_from[4, r, g] = good1 + (1.0 - back_p) * none1
+            to_from[5, r, g] = good2
+            to_from[6, r, g] = stay_bad * bad0
+            to_from[7, r, g] = stay_bad * bad1
+            to_from[8, r, g] = stay_bad * bad2 + (1.0 - back_b) * none2
+    for k in range(counts.shape[0]):
+        for r in range(rows):
+            for g in range(segments):
+                c0, c1, c2 = counts[k, 0, r, g], counts[k, 1, r, g], counts[k, 2, r, g]
+                counts[k, 0, r, g] = to_from[0, r, g] * c0 + to_from[1, r, g] * c1 + to_from[2, r, g] * c2
+                counts[k, 1, r, g] = to_from[3, r, g] * c0 + to_from[4, r, g] * c1 + to_from[5, r, g] * c2
+                counts[k, 2, r, g] = to_from[6, r, g] * c0 + to_from[7, r, g] * c1 + to_from[8, r, g] * c2
