@@ -179,7 +179,8 @@ class Population:
             q = mix.churn[:, None] * multiplier
             np.minimum(q, 1.0, out=q)
             self._churn_for = (mix, multiplier, q)
-        self._leaving = self._churn_for[2] * self.churn
+        # Into a buffer kept between periods: a fresh array of every class's counts each period costs page faults.
+        self._leaving = np.multiply(self._churn_for[2], self.churn, out=self._buffer("leaving churn", self.churn.shape))
         self._expected_churn = self._leaving.sum(axis=0)
         return _fraction(self._expected_churn, n)
 
@@ -191,7 +192,15 @@ class Population:
 
     def purchase_mean(self, mix: Mixture, multiplier: np.ndarray) -> np.ndarray:
         """Expected purchases per segment: sum over classes and states of count x rate x state multiplier."""
-        return ((self.buy * mix.rate[:, None]).sum(axis=0) * multiplier).sum(axis=0)
+        return (np.multiply(self.buy, mix.rate[:, None], out=self._buffer("purchases", self.buy.shape)).sum(axis=0)
+                * multiplier).sum(axis=0)
+
+    def _buffer(self, use: str, shape: tuple[int, ...]) -> np.ndarray:
+        """A scratch array for one use's class-sized temporary, allocated once and reused every period."""
+        buffers = self.__dict__.setdefault("_buffers", {})
+        if buffers.get(use) is None or buffers[use].shape != shape:
+            buffers[use] = np.empty(shape)
+        return buffers[use]
 
     def dropout_probability(self, mix: Mixture, multiplier: np.ndarray, n: np.ndarray) -> np.ndarray:
         """Per state, the mean of P(inactive in the period) = 1 - exp(-rate x multiplier x p) over its customers."""
