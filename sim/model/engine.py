@@ -121,18 +121,23 @@ class RandomCounts:
     """
 
     def __init__(self, z: np.ndarray, repeat: int = 1, classes_z: np.ndarray | None = None,
-                 initial_z: np.ndarray | None = None):
+                 initial_z: np.ndarray | None = None, tile_each_slot: bool = False):
         self.z = z
         self.repeat = repeat
         self._now = z[0]
-        self._classes = None if classes_z is None else RandomCounts(classes_z, repeat)
+        # The classes use few of their slots: those are tiled over the arms as they are used, not the period's all.
+        self._tile_each_slot = tile_each_slot and repeat > 1
+        self._classes = None if classes_z is None else RandomCounts(classes_z, repeat, tile_each_slot=True)
         self.initial_z = None if initial_z is None else self._tiled(initial_z[0])
 
     def _tiled(self, now: np.ndarray) -> np.ndarray:
         return np.tile(now, (1, self.repeat, 1)) if self.repeat > 1 else now
 
+    def _slot(self, slot: slice) -> np.ndarray:
+        return self._tiled(self._now[slot]) if self._tile_each_slot else self._now[slot]
+
     def start(self, period: int) -> None:
-        self._now = self._tiled(self.z[period])
+        self._now = self.z[period] if self._tile_each_slot else self._tiled(self.z[period])
         if self._classes is not None:
             self._classes.start(period)
 
@@ -141,7 +146,7 @@ class RandomCounts:
         return self._classes
 
     def _scores(self, slot: slice, shape: tuple) -> np.ndarray:
-        scores = self._now[slot]
+        scores = self._slot(slot)
         return scores if len(shape) == 3 else scores[0]
 
     def poisson(self, mean, slot):
@@ -154,6 +159,8 @@ class RandomCounts:
         return np.round(x)
 
     def split(self, total, weights, slot):
+        if self._tile_each_slot:  # the normal CDF of one arm's scores, then tiled
+            return counts.systematic_split(total, weights, self._tiled(ndtr(self._now[slot]))[0])
         return counts.systematic_split(total, weights, ndtr(self._now[slot][0]))
 
     def multinomial(self, total, weights, z):
