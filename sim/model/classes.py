@@ -241,11 +241,11 @@ class Population:
 
         Nothing here depends on the class: a state's bad, good and neither shares,
         the walk-away share of the bad and the decay shares apply to every class.
-        With numba, one compiled kernel does it in two passes (the same numbers).
+        With numba, one compiled kernel does it in one pass (the same numbers).
         """
         kernels = count_kernels.compiled()
         if kernels is not None:
-            kernels.move_classes(self.counts, n, had_bad, had_good, walked, decayed, np.empty((9,) + n.shape[1:]))
+            kernels.move_classes(self.counts, n, had_bad, had_good, walked, decayed)
         else:
             self.move_numpy(n, had_bad, had_good, walked, decayed)
 

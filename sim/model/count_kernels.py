@@ -157,13 +157,13 @@ def _fraction(part, whole):
     return part / whole if whole > 0.0 else 0.0
 
 
-def move_classes(counts, n, had_bad, had_good, walked, decayed, to_from):
+def move_classes(counts, n, had_bad, had_good, walked, decayed):
     """:meth:`sim.model.classes.Population.move` in place on ``counts`` (class, state, row, segment).
 
     The same IEEE operations in the same order as the numpy method (whose
     einsum adds the three old states' terms left to right), so the same bits;
-    but two passes instead of about forty: the (new state, old state) shares
-    per (row, segment) into ``to_from`` (9, rows, segments), then every class.
+    but one pass instead of about forty: per (row, segment) the nine
+    (new state, old state) shares, kept in registers while every class moves.
     """
     rows, segments = counts.shape[2], counts.shape[3]
     for r in range(rows):
@@ -179,19 +179,11 @@ def move_classes(counts, n, had_bad, had_good, walked, decayed, to_from):
             back_p = _fraction(decayed[0, r, g], n1 - b1 - g1)
             back_b = _fraction(decayed[1, r, g], n2 - b2 - g2)
             stay_bad = 1.0 - _fraction(walked[r, g], b0 + b1 + b2)
-            to_from[0, r, g] = none0
-            to_from[1, r, g] = back_p * none1
-            to_from[2, r, g] = back_b * none2
-            to_from[3, r, g] = good0
-            to_from[4, r, g] = good1 + (1.0 - back_p) * none1
-            to_from[5, r, g] = good2
-            to_from[6, r, g] = stay_bad * bad0
-            to_from[7, r, g] = stay_bad * bad1
-            to_from[8, r, g] = stay_bad * bad2 + (1.0 - back_b) * none2
-    for k in range(counts.shape[0]):
-        for r in range(rows):
-            for g in range(segments):
+            t00, t01, t02 = none0, back_p * none1, back_b * none2
+            t10, t11, t12 = good0, good1 + (1.0 - back_p) * none1, good2
+            t20, t21, t22 = stay_bad * bad0, stay_bad * bad1, stay_bad * bad2 + (1.0 - back_b) * none2
+            for k in range(counts.shape[0]):
                 c0, c1, c2 = counts[k, 0, r, g], counts[k, 1, r, g], counts[k, 2, r, g]
-                counts[k, 0, r, g] = to_from[0, r, g] * c0 + to_from[1, r, g] * c1 + to_from[2, r, g] * c2
-                counts[k, 1, r, g] = to_from[3, r, g] * c0 + to_from[4, r, g] * c1 + to_from[5, r, g] * c2
-                counts[k, 2, r, g] = to_from[6, r, g] * c0 + to_from[7, r, g] * c1 + to_from[8, r, g] * c2
+                counts[k, 0, r, g] = t00 * c0 + t01 * c1 + t02 * c2
+                counts[k, 1, r, g] = t10 * c0 + t11 * c1 + t12 * c2
+                counts[k, 2, r, g] = t20 * c0 + t21 * c1 + t22 * c2
