@@ -179,13 +179,21 @@ class Population:
             q = mix.churn[:, None] * multiplier
             np.minimum(q, 1.0, out=q)
             self._churn_for = (mix, multiplier, q)
-        # Into a buffer kept between periods: a fresh array of every class's counts each period costs page faults.
-        self._leaving = np.multiply(self._churn_for[2], self.churn, out=self._buffer("leaving churn", self.churn.shape))
-        self._expected_churn = self._leaving.sum(axis=0)
+        kernels = count_kernels.compiled()
+        if kernels is not None:  # one compiled pass, the same numbers
+            self._expected_churn = kernels.churn_leaving(self._churn_for[2], self.churn)
+        else:
+            # Into a buffer kept between periods: a fresh array of every class's counts each period costs page faults.
+            self._leaving = np.multiply(self._churn_for[2], self.churn, out=self._buffer("leaving churn", self.churn.shape))
+            self._expected_churn = self._leaving.sum(axis=0)
         return _fraction(self._expected_churn, n)
 
     def leave_churn(self, churned: np.ndarray, n: np.ndarray) -> None:
         """``churned`` left each state: survivors take the posterior churn shares; buying classes thin in proportion."""
+        kernels = count_kernels.compiled()
+        if kernels is not None:  # one compiled pass, the same numbers
+            kernels.leave_churn(self.churn, self.buy, self._churn_for[2], self._expected_churn, n, churned)
+            return
         self.churn -= self._leaving
         self.churn *= _fraction(n - churned, n - self._expected_churn)
         self.buy *= 1.0 - _fraction(churned, n)

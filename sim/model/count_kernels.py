@@ -24,7 +24,7 @@ from functools import cache
 import numpy as np
 
 EXACT_BELOW = 4.0
-_KERNELS = ("binomial_pass", "poisson_pass", "place", "invert", "move_classes")
+_KERNELS = ("binomial_pass", "poisson_pass", "place", "invert", "move_classes", "churn_leaving", "leave_churn")
 
 
 @cache
@@ -187,3 +187,35 @@ def move_classes(counts, n, had_bad, had_good, walked, decayed):
                 counts[k, 0, r, g] = t00 * c0 + t01 * c1 + t02 * c2
                 counts[k, 1, r, g] = t10 * c0 + t11 * c1 + t12 * c2
                 counts[k, 2, r, g] = t20 * c0 + t21 * c1 + t22 * c2
+
+
+def churn_leaving(q, churn):
+    """:meth:`sim.model.classes.Population.churn_probability`'s expected leavers per state: the products
+    ``q x churn`` (class, state, row, segment) summed over classes in class order, as numpy's sum over
+    the first axis adds them. The products are not kept: :func:`leave_churn` makes them again."""
+    states, rows, segments = churn.shape[1], churn.shape[2], churn.shape[3]
+    expected = np.empty((states, rows, segments))
+    for s in range(states):
+        for r in range(rows):
+            for g in range(segments):
+                total = q[0, s, r, g] * churn[0, s, r, g]
+                for k in range(1, churn.shape[0]):
+                    total = total + q[k, s, r, g] * churn[k, s, r, g]
+                expected[s, r, g] = total
+    return expected
+
+
+def leave_churn(churn, buy, q, expected, n, churned):
+    """:meth:`sim.model.classes.Population.leave_churn` in place, the numpy method's operations in its order
+    (the leavers ``q x churn`` made again rather than read back): one pass over the classes."""
+    states, rows, segments = n.shape
+    for s in range(states):
+        for r in range(rows):
+            for g in range(segments):
+                survive = _fraction(n[s, r, g] - churned[s, r, g], n[s, r, g] - expected[s, r, g])
+                thin = 1.0 - _fraction(churned[s, r, g], n[s, r, g])
+                for k in range(churn.shape[0]):
+                    c = churn[k, s, r, g]
+                    churn[k, s, r, g] = (c - q[k, s, r, g] * c) * survive
+                for k in range(buy.shape[0]):
+                    buy[k, s, r, g] = buy[k, s, r, g] * thin
