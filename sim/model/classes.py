@@ -46,6 +46,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sim.model import count_kernels
 from sim.model.mixing import (
     DROPOUT_CLASSES,
     PURCHASE_CLASSES,
@@ -172,22 +173,42 @@ class Population:
 
     def churn_probability(self, mix: Mixture, multiplier: np.ndarray, n: np.ndarray) -> np.ndarray:
         """Per state, the mean churn probability of its customers (class probability x state multiplier, capped at 1)."""
-        q = mix.churn[:, None] * multiplier
-        np.minimum(q, 1.0, out=q)
-        self._leaving = q
-        self._leaving *= self.churn
-        self._expected_churn = self._leaving.sum(axis=0)
+        cached = getattr(self, "_churn_for", None)
+        if cached is None or cached[0] is not mix or not np.array_equal(cached[1], multiplier):
+            # The same in every period unless an intervention moves the mix or the churn multipliers.
+            q = mix.churn[:, None] * multiplier
+            np.minimum(q, 1.0, out=q)
+            self._churn_for = (mix, multiplier, q)
+        kernels = count_kernels.compiled()
+        if kernels is not None:  # one compiled pass, the same numbers
+            self._expected_churn = kernels.churn_leaving(self._churn_for[2], self.churn)
+        else:
+            # Into a buffer kept between periods: a fresh array of every class's counts each period costs page faults.
+            self._leaving = np.multiply(self._churn_for[2], self.churn, out=self._buffer("leaving churn", self.churn.shape))
+            self._expected_churn = self._leaving.sum(axis=0)
         return _fraction(self._expected_churn, n)
 
     def leave_churn(self, churned: np.ndarray, n: np.ndarray) -> None:
         """``churned`` left each state: survivors take the posterior churn shares; buying classes thin in proportion."""
+        kernels = count_kernels.compiled()
+        if kernels is not None:  # one compiled pass, the same numbers
+            kernels.leave_churn(self.churn, self.buy, self._churn_for[2], self._expected_churn, n, churned)
+            return
         self.churn -= self._leaving
         self.churn *= _fraction(n - churned, n - self._expected_churn)
         self.buy *= 1.0 - _fraction(churned, n)
 
     def purchase_mean(self, mix: Mixture, multiplier: np.ndarray) -> np.ndarray:
         """Expected purchases per segment: sum over classes and states of count x rate x state multiplier."""
-        return ((self.buy * mix.rate[:, None]).sum(axis=0) * multiplier).sum(axis=0)
+        return (np.multiply(self.buy, mix.rate[:, None], out=self._buffer("purchases", self.buy.shape)).sum(axis=0)
+                * multiplier).sum(axis=0)
+
+    def _buffer(self, use: str, shape: tuple[int, ...]) -> np.ndarray:
+        """A scratch array for one use's class-sized temporary, allocated once and reused every period."""
+        buffers = self.__dict__.setdefault("_buffers", {})
+        if buffers.get(use) is None or buffers[use].shape != shape:
+            buffers[use] = np.empty(shape)
+        return buffers[use]
 
     def dropout_probability(self, mix: Mixture, multiplier: np.ndarray, n: np.ndarray) -> np.ndarray:
         """Per state, the mean of P(inactive in the period) = 1 - exp(-rate x multiplier x p) over its customers."""
@@ -228,7 +249,16 @@ class Population:
 
         Nothing here depends on the class: a state's bad, good and neither shares,
         the walk-away share of the bad and the decay shares apply to every class.
+        With numba, one compiled kernel does it in one pass (the same numbers).
         """
+        kernels = count_kernels.compiled()
+        if kernels is not None:
+            kernels.move_classes(self.counts, n, had_bad, had_good, walked, decayed)
+        else:
+            self.move_numpy(n, had_bad, had_good, walked, decayed)
+
+    def move_numpy(self, n, had_bad, had_good, walked, decayed) -> None:
+        """:meth:`move` in numpy (without numba, and the reference its compiled kernel is tested against)."""
         bad = _fraction(had_bad, n)
         good = (1.0 - bad) * _fraction(had_good, n - had_bad)
         none = 1.0 - bad - good

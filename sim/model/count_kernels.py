@@ -24,7 +24,7 @@ from functools import cache
 import numpy as np
 
 EXACT_BELOW = 4.0
-_KERNELS = ("binomial_pass", "poisson_pass", "place", "invert")
+_KERNELS = ("binomial_pass", "poisson_pass", "place", "invert", "move_classes", "churn_leaving", "leave_churn")
 
 
 @cache
@@ -39,9 +39,10 @@ def compiled() -> types.SimpleNamespace | None:
     import numba
 
     jit = numba.njit(cache=True, nogil=True, error_model="numpy")
-    global _cf_one, _rarer
+    global _cf_one, _rarer, _fraction
     _cf_one = jit(_cf_one)  # the kernels call these, so they are compiled first, under the same names
     _rarer = jit(_rarer)
+    _fraction = jit(_fraction)
     return types.SimpleNamespace(**{name: jit(globals()[name]) for name in _KERNELS})
 
 
@@ -149,3 +150,72 @@ def invert(u, p0, a, b):
             if not (cdf < ui and pmf > 0):
                 break
     return k
+
+
+def _fraction(part, whole):
+    """part / whole, 0 where whole is not above 0 (:func:`sim.model.classes._fraction` for one element)."""
+    return part / whole if whole > 0.0 else 0.0
+
+
+def move_classes(counts, n, had_bad, had_good, walked, decayed):
+    """:meth:`sim.model.classes.Population.move` in place on ``counts`` (class, state, row, segment).
+
+    The same IEEE operations in the same order as the numpy method (whose
+    einsum adds the three old states' terms left to right), so the same bits;
+    but one pass instead of about forty: per (row, segment) the nine
+    (new state, old state) shares, kept in registers while every class moves.
+    """
+    rows, segments = counts.shape[2], counts.shape[3]
+    for r in range(rows):
+        for g in range(segments):
+            n0, n1, n2 = n[0, r, g], n[1, r, g], n[2, r, g]
+            b0, b1, b2 = had_bad[0, r, g], had_bad[1, r, g], had_bad[2, r, g]
+            g0, g1, g2 = had_good[0, r, g], had_good[1, r, g], had_good[2, r, g]
+            bad0, bad1, bad2 = _fraction(b0, n0), _fraction(b1, n1), _fraction(b2, n2)
+            good0 = (1.0 - bad0) * _fraction(g0, n0 - b0)
+            good1 = (1.0 - bad1) * _fraction(g1, n1 - b1)
+            good2 = (1.0 - bad2) * _fraction(g2, n2 - b2)
+            none0, none1, none2 = 1.0 - bad0 - good0, 1.0 - bad1 - good1, 1.0 - bad2 - good2
+            back_p = _fraction(decayed[0, r, g], n1 - b1 - g1)
+            back_b = _fraction(decayed[1, r, g], n2 - b2 - g2)
+            stay_bad = 1.0 - _fraction(walked[r, g], b0 + b1 + b2)
+            t00, t01, t02 = none0, back_p * none1, back_b * none2
+            t10, t11, t12 = good0, good1 + (1.0 - back_p) * none1, good2
+            t20, t21, t22 = stay_bad * bad0, stay_bad * bad1, stay_bad * bad2 + (1.0 - back_b) * none2
+            for k in range(counts.shape[0]):
+                c0, c1, c2 = counts[k, 0, r, g], counts[k, 1, r, g], counts[k, 2, r, g]
+                counts[k, 0, r, g] = t00 * c0 + t01 * c1 + t02 * c2
+                counts[k, 1, r, g] = t10 * c0 + t11 * c1 + t12 * c2
+                counts[k, 2, r, g] = t20 * c0 + t21 * c1 + t22 * c2
+
+
+def churn_leaving(q, churn):
+    """:meth:`sim.model.classes.Population.churn_probability`'s expected leavers per state: the products
+    ``q x churn`` (class, state, row, segment) summed over classes in class order, as numpy's sum over
+    the first axis adds them. The products are not kept: :func:`leave_churn` makes them again."""
+    states, rows, segments = churn.shape[1], churn.shape[2], churn.shape[3]
+    expected = np.empty((states, rows, segments))
+    for s in range(states):
+        for r in range(rows):
+            for g in range(segments):
+                total = q[0, s, r, g] * churn[0, s, r, g]
+                for k in range(1, churn.shape[0]):
+                    total = total + q[k, s, r, g] * churn[k, s, r, g]
+                expected[s, r, g] = total
+    return expected
+
+
+def leave_churn(churn, buy, q, expected, n, churned):
+    """:meth:`sim.model.classes.Population.leave_churn` in place, the numpy method's operations in its order
+    (the leavers ``q x churn`` made again rather than read back): one pass over the classes."""
+    states, rows, segments = n.shape
+    for s in range(states):
+        for r in range(rows):
+            for g in range(segments):
+                survive = _fraction(n[s, r, g] - churned[s, r, g], n[s, r, g] - expected[s, r, g])
+                thin = 1.0 - _fraction(churned[s, r, g], n[s, r, g])
+                for k in range(churn.shape[0]):
+                    c = churn[k, s, r, g]
+                    churn[k, s, r, g] = (c - q[k, s, r, g] * c) * survive
+                for k in range(buy.shape[0]):
+                    buy[k, s, r, g] = buy[k, s, r, g] * thin

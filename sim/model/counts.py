@@ -230,10 +230,14 @@ def systematic_split(total: np.ndarray, weights: np.ndarray, u: np.ndarray) -> n
     ``weights[k]`` (a categorical draw). The counts of several customers vary
     less than a multinomial's: each is within one of its expectation.
     """
-    cumulative = np.cumsum(total * weights, axis=0)
-    cumulative[-1] = total  # no rounding drift: the last class closes the total
-    edges = np.floor(cumulative + u)
-    return np.diff(edges, axis=0, prepend=np.zeros((1,) + edges.shape[1:]))
+    edges = np.cumsum(total * weights, axis=0)
+    edges[-1] = total  # no rounding drift: the last class closes the total
+    edges += u
+    np.floor(edges, out=edges)
+    split = np.empty_like(edges)  # np.diff with a leading 0, without its concatenated copy
+    split[0] = edges[0]
+    np.subtract(edges[1:], edges[:-1], out=split[1:])
+    return split
 
 
 def multinomial(total: np.ndarray, weights: np.ndarray, z: np.ndarray) -> np.ndarray:

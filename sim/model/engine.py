@@ -2,8 +2,8 @@
 
 Arrays in, arrays out. Parameters are ``(draws, segments)`` arrays; counts are
 ``(states, draws, segments)`` with states ordered N, P, B (states first, so each
-state's counts are one contiguous block); every output is
-``(draws, periods, segments)``. The loop runs over periods only, so the cost
+state's counts are one contiguous block); every output is summed over
+segments, ``(draws, periods)``. The loop runs over periods only, so the cost
 grows with draws x periods x segments x states and not with the number of
 customers.
 
@@ -74,7 +74,7 @@ OUTPUTS = (
     "positive",
     "negative",
 )
-"""Per-period flows and stocks the engine returns, each ``(draws, periods, segments)``.
+"""Per-period flows and stocks the engine returns, each ``(draws, periods)``, summed over segments.
 
 ``answered`` (contacts answered by an agent or solved by self-service) and
 ``answered_wait_minutes`` (their total wait) are filled in scenarios with
@@ -121,18 +121,23 @@ class RandomCounts:
     """
 
     def __init__(self, z: np.ndarray, repeat: int = 1, classes_z: np.ndarray | None = None,
-                 initial_z: np.ndarray | None = None):
+                 initial_z: np.ndarray | None = None, tile_each_slot: bool = False):
         self.z = z
         self.repeat = repeat
         self._now = z[0]
-        self._classes = None if classes_z is None else RandomCounts(classes_z, repeat)
+        # The classes use few of their slots: those are tiled over the arms as they are used, not the period's all.
+        self._tile_each_slot = tile_each_slot and repeat > 1
+        self._classes = None if classes_z is None else RandomCounts(classes_z, repeat, tile_each_slot=True)
         self.initial_z = None if initial_z is None else self._tiled(initial_z[0])
 
     def _tiled(self, now: np.ndarray) -> np.ndarray:
         return np.tile(now, (1, self.repeat, 1)) if self.repeat > 1 else now
 
+    def _slot(self, slot: slice) -> np.ndarray:
+        return self._tiled(self._now[slot]) if self._tile_each_slot else self._now[slot]
+
     def start(self, period: int) -> None:
-        self._now = self._tiled(self.z[period])
+        self._now = self.z[period] if self._tile_each_slot else self._tiled(self.z[period])
         if self._classes is not None:
             self._classes.start(period)
 
@@ -141,7 +146,7 @@ class RandomCounts:
         return self._classes
 
     def _scores(self, slot: slice, shape: tuple) -> np.ndarray:
-        scores = self._now[slot]
+        scores = self._slot(slot)
         return scores if len(shape) == 3 else scores[0]
 
     def poisson(self, mean, slot):
@@ -154,6 +159,8 @@ class RandomCounts:
         return np.round(x)
 
     def split(self, total, weights, slot):
+        if self._tile_each_slot:  # the normal CDF of one arm's scores, then tiled
+            return counts.systematic_split(total, weights, self._tiled(ndtr(self._now[slot]))[0])
         return counts.systematic_split(total, weights, ndtr(self._now[slot][0]))
 
     def multinomial(self, total, weights, z):
@@ -212,8 +219,11 @@ def simulate(
     periods = len(ramp)
     names = PARAMETERS + classes.MIX_PARAMETERS if classes.has_mix(base) else PARAMETERS
     moving = {k: target[k] - base[k] for k in names if target[k] is not base[k] and np.any(target[k] != base[k])}
-    # Every output is written in every period but those of support operations (0 without them).
-    out = {name: (np.zeros if name in OPERATIONS_OUTPUTS else np.empty)((periods, draws, segments)) for name in OUTPUTS}
+    # One period's outputs per segment, reused: every output is written in every period but
+    # those of support operations (0 without them). Each period's sum over segments goes to
+    # ``totals`` at once, while the period's values are still in cache.
+    out = {name: np.zeros((draws, segments)) for name in OUTPUTS}
+    totals = {name: np.empty((periods, draws)) for name in OUTPUTS}
     n = np.zeros((3, draws, segments))
     n[N] = source.whole(base["customers"])
     ramp = np.asarray(ramp, dtype=float)
@@ -227,15 +237,28 @@ def simulate(
     for t in range(periods):
         source.start(t)
         share = ramp[t][:, None] if ramp.ndim == 2 else ramp[t]
-        p = {k: base[k] + share * moving[k] if k in moving else base[k] for k in PARAMETERS}
+        if t == 0 or not np.array_equal(ramp[t], ramp[t - 1]):  # parameters change only while a ramp moves
+            p = {k: base[k] + share * moving[k] if k in moving else base[k] for k in PARAMETERS}
         if population is not None and moving_mix and np.any(ramp[t] != (ramp[t - 1] if t else 0.0)):
             # An intervention changed a mix: new classes, and every customer moves to its rank in them.
             new_mix = classes.mixture({k: base[k] + share * moving[k] if k in moving else base[k] for k in mix_keys},
                                       churn_classes)
             population.transport(mix, new_mix)
             mix = new_mix
-        n = _period(n, p, source, {name: out[name][t] for name in OUTPUTS}, operations, ramp[t], population, mix)
-    return {name: np.moveaxis(values, 0, 1) for name, values in out.items()}
+        n = _period(n, p, source, out, operations, ramp[t], population, mix)
+        for name in OUTPUTS:
+            _sum_segments(out[name], totals[name][t])
+    return {name: values.T for name, values in totals.items()}
+
+
+def _sum_segments(values: np.ndarray, total: np.ndarray) -> None:
+    """``values.sum(axis=1)`` into ``total`` bit for bit: (s0 + s1) + s2 ..., numpy's order over a short axis."""
+    if values.shape[1] == 1:
+        total[:] = values[:, 0]
+        return
+    np.add(values[:, 0], values[:, 1], out=total)
+    for segment in range(2, values.shape[1]):
+        total += values[:, segment]
 
 
 def _period(n: np.ndarray, p: dict[str, np.ndarray], source: Counts, out: dict[str, np.ndarray],

@@ -387,19 +387,27 @@ def operations_plan(scenario: Scenario, values: dict[str, np.ndarray], arm_input
         )
 
     share_now = np.zeros(0)
+    built: dict[tuple, tuple[np.ndarray, Operations]] = {}
+
+    def operations(rows: slice, arm: str | None) -> Operations:
+        """build(rows, arm), reused while the ramp shares of those rows stay as they were (its queue tables too)."""
+        key = (rows.start, rows.stop, arm)
+        if key not in built or not np.array_equal(built[key][0], share_now[rows]):
+            built[key] = (share_now[rows].copy(), build(rows, arm))
+        return built[key][1]
 
     def plan(share, contacts):
         nonlocal share_now
         share_now = np.broadcast_to(np.asarray(share, dtype=float), contacts.shape)
         if not reopening:
-            return build(slice(None), None).outcome(contacts)
+            return operations(slice(None), None).outcome(contacts)
         # An arm's new opening hours apply once its intervention has started (its ramp share is above 0).
         draws = len(contacts) // len(arms)
         pieces = []
         for index, arm in enumerate(arms):
             rows = slice(index * draws, (index + 1) * draws)
             started = arm is not None and share_now[rows.start] > 0
-            pieces.append(build(rows, arm if started else None).outcome(contacts[rows]))
+            pieces.append(operations(rows, arm if started else None).outcome(contacts[rows]))
         return type(pieces[0])(*(np.concatenate([np.broadcast_to(getattr(p, f), (draws,)) for p in pieces])
                                  for f in pieces[0].__dataclass_fields__))
 

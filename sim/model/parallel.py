@@ -30,11 +30,14 @@ class Pool:
         self._executor = ProcessPoolExecutor(size, mp_context=context) if size > 1 else None
         self.forks = self._executor is not None and context.get_start_method() == "fork"
         """Whether the workers start as copies of this process (and inherit what it loaded before they start)."""
+        self.started = False
+        """Whether the worker processes exist yet: they start on the first :meth:`map`."""
 
     def map(self, function: Callable[[Any], Any], jobs: Iterable[Any]) -> Iterator[Any]:
         """Results in job order, as they become available."""
         if self._executor is None:
             return map(function, jobs)
+        self.started = True
         return self._executor.map(function, jobs)
 
     def close(self) -> None:

@@ -10,14 +10,15 @@ import os
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
-import pandas as pd
 
 from sim.model.finance import ROI_UNDEFINED, Appraisal
 from sim.model.inputs import Input
 from sim.model.labels import option_labels
 from sim.model.scenario import Scenario
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # pandas loads when a table is built: worker processes and the simulation never need it
+    import pandas as pd
+
     from sim.model.spill import SeriesSpill
     from sim.model.validation import Loaded
 
@@ -142,6 +143,8 @@ def band_table(series, threads: int = 1) -> pd.DataFrame:
     columns = {"arm": arms, "metric": metrics, "period": np.concatenate(periods) if periods else np.array([], dtype=int),
                "mean": table[:, 0]}
     columns.update({f"p{p:02d}": table[:, 1 + i] for i, p in enumerate(BAND_PERCENTILES)})
+    import pandas as pd
+
     frame = pd.DataFrame(columns)
     return frame[frame["metric"].isin(present)].reset_index(drop=True)
 
@@ -166,7 +169,8 @@ def _percentiles(values: np.ndarray, block_bytes: int = 64 * 2**20) -> np.ndarra
         return np.percentile(values, BAND_PERCENTILES, axis=0)
     step = max(1, block_bytes // max(1, values.shape[0] * values.itemsize))
     blocks = range(0, values.shape[1], step)
-    return np.hstack([np.percentile(np.sort(values[:, start : start + step], axis=0), BAND_PERCENTILES, axis=0)
+    return np.hstack([np.percentile(np.sort(values[:, start : start + step], axis=0), BAND_PERCENTILES, axis=0,
+                                    overwrite_input=True)  # the sorted copy is ours: no second copy
                       for start in blocks])
 
 
@@ -211,6 +215,8 @@ class Result:
                     f"{name}.payback_period": _beyond(a.payback),
                 }
             )
+        import pandas as pd
+
         frame = pd.DataFrame(columns, copy=False)  # columns stay the arrays they are: no second copy of a long run
         frame.index.name = "draw"
         return frame
@@ -303,6 +309,8 @@ class Result:
                         for key, value in entry["payback_period"].items()})
             row["npv_expected_shortfall_10"] = entry["npv_expected_shortfall_10"]
             rows[name] = row
+        import pandas as pd
+
         frame = pd.DataFrame.from_dict(rows, orient="index")
         frame.index.name = "intervention"
         return frame

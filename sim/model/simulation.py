@@ -8,6 +8,7 @@ them together with the finance into a :class:`~sim.model.result.Result`.
 
 from __future__ import annotations
 
+import mmap
 from collections.abc import Callable
 from contextlib import contextmanager
 
@@ -48,6 +49,8 @@ STREAM_ABOVE_BYTES = 512 * 2**20
 (about 20,000 draws of the reference workload)."""
 
 Progress = Callable[[int, int], None]
+"""Called with (draws done, draws in all): with 0 once the worker processes have their chunks
+(the calling process is then free until results come), then after each chunk."""
 
 
 def sample(scenario: Scenario, draws: int, seed: int, fixed: dict[str, float] | None = None) -> dict[str, np.ndarray]:
@@ -75,12 +78,15 @@ def evaluate(
     seed: int,
     first: int = 0,
     expected: bool = False,
+    copy: bool = True,
 ) -> dict[str, dict[str, np.ndarray]]:
     """Flows of every arm, summed over segments: ``{arm: {output: (draws, periods)}}``.
 
     ``first`` is the index of the first draw in ``values``: customer-level
     randomness is keyed by draw index, so any split into chunks gives the same
     numbers. ``expected=True`` replaces every count by its expectation.
+    ``copy=False`` gives views into the stacked arms' arrays (for a caller that
+    only copies them elsewhere) instead of each arm's own draws-contiguous arrays.
     """
     settings = scenario.settings
     draws = len(next(iter(values.values())))
@@ -114,23 +120,10 @@ def evaluate(
     flows = {}
     for index, arm in enumerate(arms):
         rows = slice(index * draws, (index + 1) * draws)
-        flows[arm or BASELINE] = {name: _sum_segments(series[rows]) for name, series in result.items()}
+        # Each arm's own array, draws contiguous (later sums over periods round by layout).
+        flows[arm or BASELINE] = {name: series[rows].copy(order="K") if copy else series[rows]
+                                  for name, series in result.items()}
     return flows
-
-
-def _sum_segments(series: np.ndarray) -> np.ndarray:
-    """``series.sum(axis=2)`` bit for bit in a few whole-array additions: the reduction over
-    the engine's strided segment axis was a sixth of a run's time.
-
-    Same order ((s0 + s1) + s2 ..., numpy's over a short axis) and same memory layout
-    (draws contiguous, as the reduction left it: later sums over periods round by layout).
-    """
-    if series.shape[2] == 1:
-        return series[:, :, 0].copy(order="K")
-    total = np.add(series[:, :, 0], series[:, :, 1])  # a new array in the inputs' layout
-    for segment in range(2, series.shape[2]):
-        total += series[:, :, segment]
-    return total
 
 
 def run(
@@ -263,11 +256,80 @@ def evaluate_many(scenario, value_sets, seed, shared: Pool, chunk_draws=None, pr
     workers return only each intervention's per-draw appraisal (a few numbers a
     draw instead of every flow in every period), which is all a sweep needs.
     """
+    draws = [len(next(iter(values.values()))) for values in value_sets]
+    into = None
+    if not appraised and getattr(shared, "forks", False) and not shared.started:
+        into = [_shared_flows(scenario, count) for count in draws]
+    try:
+        chunks = _map_chunks(scenario, value_sets, seed, shared, chunk_draws, progress, expected,
+                             "appraised" if appraised else "flows", into)
+        if not appraised:
+            return _assemble(chunks, draws, [_SHARED[token] for token in into] if into else None)
+    finally:
+        for token in into or ():
+            del _SHARED[token]
     parts: list[list] = [[] for _ in value_sets]
-    mode = "appraised" if appraised else "flows"
-    for index, _first, part in _map_chunks(scenario, value_sets, seed, shared, chunk_draws, progress, expected, mode):
+    for index, _first, part in chunks:
         parts[index].append(part)
     return [_join(pieces, appraised) for pieces in parts]
+
+
+def _assemble(chunks, draws: list[int], shared: list[dict] | None = None) -> list[dict]:
+    """Each set's flows, every chunk copied into its rows as it arrives, while later chunks still run.
+
+    The same arrays as :func:`_join` of all chunks at the end, layout included
+    (draws contiguous, as the chunks' and so their concatenation's), without the
+    pause between the last chunk and the output. With ``shared`` (from
+    :func:`_shared_flows`) the workers have written their rows already.
+    """
+    if shared is not None:
+        for _ in chunks:
+            pass
+        return shared
+    flows: list[dict | None] = [None] * len(draws)
+    for index, first, part in chunks:
+        if flows[index] is None:
+            flows[index] = {arm: {name: _rows_like(array, draws[index]) for name, array in arm_flows.items()}
+                            for arm, arm_flows in part.items()}
+        for arm, arm_flows in part.items():
+            for name, array in arm_flows.items():
+                flows[index][arm][name][first : first + len(array)] = array
+    return flows
+
+
+_SHARED: dict[int, dict] = {}
+"""Flows in memory shared with the forked workers, by token (see :func:`_shared_flows`)."""
+
+
+def _shared_flows(scenario: Scenario, draws: int) -> int:
+    """A token for ``{arm: {output: (draws, periods)}}`` arrays in one anonymous shared mapping.
+
+    Made before a forking pool starts its workers, so they inherit the mapping and
+    write each chunk's rows into it: nothing is pickled back through a pipe (a fifth
+    of a two-worker run's time on the reference workload). Same layout as the
+    joined chunks (draws contiguous), so the same numbers downstream. Workers of a
+    pool that goes on to serve other runs keep the mapping until the pool closes
+    (at most one run's flows: a larger run streams them to disk instead).
+    """
+    arms = [BASELINE, *scenario.interventions]
+    periods = scenario.settings.horizon
+    size = draws * periods * 8
+    memory = mmap.mmap(-1, max(1, size * len(arms) * len(engine.OUTPUTS)))
+    arrays, offset = {}, 0
+    for arm in arms:
+        arrays[arm] = {}
+        for name in engine.OUTPUTS:
+            arrays[arm][name] = np.ndarray((draws, periods), dtype=np.float64, buffer=memory, offset=offset, order="F")
+            offset += size
+    token = max(_SHARED, default=0) + 1
+    _SHARED[token] = arrays
+    return token
+
+
+def _rows_like(array: np.ndarray, rows: int) -> np.ndarray:
+    """An empty array of ``rows`` rows shaped and laid out as ``np.concatenate`` of arrays like ``array``."""
+    order = "F" if array.flags.f_contiguous and not array.flags.c_contiguous else "C"
+    return np.empty((rows, *array.shape[1:]), dtype=array.dtype, order=order)
 
 
 def evaluate_streamed(scenario, values, seed, shared: Pool, chunk_draws=None, progress=None):
@@ -289,8 +351,11 @@ def evaluate_streamed(scenario, values, seed, shared: Pool, chunk_draws=None, pr
     return _join(pieces, True), totals, spill
 
 
-def _map_chunks(scenario, value_sets, seed, shared: Pool, chunk_draws, progress, expected, mode):
-    """(set index, first draw, chunk result) of every chunk of every set, in order, from the pool."""
+def _map_chunks(scenario, value_sets, seed, shared: Pool, chunk_draws, progress, expected, mode, into=None):
+    """(set index, first draw, chunk result) of every chunk of every set, in order, from the pool.
+
+    ``into`` (a :func:`_shared_flows` token per set) has the workers write their flows there
+    and return None."""
     if not expected and getattr(shared, "forks", False):
         # Before the pool forks its workers, which then inherit the compiled kernels. Elsewhere
         # (one process, spawned workers, a Dask cluster) the kernels load where counts are drawn.
@@ -300,11 +365,14 @@ def _map_chunks(scenario, value_sets, seed, shared: Pool, chunk_draws, progress,
         draws = len(next(iter(values.values())))
         for first, count in chunk_bounds(draws, shared.size, chunk_draws):
             chunk = {path: array[first : first + count] for path, array in values.items()}
-            jobs.append((scenario, chunk, seed, first, expected, mode))
+            jobs.append((scenario, chunk, seed, first, expected, mode, into[index] if into else None))
             owners.append((index, first, count))
     total = sum(count for _, _, count in owners)
     done = 0
-    for (index, first, count), part in zip(owners, shared.map(_evaluate_job, jobs)):
+    parts = shared.map(_evaluate_job, jobs)
+    if progress:
+        progress(0, total)  # the workers have their chunks: the caller may use this process meanwhile
+    for (index, first, count), part in zip(owners, parts):
         done += count
         yield index, first, part
         if progress:
@@ -331,8 +399,13 @@ def _per_draw(a: Appraisal) -> Appraisal:
 
 def _evaluate_job(job):
     """One chunk in a worker: its flows ('flows'), per-draw appraisals ('appraised') or both ('both')."""
-    scenario, values, seed, first, expected, mode = job
-    flows = evaluate(scenario, values, seed, first, expected)
+    scenario, values, seed, first, expected, mode, into = job
+    flows = evaluate(scenario, values, seed, first, expected, copy=into is None)
+    if into is not None:
+        for arm, arm_flows in _SHARED[into].items():
+            for name, array in arm_flows.items():
+                array[first : first + len(flows[arm][name])] = flows[arm][name]
+        return None
     if mode == "flows":
         return flows
     appraisals = appraise_all(scenario, values, flows)

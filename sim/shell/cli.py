@@ -188,7 +188,7 @@ def run(scenario, draws, seed, out, overrides, as_json, workers, overwrite, no_s
             from sim.analyses.tornado import check_extremes
 
             check_extremes(loaded.scenario)  # the memo's tornado, checked before the run
-        with _progress(enabled=not base_case) as report:
+        with _progress(enabled=not base_case, meanwhile=_output_modules) as report:
             result = run_scenario(loaded, draws, seed, base_case=base_case, workers=workers, progress=report)
         folder = None if no_save else results_folder.write(
             result, out or results_folder.default_folder(result), overwrite, command=_command(),
@@ -507,6 +507,14 @@ def _load_checked(scenario, overrides, out, overwrite, no_save):
     return loaded
 
 
+def _output_modules() -> None:
+    """Import what writing and printing a run needs (pandas, the console tables): called while the
+    workers simulate, so the imports overlap the simulation instead of following it."""
+    import pandas  # noqa: F401
+
+    from sim.reporting import console  # noqa: F401
+
+
 def _finish_analysis(analysis, printer, out, overwrite, no_save, as_json) -> None:
     folder = None if no_save else results_folder.write_analysis(
         analysis, out or results_folder.default_folder(analysis), overwrite, command=_command())
@@ -581,24 +589,34 @@ def _user_errors(file: Path):
 
 
 @contextmanager
-def _progress(enabled: bool, unit: str = "draws"):
-    """A progress callback that shows a bar on stderr once a run has taken over a second."""
-    from rich.console import Console
-    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+def _progress(enabled: bool, unit: str = "draws", meanwhile=None):
+    """A progress callback that shows a bar on stderr once a run has taken over a second.
 
-    console = Console(stderr=True)
+    rich loads on the first report, once the work has started (a run reports 0 done
+    as soon as its worker processes have their chunks). ``meanwhile`` runs at that
+    first report too: work for this process while the workers simulate, such as
+    importing what the output needs.
+    """
     started = time.monotonic()
     bar: dict[str, object] = {}
 
     def report(done: int, total: int) -> None:
-        if not enabled or not console.is_terminal:
+        if "console" not in bar:
+            if meanwhile is not None:
+                meanwhile()
+            from rich.console import Console
+
+            bar["console"] = Console(stderr=True)
+        if not enabled or not bar["console"].is_terminal:
             return
         if "progress" not in bar and time.monotonic() - started < PROGRESS_AFTER and done < total:
             return
         if "progress" not in bar:
+            from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
             progress = Progress(
                 TextColumn("simulating"), BarColumn(), TextColumn("{task.completed:,}/{task.total:,} draws"),
-                TimeRemainingColumn(), console=console, transient=True,
+                TimeRemainingColumn(), console=bar["console"], transient=True,
             )
             progress.start()
             bar["progress"], bar["task"] = progress, progress.add_task("run", total=total)

@@ -20,7 +20,7 @@ simpy simulation).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 import numpy as np
 
@@ -63,12 +63,16 @@ class QueueTable:
         """
         last = len(self.loads) - 2
         left = np.clip(np.searchsorted(self.loads, load, side="right") - 1, 0, last)
-        width = self.loads[left + 1] - self.loads[left]
-        weight = np.clip((load - self.loads[left]) / width, 0.0, 1.0)
-        return tuple(
-            column[left] + weight * (column[left + 1] - column[left])
-            for column in (self.answered, self.abandoned, self.wait_minutes)
-        )
+        steps = self._steps
+        weight = np.clip((load - self.loads[left]) / steps[0][left], 0.0, 1.0)
+        return tuple(column[left] + weight * step[left]
+                     for column, step in zip((self.answered, self.abandoned, self.wait_minutes), steps[1:]))
+
+    @cached_property
+    def _steps(self) -> tuple[np.ndarray, ...]:
+        """Differences between neighbouring grid points of loads and of each measure, computed once per table
+        (the same subtractions :meth:`at` would make per row, so the same numbers)."""
+        return tuple(np.diff(column) for column in (self.loads, self.answered, self.abandoned, self.wait_minutes))
 
 
 CV_EXPONENT = 0.75
@@ -196,24 +200,38 @@ def human_channels(channels: list[Channel], contacts: np.ndarray, curve: Respons
 
 def _through_the_day(channel: Channel, handled: np.ndarray):
     """Contact-weighted answered share, abandoned share and mean wait over the open hours, per row."""
-    handling = np.broadcast_to(channel.handling_minutes, handled.shape)
-    patience = np.broadcast_to(channel.patience_minutes, handled.shape)
-    days = np.broadcast_to(channel.days_per_period, handled.shape)
     answered = np.ones_like(handled)
     abandoned = np.zeros_like(handled)
     wait = np.zeros_like(handled)
-    # Rows share a table when they share agents, handling time and patience: few combinations, as these
-    # are fixed per arm and move only while an intervention ramps up.
+    for table, rows in _day_tables(channel, handled.shape):
+        answered[rows], abandoned[rows], wait[rows] = table.at(handled[rows])
+    return answered, abandoned, wait
+
+
+def _day_tables(channel: Channel, shape: tuple[int, ...]) -> list[tuple[QueueTable, slice | np.ndarray]]:
+    """The day tables of a channel's rows and the rows each serves, found once per channel and kept on it.
+
+    Rows share a table when they share agents, handling time and patience: few combinations, as these
+    are fixed per arm and move only while an intervention ramps up (the engine then builds new channels).
+    """
+    cache = channel.__dict__.setdefault("_day_tables", {})  # a frozen dataclass: its values never change
+    if shape in cache:
+        return cache[shape]
+    handling = np.broadcast_to(channel.handling_minutes, shape)
+    patience = np.broadcast_to(channel.patience_minutes, shape)
+    days = np.broadcast_to(channel.days_per_period, shape)
     # Agents are a headcount: whole agents (an uncertain or ramping count rounds to few distinct values).
-    agents_on_duty = np.round(channel.agents) * np.ones_like(handled)
+    agents_on_duty = np.round(channel.agents) * np.ones(shape)
     keys, groups = _groups(np.column_stack([agents_on_duty, handling, patience, days]))
+    tables = []
     for (agents, minutes, wait_limit, open_days), rows in zip(keys, groups):
         on_duty = tuple(int(v) for v in np.round(agents * np.asarray(channel.staffing_pattern)))
         table = day_table(on_duty, float(minutes), float(wait_limit) or None,
                           tuple(channel.arrival_pattern), float(open_days), tuple(channel.weekday_pattern),
                           float(channel.handling_cv))
-        answered[rows], abandoned[rows], wait[rows] = table.at(handled[rows])
-    return answered, abandoned, wait
+        tables.append((table, rows))
+    cache[shape] = tables
+    return tables
 
 
 @lru_cache(maxsize=512)
@@ -315,4 +333,6 @@ def _groups(columns: np.ndarray) -> tuple[list[tuple], list[np.ndarray]]:
     found: dict[tuple, list[np.ndarray]] = {}
     for start, end in zip(starts, ends):
         found.setdefault(tuple(columns[start]), []).append(np.arange(start, end))
-    return list(found), [np.concatenate(parts) for parts in found.values()]
+    # One stretch is a slice (a view, no copies); several are the indices of all their rows.
+    return list(found), [slice(parts[0][0], parts[0][-1] + 1) if len(parts) == 1 else np.concatenate(parts)
+                         for parts in found.values()]
