@@ -26,19 +26,11 @@ import sim
 from sim.model import engine, parallel
 from sim.model.simulation import chunk_bounds
 from sim.model.streams import customer_scores
+from timing import best_time
 
 HERE = Path(__file__).resolve().parent
 REFERENCE = HERE / "reference.toml"
 WITH_OPERATIONS = HERE / "reference_operations.toml"
-
-
-def _best_time(loaded, draws: int, workers: int | None, repeat: int) -> float:
-    best = float("inf")
-    for _ in range(repeat):
-        started = time.perf_counter()
-        sim.run(loaded, draws=draws, workers=workers)
-        best = min(best, time.perf_counter() - started)
-    return best
 
 
 def _ten_times_the_customers(loaded) -> list[str]:
@@ -110,14 +102,14 @@ def main(argv: list[str] | None = None) -> None:
     loaded = sim.load(REFERENCE)
     sim.run(loaded, draws=250, workers=1)  # warm caches and imports before timing
     floor = _scores_floor(loaded, args.draws, args.workers, args.repeat)
-    simulation = _best_time(loaded, args.draws, args.workers, args.repeat)
+    simulation = best_time(loaded, args.draws, args.workers, args.repeat)
     peak = _peak_mb()
     bigger = sim.load(REFERENCE, _ten_times_the_customers(loaded))
-    simulation_10x = _best_time(bigger, args.draws, args.workers, args.repeat)
+    simulation_10x = best_time(bigger, args.draws, args.workers, args.repeat)
     command = min(_command_time(args.draws, args.workers) for _ in range(args.repeat))
     help_time = min(_time([*CXROI, "--help"]) for _ in range(args.repeat))
     validate_time = min(_time([*CXROI, "validate", str(REFERENCE)]) for _ in range(args.repeat))
-    operations = _best_time(sim.load(WITH_OPERATIONS), args.draws, args.workers, args.repeat)
+    operations = best_time(sim.load(WITH_OPERATIONS), args.draws, args.workers, args.repeat)
 
     customers = sum(segment.customers.base for segment in loaded.scenario.segments.values())
     print(f"reference workload: {REFERENCE.relative_to(HERE.parent)}")
