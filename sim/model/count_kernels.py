@@ -24,7 +24,22 @@ from functools import cache
 import numpy as np
 
 EXACT_BELOW = 4.0
+_HELPERS = ("_cf_one", "_rarer", "_fraction")
+"""Functions the kernels call: compiled first, under the same names."""
 _KERNELS = ("binomial_pass", "poisson_pass", "place", "invert", "move_classes", "churn_leaving", "leave_churn")
+_ONE = "f8[::1]"  # a contiguous float64 vector
+_ANY4, _ANY3, _ANY2 = "f8[:, :, :, :]", "f8[:, :, :]", "f8[:, :]"
+SIGNATURES = {
+    "binomial_pass": [f"Tuple((i8[:], f8[:], f8[:], {z}[:]))({_ONE}, {_ONE}, {z}[::1], {_ONE})" for z in ("f4", "f8")],
+    "poisson_pass": [f"i8[:]({_ONE}, {z}[::1], {_ONE})" for z in ("f4", "f8")],
+    "place": [f"none({_ONE}, i8[::1], {_ONE}, {_ONE}, {_ONE})"],
+    "invert": [f"f8[:]({_ONE}, {_ONE}, {_ONE}, {_ONE})"],
+    "move_classes": [f"none({_ANY4}, {_ANY3}, {_ANY3}, {_ANY3}, {_ANY2}, {_ANY3})"],
+    "churn_leaving": [f"f8[:, :, :]({_ANY4}, {_ANY4})"],
+    "leave_churn": [f"none({_ANY4}, {_ANY4}, {_ANY4}, {_ANY3}, {_ANY3}, {_ANY3})"],
+}
+"""Every argument-type combination each kernel is called with (numba signature strings): the
+ahead-of-time build compiles exactly these. ``[::1]`` is a C-contiguous array, ``[:]`` any layout."""
 
 
 @cache
@@ -39,10 +54,8 @@ def compiled() -> types.SimpleNamespace | None:
     import numba
 
     jit = numba.njit(cache=True, nogil=True, error_model="numpy")
-    global _cf_one, _rarer, _fraction
-    _cf_one = jit(_cf_one)  # the kernels call these, so they are compiled first, under the same names
-    _rarer = jit(_rarer)
-    _fraction = jit(_fraction)
+    for name in _HELPERS:  # the kernels call these, so they are compiled first, under the same names
+        globals()[name] = jit(globals()[name])
     return types.SimpleNamespace(**{name: jit(globals()[name]) for name in _KERNELS})
 
 
