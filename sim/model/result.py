@@ -114,8 +114,8 @@ def roi_undefined(a: Appraisal) -> dict[str, Any] | None:
     return {"draws": missing, "share": missing / len(a.roi), "reason": ROI_UNDEFINED}
 
 
-def band_table(series, threads: int = 1) -> pd.DataFrame:
-    """bands.csv's table from ``(arm, metric, load)`` triples, ``load()`` giving that series' (draws, periods) values.
+def band_columns(series, threads: int = 1) -> dict[str, list | np.ndarray]:
+    """bands.csv's columns from ``(arm, metric, load)`` triples, ``load()`` giving that series' (draws, periods) values.
 
     One series is loaded at a time, so a caller whose values live on disk holds
     only one series in memory; with ``threads`` > 1 that many series are loaded and
@@ -140,13 +140,14 @@ def band_table(series, threads: int = 1) -> pd.DataFrame:
         metrics += [metric] * count
         periods.append(np.arange(1, count + 1))
     table = np.vstack(numbers) if numbers else np.empty((0, 1 + len(BAND_PERCENTILES)))
-    columns = {"arm": arms, "metric": metrics, "period": np.concatenate(periods) if periods else np.array([], dtype=int),
+    kept = np.array([metric in present for metric in metrics], dtype=bool)
+    table = table[kept]
+    columns = {"arm": [arm for arm, keep in zip(arms, kept) if keep],
+               "metric": [metric for metric, keep in zip(metrics, kept) if keep],
+               "period": np.concatenate(periods)[kept] if periods else np.array([], dtype=int),
                "mean": table[:, 0]}
     columns.update({f"p{p:02d}": table[:, 1 + i] for i, p in enumerate(BAND_PERCENTILES)})
-    import pandas as pd
-
-    frame = pd.DataFrame(columns)
-    return frame[frame["metric"].isin(present)].reset_index(drop=True)
+    return columns
 
 
 def _band_numbers(load) -> tuple[bool, int, np.ndarray]:
@@ -203,7 +204,16 @@ class Result:
 
     @cached_property
     def draws(self) -> pd.DataFrame:
-        """One row per draw: the sampled uncertain inputs, then each intervention's outcomes."""
+        """One row per draw (index ``draw``): the sampled uncertain inputs, then each intervention's outcomes."""
+        import pandas as pd
+
+        frame = pd.DataFrame(self.draw_columns, copy=False)  # columns stay the arrays they are: no second copy of a long run
+        frame.index.name = "draw"
+        return frame
+
+    @cached_property
+    def draw_columns(self) -> dict[str, np.ndarray]:
+        """:attr:`draws` as a dict of columns (no pandas: what the results folder writes)."""
         columns: dict[str, np.ndarray] = {path: self.values[path] for path in self.uncertain_paths}
         for name, a in self.appraisals.items():
             columns.update(
@@ -215,11 +225,7 @@ class Result:
                     f"{name}.payback_period": _beyond(a.payback),
                 }
             )
-        import pandas as pd
-
-        frame = pd.DataFrame(columns, copy=False)  # columns stay the arrays they are: no second copy of a long run
-        frame.index.name = "draw"
-        return frame
+        return columns
 
     @cached_property
     def bands(self) -> pd.DataFrame:
@@ -227,7 +233,14 @@ class Result:
         intervention's benefit and cumulative discounted net cash flow. Series held in
         memory are reduced on every core (up to 4); spilled ones one at a time, to
         keep memory bounded."""
-        return band_table(self._band_series(), threads=min(os.cpu_count() or 1, 4) if self.spill is None else 1)
+        import pandas as pd
+
+        return pd.DataFrame(self.band_columns)
+
+    @cached_property
+    def band_columns(self) -> dict[str, list | np.ndarray]:
+        """:attr:`bands` as a dict of columns (no pandas: what the results folder writes)."""
+        return band_columns(self._band_series(), threads=min(os.cpu_count() or 1, 4) if self.spill is None else 1)
 
     def _band_series(self):
         """(arm, metric, load) of every band, in bands.csv's order; ``load`` reads memory or the spill."""

@@ -188,7 +188,8 @@ def run(scenario, draws, seed, out, overrides, as_json, workers, overwrite, no_s
             from sim.analyses.tornado import check_extremes
 
             check_extremes(loaded.scenario)  # the memo's tornado, checked before the run
-        with _progress(enabled=not base_case, meanwhile=_output_modules) as report:
+        frames = with_memo or xlsx is not None or tables == "parquet"
+        with _progress(enabled=not base_case, meanwhile=lambda: _output_modules(frames)) as report:
             result = run_scenario(loaded, draws, seed, base_case=base_case, workers=workers, progress=report)
         folder = None if no_save else results_folder.write(
             result, out or results_folder.default_folder(result), overwrite, command=_command(),
@@ -507,10 +508,12 @@ def _load_checked(scenario, overrides, out, overwrite, no_save):
     return loaded
 
 
-def _output_modules() -> None:
-    """Import what writing and printing a run needs (pandas, the console tables): called while the
-    workers simulate, so the imports overlap the simulation instead of following it."""
-    import pandas  # noqa: F401
+def _output_modules(tables: bool = False) -> None:
+    """Import what printing a run needs (the console tables), and pandas when ``tables`` are built from
+    data frames (the memo, a workbook, Parquet): called while the workers simulate, so the imports
+    overlap the simulation instead of following it. A plain run's folder is written without pandas."""
+    if tables:
+        import pandas  # noqa: F401
 
     from sim.reporting import console  # noqa: F401
 

@@ -1,4 +1,4 @@
-"""Writing a pandas table as CSV, byte for byte what ``DataFrame.to_csv`` writes, at a fraction of the cost.
+"""Writing a table as CSV, byte for byte what pandas' ``DataFrame.to_csv`` writes, at a fraction of the cost.
 
 pandas formats a float column value by value through Python when given a
 ``float_format`` (draws.csv) and builds a string array per block otherwise
@@ -28,17 +28,41 @@ def write_csv(frame: "pd.DataFrame", path: str | Path, float_format: str | None 
     """``frame.to_csv(path, float_format=..., index=...)``; ``append`` adds rows (no header) to an existing file."""
     columns = ([frame.index.to_numpy()] if index else []) + [frame[name].to_numpy() for name in frame.columns]
     names = ([frame.index.name or ""] if index else []) + [str(name) for name in frame.columns]
+    if not _write(names, columns, path, float_format, append):
+        frame.to_csv(path, float_format=float_format, index=index, mode="a" if append else "w", header=not append)
+
+
+def write_columns(columns: dict, path: str | Path, float_format: str | None = None, index: str | None = None,
+                  append: bool = False) -> None:
+    """What :func:`write_csv` writes for ``pandas.DataFrame(columns)`` (with its row numbers as a first column
+    named ``index``, when given), without building the frame: the columns are arrays or lists."""
+    import numpy as np
+
+    arrays = [column if isinstance(column, np.ndarray) else np.array(column, dtype=object) for column in columns.values()]
+    rows = len(arrays[0]) if arrays else 0
+    names = ([index] if index is not None else []) + [str(name) for name in columns]
+    if not _write(names, ([np.arange(rows)] if index is not None else []) + arrays, path, float_format, append):
+        import pandas as pd
+
+        frame = pd.DataFrame(columns)
+        frame.index.name = index
+        write_csv(frame, path, float_format, index is not None, append)
+
+
+def _write(names: list[str], columns: list, path: str | Path, float_format: str | None, append: bool) -> bool:
+    """Write the columns as pandas would; False (nothing written) when only pandas can write them exactly."""
     formats = [_format(column, float_format) for column in columns]
     if None in formats or any(_NEEDS_QUOTES & set(name) for name in names):
-        frame.to_csv(path, float_format=float_format, index=index, mode="a" if append else "w", header=not append)
-        return
+        return False
+    rows = len(columns[0]) if columns else 0
     with open(path, "a" if append else "w", encoding="utf-8", newline="") as out:
         if not append:
             out.write(",".join(names) + "\n")
-        for start in range(0, len(frame), ROWS_PER_WRITE):
+        for start in range(0, rows, ROWS_PER_WRITE):
             block = [_cells(column[start : start + ROWS_PER_WRITE], fmt) for column, fmt in zip(columns, formats)]
             row_format = ",".join(fmt for _, fmt in block) + "\n"
             out.write("".join(row_format % row for row in zip(*(cells for cells, _ in block))))
+    return True
 
 
 def _format(column: "np.ndarray", float_format: str | None) -> str | None:

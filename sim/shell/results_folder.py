@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sim.errors import UsageError
-from sim.shell.csv_table import write_csv
+from sim.shell.csv_table import write_columns
 
 if TYPE_CHECKING:  # the model (and pandas) load when a run is written, not with the CLI
     from sim.model.result import Result
@@ -122,16 +122,16 @@ def write(result: Result, folder: str | Path, overwrite: bool = False, command: 
         _need_pyarrow()
     with ThreadPoolExecutor(1) as background:
         # The bands are reduced while the draws table is formatted: numpy sorts outside the GIL.
-        bands = background.submit(lambda: result.bands)
+        bands = background.submit(lambda: result.band_columns)
         if tables == "parquet":
             table_writers = {
                 "draws.parquet": lambda path: result.draws.to_parquet(path, engine="pyarrow"),
-                "bands.parquet": lambda path: bands.result().to_parquet(path, engine="pyarrow", index=False),
+                "bands.parquet": lambda path: result.bands.to_parquet(path, engine="pyarrow", index=False),
             }
-        else:
+        else:  # from the columns: a run's folder is written without importing pandas
             table_writers = {
-                "draws.csv": lambda path: write_csv(result.draws, path, float_format="%.12g"),
-                "bands.csv": lambda path: write_csv(bands.result(), path, index=False),
+                "draws.csv": lambda path: write_columns(result.draw_columns, path, float_format="%.12g", index="draw"),
+                "bands.csv": lambda path: write_columns(bands.result(), path),
             }
         writers = {
             "summary.json": lambda path: _dump(path, result.summary_dict()),

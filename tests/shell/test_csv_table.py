@@ -48,3 +48,17 @@ def test_append_adds_rows_without_a_header(tmp_path):
     write_csv(frame.iloc[:40], tmp_path / "ours.csv", float_format="%.12g")
     write_csv(frame.iloc[40:], tmp_path / "ours.csv", float_format="%.12g", append=True)
     assert (tmp_path / "ours.csv").read_bytes() == (tmp_path / "pandas.csv").read_bytes()
+
+
+@pytest.mark.parametrize("index", ["draw", None])
+def test_columns_without_a_frame_give_the_frames_bytes(tmp_path, index):
+    """What a run's folder writes (a dict of arrays and lists, no pandas) is what pandas writes of that frame."""
+    frame = awkward_frame(500)
+    columns = {name: (frame[name].tolist() if name == "arm" else frame[name].to_numpy()) for name in frame.columns}
+    frame.to_csv(tmp_path / "pandas.csv", float_format="%.12g", index=index is not None)
+    csv_table.write_columns(columns, tmp_path / "ours.csv", float_format="%.12g", index=index)
+    assert (tmp_path / "ours.csv").read_bytes() == (tmp_path / "pandas.csv").read_bytes()
+    quoted = {"label": ["a, b", 'say "hi"'], "x": np.array([1.5, np.nan])}
+    pd.DataFrame(quoted).to_csv(tmp_path / "pandas.csv", index=False)
+    csv_table.write_columns(quoted, tmp_path / "ours.csv")
+    assert (tmp_path / "ours.csv").read_bytes() == (tmp_path / "pandas.csv").read_bytes()
