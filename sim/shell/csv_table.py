@@ -7,11 +7,17 @@ operation on a tuple (the formatting loop runs in C), NaN is written as an
 empty field as pandas does, and the text goes out in blocks of rows, so a
 table of a million draws never exists as one string. Tables this cannot write
 exactly as pandas would (text that needs quoting, other column types) go to
-pandas. ``tests/shell/test_csv_table.py`` compares the bytes with pandas.
+pandas. A run's draws.csv is formatted by forked processes, each a share of
+the rows, while the run's process reduces the bands (:func:`write_columns`
+with ``background``). ``tests/shell/test_csv_table.py`` compares the bytes with pandas.
 """
 
 from __future__ import annotations
 
+import os
+import shutil
+import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -20,6 +26,9 @@ if TYPE_CHECKING:  # numpy and pandas load with the table, not with the command 
     import pandas as pd
 
 ROWS_PER_WRITE = 20_000
+ROWS_PER_WRITER = 2_500
+"""Rows a forked writer must have at least to be worth its start (a few milliseconds)."""
+MAX_WRITERS = 4
 _NEEDS_QUOTES = set(',"\n\r')
 
 
@@ -28,41 +37,89 @@ def write_csv(frame: "pd.DataFrame", path: str | Path, float_format: str | None 
     """``frame.to_csv(path, float_format=..., index=...)``; ``append`` adds rows (no header) to an existing file."""
     columns = ([frame.index.to_numpy()] if index else []) + [frame[name].to_numpy() for name in frame.columns]
     names = ([frame.index.name or ""] if index else []) + [str(name) for name in frame.columns]
-    if not _write(names, columns, path, float_format, append):
+    formats = [_format(column, float_format) for column in columns]
+    if None in formats or any(_NEEDS_QUOTES & set(name) for name in names):
         frame.to_csv(path, float_format=float_format, index=index, mode="a" if append else "w", header=not append)
+        return
+    _write_rows(names, columns, formats, path, append, 0, len(frame))
 
 
 def write_columns(columns: dict, path: str | Path, float_format: str | None = None, index: str | None = None,
-                  append: bool = False) -> None:
+                  append: bool = False, background: bool = False) -> Callable[[], None]:
     """What :func:`write_csv` writes for ``pandas.DataFrame(columns)`` (with its row numbers as a first column
-    named ``index``, when given), without building the frame: the columns are arrays or lists."""
+    named ``index``, when given), without building the frame: the columns are arrays or lists.
+
+    With ``background``, a long table's rows are formatted by forked processes (one per core, up to
+    :data:`MAX_WRITERS`) while the caller goes on; call the returned function to wait for them and
+    assemble the file. Otherwise (and where forking is not possible) the file is written before returning.
+    """
     import numpy as np
 
     arrays = [column if isinstance(column, np.ndarray) else np.array(column, dtype=object) for column in columns.values()]
     rows = len(arrays[0]) if arrays else 0
     names = ([index] if index is not None else []) + [str(name) for name in columns]
-    if not _write(names, ([np.arange(rows)] if index is not None else []) + arrays, path, float_format, append):
+    arrays = ([np.arange(rows)] if index is not None else []) + arrays
+    formats = [_format(column, float_format) for column in arrays]
+    if None in formats or any(_NEEDS_QUOTES & set(name) for name in names):  # only pandas writes these exactly
         import pandas as pd
 
         frame = pd.DataFrame(columns)
         frame.index.name = index
         write_csv(frame, path, float_format, index is not None, append)
+        return _done
+    writers = min(MAX_WRITERS, os.cpu_count() or 1, rows // ROWS_PER_WRITER) if background else 1
+    if writers < 2 or not hasattr(os, "fork") or threading.active_count() > 1:  # never fork beside a thread
+        _write_rows(names, arrays, formats, path, append, 0, rows)
+        return _done
+    bounds = [rows * part // writers for part in range(writers + 1)]
+    parts = [Path(f"{path}.part{part}") for part in range(writers)]
+    children = [_fork_writer(names, arrays, formats, parts[part], bounds[part], bounds[part + 1]) for part in range(writers)]
+    _write_rows(names, arrays, formats, path, append, 0, 0)  # the header: this process is free for other work
+
+    def finish() -> None:
+        try:
+            failed = [part for child, part in zip(children, parts) if os.waitstatus_to_exitcode(os.waitpid(child, 0)[1])]
+            if failed:
+                raise OSError(f"{path}: a process writing its rows failed")
+            with open(path, "ab") as out:
+                for part in parts:
+                    with open(part, "rb") as rows_written:
+                        shutil.copyfileobj(rows_written, out)
+        finally:
+            for part in parts:
+                part.unlink(missing_ok=True)
+
+    return finish
 
 
-def _write(names: list[str], columns: list, path: str | Path, float_format: str | None, append: bool) -> bool:
-    """Write the columns as pandas would; False (nothing written) when only pandas can write them exactly."""
-    formats = [_format(column, float_format) for column in columns]
-    if None in formats or any(_NEEDS_QUOTES & set(name) for name in names):
-        return False
-    rows = len(columns[0]) if columns else 0
+def _done() -> None:
+    """Nothing to wait for: the file is written."""
+
+
+def _fork_writer(names, arrays, formats, path: Path, first: int, stop: int) -> int:
+    """A forked process that writes rows ``first:stop`` (no header) to ``path`` and exits 0, or 1 on any error."""
+    child = os.fork()
+    if child:
+        return child
+    code = 1
+    try:
+        _write_rows(names, arrays, formats, path, True, first, stop)
+        code = 0
+    finally:
+        os._exit(code)  # no clean-up of the parent's state: its files, buffers and handlers are its own
+
+
+def _write_rows(names: list[str], columns: list, formats: list[str], path: str | Path, append: bool, first: int,
+                stop: int) -> None:
+    """Rows ``first:stop`` of the columns as pandas writes them, after the header unless ``append``."""
     with open(path, "a" if append else "w", encoding="utf-8", newline="") as out:
         if not append:
             out.write(",".join(names) + "\n")
-        for start in range(0, rows, ROWS_PER_WRITE):
-            block = [_cells(column[start : start + ROWS_PER_WRITE], fmt) for column, fmt in zip(columns, formats)]
+        for start in range(first, stop, ROWS_PER_WRITE):
+            end = min(start + ROWS_PER_WRITE, stop)
+            block = [_cells(column[start:end], fmt) for column, fmt in zip(columns, formats)]
             row_format = ",".join(fmt for _, fmt in block) + "\n"
             out.write("".join(row_format % row for row in zip(*(cells for cells, _ in block))))
-    return True
 
 
 def _format(column: "np.ndarray", float_format: str | None) -> str | None:

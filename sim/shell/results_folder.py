@@ -13,7 +13,6 @@ import os
 import platform
 import shutil
 import tempfile
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
@@ -120,26 +119,23 @@ def write(result: Result, folder: str | Path, overwrite: bool = False, command: 
     """
     if tables == "parquet":
         _need_pyarrow()
-    with ThreadPoolExecutor(1) as background:
-        # The bands are reduced while the draws table is formatted: numpy sorts outside the GIL.
-        bands = background.submit(lambda: result.band_columns)
-        if tables == "parquet":
-            table_writers = {
-                "draws.parquet": lambda path: result.draws.to_parquet(path, engine="pyarrow"),
-                "bands.parquet": lambda path: result.bands.to_parquet(path, engine="pyarrow", index=False),
-            }
-        else:  # from the columns: a run's folder is written without importing pandas
-            table_writers = {
-                "draws.csv": lambda path: write_columns(result.draw_columns, path, float_format="%.12g", index="draw"),
-                "bands.csv": lambda path: write_columns(bands.result(), path),
-            }
-        writers = {
-            "summary.json": lambda path: _dump(path, result.summary_dict()),
-            "manifest.json": lambda path: _dump(path, manifest(result, command, tables)),
-            **table_writers,
-            **(extra or {}),
+        table_writers = {
+            "draws.parquet": lambda path: result.draws.to_parquet(path, engine="pyarrow"),
+            "bands.parquet": lambda path: result.bands.to_parquet(path, engine="pyarrow", index=False),
         }
-        return write_files(folder, writers, result.loaded, overwrite)
+    else:  # from the columns, without pandas; draws.csv by forked writers while the bands are reduced
+        table_writers = {
+            "draws.csv": lambda path: write_columns(result.draw_columns, path, float_format="%.12g", index="draw",
+                                                    background=True),
+            "bands.csv": lambda path: write_columns(result.band_columns, path),
+        }
+    writers = {
+        **table_writers,
+        "summary.json": lambda path: _dump(path, result.summary_dict()),
+        "manifest.json": lambda path: _dump(path, manifest(result, command, tables)),
+        **(extra or {}),
+    }
+    return write_files(folder, writers, result.loaded, overwrite)
 
 
 def memo_inputs(result: Result) -> dict:
@@ -219,9 +215,14 @@ def write_files(folder: str | Path, writers: dict, loaded, overwrite: bool = Fal
         staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.partial-", dir=folder.parent))
     except OSError as error:
         raise UsageError(f"{folder}: cannot create the results folder ({error.strerror}); nothing was written") from None
+    pending = []  # writers still at work in the background: waited for before the folder is complete
     try:
         for name, write_one in writers.items():
-            write_one(staging / name)
+            finish = write_one(staging / name)
+            if callable(finish):
+                pending.append(finish)
+        while pending:
+            pending.pop(0)()
         if loaded:
             (staging / "scenario.toml").write_text(loaded.text, encoding="utf-8")
         _respect_umask(staging)
@@ -231,6 +232,11 @@ def write_files(folder: str | Path, writers: dict, loaded, overwrite: bool = Fal
         shutil.rmtree(staging, ignore_errors=True)
         raise UsageError(f"{folder}: cannot write the results folder ({error.strerror or error}); nothing was written") from None
     except BaseException:
+        for finish in pending:  # reap the background writers before their folder goes
+            try:
+                finish()
+            except OSError:
+                pass
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return folder
