@@ -28,7 +28,7 @@ import numpy as np
 
 from sim.fit import synthetic
 
-CXROI = [sys.executable, "-c", "import sys; sys.argv[0] = 'cxroi'; from sim.shell.cli import main; main()"]
+CXROI = [sys.executable, "-c", "import sys; sys.argv[0] = 'cxroi'; from sim.shell.cli import entry; entry()"]
 
 
 def _cpu() -> float:

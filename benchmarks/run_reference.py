@@ -6,7 +6,7 @@ drawing its normal scores, of the whole ``cxroi run`` command, of ``cxroi
 the same workload with ten times the customers (which should cost the same:
 the engine follows counts, not customers), and the time of the workload with
 an operations section (benchmarks/reference_operations.toml). The commands run
-as ``python -c "from sim.shell.cli import main; main()"``, so setting
+as ``python -c "from sim.shell.cli import entry; entry()"``, so setting
 PYTHONPATH to another checkout measures that version in the same session. Usage::
 
     python benchmarks/run_reference.py [--draws 10000] [--workers N] [--repeat 3]
@@ -42,7 +42,7 @@ def _ten_times_the_customers(loaded) -> list[str]:
     return overrides
 
 
-CXROI = [sys.executable, "-c", "from sim.shell.cli import main; main()"]
+CXROI = [sys.executable, "-c", "from sim.shell.cli import entry; entry()"]
 
 
 def _command_time(draws: int, workers: int | None) -> float:
