@@ -26,7 +26,7 @@ from typing import Protocol
 import numpy as np
 from scipy.special import ndtr
 
-from sim.model import classes, counts
+from sim.model import classes, counts, streams
 
 N, P, B = 0, 1, 2
 STATES = ("neutral", "positive", "negative")
@@ -92,7 +92,7 @@ BUY = slice(10, 11)
 CONTACT = slice(11, 12)
 WALK = slice(12, 13)
 DECAY = slice(13, 15)
-SCORES_PER_PERIOD = 15
+SCORES_PER_PERIOD = streams.SCORES_PER_PERIOD  # DECAY.stop: the scores are drawn in sim.model.streams
 
 
 class Counts(Protocol):

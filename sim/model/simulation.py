@@ -15,7 +15,7 @@ from contextlib import contextmanager
 import numpy as np
 
 from sim.errors import UsageError, did_you_mean
-from sim.model import classes, counts, engine, parallel, streams
+from sim.model import classes, counts, engine, parallel, scores_ahead, streams
 from sim.model.domains import adjustments
 from sim.model.finance import (
     Appraisal,
@@ -38,12 +38,11 @@ from sim.model.result import Result, support_totals
 from sim.model.spill import SeriesSpill
 from sim.model.sampling import base_values, sample_inputs
 from sim.model.scenario import Scenario
-from sim.model.streams import BLOCK, customer_scores
+from sim.model.scores_ahead import chunk_bounds
+from sim.model.streams import customer_scores
 from sim.model.validation import Loaded
 
 BASELINE = "baseline"
-MAX_CHUNK = 2_000
-"""Largest number of draws evaluated at once; bounds memory at a few tens of MB per worker."""
 STREAM_ABOVE_BYTES = 512 * 2**20
 """A run whose per-period flows would take more memory than this streams them to disk
 (about 20,000 draws of the reference workload)."""
@@ -97,7 +96,7 @@ def evaluate(
         source: engine.Counts = engine.ExpectedCounts()
     else:
         segments = len(scenario.segments)
-        scores = customer_scores(seed, first, draws, settings.horizon, engine.SCORES_PER_PERIOD, segments)
+        scores = scores_ahead.customer_scores(seed, first, draws, settings.horizon, engine.SCORES_PER_PERIOD, segments)
         class_scores = initial_scores = None
         if classes.has_mix(base):
             # The latent classes draw from their own streams: scenarios without them keep their numbers.
@@ -233,14 +232,6 @@ def _appraise(scenario: Scenario, values, flows, name: str):
     )
     factors = discount_factors(settings.horizon, settings.discount_rate, settings.periods_per_year)
     return appraise(benefit, once, recurring + capacity, factors, intervention.start)
-
-
-def chunk_bounds(draws: int, workers: int, chunk_draws: int | None) -> list[tuple[int, int]]:
-    """(first, count) of each chunk: whole blocks, a few per worker so progress moves."""
-    if chunk_draws is None:
-        chunk_draws = min(MAX_CHUNK, -(-draws // (4 * workers)))
-    size = max(BLOCK, -(-chunk_draws // BLOCK) * BLOCK)
-    return [(first, min(size, draws - first)) for first in range(0, draws, size)]
 
 
 def evaluate_in_chunks(scenario, values, seed, shared: Pool, chunk_draws=None, progress=None, expected=False):

@@ -19,6 +19,8 @@ import numpy as np
 
 BLOCK = 250
 """Draws per customer-randomness block; chunks of work are whole blocks."""
+SCORES_PER_PERIOD = 15
+"""Normal scores the engine uses per (period, draw, segment): its slots in :mod:`sim.model.engine`."""
 
 _INPUTS, _CUSTOMERS, _CORRELATIONS = 0, 1, 2
 CLASSES, CLASSES_START = 3, 4

@@ -200,9 +200,10 @@ def run(scenario, draws, seed, out, overrides, as_json, workers, overwrite, no_s
       cxroi run scenarios/seed001_churn_example.toml --base-case --json
       cxroi run scenarios/nordic_midsize.toml --memo
     """
-    from sim.model.simulation import run as run_scenario
-
     with _user_errors(scenario):
+        ready = None if base_case else _draw_scores_ahead(scenario, draws, seed, workers)  # before the heavy imports
+        from sim.model.simulation import run as run_scenario
+
         if with_memo and (no_save or base_case):
             raise UsageError("--memo needs a saved Monte Carlo run: drop --no-save and --base-case")
         if xlsx is not None and no_save:
@@ -212,13 +213,21 @@ def run(scenario, draws, seed, out, overrides, as_json, workers, overwrite, no_s
         if xlsx is not None and xlsx.exists() and not overwrite:
             raise UsageError(f"{xlsx}: already exists; pass --overwrite to replace it or choose another file")
         loaded = _load_checked(scenario, overrides, out, overwrite, no_save)
+        if ready is not None:
+            ready()
         if with_memo:
             from sim.analyses.tornado import check_extremes
 
             check_extremes(loaded.scenario)  # the memo's tornado, checked before the run
         frames = with_memo or xlsx is not None or tables == "parquet"
         with _progress(enabled=not base_case, meanwhile=lambda: _output_modules(frames)) as report:
-            result = run_scenario(loaded, draws, seed, base_case=base_case, workers=workers, progress=report)
+            try:
+                result = run_scenario(loaded, draws, seed, base_case=base_case, workers=workers, progress=report)
+            finally:
+                if ready is not None:
+                    from sim.model import scores_ahead
+
+                    scores_ahead.forget()
         folder = None if no_save else results_folder.write(
             result, out or results_folder.default_folder(result), overwrite, command=_command(),
             extra=results_folder.memo_inputs(result) if with_memo else None, tables=tables)
@@ -521,6 +530,29 @@ def staffing(rate, aht, agent_spec, patience, target, simulate, hours, replicati
         if out is not None:
             folder = results_folder.write_table_folder(out, "staffing", summary, table, overwrite)
         _finish(summary, _printer("print_staffing"), as_json, folder)
+
+
+def _draw_scores_ahead(scenario: Path, draws: int | None, seed: int | None, workers: int | None):
+    """Start drawing the run's customer scores in a forked process while this one imports and validates
+    (:mod:`sim.model.scores_ahead`), from what the file states plainly; the function that waits for them,
+    or None. A file that does not parse is left to the loader, whose messages name the mistake."""
+    import tomllib
+
+    from sim.model import parallel, scores_ahead, streams
+
+    try:
+        raw = tomllib.loads(scenario.read_text(encoding="utf-8"))
+        settings, segments = raw["settings"], len(raw["segments"])
+        seed = settings["seed"] if seed is None else seed
+        draws = settings.get("draws") if draws is None else draws
+        horizon = settings["horizon"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if not all(isinstance(x, int) and not isinstance(x, bool) and x > 0 for x in (draws, horizon, segments)) \
+            or not isinstance(seed, int) or not parallel.forks_workers(workers):
+        return None
+    chunks = scores_ahead.chunk_bounds(draws, parallel.worker_count(workers), None)
+    return scores_ahead.draw_ahead(seed, draws, horizon, streams.SCORES_PER_PERIOD, segments, chunks)
 
 
 def _load_checked(scenario, overrides, out, overwrite, no_save):
