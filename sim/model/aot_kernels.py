@@ -98,8 +98,9 @@ def _build(module: types.ModuleType, name: str, path: Path, failed: Path) -> boo
     """Build the extension module into ``path`` in another process; on failure keep the reason in ``failed``."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=path.parent, prefix=".build-") as staging:
-        done = subprocess.run([sys.executable, "-m", __name__, module.__name__, name, staging],
-                              capture_output=True, text=True)
+        package_root = Path(module.__file__).resolve().parents[len(module.__name__.split(".")) - 1]
+        done = subprocess.run([sys.executable, "-m", __name__, module.__name__, name, staging],  # this very checkout
+                              capture_output=True, text=True, cwd=package_root)
         built = Path(staging) / path.name
         if done.returncode != 0 or not built.exists():
             reason = (done.stderr or done.stdout or "no module was written").strip().splitlines()
