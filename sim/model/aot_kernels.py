@@ -35,14 +35,15 @@ import sysconfig
 import tempfile
 import types
 from collections.abc import Callable
-from importlib import metadata
 from pathlib import Path
-
-import numpy as np
 
 STRICT_ENV = "CXROI_KERNELS_STRICT"
 CACHE_ENV = "CXROI_CACHE_DIR"
-_DTYPES = {"f8": np.dtype(np.float64), "f4": np.dtype(np.float32), "i8": np.dtype(np.int64), "b1": np.dtype(np.bool_)}
+_DTYPES = {"f8": "float64", "f4": "float32", "i8": "int64", "b1": "bool"}
+"""numba's type names in signatures, as numpy dtypes."""
+
+build_notice: Callable[[], None] | None = None
+"""Called when a build starts (it takes about 10 s, once per machine): the command line prints a line then."""
 
 
 def load(module: types.ModuleType, fallback: Callable[[], types.SimpleNamespace]) -> types.SimpleNamespace | None:
@@ -54,8 +55,13 @@ def load(module: types.ModuleType, fallback: Callable[[], types.SimpleNamespace]
     path = cache_folder() / f"{name}{sysconfig.get_config_var('EXT_SUFFIX')}"
     failed = path.with_suffix(".failed")
     try:
-        if failed.exists() or (not path.exists() and not _build(module, name, path, failed)):
+        if failed.exists():
             return None
+        if not path.exists():
+            if build_notice is not None:
+                build_notice()
+            if not _build(module, name, path, failed):
+                return None
         loader = importlib.machinery.ExtensionFileLoader(name, str(path))
         built = importlib.util.module_from_spec(importlib.util.spec_from_file_location(name, path, loader=loader))
         loader.exec_module(built)
@@ -77,6 +83,8 @@ def cache_folder() -> Path:
 
 def module_name(module: types.ModuleType) -> str:
     """The built module's name: changes with the kernels' source, this builder, numba, Python and the processor."""
+    from importlib import metadata
+
     digest = hashlib.sha256()
     for part in (Path(module.__file__).read_bytes(), Path(__file__).read_bytes(), metadata.version("numba").encode(),
                  sys.version.encode(), platform.machine().encode(), _processor().encode()):
@@ -143,6 +151,8 @@ def _compile(module_path: str, name: str, folder: str) -> None:
 
 def _argument_types(signature: str) -> list[tuple]:
     """The argument types of a numba signature string, as (dtype, dimensions, contiguous) or (dtype,) for a scalar."""
+    import numpy as np
+
     depth, start = 0, None
     for i in range(len(signature) - 1, -1, -1):  # the argument list: the last top-level parentheses
         depth += {")": 1, "(": -1}.get(signature[i], 0)
@@ -163,13 +173,15 @@ def _argument_types(signature: str) -> list[tuple]:
         if "[" in argument:
             dtype, dims = argument[:-1].split("[")
             axes = [axis.strip() for axis in dims.split(",")]
-            types_.append((_DTYPES[dtype.strip()], len(axes), axes[-1] == "::1"))
+            types_.append((np.dtype(_DTYPES[dtype.strip()]), len(axes), axes[-1] == "::1"))
         else:
-            types_.append((_DTYPES[argument],))
+            types_.append((np.dtype(_DTYPES[argument]),))
     return types_
 
 
 def _matches(arguments: tuple, types_: list[tuple]) -> bool:
+    import numpy as np
+
     if len(arguments) != len(types_):
         return False
     for value, expected in zip(arguments, types_):
@@ -189,6 +201,8 @@ class _Kernel:
         self.name, self._exports, self._fallback, self._strict = name, exports, fallback, strict
 
     def __call__(self, *arguments):
+        import numpy as np
+
         for function, types_ in self._exports:
             if _matches(arguments, types_):
                 return function(*arguments)

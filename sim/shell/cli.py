@@ -168,8 +168,9 @@ def common_options(command):
 
     @functools.wraps(command)
     def on_scheduler(*args, scheduler: str, **kwargs):
-        from sim.model import parallel
+        from sim.model import aot_kernels, parallel
 
+        aot_kernels.build_notice = _kernel_build_notice
         with _user_errors(kwargs["scenario"]), parallel.scheduler(scheduler):
             return command(*args, **kwargs)
 
@@ -530,6 +531,10 @@ def staffing(rate, aht, agent_spec, patience, target, simulate, hours, replicati
         if out is not None:
             folder = results_folder.write_table_folder(out, "staffing", summary, table, overwrite)
         _finish(summary, _printer("print_staffing"), as_json, folder)
+
+
+def _kernel_build_notice() -> None:
+    click.echo("Compiling cxroi's kernels for this machine (once, about 10 s)...", err=True)
 
 
 def _draw_scores_ahead(scenario: Path, draws: int | None, seed: int | None, workers: int | None):

@@ -80,7 +80,10 @@ def test_a_build_that_fails_is_remembered_and_the_jit_kernels_run(monkeypatch, t
     broken = type(sys)("sim.model.no_such_kernels")
     broken.__file__ = count_kernels.__file__
     broken.SIGNATURES = count_kernels.SIGNATURES
+    notices = []
+    monkeypatch.setattr(aot_kernels, "build_notice", lambda: notices.append("building"))
     assert aot_kernels.load(broken, count_kernels.jit_kernels) is None
+    assert notices == ["building"]  # the command line says why it pauses
     [failed] = tmp_path.glob("*.failed")
     assert "No module named 'sim.model.no_such_kernels'" in failed.read_text()
     monkeypatch.setattr(aot_kernels, "_build", lambda *args: pytest.fail("built again"))
