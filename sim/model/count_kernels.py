@@ -24,9 +24,10 @@ from functools import cache
 import numpy as np
 
 EXACT_BELOW = 4.0
-_HELPERS = ("_cf_one", "_rarer", "_fraction")
+_HELPERS = ("_cf_one", "_rarer", "_fraction", "_walk")
 """Functions the kernels call: compiled first, under the same names."""
-_KERNELS = ("binomial_pass", "poisson_pass", "place", "invert", "move_classes", "churn_leaving", "leave_churn")
+_KERNELS = ("binomial_pass", "poisson_pass", "place", "invert", "invert_binomial", "move_classes", "churn_leaving",
+            "leave_churn")
 _ONE = "f8[::1]"  # a contiguous float64 vector
 _ANY4, _ANY3, _ANY2 = "f8[:, :, :, :]", "f8[:, :, :]", "f8[:, :]"
 SIGNATURES = {
@@ -34,6 +35,7 @@ SIGNATURES = {
     "poisson_pass": [f"i8[:]({_ONE}, {z}[::1], {_ONE})" for z in ("f4", "f8")],
     "place": [f"none({_ONE}, i8[::1], {_ONE}, {_ONE}, {_ONE})"],
     "invert": [f"f8[:]({_ONE}, {_ONE}, {_ONE}, {_ONE})"],
+    "invert_binomial": [f"none({_ONE}, {_ONE}, {_ONE}, {_ONE}, i8[::1], {_ONE}, {_ONE}, {_ONE})"],
     "move_classes": [f"none({_ANY4}, {_ANY3}, {_ANY3}, {_ANY3}, {_ANY2}, {_ANY3})"],
     "churn_leaving": [f"f8[:, :, :]({_ANY4}, {_ANY4})"],
     "leave_churn": [f"none({_ANY4}, {_ANY4}, {_ANY4}, {_ANY3}, {_ANY3}, {_ANY3})"],
@@ -146,22 +148,42 @@ def invert(u, p0, a, b):
     that :func:`sim.model.counts._target` computes for both kernels."""
     k = np.zeros(u.size)
     for i in range(u.size):
-        ui = u[i]
-        pmf = p0[i]
-        cdf = pmf
-        if not pmf < ui:
-            continue
-        step = 0
-        while True:
-            step += 1
-            factor = a[i] - step * b[i]
-            if factor < 0.0:
-                factor = 0.0
-            pmf = pmf * factor / step
-            cdf = cdf + pmf
-            k[i] = step
-            if not (cdf < ui and pmf > 0):
-                break
+        k[i] = _walk(u[i], p0[i], a[i], b[i])
+    return k
+
+
+def invert_binomial(u, p0, ns, qs, index, n, p, out):
+    """The small binomial counts by exact inversion, placed into ``out``: what :func:`invert` and
+    :func:`place` do after numpy's odds ``q / (1 - q)`` (0 at q = 1), in one pass and without those arrays.
+
+    ``ns``, ``qs`` are the small elements' n and rarer-outcome probability (:func:`binomial_pass`),
+    ``u`` and ``p0 = (1 - q)^n`` their target and pmf(0), computed in numpy.
+    """
+    for j in range(u.size):
+        q = qs[j]
+        odds = q / (1.0 - q) if q < 1.0 else 0.0
+        k = _walk(u[j], p0[j], (ns[j] + 1.0) * odds, odds)
+        i = index[j]
+        out[i] = n[i] - k if p[i] > 0.5 else k
+
+
+def _walk(u, pmf, a, b):
+    """Smallest k with CDF(k) >= u from pmf(0), by ``pmf(k) = pmf(k-1) * (a - k b) / k`` (0 if pmf(0) >= u)."""
+    cdf = pmf
+    k = 0.0
+    if not pmf < u:
+        return k
+    step = 0
+    while True:
+        step += 1
+        factor = a - step * b
+        if factor < 0.0:
+            factor = 0.0
+        pmf = pmf * factor / step
+        cdf = cdf + pmf
+        k = step
+        if not (cdf < u and pmf > 0):
+            break
     return k
 
 

@@ -21,7 +21,7 @@ scenarios give the numbers they always gave.
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 import numpy as np
 from scipy.special import ndtr
@@ -239,16 +239,64 @@ def simulate(
         share = ramp[t][:, None] if ramp.ndim == 2 else ramp[t]
         if t == 0 or not np.array_equal(ramp[t], ramp[t - 1]):  # parameters change only while a ramp moves
             p = {k: base[k] + share * moving[k] if k in moving else base[k] for k in PARAMETERS}
+            rates = Rates.of(p, operations is None)
         if population is not None and moving_mix and np.any(ramp[t] != (ramp[t - 1] if t else 0.0)):
             # An intervention changed a mix: new classes, and every customer moves to its rank in them.
             new_mix = classes.mixture({k: base[k] + share * moving[k] if k in moving else base[k] for k in mix_keys},
                                       churn_classes)
             population.transport(mix, new_mix)
             mix = new_mix
-        n = _period(n, p, source, out, operations, ramp[t], population, mix)
+        n = _period(n, p, rates, source, out, operations, ramp[t], population, mix)
         for name in OUTPUTS:
             _sum_segments(out[name], totals[name][t])
     return {name: values.T for name, values in totals.items()}
+
+
+class Rates(NamedTuple):
+    """What the period steps derive from the parameters alone, by state: computed once while they stay the same.
+
+    Each is the array the step computed inline before, by the same operations,
+    so the counts are the same. ``contact`` is None with support operations,
+    whose contacts' shares change every period (:meth:`ContactRates.of` then runs each period).
+    """
+
+    churn_multiplier: np.ndarray  # (3, draws, segments): 1, 1 - positive reduction, 1 + negative increase
+    churn: np.ndarray  # churn probability per state, capped at 1
+    buy_multiplier: np.ndarray  # (3, draws, segments): 1, 1 + positive uplift, 1 - negative drop
+    contacts: np.ndarray  # contacts per customer, by state
+    contact: "ContactRates | None"
+    decay: np.ndarray  # (2, draws, segments): 1 / positive duration, 1 / negative duration
+
+    @classmethod
+    def of(cls, p: dict[str, np.ndarray], fixed_shares: bool) -> "Rates":
+        churn_multiplier = np.stack([np.ones_like(p["churn"]), 1.0 - p["positive_churn_reduction"],
+                                     1.0 + p["negative_churn_increase"]])
+        buy_multiplier = np.stack([np.ones_like(p["churn"]), 1.0 + p["positive_uplift"], 1.0 - p["negative_drop"]])
+        c = np.stack([p["contacts"], p["contacts"], p["contacts"] * (1.0 + p["negative_contact_increase"])])
+        bad = np.minimum(p["bad"], 1.0)
+        good = np.minimum(p["good"], 1.0 - bad)
+        return cls(churn_multiplier, np.minimum(p["churn"] * churn_multiplier, 1.0), buy_multiplier, c,
+                   ContactRates.of(c, good, bad) if fixed_shares else None,
+                   np.stack([1.0 / p["positive_duration"], 1.0 / p["negative_duration"]]))
+
+
+class ContactRates(NamedTuple):
+    """Per state, a customer's chances of a bad and a good contact in a period and the contacts they bring (step 4)."""
+
+    good: np.ndarray  # share of good contacts (draws, segments)
+    bad: np.ndarray  # share of bad contacts
+    neither: np.ndarray  # 1 - good - bad
+    had_bad: np.ndarray  # P(>= 1 bad contact) by state, 1 - exp(-c bad)
+    had_good: np.ndarray  # P(>= 1 good contact), 1 - exp(-c good)
+    bad_excess: np.ndarray  # bad contacts beyond the first of a customer with one (zero-truncated mean - 1)
+    good_excess: np.ndarray
+
+    @classmethod
+    def of(cls, c: np.ndarray, good: np.ndarray, bad: np.ndarray) -> "ContactRates":
+        c_bad, c_good = c * bad, c * good  # mean bad and good contacts per customer, by state
+        had_bad, had_good = _at_least_one(c_bad), _at_least_one(c_good)
+        return cls(good, bad, 1.0 - good - bad, had_bad, had_good,
+                   _excess_over_one(c_bad, had_bad), _excess_over_one(c_good, had_good))
 
 
 def _sum_segments(values: np.ndarray, total: np.ndarray) -> None:
@@ -261,13 +309,14 @@ def _sum_segments(values: np.ndarray, total: np.ndarray) -> None:
         total += values[:, segment]
 
 
-def _period(n: np.ndarray, p: dict[str, np.ndarray], source: Counts, out: dict[str, np.ndarray],
+def _period(n: np.ndarray, p: dict[str, np.ndarray], rates: Rates, source: Counts, out: dict[str, np.ndarray],
             operations=None, share=0.0, population: classes.Population | None = None,
             mix: classes.Mixture | None = None) -> np.ndarray:
     """One period of the five steps in docs/model.md; writes the period's outputs, returns the new counts.
 
-    With latent classes (``population``, ``mix``) churn and buying follow each
-    class's probability and rate; the counts are still drawn per state.
+    ``rates`` are derived from ``p`` (:meth:`Rates.of`). With latent classes
+    (``population``, ``mix``) churn and buying follow each class's probability
+    and rate; the counts are still drawn per state.
     """
     # 1. Arrivals join the neutral state; word of mouth adds or deters some.
     wanted = p["arrivals"]
@@ -280,21 +329,20 @@ def _period(n: np.ndarray, p: dict[str, np.ndarray], source: Counts, out: dict[s
         population.arrive(arrivals, mix, source.for_classes())
 
     # 2. Churn, with the state's multiplier, capped at 1.
-    churn_mult = np.stack([np.ones_like(p["churn"]), 1.0 - p["positive_churn_reduction"], 1.0 + p["negative_churn_increase"]])
     if population is None:
-        churned = source.binomial(n, np.minimum(p["churn"] * churn_mult, 1.0), CHURN)
+        churned = source.binomial(n, rates.churn, CHURN)
     else:
-        churned = source.binomial(n, population.churn_probability(mix, churn_mult, n), CHURN)
+        churned = source.binomial(n, population.churn_probability(mix, rates.churn_multiplier, n), CHURN)
         population.leave_churn(churned, n)
     n = n - churned
     active = n.sum(axis=0)
 
     # 3. Activity: purchases are a Poisson total over each state's customers.
+    buy_mult = rates.buy_multiplier
     if population is None:
-        buying = n[N] + n[P] * (1.0 + p["positive_uplift"]) + n[B] * (1.0 - p["negative_drop"])
+        buying = n[N] + n[P] * buy_mult[P] + n[B] * buy_mult[B]
         purchases = source.poisson(p["purchases"] * buying, BUY)
     else:
-        buy_mult = np.stack([np.ones_like(p["churn"]), 1.0 + p["positive_uplift"], 1.0 - p["negative_drop"]])
         purchases = source.poisson(population.purchase_mean(mix, buy_mult), BUY)
         if mix.dropout is not None:
             # BG/NBD: each purchase is followed by dropout with the class's p, so by thinning a
@@ -309,29 +357,26 @@ def _period(n: np.ndarray, p: dict[str, np.ndarray], source: Counts, out: dict[s
     # 4. Experiences. By Poisson thinning a customer has >= 1 bad contact with
     # probability 1 - exp(-c b), and otherwise >= 1 good one with 1 - exp(-c g).
     # Contacts per customer by state: negative customers contact support more often.
-    c = np.stack([p["contacts"], p["contacts"], p["contacts"] * (1.0 + p["negative_contact_increase"])])
-    bad = np.minimum(p["bad"], 1.0)
-    good = np.minimum(p["good"], 1.0 - bad)
+    c, contact = rates.contacts, rates.contact
     if operations is not None:
         wanted = (n * c).sum(axis=0)
         total = wanted.sum(axis=-1)
         outcome = operations(share, total)
         c = c * np.reshape(outcome.happening, (-1, 1))
         good, bad = np.broadcast_to(outcome.good[:, None], wanted.shape), np.broadcast_to(outcome.bad[:, None], wanted.shape)
+        contact = ContactRates.of(c, good, bad)
         # The centre's cost is shared by the segments in proportion to the contacts they bring.
         portion = np.divide(wanted, total[:, None], out=np.full_like(wanted, 1.0 / wanted.shape[-1]), where=total[:, None] > 0)
         support_cost, capacity_cost = outcome.cost[:, None] * portion, outcome.capacity[:, None] * portion
-    c_bad, c_good = c * bad, c * good  # mean bad and good contacts per customer, by state
-    had_bad = source.binomial(n, _at_least_one(c_bad), BAD)
-    had_good = source.binomial(n - had_bad, _at_least_one(c_good), GOOD)
+    had_bad = source.binomial(n, contact.had_bad, BAD)
+    had_good = source.binomial(n - had_bad, contact.had_good, GOOD)
     had_none = n - had_bad - had_good
     bad_total, good_total = had_bad.sum(axis=0), had_good.sum(axis=0)
-    contacts = _contacts(source, n, had_bad, had_good, c, good, bad, c_bad, c_good)
+    contacts = _contacts(source, n, had_bad, had_good, bad_total, good_total, c, contact)
     walked = source.binomial(bad_total, p["walk_away"], WALK)
 
     # 5. State update: bad -> B, good -> P, neither -> P and B decay towards N.
-    decay_rate = np.stack([1.0 / p["positive_duration"], 1.0 / p["negative_duration"]])
-    decayed = source.binomial(had_none[P:], decay_rate, DECAY)
+    decayed = source.binomial(had_none[P:], rates.decay, DECAY)
     new = np.empty_like(n)
     new[N] = had_none[N] + decayed[0] + decayed[1]
     new[P] = good_total + had_none[P] - decayed[0]
@@ -380,7 +425,7 @@ def _at_least_one(mu: np.ndarray) -> np.ndarray:
     return np.negative(p, out=p)
 
 
-def _contacts(source, n, had_bad, had_good, c, good, bad, c_bad, c_good):
+def _contacts(source, n, had_bad, had_good, bad_total, good_total, c, rates: ContactRates):
     """Total support contacts per segment, consistent with who had a bad or good one.
 
     Arrays are per state (``c`` too: contact rates differ by state). A customer
@@ -388,31 +433,29 @@ def _contacts(source, n, had_bad, had_good, c, good, bad, c_bad, c_good):
     draw the excess over one as Poisson with the exact mean (its variance is a
     few per cent low, which only touches the spread of support cost). Good
     contacts of those customers and everyone's neutral contacts are exact
-    Poisson totals by thinning. ``c_bad`` and ``c_good`` are ``c * bad`` and
-    ``c * good``. The sum ``had_bad E(c bad) + had_good E(c good) + had_bad c good
-    + n c (1 - good - bad)`` is taken term by term in two buffers, in the order
-    of that expression (so bit for bit its value).
+    Poisson totals by thinning. ``bad_total`` and ``good_total`` are ``had_bad``
+    and ``had_good`` summed over states. The sum ``had_bad E(c bad) + had_good
+    E(c good) + had_bad c good + n c (1 - good - bad)`` is taken term by term in
+    two buffers, in the order of that expression (so bit for bit its value).
     """
-    excess = _excess_over_one(c_bad)
-    excess *= had_bad
-    term = _excess_over_one(c_good)
-    term *= had_good
+    excess = np.multiply(rates.bad_excess, had_bad)
+    term = np.multiply(rates.good_excess, had_good)
     excess += term
     np.multiply(had_bad, c, out=term)
-    term *= good
+    term *= rates.good
     excess += term
     np.multiply(n, c, out=term)
-    term *= 1.0 - good - bad
+    term *= rates.neither
     excess += term
-    return had_bad.sum(axis=0) + had_good.sum(axis=0) + source.poisson(excess.sum(axis=0), CONTACT)
+    return bad_total + good_total + source.poisson(excess.sum(axis=0), CONTACT)
 
 
-def _excess_over_one(mu: np.ndarray) -> np.ndarray:
+def _excess_over_one(mu: np.ndarray, at_least_one: np.ndarray) -> np.ndarray:
     """E[X] - 1 for X zero-truncated Poisson(mu): mu / (1 - exp(-mu)) - 1, and mu / 2 as mu -> 0
-    (below 1e-12, where the quotient loses its digits)."""
+    (below 1e-12, where the quotient loses its digits); ``at_least_one`` is 1 - exp(-mu) (:func:`_at_least_one`)."""
     mu = np.asarray(mu, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):  # 0 / 0 at mu = 0, replaced below
-        out = np.divide(mu, _at_least_one(mu))
+        out = np.divide(mu, at_least_one)
     out -= 1.0
     tiny = ~(mu > 1e-12)
     if tiny.any():
