@@ -27,7 +27,7 @@ EXACT_BELOW = 4.0
 _HELPERS = ("_cf_one", "_rarer", "_fraction", "_walk")
 """Functions the kernels call: compiled first, under the same names."""
 _KERNELS = ("binomial_pass", "poisson_pass", "place", "invert", "invert_binomial", "move_classes", "churn_leaving",
-            "leave_churn")
+            "leave_churn", "tally_experiences", "next_states", "sum_segments")
 _ONE = "f8[::1]"  # a contiguous float64 vector
 _ANY4, _ANY3, _ANY2 = "f8[:, :, :, :]", "f8[:, :, :]", "f8[:, :]"
 SIGNATURES = {
@@ -39,6 +39,9 @@ SIGNATURES = {
     "move_classes": [f"none({_ANY4}, {_ANY3}, {_ANY3}, {_ANY3}, {_ANY2}, {_ANY3})"],
     "churn_leaving": [f"f8[:, :, :]({_ANY4}, {_ANY4})"],
     "leave_churn": [f"none({_ANY4}, {_ANY4}, {_ANY4}, {_ANY3}, {_ANY3}, {_ANY3})"],
+    "tally_experiences": [f"none({_ANY3}, {_ANY3}, {_ANY3}, {_ANY3}, {_ANY3}, {_ANY3}, {_ANY2}, {_ANY2}, {_ANY3}, {_ANY3})"],
+    "next_states": [f"none({_ANY3}, {_ANY3}, {_ANY2}, {_ANY2}, {_ANY2}, {_ANY3})"],
+    "sum_segments": [f"none({_ANY3}, {_ANY2})"],
 }
 """Every argument-type combination each kernel is called with (numba signature strings): the
 ahead-of-time build compiles exactly these. ``[::1]`` is a C-contiguous array, ``[:]`` any layout."""
@@ -254,3 +257,51 @@ def leave_churn(churn, buy, q, expected, n, churned):
                     churn[k, s, r, g] = (c - q[k, s, r, g] * c) * survive
                 for k in range(buy.shape[0]):
                     buy[k, s, r, g] = buy[k, s, r, g] * thin
+
+
+def tally_experiences(n, had_bad, had_good, c, bad_excess, good_excess, good, neither, had_none, totals):
+    """:func:`sim.model.engine.tally_experiences_numpy` in one pass: ``had_none`` (state, row, segment) and
+    ``totals`` (bad, good, mean of the further contacts; row, segment) filled in place.
+
+    The same operations in the same order: ``(n - had_bad) - had_good``; per state
+    ``((bad_excess had_bad + good_excess had_good) + (had_bad c) good) + (n c) neither``;
+    sums over states left to right, starting from the first state's value.
+    """
+    states, rows, segments = n.shape
+    for r in range(rows):
+        for g in range(segments):
+            bad_sum, good_sum, excess_sum = 0.0, 0.0, 0.0
+            for s in range(states):
+                hb, hg, ns, cs = had_bad[s, r, g], had_good[s, r, g], n[s, r, g], c[s, r, g]
+                had_none[s, r, g] = ns - hb - hg
+                excess = bad_excess[s, r, g] * hb + good_excess[s, r, g] * hg
+                excess = excess + hb * cs * good[r, g]
+                excess = excess + ns * cs * neither[r, g]
+                if s == 0:
+                    bad_sum, good_sum, excess_sum = hb, hg, excess
+                else:
+                    bad_sum, good_sum, excess_sum = bad_sum + hb, good_sum + hg, excess_sum + excess
+            totals[0, r, g], totals[1, r, g], totals[2, r, g] = bad_sum, good_sum, excess_sum
+
+
+def next_states(had_none, decayed, good_total, bad_total, walked, new):
+    """:func:`sim.model.engine.next_states_numpy` in one pass into ``new`` (state, row, segment)."""
+    rows, segments = good_total.shape
+    for r in range(rows):
+        for g in range(segments):
+            back_p, back_b = decayed[0, r, g], decayed[1, r, g]
+            new[0, r, g] = had_none[0, r, g] + back_p + back_b
+            new[1, r, g] = good_total[r, g] + had_none[1, r, g] - back_p
+            new[2, r, g] = bad_total[r, g] - walked[r, g] + had_none[2, r, g] - back_b
+
+
+def sum_segments(values, totals):
+    """``values`` (output, row, segment) summed over segments into ``totals`` (output, row), left to right
+    from the first segment: :func:`sim.model.engine.sum_segments_numpy`'s order, numpy's over a short axis."""
+    outputs, rows, segments = values.shape
+    for o in range(outputs):
+        for r in range(rows):
+            total = values[o, r, 0]
+            for g in range(1, segments):
+                total = total + values[o, r, g]
+            totals[o, r] = total

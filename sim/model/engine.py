@@ -26,7 +26,7 @@ from typing import NamedTuple, Protocol
 import numpy as np
 from scipy.special import ndtr
 
-from sim.model import classes, counts
+from sim.model import classes, count_kernels, counts
 
 N, P, B = 0, 1, 2
 STATES = ("neutral", "positive", "negative")
@@ -222,8 +222,11 @@ def simulate(
     # One period's outputs per segment, reused: every output is written in every period but
     # those of support operations (0 without them). Each period's sum over segments goes to
     # ``totals`` at once, while the period's values are still in cache.
-    out = {name: np.zeros((draws, segments)) for name in OUTPUTS}
-    totals = {name: np.empty((periods, draws)) for name in OUTPUTS}
+    # Every output's segments in one array, and every output's per-period totals in another,
+    # so one sum over segments serves them all.
+    values = np.zeros((len(OUTPUTS), draws, segments))
+    out = dict(zip(OUTPUTS, values))
+    totals = np.empty((len(OUTPUTS), periods, draws))
     n = np.zeros((3, draws, segments))
     n[N] = source.whole(base["customers"])
     ramp = np.asarray(ramp, dtype=float)
@@ -247,9 +250,8 @@ def simulate(
             population.transport(mix, new_mix)
             mix = new_mix
         n = _period(n, p, rates, source, out, operations, ramp[t], population, mix)
-        for name in OUTPUTS:
-            _sum_segments(out[name], totals[name][t])
-    return {name: values.T for name, values in totals.items()}
+        _sum_segments(values, totals[:, t])
+    return {name: series.T for name, series in zip(OUTPUTS, totals)}
 
 
 class Rates(NamedTuple):
@@ -300,13 +302,22 @@ class ContactRates(NamedTuple):
 
 
 def _sum_segments(values: np.ndarray, total: np.ndarray) -> None:
-    """``values.sum(axis=1)`` into ``total`` bit for bit: (s0 + s1) + s2 ..., numpy's order over a short axis."""
-    if values.shape[1] == 1:
-        total[:] = values[:, 0]
+    """``values.sum(axis=-1)`` into ``total`` bit for bit; compiled with numba (one pass, no strided reads)."""
+    kernels = count_kernels.compiled()
+    if kernels is None:
+        sum_segments_numpy(values, total)
+    else:
+        kernels.sum_segments(values, total)
+
+
+def sum_segments_numpy(values: np.ndarray, total: np.ndarray) -> None:
+    """``values.sum(axis=-1)`` into ``total`` bit for bit: (s0 + s1) + s2 ..., numpy's order over a short axis."""
+    if values.shape[-1] == 1:
+        total[:] = values[..., 0]
         return
-    np.add(values[:, 0], values[:, 1], out=total)
-    for segment in range(2, values.shape[1]):
-        total += values[:, segment]
+    np.add(values[..., 0], values[..., 1], out=total)
+    for segment in range(2, values.shape[-1]):
+        total += values[..., segment]
 
 
 def _period(n: np.ndarray, p: dict[str, np.ndarray], rates: Rates, source: Counts, out: dict[str, np.ndarray],
@@ -363,24 +374,22 @@ def _period(n: np.ndarray, p: dict[str, np.ndarray], rates: Rates, source: Count
         total = wanted.sum(axis=-1)
         outcome = operations(share, total)
         c = c * np.reshape(outcome.happening, (-1, 1))
-        good, bad = np.broadcast_to(outcome.good[:, None], wanted.shape), np.broadcast_to(outcome.bad[:, None], wanted.shape)
+        # (copies of the broadcast shares: the compiled steps take writable arrays)
+        good = np.broadcast_to(outcome.good[:, None], wanted.shape).copy()
+        bad = np.broadcast_to(outcome.bad[:, None], wanted.shape).copy()
         contact = ContactRates.of(c, good, bad)
         # The centre's cost is shared by the segments in proportion to the contacts they bring.
         portion = np.divide(wanted, total[:, None], out=np.full_like(wanted, 1.0 / wanted.shape[-1]), where=total[:, None] > 0)
         support_cost, capacity_cost = outcome.cost[:, None] * portion, outcome.capacity[:, None] * portion
     had_bad = source.binomial(n, contact.had_bad, BAD)
     had_good = source.binomial(n - had_bad, contact.had_good, GOOD)
-    had_none = n - had_bad - had_good
-    bad_total, good_total = had_bad.sum(axis=0), had_good.sum(axis=0)
-    contacts = _contacts(source, n, had_bad, had_good, bad_total, good_total, c, contact)
+    had_none, bad_total, good_total, excess = _tally_experiences(n, had_bad, had_good, c, contact)
+    contacts = bad_total + good_total + source.poisson(excess, CONTACT)
     walked = source.binomial(bad_total, p["walk_away"], WALK)
 
     # 5. State update: bad -> B, good -> P, neither -> P and B decay towards N.
     decayed = source.binomial(had_none[P:], rates.decay, DECAY)
-    new = np.empty_like(n)
-    new[N] = had_none[N] + decayed[0] + decayed[1]
-    new[P] = good_total + had_none[P] - decayed[0]
-    new[B] = bad_total - walked + had_none[B] - decayed[1]
+    new = _next_states(had_none, decayed, good_total, bad_total, walked)
     if population is not None:
         population.move(n, had_bad, had_good, walked, decayed)
 
@@ -425,19 +434,34 @@ def _at_least_one(mu: np.ndarray) -> np.ndarray:
     return np.negative(p, out=p)
 
 
-def _contacts(source, n, had_bad, had_good, bad_total, good_total, c, rates: ContactRates):
-    """Total support contacts per segment, consistent with who had a bad or good one.
+def _tally_experiences(n, had_bad, had_good, c, rates: ContactRates):
+    """Step 4's tallies: customers with neither experience (by state), with a bad and with a good one
+    (summed over states), and the mean of the support contacts beyond those (summed over states).
 
-    Arrays are per state (``c`` too: contact rates differ by state). A customer
-    with >= 1 bad contact has a zero-truncated Poisson(c b) number of them; we
-    draw the excess over one as Poisson with the exact mean (its variance is a
-    few per cent low, which only touches the spread of support cost). Good
-    contacts of those customers and everyone's neutral contacts are exact
-    Poisson totals by thinning. ``bad_total`` and ``good_total`` are ``had_bad``
-    and ``had_good`` summed over states. The sum ``had_bad E(c bad) + had_good
-    E(c good) + had_bad c good + n c (1 - good - bad)`` is taken term by term in
-    two buffers, in the order of that expression (so bit for bit its value).
+    Total support contacts per segment are ``bad + good + Poisson(that mean)``,
+    consistent with who had a bad or good one. Arrays are per state (``c`` too:
+    contact rates differ by state). A customer with >= 1 bad contact has a
+    zero-truncated Poisson(c b) number of them; we draw the excess over one as
+    Poisson with the exact mean (its variance is a few per cent low, which only
+    touches the spread of support cost). Good contacts of those customers and
+    everyone's neutral contacts are exact Poisson totals by thinning: the mean
+    is ``had_bad E(c bad) + had_good E(c good) + had_bad c good + n c (1 - good - bad)``.
+    With numba one compiled pass (:func:`sim.model.count_kernels.tally_experiences`),
+    else :func:`tally_experiences_numpy`: the same numbers.
     """
+    kernels = count_kernels.compiled()
+    if kernels is None:
+        return tally_experiences_numpy(n, had_bad, had_good, c, rates)
+    had_none, totals = np.empty_like(n), np.empty((3,) + n.shape[1:])
+    kernels.tally_experiences(n, had_bad, had_good, c, rates.bad_excess, rates.good_excess, rates.good, rates.neither,
+                              had_none, totals)
+    return had_none, totals[0], totals[1], totals[2]
+
+
+def tally_experiences_numpy(n, had_bad, had_good, c, rates: ContactRates):
+    """:func:`_tally_experiences` in numpy; the mean is taken term by term in two buffers, in the order of
+    its expression, and summed over states left to right (numpy's order over a short first axis)."""
+    had_none = n - had_bad - had_good
     excess = np.multiply(rates.bad_excess, had_bad)
     term = np.multiply(rates.good_excess, had_good)
     excess += term
@@ -447,7 +471,27 @@ def _contacts(source, n, had_bad, had_good, bad_total, good_total, c, rates: Con
     np.multiply(n, c, out=term)
     term *= rates.neither
     excess += term
-    return bad_total + good_total + source.poisson(excess.sum(axis=0), CONTACT)
+    return had_none, had_bad.sum(axis=0), had_good.sum(axis=0), excess.sum(axis=0)
+
+
+def _next_states(had_none, decayed, good_total, bad_total, walked) -> np.ndarray:
+    """Step 5: bad -> B, good -> P, neither stays but P and B decay (``decayed``) towards N.
+    Compiled (:func:`sim.model.count_kernels.next_states`) with numba, else :func:`next_states_numpy`."""
+    kernels = count_kernels.compiled()
+    if kernels is None:
+        return next_states_numpy(had_none, decayed, good_total, bad_total, walked)
+    new = np.empty_like(had_none)
+    kernels.next_states(had_none, decayed, good_total, bad_total, walked, new)
+    return new
+
+
+def next_states_numpy(had_none, decayed, good_total, bad_total, walked) -> np.ndarray:
+    """:func:`_next_states` in numpy."""
+    new = np.empty_like(had_none)
+    new[N] = had_none[N] + decayed[0] + decayed[1]
+    new[P] = good_total + had_none[P] - decayed[0]
+    new[B] = bad_total - walked + had_none[B] - decayed[1]
+    return new
 
 
 def _excess_over_one(mu: np.ndarray, at_least_one: np.ndarray) -> np.ndarray:

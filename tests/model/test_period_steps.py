@@ -1,0 +1,86 @@
+"""The engine's compiled period steps against their numpy reference, bit for bit."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sim.model import count_kernels, engine
+
+ROWS = 300
+
+
+@pytest.fixture
+def kernels():
+    if count_kernels.compiled() is None:
+        pytest.skip("numba is not installed (pip install -e '.[fast]'): only the numpy steps run here")
+    return count_kernels.compiled()
+
+
+def _experiences(seed: int):
+    """Counts by state with empty states, whole and fractional (expected) counts, contact rates down to 0 and 1e-13."""
+    rng = np.random.default_rng(seed)
+    n = np.round(np.exp(rng.uniform(-1, 10, (3, ROWS, 3)))) * (rng.random((3, ROWS, 3)) > 0.1)
+    n[:, ::7] *= rng.random((3, 1, 3))  # the base case's expected counts are not whole
+    c = rng.uniform(0, 2, (3, ROWS, 3)) * rng.choice([0.0, 1e-13, 1.0], (3, ROWS, 3), p=[0.05, 0.05, 0.9])
+    bad = rng.uniform(0, 0.3, (ROWS, 3))
+    good = np.minimum(rng.uniform(0, 0.9, (ROWS, 3)), 1.0 - bad)
+    rates = engine.ContactRates.of(c, good, bad)
+    had_bad = np.floor(n * rates.had_bad * rng.uniform(0.5, 1.5, n.shape).clip(0, 1))
+    had_good = np.floor((n - had_bad) * rates.had_good)
+    return n, had_bad, had_good, c, rates
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_compiled_experience_tallies_give_the_numpy_tallies_bit_for_bit(kernels, seed):
+    """Who had neither, the bad and good totals and the further contacts' mean (runtime ~0.01 s, ~1 s compiling)."""
+    n, had_bad, had_good, c, rates = _experiences(seed)
+    compiled = engine._tally_experiences(n, had_bad, had_good, c, rates)
+    reference = engine.tally_experiences_numpy(n, had_bad, had_good, c, rates)
+    for mine, theirs in zip(compiled, reference, strict=True):
+        assert mine.tobytes() == theirs.tobytes()
+    assert np.mean(reference[3] > 0) > 0.9  # most rows bring further contacts
+
+
+def test_compiled_state_update_gives_the_numpy_update_bit_for_bit(kernels):
+    """Step 5, with nobody decaying or walking in places (runtime ~0.01 s)."""
+    n, had_bad, had_good, c, rates = _experiences(7)
+    had_none, bad_total, good_total, _ = engine.tally_experiences_numpy(n, had_bad, had_good, c, rates)
+    rng = np.random.default_rng(7)
+    decayed = np.floor(had_none[1:] * rng.random((2, ROWS, 3)) * (rng.random((2, ROWS, 3)) < 0.8))
+    walked = np.floor(bad_total * rng.random((ROWS, 3)))
+    compiled = engine._next_states(had_none, decayed, good_total, bad_total, walked)
+    reference = engine.next_states_numpy(had_none, decayed, good_total, bad_total, walked)
+    assert compiled.tobytes() == reference.tobytes()
+    assert np.allclose(compiled.sum(axis=0), n.sum(axis=0) - walked, rtol=1e-12)  # customers are only moved, or walk
+
+
+@pytest.mark.parametrize("segments", [1, 2, 3, 5, 7, 9])
+def test_sums_over_segments_are_left_to_right_as_numpys_over_fewer_than_eight(segments):
+    """Compiled and numpy sums of every output over segments, bit for bit; ``values.sum(axis=-1)`` too below 8
+    segments, where numpy adds left to right (from 8 on it adds eight partial sums) (runtime ~0.01 s)."""
+    rng = np.random.default_rng(segments)
+    values = rng.standard_normal((15, ROWS, segments)) * 10.0 ** rng.integers(-8, 9, (15, ROWS, segments))
+    totals = np.empty((15, 4, ROWS))
+    engine.sum_segments_numpy(values, totals[:, 1])
+    if segments < 8:
+        assert totals[:, 1].tobytes() == values.sum(axis=-1).tobytes()
+    if count_kernels.compiled() is not None:
+        engine._sum_segments(values, totals[:, 2])
+        assert totals[:, 2].tobytes() == totals[:, 1].tobytes()
+
+
+@pytest.mark.parametrize("scenario", ["reference.toml", "reference_operations.toml"])
+def test_a_run_with_the_compiled_steps_gives_the_numpy_runs_flows_bit_for_bit(kernels, monkeypatch, scenario):
+    """Every arm's every flow, all steps compiled or all in numpy (runtime ~0.3 s each)."""
+    from sim.model.simulation import evaluate, sample
+    import sim
+
+    loaded = sim.load(Path(__file__).parents[2] / "benchmarks" / scenario)
+    values = sample(loaded.scenario, 250, 3)
+    compiled = evaluate(loaded.scenario, values, seed=3)
+    monkeypatch.setattr(count_kernels, "compiled", lambda: None)
+    reference = evaluate(loaded.scenario, values, seed=3)
+    for arm, flows in reference.items():
+        for name, series in flows.items():
+            assert compiled[arm][name].tobytes() == series.tobytes(), (arm, name)
