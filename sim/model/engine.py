@@ -125,19 +125,30 @@ class RandomCounts:
         self.z = z
         self.repeat = repeat
         self._now = z[0]
+        self._period_buffer = None
         # The classes use few of their slots: those are tiled over the arms as they are used, not the period's all.
         self._tile_each_slot = tile_each_slot and repeat > 1
         self._classes = None if classes_z is None else RandomCounts(classes_z, repeat, tile_each_slot=True)
         self.initial_z = None if initial_z is None else self._tiled(initial_z[0])
 
-    def _tiled(self, now: np.ndarray) -> np.ndarray:
-        return np.tile(now, (1, self.repeat, 1)) if self.repeat > 1 else now
+    def _tiled(self, now: np.ndarray, into: np.ndarray | None = None) -> np.ndarray:
+        """``np.tile(now, (1, repeat, 1))``: the arms' copies one after another on the draws axis (into ``into``)."""
+        if self.repeat == 1:
+            return now
+        draws = now.shape[1]
+        if into is None:
+            into = np.empty((now.shape[0], draws * self.repeat) + now.shape[2:], dtype=now.dtype)
+        for arm in range(self.repeat):
+            into[:, arm * draws:(arm + 1) * draws] = now
+        return into
 
     def _slot(self, slot: slice) -> np.ndarray:
         return self._tiled(self._now[slot]) if self._tile_each_slot else self._now[slot]
 
     def start(self, period: int) -> None:
-        self._now = self.z[period] if self._tile_each_slot else self._tiled(self.z[period])
+        # The period's scores tiled over the arms into one buffer kept between periods (nothing holds the last period's).
+        self._now = self.z[period] if self._tile_each_slot else self._tiled(self.z[period], self._period_buffer)
+        self._period_buffer = self._now
         if self._classes is not None:
             self._classes.start(period)
 
@@ -230,6 +241,10 @@ def simulate(
     n = np.zeros((3, draws, segments))
     n[N] = source.whole(base["customers"])
     ramp = np.asarray(ramp, dtype=float)
+    # Parameters change only while a ramp moves: the periods where it does, found in one pass.
+    moves = np.ones(periods, dtype=bool)
+    step = ramp[1:] != ramp[:-1]
+    moves[1:] = step.any(axis=1) if step.ndim == 2 else step
     population = mix = None
     if classes.has_mix(base):
         # Customers who differ: latent classes beside the counts (sim/model/classes.py).
@@ -240,7 +255,7 @@ def simulate(
     for t in range(periods):
         source.start(t)
         share = ramp[t][:, None] if ramp.ndim == 2 else ramp[t]
-        if t == 0 or not np.array_equal(ramp[t], ramp[t - 1]):  # parameters change only while a ramp moves
+        if moves[t]:
             p = {k: base[k] + share * moving[k] if k in moving else base[k] for k in PARAMETERS}
             rates = Rates.of(p, operations is None)
         if population is not None and moving_mix and np.any(ramp[t] != (ramp[t - 1] if t else 0.0)):
@@ -268,6 +283,7 @@ class Rates(NamedTuple):
     contacts: np.ndarray  # contacts per customer, by state
     contact: "ContactRates | None"
     decay: np.ndarray  # (2, draws, segments): 1 / positive duration, 1 / negative duration
+    word_of_mouth: bool  # any referrals or deterrals
 
     @classmethod
     def of(cls, p: dict[str, np.ndarray], fixed_shares: bool) -> "Rates":
@@ -279,7 +295,8 @@ class Rates(NamedTuple):
         good = np.minimum(p["good"], 1.0 - bad)
         return cls(churn_multiplier, np.minimum(p["churn"] * churn_multiplier, 1.0), buy_multiplier, c,
                    ContactRates.of(c, good, bad) if fixed_shares else None,
-                   np.stack([1.0 / p["positive_duration"], 1.0 / p["negative_duration"]]))
+                   np.stack([1.0 / p["positive_duration"], 1.0 / p["negative_duration"]]),
+                   bool(np.any(p["referrals"]) or np.any(p["deterrals"])))
 
 
 class ContactRates(NamedTuple):
@@ -331,7 +348,7 @@ def _period(n: np.ndarray, p: dict[str, np.ndarray], rates: Rates, source: Count
     """
     # 1. Arrivals join the neutral state; word of mouth adds or deters some.
     wanted = p["arrivals"]
-    if np.any(p["referrals"]) or np.any(p["deterrals"]):
+    if rates.word_of_mouth:
         wanted = _word_of_mouth(wanted, n, p["referrals"], p["deterrals"])
     arrivals = source.poisson(wanted, ARRIVAL)
     n = n.copy()
