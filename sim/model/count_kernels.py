@@ -27,7 +27,7 @@ EXACT_BELOW = 4.0
 _HELPERS = ("_cf_one", "_cf_quick", "_rarer", "_fraction", "_walk")
 """Functions the kernels call: compiled first, under the same names."""
 _KERNELS = ("binomial_pass", "poisson_pass", "place", "invert", "invert_binomial", "move_classes", "churn_leaving",
-            "leave_churn", "tally_experiences", "next_states", "sum_segments")
+            "leave_churn", "tally_experiences", "next_states", "sum_segments", "add_systematic_split")
 _ONE = "f8[::1]"  # a contiguous float64 vector
 _ANY4, _ANY3, _ANY2 = "f8[:, :, :, :]", "f8[:, :, :]", "f8[:, :]"
 SIGNATURES = {
@@ -38,10 +38,11 @@ SIGNATURES = {
     "invert_binomial": [f"none({_ONE}, {_ONE}, {_ONE}, {_ONE}, i8[::1], {_ONE}, {_ONE}, {_ONE})"],
     "move_classes": [f"none({_ANY4}, {_ANY3}, {_ANY3}, {_ANY3}, {_ANY2}, {_ANY3})"],
     "churn_leaving": [f"f8[:, :, :]({_ANY4}, {_ANY4})"],
-    "leave_churn": [f"none({_ANY4}, {_ANY4}, {_ANY4}, {_ANY3}, {_ANY3}, {_ANY3})"],
+    "leave_churn": [f"none({_ANY4}, {_ANY4}, {_ANY4}, {_ANY3}, {_ANY3}, {_ANY3}, {_ANY3}, {_ANY3})"],
     "tally_experiences": [f"none({_ANY3}, {_ANY3}, {_ANY3}, {_ANY3}, {_ANY3}, {_ANY3}, {_ANY2}, {_ANY2}, {_ANY3}, {_ANY3})"],
     "next_states": [f"none({_ANY3}, {_ANY3}, {_ANY2}, {_ANY2}, {_ANY2}, {_ANY3})"],
     "sum_segments": [f"none({_ANY3}, {_ANY2})"],
+    "add_systematic_split": [f"none({_ANY2}, {_ANY3}, {u}[:, :], {_ANY3})" for u in ("f4", "f8")],
 }
 """Every argument-type combination each kernel is called with (numba signature strings): the
 ahead-of-time build compiles exactly these. ``[::1]`` is a C-contiguous array, ``[:]`` any layout."""
@@ -302,9 +303,12 @@ def churn_leaving(q, churn):
     return expected
 
 
-def leave_churn(churn, buy, q, expected, n, churned):
+def leave_churn(churn, buy, q, expected, n, churned, rate, rated):
     """:meth:`sim.model.classes.Population.leave_churn` in place, the numpy method's operations in its order
-    (the leavers ``q x churn`` made again rather than read back): one pass over the classes."""
+    (the leavers ``q x churn`` made again rather than read back): one pass over the classes. In the same
+    pass, into ``rated`` (state, row, segment), the survivors' purchase rates summed over the buying classes
+    (``rate``: class, row, segment) in class order, as :meth:`~sim.model.classes.Population.purchase_mean`
+    sums them next."""
     states, rows, segments = n.shape
     for s in range(states):
         for r in range(rows):
@@ -314,8 +318,12 @@ def leave_churn(churn, buy, q, expected, n, churned):
                 for k in range(churn.shape[0]):
                     c = churn[k, s, r, g]
                     churn[k, s, r, g] = (c - q[k, s, r, g] * c) * survive
+                total = 0.0
                 for k in range(buy.shape[0]):
-                    buy[k, s, r, g] = buy[k, s, r, g] * thin
+                    b = buy[k, s, r, g] * thin
+                    buy[k, s, r, g] = b
+                    total = b * rate[k, r, g] if k == 0 else total + b * rate[k, r, g]
+                rated[s, r, g] = total
 
 
 def tally_experiences(n, had_bad, had_good, c, bad_excess, good_excess, good, neither, had_none, totals):
@@ -364,3 +372,19 @@ def sum_segments(values, totals):
             for g in range(1, segments):
                 total = total + values[o, r, g]
             totals[o, r] = total
+
+
+def add_systematic_split(total, weights, u, into):
+    """:func:`sim.model.counts.systematic_split` added to ``into`` (class, row, segment) in one pass: per
+    (row, segment) the cumulative sum of ``total x weight`` in class order (numpy's cumsum), the last edge
+    set to the total, the score ``u`` added, floored, and the differences of the floors added."""
+    classes, rows, segments = weights.shape
+    for r in range(rows):
+        for g in range(segments):
+            t, shift = total[r, g], np.float64(u[r, g])
+            edge, below = 0.0, 0.0
+            for k in range(classes):
+                edge = t * weights[0, r, g] if k == 0 else edge + t * weights[k, r, g]
+                top = np.floor((t if k == classes - 1 else edge) + shift)
+                into[k, r, g] += top if k == 0 else top - below
+                below = top

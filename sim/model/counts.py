@@ -250,6 +250,15 @@ def systematic_split(total: np.ndarray, weights: np.ndarray, u: np.ndarray) -> n
     return split
 
 
+def add_systematic_split(total: np.ndarray, weights: np.ndarray, u: np.ndarray, into: np.ndarray) -> None:
+    """``into += systematic_split(total, weights, u)``; in one compiled pass with numba (the same numbers)."""
+    kernels = count_kernels.compiled()
+    if kernels is None:
+        into += systematic_split(total, weights, u)
+    else:
+        kernels.add_systematic_split(total, weights, u, into)
+
+
 def multinomial(total: np.ndarray, weights: np.ndarray, z: np.ndarray) -> np.ndarray:
     """Multinomial(total, weights) counts per class (first axis) by conditional binomials at scores ``z``.
 

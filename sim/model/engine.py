@@ -106,7 +106,7 @@ class Counts(Protocol):
 
     def whole(self, x: np.ndarray) -> np.ndarray: ...
 
-    def split(self, total: np.ndarray, weights: np.ndarray, slot: slice) -> np.ndarray: ...
+    def add_split(self, total: np.ndarray, weights: np.ndarray, slot: slice, into: np.ndarray) -> None: ...
 
     def multinomial(self, total: np.ndarray, weights: np.ndarray, z: np.ndarray | None) -> np.ndarray: ...
 
@@ -169,10 +169,12 @@ class RandomCounts:
     def whole(self, x):
         return np.round(x)
 
-    def split(self, total, weights, slot):
+    def add_split(self, total, weights, slot, into):
+        """Add to ``into`` whole counts per class (first axis) that add up to ``total`` (systematic sampling)."""
         if self._tile_each_slot:  # the normal CDF of one arm's scores, then tiled
-            return counts.systematic_split(total, weights, self._tiled(ndtr(self._now[slot]))[0])
-        return counts.systematic_split(total, weights, ndtr(self._now[slot][0]))
+            counts.add_systematic_split(total, weights, self._tiled(ndtr(self._now[slot]))[0], into)
+        else:
+            counts.add_systematic_split(total, weights, ndtr(self._now[slot][0]), into)
 
     def multinomial(self, total, weights, z):
         return counts.multinomial(total, weights, z)
@@ -196,8 +198,8 @@ class ExpectedCounts:
 
     initial_z = None
 
-    def split(self, total, weights, slot):
-        return total * weights
+    def add_split(self, total, weights, slot, into):
+        into += total * weights
 
     def multinomial(self, total, weights, z):
         return np.asarray(total, dtype=float) * weights

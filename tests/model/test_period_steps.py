@@ -1,13 +1,16 @@
 """The engine's compiled period steps against their numpy reference, bit for bit."""
 
+import tomllib
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from sim.model import count_kernels, engine
+from tests.conftest import build
 
 ROWS = 300
+BENCHMARKS = Path(__file__).parents[2] / "benchmarks"
 
 
 @pytest.fixture
@@ -70,17 +73,31 @@ def test_sums_over_segments_are_left_to_right_as_numpys_over_fewer_than_eight(se
         assert totals[:, 2].tobytes() == totals[:, 1].tobytes()
 
 
-@pytest.mark.parametrize("scenario", ["reference.toml", "reference_operations.toml"])
-def test_a_run_with_the_compiled_steps_gives_the_numpy_runs_flows_bit_for_bit(kernels, monkeypatch, scenario):
-    """Every arm's every flow, all steps compiled or all in numpy (runtime ~0.3 s each)."""
-    from sim.model.simulation import evaluate, sample
-    import sim
+def _mixed_reference():
+    """The reference workload with churn and purchase mixes on every segment, and dropout on one."""
+    raw = tomllib.loads((BENCHMARKS / "reference.toml").read_text())
+    for name, segment in raw["segments"].items():
+        del segment["monthly_churn"], segment["purchases"]
+        segment["churn_mix"] = {"alpha": 0.7, "beta": 50.0}
+        segment["purchase_mix"] = {"shape": 0.8, "rate": 1.0}
+    raw["segments"]["b2b"]["dropout_mix"] = {"a": 0.8, "b": 40.0}
+    raw["interventions"]["training"]["changes"].append({"path": "segments.smb.churn_mix.beta", "scale": 1.3})
+    raw["settings"]["horizon"] = 12  # the numpy class steps are slow; a year covers the ramps
+    return build(raw)
 
-    loaded = sim.load(Path(__file__).parents[2] / "benchmarks" / scenario)
-    values = sample(loaded.scenario, 250, 3)
-    compiled = evaluate(loaded.scenario, values, seed=3)
+
+@pytest.mark.parametrize("scenario", ["reference.toml", "reference_operations.toml", "mixed"])
+def test_a_run_with_the_compiled_steps_gives_the_numpy_runs_flows_bit_for_bit(kernels, monkeypatch, scenario):
+    """Every arm's every flow, all steps compiled or all in numpy; with support operations, and with
+    latent classes (runtime ~0.2 s each, ~0.8 s with classes)."""
+    import sim
+    from sim.model.simulation import evaluate, sample
+
+    scenario = _mixed_reference() if scenario == "mixed" else sim.load(BENCHMARKS / scenario).scenario
+    values = sample(scenario, 250, 3)
+    compiled = evaluate(scenario, values, seed=3)
     monkeypatch.setattr(count_kernels, "compiled", lambda: None)
-    reference = evaluate(loaded.scenario, values, seed=3)
+    reference = evaluate(scenario, values, seed=3)
     for arm, flows in reference.items():
         for name, series in flows.items():
             assert compiled[arm][name].tobytes() == series.tobytes(), (arm, name)
