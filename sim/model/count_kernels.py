@@ -30,6 +30,7 @@ _KERNELS = ("binomial_pass", "poisson_pass", "place", "invert", "invert_binomial
             "leave_churn", "tally_experiences", "next_states", "sum_segments", "add_systematic_split")
 _ONE = "f8[::1]"  # a contiguous float64 vector
 _ANY4, _ANY3, _ANY2 = "f8[:, :, :, :]", "f8[:, :, :]", "f8[:, :]"
+_C3, _C2 = "f8[:, :, ::1]", "f8[:, ::1]"  # C-contiguous: the kernel views them as (state, row x segment)
 SIGNATURES = {
     "binomial_pass": [f"Tuple((i8[:], f8[:], f8[:], {z}[:]))({_ONE}, {_ONE}, {z}[::1], {_ONE})" for z in ("f4", "f8")],
     "poisson_pass": [f"i8[:]({_ONE}, {z}[::1], {_ONE})" for z in ("f4", "f8")],
@@ -39,8 +40,8 @@ SIGNATURES = {
     "move_classes": [f"none({_ANY4}, {_ANY3}, {_ANY3}, {_ANY3}, {_ANY2}, {_ANY3})"],
     "churn_leaving": [f"f8[:, :, :]({_ANY4}, {_ANY4})"],
     "leave_churn": [f"none({_ANY4}, {_ANY4}, {_ANY4}, {_ANY3}, {_ANY3}, {_ANY3}, {_ANY3}, {_ANY3})"],
-    "tally_experiences": [f"none({_ANY3}, {_ANY3}, {_ANY3}, {_ANY3}, {_ANY3}, {_ANY3}, {_ANY2}, {_ANY2}, {_ANY3}, {_ANY3})"],
-    "next_states": [f"none({_ANY3}, {_ANY3}, {_ANY2}, {_ANY2}, {_ANY2}, {_ANY3})"],
+    "tally_experiences": [f"none({_C3}, {_C3}, {_C3}, {_C3}, {_C3}, {_C3}, {_C2}, {_C2}, {_C3}, {_C3})"],
+    "next_states": [f"none({_C3}, {_C3}, {_C2}, {_C2}, {_C2}, {_C3})"],
     "sum_segments": [f"none({_ANY3}, {_ANY2})"],
     "add_systematic_split": [f"none({_ANY2}, {_ANY3}, {u}[:, :], {_ANY3})" for u in ("f4", "f8")],
 }
@@ -332,34 +333,37 @@ def tally_experiences(n, had_bad, had_good, c, bad_excess, good_excess, good, ne
 
     The same operations in the same order: ``(n - had_bad) - had_good``; per state
     ``((bad_excess had_bad + good_excess had_good) + (had_bad c) good) + (n c) neither``;
-    sums over states left to right, starting from the first state's value.
+    sums over states left to right, starting from the first state's value. C-contiguous
+    arrays, each state's (row, segment) block one run (twice as fast as three nested loops).
     """
-    states, rows, segments = n.shape
-    for r in range(rows):
-        for g in range(segments):
-            bad_sum, good_sum, excess_sum = 0.0, 0.0, 0.0
-            for s in range(states):
-                hb, hg, ns, cs = had_bad[s, r, g], had_good[s, r, g], n[s, r, g], c[s, r, g]
-                had_none[s, r, g] = ns - hb - hg
-                excess = bad_excess[s, r, g] * hb + good_excess[s, r, g] * hg
-                excess = excess + hb * cs * good[r, g]
-                excess = excess + ns * cs * neither[r, g]
-                if s == 0:
-                    bad_sum, good_sum, excess_sum = hb, hg, excess
-                else:
-                    bad_sum, good_sum, excess_sum = bad_sum + hb, good_sum + hg, excess_sum + excess
-            totals[0, r, g], totals[1, r, g], totals[2, r, g] = bad_sum, good_sum, excess_sum
+    states, size = n.shape[0], n.shape[1] * n.shape[2]
+    n, had_bad, had_good, c = n.reshape(states, size), had_bad.reshape(states, size), had_good.reshape(states, size), c.reshape(states, size)
+    bad_excess, good_excess = bad_excess.reshape(states, size), good_excess.reshape(states, size)
+    good, neither = good.reshape(size), neither.reshape(size)
+    had_none, totals = had_none.reshape(states, size), totals.reshape(3, size)
+    for s in range(states):
+        for i in range(size):
+            hb, hg, ns, cs = had_bad[s, i], had_good[s, i], n[s, i], c[s, i]
+            had_none[s, i] = ns - hb - hg
+            excess = bad_excess[s, i] * hb + good_excess[s, i] * hg
+            excess = excess + hb * cs * good[i]
+            excess = excess + ns * cs * neither[i]
+            if s == 0:
+                totals[0, i], totals[1, i], totals[2, i] = hb, hg, excess
+            else:
+                totals[0, i], totals[1, i], totals[2, i] = totals[0, i] + hb, totals[1, i] + hg, totals[2, i] + excess
 
 
 def next_states(had_none, decayed, good_total, bad_total, walked, new):
-    """:func:`sim.model.engine.next_states_numpy` in one pass into ``new`` (state, row, segment)."""
-    rows, segments = good_total.shape
-    for r in range(rows):
-        for g in range(segments):
-            back_p, back_b = decayed[0, r, g], decayed[1, r, g]
-            new[0, r, g] = had_none[0, r, g] + back_p + back_b
-            new[1, r, g] = good_total[r, g] + had_none[1, r, g] - back_p
-            new[2, r, g] = bad_total[r, g] - walked[r, g] + had_none[2, r, g] - back_b
+    """:func:`sim.model.engine.next_states_numpy` in one pass into ``new`` (state, row, segment); C-contiguous arrays."""
+    size = good_total.shape[0] * good_total.shape[1]
+    had_none, decayed, new = had_none.reshape(3, size), decayed.reshape(2, size), new.reshape(3, size)
+    good_total, bad_total, walked = good_total.reshape(size), bad_total.reshape(size), walked.reshape(size)
+    for i in range(size):
+        back_p, back_b = decayed[0, i], decayed[1, i]
+        new[0, i] = had_none[0, i] + back_p + back_b
+        new[1, i] = good_total[i] + had_none[1, i] - back_p
+        new[2, i] = bad_total[i] - walked[i] + had_none[2, i] - back_b
 
 
 def sum_segments(values, totals):
