@@ -389,16 +389,17 @@ def _period(n: np.ndarray, p: dict[str, np.ndarray], rates: Rates, source: Count
     # Contacts per customer by state: negative customers contact support more often.
     c, contact = rates.contacts, rates.contact
     if operations is not None:
-        wanted = (n * c).sum(axis=0)
-        total = wanted.sum(axis=-1)
+        # (not ``wanted``: that name holds the expected arrivals, which the acquisition spend needs below)
+        asked = (n * c).sum(axis=0)  # contacts customers want to make, by segment
+        total = asked.sum(axis=-1)
         outcome = operations(share, total)
         c = c * np.reshape(outcome.happening, (-1, 1))
         # (copies of the broadcast shares: the compiled steps take writable arrays)
-        good = np.broadcast_to(outcome.good[:, None], wanted.shape).copy()
-        bad = np.broadcast_to(outcome.bad[:, None], wanted.shape).copy()
+        good = np.broadcast_to(outcome.good[:, None], asked.shape).copy()
+        bad = np.broadcast_to(outcome.bad[:, None], asked.shape).copy()
         contact = ContactRates.of(c, good, bad)
         # The centre's cost is shared by the segments in proportion to the contacts they bring.
-        portion = np.divide(wanted, total[:, None], out=np.full_like(wanted, 1.0 / wanted.shape[-1]), where=total[:, None] > 0)
+        portion = np.divide(asked, total[:, None], out=np.full_like(asked, 1.0 / asked.shape[-1]), where=total[:, None] > 0)
         support_cost, capacity_cost = outcome.cost[:, None] * portion, outcome.capacity[:, None] * portion
     had_bad = source.binomial(n, contact.had_bad, BAD)
     had_good = source.binomial(n - had_bad, contact.had_good, GOOD)
