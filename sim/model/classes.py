@@ -140,7 +140,8 @@ def _or_single(mixed: np.ndarray, value: np.ndarray, k: int, quadrature) -> tupl
         return np.array(nodes), single
     q_nodes, q_weights = quadrature()
     q_nodes, q_weights = np.moveaxis(q_nodes, -1, 0), np.moveaxis(q_weights, -1, 0)
-    return np.where(mixed, q_nodes, nodes), np.where(mixed, q_weights, single)
+    # C-contiguous (np.where keeps the moved axes' layout): the compiled class steps view them flat.
+    return np.ascontiguousarray(np.where(mixed, q_nodes, nodes)), np.ascontiguousarray(np.where(mixed, q_weights, single))
 
 
 class Population:

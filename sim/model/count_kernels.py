@@ -30,16 +30,16 @@ _KERNELS = ("binomial_pass", "poisson_pass", "place", "invert", "invert_binomial
             "leave_churn", "tally_experiences", "next_states", "sum_segments", "add_systematic_split")
 _ONE = "f8[::1]"  # a contiguous float64 vector
 _ANY4, _ANY3, _ANY2 = "f8[:, :, :, :]", "f8[:, :, :]", "f8[:, :]"
-_C3, _C2 = "f8[:, :, ::1]", "f8[:, ::1]"  # C-contiguous: the kernel views them as (state, row x segment)
+_C4, _C3, _C2 = "f8[:, :, :, ::1]", "f8[:, :, ::1]", "f8[:, ::1]"  # C-contiguous: viewed with rows x segments flat
 SIGNATURES = {
     "binomial_pass": [f"Tuple((i8[:], f8[:], f8[:], {z}[:]))({_ONE}, {_ONE}, {z}[::1], {_ONE})" for z in ("f4", "f8")],
     "poisson_pass": [f"i8[:]({_ONE}, {z}[::1], {_ONE})" for z in ("f4", "f8")],
     "place": [f"none({_ONE}, i8[::1], {_ONE}, {_ONE}, {_ONE})"],
     "invert": [f"f8[:]({_ONE}, {_ONE}, {_ONE}, {_ONE})"],
     "invert_binomial": [f"none({_ONE}, {_ONE}, {_ONE}, {_ONE}, i8[::1], {_ONE}, {_ONE}, {_ONE})"],
-    "move_classes": [f"none({_ANY4}, {_ANY3}, {_ANY3}, {_ANY3}, {_ANY2}, {_ANY3})"],
+    "move_classes": [f"none({_C4}, {_C3}, {_C3}, {_C3}, {_C2}, {_C3})"],
     "churn_leaving": [f"f8[:, :, :]({_ANY4}, {_ANY4})"],
-    "leave_churn": [f"none({_ANY4}, {_ANY4}, {_ANY4}, {_ANY3}, {_ANY3}, {_ANY3}, {_ANY3}, {_ANY3})"],
+    "leave_churn": [f"none({_C4}, {_C4}, {_C4}, {_C3}, {_C3}, {_C3}, {_C3}, {_C3})"],
     "tally_experiences": [f"none({_C3}, {_C3}, {_C3}, {_C3}, {_C3}, {_C3}, {_C2}, {_C2}, {_C3}, {_C3})"],
     "next_states": [f"none({_C3}, {_C3}, {_C2}, {_C2}, {_C2}, {_C3})"],
     "sum_segments": [f"none({_ANY3}, {_ANY2})"],
@@ -261,31 +261,36 @@ def move_classes(counts, n, had_bad, had_good, walked, decayed):
 
     The same IEEE operations in the same order as the numpy method (whose
     einsum adds the three old states' terms left to right), so the same bits;
-    but one pass instead of about forty: per (row, segment) the nine
-    (new state, old state) shares, kept in registers while every class moves.
+    but two passes instead of about forty: the nine (new state, old state)
+    shares of every (row, segment), then every class moved with them, class
+    by class over contiguous runs (C-contiguous arrays, rows x segments flat).
     """
-    rows, segments = counts.shape[2], counts.shape[3]
-    for r in range(rows):
-        for g in range(segments):
-            n0, n1, n2 = n[0, r, g], n[1, r, g], n[2, r, g]
-            b0, b1, b2 = had_bad[0, r, g], had_bad[1, r, g], had_bad[2, r, g]
-            g0, g1, g2 = had_good[0, r, g], had_good[1, r, g], had_good[2, r, g]
-            bad0, bad1, bad2 = _fraction(b0, n0), _fraction(b1, n1), _fraction(b2, n2)
-            good0 = (1.0 - bad0) * _fraction(g0, n0 - b0)
-            good1 = (1.0 - bad1) * _fraction(g1, n1 - b1)
-            good2 = (1.0 - bad2) * _fraction(g2, n2 - b2)
-            none0, none1, none2 = 1.0 - bad0 - good0, 1.0 - bad1 - good1, 1.0 - bad2 - good2
-            back_p = _fraction(decayed[0, r, g], n1 - b1 - g1)
-            back_b = _fraction(decayed[1, r, g], n2 - b2 - g2)
-            stay_bad = 1.0 - _fraction(walked[r, g], b0 + b1 + b2)
-            t00, t01, t02 = none0, back_p * none1, back_b * none2
-            t10, t11, t12 = good0, good1 + (1.0 - back_p) * none1, good2
-            t20, t21, t22 = stay_bad * bad0, stay_bad * bad1, stay_bad * bad2 + (1.0 - back_b) * none2
-            for k in range(counts.shape[0]):
-                c0, c1, c2 = counts[k, 0, r, g], counts[k, 1, r, g], counts[k, 2, r, g]
-                counts[k, 0, r, g] = t00 * c0 + t01 * c1 + t02 * c2
-                counts[k, 1, r, g] = t10 * c0 + t11 * c1 + t12 * c2
-                counts[k, 2, r, g] = t20 * c0 + t21 * c1 + t22 * c2
+    classes, size = counts.shape[0], counts.shape[2] * counts.shape[3]
+    counts = counts.reshape(classes, 3, size)
+    n, had_bad, had_good = n.reshape(3, size), had_bad.reshape(3, size), had_good.reshape(3, size)
+    walked, decayed = walked.reshape(size), decayed.reshape(2, size)
+    shares = np.empty((9, size))
+    for i in range(size):
+        n0, n1, n2 = n[0, i], n[1, i], n[2, i]
+        b0, b1, b2 = had_bad[0, i], had_bad[1, i], had_bad[2, i]
+        g0, g1, g2 = had_good[0, i], had_good[1, i], had_good[2, i]
+        bad0, bad1, bad2 = _fraction(b0, n0), _fraction(b1, n1), _fraction(b2, n2)
+        good0 = (1.0 - bad0) * _fraction(g0, n0 - b0)
+        good1 = (1.0 - bad1) * _fraction(g1, n1 - b1)
+        good2 = (1.0 - bad2) * _fraction(g2, n2 - b2)
+        none0, none1, none2 = 1.0 - bad0 - good0, 1.0 - bad1 - good1, 1.0 - bad2 - good2
+        back_p = _fraction(decayed[0, i], n1 - b1 - g1)
+        back_b = _fraction(decayed[1, i], n2 - b2 - g2)
+        stay_bad = 1.0 - _fraction(walked[i], b0 + b1 + b2)
+        shares[0, i], shares[1, i], shares[2, i] = none0, back_p * none1, back_b * none2
+        shares[3, i], shares[4, i], shares[5, i] = good0, good1 + (1.0 - back_p) * none1, good2
+        shares[6, i], shares[7, i], shares[8, i] = stay_bad * bad0, stay_bad * bad1, stay_bad * bad2 + (1.0 - back_b) * none2
+    for k in range(classes):
+        for i in range(size):
+            c0, c1, c2 = counts[k, 0, i], counts[k, 1, i], counts[k, 2, i]
+            counts[k, 0, i] = shares[0, i] * c0 + shares[1, i] * c1 + shares[2, i] * c2
+            counts[k, 1, i] = shares[3, i] * c0 + shares[4, i] * c1 + shares[5, i] * c2
+            counts[k, 2, i] = shares[6, i] * c0 + shares[7, i] * c1 + shares[8, i] * c2
 
 
 def churn_leaving(q, churn):
@@ -306,25 +311,29 @@ def churn_leaving(q, churn):
 
 def leave_churn(churn, buy, q, expected, n, churned, rate, rated):
     """:meth:`sim.model.classes.Population.leave_churn` in place, the numpy method's operations in its order
-    (the leavers ``q x churn`` made again rather than read back): one pass over the classes. In the same
-    pass, into ``rated`` (state, row, segment), the survivors' purchase rates summed over the buying classes
-    (``rate``: class, row, segment) in class order, as :meth:`~sim.model.classes.Population.purchase_mean`
-    sums them next."""
-    states, rows, segments = n.shape
+    (the leavers ``q x churn`` made again rather than read back). In the same pass, into ``rated`` (state,
+    row, segment), the survivors' purchase rates summed over the buying classes (``rate``: class, row,
+    segment) in class order, as :meth:`~sim.model.classes.Population.purchase_mean` sums them next.
+    State by state, class by class over contiguous runs (C-contiguous arrays, rows x segments flat)."""
+    states, size = n.shape[0], n.shape[1] * n.shape[2]
+    churn_k, buy_k = churn.shape[0], buy.shape[0]
+    churn, buy, q = churn.reshape(churn_k, states, size), buy.reshape(buy_k, states, size), q.reshape(churn_k, states, size)
+    expected, n, churned = expected.reshape(states, size), n.reshape(states, size), churned.reshape(states, size)
+    rate, rated = rate.reshape(buy_k, size), rated.reshape(states, size)
+    survive, thin = np.empty(size), np.empty(size)
     for s in range(states):
-        for r in range(rows):
-            for g in range(segments):
-                survive = _fraction(n[s, r, g] - churned[s, r, g], n[s, r, g] - expected[s, r, g])
-                thin = 1.0 - _fraction(churned[s, r, g], n[s, r, g])
-                for k in range(churn.shape[0]):
-                    c = churn[k, s, r, g]
-                    churn[k, s, r, g] = (c - q[k, s, r, g] * c) * survive
-                total = 0.0
-                for k in range(buy.shape[0]):
-                    b = buy[k, s, r, g] * thin
-                    buy[k, s, r, g] = b
-                    total = b * rate[k, r, g] if k == 0 else total + b * rate[k, r, g]
-                rated[s, r, g] = total
+        for i in range(size):
+            survive[i] = _fraction(n[s, i] - churned[s, i], n[s, i] - expected[s, i])
+            thin[i] = 1.0 - _fraction(churned[s, i], n[s, i])
+        for k in range(churn_k):
+            for i in range(size):
+                c = churn[k, s, i]
+                churn[k, s, i] = (c - q[k, s, i] * c) * survive[i]
+        for k in range(buy_k):
+            for i in range(size):
+                b = buy[k, s, i] * thin[i]
+                buy[k, s, i] = b
+                rated[s, i] = b * rate[k, i] if k == 0 else rated[s, i] + b * rate[k, i]
 
 
 def tally_experiences(n, had_bad, had_good, c, bad_excess, good_excess, good, neither, had_none, totals):
