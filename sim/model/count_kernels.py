@@ -27,7 +27,8 @@ EXACT_BELOW = 4.0
 _HELPERS = ("_cf_one", "_cf_quick", "_rarer", "_fraction", "_walk")
 """Functions the kernels call: compiled first, under the same names."""
 _KERNELS = ("binomial_pass", "poisson_pass", "place", "invert", "invert_binomial", "move_classes", "churn_leaving",
-            "leave_churn", "tally_experiences", "next_states", "sum_segments", "add_systematic_split")
+            "leave_churn", "tally_experiences", "next_states", "sum_segments", "add_systematic_split",
+            "contact_products", "contact_excess")
 _ONE = "f8[::1]"  # a contiguous float64 vector
 _ANY4, _ANY3, _ANY2 = "f8[:, :, :, :]", "f8[:, :, :]", "f8[:, :]"
 _C4, _C3, _C2 = "f8[:, :, :, ::1]", "f8[:, :, ::1]", "f8[:, ::1]"  # C-contiguous: viewed with rows x segments flat
@@ -43,6 +44,8 @@ SIGNATURES = {
     "tally_experiences": [f"none({_C3}, {_C3}, {_C3}, {_C3}, {_C3}, {_C3}, {_C2}, {_C2}, {_C3}, {_C3})"],
     "next_states": [f"none({_C3}, {_C3}, {_C2}, {_C2}, {_C2}, {_C3})"],
     "sum_segments": [f"none({_ANY3}, {_ANY2})"],
+    "contact_products": [f"none({_C3}, {_C2}, {_C2}, {_C4}, {_C4}, {_C2})"],
+    "contact_excess": [f"none({_C4}, {_C4}, {_C4})"],
     "add_systematic_split": [f"none({_ANY2}, {_ANY3}, {u}[:, :], {_ANY3})" for u in ("f4", "f8")],
 }
 """Every argument-type combination each kernel is called with (numba signature strings): the
@@ -401,3 +404,31 @@ def add_systematic_split(total, weights, u, into):
                 top = np.floor((t if k == classes - 1 else edge) + shift)
                 into[k, r, g] += top if k == 0 else top - below
                 below = top
+
+
+def contact_products(c, bad, good, mean, minus, neither):
+    """:meth:`sim.model.engine.ContactRates.of_numpy`'s first steps in one pass: into ``mean`` (bad, good;
+    state, row, segment) the mean bad and good contacts ``c x bad`` and ``c x good``, into ``minus`` their
+    negatives (for numpy's expm1), into ``neither`` ``1 - good - bad``. C-contiguous, rows x segments flat."""
+    states, size = c.shape[0], c.shape[1] * c.shape[2]
+    c, bad, good, neither = c.reshape(states, size), bad.reshape(size), good.reshape(size), neither.reshape(size)
+    mean, minus = mean.reshape(2, states, size), minus.reshape(2, states, size)
+    for i in range(size):
+        neither[i] = 1.0 - good[i] - bad[i]
+    for s in range(states):
+        for i in range(size):
+            mean_bad, mean_good = c[s, i] * bad[i], c[s, i] * good[i]
+            mean[0, s, i], mean[1, s, i] = mean_bad, mean_good
+            minus[0, s, i], minus[1, s, i] = -mean_bad, -mean_good
+
+
+def contact_excess(mu, at_least_one, excess):
+    """With ``at_least_one`` holding expm1(-mu): it becomes 1 - exp(-mu) = -expm1(-mu) in place
+    (:func:`sim.model.engine._at_least_one`), and ``excess`` the zero-truncated mean's excess over one,
+    mu / (1 - exp(-mu)) - 1, or mu / 2 where mu is not above 1e-12 (:func:`sim.model.engine._excess_over_one`).
+    C-contiguous arrays of one shape, taken flat."""
+    mu, at_least_one, excess = mu.reshape(mu.size), at_least_one.reshape(mu.size), excess.reshape(mu.size)
+    for i in range(mu.size):
+        m, chance = mu[i], -at_least_one[i]
+        at_least_one[i] = chance
+        excess[i] = m / chance - 1.0 if m > 1e-12 else m / 2.0

@@ -314,6 +314,25 @@ class ContactRates(NamedTuple):
 
     @classmethod
     def of(cls, c: np.ndarray, good: np.ndarray, bad: np.ndarray) -> "ContactRates":
+        """From contacts per customer by state ``c`` and the shares ``good``, ``bad`` (rows, segments).
+
+        With numba two compiled passes around numpy's expm1 (the products and their
+        negatives; then 1 - exp(-mu) and the excess: :func:`sim.model.count_kernels.contact_products`,
+        :func:`~sim.model.count_kernels.contact_excess`), else :meth:`of_numpy`: the same numbers.
+        """
+        kernels = count_kernels.compiled()
+        if kernels is None:
+            return cls.of_numpy(c, good, bad)
+        mean, chance, excess = np.empty((2,) + c.shape), np.empty((2,) + c.shape), np.empty((2,) + c.shape)
+        neither = np.empty_like(good)
+        kernels.contact_products(c, bad, good, mean, chance, neither)
+        np.expm1(chance, out=chance)  # of -mu: numpy's expm1, as _at_least_one takes it
+        kernels.contact_excess(mean, chance, excess)
+        return cls(good, bad, neither, chance[0], chance[1], excess[0], excess[1])
+
+    @classmethod
+    def of_numpy(cls, c: np.ndarray, good: np.ndarray, bad: np.ndarray) -> "ContactRates":
+        """:meth:`of` in numpy."""
         c_bad, c_good = c * bad, c * good  # mean bad and good contacts per customer, by state
         had_bad, had_good = _at_least_one(c_bad), _at_least_one(c_good)
         return cls(good, bad, 1.0 - good - bad, had_bad, had_good,

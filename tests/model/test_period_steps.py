@@ -34,6 +34,19 @@ def _experiences(seed: int):
     return n, had_bad, had_good, c, rates
 
 
+def test_compiled_contact_chances_give_the_numpy_chances_bit_for_bit(kernels):
+    """Chances of a bad and a good contact and their excess contacts, with mean contacts 0 and below 1e-12
+    (where the excess is mu / 2) (runtime ~0.01 s)."""
+    n, had_bad, had_good, c, _ = _experiences(4)
+    rng = np.random.default_rng(4)
+    bad = rng.uniform(0, 0.3, (ROWS, 3))
+    good = np.minimum(rng.uniform(0, 0.9, (ROWS, 3)), 1.0 - bad)
+    compiled, reference = engine.ContactRates.of(c, good, bad), engine.ContactRates.of_numpy(c, good, bad)
+    for name, mine, theirs in zip(engine.ContactRates._fields, compiled, reference, strict=True):
+        assert mine.tobytes() == theirs.tobytes(), name
+    assert np.any(c == 0.0) and np.any((c * bad > 0.0) & (c * bad <= 1e-12))  # both kinds of tiny mean
+
+
 @pytest.mark.parametrize("seed", range(3))
 def test_compiled_experience_tallies_give_the_numpy_tallies_bit_for_bit(kernels, seed):
     """Who had neither, the bad and good totals and the further contacts' mean (runtime ~0.01 s, ~1 s compiling)."""
