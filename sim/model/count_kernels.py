@@ -1,16 +1,21 @@
-"""The count kernels of :mod:`sim.model.counts` compiled with numba: one pass per element.
+"""The engine's kernels compiled with numba: the counts of :mod:`sim.model.counts` and fused period steps.
 
 The numpy kernels make about thirty passes over every array of counts (the
 Cornish-Fisher expansion for every element, then exact inversion of the small
-ones); these make one, and skip the expansion where inversion replaces it.
-They perform the same IEEE operations in the same order and precision (terms
-in z^2 in the score's float32, no fused multiply-add, no fast-math), so the
-counts are bit for bit those of the numpy kernels: ``tests/model/test_counts.py``
-compares them. The normal CDF, ``exp`` and ``log1p`` of the small counts stay
-with scipy and numpy, so no libm difference can enter.
+ones); these make one, and skip the expansion where inversion replaces it. The
+period steps of :mod:`sim.model.engine` and :mod:`sim.model.classes` (tallies,
+state update, sums over segments, the latent classes' moves) each run as one
+pass instead of many numpy calls. They perform the same IEEE operations in the
+same order and precision (terms in z^2 in the score's float32, no fused
+multiply-add, no fast-math), so the numbers are bit for bit those of the numpy
+code: ``tests/model/test_counts.py``, ``test_classes.py`` and ``test_period_steps.py``
+compare them. The one exception, :func:`_cf_quick`, evaluates the expansion
+with fewer divisions and hands every count it cannot prove equal to the exact
+evaluation. The normal CDF, ``exp``, ``expm1`` and ``log1p`` stay with scipy
+and numpy, so no libm difference can enter.
 
 numba is optional (``pip install -e ".[fast]"``); without it, :func:`compiled`
-is None and the numpy kernels run. Compiled code is cached on disk
+is None and the numpy code runs. Compiled code is cached on disk
 (``cache=True``), so only the first run on a machine pays the compilation.
 """
 
@@ -26,7 +31,7 @@ import numpy as np
 EXACT_BELOW = 4.0
 _HELPERS = ("_cf_one", "_cf_quick", "_rarer", "_fraction", "_walk")
 """Functions the kernels call: compiled first, under the same names."""
-_KERNELS = ("binomial_pass", "poisson_pass", "place", "invert", "invert_binomial", "move_classes", "churn_leaving",
+_KERNELS = ("binomial_pass", "poisson_pass", "invert", "invert_binomial", "move_classes", "churn_leaving",
             "leave_churn", "tally_experiences", "next_states", "sum_segments", "add_systematic_split",
             "contact_products", "contact_excess")
 _ONE = "f8[::1]"  # a contiguous float64 vector
@@ -35,7 +40,6 @@ _C4, _C3, _C2 = "f8[:, :, :, ::1]", "f8[:, :, ::1]", "f8[:, ::1]"  # C-contiguou
 SIGNATURES = {
     "binomial_pass": [f"Tuple((i8[:], f8[:], f8[:], {z}[:]))({_ONE}, {_ONE}, {z}[::1], {_ONE})" for z in ("f4", "f8")],
     "poisson_pass": [f"i8[:]({_ONE}, {z}[::1], {_ONE})" for z in ("f4", "f8")],
-    "place": [f"none({_ONE}, i8[::1], {_ONE}, {_ONE}, {_ONE})"],
     "invert": [f"f8[:]({_ONE}, {_ONE}, {_ONE}, {_ONE})"],
     "invert_binomial": [f"none({_ONE}, {_ONE}, {_ONE}, {_ONE}, i8[::1], {_ONE}, {_ONE}, {_ONE})"],
     "move_classes": [f"none({_C4}, {_C3}, {_C3}, {_C3}, {_C2}, {_C3})"],
@@ -203,13 +207,6 @@ def poisson_pass(mean, z, out):
     return index[:count]
 
 
-def place(out, index, k, n, p):
-    """Inverted counts ``k`` of the rarer outcome into ``out`` at ``index``: ``n - k`` where p > 1/2."""
-    for j in range(index.size):
-        i = index[j]
-        out[i] = n[i] - k[j] if p[i] > 0.5 else k[j]
-
-
 def invert(u, p0, a, b):
     """:func:`sim.model.counts._invert`, one element at a time; ``u`` is the float64 target below 1
     that :func:`sim.model.counts._target` computes for both kernels."""
@@ -220,8 +217,8 @@ def invert(u, p0, a, b):
 
 
 def invert_binomial(u, p0, ns, qs, index, n, p, out):
-    """The small binomial counts by exact inversion, placed into ``out``: what :func:`invert` and
-    :func:`place` do after numpy's odds ``q / (1 - q)`` (0 at q = 1), in one pass and without those arrays.
+    """The small binomial counts by exact inversion, placed into ``out`` (``n - k`` where p > 1/2): what
+    :func:`invert` does after numpy's odds ``q / (1 - q)`` (0 at q = 1), in one pass and without those arrays.
 
     ``ns``, ``qs`` are the small elements' n and rarer-outcome probability (:func:`binomial_pass`),
     ``u`` and ``p0 = (1 - q)^n`` their target and pmf(0), computed in numpy.
