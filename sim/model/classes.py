@@ -140,7 +140,8 @@ def _or_single(mixed: np.ndarray, value: np.ndarray, k: int, quadrature) -> tupl
         return np.array(nodes), single
     q_nodes, q_weights = quadrature()
     q_nodes, q_weights = np.moveaxis(q_nodes, -1, 0), np.moveaxis(q_weights, -1, 0)
-    return np.where(mixed, q_nodes, nodes), np.where(mixed, q_weights, single)
+    # C-contiguous (np.where keeps the moved axes' layout): the compiled class steps view them flat.
+    return np.ascontiguousarray(np.where(mixed, q_nodes, nodes)), np.ascontiguousarray(np.where(mixed, q_weights, single))
 
 
 class Population:
@@ -156,6 +157,7 @@ class Population:
         self.churn = counts[:churn_classes]
         self.buy = counts[churn_classes:]
         self._expected_churn = None
+        self._rated = None  # (mix, survivors' rates summed over buying classes by state), from the compiled churn step
 
     @classmethod
     def start(cls, customers: np.ndarray, mix: Mixture, source, initial_z: np.ndarray | None) -> "Population":
@@ -169,7 +171,7 @@ class Population:
     def arrive(self, arrivals: np.ndarray, mix: Mixture, source) -> None:
         """New customers join the neutral state, spread over the classes."""
         self.churn[:, 0] += arrivals * mix.churn_weight
-        self.buy[:, 0] += source.split(arrivals, mix.buy_weight, SPLIT_BUY)
+        source.add_split(arrivals, mix.buy_weight, SPLIT_BUY, self.buy[:, 0])
 
     def churn_probability(self, mix: Mixture, multiplier: np.ndarray, n: np.ndarray) -> np.ndarray:
         """Per state, the mean churn probability of its customers (class probability x state multiplier, capped at 1)."""
@@ -191,15 +193,25 @@ class Population:
     def leave_churn(self, churned: np.ndarray, n: np.ndarray) -> None:
         """``churned`` left each state: survivors take the posterior churn shares; buying classes thin in proportion."""
         kernels = count_kernels.compiled()
-        if kernels is not None:  # one compiled pass, the same numbers
-            kernels.leave_churn(self.churn, self.buy, self._churn_for[2], self._expected_churn, n, churned)
+        if kernels is not None:  # one compiled pass, the same numbers; it also sums the survivors' purchase rates
+            mix = self._churn_for[0]
+            rated = self._buffer("rated", n.shape)
+            kernels.leave_churn(self.churn, self.buy, self._churn_for[2], self._expected_churn, n, churned, mix.rate, rated)
+            self._rated = (mix, rated)
             return
         self.churn -= self._leaving
         self.churn *= _fraction(n - churned, n - self._expected_churn)
         self.buy *= 1.0 - _fraction(churned, n)
 
     def purchase_mean(self, mix: Mixture, multiplier: np.ndarray) -> np.ndarray:
-        """Expected purchases per segment: sum over classes and states of count x rate x state multiplier."""
+        """Expected purchases per segment: sum over classes and states of count x rate x state multiplier.
+
+        The sum over classes comes from the compiled churn step when it has just made it for this mix
+        (and nothing has moved the classes since); else numpy's, the same numbers.
+        """
+        rated, self._rated = self._rated, None
+        if rated is not None and rated[0] is mix:
+            return (rated[1] * multiplier).sum(axis=0)
         return (np.multiply(self.buy, mix.rate[:, None], out=self._buffer("purchases", self.buy.shape)).sum(axis=0)
                 * multiplier).sum(axis=0)
 

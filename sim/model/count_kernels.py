@@ -1,16 +1,21 @@
-"""The count kernels of :mod:`sim.model.counts` compiled with numba: one pass per element.
+"""The engine's kernels compiled with numba: the counts of :mod:`sim.model.counts` and fused period steps.
 
 The numpy kernels make about thirty passes over every array of counts (the
 Cornish-Fisher expansion for every element, then exact inversion of the small
-ones); these make one, and skip the expansion where inversion replaces it.
-They perform the same IEEE operations in the same order and precision (terms
-in z^2 in the score's float32, no fused multiply-add, no fast-math), so the
-counts are bit for bit those of the numpy kernels: ``tests/model/test_counts.py``
-compares them. The normal CDF, ``exp`` and ``log1p`` of the small counts stay
-with scipy and numpy, so no libm difference can enter.
+ones); these make one, and skip the expansion where inversion replaces it. The
+period steps of :mod:`sim.model.engine` and :mod:`sim.model.classes` (tallies,
+state update, sums over segments, the latent classes' moves) each run as one
+pass instead of many numpy calls. They perform the same IEEE operations in the
+same order and precision (terms in z^2 in the score's float32, no fused
+multiply-add, no fast-math), so the numbers are bit for bit those of the numpy
+code: ``tests/model/test_counts.py``, ``test_classes.py`` and ``test_period_steps.py``
+compare them. The one exception, :func:`_cf_quick`, evaluates the expansion
+with fewer divisions and hands every count it cannot prove equal to the exact
+evaluation. The normal CDF, ``exp``, ``expm1`` and ``log1p`` stay with scipy
+and numpy, so no libm difference can enter.
 
 numba is optional (``pip install -e ".[fast]"``); without it, :func:`compiled`
-is None and the numpy kernels run. With it, the kernels are compiled ahead of
+is None and the numpy code runs. With it, the kernels are compiled ahead of
 time once per machine (:mod:`sim.model.aot_kernels`), so a run loads them
 without importing numba; where that build is not possible, numba compiles them
 just in time (:func:`jit_kernels`, cached on disk).
@@ -27,19 +32,28 @@ from functools import cache
 import numpy as np
 
 EXACT_BELOW = 4.0
-_HELPERS = ("_cf_one", "_rarer", "_fraction")
+_HELPERS = ("_cf_one", "_cf_quick", "_rarer", "_fraction", "_walk")
 """Functions the kernels call: compiled first, under the same names."""
-_KERNELS = ("binomial_pass", "poisson_pass", "place", "invert", "move_classes", "churn_leaving", "leave_churn")
+_KERNELS = ("binomial_pass", "poisson_pass", "invert", "invert_binomial", "move_classes", "churn_leaving",
+            "leave_churn", "tally_experiences", "next_states", "sum_segments", "add_systematic_split",
+            "contact_products", "contact_excess")
 _ONE = "f8[::1]"  # a contiguous float64 vector
 _ANY4, _ANY3, _ANY2 = "f8[:, :, :, :]", "f8[:, :, :]", "f8[:, :]"
+_C4, _C3, _C2 = "f8[:, :, :, ::1]", "f8[:, :, ::1]", "f8[:, ::1]"  # C-contiguous: viewed with rows x segments flat
 SIGNATURES = {
     "binomial_pass": [f"Tuple((i8[:], f8[:], f8[:], {z}[:]))({_ONE}, {_ONE}, {z}[::1], {_ONE})" for z in ("f4", "f8")],
     "poisson_pass": [f"i8[:]({_ONE}, {z}[::1], {_ONE})" for z in ("f4", "f8")],
-    "place": [f"none({_ONE}, i8[::1], {_ONE}, {_ONE}, {_ONE})"],
     "invert": [f"f8[:]({_ONE}, {_ONE}, {_ONE}, {_ONE})"],
-    "move_classes": [f"none({_ANY4}, {_ANY3}, {_ANY3}, {_ANY3}, {_ANY2}, {_ANY3})"],
+    "invert_binomial": [f"none({_ONE}, {_ONE}, {_ONE}, {_ONE}, i8[::1], {_ONE}, {_ONE}, {_ONE})"],
+    "move_classes": [f"none({_C4}, {_C3}, {_C3}, {_C3}, {_C2}, {_C3})"],
     "churn_leaving": [f"f8[:, :, :]({_ANY4}, {_ANY4})"],
-    "leave_churn": [f"none({_ANY4}, {_ANY4}, {_ANY4}, {_ANY3}, {_ANY3}, {_ANY3})"],
+    "leave_churn": [f"none({_C4}, {_C4}, {_C4}, {_C3}, {_C3}, {_C3}, {_C3}, {_C3})"],
+    "tally_experiences": [f"none({_C3}, {_C3}, {_C3}, {_C3}, {_C3}, {_C3}, {_C2}, {_C2}, {_C3}, {_C3})"],
+    "next_states": [f"none({_C3}, {_C3}, {_C2}, {_C2}, {_C2}, {_C3})"],
+    "sum_segments": [f"none({_ANY3}, {_ANY2})"],
+    "contact_products": [f"none({_C3}, {_C2}, {_C2}, {_C4}, {_C4}, {_C2})"],
+    "contact_excess": [f"none({_C4}, {_C4}, {_C4})"],
+    "add_systematic_split": [f"none({_ANY2}, {_ANY3}, {u}[:, :], {_ANY3})" for u in ("f4", "f8")],
 }
 """Every argument-type combination each kernel is called with (numba signature strings): the
 ahead-of-time build compiles exactly these. ``[::1]`` is a C-contiguous array, ``[:]`` any layout."""
@@ -99,36 +113,84 @@ def _cf_one(mean, var, skew_times_sd, kurtosis_times_var, z, upper):
     return x
 
 
+_QUICK_MARGIN = 1e-11
+"""Relative margin within which :func:`_cf_quick` leaves a count to :func:`_cf_one`: thousands of times
+the two evaluations' largest difference (about 20 roundings of 2^-53 of the terms' magnitude)."""
+
+
+def _cf_quick(mean, var, skew_times_sd, kurtosis_times_var, z, upper):
+    """:func:`_cf_one`'s count with one division instead of its five (multiplications by reciprocals), and whether
+    it is sure to be :func:`_cf_one`'s.
+
+    The two evaluations differ only in the rounding of the float64 operations
+    (the terms in z^2 are the same float32 operations), so their ``mean + sd w + 0.5``
+    differ by far less than ``_QUICK_MARGIN`` times the sum of the magnitudes of its
+    terms. Where no integer lies within that margin of it, both floors are the
+    same integer, and so are the clipped counts; elsewhere (and for any NaN or
+    infinity) it is not sure and the caller takes :func:`_cf_one`. Without a
+    data-dependent branch, so LLVM vectorises the loops that call it; divisions
+    are what bounds those loops.
+    """
+    one, two, three, five = np.float32(1.0), np.float32(2.0), np.float32(3.0), np.float32(5.0)
+    reciprocal = 1.0 / np.sqrt(var)
+    skew = skew_times_sd * reciprocal
+    kurt = kurtosis_times_var * (reciprocal * reciprocal)
+    spread = var - 1.0 / 12.0
+    if spread < 0.0:
+        spread = 0.0
+    sd = np.sqrt(spread)
+    z2 = z * z
+    first = skew * (z2 - one) * (1.0 / 6.0)
+    second = kurt * z * (z2 - three) * (1.0 / 24.0)
+    third = skew * skew * z * (two * z2 - five) * (1.0 / 36.0)
+    x = mean + sd * (z + first + second - third) + 0.5
+    margin = _QUICK_MARGIN * (abs(mean) + sd * (abs(z) + abs(first) + abs(second) + abs(third)) + 1.0)
+    low = np.floor(x - margin)
+    sure = low == np.floor(x + margin)
+    if low < 0.0:
+        low = 0.0
+    if low > upper:
+        low = upper
+    return low, sure
+
+
 def binomial_pass(n, p, z, out):
     """Large counts into ``out`` (flat arrays of one length), with the small ones left to inversion.
 
     Returns the small elements' positions and their n, rarer-outcome probability
     q and score (``1 - p`` and ``-z`` where p > 1/2), which the inversion needs.
     The first loop computes the Cornish-Fisher count of every element without
-    a data-dependent branch, so LLVM vectorises it (1.6x faster than one loop
-    that also gathers the small elements; the small ones' values are
-    overwritten by the inversion); the second gathers the small ones.
+    a data-dependent branch (:func:`_cf_quick`), so LLVM vectorises it (1.6x
+    faster than one loop that also gathers the small elements; the small ones'
+    values are overwritten by the inversion); the second gathers the small ones
+    and takes :func:`_cf_one` where the quick count was not sure (none in the
+    4.4 million large counts of a 1,250-draw reference run).
     """
-    small = np.empty(out.size, dtype=np.bool_)
+    todo = np.empty(out.size, dtype=np.int8)  # 0: done, 1: small, 2: Cornish-Fisher count not sure
     for i in range(out.size):
         qi, zi, flip = _rarer(p[i], z[i])
         pq = qi * (1.0 - qi)
         var = n[i] * pq
-        small[i] = var < EXACT_BELOW
-        k = _cf_one(n[i] * qi, var, 1.0 - 2.0 * qi, 1.0 - 6.0 * pq, zi, n[i])
+        k, sure = _cf_quick(n[i] * qi, var, 1.0 - 2.0 * qi, 1.0 - 6.0 * pq, zi, n[i])
+        todo[i] = 1 if var < EXACT_BELOW else (0 if sure else 2)
         out[i] = n[i] - k if flip else k
     index = np.empty(out.size, dtype=np.int64)
     ns, qs, zs = np.empty(out.size), np.empty(out.size), np.empty(out.size, dtype=z.dtype)
     count = 0
     for i in range(out.size):
-        if small[i]:
-            qi, zi, flip = _rarer(p[i], z[i])
-            if n[i] == 0.0 or qi == 0.0:
-                # The inversion's answer without it: pmf(0) = (1 - q)^n = 1, so the rarer count is 0.
-                out[i] = n[i] - 0.0 if flip else 0.0
-            else:
-                index[count], ns[count], qs[count], zs[count] = i, n[i], qi, zi
-                count += 1
+        if todo[i] == 0:
+            continue
+        qi, zi, flip = _rarer(p[i], z[i])
+        if todo[i] == 2:
+            pq = qi * (1.0 - qi)
+            k = _cf_one(n[i] * qi, n[i] * pq, 1.0 - 2.0 * qi, 1.0 - 6.0 * pq, zi, n[i])
+            out[i] = n[i] - k if flip else k
+        elif n[i] == 0.0 or qi == 0.0:
+            # The inversion's answer without it: pmf(0) = (1 - q)^n = 1, so the rarer count is 0.
+            out[i] = n[i] - 0.0 if flip else 0.0
+        else:
+            index[count], ns[count], qs[count], zs[count] = i, n[i], qi, zi
+            count += 1
     return index[:count], ns[:count], qs[:count], zs[:count]
 
 
@@ -146,16 +208,20 @@ def _rarer(p, z):
 
 def poisson_pass(mean, z, out):
     """Large Poisson counts into ``out``; returns the small ones' positions (vectorised as :func:`binomial_pass`)."""
+    todo = np.empty(out.size, dtype=np.bool_)
     for i in range(out.size):
-        out[i] = _cf_one(mean[i], mean[i], 1.0, 1.0, z[i], np.inf)
-    return np.flatnonzero(mean < EXACT_BELOW)
-
-
-def place(out, index, k, n, p):
-    """Inverted counts ``k`` of the rarer outcome into ``out`` at ``index``: ``n - k`` where p > 1/2."""
-    for j in range(index.size):
-        i = index[j]
-        out[i] = n[i] - k[j] if p[i] > 0.5 else k[j]
+        k, sure = _cf_quick(mean[i], mean[i], 1.0, 1.0, z[i], np.inf)
+        out[i] = k
+        todo[i] = not sure
+    index = np.empty(out.size, dtype=np.int64)
+    count = 0
+    for i in range(out.size):  # the count makes this loop scalar: no vectorised _cf_one of every element
+        if mean[i] < EXACT_BELOW:
+            index[count] = i
+            count += 1
+        elif todo[i]:
+            out[i] = _cf_one(mean[i], mean[i], 1.0, 1.0, z[i], np.inf)
+    return index[:count]
 
 
 def invert(u, p0, a, b):
@@ -163,22 +229,42 @@ def invert(u, p0, a, b):
     that :func:`sim.model.counts._target` computes for both kernels."""
     k = np.zeros(u.size)
     for i in range(u.size):
-        ui = u[i]
-        pmf = p0[i]
-        cdf = pmf
-        if not pmf < ui:
-            continue
-        step = 0
-        while True:
-            step += 1
-            factor = a[i] - step * b[i]
-            if factor < 0.0:
-                factor = 0.0
-            pmf = pmf * factor / step
-            cdf = cdf + pmf
-            k[i] = step
-            if not (cdf < ui and pmf > 0):
-                break
+        k[i] = _walk(u[i], p0[i], a[i], b[i])
+    return k
+
+
+def invert_binomial(u, p0, ns, qs, index, n, p, out):
+    """The small binomial counts by exact inversion, placed into ``out`` (``n - k`` where p > 1/2): what
+    :func:`invert` does after numpy's odds ``q / (1 - q)`` (0 at q = 1), in one pass and without those arrays.
+
+    ``ns``, ``qs`` are the small elements' n and rarer-outcome probability (:func:`binomial_pass`),
+    ``u`` and ``p0 = (1 - q)^n`` their target and pmf(0), computed in numpy.
+    """
+    for j in range(u.size):
+        q = qs[j]
+        odds = q / (1.0 - q) if q < 1.0 else 0.0
+        k = _walk(u[j], p0[j], (ns[j] + 1.0) * odds, odds)
+        i = index[j]
+        out[i] = n[i] - k if p[i] > 0.5 else k
+
+
+def _walk(u, pmf, a, b):
+    """Smallest k with CDF(k) >= u from pmf(0), by ``pmf(k) = pmf(k-1) * (a - k b) / k`` (0 if pmf(0) >= u)."""
+    cdf = pmf
+    k = 0.0
+    if not pmf < u:
+        return k
+    step = 0
+    while True:
+        step += 1
+        factor = a - step * b
+        if factor < 0.0:
+            factor = 0.0
+        pmf = pmf * factor / step
+        cdf = cdf + pmf
+        k = step
+        if not (cdf < u and pmf > 0):
+            break
     return k
 
 
@@ -192,31 +278,36 @@ def move_classes(counts, n, had_bad, had_good, walked, decayed):
 
     The same IEEE operations in the same order as the numpy method (whose
     einsum adds the three old states' terms left to right), so the same bits;
-    but one pass instead of about forty: per (row, segment) the nine
-    (new state, old state) shares, kept in registers while every class moves.
+    but two passes instead of about forty: the nine (new state, old state)
+    shares of every (row, segment), then every class moved with them, class
+    by class over contiguous runs (C-contiguous arrays, rows x segments flat).
     """
-    rows, segments = counts.shape[2], counts.shape[3]
-    for r in range(rows):
-        for g in range(segments):
-            n0, n1, n2 = n[0, r, g], n[1, r, g], n[2, r, g]
-            b0, b1, b2 = had_bad[0, r, g], had_bad[1, r, g], had_bad[2, r, g]
-            g0, g1, g2 = had_good[0, r, g], had_good[1, r, g], had_good[2, r, g]
-            bad0, bad1, bad2 = _fraction(b0, n0), _fraction(b1, n1), _fraction(b2, n2)
-            good0 = (1.0 - bad0) * _fraction(g0, n0 - b0)
-            good1 = (1.0 - bad1) * _fraction(g1, n1 - b1)
-            good2 = (1.0 - bad2) * _fraction(g2, n2 - b2)
-            none0, none1, none2 = 1.0 - bad0 - good0, 1.0 - bad1 - good1, 1.0 - bad2 - good2
-            back_p = _fraction(decayed[0, r, g], n1 - b1 - g1)
-            back_b = _fraction(decayed[1, r, g], n2 - b2 - g2)
-            stay_bad = 1.0 - _fraction(walked[r, g], b0 + b1 + b2)
-            t00, t01, t02 = none0, back_p * none1, back_b * none2
-            t10, t11, t12 = good0, good1 + (1.0 - back_p) * none1, good2
-            t20, t21, t22 = stay_bad * bad0, stay_bad * bad1, stay_bad * bad2 + (1.0 - back_b) * none2
-            for k in range(counts.shape[0]):
-                c0, c1, c2 = counts[k, 0, r, g], counts[k, 1, r, g], counts[k, 2, r, g]
-                counts[k, 0, r, g] = t00 * c0 + t01 * c1 + t02 * c2
-                counts[k, 1, r, g] = t10 * c0 + t11 * c1 + t12 * c2
-                counts[k, 2, r, g] = t20 * c0 + t21 * c1 + t22 * c2
+    classes, size = counts.shape[0], counts.shape[2] * counts.shape[3]
+    counts = counts.reshape(classes, 3, size)
+    n, had_bad, had_good = n.reshape(3, size), had_bad.reshape(3, size), had_good.reshape(3, size)
+    walked, decayed = walked.reshape(size), decayed.reshape(2, size)
+    shares = np.empty((9, size))
+    for i in range(size):
+        n0, n1, n2 = n[0, i], n[1, i], n[2, i]
+        b0, b1, b2 = had_bad[0, i], had_bad[1, i], had_bad[2, i]
+        g0, g1, g2 = had_good[0, i], had_good[1, i], had_good[2, i]
+        bad0, bad1, bad2 = _fraction(b0, n0), _fraction(b1, n1), _fraction(b2, n2)
+        good0 = (1.0 - bad0) * _fraction(g0, n0 - b0)
+        good1 = (1.0 - bad1) * _fraction(g1, n1 - b1)
+        good2 = (1.0 - bad2) * _fraction(g2, n2 - b2)
+        none0, none1, none2 = 1.0 - bad0 - good0, 1.0 - bad1 - good1, 1.0 - bad2 - good2
+        back_p = _fraction(decayed[0, i], n1 - b1 - g1)
+        back_b = _fraction(decayed[1, i], n2 - b2 - g2)
+        stay_bad = 1.0 - _fraction(walked[i], b0 + b1 + b2)
+        shares[0, i], shares[1, i], shares[2, i] = none0, back_p * none1, back_b * none2
+        shares[3, i], shares[4, i], shares[5, i] = good0, good1 + (1.0 - back_p) * none1, good2
+        shares[6, i], shares[7, i], shares[8, i] = stay_bad * bad0, stay_bad * bad1, stay_bad * bad2 + (1.0 - back_b) * none2
+    for k in range(classes):
+        for i in range(size):
+            c0, c1, c2 = counts[k, 0, i], counts[k, 1, i], counts[k, 2, i]
+            counts[k, 0, i] = shares[0, i] * c0 + shares[1, i] * c1 + shares[2, i] * c2
+            counts[k, 1, i] = shares[3, i] * c0 + shares[4, i] * c1 + shares[5, i] * c2
+            counts[k, 2, i] = shares[6, i] * c0 + shares[7, i] * c1 + shares[8, i] * c2
 
 
 def churn_leaving(q, churn):
@@ -235,17 +326,123 @@ def churn_leaving(q, churn):
     return expected
 
 
-def leave_churn(churn, buy, q, expected, n, churned):
+def leave_churn(churn, buy, q, expected, n, churned, rate, rated):
     """:meth:`sim.model.classes.Population.leave_churn` in place, the numpy method's operations in its order
-    (the leavers ``q x churn`` made again rather than read back): one pass over the classes."""
-    states, rows, segments = n.shape
+    (the leavers ``q x churn`` made again rather than read back). In the same pass, into ``rated`` (state,
+    row, segment), the survivors' purchase rates summed over the buying classes (``rate``: class, row,
+    segment) in class order, as :meth:`~sim.model.classes.Population.purchase_mean` sums them next.
+    State by state, class by class over contiguous runs (C-contiguous arrays, rows x segments flat)."""
+    states, size = n.shape[0], n.shape[1] * n.shape[2]
+    churn_k, buy_k = churn.shape[0], buy.shape[0]
+    churn, buy, q = churn.reshape(churn_k, states, size), buy.reshape(buy_k, states, size), q.reshape(churn_k, states, size)
+    expected, n, churned = expected.reshape(states, size), n.reshape(states, size), churned.reshape(states, size)
+    rate, rated = rate.reshape(buy_k, size), rated.reshape(states, size)
+    survive, thin = np.empty(size), np.empty(size)
     for s in range(states):
+        for i in range(size):
+            survive[i] = _fraction(n[s, i] - churned[s, i], n[s, i] - expected[s, i])
+            thin[i] = 1.0 - _fraction(churned[s, i], n[s, i])
+        for k in range(churn_k):
+            for i in range(size):
+                c = churn[k, s, i]
+                churn[k, s, i] = (c - q[k, s, i] * c) * survive[i]
+        for k in range(buy_k):
+            for i in range(size):
+                b = buy[k, s, i] * thin[i]
+                buy[k, s, i] = b
+                rated[s, i] = b * rate[k, i] if k == 0 else rated[s, i] + b * rate[k, i]
+
+
+def tally_experiences(n, had_bad, had_good, c, bad_excess, good_excess, good, neither, had_none, totals):
+    """:func:`sim.model.engine.tally_experiences_numpy` in one pass: ``had_none`` (state, row, segment) and
+    ``totals`` (bad, good, mean of the further contacts; row, segment) filled in place.
+
+    The same operations in the same order: ``(n - had_bad) - had_good``; per state
+    ``((bad_excess had_bad + good_excess had_good) + (had_bad c) good) + (n c) neither``;
+    sums over states left to right, starting from the first state's value. C-contiguous
+    arrays, each state's (row, segment) block one run (twice as fast as three nested loops).
+    """
+    states, size = n.shape[0], n.shape[1] * n.shape[2]
+    n, had_bad, had_good, c = n.reshape(states, size), had_bad.reshape(states, size), had_good.reshape(states, size), c.reshape(states, size)
+    bad_excess, good_excess = bad_excess.reshape(states, size), good_excess.reshape(states, size)
+    good, neither = good.reshape(size), neither.reshape(size)
+    had_none, totals = had_none.reshape(states, size), totals.reshape(3, size)
+    for s in range(states):
+        for i in range(size):
+            hb, hg, ns, cs = had_bad[s, i], had_good[s, i], n[s, i], c[s, i]
+            had_none[s, i] = ns - hb - hg
+            excess = bad_excess[s, i] * hb + good_excess[s, i] * hg
+            excess = excess + hb * cs * good[i]
+            excess = excess + ns * cs * neither[i]
+            if s == 0:
+                totals[0, i], totals[1, i], totals[2, i] = hb, hg, excess
+            else:
+                totals[0, i], totals[1, i], totals[2, i] = totals[0, i] + hb, totals[1, i] + hg, totals[2, i] + excess
+
+
+def next_states(had_none, decayed, good_total, bad_total, walked, new):
+    """:func:`sim.model.engine.next_states_numpy` in one pass into ``new`` (state, row, segment); C-contiguous arrays."""
+    size = good_total.shape[0] * good_total.shape[1]
+    had_none, decayed, new = had_none.reshape(3, size), decayed.reshape(2, size), new.reshape(3, size)
+    good_total, bad_total, walked = good_total.reshape(size), bad_total.reshape(size), walked.reshape(size)
+    for i in range(size):
+        back_p, back_b = decayed[0, i], decayed[1, i]
+        new[0, i] = had_none[0, i] + back_p + back_b
+        new[1, i] = good_total[i] + had_none[1, i] - back_p
+        new[2, i] = bad_total[i] - walked[i] + had_none[2, i] - back_b
+
+
+def sum_segments(values, totals):
+    """``values`` (output, row, segment) summed over segments into ``totals`` (output, row), left to right
+    from the first segment: :func:`sim.model.engine.sum_segments_numpy`'s order, numpy's over a short axis."""
+    outputs, rows, segments = values.shape
+    for o in range(outputs):
         for r in range(rows):
-            for g in range(segments):
-                survive = _fraction(n[s, r, g] - churned[s, r, g], n[s, r, g] - expected[s, r, g])
-                thin = 1.0 - _fraction(churned[s, r, g], n[s, r, g])
-                for k in range(churn.shape[0]):
-                    c = churn[k, s, r, g]
-                    churn[k, s, r, g] = (c - q[k, s, r, g] * c) * survive
-                for k in range(buy.shape[0]):
-                    buy[k, s, r, g] = buy[k, s, r, g] * thin
+            total = values[o, r, 0]
+            for g in range(1, segments):
+                total = total + values[o, r, g]
+            totals[o, r] = total
+
+
+def add_systematic_split(total, weights, u, into):
+    """:func:`sim.model.counts.systematic_split` added to ``into`` (class, row, segment) in one pass: per
+    (row, segment) the cumulative sum of ``total x weight`` in class order (numpy's cumsum), the last edge
+    set to the total, the score ``u`` added, floored, and the differences of the floors added."""
+    classes, rows, segments = weights.shape
+    for r in range(rows):
+        for g in range(segments):
+            t, shift = total[r, g], np.float64(u[r, g])
+            edge, below = 0.0, 0.0
+            for k in range(classes):
+                edge = t * weights[0, r, g] if k == 0 else edge + t * weights[k, r, g]
+                top = np.floor((t if k == classes - 1 else edge) + shift)
+                into[k, r, g] += top if k == 0 else top - below
+                below = top
+
+
+def contact_products(c, bad, good, mean, minus, neither):
+    """:meth:`sim.model.engine.ContactRates.of_numpy`'s first steps in one pass: into ``mean`` (bad, good;
+    state, row, segment) the mean bad and good contacts ``c x bad`` and ``c x good``, into ``minus`` their
+    negatives (for numpy's expm1), into ``neither`` ``1 - good - bad``. C-contiguous, rows x segments flat."""
+    states, size = c.shape[0], c.shape[1] * c.shape[2]
+    c, bad, good, neither = c.reshape(states, size), bad.reshape(size), good.reshape(size), neither.reshape(size)
+    mean, minus = mean.reshape(2, states, size), minus.reshape(2, states, size)
+    for i in range(size):
+        neither[i] = 1.0 - good[i] - bad[i]
+    for s in range(states):
+        for i in range(size):
+            mean_bad, mean_good = c[s, i] * bad[i], c[s, i] * good[i]
+            mean[0, s, i], mean[1, s, i] = mean_bad, mean_good
+            minus[0, s, i], minus[1, s, i] = -mean_bad, -mean_good
+
+
+def contact_excess(mu, at_least_one, excess):
+    """With ``at_least_one`` holding expm1(-mu): it becomes 1 - exp(-mu) = -expm1(-mu) in place
+    (:func:`sim.model.engine._at_least_one`), and ``excess`` the zero-truncated mean's excess over one,
+    mu / (1 - exp(-mu)) - 1, or mu / 2 where mu is not above 1e-12 (:func:`sim.model.engine._excess_over_one`).
+    C-contiguous arrays of one shape, taken flat."""
+    mu, at_least_one, excess = mu.reshape(mu.size), at_least_one.reshape(mu.size), excess.reshape(mu.size)
+    for i in range(mu.size):
+        m, chance = mu[i], -at_least_one[i]
+        at_least_one[i] = chance
+        excess[i] = m / chance - 1.0 if m > 1e-12 else m / 2.0

@@ -78,13 +78,17 @@ def prepare() -> None:
 
 
 def _flat(x, shape, dtype=float) -> np.ndarray:
-    return np.ascontiguousarray(np.broadcast_to(np.asarray(x, dtype=dtype), shape)).reshape(-1)
+    """``x`` broadcast to ``shape`` as a flat C-contiguous vector (itself, not a copy, when it already is one)."""
+    x = np.asarray(x, dtype=dtype)
+    if x.shape != shape or not x.flags.c_contiguous:
+        x = np.ascontiguousarray(np.broadcast_to(x, shape))
+    return x.reshape(-1)
 
 
 def _poisson_compiled(kernels, mean, z):
     """:func:`poisson_numpy` by the compiled kernels (same numbers)."""
     shape = np.shape(z)
-    mean, zf = _flat(mean, shape), np.ascontiguousarray(z).reshape(-1)
+    mean, zf = _flat(mean, shape), _flat(z, shape, z.dtype)
     out = np.empty(mean.size)
     index = kernels.poisson_pass(mean, zf, out)
     if index.size:
@@ -94,16 +98,22 @@ def _poisson_compiled(kernels, mean, z):
 
 
 def _binomial_compiled(kernels, n, p, z):
-    """:func:`binomial_numpy` by the compiled kernels (same numbers)."""
+    """:func:`binomial_numpy` by the compiled kernels (same numbers).
+
+    The small counts' pmf(0) ``(1 - q)^n = exp(n log1p(-q))`` is taken in numpy
+    (its exp and log1p, not libm's), in one buffer; the inversion kernel derives
+    the odds and places the counts.
+    """
     shape = np.shape(z)
-    n, p, zf = _flat(n, shape), _flat(p, shape), np.ascontiguousarray(z).reshape(-1)
+    n, p, zf = _flat(n, shape), _flat(p, shape), _flat(z, shape, z.dtype)
     out = np.empty(n.size)
     index, ns, qs, zs = kernels.binomial_pass(n, p, zf, out)
     if index.size:
-        with np.errstate(divide="ignore", invalid="ignore"):
-            odds = np.where(qs < 1.0, qs / (1.0 - qs), 0.0)
-        k = kernels.invert(_target(zs), np.exp(ns * np.log1p(-qs)), (ns + 1.0) * odds, odds)
-        kernels.place(out, index, k, n, p)
+        p0 = np.negative(qs)
+        np.log1p(p0, out=p0)
+        p0 *= ns
+        np.exp(p0, out=p0)
+        kernels.invert_binomial(_target(zs), p0, ns, qs, index, n, p, out)
     return out.reshape(shape)
 
 
@@ -238,6 +248,15 @@ def systematic_split(total: np.ndarray, weights: np.ndarray, u: np.ndarray) -> n
     split[0] = edges[0]
     np.subtract(edges[1:], edges[:-1], out=split[1:])
     return split
+
+
+def add_systematic_split(total: np.ndarray, weights: np.ndarray, u: np.ndarray, into: np.ndarray) -> None:
+    """``into += systematic_split(total, weights, u)``; in one compiled pass with numba (the same numbers)."""
+    kernels = count_kernels.compiled()
+    if kernels is None:
+        into += systematic_split(total, weights, u)
+    else:
+        kernels.add_systematic_split(total, weights, u, into)
 
 
 def multinomial(total: np.ndarray, weights: np.ndarray, z: np.ndarray) -> np.ndarray:

@@ -21,12 +21,12 @@ scenarios give the numbers they always gave.
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 import numpy as np
 from scipy.special import ndtr
 
-from sim.model import classes, counts, streams
+from sim.model import classes, count_kernels, counts, streams
 
 N, P, B = 0, 1, 2
 STATES = ("neutral", "positive", "negative")
@@ -106,7 +106,7 @@ class Counts(Protocol):
 
     def whole(self, x: np.ndarray) -> np.ndarray: ...
 
-    def split(self, total: np.ndarray, weights: np.ndarray, slot: slice) -> np.ndarray: ...
+    def add_split(self, total: np.ndarray, weights: np.ndarray, slot: slice, into: np.ndarray) -> None: ...
 
     def multinomial(self, total: np.ndarray, weights: np.ndarray, z: np.ndarray | None) -> np.ndarray: ...
 
@@ -125,19 +125,30 @@ class RandomCounts:
         self.z = z
         self.repeat = repeat
         self._now = z[0]
+        self._period_buffer = None
         # The classes use few of their slots: those are tiled over the arms as they are used, not the period's all.
         self._tile_each_slot = tile_each_slot and repeat > 1
         self._classes = None if classes_z is None else RandomCounts(classes_z, repeat, tile_each_slot=True)
         self.initial_z = None if initial_z is None else self._tiled(initial_z[0])
 
-    def _tiled(self, now: np.ndarray) -> np.ndarray:
-        return np.tile(now, (1, self.repeat, 1)) if self.repeat > 1 else now
+    def _tiled(self, now: np.ndarray, into: np.ndarray | None = None) -> np.ndarray:
+        """``np.tile(now, (1, repeat, 1))``: the arms' copies one after another on the draws axis (into ``into``)."""
+        if self.repeat == 1:
+            return now
+        draws = now.shape[1]
+        if into is None:
+            into = np.empty((now.shape[0], draws * self.repeat) + now.shape[2:], dtype=now.dtype)
+        for arm in range(self.repeat):
+            into[:, arm * draws:(arm + 1) * draws] = now
+        return into
 
     def _slot(self, slot: slice) -> np.ndarray:
         return self._tiled(self._now[slot]) if self._tile_each_slot else self._now[slot]
 
     def start(self, period: int) -> None:
-        self._now = self.z[period] if self._tile_each_slot else self._tiled(self.z[period])
+        # The period's scores tiled over the arms into one buffer kept between periods (nothing holds the last period's).
+        self._now = self.z[period] if self._tile_each_slot else self._tiled(self.z[period], self._period_buffer)
+        self._period_buffer = self._now
         if self._classes is not None:
             self._classes.start(period)
 
@@ -158,10 +169,12 @@ class RandomCounts:
     def whole(self, x):
         return np.round(x)
 
-    def split(self, total, weights, slot):
+    def add_split(self, total, weights, slot, into):
+        """Add to ``into`` whole counts per class (first axis) that add up to ``total`` (systematic sampling)."""
         if self._tile_each_slot:  # the normal CDF of one arm's scores, then tiled
-            return counts.systematic_split(total, weights, self._tiled(ndtr(self._now[slot]))[0])
-        return counts.systematic_split(total, weights, ndtr(self._now[slot][0]))
+            counts.add_systematic_split(total, weights, self._tiled(ndtr(self._now[slot]))[0], into)
+        else:
+            counts.add_systematic_split(total, weights, ndtr(self._now[slot][0]), into)
 
     def multinomial(self, total, weights, z):
         return counts.multinomial(total, weights, z)
@@ -185,8 +198,8 @@ class ExpectedCounts:
 
     initial_z = None
 
-    def split(self, total, weights, slot):
-        return total * weights
+    def add_split(self, total, weights, slot, into):
+        into += total * weights
 
     def multinomial(self, total, weights, z):
         return np.asarray(total, dtype=float) * weights
@@ -222,11 +235,18 @@ def simulate(
     # One period's outputs per segment, reused: every output is written in every period but
     # those of support operations (0 without them). Each period's sum over segments goes to
     # ``totals`` at once, while the period's values are still in cache.
-    out = {name: np.zeros((draws, segments)) for name in OUTPUTS}
-    totals = {name: np.empty((periods, draws)) for name in OUTPUTS}
+    # Every output's segments in one array, and every output's per-period totals in another,
+    # so one sum over segments serves them all.
+    values = np.zeros((len(OUTPUTS), draws, segments))
+    out = dict(zip(OUTPUTS, values))
+    totals = np.empty((len(OUTPUTS), periods, draws))
     n = np.zeros((3, draws, segments))
     n[N] = source.whole(base["customers"])
     ramp = np.asarray(ramp, dtype=float)
+    # Parameters change only while a ramp moves: the periods where it does, found in one pass.
+    moves = np.ones(periods, dtype=bool)
+    step = ramp[1:] != ramp[:-1]
+    moves[1:] = step.any(axis=1) if step.ndim == 2 else step
     population = mix = None
     if classes.has_mix(base):
         # Customers who differ: latent classes beside the counts (sim/model/classes.py).
@@ -237,41 +257,119 @@ def simulate(
     for t in range(periods):
         source.start(t)
         share = ramp[t][:, None] if ramp.ndim == 2 else ramp[t]
-        if t == 0 or not np.array_equal(ramp[t], ramp[t - 1]):  # parameters change only while a ramp moves
+        if moves[t]:
             p = {k: base[k] + share * moving[k] if k in moving else base[k] for k in PARAMETERS}
+            rates = Rates.of(p, operations is None)
         if population is not None and moving_mix and np.any(ramp[t] != (ramp[t - 1] if t else 0.0)):
             # An intervention changed a mix: new classes, and every customer moves to its rank in them.
             new_mix = classes.mixture({k: base[k] + share * moving[k] if k in moving else base[k] for k in mix_keys},
                                       churn_classes)
             population.transport(mix, new_mix)
             mix = new_mix
-        n = _period(n, p, source, out, operations, ramp[t], population, mix)
-        for name in OUTPUTS:
-            _sum_segments(out[name], totals[name][t])
-    return {name: values.T for name, values in totals.items()}
+        n = _period(n, p, rates, source, out, operations, ramp[t], population, mix)
+        _sum_segments(values, totals[:, t])
+    return {name: series.T for name, series in zip(OUTPUTS, totals)}
+
+
+class Rates(NamedTuple):
+    """What the period steps derive from the parameters alone, by state: computed once while they stay the same.
+
+    Each is the array the step computed inline before, by the same operations,
+    so the counts are the same. ``contact`` is None with support operations,
+    whose contacts' shares change every period (:meth:`ContactRates.of` then runs each period).
+    """
+
+    churn_multiplier: np.ndarray  # (3, draws, segments): 1, 1 - positive reduction, 1 + negative increase
+    churn: np.ndarray  # churn probability per state, capped at 1
+    buy_multiplier: np.ndarray  # (3, draws, segments): 1, 1 + positive uplift, 1 - negative drop
+    contacts: np.ndarray  # contacts per customer, by state
+    contact: "ContactRates | None"
+    decay: np.ndarray  # (2, draws, segments): 1 / positive duration, 1 / negative duration
+    word_of_mouth: bool  # any referrals or deterrals
+
+    @classmethod
+    def of(cls, p: dict[str, np.ndarray], fixed_shares: bool) -> "Rates":
+        churn_multiplier = np.stack([np.ones_like(p["churn"]), 1.0 - p["positive_churn_reduction"],
+                                     1.0 + p["negative_churn_increase"]])
+        buy_multiplier = np.stack([np.ones_like(p["churn"]), 1.0 + p["positive_uplift"], 1.0 - p["negative_drop"]])
+        c = np.stack([p["contacts"], p["contacts"], p["contacts"] * (1.0 + p["negative_contact_increase"])])
+        bad = np.minimum(p["bad"], 1.0)
+        good = np.minimum(p["good"], 1.0 - bad)
+        return cls(churn_multiplier, np.minimum(p["churn"] * churn_multiplier, 1.0), buy_multiplier, c,
+                   ContactRates.of(c, good, bad) if fixed_shares else None,
+                   np.stack([1.0 / p["positive_duration"], 1.0 / p["negative_duration"]]),
+                   bool(np.any(p["referrals"]) or np.any(p["deterrals"])))
+
+
+class ContactRates(NamedTuple):
+    """Per state, a customer's chances of a bad and a good contact in a period and the contacts they bring (step 4)."""
+
+    good: np.ndarray  # share of good contacts (draws, segments)
+    bad: np.ndarray  # share of bad contacts
+    neither: np.ndarray  # 1 - good - bad
+    had_bad: np.ndarray  # P(>= 1 bad contact) by state, 1 - exp(-c bad)
+    had_good: np.ndarray  # P(>= 1 good contact), 1 - exp(-c good)
+    bad_excess: np.ndarray  # bad contacts beyond the first of a customer with one (zero-truncated mean - 1)
+    good_excess: np.ndarray
+
+    @classmethod
+    def of(cls, c: np.ndarray, good: np.ndarray, bad: np.ndarray) -> "ContactRates":
+        """From contacts per customer by state ``c`` and the shares ``good``, ``bad`` (rows, segments).
+
+        With numba two compiled passes around numpy's expm1 (the products and their
+        negatives; then 1 - exp(-mu) and the excess: :func:`sim.model.count_kernels.contact_products`,
+        :func:`~sim.model.count_kernels.contact_excess`), else :meth:`of_numpy`: the same numbers.
+        """
+        kernels = count_kernels.compiled()
+        if kernels is None:
+            return cls.of_numpy(c, good, bad)
+        mean, chance, excess = np.empty((2,) + c.shape), np.empty((2,) + c.shape), np.empty((2,) + c.shape)
+        neither = np.empty_like(good)
+        kernels.contact_products(c, bad, good, mean, chance, neither)
+        np.expm1(chance, out=chance)  # of -mu: numpy's expm1, as _at_least_one takes it
+        kernels.contact_excess(mean, chance, excess)
+        return cls(good, bad, neither, chance[0], chance[1], excess[0], excess[1])
+
+    @classmethod
+    def of_numpy(cls, c: np.ndarray, good: np.ndarray, bad: np.ndarray) -> "ContactRates":
+        """:meth:`of` in numpy."""
+        c_bad, c_good = c * bad, c * good  # mean bad and good contacts per customer, by state
+        had_bad, had_good = _at_least_one(c_bad), _at_least_one(c_good)
+        return cls(good, bad, 1.0 - good - bad, had_bad, had_good,
+                   _excess_over_one(c_bad, had_bad), _excess_over_one(c_good, had_good))
 
 
 def _sum_segments(values: np.ndarray, total: np.ndarray) -> None:
-    """``values.sum(axis=1)`` into ``total`` bit for bit: (s0 + s1) + s2 ..., numpy's order over a short axis."""
-    if values.shape[1] == 1:
-        total[:] = values[:, 0]
+    """``values.sum(axis=-1)`` into ``total`` bit for bit; compiled with numba (one pass, no strided reads)."""
+    kernels = count_kernels.compiled()
+    if kernels is None:
+        sum_segments_numpy(values, total)
+    else:
+        kernels.sum_segments(values, total)
+
+
+def sum_segments_numpy(values: np.ndarray, total: np.ndarray) -> None:
+    """``values.sum(axis=-1)`` into ``total`` bit for bit: (s0 + s1) + s2 ..., numpy's order over a short axis."""
+    if values.shape[-1] == 1:
+        total[:] = values[..., 0]
         return
-    np.add(values[:, 0], values[:, 1], out=total)
-    for segment in range(2, values.shape[1]):
-        total += values[:, segment]
+    np.add(values[..., 0], values[..., 1], out=total)
+    for segment in range(2, values.shape[-1]):
+        total += values[..., segment]
 
 
-def _period(n: np.ndarray, p: dict[str, np.ndarray], source: Counts, out: dict[str, np.ndarray],
+def _period(n: np.ndarray, p: dict[str, np.ndarray], rates: Rates, source: Counts, out: dict[str, np.ndarray],
             operations=None, share=0.0, population: classes.Population | None = None,
             mix: classes.Mixture | None = None) -> np.ndarray:
     """One period of the five steps in docs/model.md; writes the period's outputs, returns the new counts.
 
-    With latent classes (``population``, ``mix``) churn and buying follow each
-    class's probability and rate; the counts are still drawn per state.
+    ``rates`` are derived from ``p`` (:meth:`Rates.of`). With latent classes
+    (``population``, ``mix``) churn and buying follow each class's probability
+    and rate; the counts are still drawn per state.
     """
     # 1. Arrivals join the neutral state; word of mouth adds or deters some.
     wanted = p["arrivals"]
-    if np.any(p["referrals"]) or np.any(p["deterrals"]):
+    if rates.word_of_mouth:
         wanted = _word_of_mouth(wanted, n, p["referrals"], p["deterrals"])
     arrivals = source.poisson(wanted, ARRIVAL)
     n = n.copy()
@@ -280,21 +378,20 @@ def _period(n: np.ndarray, p: dict[str, np.ndarray], source: Counts, out: dict[s
         population.arrive(arrivals, mix, source.for_classes())
 
     # 2. Churn, with the state's multiplier, capped at 1.
-    churn_mult = np.stack([np.ones_like(p["churn"]), 1.0 - p["positive_churn_reduction"], 1.0 + p["negative_churn_increase"]])
     if population is None:
-        churned = source.binomial(n, np.minimum(p["churn"] * churn_mult, 1.0), CHURN)
+        churned = source.binomial(n, rates.churn, CHURN)
     else:
-        churned = source.binomial(n, population.churn_probability(mix, churn_mult, n), CHURN)
+        churned = source.binomial(n, population.churn_probability(mix, rates.churn_multiplier, n), CHURN)
         population.leave_churn(churned, n)
     n = n - churned
     active = n.sum(axis=0)
 
     # 3. Activity: purchases are a Poisson total over each state's customers.
+    buy_mult = rates.buy_multiplier
     if population is None:
-        buying = n[N] + n[P] * (1.0 + p["positive_uplift"]) + n[B] * (1.0 - p["negative_drop"])
+        buying = n[N] + n[P] * buy_mult[P] + n[B] * buy_mult[B]
         purchases = source.poisson(p["purchases"] * buying, BUY)
     else:
-        buy_mult = np.stack([np.ones_like(p["churn"]), 1.0 + p["positive_uplift"], 1.0 - p["negative_drop"]])
         purchases = source.poisson(population.purchase_mean(mix, buy_mult), BUY)
         if mix.dropout is not None:
             # BG/NBD: each purchase is followed by dropout with the class's p, so by thinning a
@@ -309,33 +406,29 @@ def _period(n: np.ndarray, p: dict[str, np.ndarray], source: Counts, out: dict[s
     # 4. Experiences. By Poisson thinning a customer has >= 1 bad contact with
     # probability 1 - exp(-c b), and otherwise >= 1 good one with 1 - exp(-c g).
     # Contacts per customer by state: negative customers contact support more often.
-    c = np.stack([p["contacts"], p["contacts"], p["contacts"] * (1.0 + p["negative_contact_increase"])])
-    bad = np.minimum(p["bad"], 1.0)
-    good = np.minimum(p["good"], 1.0 - bad)
+    c, contact = rates.contacts, rates.contact
     if operations is not None:
-        wanted = (n * c).sum(axis=0)
-        total = wanted.sum(axis=-1)
+        # (not ``wanted``: that name holds the expected arrivals, which the acquisition spend needs below)
+        asked = (n * c).sum(axis=0)  # contacts customers want to make, by segment
+        total = asked.sum(axis=-1)
         outcome = operations(share, total)
         c = c * np.reshape(outcome.happening, (-1, 1))
-        good, bad = np.broadcast_to(outcome.good[:, None], wanted.shape), np.broadcast_to(outcome.bad[:, None], wanted.shape)
+        # (copies of the broadcast shares: the compiled steps take writable arrays)
+        good = np.broadcast_to(outcome.good[:, None], asked.shape).copy()
+        bad = np.broadcast_to(outcome.bad[:, None], asked.shape).copy()
+        contact = ContactRates.of(c, good, bad)
         # The centre's cost is shared by the segments in proportion to the contacts they bring.
-        portion = np.divide(wanted, total[:, None], out=np.full_like(wanted, 1.0 / wanted.shape[-1]), where=total[:, None] > 0)
+        portion = np.divide(asked, total[:, None], out=np.full_like(asked, 1.0 / asked.shape[-1]), where=total[:, None] > 0)
         support_cost, capacity_cost = outcome.cost[:, None] * portion, outcome.capacity[:, None] * portion
-    c_bad, c_good = c * bad, c * good  # mean bad and good contacts per customer, by state
-    had_bad = source.binomial(n, _at_least_one(c_bad), BAD)
-    had_good = source.binomial(n - had_bad, _at_least_one(c_good), GOOD)
-    had_none = n - had_bad - had_good
-    bad_total, good_total = had_bad.sum(axis=0), had_good.sum(axis=0)
-    contacts = _contacts(source, n, had_bad, had_good, c, good, bad, c_bad, c_good)
+    had_bad = source.binomial(n, contact.had_bad, BAD)
+    had_good = source.binomial(n - had_bad, contact.had_good, GOOD)
+    had_none, bad_total, good_total, excess = _tally_experiences(n, had_bad, had_good, c, contact)
+    contacts = bad_total + good_total + source.poisson(excess, CONTACT)
     walked = source.binomial(bad_total, p["walk_away"], WALK)
 
     # 5. State update: bad -> B, good -> P, neither -> P and B decay towards N.
-    decay_rate = np.stack([1.0 / p["positive_duration"], 1.0 / p["negative_duration"]])
-    decayed = source.binomial(had_none[P:], decay_rate, DECAY)
-    new = np.empty_like(n)
-    new[N] = had_none[N] + decayed[0] + decayed[1]
-    new[P] = good_total + had_none[P] - decayed[0]
-    new[B] = bad_total - walked + had_none[B] - decayed[1]
+    decayed = source.binomial(had_none[P:], rates.decay, DECAY)
+    new = _next_states(had_none, decayed, good_total, bad_total, walked)
     if population is not None:
         population.move(n, had_bad, had_good, walked, decayed)
 
@@ -380,39 +473,72 @@ def _at_least_one(mu: np.ndarray) -> np.ndarray:
     return np.negative(p, out=p)
 
 
-def _contacts(source, n, had_bad, had_good, c, good, bad, c_bad, c_good):
-    """Total support contacts per segment, consistent with who had a bad or good one.
+def _tally_experiences(n, had_bad, had_good, c, rates: ContactRates):
+    """Step 4's tallies: customers with neither experience (by state), with a bad and with a good one
+    (summed over states), and the mean of the support contacts beyond those (summed over states).
 
-    Arrays are per state (``c`` too: contact rates differ by state). A customer
-    with >= 1 bad contact has a zero-truncated Poisson(c b) number of them; we
-    draw the excess over one as Poisson with the exact mean (its variance is a
-    few per cent low, which only touches the spread of support cost). Good
-    contacts of those customers and everyone's neutral contacts are exact
-    Poisson totals by thinning. ``c_bad`` and ``c_good`` are ``c * bad`` and
-    ``c * good``. The sum ``had_bad E(c bad) + had_good E(c good) + had_bad c good
-    + n c (1 - good - bad)`` is taken term by term in two buffers, in the order
-    of that expression (so bit for bit its value).
+    Total support contacts per segment are ``bad + good + Poisson(that mean)``,
+    consistent with who had a bad or good one. Arrays are per state (``c`` too:
+    contact rates differ by state). A customer with >= 1 bad contact has a
+    zero-truncated Poisson(c b) number of them; we draw the excess over one as
+    Poisson with the exact mean (its variance is a few per cent low, which only
+    touches the spread of support cost). Good contacts of those customers and
+    everyone's neutral contacts are exact Poisson totals by thinning: the mean
+    is ``had_bad E(c bad) + had_good E(c good) + had_bad c good + n c (1 - good - bad)``.
+    With numba one compiled pass (:func:`sim.model.count_kernels.tally_experiences`),
+    else :func:`tally_experiences_numpy`: the same numbers.
     """
-    excess = _excess_over_one(c_bad)
-    excess *= had_bad
-    term = _excess_over_one(c_good)
-    term *= had_good
+    kernels = count_kernels.compiled()
+    if kernels is None:
+        return tally_experiences_numpy(n, had_bad, had_good, c, rates)
+    had_none, totals = np.empty_like(n), np.empty((3,) + n.shape[1:])
+    kernels.tally_experiences(n, had_bad, had_good, c, rates.bad_excess, rates.good_excess, rates.good, rates.neither,
+                              had_none, totals)
+    return had_none, totals[0], totals[1], totals[2]
+
+
+def tally_experiences_numpy(n, had_bad, had_good, c, rates: ContactRates):
+    """:func:`_tally_experiences` in numpy; the mean is taken term by term in two buffers, in the order of
+    its expression, and summed over states left to right (numpy's order over a short first axis)."""
+    had_none = n - had_bad - had_good
+    excess = np.multiply(rates.bad_excess, had_bad)
+    term = np.multiply(rates.good_excess, had_good)
     excess += term
     np.multiply(had_bad, c, out=term)
-    term *= good
+    term *= rates.good
     excess += term
     np.multiply(n, c, out=term)
-    term *= 1.0 - good - bad
+    term *= rates.neither
     excess += term
-    return had_bad.sum(axis=0) + had_good.sum(axis=0) + source.poisson(excess.sum(axis=0), CONTACT)
+    return had_none, had_bad.sum(axis=0), had_good.sum(axis=0), excess.sum(axis=0)
 
 
-def _excess_over_one(mu: np.ndarray) -> np.ndarray:
+def _next_states(had_none, decayed, good_total, bad_total, walked) -> np.ndarray:
+    """Step 5: bad -> B, good -> P, neither stays but P and B decay (``decayed``) towards N.
+    Compiled (:func:`sim.model.count_kernels.next_states`) with numba, else :func:`next_states_numpy`."""
+    kernels = count_kernels.compiled()
+    if kernels is None:
+        return next_states_numpy(had_none, decayed, good_total, bad_total, walked)
+    new = np.empty_like(had_none)
+    kernels.next_states(had_none, decayed, good_total, bad_total, walked, new)
+    return new
+
+
+def next_states_numpy(had_none, decayed, good_total, bad_total, walked) -> np.ndarray:
+    """:func:`_next_states` in numpy."""
+    new = np.empty_like(had_none)
+    new[N] = had_none[N] + decayed[0] + decayed[1]
+    new[P] = good_total + had_none[P] - decayed[0]
+    new[B] = bad_total - walked + had_none[B] - decayed[1]
+    return new
+
+
+def _excess_over_one(mu: np.ndarray, at_least_one: np.ndarray) -> np.ndarray:
     """E[X] - 1 for X zero-truncated Poisson(mu): mu / (1 - exp(-mu)) - 1, and mu / 2 as mu -> 0
-    (below 1e-12, where the quotient loses its digits)."""
+    (below 1e-12, where the quotient loses its digits); ``at_least_one`` is 1 - exp(-mu) (:func:`_at_least_one`)."""
     mu = np.asarray(mu, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):  # 0 / 0 at mu = 0, replaced below
-        out = np.divide(mu, _at_least_one(mu))
+        out = np.divide(mu, at_least_one)
     out -= 1.0
     tiny = ~(mu > 1e-12)
     if tiny.any():

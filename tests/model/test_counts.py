@@ -114,6 +114,39 @@ def test_compiled_kernels_give_the_numpy_kernels_counts_bit_for_bit(dtype):
         assert np.array_equal(counts.poisson(n * p, z), counts.poisson_numpy(n * p, z))
 
 
+def _scores_at_the_steps(count_at, size: int) -> np.ndarray:
+    """For each of ``size`` elements, the two adjacent float64 scores between which ``count_at(z)`` steps up
+    (bisection from z = -2 to 3): where the Cornish-Fisher ``mean + sd w + 0.5`` is within an ulp of an integer."""
+    low, high = np.full(size, -2.0), np.full(size, 3.0)
+    assert np.all(count_at(low) < count_at(high))
+    while np.any(np.nextafter(low, high) < high):
+        middle = low + (high - low) / 2.0
+        up = count_at(middle) > count_at(low)
+        high, low = np.where(up, middle, high), np.where(up, low, middle)
+    return np.concatenate([low, high])
+
+
+def test_compiled_cornish_fisher_counts_at_their_steps_are_the_numpy_counts():
+    """At scores where the expansion lands within an ulp of a whole number, the compiled pass's quick
+    evaluation (reciprocals instead of divisions) is not sure and takes the exact one (runtime ~0.1 s)."""
+    kernels = counts.count_kernels.compiled()
+    if kernels is None:
+        pytest.skip("numba is not installed (pip install -e '.[fast]'): only the numpy kernels run here")
+    rng = np.random.default_rng(11)
+    mean = np.exp(rng.uniform(np.log(5.0), np.log(1e6), 400))
+    z = _scores_at_the_steps(lambda z: counts.poisson_numpy(mean, z), mean.size)
+    mean = np.concatenate([mean, mean])
+    assert np.array_equal(counts.poisson(mean, z), counts.poisson_numpy(mean, z))
+    n = np.round(np.exp(rng.uniform(np.log(30.0), np.log(1e6), 400)))
+    p = rng.uniform(0.05, 0.95, 400)
+    zb = _scores_at_the_steps(lambda z: counts.binomial_numpy(n, p, z), n.size)  # p > 1/2: at -z, still increasing
+    n, p = np.concatenate([n, n]), np.concatenate([p, p])
+    assert np.array_equal(counts.binomial(n, p, zb), counts.binomial_numpy(n, p, zb))
+    # The guard was needed: the quick evaluation alone is not sure at most of these scores.
+    sure = [counts.count_kernels._cf_quick(m, m, 1.0, 1.0, score, np.inf)[1] for m, score in zip(mean, z)]
+    assert np.mean(sure) < 0.5
+
+
 EXTREME_SCORES = np.array([5.5, 6.0, 8.0, -5.5, -6.0, -8.0])
 
 

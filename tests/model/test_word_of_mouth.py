@@ -6,6 +6,8 @@ with bad contacts and no walk-aways every customer ends negative and arrivals
 are max(a - d N_(t-1), 0). Runtime about 1 s.
 """
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -69,3 +71,15 @@ def test_monte_carlo_arrivals_match_the_closed_form_within_three_standard_errors
 def test_no_word_of_mouth_by_default():
     flows = _flows(_scenario(experience={"good": 1.0}))
     assert flows["arrivals"][0] == pytest.approx(np.full(HORIZON, ARRIVALS), rel=1e-15)
+
+
+def test_with_support_operations_every_paid_arrival_is_charged_its_acquisition_cost():
+    """The operations step once reused the name of the expected arrivals for the contacts customers want,
+    so the paid share became arrivals / contacts and the spend fell about eightfold (runtime ~0.1 s)."""
+    import sim
+
+    path = Path(__file__).parents[2] / "benchmarks" / "reference_operations.toml"
+    loaded = sim.load(path, [f"segments.{name}.acquisition_cost=50" for name in ("b2b", "smb", "b2c")])
+    scenario = loaded.scenario
+    flows = evaluate(scenario, sample(scenario, 250, 1), seed=1)["baseline"]
+    np.testing.assert_allclose(flows["acquisition_spend"], 50.0 * flows["arrivals"], rtol=1e-12)
