@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import mmap
 import os
+import signal
 import threading
 from collections.abc import Callable
 
@@ -28,6 +29,8 @@ MAX_CHUNK = 2_000
 MAX_BYTES = 256 * 2**20
 """Scores drawn ahead at most (about 40,000 draws of the reference workload); larger runs draw them as they go."""
 
+_HEADER = 64
+"""Bytes before the scores in the shared memory: the count of chunks finished (and alignment)."""
 _READY: dict[tuple, np.ndarray] = {}
 """Scores drawn ahead, by :func:`streams.customer_scores`'s arguments (read-only views of shared memory)."""
 
@@ -47,36 +50,51 @@ def customer_scores(seed: int, first: int, count: int, periods: int, per_period:
 
 
 def draw_ahead(seed: int, draws: int, periods: int, per_period: int, segments: int,
-               chunks: list[tuple[int, int]]) -> Callable[[], None] | None:
-    """Start drawing the scores of ``chunks`` in a forked process; returns the function that waits for it
-    and makes them available (call it before the workers start). None where that is not possible:
-    no fork, threads running (a fork beside them may deadlock) or more than :data:`MAX_BYTES`."""
-    size = draws * periods * per_period * segments * np.dtype(np.float32).itemsize
+               chunks: list[tuple[int, int]]) -> Callable[..., None] | None:
+    """Start drawing the scores of ``chunks``, in order, in a forked process; returns the function that
+    takes the chunks drawn so far (and stops the rest: the workers draw those as usual). None where
+    that is not possible: no fork, threads running (a fork beside them may deadlock) or more than
+    :data:`MAX_BYTES`."""
+    itemsize = np.dtype(np.float32).itemsize
+    size = draws * periods * per_period * segments * itemsize
     if not hasattr(os, "fork") or threading.active_count() > 1 or not 0 < size <= MAX_BYTES:
         return None
-    memory = mmap.mmap(-1, size)  # shared with the process forked below and with the workers forked later
-    views, offset = {}, 0
+    # Shared with the process forked below and with the workers forked later; the first 8 bytes
+    # count the chunks finished.
+    memory = mmap.mmap(-1, _HEADER + size)
+    finished = np.ndarray((1,), np.int64, memory)
+    views, offset = [], _HEADER
     for first, count in chunks:
         shape = (periods, per_period, count, segments)
-        views[seed, first, count, periods, per_period, segments] = np.ndarray(shape, np.float32, memory, offset)
-        offset += int(np.prod(shape)) * np.dtype(np.float32).itemsize
+        views.append(((seed, first, count, periods, per_period, segments), np.ndarray(shape, np.float32, memory, offset)))
+        offset += int(np.prod(shape)) * itemsize
     child = os.fork()
     if child == 0:
-        code = 1
         try:
-            for key, view in views.items():
-                view[...] = streams.customer_scores(*key)
-            code = 0
+            for done, (key, view) in enumerate(views, start=1):
+                _fill(view, *key)
+                finished[0] = done  # after the chunk's scores: x86 and ARM keep a process's stores in order here
         finally:
-            os._exit(code)  # nothing of the parent's is cleaned up here
+            os._exit(0)  # nothing of the parent's is cleaned up here
 
-    def wait() -> None:
-        if os.waitstatus_to_exitcode(os.waitpid(child, 0)[1]) == 0:  # else the workers draw them as usual
-            for view in views.values():
-                view.flags.writeable = False
-            _READY.update(views)
+    def take(wait: bool = False) -> None:
+        """Make the chunks drawn so far available (with ``wait``: all of them, once drawn)."""
+        if not wait and int(finished[0]) < len(views):
+            os.kill(child, signal.SIGKILL)  # the rest is the workers' again
+        os.waitpid(child, 0)
+        done = int(finished[0])
+        for key, view in views[:done]:
+            view.flags.writeable = False
+            _READY[key] = view
 
-    return wait
+    return take
+
+
+def _fill(out: np.ndarray, seed: int, first: int, count: int, periods: int, per_period: int, segments: int) -> None:
+    """:func:`streams.customer_scores` written into ``out`` block by block (no second copy of the whole chunk)."""
+    for block, start, stop in streams.blocks(first, count):
+        scores = streams.block_scores(seed, block, periods, per_period, segments)
+        out[:, :, block * streams.BLOCK + start - first : block * streams.BLOCK + stop - first] = scores[:, :, start:stop]
 
 
 def forget() -> None:

@@ -46,14 +46,23 @@ def customer_scores(seed: int, first: int, count: int, periods: int, per_period:
     ``stream`` keeps other uses (the latent classes' scores) apart from the engine's.
     """
     start_block, end_block = first // BLOCK, -(-(first + count) // BLOCK)
-    blocks = [
-        np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(stream, block))).standard_normal(
-            (periods, per_period, BLOCK, segments), dtype=np.float32
-        )
-        for block in range(start_block, end_block)
-    ]
+    scores = [block_scores(seed, block, periods, per_period, segments, stream) for block in range(start_block, end_block)]
     offset = first - start_block * BLOCK
-    return np.concatenate(blocks, axis=2)[:, :, offset : offset + count]
+    return np.concatenate(scores, axis=2)[:, :, offset : offset + count]
+
+
+def block_scores(seed: int, block: int, periods: int, per_period: int, segments: int,
+                 stream: int = _CUSTOMERS) -> np.ndarray:
+    """The scores of one block of :data:`BLOCK` draws: (periods, per_period, BLOCK, segments), float32."""
+    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(stream, block))).standard_normal(
+        (periods, per_period, BLOCK, segments), dtype=np.float32)
+
+
+def blocks(first: int, count: int) -> list[tuple[int, int, int]]:
+    """(block, start, stop) of each block that draws ``first .. first+count-1`` touch: the draws
+    ``start:stop`` within that block."""
+    return [(block, max(first - block * BLOCK, 0), min(first + count - block * BLOCK, BLOCK))
+            for block in range(first // BLOCK, -(-(first + count) // BLOCK))]
 
 
 def _path_key(path: str) -> int:

@@ -169,7 +169,9 @@ def common_options(command):
     @functools.wraps(command)
     def on_scheduler(*args, scheduler: str, **kwargs):
         from sim.model import aot_kernels, parallel
+        from sim.shell.lazy_numpy import defer_unused_numpy_modules
 
+        defer_unused_numpy_modules()
         aot_kernels.build_notice = _kernel_build_notice
         with _user_errors(kwargs["scenario"]), parallel.scheduler(scheduler):
             return command(*args, **kwargs)
@@ -623,6 +625,9 @@ def validate(scenario, overrides):
     Example:
       cxroi validate scenarios/nordic_midsize.toml
     """
+    from sim.shell.lazy_numpy import defer_unused_numpy_modules
+
+    defer_unused_numpy_modules()
     from sim.reporting.format import periods
     from sim.shell.loader import load
 
