@@ -49,3 +49,13 @@ def test_a_run_writes_its_folder_without_pandas_or_numba(tmp_path):
     assert modules & set(HEAVY) == {"scipy"}
     if isinstance(getattr(count_kernels.compiled(), "binomial_pass", None), aot_kernels._Kernel):
         assert "numba" not in modules
+
+
+def test_numpy_modules_no_command_uses_load_only_when_touched():
+    """scipy's array-API layer would import numpy.f2py, numpy.testing and numpy.ma (0.1 s); deferred, they load
+    on first use as an ordinary import would."""
+    probe = ("import sys; from sim.shell.lazy_numpy import defer_unused_numpy_modules; defer_unused_numpy_modules(); "
+             "import scipy.special; print('numpy.f2py.crackfortran' in sys.modules, 'numpy.testing._private' in sys.modules); "
+             "import numpy as np; print(type(np.ma.masked_array([1.0])).__name__, np.testing.assert_equal(1, 1))")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, check=True)
+    assert out.stdout == "False False\nMaskedArray None\n"
