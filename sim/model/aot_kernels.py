@@ -37,10 +37,14 @@ import types
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
+
 STRICT_ENV = "CXROI_KERNELS_STRICT"
 CACHE_ENV = "CXROI_CACHE_DIR"
 _DTYPES = {"f8": "float64", "f4": "float32", "i8": "int64", "b1": "bool"}
 """numba's type names in signatures, as numpy dtypes."""
+_NDARRAY = np.ndarray
+_SCALARS = (float, int, np.floating, np.integer)
 
 build_notice: Callable[[], None] | None = None
 """Called when a build starts (it takes about 10 s, once per machine): the command line prints a line then."""
@@ -151,8 +155,6 @@ def _compile(module_path: str, name: str, folder: str) -> None:
 
 def _argument_types(signature: str) -> list[tuple]:
     """The argument types of a numba signature string, as (dtype, dimensions, contiguous) or (dtype,) for a scalar."""
-    import numpy as np
-
     depth, start = 0, None
     for i in range(len(signature) - 1, -1, -1):  # the argument list: the last top-level parentheses
         depth += {")": 1, "(": -1}.get(signature[i], 0)
@@ -180,15 +182,15 @@ def _argument_types(signature: str) -> list[tuple]:
 
 
 def _matches(arguments: tuple, types_: list[tuple]) -> bool:
-    import numpy as np
-
+    """Whether the arguments have a signature's types (called for every kernel call: kept to plain checks)."""
     if len(arguments) != len(types_):
         return False
     for value, expected in zip(arguments, types_):
         if len(expected) == 1:
-            if isinstance(value, np.ndarray) or not isinstance(value, (float, int, np.number)):
+            if not isinstance(value, _SCALARS):
                 return False
-        elif not (isinstance(value, np.ndarray) and value.dtype == expected[0] and value.ndim == expected[1]
+        elif not (type(value) is _NDARRAY and value.ndim == expected[1]
+                  and (value.dtype is expected[0] or value.dtype == expected[0])
                   and (not expected[2] or value.flags.c_contiguous)):
             return False
     return True
@@ -201,14 +203,12 @@ class _Kernel:
         self.name, self._exports, self._fallback, self._strict = name, exports, fallback, strict
 
     def __call__(self, *arguments):
-        import numpy as np
-
         for function, types_ in self._exports:
             if _matches(arguments, types_):
                 return function(*arguments)
         if self._strict:
             described = ", ".join(f"{a.dtype}[{a.ndim}d{', C' if a.flags.c_contiguous else ''}]"
-                                  if isinstance(a, np.ndarray) else type(a).__name__ for a in arguments)
+                                  if isinstance(a, _NDARRAY) else type(a).__name__ for a in arguments)
             raise TypeError(f"{self.name}({described}) matches no signature in SIGNATURES")
         return getattr(self._fallback(), self.name)(*arguments)
 
