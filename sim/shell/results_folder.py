@@ -14,7 +14,6 @@ import platform
 import shutil
 import tempfile
 from datetime import datetime, timezone
-from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -346,6 +345,8 @@ def _dump(path: Path, data: Any) -> None:
 
 
 def _version(package: str) -> str | None:
+    from importlib import metadata  # 10 ms to import: when a folder is written, not when the command starts
+
     try:
         return metadata.version(package)
     except metadata.PackageNotFoundError:
