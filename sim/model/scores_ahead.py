@@ -21,6 +21,7 @@ import threading
 from collections.abc import Callable
 
 import numpy as np
+import numpy.random  # noqa: F401 (lazy in numpy 2: loaded before the fork, not by the drawing process; runs need it)
 
 from sim.model import streams
 
