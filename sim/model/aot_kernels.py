@@ -41,13 +41,36 @@ import numpy as np
 
 STRICT_ENV = "CXROI_KERNELS_STRICT"
 CACHE_ENV = "CXROI_CACHE_DIR"
-_DTYPES = {"f8": "float64", "f4": "float32", "i8": "int64", "b1": "bool"}
+_DTYPES = {"f8": "float64", "f4": "float32", "i8": "int64", "b1": "bool", "u1": "uint8"}
 """numba's type names in signatures, as numpy dtypes."""
 _NDARRAY = np.ndarray
-_SCALARS = (float, int, np.floating, np.integer)
+_SCALARS = (float, int, np.floating, np.integer, np.bool_)
 
 build_notice: Callable[[], None] | None = None
 """Called when a build starts (it takes about 10 s, once per machine): the command line prints a line then."""
+
+
+def compiled(module: types.ModuleType, fallback: Callable[[], types.SimpleNamespace]) -> types.SimpleNamespace | None:
+    """``module``'s kernels compiled: the ahead-of-time build, else ``fallback()`` (just in time); None without
+    numba or with CXROI_NUMBA=0 (the callers' numpy code runs). CXROI_AOT=0 skips the ahead-of-time build."""
+    if os.environ.get("CXROI_NUMBA", "1") == "0" or importlib.util.find_spec("numba") is None:
+        return None
+    if os.environ.get("CXROI_AOT", "1") != "0":
+        built = load(module, fallback)
+        if built is not None:
+            return built
+    return fallback()
+
+
+def just_in_time(module: types.ModuleType) -> types.SimpleNamespace:
+    """``module``'s kernels compiled by numba as they are first called (cached on disk), its helpers first."""
+    import numba
+
+    jit = numba.njit(cache=True, nogil=True, error_model="numpy")
+    for name in module._HELPERS:  # the kernels call these, so they are compiled first, under the same names
+        if not isinstance(getattr(module, name), numba.core.dispatcher.Dispatcher):
+            setattr(module, name, jit(getattr(module, name)))
+    return types.SimpleNamespace(**{name: jit(getattr(module, name)) for name in module._KERNELS})
 
 
 def load(module: types.ModuleType, fallback: Callable[[], types.SimpleNamespace]) -> types.SimpleNamespace | None:

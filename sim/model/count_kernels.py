@@ -23,8 +23,6 @@ just in time (:func:`jit_kernels`, cached on disk).
 
 from __future__ import annotations
 
-import importlib.util
-import os
 import sys
 import types
 from functools import cache
@@ -67,27 +65,17 @@ def compiled() -> types.SimpleNamespace | None:
     validate`` and ``--help`` never pay for them. The ahead-of-time build
     (CXROI_AOT=0 turns it off) is tried first, the just-in-time kernels next.
     """
-    if os.environ.get("CXROI_NUMBA", "1") == "0" or importlib.util.find_spec("numba") is None:
-        return None
-    if os.environ.get("CXROI_AOT", "1") != "0":
-        from sim.model import aot_kernels
+    from sim.model import aot_kernels
 
-        built = aot_kernels.load(sys.modules[__name__], jit_kernels)
-        if built is not None:
-            return built
-    return jit_kernels()
+    return aot_kernels.compiled(sys.modules[__name__], jit_kernels)
 
 
 @cache
 def jit_kernels() -> types.SimpleNamespace:
     """The kernels compiled just in time by numba (its import and cache load: about 0.35 s)."""
-    import numba
+    from sim.model import aot_kernels
 
-    jit = numba.njit(cache=True, nogil=True, error_model="numpy")
-    for name in _HELPERS:  # the kernels call these, so they are compiled first, under the same names
-        if not isinstance(globals()[name], numba.core.dispatcher.Dispatcher):
-            globals()[name] = jit(globals()[name])
-    return types.SimpleNamespace(**{name: jit(globals()[name]) for name in _KERNELS})
+    return aot_kernels.just_in_time(sys.modules[__name__])
 
 
 def _cf_one(mean, var, skew_times_sd, kurtosis_times_var, z, upper):

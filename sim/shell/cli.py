@@ -536,7 +536,10 @@ def staffing(rate, aht, agent_spec, patience, target, simulate, hours, replicati
 
 
 def _kernel_build_notice() -> None:
-    click.echo("Compiling cxroi's kernels for this machine (once, about 10 s)...", err=True)
+    """Say once why a first run pauses (the count kernels, then the table formatter, are built)."""
+    if not getattr(_kernel_build_notice, "said", False):
+        click.echo("Compiling cxroi's kernels for this machine (once, about 15 s)...", err=True)
+        _kernel_build_notice.said = True
 
 
 def _draw_scores_ahead(scenario: Path, draws: int | None, seed: int | None, workers: int | None):
