@@ -19,7 +19,10 @@ slower but never wrong (``CXROI_KERNELS_STRICT=1`` makes it an error, for the
 tests). If the build fails (no C compiler, say), the reason is kept beside
 where the module would be and the just-in-time kernels run as before, without
 trying again. The kernels give the same numbers either way: the same IEEE
-operations in the same order (``tests/model/test_aot_kernels.py``).
+operations in the same order (``tests/model/test_aot_kernels.py``). numba marks
+``pycc`` as pending deprecation (replacement announced, none released by
+0.68): a numba without it fails the build once, and the kernels are then
+compiled just in time as before.
 """
 
 from __future__ import annotations
