@@ -159,7 +159,7 @@ def run(
     inputs = all_inputs(scenario)
     fixed = fixed or {}
     base_values_, base_flows, spreadsheet = _base_case(scenario, fixed)
-    spill = None
+    spill = support = None
     if base_case:
         draws, values, flows, appraisals = 1, base_values_, base_flows, spreadsheet
     else:
@@ -171,10 +171,8 @@ def run(
             if stream:
                 flows, (appraisals, support, spill) = {}, evaluate_streamed(scenario, values, seed, shared, chunk_draws, progress)
             else:
-                flows = evaluate_in_chunks(scenario, values, seed, shared, chunk_draws, progress)
-        if not stream:
-            appraisals = appraise_all(scenario, values, flows)
-    if spill is None:
+                flows, appraisals = evaluate_and_appraise(scenario, values, seed, shared, chunk_draws, progress)
+    if spill is None and scenario.operations is not None:
         support = {arm: support_totals(arm_flows) for arm, arm_flows in flows.items()}
     return Result(
         scenario=scenario,
@@ -239,7 +237,23 @@ def evaluate_in_chunks(scenario, values, seed, shared: Pool, chunk_draws=None, p
     return evaluate_many(scenario, [values], seed, shared, chunk_draws, progress, expected)[0]
 
 
-def evaluate_many(scenario, value_sets, seed, shared: Pool, chunk_draws=None, progress=None, expected=False, appraised=False):
+def evaluate_and_appraise(scenario, values, seed, shared: Pool, chunk_draws=None, progress=None):
+    """:func:`evaluate_in_chunks` and :func:`appraise_all` of its flows: ``(flows, appraisals)``.
+
+    Where forked workers write their flows into shared memory they appraise
+    their own chunks too (while the other chunks still run, not one after the
+    other at the end); an appraisal is per draw, so the numbers are those of
+    appraising all draws at once (the same operations on each draw's row).
+    """
+    if getattr(shared, "forks", False) and not shared.started:
+        flows, appraisals = evaluate_many(scenario, [values], seed, shared, chunk_draws, progress, with_appraisals=True)[0]
+        return flows, appraisals
+    flows = evaluate_in_chunks(scenario, values, seed, shared, chunk_draws, progress)
+    return flows, appraise_all(scenario, values, flows)
+
+
+def evaluate_many(scenario, value_sets, seed, shared: Pool, chunk_draws=None, progress=None, expected=False, appraised=False,
+                  with_appraisals=False):
     """:func:`evaluate` for several sets of input values (e.g. sweep points) as one stream of chunks.
 
     All chunks of all sets go to the pool at once, so workers never wait for the
@@ -250,12 +264,15 @@ def evaluate_many(scenario, value_sets, seed, shared: Pool, chunk_draws=None, pr
     draws = [len(next(iter(values.values()))) for values in value_sets]
     into = None
     if not appraised and getattr(shared, "forks", False) and not shared.started:
-        into = [_shared_flows(scenario, count) for count in draws]
+        into = [_shared_flows(scenario, count, with_appraisals) for count in draws]
     try:
         chunks = _map_chunks(scenario, value_sets, seed, shared, chunk_draws, progress, expected,
                              "appraised" if appraised else "flows", into)
         if not appraised:
-            return _assemble(chunks, draws, [_SHARED[token] for token in into] if into else None)
+            flows = _assemble(chunks, draws, [_SHARED[token]["flows"] for token in into] if into else None)
+            if with_appraisals:
+                return [(set_flows, _shared_appraisals(_SHARED[token]["appraisals"])) for set_flows, token in zip(flows, into)]
+            return flows
     finally:
         for token in into or ():
             del _SHARED[token]
@@ -292,8 +309,9 @@ _SHARED: dict[int, dict] = {}
 """Flows in memory shared with the forked workers, by token (see :func:`_shared_flows`)."""
 
 
-def _shared_flows(scenario: Scenario, draws: int) -> int:
-    """A token for ``{arm: {output: (draws, periods)}}`` arrays in one anonymous shared mapping.
+def _shared_flows(scenario: Scenario, draws: int, appraisals: bool = False) -> int:
+    """A token for ``{arm: {output: (draws, periods)}}`` arrays in one anonymous shared mapping
+    (and, with ``appraisals``, each intervention's appraisal arrays beside them).
 
     Made before a forking pool starts its workers, so they inherit the mapping and
     write each chunk's rows into it: nothing is pickled back through a pipe (a fifth
@@ -304,17 +322,31 @@ def _shared_flows(scenario: Scenario, draws: int) -> int:
     """
     arms = [BASELINE, *scenario.interventions]
     periods = scenario.settings.horizon
-    size = draws * periods * 8
-    memory = mmap.mmap(-1, max(1, size * len(arms) * len(engine.OUTPUTS)))
-    arrays, offset = {}, 0
-    for arm in arms:
-        arrays[arm] = {}
-        for name in engine.OUTPUTS:
-            arrays[arm][name] = np.ndarray((draws, periods), dtype=np.float64, buffer=memory, offset=offset, order="F")
-            offset += size
+    names = list(scenario.interventions) if appraisals else []
+    series = len(arms) * len(engine.OUTPUTS) + len(names)  # every flow, and each appraisal's cumulative net
+    memory = mmap.mmap(-1, max(1, draws * 8 * (series * periods + len(names) * len(_PER_DRAW))))
+    offset = 0
+
+    def take(shape: tuple[int, ...], order: str = "F") -> np.ndarray:
+        nonlocal offset
+        array = np.ndarray(shape, dtype=np.float64, buffer=memory, offset=offset, order=order)
+        offset += int(np.prod(shape)) * 8
+        return array
+
+    # Flows draws-contiguous as the engine makes them, cumulative nets period-contiguous as np.cumsum makes
+    # them: a band's mean over draws adds in the order its layout gives, so each keeps the layout it always had.
+    store = {"flows": {arm: {name: take((draws, periods)) for name in engine.OUTPUTS} for arm in arms},
+             "appraisals": {name: {**{key: take((draws,)) for key in _PER_DRAW},
+                                   "cumulative_net": take((draws, periods), order="C")}
+                            for name in names} if appraisals else None}
     token = max(_SHARED, default=0) + 1
-    _SHARED[token] = arrays
+    _SHARED[token] = store
     return token
+
+
+def _shared_appraisals(arrays: dict[str, dict[str, np.ndarray]]) -> dict[str, Appraisal]:
+    """The appraisals the workers wrote into shared memory (:func:`_shared_flows`)."""
+    return {name: Appraisal(**parts) for name, parts in arrays.items()}
 
 
 def _rows_like(array: np.ndarray, rows: int) -> np.ndarray:
@@ -393,9 +425,16 @@ def _evaluate_job(job):
     scenario, values, seed, first, expected, mode, into = job
     flows = evaluate(scenario, values, seed, first, expected, copy=into is None)
     if into is not None:
-        for arm, arm_flows in _SHARED[into].items():
+        store = _SHARED[into]
+        rows = slice(first, first + len(next(iter(values.values()))))
+        for arm, arm_flows in store["flows"].items():
             for name, array in arm_flows.items():
-                array[first : first + len(flows[arm][name])] = flows[arm][name]
+                array[rows] = flows[arm][name]
+        if store["appraisals"] is not None:  # appraised from the shared rows: the layout the whole run has
+            chunk = {arm: {name: array[rows] for name, array in arm_flows.items()} for arm, arm_flows in store["flows"].items()}
+            for name, appraisal in appraise_all(scenario, values, chunk).items():
+                for key, array in store["appraisals"][name].items():
+                    array[rows] = getattr(appraisal, key)
         return None
     if mode == "flows":
         return flows
