@@ -61,12 +61,20 @@ class QueueTable:
 
         Linear interpolation (the last value beyond the grid), locating each load once for all three.
         """
-        last = len(self.loads) - 2
-        left = np.clip(np.searchsorted(self.loads, load, side="right") - 1, 0, last)
+        left = np.searchsorted(self.loads, load, side="right")
+        left -= 1
+        np.clip(left, 0, len(self.loads) - 2, out=left)
         steps = self._steps
-        weight = np.clip((load - self.loads[left]) / steps[0][left], 0.0, 1.0)
-        return tuple(column[left] + weight * step[left]
-                     for column, step in zip((self.answered, self.abandoned, self.wait_minutes), steps[1:]))
+        weight = np.subtract(load, self.loads.take(left))
+        weight /= steps[0].take(left)
+        np.clip(weight, 0.0, 1.0, out=weight)
+        measures = []
+        for column, step in zip((self.answered, self.abandoned, self.wait_minutes), steps[1:]):
+            value = step.take(left)
+            value *= weight  # column[left] + weight * step[left], in place: the same operations
+            value += column.take(left)
+            measures.append(value)
+        return tuple(measures)
 
     @cached_property
     def _steps(self) -> tuple[np.ndarray, ...]:
