@@ -1,6 +1,6 @@
 """Customer scores drawn ahead, by a forked process, while a command is still starting up.
 
-Before its workers can simulate, ``cxroi run`` spends about 0.4 s importing
+Before its workers can simulate, ``cxroi run`` spends about 0.25 s importing
 numpy, scipy and pydantic and validating the scenario, on one core; the
 other cores wait. The engine's normal scores depend only on the seed, the
 draws, the horizon and the number of segments (:func:`sim.model.streams.customer_scores`),
