@@ -70,10 +70,17 @@ def just_in_time(module: types.ModuleType) -> types.SimpleNamespace:
     import numba
 
     jit = numba.njit(cache=True, nogil=True, error_model="numpy")
-    for name in module._HELPERS:  # the kernels call these, so they are compiled first, under the same names
+    _compile_helpers(module, jit)
+    return types.SimpleNamespace(**{name: jit(getattr(module, name)) for name in module._KERNELS})
+
+
+def _compile_helpers(module: types.ModuleType, jit) -> None:
+    """The functions ``module``'s kernels call, compiled first under the same names (once)."""
+    import numba
+
+    for name in module._HELPERS:
         if not isinstance(getattr(module, name), numba.core.dispatcher.Dispatcher):
             setattr(module, name, jit(getattr(module, name)))
-    return types.SimpleNamespace(**{name: jit(getattr(module, name)) for name in module._KERNELS})
 
 
 def load(module: types.ModuleType, fallback: Callable[[], types.SimpleNamespace]) -> types.SimpleNamespace | None:
@@ -158,9 +165,7 @@ def _compile(module_path: str, name: str, folder: str) -> None:
     from numba.pycc import CC, compiler
 
     module = importlib.import_module(module_path)
-    jit = numba.njit(error_model="numpy")
-    for helper in module._HELPERS:
-        setattr(module, helper, jit(getattr(module, helper)))
+    _compile_helpers(module, numba.njit(error_model="numpy"))
 
     class NumpyErrors(compiler.Flags):
         """Division by zero gives inf or nan as in numpy (and the just-in-time kernels), not an exception."""

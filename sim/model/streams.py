@@ -45,9 +45,9 @@ def customer_scores(seed: int, first: int, count: int, periods: int, per_period:
     float32 is ample for scores that only pick quantiles, and halves memory.
     ``stream`` keeps other uses (the latent classes' scores) apart from the engine's.
     """
-    start_block, end_block = first // BLOCK, -(-(first + count) // BLOCK)
-    scores = [block_scores(seed, block, periods, per_period, segments, stream) for block in range(start_block, end_block)]
-    offset = first - start_block * BLOCK
+    touched = blocks(first, count)
+    scores = [block_scores(seed, block, periods, per_period, segments, stream) for block, _, _ in touched]
+    offset = touched[0][1]  # where the first draw sits in its block
     return np.concatenate(scores, axis=2)[:, :, offset : offset + count]
 
 

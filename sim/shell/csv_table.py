@@ -37,8 +37,8 @@ def write_csv(frame: "pd.DataFrame", path: str | Path, float_format: str | None 
     """``frame.to_csv(path, float_format=..., index=...)``; ``append`` adds rows (no header) to an existing file."""
     columns = ([frame.index.to_numpy()] if index else []) + [frame[name].to_numpy() for name in frame.columns]
     names = ([frame.index.name or ""] if index else []) + [str(name) for name in frame.columns]
-    formats = [_format(column, float_format) for column in columns]
-    if None in formats or any(_NEEDS_QUOTES & set(name) for name in names):
+    formats = _formats(names, columns, float_format)
+    if formats is None:
         frame.to_csv(path, float_format=float_format, index=index, mode="a" if append else "w", header=not append)
         return
     _write_rows(names, columns, formats, path, append, 0, len(frame))
@@ -59,8 +59,8 @@ def write_columns(columns: dict, path: str | Path, float_format: str | None = No
     rows = len(arrays[0]) if arrays else 0
     names = ([index] if index is not None else []) + [str(name) for name in columns]
     arrays = ([np.arange(rows)] if index is not None else []) + arrays
-    formats = [_format(column, float_format) for column in arrays]
-    if None in formats or any(_NEEDS_QUOTES & set(name) for name in names):  # only pandas writes these exactly
+    formats = _formats(names, arrays, float_format)
+    if formats is None:  # only pandas writes these exactly
         import pandas as pd
 
         frame = pd.DataFrame(columns)
@@ -164,6 +164,14 @@ def _write_rows(names: list[str], columns: list, formats: list[str], path: str |
             block = [_cells(column[start:end], fmt) for column, fmt in zip(columns, formats)]
             row_format = ",".join(fmt for _, fmt in block) + "\n"
             out.write("".join(row_format % row for row in zip(*(cells for cells, _ in block))))
+
+
+def _formats(names: list[str], columns: list, float_format: str | None) -> list[str] | None:
+    """Each column's %-format as pandas writes it, or None when only pandas can write the table exactly."""
+    formats = [_format(column, float_format) for column in columns]
+    if None in formats or any(_NEEDS_QUOTES & set(name) for name in names):
+        return None
+    return formats
 
 
 def _format(column: "np.ndarray", float_format: str | None) -> str | None:
