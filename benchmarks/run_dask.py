@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 import sim
-from sim.model import parallel
+from sim.compute import parallel
 
 HERE = Path(__file__).resolve().parent
 REFERENCE = HERE / "reference.toml"

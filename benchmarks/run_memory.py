@@ -4,8 +4,8 @@ Runs the whole command (simulation, bands, results folder) in a child process
 at 10,000 draws and at each larger count given, and prints its wall time, the
 ratio to linear scaling from 10,000 draws (100x the time for 100x the draws), and the peak memory
 of the largest process (the parent or one worker). Runs above
-``sim.model.simulation.STREAM_ABOVE_BYTES`` of per-period flows stream them to
-disk (:mod:`sim.model.spill`), so memory stays bounded. Usage::
+``sim.compute.simulation.STREAM_ABOVE_BYTES`` of per-period flows stream them to
+disk (:mod:`sim.compute.spill`), so memory stays bounded. Usage::
 
     python benchmarks/run_memory.py [--draws 100000 1000000] [--workers N]
 """

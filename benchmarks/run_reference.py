@@ -23,8 +23,9 @@ import time
 from pathlib import Path
 
 import sim
-from sim.model import engine, parallel
-from sim.model.simulation import chunk_bounds
+from sim.model import engine
+from sim.compute import parallel
+from sim.compute.simulation import chunk_bounds
 from sim.model.streams import customer_scores
 from timing import best_time
 

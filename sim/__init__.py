@@ -26,19 +26,19 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 _WHERE = {
-    "BEYOND_HORIZON": ("sim.model.result", "BEYOND_HORIZON"),
+    "BEYOND_HORIZON": ("sim.compute.result", "BEYOND_HORIZON"),
     "Loaded": ("sim.model.validation", "Loaded"),
-    "Result": ("sim.model.result", "Result"),
+    "Result": ("sim.compute.result", "Result"),
     "ScenarioError": ("sim.errors", "ScenarioError"),
     "UsageError": ("sim.errors", "UsageError"),
     "breakeven": ("sim.analyses.breakeven", "breakeven"),
-    "evaluate": ("sim.model.simulation", "evaluate"),
+    "evaluate": ("sim.compute.simulation", "evaluate"),
     "input_labels": ("sim.model.labels", "input_labels"),
     "load": ("sim.shell.loader", "load"),
     "pilot": ("sim.analyses.pilot", "pilot"),
-    "run": ("sim.model.simulation", "run"),
-    "sample": ("sim.model.simulation", "sample"),
-    "scheduler": ("sim.model.parallel", "scheduler"),
+    "run": ("sim.compute.simulation", "run"),
+    "sample": ("sim.compute.simulation", "sample"),
+    "scheduler": ("sim.compute.parallel", "scheduler"),
     "sensitivity": ("sim.analyses.sensitivity", "sensitivity"),
     "sweep": ("sim.analyses.sweep", "sweep"),
     "tornado": ("sim.analyses.tornado", "tornado"),
@@ -74,9 +74,9 @@ if TYPE_CHECKING:  # for type checkers and IDEs: the same names, eagerly
     from sim.analyses.voi import voi
     from sim.errors import ScenarioError, UsageError
     from sim.model.labels import input_labels
-    from sim.model.result import BEYOND_HORIZON, Result
-    from sim.model.parallel import scheduler
-    from sim.model.simulation import evaluate, run, sample
+    from sim.compute.result import BEYOND_HORIZON, Result
+    from sim.compute.parallel import scheduler
+    from sim.compute.simulation import evaluate, run, sample
     from sim.model.validation import Loaded
     from sim.shell.loader import load
     from sim.shell.results_folder import write as write_results

@@ -1,4 +1,4 @@
-"""The package's parts import one way only: building blocks -> model -> analyses -> reporting -> shell.
+"""The package's parts import one way only: kernels -> support -> model -> compute -> fit -> analyses -> reporting -> shell.
 
 Every ``import`` and ``from ... import`` in every module of ``sim/`` (module level and
 inside functions) is read with :mod:`ast`; a module of a lower part that imports a
@@ -14,7 +14,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "sim"
 
 # Lowest first. A part may import from the parts before it, from itself and from the
 # foundation (sim.errors); never from a part after it.
-PARTS = ["support", "model", "fit", "analyses", "reporting", "shell"]
+PARTS = ["kernels", "support", "model", "compute", "fit", "analyses", "reporting", "shell"]
 FOUNDATION = {"errors"}
 
 

@@ -24,12 +24,12 @@ from scipy.optimize import brentq
 
 from sim.analyses.common import Analysis, context, records, unpack
 from sim.errors import ScenarioError, UsageError
-from sim.model import parallel
+from sim.compute import parallel
 from sim.model.distributions import plain_number
 from sim.model.domains import adjustments, check_all_pinned, check_known, check_pinned, effective_domain
 from sim.model.inputs import all_inputs
 from sim.model.scenario import Scenario
-from sim.model.simulation import evaluate_many, sample
+from sim.compute.simulation import evaluate_many, sample
 from sim.model.validation import Loaded
 
 GRID_POINTS = 9

@@ -1,7 +1,7 @@
 """What every analysis returns, and the outcome statistics they share.
 
 Sweeps, tornado diagrams, sensitivity, break-even and value of information all
-evaluate the same simulator (:mod:`sim.model.simulation`) and return an
+evaluate the same simulator (:mod:`sim.compute.simulation`) and return an
 :class:`Analysis`: a JSON-ready summary and named pandas tables, which the CLI
 prints, :mod:`sim.reporting.figures` draws and :mod:`sim.shell.results_folder` writes.
 """

@@ -43,7 +43,7 @@ from sim.analyses.common import Analysis, records, unpack
 from sim.analyses.voi import conditional_mean, evpi, net_benefits
 from sim.errors import UsageError, did_you_mean
 from sim.model.inputs import arm_values, churn_per_period
-from sim.model.simulation import run
+from sim.compute.simulation import run
 
 PILOT_STREAM = 0x9170
 """Seed-sequence key of the pilot's simulated data (apart from every input's stream)."""

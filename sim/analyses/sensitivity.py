@@ -21,10 +21,10 @@ from SALib.sample import sobol as sobol_sample
 from scipy import stats
 
 from sim.analyses.common import Analysis, context, records, unpack, with_labels
-from sim.model import parallel
+from sim.compute import parallel
 from sim.model.domains import adjustments, require_uncertain
 from sim.model.inputs import all_inputs
-from sim.model.simulation import evaluate_many, run
+from sim.compute.simulation import evaluate_many, run
 
 Z95 = 1.959963984540054
 _EDGE = 1e-9

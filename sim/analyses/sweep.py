@@ -16,12 +16,12 @@ import pandas as pd
 
 from sim.analyses.common import Analysis, context, outcome_row, records, unpack
 from sim.errors import UsageError
-from sim.model import parallel
+from sim.compute import parallel
 from sim.model.inputs import all_inputs
 from sim.model.scenario import Scenario
 from sim.model.distributions import plain_number
 from sim.model.domains import adjustments, check_all_pinned
-from sim.model.simulation import evaluate_many, sample
+from sim.compute.simulation import evaluate_many, sample
 from sim.model.validation import Loaded
 
 Progress = Callable[[int, int], None]

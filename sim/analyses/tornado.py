@@ -21,10 +21,10 @@ from sim.analyses.common import Analysis, context, records, unpack, with_labels
 from sim.errors import ScenarioError
 from sim.model.domains import check_pinned, require_uncertain
 from sim.model.inputs import all_inputs
-from sim.model.result import Result
+from sim.compute.result import Result
 from sim.model.sampling import base_values
 from sim.model.scenario import Scenario
-from sim.model.simulation import appraise_all, evaluate, run
+from sim.compute.simulation import appraise_all, evaluate, run
 from sim.model.validation import Loaded
 
 

@@ -17,7 +17,7 @@ from scipy.interpolate import make_lsq_spline
 
 from sim.analyses.common import Analysis, context, records, unpack, with_labels
 from sim.model.domains import require_uncertain
-from sim.model.simulation import run
+from sim.compute.simulation import run
 
 INTERIOR_KNOTS = 6
 """Interior knots of the cubic regression spline (at quantiles of the input)."""

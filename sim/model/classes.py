@@ -46,7 +46,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.model import count_kernels
+from sim.kernels import count_kernels
 from sim.model.mixing import (
     DROPOUT_CLASSES,
     PURCHASE_CLASSES,

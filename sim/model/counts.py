@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import ndtr
 
-from sim.model import count_kernels
+from sim.kernels import count_kernels
 
 EXACT_BELOW = 4.0
 """Variance under which a count is drawn by exact CDF inversion."""

@@ -26,7 +26,8 @@ from typing import NamedTuple, Protocol
 import numpy as np
 from scipy.special import ndtr
 
-from sim.model import classes, count_kernels, counts, streams
+from sim.kernels import count_kernels
+from sim.model import classes, counts, streams
 
 N, P, B = 0, 1, 2
 STATES = ("neutral", "positive", "negative")
@@ -317,8 +318,8 @@ class ContactRates(NamedTuple):
         """From contacts per customer by state ``c`` and the shares ``good``, ``bad`` (rows, segments).
 
         With numba two compiled passes around numpy's expm1 (the products and their
-        negatives; then 1 - exp(-mu) and the excess: :func:`sim.model.count_kernels.contact_products`,
-        :func:`~sim.model.count_kernels.contact_excess`), else :meth:`of_numpy`: the same numbers.
+        negatives; then 1 - exp(-mu) and the excess: :func:`sim.kernels.count_kernels.contact_products`,
+        :func:`~sim.kernels.count_kernels.contact_excess`), else :meth:`of_numpy`: the same numbers.
         """
         kernels = count_kernels.compiled()
         if kernels is None:
@@ -485,7 +486,7 @@ def _tally_experiences(n, had_bad, had_good, c, rates: ContactRates):
     touches the spread of support cost). Good contacts of those customers and
     everyone's neutral contacts are exact Poisson totals by thinning: the mean
     is ``had_bad E(c bad) + had_good E(c good) + had_bad c good + n c (1 - good - bad)``.
-    With numba one compiled pass (:func:`sim.model.count_kernels.tally_experiences`),
+    With numba one compiled pass (:func:`sim.kernels.count_kernels.tally_experiences`),
     else :func:`tally_experiences_numpy`: the same numbers.
     """
     kernels = count_kernels.compiled()
@@ -515,7 +516,7 @@ def tally_experiences_numpy(n, had_bad, had_good, c, rates: ContactRates):
 
 def _next_states(had_none, decayed, good_total, bad_total, walked) -> np.ndarray:
     """Step 5: bad -> B, good -> P, neither stays but P and B decay (``decayed``) towards N.
-    Compiled (:func:`sim.model.count_kernels.next_states`) with numba, else :func:`next_states_numpy`."""
+    Compiled (:func:`sim.kernels.count_kernels.next_states`) with numba, else :func:`next_states_numpy`."""
     kernels = count_kernels.compiled()
     if kernels is None:
         return next_states_numpy(had_none, decayed, good_total, bad_total, walked)

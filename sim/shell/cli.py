@@ -168,7 +168,8 @@ def common_options(command):
 
     @functools.wraps(command)
     def on_scheduler(*args, scheduler: str, **kwargs):
-        from sim.model import aot_kernels, parallel
+        from sim.kernels import aot_kernels
+        from sim.compute import parallel
         from sim.shell.lazy_numpy import defer_unused_numpy_modules
 
         defer_unused_numpy_modules()
@@ -205,7 +206,7 @@ def run(scenario, draws, seed, out, overrides, as_json, workers, overwrite, no_s
     """
     with _user_errors(scenario):
         ready = None if base_case else _draw_scores_ahead(scenario, draws, seed, workers)  # before the heavy imports
-        from sim.model.simulation import run as run_scenario
+        from sim.compute.simulation import run as run_scenario
 
         if with_memo and (no_save or base_case):
             raise UsageError("--memo needs a saved Monte Carlo run: drop --no-save and --base-case")
@@ -228,7 +229,7 @@ def run(scenario, draws, seed, out, overrides, as_json, workers, overwrite, no_s
                 result = run_scenario(loaded, draws, seed, base_case=base_case, workers=workers, progress=report)
             finally:
                 if ready is not None:
-                    from sim.model import scores_ahead
+                    from sim.compute import scores_ahead
 
                     scores_ahead.forget()
         folder = None if no_save else results_folder.write(
@@ -544,11 +545,12 @@ def _kernel_build_notice() -> None:
 
 def _draw_scores_ahead(scenario: Path, draws: int | None, seed: int | None, workers: int | None):
     """Start drawing the run's customer scores in a forked process while this one imports and validates
-    (:mod:`sim.model.scores_ahead`), from what the file states plainly; the function that waits for them,
+    (:mod:`sim.compute.scores_ahead`), from what the file states plainly; the function that waits for them,
     or None. A file that does not parse is left to the loader, whose messages name the mistake."""
     import tomllib
 
-    from sim.model import parallel, scores_ahead, streams
+    from sim.model import streams
+    from sim.compute import parallel, scores_ahead
 
     try:
         raw = tomllib.loads(scenario.read_text(encoding="utf-8"))

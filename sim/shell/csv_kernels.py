@@ -14,7 +14,7 @@ laid out by printf's ``%g`` rules (fixed notation for decimal exponents from
 infinities ``inf``/``-inf``, as pandas writes them. ``tests/shell/test_csv_kernels.py``
 compares the bytes with Python's on numbers across every magnitude.
 
-Compiled ahead of time like :mod:`sim.model.count_kernels` (same conventions).
+Compiled ahead of time like :mod:`sim.kernels.count_kernels` (same conventions).
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ _TIE_MARGIN = 1e-3
 _HELPERS = ("_write_g12", "_write_int")
 _KERNELS = ("csv_rows",)
 SIGNATURES = {"csv_rows": ["Tuple((i8, i8[:], i8[:]))(f8[:, ::1], i8, b1, u1[::1])"]}
-"""numba signature strings of each kernel (see :data:`sim.model.count_kernels.SIGNATURES`)."""
+"""numba signature strings of each kernel (see :data:`sim.kernels.count_kernels.SIGNATURES`)."""
 
 BYTES_PER_NUMBER = 26
 """Room a number takes at most: sign, 12 digits, point, 'e-XX' or '0.000' in front, and its comma."""
@@ -42,14 +42,14 @@ BYTES_PER_ROW_INDEX = 21
 @cache
 def compiled() -> types.SimpleNamespace | None:
     """The compiled kernels, or None without numba (then Python formats every number)."""
-    from sim.model import aot_kernels
+    from sim.kernels import aot_kernels
 
     return aot_kernels.compiled(sys.modules[__name__], jit_kernels)
 
 
 @cache
 def jit_kernels() -> types.SimpleNamespace:
-    from sim.model import aot_kernels
+    from sim.kernels import aot_kernels
 
     return aot_kernels.just_in_time(sys.modules[__name__])
 

@@ -21,7 +21,7 @@ from sim.errors import UsageError
 from sim.shell.csv_table import write_columns
 
 if TYPE_CHECKING:  # the model (and pandas) load when a run is written, not with the CLI
-    from sim.model.result import Result
+    from sim.compute.result import Result
 
 SET_ON_COMMAND_LINE = "set on the command line"
 """The source of an input overridden with ``--set`` (the memo's assumptions table shows it)."""

@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from sim.model import classes, count_kernels, counts
+from sim.kernels import count_kernels
+from sim.model import classes, counts
 
 
 def test_compiled_move_gives_the_numpy_move_bit_for_bit():

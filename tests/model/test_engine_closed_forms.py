@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from sim.model.finance import discount_factors
-from sim.model.simulation import evaluate, sample
+from sim.compute.simulation import evaluate, sample
 from tests.conftest import build, scenario_dict
 
 CUSTOMERS, CHURN, PURCHASES, VALUE, MARGIN, HORIZON, RATE = 1000, 0.05, 2.0, 50.0, 0.4, 24, 0.10

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from sim.model.simulation import evaluate, sample
+from sim.compute.simulation import evaluate, sample
 from tests.conftest import build, scenario_dict
 from tests.model.per_customer_model import simulate_customers
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from scipy.special import betaln
 
-from sim.model.simulation import evaluate, sample
+from sim.compute.simulation import evaluate, sample
 from tests.conftest import build, scenario_dict
 
 SBG = [(0.704, 1.182), (0.3, 3.0), (0.2, 0.2), (1.0, 10.0), (0.1, 5.0)]

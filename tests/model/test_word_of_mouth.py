@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim.model.simulation import evaluate, sample
+from sim.compute.simulation import evaluate, sample
 from tests.conftest import build, scenario_dict
 
 CUSTOMERS, ARRIVALS, HORIZON = 1000, 20.0, 12

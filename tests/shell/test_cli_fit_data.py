@@ -19,7 +19,7 @@ from scipy.special import betaln
 import sim
 from sim.model.inputs import all_inputs
 from sim.model.sampling import base_values
-from sim.model.simulation import evaluate
+from sim.compute.simulation import evaluate
 from sim.shell.cli import main
 from sim.shell.fit_data_commands import spearman_from_pearson
 

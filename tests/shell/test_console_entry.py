@@ -33,7 +33,7 @@ def test_a_mistake_keeps_its_one_line_and_exit_code_2():
 
 def test_a_streamed_run_leaves_no_spill_folder_behind(tmp_path):
     """A run streamed to disk (forced here at 300 draws) leaves no temporary files, as before."""
-    force_streaming = "import sim.model.simulation as s; s.STREAM_ABOVE_BYTES = 0; "
+    force_streaming = "import sim.compute.simulation as s; s.STREAM_ABOVE_BYTES = 0; "
     done = cxroi("run", "benchmarks/reference.toml", "--draws", "300", "--no-save", before=force_streaming,
                  env={**os.environ, "TMPDIR": str(tmp_path)})
     assert done.returncode == 0, done.stderr

@@ -15,7 +15,7 @@ from click.testing import CliRunner
 
 from sim.errors import ScenarioError
 from sim.model.inputs import churn_per_period
-from sim.model.simulation import run, sample
+from sim.compute.simulation import run, sample
 from sim.shell import results_folder
 from sim.shell.cli import main
 from tests.conftest import build, scenario_dict

@@ -41,7 +41,7 @@ def test_validate_of_an_interval_only_scenario_needs_only_scipy_special():
 def test_a_run_writes_its_folder_without_pandas_or_numba(tmp_path):
     """A plain run's tables are written from numpy columns, and its kernels come from the ahead-of-time build:
     neither pandas (0.45 s to import) nor numba (0.35 s with its cached kernels) loads."""
-    from sim.model import aot_kernels, count_kernels
+    from sim.kernels import aot_kernels, count_kernels
 
     args = ["run", "benchmarks/reference.toml", "--draws", "200", "--workers", "1", "--out", str(tmp_path / "r")]
     out = subprocess.run([sys.executable, "-c", PROBE, *args], capture_output=True, text=True, cwd=ROOT, check=True)

@@ -19,7 +19,7 @@ from sim.model.scenario import Scenario
 if TYPE_CHECKING:  # pandas loads when a table is built: worker processes and the simulation never need it
     import pandas as pd
 
-    from sim.model.spill import SeriesSpill
+    from sim.compute.spill import SeriesSpill
     from sim.model.validation import Loaded
 
 PERCENTILES = (5, 10, 50, 90, 95)

@@ -2,7 +2,7 @@
 
 A run's per-period bands need every draw's value of every flow in every
 period: about 27 KB a draw on the reference workload, 27 GB at a million
-draws. A run that streams (:func:`sim.model.simulation.run` with ``stream``)
+draws. A run that streams (:func:`sim.compute.simulation.run` with ``stream``)
 hands each finished chunk's series to a :class:`SeriesSpill`, which writes
 them to a temporary folder and keeps nothing in memory; the bands are then
 computed one series at a time from the files, so memory holds one series

@@ -33,7 +33,7 @@ INSTALL = 'pip install "cxroi[dask]" (from a checkout: pip install -e ".[dask]")
 
 
 class DaskPool:
-    """The :class:`sim.model.parallel.Pool` interface over a ``distributed.Client``."""
+    """The :class:`sim.compute.parallel.Pool` interface over a ``distributed.Client``."""
 
     def __init__(self, spec: str):
         """``spec`` is 'local:N' (start a LocalCluster of N single-threaded worker processes) or a scheduler address."""

@@ -3,7 +3,7 @@
 Sample, evaluate, analyse are kept apart: :func:`sample` draws input values,
 :func:`evaluate` turns any table of input values into per-arm flows (the one
 function later sweeps and sensitivity analyses call), and :func:`run` ties
-them together with the finance into a :class:`~sim.model.result.Result`.
+them together with the finance into a :class:`~sim.compute.result.Result`.
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ from contextlib import contextmanager
 import numpy as np
 
 from sim.errors import UsageError, did_you_mean
-from sim.model import classes, counts, engine, parallel, scores_ahead, streams
+from sim.model import classes, counts, engine, streams
+from sim.compute import parallel, scores_ahead
 from sim.model.domains import adjustments
 from sim.model.finance import (
     Appraisal,
@@ -33,12 +34,12 @@ from sim.model.inputs import (
     operations_plan,
     ramp,
 )
-from sim.model.parallel import Pool
-from sim.model.result import Result, support_totals
-from sim.model.spill import SeriesSpill
+from sim.compute.parallel import Pool
+from sim.compute.result import Result, support_totals
+from sim.compute.spill import SeriesSpill
 from sim.model.sampling import base_values, sample_inputs
 from sim.model.scenario import Scenario
-from sim.model.scores_ahead import chunk_bounds
+from sim.compute.scores_ahead import chunk_bounds
 from sim.model.streams import customer_scores
 from sim.model.validation import Loaded
 
@@ -148,7 +149,7 @@ def run(
     draws (default: all cores), or an open ``workers_pool`` does; the numbers
     do not depend on either or on ``chunk_draws``. ``stream`` keeps memory
     bounded whatever the draws: each chunk's per-period flows go to a
-    :class:`~sim.model.spill.SeriesSpill` on disk instead of staying in memory
+    :class:`~sim.compute.spill.SeriesSpill` on disk instead of staying in memory
     (default: when they would take more than :data:`STREAM_ABOVE_BYTES`); the
     numbers, bands included, are the same either way.
     """

@@ -6,7 +6,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim.model import count_kernels, engine
+from sim.kernels import count_kernels
+from sim.model import engine
 from tests.conftest import build
 
 ROWS = 300
@@ -104,7 +105,7 @@ def test_a_run_with_the_compiled_steps_gives_the_numpy_runs_flows_bit_for_bit(ke
     """Every arm's every flow, all steps compiled or all in numpy; with support operations, and with
     latent classes (runtime ~0.2 s each, ~0.8 s with classes)."""
     import sim
-    from sim.model.simulation import evaluate, sample
+    from sim.compute.simulation import evaluate, sample
 
     scenario = _mixed_reference() if scenario == "mixed" else sim.load(BENCHMARKS / scenario).scenario
     values = sample(scenario, 250, 3)

@@ -2,7 +2,7 @@
 
 Results never depend on the number of workers (see :mod:`sim.model.streams`), so this
 module only decides who shares the work: this machine's processes (the default), or
-a Dask cluster chosen with :func:`scheduler` (:mod:`sim.model.dask_pool`).
+a Dask cluster chosen with :func:`scheduler` (:mod:`sim.compute.dask_pool`).
 """
 
 from __future__ import annotations
@@ -99,7 +99,7 @@ class _Cluster:
 
     def pool(self):
         if self._pool is None:
-            from sim.model.dask_pool import DaskPool
+            from sim.compute.dask_pool import DaskPool
 
             self._pool = DaskPool(self.spec)
         return self._pool

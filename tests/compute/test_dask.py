@@ -15,7 +15,7 @@ import pytest
 from click.testing import CliRunner
 
 import sim
-from sim.model import dask_pool, parallel
+from sim.compute import dask_pool, parallel
 from sim.shell.cli import main
 
 pytest.importorskip("distributed", reason="Dask is not installed: pip install -e '.[dask]' (the test extra has it)")

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import sim
-from sim.model import aot_kernels, count_kernels
+from sim.kernels import aot_kernels, count_kernels
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.skipif(count_kernels.compiled() is None, reason="numba is not installed (pip install -e '.[fast]')")

@@ -4,7 +4,7 @@
 import numpy as np
 
 from sim.model.finance import operating_result
-from sim.model.simulation import evaluate, run, sample
+from sim.compute.simulation import evaluate, run, sample
 from tests.conftest import build, scenario_dict
 
 
@@ -75,7 +75,7 @@ def test_every_flow_is_the_same_from_shared_memory_pipes_or_one_process():
     """Forked workers write a run's flows into memory shared with the parent (a fresh pool), a started
     pool sends them back pickled, one process computes them itself: every per-period array is
     identical, layout included (sums over periods round by layout). About 1.5 s."""
-    from sim.model import parallel
+    from sim.compute import parallel
 
     scenario = _uncertain_scenario()
     reference = run(scenario, draws=600, seed=21, workers=1, chunk_draws=250)

@@ -16,7 +16,7 @@ and numpy, so no libm difference can enter.
 
 numba is optional (``pip install -e ".[fast]"``); without it, :func:`compiled`
 is None and the numpy code runs. With it, the kernels are compiled ahead of
-time once per machine (:mod:`sim.model.aot_kernels`), so a run loads them
+time once per machine (:mod:`sim.kernels.aot_kernels`), so a run loads them
 without importing numba; where that build is not possible, numba compiles them
 just in time (:func:`jit_kernels`, cached on disk).
 """
@@ -65,7 +65,7 @@ def compiled() -> types.SimpleNamespace | None:
     validate`` and ``--help`` never pay for them. The ahead-of-time build
     (CXROI_AOT=0 turns it off) is tried first, the just-in-time kernels next.
     """
-    from sim.model import aot_kernels
+    from sim.kernels import aot_kernels
 
     return aot_kernels.compiled(sys.modules[__name__], jit_kernels)
 
@@ -73,7 +73,7 @@ def compiled() -> types.SimpleNamespace | None:
 @cache
 def jit_kernels() -> types.SimpleNamespace:
     """The kernels compiled just in time by numba (its import and cache load: about 0.35 s)."""
-    from sim.model import aot_kernels
+    from sim.kernels import aot_kernels
 
     return aot_kernels.just_in_time(sys.modules[__name__])
 

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from sim.model import result
+from sim.compute import result
 
 
 @pytest.mark.parametrize("rows", [1, 2, 3, 7, 20, 1001, 10_000])

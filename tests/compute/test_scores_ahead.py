@@ -4,8 +4,9 @@ import numpy as np
 import pytest
 
 import sim
-from sim.model import parallel, scores_ahead, streams
-from sim.model.simulation import evaluate, sample
+from sim.model import streams
+from sim.compute import parallel, scores_ahead
+from sim.compute.simulation import evaluate, sample
 
 
 @pytest.fixture(autouse=True)

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 import sim
-from sim.model.spill import SeriesSpill
+from sim.compute.spill import SeriesSpill
 
 ROOT = Path(__file__).resolve().parents[2]
 

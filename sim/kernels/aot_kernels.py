@@ -1,6 +1,6 @@
 """The compiled kernels built ahead of time, once per machine, so that a run never imports numba.
 
-numba compiles :mod:`sim.model.count_kernels` just in time and caches the code
+numba compiles :mod:`sim.kernels.count_kernels` just in time and caches the code
 on disk, but loading that cache still imports numba and its typing and
 lowering registries: about 0.35 s at the start of every command, a third of
 the fixed cost of ``cxroi run`` (``python benchmarks/run_reference.py``).
@@ -244,5 +244,5 @@ class _Kernel:
         return getattr(self._fallback(), self.name)(*arguments)
 
 
-if __name__ == "__main__":  # the build process: python -m sim.model.aot_kernels MODULE NAME FOLDER
+if __name__ == "__main__":  # the build process: python -m sim.kernels.aot_kernels MODULE NAME FOLDER
     _compile(*sys.argv[1:4])
