@@ -79,16 +79,16 @@ def test_month_ends_are_clipped():
     assert list(whole_periods(start, dates, "month")) == [0, 1, 1]
 
 
-def test_conversion_and_fit_of_100k_customers_is_fast():
-    """The brief's budget is well under 10 s; measured about 0.1 s here."""
-    import time
+def test_fit_of_100k_customers_recovers_the_truth():
+    """At scale the conversion and fit stay exact: alpha 0.7 and beta 1.2 within 4 standard errors.
 
+    How long it takes is not a test (a shared machine makes such an assertion fail at random):
+    ``python benchmarks/fit_speed.py`` prints it (budget 5 s; about 0.1 s measured).
+    """
     rng = np.random.default_rng(5)
     customers = synthetic.customers(rng, 100_000, history_start="2019-01-01", as_of="2024-12-31")
-    started = time.perf_counter()
-    fits = fit_retention(customers, as_of="2024-12-31")
-    assert time.perf_counter() - started < 5.0
-    assert fits["all"].alpha == pytest.approx(0.7, abs=0.05) and fits["all"].beta == pytest.approx(1.2, abs=0.1)
+    fit = fit_retention(customers, as_of="2024-12-31")["all"]
+    assert abs(fit.alpha - 0.7) < 4 * fit.se_alpha and abs(fit.beta - 1.2) < 4 * fit.se_beta, fit
 
 
 # --- observed information ----------------------------------------------------------------------------------------

@@ -6,8 +6,12 @@ broken distribution tables, huge and tiny numbers) in the file and in ``--set``
 overrides — and asserts: exit 2 with one line per problem, each naming the
 file, and no results folder; or exit 0 with only finite numbers in summary.json.
 
-Budget: 100 examples, derandomized (the same examples on every run, so CI is
-stable), 16 draws of a 12-month one-segment scenario each: about 15 seconds.
+Budget: 100 examples, 16 draws of a 12-month one-segment scenario each: about 15 seconds.
+Each run draws new examples (not derandomized: over many CI runs the property meets
+far more than the same 100 inputs forever). A failing example is saved in the example
+database under ``.hypothesis/`` (git-ignored) and replayed first by the next run on that
+machine; the failure also prints a ``@reproduce_failure`` line that replays it anywhere.
+To replay one seed: ``pytest tests/shell/test_property_hostile.py --hypothesis-seed=N``.
 """
 
 import json
@@ -19,6 +23,7 @@ from pathlib import Path
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from hypothesis.database import DirectoryBasedExampleDatabase
 
 from sim.shell.cli import main
 
@@ -55,6 +60,9 @@ EDITS = st.one_of(
               st.one_of(st.floats(min_value=-1.0, max_value=1.0), st.floats(allow_nan=True, allow_infinity=True))),
 )
 
+
+EXAMPLES = DirectoryBasedExampleDatabase(Path(__file__).resolve().parents[2] / ".hypothesis" / "examples")
+"""Failing examples, replayed first on the next run (the repository's .hypothesis/, whatever the working directory)."""
 
 PROBLEM = re.compile(r"^[a-z_]+(\.[a-z_]+|\[\d+\])*: \S")
 """A problem line after the file: a parameter path, then the message."""
@@ -116,7 +124,8 @@ def _finite_numbers(data) -> bool:
     return True
 
 
-@settings(max_examples=100, derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=100, deadline=None, print_blob=True, database=EXAMPLES,
+          suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(EDITS, min_size=1, max_size=3))
 def test_run_refuses_cleanly_or_writes_only_finite_numbers(edits):
     text, overrides = _scenario(edits)
