@@ -18,9 +18,12 @@ the per-draw table of a ``run`` with the same seed (``draws.csv``, written by th
   of the (linear) expected-value model from the PERT variances;
 - voi: EVPI = E[max(0, NPV)] - max(0, E[NPV]) from the run's draws;
 - pilot: cost = fixed + per customer x n x periods, net gain = EVSI - cost, EVPI from the draws,
-  and the power against the exact binomial power of the pilot's test averaged over the draws.
+  and the power against the exact binomial power of the pilot's test averaged over the draws;
+- fit customers: Fader & Hardie's published sBG fit of their 'regular' survivor table, and the
+  survival closed form at it; fit pilot: the risk ratio of two beta posteriors (exact mean, quantiles
+  by numerical integration).
 
-About 14 s (most of it the pilot's exact power and the breakeven search).
+About 15-20 s on the shared machine (most of it the pilot's exact power and the breakeven search).
 """
 
 import json
@@ -274,3 +277,42 @@ def test_pilot_costs_value_and_power(root, seed001_run):
         power = np.einsum("di,ij,dj->d", treated, reject.astype(float), control)
         error = math.sqrt((power * (1 - power)).mean() / len(power))  # the command draws one pilot per draw
         assert row["power"] == pytest.approx(power.mean(), abs=4 * error), (n, power.mean(), error)
+
+
+def test_fit_customers_reproduces_the_published_sbg_fit(tmp_path):
+    """Fader & Hardie (2007), the 'regular' customers' survivor table: alpha 0.704, beta 1.182; the geometric's churn
+    is the churn events over the customer-periods at risk; the fitted survival is B(alpha, beta + t) / B(alpha, beta)."""
+    survivors = [1000, 631, 468, 382, 326, 289, 262, 241]
+    table = tmp_path / "regular.csv"
+    table.write_text("period,active\n" + "".join(f"{t},{n}\n" for t, n in enumerate(survivors)))
+    fit = cxroi("fit", "customers", table, "--survivor-table")["segments"]["all"]
+    assert round(fit["alpha"], 3) == 0.704 and round(fit["beta"], 3) == 1.182
+    assert fit["geometric_p"] == pytest.approx((1000 - 241) / sum(survivors[:-1]), rel=1e-12)
+    from scipy.special import betaln
+
+    for row in fit["survival"]:
+        truth = math.exp(betaln(fit["alpha"], fit["beta"] + row["period"]) - betaln(fit["alpha"], fit["beta"]))
+        assert row["sbg"] == pytest.approx(truth, rel=1e-9)
+        assert row["observed"] == pytest.approx(survivors[row["period"]] / 1000, rel=1e-12)
+
+
+def test_fit_pilot_posterior_is_the_ratio_of_two_betas():
+    """40 of 500 churned treated, 60 of 500 control, Jeffreys priors: Beta(40.5, 460.5) over Beta(60.5, 440.5).
+    The mean of the ratio is E[p1] E[1/p0] exactly; the reported quantiles and P(ratio < 1) are checked against
+    the ratio's distribution function by numerical integration (the command uses 400,000 posterior draws, so
+    the tolerances are 4-6 times their Monte Carlo error: 0.0008 at the median, 0.00025 in the tails; measured
+    deviations 0.4-2.4 of them)."""
+    from scipy import integrate
+
+    out = cxroi("fit", "pilot", "--measure", "churn", "--treated", "40/500", "--control", "60/500")
+    treated, control = stats.beta(40.5, 460.5), stats.beta(60.5, 440.5)
+    assert (out["treated_posterior"], out["control_posterior"]) == ("Beta(40.5, 460.5)", "Beta(60.5, 440.5)")
+    assert out["mean"] == pytest.approx(40.5 / 501 * (501 - 1) / (60.5 - 1), rel=1e-9)  # E[1/p0] = (a + b - 1) / (a - 1)
+
+    def below(ratio):  # P(p1 / p0 <= ratio)
+        return integrate.quad(lambda p0: treated.cdf(ratio * p0) * control.pdf(p0), 0, 1, points=[0.12], limit=200)[0]
+
+    assert below(out["median"]) == pytest.approx(0.5, abs=3e-3)
+    assert below(out["interval_95"][0]) == pytest.approx(0.025, abs=1.5e-3)
+    assert below(out["interval_95"][1]) == pytest.approx(0.975, abs=1.5e-3)
+    assert out["prob_effect_below_1"] == pytest.approx(below(1.0), abs=1e-3)
