@@ -1,4 +1,6 @@
-"""Every shipped scenario and each command's --json output against its pinned golden file (about 10 s).
+"""Every shipped scenario and each command's --json output against its pinned golden file.
+
+26 tests: 7.5 s on an idle machine (``python -m tests.golden``), 28 s at a load average of 4.
 
 A failure lists each number that moved (golden -> now). A refactor must not move any; a change that
 is meant to move them updates the files deliberately, with the reason in the commit message::
