@@ -29,7 +29,8 @@ from sim.model.distributions import plain_number
 from sim.model.domains import adjustments, check_all_pinned, check_known, check_pinned, effective_domain
 from sim.model.inputs import all_inputs
 from sim.model.scenario import Scenario
-from sim.compute.simulation import evaluate_many, sample
+from sim.compute.arms import ArmStore
+from sim.compute.simulation import pinned, sample
 from sim.model.validation import Loaded
 
 GRID_POINTS = 9
@@ -138,9 +139,9 @@ def breakeven(
     def npv_at(values: list[float]) -> None:
         fresh = [v for v in dict.fromkeys(values) if v not in cache]
         if fresh:
-            sets = [sample(plain, draws, seed, {path: v}) for v in fresh]
+            sets = [pinned(drawn, {path: v}) for v in fresh]
             adjusted.extend({**entry, "point": {path: v}} for v, s in zip(fresh, sets) for entry in adjustments(plain, s))
-            results = evaluate_many(plain, sets, seed, shared, appraised=True)
+            results = store.appraisals(sets)
             for v, appraisals in zip(fresh, results):
                 cache[v] = {name: a.npv for name, a in appraisals.items()}
         if progress:
@@ -148,6 +149,8 @@ def breakeven(
 
     base = inputs[path].dist.base
     with parallel.pool(workers) as shared:
+        store = ArmStore(plain, seed, shared)  # each distinct arm simulated once: a cost moves no flow
+        drawn = sample(plain, draws, seed, {path: base})  # the other inputs' draws, the same at every point
         for low, high in ranges:
             npv_at([_tidy(v) for v in np.linspace(low, high, points)])
             grid = sorted(cache)

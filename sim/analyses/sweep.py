@@ -21,7 +21,8 @@ from sim.model.inputs import all_inputs
 from sim.model.scenario import Scenario
 from sim.model.distributions import plain_number
 from sim.model.domains import adjustments, check_all_pinned
-from sim.compute.simulation import evaluate_many, sample
+from sim.compute.arms import ArmStore
+from sim.compute.simulation import pinned, sample
 from sim.model.validation import Loaded
 
 Progress = Callable[[int, int], None]
@@ -94,10 +95,12 @@ def sweep(
     draws = scenario.settings.draws if draws is None else draws
     points = [dict(zip(grid, point)) for point in itertools.product(*grid.values())]
     check_all_pinned(scenario, points, "--values")
-    value_sets = [sample(scenario, draws, seed, fixed) for fixed in points]
+    drawn = sample(scenario, draws, seed, points[0])  # the other inputs' draws, the same at every point
+    value_sets = [pinned(drawn, point) for point in points]
     adjusted = [{**entry, "point": fixed} for fixed, values in zip(points, value_sets) for entry in adjustments(scenario, values)]
     with parallel.pool(workers) as shared:
-        appraisals = evaluate_many(scenario, value_sets, seed, shared, progress=progress, appraised=True)
+        # Only the arms a point changes are simulated again (a cost moves none; an intervention's input its own).
+        appraisals = ArmStore(scenario, seed, shared).appraisals(value_sets, progress)
     rows = []
     for fixed, by_intervention in zip(points, appraisals):
         for name, appraisal in by_intervention.items():

@@ -72,6 +72,18 @@ def sample(scenario: Scenario, draws: int, seed: int, fixed: dict[str, float] | 
 
 
 
+def pinned(values: dict[str, np.ndarray], point: dict[str, float]) -> dict[str, np.ndarray]:
+    """A table of input values with ``point``'s inputs fixed, every other input's draws as in ``values``.
+
+    Inputs draw from streams keyed by their paths, so for a table from :func:`sample`
+    with the same inputs fixed (at any values) this is the table :func:`sample` gives
+    for ``point``, without drawing the other inputs again (their quantile functions are
+    a large part of an analysis point's cost).
+    """
+    draws = len(next(iter(values.values())))
+    return {**values, **{path: np.full(draws, float(value)) for path, value in point.items()}}
+
+
 def evaluate(
     scenario: Scenario,
     values: dict[str, np.ndarray],
@@ -79,6 +91,7 @@ def evaluate(
     first: int = 0,
     expected: bool = False,
     copy: bool = True,
+    arms: list[str | None] | None = None,
 ) -> dict[str, dict[str, np.ndarray]]:
     """Flows of every arm, summed over segments: ``{arm: {output: (draws, periods)}}``.
 
@@ -87,10 +100,13 @@ def evaluate(
     numbers. ``expected=True`` replaces every count by its expectation.
     ``copy=False`` gives views into the stacked arms' arrays (for a caller that
     only copies them elsewhere) instead of each arm's own draws-contiguous arrays.
+    ``arms`` limits the run to some arms (None for the baseline, else intervention
+    names; default all): every arm reads the same scores whichever others run
+    beside it, so an arm's flows are the same bit for bit.
     """
     settings = scenario.settings
     draws = len(next(iter(values.values())))
-    arms = [None, *scenario.interventions]
+    arms = [None, *scenario.interventions] if arms is None else list(arms)
     base = engine_parameters(scenario, values)
     churn_k = churn_classes(scenario)
     if expected:
@@ -106,7 +122,7 @@ def evaluate(
                                            stream=streams.CLASSES)
             initial_scores = customer_scores(seed, first, draws, 1, max(buy_k - 1, 1), segments,
                                              stream=streams.CLASSES_START)
-        source = engine.RandomCounts(scores, repeat=1 + len(scenario.interventions), classes_z=class_scores,
+        source = engine.RandomCounts(scores, repeat=len(arms), classes_z=class_scores,
                                      initial_z=initial_scores)
     arm_inputs = [values if arm is None else arm_values(scenario, values, arm) for arm in arms]
     targets = [base if arm is None else engine_parameters(scenario, inputs) for arm, inputs in zip(arms, arm_inputs)]
@@ -115,7 +131,7 @@ def evaluate(
     stacked_base = {k: np.concatenate([base[k]] * len(arms)) for k in base}
     stacked_target = {k: np.concatenate([target[k] for target in targets]) for k in base}
     ramps = np.repeat(np.stack([ramp(scenario, arm) for arm in arms]), draws, axis=0).T
-    operations = operations_plan(scenario, values, arm_inputs)
+    operations = operations_plan(scenario, values, arm_inputs, arms)
     result = engine.simulate(stacked_base, stacked_target, ramps, source, operations, churn_k)
     flows = {}
     for index, arm in enumerate(arms):

@@ -324,13 +324,15 @@ def _fixed_queue_parameters(scenario: Scenario) -> list[Problem]:
     return problems
 
 
-def operations_plan(scenario: Scenario, values: dict[str, np.ndarray], arm_inputs: list[dict[str, np.ndarray]]):
+def operations_plan(scenario: Scenario, values: dict[str, np.ndarray], arm_inputs: list[dict[str, np.ndarray]],
+                    arms: list[str | None] | None = None):
     """A function (ramp share per row, contacts per row) -> Outcome, or None without operations.
 
     Rows are the arms stacked along the draws axis, as the engine runs them:
     ``values`` are the baseline's input values and ``arm_inputs`` each arm's.
     Operations parameters move from baseline to arm with the intervention's
-    ramp, like every other parameter.
+    ramp, like every other parameter. ``arms`` names the stacked arms (None for
+    the baseline; default the baseline and every intervention, in order).
     """
     from sim.support.operations import Channel, Operations, SelfService
     from sim.support.response import ResponseCurve
@@ -344,8 +346,8 @@ def operations_plan(scenario: Scenario, values: dict[str, np.ndarray], arm_input
     days_default = 21.0 if scenario.settings.period == "month" else 250.0
     moving = {path: target[path] - base[path] for path in base if path.startswith("operations.") and np.any(target[path] != base[path])}
 
-    arms = [None, *scenario.interventions]
-    reopening = any(scenario.interventions[arm].opening for arm in arms[1:])
+    arms = [None, *scenario.interventions] if arms is None else arms
+    reopening = any(scenario.interventions[arm].opening for arm in arms if arm is not None)
 
     def build(rows: slice, arm: str | None) -> Operations:
         def at(path: str) -> np.ndarray:

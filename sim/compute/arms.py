@@ -1,0 +1,180 @@
+"""Simulate once, appraise many: each distinct arm of an analysis is simulated once.
+
+An analysis evaluates many points (sweep values, break-even candidates, tornado
+ends, Sobol design rows). Under common random numbers an arm's flows depend only
+on its *engine inputs* — the baseline's and the arm's engine parameters and
+support-operations values, and the draw index — not on the inputs the appraisal
+alone reads (an intervention's one-off and recurring cost) nor on the other
+interventions' inputs. :class:`ArmStore` keys every arm of every point by a hash of
+those engine inputs, simulates only the keys it has not seen, and appraises each
+point from the stored flows: a break-even on a cost is one simulation, and a point
+that moves one intervention re-simulates that intervention's arm alone.
+
+The numbers are those of simulating every arm at every point: an arm simulated
+alone reads the same scores as when stacked beside the others
+(:func:`sim.compute.simulation.evaluate` with ``arms``), and the appraisal is the
+same per-draw function of the same flows.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter, OrderedDict
+from collections.abc import Callable
+
+import numpy as np
+
+from sim.compute.simulation import BASELINE, Appraisal, _appraise, chunk_bounds, evaluate, _per_draw
+from sim.compute.parallel import Pool
+from sim.model import counts
+from sim.model.inputs import arm_values, engine_parameters
+from sim.model.scenario import Scenario
+
+APPRAISED_OUTPUTS = ("revenue", "gross_profit", "support_cost", "capacity_cost", "acquisition_spend")
+"""The flows an appraisal reads (:mod:`sim.model.finance`): all a stored arm keeps."""
+
+MEMORY_BUDGET = 768 * 2**20
+"""Stored flows beyond this many bytes are dropped, least recently used first (re-simulated if asked again)."""
+
+Progress = Callable[[int, int], None]
+
+
+def engine_keys(scenario: Scenario, values: dict[str, np.ndarray], expected: bool) -> dict[str | None, bytes]:
+    """Per arm (None for the baseline), a hash of everything that decides its flows at these input values
+    but the seed and the draw indices: the baseline's engine inputs (where every ramp starts) and the arm's."""
+    draws = len(next(iter(values.values())))
+    baseline = _digest(scenario, values)
+    keys = {}
+    for arm in [None, *scenario.interventions]:
+        own = baseline if arm is None else _digest(scenario, arm_values(scenario, values, arm))
+        keys[arm] = hashlib.blake2b(repr((arm, expected, draws)).encode() + baseline + own, digest_size=20).digest()
+    return keys
+
+
+def _digest(scenario: Scenario, values: dict[str, np.ndarray]) -> bytes:
+    """A hash of one arm's engine parameters and support-operations values."""
+    digest = hashlib.blake2b(digest_size=20)
+    parameters = engine_parameters(scenario, values)
+    for name in sorted(parameters):
+        digest.update(name.encode())
+        digest.update(np.ascontiguousarray(parameters[name]).tobytes())
+    for path in sorted(p for p in values if p.startswith("operations.")):
+        digest.update(path.encode())
+        digest.update(np.ascontiguousarray(values[path]).tobytes())
+    return digest.digest()
+
+
+class ArmStore:
+    """Flows of the arms simulated so far for one scenario, seed and number of draws, by engine key.
+
+    :meth:`appraisals` takes sets of input values (each a full table of draws) and
+    returns every intervention's per-draw appraisal for each set, simulating only
+    the (arm, key) pairs not stored yet, all of them as one stream of chunks.
+    """
+
+    def __init__(self, scenario: Scenario, seed: int, pool: Pool, *, expected: bool = False):
+        self.scenario = scenario
+        self.seed = seed
+        self.pool = pool
+        self.expected = expected
+        self._flows: OrderedDict[bytes, dict[str, np.ndarray]] = OrderedDict()
+        self.simulated = 0
+        """Arms simulated so far (each arm of each distinct key once): what the reuse saved is visible."""
+
+    def appraisals(self, value_sets: list[dict[str, np.ndarray]], progress: Progress | None = None) -> list[dict[str, Appraisal]]:
+        """Each set's per-draw appraisal of every intervention (without the cumulative cash flow).
+
+        Sets are appraised in order as soon as their arms are in, and flows no later set
+        needs may then be dropped, so memory stays near :data:`MEMORY_BUDGET` however many sets.
+        """
+        arms = [None, *self.scenario.interventions]
+        keys = [engine_keys(self.scenario, values, self.expected) for values in value_sets]
+        pending = Counter(key for set_keys in keys for key in set_keys.values())
+        wanted: dict[int, list[tuple[str | None, bytes]]] = {}
+        seen = set(self._flows)
+        for index, set_keys in enumerate(keys):
+            for arm, key in set_keys.items():
+                if key not in seen:
+                    seen.add(key)
+                    wanted.setdefault(index, []).append((arm, key))
+        chunks = self._simulate(value_sets, wanted, progress)
+        results = []
+        for index, (values, set_keys) in enumerate(zip(value_sets, keys)):
+            for _ in range(chunks.jobs_of(index)):
+                next(chunks)
+            flows = {(arm or BASELINE): self._flows[set_keys[arm]] for arm in arms}
+            results.append({name: _per_draw(_appraise(self.scenario, values, flows, name))
+                            for name in self.scenario.interventions})
+            for key in set_keys.values():
+                self._flows.move_to_end(key)
+                pending[key] -= 1
+            self._trim(pending)
+        return results
+
+    def _simulate(self, value_sets, wanted: dict[int, list[tuple[str | None, bytes]]], progress: Progress | None):
+        """The wanted arms of each set, simulated together in chunks over the pool, stored as chunks arrive."""
+        jobs, owners = [], []
+        if wanted and not self.expected and getattr(self.pool, "forks", False):
+            counts.prepare()  # before the workers fork, so they inherit the compiled kernels
+        for index, pairs in wanted.items():
+            values = value_sets[index]
+            draws = len(next(iter(values.values())))
+            arms = [arm for arm, _ in pairs]
+            for first, count in chunk_bounds(draws, self.pool.size, None):
+                chunk = {path: array[first : first + count] for path, array in values.items()}
+                jobs.append((self.scenario, chunk, self.seed, first, self.expected, arms))
+                owners.append((index, pairs, first, count, draws))
+        self.simulated += sum(len(pairs) for pairs in wanted.values())
+        return _Chunks(self, owners, self.pool.map(_arm_job, jobs) if jobs else iter(()), wanted, progress)
+
+    def _store(self, pairs, first: int, count: int, draws: int, part) -> None:
+        for arm, key in pairs:
+            arrays = part[arm or BASELINE]
+            if key not in self._flows:
+                self._flows[key] = {name: _rows_like(array, draws) for name, array in arrays.items()}
+            for name, array in arrays.items():
+                self._flows[key][name][first : first + count] = array
+
+    def _trim(self, pending: Counter) -> None:
+        """Drop the least recently used flows that no set still waiting needs while above the budget."""
+        size = sum(array.nbytes for flows in self._flows.values() for array in flows.values())
+        for key in list(self._flows):
+            if size <= MEMORY_BUDGET:
+                break
+            if pending[key] <= 0:
+                size -= sum(array.nbytes for array in self._flows.pop(key).values())
+
+
+class _Chunks:
+    """The pool's chunk results in job order, each stored on arrival (:meth:`ArmStore._store`)."""
+
+    def __init__(self, store: ArmStore, owners, results, wanted, progress):
+        self._store, self._owners, self._results, self._progress = store, owners, results, progress
+        self._per_set = Counter(index for index, *_ in owners)
+        self._position = self._done = 0
+        self._total = sum(owner[3] for owner in owners)
+
+    def jobs_of(self, index: int) -> int:
+        """How many chunks simulate set ``index``'s new arms (0 when all were stored already)."""
+        return self._per_set.get(index, 0)
+
+    def __next__(self) -> None:
+        _, pairs, first, count, draws = self._owners[self._position]
+        self._store._store(pairs, first, count, draws, next(self._results))
+        self._position += 1
+        self._done += count
+        if self._progress:
+            self._progress(self._done, self._total)
+
+
+def _rows_like(array: np.ndarray, rows: int) -> np.ndarray:
+    """An empty array of ``rows`` rows laid out as the chunks' (draws contiguous where theirs are)."""
+    order = "F" if array.flags.f_contiguous and not array.flags.c_contiguous else "C"
+    return np.empty((rows, *array.shape[1:]), dtype=array.dtype, order=order)
+
+
+def _arm_job(job):
+    """One chunk of some arms in a worker: the flows an appraisal reads."""
+    scenario, values, seed, first, expected, arms = job
+    flows = evaluate(scenario, values, seed, first, expected, arms=arms)
+    return {arm: {name: flows[arm][name] for name in APPRAISED_OUTPUTS} for arm in flows}

@@ -1,0 +1,70 @@
+"""Simulate once, appraise many: each distinct arm is simulated once, with the numbers of simulating all.
+
+The store's answers are compared bit for bit with :func:`sim.compute.simulation.evaluate_many`
+(every arm of every point simulated in the workers), and its count of simulated arms shows
+that what a point leaves unchanged was not simulated again (~3 s).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import sim
+from sim.compute import parallel
+from sim.compute.arms import ArmStore
+from sim.compute.simulation import evaluate, evaluate_many, pinned, sample
+
+ROOT = Path(__file__).resolve().parents[2]
+SCENARIOS = sorted((ROOT / "scenarios").glob("*.toml")) + sorted((ROOT / "benchmarks").glob("*.toml"))
+
+
+@pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.stem)
+def test_an_arm_simulated_alone_has_its_flows_when_stacked_with_all(path):
+    scenario = sim.load(path).scenario
+    values = sample(scenario, 60, 5)
+    every = evaluate(scenario, values, 5)
+    for arm in [None, *scenario.interventions]:
+        alone = evaluate(scenario, values, 5, arms=[arm])
+        name = arm or "baseline"
+        assert list(alone) == [name]
+        for output, series in every[name].items():
+            np.testing.assert_array_equal(alone[name][output], series, err_msg=f"{name} {output}")
+
+
+def _same(a, b):
+    for name in a:
+        for key in ("pv_benefit", "pv_cost", "npv", "roi", "payback"):
+            np.testing.assert_array_equal(getattr(a[name], key), getattr(b[name], key), err_msg=f"{name} {key}")
+
+
+@pytest.mark.parametrize(("path", "simulated"), [
+    ("interventions.faster_response.recurring_cost", 4),  # read by the appraisal only: one simulation of each arm
+    ("interventions.faster_response.changes[0].scale", 3 + 3),  # its own arm at each of 3 points, the others once
+    ("segments.b2b.experience.walk_away", 4 * 3),  # every arm starts from the baseline: all again at each point
+])
+def test_a_point_simulates_only_the_arms_it_changes(path, simulated):
+    scenario = sim.load(ROOT / "scenarios" / "nordic_midsize.toml").scenario
+    drawn = sample(scenario, 40, 3)
+    base = drawn[path][0]
+    sets = [pinned(drawn, {path: value}) for value in (base * 0.5, base * 0.9, base * 1.3)]
+    with parallel.pool(1) as shared:
+        store = ArmStore(scenario, 3, shared)
+        got = store.appraisals(sets)
+        everything = evaluate_many(scenario, sets, 3, shared, appraised=True)
+    assert store.simulated == simulated
+    for mine, theirs in zip(got, everything):
+        _same(mine, theirs)
+
+
+def test_pinned_is_what_sample_gives_with_the_input_fixed():
+    scenario = sim.load(ROOT / "scenarios" / "nordic_midsize.toml").scenario
+    path = "segments.b2b.experience.walk_away"
+    drawn = sample(scenario, 50, 8, {path: 0.2})
+    direct = sample(scenario, 50, 8, {path: 0.35})
+    table = pinned(drawn, {path: 0.35})
+    assert table.keys() == direct.keys()
+    for key in direct:
+        np.testing.assert_array_equal(table[key], direct[key], err_msg=key)
