@@ -1,83 +1,119 @@
-"""A slow, literal per-customer simulation of the v1 customer model, for equivalence tests.
+"""A slow, literal per-customer simulation of the customer model, for equivalence tests.
 
 Every customer and every contact is drawn individually with numpy's own
-samplers; nothing is shared with ``sim/``. It follows the five steps of docs/model.md
-for one segment with constant parameters. Customers may differ: with
-``churn_mix`` = (alpha, beta) each customer draws its own churn probability
-from Beta(alpha, beta) when it arrives, with ``purchase_mix`` = (shape, rate)
-its own purchase rate from Gamma(shape, rate), and with ``dropout_mix`` = (a, b)
-its own dropout probability p from Beta(a, b): after buying, it becomes
-inactive with probability 1 - exp(-rate x buying multiplier x p) and makes no
-contacts in that period.
+samplers; nothing is shared with ``sim/``. It follows the five steps of
+docs/model.md (section 2.3) for one segment. All draws run at once: each
+customer carries the index of its draw and per-draw totals are sums over a
+draw's customers (``np.bincount``), so thousands of draws take seconds, but no
+count is ever drawn for a group of customers.
+
+Parameters are the engine's, per period (``churn`` per period, ``purchases``
+per customer and period, ...), as plain numbers. ``params`` is a dict, or a
+function of the period index t = 0 .. periods - 1 returning one: that is how an
+intervention's changes enter (see :func:`ramped`).
+
+Customers may differ (docs/model.md 2.5): with ``churn_mix`` = (alpha, beta)
+each customer draws its own churn probability from Beta(alpha, beta) when it
+arrives, with ``purchase_mix`` = (shape, rate) its own purchase rate from
+Gamma(shape, rate), and with ``dropout_mix`` = (a, b) its own dropout
+probability q from Beta(a, b): after each of its purchases it tosses a coin
+with probability q and becomes inactive if any comes up (so it drops out in a
+period with probability 1 - exp(-rate x buying multiplier x q), as documented);
+it has made that period's purchases and leaves before contacting support.
+Mixes are taken from the first period's parameters (this model does not move
+customers between mixes).
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import numpy as np
 
 N, P, B = 0, 1, 2
 
+OUTPUTS = ("arrivals", "churned", "active", "purchases", "revenue", "contacts", "walked", "positive", "negative")
+"""Per-draw, per-period totals returned: ``positive`` / ``negative`` are the counts at the end of the period."""
 
-def simulate_customers(params: dict[str, float], periods: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
-    """Simulate one population for ``periods`` periods; per-period totals as float arrays."""
-    churn_mult = np.array([1.0, 1.0 - params["positive_churn_reduction"], 1.0 + params["negative_churn_increase"]])
-    buy_mult = np.array([1.0, 1.0 + params["positive_uplift"], 1.0 - params["negative_drop"]])
-    back_to_neutral = np.array([0.0, 1.0 / params["positive_duration"], 1.0 / params["negative_duration"]])
-    contact_mult = np.array([1.0, 1.0, 1.0 + params.get("negative_contact_increase", 0.0)])
-    names = ("arrivals", "churned", "active", "purchases", "revenue", "contacts", "bad_contacts",
-             "good_contacts", "walked", "end_N", "end_P", "end_B")
-    out = {name: np.zeros(periods) for name in names}
+Params = dict[str, float] | Callable[[int], dict[str, float]]
+
+
+def ramped(base: dict[str, float], target: dict[str, float], start: int, ramp: int) -> Callable[[int], dict[str, float]]:
+    """Parameters of period t (0-based): ``base + share_t (target - base)`` with share_t = clip((t + 1 - start + 1) / ramp, 0, 1).
+
+    That is docs/model.md section 4: nothing before period ``start`` (1-based),
+    1/ramp of the change in period ``start``, the full change from start + ramp - 1.
+    """
+    def at(t: int) -> dict[str, float]:
+        share = min(max((t + 1 - start + 1) / ramp, 0.0), 1.0)
+        return {k: v if k not in target else v + share * (target[k] - v) for k, v in base.items()}
+    return at
+
+
+def simulate_population(params: Params, periods: int, draws: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """Simulate ``draws`` independent populations for ``periods`` periods; per-period totals, each (draws, periods)."""
+    at = params if callable(params) else (lambda t: params)
+    first = at(0)
+    out = {name: np.zeros((draws, periods)) for name in OUTPUTS}
+
+    def total(draw: np.ndarray, x) -> np.ndarray:
+        return np.bincount(draw, weights=np.asarray(x, dtype=float) * np.ones(draw.size), minlength=draws)
 
     def own(size: int) -> np.ndarray:
-        """New customers' churn probability, purchase rate and dropout probability (columns); no draws without mixes."""
-        churn = rng.beta(*params["churn_mix"], size) if "churn_mix" in params else np.full(size, params.get("churn", 0.0))
-        shape, rate = params.get("purchase_mix", (None, None))
-        buying = rng.gamma(shape, 1.0 / rate, size) if shape else np.full(size, params.get("purchases", 0.0))
-        dropout = rng.beta(*params["dropout_mix"], size) if "dropout_mix" in params else np.zeros(size)
+        """New customers' churn probability, purchase rate and dropout probability (NaN: no mix, the period's value)."""
+        churn = rng.beta(*first["churn_mix"], size) if "churn_mix" in first else np.full(size, np.nan)
+        shape_rate = first.get("purchase_mix")
+        buying = rng.gamma(shape_rate[0], 1.0 / shape_rate[1], size) if shape_rate else np.full(size, np.nan)
+        dropout = rng.beta(*first["dropout_mix"], size) if "dropout_mix" in first else np.zeros(size)
         return np.column_stack([churn, buying, dropout])
 
-    state = np.full(int(params["customers"]), N)
-    who = own(state.size)
+    draw = np.repeat(np.arange(draws), int(first["customers"]))
+    state = np.full(draw.size, N)
+    who = own(draw.size)
     for t in range(periods):
+        p = at(t)
+        churn_mult = np.array([1.0, 1.0 - p["positive_churn_reduction"], 1.0 + p["negative_churn_increase"]])
+        buy_mult = np.array([1.0, 1.0 + p["positive_uplift"], 1.0 - p["negative_drop"]])
+        back_to_neutral = np.array([0.0, 1.0 / p["positive_duration"], 1.0 / p["negative_duration"]])
+        contact_mult = np.array([1.0, 1.0, 1.0 + p.get("negative_contact_increase", 0.0)])
         # 1. Arrivals join in the neutral state.
-        arrivals = rng.poisson(params["arrivals"])
-        state = np.concatenate([state, np.full(arrivals, N)])
-        who = np.concatenate([who, own(arrivals)])
+        arrivals = rng.poisson(p["arrivals"], draws)
+        new = np.repeat(np.arange(draws), arrivals)
+        draw, state, who = np.concatenate([draw, new]), np.concatenate([state, np.full(new.size, N)]), np.concatenate([who, own(new.size)])
         # 2. Churn, one coin per customer.
-        leaves = rng.random(state.size) < np.minimum(1.0, who[:, 0] * churn_mult[state])
-        churned = leaves.sum()
-        state, who = state[~leaves], who[~leaves]
-        # 3. Activity: each customer's contacts and purchases.
-        contacts = rng.poisson(params["contacts"] * contact_mult[state])
-        purchases = rng.poisson(who[:, 1] * buy_mult[state])
-        revenue = purchases.sum() * params["value_per_purchase"] + state.size * params["fee"]
-        active = state.size
-        if "dropout_mix" in params:
-            # BG/NBD dropout after buying: the customer leaves before contacting support.
-            dropped = rng.random(state.size) < -np.expm1(-who[:, 1] * buy_mult[state] * who[:, 2])
-            churned += dropped.sum()
-            state, who, contacts = state[~dropped], who[~dropped], contacts[~dropped]
-        # 4. Each contact is good, bad or neutral; one bad contact may make the customer walk away.
-        bad = np.zeros(state.size, dtype=int)
-        good = np.zeros(state.size, dtype=int)
-        for i, k in enumerate(contacts):
-            kinds = rng.random(k)
-            bad[i] = np.sum(kinds < params["bad"])
-            good[i] = np.sum((kinds >= params["bad"]) & (kinds < params["bad"] + params["good"]))
-        walks = (bad > 0) & (rng.random(state.size) < params["walk_away"])
-        # 5. State update of those who stay.
-        decays = rng.random(state.size) < back_to_neutral[state]
-        new_state = np.where(bad > 0, B, np.where(good > 0, P, np.where(decays, N, state)))
-        out["arrivals"][t] = arrivals
-        out["churned"][t] = churned
-        out["active"][t] = active
-        out["purchases"][t] = purchases.sum()
-        out["revenue"][t] = revenue
-        out["contacts"][t] = contacts.sum()
-        out["bad_contacts"][t] = bad.sum()
-        out["good_contacts"][t] = good.sum()
-        out["walked"][t] = walks.sum()
-        state, who = new_state[~walks], who[~walks]
-        for name, code in (("end_N", N), ("end_P", P), ("end_B", B)):
-            out[name][t] = np.sum(state == code)
+        churn = np.where(np.isnan(who[:, 0]), p.get("churn", 0.0), who[:, 0])
+        leaves = rng.random(draw.size) < np.minimum(1.0, churn * churn_mult[state])
+        churned = total(draw[leaves], 1.0)
+        draw, state, who = draw[~leaves], state[~leaves], who[~leaves]
+        # 3. Activity: each customer's purchases, Poisson at its own rate.
+        active = total(draw, 1.0)
+        rate = np.where(np.isnan(who[:, 1]), p.get("purchases", 0.0), who[:, 1]) * buy_mult[state]
+        bought = rng.poisson(rate)
+        purchases = total(draw, bought)
+        if "dropout_mix" in first:
+            # BG/NBD: a coin after each purchase; who drops out leaves before contacting support.
+            coins = rng.random(bought.sum()) < np.repeat(who[:, 2], bought)
+            dropped = np.bincount(np.repeat(np.arange(draw.size), bought), weights=coins, minlength=draw.size) > 0
+            churned += total(draw[dropped], 1.0)
+            draw, state, who = draw[~dropped], state[~dropped], who[~dropped]
+        # 4. Contacts, each good, bad or neutral; one bad contact may make the customer walk away.
+        contacts = rng.poisson(p["contacts"] * contact_mult[state])
+        owner = np.repeat(np.arange(draw.size), contacts)
+        kinds = rng.random(owner.size)
+        bad = np.bincount(owner, weights=kinds < p["bad"], minlength=draw.size)
+        good = np.bincount(owner, weights=(kinds >= p["bad"]) & (kinds < p["bad"] + p["good"]), minlength=draw.size)
+        walks = (bad > 0) & (rng.random(draw.size) < p["walk_away"])
+        # 5. State update: bad -> B, good -> P, else P and B drift back to N.
+        decays = rng.random(draw.size) < back_to_neutral[state]
+        state = np.where(bad > 0, B, np.where(good > 0, P, np.where(decays, N, state)))
+        out["arrivals"][:, t] = arrivals
+        out["churned"][:, t] = churned
+        out["active"][:, t] = active
+        out["purchases"][:, t] = purchases
+        out["revenue"][:, t] = purchases * p["value_per_purchase"] + active * p.get("fee", 0.0)
+        out["contacts"][:, t] = total(draw, contacts)
+        out["walked"][:, t] = total(draw[walks], 1.0)
+        draw, state, who = draw[~walks], state[~walks], who[~walks]
+        out["positive"][:, t] = total(draw[state == P], 1.0)
+        out["negative"][:, t] = total(draw[state == B], 1.0)
     return out
