@@ -66,21 +66,27 @@ def log_variance_se(x: np.ndarray) -> float:
     return float(np.sqrt(2.0 / (n - 1) + stats.kurtosis(x, fisher=True) / n))
 
 
+def variance_z(fast: np.ndarray, slow: np.ndarray) -> tuple[float, float]:
+    """(z, ratio): log(var(fast) / var(slow)) over its standard error, and the ratio itself."""
+    v_fast, v_slow = np.var(fast, ddof=1), np.var(slow, ddof=1)
+    if v_fast == 0 or v_slow == 0:
+        return (0.0, 1.0) if v_fast == v_slow else ((np.inf if v_fast else -np.inf), (v_fast / v_slow if v_slow else np.inf))
+    return float(np.log(v_fast / v_slow) / np.hypot(log_variance_se(fast), log_variance_se(slow))), float(v_fast / v_slow)
+
+
 def compare(fast: np.ndarray, slow: np.ndarray) -> Comparison:
     fast, slow = np.asarray(fast, dtype=float), np.asarray(slow, dtype=float)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # "p-value floored / capped": floored means below 0.001
         ad = stats.anderson_ksamp([fast, slow], variant="midrank")
     se_mean = np.sqrt(fast.var(ddof=1) / len(fast) + slow.var(ddof=1) / len(slow))
-    v_fast, v_slow = fast.var(ddof=1), slow.var(ddof=1)
-    ratio = v_fast / v_slow if v_slow > 0 else np.inf
-    se_log = np.hypot(log_variance_se(fast), log_variance_se(slow))
+    z, ratio = variance_z(fast, slow)
     return Comparison(
         ks_p=float(stats.ks_2samp(fast, slow).pvalue),
         ad_p=float(ad.pvalue),
         mean_z=float((fast.mean() - slow.mean()) / se_mean) if se_mean > 0 else (0.0 if fast.mean() == slow.mean() else np.inf),
-        variance_z=float(np.log(ratio) / se_log) if v_fast > 0 and v_slow > 0 else -np.inf,
-        variance_ratio=float(ratio),
+        variance_z=z,
+        variance_ratio=ratio,
     )
 
 
