@@ -22,6 +22,14 @@ period with probability 1 - exp(-rate x buying multiplier x q), as documented);
 it has made that period's purchases and leaves before contacting support.
 Mixes are taken from the first period's parameters (this model does not move
 customers between mixes).
+
+With support operations (docs/model.md section 3) ``support(t, wanted)`` gives,
+for the contacts each draw's customers want in period t (the expected number,
+sum over customers of contacts x state multiplier, after churn), the contact
+centre's outcome per draw: ``good`` and ``bad`` shares of a contact, the share
+``happening`` (the rest prevented by outreach), ``cost`` and ``capacity``. The
+queue is the caller's; the customers, their contacts and experiences are drawn
+here one by one as without operations.
 """
 
 from __future__ import annotations
@@ -32,8 +40,10 @@ import numpy as np
 
 N, P, B = 0, 1, 2
 
-OUTPUTS = ("arrivals", "churned", "active", "purchases", "revenue", "contacts", "walked", "positive", "negative")
-"""Per-draw, per-period totals returned: ``positive`` / ``negative`` are the counts at the end of the period."""
+OUTPUTS = ("arrivals", "churned", "active", "purchases", "revenue", "contacts", "walked", "positive", "negative",
+           "support_cost", "capacity_cost")
+"""Per-draw, per-period totals returned: ``positive`` / ``negative`` are the counts at the end of the period;
+the costs only with ``support``."""
 
 Params = dict[str, float] | Callable[[int], dict[str, float]]
 
@@ -50,7 +60,8 @@ def ramped(base: dict[str, float], target: dict[str, float], start: int, ramp: i
     return at
 
 
-def simulate_population(params: Params, periods: int, draws: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
+def simulate_population(params: Params, periods: int, draws: int, rng: np.random.Generator,
+                        support: Callable | None = None) -> dict[str, np.ndarray]:
     """Simulate ``draws`` independent populations for ``periods`` periods; per-period totals, each (draws, periods)."""
     at = params if callable(params) else (lambda t: params)
     first = at(0)
@@ -97,11 +108,22 @@ def simulate_population(params: Params, periods: int, draws: int, rng: np.random
             churned += total(draw[dropped], 1.0)
             draw, state, who = draw[~dropped], state[~dropped], who[~dropped]
         # 4. Contacts, each good, bad or neutral; one bad contact may make the customer walk away.
-        contacts = rng.poisson(p["contacts"] * contact_mult[state])
+        wants = p["contacts"] * contact_mult[state]
+        if support is None:
+            bad_share, good_share = p["bad"], p["good"]
+        else:
+            outcome = support(t, total(draw, wants))
+            wants = wants * np.broadcast_to(outcome.happening, (draws,))[draw]
+            bad_share, good_share = outcome.bad[draw], outcome.good[draw]
+            out["support_cost"][:, t] = outcome.cost
+            out["capacity_cost"][:, t] = outcome.capacity
+        contacts = rng.poisson(wants)
         owner = np.repeat(np.arange(draw.size), contacts)
         kinds = rng.random(owner.size)
-        bad = np.bincount(owner, weights=kinds < p["bad"], minlength=draw.size)
-        good = np.bincount(owner, weights=(kinds >= p["bad"]) & (kinds < p["bad"] + p["good"]), minlength=draw.size)
+        if support is not None:
+            bad_share, good_share = bad_share[owner], good_share[owner]  # the shares of each contact's draw
+        bad = np.bincount(owner, weights=kinds < bad_share, minlength=draw.size)
+        good = np.bincount(owner, weights=(kinds >= bad_share) & (kinds < bad_share + good_share), minlength=draw.size)
         walks = (bad > 0) & (rng.random(draw.size) < p["walk_away"])
         # 5. State update: bad -> B, good -> P, else P and B drift back to N.
         decays = rng.random(draw.size) < back_to_neutral[state]

@@ -41,14 +41,8 @@ Deliberately wrong engines must fail, and do (the mutant tests): walk-aways at
 their expected number instead of a binomial draw, and an intervention's change
 applied one period late.
 
-Support operations are not compared here. The engine's queue sees the *expected*
-contact volume of a period, assumes each hour in steady state with no backlog and
-abandoned contacts that do not retry (docs/model.md 7.4, listed as not measured by
-any test): a per-customer model with a real queue (a discrete-event contact centre)
-would differ from it by exactly these approximations, so it would measure them, not
-the engine's bookkeeping; one that reused the engine's queue outcome would not be
-independent. The queue itself is checked against Erlang A and a simpy contact
-centre in tests/support/.
+Support operations: tests/model/test_equivalence_operations.py (the same customers
+with a contact centre; the queue's outcome there is sim.support's, and why).
 
 Runtime about 10 s (the per-customer model about 2 s an arm at 5,000 draws; the engine
 under 1 s a run).
