@@ -44,8 +44,8 @@ applied one period late.
 Support operations: tests/model/test_equivalence_operations.py (the same customers
 with a contact centre; the queue's outcome there is sim.support's, and why).
 
-Runtime about 10 s (the per-customer model about 2 s an arm at 5,000 draws; the engine
-under 1 s a run).
+Runtime about 7 s of CPU (the per-customer model 1-1.5 s an arm at 5,000 draws, the
+engine under 0.5 s a run); 20-25 s on a busy two-core machine.
 """
 
 import numpy as np

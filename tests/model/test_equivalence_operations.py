@@ -30,7 +30,7 @@ tests/model/test_equivalence.py (at these seeds every |z| is below 2.4 and every
 p-value above 0.002; at 20,000 draws below 1.9 and above 0.07); NPV is compared in
 its mean only (the arms of the engine share random numbers: mean z = +0.76). The
 mutant that applies the intervention one period late fails: walk-aways mean z = +26.5,
-revenue -24.2, NPV mean -23.5. Runtime about 6 s.
+revenue -24.2, NPV mean -23.5. Runtime about 6 s of CPU.
 """
 
 import numpy as np
