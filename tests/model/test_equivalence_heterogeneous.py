@@ -122,7 +122,7 @@ def test_engine_with_classes_and_per_customer_simulation_agree(case):
 
 
 @pytest.mark.parametrize("case", [
-    pytest.param(case, marks=pytest.mark.xfail(strict=True, reason=why)) for case, (_, wrong, why) in CASES.items() if wrong
+    pytest.param(case, marks=pytest.mark.xfail(strict=True, raises=AssertionError, reason=why)) for case, (_, wrong, why) in CASES.items() if wrong
 ])
 def test_what_issue_17_fixes_agrees_with_the_per_customer_simulation(case):
     fast, slow = both(case)
