@@ -24,7 +24,8 @@ from sim.analyses.common import Analysis, context, records, unpack, with_labels
 from sim.compute import parallel
 from sim.model.domains import adjustments, require_uncertain
 from sim.model.inputs import all_inputs
-from sim.compute.simulation import evaluate_many, run
+from sim.compute.arms import appraise_expected
+from sim.compute.simulation import run
 
 Z95 = 1.959963984540054
 _EDGE = 1e-9
@@ -58,15 +59,24 @@ def _correlation(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def _partial_rank_correlations(ranks: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Correlation of each input's rank with the outcome's rank, both freed of the other inputs' ranks."""
+    """Correlation of each input's rank with the outcome's rank, both freed of the other inputs' ranks.
+
+    From one inverse of the covariance matrix of the ranks and the outcome's rank
+    (the precision matrix P): the partial correlation of column j with the outcome
+    given every other column is -P[j, y] / sqrt(P[j, j] P[y, y]) (Whittaker 1990,
+    *Graphical Models*, 5.7), the correlation of the two regressions' residuals
+    without the 2k least-squares fits. A column without spread has no correlation (0).
+    """
     n, k = ranks.shape
     result = np.zeros(k)
-    design_all = np.column_stack([np.ones(n), ranks])
-    for j in range(k):
-        others = np.delete(design_all, j + 1, axis=1)
-        residual_x = ranks[:, j] - others @ np.linalg.lstsq(others, ranks[:, j], rcond=None)[0]
-        residual_y = y - others @ np.linalg.lstsq(others, y, rcond=None)[0]
-        result[j] = _correlation(residual_x, residual_y)
+    varied = [j for j in range(k) if ranks[:, j].std() > 0]
+    if not varied or y.std() == 0:
+        return result
+    columns = np.column_stack([ranks[:, varied], y])
+    precision = np.linalg.pinv(np.cov(columns, rowvar=False))
+    last = len(varied)
+    partial = -precision[:last, last] / np.sqrt(precision.diagonal()[:last] * precision[last, last])
+    result[varied] = np.clip(partial, -1.0, 1.0)
     return result
 
 
@@ -165,7 +175,7 @@ def _measures(plain, result, sobol_samples: int, shared) -> tuple[pd.DataFrame, 
             values = {path: np.full(len(u), item.dist.base) for path, item in every.items()}
             values.update({path: every[path].dist.ppf(u[:, j]) for j, path in enumerate(paths)})
             adjusted.extend(adjustments(plain, values))
-            appraisals = evaluate_many(plain, [values], result.seed, shared, expected=True, appraised=True)[0]
+            appraisals = appraise_expected(plain, values, shared)  # each distinct row of each arm simulated once
             return {name: a.npv for name, a in appraisals.items()}
 
         by_outcome = sobol(paths, model, sobol_samples, result.seed)

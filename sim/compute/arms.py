@@ -178,3 +178,49 @@ def _arm_job(job):
     scenario, values, seed, first, expected, arms = job
     flows = evaluate(scenario, values, seed, first, expected, arms=arms)
     return {arm: {name: flows[arm][name] for name in APPRAISED_OUTPUTS} for arm in flows}
+
+
+def appraise_expected(scenario: Scenario, values: dict[str, np.ndarray], pool: Pool) -> dict[str, Appraisal]:
+    """Every intervention's per-draw appraisal of a design at expected counts, each distinct row of each arm simulated once.
+
+    At expected counts a row's flows depend on its engine inputs alone (no draw
+    index), so rows that share them share flows: in a Saltelli or one-at-a-time
+    design, a row that moves an intervention's cost moves no arm's flows, and one
+    that moves an intervention's input moves only that arm's. The same numbers as
+    simulating every row of every arm (each row's flows and appraisal are its own).
+    """
+    arms = [None, *scenario.interventions]
+    base = _row_signature(scenario, values)
+    pieces: dict[str | None, tuple[np.ndarray, np.ndarray]] = {}
+    jobs, owners = [], []
+    for arm in arms:
+        own = base if arm is None else np.hstack([base, _row_signature(scenario, arm_values(scenario, values, arm))])
+        rows = np.ascontiguousarray(own).view(np.dtype((np.void, own.dtype.itemsize * own.shape[1]))).ravel()
+        _, first, inverse = np.unique(rows, return_index=True, return_inverse=True)  # rows[first][inverse] == rows
+        pieces[arm] = (first, inverse.ravel())
+        unique = {path: array[first] for path, array in values.items()}
+        for start, count in chunk_bounds(len(first), pool.size, None):
+            jobs.append((scenario, {path: a[start : start + count] for path, a in unique.items()}, 0, 0, True, [arm]))
+            owners.append((arm, start, count, len(first)))
+    flows: dict[str, dict[str, np.ndarray]] = {}
+    for (arm, start, count, size), part in zip(owners, pool.map(_arm_job, jobs)):
+        name = arm or BASELINE
+        if name not in flows:
+            flows[name] = {key: _rows_like(array, size) for key, array in part[name].items()}
+        for key, array in part[name].items():
+            flows[name][key][start : start + count] = array
+    full = {}
+    for arm in arms:
+        name = arm or BASELINE
+        _, inverse = pieces[arm]
+        # Every row's flows, draws contiguous as a run's (sums over periods then add in the same order).
+        full[name] = {key: np.asfortranarray(array[inverse]) for key, array in flows[name].items()}
+    return {name: _per_draw(_appraise(scenario, values, full, name)) for name in scenario.interventions}
+
+
+def _row_signature(scenario: Scenario, values: dict[str, np.ndarray]) -> np.ndarray:
+    """(rows, k) engine parameters and operations values of one arm: equal rows simulate alike."""
+    parameters = engine_parameters(scenario, values)
+    columns = [parameters[name].reshape(len(parameters[name]), -1) for name in sorted(parameters)]
+    columns += [values[path][:, None] for path in sorted(p for p in values if p.startswith("operations."))]
+    return np.hstack(columns).astype(np.float64)

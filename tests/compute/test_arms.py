@@ -68,3 +68,21 @@ def test_pinned_is_what_sample_gives_with_the_input_fixed():
     assert table.keys() == direct.keys()
     for key in direct:
         np.testing.assert_array_equal(table[key], direct[key], err_msg=key)
+
+
+def test_a_design_at_expected_counts_gives_every_rows_numbers_from_its_distinct_rows():
+    """Rows that move only costs or one intervention's input share the other arms' flows; numbers as evaluating all."""
+    from sim.compute.arms import appraise_expected
+
+    scenario = sim.load(ROOT / "scenarios" / "nordic_midsize.toml").scenario
+    base = sample(scenario, 1, 1)
+    rows = []
+    for path, values in (("interventions.faster_response.recurring_cost", (1e4, 3e4)),
+                         ("interventions.faster_response.changes[0].scale", (0.5, 0.8)),
+                         ("segments.b2b.experience.walk_away", (0.1, 0.3))):
+        rows += [pinned(base, {path: value}) for value in values]
+    design = {path: np.concatenate([row[path] for row in rows]) for path in base}
+    with parallel.pool(1) as shared:
+        got = appraise_expected(scenario, design, shared)
+        everything = evaluate_many(scenario, [design], 0, shared, expected=True, appraised=True)[0]
+    _same(got, everything)
