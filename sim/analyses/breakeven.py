@@ -2,9 +2,13 @@
 
 For each intervention, two answers: where mean NPV crosses zero, and where
 P(ROI > 0) crosses 50 % (the median NPV crosses zero). Each evaluation is a
-full Monte Carlo run with the same seed — common random numbers make both
-curves smooth in the input — so a coarse grid brackets every crossing and
-Brent's method (``scipy.optimize.brentq``) refines it.
+Monte Carlo run with the same seed — common random numbers make both curves
+smooth in the input — so a coarse grid brackets every crossing and Brent's
+method (``scipy.optimize.brentq``) refines it. The grid is searched on the first
+draws only (:data:`COARSE_DRAWS`), the same customers as the full run's first
+ones; the bracket is then confirmed and refined with every draw, so the answer
+is the full run's. Only the arms a point changes are simulated
+(:mod:`sim.compute.arms`): a cost needs one simulation in all.
 
 Without a range given, the search starts on the input's 1st to 99th percentile
 and widens, up to what the input allows (a probability to 0 and 1, an amount of
@@ -34,6 +38,9 @@ from sim.compute.simulation import pinned, sample
 from sim.model.validation import Loaded
 
 GRID_POINTS = 9
+COARSE_DRAWS = 1000
+COARSE_SHARE = 8
+"""The grid is searched on the first max(COARSE_DRAWS, draws / COARSE_SHARE) draws (all of them in smaller runs)."""
 RELATIVE_TOLERANCE = 1e-4
 WIDENING = (2.0, 10.0, 100.0)
 """Each widening step reaches this many widths of the first range beyond it on an unbounded side."""
@@ -133,44 +140,55 @@ def breakeven(
     else:  # widen as far as the domain allows, never to values a change would take out of its domain
         ranges = list(dict.fromkeys(feasible_range(plain, path, *r) for r in widened_ranges(plain, path)))
     low, high = ranges[0]
-    cache: dict[float, dict[str, np.ndarray]] = {}
+    # The grid that brackets each crossing is searched on the first draws only (a sub-sample of the
+    # same draws: common random numbers); the full draws are spent at the bracket and in its refinement.
+    coarse_draws = min(draws, max(COARSE_DRAWS, draws // COARSE_SHARE))
+    caches: dict[int, dict[float, dict[str, np.ndarray]]] = {coarse_draws: {}, draws: {}}
     adjusted: list[dict] = []
 
-    def npv_at(values: list[float]) -> None:
+    def npv_at(values: list[float], count: int = draws) -> dict[float, dict[str, np.ndarray]]:
+        cache = caches[count]
         fresh = [v for v in dict.fromkeys(values) if v not in cache]
         if fresh:
-            sets = [pinned(drawn, {path: v}) for v in fresh]
-            adjusted.extend({**entry, "point": {path: v}} for v, s in zip(fresh, sets) for entry in adjustments(plain, s))
-            results = store.appraisals(sets)
-            for v, appraisals in zip(fresh, results):
+            table = drawn if count == draws else {key: array[:count] for key, array in drawn.items()}
+            sets = [pinned(table, {path: v}) for v in fresh]
+            if count == draws:
+                adjusted.extend({**entry, "point": {path: v}} for v, s in zip(fresh, sets) for entry in adjustments(plain, s))
+            for v, appraisals in zip(fresh, store.appraisals(sets)):
                 cache[v] = {name: a.npv for name, a in appraisals.items()}
         if progress:
-            progress(len(cache), len(cache))
+            progress(len(caches[draws]), len(caches[draws]))
+        return cache
 
     base = inputs[path].dist.base
     with parallel.pool(workers) as shared:
         store = ArmStore(plain, seed, shared)  # each distinct arm simulated once: a cost moves no flow
         drawn = sample(plain, draws, seed, {path: base})  # the other inputs' draws, the same at every point
         for low, high in ranges:
-            npv_at([_tidy(v) for v in np.linspace(low, high, points)])
-            grid = sorted(cache)
-            if all(_flat(cache, grid, name) or _crossing(grid, cache, name, measure) is not None
+            coarse = npv_at([_tidy(v) for v in np.linspace(low, high, points)], coarse_draws)
+            grid = sorted(coarse)
+            if all(_flat(coarse, grid, name) or _crossing(grid, coarse, name, measure) is not None
                    for name in plain.interventions for measure in CRITERIA.values()):
                 break
-        grid = sorted(cache)
+        grid = sorted(caches[coarse_draws])
+        full = npv_at([grid[0], grid[-1]])
         rows = []
         for name in plain.interventions:
-            flat = _flat(cache, grid, name)
+            flat = _flat(caches[coarse_draws], grid, name) and _flat(full, [grid[0], grid[-1]], name)
             for criterion, measure in CRITERIA.items():
-                curve = [measure(cache[v][name]) for v in grid]
-                root = None if flat else _root(lambda v, m=measure, n=name: (npv_at([v]), m(cache[v][n]))[1], grid,
-                                               curve, high - low, base)
+                root, curve = None, [measure(caches[coarse_draws][v][name]) for v in grid]
+                if not flat:
+                    root, curve = _refined_root(lambda values: npv_at(values), grid, curve, name, measure, high - low, base)
                 outcome = NO_EFFECT if flat else FOUND if root is not None else ALWAYS if min(curve) > 0 else NEVER
                 rows.append({"intervention": name, "criterion": criterion, "outcome": outcome, "value": root,
-                             "found": root is not None, "at_low": curve[0], "at_high": curve[-1]})
+                             "found": root is not None, "at_low": measure(full[grid[0]][name]),
+                             "at_high": measure(full[grid[-1]][name])})
+    evaluated = {**{v: (coarse_draws, npv) for v, npv in caches[coarse_draws].items()},
+              **{v: (draws, npv) for v, npv in caches[draws].items()}}  # each point at the most draws it had
     curve_rows = [
-        {path: v, "intervention": name, "npv_mean": float(np.mean(npv)), "prob_roi_positive": float(np.mean(npv > 0))}
-        for v in sorted(cache) for name, npv in cache[v].items()
+        {path: v, "intervention": name, "npv_mean": float(np.mean(npv)), "prob_roi_positive": float(np.mean(npv > 0)),
+         "draws": count}
+        for v, (count, by_name) in sorted(evaluated.items()) for name, npv in by_name.items()
     ]
     table = pd.DataFrame(rows)
     summary = {
@@ -210,8 +228,32 @@ def _crossing(grid: list[float], cache, name: str, measure) -> int | None:
     return len(curve) - 1 if curve[-1] == 0 else None
 
 
-def _root(f, grid: list[float], curve: list[float], width: float, base: float) -> float | None:
-    """The sign change on the grid nearest ``base``, refined by Brent's method; None if there is none."""
+def _refined_root(evaluate, grid: list[float], coarse: list[float], name: str, measure, width: float, base: float):
+    """(root at the full draws or None, the curve the outcome is read from) for one intervention and criterion.
+
+    The coarse curve's bracket nearest ``base`` is checked at the full draws and refined there by
+    Brent's method; where the full draws do not confirm it (the sub-sample put the sign change in
+    a neighbouring interval), the whole grid is evaluated at the full draws, as without a coarse pass.
+    """
+    bracket = _bracket(grid, coarse, base)
+    f = lambda v: measure(evaluate([v])[v][name])  # noqa: E731
+    if bracket is None:  # no crossing on the sub-sample: confirmed where the full draws' ends agree with it
+        ends = evaluate([grid[0], grid[-1]])
+        low, high = measure(ends[grid[0]][name]), measure(ends[grid[-1]][name])
+        if low * coarse[0] > 0 and high * coarse[-1] > 0 and low * high > 0:
+            return None, [low, *coarse[1:-1], high]
+    else:
+        ends = evaluate(list(bracket))
+        fa, fb = (measure(ends[v][name]) for v in bracket)
+        if fa == 0 or fa * fb < 0:
+            return _root(f, list(bracket), [fa, fb], width, base), coarse
+    full = evaluate(grid)
+    curve = [measure(full[v][name]) for v in grid]
+    return _root(f, grid, curve, width, base), curve
+
+
+def _bracket(grid: list[float], curve: list[float], base: float) -> tuple[float, float] | None:
+    """The grid interval where ``curve`` changes sign nearest ``base`` (a point twice where it is 0), or None."""
     brackets = []
     for (a, fa), (b, fb) in itertools.pairwise(zip(grid, curve)):
         if fa == 0:
@@ -222,7 +264,15 @@ def _root(f, grid: list[float], curve: list[float], width: float, base: float) -
         brackets.append((grid[-1], grid[-1]))
     if not brackets:
         return None
-    a, b = min(brackets, key=lambda ab: 0.0 if ab[0] <= base <= ab[1] else min(abs(ab[0] - base), abs(ab[1] - base)))
+    return min(brackets, key=lambda ab: 0.0 if ab[0] <= base <= ab[1] else min(abs(ab[0] - base), abs(ab[1] - base)))
+
+
+def _root(f, grid: list[float], curve: list[float], width: float, base: float) -> float | None:
+    """The sign change on the grid nearest ``base``, refined by Brent's method; None if there is none."""
+    bracket = _bracket(grid, curve, base)
+    if bracket is None:
+        return None
+    a, b = bracket
     if a == b:
         return float(a)
     return float(brentq(f, a, b, xtol=RELATIVE_TOLERANCE * width, maxiter=30))
