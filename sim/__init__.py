@@ -15,6 +15,14 @@ From Python::
     sim.voi(sc).tables["voi"]
     sim.pilot(sc, "faster_response").tables["pilot"]   # EVSI, cost, net gain and power per pilot size
 
+    # the `cxroi fit` commands: data frames in, a report out (estimates, the inputs to write, the --json summary)
+    import pandas as pd
+    fit = sim.customers_report(pd.read_csv("scenarios/data/customers.csv"))
+    fit.summary["segments"]["retail"]["alpha"]
+    fit.writes.updates   # churn_mix per segment, as InputUpdate(path, spec, comment)
+    sim.orders_report(pd.read_csv("scenarios/data/orders.csv"), customers=pd.read_csv("scenarios/data/customers.csv"))
+    sim.pilot_report("churn", sim.Arm(40, 500), sim.Arm(60, 500)).summary
+
 Every name is loaded on first use (PEP 562 module ``__getattr__``): ``import sim``
 and the ``cxroi`` command's start-up do not pay for pandas, scipy.stats, SALib or
 matplotlib until something needs them.
@@ -26,20 +34,25 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 _WHERE = {
+    "Arm": ("sim.fit.pilot", "Arm"),
     "BEYOND_HORIZON": ("sim.compute.result", "BEYOND_HORIZON"),
     "Loaded": ("sim.model.validation", "Loaded"),
     "Result": ("sim.compute.result", "Result"),
     "ScenarioError": ("sim.errors", "ScenarioError"),
     "UsageError": ("sim.errors", "UsageError"),
     "breakeven": ("sim.analyses.breakeven", "breakeven"),
+    "customers_report": ("sim.fit.customers_report", "customers_report"),
     "evaluate": ("sim.compute.simulation", "evaluate"),
     "input_labels": ("sim.model.labels", "input_labels"),
     "load": ("sim.shell.loader", "load"),
+    "orders_report": ("sim.fit.orders_report", "orders_report"),
     "pilot": ("sim.analyses.pilot", "pilot"),
+    "pilot_report": ("sim.fit.pilot_report", "pilot_report"),
     "run": ("sim.compute.simulation", "run"),
     "sample": ("sim.compute.simulation", "sample"),
     "scheduler": ("sim.compute.parallel", "scheduler"),
     "sensitivity": ("sim.analyses.sensitivity", "sensitivity"),
+    "support_report": ("sim.fit.support_report", "support_report"),
     "sweep": ("sim.analyses.sweep", "sweep"),
     "tornado": ("sim.analyses.tornado", "tornado"),
     "voi": ("sim.analyses.voi", "voi"),
@@ -73,6 +86,11 @@ if TYPE_CHECKING:  # for type checkers and IDEs: the same names, eagerly
     from sim.analyses.tornado import tornado
     from sim.analyses.voi import voi
     from sim.errors import ScenarioError, UsageError
+    from sim.fit.customers_report import customers_report
+    from sim.fit.orders_report import orders_report
+    from sim.fit.pilot import Arm
+    from sim.fit.pilot_report import pilot_report
+    from sim.fit.support_report import support_report
     from sim.model.labels import input_labels
     from sim.compute.result import BEYOND_HORIZON, Result
     from sim.compute.parallel import scheduler

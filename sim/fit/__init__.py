@@ -11,6 +11,13 @@ no printing. Each model family has its module, named after its paper:
 * :mod:`sim.fit.checks` - one-line problems for bad data (rows numbered as in the file: header = row 1)
 * :mod:`sim.fit.synthetic` - data drawn from known parameters (tests, benchmarks)
 
+Each ``cxroi fit`` command is one call returning its report (the fits, the
+inputs to write, the ``--json`` summary, the ``--out`` tables):
+:mod:`sim.fit.customers_report`, :mod:`sim.fit.orders_report`,
+:mod:`sim.fit.support_report`, :mod:`sim.fit.pilot_report`. What they write
+into a scenario is :mod:`sim.fit.scenario_inputs`, and as TOML text
+:mod:`sim.fit.scenario_edit`.
+
 The functions below take the raw tables, check them (raising
 :class:`sim.errors.ScenarioError` with one line per problem, located by
 column and row; call ``.in_file(name)`` to attribute it) and fit each segment

@@ -1,7 +1,8 @@
 """Figures of ``cxroi fit customers`` and ``cxroi fit orders``: fitted curves against the company's own data.
 
 Each function takes the report tables (one per segment) and returns a
-matplotlib Figure; :mod:`sim.shell.fit_customers` and :mod:`sim.shell.fit_orders` save them.
+matplotlib Figure; :func:`customers_figures` and :func:`orders_figures` give a report's
+figures by name, which the command line saves into the `--out` folder.
 """
 
 from __future__ import annotations
@@ -61,3 +62,21 @@ def holdout_purchases_figure(reports: dict[str, pd.DataFrame], period: str, dura
         ax.legend(fontsize=7, loc="upper left")
     fig.tight_layout()
     return fig
+
+
+def customers_figures(report) -> dict[str, Figure]:
+    """The figures of a :class:`~sim.fit.customers_report.CustomersReport`'s folder: survival, and the holdout's."""
+    figures = {"survival": survival_figure({r.name: r.table for r in report.segments}, report.period,
+                                           "survival, fitted on all the data")}
+    held = {r.name: r.holdout.table for r in report.segments if r.holdout is not None}
+    if held:
+        figures["holdout"] = survival_figure(held, report.period, "holdout: fitted before the cut-off")
+    return figures
+
+
+def orders_figures(report) -> dict[str, Figure]:
+    """The figures of an :class:`~sim.fit.orders_report.OrdersReport`'s folder: the holdout's purchases, if checked."""
+    result = report.result
+    if not result.holdout:
+        return {}
+    return {"holdout_purchases": holdout_purchases_figure(result.holdout, report.period, result.durations)}

@@ -1,9 +1,10 @@
 """``cxroi fit ...``: estimate scenario inputs from a company's own data (the command-line edge).
 
-Each subcommand reads its files (CSV or Parquet), maps their columns, calls a
-fit in :mod:`sim.fit` (which takes data frames and numbers) and prints the
-estimates; with ``--into FILE`` it writes them into a scenario with
-:mod:`sim.shell.scenario_writer`, otherwise it prints the TOML it would write.
+Each subcommand parses its options, reads its files (CSV or Parquet), calls one
+report of :mod:`sim.fit` (which takes data frames and numbers: ``customers_report``,
+``orders_report``, ``support_report``, ``pilot_report``) and prints it
+(:mod:`sim.reporting.fit_console`); with ``--into FILE`` it writes the inputs into a
+scenario with :mod:`sim.shell.scenario_writer`, otherwise it prints the TOML it would write.
 Every user mistake is one line naming the file, the row or column and what is
 allowed, exit code 2, nothing written.
 """
@@ -15,11 +16,11 @@ from pathlib import Path
 import click
 import pandas as pd
 
-from sim.errors import Problem, ScenarioError, UsageError
+from sim.errors import ScenarioError, UsageError
 from sim.shell.fit_customers import customers_command
 from sim.shell.fit_io import echo_json as _echo_json
 from sim.shell.fit_io import key_values as _mapping
-from sim.shell.fit_io import read_table
+from sim.shell.fit_io import read_table, scenario_or_none
 from sim.shell.fit_io import user_errors as _user_errors
 from sim.shell.fit_orders import orders_command
 
@@ -63,53 +64,6 @@ def parse_arm(text: str, option: str):
         raise UsageError(f"{option} '{text}' is not EVENTS/EXPOSURE, e.g. 40/500 (40 churned of 500 customers)") from None
 
 
-def pilot_arms_from_table(frame: pd.DataFrame, measure: str):
-    """(treated, control, where) from a pilot table: an 'arm' column (treated / control) and the measure's columns."""
-    from sim.fit.checks import missing_columns, row_number
-    from sim.fit.pilot import KINDS, Arm
-
-    _, exposure, events, _ = KINDS[measure]
-    problems = missing_columns(frame, ["arm", exposure, events])
-    if problems:
-        raise ScenarioError(problems)
-    arms = frame["arm"].astype(str).str.strip().str.lower()
-    found = {}
-    for name in ("treated", "control"):
-        rows = [int(i) for i in (arms == name).to_numpy().nonzero()[0]]
-        if len(rows) != 1:
-            raise ScenarioError([Problem("column 'arm'", f"needs exactly one '{name}' row, found {len(rows)}")])
-        row = rows[0]
-        values = []
-        for column in (events, exposure):
-            value = pd.to_numeric(frame[column].iloc[row], errors="coerce")
-            if pd.isna(value):
-                raise ScenarioError([Problem(f"row {row_number(row)}, column '{column}'",
-                                             f"cannot read '{frame[column].iloc[row]}' as a number")])
-            values.append(float(value))
-        found[name] = (Arm(*values), f"row {row_number(row)}")
-    return found["treated"][0], found["control"][0], (found["treated"][1], found["control"][1])
-
-
-def change_path(measure: str, segment: str, scenario_file: Path | None) -> str:
-    """The parameter the pilot's effect scales: the segment's churn key, experience.bad or purchases."""
-    if measure == "bad":
-        return f"segments.{segment}.experience.bad"
-    if measure == "purchases":
-        return f"segments.{segment}.purchases"
-    if scenario_file is not None and scenario_file.is_file():
-        import tomllib
-
-        try:
-            raw = tomllib.loads(scenario_file.read_text(encoding="utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError):
-            raw = {}
-        keys = raw.get("segments", {}).get(segment, {})
-        for key in ("churn", "monthly_churn", "annual_churn"):
-            if key in keys:
-                return f"segments.{segment}.{key}"
-    return f"segments.{segment}.monthly_churn"
-
-
 @fit_group.command("pilot")
 @click.argument("table", required=False, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--measure", type=click.Choice(["churn", "bad", "purchases"]), required=True,
@@ -140,8 +94,9 @@ def pilot_command(table, measure, treated, control, prior, segment, intervention
       cxroi fit pilot scenarios/data/pilot.csv --measure bad --segment retail --intervention first_contact \\
           --into my_company.toml
     """
-    from sim.fit.pilot import pilot_effect
-    from sim.shell.scenario_writer import InputUpdate, fragment, write_inputs
+    from sim.fit.pilot_report import pilot_arms, pilot_report
+    from sim.reporting.fit_console import print_pilot
+    from sim.shell.scenario_writer import fragment, write_inputs
 
     with _user_errors(table or ""):
         if (table is None) == (treated is None or control is None) or (table and (treated or control)):
@@ -149,70 +104,30 @@ def pilot_command(table, measure, treated, control, prior, segment, intervention
         if into and not (intervention and (segment or target_path)):
             raise UsageError("--into needs --intervention and --segment (or --path)")
         prior_ab = _parse_prior(prior)
+        target = {"prior": prior_ab, "label": label, "segment": segment, "intervention": intervention, "path": target_path,
+                  "scenario": scenario_or_none(into), "into": into}
         if table is not None:
             try:
-                arms = pilot_arms_from_table(read_table(table), measure)
-                result = pilot_effect(measure, arms[0], arms[1], prior_ab, where=arms[2])
+                treated_arm, control_arm, where = pilot_arms(read_table(table), measure)
+                report = pilot_report(measure, treated_arm, control_arm, where=where, evidence=f"{table}", **target)
             except ScenarioError as error:
                 raise error.in_file(str(table)) from None
-            evidence = f"{table}"
         else:
-            result = pilot_effect(measure, parse_arm(treated, "--treated"), parse_arm(control, "--control"), prior_ab,
-                                  where=("--treated", "--control"))
-            evidence = f"treated {treated}, control {control}"
-        source = (f"cxroi fit pilot ({label}: {evidence}): {result.name} {result.median:.3g} "
-                  f"(95 % {result.low:.3g} to {result.high:.3g}), {result.method}; prior "
-                  f"{_prior_words(measure, prior_ab)}")
-        path = target_path or (change_path(measure, segment, into) if segment else None)
-        updates = []
-        if intervention and path:
-            updates = [InputUpdate(f"interventions.{intervention}.changes[+]",
-                                   {"path": path, "scale": result.scale_spec(source),
-                                    "source": f"cxroi fit pilot ({label}: {evidence})"},
-                                   f"from {label}")]
-        written = None
-        overlap = _double_counting(into, intervention, measure, segment) if into else None
+            report = pilot_report(measure, parse_arm(treated, "--treated"), parse_arm(control, "--control"),
+                                  evidence=f"treated {treated}, control {control}", **target)
         if into:
-            write_inputs(into, updates, create=False)
-            written = str(into)
-        summary = {
-            "measure": measure, "effect": result.name, "method": result.method,
-            "treated_posterior": result.treated.describe(), "control_posterior": result.control.describe(),
-            "median": result.median, "mean": result.mean, "interval_95": [result.low, result.high],
-            "prob_effect_below_1": result.prob_below_one, "scale": result.scale_spec(source),
-            "change_path": path, "written_into": written, "warning": overlap,
-        }
+            write_inputs(into, report.updates, create=False)
         if as_json:
-            _echo_json(summary)
+            _echo_json(report.summary)
             return
-        click.echo(f"{result.name}: median {result.median:.3f}, 95 % interval {result.low:.3f} to {result.high:.3f}, "
-                   f"P(below 1) {result.prob_below_one:.1%}")
-        click.echo(f"posteriors: treated {result.treated.describe()}, control {result.control.describe()} ({result.method})")
-        if written:
-            click.echo(f"Written into {written}: interventions.{intervention}.changes (scale of {path})")
-        if overlap:
-            click.echo(overlap)
-        elif updates:
+        print_pilot(report)
+        if into:
+            click.echo(f"Written into {into}: interventions.{intervention}.changes (scale of {report.path})")
+        if report.warning:
+            click.echo(report.warning)
+        elif report.updates:
             click.echo("# add to the scenario (or pass --into):")
-            click.echo(fragment(updates).rstrip())
-
-
-def _double_counting(into: Path, intervention: str | None, measure: str, segment: str | None) -> str | None:
-    """A warning when a pilot's total effect on churn or buying joins changes that reach it through experiences."""
-    import tomllib
-
-    if measure == "bad" or not intervention or not into.is_file():
-        return None
-    try:
-        raw = tomllib.loads(into.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError):
-        return None
-    changes = raw.get("interventions", {}).get(intervention, {}).get("changes", [])
-    through = [c.get("path", "") for c in changes if f".{segment}.experience." in c.get("path", "")]
-    if not through:
-        return None
-    return (f"Note: the pilot measured the whole effect on {measure}, which includes what {intervention} does through "
-            f"{', '.join(through)}; keep those changes only if the pilot's effect is on top of them, or it is counted twice.")
+            click.echo(fragment(report.updates).rstrip())
 
 
 def _parse_prior(text: str | None) -> tuple[float, float] | None:
@@ -225,14 +140,6 @@ def _parse_prior(text: str | None) -> tuple[float, float] | None:
     if a <= 0 or b < 0:
         raise UsageError(f"--prior '{text}': A must be more than 0 and B at least 0")
     return a, b
-
-
-def _prior_words(measure: str, prior: tuple[float, float] | None) -> str:
-    from sim.fit.pilot import KINDS, PRIORS, Posterior
-
-    kind = KINDS[measure][0]
-    a, b = prior or PRIORS[kind]
-    return Posterior(kind, a, b).describe() + (" (Jeffreys)" if prior is None else "")
 
 
 # --- cxroi fit support -------------------------------------------------------------------
@@ -296,16 +203,13 @@ def support_command(tickets, customers_file, orders_file, as_of, columns, csat_s
       cxroi fit support tickets.csv --customers customers.csv --column opened=created_at --column csat=rating \\
           --into scenarios/my_company.toml --segment-map retail=b2c
     """
-    from sim.fit.checks import CustomerColumns, OrderColumns
-    from sim.fit.support import OBSERVATIONAL, TicketColumns, fit_support
-    from sim.fit.support_inputs import support_inputs
-    from sim.shell.scenario_writer import InputUpdate, fragment, write_inputs
+    from sim.fit.reports import DataFile
+    from sim.fit.support_report import support_report
+    from sim.reporting.fit_console import print_support
+    from sim.shell.scenario_writer import fragment, write_inputs
 
     with _user_errors(tickets):
         mapped = _mapping(columns, "--column", ("customer_id", "opened", "channel", "wait", "csat", "outcome"))
-        ticket_columns = TicketColumns(**{key: value for key, value in mapped.items()})
-        if "outcome" in mapped:
-            ticket_columns = TicketColumns(**{**ticket_columns.__dict__, "csat": None})
         rule = _csat_rule(csat_scale, good_from, bad_to)
         segment_map = _mapping(segment_pairs, "--segment-map")
         if as_of is not None:
@@ -316,110 +220,21 @@ def support_command(tickets, customers_file, orders_file, as_of, columns, csat_s
         ticket_table = _read_named(tickets)
         customer_table = _read_named(customers_file)
         order_table = _read_named(orders_file) if orders_file else None
-        data_segments = (customer_table["segment"].dropna().astype(str).unique() if "segment" in customer_table.columns
-                         else ["all"])
-        _check_segments(into, [segment_map.get(name, name) for name in data_segments])
-        try:
-            fits, response = fit_support(ticket_table, customer_table, order_table, as_of=as_of,
-                                         ticket_columns=ticket_columns, customer_columns=CustomerColumns(),
-                                         order_columns=OrderColumns(amount=None), rule=rule)
-        except ScenarioError as error:
-            raise _attribute(error, tickets, customers_file, orders_file) from None
-        operations = _has_operations(into)
-        evidence = f"{tickets.name}, {sum(f.tickets for f in fits.values()):,} tickets, {rule.describe()}"
-        suggested, notes = support_inputs(fits, response, evidence=evidence, widen=widen, segment_map=segment_map,
-                                          operations=operations)
-        updates = [InputUpdate(s.path, s.spec, s.comment) for s in suggested]
+        report = support_report(ticket_table, customer_table, order_table, tickets_file=DataFile(str(tickets)),
+                                customers_file=DataFile(str(customers_file)),
+                                orders_file=DataFile(str(orders_file)) if orders_file else None, columns=mapped, rule=rule,
+                                as_of=as_of, widen=widen, segment_map=segment_map, scenario=scenario_or_none(into), into=into)
         if into:
-            write_inputs(into, updates, create=True)
-        summary = {
-            "caveat": OBSERVATIONAL, "csat_rule": rule.describe(),
-            "segments": {name: {"customers": f.customers, "customer_periods": f.customer_periods, "tickets": f.tickets,
-                                "estimates": f.as_rows()} for name, f in fits.items()},
-            "response_curve": None if response is None else {
-                "intercept": response.intercept.__dict__, "slope": response.slope.__dict__, "tickets": response.tickets},
-            "written_into": str(into) if into else None, "widen": widen, "not_written": notes,
-        }
+            write_inputs(into, report.updates, create=True)
         if as_json:
-            _echo_json(summary)
+            _echo_json(report.summary)
             return
-        _print_support(fits, response, notes)
-        click.echo(f"Caveat: {OBSERVATIONAL}.")
+        print_support(report)
         if into:
-            click.echo(f"Written into {into}: {len(updates)} inputs, 95 % intervals widened x{widen:g}.")
+            click.echo(f"Written into {into}: {len(report.updates)} inputs, 95 % intervals widened x{widen:g}.")
         else:
             click.echo(f"# the inputs for a scenario (intervals widened x{widen:g}; pass --into to write them):")
-            click.echo(fragment(updates).rstrip())
-
-
-def _print_support(fits, response, notes) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    console = Console()
-    methods: dict[str, int] = {}
-    for name, fit in fits.items():
-        table = Table(title=f"segment {name}: {fit.customers:,} customers, {fit.customer_periods:,} customer-months, "
-                            f"{fit.tickets:,} tickets", header_style="bold")
-        for column in ("input", "estimate", "95 % interval", "how"):
-            table.add_column(column, justify="left" if column == "input" else "right")
-        for estimate in fit.estimates.values():
-            note = methods.setdefault(estimate.method, len(methods) + 1)
-            interval = f"{estimate.low:.3g} to {estimate.high:.3g}" if estimate.low == estimate.low else "not identified"
-            table.add_row(estimate.name, f"{estimate.value:.3g}", interval, f"[{note}]")
-        console.print(table)
-    for method, note in methods.items():
-        click.echo(f"[{note}] {method}")
-    if response is not None:
-        console.print(f"Response curve (all segments, {response.tickets:,} tickets with a wait): logit(satisfied) = "
-                      f"{response.intercept.value:.3f} {response.slope.value:+.3f} ln(minutes); 95 % intervals "
-                      f"{response.intercept.low:.3f} to {response.intercept.high:.3f} and {response.slope.low:.3f} to "
-                      f"{response.slope.high:.3f}")
-    for note in notes:
-        click.echo(note)
-
-
-def _check_segments(path: Path | None, segments: list[str]) -> None:
-    """Refuse to write segments a complete scenario does not have (before any work is written)."""
-    import tomllib
-
-    if path is None or not path.is_file():
-        return
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError):
-        return  # the writer reports the file itself
-    known = raw.get("segments", {})
-    if "settings" not in raw or not known:
-        return
-    for name in segments:
-        if name not in known:
-            raise UsageError(f"{path}: segments: the data's segment '{name}' is not in the scenario (it has "
-                             f"{', '.join(known)}); map it with --segment-map {name}=SEGMENT")
-
-
-def _has_operations(path: Path | None) -> bool:
-    import tomllib
-
-    if path is None or not path.is_file():
-        return False
-    try:
-        return "operations" in tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError):
-        return False
-
-
-def _attribute(error: ScenarioError, tickets: Path, customers: Path, orders: Path | None) -> ScenarioError:
-    """Put each problem on its file: 'tickets: ...' and 'orders: ...' prefixes name the table, the rest is customers'."""
-    lines = []
-    for problem in error.problems:
-        for prefix, file in (("tickets", tickets), ("orders", orders)):
-            if problem.path.startswith(prefix):
-                lines.append(f"{file}: " + ": ".join(p for p in (problem.path.removeprefix(prefix).lstrip(": "), problem.message) if p))
-                break
-        else:
-            lines.append(Problem(problem.path, problem.message).render(str(customers) if not problem.path.startswith("segment") else str(tickets)))
-    return UsageError("\n".join(lines))
+            click.echo(fragment(report.updates).rstrip())
 
 
 fit_group.add_command(customers_command)

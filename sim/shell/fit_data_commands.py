@@ -1,73 +1,25 @@
-"""What ``cxroi fit customers`` and ``cxroi fit orders`` share: options, dates, --into writes, --out folders.
+"""What ``cxroi fit customers`` and ``cxroi fit orders`` share at the edge: options, files, --into writes, --out folders.
 
-The commands themselves are :mod:`sim.shell.fit_customers` and :mod:`sim.shell.fit_orders`.
-
-The command-line edge of :mod:`sim.fit`: read the files (CSV or Parquet, with
-:func:`sim.shell.fit_commands.read_table`), map their columns, call the fits,
-then print a report, print the TOML fragment or write it into a scenario
-(:mod:`sim.shell.scenario_writer`), and with ``--out`` write a results-style
+The commands themselves are :mod:`sim.shell.fit_customers` and :mod:`sim.shell.fit_orders`;
+what they compute is :mod:`sim.fit.customers_report` and :mod:`sim.fit.orders_report`, what
+they write into a scenario :mod:`sim.fit.scenario_inputs`. Here: reading the data and the
+target scenario, writing the inputs into it (or the fragment to print) and the ``--out``
 folder. No statistics live here.
-
-What goes into a scenario, per segment (the data's segment, or the scenario
-segment it is mapped to with ``--segment-map``):
-
-* ``fit customers``: ``churn_mix`` (sBG alpha, beta) replacing any churn key;
-  when churn shows no heterogeneity, ``monthly_churn`` / ``annual_churn``
-  (the geometric estimate) replacing ``churn_mix``.
-* ``fit orders --customers FILE`` (contractual): ``purchase_mix`` (NBD shape r,
-  rate alpha per period) replacing ``purchases``, or ``purchases`` (the Poisson
-  rate) when rates do not differ; ``value_per_purchase`` from Gamma-Gamma.
-* ``fit orders`` alone (non-contractual): ``purchase_mix`` and ``dropout_mix``
-  (BG/NBD r, alpha, a, b), replacing ``purchases`` and any churn key (in the
-  BG/NBD customers leave by dropping out); ``value_per_purchase``.
-
-Every parameter is written as its sampling distribution: an ``interval`` of
-95 % confidence between the Wald limits on the log scale, which the scenario
-reads as the lognormal with median the estimate and log-sd se / estimate (the
-asymptotic distribution the fits' intervals use). Where the two parameters of
-one mix are correlated beyond ``STRONG_CORRELATION``, a ``[[correlations]]``
-rank correlation is added: for a bivariate normal with correlation rho (here
-the log-parameters, whose correlation equals the estimates' to first order)
-Spearman's rank correlation is ``6 / pi * asin(rho / 2)`` (Pearson 1907,
-Kruskal 1958), and ranks do not change under the exp to the lognormal.
 """
 
 from __future__ import annotations
 
 import hashlib
-import math
 import sys
 import tomllib
-from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
 
 import click
-import numpy as np
 import pandas as pd
 
 from sim.errors import Problem, ScenarioError, UsageError
+from sim.fit.reports import NO_HOLDOUT, DataFile
 from sim.shell.fit_io import read_table
-
-STRONG_CORRELATION = 0.3
-"""|Pearson correlation| of two estimates above which --into adds their rank correlation."""
-
-HOLDOUT_SHARE = 1.0 / 3.0
-"""Default holdout: the last third of the history (from the first date in the data to the as-of date)."""
-
-NO_HOLDOUT = pd.NaT
-"""The cut-off of a run without a holdout check (--no-holdout)."""
-
-CHURN_KEYS = ("churn", "monthly_churn", "annual_churn", "churn_mix")
-PER_PERIOD_CHURN = {"month": "monthly_churn", "year": "annual_churn"}
-
-
-# --- small helpers ------------------------------------------------------------------------------------------
-
-
-def spearman_from_pearson(rho: float) -> float:
-    """Spearman rank correlation of a bivariate normal with Pearson correlation ``rho``: 6/pi asin(rho/2)."""
-    return 6.0 / math.pi * math.asin(rho / 2.0)
 
 
 def date_option(text: str | None, option: str) -> pd.Timestamp | None:
@@ -79,19 +31,11 @@ def date_option(text: str | None, option: str) -> pd.Timestamp | None:
         raise UsageError(f"{option} '{text}' is not a date (ISO 8601, e.g. 2025-12-31)") from None
 
 
-def day_text(day) -> str:
-    return pd.Timestamp(day).strftime("%Y-%m-%d")
-
-
 def read_data(path: Path) -> pd.DataFrame:
     try:
         return read_table(path)
     except ScenarioError as error:
         raise error.in_file(str(path)) from None
-
-
-def in_file(error: ScenarioError, path: Path) -> ScenarioError:
-    return error if error.file else error.in_file(str(path))
 
 
 def file_sha256(path: Path) -> str:
@@ -102,27 +46,9 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def json_ready(value):
-    """JSON-safe: NaN and infinities as None, numpy scalars as Python."""
-    if isinstance(value, dict):
-        return {str(k): json_ready(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [json_ready(v) for v in value]
-    if isinstance(value, (np.integer,)):
-        return int(value)
-    if isinstance(value, (float, np.floating)):
-        return float(value) if math.isfinite(value) else None
-    if isinstance(value, (np.bool_,)):
-        return bool(value)
-    if value is pd.NaT:
-        return None
-    if isinstance(value, pd.Timestamp):
-        return day_text(value)
-    return value
-
-
-def table_records(table: pd.DataFrame) -> list[dict]:
-    return json_ready(table.to_dict(orient="records"))
+def data_file(path: Path) -> DataFile:
+    """A data file as the reports name it: its path as given and its SHA-256."""
+    return DataFile(str(path), file_sha256(path))
 
 
 def scenario_table(into: Path | None) -> dict | None:
@@ -137,128 +63,32 @@ def scenario_table(into: Path | None) -> dict | None:
 
 def common_options(out, overwrite, period, into, as_of, cutoff, no_holdout):
     """What both fit commands check first: the --out folder (before any work), the period, --as-of and --cutoff."""
+    from sim.fit.scenario_inputs import resolve_period
+
     if out is not None:
         from sim.shell.results_folder import check_destination
 
         check_destination(out, overwrite)
     cutoff_day = NO_HOLDOUT if no_holdout else date_option(cutoff, "--cutoff")
-    return resolve_period(period, into), date_option(as_of, "--as-of"), cutoff_day
+    return resolve_period(period, scenario_table(into), into), date_option(as_of, "--as-of"), cutoff_day
 
 
-def resolve_period(option: str | None, into: Path | None) -> str:
-    """The period to fit in: --period, else the target scenario's settings.period, else month.
-
-    A scenario in another period is refused rather than converted: a Beta mix of
-    monthly churn is not a Beta mix of annual churn (nor a Gamma mix of monthly
-    rates exactly one of annual rates once customers also leave), so there is no
-    exact conversion.
-    """
-    raw = scenario_table(into)
-    scenario_period = raw.get("settings", {}).get("period", "month") if raw and "settings" in raw else None
-    if option is None:
-        return scenario_period or "month"
-    if scenario_period and scenario_period != option:
-        raise UsageError(
-            f"{into}: settings.period is '{scenario_period}' but --period is '{option}'; fit with --period {scenario_period} "
-            f"(the fits cannot be converted exactly between months and years) or write into a scenario whose period is {option}"
-        )
-    return option
-
-
-def segment_targets(names: list[str], segment_map: dict[str, str], into: Path | None) -> dict[str, str]:
-    """Data segment -> scenario segment: --segment-map, else the same name; a table without segments ('all')
-    goes to the scenario's only segment. Names the scenario does not have are refused when it has segments."""
-    from sim.fit import ALL
-
-    raw = scenario_table(into)
-    existing = list(raw.get("segments", {})) if raw else []
-    unknown = sorted(set(segment_map) - set(names))
-    if unknown:
-        raise UsageError(f"--segment-map: the data have no segment '{unknown[0]}'; segments in the data: {', '.join(names)}")
-    targets = {}
-    for name in names:
-        target = segment_map.get(name, name)
-        if name == ALL and name not in segment_map and len(existing) == 1:
-            target = existing[0]
-        if existing and target not in existing:
-            hint = "the data have no segment column; name" if name == ALL else f"map data segment '{name}' to"
-            raise UsageError(f"{into}: the scenario has no segment '{target}' (it has: {', '.join(existing)}); {hint} "
-                             f"one with --segment-map {name}=SEGMENT")
-        targets[name] = target
-    return targets
-
-
-def interval_spec(estimate: float, low: float, high: float, source: str | None = None) -> dict:
-    """An uncertain input for an estimate: its 95 % interval (a lognormal through the two limits)."""
-    spec = {"dist": "interval", "low": float(f"{low:.6g}"), "high": float(f"{high:.6g}"), "confidence": 0.95,
-            "base": float(f"{estimate:.6g}")}
-    if source:
-        spec["source"] = source
-    return spec
-
-
-@dataclass
-class Writes:
-    """What a fit writes into a scenario: updates (None removes a key), correlations, and notes to print."""
-
-    updates: list = field(default_factory=list)
-    correlations: list = field(default_factory=list)
-    notes: list = field(default_factory=list)
-
-    def set(self, path: str, spec, comment: str | None = None) -> None:
-        from sim.shell.scenario_writer import InputUpdate
-
-        self.updates.append(InputUpdate(path, spec, comment))
-
-    def remove(self, raw: dict | None, segment: str, keys: tuple[str, ...], why: str) -> None:
-        """Remove the keys of a segment the new ones replace (only those the file has; each said in a note)."""
-        present = raw.get("segments", {}).get(segment, {}) if raw else {}
-        for key in keys:
-            if key in present:
-                self.set(f"segments.{segment}.{key}", None)
-                self.notes.append(f"segments.{segment}.{key} removed: {why}")
-
-    def mix(self, prefix: str, names: tuple[str, str], estimates, source: str, comment: str) -> None:
-        """A mix table's two parameters as intervals, its source, and their rank correlation when strong."""
-        for name in names:
-            low, high = estimates.interval(fit_name(name))
-            self.set(f"{prefix}.{name}", interval_spec(estimates.value(fit_name(name)), low, high), comment if name == names[0] else None)
-        self.set(f"{prefix}.source", source)
-        index = [estimates.names.index(fit_name(name)) for name in names]
-        rho = float(estimates.correlation[index[0], index[1]])
-        if abs(rho) > STRONG_CORRELATION:
-            self.correlations.append((f"{prefix}.{names[0]}", f"{prefix}.{names[1]}", round(spearman_from_pearson(rho), 3)))
-
-
-def fit_name(name: str) -> str:
-    """Scenario names of mix parameters -> the fits' names (purchase_mix shape/rate are the NBD's r/alpha)."""
-    return {"shape": "r", "rate": "alpha"}.get(name, name)
-
-
-def write_or_print(into: Path | None, writes: Writes, as_json: bool) -> str:
+def write_or_print(into: Path | None, writes, as_json: bool) -> str:
     """Write into the scenario, or return the fragment; validation problems name the scenario file."""
     from sim.shell.scenario_writer import fragment, write_inputs
 
     if into:
         write_inputs(into, writes.updates, writes.correlations, create=True)
         return ""
-    return fragment([u for u in writes.updates if u.spec is not None], writes.correlations)
+    return fragment(writes.written, writes.correlations)
 
 
-def fit_stamp(kind: str, file: Path, as_of) -> str:
-    return f"cxroi fit {kind} on {file.name} (sha256 {file_sha256(file)[:12]}) as of {day_text(as_of)}, fitted {date.today():%Y-%m-%d}"
-
-
-def fit_manifest(files: list[Path], options: dict) -> dict:
+def fit_manifest(files: list[DataFile], options: dict) -> dict:
+    from sim.fit.reports import fit_manifest as manifest
     from sim.shell.results_folder import _version
 
-    return {
-        "cxroi_version": _version("cxroi"),
-        "created": pd.Timestamp.now(tz="UTC").isoformat(timespec="seconds"),
-        "command": ["cxroi", *sys.argv[1:]],
-        "inputs": [{"file": str(path), "sha256": file_sha256(path)} for path in files],
-        "options": json_ready(options),
-    }
+    return manifest(files, options, version=_version("cxroi"), command=["cxroi", *sys.argv[1:]],
+                    created=pd.Timestamp.now(tz="UTC").isoformat(timespec="seconds"))
 
 
 def write_fit_folder(out: Path, overwrite: bool, summary: dict, manifest: dict, tables: dict, figures: dict, fragment_text: str) -> None:
@@ -280,47 +110,17 @@ def write_fit_folder(out: Path, overwrite: bool, summary: dict, manifest: dict, 
             plt.close(figure)
 
 
-def tagged(segment: str, table: pd.DataFrame) -> pd.DataFrame:
-    return table.assign(segment=segment)[["segment", *table.columns]]
-
-
-def print_table(title: str, frame: pd.DataFrame, formats: dict[str, str]) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    click.echo(title)
-    table = Table(header_style="bold")
-    for column in frame.columns:
-        table.add_column(str(column), justify="left" if frame[column].dtype == object else "right")
-    for row in frame.itertuples(index=False):
-        cells = []
-        for column, value in zip(frame.columns, row):
-            if isinstance(value, (float, np.floating)):
-                cells.append("" if not math.isfinite(value) else format(value, formats.get(column, ".4g")))
-            else:
-                cells.append(str(value))
-        table.add_row(*cells)
-    Console(width=120).print(table)
-
-
-def estimate_rows(rows: list[dict]) -> pd.DataFrame:
-    frame = pd.DataFrame(rows)[["model", "parameter", "estimate", "se", "ci_low", "ci_high"]]
-    return frame.rename(columns={"ci_low": "95% low", "ci_high": "95% high"})
-
-
-def parsed_columns(frame: pd.DataFrame, checked: pd.DataFrame, columns: dict[str, str | None]) -> pd.DataFrame:
-    """``frame`` with its checked columns already parsed ({checked column: frame column}), so the fits, which check
-    their input again, need not parse a million dates twice more (datetime columns are taken as they are)."""
-    parsed = frame.reset_index(drop=True).copy(deep=False)
-    for source, column in columns.items():
-        if column:
-            parsed[column] = checked[source].to_numpy()
-    return parsed
-
-
-def default_cutoff(first, as_of) -> pd.Timestamp:
-    first, as_of = pd.Timestamp(first).normalize(), pd.Timestamp(as_of).normalize()
-    return (as_of - (as_of - first) * HOLDOUT_SHARE).normalize()
+def echo_outcome(notes: list[str], into: Path | None, segments: list[str], fragment_text: str, out: Path | None) -> None:
+    """What a fit command says after its report: the notes, where the inputs went (or the fragment), the folder."""
+    for note in notes:
+        click.echo(note)
+    if into:
+        click.echo(f"Written into {into}: " + ", ".join(f"segments.{segment}" for segment in segments) + ".")
+    else:
+        click.echo("# the inputs for a scenario (pass --into to write them):")
+        click.echo(fragment_text.rstrip())
+    if out is not None:
+        click.echo(f"Report folder: {out}")
 
 
 # --- shared options -------------------------------------------------------------------------------------------

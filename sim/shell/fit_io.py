@@ -52,3 +52,15 @@ def key_values(pairs: tuple[str, ...], option: str, allowed: tuple[str, ...] | N
             raise UsageError(f"{option} '{pair}': unknown key '{key}'; allowed: {', '.join(allowed)}")
         found[key] = value
     return found
+
+
+def scenario_or_none(path: Path | None) -> dict | None:
+    """The target scenario's raw TOML, or None when there is none or it cannot be read (its writer then says why)."""
+    import tomllib
+
+    if path is None or not path.is_file():
+        return None
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError):
+        return None

@@ -21,7 +21,7 @@ from sim.model.inputs import all_inputs
 from sim.model.sampling import base_values
 from sim.compute.simulation import evaluate
 from sim.shell.cli import main
-from sim.shell.fit_data_commands import spearman_from_pearson
+from sim.fit.scenario_inputs import spearman_from_pearson
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "scenarios" / "sample_company.toml"
@@ -88,13 +88,6 @@ def test_published_survivor_table_gives_fader_and_hardies_fit_and_writes_a_rank_
     (correlation,) = summary["correlations"]
     assert correlation["rank"] == pytest.approx(spearman_from_pearson(fit["corr_alpha_beta"]), abs=1e-3)
     assert fit["holdout"]["mae_pp"] < 3.0
-
-
-def test_spearman_of_a_bivariate_normal():
-    rng = np.random.default_rng(1)
-    z = rng.multivariate_normal([0, 0], [[1, 0.8], [0.8, 1]], size=200_000)
-    ranks = pd.DataFrame(np.exp(z)).rank().corr().iloc[0, 1]
-    assert spearman_from_pearson(0.8) == pytest.approx(ranks, abs=0.005)
 
 
 def test_homogeneous_churn_writes_monthly_churn_and_says_why(tmp_path, scenario):

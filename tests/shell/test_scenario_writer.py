@@ -1,4 +1,6 @@
-"""Writing inputs into scenario files: comments kept, round trip, replace vs add, nothing written on error (< 1 s)."""
+"""Writing inputs into scenario files: comments kept, round trip, replace vs add, nothing written on error (< 1 s).
+
+The text itself is :mod:`sim.fit.scenario_edit` (tests/fit/test_scenario_inputs.py); these go through the file."""
 
 import shutil
 import tomllib
@@ -8,7 +10,7 @@ import pytest
 
 from sim.errors import ScenarioError
 from sim.shell.loader import load
-from sim.shell.scenario_writer import InputUpdate, fragment, write_inputs
+from sim.shell.scenario_writer import InputUpdate, write_inputs
 
 NORDIC = Path(__file__).resolve().parents[2] / "scenarios" / "nordic_midsize.toml"
 WALK_AWAY = "segments.b2b.experience.walk_away"
@@ -83,13 +85,3 @@ def test_a_missing_file_is_created_only_when_asked(tmp_path):
     assert not target.exists()
     text = write_inputs(target, [InputUpdate(WALK_AWAY, 0.2, "fitted")], create=True)
     assert text == target.read_text() == "[segments.b2b.experience]\nwalk_away = 0.2 # fitted\n"
-
-
-def test_fragment_is_the_text_without_writing():
-    text = fragment([InputUpdate(WALK_AWAY, {"dist": "beta", "alpha": 20, "beta": 80})],
-                    [("segments.b2b.experience.walk_away", "segments.b2c.experience.walk_away", 0.5)])
-    assert tomllib.loads(text) == {
-        "segments": {"b2b": {"experience": {"walk_away": {"dist": "beta", "alpha": 20, "beta": 80}}}},
-        "correlations": [{"between": ["segments.b2b.experience.walk_away", "segments.b2c.experience.walk_away"],
-                          "rank": 0.5}],
-    }

@@ -1,0 +1,112 @@
+"""``cxroi fit support`` as a library call: what support does to customers, estimated from tickets (observational).
+
+:func:`support_report` checks that the data's segments exist in the target
+scenario, fits :func:`sim.fit.support.fit_support`, turns the estimates into
+widened scenario inputs (:func:`sim.fit.support_inputs.support_inputs`) and
+returns them with the JSON summary; each problem is put on the file it is in.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from sim.errors import Problem, ScenarioError, UsageError
+from sim.fit.checks import CustomerColumns, OrderColumns
+from sim.fit.reports import DataFile
+from sim.fit.scenario_edit import InputUpdate
+from sim.fit.support import OBSERVATIONAL, CsatRule, TicketColumns, fit_support
+from sim.fit.support_inputs import DEFAULT_WIDEN, support_inputs
+
+
+@dataclass
+class SupportReport:
+    """What ``cxroi fit support`` prints and writes: the fits per segment, the response curve, the inputs
+    (``updates``), the estimates not written and why (``notes``), and the ``--json`` summary."""
+
+    fits: dict
+    response: object | None
+    rule: CsatRule
+    widen: float
+    updates: list[InputUpdate]
+    notes: list[str]
+    summary: dict
+
+
+def support_report(
+    tickets: pd.DataFrame,
+    customers: pd.DataFrame,
+    orders: pd.DataFrame | None = None,
+    *,
+    tickets_file: DataFile = DataFile("tickets"),
+    customers_file: DataFile = DataFile("customers"),
+    orders_file: DataFile | None = None,
+    columns: dict[str, str] | None = None,
+    rule: CsatRule = CsatRule(1, 5, 4, 2),
+    as_of: pd.Timestamp | None = None,
+    widen: float = DEFAULT_WIDEN,
+    segment_map: dict[str, str] | None = None,
+    scenario: dict | None = None,
+    into: str | None = None,
+) -> SupportReport:
+    """Support's effects per segment from tickets (customer_id, opened, channel, wait, csat or outcome), the customer
+    list and optionally the orders (adds the buying effects).
+
+    ``columns`` renames the ticket columns; ``rule`` says which CSAT scores are good and bad; ``widen`` widens the
+    written intervals (observational estimates may be biased). ``scenario`` (parsed) and ``into`` (its name):
+    a complete scenario must have every data segment (after ``segment_map``), and one with ``[operations]`` gets
+    the response curve's inputs.
+    """
+    mapped = dict(columns or {})
+    segment_map = dict(segment_map or {})
+    ticket_columns = TicketColumns(**mapped)
+    if "outcome" in mapped:
+        ticket_columns = TicketColumns(**{**ticket_columns.__dict__, "csat": None})
+    data_segments = (customers["segment"].dropna().astype(str).unique() if "segment" in customers.columns else ["all"])
+    check_segments(scenario, [segment_map.get(name, name) for name in data_segments], into)
+    try:
+        fits, response = fit_support(tickets, customers, orders, as_of=as_of, ticket_columns=ticket_columns,
+                                     customer_columns=CustomerColumns(), order_columns=OrderColumns(amount=None), rule=rule)
+    except ScenarioError as error:
+        raise attribute(error, tickets_file, customers_file, orders_file) from None
+    evidence = f"{tickets_file.name}, {sum(f.tickets for f in fits.values()):,} tickets, {rule.describe()}"
+    suggested, notes = support_inputs(fits, response, evidence=evidence, widen=widen, segment_map=segment_map,
+                                      operations=bool(scenario) and "operations" in scenario)
+    updates = [InputUpdate(s.path, s.spec, s.comment) for s in suggested]
+    summary = {
+        "caveat": OBSERVATIONAL, "csat_rule": rule.describe(),
+        "segments": {name: {"customers": f.customers, "customer_periods": f.customer_periods, "tickets": f.tickets,
+                            "estimates": f.as_rows()} for name, f in fits.items()},
+        "response_curve": None if response is None else {
+            "intercept": response.intercept.__dict__, "slope": response.slope.__dict__, "tickets": response.tickets},
+        "written_into": str(into) if into else None, "widen": widen, "not_written": notes,
+    }
+    return SupportReport(fits, response, rule, widen, updates, notes, summary)
+
+
+def check_segments(scenario: dict | None, segments: list[str], into=None) -> None:
+    """Refuse to write segments a complete scenario does not have (before any work is done)."""
+    if not scenario:
+        return
+    known = scenario.get("segments", {})
+    if "settings" not in scenario or not known:
+        return
+    for name in segments:
+        if name not in known:
+            raise UsageError(f"{into}: segments: the data's segment '{name}' is not in the scenario (it has "
+                             f"{', '.join(known)}); map it with --segment-map {name}=SEGMENT")
+
+
+def attribute(error: ScenarioError, tickets: DataFile, customers: DataFile, orders: DataFile | None) -> UsageError:
+    """Put each problem on its file: 'tickets: ...' and 'orders: ...' prefixes name the table, the rest is customers'."""
+    lines = []
+    for problem in error.problems:
+        for prefix, file in (("tickets", tickets.path), ("orders", orders.path if orders else None)):
+            if problem.path.startswith(prefix):
+                lines.append(f"{file}: " + ": ".join(p for p in (problem.path.removeprefix(prefix).lstrip(": "), problem.message) if p))
+                break
+        else:
+            lines.append(Problem(problem.path, problem.message).render(customers.path if not problem.path.startswith("segment")
+                                                                       else tickets.path))
+    return UsageError("\n".join(lines))
