@@ -271,12 +271,13 @@ def export_command(results, xlsx, overwrite):
 
 @main.command("memo")
 @click.argument("results", type=click.Path(file_okay=False, path_type=Path))
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Memo file (.md or .html) [default: memo.md and memo.html in RESULTS].")
-@click.option("--format", "fmt", type=click.Choice(["md", "html"]), help="Only this format [default: both, or the --out file's].")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Memo file (.md, .html or .pdf) [default: memo.md and memo.html in RESULTS].")
+@click.option("--format", "fmt", type=click.Choice(["md", "html", "pdf"]), help="Only this format [default: md and html, or the --out file's].")
+@click.option("--paper", type=click.Choice(["a4", "letter"]), help="Paper of the PDF memo [default: a4].")
 @click.option("--title", help="Memo title [default: 'Decision memo: <scenario>'].")
 @click.option("--overwrite", is_flag=True, help="Replace an existing memo file.")
-def memo_command(results, out, fmt, title, overwrite):
-    """Write the decision memo of a results folder: Markdown and self-contained HTML.
+def memo_command(results, out, fmt, title, overwrite, paper):
+    """Write the decision memo of a results folder: Markdown and self-contained HTML, or a PDF that prints.
 
     The memo states the question and a recommendation (invest, do not invest, or
     pilot first) by a rule it prints, the headline figures, ROI and cash-flow
@@ -289,14 +290,17 @@ def memo_command(results, out, fmt, title, overwrite):
     Examples:
       cxroi memo results/nordic_midsize-20261124-101500
       cxroi memo results/nordic_midsize-20261124-101500 --format html --out board.html --title "Support investment 2027"
+      cxroi memo results/nordic_midsize-20261124-101500 --format pdf --paper letter
     """
     from sim.reporting import memo
 
     with _user_errors(results):
-        memo.memo_formats(out, fmt)
+        formats = memo.memo_formats(out, fmt)
+        if paper is not None and "pdf" not in formats:
+            raise UsageError("--paper sets the paper of the PDF memo: add --format pdf (or --out FILE.pdf)")
         if out is not None:
             results_folder.check_file_destination(out, overwrite)
-        for path in memo.write(results, out, fmt, title, overwrite):
+        for path in memo.write(results, out, fmt, title, overwrite, paper or "a4"):
             click.echo(f"Memo written to {path}")
 
 
