@@ -283,15 +283,7 @@ def build(record: Record, title: str | None = None) -> Memo:
     memo.add("p", f"**Recommendation.** {verdict}: {decision.because}.")
 
     memo.add("h2", "Headline figures")
-    memo.add("table", (["", *labels.values()], [
-        ["Expected NPV", *(amount(e["npv"]["mean"], currency) for e in entries.values())],
-        ["NPV, 90 % interval", *(f"{amount(e['npv']['p05'], currency)} to {amount(e['npv']['p95'], currency)}" for e in entries.values())],
-        ["Expected ROI", *(st.roi(e["roi"]["mean"]) for e in entries.values())],
-        ["ROI, 90 % interval", *(f"{st.roi(e['roi']['p05'])} to {st.roi(e['roi']['p95'])}" for e in entries.values())],
-        *_chance_rows(summary, st),
-        ["Median payback", *(payback_text(e["payback_period"]["p50"], summary["period"]) for e in entries.values())],
-        *_worst_rows(entries, currency),
-    ]))
+    memo.add("table", headline_table(summary))
     if "support" in summary:
         arms = {"baseline": "Today (no change)", **labels}
         memo.add("p", "**What customers meet in support** (means over the horizon):")
@@ -379,6 +371,25 @@ def build(record: Record, title: str | None = None) -> Memo:
         memo.add("assumptions", (["input", "value", "source"], rows))
 
     return memo
+
+
+def headline_table(summary: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
+    """The memo's headline figures of a run's summary (summary.json): header and rows, formatted.
+
+    Also what a :class:`sim.Result` shows in a notebook (sim/reporting/notebook.py).
+    """
+    currency, entries = summary["currency"], summary["interventions"]
+    st = style(currency)
+    labels = [entry["label"] for entry in entries.values()]
+    return ["", *labels], [
+        ["Expected NPV", *(amount(e["npv"]["mean"], currency) for e in entries.values())],
+        ["NPV, 90 % interval", *(f"{amount(e['npv']['p05'], currency)} to {amount(e['npv']['p95'], currency)}" for e in entries.values())],
+        ["Expected ROI", *(st.roi(e["roi"]["mean"]) for e in entries.values())],
+        ["ROI, 90 % interval", *(f"{st.roi(e['roi']['p05'])} to {st.roi(e['roi']['p95'])}" for e in entries.values())],
+        *_chance_rows(summary, st),
+        ["Median payback", *(payback_text(e["payback_period"]["p50"], summary["period"]) for e in entries.values())],
+        *_worst_rows(entries, currency),
+    ]
 
 
 def _chances_equal(entries: dict[str, Any]) -> bool:
