@@ -34,12 +34,6 @@ class Analysis:
     summary: dict[str, Any]
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
 
-    def _repr_html_(self) -> str:
-        """The tables in HTML with inputs and options by name, for a notebook (sim/reporting/notebook.py)."""
-        from sim.reporting.notebook import analysis_html
-
-        return analysis_html(self)
-
 
 def unpack(scenario: Scenario | Loaded) -> tuple[Scenario, Loaded | None]:
     """(scenario, loaded-or-None) from either."""

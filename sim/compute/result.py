@@ -287,12 +287,6 @@ class Result:
                                lambda a=arm: _ratio(get(a, "answered_wait_minutes"), get(a, "answered"))))
         return series
 
-    def _repr_html_(self) -> str:
-        """The headline figures as an HTML table in a notebook (sim/reporting/notebook.py)."""
-        from sim.reporting.notebook import result_html
-
-        return result_html(self)
-
     def summary_dict(self) -> dict[str, Any]:
         """The run's summary as plain JSON types (the content of summary.json and ``--json``)."""
         s = self.scenario.settings

@@ -177,12 +177,6 @@ class OrdersFit:
         rows = self.purchases.as_rows() + (self.spend.as_rows() if self.spend else [])
         return [{"segment": self.segment, **row} for row in rows]
 
-    def _repr_html_(self) -> str:
-        """The estimates as an HTML table in a notebook (sim/reporting/notebook.py)."""
-        from sim.reporting.notebook import fit_html
-
-        return fit_html(self)
-
 
 def _order_fits(summary: pd.DataFrame, name: str, label: str, period, with_spend: bool) -> OrdersFit:
     """BG/NBD and Gamma-Gamma on one segment's summary; both models' problems raised together."""
@@ -235,12 +229,6 @@ class OrdersHoldout:
     fit: OrdersFit
     report: pd.DataFrame
     duration: float
-
-    def _repr_html_(self) -> str:
-        """The estimates as an HTML table in a notebook (sim/reporting/notebook.py)."""
-        from sim.reporting.notebook import fit_html
-
-        return fit_html(self)
 
 
 def holdout_orders(
@@ -320,12 +308,6 @@ class PurchaseRateHoldout:
     fit: PurchaseRateFit | Homogeneous
     report: pd.DataFrame
     duration: float
-
-    def _repr_html_(self) -> str:
-        """The estimates as an HTML table in a notebook (sim/reporting/notebook.py)."""
-        from sim.reporting.notebook import fit_html
-
-        return fit_html(self)
 
 
 def holdout_purchase_rates(

@@ -75,12 +75,6 @@ class FromEstimates:
     def n_customers(self) -> int:
         return self.estimates.n
 
-    def _repr_html_(self) -> str:
-        """The estimates as an HTML table in a notebook (sim/reporting/notebook.py)."""
-        from sim.reporting.notebook import fit_html
-
-        return fit_html(self)
-
 
 @dataclass(frozen=True, eq=False)
 class Estimates:

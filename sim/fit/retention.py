@@ -288,12 +288,6 @@ class RetentionFit:
         """Parameter table rows: sBG alpha, beta then geometric p (model, parameter, estimate, se, ci_low, ci_high)."""
         return self.estimates.as_rows("sBG") + self.geometric.as_rows()
 
-    def _repr_html_(self) -> str:
-        """The estimates as an HTML table in a notebook (sim/reporting/notebook.py)."""
-        from sim.reporting.notebook import fit_html
-
-        return fit_html(self)
-
     def summary_row(self) -> dict:
         """One row for a report: estimates, errors, fit statistics and the heterogeneity test."""
         return {
@@ -483,12 +477,6 @@ class RetentionHoldout:
     predicted_renewing: float
     actual_renewing: int
     renewed_at_cutoff: int
-
-    def _repr_html_(self) -> str:
-        """The estimates as an HTML table in a notebook (sim/reporting/notebook.py)."""
-        from sim.reporting.notebook import fit_html
-
-        return fit_html(self)
 
 
 def holdout_survivor_table(survivors, n_fit: int, *, label: str = "", period: str | None = None) -> RetentionHoldout:

@@ -300,12 +300,6 @@ class SupportFit:
     def as_rows(self) -> list[dict]:
         return [e.as_row(self.segment) for e in self.estimates.values()]
 
-    def _repr_html_(self) -> str:
-        """The estimates as an HTML table in a notebook (sim/reporting/notebook.py)."""
-        from sim.reporting.notebook import fit_html
-
-        return fit_html(self)
-
 
 @dataclass(frozen=True)
 class ResponseFit:

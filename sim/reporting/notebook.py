@@ -1,4 +1,8 @@
-"""Results as HTML tables in a Jupyter notebook: what ``_repr_html_`` of a run, an analysis and a fit returns.
+"""Results as HTML tables in a Jupyter notebook: how a run, an analysis and a fit are shown.
+
+``import sim`` in IPython registers :func:`to_html` as the HTML formatter of these classes
+(by name, in sim/__init__.py), rather than each class carrying a ``_repr_html_``: the
+classes live in lower parts of the package, which never import the reporting part.
 
 A :class:`sim.Result` shows the memo's headline figures; an analysis
 (:class:`sim.analyses.common.Analysis`) its tables with inputs and options by
@@ -22,6 +26,18 @@ MAX_ROWS = 12
 """Rows of a table shown; the rest is counted below it."""
 _CELL = "padding:2px 8px;border-bottom:1px solid #ddd;"
 _LEFT, _RIGHT = f'style="{_CELL}text-align:left"', f'style="{_CELL}text-align:right;white-space:nowrap"'
+
+
+def to_html(obj: Any) -> str:
+    """The HTML a notebook shows for a run (:class:`sim.Result`), an analysis or a fit."""
+    from sim.analyses.common import Analysis
+    from sim.compute.result import Result
+
+    if isinstance(obj, Result):
+        return result_html(obj)
+    if isinstance(obj, Analysis):
+        return analysis_html(obj)
+    return fit_html(obj)
 
 
 def table(header: list[str], rows: list[list[Any]], caption: str | None = None, more: int = 0,

@@ -83,6 +83,7 @@ def test_headline_numbers_are_right_aligned_in_html_and_markdown(example):
 def test_memo_command_writes_a_pdf_on_the_chosen_paper_and_refuses_paper_without_pdf(request, tmp_path):
     folder = tmp_path / "run"
     shutil.copytree(request.config.rootpath / "results" / "examples" / "nordic_midsize", folder)
+    (folder / "memo.pdf").unlink()  # the example ships one
     result = CliRunner().invoke(main, ["memo", str(folder), "--format", "pdf", "--paper", "letter"])
     assert result.exit_code == 0, result.output
     assert result.output == f"Memo written to {folder / 'memo.pdf'}\n"

@@ -1,5 +1,5 @@
-"""Jupyter: a run, an analysis and a fit display as HTML tables with the house number style, and
-docs/example.ipynb runs top to bottom. About 20 s (a kernel start and the notebook's small runs)."""
+"""Jupyter: a run, an analysis and a fit display as HTML tables with the house number style (formatters
+that `import sim` registers in IPython), and docs/example.ipynb runs top to bottom, showing them. About 20 s (a kernel start and the notebook's small runs)."""
 
 import re
 
@@ -8,6 +8,7 @@ import pytest
 
 import sim
 from sim.reporting.format import amount, percent
+from sim.reporting.notebook import to_html
 
 
 @pytest.fixture(scope="module")
@@ -21,7 +22,7 @@ def cells(html: str) -> list[str]:
 
 def test_a_result_shows_the_memos_headline_figures(scenario):
     result = sim.run(scenario, draws=200, seed=3, workers=1)
-    html = result._repr_html_()
+    html = to_html(result)
     summary = result.summary_dict()
     for entry in summary["interventions"].values():
         assert f">{entry['label']}</th>" in html
@@ -34,7 +35,7 @@ def test_a_result_shows_the_memos_headline_figures(scenario):
 
 
 def test_an_analysis_shows_its_tables_with_inputs_by_name(scenario):
-    html = sim.voi(scenario, draws=200, seed=3, workers=1)._repr_html_()
+    html = to_html(sim.voi(scenario, draws=200, seed=3, workers=1))
     assert "<b>Value of information</b>" in html and "EVPPI" in html
     assert "Share of bad contacts, business customers" in html
     assert "segments.b2b.experience.bad" not in html and "_" not in "".join(cells(html))
@@ -46,7 +47,7 @@ def test_a_fit_shows_its_estimates_with_intervals():
 
     customers, _ = sample_company(np.random.default_rng(1), 600)
     retention = next(iter(fit.fit_retention(customers, as_of="2025-12-31").values()))
-    html = retention._repr_html_()
+    html = to_html(retention)
     assert "<b>Retention fit</b>" in html and "95 % low" in html and "Std. error" in html
     low, high = retention.estimates.interval("alpha")
     assert f"{low:.3g}" in cells(html) and f"{high:.3g}" in cells(html)
