@@ -40,9 +40,13 @@ from sim.errors import UsageError
 from sim.reporting.memo import read_table
 
 EXCEL_ROWS = 1_048_576
-SYMBOLS = {"EUR": ("", ' "€"'), "SEK": ("", ' "kr"'), "NOK": ("", ' "kr"'), "DKK": ("", ' "kr."'), "ISK": ("", ' "kr."'),
-           "USD": ('"$"', ""), "GBP": ('"£"', ""), "CHF": ('"CHF "', "")}
-PERCENT, SHARE, COUNT, DECIMAL, WHOLE = "0%", "0.0%", "#,##0.0", "#,##0.00", "0"
+SYMBOLS = {"EUR": ("", '"\u00a0€"'), "SEK": ("", '"\u00a0kr"'), "NOK": ("", '"\u00a0kr"'), "DKK": ("", '"\u00a0kr."'),
+           "ISK": ("", '"\u00a0kr."'), "USD": ('"$"', ""), "GBP": ('"£"', ""), "CHF": ('"CHF\u00a0"', "")}
+_NBSP, _MINUS = "\u00a0", "\u2212"
+PERCENT = f'0"{_NBSP}"%;[Red]"{_MINUS}"0"{_NBSP}"%'  # % outside the quotes: it scales by 100
+SHARE = f'0.0"{_NBSP}"%'
+COUNT, DECIMAL, WHOLE = "#,##0.0", "#,##0.00", "0"
+"""Excel number formats in the house style (sim/reporting/format.py): a no-break space before %, a true minus."""
 TAIL = 0.10
 """Share of worst draws in the expected shortfall (as sim.model.result.TAIL)."""
 
@@ -77,8 +81,8 @@ OUTCOMES = {"npv": "NPV", "roi": "ROI", "pv_benefit": "PV benefit", "pv_cost": "
 
 def money_format(currency: str) -> str:
     """Excel number format of whole amounts in the currency, negatives with a minus sign and in red."""
-    prefix, suffix = SYMBOLS.get(currency, ("", f' "{currency}"'))
-    return f"{prefix}#,##0{suffix};[Red]-{prefix}#,##0{suffix}"
+    prefix, suffix = SYMBOLS.get(currency, ("", f'"\u00a0{currency}"'))
+    return f'{prefix}#,##0{suffix};[Red]"{_MINUS}"{prefix}#,##0{suffix}'
 
 
 def write_workbook(folder: str | Path, target: str | Path, overwrite: bool = False,
@@ -150,11 +154,14 @@ class _Styles:
         self.title = book.add_format({"bold": True, "font_size": 14})
         self.bold = book.add_format({"bold": True})
         self.note = book.add_format({"italic": True, "font_color": "#555555"})
+        self.how = book.add_format({"italic": True, "font_color": "#555555", "indent": 1})
+        self.note_wrap = book.add_format({"italic": True, "font_color": "#555555", "text_wrap": True, "valign": "top"})
         self.header = book.add_format({"bold": True, "text_wrap": True, "valign": "bottom", "bottom": 1,
                                        "bg_color": "#F2F2F2"})
         self.header_right = book.add_format({"bold": True, "text_wrap": True, "valign": "bottom", "bottom": 1,
                                              "bg_color": "#F2F2F2", "align": "right"})
         self.wrap = book.add_format({"text_wrap": True, "valign": "top"})
+        self.wrap_indent = book.add_format({"text_wrap": True, "valign": "top", "indent": 1})
         self.top = book.add_format({"valign": "top"})
         self.codes = {"money": self.money_code, "roi": PERCENT, "share": SHARE, "count": COUNT,
                       "decimal": DECIMAL, "whole": WHOLE, "grouped": "#,##0", "small": "0.0000", "general": "General"}
@@ -182,9 +189,9 @@ def _summary_sheet(book, st: _Styles, summary: dict, manifest: dict, options: di
     entries = summary["interventions"]
     period = summary["period"]
     horizon = f"{summary['horizon']} {period}{'' if summary['horizon'] == 1 else 's'}"
-    sheet.set_column(0, 0, 52)
-    sheet.set_column(1, len(entries), 22)
-    sheet.set_column(len(entries) + 1, len(entries) + 1, 60)
+    sheet.set_column(0, 0, 50)
+    sheet.set_column(1, len(entries), 20)
+    sheet.set_column(len(entries) + 1, len(entries) + 1, 48)
     ranges = _draw_ranges(draws, entries) if draws is not None else {}
     fits = bool(ranges)
     sheet.write_string(0, 0, summary["scenario"], st.title)
@@ -207,7 +214,7 @@ def _summary_sheet(book, st: _Styles, summary: dict, manifest: dict, options: di
             value = pick(entry)
             formula = how(ranges[name]) if fits and how is not None and value is not _SKIP else None
             _write_stat(sheet, row, column, value, formula, st.number[kind])
-        sheet.write_string(row, len(entries) + 1, _explain(label, how, fits), st.note)
+        sheet.write_string(row, len(entries) + 1, _explain(label, how, fits), st.how)
         row += 1
     notes = []
     if merged:
@@ -222,8 +229,10 @@ def _summary_sheet(book, st: _Styles, summary: dict, manifest: dict, options: di
     notes.append("The spreadsheet answer puts every input at its base value (one calculation, no draws); "
                  "it is not a statistic of the Draws sheet.")
     row += 1
-    for note in notes:
-        sheet.write_string(row, 0, note, st.note)
+    last = len(entries) + 1
+    for note in notes:  # across the table's width, wrapped, so the sheet prints one page wide at a legible size
+        sheet.merge_range(row, 0, row, last, note, st.note_wrap)
+        sheet.set_row(row, 15 * _lines(note, 50 + 20 * len(entries) + 48))
         row += 1
     row += 1
     sheet.write_string(row, 0, "Run settings", st.bold)
@@ -271,7 +280,7 @@ def _summary_rows(summary: dict, horizon: str, merged: bool):
         ("NPV, 10th percentile (9 draws in 10 do at least this well)", "money", percentile("npv", 0.10), stat("npv", "p10")),
         ("NPV, median", "money", percentile("npv", 0.5), stat("npv", "p50")),
         ("NPV, 95th percentile", "money", percentile("npv", 0.95), stat("npv", "p95")),
-        (f"NPV, average of the worst {TAIL:.0%} of draws", "money", _shortfall, lambda e: e["npv_expected_shortfall_10"]),
+        (f"NPV, average of the worst {TAIL * 100:.0f} % of draws", "money", _shortfall, lambda e: e["npv_expected_shortfall_10"]),
         ("ROI, mean", "roi", average("roi"), stat("roi", "mean")),
         ("ROI, 5th percentile", "roi", percentile("roi", 0.05), stat("roi", "p05")),
         ("ROI, median", "roi", percentile("roi", 0.5), stat("roi", "p50")),
@@ -305,19 +314,19 @@ def _median_payback(r: dict[str, str]) -> str:
     return f'IF(COUNT({r["payback_period"]})>={half},SMALL({r["payback_period"]},{half}),"")'
 
 
-_HOW = {
-    "AVERAGE": "mean of the option's column in Draws",
-    "PERCENTILE.INC": "percentile of the option's column in Draws (as numpy's default)",
+_HOW = {  # the first key a formula contains says what it computes
+    "SUMPRODUCT": "mean of the lowest 10 % of NPVs (exact with ties)",
+    "SMALL": "median payback; never paying back counts as latest",
     "COUNTIF": "share of draws with NPV above zero",
-    "COUNT(": "share of draws with a payback period",
-    "SUMPRODUCT": "mean of the k lowest NPVs, k = 10 % of the draws (exact with ties)",
-    "SMALL": "the median of the payback column, draws that never pay back counted as the latest",
+    "COUNT(": "share of draws that pay back in time",
+    "PERCENTILE.INC": "percentile of the column in Draws",
+    "AVERAGE": "mean of the column in Draws",
 }
 
 
 def _explain(label: str, how, fits: bool) -> str:
     if how is None:
-        return "one calculation with every input at its base value"
+        return "one calculation, every input at its base value"
     if not fits:
         return "from summary.json"
     text = how({**{k: "X" for k in OUTCOMES}, "k": "1"})
@@ -373,9 +382,12 @@ def _assumptions_sheet(book, st: _Styles, manifest: dict) -> None:
         sheet.write_string(row, 1, path, st.top)
         sheet.write_string(row, 2, item.get("in_words") or "", st.wrap)
         base = item.get("base")
-        if isinstance(base, (int, float)) and math.isfinite(base):
-            sheet.write_number(row, 3, base, st.number_top["general"])
-        sheet.write_string(row, 4, item.get("source") or "", st.wrap)
+        if isinstance(base, (int, float)) and math.isfinite(base):  # 12 digits: no float noise (0.00800000000000001)
+            base = float(f"{base:.12g}")
+            sheet.write_number(row, 3, base, st.number_top[_input_kind(np.array([base]))])
+        sheet.write_string(row, 4, item.get("source") or "", st.wrap_indent)
+        texts = ((item.get("label") or path, 46), (item.get("in_words") or "", 52), (item.get("source") or "", 80))
+        sheet.set_row(row, 15 * max(_lines(text, width) for text, width in texts))
     sheet.freeze_panes(1, 1)
     sheet.autofilter(0, 0, max(row, 1), len(headers) - 1)
     _print_setup(sheet, (0, 0))
@@ -505,6 +517,13 @@ def _column(index: int) -> str:
     from xlsxwriter.utility import xl_col_to_name
 
     return xl_col_to_name(index)
+
+
+def _lines(text: str, width: float) -> int:
+    """About how many lines ``text`` wraps to in a column ``width`` characters wide (Excel does not fit rows itself)."""
+    import textwrap
+
+    return max(1, len(textwrap.wrap(text, max(1, int(width * 1.1)))))
 
 
 def _input_kind(column: np.ndarray) -> str:

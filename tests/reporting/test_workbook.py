@@ -83,7 +83,7 @@ def test_summary_formulas_and_cached_values_equal_summary_json(book):
         "NPV, 10th percentile (9 draws in 10 do at least this well)": lambda e: e["npv"]["p10"],
         "NPV, median": lambda e: e["npv"]["p50"],
         "NPV, 95th percentile": lambda e: e["npv"]["p95"],
-        "NPV, average of the worst 10% of draws": lambda e: e["npv_expected_shortfall_10"],
+        "NPV, average of the worst 10 % of draws": lambda e: e["npv_expected_shortfall_10"],
         "ROI, mean": lambda e: e["roi"]["mean"],
         "ROI, 5th percentile": lambda e: e["roi"]["p05"],
         "ROI, median": lambda e: e["roi"]["p50"],
@@ -147,7 +147,51 @@ def test_widths_panes_filters_formats_and_print_setup(book):
     assert "€" in bands.cell(row, 4).number_format
     assert money  # every number cell carries a format
     rows = {r[0].value: r[1] for r in formulas["Summary"].iter_rows(min_row=5) if r[0].value}
-    assert "€" in rows["NPV, mean"].number_format and rows["ROI, mean"].number_format == "0%"
-    assert rows[f"P(ROI > 0) = P(payback within {summary['horizon']} months)"].number_format == "0.0%"
+    assert rows["NPV, mean"].number_format == '#,##0"\u00a0€";[Red]"\u2212"#,##0"\u00a0€"'  # the house style
+    assert rows["ROI, mean"].number_format == '0"\u00a0"%;[Red]"\u2212"0"\u00a0"%'
+    assert rows[f"P(ROI > 0) = P(payback within {summary['horizon']} months)"].number_format == '0.0"\u00a0"%'
     with zipfile.ZipFile(target) as archive:  # the draws' columns are formatted by column, not per cell
         assert b'<cols>' in archive.read("xl/worksheets/sheet4.xml")[:5000]
+
+
+def test_a_spreadsheet_program_recalculates_the_summary_to_summary_json(book, tmp_path):
+    """LibreOffice (when installed) recalculates every formula, cached values zeroed first, to summary.json."""
+    import csv
+    import shutil
+    import subprocess
+
+    office = shutil.which("soffice") or shutil.which("libreoffice")
+    if office is None:
+        pytest.skip("no LibreOffice on this machine; the formulas are still evaluated by the test above")
+    summary, target, _, _ = book
+    zeroed = tmp_path / "zeroed.xlsx"
+    with zipfile.ZipFile(target) as source, zipfile.ZipFile(zeroed, "w", zipfile.ZIP_DEFLATED) as out:
+        for info in source.infolist():
+            data = source.read(info.filename)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                data = re.sub(rb"(<f>[^<]*</f>)<v>[^<]*</v>", rb"\1<v>0</v>", data)
+            out.writestr(info, data)
+    profile = tmp_path / "profile" / "user"
+    profile.mkdir(parents=True)
+    (profile / "registrymodifications.xcu").write_text(  # recalculate on load, always
+        '<?xml version="1.0" encoding="UTF-8"?><oor:items xmlns:oor="http://openoffice.org/2001/registry">'
+        '<item oor:path="/org.openoffice.Office.Calc/Formula/Load"><prop oor:name="OOXMLRecalcMode" oor:op="fuse">'
+        "<value>0</value></prop></item></oor:items>")
+    subprocess.run([office, f"-env:UserInstallation={profile.parent.as_uri()}", "--headless", "--convert-to",
+                    "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,false,false,false,1", "--outdir",
+                    str(tmp_path), str(zeroed)], check=True, capture_output=True, timeout=300)
+    rows = {r[0]: r[1:4] for r in csv.reader((tmp_path / "zeroed-Summary.csv").open(encoding="utf-8")) if r}
+
+    def number(text: str) -> float | None:
+        text = text.replace("\u00a0", "").replace("\u2212", "-").strip()
+        return None if not text else float(text[:-1]) / 100 if text.endswith("%") else float(text)
+
+    entries = list(summary["interventions"].values())
+    for i, entry in enumerate(entries):
+        assert number(rows["NPV, mean"][i]) == pytest.approx(entry["npv"]["mean"], rel=1e-9)
+        assert number(rows["NPV, 5th percentile"][i]) == pytest.approx(entry["npv"]["p05"], rel=1e-9)
+        assert number(rows["NPV, average of the worst 10 % of draws"][i]) == pytest.approx(
+            entry["npv_expected_shortfall_10"], rel=1e-9)
+        assert number(rows["ROI, median"][i]) == pytest.approx(entry["roi"]["p50"], rel=1e-9)
+        median = entry["payback_period"]["p50"]
+        assert number(rows["Payback period, median (months)"][i]) == median
