@@ -244,7 +244,9 @@ def run(scenario, draws, seed, out, overrides, as_json, workers, overwrite, no_s
         if xlsx is not None:
             from sim.reporting.workbook import write_workbook
 
-            click.echo(f"Workbook written to {write_workbook(folder, xlsx, overwrite)}", err=as_json)
+            with _progress(enabled=True, unit="draws", action="writing the workbook") as report:
+                written = write_workbook(folder, xlsx, overwrite, progress=report)
+            click.echo(f"Workbook written to {written}", err=as_json)
 
 
 @main.command("export")
@@ -254,10 +256,12 @@ def run(scenario, draws, seed, out, overrides, as_json, workers, overwrite, no_s
 def export_command(results, xlsx, overwrite):
     """Write the results of a run as one Excel workbook for a finance team.
 
-    Sheets: Summary (per option, formatted in the scenario's currency, ROI and
-    shares as percentages), Assumptions (every input by name with its path,
-    range, base value and source), Bands (per option, measure and period) and
-    Draws (one row per draw). Numbers stay numbers, so the sheets calculate.
+    Sheets: Summary (per option, each statistic a formula over the Draws sheet,
+    so every figure can be audited), Assumptions (every input by name with its
+    path, range, base value and source), Bands (per option, measure and period)
+    and Draws (one row per draw; a payback beyond the horizon is an empty cell).
+    Numbers stay numbers in the scenario's currency and percentages; every sheet
+    has frozen headers and filters and prints on A4 landscape, one page wide.
 
     \b
     Example:
@@ -266,7 +270,9 @@ def export_command(results, xlsx, overwrite):
     from sim.reporting.workbook import write_workbook
 
     with _user_errors(results):
-        click.echo(f"Workbook written to {write_workbook(results, xlsx, overwrite)}")
+        with _progress(enabled=True, unit="draws", action="writing the workbook") as report:
+            written = write_workbook(results, xlsx, overwrite, progress=report)
+        click.echo(f"Workbook written to {written}")
 
 
 @main.command("memo")
@@ -671,7 +677,7 @@ def _user_errors(file: Path):
 
 
 @contextmanager
-def _progress(enabled: bool, unit: str = "draws", meanwhile=None):
+def _progress(enabled: bool, unit: str = "draws", meanwhile=None, action: str = "simulating"):
     """A progress callback that shows a bar on stderr once a run has taken over a second.
 
     rich loads on the first report, once the work has started (a run reports 0 done
@@ -697,7 +703,7 @@ def _progress(enabled: bool, unit: str = "draws", meanwhile=None):
             from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
             progress = Progress(
-                TextColumn("simulating"), BarColumn(), TextColumn("{task.completed:,}/{task.total:,} draws"),
+                TextColumn(action), BarColumn(), TextColumn(f"{{task.completed:,}}/{{task.total:,}} {unit}"),
                 TimeRemainingColumn(), console=bar["console"], transient=True,
             )
             progress.start()
