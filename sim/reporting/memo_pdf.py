@@ -43,7 +43,7 @@ def render_pdf(memo, figure_png: dict[str, bytes], paper: str = "a4", trace: lis
         raise ValueError(f"paper must be one of {', '.join(PAPERS)}, not {paper!r}")
     styles = _styles()
     buffer = io.BytesIO()
-    doc = _Document(buffer, pagesize=A4 if paper == "a4" else LETTER, leftMargin=20 * mm, rightMargin=20 * mm,
+    doc = _document_class()(buffer, pagesize=A4 if paper == "a4" else LETTER, leftMargin=20 * mm, rightMargin=20 * mm,
                             topMargin=18 * mm, bottomMargin=20 * mm, title=memo.title, author="cxroi",
                             subject="Decision memo", creator="cxroi")
     doc.trace = trace
@@ -62,6 +62,7 @@ def render_pdf(memo, figure_png: dict[str, bytes], paper: str = "a4", trace: lis
 
 
 def _document_class():
+    """reportlab's SimpleDocTemplate that records the layout in ``trace`` when it is given one."""
     from reportlab.platypus import Paragraph, SimpleDocTemplate, Table
 
     class Document(SimpleDocTemplate):
@@ -78,10 +79,6 @@ def _document_class():
                 self.trace.append((self.page, "other", 0))
 
     return Document
-
-
-def _Document(*args, **kwargs):
-    return _document_class()(*args, **kwargs)
 
 
 def _fonts() -> None:
