@@ -31,6 +31,7 @@ matplotlib until something needs them.
 from __future__ import annotations
 
 import importlib
+import sys
 from typing import TYPE_CHECKING, Any
 
 _WHERE = {
@@ -76,6 +77,44 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:
     return sorted({*globals(), *__all__})
+
+
+_SHOWN_AS_HTML = (
+    ("sim.compute.result", "Result"),
+    ("sim.analyses.common", "Analysis"),
+    ("sim.fit.mle", "FromEstimates"),  # BG/NBD, NBD purchase-rate and Gamma-Gamma spend fits
+    ("sim.fit.retention", "RetentionFit"),
+    ("sim.fit.retention", "RetentionHoldout"),
+    ("sim.fit", "OrdersFit"),
+    ("sim.fit", "OrdersHoldout"),
+    ("sim.fit", "PurchaseRateHoldout"),
+    ("sim.fit.support", "SupportFit"),
+)
+"""Classes a notebook shows as HTML tables (module where each is defined, class name)."""
+
+
+def _show_as_html(obj: Any) -> str:
+    from sim.reporting.notebook import to_html
+
+    return to_html(obj)
+
+
+def _notebook_display() -> None:
+    """In IPython (Jupyter), show runs, analyses and fits as HTML tables (sim/reporting/notebook.py).
+
+    The formatters are registered by class name, so nothing loads until an object is shown,
+    and the classes' own parts never import the reporting part (tests/test_layout.py).
+    """
+    ipython = sys.modules.get("IPython")
+    shell = getattr(ipython, "get_ipython", lambda: None)() if ipython is not None else None
+    if shell is None or not hasattr(shell, "display_formatter"):
+        return
+    html = shell.display_formatter.formatters["text/html"]
+    for module, name in _SHOWN_AS_HTML:
+        html.for_type_by_name(module, name, _show_as_html)
+
+
+_notebook_display()
 
 
 if TYPE_CHECKING:  # for type checkers and IDEs: the same names, eagerly

@@ -322,9 +322,12 @@ def roi_histogram(roi_by_intervention: dict[str, np.ndarray], labels: dict[str, 
 
 def cash_flow_fan(bands: pd.DataFrame, labels: dict[str, str], currency: str, period: str,
                   payback: dict[str, float | None]) -> Figure:
-    """Cumulative discounted net cash flow per intervention: median, 50 % and 90 % bands, median payback marked."""
+    """Cumulative discounted net cash flow per intervention: median, 50 % and 90 % bands, median payback marked.
+
+    The panels share one y-axis, so a loss of 60 000 is drawn smaller than a gain of 1.2 million.
+    """
     names = list(dict.fromkeys(bands["arm"]))
-    fig, grid = plt.subplots(1, len(names), figsize=(8, 2.9), squeeze=False)
+    fig, grid = plt.subplots(1, len(names), figsize=(8, 2.9), squeeze=False, sharey=True)
     for ax, name in zip(grid[0], names):
         rows = bands[bands["arm"] == name].sort_values("period")
         x = rows["period"].to_numpy()

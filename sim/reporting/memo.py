@@ -3,8 +3,9 @@
 Every number comes from the folder's files (summary.json, manifest.json,
 draws.csv, bands.csv, and tornado.csv / voi.json when present), formatted, never
 recomputed differently. The memo is built once as a list of blocks and rendered
-to Markdown (figures as PNG files beside it) or to one self-contained HTML file
-(figures embedded, no scripts, no external references).
+to Markdown (figures as PNG files beside it), to one self-contained HTML file
+(figures embedded, no scripts, no external references) or to a PDF that prints
+(sim/reporting/memo_pdf.py: A4 or US Letter).
 """
 
 from __future__ import annotations
@@ -282,17 +283,7 @@ def build(record: Record, title: str | None = None) -> Memo:
     memo.add("p", f"**Recommendation.** {verdict}: {decision.because}.")
 
     memo.add("h2", "Headline figures")
-    memo.add("table", (["", *labels.values()], [
-        ["Expected NPV", *(amount(e["npv"]["mean"], currency) for e in entries.values())],
-        ["NPV, 90 % interval", *(f"{amount(e['npv']['p05'], currency)} to {amount(e['npv']['p95'], currency)}" for e in entries.values())],
-        ["Expected ROI", *(st.roi(e["roi"]["mean"]) for e in entries.values())],
-        ["ROI, 90 % interval", *(f"{st.roi(e['roi']['p05'])} to {st.roi(e['roi']['p95'])}" for e in entries.values())],
-        ["P(ROI > 0)", *(st.percent(e["prob_roi_positive"]) for e in entries.values())],
-        [f"P(payback within {_periods(summary)})", *(st.percent(e["prob_payback_within_horizon"]) for e in entries.values())],
-        ["Median payback", *(payback_text(e["payback_period"]["p50"], summary["period"]) for e in entries.values())],
-        ["Worst 10 % of outcomes (NPV, 10th percentile)", *(amount(e["npv"]["p10"], currency) for e in entries.values())],
-        ["Average of the worst 10 %", *(amount(e["npv_expected_shortfall_10"], currency) for e in entries.values())],
-    ]))
+    memo.add("table", headline_table(summary))
     if "support" in summary:
         arms = {"baseline": "Today (no change)", **labels}
         memo.add("p", "**What customers meet in support** (means over the horizon):")
@@ -306,10 +297,13 @@ def build(record: Record, title: str | None = None) -> Memo:
         if entry.get("roi_undefined"):
             memo.add("p", f"**{labels[name]}**: {entry['roi_undefined']['reason']} (in {st.percent(entry['roi_undefined']['share'], 0)} "
                           f"of outcomes). Its NPV is positive in {st.percent(_prob_gain(entry), 0)} of outcomes.")
+    same = (f" P(ROI > 0) and P(payback within {_periods(summary)}) are one figure by construction: an outcome has "
+            f"paid back exactly when its cumulative discounted net cash flow ends the horizon at or above zero, "
+            f"that is when its NPV is not negative.") if _chances_equal(entries) else ""
     memo.add("p", f"Amounts are present values in {currency} at {st.percent(summary['discount_rate'])} a year over "
                   f"{_periods(summary)}; benefit is the change in {basis} against today's baseline; "
                   f"ROI = (PV benefit − PV cost) / PV cost, shown as a percentage of cost (an ROI of 400 % returns "
-                  f"four times the cost on top of it).")
+                  f"four times the cost on top of it).{same}")
 
     memo.add("h2", "How the outcomes are spread")
     roi = {name: record.draws[f"{name}.roi"].to_numpy() for name in entries if f"{name}.roi" in record.draws}
@@ -377,6 +371,71 @@ def build(record: Record, title: str | None = None) -> Memo:
         memo.add("assumptions", (["input", "value", "source"], rows))
 
     return memo
+
+
+def headline_table(summary: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
+    """The memo's headline figures of a run's summary (summary.json): header and rows, formatted.
+
+    Also what a :class:`sim.Result` shows in a notebook (sim/reporting/notebook.py).
+    """
+    currency, entries = summary["currency"], summary["interventions"]
+    st = style(currency)
+    labels = [entry["label"] for entry in entries.values()]
+    return ["", *labels], [
+        ["Expected NPV", *(amount(e["npv"]["mean"], currency) for e in entries.values())],
+        ["NPV, 90 % interval", *(f"{amount(e['npv']['p05'], currency)} to {amount(e['npv']['p95'], currency)}" for e in entries.values())],
+        ["Expected ROI", *(st.roi(e["roi"]["mean"]) for e in entries.values())],
+        ["ROI, 90 % interval", *(f"{st.roi(e['roi']['p05'])} to {st.roi(e['roi']['p95'])}" for e in entries.values())],
+        *_chance_rows(summary, st),
+        ["Median payback", *(payback_text(e["payback_period"]["p50"], summary["period"]) for e in entries.values())],
+        *_worst_rows(entries, currency),
+    ]
+
+
+def _chances_equal(entries: dict[str, Any]) -> bool:
+    """Whether P(ROI > 0) and P(payback within the horizon) are the same number for every option.
+
+    They are by construction (sim.model.finance.payback_period): an outcome has paid back
+    exactly when it ends the horizon at or above zero, so the two differ only by outcomes
+    that end at exactly zero, or where ROI is undefined (no cost).
+    """
+    return all(e["prob_roi_positive"] is not None and e["prob_roi_positive"] == e["prob_payback_within_horizon"]
+               for e in entries.values())
+
+
+def _chance_rows(summary: dict[str, Any], st) -> list[list[str]]:
+    """The chance of a gain: one row where it equals the chance of paying back in time, else both."""
+    entries = summary["interventions"]
+    within = f"P(payback within {_periods(summary)})"
+    if _chances_equal(entries):
+        return [[f"P(ROI > 0) = {within}", *(st.percent(e["prob_roi_positive"]) for e in entries.values())]]
+    return [["P(ROI > 0)", *(st.percent(e["prob_roi_positive"]) for e in entries.values())],
+            [within, *(st.percent(e["prob_payback_within_horizon"]) for e in entries.values())]]
+
+
+def _worst_rows(entries: dict[str, Any], currency: str) -> list[list[str]]:
+    """The downside rows, labelled so that they read right whatever the sign.
+
+    The 10th percentile is what 9 outcomes in 10 reach at least: a gain ("9 in 10 outcomes
+    return at least 52 125 €") or a loss ("1 in 10 outcomes loses more than 60 000 €").
+    The average of the worst 10 % is a return ("even the worst 10 % return 20 000 € on
+    average") or a loss. Options of mixed signs share a neutral, signed label.
+    """
+    p10 = [e["npv"]["p10"] for e in entries.values()]
+    tail = [e["npv_expected_shortfall_10"] for e in entries.values()]
+    if all(v >= 0 for v in p10):
+        first = ["9 in 10 outcomes return at least (NPV, 10th percentile)", *(amount(v, currency) for v in p10)]
+    elif all(v < 0 for v in p10):
+        first = ["1 in 10 outcomes loses more than (NPV, 10th percentile)", *(amount(-v, currency) for v in p10)]
+    else:
+        first = ["NPV, 10th percentile (9 in 10 outcomes do better)", *(amount(v, currency) for v in p10)]
+    if all(v >= 0 for v in tail):
+        second = ["Even the worst 10 % of outcomes return, on average", *(amount(v, currency) for v in tail)]
+    elif all(v < 0 for v in tail):
+        second = ["The worst 10 % of outcomes lose, on average", *(amount(-v, currency) for v in tail)]
+    else:
+        second = ["NPV, average of the worst 10 % of outcomes", *(amount(v, currency) for v in tail)]
+    return [first, second]
 
 
 def input_label(manifest: dict[str, Any], path: str) -> str:
@@ -466,8 +525,9 @@ def render_markdown(memo: Memo, figure_files: dict[str, str]) -> str:
             lines += [f"![{name.replace('_', ' ')}]({figure_files[name]})", "", f"*{caption}*", ""]
         elif kind in ("table", "assumptions"):
             header, rows = payload
+            right = numeric_columns(rows)
             lines.append("| " + " | ".join(header) + " |")
-            lines.append("|" + "|".join(" --- " for _ in header) + "|")
+            lines.append("|" + "|".join(" ---: " if r else " --- " for r in right) + "|")
             lines += ["| " + " | ".join(str(cell).replace("|", "\\|") for cell in row) + " |" for row in rows]
             lines.append("")
     return "\n".join(lines)
@@ -482,6 +542,8 @@ table.assumptions { font-size: .7em; }
 table.assumptions td { padding: .1em .4em; }
 th, td { border: 1px solid #ccc; padding: .25em .5em; text-align: left; vertical-align: top; }
 td:not(:first-child) { font-variant-numeric: tabular-nums; }
+td.num, th.num { text-align: right; }
+td.num { white-space: nowrap; }
 figure { margin: 1em 0; page-break-inside: avoid; }
 figure img { max-width: 100%; }
 figcaption { font-size: .85em; color: #555; }
@@ -542,10 +604,27 @@ def _render_block(body: list[str], kind: str, payload: Any, figure_png: dict[str
                     f"<figcaption>{_inline(caption)}</figcaption></figure>")
     elif kind in ("table", "assumptions"):
         header, rows = payload
-        head = "".join(f"<th>{_inline(h)}</th>" for h in header)
-        cells = "".join("<tr>" + "".join(f"<td>{_inline(str(c))}</td>" for c in row) + "</tr>" for row in rows)
+        num = [' class="num"' if r else "" for r in numeric_columns(rows)]
+        head = "".join(f"<th{n}>{_inline(h)}</th>" for h, n in zip(header, num))
+        cells = "".join("<tr>" + "".join(f"<td{n}>{_inline(str(c))}</td>" for c, n in zip(row, num)) + "</tr>"
+                        for row in rows)
         css = ' class="assumptions"' if kind == "assumptions" else ""
         body.append(f"<table{css}><thead><tr>{head}</tr></thead><tbody>{cells}</tbody></table>")
+
+
+_NUMBER = re.compile(r"^(?:[−+-]?\s?(?:\$|£|CHF\s?)?\d|n/a$|(?:month|year|week|quarter) \d|beyond the horizon$)")
+
+
+def numeric_columns(rows: list[list[Any]]) -> list[bool]:
+    """Per column, whether it holds numbers (amounts, percentages, 'month 18'): those are right-aligned.
+
+    A column is numeric when most of its cells start with a number; every cell of it is then
+    aligned alike, so a column reads as one.
+    """
+    if not rows:
+        return []
+    columns = list(zip(*rows))
+    return [sum(bool(_NUMBER.match(str(c).strip())) for c in column) * 2 > len(column) for column in columns]
 
 
 def _inline(text: str) -> str:
@@ -559,11 +638,16 @@ def _inline(text: str) -> str:
 
 
 def write(folder: str | Path, out: str | Path | None = None, fmt: str | None = None, title: str | None = None,
-          overwrite: bool = False) -> list[Path]:
-    """Write the memo of a results folder as Markdown and/or HTML; return the files written."""
+          overwrite: bool = False, paper: str = "a4") -> list[Path]:
+    """Write the memo of a results folder as Markdown, HTML and/or PDF (on ``paper``); return the files written."""
     import matplotlib.pyplot as plt
 
     formats = memo_formats(out, fmt)
+    if "pdf" in formats:
+        try:
+            import reportlab  # noqa: F401 - a dependency of cxroi; checked here to say so in one line
+        except ImportError:
+            raise UsageError("a PDF memo needs reportlab: pip install reportlab (a dependency of cxroi)") from None
     record = read_results(folder)
     targets = {f: Path(out) if out else record.folder / f"memo.{f}" for f in formats}
     for path in targets.values():
@@ -576,27 +660,39 @@ def write(folder: str | Path, out: str | Path | None = None, fmt: str | None = N
         raise UsageError(f"{record.folder}: damaged: the results files do not fit together ({type(error).__name__}: "
                          f"{error}); write the folder again with cxroi run") from None
     try:
-        png = {}
+        png, print_png = {}, {}
         for name, figure in memo.figures.items():
-            buffer = io.BytesIO()
-            figure.savefig(buffer, format="png", dpi=110)
-            png[name] = buffer.getvalue()
+            for target, dpi, wanted in ((png, 110, {"md", "html"}), (print_png, 220, {"pdf"})):
+                if wanted & set(formats):
+                    buffer = io.BytesIO()
+                    figure.savefig(buffer, format="png", dpi=dpi)
+                    target[name] = buffer.getvalue()
     finally:
         for figure in memo.figures.values():
             plt.close(figure)
     written = []
     for f, path in targets.items():
         try:
-            _write_one(memo, f, path, png)
+            _write_one(memo, f, path, print_png if f == "pdf" else png, paper)
         except OSError as error:
             raise UsageError(f"{path}: cannot write the memo ({error.strerror or error})") from None
         written.append(path)
     return written
 
 
-def _write_one(memo: Memo, f: str, path: Path, png: dict[str, bytes]) -> None:
-    """Write the memo in format ``f`` to ``path`` (Markdown with its figures beside it, or one HTML file)."""
+def _write_one(memo: Memo, f: str, path: Path, png: dict[str, bytes], paper: str = "a4") -> None:
+    """Write the memo in format ``f`` to ``path`` (Markdown with its figures beside it, one HTML file, or a PDF)."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    if f == "pdf":
+        from sim.reporting.memo_pdf import render_pdf
+
+        staging = path.with_name(f".{path.name}.partial")
+        try:
+            staging.write_bytes(render_pdf(memo, png, paper))
+            staging.replace(path)
+        finally:
+            staging.unlink(missing_ok=True)
+        return
     if f == "md":
         figure_dir = path.parent / f"{path.stem}_figures"
         figure_dir.mkdir(exist_ok=True)
@@ -609,7 +705,7 @@ def _write_one(memo: Memo, f: str, path: Path, png: dict[str, bytes]) -> None:
         _atomic_text(path, render_html(memo, png))
 
 
-FORMATS = {".md": "md", ".html": "html", ".htm": "html"}
+FORMATS = {".md": "md", ".html": "html", ".htm": "html", ".pdf": "pdf"}
 
 
 def memo_formats(out: str | Path | None, fmt: str | None) -> list[str]:
@@ -618,8 +714,8 @@ def memo_formats(out: str | Path | None, fmt: str | None) -> list[str]:
         return [fmt] if fmt else ["md", "html"]
     by_name = FORMATS.get(Path(out).suffix.lower())
     if by_name is None:
-        raise UsageError(f"--out {out}: a memo is written as Markdown (.md) or HTML (.html), not "
-                         f"'{Path(out).suffix or 'a file without extension'}'; for a PDF, print the HTML memo to PDF")
+        raise UsageError(f"--out {out}: a memo is written as Markdown (.md), HTML (.html) or PDF (.pdf), not "
+                         f"'{Path(out).suffix or 'a file without extension'}'")
     if fmt and fmt != by_name:
         raise UsageError(f"--out {out}: the extension says {by_name} but --format says {fmt}; make them agree")
     return [by_name]

@@ -244,7 +244,9 @@ def run(scenario, draws, seed, out, overrides, as_json, workers, overwrite, no_s
         if xlsx is not None:
             from sim.reporting.workbook import write_workbook
 
-            click.echo(f"Workbook written to {write_workbook(folder, xlsx, overwrite)}", err=as_json)
+            with _progress(enabled=True, unit="draws", action="writing the workbook") as report:
+                written = write_workbook(folder, xlsx, overwrite, progress=report)
+            click.echo(f"Workbook written to {written}", err=as_json)
 
 
 @main.command("export")
@@ -254,10 +256,12 @@ def run(scenario, draws, seed, out, overrides, as_json, workers, overwrite, no_s
 def export_command(results, xlsx, overwrite):
     """Write the results of a run as one Excel workbook for a finance team.
 
-    Sheets: Summary (per option, formatted in the scenario's currency, ROI and
-    shares as percentages), Assumptions (every input by name with its path,
-    range, base value and source), Bands (per option, measure and period) and
-    Draws (one row per draw). Numbers stay numbers, so the sheets calculate.
+    Sheets: Summary (per option, each statistic a formula over the Draws sheet,
+    so every figure can be audited), Assumptions (every input by name with its
+    path, range, base value and source), Bands (per option, measure and period)
+    and Draws (one row per draw; a payback beyond the horizon is an empty cell).
+    Numbers stay numbers in the scenario's currency and percentages; every sheet
+    has frozen headers and filters and prints on A4 landscape, one page wide.
 
     \b
     Example:
@@ -266,17 +270,20 @@ def export_command(results, xlsx, overwrite):
     from sim.reporting.workbook import write_workbook
 
     with _user_errors(results):
-        click.echo(f"Workbook written to {write_workbook(results, xlsx, overwrite)}")
+        with _progress(enabled=True, unit="draws", action="writing the workbook") as report:
+            written = write_workbook(results, xlsx, overwrite, progress=report)
+        click.echo(f"Workbook written to {written}")
 
 
 @main.command("memo")
 @click.argument("results", type=click.Path(file_okay=False, path_type=Path))
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Memo file (.md or .html) [default: memo.md and memo.html in RESULTS].")
-@click.option("--format", "fmt", type=click.Choice(["md", "html"]), help="Only this format [default: both, or the --out file's].")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Memo file (.md, .html or .pdf) [default: memo.md and memo.html in RESULTS].")
+@click.option("--format", "fmt", type=click.Choice(["md", "html", "pdf"]), help="Only this format [default: md and html, or the --out file's].")
+@click.option("--paper", type=click.Choice(["a4", "letter"]), help="Paper of the PDF memo [default: a4].")
 @click.option("--title", help="Memo title [default: 'Decision memo: <scenario>'].")
 @click.option("--overwrite", is_flag=True, help="Replace an existing memo file.")
-def memo_command(results, out, fmt, title, overwrite):
-    """Write the decision memo of a results folder: Markdown and self-contained HTML.
+def memo_command(results, out, fmt, title, overwrite, paper):
+    """Write the decision memo of a results folder: Markdown and self-contained HTML, or a PDF that prints.
 
     The memo states the question and a recommendation (invest, do not invest, or
     pilot first) by a rule it prints, the headline figures, ROI and cash-flow
@@ -289,14 +296,17 @@ def memo_command(results, out, fmt, title, overwrite):
     Examples:
       cxroi memo results/nordic_midsize-20261124-101500
       cxroi memo results/nordic_midsize-20261124-101500 --format html --out board.html --title "Support investment 2027"
+      cxroi memo results/nordic_midsize-20261124-101500 --format pdf --paper letter
     """
     from sim.reporting import memo
 
     with _user_errors(results):
-        memo.memo_formats(out, fmt)
+        formats = memo.memo_formats(out, fmt)
+        if paper is not None and "pdf" not in formats:
+            raise UsageError("--paper sets the paper of the PDF memo: add --format pdf (or --out FILE.pdf)")
         if out is not None:
             results_folder.check_file_destination(out, overwrite)
-        for path in memo.write(results, out, fmt, title, overwrite):
+        for path in memo.write(results, out, fmt, title, overwrite, paper or "a4"):
             click.echo(f"Memo written to {path}")
 
 
@@ -667,7 +677,7 @@ def _user_errors(file: Path):
 
 
 @contextmanager
-def _progress(enabled: bool, unit: str = "draws", meanwhile=None):
+def _progress(enabled: bool, unit: str = "draws", meanwhile=None, action: str = "simulating"):
     """A progress callback that shows a bar on stderr once a run has taken over a second.
 
     rich loads on the first report, once the work has started (a run reports 0 done
@@ -693,7 +703,7 @@ def _progress(enabled: bool, unit: str = "draws", meanwhile=None):
             from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
             progress = Progress(
-                TextColumn("simulating"), BarColumn(), TextColumn("{task.completed:,}/{task.total:,} draws"),
+                TextColumn(action), BarColumn(), TextColumn(f"{{task.completed:,}}/{{task.total:,}} {unit}"),
                 TimeRemainingColumn(), console=bar["console"], transient=True,
             )
             progress.start()

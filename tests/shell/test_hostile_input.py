@@ -206,10 +206,10 @@ def test_starting_customers_are_whole_in_the_base_case_as_in_monte_carlo():
     assert run(fractional, base_case=True).spreadsheet["program"].npv[0] == run(whole, base_case=True).spreadsheet["program"].npv[0]
 
 
-def test_memo_refuses_a_pdf(tmp_path):
-    _refused(_run("memo", tmp_path, "--out", tmp_path / "board.pdf"),
-             [f"--out {tmp_path / 'board.pdf'}: a memo is written as Markdown (.md) or HTML (.html), not '.pdf'; "
-              "for a PDF, print the HTML memo to PDF"], tmp_path / "board.pdf")
+def test_memo_refuses_a_word_file(tmp_path):
+    _refused(_run("memo", tmp_path, "--out", tmp_path / "board.docx"),
+             [f"--out {tmp_path / 'board.docx'}: a memo is written as Markdown (.md), HTML (.html) or PDF (.pdf), "
+              "not '.docx'"], tmp_path / "board.docx")
 
 
 # --- definitions a CFO will probe --------------------------------------------------------
