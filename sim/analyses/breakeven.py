@@ -187,6 +187,7 @@ def breakeven(
         },
         "rows": records(table),
         "adjustments": sorted(adjusted, key=lambda entry: entry["point"][path]),
+        "points_searched": len(cache),
     }
     return Analysis("breakeven", plain, loaded, seed, draws, summary,
                     {"breakeven": table, "breakeven_curve": pd.DataFrame(curve_rows)})

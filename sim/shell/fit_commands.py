@@ -185,8 +185,11 @@ def pilot_command(table, measure, treated, control, prior, segment, intervention
         if as_json:
             _echo_json(summary)
             return
-        click.echo(f"{result.name}: median {result.median:.3f}, 95 % interval {result.low:.3f} to {result.high:.3f}, "
-                   f"P(below 1) {result.prob_below_one:.1%}")
+        from sim.reporting.format import style
+
+        st = style()
+        click.echo(f"{result.name}: median {st.fixed(result.median, 3)}, {st.percent(0.95, 0)} interval "
+                   f"{st.fixed(result.low, 3)} to {st.fixed(result.high, 3)}, P(below 1) {st.percent(result.prob_below_one)}")
         click.echo(f"posteriors: treated {result.treated.describe()}, control {result.control.describe()} ({result.method})")
         if written:
             click.echo(f"Written into {written}: interventions.{intervention}.changes (scale of {path})")
@@ -353,30 +356,41 @@ def support_command(tickets, customers_file, orders_file, as_of, columns, csat_s
 
 
 def _print_support(fits, response, notes) -> None:
+    """Per segment, each fitted input by its name with its estimate, 95 % interval and method note."""
     from rich.console import Console
-    from rich.table import Table
 
+    from sim.model.labels import SEGMENT_KEYS, humanise
+    from sim.reporting.console import say, show_table
+    from sim.reporting.format import style
+
+    st = style()
     console = Console()
     methods: dict[str, int] = {}
+
+    def name_of(key: str) -> str:
+        name = SEGMENT_KEYS.get(key) or SEGMENT_KEYS.get(f"experience.{key}") or humanise(key)
+        return name.replace("{period}", "month")
+
     for name, fit in fits.items():
-        table = Table(title=f"segment {name}: {fit.customers:,} customers, {fit.customer_periods:,} customer-months, "
-                            f"{fit.tickets:,} tickets", header_style="bold")
-        for column in ("input", "estimate", "95 % interval", "how"):
-            table.add_column(column, justify="left" if column == "input" else "right")
+        rows = []
         for estimate in fit.estimates.values():
             note = methods.setdefault(estimate.method, len(methods) + 1)
-            interval = f"{estimate.low:.3g} to {estimate.high:.3g}" if estimate.low == estimate.low else "not identified"
-            table.add_row(estimate.name, f"{estimate.value:.3g}", interval, f"[{note}]")
-        console.print(table)
+            interval = st.interval(estimate.low, estimate.high, st.value) if estimate.low == estimate.low else "not identified"
+            rows.append([name_of(estimate.name), st.value(estimate.value), interval, f"[{note}]"])
+        show_table(console, ["input", "estimate", f"{st.percent(0.95, 0)} interval", "how"], rows,
+                   title=f"segment {name}: {st.count(fit.customers)} customers, {st.count(fit.customer_periods)} "
+                         f"customer-months, {st.count(fit.tickets)} tickets")
     for method, note in methods.items():
-        click.echo(f"[{note}] {method}")
+        say(console, f"[{note}] {method}")
     if response is not None:
-        console.print(f"Response curve (all segments, {response.tickets:,} tickets with a wait): logit(satisfied) = "
-                      f"{response.intercept.value:.3f} {response.slope.value:+.3f} ln(minutes); 95 % intervals "
-                      f"{response.intercept.low:.3f} to {response.intercept.high:.3f} and {response.slope.low:.3f} to "
-                      f"{response.slope.high:.3f}")
+        slope = response.slope.value
+        say(console, f"Response curve (all segments, {st.count(response.tickets)} tickets with a wait): logit(satisfied) = "
+                     f"{st.fixed(response.intercept.value, 3)} {'−' if slope < 0 else '+'} {st.fixed(abs(slope), 3)} "
+                     f"ln(minutes); {st.percent(0.95, 0)} intervals {st.fixed(response.intercept.low, 3)} to "
+                     f"{st.fixed(response.intercept.high, 3)} and {st.fixed(response.slope.low, 3)} to "
+                     f"{st.fixed(response.slope.high, 3)}")
     for note in notes:
-        click.echo(note)
+        say(console, note)
 
 
 def _check_segments(path: Path | None, segments: list[str]) -> None:

@@ -69,11 +69,14 @@ class ChurnSegment:
 
 
 def _churn_verdict(fit) -> str:
+    from sim.reporting.format import style
+
+    st = style()
     test = fit.heterogeneity
     if test.heterogeneous:
-        return (f"customers differ: the sBG beats the geometric (LR {test.statistic:.1f}, p = {test.p_value:.2g}), so "
+        return (f"customers differ: the sBG beats the geometric (LR {st.fixed(test.statistic, 1)}, p {_p(st, test.p_value)}), so "
                 f"retention rises with tenure as the fickle customers leave first")
-    return (f"no clear evidence that customers differ (LR {test.statistic:.2f}, p = {test.p_value:.2g}); the sBG is written, "
+    return (f"no clear evidence that customers differ (LR {st.fixed(test.statistic, 2)}, p {_p(st, test.p_value)}); the sBG is written, "
             f"and its wide alpha, beta intervals carry that doubt")
 
 
@@ -296,32 +299,43 @@ def _churn_summary(results, file, period, facts, into, writes) -> dict:
     })
 
 
+def _p(st, p: float) -> str:
+    text = st.p_value(p)
+    return text if text.startswith("<") else f"= {text}"
+
+
 def _print_churn(results: list[ChurnSegment], period: str, facts: dict) -> None:
+    from sim.reporting.format import style
+
+    st = style()
+    ci = st.percent(0.95, 0)
     where = f" as of {day_text(facts['as_of'])}" if facts["as_of"] is not None else ""
     click.echo(f"Retention per {period}{where} ({facts['form']}).")
     for result in results:
         fit = result.fit
         if result.homogeneous:
-            click.echo(f"\nsegment {result.name}: {fit.customers:,} customers; churn looks the same for every customer: geometric "
-                       f"churn {fit.estimate:.4g} per {period} (95 % {fit.low:.4g} to {fit.high:.4g})")
+            click.echo(f"\nsegment {result.name}: {st.count(fit.customers)} customers; churn looks the same for every customer: "
+                       f"geometric churn {st.estimate(fit.estimate)} per {period} ({ci} {st.estimate(fit.low)} to "
+                       f"{st.estimate(fit.high)})")
         else:
-            title = (f"segment {result.name}: {fit.n_customers:,} customers, {fit.n_churned:,} churned; corr(alpha, beta) "
-                     f"{fit.corr:.2f}; mean churn at the start {fit.mean_churn:.4g} per {period}")
+            title = (f"segment {result.name}: {st.count(fit.n_customers)} customers, {st.count(fit.n_churned)} churned; "
+                     f"corr(alpha, beta) {st.fixed(fit.corr, 2)}; mean churn at the start {st.estimate(fit.mean_churn)} "
+                     f"per {period}")
             print_table(title, estimate_rows(fit.as_rows()), {})
             click.echo(_churn_verdict(fit))
         table = result.table
         shown = table if len(table) <= 13 else table.iloc[np.unique(np.linspace(0, len(table) - 1, 13).round().astype(int))]
         columns = [c for c in ("period", "at_risk", "observed", "sbg", "geometric") if c in shown]
         print_table("observed vs fitted survival (every period in survival.csv with --out)", shown[columns],
-                     {"observed": ".3f", "sbg": ".3f", "geometric": ".3f"})
+                     {"observed": "fixed:3", "sbg": "fixed:3", "geometric": "fixed:3", "at_risk": "count"})
         holdout = result.holdout
         if holdout is not None:
             mae = ("no tenure beyond the fitted ones to check survival on" if not math.isfinite(holdout.mae_pp)
-                   else f"survival error on the unseen tenures {holdout.mae_pp:.2f} percentage points")
+                   else f"survival error on the unseen tenures {st.fixed(holdout.mae_pp, 2)} percentage points")
             cut = f"up to {day_text(facts['cutoff'])}" if facts["cutoff"] is not None else "on the first two thirds of the periods"
-            click.echo(f"holdout (fit {cut}): {mae}; of {holdout.renewed_at_cutoff:,} "
-                       f"customers renewing at the cut-off, {holdout.predicted_renewing:,.0f} predicted and "
-                       f"{holdout.actual_renewing:,} actually renewing to the end")
+            click.echo(f"holdout (fit {cut}): {mae}; of {st.count(holdout.renewed_at_cutoff)} "
+                       f"customers renewing at the cut-off, {st.count(holdout.predicted_renewing)} predicted and "
+                       f"{st.count(holdout.actual_renewing)} actually renewing to the end")
     if facts["holdout_problem"]:
         click.echo(f"holdout not possible at cut-off {day_text(facts['cutoff'])}: {facts['holdout_problem']}")
 

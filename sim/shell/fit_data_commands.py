@@ -284,28 +284,44 @@ def tagged(segment: str, table: pd.DataFrame) -> pd.DataFrame:
     return table.assign(segment=segment)[["segment", *table.columns]]
 
 
-def print_table(title: str, frame: pd.DataFrame, formats: dict[str, str]) -> None:
-    from rich.console import Console
-    from rich.table import Table
+HEADERS = {"ci_low": "95\u00a0% low", "ci_high": "95\u00a0% high", "se": "std. error", "at_risk": "at risk",
+           "sbg": "sBG", "actual_mean": "actual mean", "predicted_mean": "predicted mean", "actual_total": "actual total",
+           "predicted_total": "predicted total", "error_pct": "error"}
+"""Column names of the fit reports as people read them (the CSV files keep the keys)."""
 
-    click.echo(title)
-    table = Table(header_style="bold")
-    for column in frame.columns:
-        table.add_column(str(column), justify="left" if frame[column].dtype == object else "right")
-    for row in frame.itertuples(index=False):
-        cells = []
-        for column, value in zip(frame.columns, row):
-            if isinstance(value, (float, np.floating)):
-                cells.append("" if not math.isfinite(value) else format(value, formats.get(column, ".4g")))
-            else:
-                cells.append(str(value))
-        table.add_row(*cells)
-    Console(width=120).print(table)
+
+def print_table(title: str, frame: pd.DataFrame, formats: dict[str, str]) -> None:
+    """A fit report's table in the house number style, within the terminal's width (:mod:`sim.reporting.layout`).
+
+    ``formats`` names how a column's numbers read: ``fixed:N`` (N decimals), ``count`` (grouped whole
+    numbers), ``signed-percent`` (values already in percent, with their sign); others get four significant digits."""
+    from rich.console import Console
+
+    from sim.reporting.console import show_table
+    from sim.reporting.format import style
+
+    st = style()
+    kinds = {"fixed": lambda v, n: st.fixed(v, int(n)), "count": lambda v, _: st.count(v),
+             "signed-percent": lambda v, _: st.percent(v / 100, 1, signed=True)}
+
+    def cell(column, value) -> str:
+        if isinstance(value, (float, np.floating, int, np.integer)) and not isinstance(value, bool):
+            if not math.isfinite(value):
+                return ""
+            kind, _, arg = formats.get(column, "").partition(":")
+            if kind in kinds:
+                return kinds[kind](float(value), arg)
+            return st.count(value) if isinstance(value, (int, np.integer)) else st.estimate(float(value))
+        return str(value).replace("_", " ")
+
+    rows = [[cell(column, value) for column, value in zip(frame.columns, row)] for row in frame.itertuples(index=False)]
+    text = [i for i, column in enumerate(frame.columns) if frame[column].dtype == object]
+    headers = [HEADERS.get(str(column), str(column).replace("_", " ")) for column in frame.columns]
+    show_table(Console(), headers, rows, title=title, text_columns=len(text) if text == list(range(len(text))) else 0)
 
 
 def estimate_rows(rows: list[dict]) -> pd.DataFrame:
-    frame = pd.DataFrame(rows)[["model", "parameter", "estimate", "se", "ci_low", "ci_high"]]
-    return frame.rename(columns={"ci_low": "95% low", "ci_high": "95% high"})
+    return pd.DataFrame(rows)[["model", "parameter", "estimate", "se", "ci_low", "ci_high"]]
 
 
 def parsed_columns(frame: pd.DataFrame, checked: pd.DataFrame, columns: dict[str, str | None]) -> pd.DataFrame:

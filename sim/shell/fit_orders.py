@@ -274,19 +274,24 @@ def _purchase_summary(result: PurchaseResult, targets, file, period, into, write
 
 def _print_purchases(result: PurchaseResult, period: str) -> None:
     from sim.fit import Homogeneous
+    from sim.reporting.format import style
+
+    st = style()
 
     kind = "contractual: NBD purchase rates of customers on the books" if result.contractual else "non-contractual: BG/NBD"
-    click.echo(f"Purchases per {period} as of {day_text(result.as_of)}, {result.orders:,} orders ({kind}).")
+    click.echo(f"Purchases per {period} as of {day_text(result.as_of)}, {st.count(result.orders)} orders ({kind}).")
     for name, fit in result.segments.items():
         if isinstance(fit, Homogeneous):
-            click.echo(f"\nsegment {name}: {fit.customers:,} customers; purchase rates look the same for every customer: "
-                       f"{fit.estimate:.4g} per {period} (95 % {fit.low:.4g} to {fit.high:.4g})")
+            click.echo(f"\nsegment {name}: {st.count(fit.customers)} customers; purchase rates look the same for every customer: "
+                       f"{st.estimate(fit.estimate)} per {period} ({st.percent(0.95, 0)} {st.estimate(fit.low)} to "
+                       f"{st.estimate(fit.high)})")
             rows = []
         else:
             rows = fit.as_rows()
-            what = (f"mean {fit.mean_rate:.3g} purchases per {period}, rate CV {fit.rate_cv:.2f}" if result.contractual else
-                    f"mean {fit.mean_rate:.3g} purchases per {period} while active, dropout {fit.mean_dropout:.3g} after each")
-            title = f"segment {name}: {fit.n_customers:,} customers; {what}"
+            what = (f"mean {st.estimate(fit.mean_rate, 3)} purchases per {period}, rate CV {st.fixed(fit.rate_cv, 2)}"
+                    if result.contractual else f"mean {st.estimate(fit.mean_rate, 3)} purchases per {period} while active, "
+                    f"dropout {st.estimate(fit.mean_dropout, 3)} after each")
+            title = f"segment {name}: {st.count(fit.n_customers)} customers; {what}"
         spend = result.spend.get(name)
         if spend is not None:
             rows = rows + spend.as_rows()
@@ -296,9 +301,9 @@ def _print_purchases(result: PurchaseResult, period: str) -> None:
             print_table(title, estimate_rows(rows), {})
         if name in result.holdout:
             report = result.holdout[name]
-            print_table(f"holdout: purchases in the {result.durations[name]:.1f} {period}s after {day_text(result.cutoff)}, "
-                         "by purchases before it", report, {"actual_mean": ".2f", "predicted_mean": ".2f", "actual_total": ",.0f",
-                                                            "predicted_total": ",.0f", "error_pct": "+.1f"})
+            print_table(f"holdout: purchases in the {st.fixed(result.durations[name], 1)} {period}s after {day_text(result.cutoff)}, "
+                         "by purchases before it", report, {"actual_mean": "fixed:2", "predicted_mean": "fixed:2", "actual_total": "count",
+                                                            "predicted_total": "count", "error_pct": "signed-percent"})
     if result.holdout_problem:
         click.echo(f"holdout not possible at cut-off {day_text(result.cutoff)}: {result.holdout_problem}")
 
