@@ -69,14 +69,15 @@ def show_table(console: Console, columns: list[str], rows: list[list[str]], titl
         laid = layout(["", *columns[1:]], [["", *row[1:]] for row in rows], width, text_columns,
                       above=[row[0] for row in rows])
         title = f"{title} ({columns[0]} above each row)" if title and columns[0] else title
-    if laid is None:  # too many number columns even alone: one row per line, every value named
-        laid = Laid([], [" " + "; ".join(f"{c}: {v}" for c, v in zip(columns, row)) for row in rows])
+    if laid is None:  # too many number columns even alone: one row per paragraph, every value named
+        laid = Laid([], [" " + text for row in rows for text in lines("; ".join(f"{c}: {v}" for c, v in zip(columns, row)),
+                                                                         width - 1)])
     _show(console, laid, title)
 
 
 def _header(console: Console, summary: dict, what: str) -> None:
     st = style(summary.get("currency"))
-    say(console, f"{summary['scenario']}: {what}, {st.count(summary['draws'])} draws, seed {summary['seed']}",
+    say(console, f"{summary['scenario']}: {what}, {st.count(summary['draws'])} draws, seed\u00a0{summary['seed']}",
          bold=len(summary["scenario"]))
     _overrides(console, summary)
 
@@ -94,7 +95,7 @@ def print_run(summary: dict, paths: bool = False) -> None:
     currency = summary["currency"]
     base_case = summary["mode"] == "base_case"
     mode = "base case (every input at its base value, expected counts)" if base_case else (
-        f"{st.count(summary['draws'])} draws, seed {summary['seed']}, {summary['sampling']} sampling"
+        f"{st.count(summary['draws'])} draws, seed\u00a0{summary['seed']}, {summary['sampling']} sampling"
     )
     basis = "gross profit less support cost" if summary["roi_basis"] == "gross_profit" else "revenue"
     say(console, f"{summary['scenario']}: {mode}", bold=len(summary["scenario"]))
@@ -342,13 +343,29 @@ def print_staffing(summary: dict, paths: bool = False) -> None:
             return st.percent(value)
         return f"{st.points(value)} ± {st.percent(half_width)}"
 
-    rows = []
-    for row in summary["rows"]:
-        rows.append([st.count(row["agents"]), *(cell(row[key], kind) for _, key, kind in STAFFING_COLUMNS)])
-        if simulated and any(row.get(f"sim_{key}") is not None for _, key, _ in STAFFING_COLUMNS):
-            rows.append(["sim", *("" if row.get(f"sim_{key}") is None else cell(row[f"sim_{key}"], kind, row[f"sim_{key}_ci"])
-                                  for _, key, kind in STAFFING_COLUMNS)])
-    show_table(console, ["agents", *(title for title, _, _ in STAFFING_COLUMNS)], rows, text_columns=0)
+    def half(value, kind):
+        return "" if value is None else "± " + (st.fixed(value, 1) if kind == "seconds" else st.percent(value))
+
+    def table(split: bool) -> list[list[str]]:
+        """Rows per agent count: the formulas; the simulation beneath (its ± on a third row when ``split``)."""
+        rows = []
+        for row in summary["rows"]:
+            rows.append([st.count(row["agents"]), *(cell(row[key], kind) for _, key, kind in STAFFING_COLUMNS)])
+            if not simulated or all(row.get(f"sim_{key}") is None for _, key, _ in STAFFING_COLUMNS):
+                continue
+            sims = [(row.get(f"sim_{key}"), row.get(f"sim_{key}_ci"), kind) for _, key, kind in STAFFING_COLUMNS]
+            if split:
+                rows.append(["sim", *("" if v is None else cell(v, kind) for v, _, kind in sims)])
+                rows.append(["", *(half(ci, kind) for _, ci, kind in sims)])
+            else:
+                rows.append(["sim", *("" if v is None else cell(v, kind, ci) for v, ci, kind in sims)])
+        return rows
+
+    columns = ["agents", *(title for title, _, _ in STAFFING_COLUMNS)]
+    rows = table(split=False)
+    if layout(columns, rows, console.width, 0) is None:
+        rows = table(split=True)
+    show_table(console, columns, rows, text_columns=0)
     if simulated:
         say(console, f"sim: the simulation's mean ± its {st.percent(0.95, 0)} half-width, beneath the formulas' row")
     if summary.get("overloaded_agents"):

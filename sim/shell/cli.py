@@ -239,12 +239,16 @@ def run(scenario, draws, seed, out, overrides, as_json, workers, overwrite, no_s
         if with_memo:
             from sim.reporting import memo
 
-            for path in memo.write(folder):
+            with _working("writing the memo and drawing its figures"):
+                written = memo.write(folder)
+            for path in written:
                 click.echo(f"Memo written to {path}", err=as_json)
         if xlsx is not None:
             from sim.reporting.workbook import write_workbook
 
-            click.echo(f"Workbook written to {write_workbook(folder, xlsx, overwrite)}", err=as_json)
+            with _working("writing the workbook"):
+                book = write_workbook(folder, xlsx, overwrite)
+            click.echo(f"Workbook written to {book}", err=as_json)
 
 
 @main.command("export")
@@ -265,8 +269,9 @@ def export_command(results, xlsx, overwrite):
     """
     from sim.reporting.workbook import write_workbook
 
-    with _user_errors(results):
-        click.echo(f"Workbook written to {write_workbook(results, xlsx, overwrite)}")
+    with _user_errors(results), _working("writing the workbook"):
+        book = write_workbook(results, xlsx, overwrite)
+    click.echo(f"Workbook written to {book}")
 
 
 @main.command("memo")
@@ -296,7 +301,9 @@ def memo_command(results, out, fmt, title, overwrite):
         memo.memo_formats(out, fmt)
         if out is not None:
             results_folder.check_file_destination(out, overwrite)
-        for path in memo.write(results, out, fmt, title, overwrite):
+        with _working("writing the memo and drawing its figures"):
+            written = memo.write(results, out, fmt, title, overwrite)
+        for path in written:
             click.echo(f"Memo written to {path}")
 
 
@@ -411,8 +418,9 @@ def breakeven(scenario, draws, seed, out, overrides, as_json, workers, overwrite
     with _user_errors(scenario):
         low, high, steps = parse_range(value_range) if value_range else (None, None, None)
         loaded = _load_checked(scenario, overrides, out, overwrite, no_save)
-        analysis = run_breakeven(loaded, param, None if low is None else (low, high), draws, seed,
-                                 points=steps or GRID_POINTS, workers=workers)
+        with _working("searching for the break-even values"):
+            analysis = run_breakeven(loaded, param, None if low is None else (low, high), draws, seed,
+                                     points=steps or GRID_POINTS, workers=workers)
         _finish_analysis(analysis, _printer("print_breakeven", show_paths), out, overwrite, no_save, as_json)
 
 
@@ -639,10 +647,13 @@ def validate(scenario, overrides):
     with _user_errors(scenario):
         loaded = load(scenario, overrides)
         s = loaded.scenario
-        click.echo(
+        import shutil
+
+        from sim.reporting.format import lines
+
+        click.echo("\n".join(lines(
             f"{loaded.file}: OK: {len(s.segments)} segment(s), {len(s.interventions)} intervention(s), "
-            f"horizon {periods(s.settings.horizon, s.settings.period)}"
-        )
+            f"horizon {periods(s.settings.horizon, s.settings.period)}", shutil.get_terminal_size().columns)))
 
 
 @contextmanager
@@ -693,16 +704,58 @@ def _progress(enabled: bool, unit: str = "draws", meanwhile=None):
             from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
             progress = Progress(
-                TextColumn("simulating"), BarColumn(), TextColumn("{task.completed:,}/{task.total:,} draws"),
+                TextColumn("simulating"), BarColumn(), TextColumn(f"{{task.fields[shown_done]}} of {{task.fields[shown_total]}} {unit}"),
                 TimeRemainingColumn(), console=bar["console"], transient=True,
             )
             progress.start()
-            bar["progress"], bar["task"] = progress, progress.add_task("run", total=total)
-        bar["progress"].update(bar["task"], completed=done)
+            bar["progress"], bar["task"] = progress, progress.add_task("run", total=total, shown_done="0", shown_total="")
+        from sim.reporting.format import style
+
+        bar["progress"].update(bar["task"], completed=done, shown_done=style().count(done), shown_total=style().count(total))
 
     try:
         yield report
     finally:
         if "progress" in bar:
             bar["progress"].stop()
+
+
+@contextmanager
+def _working(what: str, enabled: bool = True):
+    """A spinner with the time taken on stderr ("writing the workbook  0:00:12") for work that reports no
+    steps, shown once it has taken over :data:`PROGRESS_AFTER` seconds and only on a terminal; stdout
+    (a --json summary) is untouched."""
+    import threading
+
+    lock = threading.Lock()
+    shown: dict[str, object] = {}
+
+    def start() -> None:
+        from rich.console import Console
+        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+        console = Console(stderr=True)
+        if not console.is_terminal:
+            return
+        with lock:
+            if shown.get("done"):
+                return
+            progress = Progress(SpinnerColumn(), TextColumn(what), TimeElapsedColumn(), console=console, transient=True)
+            progress.add_task(what, total=None)
+            progress.start()
+            shown["progress"] = progress
+
+    timer = threading.Timer(PROGRESS_AFTER, start) if enabled else None
+    if timer is not None:
+        timer.daemon = True
+        timer.start()
+    try:
+        yield
+    finally:
+        if timer is not None:
+            timer.cancel()
+        with lock:
+            shown["done"] = True
+            if "progress" in shown:
+                shown["progress"].stop()
 

@@ -18,6 +18,7 @@ import pandas as pd
 from sim.errors import Problem, ScenarioError, UsageError
 from sim.shell.fit_customers import customers_command
 from sim.shell.fit_io import echo_json as _echo_json
+from sim.shell.fit_io import echo_wrapped
 from sim.shell.fit_io import key_values as _mapping
 from sim.shell.fit_io import read_table
 from sim.shell.fit_io import user_errors as _user_errors
@@ -188,13 +189,13 @@ def pilot_command(table, measure, treated, control, prior, segment, intervention
         from sim.reporting.format import style
 
         st = style()
-        click.echo(f"{result.name}: median {st.fixed(result.median, 3)}, {st.percent(0.95, 0)} interval "
+        echo_wrapped(f"{result.name}: median {st.fixed(result.median, 3)}, {st.percent(0.95, 0)} interval "
                    f"{st.fixed(result.low, 3)} to {st.fixed(result.high, 3)}, P(below 1) {st.percent(result.prob_below_one)}")
-        click.echo(f"posteriors: treated {result.treated.describe()}, control {result.control.describe()} ({result.method})")
+        echo_wrapped(f"posteriors: treated {result.treated.describe()}, control {result.control.describe()} ({result.method})")
         if written:
             click.echo(f"Written into {written}: interventions.{intervention}.changes (scale of {path})")
         if overlap:
-            click.echo(overlap)
+            echo_wrapped(overlap)
         elif updates:
             click.echo("# add to the scenario (or pass --into):")
             click.echo(fragment(updates).rstrip())
@@ -347,9 +348,9 @@ def support_command(tickets, customers_file, orders_file, as_of, columns, csat_s
             _echo_json(summary)
             return
         _print_support(fits, response, notes)
-        click.echo(f"Caveat: {OBSERVATIONAL}.")
+        echo_wrapped(f"Caveat: {OBSERVATIONAL}.")
         if into:
-            click.echo(f"Written into {into}: {len(updates)} inputs, 95 % intervals widened x{widen:g}.")
+            echo_wrapped(f"Written into {into}: {len(updates)} inputs, 95\u00a0% intervals widened x{widen:g}.")
         else:
             click.echo(f"# the inputs for a scenario (intervals widened x{widen:g}; pass --into to write them):")
             click.echo(fragment(updates).rstrip())

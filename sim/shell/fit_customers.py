@@ -45,6 +45,7 @@ from sim.shell.fit_data_commands import (
     write_or_print,
 )
 from sim.shell.fit_io import echo_json as _echo_json
+from sim.shell.fit_io import echo_wrapped
 from sim.shell.fit_io import key_values as _mapping
 from sim.shell.fit_io import user_errors as _user_errors
 
@@ -126,7 +127,7 @@ def customers_command(file, columns, survivor_table, date_format, segment_column
             return
         _print_churn(results, period, facts)
         for note in writes.notes:
-            click.echo(note)
+            echo_wrapped(note)
         if into:
             click.echo(f"Written into {into}: " + ", ".join(f"segments.{r.target}" for r in results) + ".")
         else:
@@ -310,11 +311,11 @@ def _print_churn(results: list[ChurnSegment], period: str, facts: dict) -> None:
     st = style()
     ci = st.percent(0.95, 0)
     where = f" as of {day_text(facts['as_of'])}" if facts["as_of"] is not None else ""
-    click.echo(f"Retention per {period}{where} ({facts['form']}).")
+    echo_wrapped(f"Retention per {period}{where} ({facts['form']}).")
     for result in results:
         fit = result.fit
         if result.homogeneous:
-            click.echo(f"\nsegment {result.name}: {st.count(fit.customers)} customers; churn looks the same for every customer: "
+            echo_wrapped(f"\nsegment {result.name}: {st.count(fit.customers)} customers; churn looks the same for every customer: "
                        f"geometric churn {st.estimate(fit.estimate)} per {period} ({ci} {st.estimate(fit.low)} to "
                        f"{st.estimate(fit.high)})")
         else:
@@ -322,7 +323,7 @@ def _print_churn(results: list[ChurnSegment], period: str, facts: dict) -> None:
                      f"corr(alpha, beta) {st.fixed(fit.corr, 2)}; mean churn at the start {st.estimate(fit.mean_churn)} "
                      f"per {period}")
             print_table(title, estimate_rows(fit.as_rows()), {})
-            click.echo(_churn_verdict(fit))
+            echo_wrapped(_churn_verdict(fit))
         table = result.table
         shown = table if len(table) <= 13 else table.iloc[np.unique(np.linspace(0, len(table) - 1, 13).round().astype(int))]
         columns = [c for c in ("period", "at_risk", "observed", "sbg", "geometric") if c in shown]
@@ -333,11 +334,11 @@ def _print_churn(results: list[ChurnSegment], period: str, facts: dict) -> None:
             mae = ("no tenure beyond the fitted ones to check survival on" if not math.isfinite(holdout.mae_pp)
                    else f"survival error on the unseen tenures {st.fixed(holdout.mae_pp, 2)} percentage points")
             cut = f"up to {day_text(facts['cutoff'])}" if facts["cutoff"] is not None else "on the first two thirds of the periods"
-            click.echo(f"holdout (fit {cut}): {mae}; of {st.count(holdout.renewed_at_cutoff)} "
+            echo_wrapped(f"holdout (fit {cut}): {mae}; of {st.count(holdout.renewed_at_cutoff)} "
                        f"customers renewing at the cut-off, {st.count(holdout.predicted_renewing)} predicted and "
                        f"{st.count(holdout.actual_renewing)} actually renewing to the end")
     if facts["holdout_problem"]:
-        click.echo(f"holdout not possible at cut-off {day_text(facts['cutoff'])}: {facts['holdout_problem']}")
+        echo_wrapped(f"holdout not possible at cut-off {day_text(facts['cutoff'])}: {facts['holdout_problem']}")
 
 
 def _churn_folder(out, overwrite, results, summary, file, period, facts, writes, fragment_text) -> None:

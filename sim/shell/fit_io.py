@@ -52,3 +52,14 @@ def key_values(pairs: tuple[str, ...], option: str, allowed: tuple[str, ...] | N
             raise UsageError(f"{option} '{pair}': unknown key '{key}'; allowed: {', '.join(allowed)}")
         found[key] = value
     return found
+
+
+def echo_wrapped(text: str) -> None:
+    """Prose for people, wrapped to the terminal at ordinary spaces (a number's no-break spaces hold)."""
+    from rich.console import Console
+
+    from sim.reporting.console import say
+
+    console = Console()
+    for paragraph in text.split("\n"):
+        say(console, paragraph)

@@ -41,6 +41,7 @@ from sim.shell.fit_data_commands import (
     write_or_print,
 )
 from sim.shell.fit_io import echo_json as _echo_json
+from sim.shell.fit_io import echo_wrapped
 from sim.shell.fit_io import key_values as _mapping
 from sim.shell.fit_io import user_errors as _user_errors
 
@@ -96,7 +97,7 @@ def orders_command(file, columns, customers_file, no_amounts, date_format, segme
             return
         _print_purchases(result, period)
         for note in writes.notes:
-            click.echo(note)
+            echo_wrapped(note)
         if into:
             click.echo(f"Written into {into}: " + ", ".join(f"segments.{targets[name]}" for name in result.segments) + ".")
         else:
@@ -279,10 +280,10 @@ def _print_purchases(result: PurchaseResult, period: str) -> None:
     st = style()
 
     kind = "contractual: NBD purchase rates of customers on the books" if result.contractual else "non-contractual: BG/NBD"
-    click.echo(f"Purchases per {period} as of {day_text(result.as_of)}, {st.count(result.orders)} orders ({kind}).")
+    echo_wrapped(f"Purchases per {period} as of {day_text(result.as_of)}, {st.count(result.orders)} orders ({kind}).")
     for name, fit in result.segments.items():
         if isinstance(fit, Homogeneous):
-            click.echo(f"\nsegment {name}: {st.count(fit.customers)} customers; purchase rates look the same for every customer: "
+            echo_wrapped(f"\nsegment {name}: {st.count(fit.customers)} customers; purchase rates look the same for every customer: "
                        f"{st.estimate(fit.estimate)} per {period} ({st.percent(0.95, 0)} {st.estimate(fit.low)} to "
                        f"{st.estimate(fit.high)})")
             rows = []
@@ -305,7 +306,7 @@ def _print_purchases(result: PurchaseResult, period: str) -> None:
                          "by purchases before it", report, {"actual_mean": "fixed:2", "predicted_mean": "fixed:2", "actual_total": "count",
                                                             "predicted_total": "count", "error_pct": "signed-percent"})
     if result.holdout_problem:
-        click.echo(f"holdout not possible at cut-off {day_text(result.cutoff)}: {result.holdout_problem}")
+        echo_wrapped(f"holdout not possible at cut-off {day_text(result.cutoff)}: {result.holdout_problem}")
 
 
 def _purchase_folder(out, overwrite, result: PurchaseResult, summary, file, customers_file, period, fragment_text) -> None:
