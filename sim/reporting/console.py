@@ -231,7 +231,7 @@ def print_sensitivity(summary: dict, paths: bool = False) -> None:
                          f"{st.fixed(s['first_order'], 2)} ± {st.fixed(s['first_order_conf'], 2)}" if s else "",
                          f"{st.fixed(s['total'], 2)} ± {st.fixed(s['total_conf'], 2)}" if s else ""])
         show_table(console, ["input", "Spearman", "PRCC", "Sobol first", "Sobol total"], rows, title=option_name(name))
-    say(console, summary["note"])
+    say(console, st.restyle(summary["note"]))
     print_adjustments(console, summary, paths)
 
 
@@ -314,7 +314,7 @@ def print_pilot(summary: dict, paths: bool = False) -> None:
     rows = [[st.count(row["customers_per_arm"]), st.count(row["periods"]), st.money(row["evsi"]), st.money(row["cost"]),
              st.money(row["net_gain"]), st.percent(row["power"])] for row in summary["sizes"]]
     show_table(console, ["customers per arm", "periods", "EVSI", "cost", "net gain", "power"], rows, text_columns=0)
-    say(console, f"Costs: {summary['costs']['basis']}.")
+    say(console, st.restyle(f"Costs: {summary['costs']['basis']}."))
     verdict = pilot_verdict(summary, st)
     say(console, verdict, bold=len(verdict))
 

@@ -30,6 +30,7 @@ wrapped with :func:`wrap` (which breaks only at ordinary spaces) never splits a 
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 
 MINUS = "\u2212"
@@ -121,6 +122,11 @@ class NumberStyle:
         each = each or self.value
         return f"{each(low)} to {each(high)}"
 
+    def restyle(self, text: str) -> str:
+        """Text written by the model or a fit in plain ASCII (a note, a method, a source: ``share of 2,806
+        contacts``) with its comma-grouped numbers grouped in this style (``share of 2 806 contacts``)."""
+        return _COMMA_GROUPED.sub(lambda m: m.group().replace(",", self.group), text)
+
     def p_value(self, p: float | None) -> str:
         """A p-value for people: '0.00016', or '< 0.0001' below that (never scientific notation)."""
         if p is None or not math.isfinite(p):
@@ -145,6 +151,9 @@ class NumberStyle:
         text = f"{abs(x):.{decimals}f}"
         text = text.rstrip("0").rstrip(".") if "." in text else text
         return (MINUS if x < 0 and text != "0" else "") + text
+
+
+_COMMA_GROUPED = re.compile(r"(?<![\d.,])\d{1,3}(?:,\d{3})+(?![\d,])")
 
 
 def _share_digits(percent: float, digits: int) -> int:

@@ -191,7 +191,8 @@ def pilot_command(table, measure, treated, control, prior, segment, intervention
         st = style()
         echo_wrapped(f"{result.name}: median {st.fixed(result.median, 3)}, {st.percent(0.95, 0)} interval "
                    f"{st.fixed(result.low, 3)} to {st.fixed(result.high, 3)}, P(below 1) {st.percent(result.prob_below_one)}")
-        echo_wrapped(f"posteriors: treated {result.treated.describe()}, control {result.control.describe()} ({result.method})")
+        echo_wrapped(st.restyle(f"posteriors: treated {result.treated.describe()}, control {result.control.describe()} "
+                                f"({result.method})"))
         if written:
             click.echo(f"Written into {written}: interventions.{intervention}.changes (scale of {path})")
         if overlap:
@@ -382,7 +383,7 @@ def _print_support(fits, response, notes) -> None:
                    title=f"segment {name}: {st.count(fit.customers)} customers, {st.count(fit.customer_periods)} "
                          f"customer-months, {st.count(fit.tickets)} tickets")
     for method, note in methods.items():
-        say(console, f"[{note}] {method}")
+        say(console, st.restyle(f"[{note}] {method}"))
     if response is not None:
         slope = response.slope.value
         say(console, f"Response curve (all segments, {st.count(response.tickets)} tickets with a wait): logit(satisfied) = "
@@ -391,7 +392,7 @@ def _print_support(fits, response, notes) -> None:
                      f"{st.fixed(response.intercept.high, 3)} and {st.fixed(response.slope.low, 3)} to "
                      f"{st.fixed(response.slope.high, 3)}")
     for note in notes:
-        say(console, note)
+        say(console, st.restyle(note))
 
 
 def _check_segments(path: Path | None, segments: list[str]) -> None:

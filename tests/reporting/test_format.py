@@ -51,3 +51,9 @@ def test_counts_money_inputs_and_statistics_share_the_style():
     assert st.estimate(0.0322711) == "0.03227" and st.estimate(-0.186) == "−0.186"
     assert st.p_value(8e-20) == "< 0.0001" and st.p_value(0.00016) == "0.00016"
     assert style().count(2184) == f"2{NBSP}184"  # no currency: the house style
+
+
+def test_plain_text_from_the_model_is_restyled_at_the_edge():
+    assert style("EUR").restyle("share of 2,806 contacts (seed 20150), 1,234,567 draws; 0.5,1") == \
+        f"share of 2{NBSP}806 contacts (seed 20150), 1{NBSP}234{NBSP}567 draws; 0.5,1"
+    assert style("USD").restyle("2,806") == "2,806"

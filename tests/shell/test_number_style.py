@@ -1,7 +1,7 @@
 """Every command's terminal output on the shipped scenarios, scanned for the house number style at 80 columns.
 
 One run of each command (small draws) is read line by line for: numbers of four or more digits
-without grouping, a hyphen-minus before a number, money without its currency (an ISO code after
+without grouping or grouped by commas (the shipped scenarios are in euros), a hyphen-minus before a number, money without its currency (an ISO code after
 an amount, or a bare number where an amount is stated), ``%`` without the house no-break space,
 and lines wider than 80 columns. Scenario fragments printed by ``fit`` (TOML for a file) and lines
 naming a written file are not prose and are skipped. About 25 s (the fixture; the checks are instant).
@@ -50,6 +50,7 @@ COMMANDS = {
 UNGROUPED = re.compile(r"(?<![\w.,/\-:#\[])\d{4,}(?![\w/\-:])")
 NOT_AMOUNTS = re.compile(r"seed[ \u00a0]\d+|\b(?:19|20)\d\d-\d\d-\d\d\b|sha256 \w+")
 HYPHEN_MINUS = re.compile(r"(?<![\w)\]\-])-\d")
+COMMA_GROUPED = re.compile(r"(?<![\d.,])\d{1,3}(?:,\d{3})+(?![\d,])")  # EUR and the house style group by a no-break space
 BAD_PERCENT = re.compile(r"\d ?%")  # the house style: digits, a no-break space, %
 ISO_AFTER_AMOUNT = re.compile(r"\d[\s\u00a0]*(?:EUR|USD|GBP|SEK|NOK|DKK|CHF)\b")
 AMOUNT_STATED = re.compile(r"(?:today's value|searched|falls short by|net gain|EVSI|EVPI|measures(?: is)?|NPV now|"
@@ -91,6 +92,7 @@ def problems(output: str) -> list[str]:
     for line in prose(output):
         text = NOT_AMOUNTS.sub("", line)
         found += [f"ungrouped {m.group()!r}: {line}" for m in UNGROUPED.finditer(text)]
+        found += [f"grouped by commas {m.group()!r}: {line}" for m in COMMA_GROUPED.finditer(text)]
         found += [f"hyphen-minus {m.group()!r}: {line}" for m in HYPHEN_MINUS.finditer(text)]
         found += [f"% without a no-break space {m.group()!r}: {line}" for m in BAD_PERCENT.finditer(text)]
         found += [f"currency code after an amount {m.group()!r}: {line}" for m in ISO_AFTER_AMOUNT.finditer(text)]
