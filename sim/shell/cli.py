@@ -12,7 +12,6 @@ import json
 import math
 import os
 import sys
-import time
 import warnings
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,6 +20,8 @@ import click
 
 from sim.errors import ScenarioError, UsageError
 from sim.shell import results_folder
+from sim.shell.progress import progress as _progress
+from sim.shell.progress import working as _working
 
 # The simulator, pandas, scipy, rich tables and matplotlib are imported inside the
 # commands that use them, so `cxroi --help` and `cxroi validate` start fast.
@@ -28,8 +29,6 @@ from sim.shell import results_folder
 EXIT_USER_ERROR = 2
 SWEEP_STEPS = 10
 """Values a sweep's --range LOW:HIGH takes when it gives no STEPS."""
-PROGRESS_AFTER = 1.0
-"""Seconds a run must take before a progress bar appears (short runs stay quiet)."""
 
 
 class FiniteRange(click.FloatRange):
@@ -675,87 +674,3 @@ def _user_errors(file: Path):
     except KeyboardInterrupt:
         click.echo("interrupted; no results folder was written", err=True)
         sys.exit(130)
-
-
-@contextmanager
-def _progress(enabled: bool, unit: str = "draws", meanwhile=None):
-    """A progress callback that shows a bar on stderr once a run has taken over a second.
-
-    rich loads on the first report, once the work has started (a run reports 0 done
-    as soon as its worker processes have their chunks). ``meanwhile`` runs at that
-    first report too: work for this process while the workers simulate, such as
-    importing what the output needs.
-    """
-    started = time.monotonic()
-    bar: dict[str, object] = {}
-
-    def report(done: int, total: int) -> None:
-        if "console" not in bar:
-            if meanwhile is not None:
-                meanwhile()
-            from rich.console import Console
-
-            bar["console"] = Console(stderr=True)
-        if not enabled or not bar["console"].is_terminal:
-            return
-        if "progress" not in bar and time.monotonic() - started < PROGRESS_AFTER and done < total:
-            return
-        if "progress" not in bar:
-            from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
-
-            progress = Progress(
-                TextColumn("simulating"), BarColumn(), TextColumn(f"{{task.fields[shown_done]}} of {{task.fields[shown_total]}} {unit}"),
-                TimeRemainingColumn(), console=bar["console"], transient=True,
-            )
-            progress.start()
-            bar["progress"], bar["task"] = progress, progress.add_task("run", total=total, shown_done="0", shown_total="")
-        from sim.reporting.format import style
-
-        bar["progress"].update(bar["task"], completed=done, shown_done=style().count(done), shown_total=style().count(total))
-
-    try:
-        yield report
-    finally:
-        if "progress" in bar:
-            bar["progress"].stop()
-
-
-@contextmanager
-def _working(what: str, enabled: bool = True):
-    """A spinner with the time taken on stderr ("writing the workbook  0:00:12") for work that reports no
-    steps, shown once it has taken over :data:`PROGRESS_AFTER` seconds and only on a terminal; stdout
-    (a --json summary) is untouched."""
-    import threading
-
-    lock = threading.Lock()
-    shown: dict[str, object] = {}
-
-    def start() -> None:
-        from rich.console import Console
-        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
-        console = Console(stderr=True)
-        if not console.is_terminal:
-            return
-        with lock:
-            if shown.get("done"):
-                return
-            progress = Progress(SpinnerColumn(), TextColumn(what), TimeElapsedColumn(), console=console, transient=True)
-            progress.add_task(what, total=None)
-            progress.start()
-            shown["progress"] = progress
-
-    timer = threading.Timer(PROGRESS_AFTER, start) if enabled else None
-    if timer is not None:
-        timer.daemon = True
-        timer.start()
-    try:
-        yield
-    finally:
-        if timer is not None:
-            timer.cancel()
-        with lock:
-            shown["done"] = True
-            if "progress" in shown:
-                shown["progress"].stop()
-

@@ -19,6 +19,7 @@ from sim.errors import Problem, ScenarioError, UsageError
 from sim.shell.fit_customers import customers_command
 from sim.shell.fit_io import echo_json as _echo_json
 from sim.shell.fit_io import echo_wrapped
+from sim.shell.progress import working
 from sim.shell.fit_io import key_values as _mapping
 from sim.shell.fit_io import read_table
 from sim.shell.fit_io import user_errors as _user_errors
@@ -325,9 +326,10 @@ def support_command(tickets, customers_file, orders_file, as_of, columns, csat_s
                          else ["all"])
         _check_segments(into, [segment_map.get(name, name) for name in data_segments])
         try:
-            fits, response = fit_support(ticket_table, customer_table, order_table, as_of=as_of,
-                                         ticket_columns=ticket_columns, customer_columns=CustomerColumns(),
-                                         order_columns=OrderColumns(amount=None), rule=rule)
+            with working("fitting what support does to customers"):
+                fits, response = fit_support(ticket_table, customer_table, order_table, as_of=as_of,
+                                             ticket_columns=ticket_columns, customer_columns=CustomerColumns(),
+                                             order_columns=OrderColumns(amount=None), rule=rule)
         except ScenarioError as error:
             raise _attribute(error, tickets, customers_file, orders_file) from None
         operations = _has_operations(into)

@@ -46,6 +46,7 @@ from sim.shell.fit_data_commands import (
 )
 from sim.shell.fit_io import echo_json as _echo_json
 from sim.shell.fit_io import echo_wrapped
+from sim.shell.progress import working
 from sim.shell.fit_io import key_values as _mapping
 from sim.shell.fit_io import user_errors as _user_errors
 
@@ -109,12 +110,14 @@ def customers_command(file, columns, survivor_table, date_format, segment_column
     with _user_errors(file):
         period, as_of_day, cutoff_day = common_options(out, overwrite, period, into, as_of, cutoff, no_holdout)
         frame = read_data(file)
-        if survivor_table:
-            mapped = _mapping(columns, "--column", ("period", "active"))
-            segments, facts = _survivor_segments(frame, file, mapped, segment_column, period, cutoff_day)
-        else:
-            mapped = _mapping(columns, "--column", ("customer_id", "start", "end"))
-            segments, facts = _customer_segments(frame, file, mapped, segment_column, date_format, period, as_of_day, cutoff_day)
+        with working("fitting retention"):
+            if survivor_table:
+                mapped = _mapping(columns, "--column", ("period", "active"))
+                segments, facts = _survivor_segments(frame, file, mapped, segment_column, period, cutoff_day)
+            else:
+                mapped = _mapping(columns, "--column", ("customer_id", "start", "end"))
+                segments, facts = _customer_segments(frame, file, mapped, segment_column, date_format, period, as_of_day,
+                                                     cutoff_day)
         targets = segment_targets(list(segments), dict(_mapping(segment_pairs, "--segment-map")), into)
         results = [ChurnSegment(name, targets[name], *segments[name]) for name in segments]
         writes = _churn_writes(results, file, period, facts, scenario_table(into))

@@ -42,6 +42,7 @@ from sim.shell.fit_data_commands import (
 )
 from sim.shell.fit_io import echo_json as _echo_json
 from sim.shell.fit_io import echo_wrapped
+from sim.shell.progress import working
 from sim.shell.fit_io import key_values as _mapping
 from sim.shell.fit_io import user_errors as _user_errors
 
@@ -79,13 +80,15 @@ def orders_command(file, columns, customers_file, no_amounts, date_format, segme
         period, as_of_day, cutoff_day = common_options(out, overwrite, period, into, as_of, cutoff, no_holdout)
         mapped = _mapping(columns, "--column", ("customer_id", "date", "amount", "start", "end"))
         frame = read_data(file)
-        if customers_file is not None:
-            result = _contract_purchases(frame, file, read_data(customers_file), customers_file, mapped, no_amounts, segment_column,
-                                         date_format, period, as_of_day, cutoff_day)
-        else:
-            if "start" in mapped or "end" in mapped:
-                raise UsageError("--column start=/end= name columns of the --customers file; give --customers too")
-            result = _bgnbd_purchases(frame, file, mapped, no_amounts, segment_column, date_format, period, as_of_day, cutoff_day)
+        if customers_file is None and ("start" in mapped or "end" in mapped):
+            raise UsageError("--column start=/end= name columns of the --customers file; give --customers too")
+        with working("fitting purchases and spend"):
+            if customers_file is not None:
+                result = _contract_purchases(frame, file, read_data(customers_file), customers_file, mapped, no_amounts,
+                                             segment_column, date_format, period, as_of_day, cutoff_day)
+            else:
+                result = _bgnbd_purchases(frame, file, mapped, no_amounts, segment_column, date_format, period, as_of_day,
+                                          cutoff_day)
         targets = segment_targets(list(result.segments), dict(_mapping(segment_pairs, "--segment-map")), into)
         writes = _purchase_writes(result, targets, file, period, scenario_table(into))
         fragment_text = write_or_print(into, writes, as_json)
