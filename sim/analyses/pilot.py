@@ -216,7 +216,7 @@ def default_costs(scenario, intervention: str, fixed: float | None, per_customer
     words = []
     if fixed is None:
         fixed = FIXED_COST_SHARE * spec.one_off_cost.base
-        words.append(f"fixed cost = {100 * FIXED_COST_SHARE:g}\u00a0% of the intervention's one-off cost (setting it up at pilot scale)")
+        words.append(f"fixed cost = {FIXED_COST_SHARE:.0%} of the intervention's one-off cost (setting it up at pilot scale)")
     else:
         words.append("fixed cost as given")
     if per_customer_period is None:

@@ -124,8 +124,10 @@ class NumberStyle:
 
     def restyle(self, text: str) -> str:
         """Text written by the model or a fit in plain ASCII (a note, a method, a source: ``share of 2,806
-        contacts``) with its comma-grouped numbers grouped in this style (``share of 2 806 contacts``)."""
-        return _COMMA_GROUPED.sub(lambda m: m.group().replace(",", self.group), text)
+        contacts``, ``25% of``) with its comma-grouped numbers and percentages in this style (``share of 2 806
+        contacts``, ``25 % of``)."""
+        text = _COMMA_GROUPED.sub(lambda m: m.group().replace(",", self.group), text)
+        return _TIGHT_PERCENT.sub(lambda m: m.group(1) + self.percent_space + "%", text)
 
     def p_value(self, p: float | None) -> str:
         """A p-value for people: '0.00016', or '< 0.0001' below that (never scientific notation)."""
@@ -154,6 +156,7 @@ class NumberStyle:
 
 
 _COMMA_GROUPED = re.compile(r"(?<![\d.,])\d{1,3}(?:,\d{3})+(?![\d,])")
+_TIGHT_PERCENT = re.compile(r"(\d) ?%")
 
 
 def _share_digits(percent: float, digits: int) -> int:

@@ -57,3 +57,4 @@ def test_plain_text_from_the_model_is_restyled_at_the_edge():
     assert style("EUR").restyle("share of 2,806 contacts (seed 20150), 1,234,567 draws; 0.5,1") == \
         f"share of 2{NBSP}806 contacts (seed 20150), 1{NBSP}234{NBSP}567 draws; 0.5,1"
     assert style("USD").restyle("2,806") == "2,806"
+    assert style("EUR").restyle("fixed cost = 25% of it, 5 % test") == f"fixed cost = 25{NBSP}% of it, 5{NBSP}% test"
