@@ -70,15 +70,19 @@ class ChurnSegment:
         return isinstance(self.fit, Homogeneous)
 
 
-def _churn_verdict(fit) -> str:
-    from sim.reporting.format import style
-
-    st = style()
+def _churn_verdict(fit, st=None) -> str:
+    """The likelihood-ratio test in words: for the terminal in the number style ``st`` (``p < 0.0001``),
+    for summary.json (``st`` None) in plain numbers as it has always been written (``p = 8e-20``)."""
     test = fit.heterogeneity
+    digits = 1 if test.heterogeneous else 2
+    if st is None:
+        lr, p = f"{test.statistic:.{digits}f}", f"= {test.p_value:.2g}"
+    else:
+        lr, p = st.fixed(test.statistic, digits), _p(st, test.p_value)
     if test.heterogeneous:
-        return (f"customers differ: the sBG beats the geometric (LR {st.fixed(test.statistic, 1)}, p {_p(st, test.p_value)}), so "
+        return (f"customers differ: the sBG beats the geometric (LR {lr}, p {p}), so "
                 f"retention rises with tenure as the fickle customers leave first")
-    return (f"no clear evidence that customers differ (LR {st.fixed(test.statistic, 2)}, p {_p(st, test.p_value)}); the sBG is written, "
+    return (f"no clear evidence that customers differ (LR {lr}, p {p}); the sBG is written, "
             f"and its wide alpha, beta intervals carry that doubt")
 
 
@@ -326,7 +330,7 @@ def _print_churn(results: list[ChurnSegment], period: str, facts: dict) -> None:
                      f"corr(alpha, beta) {st.fixed(fit.corr, 2)}; mean churn at the start {st.estimate(fit.mean_churn)} "
                      f"per {period}")
             print_table(title, estimate_rows(fit.as_rows()), {})
-            echo_wrapped(_churn_verdict(fit))
+            echo_wrapped(_churn_verdict(fit, st))
         table = result.table
         shown = table if len(table) <= 13 else table.iloc[np.unique(np.linspace(0, len(table) - 1, 13).round().astype(int))]
         columns = [c for c in ("period", "at_risk", "observed", "sbg", "geometric") if c in shown]
