@@ -205,6 +205,7 @@ def breakeven(
         },
         "rows": records(table),
         "adjustments": sorted(adjusted, key=lambda entry: entry["point"][path]),
+        "points_searched": len(caches[draws]),  # values run at the full draws, where adjustments are counted
     }
     return Analysis("breakeven", plain, loaded, seed, draws, summary,
                     {"breakeven": table, "breakeven_curve": pd.DataFrame(curve_rows)})

@@ -101,13 +101,21 @@ def customers_report(
     return CustomersReport(results, period, facts, writes, summary, _churn_folder(results, period, facts))
 
 
-def churn_verdict(fit) -> str:
-    """Whether customers differ, in words, from the sBG's likelihood-ratio test against the geometric."""
+def churn_verdict(fit, statistic: str | None = None, p: str | None = None) -> str:
+    """Whether customers differ, in words, from the sBG's likelihood-ratio test against the geometric.
+
+    Without ``statistic`` and ``p`` the numbers are plain, as summary.json has always had them
+    (``LR 91.3, p = 8e-20``); the terminal passes them in its house style (``p < 0.0001``: ``p``
+    includes its relation, '= ' or '< ')."""
     test = fit.heterogeneity
+    if statistic is None:
+        statistic = f"{test.statistic:.{1 if test.heterogeneous else 2}f}"
+    if p is None:
+        p = f"= {test.p_value:.2g}"
     if test.heterogeneous:
-        return (f"customers differ: the sBG beats the geometric (LR {test.statistic:.1f}, p = {test.p_value:.2g}), so "
+        return (f"customers differ: the sBG beats the geometric (LR {statistic}, p {p}), so "
                 f"retention rises with tenure as the fickle customers leave first")
-    return (f"no clear evidence that customers differ (LR {test.statistic:.2f}, p = {test.p_value:.2g}); the sBG is written, "
+    return (f"no clear evidence that customers differ (LR {statistic}, p {p}); the sBG is written, "
             f"and its wide alpha, beta intervals carry that doubt")
 
 

@@ -81,6 +81,9 @@ INTERVENTION_KEYS = {
     "one_off_cost": "one-off cost",
     "recurring_cost": "recurring cost per {period}",
 }
+MONEY_KEYS = frozenset({"value_per_purchase", "fee", "acquisition_cost", "cost_per_contact", "one_off_cost",
+                        "recurring_cost", "cost_per_agent_hour", "licence_per_period", "proactive_cost_per_period"})
+"""The keys whose value is an amount of money (the fields typed ``Money`` in :mod:`sim.model.scenario`)."""
 OPERATIONS = {"set": "new value of", "scale": "factor on", "add": "change to"}
 """How an intervention's change reads before the name of what it changes."""
 
@@ -103,6 +106,11 @@ def option_labels(scenario: Scenario) -> dict[str, str]:
     """Each arm by id -> its name: the baseline and every intervention (its ``label``, else its id in words)."""
     return {"baseline": BASELINE, "do nothing": "Do nothing",
             **{name: spec.label or humanise(name) for name, spec in scenario.interventions.items()}}
+
+
+def is_money(path: str) -> bool:
+    """Whether an input path holds an amount of money (so it is written with the currency)."""
+    return path.rsplit(".", 1)[-1] in MONEY_KEYS
 
 
 def humanise(key: str) -> str:

@@ -1,18 +1,21 @@
 """Printing results for people in a terminal: one function per kind of result (rich tables).
 
 Inputs and options appear by their names (``summary["labels"]``), or by their
-dotted paths with ``paths=True`` (``--paths``). Tables fit an 80-column
-terminal: names wrap at spaces, numbers never wrap or get cut.
+dotted paths with ``paths=True`` (``--paths``). Every number is written by
+:mod:`sim.reporting.format`; tables are laid out by :mod:`sim.reporting.layout` to
+fit the terminal (80 columns and up): names wrap at spaces onto at most two
+lines, numbers never wrap or get cut, and options beyond the width go to a
+second table. Repeated notices are one line per kind (:mod:`sim.reporting.notices`).
 """
 
 from __future__ import annotations
 
-from rich import box
 from rich.console import Console
-from rich.table import Table
+from rich.text import Text
 
-from sim.model.domains import describe_adjustment
-from sim.reporting.format import NumberStyle, payback, periods, style
+from sim.reporting.format import NumberStyle, lines, payback, periods, style
+from sim.reporting.layout import Laid, column_groups, layout, narrowest
+from sim.reporting.notices import adjustment_lines, input_value
 
 TOP = 10
 """Rows per intervention in ranking tables printed to the terminal (files keep all)."""
@@ -35,49 +38,71 @@ def _names(summary: dict, paths: bool):
     return input_name, option_name
 
 
-def _table(columns: list[str], rows: list[list[str]], title: str | None = None, text_columns: int = 1) -> Table:
-    """A table whose first ``text_columns`` wrap and whose number columns keep their full width."""
-    table = Table(title=title, header_style="bold", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
-    for i, column in enumerate(columns):
-        if i < text_columns:
-            table.add_column(column, justify="left", overflow="fold")
-        else:
-            widest = max([len(row[i]) for row in rows] or [1])
-            table.add_column(column, justify="right", min_width=widest, overflow="fold")
-    for row in rows:
-        table.add_row(*row)
-    return table
+def say(console: Console, text: str, bold: int = 0) -> None:
+    """Print prose wrapped to the terminal at ordinary spaces only (a number's no-break spaces hold);
+    the first ``bold`` characters in bold."""
+    for i, line in enumerate(lines(text, console.width)):
+        shown = Text(line)
+        if i == 0 and bold:
+            shown.stylize("bold", 0, bold)
+        console.print(shown, soft_wrap=True, highlight=False)
+
+
+def _show(console: Console, laid: Laid, title: str | None = None) -> None:
+    """Print a laid-out table: its title, the header in bold, then the rule and rows."""
+    console.print()
+    if title:
+        say(console, title, bold=len(title))
+    for line in laid.header:
+        console.print(Text(line, style="bold"), soft_wrap=True, highlight=False)
+    for line in laid.body:
+        console.print(Text(line), soft_wrap=True, highlight=False)
+
+
+def show_table(console: Console, columns: list[str], rows: list[list[str]], title: str | None = None,
+               text_columns: int = 1) -> None:
+    """A table of labels and numbers within the terminal's width; a label that would need more than two
+    lines goes on its own line above its numbers (stacked)."""
+    width = console.width
+    laid = layout(columns, rows, width, text_columns)
+    if laid is None and text_columns:
+        laid = layout(["", *columns[1:]], [["", *row[1:]] for row in rows], width, text_columns,
+                      above=[row[0] for row in rows])
+        title = f"{title} ({columns[0]} above each row)" if title and columns[0] else title
+    if laid is None:  # too many number columns even alone: one row per paragraph, every value named
+        laid = Laid([], [" " + text for row in rows for text in lines("; ".join(f"{c}: {v}" for c, v in zip(columns, row)),
+                                                                         width - 1)])
+    _show(console, laid, title)
 
 
 def _header(console: Console, summary: dict, what: str) -> None:
-    mode = f"{summary['draws']:,} draws, seed {summary['seed']}"
-    console.print(f"[bold]{summary['scenario']}[/bold]: {what}, {mode}")
+    st = style(summary.get("currency"))
+    say(console, f"{summary['scenario']}: {what}, {st.count(summary['draws'])} draws, seed\u00a0{summary['seed']}",
+         bold=len(summary["scenario"]))
     _overrides(console, summary)
 
 
 def _overrides(console: Console, summary: dict) -> None:
     if summary.get("overrides"):
-        console.print("set on the command line: " + ", ".join(summary["overrides"]), highlight=False)
+        say(console, "set on the command line: " + ", ".join(summary["overrides"]))
 
 
 def print_run(summary: dict, paths: bool = False) -> None:
-    """The run summary: one column per intervention."""
+    """The run summary: one column per intervention (a second table when they do not fit side by side)."""
     console = Console()
     st = style(summary["currency"])
     _, option_name = _names(summary, paths)
     currency = summary["currency"]
     base_case = summary["mode"] == "base_case"
     mode = "base case (every input at its base value, expected counts)" if base_case else (
-        f"{summary['draws']:,} draws, seed {summary['seed']}, {summary['sampling']} sampling"
+        f"{st.count(summary['draws'])} draws, seed\u00a0{summary['seed']}, {summary['sampling']} sampling"
     )
     basis = "gross profit less support cost" if summary["roi_basis"] == "gross_profit" else "revenue"
-    console.print(f"[bold]{summary['scenario']}[/bold]: {mode}")
+    say(console, f"{summary['scenario']}: {mode}", bold=len(summary["scenario"]))
     _overrides(console, summary)
-    console.print(
-        f"horizon {periods(summary['horizon'], summary['period'])}, discount rate {st.percent(summary['discount_rate'])} "
-        f"a year, benefit measured as change in {basis}, amounts in {currency}, ROI = net return as % of cost",
-        highlight=False,
-    )
+    say(console, f"horizon {periods(summary['horizon'], summary['period'])}, discount rate "
+                  f"{st.percent(summary['discount_rate'])} a year, benefit measured as change in {basis}, amounts in "
+                  f"{currency}, ROI = net return as % of cost")
     entries = summary["interventions"]
     unit = summary["period"]
     rows = [
@@ -98,27 +123,34 @@ def print_run(summary: dict, paths: bool = False) -> None:
     if base_case:
         rows = [("ROI", rows[0][1]), ("NPV", rows[4][1]), ("PV benefit", lambda e: st.money(e["pv_benefit"]["mean"])),
                 ("PV cost", lambda e: st.money(e["pv_cost"]["mean"])), ("payback period", rows[10][1])]
-    cells = [[label, *(cell(entry) for entry in entries.values())] for label, cell in rows]
-    console.print(_table(["", *(option_name(name) for name in entries)], cells))
+    names = [option_name(name) for name in entries]
+    cells = [[cell(entry) for entry in entries.values()] for _, cell in rows]
+    widths = [max([narrowest(names[i])] + [len(row[i]) for row in cells]) for i in range(len(names))]
+    label_width = max(narrowest(label) for label, _ in rows)
+    for group in column_groups(label_width, widths, console.width):
+        show_table(console, ["", *(names[i] for i in group)], [[label, *(row[i] for i in group)]
+                                                          for (label, _), row in zip(rows, cells)])
     if "support" in summary:
         support = [[option_name(arm), st.number(levels["contacts_per_period"]), st.percent(levels["answered_share"]),
-                    f"{levels['mean_wait_minutes']:.2f}"] for arm, levels in summary["support"].items()]
-        console.print(_table(["option", f"contacts per {unit}", "answered or solved", "mean wait (min)"], support,
-                             title="What customers meet in support (means over the horizon)"))
+                    st.fixed(levels["mean_wait_minutes"], 2)] for arm, levels in summary["support"].items()]
+        show_table(console, ["option", f"contacts per {unit}", "answered or solved", "mean wait (min)"], support,
+               title="What customers meet in support (means over the horizon)")
     for name, entry in entries.items():
         if entry.get("roi_undefined"):
             undefined = entry["roi_undefined"]
-            console.print(f"{option_name(name)}: {undefined['reason']} (in {st.percent(undefined['share'])} of draws); "
-                          f"P(NPV > 0) {st.percent(entry['prob_npv_positive'])}", highlight=False)
+            say(console, f"{option_name(name)}: {undefined['reason']} (in {st.percent(undefined['share'])} of draws); "
+                          f"P(NPV > 0) {st.percent(entry['prob_npv_positive'])}")
     print_adjustments(console, summary, paths)
 
 
-def print_adjustments(console: Console, summary: dict, paths: bool = False) -> None:
-    """One line per kind of draw the model had to adjust (clipped to a domain, good + bad cut to 1)."""
+def print_adjustments(console: Console, summary: dict, paths: bool = False, points: int | None = None) -> None:
+    """One line per kind of draw the model had to adjust (clipped to a domain, good + bad cut to 1); the
+    repeats of a sweep or break-even (one per point) collapsed into that line (``points``: how many were run)."""
     input_name, option_name = _names(summary, paths)
-    for entry in summary.get("adjustments", []):
-        console.print(f"Adjusted in {describe_adjustment(entry, summary['draws'], input_name, option_name, paths)}",
-                      highlight=False)
+    st = style(summary.get("currency"))
+    for sentence in adjustment_lines(summary.get("adjustments", []), summary["draws"], st, input_name, option_name,
+                                     paths, points):
+        say(console, sentence)
 
 
 def _payback(value: float | None, unit: str) -> str:
@@ -144,14 +176,15 @@ def print_sweep(summary: dict, paths: bool = False) -> None:
     two = len(params) > 1
     _header(console, summary, "sweep of " + " and ".join(f"{input_name(p)} ({'AB'[i]})" if two else input_name(p)
                                                         for i, p in enumerate(params)))
-    for name in _interventions(summary["points"]):
-        rows = [[*(st.value(row[p]) for p in params), st.money(row["npv_p50"]), st.money(row["npv_p05"]),
+    options = _interventions(summary["points"])
+    for name in options:
+        rows = [[*(input_value(st, p, row[p]) for p in params), st.money(row["npv_p50"]), st.money(row["npv_p05"]),
                  st.money(row["npv_p95"]), st.roi(row["roi_p50"]), st.percent(row["prob_roi_positive"])]
                 for row in summary["points"] if row["intervention"] == name]
         columns = [*(["A", "B"] if two else ["value"]), "NPV median", "NPV 5th pct", "NPV 95th pct", "ROI median",
                    "P(ROI > 0)"]
-        console.print(_table(columns, rows, title=option_name(name), text_columns=0))
-    print_adjustments(console, summary, paths)
+        show_table(console, columns, rows, title=option_name(name), text_columns=0)
+    print_adjustments(console, summary, paths, points=len(summary["points"]) // max(1, len(options)))
 
 
 def print_tornado(summary: dict, paths: bool = False) -> None:
@@ -163,18 +196,28 @@ def print_tornado(summary: dict, paths: bool = False) -> None:
     oat = summary["one_at_a_time"]["rows"]
     drawn = {(r["intervention"], r["input"]): r for r in summary["from_draws"]["rows"]}
     for name in _interventions(oat):
-        rows = [[f"{input_name(row['input'])} [dim]({st.value(row['low_value'])} to {st.value(row['high_value'])})[/dim]",
-                 st.money(row["npv_at_low"]), st.money(row["npv_at_high"]), st.money(drawn[(name, row["input"])]["npv_swing"])]
-                for row in [r for r in oat if r["intervention"] == name][:TOP]]
-        title = (f"{option_name(name)}: NPV with one input at its 10th and at its 90th percentile (values in brackets), "
-                 "others at base")
-        console.print(_table(["input (low to high)", "NPV at low", "NPV at high", "swing in the draws"], rows, title=title))
+        chosen = [r for r in oat if r["intervention"] == name][:TOP]
+        numbers = [[st.money(row["npv_at_low"]), st.money(row["npv_at_high"]),
+                    st.money(drawn[(name, row["input"])]["npv_swing"])] for row in chosen]
+        ranges = [st.interval(row["low_value"], row["high_value"], lambda v, p=row["input"]: input_value(st, p, v))
+                  for row in chosen]
+        columns = ["NPV at low", "NPV at high", "swing in the draws"]
+        title = (f"{option_name(name)}: NPV with one input at its 10th and at its 90th percentile, others at base")
+        width = console.width
+        laid = layout(["input (low to high)", *columns],
+                      [[f"{input_name(row['input'])} ({span})", *cells] for row, span, cells in zip(chosen, ranges, numbers)],
+                      width)
+        if laid is None:  # stacked: the input's name on its own line, its range and NPVs below
+            laid = layout(["input, then low to high", *columns], [[span, *cells] for span, cells in zip(ranges, numbers)],
+                          width, above=[input_name(row["input"]) for row in chosen])
+        _show(console, laid, title)
     print_adjustments(console, summary, paths)
 
 
 def print_sensitivity(summary: dict, paths: bool = False) -> None:
     """Rank measures and Sobol indices side by side, strongest first, and the note on correlated inputs."""
     console = Console()
+    st = style(summary.get("currency"))
     input_name, option_name = _names(summary, paths)
     _header(console, summary, "global sensitivity of NPV")
     sobol = {(r["intervention"], r["input"]): r for r in summary["sobol"]}
@@ -184,22 +227,18 @@ def print_sensitivity(summary: dict, paths: bool = False) -> None:
         rows = []
         for row in chosen:
             s = sobol.get((name, row["input"]))
-            rows.append([input_name(row["input"]), _signed(row["spearman"]), _signed(row["prcc"]),
-                         f"{s['first_order']:.2f} ± {s['first_order_conf']:.2f}" if s else "",
-                         f"{s['total']:.2f} ± {s['total_conf']:.2f}" if s else ""])
-        console.print(_table(["input", "Spearman", "PRCC", "Sobol first", "Sobol total"], rows, title=option_name(name)))
-    console.print(summary["note"])
+            rows.append([input_name(row["input"]), st.signed(row["spearman"]), st.signed(row["prcc"]),
+                         f"{st.fixed(s['first_order'], 2)} ± {st.fixed(s['first_order_conf'], 2)}" if s else "",
+                         f"{st.fixed(s['total'], 2)} ± {st.fixed(s['total_conf'], 2)}" if s else ""])
+        show_table(console, ["input", "Spearman", "PRCC", "Sobol first", "Sobol total"], rows, title=option_name(name))
+    say(console, st.restyle(summary["note"]))
     print_adjustments(console, summary, paths)
 
 
-def _signed(x: float | None) -> str:
-    return "n/a" if x is None else f"{x:+.2f}".replace("-", "\u2212")
-
-
-def breakeven_cell(st: NumberStyle, outcome: str, value: float | None) -> str:
-    """One break-even answer in words."""
+def breakeven_cell(st: NumberStyle, outcome: str, value: float | None, path: str = "") -> str:
+    """One break-even answer in words (``path``: the input moved, so an amount of money reads as money)."""
     if outcome == "break-even":
-        return st.value(value)
+        return input_value(st, path, value)
     return {"always pays": "always pays", "never pays": "never pays", "no effect": "not affected"}.get(outcome, outcome)
 
 
@@ -208,28 +247,31 @@ def print_breakeven(summary: dict, paths: bool = False) -> None:
     console = Console()
     st = style(summary["currency"])
     input_name, option_name = _names(summary, paths)
+    path = summary["param"]
+
+    def shown(v):
+        return input_value(st, path, v)
+
     low, high = summary["range"]
     if summary.get("range_given"):
         how = "the range given"
     elif summary.get("widened"):
         first = summary["first_range"]
-        how = (f"its 1st to 99th percentile, {st.value(first[0])} to {st.value(first[1])}, widened towards what the "
+        how = (f"its 1st to 99th percentile, {shown(first[0])} to {shown(first[1])}, widened towards what the "
                "input allows until each option crosses")
     else:
         how = "the input's 1st to 99th percentile, or half to twice a fixed value"
-    _header(console, summary, f"break-even of {input_name(summary['param'])}")
-    console.print(f"today's value {st.value(summary['base_value'])}; searched {st.value(low)} to {st.value(high)}: "
-                  f"{how}", highlight=False)
+    _header(console, summary, f"break-even of {input_name(path)}")
+    say(console, f"today's value {shown(summary['base_value'])}; searched {shown(low)} to {shown(high)}: {how}")
     outcomes = summary.get("outcomes", {})
     rows = []
     for name, found in summary["breakeven"].items():
         kinds = outcomes.get(name, {})
         rows.append([option_name(name), *(breakeven_cell(st, kinds.get(c, "break-even" if found[c] is not None else "never pays"),
-                                                         found[c]) for c in ("mean_npv_zero", "prob_roi_positive_50"))])
-    console.print(_table(["option", "mean NPV = 0 at", "P(ROI > 0) = 50 % at"], rows))
-    console.print("always / never pays: at every value searched; not affected: this input does not change that option.",
-                  highlight=False)
-    print_adjustments(console, summary, paths)
+                                                         found[c], path) for c in ("mean_npv_zero", "prob_roi_positive_50"))])
+    show_table(console, ["option", "mean NPV = 0 at", f"P(ROI > 0) = {st.percent(0.5, 0)} at"], rows)
+    say(console, "always / never pays: at every value searched; not affected: this input does not change that option.")
+    print_adjustments(console, summary, paths, points=summary.get("points_searched"))
 
 
 def print_voi(summary: dict, paths: bool = False) -> None:
@@ -239,12 +281,26 @@ def print_voi(summary: dict, paths: bool = False) -> None:
     input_name, option_name = _names(summary, paths)
     _header(console, summary, "value of information")
     best = summary["best_option_now"] if paths else summary.get("best_option_label") or option_name(summary["best_option_now"])
-    console.print(f"Best option with today's knowledge: [bold]{best}[/bold]; "
-                  f"EVPI {st.money(summary['evpi'])} (the most any study could be worth)", highlight=False)
+    say(console, f"Best option with today's knowledge: {best}; EVPI {st.money(summary['evpi'])} (the most any study "
+                  "could be worth)")
     rows = [[input_name(row["input"]), st.money(row["evppi"]), st.percent(row["share_of_evpi"])] for row in summary["evppi"][:TOP]]
-    console.print(_table(["input", "EVPPI", "share of EVPI"], rows))
-    console.print("EVPPI: the most a pilot or study that pins down that input exactly could be worth.")
+    show_table(console, ["input", "EVPPI", "share of EVPI"], rows)
+    say(console, "EVPPI: the most a pilot or study that pins down that input exactly could be worth.")
     print_adjustments(console, summary, paths)
+
+
+def pilot_verdict(summary: dict, st: NumberStyle) -> str:
+    """The pilot's verdict in the house style, from the summary's numbers (its ``verdict`` says the same)."""
+    best = summary.get("best")
+    if summary.get("worth_running") and best:
+        return (f"Run a pilot of {st.count(best['customers_per_arm'])} customers per arm for {periods(int(best['periods']), 'period')}: "
+                f"expected net gain {st.money(best['net_gain'])} (EVSI {st.money(best['evsi'])} against a cost of "
+                f"{st.money(best['cost'])})")
+    if summary["evppi"] <= 0 or summary["evpi"] <= 0:
+        return "No pilot: the decision would not change whatever the pilot showed (EVPI or EVPPI is zero)"
+    shortfall = -max(row["net_gain"] for row in summary["sizes"])
+    return (f"No pilot: at every size tried its cost exceeds what its result is worth (EVPPI of what it measures is "
+            f"{st.money(summary['evppi'])}; the best size falls short by {st.money(shortfall)})")
 
 
 def print_pilot(summary: dict, paths: bool = False) -> None:
@@ -252,40 +308,67 @@ def print_pilot(summary: dict, paths: bool = False) -> None:
     console = Console()
     st = style(summary["currency"])
     _header(console, summary, f"pilot of {summary['label']}")
-    console.print(f"Expected NPV now {st.money(summary['expected_npv_now'])}; EVPI {st.money(summary['evpi'])}, "
-                  f"EVPPI of what the pilot measures {st.money(summary['evppi'])}", highlight=False)
-    console.print("Measures: " + "; ".join(f"{m['counts']} in {m['segment']} ({m['change']})" for m in summary["measures"]),
-                  highlight=False)
-    rows = [[st.number(row["customers_per_arm"]), str(row["periods"]), st.money(row["evsi"]), st.money(row["cost"]),
+    say(console, f"Expected NPV now {st.money(summary['expected_npv_now'])}; EVPI {st.money(summary['evpi'])}, "
+                  f"EVPPI of what the pilot measures {st.money(summary['evppi'])}")
+    say(console, "Measures: " + "; ".join(f"{m['counts']} in {m['segment']} ({m['change']})" for m in summary["measures"]))
+    rows = [[st.count(row["customers_per_arm"]), st.count(row["periods"]), st.money(row["evsi"]), st.money(row["cost"]),
              st.money(row["net_gain"]), st.percent(row["power"])] for row in summary["sizes"]]
-    console.print(_table(["customers per arm", "periods", "EVSI", "cost", "net gain", "power"], rows, text_columns=0))
-    console.print(f"Costs: {summary['costs']['basis']}.", highlight=False)
-    console.print(f"[bold]{summary['verdict'][0].upper() + summary['verdict'][1:]}[/bold]", highlight=False)
+    show_table(console, ["customers per arm", "periods", "EVSI", "cost", "net gain", "power"], rows, text_columns=0)
+    say(console, st.restyle(f"Costs: {summary['costs']['basis']}."))
+    verdict = pilot_verdict(summary, st)
+    say(console, verdict, bold=len(verdict))
+
+
+STAFFING_COLUMNS = [("service level", "service_level", "share"), ("ASA (s)", "asa_seconds", "seconds"),
+                    ("abandoned", "abandonment", "share"), ("occupancy", "occupancy", "share"), ("P(wait)", "prob_wait", "share")]
 
 
 def print_staffing(summary: dict, paths: bool = False) -> None:
-    """One row per agent count; simulated values with their 95 % half-width when present."""
+    """One row per agent count; with a simulation, a second row beneath it (``sim``) with the simulated
+    values and their 95 % half-widths."""
     console = Console()
-    patience = f", patience {summary['patience_minutes']:g} min" if summary["patience_minutes"] else ""
-    console.print(f"[bold]{summary['model']}[/bold]: {summary['rate_per_hour']:g} contacts an hour, handling "
-                  f"{summary['aht_minutes']:g} min{patience}; service level = answered within {summary['target_seconds']:g} s")
+    st = style()
+    patience = f", patience {st.value(summary['patience_minutes'])} min" if summary["patience_minutes"] else ""
+    say(console, f"{summary['model']}: {st.value(summary['rate_per_hour'])} contacts an hour, handling "
+                  f"{st.value(summary['aht_minutes'])} min{patience}; service level = answered within "
+                  f"{st.value(summary['target_seconds'])} s", bold=len(summary["model"]))
     simulated = summary["simulation"] is not None
-    table = Table(header_style="bold")
-    columns = [("agents", "agents", "{:d}"), ("service level", "service_level", "{:.1%}"), ("ASA (s)", "asa_seconds", "{:.1f}"),
-               ("abandoned", "abandonment", "{:.1%}"), ("occupancy", "occupancy", "{:.1%}"), ("P(wait)", "prob_wait", "{:.1%}")]
-    for title, _, _ in columns:
-        table.add_column(title, justify="right")
-    for row in summary["rows"]:
-        cells = []
-        for _, key, fmt in columns:
-            value = row[key]
-            text = "∞" if value is None or value == float("inf") else fmt.format(value)
-            if simulated and key != "agents" and row.get(f"sim_{key}") is not None:
-                text += f"  | sim {fmt.format(row[f'sim_{key}'])} ± {fmt.format(row[f'sim_{key}_ci'])}"
-            cells.append(text)
-        table.add_row(*cells)
-    console.print(table)
+
+    def cell(value, kind, half_width=None):
+        if value is None or value == float("inf"):
+            return "∞"
+        if kind == "seconds":
+            return st.fixed(value, 1) if half_width is None else f"{st.fixed(value, 1)} ± {st.fixed(half_width, 1)}"
+        if half_width is None:
+            return st.percent(value)
+        return f"{st.points(value)} ± {st.percent(half_width)}"
+
+    def half(value, kind):
+        return "" if value is None else "± " + (st.fixed(value, 1) if kind == "seconds" else st.percent(value))
+
+    def table(split: bool) -> list[list[str]]:
+        """Rows per agent count: the formulas; the simulation beneath (its ± on a third row when ``split``)."""
+        rows = []
+        for row in summary["rows"]:
+            rows.append([st.count(row["agents"]), *(cell(row[key], kind) for _, key, kind in STAFFING_COLUMNS)])
+            if not simulated or all(row.get(f"sim_{key}") is None for _, key, _ in STAFFING_COLUMNS):
+                continue
+            sims = [(row.get(f"sim_{key}"), row.get(f"sim_{key}_ci"), kind) for _, key, kind in STAFFING_COLUMNS]
+            if split:
+                rows.append(["sim", *("" if v is None else cell(v, kind) for v, _, kind in sims)])
+                rows.append(["", *(half(ci, kind) for _, ci, kind in sims)])
+            else:
+                rows.append(["sim", *("" if v is None else cell(v, kind, ci) for v, ci, kind in sims)])
+        return rows
+
+    columns = ["agents", *(title for title, _, _ in STAFFING_COLUMNS)]
+    rows = table(split=False)
+    if layout(columns, rows, console.width, 0) is None:
+        rows = table(split=True)
+    show_table(console, columns, rows, text_columns=0)
+    if simulated:
+        say(console, f"sim: the simulation's mean ± its {st.percent(0.95, 0)} half-width, beneath the formulas' row")
     if summary.get("overloaded_agents"):
-        console.print(f"∞: with {', '.join(map(str, summary['overloaded_agents']))} agents the offered load "
-                      f"({summary['rows'][0]['offered_load']:.3g} erlangs) is at or above capacity, so the queue grows "
-                      "without limit; add agents, or give --patience for callers who hang up (Erlang A)", highlight=False)
+        say(console, f"∞: with {', '.join(map(str, summary['overloaded_agents']))} agents the offered load "
+                      f"({st.estimate(summary['rows'][0]['offered_load'], 3)} erlangs) is at or above capacity, so the "
+                      "queue grows without limit; add agents, or give --patience for callers who hang up (Erlang A)")

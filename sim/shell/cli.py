@@ -12,7 +12,6 @@ import json
 import math
 import os
 import sys
-import time
 import warnings
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,6 +20,8 @@ import click
 
 from sim.errors import ScenarioError, UsageError
 from sim.shell import results_folder
+from sim.shell.progress import progress as _progress
+from sim.shell.progress import working as _working
 
 # The simulator, pandas, scipy, rich tables and matplotlib are imported inside the
 # commands that use them, so `cxroi --help` and `cxroi validate` start fast.
@@ -28,8 +29,6 @@ from sim.shell import results_folder
 EXIT_USER_ERROR = 2
 SWEEP_STEPS = 10
 """Values a sweep's --range LOW:HIGH takes when it gives no STEPS."""
-PROGRESS_AFTER = 1.0
-"""Seconds a run must take before a progress bar appears (short runs stay quiet)."""
 
 
 class FiniteRange(click.FloatRange):
@@ -239,7 +238,9 @@ def run(scenario, draws, seed, out, overrides, as_json, workers, overwrite, no_s
         if with_memo:
             from sim.reporting import memo
 
-            for path in memo.write(folder):
+            with _working("writing the memo and drawing its figures"):
+                written = memo.write(folder)
+            for path in written:
                 click.echo(f"Memo written to {path}", err=as_json)
         if xlsx is not None:
             from sim.reporting.workbook import write_workbook
@@ -306,7 +307,9 @@ def memo_command(results, out, fmt, title, overwrite, paper):
             raise UsageError("--paper sets the paper of the PDF memo: add --format pdf (or --out FILE.pdf)")
         if out is not None:
             results_folder.check_file_destination(out, overwrite)
-        for path in memo.write(results, out, fmt, title, overwrite, paper or "a4"):
+        with _working("writing the memo and drawing its figures"):
+            written = memo.write(results, out, fmt, title, overwrite, paper or "a4")
+        for path in written:
             click.echo(f"Memo written to {path}")
 
 
@@ -421,8 +424,9 @@ def breakeven(scenario, draws, seed, out, overrides, as_json, workers, overwrite
     with _user_errors(scenario):
         low, high, steps = parse_range(value_range) if value_range else (None, None, None)
         loaded = _load_checked(scenario, overrides, out, overwrite, no_save)
-        analysis = run_breakeven(loaded, param, None if low is None else (low, high), draws, seed,
-                                 points=steps or GRID_POINTS, workers=workers)
+        with _working("searching for the break-even values"):
+            analysis = run_breakeven(loaded, param, None if low is None else (low, high), draws, seed,
+                                     points=steps or GRID_POINTS, workers=workers)
         _finish_analysis(analysis, _printer("print_breakeven", show_paths), out, overwrite, no_save, as_json)
 
 
@@ -649,10 +653,13 @@ def validate(scenario, overrides):
     with _user_errors(scenario):
         loaded = load(scenario, overrides)
         s = loaded.scenario
-        click.echo(
+        import shutil
+
+        from sim.reporting.format import lines
+
+        click.echo("\n".join(lines(
             f"{loaded.file}: OK: {len(s.segments)} segment(s), {len(s.interventions)} intervention(s), "
-            f"horizon {periods(s.settings.horizon, s.settings.period)}"
-        )
+            f"horizon {periods(s.settings.horizon, s.settings.period)}", shutil.get_terminal_size().columns)))
 
 
 @contextmanager
@@ -674,45 +681,3 @@ def _user_errors(file: Path):
     except KeyboardInterrupt:
         click.echo("interrupted; no results folder was written", err=True)
         sys.exit(130)
-
-
-@contextmanager
-def _progress(enabled: bool, unit: str = "draws", meanwhile=None, action: str = "simulating"):
-    """A progress callback that shows a bar on stderr once a run has taken over a second.
-
-    rich loads on the first report, once the work has started (a run reports 0 done
-    as soon as its worker processes have their chunks). ``meanwhile`` runs at that
-    first report too: work for this process while the workers simulate, such as
-    importing what the output needs.
-    """
-    started = time.monotonic()
-    bar: dict[str, object] = {}
-
-    def report(done: int, total: int) -> None:
-        if "console" not in bar:
-            if meanwhile is not None:
-                meanwhile()
-            from rich.console import Console
-
-            bar["console"] = Console(stderr=True)
-        if not enabled or not bar["console"].is_terminal:
-            return
-        if "progress" not in bar and time.monotonic() - started < PROGRESS_AFTER and done < total:
-            return
-        if "progress" not in bar:
-            from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
-
-            progress = Progress(
-                TextColumn(action), BarColumn(), TextColumn(f"{{task.completed:,}}/{{task.total:,}} {unit}"),
-                TimeRemainingColumn(), console=bar["console"], transient=True,
-            )
-            progress.start()
-            bar["progress"], bar["task"] = progress, progress.add_task("run", total=total)
-        bar["progress"].update(bar["task"], completed=done)
-
-    try:
-        yield report
-    finally:
-        if "progress" in bar:
-            bar["progress"].stop()
-

@@ -19,10 +19,12 @@ import pandas as pd
 from sim.errors import ScenarioError, UsageError
 from sim.shell.fit_customers import customers_command
 from sim.shell.fit_io import echo_json as _echo_json
+from sim.shell.fit_io import echo_wrapped
 from sim.shell.fit_io import key_values as _mapping
 from sim.shell.fit_io import read_table, scenario_or_none
 from sim.shell.fit_io import user_errors as _user_errors
 from sim.shell.fit_orders import orders_command
+from sim.shell.progress import working
 
 
 @click.group("fit")
@@ -124,7 +126,7 @@ def pilot_command(table, measure, treated, control, prior, segment, intervention
         if into:
             click.echo(f"Written into {into}: interventions.{intervention}.changes (scale of {report.path})")
         if report.warning:
-            click.echo(report.warning)
+            echo_wrapped(report.warning)
         elif report.updates:
             click.echo("# add to the scenario (or pass --into):")
             click.echo(fragment(report.updates).rstrip())
@@ -220,10 +222,12 @@ def support_command(tickets, customers_file, orders_file, as_of, columns, csat_s
         ticket_table = _read_named(tickets)
         customer_table = _read_named(customers_file)
         order_table = _read_named(orders_file) if orders_file else None
-        report = support_report(ticket_table, customer_table, order_table, tickets_file=DataFile(str(tickets)),
-                                customers_file=DataFile(str(customers_file)),
-                                orders_file=DataFile(str(orders_file)) if orders_file else None, columns=mapped, rule=rule,
-                                as_of=as_of, widen=widen, segment_map=segment_map, scenario=scenario_or_none(into), into=into)
+        with working("fitting what support does to customers"):
+            report = support_report(ticket_table, customer_table, order_table, tickets_file=DataFile(str(tickets)),
+                                    customers_file=DataFile(str(customers_file)),
+                                    orders_file=DataFile(str(orders_file)) if orders_file else None, columns=mapped,
+                                    rule=rule, as_of=as_of, widen=widen, segment_map=segment_map,
+                                    scenario=scenario_or_none(into), into=into)
         if into:
             write_inputs(into, report.updates, create=True)
         if as_json:
@@ -231,7 +235,7 @@ def support_command(tickets, customers_file, orders_file, as_of, columns, csat_s
             return
         print_support(report)
         if into:
-            click.echo(f"Written into {into}: {len(report.updates)} inputs, 95 % intervals widened x{widen:g}.")
+            echo_wrapped(f"Written into {into}: {len(report.updates)} inputs, 95\u00a0% intervals widened x{widen:g}.")
         else:
             click.echo(f"# the inputs for a scenario (intervals widened x{widen:g}; pass --into to write them):")
             click.echo(fragment(report.updates).rstrip())

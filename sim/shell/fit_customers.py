@@ -26,6 +26,7 @@ from sim.shell.fit_data_commands import (
 from sim.shell.fit_io import echo_json as _echo_json
 from sim.shell.fit_io import key_values as _mapping
 from sim.shell.fit_io import user_errors as _user_errors
+from sim.shell.progress import working
 
 # --- cxroi fit customers --------------------------------------------------------------------------------------
 
@@ -64,9 +65,11 @@ def customers_command(file, columns, survivor_table, date_format, segment_column
         allowed = ("period", "active") if survivor_table else ("customer_id", "start", "end")
         mapped = _mapping(columns, "--column", allowed)
         source = data_file(file)
-        report = customers_report(frame, file=source, survivor_table=survivor_table, columns=mapped, segment_column=segment_column,
-                                  date_format=date_format, period=period, as_of=as_of_day, cutoff=cutoff_day,
-                                  segment_map=_mapping(segment_pairs, "--segment-map"), scenario=scenario_table(into), into=into)
+        segment_map, scenario = _mapping(segment_pairs, "--segment-map"), scenario_table(into)
+        with working("fitting retention"):
+            report = customers_report(frame, file=source, survivor_table=survivor_table, columns=mapped,
+                                      segment_column=segment_column, date_format=date_format, period=period, as_of=as_of_day,
+                                      cutoff=cutoff_day, segment_map=segment_map, scenario=scenario, into=into)
         fragment_text = write_or_print(into, report.writes, as_json)
         if out is not None:
             from sim.reporting.fit_figures import customers_figures

@@ -112,8 +112,10 @@ def write_fit_folder(out: Path, overwrite: bool, summary: dict, manifest: dict, 
 
 def echo_outcome(notes: list[str], into: Path | None, segments: list[str], fragment_text: str, out: Path | None) -> None:
     """What a fit command says after its report: the notes, where the inputs went (or the fragment), the folder."""
+    from sim.shell.fit_io import echo_wrapped
+
     for note in notes:
-        click.echo(note)
+        echo_wrapped(note)
     if into:
         click.echo(f"Written into {into}: " + ", ".join(f"segments.{segment}" for segment in segments) + ".")
     else:

@@ -64,3 +64,10 @@ def scenario_or_none(path: Path | None) -> dict | None:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError):
         return None
+
+
+def echo_wrapped(text: str) -> None:
+    """Prose for people, wrapped to the terminal at ordinary spaces (a number's no-break spaces hold)."""
+    from sim.reporting.fit_console import echo
+
+    echo(text)

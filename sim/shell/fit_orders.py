@@ -27,6 +27,7 @@ from sim.shell.fit_data_commands import (
 from sim.shell.fit_io import echo_json as _echo_json
 from sim.shell.fit_io import key_values as _mapping
 from sim.shell.fit_io import user_errors as _user_errors
+from sim.shell.progress import working
 
 # --- cxroi fit orders -----------------------------------------------------------------------------------------
 
@@ -67,10 +68,12 @@ def orders_command(file, columns, customers_file, no_amounts, date_format, segme
         frame = read_data(file)
         customers = read_data(customers_file) if customers_file is not None else None
         files = [data_file(file)] + ([data_file(customers_file)] if customers_file is not None else [])
-        report = orders_report(frame, file=files[0], customers=customers, customers_file=files[-1], columns=mapped,
-                               no_amounts=no_amounts, segment_column=segment_column, date_format=date_format, period=period,
-                               as_of=as_of_day, cutoff=cutoff_day, segment_map=_mapping(segment_pairs, "--segment-map"),
-                               scenario=scenario_table(into), into=into)
+        segment_map, scenario = _mapping(segment_pairs, "--segment-map"), scenario_table(into)
+        with working("fitting purchases and spend"):
+            report = orders_report(frame, file=files[0], customers=customers, customers_file=files[-1], columns=mapped,
+                                   no_amounts=no_amounts, segment_column=segment_column, date_format=date_format,
+                                   period=period, as_of=as_of_day, cutoff=cutoff_day, segment_map=segment_map,
+                                   scenario=scenario, into=into)
         fragment_text = write_or_print(into, report.writes, as_json)
         if out is not None:
             from sim.reporting.fit_figures import orders_figures

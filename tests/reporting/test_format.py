@@ -33,3 +33,28 @@ def test_shares_and_payback():
     assert percent(0.623) == f"62.3{NBSP}%"
     assert payback(None, "month") == "beyond the horizon"
     assert payback(14.0, "month") == "month 14"
+
+
+def test_rare_and_near_certain_shares_keep_the_digits_that_show_them():
+    assert percent(0.0003) == f"0.03{NBSP}%"  # 3 of 10,000 draws, not "0.0 %"
+    assert percent(0.9997) == f"99.97{NBSP}%"
+    assert percent(0.0) == f"0.0{NBSP}%" and percent(1.0) == f"100.0{NBSP}%"
+    assert percent(0.00001) == f"0.001{NBSP}%"
+
+
+def test_counts_money_inputs_and_statistics_share_the_style():
+    st = style("EUR")
+    assert st.count(10_000) == f"10{NBSP}000"
+    assert st.money_value(21_254.8) == f"21{NBSP}255{NBSP}€" and st.money_value(29.74) == f"29.74{NBSP}€"
+    assert st.signed(-0.186) == "−0.19" and st.signed(0.42) == "+0.42"
+    assert st.percent(0.427, signed=True) == f"+42.7{NBSP}%"
+    assert st.estimate(0.0322711) == "0.03227" and st.estimate(-0.186) == "−0.186"
+    assert st.p_value(8e-20) == "< 0.0001" and st.p_value(0.00016) == "0.00016"
+    assert style().count(2184) == f"2{NBSP}184"  # no currency: the house style
+
+
+def test_plain_text_from_the_model_is_restyled_at_the_edge():
+    assert style("EUR").restyle("share of 2,806 contacts (seed 20150), 1,234,567 draws; 0.5,1") == \
+        f"share of 2{NBSP}806 contacts (seed 20150), 1{NBSP}234{NBSP}567 draws; 0.5,1"
+    assert style("USD").restyle("2,806") == "2,806"
+    assert style("EUR").restyle("fixed cost = 25% of it, 5 % test") == f"fixed cost = 25{NBSP}% of it, 5{NBSP}% test"

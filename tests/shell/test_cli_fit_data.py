@@ -217,7 +217,8 @@ def test_non_contractual_orders_write_bgnbd_mixes_and_drop_the_churn_key(tmp_pat
     orders.to_parquet(path)
     result = cli("orders", path, "--into", scenario, "--no-holdout")
     assert result.exit_code == 0, result.stderr
-    assert "segments.retail.monthly_churn removed: in the BG/NBD customers leave by dropping out" in result.stdout
+    assert "segments.retail.monthly_churn removed: in the BG/NBD customers leave by dropping out" in " ".join(
+        result.stdout.split())  # the note is wrapped to the terminal's width
     retail = sim.load(scenario).scenario.segments["retail"]
     assert retail.monthly_churn is None and retail.churn_mix is None
     assert retail.dropout_mix.a.base > 0 and retail.purchase_mix.shape.base > 0
