@@ -160,7 +160,8 @@ def log_ratio(treated: tuple, control: tuple, proportion: bool) -> tuple[np.ndar
 
 def regress(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     """E[y | x] at every draw: one column by :func:`sim.analyses.voi.conditional_mean`, several
-    by least squares on cubic B-splines of each column plus their pairwise products."""
+    by least squares on cubic B-splines of each column plus their pairwise products. ``y`` may
+    hold several outcomes as columns, fitted at once on the one design."""
     x = np.asarray(x, dtype=float)
     if x.ndim == 1 or x.shape[1] == 1:
         return conditional_mean(x.reshape(len(x), -1)[:, 0], y)
@@ -190,7 +191,7 @@ def value_of_learning(x: np.ndarray, net_benefit: np.ndarray) -> float:
     With ``x`` the inputs themselves this is their EVPPI; with ``x`` the summary
     statistics of a study's data it is the study's EVSI (Strong et al. 2015).
     """
-    fitted = np.column_stack([regress(x, column) for column in net_benefit.T])
+    fitted = regress(x, net_benefit)  # every option's column in one least-squares fit: they share the design
     return float(max(fitted.max(axis=1).mean() - fitted.mean(axis=0).max(), 0.0))
 
 

@@ -32,19 +32,26 @@ def evpi(net_benefit: np.ndarray) -> float:
 
 def evppi(theta: np.ndarray, net_benefit: np.ndarray) -> float:
     """Partial EVPI of one input from draws: regress each option's net benefit on ``theta``."""
-    fitted = np.column_stack([conditional_mean(theta, column) for column in net_benefit.T])
+    fitted = conditional_mean(theta, net_benefit)  # every option's column in one fit: they share the design
     value = fitted.max(axis=1).mean() - fitted.mean(axis=0).max()
     return float(max(value, 0.0))
 
 
 def conditional_mean(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """E[y | x] at every draw: group means for inputs with few values, else a cubic regression spline."""
+    """E[y | x] at every draw: group means for inputs with few values, else a cubic regression spline.
+
+    ``y`` may be one outcome (draws,) or several (draws, outcomes): the columns share
+    the knots and the design, so several are fitted at once.
+    """
     x = np.asarray(x, dtype=float)
     y = np.asarray(y, dtype=float)
     distinct, groups = np.unique(x, return_inverse=True)
     if distinct.size <= FEW_VALUES:
-        sums = np.bincount(groups, weights=y)
-        return (sums / np.bincount(groups))[groups]
+        groups = groups.ravel()
+        sizes = np.bincount(groups)
+        if y.ndim == 1:
+            return (np.bincount(groups, weights=y) / sizes)[groups]
+        return np.column_stack([(np.bincount(groups, weights=c) / sizes)[groups] for c in y.T])
     order = np.argsort(x, kind="stable")
     xs, ys = x[order], y[order]
     interior = np.unique(np.quantile(xs, np.linspace(0, 1, INTERIOR_KNOTS + 2)[1:-1]))
