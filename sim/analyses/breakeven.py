@@ -42,6 +42,9 @@ COARSE_DRAWS = 1000
 COARSE_SHARE = 8
 """The grid is searched on the first max(COARSE_DRAWS, draws / COARSE_SHARE) draws (all of them in smaller runs)."""
 RELATIVE_TOLERANCE = 1e-4
+PRECISION_SHARE = 0.25
+"""Brent's search stops within this share of the crossing's Monte Carlo standard error (or
+RELATIVE_TOLERANCE of the range, if wider): finer than the draws can tell is not worth simulating."""
 WIDENING = (2.0, 10.0, 100.0)
 """Each widening step reaches this many widths of the first range beyond it on an unbounded side."""
 CRITERIA = {
@@ -171,18 +174,17 @@ def breakeven(
                    for name in plain.interventions for measure in CRITERIA.values()):
                 break
         grid = sorted(caches[coarse_draws])
-        full = npv_at([grid[0], grid[-1]])
         rows = []
         for name in plain.interventions:
-            flat = _flat(caches[coarse_draws], grid, name) and _flat(full, [grid[0], grid[-1]], name)
+            flat = _flat(caches[coarse_draws], grid, name)
             for criterion, measure in CRITERIA.items():
-                root, curve = None, [measure(caches[coarse_draws][v][name]) for v in grid]
+                root, curve, error = None, [measure(caches[coarse_draws][v][name]) for v in grid], None
                 if not flat:
-                    root, curve = _refined_root(lambda values: npv_at(values), grid, curve, name, measure, high - low, base)
+                    root, curve, error = _refined_root(npv_at, grid, curve, name, measure, high - low, base)
                 outcome = NO_EFFECT if flat else FOUND if root is not None else ALWAYS if min(curve) > 0 else NEVER
                 rows.append({"intervention": name, "criterion": criterion, "outcome": outcome, "value": root,
-                             "found": root is not None, "at_low": measure(full[grid[0]][name]),
-                             "at_high": measure(full[grid[-1]][name])})
+                             "standard_error": error if root is not None else None, "found": root is not None,
+                             "at_low": curve[0], "at_high": curve[-1]})
     evaluated = {**{v: (coarse_draws, npv) for v, npv in caches[coarse_draws].items()},
               **{v: (draws, npv) for v, npv in caches[draws].items()}}  # each point at the most draws it had
     curve_rows = [
@@ -193,12 +195,16 @@ def breakeven(
     table = pd.DataFrame(rows)
     summary = {
         "scenario": plain.settings.name, "seed": seed, "draws": draws, "currency": plain.settings.currency,
-        "param": path, "range": [low, high], "range_given": value_range is not None,
+        "param": path, "range": [low, high], "range_given": value_range is not None, "grid_draws": coarse_draws,
         "first_range": list(ranges[0]), "widened": (low, high) != tuple(ranges[0]),
         "base_value": base,
         **context(plain, loaded, [path]),
         "breakeven": {
             name: {r["criterion"]: r["value"] for r in rows if r["intervention"] == name} for name in plain.interventions
+        },
+        "standard_error": {
+            name: {r["criterion"]: r["standard_error"] for r in rows if r["intervention"] == name}
+            for name in plain.interventions
         },
         "outcomes": {
             name: {r["criterion"]: r["outcome"] for r in rows if r["intervention"] == name} for name in plain.interventions
@@ -242,15 +248,39 @@ def _refined_root(evaluate, grid: list[float], coarse: list[float], name: str, m
         ends = evaluate([grid[0], grid[-1]])
         low, high = measure(ends[grid[0]][name]), measure(ends[grid[-1]][name])
         if low * coarse[0] > 0 and high * coarse[-1] > 0 and low * high > 0:
-            return None, [low, *coarse[1:-1], high]
+            return None, [low, *coarse[1:-1], high], None
     else:
         ends = evaluate(list(bracket))
         fa, fb = (measure(ends[v][name]) for v in bracket)
         if fa == 0 or fa * fb < 0:
-            return _root(f, list(bracket), [fa, fb], width, base), coarse
+            error = _standard_error([ends[v][name] for v in bracket], measure, bracket, (fa, fb))
+            return _root(f, list(bracket), [fa, fb], width, base, PRECISION_SHARE * (error or 0.0)), coarse, error
     full = evaluate(grid)
     curve = [measure(full[v][name]) for v in grid]
-    return _root(f, grid, curve, width, base), curve
+    bracket = _bracket(grid, curve, base)
+    error = None
+    if bracket is not None and bracket[0] != bracket[1]:
+        error = _standard_error([full[v][name] for v in bracket], measure, bracket,
+                                tuple(curve[grid.index(v)] for v in bracket))
+    return _root(f, grid, curve, width, base, PRECISION_SHARE * (error or 0.0)), curve, error
+
+
+def _standard_error(npvs: list[np.ndarray], measure, bracket: tuple[float, float], values: tuple[float, float]) -> float | None:
+    """The Monte Carlo standard error of a crossing: the criterion's standard error over the curve's slope.
+
+    For mean NPV, sd / sqrt(draws); for P(ROI > 0), sqrt(p (1 - p) / draws) with p at the bracket; the
+    slope is the bracket's secant. None where the bracket is a point (the curve is 0 on the grid).
+    """
+    (a, b), (fa, fb) = bracket, values
+    if a == b or fa == fb:
+        return None
+    draws = len(npvs[0])
+    if measure is CRITERIA["mean_npv_zero"]:
+        spread = float(np.mean([np.std(npv, ddof=1) for npv in npvs])) / np.sqrt(draws)
+    else:
+        share = float(np.mean([np.mean(npv > 0) for npv in npvs]))
+        spread = np.sqrt(max(share * (1 - share), 1.0 / draws) / draws)
+    return float(spread / abs((fb - fa) / (b - a)))
 
 
 def _bracket(grid: list[float], curve: list[float], base: float) -> tuple[float, float] | None:
@@ -268,12 +298,13 @@ def _bracket(grid: list[float], curve: list[float], base: float) -> tuple[float,
     return min(brackets, key=lambda ab: 0.0 if ab[0] <= base <= ab[1] else min(abs(ab[0] - base), abs(ab[1] - base)))
 
 
-def _root(f, grid: list[float], curve: list[float], width: float, base: float) -> float | None:
-    """The sign change on the grid nearest ``base``, refined by Brent's method; None if there is none."""
+def _root(f, grid: list[float], curve: list[float], width: float, base: float, tolerance: float = 0.0) -> float | None:
+    """The sign change on the grid nearest ``base``, refined by Brent's method to within
+    ``tolerance`` (at least :data:`RELATIVE_TOLERANCE` of the range's ``width``); None if there is none."""
     bracket = _bracket(grid, curve, base)
     if bracket is None:
         return None
     a, b = bracket
     if a == b:
         return float(a)
-    return float(brentq(f, a, b, xtol=RELATIVE_TOLERANCE * width, maxiter=30))
+    return float(brentq(f, a, b, xtol=max(RELATIVE_TOLERANCE * width, tolerance), maxiter=30))

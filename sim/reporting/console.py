@@ -271,6 +271,12 @@ def print_breakeven(summary: dict, paths: bool = False) -> None:
                                                          found[c], path) for c in ("mean_npv_zero", "prob_roi_positive_50"))])
     show_table(console, ["option", "mean NPV = 0 at", f"P(ROI > 0) = {st.percent(0.5, 0)} at"], rows)
     say(console, "always / never pays: at every value searched; not affected: this input does not change that option.")
+    errors = [(option_name(name), error) for name, by_criterion in summary.get("standard_error", {}).items()
+              for error in by_criterion.values() if error is not None]
+    if errors:
+        name, error = max(errors, key=lambda pair: pair[1])
+        say(console, f"Monte Carlo standard error of a break-even: up to {shown(error)} ({name}); "
+                     "more draws narrow it, and the search stops within a quarter of it.")
     print_adjustments(console, summary, paths, points=summary.get("points_searched"))
 
 
