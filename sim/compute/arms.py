@@ -27,7 +27,7 @@ import numpy as np
 from sim.compute.simulation import BASELINE, Appraisal, _appraise, chunk_bounds, evaluate, _per_draw
 from sim.compute.parallel import Pool
 from sim.model import counts
-from sim.model.inputs import arm_values, engine_parameters
+from sim.model.inputs import arm_steps, arm_values, engine_parameters
 from sim.model.scenario import Scenario
 
 APPRAISED_OUTPUTS = ("revenue", "gross_profit", "support_cost", "capacity_cost", "acquisition_spend")
@@ -39,14 +39,23 @@ MEMORY_BUDGET = 768 * 2**20
 Progress = Callable[[int, int], None]
 
 
-def engine_keys(scenario: Scenario, values: dict[str, np.ndarray], expected: bool) -> dict[str | None, bytes]:
+def engine_keys(scenario: Scenario, values: dict[str, np.ndarray], expected: bool, arms=None) -> dict:
     """Per arm (None for the baseline), a hash of everything that decides its flows at these input values
-    but the seed and the draw indices: the baseline's engine inputs (where every ramp starts) and the arm's."""
+    but the seed and the draw indices: the baseline's engine inputs (where every ramp starts) and the arm's.
+
+    ``arms`` are the arms besides the baseline (default every intervention); a combination
+    (a tuple of names) is keyed by the inputs after each of its members (:func:`sim.model.inputs.arm_steps`).
+    """
     draws = len(next(iter(values.values())))
     baseline = _digest(scenario, values)
     keys = {}
-    for arm in [None, *scenario.interventions]:
-        own = baseline if arm is None else _digest(scenario, arm_values(scenario, values, arm))
+    for arm in [None, *(scenario.interventions if arms is None else arms)]:
+        if arm is None:
+            own = baseline
+        elif isinstance(arm, str):
+            own = _digest(scenario, arm_values(scenario, values, arm))
+        else:
+            own = b"".join(_digest(scenario, inputs) for _, inputs in arm_steps(scenario, values, arm))
         keys[arm] = hashlib.blake2b(repr((arm, expected, draws)).encode() + baseline + own, digest_size=20).digest()
     return keys
 
@@ -72,8 +81,11 @@ class ArmStore:
     the (arm, key) pairs not stored yet, all of them as one stream of chunks.
     """
 
-    def __init__(self, scenario: Scenario, seed: int, pool: Pool, *, expected: bool = False):
+    def __init__(self, scenario: Scenario, seed: int, pool: Pool, *, expected: bool = False, arms=None):
+        """``arms``: the arms appraised besides the baseline (default every intervention; a tuple
+        of names is a combination of interventions, :mod:`sim.analyses.portfolio`)."""
         self.scenario = scenario
+        self.arms = list(scenario.interventions if arms is None else arms)
         self.seed = seed
         self.pool = pool
         self.expected = expected
@@ -87,8 +99,8 @@ class ArmStore:
         Sets are appraised in order as soon as their arms are in, and flows no later set
         needs may then be dropped, so memory stays near :data:`MEMORY_BUDGET` however many sets.
         """
-        arms = [None, *self.scenario.interventions]
-        keys = [engine_keys(self.scenario, values, self.expected) for values in value_sets]
+        arms = [None, *self.arms]
+        keys = [engine_keys(self.scenario, values, self.expected, self.arms) for values in value_sets]
         pending = Counter(key for set_keys in keys for key in set_keys.values())
         wanted: dict[int, list[tuple[str | None, bytes]]] = {}
         seen = set(self._flows)
@@ -103,8 +115,7 @@ class ArmStore:
             for _ in range(chunks.jobs_of(index)):
                 next(chunks)
             flows = {(arm or BASELINE): self._flows[set_keys[arm]] for arm in arms}
-            results.append({name: _per_draw(_appraise(self.scenario, values, flows, name))
-                            for name in self.scenario.interventions})
+            results.append({name: _per_draw(_appraise(self.scenario, values, flows, name)) for name in self.arms})
             for key in set_keys.values():
                 self._flows.move_to_end(key)
                 pending[key] -= 1

@@ -27,7 +27,9 @@ from sim.model.finance import (
 )
 from sim.model.inputs import (
     all_inputs,
+    arm_members,
     churn_classes,
+    arm_steps,
     arm_values,
     engine_parameters,
     mix_alternative,
@@ -124,14 +126,17 @@ def evaluate(
                                              stream=streams.CLASSES_START)
         source = engine.RandomCounts(scores, repeat=len(arms), classes_z=class_scores,
                                      initial_z=initial_scores)
-    arm_inputs = [values if arm is None else arm_values(scenario, values, arm) for arm in arms]
-    targets = [base if arm is None else engine_parameters(scenario, inputs) for arm, inputs in zip(arms, arm_inputs)]
     # All arms run as one stack along the draws axis: fewer, larger array operations,
     # and every arm reads the same scores (common random numbers).
     stacked_base = {k: np.concatenate([base[k]] * len(arms)) for k in base}
-    stacked_target = {k: np.concatenate([target[k] for target in targets]) for k in base}
-    ramps = np.repeat(np.stack([ramp(scenario, arm) for arm in arms]), draws, axis=0).T
-    operations = operations_plan(scenario, values, arm_inputs, arms)
+    if all(arm is None or isinstance(arm, str) for arm in arms):
+        arm_inputs = [values if arm is None else arm_values(scenario, values, arm) for arm in arms]
+        targets = [base if arm is None else engine_parameters(scenario, inputs) for arm, inputs in zip(arms, arm_inputs)]
+        stacked_target = {k: np.concatenate([target[k] for target in targets]) for k in base}
+        ramps = np.repeat(np.stack([ramp(scenario, arm) for arm in arms]), draws, axis=0).T
+        operations = operations_plan(scenario, values, arm_inputs, arms)
+    else:
+        stacked_target, ramps, operations = _stepped(scenario, values, base, arms, draws)
     result = engine.simulate(stacked_base, stacked_target, ramps, source, operations, churn_k)
     flows = {}
     for index, arm in enumerate(arms):
@@ -140,6 +145,28 @@ def evaluate(
         flows[arm or BASELINE] = {name: series[rows].copy(order="K") if copy else series[rows]
                                   for name, series in result.items()}
     return flows
+
+
+def _stepped(scenario: Scenario, values, base, arms, draws: int):
+    """The engine's steps for stacked arms of which some are combinations (tuples of names).
+
+    Step j moves each arm by its j-th member (in order of start, :func:`sim.model.inputs.arm_steps`)
+    with that member's own ramp; an arm with fewer members stands still in the later steps
+    (its target repeats, its ramp is 0). Returns (targets per step, ramps per step, operations plan).
+    """
+    steps = [[] if arm is None else arm_steps(scenario, values, arm) for arm in arms]
+    depth = max(len(arm_steps_) for arm_steps_ in steps)
+    parameters = [[engine_parameters(scenario, inputs) for _, inputs in arm_steps_] for arm_steps_ in steps]
+    zeros = np.zeros(scenario.settings.horizon)
+    targets, ramps, step_inputs = [], [], []
+    for j in range(depth):
+        at = [own[min(j, len(own) - 1)] if own else base for own in parameters]
+        targets.append({k: np.concatenate([target[k] for target in at]) for k in base})
+        ramps.append(np.repeat(np.stack([ramp(scenario, own[j][0]) if j < len(own) else zeros for own in steps]),
+                               draws, axis=0).T)
+        step_inputs.append([own[min(j, len(own) - 1)][1] if own else values for own in steps])
+    members = [[name for name, _ in own] for own in steps]
+    return targets, ramps, operations_plan(scenario, values, step_inputs[-1], arms, step_inputs, members)
 
 
 def run(
@@ -234,19 +261,30 @@ def _base_case(scenario: Scenario, fixed: dict[str, float] | None = None):
     return values, flows, appraise_all(scenario, values, flows)
 
 
-def _appraise(scenario: Scenario, values, flows, name: str):
+def _appraise(scenario: Scenario, values, flows, name):
+    """An arm appraised against the baseline, per draw. A combination (a tuple of names) costs the sum
+    of its members' one-off and recurring costs, each from the member's own start; its payback
+    counts from the first member's start. Support capacity it adds is its cost, as for one intervention."""
     settings = scenario.settings
-    intervention = scenario.interventions[name]
+    members = arm_members(scenario, name)
     basis = settings.roi_basis
     benefit, capacity = benefit_and_capacity_cost(flows[name], flows[BASELINE], basis)
-    once, recurring = program_costs(
+    once, recurring = _program_costs(scenario, values, members[0])
+    for member in members[1:]:
+        more_once, more_recurring = _program_costs(scenario, values, member)
+        once, recurring = once + more_once, recurring + more_recurring
+    factors = discount_factors(settings.horizon, settings.discount_rate, settings.periods_per_year)
+    start = min(scenario.interventions[member].start for member in members)
+    return appraise(benefit, once, recurring + capacity, factors, start)
+
+
+def _program_costs(scenario: Scenario, values, name: str):
+    return program_costs(
         values[f"interventions.{name}.one_off_cost"],
         values[f"interventions.{name}.recurring_cost"],
-        intervention.start,
-        settings.horizon,
+        scenario.interventions[name].start,
+        scenario.settings.horizon,
     )
-    factors = discount_factors(settings.horizon, settings.discount_rate, settings.periods_per_year)
-    return appraise(benefit, once, recurring + capacity, factors, intervention.start)
 
 
 def evaluate_in_chunks(scenario, values, seed, shared: Pool, chunk_draws=None, progress=None, expected=False):

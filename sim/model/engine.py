@@ -211,8 +211,8 @@ class ExpectedCounts:
 
 def simulate(
     base: dict[str, np.ndarray],
-    target: dict[str, np.ndarray],
-    ramp: np.ndarray,
+    target: dict[str, np.ndarray] | list[dict[str, np.ndarray]],
+    ramp: np.ndarray | list[np.ndarray],
     source: Counts,
     operations=None,
     churn_classes: int = 1,
@@ -222,17 +222,44 @@ def simulate(
     ``ramp[t]`` is 0 before an intervention starts and 1 at full effect, either
     one number per period (periods,) or one per draw (periods, draws) when
     several arms are stacked along the draws axis; the baseline's target is its
-    base. ``operations`` — a function (ramp share per row, contacts wanted per
-    row) -> :class:`sim.support.operations.Outcome` — replaces the stated good / bad
+    base. A combination of interventions gives lists instead, one *step* per
+    member: ``target[j]`` the parameters with members 0..j in effect and
+    ``ramp[j]`` member j's own ramp, so in period t a parameter is
+    ``base + sum_j ramp[j][t] * (target[j] - target[j-1])`` (``target[-1]`` is
+    ``base``) and each member keeps its own start and ramp; with one step this is
+    the single-intervention rule, the same operations. ``operations`` — a
+    function (ramp share per row, or one per step, contacts wanted per row) ->
+    :class:`sim.support.operations.Outcome` — replaces the stated good / bad
     shares and the per-contact cost by what the support operations deliver.
     ``churn_classes`` is the number of latent churn classes when a segment has a
     churn mix (parameters :data:`sim.model.classes.MIX_PARAMETERS`).
     Returns :data:`OUTPUTS`.
     """
+    stepped = isinstance(target, list)
+    targets = target if stepped else [target]
+    ramps = [np.asarray(r, dtype=float) for r in (ramp if stepped else [ramp])]
     draws, segments = base["churn"].shape
-    periods = len(ramp)
+    periods = len(ramps[0])
     names = PARAMETERS + classes.MIX_PARAMETERS if classes.has_mix(base) else PARAMETERS
-    moving = {k: target[k] - base[k] for k in names if target[k] is not base[k] and np.any(target[k] != base[k])}
+    movings, before = [], base
+    for step_target in targets:
+        movings.append({k: step_target[k] - before[k] for k in names
+                        if step_target[k] is not before[k] and np.any(step_target[k] != before[k])})
+        before = step_target
+    moving_keys = set().union(*movings)
+
+    def parameters(keys, t: int) -> dict[str, np.ndarray]:
+        """Each parameter of ``keys`` in period t: the base plus each step's share of its move."""
+        p = {}
+        for k in keys:
+            value = base[k]
+            for step_ramp, moving in zip(ramps, movings):
+                if k in moving:
+                    share = step_ramp[t][:, None] if step_ramp.ndim == 2 else step_ramp[t]
+                    value = value + share * moving[k]
+            p[k] = value
+        return p
+
     # One period's outputs per segment, reused: every output is written in every period but
     # those of support operations (0 without them). Each period's sum over segments goes to
     # ``totals`` at once, while the period's values are still in cache.
@@ -243,31 +270,31 @@ def simulate(
     totals = np.empty((len(OUTPUTS), periods, draws))
     n = np.zeros((3, draws, segments))
     n[N] = source.whole(base["customers"])
-    ramp = np.asarray(ramp, dtype=float)
     # Parameters change only while a ramp moves: the periods where it does, found in one pass.
-    moves = np.ones(periods, dtype=bool)
-    step = ramp[1:] != ramp[:-1]
-    moves[1:] = step.any(axis=1) if step.ndim == 2 else step
+    moves = np.zeros(periods, dtype=bool)
+    moves[0] = True
+    for step_ramp in ramps:
+        step = step_ramp[1:] != step_ramp[:-1]
+        moves[1:] |= step.any(axis=1) if step.ndim == 2 else step
     population = mix = None
     if classes.has_mix(base):
         # Customers who differ: latent classes beside the counts (sim/model/classes.py).
         mix = classes.mixture(base, churn_classes)
         mix_keys = classes.MIX_PARAMETERS + ("churn", "purchases")
-        moving_mix = any(k in moving for k in mix_keys)
+        moving_mix = any(k in moving_keys for k in mix_keys)
         population = classes.Population.start(n[N], mix, source.for_classes(), source.initial_z)
     for t in range(periods):
         source.start(t)
-        share = ramp[t][:, None] if ramp.ndim == 2 else ramp[t]
         if moves[t]:
-            p = {k: base[k] + share * moving[k] if k in moving else base[k] for k in PARAMETERS}
+            p = parameters(PARAMETERS, t)
             rates = Rates.of(p, operations is None)
-        if population is not None and moving_mix and np.any(ramp[t] != (ramp[t - 1] if t else 0.0)):
+        if population is not None and moving_mix and any(np.any(r[t] != (r[t - 1] if t else 0.0)) for r in ramps):
             # An intervention changed a mix: new classes, and every customer moves to its rank in them.
-            new_mix = classes.mixture({k: base[k] + share * moving[k] if k in moving else base[k] for k in mix_keys},
-                                      churn_classes)
+            new_mix = classes.mixture(parameters(mix_keys, t), churn_classes)
             population.transport(mix, new_mix)
             mix = new_mix
-        n = _period(n, p, rates, source, out, operations, ramp[t], population, mix)
+        share = [r[t] for r in ramps] if stepped else ramps[0][t]
+        n = _period(n, p, rates, source, out, operations, share, population, mix)
         _sum_segments(values, totals[:, t])
     return {name: series.T for name, series in zip(OUTPUTS, totals)}
 

@@ -108,6 +108,7 @@ def check_references(scenario: Scenario) -> list[Problem]:
             if intervention.start > scenario.settings.horizon:
                 problems.append(Problem(f"interventions.{name}.start", f"{intervention.start} is not allowed: must be within the horizon (1 to {scenario.settings.horizon})"))
     problems += _fixed_queue_parameters(scenario)
+    problems += _portfolio_names(scenario)
     stated: dict[frozenset, int] = {}
     for index, correlation in enumerate(scenario.correlations):
         where = f"correlations[{index}].between"
@@ -125,6 +126,30 @@ def check_references(scenario: Scenario) -> list[Problem]:
             elif everything[path].dist.is_fixed:
                 problems.append(Problem(where, f"'{path}' is fixed; only uncertain inputs can be correlated"))
     return list(dict.fromkeys(problems))
+
+
+def _portfolio_names(scenario: Scenario) -> list[Problem]:
+    """Names in ``[portfolio]`` that are no intervention, and exclusive groups of fewer than two."""
+    spec = scenario.portfolio
+    if spec is None:
+        return []
+    names = scenario.interventions
+    problems = []
+
+    def known(where: str, name: str) -> None:
+        if name not in names:
+            problems.append(Problem(where, f"'{name}' is not an intervention of this scenario{did_you_mean(name, names)}"
+                                           f" (interventions: {', '.join(names)})"))
+
+    for index, name in enumerate(spec.combinable or []):
+        known(f"portfolio.combinable[{index}]", name)
+    for index, group in enumerate(spec.exclusive):
+        for position, name in enumerate(group):
+            known(f"portfolio.exclusive[{index}][{position}]", name)
+        if len(set(group)) < 2:
+            problems.append(Problem(f"portfolio.exclusive[{index}]",
+                                    "a group that excludes each other needs at least two different interventions"))
+    return problems
 
 
 def _not_a_parameter(scenario: Scenario, path: str, baseline: dict[str, Input]) -> str:
@@ -179,6 +204,103 @@ def change_steps(scenario: Scenario, values: dict[str, np.ndarray], intervention
         domain = inputs[change.path].domain
         yield index, change.path, new, domain
         current[change.path] = np.clip(new, domain.low, domain.high)
+
+
+# --- combinations of interventions (an arm of several) -------------------------------
+
+# An arm is None (the baseline), an intervention's name, or a tuple of names (a combination).
+
+
+def arm_members(scenario: Scenario, arm) -> tuple[str, ...]:
+    """The interventions of an arm in the order their effects build up: by start, then file order."""
+    if arm is None:
+        return ()
+    names = (arm,) if isinstance(arm, str) else tuple(arm)
+    order = list(scenario.interventions)
+    return tuple(sorted(dict.fromkeys(names), key=lambda name: (scenario.interventions[name].start, order.index(name))))
+
+
+def canonical_arm(scenario: Scenario, arm):
+    """One spelling per arm: None, a name, or a tuple of two or more names in file order."""
+    if arm is None or isinstance(arm, str):
+        return arm
+    order = list(scenario.interventions)
+    names = tuple(sorted(dict.fromkeys(arm), key=order.index))
+    if not names:
+        return None
+    return names[0] if len(names) == 1 else names
+
+
+def arm_label(arm) -> str:
+    """``baseline``, the intervention's name, or the names joined by ``+``."""
+    if arm is None:
+        return "baseline"
+    return arm if isinstance(arm, str) else "+".join(arm)
+
+
+def arm_steps(scenario: Scenario, values: dict[str, np.ndarray], arm) -> list[tuple[str, dict[str, np.ndarray]]]:
+    """(intervention, input values with it and every member before it applied), one per member of ``arm``.
+
+    Members build up in order of start (file order among equal starts), so the
+    engine phases each one in by its own ramp on top of those before it
+    (:func:`sim.model.engine.simulate` with steps). How two members' changes to
+    the same input combine is :func:`combine`'s rule. A single intervention is
+    one step with exactly :func:`arm_values`' numbers.
+    """
+    names = arm_members(scenario, arm)
+    if len(names) == 1:
+        return [(names[0], arm_values(scenario, values, names[0]))]
+    steps, current, set_by = [], values, {}
+    for name in names:
+        current = combine(scenario, values, current, name, set_by)
+        steps.append((name, current))
+    return steps
+
+
+def combine(scenario: Scenario, values: dict[str, np.ndarray], current: dict[str, np.ndarray], name: str,
+            set_by: dict[str, str]) -> dict[str, np.ndarray]:
+    """``current`` (input values with earlier members applied) with intervention ``name``'s changes on top.
+
+    The rule, for two interventions changing the same input: scales multiply and
+    adds add (each applied to the value the earlier members left, clipped to the
+    input's domain after every change, as within one intervention); a ``set``
+    wins: once a member sets an input, later members' scales and adds of it are
+    ignored, and a member that sets it replaces what earlier members did (two
+    sets: the later-starting member's value). :func:`set_conflicts` says where
+    that happened. ``set_by`` (input path -> member that set it) is updated.
+    """
+    inputs = baseline_inputs(scenario)
+    changes = scenario.interventions[name].changes
+    sets = {change.path for change in changes if change.operation == "set"}
+    changed = dict(current)
+    for index, change in enumerate(changes):
+        if change.path in set_by and change.path not in sets:
+            continue  # an earlier member set it: the set wins
+        operand = values[f"interventions.{name}.changes[{index}].{change.operation}"]
+        before = changed[change.path]
+        new = operand if change.operation == "set" else before * operand if change.operation == "scale" else before + operand
+        domain = inputs[change.path].domain
+        changed[change.path] = np.clip(new, domain.low, domain.high)
+    for path in sets:
+        set_by[path] = name
+    return changed
+
+
+def set_conflicts(scenario: Scenario, arm) -> list[str]:
+    """Where a member's ``set`` overrides another member's change to the same input, in words (empty if nowhere)."""
+    names = arm_members(scenario, arm)
+    notes = []
+    for name in names:
+        for path in {c.path for c in scenario.interventions[name].changes if c.operation == "set"}:
+            others = [other for other in names if other != name
+                      and any(c.path == path for c in scenario.interventions[other].changes)]
+            for other in others:
+                other_sets = any(c.path == path and c.operation == "set" for c in scenario.interventions[other].changes)
+                if other_sets and names.index(other) > names.index(name):
+                    continue  # the later set wins: said from the other side
+                notes.append(f"{path}: {name}'s set wins over {other}'s "
+                             f"{'set' if other_sets else 'change'}")
+    return sorted(notes)
 
 
 def engine_parameters(scenario: Scenario, values: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -325,7 +447,8 @@ def _fixed_queue_parameters(scenario: Scenario) -> list[Problem]:
 
 
 def operations_plan(scenario: Scenario, values: dict[str, np.ndarray], arm_inputs: list[dict[str, np.ndarray]],
-                    arms: list[str | None] | None = None):
+                    arms: list | None = None, step_inputs: list[list[dict[str, np.ndarray]]] | None = None,
+                    members: list[list[str]] | None = None):
     """A function (ramp share per row, contacts per row) -> Outcome, or None without operations.
 
     Rows are the arms stacked along the draws axis, as the engine runs them:
@@ -333,6 +456,11 @@ def operations_plan(scenario: Scenario, values: dict[str, np.ndarray], arm_input
     Operations parameters move from baseline to arm with the intervention's
     ramp, like every other parameter. ``arms`` names the stacked arms (None for
     the baseline; default the baseline and every intervention, in order).
+    With combinations the engine runs in steps (:func:`sim.model.engine.simulate`):
+    ``step_inputs[j]`` are each arm's input values after its j-th member,
+    ``members`` each arm's members in that order, and the function takes one
+    ramp share per row and step; an arm's new opening hours are those of its
+    members that have started (a later-starting member's hours for a channel win).
     """
     from sim.support.operations import Channel, Operations, SelfService
     from sim.support.response import ResponseCurve
@@ -340,21 +468,34 @@ def operations_plan(scenario: Scenario, values: dict[str, np.ndarray], arm_input
     spec = scenario.operations
     if spec is None:
         return None
+    arms = [None, *scenario.interventions] if arms is None else arms
+    stepped = step_inputs is not None
+    if not stepped:
+        step_inputs = [arm_inputs]
+        members = [[] if arm is None else [arm] for arm in arms]
     paths = [path for path in values if path.startswith("operations.")]
     base = {path: np.concatenate([values[path]] * len(arm_inputs)) for path in paths}
-    target = {path: np.concatenate([inputs[path] for inputs in arm_inputs]) for path in paths}
     days_default = 21.0 if scenario.settings.period == "month" else 250.0
-    moving = {path: target[path] - base[path] for path in base if path.startswith("operations.") and np.any(target[path] != base[path])}
+    movings, before = [], base
+    for inputs in step_inputs:
+        target = {path: np.concatenate([arm[path] for arm in inputs]) for path in paths}
+        movings.append({path: target[path] - before[path] for path in base
+                        if path.startswith("operations.") and np.any(target[path] != before[path])})
+        before = target
 
-    arms = [None, *scenario.interventions] if arms is None else arms
-    reopening = any(scenario.interventions[arm].opening for arm in arms if arm is not None)
+    reopening = any(scenario.interventions[name].opening for own in members for name in own)
 
-    def build(rows: slice, arm: str | None) -> Operations:
+    def build(rows: slice, started: tuple[str, ...]) -> Operations:
         def at(path: str) -> np.ndarray:
             value = base[path][rows]
-            return value + share_now[rows] * moving[path][rows] if path in moving else value
+            for share, moving in zip(share_now, movings):
+                if path in moving:
+                    value = value + share[rows] * moving[path][rows]
+            return value
 
-        opening = scenario.interventions[arm].opening if arm else {}
+        opening = {}
+        for name in started:
+            opening.update(scenario.interventions[name].opening)
         channels = []
         for name, channel in spec.channels.items():
             prefix = f"operations.channels.{name}"
@@ -388,28 +529,29 @@ def operations_plan(scenario: Scenario, values: dict[str, np.ndarray], arm_input
             proactive_cost_per_period=at("operations.proactive_cost_per_period"),
         )
 
-    share_now = np.zeros(0)
-    built: dict[tuple, tuple[np.ndarray, Operations]] = {}
+    share_now: list[np.ndarray] = []
+    built: dict[tuple, tuple[list[np.ndarray], Operations]] = {}
 
-    def operations(rows: slice, arm: str | None) -> Operations:
-        """build(rows, arm), reused while the ramp shares of those rows stay as they were (its queue tables too)."""
-        key = (rows.start, rows.stop, arm)
-        if key not in built or not np.array_equal(built[key][0], share_now[rows]):
-            built[key] = (share_now[rows].copy(), build(rows, arm))
+    def operations(rows: slice, started: tuple[str, ...]) -> Operations:
+        """build(rows, started), reused while the ramp shares of those rows stay as they were (its queue tables too)."""
+        key = (rows.start, rows.stop, started)
+        shares = [share[rows] for share in share_now]
+        if key not in built or not all(np.array_equal(a, b) for a, b in zip(built[key][0], shares)):
+            built[key] = ([share.copy() for share in shares], build(rows, started))
         return built[key][1]
 
     def plan(share, contacts):
         nonlocal share_now
-        share_now = np.broadcast_to(np.asarray(share, dtype=float), contacts.shape)
+        share_now = [np.broadcast_to(np.asarray(one, dtype=float), contacts.shape) for one in (share if stepped else [share])]
         if not reopening:
-            return operations(slice(None), None).outcome(contacts)
+            return operations(slice(None), ()).outcome(contacts)
         # An arm's new opening hours apply once its intervention has started (its ramp share is above 0).
         draws = len(contacts) // len(arms)
         pieces = []
-        for index, arm in enumerate(arms):
+        for index, own in enumerate(members):
             rows = slice(index * draws, (index + 1) * draws)
-            started = arm is not None and share_now[rows.start] > 0
-            pieces.append(operations(rows, arm if started else None).outcome(contacts[rows]))
+            started = tuple(name for name, step_share in zip(own, share_now) if step_share[rows.start] > 0)
+            pieces.append(operations(rows, started).outcome(contacts[rows]))
         return type(pieces[0])(*(np.concatenate([np.broadcast_to(getattr(p, f), (draws,)) for p in pieces])
                                  for f in pieces[0].__dataclass_fields__))
 

@@ -410,6 +410,20 @@ class Correlation(_Strict):
     rank: float = Field(ge=-1.0, le=1.0)
 
 
+class PortfolioSpec(_Strict):
+    """Which interventions may be chosen together (``cxroi portfolio``).
+
+    ``combinable`` names the interventions that may be combined with others
+    (default: every one); one not named may still be chosen alone.
+    ``exclusive`` lists groups of which at most one may be chosen (e.g. two sizes
+    of the same team). Names are checked against ``[interventions]``
+    (:func:`sim.model.inputs.check_references`).
+    """
+
+    combinable: list[str] | None = None
+    exclusive: list[list[str]] = []
+
+
 class Scenario(_Strict):
     """A whole business case: settings, segments, support, interventions, correlations."""
 
@@ -419,6 +433,7 @@ class Scenario(_Strict):
     operations: OperationsSpec | None = None
     interventions: dict[str, Intervention] = Field(min_length=1)
     correlations: list[Correlation] = []
+    portfolio: PortfolioSpec | None = None
 
     @model_validator(mode="after")
     def _operations_replace_stated_experiences(self) -> "Scenario":
