@@ -14,6 +14,7 @@ From Python::
     sim.breakeven(sc, "interventions.faster_response.recurring_cost").summary
     sim.voi(sc).tables["voi"]
     sim.pilot(sc, "faster_response").tables["pilot"]   # EVSI, cost, net gain and power per pilot size
+    sim.portfolio(sc, budget=300_000).summary["choice"]  # the combination of interventions to fund
 
     # the `cxroi fit` commands: data frames in, a report out (estimates, the inputs to write, the --json summary)
     import pandas as pd
@@ -49,6 +50,7 @@ _WHERE = {
     "orders_report": ("sim.fit.orders_report", "orders_report"),
     "pilot": ("sim.analyses.pilot", "pilot"),
     "pilot_report": ("sim.fit.pilot_report", "pilot_report"),
+    "portfolio": ("sim.analyses.portfolio", "portfolio"),
     "run": ("sim.compute.simulation", "run"),
     "sample": ("sim.compute.simulation", "sample"),
     "scheduler": ("sim.compute.parallel", "scheduler"),
@@ -120,6 +122,7 @@ _notebook_display()
 if TYPE_CHECKING:  # for type checkers and IDEs: the same names, eagerly
     from sim.analyses.breakeven import breakeven
     from sim.analyses.pilot import pilot
+    from sim.analyses.portfolio import portfolio
     from sim.analyses.sensitivity import sensitivity
     from sim.analyses.sweep import sweep
     from sim.analyses.tornado import tornado

@@ -378,3 +378,70 @@ def print_staffing(summary: dict, paths: bool = False) -> None:
         say(console, f"∞: with {', '.join(map(str, summary['overloaded_agents']))} agents the offered load "
                       f"({st.estimate(summary['rows'][0]['offered_load'], 3)} erlangs) is at or above capacity, so the "
                       "queue grows without limit; add agents, or give --patience for callers who hang up (Erlang A)")
+
+
+def print_portfolio(summary: dict, paths: bool = False) -> None:
+    """Portfolios of interventions: outcomes, costs and the frontier, and the choice under each risk appetite.
+
+    Portfolios are written with a letter per intervention (A + B), the key printed
+    first, so that the tables fit the terminal; with ``--paths`` by their names.
+    """
+    console = Console()
+    st = style(summary["currency"])
+    _header(console, summary, "portfolios of interventions")
+    search = summary["search"]
+    say(console, f"{search['evaluated']} of {search['admissible']} admissible portfolios evaluated "
+                 f"({search['method']}); {search['arms_simulated']} arms simulated. Budget: {_budget(summary, st)}.")
+    entries = summary["portfolios"]
+    options = summary["interventions"]
+    letters = {name: chr(ord("A") + i) if i < 26 else name for i, name in enumerate(options)}
+    if not paths:
+        for name_, label in options.items():
+            say(console, f"{letters[name_]} = {label}")
+
+    def name(entry: dict) -> str:
+        if paths:
+            return entry["name"]
+        return " + ".join(letters[member] for member in entry["interventions"]) or "nothing"
+
+    rows = [[name(e), st.money(e["npv"]["mean"]), st.money(e["npv"]["p05"]), st.money(e["npv"]["p95"]),
+             st.percent(e["prob_npv_positive"]), st.money(e["npv_expected_shortfall_10"])] for e in entries]
+    show_table(console, ["portfolio", "E[NPV]", "5 %", "95 %", "P(NPV>0)", "worst 10 %"], rows)
+    rows = []
+    for e in entries:
+        if not e["within_budget"]:
+            mark = "over budget"
+        elif e["on_frontier"]:
+            mark = "frontier" + (f", +{st.roi(e['incremental_roi'])}" if e["incremental_roi"] is not None else "")
+        else:
+            mark = e["dominated"] or ""
+        rows.append([name(e), st.money(e["pv_cost"]["mean"]), st.roi(e["roi"]["mean"]),
+                     st.money(e["interaction"]["mean"]) if e["interaction"] else "", mark])
+    show_table(console, ["portfolio", "PV cost", "ROI", "interaction", "frontier"], rows)
+    say(console, "5 % / 95 %: the 90 % interval of NPV; worst 10 %: the mean NPV of the worst tenth of draws. "
+                 "Interaction: the portfolio's NPV minus the sum of its options' NPVs. Frontier: expected NPV against "
+                 "PV cost, with the incremental ROI of each step (extra NPV per extra cost); dominated: another costs "
+                 "no more and earns no less; extendedly dominated: a mix of its neighbours would do better.")
+    for e in entries:
+        for note in e["set_wins"]:
+            say(console, f"{name(e)}: {note}")
+    labels = {e["name"]: (e["name"] if paths else e["label"]) for e in entries}
+    others = "; ".join(f"{objective}: {labels[choice]}" for objective, choice in summary["choice_by_objective"].items()
+                       if objective != summary["objective"])
+    chosen = f"Choice ({summary['objective']}): {labels[summary['choice']]}."
+    say(console, f"{chosen} Under the other risk appetites: {others}.", bold=len(chosen))
+    crn = summary["crn"]
+    if crn:
+        a, b = (name(next(e for e in entries if e["name"] == n)) for n in crn["between"])
+        say(console, f"Common random numbers: the difference in E[NPV] between {a} and {b} "
+                     f"({st.money(crn['difference'])}) has standard error {st.money(crn['se_common_random_numbers'])}; "
+                     f"independent draws would give {st.money(crn['se_independent_draws'])}"
+                     + (f" ({st.estimate(crn['ratio'], 3)}x larger)." if crn["ratio"] else "."))
+    say(console, f"EVPI of the choice among these portfolios: {st.money(summary['evpi'])}.")
+
+
+def _budget(summary: dict, st) -> str:
+    constraints = summary["constraints"]
+    if constraints["budget"] is None:
+        return "no limit"
+    return f"{st.money(constraints['budget'])} on {constraints['budget_meaning']}"

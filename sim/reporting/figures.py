@@ -271,7 +271,58 @@ def analysis_figures(analysis) -> dict[str, Figure]:
         return {"breakeven": breakeven_figure(tables["breakeven_curve"], summary["param"], currency, summary)}
     if analysis.kind == "pilot":
         return {"pilot": pilot_figure(tables["pilot"], summary)}
+    if analysis.kind == "portfolio":
+        return {"frontier": frontier_figure(summary), "acceptability": acceptability_figure(tables["acceptability"], summary)}
     return {}
+
+
+def frontier_figure(summary: dict) -> Figure:
+    """Expected NPV against expected PV cost per portfolio, with its 90 % NPV interval as a band;
+    the efficient frontier as a line, dominated portfolios hollow, the choice circled."""
+    currency = summary["currency"]
+    fig, (ax,) = _panels(1, height=4.4)
+    for entry in summary["portfolios"]:
+        x, y = entry["pv_cost"]["mean"], entry["npv"]["mean"]
+        low, high = entry["npv"]["p05"], entry["npv"]["p95"]
+        colour = "tab:blue" if entry["on_frontier"] else ("lightgrey" if not entry["within_budget"] else "grey")
+        ax.errorbar([x], [y], yerr=[[y - low], [high - y]], fmt="o", color=colour, capsize=3,
+                    markerfacecolor=colour if entry["on_frontier"] else "white")
+        ax.annotate(wrap(entry["label"], 28), (x, y), textcoords="offset points", xytext=(6, 4), fontsize=6)
+        if entry["name"] == summary["choice"]:
+            ax.plot([x], [y], "o", markersize=14, markerfacecolor="none", markeredgecolor="tab:red",
+                    label=f"choice ({summary['objective']})")
+    if summary["frontier"]:
+        points = sorted((row["pv_cost"], row["npv"]) for row in summary["frontier"])
+        ax.plot(*zip(*points), color="tab:blue", linewidth=1.2, label="efficient frontier")
+    budget = summary["constraints"]
+    if budget["budget"] is not None and budget["budget_on"] == "pv-cost":
+        ax.axvline(budget["budget"], color="tab:red", linestyle=":", label="budget")
+    ax.axhline(0, color="black", linewidth=0.6)
+    ax.set_xlabel(f"expected PV cost ({currency})")
+    ax.set_ylabel(f"NPV ({currency}): mean and 90 % interval")
+    _money_axis(ax.xaxis, currency)
+    _money_axis(ax.yaxis, currency)
+    ax.legend(loc="best", fontsize=7)
+    ax.set_title("portfolios: expected NPV against cost (hollow: off the frontier)")
+    fig.tight_layout()
+    return fig
+
+
+def acceptability_figure(table: pd.DataFrame, summary: dict) -> Figure:
+    """Probability that each portfolio has the highest NPV, against the discount (hurdle) rate."""
+    fig, (ax,) = _panels(1, height=3.8)
+    labels = {entry["name"]: entry["label"] for entry in summary["portfolios"]}
+    for name, rows in table.groupby("portfolio", sort=False):
+        if rows["probability_best"].max() > 0.01:
+            ax.plot(100 * rows["discount_rate"], rows["probability_best"], marker=".", label=wrap(labels.get(name, name), 40))
+    ax.axvline(100 * summary["discount_rate"], color="grey", linestyle=":", label="the scenario's rate")
+    ax.set_ylim(0, 1)
+    ax.set_xlabel("discount rate (% a year)")
+    ax.set_ylabel("probability of the highest NPV")
+    ax.legend(loc="best", fontsize=6)
+    ax.set_title("acceptability: which portfolio is best, draw by draw")
+    fig.tight_layout()
+    return fig
 
 
 def pilot_figure(table: pd.DataFrame, summary: dict) -> Figure:

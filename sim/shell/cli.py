@@ -138,6 +138,7 @@ def main() -> None:
       cxroi breakeven scenarios/nordic_midsize.toml --param interventions.faster_response.recurring_cost
       cxroi voi scenarios/nordic_midsize.toml
       cxroi pilot scenarios/nordic_midsize.toml --intervention ai_self_service
+      cxroi portfolio scenarios/nordic_midsize.toml --budget 300000
       cxroi staffing --rate 120 --aht 4 --patience 3 --agents 8:14 --simulate
     """
     # A library's warning (numpy, scipy, pandas) is never a message for the user: every input is
@@ -449,6 +450,44 @@ def voi(scenario, draws, seed, out, overrides, as_json, workers, overwrite, no_s
         with _progress(enabled=True) as report:
             analysis = run_voi(loaded, draws, seed, workers=workers, progress=report)
         _finish_analysis(analysis, _printer("print_voi", show_paths), out, overwrite, no_save, as_json)
+
+
+@main.command("portfolio")
+@common_options
+@click.option("--budget", type=FiniteRange(0), help="Most the portfolio may cost (see --budget-on and --budget-rule) [default: no limit].")
+@click.option("--budget-on", type=click.Choice(["pv-cost", "one-off"]), default="pv-cost", show_default=True, help="What the budget limits: PV cost (programme costs and added support capacity, discounted) or the one-off cost.")
+@click.option("--budget-rule", type=click.Choice(["expected", "every-draw"]), default="expected", show_default=True, help="The cost's mean over draws within the budget, or the cost in every draw.")
+@click.option("--max-options", type=click.IntRange(1), help="At most this many interventions in a portfolio.")
+@click.option("--include", "include", multiple=True, metavar="NAME", help="An intervention every portfolio must include. Repeatable.")
+@click.option("--exclude", "exclude", multiple=True, metavar="NAME", help="An intervention no portfolio may include. Repeatable.")
+@click.option("--objective", default="mean", show_default=True, metavar="mean|cvar:ALPHA|prob-positive", help="The risk appetite the choice maximises: expected NPV, the mean NPV of the worst ALPHA share of draws, or P(NPV > 0).")
+def portfolio_command(scenario, draws, seed, out, overrides, as_json, workers, overwrite, no_save, show_paths, budget,
+                      budget_on, budget_rule, max_options, include, exclude, objective):
+    """Which combination of interventions to fund: every admissible portfolio, the frontier and the choice.
+
+    Each portfolio (a combination the scenario's [portfolio] section allows) is
+    simulated as one arm with common random numbers, its members phased in by
+    their own start and ramp. Prints per portfolio the expected NPV with its 90 %
+    interval, P(NPV > 0), the expected shortfall of the worst 10 %, PV cost, ROI
+    and the interaction (its NPV minus the sum of its options'); the efficient
+    frontier; and the choice under --objective with the other risk appetites beside it.
+
+    \b
+    Examples:
+      cxroi portfolio scenarios/nordic_midsize.toml
+      cxroi portfolio scenarios/nordic_midsize.toml --budget 300000 --budget-on one-off --objective cvar:0.1
+    """
+    from sim.analyses.portfolio import parse_objective
+    from sim.analyses.portfolio import portfolio as run_portfolio
+
+    with _user_errors(scenario):
+        parse_objective(objective)
+        loaded = _load_checked(scenario, overrides, out, overwrite, no_save)
+        with _progress(enabled=True) as report:
+            analysis = run_portfolio(loaded, draws, seed, budget=budget, budget_on=budget_on, budget_rule=budget_rule,
+                                     max_options=max_options, include=include, exclude=exclude, objective=objective,
+                                     workers=workers, progress=report)
+        _finish_analysis(analysis, _printer("print_portfolio", show_paths), out, overwrite, no_save, as_json)
 
 
 @main.command("pilot")
