@@ -26,13 +26,15 @@ import numpy as np
 import pandas as pd
 
 from sim.analyses.common import Analysis, context, records, unpack, with_labels
-from sim.analyses.voi import evpi, evppi
+from scipy.interpolate import make_lsq_spline
+
+from sim.analyses.voi import FEW_VALUES, INTERIOR_KNOTS, conditional_mean, evpi
 from sim.compute import parallel
-from sim.compute.arms import ArmStore
+from sim.compute.arms import ArmStore, engine_keys
 from sim.compute.result import describe, expected_shortfall, roi_undefined, share_with_error
 from sim.compute.simulation import sample
 from sim.errors import UsageError, did_you_mean
-from sim.model.finance import Appraisal
+from sim.model.finance import Appraisal, benefit_and_capacity_cost, discount_factors, program_costs
 from sim.model.inputs import all_inputs, canonical_arm, set_conflicts
 from sim.model.scenario import Scenario
 
@@ -330,22 +332,59 @@ def portfolio(scenario, draws: int | None = None, seed: int | None = None, *, bu
 
 
 def _acceptability(plain: Scenario, values, store: ArmStore, evaluated, hurdle_rates) -> pd.DataFrame:
-    """P(best) of every evaluated portfolio at each discount rate: the stored flows appraised again."""
+    """P(best) of every evaluated portfolio at each discount rate, from the stored flows.
+
+    NPV at any rate is each draw's per-period net cash flow against that rate's
+    discount factors (:mod:`sim.model.finance`'s conventions: one-off costs at the
+    start of their period, the rest at the end), so all rates are one matrix
+    product per arm, not a simulation or an appraisal each.
+    """
+    settings = plain.settings
     rates = list(np.round(np.linspace(0.0, 0.20, 11), 4)) if hurdle_rates is None else [float(r) for r in hurdle_rates]
+    draws = len(next(iter(values.values())))
     arms = [canonical_arm(plain, arm_of(p)) for p in evaluated if p]
+    keys = engine_keys(plain, values, store.expected, arms)
+    flows = store.stored(keys[None])
+    end = np.column_stack([discount_factors(settings.horizon, rate, settings.periods_per_year) for rate in rates])
+    start = np.vstack([np.ones(len(rates)), end[:-1]])
+    npv = np.zeros((len(rates), draws, len(evaluated)))
+    for column, p in enumerate(evaluated):
+        if not p:
+            continue
+        arm = canonical_arm(plain, arm_of(p))
+        benefit, capacity = benefit_and_capacity_cost(store.stored(keys[arm]), flows, settings.roi_basis)
+        once = np.zeros_like(benefit)
+        recurring = capacity
+        for name in p:
+            more_once, more_recurring = program_costs(values[f"interventions.{name}.one_off_cost"],
+                                                      values[f"interventions.{name}.recurring_cost"],
+                                                      plain.interventions[name].start, settings.horizon)
+            once, recurring = once + more_once, recurring + more_recurring
+        npv[:, :, column] = ((benefit - recurring) @ end - once @ start).T
     rows = []
-    for rate in rates:
-        at_rate = plain.model_copy(update={"settings": plain.settings.model_copy(update={"discount_rate": rate})})
-        store.scenario, store.arms = at_rate, arms
-        try:
-            got = store.appraisals([values])[0]
-        finally:
-            store.scenario = plain
-        npv = np.column_stack([got[canonical_arm(plain, arm_of(p))].npv if p else np.zeros(len(next(iter(values.values()))))
-                               for p in evaluated])
-        for p, share in zip(evaluated, probability_best(npv)):
+    for index, rate in enumerate(rates):
+        for p, share in zip(evaluated, probability_best(npv[index])):
             rows.append({"discount_rate": rate, "portfolio": name_of(p), "probability_best": float(share)})
     return pd.DataFrame(rows, columns=["discount_rate", "portfolio", "probability_best"])
+
+
+def evppi_columns(theta: np.ndarray, net_benefit: np.ndarray) -> float:
+    """:func:`sim.analyses.voi.evppi` with every option's regression in one fit (the same knots, one least-squares
+    solve for all columns): the regressions are most of a portfolio analysis's cost otherwise."""
+    x = np.asarray(theta, dtype=float)
+    distinct, groups = np.unique(x, return_inverse=True)
+    if distinct.size <= FEW_VALUES:
+        fitted = np.column_stack([conditional_mean(x, column) for column in net_benefit.T])
+    else:
+        order = np.argsort(x, kind="stable")
+        xs = x[order]
+        interior = np.unique(np.quantile(xs, np.linspace(0, 1, INTERIOR_KNOTS + 2)[1:-1]))
+        interior = interior[(interior > xs[0]) & (interior < xs[-1])]
+        knots = np.concatenate([[xs[0]] * 4, interior, [xs[-1]] * 4])
+        spline = make_lsq_spline(xs, net_benefit[order], knots, k=3)
+        fitted = np.empty_like(net_benefit, dtype=float)
+        fitted[order] = spline(xs)
+    return float(max(fitted.max(axis=1).mean() - fitted.mean(axis=0).max(), 0.0))
 
 
 def _analysis(plain, loaded, seed, draws, values, evaluated, appraisals, candidates, method, constraints,
@@ -417,7 +456,7 @@ def _analysis(plain, loaded, seed, draws, values, evaluated, appraisals, candida
     uncertain = [path for path, item in all_inputs(plain).items() if not item.dist.is_fixed]
     nb = npv_matrix[:, affordable]
     total = evpi(nb)
-    voi_table = pd.DataFrame([{"input": path, "evppi": evppi(values[path], nb)} for path in uncertain],
+    voi_table = pd.DataFrame([{"input": path, "evppi": evppi_columns(values[path], nb)} for path in uncertain],
                              columns=["input", "evppi"]).sort_values("evppi", ascending=False, kind="stable")
     voi_table = with_labels(voi_table.reset_index(drop=True), plain)
     crn = _crn_precision(entries, npv_matrix, chosen)

@@ -122,6 +122,10 @@ class ArmStore:
             self._trim(pending)
         return results
 
+    def stored(self, key: bytes) -> dict[str, np.ndarray]:
+        """The stored flows of an arm by its engine key (:func:`engine_keys`), simulated by an earlier :meth:`appraisals`."""
+        return self._flows[key]
+
     def _simulate(self, value_sets, wanted: dict[int, list[tuple[str | None, bytes]]], progress: Progress | None):
         """The wanted arms of each set, simulated together in chunks over the pool, stored as chunks arrive."""
         jobs, owners = [], []
