@@ -157,3 +157,29 @@ def test_acceptability_sums_to_one_at_every_rate_and_crn_beats_independent_draws
     print(f"SE of the difference {crn['between']}: {crn['se_common_random_numbers']:.0f} with common random numbers, "
           f"{crn['se_independent_draws']:.0f} with independent draws ({crn['ratio']:.1f}x)")
     assert crn["ratio"] >= 10
+
+
+def test_the_command_writes_its_folder_and_refuses_bad_options_with_exit_2(tmp_path):
+    import json
+
+    from click.testing import CliRunner
+
+    from sim.shell.cli import main
+
+    scenario = str(ROOT / "scenarios" / "nordic_midsize.toml")
+    out = tmp_path / "portfolio"
+    result = CliRunner().invoke(main, ["portfolio", scenario, "--draws", "200", "--workers", "1", "--out", str(out),
+                                       "--json", "--budget", "300000", "--budget-on", "one-off"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert json.loads((out / "summary.json").read_text()) == summary
+    assert {"frontier.png", "acceptability.png", "portfolios.csv", "frontier.csv", "acceptability.csv"} <= {
+        p.name for p in out.iterdir()}
+    assert [p["interventions"] for p in summary["portfolios"]][:2] == [[], ["faster_response"]]
+    assert set(summary["portfolios"][1]["npv"]) >= {"mean", "sd", "se_mean", "p05", "p50", "p95"}
+    assert summary["constraints"]["budget_meaning"] == "one-off cost (undiscounted), in expectation (mean over draws)"
+    for bad, message in ((["--objective", "var"], "--objective var: allowed are mean, cvar:ALPHA"),
+                         (["--exclude", "ai_selfservice"], "did you mean 'ai_self_service'?")):
+        refused = CliRunner().invoke(main, ["portfolio", scenario, "--draws", "50", "--out", str(tmp_path / "x"), *bad])
+        assert refused.exit_code == 2 and message in refused.output
+        assert not (tmp_path / "x").exists()
