@@ -280,14 +280,16 @@ def frontier_figure(summary: dict) -> Figure:
     """Expected NPV against expected PV cost per portfolio, with its 90 % NPV interval as a band;
     the efficient frontier as a line, dominated portfolios hollow, the choice circled."""
     currency = summary["currency"]
-    fig, (ax,) = _panels(1, height=4.4)
+    fig, (ax,) = _panels(1, height=4.6)
+    letters = {name: chr(ord("A") + i) for i, name in enumerate(summary["interventions"])}
     for entry in summary["portfolios"]:
         x, y = entry["pv_cost"]["mean"], entry["npv"]["mean"]
         low, high = entry["npv"]["p05"], entry["npv"]["p95"]
         colour = "tab:blue" if entry["on_frontier"] else ("lightgrey" if not entry["within_budget"] else "grey")
         ax.errorbar([x], [y], yerr=[[y - low], [high - y]], fmt="o", color=colour, capsize=3,
                     markerfacecolor=colour if entry["on_frontier"] else "white")
-        ax.annotate(wrap(entry["label"], 28), (x, y), textcoords="offset points", xytext=(6, 4), fontsize=6)
+        ax.annotate(" + ".join(letters[m] for m in entry["interventions"]) or "nothing", (x, y),
+                    textcoords="offset points", xytext=(6, 4), fontsize=7)
         if entry["name"] == summary["choice"]:
             ax.plot([x], [y], "o", markersize=14, markerfacecolor="none", markeredgecolor="tab:red",
                     label=f"choice ({summary['objective']})")
@@ -304,7 +306,9 @@ def frontier_figure(summary: dict) -> Figure:
     _money_axis(ax.yaxis, currency)
     ax.legend(loc="best", fontsize=7)
     ax.set_title("portfolios: expected NPV against cost (hollow: off the frontier)")
-    fig.tight_layout()
+    key = "\n".join(wrap(f"{letter} = {summary['interventions'][name]}", 90) for name, letter in letters.items())
+    fig.text(0.01, 0.01, key, fontsize=7, va="bottom")
+    fig.tight_layout(rect=(0, 0.04 + 0.03 * len(letters), 1, 1))
     return fig
 
 

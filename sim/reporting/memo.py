@@ -46,6 +46,7 @@ class Record:
     tornado: pd.DataFrame | None
     voi: dict[str, Any] | None
     pilot: dict[str, Any] | None = None
+    portfolio: dict[str, Any] | None = None
 
 
 def read_results(folder: str | Path) -> Record:
@@ -74,7 +75,10 @@ def read_results(folder: str | Path) -> Record:
     voi = _read_json(folder / "voi.json", {"evpi": None, "evppi": None}) if (folder / "voi.json").is_file() else None
     pilot = _read_json(folder / "pilot.json", {"intervention": None, "sizes": None, "worth_running": None}) \
         if (folder / "pilot.json").is_file() else None
-    return Record(folder, summary, manifest, draws, bands, tornado, voi, pilot)
+    portfolio = _read_json(folder / "portfolio.json", {"portfolios": None, "frontier": None, "choice": None,
+                                                        "choice_by_objective": None, "constraints": None}) \
+        if (folder / "portfolio.json").is_file() else None
+    return Record(folder, summary, manifest, draws, bands, tornado, voi, pilot, portfolio)
 
 
 _STATS = {"mean": None, "p05": None, "p10": None, "p95": None}
@@ -243,6 +247,48 @@ def pilot_section(memo: "Memo", pilot: dict[str, Any], label: str) -> None:
          amount(row["net_gain"], currency), percent(row["power"], 0)] for row in pilot["sizes"]]))
 
 
+def portfolio_section(memo: "Memo", portfolio: dict[str, Any], currency: str) -> None:
+    """Combining the options (``cxroi run --memo --portfolio``): the recommended portfolio, or a single option
+    when combining does not pay, the efficient frontier, the budget used and the other risk appetites' choices."""
+    from sim.reporting import figures
+
+    entries = {entry["name"]: entry for entry in portfolio["portfolios"]}
+    st = style(currency)
+    chosen = entries[portfolio["choice"]]
+    constraints = portfolio["constraints"]
+    budget = ("assumes no budget limit" if constraints["budget"] is None else
+              f"keeps within a budget of {amount(constraints['budget'], currency)} on {constraints['budget_meaning']}")
+    memo.add("h2", "Combining the options")
+    if not chosen["interventions"]:
+        what = "no portfolio: none pays in expectation"
+    elif len(chosen["interventions"]) == 1:
+        what = f"a single option, **{chosen['label']}**: combining it with others does not add expected NPV"
+    else:
+        what = f"the portfolio **{chosen['label']}**"
+    interaction = chosen.get("interaction")
+    overlap = (f" Its options {'overlap' if interaction['mean'] < 0 else 'reinforce each other'}: together they earn "
+               f"{amount(abs(interaction['mean']), currency)} {'less' if interaction['mean'] < 0 else 'more'} than the sum "
+               f"of their separate NPVs.") if interaction else ""
+    labels = {name: entry["label"] for name, entry in entries.items()}
+    others = "; ".join(f"{_APPETITES.get(objective.split(':')[0], objective)}: {labels[name]}"
+                       for objective, name in portfolio["choice_by_objective"].items() if objective != portfolio["objective"])
+    memo.add("p", f"Judged by {_APPETITES.get(portfolio['objective'].split(':')[0], portfolio['objective'])}, every admissible "
+                  f"combination of the options points to {what} (expected NPV {amount(chosen['npv']['mean'], currency)}, "
+                  f"90 % interval {amount(chosen['npv']['p05'], currency)} to {amount(chosen['npv']['p95'], currency)}, "
+                  f"positive in {st.percent(chosen['prob_npv_positive'], 0)} of outcomes). The recommendation {budget}."
+                  f"{overlap} Under other risk appetites — {others}.")
+    memo.add("table", (["portfolio on the efficient frontier", "expected PV cost", "expected NPV", "incremental ROI"], [
+        [labels[row["name"]], amount(row["pv_cost"], currency), amount(row["npv"], currency),
+         st.roi(row["incremental_roi"]) if row["incremental_roi"] is not None else ""] for row in portfolio["frontier"]]))
+    memo.figures["frontier"] = figures.frontier_figure(portfolio)
+    memo.add("figure", ("frontier", "Expected NPV against expected PV cost of each combination, with its 90 % interval; "
+                                    "the line is the efficient frontier, hollow points are dominated."))
+
+
+_APPETITES = {"mean": "expected NPV", "cvar": "the average of the worst 10 % of outcomes",
+              "prob-positive": "the chance of a positive NPV"}
+
+
 # --- building the memo ---------------------------------------------------------------
 
 
@@ -331,6 +377,9 @@ def build(record: Record, title: str | None = None) -> Memo:
                            [[label(r["input"]), amount(r["evppi"], currency)] for r in rows]))
     if record.pilot and record.pilot.get("intervention") == decision.intervention:
         pilot_section(memo, record.pilot, labels[decision.intervention])
+
+    if record.portfolio:
+        portfolio_section(memo, record.portfolio, currency)
 
     memo.add("h2", "The spreadsheet answer")
     base = chosen["base_case"]

@@ -186,10 +186,11 @@ def common_options(command):
 @common_options
 @click.option("--base-case", is_flag=True, help="Every input at its base value, expected counts, no randomness: the spreadsheet answer.")
 @click.option("--memo", "with_memo", is_flag=True, help="Also write the decision memo (memo.md and memo.html) into the results folder, with a tornado and value of information.")
+@click.option("--portfolio", "with_portfolio", is_flag=True, help="With --memo: also evaluate every combination of the options (cxroi portfolio, no budget, expected NPV) and add it to the memo.")
 @click.option("--tables", type=click.Choice(["csv", "parquet"]), default="csv", show_default=True, help="Format of the per-draw and band tables (Parquet: smaller and faster for many draws).")
 @click.option("--xlsx", type=click.Path(dir_okay=False, path_type=Path), help="Also write an Excel workbook of the results (summary, assumptions, bands, draws) to this file.")
 def run(scenario, draws, seed, out, overrides, as_json, workers, overwrite, no_save, show_paths, base_case, with_memo,
-        tables, xlsx):
+        with_portfolio, tables, xlsx):
     """Run SCENARIO and print the ROI and NPV distribution of every intervention.
 
     Writes a results folder (summary.json, manifest.json, draws.csv, bands.csv and
@@ -208,6 +209,8 @@ def run(scenario, draws, seed, out, overrides, as_json, workers, overwrite, no_s
         ready = None if base_case else _draw_scores_ahead(scenario, draws, seed, workers)  # before the heavy imports
         from sim.compute.simulation import run as run_scenario
 
+        if with_portfolio and not with_memo:
+            raise UsageError("--portfolio adds the portfolio to the memo: give --memo too (or run cxroi portfolio)")
         if with_memo and (no_save or base_case):
             raise UsageError("--memo needs a saved Monte Carlo run: drop --no-save and --base-case")
         if xlsx is not None and no_save:
@@ -234,7 +237,7 @@ def run(scenario, draws, seed, out, overrides, as_json, workers, overwrite, no_s
                     scores_ahead.forget()
         folder = None if no_save else results_folder.write(
             result, out or results_folder.default_folder(result), overwrite, command=_command(),
-            extra=results_folder.memo_inputs(result) if with_memo else None, tables=tables)
+            extra=results_folder.memo_inputs(result, with_portfolio) if with_memo else None, tables=tables)
         _finish(result.summary_dict(), _printer("print_run", show_paths), as_json, folder)
         if with_memo:
             from sim.reporting import memo

@@ -137,9 +137,11 @@ def write(result: Result, folder: str | Path, overwrite: bool = False, command: 
     return write_files(folder, writers, result.loaded, overwrite)
 
 
-def memo_inputs(result: Result) -> dict:
+def memo_inputs(result: Result, portfolio: bool = False) -> dict:
     """Writers for what a memo adds to a run's folder: the tornado, value of information and the pilot analysis
-    of the option with the highest expected NPV (left out when no pilot could measure what it changes)."""
+    of the option with the highest expected NPV (left out when no pilot could measure what it changes); with
+    ``portfolio`` also the portfolio analysis of the run's draws and seed (``portfolio.json``: every
+    combination simulated, about as much again as the run)."""
     from sim.analyses.pilot import pilot_of
     from sim.analyses.tornado import one_at_a_time
     from sim.analyses.voi import voi_of
@@ -154,7 +156,13 @@ def memo_inputs(result: Result) -> dict:
     except UsageError:
         pilot = None
     roi = result.draws[[f"{name}.roi" for name in result.appraisals]]
+    combined = None
+    if portfolio and len(result.scenario.interventions) > 1:
+        from sim.analyses.portfolio import portfolio as run_portfolio
+
+        combined = run_portfolio(result.loaded or result.scenario, result.n_draws, result.seed).summary
     return {
+        **({"portfolio.json": lambda path: _dump(path, combined)} if combined else {}),
         "tornado.csv": lambda path: tornado.to_csv(path, index=False),
         "voi.json": lambda path: _dump(path, voi),
         **({"pilot.json": lambda path: _dump(path, pilot)} if pilot else {}),

@@ -183,3 +183,20 @@ def test_the_command_writes_its_folder_and_refuses_bad_options_with_exit_2(tmp_p
         refused = CliRunner().invoke(main, ["portfolio", scenario, "--draws", "50", "--out", str(tmp_path / "x"), *bad])
         assert refused.exit_code == 2 and message in refused.output
         assert not (tmp_path / "x").exists()
+
+
+def test_the_memo_section_recommends_the_portfolio_and_says_the_budget_it_used():
+    from sim.reporting.memo import Memo, portfolio_section
+
+    scenario = build(_four_levers())
+    for budget, words in ((None, "The recommendation assumes no budget limit."),
+                          (12000.0, "The recommendation keeps within a budget of 12 000 € on PV cost")):
+        summary = portfolio(scenario, 200, 2, workers=1, hurdle_rates=[0.0], budget=budget).summary
+        memo = Memo("t")
+        portfolio_section(memo, summary, "EUR")
+        text = " ".join(str(payload) for kind, payload in memo.blocks if kind == "p").replace("\u00a0", " ")
+        chosen = next(e for e in summary["portfolios"] if e["name"] == summary["choice"])
+        assert words in text and chosen["label"] in text and "Under other risk appetites" in text
+        assert "frontier" in memo.figures
+        if budget is not None:
+            assert chosen["pv_cost"]["mean"] <= budget
