@@ -68,6 +68,7 @@ COMMANDS: dict[str, list[str]] = {
     "sensitivity_nordic": ["sensitivity", NORDIC, *RUN_OPTIONS, "--sobol-samples", "32"],
     "breakeven_nordic": ["breakeven", NORDIC, *RUN_OPTIONS, "--param", "interventions.faster_response.recurring_cost"],
     "voi_nordic": ["voi", NORDIC, *RUN_OPTIONS],
+    "portfolio_nordic": ["portfolio", NORDIC, *RUN_OPTIONS, "--budget", "900000"],
     "pilot_nordic": ["pilot", NORDIC, *RUN_OPTIONS, "--intervention", "ai_self_service"],
     "pilot_sample_company": ["pilot", "scenarios/sample_company.toml", *RUN_OPTIONS, "--intervention", "first_contact"],
     "staffing_erlang_c": ["staffing", "--rate", "120", "--aht", "4", "--agents", "8:14", "--json"],
