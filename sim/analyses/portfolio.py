@@ -513,12 +513,17 @@ def _budget_words(constraints: dict, currency: str) -> str:
 
 def _crn_precision(entries: list[dict], npv: np.ndarray, chosen: str) -> dict | None:
     """Standard error of the difference in expected NPV between the choice and the runner-up (by mean),
-    from these common-random-number draws and as independent draws of each would give it."""
+    from these common-random-number draws and as independent draws of each would give it.
+
+    Do nothing (NPV 0 in every draw) gains nothing from common random numbers: when it is the choice, the
+    two best portfolios that do something are compared instead."""
     names = [e["name"] for e in entries]
-    ranked = [i for i in np.argsort(-npv.mean(axis=0), kind="stable") if names[i] != chosen]
-    if not ranked or npv.shape[0] < 2:
+    ranked = [int(i) for i in np.argsort(-npv.mean(axis=0), kind="stable") if names[i] != NOTHING]
+    if chosen != NOTHING:
+        ranked = [names.index(chosen)] + [i for i in ranked if names[i] != chosen]
+    if len(ranked) < 2 or npv.shape[0] < 2:
         return None
-    a, b = names.index(chosen), int(ranked[0])
+    a, b = ranked[0], ranked[1]
     n = npv.shape[0]
     common = float(np.std(npv[:, a] - npv[:, b], ddof=1) / np.sqrt(n))
     independent = float(np.sqrt((np.var(npv[:, a], ddof=1) + np.var(npv[:, b], ddof=1)) / n))

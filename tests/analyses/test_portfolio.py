@@ -78,12 +78,16 @@ def test_two_levers_on_one_input_follow_the_combination_rule(first, second, sing
             f"{path}: {'first' if 'set' in first else 'second'}'s set wins over {'second' if 'set' in first else 'first'}'s change"]
 
 
-def test_a_combination_leaves_single_arms_bit_identical_when_stacked_beside_them():
-    scenario = sim.load(ROOT / "scenarios" / "nordic_midsize.toml").scenario
+@pytest.mark.parametrize(("path", "pair"), [
+    ("scenarios/nordic_midsize.toml", ("faster_response", "ai_self_service")),
+    ("benchmarks/reference_operations.toml", ("more_agents", "training")),  # the operations plan in steps
+], ids=["nordic", "operations"])
+def test_a_combination_leaves_single_arms_bit_identical_when_stacked_beside_them(path, pair):
+    scenario = sim.load(ROOT / path).scenario
     values = sample(scenario, 40, 9)
     alone = evaluate(scenario, values, 9)
-    mixed = evaluate(scenario, values, 9, arms=[None, ("faster_response", "ai_self_service"), "faster_response"])
-    for arm in ("baseline", "faster_response"):
+    mixed = evaluate(scenario, values, 9, arms=[None, pair, pair[0]])
+    for arm in ("baseline", pair[0]):
         for output, series in alone[arm].items():
             np.testing.assert_array_equal(mixed[arm][output], series, err_msg=f"{arm} {output}")
 
