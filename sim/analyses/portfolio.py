@@ -368,6 +368,21 @@ def _acceptability(plain: Scenario, values, store: ArmStore, evaluated, hurdle_r
     return pd.DataFrame(rows, columns=["discount_rate", "portfolio", "probability_best"])
 
 
+def budget_acceptability(names: list[str], costs: np.ndarray, npv: np.ndarray) -> pd.DataFrame:
+    """P(best) of each portfolio against a budget on expected PV cost: at each budget where the affordable set
+    changes (each portfolio's expected PV cost), the share of draws in which each affordable portfolio has the
+    highest NPV (0 for those over it). ``npv`` is (draws, portfolios); every row sums to 1."""
+    rows = []
+    for budget in np.unique(np.concatenate([[0.0], costs])):
+        affordable = [i for i in range(len(names)) if costs[i] <= budget]
+        if not affordable:
+            continue
+        shares = dict(zip(affordable, probability_best(npv[:, affordable])))
+        rows += [{"budget": float(budget), "portfolio": name, "probability_best": float(shares.get(i, 0.0))}
+                 for i, name in enumerate(names)]
+    return pd.DataFrame(rows, columns=["budget", "portfolio", "probability_best"])
+
+
 def evppi_columns(theta: np.ndarray, net_benefit: np.ndarray) -> float:
     """:func:`sim.analyses.voi.evppi` with every option's regression in one fit (the same knots, one least-squares
     solve for all columns): the regressions are most of a portfolio analysis's cost otherwise."""
@@ -491,6 +506,7 @@ def _analysis(plain, loaded, seed, draws, values, evaluated, appraisals, candida
     tables = {"portfolios": table, "frontier": pd.DataFrame(frontier_rows).assign(
                   interventions=lambda t: t["interventions"].map(" + ".join) if len(t) else None),
               "acceptability": acceptability, "voi": voi_table,
+              "acceptability_budget": budget_acceptability([e["name"] for e in entries], costs, npv_matrix),
               "npv_draws": pd.DataFrame(npv_matrix, columns=[e["name"] for e in entries])}
     return Analysis("portfolio", plain, loaded, seed, draws, summary, tables)
 

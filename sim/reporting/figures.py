@@ -272,7 +272,8 @@ def analysis_figures(analysis) -> dict[str, Figure]:
     if analysis.kind == "pilot":
         return {"pilot": pilot_figure(tables["pilot"], summary)}
     if analysis.kind == "portfolio":
-        return {"frontier": frontier_figure(summary), "acceptability": acceptability_figure(tables["acceptability"], summary)}
+        return {"frontier": frontier_figure(summary), "acceptability": acceptability_figure(tables["acceptability"], summary),
+                "acceptability_budget": budget_acceptability_figure(tables["acceptability_budget"], summary)}
     return {}
 
 
@@ -420,5 +421,23 @@ def staffing_figure(table: pd.DataFrame) -> Figure:
     ax.set_ylabel("share of contacts")
     ax.set_ylim(0, 1)
     ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def budget_acceptability_figure(table: pd.DataFrame, summary: dict) -> Figure:
+    """Probability that each portfolio has the highest NPV among those affordable, against a budget on expected PV cost."""
+    currency = summary["currency"]
+    fig, (ax,) = _panels(1, height=3.8)
+    labels = {entry["name"]: entry["label"] for entry in summary["portfolios"]}
+    for name, rows in table.groupby("portfolio", sort=False):
+        if rows["probability_best"].max() > 0.01:
+            ax.step(rows["budget"], rows["probability_best"], where="post", label=wrap(labels.get(name, name), 40))
+    ax.set_ylim(0, 1)
+    ax.set_xlabel(f"budget on expected PV cost ({currency})")
+    _money_axis(ax.xaxis, currency)
+    ax.set_ylabel("probability of the highest NPV")
+    ax.legend(loc="best", fontsize=6)
+    ax.set_title("acceptability by budget: which affordable portfolio is best, draw by draw")
     fig.tight_layout()
     return fig

@@ -155,8 +155,12 @@ def test_unknown_names_in_the_portfolio_section_are_refused_with_a_suggestion():
 
 def test_acceptability_sums_to_one_at_every_rate_and_crn_beats_independent_draws_tenfold():
     analysis = portfolio(sim.load(ROOT / "scenarios" / "nordic_midsize.toml"), 2000, 2026)
-    totals = analysis.tables["acceptability"].groupby("discount_rate")["probability_best"].sum()
-    np.testing.assert_allclose(totals.to_numpy(), 1.0, rtol=0, atol=1e-12)
+    for table, by in (("acceptability", "discount_rate"), ("acceptability_budget", "budget")):
+        totals = analysis.tables[table].groupby(by)["probability_best"].sum()
+        assert len(totals) > 5
+        np.testing.assert_allclose(totals.to_numpy(), 1.0, rtol=0, atol=1e-12, err_msg=table)
+    by_budget = analysis.tables["acceptability_budget"]
+    assert by_budget[by_budget["budget"] == 0.0].set_index("portfolio")["probability_best"]["do_nothing"] == 1.0
     crn = analysis.summary["crn"]
     print(f"SE of the difference {crn['between']}: {crn['se_common_random_numbers']:.0f} with common random numbers, "
           f"{crn['se_independent_draws']:.0f} with independent draws ({crn['ratio']:.1f}x)")
@@ -177,7 +181,8 @@ def test_the_command_writes_its_folder_and_refuses_bad_options_with_exit_2(tmp_p
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout)
     assert json.loads((out / "summary.json").read_text()) == summary
-    assert {"frontier.png", "acceptability.png", "portfolios.csv", "frontier.csv", "acceptability.csv"} <= {
+    assert {"frontier.png", "acceptability.png", "acceptability_budget.png", "portfolios.csv", "frontier.csv",
+            "acceptability.csv", "acceptability_budget.csv"} <= {
         p.name for p in out.iterdir()}
     assert [p["interventions"] for p in summary["portfolios"]][:2] == [[], ["faster_response"]]
     assert set(summary["portfolios"][1]["npv"]) >= {"mean", "sd", "se_mean", "p05", "p50", "p95"}
