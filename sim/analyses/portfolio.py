@@ -221,23 +221,20 @@ def search(candidates: list[tuple[str, ...]], evaluate: Callable[[list[tuple[str
     moving to the best of them while that improves. ``evaluate`` simulates a batch.
     Returns (the portfolios simulated, how they were chosen).
     """
-    allowed = set(candidates)
+    by_members = {frozenset(c): c for c in candidates}  # each admissible portfolio, spelt as listed
+    order = {c: i for i, c in enumerate(candidates)}
     seen: list[tuple[str, ...]] = [c for c in candidates if len(c) <= 2]
     evaluate(seen)
     done = set(seen)
     incumbent = max(seen, key=better)
-    options = sorted({name for c in candidates for name in c})
+    options = list(dict.fromkeys(name for c in candidates for name in c))
     rounds = 0
     while True:
         rounds += 1
-        have = set(incumbent)
-        moves = {tuple(sorted(have | {n})) for n in options if n not in have}
-        moves |= {tuple(sorted(have - {n})) for n in have}
-        moves |= {tuple(sorted((have - {a}) | {b})) for a in have for b in options if b not in have}
-        order = {c: i for i, c in enumerate(candidates)}
-        fresh = sorted((m for m in (tuple(sorted(m, key=lambda n: options.index(n))) for m in moves)
-                        if m in allowed and m not in done), key=order.get)
-        fresh = [_in_order(m, candidates) for m in fresh]
+        have = frozenset(incumbent)
+        moves = {have | {n} for n in options if n not in have} | {have - {n} for n in have}
+        moves |= {(have - {a}) | {b} for a in have for b in options if b not in have}
+        fresh = sorted((by_members[m] for m in moves if m in by_members and by_members[m] not in done), key=order.get)
         if fresh:
             evaluate(fresh)
             seen += fresh
@@ -249,13 +246,6 @@ def search(candidates: list[tuple[str, ...]], evaluate: Callable[[list[tuple[str
     method = (f"local search: do nothing, every single option and pair, then add / drop / swap one option "
               f"from the best so far until no move improves ({rounds} rounds)")
     return seen, method
-
-
-def _in_order(members: tuple[str, ...], candidates: list[tuple[str, ...]]) -> tuple[str, ...]:
-    for candidate in candidates:
-        if set(candidate) == set(members):
-            return candidate
-    return members
 
 
 # --- the analysis -----------------------------------------------------------------------------

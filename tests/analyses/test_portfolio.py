@@ -120,7 +120,9 @@ def _four_levers() -> dict:
 
 @pytest.mark.parametrize("objective", ["mean", "cvar:0.1", "prob-positive"])
 def test_the_search_finds_the_exhaustive_optimum(objective):
-    scenario = build(_four_levers())
+    raw = _four_levers()
+    raw["interventions"] = dict(reversed(raw["interventions"].items()))  # file order not alphabetical
+    scenario = build(raw)
     exhaustive = portfolio(scenario, 200, 2, objective=objective, workers=1, hurdle_rates=[0.08])
     searched = portfolio(scenario, 200, 2, objective=objective, workers=1, hurdle_rates=[0.08], exhaustive_limit=4)
     assert searched.summary["search"]["method"].startswith("local search")
