@@ -433,9 +433,13 @@ def _analysis(plain, loaded, seed, draws, values, evaluated, appraisals, candida
     costs = np.array([e["pv_cost"]["mean"] for e in entries])
     means = np.array([e["npv"]["mean"] for e in entries])
     affordable = [i for i, e in enumerate(entries) if e["within_budget"]]
+    if not affordable:
+        cheapest = min(entries, key=lambda e: e["budget_cost_mean"])
+        raise UsageError(f"--budget {budget:g}: no admissible portfolio keeps within it; the cheapest, "
+                         f"{cheapest['name']}, costs {cheapest['budget_cost_mean']:,.0f} on average")
     hull, status, increments = frontier(costs[affordable], means[affordable])
     for e in entries:
-        e["dominated"], e["on_frontier"], e["incremental_roi"] = None, False, None
+        e["dominated"], e["on_frontier"], e["incremental_roi"], e["probability_best"] = None, False, None, None
     for position, i in enumerate(affordable):
         entries[i]["dominated"] = status[position]
         entries[i]["incremental_roi"] = increments[position]

@@ -141,6 +141,8 @@ def test_exclusive_groups_and_constraints_limit_the_portfolios():
         admissible(scenario, include=["e"])
     with pytest.raises(UsageError, match="no portfolio satisfies"):
         admissible(scenario, include=["a", "b"])
+    with pytest.raises(UsageError, match="--budget 10: no admissible portfolio keeps within it; the cheapest, c,"):
+        portfolio(scenario, 50, 1, workers=1, include=["c"], budget=10.0, hurdle_rates=[0.0])
 
 
 def test_unknown_names_in_the_portfolio_section_are_refused_with_a_suggestion():
