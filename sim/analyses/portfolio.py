@@ -30,7 +30,7 @@ from scipy.interpolate import make_lsq_spline
 
 from sim.analyses.voi import FEW_VALUES, INTERIOR_KNOTS, conditional_mean, evpi
 from sim.compute import parallel
-from sim.compute.arms import ArmStore, engine_keys
+from sim.compute.arms import APPRAISED_OUTPUTS, MEMORY_BUDGET, ArmStore
 from sim.compute.result import describe, expected_shortfall, roi_undefined, share_with_error
 from sim.compute.simulation import sample
 from sim.errors import UsageError, did_you_mean
@@ -282,6 +282,9 @@ def portfolio(scenario, draws: int | None = None, seed: int | None = None, *, bu
     values = sample(plain, draws, seed)
     appraisals: dict[tuple[str, ...], Appraisal] = {}
 
+    rates = list(np.round(np.linspace(0.0, 0.20, 11), 4)) if hurdle_rates is None else [float(r) for r in hurdle_rates]
+    at_rates: dict[tuple[str, ...], np.ndarray] = {}
+    group = max(1, int(MEMORY_BUDGET // (draws * settings.horizon * len(APPRAISED_OUTPUTS) * 8)) - 2)
     with parallel.pool(workers) as shared:
         store = ArmStore(plain, seed, shared)
 
@@ -289,12 +292,17 @@ def portfolio(scenario, draws: int | None = None, seed: int | None = None, *, bu
             # Singles are needed for each combination's interaction: simulated beside it (once).
             wanted = [p for p in batch if p]
             wanted += [(name,) for p in batch for name in p if (name,) not in appraisals and (name,) not in wanted]
-            arms = [arm_of(p) for p in wanted if p not in appraisals]
-            if arms:
-                store.arms = [canonical_arm(plain, arm) for arm in arms]
+            new = [p for p in wanted if p not in appraisals]
+            # As many arms at a time as the store keeps in memory: each group's flows are read for the
+            # acceptability curve before the next group's may push them out.
+            for first in range(0, len(new), group):
+                part = new[first : first + group]
+                store.arms = [canonical_arm(plain, arm_of(p)) for p in part]
                 got = store.appraisals([values], progress)[0]
-                for p, arm in zip([p for p in wanted if p not in appraisals], store.arms):
+                keys = store.last_keys[0]
+                for p, arm in zip(part, store.arms):
                     appraisals[p] = got[arm]
+                    at_rates[p] = _npv_at_rates(plain, values, store.stored(keys[arm]), store.stored(keys[None]), p, rates)
 
         def cost_of(p: tuple[str, ...]) -> np.ndarray:
             if budget_on == "one-off":
@@ -313,7 +321,7 @@ def portfolio(scenario, draws: int | None = None, seed: int | None = None, *, bu
             method = f"exhaustive: every one of the {len(candidates)} admissible portfolios simulated"
         else:
             evaluated, method = search(candidates, evaluate, key)
-        by_rate = _acceptability(plain, values, store, evaluated, hurdle_rates)
+        by_rate = _acceptability(evaluated, at_rates, rates, draws)
 
     return _analysis(plain, loaded, seed, draws, values, evaluated, appraisals, candidates, method,
                      dict(budget=budget, budget_on=budget_on, budget_rule=budget_rule, max_options=max_options,
@@ -321,36 +329,30 @@ def portfolio(scenario, draws: int | None = None, seed: int | None = None, *, bu
                      (kind, alpha), cost_of, npv_of, store.simulated, by_rate)
 
 
-def _acceptability(plain: Scenario, values, store: ArmStore, evaluated, hurdle_rates) -> pd.DataFrame:
-    """P(best) of every evaluated portfolio at each discount rate, from the stored flows.
+def _npv_at_rates(plain: Scenario, values, flows, baseline, portfolio: tuple[str, ...], rates: list[float]) -> np.ndarray:
+    """A portfolio's NPV per draw at each discount rate, (rates, draws), from its and the baseline's flows.
 
     NPV at any rate is each draw's per-period net cash flow against that rate's
     discount factors (:mod:`sim.model.finance`'s conventions: one-off costs at the
     start of their period, the rest at the end), so all rates are one matrix
-    product per arm, not a simulation or an appraisal each.
+    product, not a simulation or an appraisal each.
     """
     settings = plain.settings
-    rates = list(np.round(np.linspace(0.0, 0.20, 11), 4)) if hurdle_rates is None else [float(r) for r in hurdle_rates]
-    draws = len(next(iter(values.values())))
-    arms = [canonical_arm(plain, arm_of(p)) for p in evaluated if p]
-    keys = engine_keys(plain, values, store.expected, arms)
-    flows = store.stored(keys[None])
     end = np.column_stack([discount_factors(settings.horizon, rate, settings.periods_per_year) for rate in rates])
     start = np.vstack([np.ones(len(rates)), end[:-1]])
-    npv = np.zeros((len(rates), draws, len(evaluated)))
-    for column, p in enumerate(evaluated):
-        if not p:
-            continue
-        arm = canonical_arm(plain, arm_of(p))
-        benefit, capacity = benefit_and_capacity_cost(store.stored(keys[arm]), flows, settings.roi_basis)
-        once = np.zeros_like(benefit)
-        recurring = capacity
-        for name in p:
-            more_once, more_recurring = program_costs(values[f"interventions.{name}.one_off_cost"],
-                                                      values[f"interventions.{name}.recurring_cost"],
-                                                      plain.interventions[name].start, settings.horizon)
-            once, recurring = once + more_once, recurring + more_recurring
-        npv[:, :, column] = ((benefit - recurring) @ end - once @ start).T
+    benefit, recurring = benefit_and_capacity_cost(flows, baseline, settings.roi_basis)
+    once = np.zeros_like(benefit)
+    for name in portfolio:
+        more_once, more_recurring = program_costs(values[f"interventions.{name}.one_off_cost"],
+                                                  values[f"interventions.{name}.recurring_cost"],
+                                                  plain.interventions[name].start, settings.horizon)
+        once, recurring = once + more_once, recurring + more_recurring
+    return ((benefit - recurring) @ end - once @ start).T
+
+
+def _acceptability(evaluated, at_rates: dict, rates: list[float], draws: int) -> pd.DataFrame:
+    """P(best) of every evaluated portfolio at each discount rate (the acceptability curve)."""
+    npv = np.stack([at_rates[p] if p else np.zeros((len(rates), draws)) for p in evaluated], axis=-1)
     rows = []
     for index, rate in enumerate(rates):
         for p, share in zip(evaluated, probability_best(npv[index])):

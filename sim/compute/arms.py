@@ -92,6 +92,8 @@ class ArmStore:
         self._flows: OrderedDict[bytes, dict[str, np.ndarray]] = OrderedDict()
         self.simulated = 0
         """Arms simulated so far (each arm of each distinct key once): what the reuse saved is visible."""
+        self.last_keys: list[dict] = []
+        """Each set's engine keys by arm in the last :meth:`appraisals` (for :meth:`stored`)."""
 
     def appraisals(self, value_sets: list[dict[str, np.ndarray]], progress: Progress | None = None) -> list[dict[str, Appraisal]]:
         """Each set's per-draw appraisal of every intervention (without the cumulative cash flow).
@@ -101,6 +103,7 @@ class ArmStore:
         """
         arms = [None, *self.arms]
         keys = [engine_keys(self.scenario, values, self.expected, self.arms) for values in value_sets]
+        self.last_keys = keys
         pending = Counter(key for set_keys in keys for key in set_keys.values())
         wanted: dict[int, list[tuple[str | None, bytes]]] = {}
         seen = set(self._flows)

@@ -213,3 +213,16 @@ def test_the_memo_section_recommends_the_portfolio_and_says_the_budget_it_used()
         assert "frontier" in memo.figures
         if budget is not None:
             assert chosen["pv_cost"]["mean"] <= budget
+
+
+def test_more_arms_than_the_store_keeps_in_memory_give_the_same_answer(monkeypatch):
+    import sim.analyses.portfolio as module
+
+    scenario = build(_four_levers())
+    whole = portfolio(scenario, 100, 3, workers=1, hurdle_rates=[0.0, 0.1])
+    per_arm = 100 * 18 * len(module.APPRAISED_OUTPUTS) * 8
+    monkeypatch.setattr(module, "MEMORY_BUDGET", 4 * per_arm)  # two arms at a time
+    monkeypatch.setattr("sim.compute.arms.MEMORY_BUDGET", 4 * per_arm)
+    grouped = portfolio(scenario, 100, 3, workers=1, hurdle_rates=[0.0, 0.1])
+    assert grouped.summary["portfolios"] == whole.summary["portfolios"]
+    assert grouped.tables["acceptability"].equals(whole.tables["acceptability"])
