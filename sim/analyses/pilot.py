@@ -230,19 +230,37 @@ def default_costs(scenario, intervention: str, fixed: float | None, per_customer
 
 def pilot(scenario, intervention: str, sizes: list[int] | None = None, periods: int = DEFAULT_PERIODS,
           fixed_cost: float | None = None, cost_per_customer_period: float | None = None,
-          draws: int | None = None, seed: int | None = None, *, workers: int | None = None, progress=None) -> Analysis:
-    """EVSI, cost, expected net gain and power of pilots of several sizes for one intervention (one run)."""
+          draws: int | None = None, seed: int | None = None, *, workers: int | None = None, progress=None,
+          portfolio: bool = False) -> Analysis:
+    """EVSI, cost, expected net gain and power of pilots of several sizes for one intervention (one run).
+
+    With ``portfolio`` the pilot informs the choice among every admissible portfolio of the
+    scenario's interventions (:mod:`sim.analyses.portfolio`, no budget, on expected NPV) instead of
+    "do nothing or this intervention": its net benefits are each portfolio's NPV in the same draws.
+    """
     plain, loaded = unpack(scenario)
     measures = measured_changes(plain, intervention)
     sizes = sorted(set(sizes)) if sizes else default_sizes(plain, measures)
     check_sizes(plain, measures, sizes)
     result = run(loaded or plain, draws, seed, workers=workers, progress=progress)
-    return pilot_of(result, intervention, sizes, periods, fixed_cost, cost_per_customer_period)
+    choice = None
+    if portfolio:
+        from sim.analyses.portfolio import portfolio as portfolios
+
+        # The same sample of inputs as the run (same draws and seed): the draws line up.
+        analysis = portfolios(loaded or plain, result.n_draws, result.seed, workers=workers, hurdle_rates=[])
+        choice = analysis.tables["npv_draws"]
+    return pilot_of(result, intervention, sizes, periods, fixed_cost, cost_per_customer_period, choice)
 
 
 def pilot_of(result, intervention: str, sizes: list[int] | None = None, periods: int = DEFAULT_PERIODS,
-             fixed_cost: float | None = None, cost_per_customer_period: float | None = None) -> Analysis:
-    """:func:`pilot` from the draws of a finished run (no new simulation of the customer model)."""
+             fixed_cost: float | None = None, cost_per_customer_period: float | None = None,
+             portfolios: pd.DataFrame | None = None) -> Analysis:
+    """:func:`pilot` from the draws of a finished run (no new simulation of the customer model).
+
+    ``portfolios`` (each portfolio's NPV per draw, a column each, do nothing included) makes the
+    decision the pilot informs the choice among them.
+    """
     plain = result.scenario
     measures = measured_changes(plain, intervention)
     sizes = sorted(set(sizes)) if sizes else default_sizes(plain, measures)
@@ -252,7 +270,15 @@ def pilot_of(result, intervention: str, sizes: list[int] | None = None, periods:
     costs = default_costs(plain, intervention, fixed_cost, cost_per_customer_period)
     segments = len({m.segment for m in measures})
 
-    _, nb = net_benefits({intervention: result.appraisals[intervention].npv})
+    if portfolios is None:
+        _, nb = net_benefits({intervention: result.appraisals[intervention].npv})
+        decision, now = f"do nothing or {intervention}, decided on expected NPV", float(nb[:, 1].mean())
+    else:
+        nb = portfolios.to_numpy(dtype=float)
+        means = nb.mean(axis=0)
+        decision = ("the choice among every admissible portfolio of the interventions (" + ", ".join(portfolios.columns)
+                    + "), decided on expected NPV")
+        now = float(means.max())
     control = result.values
     treated = arm_values(plain, result.values, intervention)
     learned = _learned_inputs(result, measures)
@@ -288,8 +314,8 @@ def pilot_of(result, intervention: str, sizes: list[int] | None = None, periods:
         "scenario": plain.settings.name, "seed": result.seed, "draws": result.n_draws,
         "currency": plain.settings.currency, "intervention": intervention,
         "label": plain.interventions[intervention].label or intervention,
-        "decision": f"do nothing or {intervention}, decided on expected NPV",
-        "expected_npv_now": float(nb[:, 1].mean()),
+        "decision": decision,
+        "expected_npv_now": now,
         "measures": [{"change": m.operand, "parameter": m.target, "segment": m.segment, "counts": m.counts}
                      for m in measures],
         "primary_measure": measures[primary].operand,

@@ -302,7 +302,9 @@ def portfolio(scenario, draws: int | None = None, seed: int | None = None, *, bu
                 keys = store.last_keys[0]
                 for p, arm in zip(part, store.arms):
                     appraisals[p] = got[arm]
-                    at_rates[p] = _npv_at_rates(plain, values, store.stored(keys[arm]), store.stored(keys[None]), p, rates)
+                    if rates:
+                        at_rates[p] = _npv_at_rates(plain, values, store.stored(keys[arm]), store.stored(keys[None]),
+                                                    p, rates)
 
         def cost_of(p: tuple[str, ...]) -> np.ndarray:
             if budget_on == "one-off":
@@ -351,7 +353,9 @@ def _npv_at_rates(plain: Scenario, values, flows, baseline, portfolio: tuple[str
 
 
 def _acceptability(evaluated, at_rates: dict, rates: list[float], draws: int) -> pd.DataFrame:
-    """P(best) of every evaluated portfolio at each discount rate (the acceptability curve)."""
+    """P(best) of every evaluated portfolio at each discount rate (the acceptability curve; empty without rates)."""
+    if not rates:
+        return pd.DataFrame(columns=["discount_rate", "portfolio", "probability_best"])
     npv = np.stack([at_rates[p] if p else np.zeros((len(rates), draws)) for p in evaluated], axis=-1)
     rows = []
     for index, rate in enumerate(rates):

@@ -500,8 +500,9 @@ def portfolio_command(scenario, draws, seed, out, overrides, as_json, workers, o
 @click.option("--periods", type=click.IntRange(1), default=6, show_default=True, help="How many periods the pilot runs.")
 @click.option("--fixed-cost", type=click.FloatRange(0), help="Fixed cost of the pilot [default: 25 % of the intervention's one-off cost].")
 @click.option("--cost-per-customer", type=click.FloatRange(0), help="Cost per treated customer and period [default: the recurring cost spread over all starting customers].")
+@click.option("--portfolio", "for_portfolio", is_flag=True, help="Value the pilot for the choice among every portfolio of the interventions (cxroi portfolio) instead of 'do nothing or this intervention'.")
 def pilot_command(scenario, draws, seed, out, overrides, as_json, workers, overwrite, no_save, show_paths, intervention, size_spec,
-                  periods, fixed_cost, cost_per_customer):
+                  periods, fixed_cost, cost_per_customer, for_portfolio):
     """Is a pilot of an intervention worth running, and how large? (expected value of sample information)
 
     For pilots of n customers per arm over --periods periods that count what the
@@ -514,6 +515,7 @@ def pilot_command(scenario, draws, seed, out, overrides, as_json, workers, overw
     Examples:
       cxroi pilot scenarios/nordic_midsize.toml --intervention ai_self_service
       cxroi pilot scenarios/nordic_midsize.toml --intervention faster_response --sizes 100,300,750 --periods 3
+      cxroi pilot scenarios/nordic_midsize.toml --intervention resolution_training --portfolio
     """
     from sim.analyses.pilot import pilot as run_pilot
 
@@ -522,7 +524,7 @@ def pilot_command(scenario, draws, seed, out, overrides, as_json, workers, overw
         loaded = _load_checked(scenario, overrides, out, overwrite, no_save)
         with _progress(enabled=True) as report:
             analysis = run_pilot(loaded, intervention, sizes, periods, fixed_cost, cost_per_customer, draws, seed,
-                                 workers=workers, progress=report)
+                                 workers=workers, progress=report, portfolio=for_portfolio)
         _finish_analysis(analysis, _printer("print_pilot", show_paths), out, overwrite, no_save, as_json)
 
 

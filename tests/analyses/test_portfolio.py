@@ -226,3 +226,17 @@ def test_more_arms_than_the_store_keeps_in_memory_give_the_same_answer(monkeypat
     grouped = portfolio(scenario, 100, 3, workers=1, hurdle_rates=[0.0, 0.1])
     assert grouped.summary["portfolios"] == whole.summary["portfolios"]
     assert grouped.tables["acceptability"].equals(whole.tables["acceptability"])
+
+
+def test_a_pilot_can_value_the_portfolio_decision():
+    scenario = build(_four_levers())
+    single = sim.pilot(scenario, "c", [50, 150], draws=300, seed=4, workers=1)
+    chosen = sim.pilot(scenario, "c", [50, 150], draws=300, seed=4, workers=1, portfolio=True)
+    combined = portfolio(scenario, 300, 4, workers=1, hurdle_rates=[])
+    assert chosen.summary["decision"].startswith("the choice among every admissible portfolio")
+    assert chosen.summary["evpi"] == pytest.approx(combined.summary["evpi"], rel=1e-12)
+    assert chosen.summary["expected_npv_now"] == pytest.approx(
+        max(e["npv"]["mean"] for e in combined.summary["portfolios"]), rel=1e-12)
+    assert single.summary["evpi"] != chosen.summary["evpi"]
+    for row in chosen.summary["sizes"]:
+        assert row["evsi"] <= chosen.summary["evppi"] * 1.05 + 1e-9 <= chosen.summary["evpi"] * 1.05 + 1e-9
