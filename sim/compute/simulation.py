@@ -15,7 +15,7 @@ from contextlib import contextmanager
 import numpy as np
 
 from sim.errors import UsageError, did_you_mean
-from sim.model import classes, counts, engine, streams
+from sim.model import classes, counts, engine, splits, streams
 from sim.compute import parallel, scores_ahead
 from sim.model.domains import adjustments
 from sim.model.finance import (
@@ -122,8 +122,9 @@ def evaluate(
                                            stream=streams.CLASSES)
             initial_scores = customer_scores(seed, first, draws, 1, max(buy_k - 1, 1), segments,
                                              stream=streams.CLASSES_START)
+        noise = splits.Noise(seed, first, draws, segments, len(arms)) if class_scores is not None else None
         source = engine.RandomCounts(scores, repeat=len(arms), classes_z=class_scores,
-                                     initial_z=initial_scores)
+                                     initial_z=initial_scores, noise=noise)
     arm_inputs = [values if arm is None else arm_values(scenario, values, arm) for arm in arms]
     targets = [base if arm is None else engine_parameters(scenario, inputs) for arm, inputs in zip(arms, arm_inputs)]
     # All arms run as one stack along the draws axis: fewer, larger array operations,

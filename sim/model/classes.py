@@ -47,6 +47,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.kernels import count_kernels
+from sim.model import splits
 from sim.model.mixing import (
     DROPOUT_CLASSES,
     PURCHASE_CLASSES,
@@ -157,7 +158,6 @@ class Population:
         self.churn = counts[:churn_classes]
         self.buy = counts[churn_classes:]
         self._expected_churn = None
-        self._rated = None  # (mix, survivors' rates summed over buying classes by state), from the compiled churn step
 
     @classmethod
     def start(cls, customers: np.ndarray, mix: Mixture, source, initial_z: np.ndarray | None) -> "Population":
@@ -190,28 +190,25 @@ class Population:
             self._expected_churn = self._leaving.sum(axis=0)
         return _fraction(self._expected_churn, n)
 
-    def leave_churn(self, churned: np.ndarray, n: np.ndarray) -> None:
-        """``churned`` left each state: survivors take the posterior churn shares; buying classes thin in proportion."""
+    def leave_churn(self, churned: np.ndarray, n: np.ndarray, noise: "splits.Noise | None" = None) -> None:
+        """``churned`` left each state: survivors take the posterior churn shares; which customers left, and so
+        the buying classes' leavers, is a random split (:func:`sim.model.splits.split_even`)."""
         kernels = count_kernels.compiled()
-        if kernels is not None:  # one compiled pass, the same numbers; it also sums the survivors' purchase rates
+        if kernels is not None:  # one compiled pass over the churn classes, the same numbers (no buying classes given)
             mix = self._churn_for[0]
-            rated = self._buffer("rated", n.shape)
-            kernels.leave_churn(self.churn, self.buy, self._churn_for[2], self._expected_churn, n, churned, mix.rate, rated)
-            self._rated = (mix, rated)
-            return
-        self.churn -= self._leaving
-        self.churn *= _fraction(n - churned, n - self._expected_churn)
-        self.buy *= 1.0 - _fraction(churned, n)
+            empty = self._buffer("no classes", (0,) + self.buy.shape[1:])
+            kernels.leave_churn(self.churn, empty, self._churn_for[2], self._expected_churn, n, churned,
+                                np.empty((0,) + n.shape[1:]), self._buffer("rated", n.shape))
+        else:
+            self.churn -= self._leaving
+            self.churn *= _fraction(n - churned, n - self._expected_churn)
+        for state in range(self.buy.shape[1]):
+            self.buy[:, state] -= splits.split_even(self.buy[:, state], churned[state], noise, splits.FLOWS["churn"] + state)
 
     def purchase_mean(self, mix: Mixture, multiplier: np.ndarray) -> np.ndarray:
         """Expected purchases per segment: sum over classes and states of count x rate x state multiplier.
 
-        The sum over classes comes from the compiled churn step when it has just made it for this mix
-        (and nothing has moved the classes since); else numpy's, the same numbers.
         """
-        rated, self._rated = self._rated, None
-        if rated is not None and rated[0] is mix:
-            return (rated[1] * multiplier).sum(axis=0)
         return (np.multiply(self.buy, mix.rate[:, None], out=self._buffer("purchases", self.buy.shape)).sum(axis=0)
                 * multiplier).sum(axis=0)
 
@@ -222,20 +219,32 @@ class Population:
             buffers[use] = np.empty(shape)
         return buffers[use]
 
-    def dropout_probability(self, mix: Mixture, multiplier: np.ndarray, n: np.ndarray) -> np.ndarray:
-        """Per state, the mean of P(inactive in the period) = 1 - exp(-rate x multiplier x p) over its customers."""
+    def dropout_probability(self, mix: Mixture, multiplier: np.ndarray, n: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Per state, the mean of P(inactive in the period) = 1 - exp(-rate x multiplier x p) over its customers,
+        and the factor on the score that gives the dropouts' total its exact variance.
+
+        Given the classes, a state's dropouts are a sum of independent Binomial(x_k, q_k): variance
+        sum x_k q_k (1 - q_k), below the n q (1 - q) of one binomial at the mean q by n Var(q). The total is
+        drawn as that binomial at the score times sqrt(exact / binomial variance), so its spread is the sum's.
+        """
         cached = getattr(self, "_dropout_for", None)
         if cached is None or cached[0] is not mix or not np.array_equal(cached[1], multiplier):
             # The same in every period unless an intervention moves the mix or the buying multipliers.
             self._dropout_for = (mix, multiplier, -np.expm1(-mix.rate[:, None] * multiplier * mix.dropout[:, None]))
         self._q = self._dropout_for[2]
-        self._leaving = self.buy * self._q
-        self._expected_dropout = self._leaving.sum(axis=0)
-        return _fraction(self._expected_dropout, n)
+        leaving = self.buy * self._q
+        expected = leaving.sum(axis=0)
+        spread = (leaving * (1.0 - self._q)).sum(axis=0)
+        q = _fraction(expected, n)
+        binomial = n * q * (1.0 - q)
+        return q, np.sqrt(np.minimum(_fraction(spread, binomial), 1.0))
 
-    def leave_dropout(self, dropped: np.ndarray, n: np.ndarray) -> None:
-        """``dropped`` left each state: by buying class as the conditional mean given the total, churn classes in proportion."""
-        self.buy -= conditional_split(self.buy, self._q, dropped, self._leaving)
+    def leave_dropout(self, dropped: np.ndarray, n: np.ndarray, noise: "splits.Noise | None" = None) -> None:
+        """``dropped`` left each state: by buying class as independent binomials given their total
+        (:func:`sim.model.splits.split_by_chance`), churn classes in proportion."""
+        for state in range(self.buy.shape[1]):
+            self.buy[:, state] -= splits.split_by_chance(self.buy[:, state], self._q[:, state], dropped[state], noise,
+                                                         splits.FLOWS["dropout"] + state)
         self.churn *= 1.0 - _fraction(dropped, n)
 
     def transport(self, old: Mixture, new: Mixture) -> None:
@@ -256,21 +265,45 @@ class Population:
             moved = np.einsum("airs,bjrs,ijxrs->abxrs", rank_coupling(rate_old, rate_new), rank_coupling(drop_old, drop_new), by_factor)
             self.buy[:] = moved.reshape(self.buy.shape)
 
-    def move(self, n, had_bad, had_good, walked, decayed) -> None:
-        """Experiences and decay (the engine's step 5) as one linear map of each class's state counts.
+    def move(self, n, had_bad, had_good, walked, decayed, noise: "splits.Noise | None" = None) -> None:
+        """Experiences and decay (the engine's step 5).
 
-        Nothing here depends on the class: a state's bad, good and neither shares,
-        the walk-away share of the bad and the decay shares apply to every class.
-        With numba, one compiled kernel does it in one pass (the same numbers).
+        Churn classes (what is known of a state's customers) move by one linear map of each class's state
+        counts: a state's bad, good and neither shares, the walk-away share of the bad and the decay shares
+        apply to every churn class; with numba one compiled kernel does it in one pass (the same numbers).
+        Buying classes are realised: which customers had a bad or good experience, walked away or decayed
+        is a random split of each flow (:meth:`move_buying`).
         """
         kernels = count_kernels.compiled()
         if kernels is not None:
-            kernels.move_classes(self.counts, n, had_bad, had_good, walked, decayed)
+            kernels.move_classes(self.churn, n, had_bad, had_good, walked, decayed)
         else:
-            self.move_numpy(n, had_bad, had_good, walked, decayed)
+            self.move_numpy(n, had_bad, had_good, walked, decayed, self.churn)
+        self.move_buying(had_bad, had_good, walked, decayed, noise)
 
-    def move_numpy(self, n, had_bad, had_good, walked, decayed) -> None:
-        """:meth:`move` in numpy (without numba, and the reference its compiled kernel is tested against)."""
+    def move_buying(self, had_bad, had_good, walked, decayed, noise) -> None:
+        """The buying classes through step 5, flow by flow: bad, then good among the rest, per state; walk-aways
+        from everyone with a bad experience; decay of the neither in P and B."""
+        flows = splits.FLOWS
+        buy = self.buy
+        bad, good, none = np.empty_like(buy), np.empty_like(buy), np.empty_like(buy)
+        for state in range(3):
+            bad[:, state] = splits.split_even(buy[:, state], had_bad[state], noise, flows["bad"] + state)
+            rest = buy[:, state] - bad[:, state]
+            good[:, state] = splits.split_even(rest, had_good[state], noise, flows["good"] + state)
+            none[:, state] = rest - good[:, state]
+        all_bad = bad[:, 0] + bad[:, 1] + bad[:, 2]
+        stay_bad = all_bad - splits.split_even(all_bad, walked, noise, flows["walk"])
+        back_p = splits.split_even(none[:, 1], decayed[0], noise, flows["decay"])
+        back_b = splits.split_even(none[:, 2], decayed[1], noise, flows["decay"] + 1)
+        buy[:, 0] = none[:, 0] + back_p + back_b
+        buy[:, 1] = good[:, 0] + good[:, 1] + good[:, 2] + none[:, 1] - back_p
+        buy[:, 2] = stay_bad + none[:, 2] - back_b
+
+    def move_numpy(self, n, had_bad, had_good, walked, decayed, counts: np.ndarray | None = None) -> None:
+        """:meth:`move`'s linear map in numpy on ``counts`` (all classes by default): without numba, and the
+        reference its compiled kernel is tested against."""
+        counts = self.counts if counts is None else counts
         bad = _fraction(had_bad, n)
         good = (1.0 - bad) * _fraction(had_good, n - had_bad)
         none = 1.0 - bad - good
@@ -282,7 +315,7 @@ class Population:
         to_from[0] = none[0], back_p * none[1], back_b * none[2]
         to_from[1] = good[0], good[1] + (1.0 - back_p) * none[1], good[2]
         to_from[2] = stay_bad * bad[0], stay_bad * bad[1], stay_bad * bad[2] + (1.0 - back_b) * none[2]
-        self.counts[:] = np.einsum("tsrg,ksrg->ktrg", to_from, self.counts)
+        counts[:] = np.einsum("tsrg,ksrg->ktrg", to_from, counts)
 
 
 def rank_coupling(old: np.ndarray, new: np.ndarray) -> np.ndarray:
@@ -303,24 +336,3 @@ def _fraction(part: np.ndarray, whole: np.ndarray) -> np.ndarray:
     """part / whole, 0 where whole is 0."""
     return np.divide(part, whole, out=np.zeros(np.broadcast_shapes(np.shape(part), np.shape(whole))), where=whole > 0)
 
-
-def conditional_split(counts: np.ndarray, q: np.ndarray, total: np.ndarray, mean: np.ndarray | None = None) -> np.ndarray:
-    """Per class (first axis), the expected number of ``total`` events given that total; class k has Binomial(counts_k, q_k).
-
-    E[X_k] + Var(X_k) / Var(T) (T - E[T]), then held within [0, counts_k]: the
-    part of the total that clipping removed is spread over the classes'
-    remaining room (or, when too many were taken, over what was taken), so the
-    classes always add up to ``total``. ``mean`` may pass counts x q if known.
-    """
-    mean = counts * q if mean is None else mean
-    x = 1.0 - q
-    x *= mean  # the variances
-    x *= _fraction(total - mean.sum(axis=0), x.sum(axis=0))
-    x += mean
-    np.maximum(x, 0.0, out=x)
-    np.minimum(x, counts, out=x)
-    left = total - x.sum(axis=0)
-    if np.any(np.abs(left) > 1e-9 * (1.0 + total)):  # clipping moved something: put it back
-        room = np.where(left > 0, counts - x, x)
-        x += room * _fraction(left, room.sum(axis=0))
-    return x

@@ -122,14 +122,15 @@ class RandomCounts:
     """
 
     def __init__(self, z: np.ndarray, repeat: int = 1, classes_z: np.ndarray | None = None,
-                 initial_z: np.ndarray | None = None, tile_each_slot: bool = False):
+                 initial_z: np.ndarray | None = None, tile_each_slot: bool = False, noise=None):
         self.z = z
+        self.noise = noise  # the keys of the buying classes' split scores (sim.model.splits.Noise), with classes
         self.repeat = repeat
         self._now = z[0]
         self._period_buffer = None
         # The classes use few of their slots: those are tiled over the arms as they are used, not the period's all.
         self._tile_each_slot = tile_each_slot and repeat > 1
-        self._classes = None if classes_z is None else RandomCounts(classes_z, repeat, tile_each_slot=True)
+        self._classes = None if classes_z is None else RandomCounts(classes_z, repeat, tile_each_slot=True, noise=noise)
         self.initial_z = None if initial_z is None else self._tiled(initial_z[0])
 
     def _tiled(self, now: np.ndarray, into: np.ndarray | None = None) -> np.ndarray:
@@ -150,6 +151,8 @@ class RandomCounts:
         # The period's scores tiled over the arms into one buffer kept between periods (nothing holds the last period's).
         self._now = self.z[period] if self._tile_each_slot else self._tiled(self.z[period], self._period_buffer)
         self._period_buffer = self._now
+        if self.noise is not None:
+            self.noise.period = period
         if self._classes is not None:
             self._classes.start(period)
 
@@ -164,8 +167,12 @@ class RandomCounts:
     def poisson(self, mean, slot):
         return counts.poisson(mean, self._scores(slot, np.shape(mean)))
 
-    def binomial(self, n, p, slot):
-        return counts.binomial(n, p, self._scores(slot, np.shape(n)))
+    def binomial(self, n, p, slot, score_scale=None):
+        """Binomial(n, p) at the slot's scores (times ``score_scale``, which narrows the spread, if given)."""
+        scores = self._scores(slot, np.shape(n))
+        if score_scale is not None:
+            scores = (scores * score_scale).astype(scores.dtype)
+        return counts.binomial(n, p, scores)
 
     def whole(self, x):
         return np.round(x)
@@ -190,8 +197,10 @@ class ExpectedCounts:
     def poisson(self, mean, slot):
         return np.asarray(mean, dtype=float)
 
-    def binomial(self, n, p, slot):
+    def binomial(self, n, p, slot, score_scale=None):
         return n * p
+
+    noise = None
 
     def whole(self, x):
         # Whole customers in the base case too, so it agrees with a Monte Carlo run.
@@ -383,7 +392,7 @@ def _period(n: np.ndarray, p: dict[str, np.ndarray], rates: Rates, source: Count
         churned = source.binomial(n, rates.churn, CHURN)
     else:
         churned = source.binomial(n, population.churn_probability(mix, rates.churn_multiplier, n), CHURN)
-        population.leave_churn(churned, n)
+        population.leave_churn(churned, n, source.for_classes().noise)
     n = n - churned
     active = n.sum(axis=0)
 
@@ -398,8 +407,9 @@ def _period(n: np.ndarray, p: dict[str, np.ndarray], rates: Rates, source: Count
             # BG/NBD: each purchase is followed by dropout with the class's p, so by thinning a
             # customer becomes inactive in the period with 1 - exp(-rate x multiplier x p); who
             # drops out has made this period's purchases and leaves before contacting support.
-            dropped = source.for_classes().binomial(n, population.dropout_probability(mix, buy_mult, n), classes.DROPOUT)
-            population.leave_dropout(dropped, n)
+            q, narrow = population.dropout_probability(mix, buy_mult, n)
+            dropped = source.for_classes().binomial(n, q, classes.DROPOUT, narrow)
+            population.leave_dropout(dropped, n, source.for_classes().noise)
             n = n - dropped
             churned = churned + dropped
     revenue = purchases * p["value_per_purchase"] + active * p["fee"]
@@ -431,7 +441,7 @@ def _period(n: np.ndarray, p: dict[str, np.ndarray], rates: Rates, source: Count
     decayed = source.binomial(had_none[P:], rates.decay, DECAY)
     new = _next_states(had_none, decayed, good_total, bad_total, walked)
     if population is not None:
-        population.move(n, had_bad, had_good, walked, decayed)
+        population.move(n, had_bad, had_good, walked, decayed, source.for_classes().noise)
 
     out["revenue"][:] = revenue
     out["gross_profit"][:] = revenue * p["margin"]

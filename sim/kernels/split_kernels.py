@@ -1,0 +1,197 @@
+"""Which customers of a state move: the split of a flow over the buying classes, compiled with numba.
+
+A flow of ``m`` customers out of a group of ``N`` whose buying classes hold
+``x_k`` (the realised classes of :mod:`sim.model.classes`) splits over the
+classes at random. When the flow does not depend on the class (churn,
+experiences, walk-aways, decay), the split given ``m`` is multivariate
+hypergeometric; when it does (BG/NBD dropout: class k leaves with its own
+probability ``q_k``), it is the split of independent Binomial(x_k, q_k) given
+their sum. Both are drawn as their conditional mean plus a noise with their
+exact covariance, ``v diag(d) - (d d') / sum(d)`` for d_k = x_k q_k (1 - q_k)
+(and v = N / (N - 1), the finite-population factor, in the hypergeometric
+case, where q_k = m / N): the noise ``sqrt(d_k) e_k - d_k / sum(d) sum_j
+sqrt(d_j) e_j`` of independent unit scores ``e_k`` has that covariance and sums
+to 0. The result is held within [0, x_k] and the clipped part spread over the
+room left, so the classes add up to ``m``.
+
+The scores are not stored: each is a hash (splitmix64, Steele, Lea & Flood
+2014) of the draw's key, the period, the flow and the class, turned into a
+triangular variate of mean 0 and variance 1 (the sum of two uniforms). Keyed by
+the draw's index, not the chunk or worker, so results do not depend on
+chunking; every arm of a draw reads the same scores (common random numbers);
+and the cost per class is a few integer operations, without memory for a
+period's scores of every class.
+
+Every function here is plain Python over flat arrays; :func:`compiled` compiles
+them with numba (``cache=True``). :mod:`sim.model.splits` holds the numpy
+references, which perform the same IEEE operations in the same order: the
+tests compare them bit for bit.
+"""
+
+from __future__ import annotations
+
+import os
+import types
+from functools import cache
+
+import numpy as np
+
+_GOLDEN, _MIX1, _MIX2 = np.uint64(0x9E3779B97F4A7C15), np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)
+_S30, _S27, _S31, _S32, _S11 = np.uint64(30), np.uint64(27), np.uint64(31), np.uint64(32), np.uint64(11)
+_LOW = np.uint64(0xFFFFFFFF)
+_CLASS = np.uint64(0xD6E8FEB86659FD93)
+_TWO_M32, _TWO_M53 = 2.0**-32, 2.0**-53
+SMALL = 4.0
+"""Variance under which a class's leavers are drawn as a whole-number binomial rather than mean + sd x score."""
+_SQRT6 = np.sqrt(6.0)
+
+
+def _mix(z):
+    """The splitmix64 finaliser of a uint64 (wrapping arithmetic)."""
+    z = z + _GOLDEN
+    z = (z ^ (z >> _S30)) * _MIX1
+    z = (z ^ (z >> _S27)) * _MIX2
+    return z ^ (z >> _S31)
+
+
+def _score(key, tag, k):
+    """The scores of class ``k`` for a (draw, segment) ``key`` and a (period, flow) ``tag``: a triangular
+    variate of mean 0 and variance 1 (from the hash's two 32-bit halves) and a uniform in [0, 1) (its top 53 bits)."""
+    h = _mix(key ^ (tag + np.uint64(k) * _CLASS))
+    return ((h >> _S32) * _TWO_M32 + (h & _LOW) * _TWO_M32 - 1.0 + _TWO_M32) * _SQRT6, (h >> _S11) * _TWO_M53
+
+
+def _alone(x, q, e, u):
+    """One class's leavers as if alone: Binomial(x, q) in mean and variance. A small one (variance below
+    :data:`SMALL`) is x / ceil(x) times Binomial(ceil(x), q) by inversion at ``u`` (whole, within [0, x]);
+    a larger one the mean plus sd times the triangular score ``e``."""
+    d = x * q * (1.0 - q)
+    if d >= SMALL:
+        return x * q + np.sqrt(d) * e
+    n = np.ceil(x)
+    if n <= 0.0 or q <= 0.0:
+        return 0.0
+    if q >= 1.0:
+        return x
+    pmf = _power(1.0 - q, n)
+    cdf = pmf
+    j = 0.0
+    odds = q / (1.0 - q)
+    while cdf <= u and j < n:
+        pmf = pmf * ((n - j) / (j + 1.0)) * odds
+        j = j + 1.0
+        cdf = cdf + pmf
+    return j * (x / n)
+
+
+def _power(base, n):
+    """base ** n for a whole n >= 0 by repeated squaring (the same multiplications in numpy and numba: no libm)."""
+    result = 1.0
+    while n > 0.0:
+        half = np.floor(n / 2.0)
+        if n - 2.0 * half == 1.0:
+            result = result * base
+        base = base * base
+        n = half
+    return result
+
+
+def split(x, q, m, out, keys, tag, noisy, even):
+    """Split ``m[i]`` leavers over the classes ``x[:, i]`` (flat: class, rows x segments) into ``out``.
+
+    ``even``: the flow does not depend on the class (every class at q = m / N: multivariate
+    hypergeometric); else class k leaves with ``q[k, i]``. Each class is drawn as if alone
+    (:func:`_alone`), then moved to the total by the Gaussian conditioning on the sum,
+    ``y_k + d_k / sum(d) (m - sum y)`` with d_k = x_k q_k (1 - q_k), which keeps every mean and gives
+    the covariance of the classes given their sum; the sums run over the classes drawn by a score
+    (variance at least :data:`SMALL`) when there are any, so that the small classes' whole-number draws
+    are not clipped at 0 by a share of the gap (a bias against them). Held within [0, x_k]
+    (:func:`_hold`). ``noisy`` False gives the conditional mean.
+    """
+    classes, size = x.shape
+    for i in range(size):
+        total = 0.0
+        for k in range(classes):
+            total = total + x[k, i]
+        moved = m[i]
+        if moved <= 0.0 or total <= 0.0:
+            for k in range(classes):
+                out[k, i] = 0.0
+            continue
+        if moved >= total:
+            for k in range(classes):
+                out[k, i] = x[k, i]
+            continue
+        share = moved / total
+        drawn, spread, large = 0.0, 0.0, 0.0
+        for k in range(classes):
+            qk = share if even else q[k, i]
+            d = x[k, i] * qk * (1.0 - qk)
+            if noisy:
+                e, u = _score(keys[i], tag, k)
+                y = _alone(x[k, i], qk, e, u)
+            else:
+                y = x[k, i] * qk
+            out[k, i] = y
+            drawn = drawn + y
+            spread = spread + d
+            if d >= SMALL:
+                large = large + d
+        # The gap to the total goes to the classes drawn by their normal-like score (whole-number draws stay
+        # whole and unbiased), or to every class where none is.
+        pool = large if (noisy and large > 0.0) else spread
+        if pool > 0.0:
+            gap = (moved - drawn) / pool
+            for k in range(classes):
+                qk = share if even else q[k, i]
+                d = x[k, i] * qk * (1.0 - qk)
+                if pool == spread or d >= SMALL:
+                    out[k, i] = out[k, i] + d * gap
+        _hold(x, i, classes, moved, out)
+
+
+def _hold(x, i, classes, moved, out):
+    """Clip ``out[:, i]`` to [0, x] and spread what is missing over the room left (or the excess over what was taken)."""
+    taken = 0.0
+    for k in range(classes):
+        y = out[k, i]
+        if y < 0.0:
+            y = 0.0
+        if y > x[k, i]:
+            y = x[k, i]
+        out[k, i] = y
+        taken = taken + y
+    left = moved - taken
+    if left == 0.0:
+        return
+    room = 0.0
+    for k in range(classes):
+        room = room + (x[k, i] - out[k, i] if left > 0.0 else out[k, i])
+    if room <= 0.0:
+        return
+    part = left / room
+    for k in range(classes):
+        out[k, i] = out[k, i] + (x[k, i] - out[k, i] if left > 0.0 else out[k, i]) * part
+
+
+_KERNELS = ("split",)
+_HELPERS = ("_mix", "_score", "_power", "_alone", "_hold")
+
+
+@cache
+def compiled() -> types.SimpleNamespace | None:
+    """The kernels compiled by numba just in time (cached on disk), or None without numba or with CXROI_NUMBA=0."""
+    if os.environ.get("CXROI_NUMBA") == "0":
+        return None
+    try:
+        import numba
+    except ImportError:
+        return None
+    import sys
+
+    module = sys.modules[__name__]
+    jit = numba.njit(cache=True, nogil=True, error_model="numpy")
+    for name in _HELPERS:  # helpers first, under their names: the kernels call the compiled ones
+        if not isinstance(getattr(module, name), numba.core.dispatcher.Dispatcher):
+            setattr(module, name, jit(getattr(module, name)))
+    return types.SimpleNamespace(**{name: jit(getattr(module, name)) for name in _KERNELS})

@@ -1,0 +1,176 @@
+"""Which customers of a state move: a flow split over the buying classes at random (see :mod:`sim.kernels.split_kernels`).
+
+:func:`split_even` and :func:`split_by_chance` run the compiled kernels with
+numba and the numpy references here without it (the same numbers: the tests
+compare them bit for bit). :class:`Noise` holds what keys the scores: one
+uint64 per (draw, segment), from the seed and the draw's index, the same in
+every arm and whatever the chunk.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.kernels import split_kernels as sk
+
+FLOWS = {"churn": 0, "dropout": 3, "bad": 6, "good": 9, "walk": 12, "decay": 13}
+"""First flow number of each kind of flow (one per state where there is one per state): part of the scores' key."""
+
+
+def _mix(z):
+    """:func:`sim.kernels.split_kernels._mix` in numpy (that one may be compiled: it then returns Python ints)."""
+    with np.errstate(over="ignore"):
+        z = z + sk._GOLDEN
+        z = (z ^ (z >> sk._S30)) * sk._MIX1
+        z = (z ^ (z >> sk._S27)) * sk._MIX2
+        return z ^ (z >> sk._S31)
+
+
+class Noise:
+    """The keys of the split scores for rows (arms x draws, stacked) and segments, and the current period."""
+
+    def __init__(self, seed: int, first: int, draws: int, segments: int, repeat: int = 1):
+        with np.errstate(over="ignore"):
+            draw = np.arange(first, first + draws, dtype=np.uint64)[:, None]
+            segment = np.arange(segments, dtype=np.uint64)[None, :]
+            keys = _mix(_mix(np.full((draws, segments), np.uint64(seed) + np.uint64(0x5EED)))
+                           ^ (draw * np.uint64(1 << 16) + segment))
+        self.keys = np.ascontiguousarray(np.tile(keys, (repeat, 1))).reshape(-1)
+        self.period = 0
+
+    def tag(self, flow: int) -> np.uint64:
+        """The (period, flow) part of a score's key."""
+        with np.errstate(over="ignore"):
+            return _mix(np.uint64(self.period * 64 + flow))
+
+
+def split_even(x: np.ndarray, moved: np.ndarray, noise: Noise | None, flow: int) -> np.ndarray:
+    """Movers per class (first axis of ``x``: class, rows, segments) given ``moved`` (rows, segments) in total,
+    for a flow that does not depend on the class; the conditional mean without ``noise`` (expected counts)."""
+    return _run(x, None, moved, noise, flow)
+
+
+def split_by_chance(x: np.ndarray, q: np.ndarray, moved: np.ndarray, noise: Noise | None, flow: int) -> np.ndarray:
+    """Leavers per class given ``moved`` in total when class k leaves with probability ``q[k]``."""
+    return _run(x, q, moved, noise, flow)
+
+
+def _run(x, q, moved, noise, flow):
+    classes = x.shape[0]
+    flat = np.ascontiguousarray(x).reshape(classes, -1)
+    m = np.ascontiguousarray(np.broadcast_to(moved, x.shape[1:]), dtype=float).reshape(-1)
+    out = np.empty_like(flat)
+    keys = noise.keys if noise is not None else np.zeros(m.size, dtype=np.uint64)
+    tag = noise.tag(flow) if noise is not None else np.uint64(0)
+    q = flat if q is None else np.ascontiguousarray(np.broadcast_to(q, x.shape)).reshape(classes, -1)
+    kernels = sk.compiled()
+    (kernels.split if kernels is not None else split_numpy)(flat, q, m, out, keys, tag, noise is not None, q is flat)
+    return out.reshape(x.shape)
+
+
+def _scores(keys: np.ndarray, tag: np.uint64, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`sim.kernels.split_kernels._score` for every key: (triangular, uniform)."""
+    with np.errstate(over="ignore"):
+        h = _mix(keys ^ (tag + np.uint64(k) * sk._CLASS))
+    return (((h >> sk._S32) * sk._TWO_M32 + (h & sk._LOW) * sk._TWO_M32 - 1.0 + sk._TWO_M32) * sk._SQRT6,
+            (h >> sk._S11) * sk._TWO_M53)
+
+
+def _power(base, n):
+    """:func:`sim.kernels.split_kernels._power` elementwise."""
+    result = np.ones_like(base)
+    n = n.copy()
+    while np.any(n > 0.0):
+        half = np.floor(n / 2.0)
+        odd = (n > 0.0) & (n - 2.0 * half == 1.0)
+        result = np.where(odd, result * base, result)
+        base = np.where(n > 0.0, base * base, base)
+        n = np.where(n > 0.0, half, n)
+    return result
+
+
+def _alone(x, q, e, u):
+    """:func:`sim.kernels.split_kernels._alone` elementwise."""
+    d = x * q * (1.0 - q)
+    out = x * q + np.sqrt(d) * e
+    small = ~(d >= sk.SMALL)
+    if small.any():
+        xs, qs, us = x[small], q[small], u[small]
+        n = np.ceil(xs)
+        walk = (n > 0.0) & (qs > 0.0) & (qs < 1.0)
+        qw = np.where(walk, qs, 0.5)
+        pmf = _power(1.0 - qw, np.where(walk, n, 0.0))
+        cdf = pmf.copy()
+        j = np.zeros_like(xs)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            odds = qw / (1.0 - qw)
+            alive = walk & (cdf <= us) & (j < n)
+            while alive.any():
+                pmf = np.where(alive, pmf * ((n - j) / (j + 1.0)) * odds, pmf)
+                j = np.where(alive, j + 1.0, j)
+                cdf = np.where(alive, cdf + pmf, cdf)
+                alive &= (cdf <= us) & (j < n)
+            small_out = np.where(walk, j * (xs / n), np.where((n > 0.0) & (qs >= 1.0), xs, 0.0))
+        out[small] = small_out
+    return out
+
+
+def split_numpy(x, q, m, out, keys, tag, noisy, even):
+    """:func:`sim.kernels.split_kernels.split` in numpy (its reference): the same operations, column-wise."""
+    classes = x.shape[0]
+    total = _sum(x)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = m / total
+        drawn = spread = large = None
+        for k in range(classes):
+            qk = share if even else q[k]
+            d = x[k] * qk * (1.0 - qk)
+            if noisy:
+                e, u = _scores(keys, tag, k)
+                y = _alone(x[k], qk, e, u)
+            else:
+                y = x[k] * qk
+            out[k] = y
+            big = np.where(d >= sk.SMALL, d, 0.0)
+            drawn = y if drawn is None else drawn + y
+            spread = d if spread is None else spread + d
+            large = (0.0 + big) if large is None else large + big
+        pool = np.where(large > 0.0, large, spread) if noisy else spread
+        gap = (m - drawn) / pool
+        for k in range(classes):
+            qk = share if even else q[k]
+            d = x[k] * qk * (1.0 - qk)
+            take = (pool > 0.0) & ((pool == spread) | (d >= sk.SMALL))
+            out[k] = np.where(take, out[k] + d * gap, out[k])
+    _hold_numpy(x, m, out)
+    _ends(x, m, total, out)
+
+
+def _sum(rows):
+    """Sum over the first axis left to right (the kernels' order)."""
+    total = rows[0].copy()
+    for row in rows[1:]:
+        total = total + row
+    return total
+
+
+def _ends(x, m, total, out):
+    """Nobody moves (or nobody there): 0; everybody moves: all."""
+    none = (m <= 0.0) | (total <= 0.0)
+    out[:, none] = 0.0
+    every = ~none & (m >= total)
+    out[:, every] = x[:, every]
+
+
+def _hold_numpy(x, moved, out):
+    """:func:`sim.kernels.split_kernels._hold` for every column."""
+    np.maximum(out, 0.0, out=out)
+    np.minimum(out, x, out=out)
+    left = moved - _sum(out)
+    up = left > 0.0
+    room = _sum(np.where(up, x - out, out))
+    fix = (left != 0.0) & (room > 0.0)
+    if fix.any():
+        with np.errstate(divide="ignore", invalid="ignore"):
+            part = left / room
+        out[:, fix] = (out + np.where(up, x - out, out) * part)[:, fix]
