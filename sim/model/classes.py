@@ -45,6 +45,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import special
 
 from sim.kernels import count_kernels
 from sim.model import splits
@@ -125,6 +126,73 @@ def mixture(p: dict[str, np.ndarray], churn_classes: int) -> Mixture:
         (rate_weight[:, None] * drop_weight[None, :]).reshape(joint),
         (rate_weight, drop_weight),
     )
+
+
+def moved(start: Mixture, base: dict[str, np.ndarray], p: dict[str, np.ndarray], churn_classes: int) -> Mixture:
+    """The classes after an intervention moved a mix from ``base`` to ``p`` (engine parameters), every customer
+    keeping its rank: the customers of a class stay in it, and its value moves from the quantile u of the
+    ``start`` mix it sits at to the quantile u of the new one (F_new^-1(F_start(value)), per class, row and
+    segment); the weights stay the start's.
+
+    The classes are the Gauss rule of the start mix carried through that monotone map, so a cohort's expected
+    retention under any ramp is that rule's quadrature of the exact rank-preserving curve (nothing is spread
+    between classes). Segments without that mix take ``p``'s value as before.
+    """
+    new = mixture(p, churn_classes)
+    churn_k, rate_k, dropout_k = _classes_per_axis(p, churn_classes)
+    churn = np.where(p["churn_alpha"] > 0, _rank_map(special.betainc, special.betaincc, special.betaincinv,
+                                                     special.betainccinv, base, p, ("churn_alpha", "churn_beta"),
+                                                     start.churn), new.churn) if churn_k > 1 else new.churn
+    churn_weight = np.where(p["churn_alpha"] > 0, start.churn_weight, new.churn_weight) if churn_k > 1 else new.churn_weight
+    rate, buy_weight, drop = new.rate, new.buy_weight, new.dropout
+    if rate_k > 1:
+        mixed = p["purchase_shape"] > 0
+        rate = np.where(mixed, _rank_map(_gamma_cdf, _gamma_sf, _gamma_ppf, _gamma_isf, base, p,
+                                         ("purchase_shape", "purchase_rate"), start.rate), new.rate)
+        buy_weight = np.where(mixed, start.buy_weight, new.buy_weight)
+    if dropout_k > 1:
+        mixed = p["dropout_a"] > 0
+        drop = np.where(mixed, _rank_map(special.betainc, special.betaincc, special.betaincinv, special.betainccinv,
+                                         base, p, ("dropout_a", "dropout_b"), start.dropout), new.dropout)
+        buy_weight = np.where(mixed, start.buy_weight, buy_weight)
+    factors = None if new.factors is None else start.factors
+    return Mixture(np.ascontiguousarray(churn), np.ascontiguousarray(churn_weight), np.ascontiguousarray(rate),
+                   None if drop is None else np.ascontiguousarray(drop), np.ascontiguousarray(buy_weight), factors)
+
+
+def _gamma_cdf(shape, rate, x):
+    return special.gammainc(shape, x * rate)
+
+
+def _gamma_sf(shape, rate, x):
+    return special.gammaincc(shape, x * rate)
+
+
+def _gamma_ppf(shape, rate, u):
+    return special.gammaincinv(shape, u) / rate
+
+
+def _gamma_isf(shape, rate, u):
+    return special.gammainccinv(shape, u) / rate
+
+
+def _rank_map(cdf, sf, ppf, isf, base, p, keys, nodes):
+    """F_new^-1(F_base(nodes)) for nodes (class, row, segment), through the upper tail where u > 1/2 (its
+    precision), computed once per distinct (row's base and new parameters) (fitted mixes: once per segment)."""
+    a0, b0 = _positive(base[keys[0]]), _positive(base[keys[1]])
+    a1, b1 = _positive(p[keys[0]]), _positive(p[keys[1]])
+    out = np.array(nodes, dtype=float)
+    for segment in range(a0.shape[-1]):
+        columns = np.stack([a0[:, segment], b0[:, segment], a1[:, segment], b1[:, segment]], axis=1)
+        _, first, inverse = np.unique(columns, axis=0, return_index=True, return_inverse=True)
+        x = nodes[:, first, segment]
+        c0, c1, c2, c3 = (columns[first, j] for j in range(4))
+        if np.array_equal(c0, c2) and np.array_equal(c1, c3):
+            continue  # unchanged
+        u, v = cdf(c0, c1, x), sf(c0, c1, x)
+        mapped = np.where(u <= 0.5, ppf(c2, c3, u), isf(c2, c3, v))
+        out[:, :, segment] = mapped[:, inverse.ravel()]
+    return out
 
 
 def _positive(x: np.ndarray) -> np.ndarray:
@@ -247,24 +315,6 @@ class Population:
                                                          splits.FLOWS["dropout"] + state)
         self.churn *= 1.0 - _fraction(dropped, n)
 
-    def transport(self, old: Mixture, new: Mixture) -> None:
-        """Customers of the ``old`` classes to the ``new`` ones (an intervention changed a mix), keeping their rank.
-
-        The monotone coupling of the two class distributions: the share w_k of
-        customers in old class k covers the quantile band (W_k-1, W_k]; it goes to
-        the new classes in proportion to the overlap of that band with theirs. A
-        population spread as the old weights ends spread as the new ones; a
-        selected one (the loyal survivors of a cohort) keeps its place.
-        """
-        self.churn[:] = np.einsum("jkrs,kxrs->jxrs", rank_coupling(old.churn_weight, new.churn_weight), self.churn)
-        if new.factors is None:
-            self.buy[:] = np.einsum("jkrs,kxrs->jxrs", rank_coupling(old.buy_weight, new.buy_weight), self.buy)
-        else:
-            (rate_old, drop_old), (rate_new, drop_new) = old.factors, new.factors
-            by_factor = self.buy.reshape((len(rate_old), len(drop_old)) + self.buy.shape[1:])
-            moved = np.einsum("airs,bjrs,ijxrs->abxrs", rank_coupling(rate_old, rate_new), rank_coupling(drop_old, drop_new), by_factor)
-            self.buy[:] = moved.reshape(self.buy.shape)
-
     def move(self, n, had_bad, had_good, walked, decayed, noise: "splits.Noise | None" = None) -> None:
         """Experiences and decay (the engine's step 5).
 
@@ -286,6 +336,8 @@ class Population:
         from everyone with a bad experience; decay of the neither in P and B."""
         flows = splits.FLOWS
         buy = self.buy
+        if not len(buy):
+            return
         bad, good, none = np.empty_like(buy), np.empty_like(buy), np.empty_like(buy)
         for state in range(3):
             bad[:, state] = splits.split_even(buy[:, state], had_bad[state], noise, flows["bad"] + state)
@@ -316,20 +368,6 @@ class Population:
         to_from[1] = good[0], good[1] + (1.0 - back_p) * none[1], good[2]
         to_from[2] = stay_bad * bad[0], stay_bad * bad[1], stay_bad * bad[2] + (1.0 - back_b) * none[2]
         counts[:] = np.einsum("tsrg,ksrg->ktrg", to_from, counts)
-
-
-def rank_coupling(old: np.ndarray, new: np.ndarray) -> np.ndarray:
-    """coupling[j, k]: the share of old class k's customers that goes to new class j, classes in rank order.
-
-    Old class k holds the quantile band (W_k-1, W_k] of the old weights, new
-    class j the band (V_j-1, V_j] of the new; the share is their overlap / w_k.
-    """
-    old_edges = np.concatenate([np.zeros((1,) + old.shape[1:]), np.cumsum(old, axis=0)])
-    new_edges = np.concatenate([np.zeros((1,) + new.shape[1:]), np.cumsum(new, axis=0)])
-    overlap = np.maximum(
-        np.minimum(old_edges[None, 1:], new_edges[1:, None]) - np.maximum(old_edges[None, :-1], new_edges[:-1, None]), 0.0
-    )
-    return _fraction(overlap, old[None])
 
 
 def _fraction(part: np.ndarray, whole: np.ndarray) -> np.ndarray:

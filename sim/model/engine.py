@@ -263,6 +263,7 @@ def simulate(
         mix = classes.mixture(base, churn_classes)
         mix_keys = classes.MIX_PARAMETERS + ("churn", "purchases")
         moving_mix = any(k in moving for k in mix_keys)
+        start_mix = mix
         population = classes.Population.start(n[N], mix, source.for_classes(), source.initial_z)
     for t in range(periods):
         source.start(t)
@@ -271,11 +272,9 @@ def simulate(
             p = {k: base[k] + share * moving[k] if k in moving else base[k] for k in PARAMETERS}
             rates = Rates.of(p, operations is None)
         if population is not None and moving_mix and np.any(ramp[t] != (ramp[t - 1] if t else 0.0)):
-            # An intervention changed a mix: new classes, and every customer moves to its rank in them.
-            new_mix = classes.mixture({k: base[k] + share * moving[k] if k in moving else base[k] for k in mix_keys},
-                                      churn_classes)
-            population.transport(mix, new_mix)
-            mix = new_mix
+            # An intervention changed a mix: every class keeps its customers and moves to its rank in the new mix.
+            mix = classes.moved(start_mix, base, {k: base[k] + share * moving[k] if k in moving else base[k]
+                                                  for k in mix_keys}, churn_classes)
         n = _period(n, p, rates, source, out, operations, ramp[t], population, mix)
         _sum_segments(values, totals[:, t])
     return {name: series.T for name, series in zip(OUTPUTS, totals)}

@@ -21,7 +21,8 @@ def test_compiled_move_gives_the_numpy_move_bit_for_bit():
     walked = np.floor(had_bad.sum(axis=0) * rng.random((rows, segments)) * (rng.random((rows, segments)) < 0.7))
     decayed = np.floor(had_none[1:] * rng.random((2, rows, segments)))
     counts = rng.random((kinds, 3, rows, segments)) * n
-    compiled, reference = classes.Population(counts.copy(), 12), classes.Population(counts.copy(), 12)
+    # All churn classes: their linear map is the compiled kernel (buying classes split at random, tests/model/test_mix_exactness.py).
+    compiled, reference = classes.Population(counts.copy(), kinds), classes.Population(counts.copy(), kinds)
     compiled.move(n, had_bad, had_good, walked, decayed)
     reference.move_numpy(n, had_bad, had_good, walked, decayed)
     assert np.array_equal(compiled.counts, reference.counts)
