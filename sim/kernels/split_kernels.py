@@ -41,8 +41,6 @@ _S30, _S27, _S31, _S32, _S11 = np.uint64(30), np.uint64(27), np.uint64(31), np.u
 _LOW = np.uint64(0xFFFFFFFF)
 _CLASS = np.uint64(0xD6E8FEB86659FD93)
 _TWO_M32, _TWO_M53 = 2.0**-32, 2.0**-53
-SMALL = 4.0
-"""Variance under which a class's leavers are drawn as a whole-number binomial rather than mean + sd x score."""
 _SQRT6 = np.sqrt(6.0)
 
 
@@ -62,38 +60,29 @@ def _score(key, tag, k):
 
 
 def _alone(x, q, e, u):
-    """One class's leavers as if alone: Binomial(x, q) in mean and variance. A small one (variance below
-    :data:`SMALL`) is x / ceil(x) times Binomial(ceil(x), q) by inversion at ``u`` (whole, within [0, x]);
-    a larger one the mean plus sd times the triangular score ``e``."""
-    d = x * q * (1.0 - q)
-    if d >= SMALL:
-        return x * q + np.sqrt(d) * e
-    n = np.ceil(x)
-    if n <= 0.0 or q <= 0.0:
-        return 0.0
-    if q >= 1.0:
-        return x
-    pmf = _power(1.0 - q, n)
-    cdf = pmf
-    j = 0.0
-    odds = q / (1.0 - q)
-    while cdf <= u and j < n:
-        pmf = pmf * ((n - j) / (j + 1.0)) * odds
-        j = j + 1.0
-        cdf = cdf + pmf
-    return j * (x / n)
+    """One class's leavers as if alone, with Binomial(x, q)'s mean mu and variance d, within [0, x], and
+    whether it was drawn by the score ``e`` (the class can then take a share of the gap to the total).
 
-
-def _power(base, n):
-    """base ** n for a whole n >= 0 by repeated squaring (the same multiplications in numpy and numba: no libm)."""
-    result = 1.0
-    while n > 0.0:
-        half = np.floor(n / 2.0)
-        if n - 2.0 * half == 1.0:
-            result = result * base
-        base = base * base
-        n = half
-    return result
+    Where mu +- sqrt(6 d) (the triangular score's reach) stays within [0, x]: mu + sqrt(d) e. Elsewhere
+    (few leavers, or nearly all) two points at uniform ``u``, never clipped so never biased: 0 or
+    mu + d / mu (or mu - d / (x - mu) or x, where more than half leave; 0 or x below one customer).
+    """
+    mu = x * q
+    d = mu * (1.0 - q)
+    if d <= 0.0:
+        return mu, False
+    sd = np.sqrt(d)
+    reach = _SQRT6 * sd
+    if reach <= mu and mu + reach <= x:
+        return mu + sd * e, True
+    if x < 1.0:
+        return (x if u < q else 0.0), False
+    if mu <= x - mu:
+        high = mu + (1.0 - q)  # mu + d / mu
+        return (high if u * high < mu else 0.0), False
+    room = x - mu
+    low = mu - d / room
+    return (low if u * (x - low) < room else x), False
 
 
 def split(x, q, m, out, keys, tag, noisy, even):
@@ -103,12 +92,14 @@ def split(x, q, m, out, keys, tag, noisy, even):
     hypergeometric); else class k leaves with ``q[k, i]``. Each class is drawn as if alone
     (:func:`_alone`), then moved to the total by the Gaussian conditioning on the sum,
     ``y_k + d_k / sum(d) (m - sum y)`` with d_k = x_k q_k (1 - q_k), which keeps every mean and gives
-    the covariance of the classes given their sum; the sums run over the classes drawn by a score
-    (variance at least :data:`SMALL`) when there are any, so that the small classes' whole-number draws
-    are not clipped at 0 by a share of the gap (a bias against them). Held within [0, x_k]
-    (:func:`_hold`). ``noisy`` False gives the conditional mean.
+    the covariance of the classes given their sum; the sums run over the classes drawn by their score
+    when there are any, so that the two-point draws are not pushed below 0 by a share of the gap and
+    clipped (a bias against small classes). Held within [0, x_k] (:func:`_hold`). ``noisy`` False
+    gives the conditional mean.
     """
     classes, size = x.shape
+    spreads = np.empty(classes)
+    takes = np.empty(classes, dtype=np.bool_)
     for i in range(size):
         total = 0.0
         for k in range(classes):
@@ -127,27 +118,48 @@ def split(x, q, m, out, keys, tag, noisy, even):
         for k in range(classes):
             qk = share if even else q[k, i]
             d = x[k, i] * qk * (1.0 - qk)
-            if noisy:
+            scored = False
+            if noisy and x[k, i] <= 0.0:
+                y = 0.0
+            elif noisy:
                 e, u = _score(keys[i], tag, k)
-                y = _alone(x[k, i], qk, e, u)
+                y, scored = _alone(x[k, i], qk, e, u)
+                if scored:
+                    large = large + d
             else:
                 y = x[k, i] * qk
             out[k, i] = y
+            spreads[k], takes[k] = d, scored
             drawn = drawn + y
             spread = spread + d
-            if d >= SMALL:
-                large = large + d
-        # The gap to the total goes to the classes drawn by their normal-like score (whole-number draws stay
-        # whole and unbiased), or to every class where none is.
+        # The gap to the total goes to the classes drawn by their score (the two-point draws stay unbiased),
+        # or to every class where none is.
         pool = large if (noisy and large > 0.0) else spread
+        outside = False
         if pool > 0.0:
             gap = (moved - drawn) / pool
+            every = pool == spread
             for k in range(classes):
-                qk = share if even else q[k, i]
-                d = x[k, i] * qk * (1.0 - qk)
-                if pool == spread or d >= SMALL:
-                    out[k, i] = out[k, i] + d * gap
-        _hold(x, i, classes, moved, out)
+                if every or takes[k]:
+                    y = out[k, i] + spreads[k] * gap
+                    out[k, i] = y
+                    outside = outside or y < 0.0 or y > x[k, i]
+        if outside:  # else the classes add up to the total but for rounding
+            _hold(x, i, classes, moved, out)
+
+
+def leave(x, q, m, out, keys, tag, noisy, even, rate, rated):
+    """:func:`split`, then the leavers taken from ``x`` in place and, into ``rated`` (rows x segments), the
+    stayers' rates ``rate`` (class, rows x segments) summed over the classes in class order."""
+    split(x, q, m, out, keys, tag, noisy, even)
+    classes, size = x.shape
+    for i in range(size):
+        total = 0.0
+        for k in range(classes):
+            stay = x[k, i] - out[k, i]
+            x[k, i] = stay
+            total = total + stay * rate[k, i]
+        rated[i] = total
 
 
 def _hold(x, i, classes, moved, out):
@@ -174,8 +186,8 @@ def _hold(x, i, classes, moved, out):
         out[k, i] = out[k, i] + (x[k, i] - out[k, i] if left > 0.0 else out[k, i]) * part
 
 
-_KERNELS = ("split",)
-_HELPERS = ("_mix", "_score", "_power", "_alone", "_hold")
+_KERNELS = ("split", "leave")
+_HELPERS = ("_mix", "_score", "_alone", "_hold", "split")
 
 
 @cache
@@ -191,7 +203,9 @@ def compiled() -> types.SimpleNamespace | None:
 
     module = sys.modules[__name__]
     jit = numba.njit(cache=True, nogil=True, error_model="numpy")
-    for name in _HELPERS:  # helpers first, under their names: the kernels call the compiled ones
+    inline = numba.njit(cache=True, nogil=True, error_model="numpy", inline="always")
+    for name in _HELPERS:  # helpers first, under their names, inlined: the kernels call the compiled ones
         if not isinstance(getattr(module, name), numba.core.dispatcher.Dispatcher):
-            setattr(module, name, jit(getattr(module, name)))
-    return types.SimpleNamespace(**{name: jit(getattr(module, name)) for name in _KERNELS})
+            setattr(module, name, inline(getattr(module, name)))
+    return types.SimpleNamespace(**{name: getattr(module, name) if name in _HELPERS else jit(getattr(module, name))
+                                    for name in _KERNELS})

@@ -214,32 +214,39 @@ def _or_single(mixed: np.ndarray, value: np.ndarray, k: int, quadrature) -> tupl
 
 
 class Population:
-    """Customers per (class, state, row, segment): the churn classes, then the buying classes, in one array.
+    """Customers per class: churn classes per (class, state, row, segment), buying classes per (class, row, segment).
 
-    The state totals ``n`` stay the engine's (whole numbers when random); the
-    classes of each state add up to them, so fractions of a state's customers
-    are taken from ``n`` and no sum over classes is needed to move them.
+    The state totals ``n`` stay the engine's (whole numbers when random). Churn
+    classes are what is known of each state's customers (posterior shares, which
+    differ by state: survival there selects more or less). Buying classes are
+    realised counts over all states: nothing that moves a customer between states
+    depends on its buying class, so a customer's buying class is independent of
+    its state, each state holds its share n_s / N of every class, and only the
+    classes of the customers who *leave* (churn, walk-aways, dropout) need
+    drawing: a random split of each period's leavers (:mod:`sim.model.splits`).
     """
 
-    def __init__(self, counts: np.ndarray, churn_classes: int):
+    def __init__(self, counts: np.ndarray, churn_classes: int, buy: np.ndarray | None = None):
         self.counts = counts
         self.churn = counts[:churn_classes]
-        self.buy = counts[churn_classes:]
+        # C-contiguous: the compiled leave step takes its leavers from it in place.
+        self.buy = np.ascontiguousarray(counts[churn_classes:].sum(axis=1) if buy is None else buy)
         self._expected_churn = None
+        self._walked = None  # last period's walk-aways, split over the buying classes with this period's churn
+        self._rated = None  # (mix, the buying classes' rates summed), made by the churn step for this period's purchases
 
     @classmethod
     def start(cls, customers: np.ndarray, mix: Mixture, source, initial_z: np.ndarray | None) -> "Population":
         """The starting customers, all neutral: churn shares as the mix's weights, rates split multinomially."""
-        kc, kb = len(mix.churn), len(mix.rate)
-        counts = np.zeros((kc + kb, 3) + customers.shape)
-        counts[:kc, 0] = customers * mix.churn_weight
-        counts[kc:, 0] = source.multinomial(customers, mix.buy_weight, initial_z)
-        return cls(counts, kc)
+        kc = len(mix.churn)
+        counts = np.zeros((kc, 3) + customers.shape)
+        counts[:, 0] = customers * mix.churn_weight
+        return cls(counts, kc, source.multinomial(customers, mix.buy_weight, initial_z))
 
     def arrive(self, arrivals: np.ndarray, mix: Mixture, source) -> None:
         """New customers join the neutral state, spread over the classes."""
         self.churn[:, 0] += arrivals * mix.churn_weight
-        source.add_split(arrivals, mix.buy_weight, SPLIT_BUY, self.buy[:, 0])
+        source.add_split(arrivals, mix.buy_weight, SPLIT_BUY, self.buy)
 
     def churn_probability(self, mix: Mixture, multiplier: np.ndarray, n: np.ndarray) -> np.ndarray:
         """Per state, the mean churn probability of its customers (class probability x state multiplier, capped at 1)."""
@@ -260,25 +267,31 @@ class Population:
 
     def leave_churn(self, churned: np.ndarray, n: np.ndarray, noise: "splits.Noise | None" = None) -> None:
         """``churned`` left each state: survivors take the posterior churn shares; which customers left, and so
-        the buying classes' leavers, is a random split (:func:`sim.model.splits.split_even`)."""
+        the buying classes' leavers, is a random split of all states' leavers (:func:`sim.model.splits.split_even`)."""
         kernels = count_kernels.compiled()
         if kernels is not None:  # one compiled pass over the churn classes, the same numbers (no buying classes given)
-            mix = self._churn_for[0]
-            empty = self._buffer("no classes", (0,) + self.buy.shape[1:])
+            empty = self._buffer("no classes", (0,) + self.churn.shape[1:])
             kernels.leave_churn(self.churn, empty, self._churn_for[2], self._expected_churn, n, churned,
-                                np.empty((0,) + n.shape[1:]), self._buffer("rated", n.shape))
+                                self._buffer("no rates", (0,) + n.shape[1:]), self._buffer("rated", n.shape))
         else:
             self.churn -= self._leaving
             self.churn *= _fraction(n - churned, n - self._expected_churn)
-        for state in range(self.buy.shape[1]):
-            self.buy[:, state] -= splits.split_even(self.buy[:, state], churned[state], noise, splits.FLOWS["churn"] + state)
+        leaving = churned.sum(axis=0)
+        if self._walked is not None:
+            leaving = leaving + self._walked
+            self._walked = None
+        # The stayers' rates summed over the classes in the same pass, for this period's purchases.
+        self._rated = (self._churn_for[0], splits.leave_even(self.buy, leaving, noise, splits.FLOWS["churn"],
+                                                             self._churn_for[0].rate))
 
-    def purchase_mean(self, mix: Mixture, multiplier: np.ndarray) -> np.ndarray:
-        """Expected purchases per segment: sum over classes and states of count x rate x state multiplier.
-
-        """
-        return (np.multiply(self.buy, mix.rate[:, None], out=self._buffer("purchases", self.buy.shape)).sum(axis=0)
-                * multiplier).sum(axis=0)
+    def purchase_mean(self, mix: Mixture, multiplier: np.ndarray, n: np.ndarray) -> np.ndarray:
+        """Expected purchases per segment: the buying classes' counts x rates, times the states' mean
+        buying multiplier (each state holds its share of every class)."""
+        rated, self._rated = self._rated, None
+        if rated is None or rated[0] is not mix:  # nothing made it this period for this mix
+            rated = (mix, splits._sum(self.buy * mix.rate))
+        total = n[0] + n[1] + n[2]
+        return rated[1] * _fraction(n[0] * multiplier[0] + n[1] * multiplier[1] + n[2] * multiplier[2], total)
 
     def _buffer(self, use: str, shape: tuple[int, ...]) -> np.ndarray:
         """A scratch array for one use's class-sized temporary, allocated once and reused every period."""
@@ -299,63 +312,48 @@ class Population:
         if cached is None or cached[0] is not mix or not np.array_equal(cached[1], multiplier):
             # The same in every period unless an intervention moves the mix or the buying multipliers.
             self._dropout_for = (mix, multiplier, -np.expm1(-mix.rate[:, None] * multiplier * mix.dropout[:, None]))
-        self._q = self._dropout_for[2]
-        leaving = self.buy * self._q
-        expected = leaving.sum(axis=0)
-        spread = (leaving * (1.0 - self._q)).sum(axis=0)
-        q = _fraction(expected, n)
-        binomial = n * q * (1.0 - q)
-        return q, np.sqrt(np.minimum(_fraction(spread, binomial), 1.0))
+        q = self._q = self._dropout_for[2]  # (class, state, row, segment)
+        share = self.buy / np.maximum(self.buy.sum(axis=0), 1e-300)  # each state's share of its customers per class
+        leaving = share[:, None] * q
+        mean = leaving.sum(axis=0)  # per state, the mean dropout probability
+        spread = (leaving * (1.0 - q)).sum(axis=0)
+        binomial = mean * (1.0 - mean)
+        return mean, np.sqrt(np.minimum(_fraction(spread, binomial), 1.0))
 
     def leave_dropout(self, dropped: np.ndarray, n: np.ndarray, noise: "splits.Noise | None" = None) -> None:
         """``dropped`` left each state: by buying class as independent binomials given their total
-        (:func:`sim.model.splits.split_by_chance`), churn classes in proportion."""
-        for state in range(self.buy.shape[1]):
-            self.buy[:, state] -= splits.split_by_chance(self.buy[:, state], self._q[:, state], dropped[state], noise,
-                                                         splits.FLOWS["dropout"] + state)
+        (:func:`sim.model.splits.split_by_chance`, at each class's chance averaged over the states), churn classes
+        in proportion."""
+        q = (self._q * _fraction(n, n.sum(axis=0))).sum(axis=1)
+        self.buy -= splits.split_by_chance(self.buy, q, dropped.sum(axis=0), noise, splits.FLOWS["dropout"])
         self.churn *= 1.0 - _fraction(dropped, n)
 
     def move(self, n, had_bad, had_good, walked, decayed, noise: "splits.Noise | None" = None) -> None:
         """Experiences and decay (the engine's step 5).
 
-        Churn classes (what is known of a state's customers) move by one linear map of each class's state
-        counts: a state's bad, good and neither shares, the walk-away share of the bad and the decay shares
-        apply to every churn class; with numba one compiled kernel does it in one pass (the same numbers).
-        Buying classes are realised: which customers had a bad or good experience, walked away or decayed
-        is a random split of each flow (:meth:`move_buying`).
+        Churn classes move by one linear map of each class's state counts: a state's bad, good and neither
+        shares, the walk-away share of the bad and the decay shares apply to every churn class; with numba
+        one compiled kernel does it in one pass (the same numbers). Of the buying classes only the walk-aways
+        leave: a random split (:func:`sim.model.splits.split_even`). Without dropout it is made together with
+        the next period's churn (one split instead of two, the same law: nothing between them selects on the
+        buying class, and arrivals join in the classes' own proportions), before that period's purchases.
         """
         kernels = count_kernels.compiled()
         if kernels is not None:
             kernels.move_classes(self.churn, n, had_bad, had_good, walked, decayed)
         else:
-            self.move_numpy(n, had_bad, had_good, walked, decayed, self.churn)
-        self.move_buying(had_bad, had_good, walked, decayed, noise)
-
-    def move_buying(self, had_bad, had_good, walked, decayed, noise) -> None:
-        """The buying classes through step 5, flow by flow: bad, then good among the rest, per state; walk-aways
-        from everyone with a bad experience; decay of the neither in P and B."""
-        flows = splits.FLOWS
-        buy = self.buy
-        if not len(buy):
+            self.move_numpy(n, had_bad, had_good, walked, decayed)
+        if not len(self.buy):
             return
-        bad, good, none = np.empty_like(buy), np.empty_like(buy), np.empty_like(buy)
-        for state in range(3):
-            bad[:, state] = splits.split_even(buy[:, state], had_bad[state], noise, flows["bad"] + state)
-            rest = buy[:, state] - bad[:, state]
-            good[:, state] = splits.split_even(rest, had_good[state], noise, flows["good"] + state)
-            none[:, state] = rest - good[:, state]
-        all_bad = bad[:, 0] + bad[:, 1] + bad[:, 2]
-        stay_bad = all_bad - splits.split_even(all_bad, walked, noise, flows["walk"])
-        back_p = splits.split_even(none[:, 1], decayed[0], noise, flows["decay"])
-        back_b = splits.split_even(none[:, 2], decayed[1], noise, flows["decay"] + 1)
-        buy[:, 0] = none[:, 0] + back_p + back_b
-        buy[:, 1] = good[:, 0] + good[:, 1] + good[:, 2] + none[:, 1] - back_p
-        buy[:, 2] = stay_bad + none[:, 2] - back_b
+        if getattr(self, "_dropout_for", None) is None:
+            self._walked = walked.copy()
+        else:
+            self.buy -= splits.split_even(self.buy, walked, noise, splits.FLOWS["walk"])
 
-    def move_numpy(self, n, had_bad, had_good, walked, decayed, counts: np.ndarray | None = None) -> None:
-        """:meth:`move`'s linear map in numpy on ``counts`` (all classes by default): without numba, and the
-        reference its compiled kernel is tested against."""
-        counts = self.counts if counts is None else counts
+    def move_numpy(self, n, had_bad, had_good, walked, decayed) -> None:
+        """:meth:`move`'s linear map of the churn classes in numpy (without numba, and the reference its compiled
+        kernel is tested against)."""
+        counts = self.churn
         bad = _fraction(had_bad, n)
         good = (1.0 - bad) * _fraction(had_good, n - had_bad)
         none = 1.0 - bad - good

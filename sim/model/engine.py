@@ -401,7 +401,7 @@ def _period(n: np.ndarray, p: dict[str, np.ndarray], rates: Rates, source: Count
         buying = n[N] + n[P] * buy_mult[P] + n[B] * buy_mult[B]
         purchases = source.poisson(p["purchases"] * buying, BUY)
     else:
-        purchases = source.poisson(population.purchase_mean(mix, buy_mult), BUY)
+        purchases = source.poisson(population.purchase_mean(mix, buy_mult, n), BUY)
         if mix.dropout is not None:
             # BG/NBD: each purchase is followed by dropout with the class's p, so by thinning a
             # customer becomes inactive in the period with 1 - exp(-rate x multiplier x p); who

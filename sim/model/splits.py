@@ -13,8 +13,8 @@ import numpy as np
 
 from sim.kernels import split_kernels as sk
 
-FLOWS = {"churn": 0, "dropout": 3, "bad": 6, "good": 9, "walk": 12, "decay": 13}
-"""First flow number of each kind of flow (one per state where there is one per state): part of the scores' key."""
+FLOWS = {"churn": 0, "dropout": 1, "walk": 2}
+"""The flows split over the buying classes, numbered: part of the scores' key."""
 
 
 def _mix(z):
@@ -55,14 +55,37 @@ def split_by_chance(x: np.ndarray, q: np.ndarray, moved: np.ndarray, noise: Nois
     return _run(x, q, moved, noise, flow)
 
 
-def _run(x, q, moved, noise, flow):
+def leave_even(x: np.ndarray, moved: np.ndarray, noise: Noise | None, flow: int, rate: np.ndarray) -> np.ndarray:
+    """:func:`split_even`'s movers taken from ``x`` (in place; C-contiguous), and the stayers' ``rate`` (class, rows,
+    segments) summed over the classes: (rows, segments)."""
     classes = x.shape[0]
-    flat = np.ascontiguousarray(x).reshape(classes, -1)
+    flat = x.reshape(classes, -1)
     m = np.ascontiguousarray(np.broadcast_to(moved, x.shape[1:]), dtype=float).reshape(-1)
-    out = np.empty_like(flat)
     keys = noise.keys if noise is not None else np.zeros(m.size, dtype=np.uint64)
     tag = noise.tag(flow) if noise is not None else np.uint64(0)
-    q = flat if q is None else np.ascontiguousarray(np.broadcast_to(q, x.shape)).reshape(classes, -1)
+    rated = np.empty(m.size)
+    args = (flat, flat, m, np.empty(flat.shape), keys, tag, noise is not None, True,
+            np.ascontiguousarray(rate).reshape(classes, -1), rated)
+    kernels = sk.compiled()
+    (kernels.leave if kernels is not None else leave_numpy)(*args)
+    return rated.reshape(x.shape[1:])
+
+
+def leave_numpy(x, q, m, out, keys, tag, noisy, even, rate, rated):
+    """:func:`sim.kernels.split_kernels.leave` in numpy (its reference)."""
+    split_numpy(x, q, m, out, keys, tag, noisy, even)
+    x -= out
+    rated[:] = _sum(x * rate)
+
+
+def _run(x, q, moved, noise, flow):
+    classes = x.shape[0]
+    flat = x.reshape(classes, -1)  # a view where the rows and segments are contiguous (each class's block)
+    m = np.ascontiguousarray(np.broadcast_to(moved, x.shape[1:]), dtype=float).reshape(-1)
+    out = np.empty(flat.shape)
+    keys = noise.keys if noise is not None else np.zeros(m.size, dtype=np.uint64)
+    tag = noise.tag(flow) if noise is not None else np.uint64(0)
+    q = flat if q is None else np.broadcast_to(q, x.shape).reshape(classes, -1)
     kernels = sk.compiled()
     (kernels.split if kernels is not None else split_numpy)(flat, q, m, out, keys, tag, noise is not None, q is flat)
     return out.reshape(x.shape)
@@ -76,43 +99,21 @@ def _scores(keys: np.ndarray, tag: np.uint64, k: int) -> tuple[np.ndarray, np.nd
             (h >> sk._S11) * sk._TWO_M53)
 
 
-def _power(base, n):
-    """:func:`sim.kernels.split_kernels._power` elementwise."""
-    result = np.ones_like(base)
-    n = n.copy()
-    while np.any(n > 0.0):
-        half = np.floor(n / 2.0)
-        odd = (n > 0.0) & (n - 2.0 * half == 1.0)
-        result = np.where(odd, result * base, result)
-        base = np.where(n > 0.0, base * base, base)
-        n = np.where(n > 0.0, half, n)
-    return result
-
-
 def _alone(x, q, e, u):
-    """:func:`sim.kernels.split_kernels._alone` elementwise."""
-    d = x * q * (1.0 - q)
-    out = x * q + np.sqrt(d) * e
-    small = ~(d >= sk.SMALL)
-    if small.any():
-        xs, qs, us = x[small], q[small], u[small]
-        n = np.ceil(xs)
-        walk = (n > 0.0) & (qs > 0.0) & (qs < 1.0)
-        qw = np.where(walk, qs, 0.5)
-        pmf = _power(1.0 - qw, np.where(walk, n, 0.0))
-        cdf = pmf.copy()
-        j = np.zeros_like(xs)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            odds = qw / (1.0 - qw)
-            alive = walk & (cdf <= us) & (j < n)
-            while alive.any():
-                pmf = np.where(alive, pmf * ((n - j) / (j + 1.0)) * odds, pmf)
-                j = np.where(alive, j + 1.0, j)
-                cdf = np.where(alive, cdf + pmf, cdf)
-                alive &= (cdf <= us) & (j < n)
-            small_out = np.where(walk, j * (xs / n), np.where((n > 0.0) & (qs >= 1.0), xs, 0.0))
-        out[small] = small_out
-    return out
+    """:func:`sim.kernels.split_kernels._alone` elementwise: (leavers, drawn by the score)."""
+    mu = x * q
+    d = mu * (1.0 - q)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        sd = np.sqrt(d)
+        reach = sk._SQRT6 * sd
+        scored = (d > 0.0) & (reach <= mu) & (mu + reach <= x)
+        high = mu + (1.0 - q)
+        room = x - mu
+        low = mu - d / room
+        y = np.where(mu <= x - mu, np.where(u * high < mu, high, 0.0), np.where(u * (x - low) < room, low, x))
+        y = np.where(x < 1.0, np.where(u < q, x, 0.0), y)
+        y = np.where(scored, mu + sd * e, y)
+        return np.where(d <= 0.0, mu, y), scored
 
 
 def split_numpy(x, q, m, out, keys, tag, noisy, even):
@@ -122,27 +123,36 @@ def split_numpy(x, q, m, out, keys, tag, noisy, even):
     with np.errstate(divide="ignore", invalid="ignore"):
         share = m / total
         drawn = spread = large = None
+        scored = []
         for k in range(classes):
             qk = share if even else q[k]
             d = x[k] * qk * (1.0 - qk)
             if noisy:
                 e, u = _scores(keys, tag, k)
-                y = _alone(x[k], qk, e, u)
+                y, by_score = _alone(x[k], qk, e, u)
+                by_score = by_score & ~(x[k] <= 0.0)
+                y = np.where(x[k] <= 0.0, 0.0, y)
+                big = np.where(by_score, d, 0.0)
+                large = (0.0 + big) if large is None else large + big
             else:
                 y = x[k] * qk
+                by_score = np.zeros(x[k].shape, dtype=bool)
+            scored.append(by_score)
             out[k] = y
-            big = np.where(d >= sk.SMALL, d, 0.0)
             drawn = y if drawn is None else drawn + y
             spread = d if spread is None else spread + d
-            large = (0.0 + big) if large is None else large + big
         pool = np.where(large > 0.0, large, spread) if noisy else spread
         gap = (m - drawn) / pool
+        outside = np.zeros(m.shape, dtype=bool)
         for k in range(classes):
             qk = share if even else q[k]
             d = x[k] * qk * (1.0 - qk)
-            take = (pool > 0.0) & ((pool == spread) | (d >= sk.SMALL))
+            take = (pool > 0.0) & ((pool == spread) | scored[k])
             out[k] = np.where(take, out[k] + d * gap, out[k])
-    _hold_numpy(x, m, out)
+            outside |= take & ((out[k] < 0.0) | (out[k] > x[k]))
+    held = out[:, outside]
+    _hold_numpy(x[:, outside], m[outside], held)
+    out[:, outside] = held
     _ends(x, m, total, out)
 
 
