@@ -28,6 +28,7 @@ from sim.model.finance import (
 from sim.model.inputs import (
     all_inputs,
     churn_classes,
+    dropout_plan,
     arm_values,
     engine_parameters,
     mix_alternative,
@@ -109,6 +110,7 @@ def evaluate(
     arms = [None, *scenario.interventions] if arms is None else list(arms)
     base = engine_parameters(scenario, values)
     churn_k = churn_classes(scenario)
+    plan = dropout_plan(scenario)
     if expected:
         source: engine.Counts = engine.ExpectedCounts()
     else:
@@ -117,7 +119,7 @@ def evaluate(
         class_scores = initial_scores = None
         if classes.has_mix(base):
             # The latent classes draw from their own streams: scenarios without them keep their numbers.
-            _, buy_k = classes.class_counts(base, churn_k)
+            _, buy_k = classes.class_counts(base, churn_k, plan)
             class_scores = customer_scores(seed, first, draws, settings.horizon, classes.SCORES_PER_PERIOD, segments,
                                            stream=streams.CLASSES)
             initial_scores = customer_scores(seed, first, draws, 1, max(buy_k - 1, 1), segments,
@@ -133,7 +135,7 @@ def evaluate(
     stacked_target = {k: np.concatenate([target[k] for target in targets]) for k in base}
     ramps = np.repeat(np.stack([ramp(scenario, arm) for arm in arms]), draws, axis=0).T
     operations = operations_plan(scenario, values, arm_inputs, arms)
-    result = engine.simulate(stacked_base, stacked_target, ramps, source, operations, churn_k)
+    result = engine.simulate(stacked_base, stacked_target, ramps, source, operations, churn_k, plan)
     flows = {}
     for index, arm in enumerate(arms):
         rows = slice(index * draws, (index + 1) * draws)

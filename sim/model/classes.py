@@ -42,6 +42,7 @@ quadrature's.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -50,10 +51,11 @@ from scipy import special
 from sim.kernels import count_kernels
 from sim.model import splits
 from sim.model.mixing import (
-    DROPOUT_CLASSES,
+    DROPOUT_P_CLASSES,
     PURCHASE_CLASSES,
-    PURCHASE_CLASSES_WITH_DROPOUT,
     beta_classes,
+    dropout_nodes,
+    dropout_rule,
     gamma_classes,
 )
 
@@ -71,7 +73,9 @@ class Mixture:
     """Class values per (class, row, segment): churn probabilities, purchase rates, dropout probabilities.
 
     Classes come first: sums over classes are then sums of contiguous blocks, and
-    ``(rows, segments)`` parameters broadcast against every class.
+    ``(rows, segments)`` parameters broadcast against every class. With dropout,
+    ``dropout`` holds per rate class its dropout-probability nodes (rate class,
+    node, row, segment) and ``dropout_weight`` their prior weights.
     """
 
     churn: np.ndarray
@@ -79,56 +83,95 @@ class Mixture:
     rate: np.ndarray
     dropout: np.ndarray | None
     buy_weight: np.ndarray
-    factors: tuple[np.ndarray, np.ndarray] | None = None
-    """With dropout: the rate classes' and the dropout classes' weights (buying classes are their product)."""
+    dropout_weight: np.ndarray | None = None
 
 
 def has_mix(p: dict[str, np.ndarray]) -> bool:
     return "churn_alpha" in p
 
 
-def class_counts(p: dict[str, np.ndarray], churn_classes: int) -> tuple[int, int]:
+def class_counts(p: dict[str, np.ndarray], churn_classes: int, dropout_plan=None) -> tuple[int, int]:
     """(churn classes, buying classes) this run needs: 1 on an axis no segment mixes."""
-    churn, rate, dropout = _classes_per_axis(p, churn_classes)
-    return churn, rate * dropout
+    churn, rate, _ = _classes_per_axis(p, churn_classes, dropout_plan)
+    return churn, rate
 
 
-def _classes_per_axis(p: dict[str, np.ndarray], churn_classes: int) -> tuple[int, int, int]:
+def _classes_per_axis(p: dict[str, np.ndarray], churn_classes: int, dropout_plan=None) -> tuple[int, int, int]:
     """Churn, purchase-rate and dropout classes (see sim/model/mixing.py for why these numbers)."""
-    dropout = DROPOUT_CLASSES if np.any(p["dropout_a"] > 0) else 1
-    rate = 1
-    if np.any(p["purchase_shape"] > 0):
-        rate = PURCHASE_CLASSES_WITH_DROPOUT if dropout > 1 else PURCHASE_CLASSES
-    return churn_classes if np.any(p["churn_alpha"] > 0) else 1, rate, dropout
+    churn = churn_classes if np.any(p["churn_alpha"] > 0) else 1
+    if np.any(p["dropout_a"] > 0):
+        return churn, len(_dropout_rules(p, dropout_plan)[0]), DROPOUT_P_CLASSES
+    return churn, PURCHASE_CLASSES if np.any(p["purchase_shape"] > 0) else 1, 1
 
 
-def mixture(p: dict[str, np.ndarray], churn_classes: int) -> Mixture:
+def mixture(p: dict[str, np.ndarray], churn_classes: int, dropout_plan=None) -> Mixture:
     """The classes of every (row, segment) from engine parameters; segments without a mix get one class.
 
     ``churn_classes`` is chosen per scenario (:func:`sim.model.mixing.churn_classes_needed`), never per
-    chunk of draws, so the numbers do not depend on chunking.
+    chunk of draws, so the numbers do not depend on chunking; so is ``dropout_plan`` (horizon, Gauss
+    points per piece of the rate rule: :func:`sim.model.inputs.dropout_plan`).
     """
-    churn_k, rate_k, dropout_k = _classes_per_axis(p, churn_classes)
+    churn_k, rate_k, dropout_k = _classes_per_axis(p, churn_classes, dropout_plan)
     churn, churn_weight = _or_single(p["churn_alpha"] > 0, p["churn"], churn_k,
                                      lambda: beta_classes(_positive(p["churn_alpha"]), _positive(p["churn_beta"]), churn_k))
-    rate, rate_weight = _or_single(p["purchase_shape"] > 0, p["purchases"], rate_k,
-                                   lambda: gamma_classes(_positive(p["purchase_shape"]), _positive(p["purchase_rate"]), rate_k))
     if dropout_k == 1:
+        rate, rate_weight = _or_single(p["purchase_shape"] > 0, p["purchases"], rate_k,
+                                       lambda: gamma_classes(_positive(p["purchase_shape"]), _positive(p["purchase_rate"]), rate_k))
         return Mixture(churn, churn_weight, rate, None, rate_weight)
-    drop, drop_weight = _or_single(p["dropout_a"] > 0, np.zeros_like(p["churn"]), dropout_k,
-                                   lambda: beta_classes(_positive(p["dropout_a"]), _positive(p["dropout_b"]), dropout_k))
-    # Rate x dropout classes, rate outer: class (i, j) is rate class i with dropout class j.
-    joint = (rate_k * dropout_k,) + rate.shape[1:]
-    return Mixture(
-        churn, churn_weight,
-        np.repeat(rate, dropout_k, axis=0),
-        np.tile(drop, (rate_k, 1, 1)),
-        (rate_weight[:, None] * drop_weight[None, :]).reshape(joint),
-        (rate_weight, drop_weight),
-    )
+    rate, rate_weight, drop, prior = _dropout_rules(p, dropout_plan)
+    return Mixture(churn, churn_weight, rate, drop, rate_weight, prior)
 
 
-def moved(start: Mixture, base: dict[str, np.ndarray], p: dict[str, np.ndarray], churn_classes: int) -> Mixture:
+def _dropout_rules(p: dict[str, np.ndarray], plan) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Rate classes (K, row, segment), their weights, dropout nodes and prior weights (K, DROPOUT_P_CLASSES, row,
+    segment) of BG/NBD segments (:func:`sim.model.mixing.dropout_rule`), once per distinct parameter set; a rule
+    with fewer rate classes than the largest is padded with empty ones. Segments without a purchase mix have
+    one rate class at their rate; without a dropout mix, dropout 0."""
+    horizon, per_piece = plan if plan is not None else (60, 2)
+    rows, segments = p["churn"].shape
+    keys = np.stack([np.where(p["purchase_shape"] > 0, p["purchase_shape"], 0.0),
+                     np.where(p["purchase_shape"] > 0, p["purchase_rate"], p["purchases"]),
+                     np.where(p["dropout_a"] > 0, p["dropout_a"], 0.0), np.where(p["dropout_a"] > 0, p["dropout_b"], 0.0)],
+                    axis=-1).reshape(-1, 4)
+    unique, inverse = np.unique(keys, axis=0, return_inverse=True)
+    rules = [_one_rule(*map(float, row), int(horizon), int(per_piece)) for row in unique]
+    k = max(len(rule[0]) for rule in rules)
+    rate = np.zeros((len(unique), k))
+    weight = np.zeros((len(unique), k))
+    drop = np.zeros((len(unique), k, DROPOUT_P_CLASSES))
+    prior = np.zeros((len(unique), k, DROPOUT_P_CLASSES))
+    prior[:, :, 0] = 1.0
+    for index, (r, w, d, v) in enumerate(rules):
+        rate[index, :len(r)], weight[index, :len(r)], drop[index, :len(r)], prior[index, :len(r)] = r, w, d, v
+        rate[index, len(r):] = r[-1]
+    inverse = inverse.ravel()
+
+    def spread(x):  # (unique, ...) -> (class axes..., rows, segments)
+        x = x[inverse].reshape((rows, segments) + x.shape[1:])
+        return np.ascontiguousarray(np.moveaxis(np.moveaxis(x, 0, -1), 0, -1))
+
+    return spread(rate), spread(weight), spread(drop), spread(prior)
+
+
+@functools.lru_cache(maxsize=4096)
+def _one_rule(shape, rate, a, b, horizon, per_piece):
+    """One parameter set's rule: rates, weights, dropout nodes, prior (no dropout mix: p = 0; no purchase mix: one rate)."""
+    if a > 0 and shape > 0:
+        return dropout_rule(shape, rate, a, b, horizon, per_piece)
+    drop = np.zeros((1, DROPOUT_P_CLASSES))
+    prior = np.zeros((1, DROPOUT_P_CLASSES))
+    prior[0, 0] = 1.0
+    if shape > 0:  # purchase mix without dropout in this segment
+        rates, weights = gamma_classes(np.array([shape]), np.array([rate]), PURCHASE_CLASSES)
+        return rates[0], weights[0], np.zeros((PURCHASE_CLASSES, DROPOUT_P_CLASSES)), np.repeat(prior, PURCHASE_CLASSES, 0)
+    if a > 0:  # one purchase rate (``rate`` holds it), dropout differing between customers
+        d, v = dropout_nodes(np.array([rate]), a, b)
+        return np.array([rate]), np.array([1.0]), d, v
+    return np.array([rate]), np.array([1.0]), drop, prior
+
+
+def moved(start: Mixture, base: dict[str, np.ndarray], p: dict[str, np.ndarray], churn_classes: int,
+          dropout_plan=None) -> Mixture:
     """The classes after an intervention moved a mix from ``base`` to ``p`` (engine parameters), every customer
     keeping its rank: the customers of a class stay in it, and its value moves from the quantile u of the
     ``start`` mix it sits at to the quantile u of the new one (F_new^-1(F_start(value)), per class, row and
@@ -138,26 +181,26 @@ def moved(start: Mixture, base: dict[str, np.ndarray], p: dict[str, np.ndarray],
     retention under any ramp is that rule's quadrature of the exact rank-preserving curve (nothing is spread
     between classes). Segments without that mix take ``p``'s value as before.
     """
-    new = mixture(p, churn_classes)
-    churn_k, rate_k, dropout_k = _classes_per_axis(p, churn_classes)
-    churn = np.where(p["churn_alpha"] > 0, _rank_map(special.betainc, special.betaincc, special.betaincinv,
-                                                     special.betainccinv, base, p, ("churn_alpha", "churn_beta"),
-                                                     start.churn), new.churn) if churn_k > 1 else new.churn
-    churn_weight = np.where(p["churn_alpha"] > 0, start.churn_weight, new.churn_weight) if churn_k > 1 else new.churn_weight
-    rate, buy_weight, drop = new.rate, new.buy_weight, new.dropout
-    if rate_k > 1:
-        mixed = p["purchase_shape"] > 0
-        rate = np.where(mixed, _rank_map(_gamma_cdf, _gamma_sf, _gamma_ppf, _gamma_isf, base, p,
-                                         ("purchase_shape", "purchase_rate"), start.rate), new.rate)
-        buy_weight = np.where(mixed, start.buy_weight, new.buy_weight)
-    if dropout_k > 1:
-        mixed = p["dropout_a"] > 0
-        drop = np.where(mixed, _rank_map(special.betainc, special.betaincc, special.betaincinv, special.betainccinv,
-                                         base, p, ("dropout_a", "dropout_b"), start.dropout), new.dropout)
-        buy_weight = np.where(mixed, start.buy_weight, buy_weight)
-    factors = None if new.factors is None else start.factors
-    return Mixture(np.ascontiguousarray(churn), np.ascontiguousarray(churn_weight), np.ascontiguousarray(rate),
-                   None if drop is None else np.ascontiguousarray(drop), np.ascontiguousarray(buy_weight), factors)
+    churn_k, rate_k, dropout_k = (len(start.churn), len(start.rate), 1 if start.dropout is None else start.dropout.shape[1])
+    churn, churn_weight = start.churn, start.churn_weight
+    mixed = p["churn_alpha"] > 0
+    if churn_k > 1:
+        churn = np.where(mixed, _rank_map(special.betainc, special.betaincc, special.betaincinv, special.betainccinv,
+                                          base, p, ("churn_alpha", "churn_beta"), start.churn), p["churn"])
+    else:
+        churn = np.broadcast_to(p["churn"], start.churn.shape)
+    rate = start.rate
+    mixed = p["purchase_shape"] > 0
+    rate = np.where(mixed, _rank_map(_gamma_cdf, _gamma_sf, _gamma_ppf, _gamma_isf, base, p,
+                                     ("purchase_shape", "purchase_rate"), start.rate), p["purchases"])
+    drop = start.dropout
+    if drop is not None:
+        flat = drop.reshape((rate_k * dropout_k,) + drop.shape[2:])
+        mapped = _rank_map(special.betainc, special.betaincc, special.betaincinv, special.betainccinv, base, p,
+                           ("dropout_a", "dropout_b"), flat)
+        drop = np.where(p["dropout_a"] > 0, mapped, 0.0).reshape(drop.shape)
+    return Mixture(np.ascontiguousarray(churn), churn_weight, np.ascontiguousarray(rate),
+                   None if drop is None else np.ascontiguousarray(drop), start.buy_weight, start.dropout_weight)
 
 
 def _gamma_cdf(shape, rate, x):
@@ -241,12 +284,23 @@ class Population:
         kc = len(mix.churn)
         counts = np.zeros((kc, 3) + customers.shape)
         counts[:, 0] = customers * mix.churn_weight
-        return cls(counts, kc, source.multinomial(customers, mix.buy_weight, initial_z))
+        population = cls(counts, kc, source.multinomial(customers, mix.buy_weight, initial_z))
+        if mix.dropout is not None:
+            # What is known of each rate class's dropout probability: the prior shares, then the posterior ones.
+            population.posterior = np.array(mix.dropout_weight)
+        return population
 
     def arrive(self, arrivals: np.ndarray, mix: Mixture, source) -> None:
         """New customers join the neutral state, spread over the classes."""
         self.churn[:, 0] += arrivals * mix.churn_weight
+        if mix.dropout is None:
+            source.add_split(arrivals, mix.buy_weight, SPLIT_BUY, self.buy)
+            return
+        before = self.buy.copy()
         source.add_split(arrivals, mix.buy_weight, SPLIT_BUY, self.buy)
+        # Newcomers bring the prior dropout shares: each rate class's shares become the mean of the two.
+        joined = _fraction(self.buy - before, self.buy)[:, None]
+        self.posterior += joined * (mix.dropout_weight - self.posterior)
 
     def churn_probability(self, mix: Mixture, multiplier: np.ndarray, n: np.ndarray) -> np.ndarray:
         """Per state, the mean churn probability of its customers (class probability x state multiplier, capped at 1)."""
@@ -301,18 +355,23 @@ class Population:
         return buffers[use]
 
     def dropout_probability(self, mix: Mixture, multiplier: np.ndarray, n: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Per state, the mean of P(inactive in the period) = 1 - exp(-rate x multiplier x p) over its customers,
-        and the factor on the score that gives the dropouts' total its exact variance.
+        """Per state, the mean of P(inactive in the period) over its customers, and the factor on the score that
+        gives the dropouts' total its exact variance.
 
-        Given the classes, a state's dropouts are a sum of independent Binomial(x_k, q_k): variance
-        sum x_k q_k (1 - q_k), below the n q (1 - q) of one binomial at the mean q by n Var(q). The total is
-        drawn as that binomial at the score times sqrt(exact / binomial variance), so its spread is the sum's.
+        A customer of rate class k whose dropout probability is node j stays active with
+        exp(-rate_k x multiplier x p_kj); its class's customers are exchangeable draws from the posterior
+        shares over j, so each leaves with q_k = sum_j share_kj (1 - that), independently. A state's dropouts
+        are then a sum of independent Binomial(x_k, q_k), variance sum x_k q_k (1 - q_k), below the
+        n q (1 - q) of one binomial at the mean q by n Var(q): the total is drawn as that binomial at the
+        score times sqrt(exact / binomial variance), so its spread is the sum's.
         """
         cached = getattr(self, "_dropout_for", None)
         if cached is None or cached[0] is not mix or not np.array_equal(cached[1], multiplier):
-            # The same in every period unless an intervention moves the mix or the buying multipliers.
-            self._dropout_for = (mix, multiplier, -np.expm1(-mix.rate[:, None] * multiplier * mix.dropout[:, None]))
-        q = self._q = self._dropout_for[2]  # (class, state, row, segment)
+            # The same in every period unless an intervention moves the mix or the buying multipliers:
+            # stay[k, j, state] = exp(-rate_k x multiplier x p_kj).
+            self._dropout_for = (mix, multiplier, np.exp(-(mix.rate[:, None] * mix.dropout)[:, :, None] * multiplier))
+        stay = self._dropout_for[2]
+        q = self._q = 1.0 - np.einsum("kjrs,kjtrs->ktrs", self.posterior, stay)
         share = self.buy / np.maximum(self.buy.sum(axis=0), 1e-300)  # each state's share of its customers per class
         leaving = share[:, None] * q
         mean = leaving.sum(axis=0)  # per state, the mean dropout probability
@@ -321,11 +380,14 @@ class Population:
         return mean, np.sqrt(np.minimum(_fraction(spread, binomial), 1.0))
 
     def leave_dropout(self, dropped: np.ndarray, n: np.ndarray, noise: "splits.Noise | None" = None) -> None:
-        """``dropped`` left each state: by buying class as independent binomials given their total
-        (:func:`sim.model.splits.split_by_chance`, at each class's chance averaged over the states), churn classes
-        in proportion."""
-        q = (self._q * _fraction(n, n.sum(axis=0))).sum(axis=1)
+        """``dropped`` left each state: by rate class as independent binomials given their total
+        (:func:`sim.model.splits.split_by_chance`, at each class's chance averaged over the states); the
+        survivors' dropout shares are the posterior ones (Bayes); churn classes in proportion."""
+        weights = _fraction(n, n.sum(axis=0))
+        q = (self._q * weights).sum(axis=1)
         self.buy -= splits.split_by_chance(self.buy, q, dropped.sum(axis=0), noise, splits.FLOWS["dropout"])
+        staying = self.posterior * (self._dropout_for[2] * weights).sum(axis=2)
+        self.posterior = staying / np.maximum(staying.sum(axis=1, keepdims=True), 1e-300)
         self.churn *= 1.0 - _fraction(dropped, n)
 
     def move(self, n, had_bad, had_good, walked, decayed, noise: "splits.Noise | None" = None) -> None:

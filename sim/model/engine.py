@@ -225,6 +225,7 @@ def simulate(
     source: Counts,
     operations=None,
     churn_classes: int = 1,
+    dropout_plan: tuple[int, int] | None = None,
 ) -> dict[str, np.ndarray]:
     """Run arms: parameters move from ``base`` to ``target`` by the ramp fraction per period.
 
@@ -260,7 +261,7 @@ def simulate(
     population = mix = None
     if classes.has_mix(base):
         # Customers who differ: latent classes beside the counts (sim/model/classes.py).
-        mix = classes.mixture(base, churn_classes)
+        mix = classes.mixture(base, churn_classes, dropout_plan)
         mix_keys = classes.MIX_PARAMETERS + ("churn", "purchases")
         moving_mix = any(k in moving for k in mix_keys)
         start_mix = mix
@@ -274,7 +275,7 @@ def simulate(
         if population is not None and moving_mix and np.any(ramp[t] != (ramp[t - 1] if t else 0.0)):
             # An intervention changed a mix: every class keeps its customers and moves to its rank in the new mix.
             mix = classes.moved(start_mix, base, {k: base[k] + share * moving[k] if k in moving else base[k]
-                                                  for k in mix_keys}, churn_classes)
+                                                  for k in mix_keys}, churn_classes, dropout_plan)
         n = _period(n, p, rates, source, out, operations, ramp[t], population, mix)
         _sum_segments(values, totals[:, t])
     return {name: series.T for name, series in zip(OUTPUTS, totals)}
