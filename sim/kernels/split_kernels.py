@@ -162,6 +162,87 @@ def leave(x, q, m, out, keys, tag, noisy, even, rate, rated):
         rated[i] = total
 
 
+def dropout_step(posterior, stay, buy, n, mean, narrow, chance):
+    """BG/NBD, one period's dropout in one pass over the rate classes (flat arrays: posterior (K, J, m),
+    stay (K, J, 3, m), buy (K, m), n (3, m), mean and narrow (3, m), chance (K, m)).
+
+    A customer of rate class k drops out in state s with q_ks = 1 - sum_j posterior_kj stay_kjs (the shares
+    over its dropout nodes j, stay = exp(-rate x multiplier x p)). Per state: ``mean`` the mean of q over its
+    customers (each state holds the share buy_k / N of every class) and ``narrow`` = sqrt(min(1, sum_k
+    w_k q (1 - q) / (mean (1 - mean)))), the factor on the score of the state's total that gives it the
+    variance of a sum of binomials. Per class: ``chance`` = sum_s q_ks n_s / n, its chance over all states.
+    ``posterior`` becomes the survivors' shares, posterior_kj x sum_s stay_kjs n_s / n normalised over j
+    (Bayes; what is known does not depend on how many dropped out). Sums in index order.
+    """
+    classes, nodes, size = posterior.shape
+    states = stay.shape[2]
+    total, people = np.empty(size), np.empty(size)
+    weight = np.empty((states, size))
+    for i in range(size):
+        total[i] = buy[0, i]
+        people[i] = n[0, i]
+    for k in range(1, classes):
+        for i in range(size):
+            total[i] = total[i] + buy[k, i]
+    for s in range(1, states):
+        for i in range(size):
+            people[i] = people[i] + n[s, i]
+    for s in range(states):
+        for i in range(size):
+            weight[s, i] = n[s, i] / people[i] if people[i] > 0.0 else 0.0
+    spread = np.empty((states, size))
+    kept = np.empty((states, size))
+    staying, held = np.empty(size), np.empty(size)
+    for k in range(classes):
+        # One pass over the class's stay table: kept (per state, over nodes) and staying (per node, over states).
+        for j in range(nodes):
+            for i in range(size):
+                v = stay[k, j, 0, i]
+                kept[0, i] = posterior[k, j, i] * v if j == 0 else kept[0, i] + posterior[k, j, i] * v
+                staying[i] = v * weight[0, i]
+            for s in range(1, states):
+                for i in range(size):
+                    v = stay[k, j, s, i]
+                    kept[s, i] = posterior[k, j, i] * v if j == 0 else kept[s, i] + posterior[k, j, i] * v
+                    staying[i] = staying[i] + v * weight[s, i]
+            for i in range(size):
+                value = posterior[k, j, i] * staying[i]
+                posterior[k, j, i] = value
+                held[i] = held[i] + value if j > 0 else value
+        for s in range(states):
+            for i in range(size):
+                q = 1.0 - kept[s, i]
+                share = buy[k, i] / total[i] if total[i] > 0.0 else 0.0
+                if k == 0:
+                    mean[s, i] = share * q
+                    spread[s, i] = share * q * (1.0 - q)
+                else:
+                    mean[s, i] = mean[s, i] + share * q
+                    spread[s, i] = spread[s, i] + share * q * (1.0 - q)
+                chance[k, i] = q * weight[s, i] if s == 0 else chance[k, i] + q * weight[s, i]
+        for j in range(nodes):
+            for i in range(size):
+                if held[i] > 0.0:
+                    posterior[k, j, i] = posterior[k, j, i] / held[i]
+    for s in range(states):
+        for i in range(size):
+            binomial = mean[s, i] * (1.0 - mean[s, i])
+            ratio = spread[s, i] / binomial if binomial > 0.0 else 0.0
+            narrow[s, i] = np.sqrt(ratio if ratio < 1.0 else 1.0)
+
+
+def dropout_join(posterior, prior, before, after):
+    """Newcomers bring the prior shares: posterior += (after - before) / after x (prior - posterior) per class."""
+    classes, nodes, size = posterior.shape
+    joined = np.empty(size)
+    for k in range(classes):
+        for i in range(size):
+            joined[i] = (after[k, i] - before[k, i]) / after[k, i] if after[k, i] > 0.0 else 0.0
+        for j in range(nodes):
+            for i in range(size):
+                posterior[k, j, i] = posterior[k, j, i] + joined[i] * (prior[k, j, i] - posterior[k, j, i])
+
+
 def _hold(x, i, classes, moved, out):
     """Clip ``out[:, i]`` to [0, x] and spread what is missing over the room left (or the excess over what was taken)."""
     taken = 0.0
@@ -186,7 +267,7 @@ def _hold(x, i, classes, moved, out):
         out[k, i] = out[k, i] + (x[k, i] - out[k, i] if left > 0.0 else out[k, i]) * part
 
 
-_KERNELS = ("split", "leave")
+_KERNELS = ("split", "leave", "dropout_step", "dropout_join")
 _HELPERS = ("_mix", "_score", "_alone", "_hold", "split")
 
 

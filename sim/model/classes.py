@@ -123,6 +123,18 @@ def mixture(p: dict[str, np.ndarray], churn_classes: int, dropout_plan=None) -> 
 
 
 def _dropout_rules(p: dict[str, np.ndarray], plan) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`_build_dropout_rules`, kept for the last parameters seen (each chunk asks for them more than once)."""
+    names = ("purchase_shape", "purchase_rate", "purchases", "dropout_a", "dropout_b")
+    key = (plan, p["churn"].shape) + tuple(np.ascontiguousarray(p[name]).tobytes() for name in names)
+    if _RULES_CACHE.get("key") != key:
+        _RULES_CACHE.update(key=key, rules=_build_dropout_rules(p, plan))
+    return _RULES_CACHE["rules"]
+
+
+_RULES_CACHE: dict = {}
+
+
+def _build_dropout_rules(p: dict[str, np.ndarray], plan) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Rate classes (K, row, segment), their weights, dropout nodes and prior weights (K, DROPOUT_P_CLASSES, row,
     segment) of BG/NBD segments (:func:`sim.model.mixing.dropout_rule`), once per distinct parameter set; a rule
     with fewer rate classes than the largest is padded with empty ones. Segments without a purchase mix have
@@ -298,9 +310,8 @@ class Population:
             return
         before = self.buy.copy()
         source.add_split(arrivals, mix.buy_weight, SPLIT_BUY, self.buy)
-        # Newcomers bring the prior dropout shares: each rate class's shares become the mean of the two.
-        joined = _fraction(self.buy - before, self.buy)[:, None]
-        self.posterior += joined * (mix.dropout_weight - self.posterior)
+        # Newcomers bring the prior dropout shares.
+        splits.dropout_kernel("dropout_join")(*_flat(self.posterior, mix.dropout_weight, before, self.buy))
 
     def churn_probability(self, mix: Mixture, multiplier: np.ndarray, n: np.ndarray) -> np.ndarray:
         """Per state, the mean churn probability of its customers (class probability x state multiplier, capped at 1)."""
@@ -369,25 +380,19 @@ class Population:
         if cached is None or cached[0] is not mix or not np.array_equal(cached[1], multiplier):
             # The same in every period unless an intervention moves the mix or the buying multipliers:
             # stay[k, j, state] = exp(-rate_k x multiplier x p_kj).
-            self._dropout_for = (mix, multiplier, np.exp(-(mix.rate[:, None] * mix.dropout)[:, :, None] * multiplier))
-        stay = self._dropout_for[2]
-        q = self._q = 1.0 - np.einsum("kjrs,kjtrs->ktrs", self.posterior, stay)
-        share = self.buy / np.maximum(self.buy.sum(axis=0), 1e-300)  # each state's share of its customers per class
-        leaving = share[:, None] * q
-        mean = leaving.sum(axis=0)  # per state, the mean dropout probability
-        spread = (leaving * (1.0 - q)).sum(axis=0)
-        binomial = mean * (1.0 - mean)
-        return mean, np.sqrt(np.minimum(_fraction(spread, binomial), 1.0))
+            self._dropout_for = (mix, multiplier, np.ascontiguousarray(
+                np.exp(-(mix.rate[:, None] * mix.dropout)[:, :, None] * multiplier)))
+        mean, narrow = np.empty(n.shape), np.empty(n.shape)
+        self._chance = np.empty(self.buy.shape)
+        splits.dropout_kernel("dropout_step")(*_flat(self.posterior, self._dropout_for[2], self.buy, n, mean, narrow,
+                                                     self._chance))
+        return mean, narrow
 
     def leave_dropout(self, dropped: np.ndarray, n: np.ndarray, noise: "splits.Noise | None" = None) -> None:
         """``dropped`` left each state: by rate class as independent binomials given their total
-        (:func:`sim.model.splits.split_by_chance`, at each class's chance averaged over the states); the
-        survivors' dropout shares are the posterior ones (Bayes); churn classes in proportion."""
-        weights = _fraction(n, n.sum(axis=0))
-        q = (self._q * weights).sum(axis=1)
-        self.buy -= splits.split_by_chance(self.buy, q, dropped.sum(axis=0), noise, splits.FLOWS["dropout"])
-        staying = self.posterior * (self._dropout_for[2] * weights).sum(axis=2)
-        self.posterior = staying / np.maximum(staying.sum(axis=1, keepdims=True), 1e-300)
+        (:func:`sim.model.splits.split_by_chance`, at each class's chance over the states, which
+        :meth:`dropout_probability` made with the survivors' posterior dropout shares); churn classes in proportion."""
+        self.buy -= splits.split_by_chance(self.buy, self._chance, dropped.sum(axis=0), noise, splits.FLOWS["dropout"])
         self.churn *= 1.0 - _fraction(dropped, n)
 
     def move(self, n, had_bad, had_good, walked, decayed, noise: "splits.Noise | None" = None) -> None:
@@ -396,21 +401,20 @@ class Population:
         Churn classes move by one linear map of each class's state counts: a state's bad, good and neither
         shares, the walk-away share of the bad and the decay shares apply to every churn class; with numba
         one compiled kernel does it in one pass (the same numbers). Of the buying classes only the walk-aways
-        leave: a random split (:func:`sim.model.splits.split_even`). Without dropout it is made together with
-        the next period's churn (one split instead of two, the same law: nothing between them selects on the
-        buying class, and arrivals join in the classes' own proportions), before that period's purchases.
+        leave: a random split (:func:`sim.model.splits.split_even`), made together with the next period's churn
+        (one split instead of two) before that period's purchases. Without dropout that is the same law:
+        nothing between them selects on the buying class, and arrivals join in the classes' own proportions.
+        With dropout the survivors' classes lean to low dropout while arrivals come at the prior, so the
+        walk-aways' classes lean a little towards the arrivals' (by the arrivals' share of the customers,
+        about 1 %, of a flow of a fraction of a per cent a period).
         """
         kernels = count_kernels.compiled()
         if kernels is not None:
             kernels.move_classes(self.churn, n, had_bad, had_good, walked, decayed)
         else:
             self.move_numpy(n, had_bad, had_good, walked, decayed)
-        if not len(self.buy):
-            return
-        if getattr(self, "_dropout_for", None) is None:
+        if len(self.buy):
             self._walked = walked.copy()
-        else:
-            self.buy -= splits.split_even(self.buy, walked, noise, splits.FLOWS["walk"])
 
     def move_numpy(self, n, had_bad, had_good, walked, decayed) -> None:
         """:meth:`move`'s linear map of the churn classes in numpy (without numba, and the reference its compiled
@@ -428,6 +432,11 @@ class Population:
         to_from[1] = good[0], good[1] + (1.0 - back_p) * none[1], good[2]
         to_from[2] = stay_bad * bad[0], stay_bad * bad[1], stay_bad * bad[2] + (1.0 - back_b) * none[2]
         counts[:] = np.einsum("tsrg,ksrg->ktrg", to_from, counts)
+
+
+def _flat(*arrays: np.ndarray) -> list[np.ndarray]:
+    """Views with rows and segments as one axis (C-contiguous arrays: no copies), for the compiled class steps."""
+    return [a.reshape(a.shape[:-2] + (-1,)) for a in arrays]
 
 
 def _fraction(part: np.ndarray, whole: np.ndarray) -> np.ndarray:

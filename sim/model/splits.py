@@ -184,3 +184,40 @@ def _hold_numpy(x, moved, out):
         with np.errstate(divide="ignore", invalid="ignore"):
             part = left / room
         out[:, fix] = (out + np.where(up, x - out, out) * part)[:, fix]
+
+
+def dropout_step_numpy(posterior, stay, buy, n, mean, narrow, chance):
+    """:func:`sim.kernels.split_kernels.dropout_step` in numpy (its reference)."""
+    total = _sum(buy)
+    people = _sum(n)
+    weight = np.divide(n, people, out=np.zeros_like(n), where=people > 0.0)
+    share = np.divide(buy, total, out=np.zeros_like(buy), where=total > 0.0)
+    spread = np.empty_like(mean)
+    for k in range(posterior.shape[0]):
+        for s in range(stay.shape[2]):
+            q = 1.0 - _sum(posterior[k] * stay[k, :, s])
+            if k == 0:
+                mean[s] = share[k] * q
+                spread[s] = share[k] * q * (1.0 - q)
+            else:
+                mean[s] = mean[s] + share[k] * q
+                spread[s] = spread[s] + share[k] * q * (1.0 - q)
+            chance[k] = q * weight[s] if s == 0 else chance[k] + q * weight[s]
+        staying = posterior[k] * _sum(np.moveaxis(stay[k] * weight[None], 1, 0))
+        held = _sum(staying)
+        posterior[k] = np.where(held > 0.0, staying / np.where(held > 0.0, held, 1.0), staying)
+    binomial = mean * (1.0 - mean)
+    ratio = np.divide(spread, binomial, out=np.zeros_like(spread), where=binomial > 0.0)
+    narrow[:] = np.sqrt(np.where(ratio < 1.0, ratio, 1.0))
+
+
+def dropout_join_numpy(posterior, prior, before, after):
+    """:func:`sim.kernels.split_kernels.dropout_join` in numpy (its reference)."""
+    joined = np.divide(after - before, after, out=np.zeros_like(after), where=after > 0.0)
+    posterior += joined[:, None] * (prior - posterior)
+
+
+def dropout_kernel(name: str):
+    """The compiled dropout kernel ``name`` with numba, else its numpy reference."""
+    kernels = sk.compiled()
+    return getattr(kernels, name) if kernels is not None else globals()[name + "_numpy"]
