@@ -243,6 +243,57 @@ def dropout_join(posterior, prior, before, after):
                 posterior[k, j, i] = posterior[k, j, i] + joined[i] * (prior[k, j, i] - posterior[k, j, i])
 
 
+FEW = 16
+"""Arrivals up to this many are placed one by one (each in class k with probability w_k: exact multinomial)."""
+
+
+def arrive(total, weights, into, keys, tag, noisy):
+    """Add ``total[i]`` newcomers to the classes ``into[:, i]`` (flat: class, rows x segments), class k with
+    probability ``weights[k, i]``, multinomially: up to :data:`FEW` one by one (each newcomer's class by
+    inversion of its own uniform); more as a chain of conditional binomials, class k taking
+    Binomial(remaining, w_k / (w_k + ... + w_K)) in mean and variance (:func:`_alone`: within [0, remaining],
+    unbiased), the last class the rest, which gives the multinomial's mean and covariance.
+    ``noisy`` False adds the mean A w_k."""
+    classes, size = weights.shape
+    for i in range(size):
+        arrivals = total[i]
+        if arrivals <= 0.0:
+            continue
+        if not noisy:
+            for k in range(classes):
+                into[k, i] = into[k, i] + arrivals * weights[k, i]
+            continue
+        if arrivals <= FEW:
+            whole = np.floor(arrivals)
+            for one in range(int(whole)):
+                _, u = _score(keys[i], tag, classes + one)
+                k = 0
+                edge = weights[0, i]
+                while u >= edge and k < classes - 1:
+                    k = k + 1
+                    edge = edge + weights[k, i]
+                into[k, i] = into[k, i] + 1.0
+            left = arrivals - whole  # a fraction of a newcomer (expected counts upstream): its mean
+            if left > 0.0:
+                for k in range(classes):
+                    into[k, i] = into[k, i] + left * weights[k, i]
+            continue
+        tail = 0.0
+        for k in range(classes):
+            tail = tail + weights[k, i]
+        remaining = arrivals
+        for k in range(classes - 1):
+            share = weights[k, i] / tail if tail > 0.0 else 0.0
+            if share > 1.0:
+                share = 1.0
+            e, u = _score(keys[i], tag, k)
+            y, _ = _alone(remaining, share, e, u)
+            into[k, i] = into[k, i] + y
+            remaining = remaining - y
+            tail = tail - weights[k, i]
+        into[classes - 1, i] = into[classes - 1, i] + remaining
+
+
 def _hold(x, i, classes, moved, out):
     """Clip ``out[:, i]`` to [0, x] and spread what is missing over the room left (or the excess over what was taken)."""
     taken = 0.0
@@ -267,7 +318,7 @@ def _hold(x, i, classes, moved, out):
         out[k, i] = out[k, i] + (x[k, i] - out[k, i] if left > 0.0 else out[k, i]) * part
 
 
-_KERNELS = ("split", "leave", "dropout_step", "dropout_join")
+_KERNELS = ("split", "leave", "dropout_step", "dropout_join", "arrive")
 _HELPERS = ("_mix", "_score", "_alone", "_hold", "split")
 
 

@@ -4,39 +4,37 @@ With a churn, purchase or dropout mix (:mod:`sim.model.mixing`) a segment's
 customers belong to latent classes. The engine keeps drawing every random
 count once per (state, segment) with its kernel, as without classes, so the
 cost stays near that of a homogeneous run; this module keeps, beside those
-counts, how each state's customers spread over the classes. Two class axes:
-churn classes and buying classes (purchase rate, or rate x dropout probability
-for BG/NBD); churn and buying are independent across customers, as in the sBG
-and BG/NBD models.
+counts, what is known of the customers' classes. Churn and buying are
+independent across customers, as in the sBG and BG/NBD models.
 
-* Churn axis: the classes are what we know of each state's customers, not a
-  realised draw. Customers are exchangeable draws from the state's class
-  shares, so a state's churn is Binomial(n, mean churn probability) exactly,
-  and the survivors' shares are the posterior ones, share_k (1 - q_k) /
-  (1 - mean) (Bayes), whatever the number who left. A cohort's survivors then
-  follow the sBG law period by period (given n_t survivors, n_t+1 is Binomial
-  with the posterior mean: the tests check mean and variance).
-* Buying axis: a customer keeps its purchase rate, so the realised mix of
-  rates persists from period to period and makes total purchases vary more
-  than a Poisson's. The starting customers are split over the rate classes
-  multinomially (exact); arrivals by systematic sampling (one arrival lands in
-  class k with probability w_k; many spread within one of their expectation,
-  a little less than multinomially). Purchases are then an exact Poisson total
-  given the classes. Churn and every flow that does not depend on the rate
-  (experiences, walk-aways, decay to neutral) leave each class of a state in
-  proportion (the hypergeometric mean). Dropout (BG/NBD), which depends on the
-  rate, is drawn as a total per state, Binomial(n, mean dropout probability),
-  and split by the conditional mean of independent binomial class counts given
-  their sum, E[X_k] + Var(X_k) / Var(T) (T - E[T]), held within [0, count].
-  That total's variance is a little high (the binomial at the mean probability
-  also counts the spread of the rates, which the realised classes already carry).
+* Churn axis, per state: what is known of each state's customers (posterior
+  shares), not a realised draw. Customers are exchangeable draws from them, so
+  a state's churn is Binomial(n, mean churn probability) exactly, and the
+  survivors' shares are the posterior ones, share_k (1 - q_k) / (1 - mean)
+  (Bayes), whatever the number who left. A cohort's survivors then follow the
+  sBG law period by period.
+* Buying axis, over all states: realised counts of customers per purchase-rate
+  class (each customer keeps its rate, so the realised mix persists and total
+  purchases vary more than a Poisson's). Nothing that moves a customer between
+  states depends on its rate, so its class is independent of its state: each
+  state holds its share of every class, and only who *leaves* is drawn. The
+  starting customers are split over the classes multinomially, newcomers too
+  (:func:`sim.model.splits.arrive`); each period's leavers (churn, with the last
+  period's walk-aways) are a random split over the classes, multivariate
+  hypergeometric in mean and covariance (:func:`sim.model.splits.leave_even`);
+  purchases are an exact Poisson total given the classes.
+* BG/NBD dropout: per rate class, what is known of its customers' dropout
+  probabilities (posterior shares over nodes, Bayes as they stay active); a
+  class's customers drop out independently with its mean chance, so the
+  dropouts split over the classes as independent binomials given their total
+  (:func:`sim.model.splits.split_by_chance`), and the total's score is narrowed
+  to the variance of that sum.
 
-When an intervention changes a mix, the engine builds the new classes and moves
-every class's customers to them by rank (:meth:`Population.transport`): a
-customer at quantile u of the old mixing distribution ends at quantile u of the
-new one, as far as the classes resolve it.
+When an intervention changes a mix, every class keeps its customers and its
+value moves to its rank in the new mix (:func:`moved`): a customer at quantile
+u of the old mixing distribution ends at quantile u of the new one.
 
-With expected counts every split is exact and the cohort's retention is the
+With expected counts every split is its mean and the cohort's retention is the
 quadrature's.
 """
 
@@ -62,10 +60,10 @@ from sim.model.mixing import (
 MIX_PARAMETERS = ("churn_alpha", "churn_beta", "purchase_shape", "purchase_rate", "dropout_a", "dropout_b")
 """Engine parameters of the mixing distributions; 0 for a segment without that mix."""
 
-# Slots of the class scores one period uses (a separate stream from the engine's own scores).
+# Slots of the class scores one period uses (a separate stream from the engine's own scores): the states'
+# dropout totals. The splits over the buying classes hash their own (sim/kernels/split_kernels.py).
 DROPOUT = slice(0, 3)
-SPLIT_BUY = slice(3, 4)
-SCORES_PER_PERIOD = 4
+SCORES_PER_PERIOD = 3
 
 
 @dataclass(frozen=True)
@@ -303,13 +301,14 @@ class Population:
         return population
 
     def arrive(self, arrivals: np.ndarray, mix: Mixture, source) -> None:
-        """New customers join the neutral state, spread over the classes."""
+        """New customers join the neutral state: churn shares as the mix's weights, buying classes multinomially
+        (independent customers: :func:`sim.model.splits.arrive`)."""
         self.churn[:, 0] += arrivals * mix.churn_weight
         if mix.dropout is None:
-            source.add_split(arrivals, mix.buy_weight, SPLIT_BUY, self.buy)
+            splits.arrive(arrivals, mix.buy_weight, self.buy, source.noise)
             return
         before = self.buy.copy()
-        source.add_split(arrivals, mix.buy_weight, SPLIT_BUY, self.buy)
+        splits.arrive(arrivals, mix.buy_weight, self.buy, source.noise)
         # Newcomers bring the prior dropout shares.
         splits.dropout_kernel("dropout_join")(*_flat(self.posterior, mix.dropout_weight, before, self.buy))
 

@@ -107,8 +107,6 @@ class Counts(Protocol):
 
     def whole(self, x: np.ndarray) -> np.ndarray: ...
 
-    def add_split(self, total: np.ndarray, weights: np.ndarray, slot: slice, into: np.ndarray) -> None: ...
-
     def multinomial(self, total: np.ndarray, weights: np.ndarray, z: np.ndarray | None) -> np.ndarray: ...
 
     def for_classes(self) -> "Counts": ...
@@ -177,13 +175,6 @@ class RandomCounts:
     def whole(self, x):
         return np.round(x)
 
-    def add_split(self, total, weights, slot, into):
-        """Add to ``into`` whole counts per class (first axis) that add up to ``total`` (systematic sampling)."""
-        if self._tile_each_slot:  # the normal CDF of one arm's scores, then tiled
-            counts.add_systematic_split(total, weights, self._tiled(ndtr(self._now[slot]))[0], into)
-        else:
-            counts.add_systematic_split(total, weights, ndtr(self._now[slot][0]), into)
-
     def multinomial(self, total, weights, z):
         return counts.multinomial(total, weights, z)
 
@@ -207,9 +198,6 @@ class ExpectedCounts:
         return np.round(np.asarray(x, dtype=float))
 
     initial_z = None
-
-    def add_split(self, total, weights, slot, into):
-        into += total * weights
 
     def multinomial(self, total, weights, z):
         return np.asarray(total, dtype=float) * weights

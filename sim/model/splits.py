@@ -13,7 +13,7 @@ import numpy as np
 
 from sim.kernels import split_kernels as sk
 
-FLOWS = {"churn": 0, "dropout": 1, "walk": 2}
+FLOWS = {"churn": 0, "dropout": 1, "walk": 2, "arrive": 3}
 """The flows split over the buying classes, numbered: part of the scores' key."""
 
 
@@ -221,3 +221,52 @@ def dropout_kernel(name: str):
     """The compiled dropout kernel ``name`` with numba, else its numpy reference."""
     kernels = sk.compiled()
     return getattr(kernels, name) if kernels is not None else globals()[name + "_numpy"]
+
+
+def arrive(total: np.ndarray, weights: np.ndarray, into: np.ndarray, noise: Noise | None) -> None:
+    """Add ``total`` (rows, segments) newcomers to ``into`` (class, rows, segments; C-contiguous) multinomially
+    over the classes' ``weights`` (:func:`sim.kernels.split_kernels.arrive`); their mean without ``noise``."""
+    classes = into.shape[0]
+    flat = into.reshape(classes, -1)
+    m = np.ascontiguousarray(np.broadcast_to(total, into.shape[1:]), dtype=float).reshape(-1)
+    keys = noise.keys if noise is not None else np.zeros(m.size, dtype=np.uint64)
+    tag = noise.tag(FLOWS["arrive"]) if noise is not None else np.uint64(0)
+    w = np.ascontiguousarray(np.broadcast_to(weights, into.shape)).reshape(classes, -1)
+    kernels = sk.compiled()
+    (kernels.arrive if kernels is not None else arrive_numpy)(m, w, flat, keys, tag, noise is not None)
+
+
+def arrive_numpy(total, weights, into, keys, tag, noisy):
+    """:func:`sim.kernels.split_kernels.arrive` in numpy (its reference): few newcomers column by column,
+    the chain of conditional binomials column-wise."""
+    classes, size = weights.shape
+    if not noisy:
+        into += np.where(total > 0.0, total, 0.0) * weights
+        return
+    few = (total > 0.0) & (total <= sk.FEW)
+    for i in np.flatnonzero(few):
+        whole = np.floor(total[i])
+        for one in range(int(whole)):
+            u = _scores(keys[i:i + 1], tag, classes + one)[1][0]
+            k, edge = 0, weights[0, i]
+            while u >= edge and k < classes - 1:
+                k += 1
+                edge = edge + weights[k, i]
+            into[k, i] = into[k, i] + 1.0
+        left = total[i] - whole
+        if left > 0.0:
+            into[:, i] = into[:, i] + left * weights[:, i]
+    many = total > sk.FEW
+    if not many.any():
+        return
+    w, keys_many = weights[:, many], keys[many]
+    tail = _sum(w)
+    remaining = total[many]
+    for k in range(classes - 1):
+        share = np.minimum(np.divide(w[k], tail, out=np.zeros_like(tail), where=tail > 0.0), 1.0)
+        e, u = _scores(keys_many, tag, k)
+        y, _ = _alone(remaining, share, e, u)
+        into[k, many] = into[k, many] + y
+        remaining = remaining - y
+        tail = tail - w[k]
+    into[classes - 1, many] = into[classes - 1, many] + remaining
