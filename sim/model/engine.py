@@ -224,7 +224,9 @@ def simulate(
     row) -> :class:`sim.support.operations.Outcome` — replaces the stated good / bad
     shares and the per-contact cost by what the support operations deliver.
     ``churn_classes`` is the number of latent churn classes when a segment has a
-    churn mix (parameters :data:`sim.model.classes.MIX_PARAMETERS`).
+    churn mix (parameters :data:`sim.model.classes.MIX_PARAMETERS`); ``dropout_plan``
+    (horizon, Gauss points per piece of the rate rule) chooses the classes of BG/NBD
+    mixes (:func:`sim.model.inputs.dropout_plan`).
     Returns :data:`OUTPUTS`.
     """
     draws, segments = base["churn"].shape

@@ -33,7 +33,7 @@ class Noise:
         with np.errstate(over="ignore"):
             draw = np.arange(first, first + draws, dtype=np.uint64)[:, None]
             segment = np.arange(segments, dtype=np.uint64)[None, :]
-            keys = _mix(_mix(np.full((draws, segments), np.uint64(seed) + np.uint64(0x5EED)))
+            keys = _mix(_mix(np.full((draws, segments), np.uint64(seed % 2**64) + np.uint64(0x5EED)))
                            ^ (draw * np.uint64(1 << 16) + segment))
         self.keys = np.ascontiguousarray(np.tile(keys, (repeat, 1))).reshape(-1)
         self.period = 0
