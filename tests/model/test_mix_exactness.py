@@ -13,7 +13,7 @@ Runtime about 12 s (two 4,000-draw runs, the rest expected counts).
 
 import numpy as np
 import pytest
-from scipy.special import betainc, betaincinv, roots_jacobi
+from scipy.special import betainc, betaincinv, hyp2f1, roots_jacobi
 
 from sim.compute.simulation import evaluate, sample
 from sim.errors import ScenarioError
@@ -161,8 +161,17 @@ def test_bgnbd_expected_retention_is_the_closed_form_over_60_months(name):
     shape, rate, a, b = BGNBD[name]
     scenario = build(_dropout_raw(shape, rate, a, b))
     active = evaluate(scenario, sample(scenario, 1, 0), seed=0, expected=True)["baseline"]["active"][0] / 100_000
-    exact = np.concatenate([[1.0], mixing.dropout_retention(shape, rate, a, b, 59)])
+    exact = np.concatenate([[1.0], hyp2f1(shape, a, a + b, -np.arange(1, 60) / rate)])
     assert np.max(np.abs(active - exact)) < mixing.DROPOUT_TOLERANCE
+
+
+def test_the_retention_the_classes_are_checked_against_is_2f1_and_sane_where_scipy_is_not():
+    """mixing.dropout_retention integrates over p (scipy's hyp2f1 gives 8.1e5 at one of a fit's parameter sets)."""
+    for shape, rate, a, b in BGNBD.values():
+        assert np.allclose(mixing.dropout_retention(shape, rate, a, b, 60),
+                           hyp2f1(shape, a, a + b, -np.arange(1, 61) / rate), rtol=0, atol=1e-12)
+    curve = mixing.dropout_retention(2.863, 2.727, 2.413, 82.13, 36)
+    assert np.all(np.diff(curve) < 0) and 0 < curve[-1] < curve[0] < 1
 
 
 def test_a_dropout_mix_the_classes_cannot_follow_is_refused(monkeypatch):
