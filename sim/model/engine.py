@@ -264,8 +264,10 @@ def simulate(
             rates = Rates.of(p, operations is None)
         if population is not None and moving_mix and np.any(ramp[t] != (ramp[t - 1] if t else 0.0)):
             # An intervention changed a mix: every class keeps its customers and moves to its rank in the new mix.
-            mix = classes.moved(start_mix, base, {k: base[k] + share * moving[k] if k in moving else base[k]
-                                                  for k in mix_keys}, churn_classes, dropout_plan)
+            new_mix = classes.moved(start_mix, base, {k: base[k] + share * moving[k] if k in moving else base[k]
+                                                      for k in mix_keys}, churn_classes, dropout_plan)
+            population.couple_churn(mix, new_mix)
+            mix = new_mix
         n = _period(n, p, rates, source, out, operations, ramp[t], population, mix)
         _sum_segments(values, totals[:, t])
     return {name: series.T for name, series in zip(OUTPUTS, totals)}
