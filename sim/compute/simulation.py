@@ -15,7 +15,7 @@ from contextlib import contextmanager
 import numpy as np
 
 from sim.errors import UsageError, did_you_mean
-from sim.model import classes, counts, engine, streams
+from sim.model import classes, counts, engine, splits, streams
 from sim.compute import parallel, scores_ahead
 from sim.model.domains import adjustments
 from sim.model.finance import (
@@ -30,6 +30,7 @@ from sim.model.inputs import (
     arm_members,
     churn_classes,
     arm_steps,
+    dropout_plan,
     arm_values,
     engine_parameters,
     mix_alternative,
@@ -111,6 +112,7 @@ def evaluate(
     arms = [None, *scenario.interventions] if arms is None else list(arms)
     base = engine_parameters(scenario, values)
     churn_k = churn_classes(scenario)
+    plan = dropout_plan(scenario)
     if expected:
         source: engine.Counts = engine.ExpectedCounts()
     else:
@@ -119,13 +121,14 @@ def evaluate(
         class_scores = initial_scores = None
         if classes.has_mix(base):
             # The latent classes draw from their own streams: scenarios without them keep their numbers.
-            _, buy_k = classes.class_counts(base, churn_k)
+            _, buy_k = classes.class_counts(base, churn_k, plan)
             class_scores = customer_scores(seed, first, draws, settings.horizon, classes.SCORES_PER_PERIOD, segments,
                                            stream=streams.CLASSES)
             initial_scores = customer_scores(seed, first, draws, 1, max(buy_k - 1, 1), segments,
                                              stream=streams.CLASSES_START)
+        noise = splits.Noise(seed, first, draws, segments, len(arms)) if class_scores is not None else None
         source = engine.RandomCounts(scores, repeat=len(arms), classes_z=class_scores,
-                                     initial_z=initial_scores)
+                                     initial_z=initial_scores, noise=noise)
     # All arms run as one stack along the draws axis: fewer, larger array operations,
     # and every arm reads the same scores (common random numbers).
     stacked_base = {k: np.concatenate([base[k]] * len(arms)) for k in base}
@@ -137,7 +140,7 @@ def evaluate(
         operations = operations_plan(scenario, values, arm_inputs, arms)
     else:
         stacked_target, ramps, operations = _stepped(scenario, values, base, arms, draws)
-    result = engine.simulate(stacked_base, stacked_target, ramps, source, operations, churn_k)
+    result = engine.simulate(stacked_base, stacked_target, ramps, source, operations, churn_k, plan)
     flows = {}
     for index, arm in enumerate(arms):
         rows = slice(index * draws, (index + 1) * draws)

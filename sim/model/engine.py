@@ -107,8 +107,6 @@ class Counts(Protocol):
 
     def whole(self, x: np.ndarray) -> np.ndarray: ...
 
-    def add_split(self, total: np.ndarray, weights: np.ndarray, slot: slice, into: np.ndarray) -> None: ...
-
     def multinomial(self, total: np.ndarray, weights: np.ndarray, z: np.ndarray | None) -> np.ndarray: ...
 
     def for_classes(self) -> "Counts": ...
@@ -122,14 +120,15 @@ class RandomCounts:
     """
 
     def __init__(self, z: np.ndarray, repeat: int = 1, classes_z: np.ndarray | None = None,
-                 initial_z: np.ndarray | None = None, tile_each_slot: bool = False):
+                 initial_z: np.ndarray | None = None, tile_each_slot: bool = False, noise=None):
         self.z = z
+        self.noise = noise  # the keys of the buying classes' split scores (sim.model.splits.Noise), with classes
         self.repeat = repeat
         self._now = z[0]
         self._period_buffer = None
         # The classes use few of their slots: those are tiled over the arms as they are used, not the period's all.
         self._tile_each_slot = tile_each_slot and repeat > 1
-        self._classes = None if classes_z is None else RandomCounts(classes_z, repeat, tile_each_slot=True)
+        self._classes = None if classes_z is None else RandomCounts(classes_z, repeat, tile_each_slot=True, noise=noise)
         self.initial_z = None if initial_z is None else self._tiled(initial_z[0])
 
     def _tiled(self, now: np.ndarray, into: np.ndarray | None = None) -> np.ndarray:
@@ -150,6 +149,8 @@ class RandomCounts:
         # The period's scores tiled over the arms into one buffer kept between periods (nothing holds the last period's).
         self._now = self.z[period] if self._tile_each_slot else self._tiled(self.z[period], self._period_buffer)
         self._period_buffer = self._now
+        if self.noise is not None:
+            self.noise.period = period
         if self._classes is not None:
             self._classes.start(period)
 
@@ -164,18 +165,15 @@ class RandomCounts:
     def poisson(self, mean, slot):
         return counts.poisson(mean, self._scores(slot, np.shape(mean)))
 
-    def binomial(self, n, p, slot):
-        return counts.binomial(n, p, self._scores(slot, np.shape(n)))
+    def binomial(self, n, p, slot, score_scale=None):
+        """Binomial(n, p) at the slot's scores (times ``score_scale``, which narrows the spread, if given)."""
+        scores = self._scores(slot, np.shape(n))
+        if score_scale is not None:
+            scores = (scores * score_scale).astype(scores.dtype)
+        return counts.binomial(n, p, scores)
 
     def whole(self, x):
         return np.round(x)
-
-    def add_split(self, total, weights, slot, into):
-        """Add to ``into`` whole counts per class (first axis) that add up to ``total`` (systematic sampling)."""
-        if self._tile_each_slot:  # the normal CDF of one arm's scores, then tiled
-            counts.add_systematic_split(total, weights, self._tiled(ndtr(self._now[slot]))[0], into)
-        else:
-            counts.add_systematic_split(total, weights, ndtr(self._now[slot][0]), into)
 
     def multinomial(self, total, weights, z):
         return counts.multinomial(total, weights, z)
@@ -190,17 +188,16 @@ class ExpectedCounts:
     def poisson(self, mean, slot):
         return np.asarray(mean, dtype=float)
 
-    def binomial(self, n, p, slot):
+    def binomial(self, n, p, slot, score_scale=None):
         return n * p
+
+    noise = None
 
     def whole(self, x):
         # Whole customers in the base case too, so it agrees with a Monte Carlo run.
         return np.round(np.asarray(x, dtype=float))
 
     initial_z = None
-
-    def add_split(self, total, weights, slot, into):
-        into += total * weights
 
     def multinomial(self, total, weights, z):
         return np.asarray(total, dtype=float) * weights
@@ -216,6 +213,7 @@ def simulate(
     source: Counts,
     operations=None,
     churn_classes: int = 1,
+    dropout_plan: tuple[int, int] | None = None,
 ) -> dict[str, np.ndarray]:
     """Run arms: parameters move from ``base`` to ``target`` by the ramp fraction per period.
 
@@ -232,7 +230,9 @@ def simulate(
     :class:`sim.support.operations.Outcome` — replaces the stated good / bad
     shares and the per-contact cost by what the support operations deliver.
     ``churn_classes`` is the number of latent churn classes when a segment has a
-    churn mix (parameters :data:`sim.model.classes.MIX_PARAMETERS`).
+    churn mix (parameters :data:`sim.model.classes.MIX_PARAMETERS`); ``dropout_plan``
+    (horizon, Gauss points per piece of the rate rule) chooses the classes of BG/NBD
+    mixes (:func:`sim.model.inputs.dropout_plan`).
     Returns :data:`OUTPUTS`.
     """
     stepped = isinstance(target, list)
@@ -279,9 +279,10 @@ def simulate(
     population = mix = None
     if classes.has_mix(base):
         # Customers who differ: latent classes beside the counts (sim/model/classes.py).
-        mix = classes.mixture(base, churn_classes)
+        mix = classes.mixture(base, churn_classes, dropout_plan)
         mix_keys = classes.MIX_PARAMETERS + ("churn", "purchases")
         moving_mix = any(k in moving_keys for k in mix_keys)
+        start_mix = mix
         population = classes.Population.start(n[N], mix, source.for_classes(), source.initial_z)
     for t in range(periods):
         source.start(t)
@@ -289,9 +290,9 @@ def simulate(
             p = parameters(PARAMETERS, t)
             rates = Rates.of(p, operations is None)
         if population is not None and moving_mix and any(np.any(r[t] != (r[t - 1] if t else 0.0)) for r in ramps):
-            # An intervention changed a mix: new classes, and every customer moves to its rank in them.
-            new_mix = classes.mixture(parameters(mix_keys, t), churn_classes)
-            population.transport(mix, new_mix)
+            # An intervention changed a mix: every class keeps its customers and moves to its rank in the new mix.
+            new_mix = classes.moved(start_mix, base, parameters(mix_keys, t), churn_classes, dropout_plan)
+            population.couple_churn(mix, new_mix)
             mix = new_mix
         share = [r[t] for r in ramps] if stepped else ramps[0][t]
         n = _period(n, p, rates, source, out, operations, share, population, mix)
@@ -410,7 +411,7 @@ def _period(n: np.ndarray, p: dict[str, np.ndarray], rates: Rates, source: Count
         churned = source.binomial(n, rates.churn, CHURN)
     else:
         churned = source.binomial(n, population.churn_probability(mix, rates.churn_multiplier, n), CHURN)
-        population.leave_churn(churned, n)
+        population.leave_churn(churned, n, source.for_classes().noise)
     n = n - churned
     active = n.sum(axis=0)
 
@@ -420,13 +421,14 @@ def _period(n: np.ndarray, p: dict[str, np.ndarray], rates: Rates, source: Count
         buying = n[N] + n[P] * buy_mult[P] + n[B] * buy_mult[B]
         purchases = source.poisson(p["purchases"] * buying, BUY)
     else:
-        purchases = source.poisson(population.purchase_mean(mix, buy_mult), BUY)
+        purchases = source.poisson(population.purchase_mean(mix, buy_mult, n), BUY)
         if mix.dropout is not None:
             # BG/NBD: each purchase is followed by dropout with the class's p, so by thinning a
             # customer becomes inactive in the period with 1 - exp(-rate x multiplier x p); who
             # drops out has made this period's purchases and leaves before contacting support.
-            dropped = source.for_classes().binomial(n, population.dropout_probability(mix, buy_mult, n), classes.DROPOUT)
-            population.leave_dropout(dropped, n)
+            q, narrow = population.dropout_probability(mix, buy_mult, n)
+            dropped = source.for_classes().binomial(n, q, classes.DROPOUT, narrow)
+            population.leave_dropout(dropped, n, source.for_classes().noise)
             n = n - dropped
             churned = churned + dropped
     revenue = purchases * p["value_per_purchase"] + active * p["fee"]
@@ -458,7 +460,7 @@ def _period(n: np.ndarray, p: dict[str, np.ndarray], rates: Rates, source: Count
     decayed = source.binomial(had_none[P:], rates.decay, DECAY)
     new = _next_states(had_none, decayed, good_total, bad_total, walked)
     if population is not None:
-        population.move(n, had_bad, had_good, walked, decayed)
+        population.move(n, had_bad, had_good, walked, decayed, source.for_classes().noise)
 
     out["revenue"][:] = revenue
     out["gross_profit"][:] = revenue * p["margin"]

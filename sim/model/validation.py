@@ -21,6 +21,7 @@ from pydantic import BaseModel, ValidationError
 from sim.errors import Problem, ScenarioError, did_you_mean, problem
 from sim.model.distributions import plain_number
 from sim.model.domains import base_value_problems
+from sim.model.inputs import dropout_problems
 from sim.model.inputs import check_references
 from sim.model.scenario import Scenario
 
@@ -48,6 +49,7 @@ def validate(raw: dict, file: str | None = None, default_name: str = "scenario")
         raise ScenarioError(_problems(exc), file) from None
     problems = check_references(scenario)
     problems = problems or base_value_problems(scenario)
+    problems = problems or dropout_problems(scenario)
     if problems:
         raise ScenarioError(problems, file)
     return scenario

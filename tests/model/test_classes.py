@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from sim.kernels import count_kernels
-from sim.model import classes, counts
+from sim.kernels import count_kernels, split_kernels
+from sim.model import classes, counts, splits
 
 
 def test_compiled_move_gives_the_numpy_move_bit_for_bit():
@@ -21,7 +21,8 @@ def test_compiled_move_gives_the_numpy_move_bit_for_bit():
     walked = np.floor(had_bad.sum(axis=0) * rng.random((rows, segments)) * (rng.random((rows, segments)) < 0.7))
     decayed = np.floor(had_none[1:] * rng.random((2, rows, segments)))
     counts = rng.random((kinds, 3, rows, segments)) * n
-    compiled, reference = classes.Population(counts.copy(), 12), classes.Population(counts.copy(), 12)
+    # All churn classes: their linear map is the compiled kernel (buying classes split at random, tests/model/test_mix_exactness.py).
+    compiled, reference = classes.Population(counts.copy(), kinds), classes.Population(counts.copy(), kinds)
     compiled.move(n, had_bad, had_good, walked, decayed)
     reference.move_numpy(n, had_bad, had_good, walked, decayed)
     assert np.array_equal(compiled.counts, reference.counts)
@@ -42,12 +43,14 @@ def test_compiled_churn_step_gives_the_numpy_step_bit_for_bit(monkeypatch):
     n[:, :10] = 0.0  # empty states: every share there is 0
     counts = np.concatenate([mix.churn_weight[:, None] * n, mix.buy_weight[:, None] * n])
     results = []
-    for kernels in (count_kernels.compiled(), None):
+    for kernels, split_kernels_now in ((count_kernels.compiled(), split_kernels.compiled()), (None, None)):
         monkeypatch.setattr(count_kernels, "compiled", lambda kernels=kernels: kernels)
+        monkeypatch.setattr(split_kernels, "compiled", lambda kernels=split_kernels_now: kernels)
         population = classes.Population(counts.copy(), churn_k)
         p = population.churn_probability(mix, multiplier, n)
-        population.leave_churn(np.floor(n * p), n)
-        results.append((p, population.counts, population.purchase_mean(mix, multiplier)))
+        churned = np.floor(n * p)
+        population.leave_churn(churned, n, splits.Noise(11, 0, rows, segments))
+        results.append((p, population.counts, population.buy, population.purchase_mean(mix, multiplier, n - churned)))
     for compiled, numpy_step in zip(results[0], results[1], strict=True):
         assert compiled.tobytes() == numpy_step.tobytes()
 

@@ -1,0 +1,343 @@
+"""Which customers of a state move: the split of a flow over the buying classes, compiled with numba.
+
+A flow of ``m`` customers out of a group of ``N`` whose buying classes hold
+``x_k`` (the realised classes of :mod:`sim.model.classes`) splits over the
+classes at random. When the flow does not depend on the class (churn,
+experiences, walk-aways, decay), the split given ``m`` is multivariate
+hypergeometric; when it does (BG/NBD dropout: class k leaves with its own
+probability ``q_k``), it is the split of independent Binomial(x_k, q_k) given
+their sum. Both are drawn as their conditional mean plus a noise with their
+exact covariance, ``v diag(d) - (d d') / sum(d)`` for d_k = x_k q_k (1 - q_k)
+(and v = N / (N - 1), the finite-population factor, in the hypergeometric
+case, where q_k = m / N): the noise ``sqrt(d_k) e_k - d_k / sum(d) sum_j
+sqrt(d_j) e_j`` of independent unit scores ``e_k`` has that covariance and sums
+to 0. The result is held within [0, x_k] and the clipped part spread over the
+room left, so the classes add up to ``m``.
+
+The scores are not stored: each is a hash (splitmix64, Steele, Lea & Flood
+2014) of the draw's key, the period, the flow and the class, turned into a
+triangular variate of mean 0 and variance 1 (the sum of two uniforms). Keyed by
+the draw's index, not the chunk or worker, so results do not depend on
+chunking; every arm of a draw reads the same scores (common random numbers);
+and the cost per class is a few integer operations, without memory for a
+period's scores of every class.
+
+Every function here is plain Python over flat arrays; :func:`compiled` compiles
+them with numba (``cache=True``). :mod:`sim.model.splits` holds the numpy
+references, which perform the same IEEE operations in the same order: the
+tests compare them bit for bit.
+"""
+
+from __future__ import annotations
+
+import os
+import types
+from functools import cache
+
+import numpy as np
+
+_GOLDEN, _MIX1, _MIX2 = np.uint64(0x9E3779B97F4A7C15), np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)
+_S30, _S27, _S31, _S32, _S11 = np.uint64(30), np.uint64(27), np.uint64(31), np.uint64(32), np.uint64(11)
+_LOW = np.uint64(0xFFFFFFFF)
+_CLASS = np.uint64(0xD6E8FEB86659FD93)
+_TWO_M32, _TWO_M53 = 2.0**-32, 2.0**-53
+_SQRT6 = np.sqrt(6.0)
+
+
+def _mix(z):
+    """The splitmix64 finaliser of a uint64 (wrapping arithmetic)."""
+    z = z + _GOLDEN
+    z = (z ^ (z >> _S30)) * _MIX1
+    z = (z ^ (z >> _S27)) * _MIX2
+    return z ^ (z >> _S31)
+
+
+def _score(key, tag, k):
+    """The scores of class ``k`` for a (draw, segment) ``key`` and a (period, flow) ``tag``: a triangular
+    variate of mean 0 and variance 1 (from the hash's two 32-bit halves) and a uniform in [0, 1) (its top 53 bits)."""
+    h = _mix(key ^ (tag + np.uint64(k) * _CLASS))
+    return ((h >> _S32) * _TWO_M32 + (h & _LOW) * _TWO_M32 - 1.0 + _TWO_M32) * _SQRT6, (h >> _S11) * _TWO_M53
+
+
+def _alone(x, q, e, u):
+    """One class's leavers as if alone, with Binomial(x, q)'s mean mu and variance d, within [0, x], and
+    whether it was drawn by the score ``e`` (the class can then take a share of the gap to the total).
+
+    Where mu +- sqrt(6 d) (the triangular score's reach) stays within [0, x]: mu + sqrt(d) e. Elsewhere
+    (few leavers, or nearly all) two points at uniform ``u``, never clipped so never biased: 0 or
+    mu + d / mu (or mu - d / (x - mu) or x, where more than half leave; 0 or x below one customer).
+    """
+    mu = x * q
+    d = mu * (1.0 - q)
+    if d <= 0.0:
+        return mu, False
+    sd = np.sqrt(d)
+    reach = _SQRT6 * sd
+    if reach <= mu and mu + reach <= x:
+        return mu + sd * e, True
+    if x < 1.0:
+        return (x if u < q else 0.0), False
+    if mu <= x - mu:
+        high = mu + (1.0 - q)  # mu + d / mu
+        return (high if u * high < mu else 0.0), False
+    room = x - mu
+    low = mu - d / room
+    return (low if u * (x - low) < room else x), False
+
+
+def split(x, q, m, out, keys, tag, noisy, even):
+    """Split ``m[i]`` leavers over the classes ``x[:, i]`` (flat: class, rows x segments) into ``out``.
+
+    ``even``: the flow does not depend on the class (every class at q = m / N: multivariate
+    hypergeometric); else class k leaves with ``q[k, i]``. Each class is drawn as if alone
+    (:func:`_alone`), then moved to the total by the Gaussian conditioning on the sum,
+    ``y_k + d_k / sum(d) (m - sum y)`` with d_k = x_k q_k (1 - q_k), which keeps every mean and gives
+    the covariance of the classes given their sum; the sums run over the classes drawn by their score
+    when there are any, so that the two-point draws are not pushed below 0 by a share of the gap and
+    clipped (a bias against small classes). Held within [0, x_k] (:func:`_hold`). ``noisy`` False
+    gives the conditional mean.
+    """
+    classes, size = x.shape
+    spreads = np.empty(classes)
+    takes = np.empty(classes, dtype=np.bool_)
+    for i in range(size):
+        total = 0.0
+        for k in range(classes):
+            total = total + x[k, i]
+        moved = m[i]
+        if moved <= 0.0 or total <= 0.0:
+            for k in range(classes):
+                out[k, i] = 0.0
+            continue
+        if moved >= total:
+            for k in range(classes):
+                out[k, i] = x[k, i]
+            continue
+        share = moved / total
+        drawn, spread, large = 0.0, 0.0, 0.0
+        for k in range(classes):
+            qk = share if even else q[k, i]
+            d = x[k, i] * qk * (1.0 - qk)
+            scored = False
+            if noisy and x[k, i] <= 0.0:
+                y = 0.0
+            elif noisy:
+                e, u = _score(keys[i], tag, k)
+                y, scored = _alone(x[k, i], qk, e, u)
+                if scored:
+                    large = large + d
+            else:
+                y = x[k, i] * qk
+            out[k, i] = y
+            spreads[k], takes[k] = d, scored
+            drawn = drawn + y
+            spread = spread + d
+        # The gap to the total goes to the classes drawn by their score (the two-point draws stay unbiased),
+        # or to every class where none is.
+        pool = large if (noisy and large > 0.0) else spread
+        outside = False
+        if pool > 0.0:
+            gap = (moved - drawn) / pool
+            every = pool == spread
+            for k in range(classes):
+                if every or takes[k]:
+                    y = out[k, i] + spreads[k] * gap
+                    out[k, i] = y
+                    outside = outside or y < 0.0 or y > x[k, i]
+        if outside:  # else the classes add up to the total but for rounding
+            _hold(x, i, classes, moved, out)
+
+
+def leave(x, q, m, out, keys, tag, noisy, even, rate, rated):
+    """:func:`split`, then the leavers taken from ``x`` in place and, into ``rated`` (rows x segments), the
+    stayers' rates ``rate`` (class, rows x segments) summed over the classes in class order."""
+    split(x, q, m, out, keys, tag, noisy, even)
+    classes, size = x.shape
+    for i in range(size):
+        total = 0.0
+        for k in range(classes):
+            stay = x[k, i] - out[k, i]
+            x[k, i] = stay
+            total = total + stay * rate[k, i]
+        rated[i] = total
+
+
+def dropout_step(posterior, stay, buy, n, mean, narrow, chance):
+    """BG/NBD, one period's dropout in one pass over the rate classes (flat arrays: posterior (K, J, m),
+    stay (K, J, 3, m), buy (K, m), n (3, m), mean and narrow (3, m), chance (K, m)).
+
+    A customer of rate class k drops out in state s with q_ks = 1 - sum_j posterior_kj stay_kjs (the shares
+    over its dropout nodes j, stay = exp(-rate x multiplier x p)). Per state: ``mean`` the mean of q over its
+    customers (each state holds the share buy_k / N of every class) and ``narrow`` = sqrt(min(1, sum_k
+    w_k q (1 - q) / (mean (1 - mean)))), the factor on the score of the state's total that gives it the
+    variance of a sum of binomials. Per class: ``chance`` = sum_s q_ks n_s / n, its chance over all states.
+    ``posterior`` becomes the survivors' shares, posterior_kj x sum_s stay_kjs n_s / n normalised over j
+    (Bayes; what is known does not depend on how many dropped out). Sums in index order.
+    """
+    classes, nodes, size = posterior.shape
+    states = stay.shape[2]
+    total, people = np.empty(size), np.empty(size)
+    weight = np.empty((states, size))
+    for i in range(size):
+        total[i] = buy[0, i]
+        people[i] = n[0, i]
+    for k in range(1, classes):
+        for i in range(size):
+            total[i] = total[i] + buy[k, i]
+    for s in range(1, states):
+        for i in range(size):
+            people[i] = people[i] + n[s, i]
+    for s in range(states):
+        for i in range(size):
+            weight[s, i] = n[s, i] / people[i] if people[i] > 0.0 else 0.0
+    spread = np.empty((states, size))
+    kept = np.empty((states, size))
+    staying, held = np.empty(size), np.empty(size)
+    for k in range(classes):
+        # One pass over the class's stay table: kept (per state, over nodes) and staying (per node, over states).
+        for j in range(nodes):
+            for i in range(size):
+                v = stay[k, j, 0, i]
+                kept[0, i] = posterior[k, j, i] * v if j == 0 else kept[0, i] + posterior[k, j, i] * v
+                staying[i] = v * weight[0, i]
+            for s in range(1, states):
+                for i in range(size):
+                    v = stay[k, j, s, i]
+                    kept[s, i] = posterior[k, j, i] * v if j == 0 else kept[s, i] + posterior[k, j, i] * v
+                    staying[i] = staying[i] + v * weight[s, i]
+            for i in range(size):
+                value = posterior[k, j, i] * staying[i]
+                posterior[k, j, i] = value
+                held[i] = held[i] + value if j > 0 else value
+        for s in range(states):
+            for i in range(size):
+                q = 1.0 - kept[s, i]
+                share = buy[k, i] / total[i] if total[i] > 0.0 else 0.0
+                if k == 0:
+                    mean[s, i] = share * q
+                    spread[s, i] = share * q * (1.0 - q)
+                else:
+                    mean[s, i] = mean[s, i] + share * q
+                    spread[s, i] = spread[s, i] + share * q * (1.0 - q)
+                chance[k, i] = q * weight[s, i] if s == 0 else chance[k, i] + q * weight[s, i]
+        for j in range(nodes):
+            for i in range(size):
+                if held[i] > 0.0:
+                    posterior[k, j, i] = posterior[k, j, i] / held[i]
+    for s in range(states):
+        for i in range(size):
+            binomial = mean[s, i] * (1.0 - mean[s, i])
+            ratio = spread[s, i] / binomial if binomial > 0.0 else 0.0
+            narrow[s, i] = np.sqrt(ratio if ratio < 1.0 else 1.0)
+
+
+def dropout_join(posterior, prior, before, after):
+    """Newcomers bring the prior shares: posterior += (after - before) / after x (prior - posterior) per class."""
+    classes, nodes, size = posterior.shape
+    joined = np.empty(size)
+    for k in range(classes):
+        for i in range(size):
+            joined[i] = (after[k, i] - before[k, i]) / after[k, i] if after[k, i] > 0.0 else 0.0
+        for j in range(nodes):
+            for i in range(size):
+                posterior[k, j, i] = posterior[k, j, i] + joined[i] * (prior[k, j, i] - posterior[k, j, i])
+
+
+FEW = 16
+"""Arrivals up to this many are placed one by one (each in class k with probability w_k: exact multinomial)."""
+
+
+def arrive(total, weights, into, keys, tag, noisy):
+    """Add ``total[i]`` newcomers to the classes ``into[:, i]`` (flat: class, rows x segments), class k with
+    probability ``weights[k, i]``, multinomially: up to :data:`FEW` one by one (each newcomer's class by
+    inversion of its own uniform); more as a chain of conditional binomials, class k taking
+    Binomial(remaining, w_k / (w_k + ... + w_K)) in mean and variance (:func:`_alone`: within [0, remaining],
+    unbiased), the last class the rest, which gives the multinomial's mean and covariance.
+    ``noisy`` False adds the mean A w_k."""
+    classes, size = weights.shape
+    for i in range(size):
+        arrivals = total[i]
+        if arrivals <= 0.0:
+            continue
+        if not noisy:
+            for k in range(classes):
+                into[k, i] = into[k, i] + arrivals * weights[k, i]
+            continue
+        if arrivals <= FEW:
+            whole = np.floor(arrivals)
+            for one in range(int(whole)):
+                _, u = _score(keys[i], tag, classes + one)
+                k = 0
+                edge = weights[0, i]
+                while u >= edge and k < classes - 1:
+                    k = k + 1
+                    edge = edge + weights[k, i]
+                into[k, i] = into[k, i] + 1.0
+            left = arrivals - whole  # a fraction of a newcomer (expected counts upstream): its mean
+            if left > 0.0:
+                for k in range(classes):
+                    into[k, i] = into[k, i] + left * weights[k, i]
+            continue
+        tail = 0.0
+        for k in range(classes):
+            tail = tail + weights[k, i]
+        remaining = arrivals
+        for k in range(classes - 1):
+            share = weights[k, i] / tail if tail > 0.0 else 0.0
+            if share > 1.0:
+                share = 1.0
+            e, u = _score(keys[i], tag, k)
+            y, _ = _alone(remaining, share, e, u)
+            into[k, i] = into[k, i] + y
+            remaining = remaining - y
+            tail = tail - weights[k, i]
+        into[classes - 1, i] = into[classes - 1, i] + remaining
+
+
+def _hold(x, i, classes, moved, out):
+    """Clip ``out[:, i]`` to [0, x] and spread what is missing over the room left (or the excess over what was taken)."""
+    taken = 0.0
+    for k in range(classes):
+        y = out[k, i]
+        if y < 0.0:
+            y = 0.0
+        if y > x[k, i]:
+            y = x[k, i]
+        out[k, i] = y
+        taken = taken + y
+    left = moved - taken
+    if left == 0.0:
+        return
+    room = 0.0
+    for k in range(classes):
+        room = room + (x[k, i] - out[k, i] if left > 0.0 else out[k, i])
+    if room <= 0.0:
+        return
+    part = left / room
+    for k in range(classes):
+        out[k, i] = out[k, i] + (x[k, i] - out[k, i] if left > 0.0 else out[k, i]) * part
+
+
+_KERNELS = ("split", "leave", "dropout_step", "dropout_join", "arrive")
+_HELPERS = ("_mix", "_score", "_alone", "_hold", "split")
+
+
+@cache
+def compiled() -> types.SimpleNamespace | None:
+    """The kernels compiled by numba just in time (cached on disk), or None without numba or with CXROI_NUMBA=0."""
+    if os.environ.get("CXROI_NUMBA") == "0":
+        return None
+    try:
+        import numba
+    except ImportError:
+        return None
+    import sys
+
+    module = sys.modules[__name__]
+    jit = numba.njit(cache=True, nogil=True, error_model="numpy")
+    inline = numba.njit(cache=True, nogil=True, error_model="numpy", inline="always")
+    for name in _HELPERS:  # helpers first, under their names, inlined: the kernels call the compiled ones
+        if not isinstance(getattr(module, name), numba.core.dispatcher.Dispatcher):
+            setattr(module, name, inline(getattr(module, name)))
+    return types.SimpleNamespace(**{name: getattr(module, name) if name in _HELPERS else jit(getattr(module, name))
+                                    for name in _KERNELS})
