@@ -86,3 +86,26 @@ def test_a_design_at_expected_counts_gives_every_rows_numbers_from_its_distinct_
         got = appraise_expected(scenario, design, shared)
         everything = evaluate_many(scenario, [design], 0, shared, expected=True, appraised=True)[0]
     _same(got, everything)
+
+
+def test_an_arm_alone_has_its_flows_with_churn_purchase_and_dropout_mixes():
+    """The latent classes' random splits are keyed so that an arm reads the same numbers alone or stacked."""
+    from tests.conftest import build, scenario_dict
+    from tests.model.equivalence_check import segment
+    from tests.model.test_equivalence_heterogeneous import CASES
+
+    raw = scenario_dict(horizon=12, draws=50, seed=3)
+    mixed = {k: v for k, v in CASES["BG/NBD"].items() if k != "churn"} | {"churn_mix": (0.7, 6.0)}
+    raw["segments"] = {"small": segment(mixed) | {"margin": 1.0}}
+    raw["interventions"] = {
+        "pricing": {"recurring_cost": 1.0, "changes": [{"path": "segments.small.value_per_purchase", "scale": 1.1}]},
+        "keep": {"recurring_cost": 1.0, "changes": [{"path": "segments.small.churn_mix.beta", "scale": 1.5}]},
+    }
+    scenario = build(raw)
+    values = sample(scenario, 50, 3)
+    every = evaluate(scenario, values, 3)
+    for arm in [None, "pricing", "keep"]:
+        name = arm or "baseline"
+        alone = evaluate(scenario, values, 3, arms=[arm])[name]
+        for output, series in every[name].items():
+            np.testing.assert_array_equal(alone[output], series, err_msg=f"{name} {output}")
