@@ -8,21 +8,20 @@ state update, sums over segments, the latent classes' moves) each run as one
 pass instead of many numpy calls. They perform the same IEEE operations in the
 same order and precision (terms in z^2 in the score's float32, no fused
 multiply-add, no fast-math), so the numbers are bit for bit those of the numpy
-code: ``tests/model/test_counts.py``, ``test_classes.py`` and ``test_period_steps.py``
-compare them. The one exception, :func:`_cf_quick`, evaluates the expansion
+code: ``tests/kernels/test_counts.py``, ``test_period_steps.py`` and
+``tests/model/test_classes.py`` compare them. The one exception, :func:`_cf_quick`, evaluates the expansion
 with fewer divisions and hands every count it cannot prove equal to the exact
 evaluation. The normal CDF, ``exp``, ``expm1`` and ``log1p`` stay with scipy
 and numpy, so no libm difference can enter.
 
 Without numba (or with ``CXROI_NUMBA=0``) :func:`compiled` is None and the
-numpy code runs. With it, numba compiles every kernel for the signatures in
-:data:`SIGNATURES` on the first count a process draws (a few seconds, once per
-machine) and keeps the code in its on-disk cache (``cache=True``: a
-``__pycache__`` folder beside this file, or ``NUMBA_CACHE_DIR``), which later
-runs load in a fraction of a second. numba does not check what it reads back,
-so :func:`compiled` keeps a SHA-256 of every cache file it wrote and compiles
-again, saying so in one line, when a file no longer matches or numba cannot
-read it.
+numpy code runs. With it, numba compiles a kernel for its signatures in
+:data:`SIGNATURES` the first time a run uses it (seconds, once per machine) and
+keeps the code in its on-disk cache (``cache=True``: a ``__pycache__`` folder
+beside this file, or ``NUMBA_CACHE_DIR``), from which later runs load it in
+milliseconds. numba does not check what it reads back, so a record of each
+cache file's SHA-256 is kept beside them; a file that changed since, or that
+numba cannot read, is compiled again with one line for the user.
 """
 
 from __future__ import annotations
@@ -65,8 +64,8 @@ SIGNATURES = {
 """Every argument-type combination each kernel is called with (numba signature strings): each kernel is
 compiled for exactly these, so a call with other types is a TypeError, not a silent recompilation.
 ``[::1]`` is a C-contiguous array, ``[:]`` any layout."""
-COMPILE_SECONDS = 10
-"""About how long compiling the kernels takes on a laptop (said in the notice of a first run)."""
+COMPILE_SECONDS = 5
+"""About how long a first run of the reference workload spends compiling (said in its notice)."""
 
 notice: Callable[[str], None] | None = None
 """Given a line for the user when the kernels are compiled rather than loaded (the command line prints it)."""
@@ -95,6 +94,16 @@ class _Kernels:
         kernel = _kernel(name)
         setattr(self, name, kernel)
         return kernel
+
+    def load_cached(self) -> None:
+        """Load now every kernel numba has cached (milliseconds each): called before workers are forked, so
+        they inherit the kernels and a damaged cache is found, and said, once."""
+        import numba
+
+        folder = Path(numba.njit(cache=True)(binomial_pass)._cache.cache_path)
+        for name in _KERNELS:
+            if _Cache(folder, name, numba.__version__).files():
+                getattr(self, name)
 
 
 def _kernel(name: str):
