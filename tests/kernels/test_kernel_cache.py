@@ -1,5 +1,5 @@
 """numba's on-disk cache of the kernels: a first compile says why it pauses, a damaged cache is compiled again with
-one line, never a crash or a wrong number (runtime ~2 s: one small kernel compiled four times)."""
+one line, never a crash or a wrong number (runtime ~4 s CPU: one small kernel compiled seven times)."""
 
 import numpy as np
 import pytest
