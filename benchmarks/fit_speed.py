@@ -1,4 +1,4 @@
-"""Benchmark: `cxroi fit`'s statistical core on 100,000 customers and 1,000,000 orders (targets: under 10 s each).
+"""Benchmark: `cxroi fit`'s statistical core on 100,000 customers and 1,000,000 orders.
 
 Generates the data with sim/fit/synthetic.py (not timed), then times, from the
 raw data frames (ISO date strings, as a CSV file would give them):

@@ -45,11 +45,6 @@ class Pool:
             self._executor.shutdown(cancel_futures=True)
 
 
-def forks_workers(workers: int | None) -> bool:
-    """Whether a pool opened now runs on this machine's forked worker processes (not one process, not Dask)."""
-    return _scheduler.get() is None and worker_count(workers) > 1 and _context().get_start_method() == "fork"
-
-
 def worker_count(workers: int | None) -> int:
     """The requested number of workers, or every core."""
     return max(1, workers if workers is not None else (os.cpu_count() or 1))

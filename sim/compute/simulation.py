@@ -16,7 +16,7 @@ import numpy as np
 
 from sim.errors import UsageError, did_you_mean
 from sim.model import classes, counts, engine, splits, streams
-from sim.compute import parallel, scores_ahead
+from sim.compute import parallel
 from sim.model.domains import adjustments
 from sim.model.finance import (
     Appraisal,
@@ -42,7 +42,6 @@ from sim.compute.result import Result, support_totals
 from sim.compute.spill import SeriesSpill
 from sim.model.sampling import base_values, sample_inputs
 from sim.model.scenario import Scenario
-from sim.compute.scores_ahead import chunk_bounds
 from sim.model.streams import customer_scores
 from sim.model.validation import Loaded
 
@@ -50,6 +49,8 @@ BASELINE = "baseline"
 STREAM_ABOVE_BYTES = 512 * 2**20
 """A run whose per-period flows would take more memory than this streams them to disk
 (about 20,000 draws of the reference workload)."""
+MAX_CHUNK = 2_000
+"""Largest number of draws evaluated at once; bounds memory at a few tens of MB per worker."""
 
 Progress = Callable[[int, int], None]
 """Called with (draws done, draws in all): with 0 once the worker processes have their chunks
@@ -117,7 +118,7 @@ def evaluate(
         source: engine.Counts = engine.ExpectedCounts()
     else:
         segments = len(scenario.segments)
-        scores = scores_ahead.customer_scores(seed, first, draws, settings.horizon, engine.SCORES_PER_PERIOD, segments)
+        scores = customer_scores(seed, first, draws, settings.horizon, engine.SCORES_PER_PERIOD, segments)
         class_scores = initial_scores = None
         if classes.has_mix(base):
             # The latent classes draw from their own streams: scenarios without them keep their numbers.
@@ -430,6 +431,14 @@ def evaluate_streamed(scenario, values, seed, shared: Pool, chunk_draws=None, pr
     totals = {arm: {name: np.concatenate([part[arm][name] for part in support]) for name in support[0][arm]}
               for arm in support[0]}
     return _join(pieces, True), totals, spill
+
+
+def chunk_bounds(draws: int, workers: int, chunk_draws: int | None) -> list[tuple[int, int]]:
+    """(first, count) of each chunk of a run: whole blocks of :data:`streams.BLOCK`, a few per worker so progress moves."""
+    if chunk_draws is None:
+        chunk_draws = min(MAX_CHUNK, -(-draws // (4 * workers)))
+    size = max(streams.BLOCK, -(-chunk_draws // streams.BLOCK) * streams.BLOCK)
+    return [(first, min(size, draws - first)) for first in range(0, draws, size)]
 
 
 def _map_chunks(scenario, value_sets, seed, shared: Pool, chunk_draws, progress, expected, mode, into=None):

@@ -8,24 +8,32 @@ state update, sums over segments, the latent classes' moves) each run as one
 pass instead of many numpy calls. They perform the same IEEE operations in the
 same order and precision (terms in z^2 in the score's float32, no fused
 multiply-add, no fast-math), so the numbers are bit for bit those of the numpy
-code: ``tests/model/test_counts.py``, ``test_classes.py`` and ``test_period_steps.py``
-compare them. The one exception, :func:`_cf_quick`, evaluates the expansion
+code: ``tests/kernels/test_counts.py``, ``test_period_steps.py`` and
+``tests/model/test_classes.py`` compare them. The one exception, :func:`_cf_quick`, evaluates the expansion
 with fewer divisions and hands every count it cannot prove equal to the exact
 evaluation. The normal CDF, ``exp``, ``expm1`` and ``log1p`` stay with scipy
 and numpy, so no libm difference can enter.
 
-numba is optional (``pip install -e ".[fast]"``); without it, :func:`compiled`
-is None and the numpy code runs. With it, the kernels are compiled ahead of
-time once per machine (:mod:`sim.kernels.aot_kernels`), so a run loads them
-without importing numba; where that build is not possible, numba compiles them
-just in time (:func:`jit_kernels`, cached on disk).
+Without numba (or with ``CXROI_NUMBA=0``) :func:`compiled` is None and the
+numpy code runs. With it, numba compiles a kernel for its signatures in
+:data:`SIGNATURES` the first time a run uses it (seconds, once per machine) and
+keeps the code in its on-disk cache (``cache=True``: a ``__pycache__`` folder
+beside this file, or ``NUMBA_CACHE_DIR``), from which later runs load it in
+milliseconds. numba does not check what it reads back, so a record of each
+cache file's SHA-256 is kept beside them; a file that changed since, or that
+numba cannot read, is compiled again with one line for the user.
 """
 
 from __future__ import annotations
 
+import hashlib
+import importlib.util
+import os
 import sys
 import types
+from collections.abc import Callable
 from functools import cache
+from pathlib import Path
 
 import numpy as np
 
@@ -53,29 +61,150 @@ SIGNATURES = {
     "contact_excess": [f"none({_C4}, {_C4}, {_C4})"],
     "add_systematic_split": [f"none({_ANY2}, {_ANY3}, {u}[:, :], {_ANY3})" for u in ("f4", "f8")],
 }
-"""Every argument-type combination each kernel is called with (numba signature strings): the
-ahead-of-time build compiles exactly these. ``[::1]`` is a C-contiguous array, ``[:]`` any layout."""
+"""Every argument-type combination each kernel is called with (numba signature strings): each kernel is
+compiled for exactly these, so a call with other types is a TypeError, not a silent recompilation.
+``[::1]`` is a C-contiguous array, ``[:]`` any layout."""
+COMPILE_SECONDS = 5
+"""About how long a first run of the reference workload spends compiling (said in its notice)."""
+
+notice: Callable[[str], None] | None = None
+"""Given a line for the user when the kernels are compiled rather than loaded (the command line prints it)."""
 
 
 @cache
-def compiled() -> types.SimpleNamespace | None:
+def compiled() -> _Kernels | None:
     """The compiled kernels, or None without numba (or with the environment variable CXROI_NUMBA=0).
 
-    Loaded on the first count drawn, not when the model is imported: ``cxroi
-    validate`` and ``--help`` never pay for them. The ahead-of-time build
-    (CXROI_AOT=0 turns it off) is tried first, the just-in-time kernels next.
+    Asked for on the first count drawn, not when the model is imported: ``cxroi
+    validate`` and ``--help`` never import numba. Each kernel is compiled, or
+    loaded from numba's cache, when it is first used: a run compiles only what
+    its scenario needs.
     """
-    from sim.kernels import aot_kernels
+    if os.environ.get("CXROI_NUMBA", "1") == "0" or importlib.util.find_spec("numba") is None:
+        return None
+    return _Kernels()
 
-    return aot_kernels.compiled(sys.modules[__name__], jit_kernels)
+
+class _Kernels:
+    """The kernels by name (``compiled().binomial_pass``), each compiled for its :data:`SIGNATURES` on first use."""
+
+    def __getattr__(self, name: str):
+        if name not in SIGNATURES:
+            raise AttributeError(name)
+        kernel = _kernel(name)
+        setattr(self, name, kernel)
+        return kernel
+
+    def load_cached(self) -> None:
+        """Load now every kernel numba has cached (milliseconds each): called before workers are forked, so
+        they inherit the kernels and a damaged cache is found, and said, once."""
+        import numba
+
+        folder = Path(numba.njit(cache=True)(binomial_pass)._cache.cache_path)
+        for name in _KERNELS:
+            if _Cache(folder, name, numba.__version__).files():
+                getattr(self, name)
 
 
-@cache
-def jit_kernels() -> types.SimpleNamespace:
-    """The kernels compiled just in time by numba (its import and cache load: about 0.35 s)."""
-    from sim.kernels import aot_kernels
+def _kernel(name: str):
+    """The kernel ``name`` compiled for its signatures: from numba's cache when that is there and intact, else
+    compiled now (and cached), with a line for the user saying why the run pauses."""
+    import numba
 
-    return aot_kernels.just_in_time(sys.modules[__name__])
+    module = sys.modules[__name__]
+    for helper in _HELPERS:
+        if not isinstance(getattr(module, helper), numba.core.dispatcher.Dispatcher):
+            setattr(module, helper, numba.njit(error_model="numpy")(getattr(module, helper)))
+    kernel = numba.njit(cache=True, nogil=True, error_model="numpy")(getattr(module, name))
+    cache = _Cache(Path(kernel._cache.cache_path), name, numba.__version__)
+    state = cache.state()
+    damaged = f"cxroi: the compiled kernels cached in {cache.folder} were damaged; compiling them again..."
+    if state == "damaged":
+        _say(damaged)
+    elif state in ("empty", "stale"):
+        _say(f"Compiling cxroi's kernels for this machine (once, about {COMPILE_SECONDS} s)...")
+    if state in ("damaged", "stale"):
+        cache.clear()
+    try:
+        for signature in SIGNATURES[name]:
+            kernel.compile(signature)
+    except Exception:  # noqa: BLE001 (numba reads its cache unchecked: any failure there is a damaged file)
+        _say(damaged)
+        cache.clear()
+        kernel = numba.njit(cache=True, nogil=True, error_model="numpy")(getattr(module, name))
+        for signature in SIGNATURES[name]:
+            kernel.compile(signature)
+    kernel.disable_compile()  # a call with other argument types is a TypeError, not a silent compilation
+    cache.record()
+    return kernel
+
+
+def _say(line: str) -> None:
+    """Give ``line`` to :data:`notice`, once per process (forked workers inherit that it was said)."""
+    global _said
+    if notice is not None and not _said:
+        notice(line)
+        _said = True
+
+
+_said = False
+
+
+class _Cache:
+    """One kernel's files in numba's cache folder, for this Python, and a record of them that numba does not keep.
+
+    The record (``count_kernels.NAME.pyXY.sha256``) starts with what the files
+    were compiled from (this file's time and size, numba's version) and lists
+    the SHA-256 of each file. It is written when the files change: a run that
+    only loads them writes nothing.
+    """
+
+    def __init__(self, folder: Path, name: str, numba_version: str):
+        stem, tag = Path(__file__).stem, f"py{sys.version_info.major}{sys.version_info.minor}"
+        self.folder, self.pattern = folder, f"{stem}.{name}-*.{tag}.*nb[ic]"
+        self.record_path = folder / f"{stem}.{name}.{tag}.sha256"
+        source = Path(__file__).stat()
+        self.header = f"compiled from {stem}.py of {source.st_mtime_ns} ns, {source.st_size} bytes, numba {numba_version}"
+
+    def files(self) -> list[Path]:
+        return sorted(self.folder.glob(self.pattern))
+
+    def state(self) -> str:
+        """'empty' (nothing cached), 'stale' (cached from another source or numba), 'damaged' (a file changed
+        since it was recorded) or 'intact' (also: files without a record, which numba then reads as it can)."""
+        files = self.files()
+        if not files:
+            return "empty"
+        try:
+            header, *lines = self.record_path.read_text().splitlines()
+            recorded = {name: digest for digest, name in (line.split("  ", 1) for line in lines)}
+        except (OSError, ValueError):
+            return "intact"
+        if header != self.header:
+            return "stale"
+        changed = any(path.name in recorded and _sha256(path) != recorded[path.name] for path in files)
+        return "damaged" if changed else "intact"
+
+    def record(self) -> None:
+        text = "".join(f"{line}\n" for line in [self.header, *(f"{_sha256(path)}  {path.name}" for path in self.files())])
+        try:
+            if not self.record_path.exists() or self.record_path.read_text() != text:
+                temporary = self.record_path.with_name(f"{self.record_path.name}.{os.getpid()}")
+                temporary.write_text(text)
+                os.replace(temporary, self.record_path)  # whole, for a worker reading it at the same time
+        except OSError:  # a folder numba could not write either: nothing was cached
+            pass
+
+    def clear(self) -> None:
+        for path in [*self.files(), self.record_path]:
+            try:
+                path.unlink(missing_ok=True)
+            except OSError:
+                pass
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def _cf_one(mean, var, skew_times_sd, kurtosis_times_var, z, upper):

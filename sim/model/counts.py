@@ -66,12 +66,15 @@ def binomial(n: np.ndarray, p: np.ndarray, z: np.ndarray) -> np.ndarray:
 
 
 def prepare() -> None:
-    """Load the compiled kernels now (numba import, code from its disk cache: about 0.4 s).
+    """Load the compiled kernels now (numba import, code from its disk cache: about 0.4 s), and compile the
+    counts' kernels if they are not cached yet.
 
     Called before worker processes are forked, so they inherit loaded kernels
-    instead of each loading them again.
+    instead of each loading (or compiling) them again.
     """
-    if count_kernels.compiled() is not None:
+    kernels = count_kernels.compiled()
+    if kernels is not None:
+        kernels.load_cached()
         z = np.zeros(2, dtype=np.float32)
         binomial(np.array([1.0, 50.0]), np.array([0.3, 0.7]), z)
         poisson(np.array([1.0, 50.0]), z)

@@ -6,11 +6,9 @@ results-folder helpers at load time; each command imports what it needs.
 
 from __future__ import annotations
 
-import atexit
 import functools
 import json
 import math
-import os
 import sys
 import warnings
 from contextlib import contextmanager
@@ -94,29 +92,8 @@ class LazyGroup(click.Group):
 
 
 def entry() -> None:
-    """The ``cxroi`` console script: :func:`main`, then the process ends without tearing down every module.
-
-    After a run, finalizing the interpreter's ~700 modules (numpy, scipy, pydantic, rich) takes about
-    0.1 s, longer than writing the results folder. The output is flushed and the exit handlers run
-    first (a long run's spill folder is removed by one), so nothing is lost; only the teardown of
-    objects the operating system frees anyway is skipped. Tests call :func:`main`, which exits normally.
-    """
-    try:
-        main()
-        code = 0
-    except SystemExit as stop:
-        if stop.code is None or isinstance(stop.code, int):
-            code = stop.code or 0
-        else:  # sys.exit("message"): printed, exit code 1, as Python does
-            print(stop.code, file=sys.stderr)
-            code = 1
-    try:
-        sys.stdout.flush()
-        sys.stderr.flush()
-    except (BrokenPipeError, ValueError):  # `cxroi ... | head` closed the pipe: the reader has what it wanted
-        pass
-    atexit._run_exitfuncs()
-    os._exit(code)
+    """The ``cxroi`` console script (pyproject.toml's ``[project.scripts]``)."""
+    main()
 
 
 @click.group(name="cxroi", cls=LazyGroup, lazy={"fit": ("sim.shell.fit_commands:fit_group",
@@ -168,12 +145,10 @@ def common_options(command):
 
     @functools.wraps(command)
     def on_scheduler(*args, scheduler: str, **kwargs):
-        from sim.kernels import aot_kernels
         from sim.compute import parallel
-        from sim.shell.lazy_numpy import defer_unused_numpy_modules
+        from sim.kernels import count_kernels
 
-        defer_unused_numpy_modules()
-        aot_kernels.build_notice = _kernel_build_notice
+        count_kernels.notice = _stderr_line
         with _user_errors(kwargs["scenario"]), parallel.scheduler(scheduler):
             return command(*args, **kwargs)
 
@@ -206,7 +181,6 @@ def run(scenario, draws, seed, out, overrides, as_json, workers, overwrite, no_s
       cxroi run scenarios/nordic_midsize.toml --memo
     """
     with _user_errors(scenario):
-        ready = None if base_case else _draw_scores_ahead(scenario, draws, seed, workers)  # before the heavy imports
         from sim.compute.simulation import run as run_scenario
 
         if with_portfolio and not with_memo:
@@ -220,21 +194,13 @@ def run(scenario, draws, seed, out, overrides, as_json, workers, overwrite, no_s
         if xlsx is not None and xlsx.exists() and not overwrite:
             raise UsageError(f"{xlsx}: already exists; pass --overwrite to replace it or choose another file")
         loaded = _load_checked(scenario, overrides, out, overwrite, no_save)
-        if ready is not None:
-            ready()
         if with_memo:
             from sim.analyses.tornado import check_extremes
 
             check_extremes(loaded.scenario)  # the memo's tornado, checked before the run
         frames = with_memo or xlsx is not None or tables == "parquet"
         with _progress(enabled=not base_case, meanwhile=lambda: _output_modules(frames)) as report:
-            try:
-                result = run_scenario(loaded, draws, seed, base_case=base_case, workers=workers, progress=report)
-            finally:
-                if ready is not None:
-                    from sim.compute import scores_ahead
-
-                    scores_ahead.forget()
+            result = run_scenario(loaded, draws, seed, base_case=base_case, workers=workers, progress=report)
         folder = None if no_save else results_folder.write(
             result, out or results_folder.default_folder(result), overwrite, command=_command(),
             extra=results_folder.memo_inputs(result, with_portfolio) if with_memo else None, tables=tables)
@@ -594,35 +560,9 @@ def staffing(rate, aht, agent_spec, patience, target, simulate, hours, replicati
         _finish(summary, _printer("print_staffing"), as_json, folder)
 
 
-def _kernel_build_notice() -> None:
-    """Say once why a first run pauses (the count kernels, then the table formatter, are built)."""
-    if not getattr(_kernel_build_notice, "said", False):
-        click.echo("Compiling cxroi's kernels for this machine (once, about 15 s)...", err=True)
-        _kernel_build_notice.said = True
-
-
-def _draw_scores_ahead(scenario: Path, draws: int | None, seed: int | None, workers: int | None):
-    """Start drawing the run's customer scores in a forked process while this one imports and validates
-    (:mod:`sim.compute.scores_ahead`), from what the file states plainly; the function that waits for them,
-    or None. A file that does not parse is left to the loader, whose messages name the mistake."""
-    import tomllib
-
-    from sim.model import streams
-    from sim.compute import parallel, scores_ahead
-
-    try:
-        raw = tomllib.loads(scenario.read_text(encoding="utf-8"))
-        settings, segments = raw["settings"], len(raw["segments"])
-        seed = settings["seed"] if seed is None else seed
-        draws = settings.get("draws") if draws is None else draws
-        horizon = settings["horizon"]
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-    if not all(isinstance(x, int) and not isinstance(x, bool) and x > 0 for x in (draws, horizon, segments)) \
-            or not isinstance(seed, int) or not parallel.forks_workers(workers):
-        return None
-    chunks = scores_ahead.chunk_bounds(draws, parallel.worker_count(workers), None)
-    return scores_ahead.draw_ahead(seed, draws, horizon, streams.SCORES_PER_PERIOD, segments, chunks)
+def _stderr_line(text: str) -> None:
+    """One line for the user on stderr (why a first run pauses, a damaged kernel cache rebuilt)."""
+    click.echo(text, err=True)
 
 
 def _load_checked(scenario, overrides, out, overwrite, no_save):
@@ -688,9 +628,6 @@ def validate(scenario, overrides):
     Example:
       cxroi validate scenarios/nordic_midsize.toml
     """
-    from sim.shell.lazy_numpy import defer_unused_numpy_modules
-
-    defer_unused_numpy_modules()
     from sim.reporting.format import periods
     from sim.shell.loader import load
 

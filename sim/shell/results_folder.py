@@ -122,10 +122,9 @@ def write(result: Result, folder: str | Path, overwrite: bool = False, command: 
             "draws.parquet": lambda path: result.draws.to_parquet(path, engine="pyarrow"),
             "bands.parquet": lambda path: result.bands.to_parquet(path, engine="pyarrow", index=False),
         }
-    else:  # from the columns, without pandas; draws.csv by forked writers while the bands are reduced
+    else:  # from the columns, without pandas
         table_writers = {
-            "draws.csv": lambda path: write_columns(result.draw_columns, path, float_format="%.12g", index="draw",
-                                                    background=True),
+            "draws.csv": lambda path: write_columns(result.draw_columns, path, float_format="%.12g", index="draw"),
             "bands.csv": lambda path: write_columns(result.band_columns, path),
         }
     writers = {
@@ -222,14 +221,9 @@ def write_files(folder: str | Path, writers: dict, loaded, overwrite: bool = Fal
         staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.partial-", dir=folder.parent))
     except OSError as error:
         raise UsageError(f"{folder}: cannot create the results folder ({error.strerror}); nothing was written") from None
-    pending = []  # writers still at work in the background: waited for before the folder is complete
     try:
         for name, write_one in writers.items():
-            finish = write_one(staging / name)
-            if callable(finish):
-                pending.append(finish)
-        while pending:
-            pending.pop(0)()
+            write_one(staging / name)
         if loaded:
             (staging / "scenario.toml").write_text(loaded.text, encoding="utf-8")
         _respect_umask(staging)
@@ -239,11 +233,6 @@ def write_files(folder: str | Path, writers: dict, loaded, overwrite: bool = Fal
         shutil.rmtree(staging, ignore_errors=True)
         raise UsageError(f"{folder}: cannot write the results folder ({error.strerror or error}); nothing was written") from None
     except BaseException:
-        for finish in pending:  # reap the background writers before their folder goes
-            try:
-                finish()
-            except OSError:
-                pass
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return folder

@@ -107,7 +107,7 @@ def _awkward_parameters(seed: int, dtype):
 def test_compiled_kernels_give_the_numpy_kernels_counts_bit_for_bit(dtype):
     """numba's one-pass kernels against the numpy reference (runtime ~0.5 s, the first time ~3 s: compiling)."""
     if counts.count_kernels.compiled() is None:
-        pytest.skip("numba is not installed (pip install -e '.[fast]'): only the numpy kernels run here")
+        pytest.skip("numba is not installed or CXROI_NUMBA=0: only the numpy kernels run here")
     for seed in range(5):
         n, p, z = _awkward_parameters(seed, dtype)
         assert np.array_equal(counts.binomial(n, p, z), counts.binomial_numpy(n, p, z))
@@ -131,7 +131,7 @@ def test_compiled_cornish_fisher_counts_at_their_steps_are_the_numpy_counts():
     evaluation (reciprocals instead of divisions) is not sure and takes the exact one (runtime ~0.1 s)."""
     kernels = counts.count_kernels.compiled()
     if kernels is None:
-        pytest.skip("numba is not installed (pip install -e '.[fast]'): only the numpy kernels run here")
+        pytest.skip("numba is not installed or CXROI_NUMBA=0: only the numpy kernels run here")
     rng = np.random.default_rng(11)
     mean = np.exp(rng.uniform(np.log(5.0), np.log(1e6), 400))
     z = _scores_at_the_steps(lambda z: counts.poisson_numpy(mean, z), mean.size)

@@ -17,7 +17,7 @@ BENCHMARKS = Path(__file__).parents[2] / "benchmarks"
 @pytest.fixture
 def kernels():
     if count_kernels.compiled() is None:
-        pytest.skip("numba is not installed (pip install -e '.[fast]'): only the numpy steps run here")
+        pytest.skip("numba is not installed or CXROI_NUMBA=0: only the numpy steps run here")
     return count_kernels.compiled()
 
 

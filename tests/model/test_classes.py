@@ -10,7 +10,7 @@ from sim.model import classes, counts, splits
 def test_compiled_move_gives_the_numpy_move_bit_for_bit():
     """Experiences and decay over classes, with empty states and nobody walking (runtime ~0.05 s, ~1 s compiling)."""
     if count_kernels.compiled() is None:
-        pytest.skip("numba is not installed (pip install -e '.[fast]'): only the numpy step runs here")
+        pytest.skip("numba is not installed or CXROI_NUMBA=0: only the numpy step runs here")
     rng = np.random.default_rng(5)
     rows, segments, kinds = 400, 3, 17
     n = rng.integers(0, 40, (3, rows, segments)).astype(float)
@@ -32,7 +32,7 @@ def test_compiled_move_gives_the_numpy_move_bit_for_bit():
 def test_compiled_churn_step_gives_the_numpy_step_bit_for_bit(monkeypatch):
     """Churn probabilities and the survivors' classes, compiled and numpy (runtime ~0.05 s, ~1 s compiling)."""
     if count_kernels.compiled() is None:
-        pytest.skip("numba is not installed (pip install -e '.[fast]'): only the numpy step runs here")
+        pytest.skip("numba is not installed or CXROI_NUMBA=0: only the numpy step runs here")
     rng = np.random.default_rng(7)
     rows, segments, churn_k, buy_k = 300, 3, 12, 5
     churn_p = rng.random((churn_k, rows, segments)) * 0.3
@@ -59,7 +59,7 @@ def test_compiled_churn_step_gives_the_numpy_step_bit_for_bit(monkeypatch):
 def test_compiled_systematic_split_adds_the_numpy_split_bit_for_bit(dtype):
     """Arrivals over 16 buying classes at uniform scores of either precision, none to thousands (runtime ~0.01 s)."""
     if count_kernels.compiled() is None:
-        pytest.skip("numba is not installed (pip install -e '.[fast]'): only the numpy step runs here")
+        pytest.skip("numba is not installed or CXROI_NUMBA=0: only the numpy step runs here")
     rng = np.random.default_rng(3)
     rows, segments, kinds = 400, 3, 16
     weights = rng.dirichlet(np.full(kinds, 0.3), (rows, segments)).transpose(2, 0, 1).copy()

@@ -1,4 +1,4 @@
-"""The `cxroi` console script ends the process without the interpreter's teardown, losing nothing
+"""The `cxroi` console script in a fresh interpreter: output, exit codes, no temporary files left
 (runtime ~3 s: three fresh interpreters)."""
 
 from __future__ import annotations

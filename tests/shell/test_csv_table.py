@@ -62,34 +62,3 @@ def test_columns_without_a_frame_give_the_frames_bytes(tmp_path, index):
     pd.DataFrame(quoted).to_csv(tmp_path / "pandas.csv", index=False)
     csv_table.write_columns(quoted, tmp_path / "ours.csv")
     assert (tmp_path / "ours.csv").read_bytes() == (tmp_path / "pandas.csv").read_bytes()
-
-
-def test_rows_written_by_forked_processes_give_the_same_bytes(tmp_path, monkeypatch):
-    """draws.csv's background writers: each formats a share of the rows; the file is assembled in order."""
-    monkeypatch.setattr(csv_table, "ROWS_PER_WRITER", 100)
-    monkeypatch.setattr(csv_table.os, "cpu_count", lambda: 3)
-    monkeypatch.setattr(csv_table.threading, "active_count", lambda: 1)  # other tests may leave threads behind
-    frame = awkward_frame(1000)
-    frame.to_csv(tmp_path / "pandas.csv", float_format="%.12g")
-    columns = {name: frame[name].to_numpy() for name in frame.columns}
-    finish = csv_table.write_columns(columns, tmp_path / "ours.csv", float_format="%.12g", index="draw", background=True)
-    finish()
-    assert (tmp_path / "ours.csv").read_bytes() == (tmp_path / "pandas.csv").read_bytes()
-    assert sorted(path.name for path in tmp_path.iterdir()) == ["ours.csv", "pandas.csv"]  # no parts left
-
-
-def test_a_failed_background_writer_is_an_error(tmp_path, monkeypatch):
-    monkeypatch.setattr(csv_table, "ROWS_PER_WRITER", 100)
-    monkeypatch.setattr(csv_table.threading, "active_count", lambda: 1)
-    write_rows = csv_table._write_rows
-
-    def fail_in_children(names, columns, formats, path, append, first, stop):
-        if append:
-            raise OSError("disk full")
-        write_rows(names, columns, formats, path, append, first, stop)
-
-    monkeypatch.setattr(csv_table, "_write_rows", fail_in_children)
-    finish = csv_table.write_columns({"x": np.arange(1000.0)}, tmp_path / "ours.csv", background=True)
-    with pytest.raises(OSError, match="ours.csv: a process writing its rows failed"):
-        finish()
-    assert [path.name for path in tmp_path.iterdir()] == ["ours.csv"]
