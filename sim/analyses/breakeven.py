@@ -69,7 +69,7 @@ def default_range(scenario: Scenario, path: str) -> tuple[float, float]:
         low, high = sorted((0.5 * base, 2.0 * base)) if base != 0 else (-1.0, 1.0)
     else:
         low, high = item.dist.ppf(np.array([0.01, 0.99]))
-    return float(max(low, domain.low)), float(min(high, domain.high))
+    return float(max(low, domain.least)), float(min(high, domain.high))
 
 
 def feasible_range(scenario: Scenario, path: str, low: float, high: float) -> tuple[float, float]:
@@ -106,7 +106,7 @@ def widened_ranges(scenario: Scenario, path: str) -> list[tuple[float, float]]:
     width = max(high - low, abs(high), 1e-9)
     ranges = [(low, high)]
     for reach in WIDENING:
-        wider = (max(domain.low, low - reach * width), min(domain.high, high + reach * width))
+        wider = (max(domain.least, low - reach * width), min(domain.high, high + reach * width))
         if wider != ranges[-1]:
             ranges.append(wider)
     return ranges

@@ -23,6 +23,8 @@ INF = math.inf
 LARGEST = 1e12
 """Largest size of any number a scenario states (a trillion): far beyond any business case, and
 small enough that products of several such numbers stay finite in the engine."""
+LOWEST_QUANTILE = 1e-9
+"""The quantile taken as the lowest value an uncertain input can take (where a bound admits no clipping)."""
 MIN_MASS_INSIDE = 0.95
 """Least share of an unbounded distribution that must fall inside the parameter's domain."""
 
@@ -34,9 +36,21 @@ class Domain:
     low: float = -INF
     high: float = INF
     what: str = "a number"
+    above: bool = False
+    """True: ``low`` itself is not allowed (a mixing distribution's parameter is more than 0). Such a
+    parameter has no nearest allowed value to clip to, so it must stay inside at every value it can take."""
+
+    whole: bool = False
+    """True: a value stated as one number must be a whole number (the starting count of customers; an
+    uncertain count may take any value in its range, and the engine rounds each draw)."""
 
     def allowed(self) -> str:
-        """'between 0 and 1', '0 or more', '1 or more', 'at most 5' or 'any number'."""
+        """'between 0 and 1', '0 or more', 'more than 0', 'at most 5', 'any number' ('a whole number, ...')."""
+        return ("a whole number, " if self.whole else "") + self._range()
+
+    def _range(self) -> str:
+        if self.above:
+            return f"more than {_num(self.low)}" + (f" and at most {_num(self.high)}" if math.isfinite(self.high) else "")
         if math.isfinite(self.low) and math.isfinite(self.high):
             return f"between {_num(self.low)} and {_num(self.high)}"
         if math.isfinite(self.low):
@@ -46,12 +60,32 @@ class Domain:
         return "any number"
 
     def contains(self, x: float) -> bool:
-        return self.low <= x <= self.high
+        """Whether ``x`` lies within the bounds (a value one draw may take)."""
+        return (self.low < x if self.above else self.low <= x) and x <= self.high
+
+    def allows(self, x: float) -> bool:
+        """Whether the parameter may be fixed at ``x`` (stated as one number, set, or pinned by a sweep)."""
+        return math.isfinite(x) and self.contains(x) and (not self.whole or x == round(x))
+
+    def contains_all(self, x: np.ndarray) -> np.ndarray:
+        """:meth:`contains` of every element (NaN is outside)."""
+        x = np.asarray(x, dtype=float)
+        return ((x > self.low) if self.above else (x >= self.low)) & (x <= self.high)
+
+    @property
+    def least(self) -> float:
+        """The smallest value allowed (just above ``low`` when ``low`` itself is not)."""
+        return math.nextafter(self.low, INF) if self.above else self.low
+
+    def clip(self, x: np.ndarray) -> np.ndarray:
+        """``x`` moved to the nearest allowed value where it lies outside."""
+        return np.clip(x, self.least, self.high)
 
 
 ANY = Domain()
 PROBABILITY = Domain(0.0, 1.0, "a probability")
 NON_NEGATIVE = Domain(0.0, INF, "a non-negative number")
+POSITIVE = Domain(0.0, INF, "a positive number", above=True)
 DURATION = Domain(1.0, INF, "a duration in periods")
 
 COMMON_KEYS = ("min", "max", "base", "source", "label")
@@ -161,7 +195,7 @@ def parse(spec: Any, domain: Domain = ANY) -> Uncertain:
     """Turn a number, an ``"A to B"`` string or a ``dist`` table into an Uncertain; ValueError if it is wrong."""
     if _is_number(spec):
         value = float(spec)
-        _check_in(domain, value)
+        _check_in(domain, value, fixed=True)
         return fixed(value)
     if isinstance(spec, str):
         low, high = _parse_range(spec)
@@ -201,7 +235,7 @@ def _build(table: dict[str, Any], domain: Domain) -> Uncertain:
             _check_in(domain, _number(table, key), key)
     builder = _BUILDERS[kind]
     ppf, cdf, words, support = builder(table, domain)
-    lo = max(domain.low, float(table.get("min", -INF)))
+    lo = max(domain.least, float(table.get("min", -INF)))
     hi = min(domain.high, float(table.get("max", INF)))
     if lo > hi:
         raise ValueError(f"min = {_num(lo)} is above max = {_num(hi)}")
@@ -226,12 +260,16 @@ def _build(table: dict[str, Any], domain: Domain) -> Uncertain:
     result.label = label
     if base is not None and not (support[0] <= base <= support[1] and lo <= base <= hi):
         raise ValueError(f"base = {_num(base)} lies outside the distribution ({words})")
+    lowest = float(result.ppf(np.array([LOWEST_QUANTILE]))[0])
+    if domain.above and not domain.contains(lowest):
+        raise ValueError(f"{words} can take {plain_number(lowest, domain)}: {domain.what} must be {domain.allowed()} "
+                         "at every value it can take")
     return result
 
 
 def _fixed(t, domain):
     value = _number(t, "value")
-    _check_in(domain, value, "value")
+    _check_in(domain, value, "value", fixed=True)
     return (lambda u: np.full(np.shape(u), value)), None, f"fixed at {_num(value)}", (value, value)
 
 
@@ -478,8 +516,8 @@ def _positive(t: dict, key: str) -> float:
     return value
 
 
-def _check_in(domain: Domain, value: float, key: str = "") -> None:
-    if not math.isfinite(value) or not domain.contains(value):
+def _check_in(domain: Domain, value: float, key: str = "", fixed: bool = False) -> None:
+    if not math.isfinite(value) or not (domain.allows(value) if fixed else domain.contains(value)):
         label = f"{key} = {plain_number(value, domain)}" if key else plain_number(value, domain)
         if domain == ANY:
             raise ValueError(f"{label} is not allowed: must be a finite number")
@@ -547,6 +585,6 @@ def plain_number(x: float, domain: Domain | None = None, exact: bool = False) ->
             return text
         if exact or domain is None and digits < 6:
             continue
-        if domain is None or (domain.contains(shown) == domain.contains(x) and shown not in (domain.low, domain.high)):
+        if domain is None or (domain.allows(shown) == domain.allows(x) and shown not in (domain.low, domain.high)):
             return text
     return repr(float(x))

@@ -22,7 +22,7 @@ import math
 import numpy as np
 
 from sim.errors import Problem, ScenarioError, did_you_mean
-from sim.model.distributions import Domain, check_size, parse, plain_number
+from sim.model.distributions import LOWEST_QUANTILE, Domain, check_size, parse, plain_number
 from sim.model.inputs import all_inputs, baseline_inputs, change_steps
 from sim.model.labels import label_of, lower_first
 from sim.model.sampling import base_values
@@ -44,8 +44,7 @@ def effective_domain(scenario: Scenario, path: str) -> Domain:
 
 
 def _outside(x: np.ndarray, domain: Domain) -> np.ndarray:
-    x = np.asarray(x, dtype=float)
-    return ~((x >= domain.low) & (x <= domain.high))
+    return ~domain.contains_all(x)
 
 
 def base_value_problems(scenario: Scenario) -> list[Problem]:
@@ -68,6 +67,26 @@ def base_value_problems(scenario: Scenario) -> list[Problem]:
     problems += _queue_problems(scenario, {**values, **highest}, None)
     for name in scenario.interventions:
         problems += _arm_problems(scenario, values, name)
+    return problems or _open_bound_problems(scenario)
+
+
+def _open_bound_problems(scenario: Scenario) -> list[Problem]:
+    """Changes that could take a parameter whose lowest bound is not allowed (a mixing parameter, more than
+    0) to or below it in some draw. Such a value has no nearest allowed value to clip to, so the change must
+    keep the parameter inside at every value the inputs can take: checked with every input at its lowest
+    (each change is increasing in its operand and in the value it changes; a scale's operand is 0 or more)."""
+    inputs = all_inputs(scenario)
+    lowest = {path: item.dist.ppf(np.array([LOWEST_QUANTILE])) for path, item in inputs.items()}
+    problems = []
+    for name, intervention in scenario.interventions.items():
+        for index, path, new, domain in change_steps(scenario, lowest, name):
+            if domain.above and _outside(new, domain)[0]:
+                change = intervention.changes[index]
+                where = f"interventions.{name}.changes[{index}].{change.operation}"
+                problems.append(Problem(where, (
+                    f"{change.operation} {change.operand.describe()} can take {path} to {plain_number(float(new[0]), domain)} "
+                    f"(with the inputs at the lowest values they can take); {domain.what} must be {domain.allowed()} "
+                    "at every value it can take")))
     return problems
 
 
@@ -113,7 +132,7 @@ def _arm_problems(scenario: Scenario, values: dict[str, np.ndarray], name: str, 
             problems.append(Problem(where, (
                 f"{prefix(where)}{change.operation} {plain_number(float(values[where][0]))} takes {path} to "
                 f"{plain_number(float(new[0]), domain)} at base values; {domain.what} must be {domain.allowed()}")))
-        changed[path] = np.clip(new, domain.low, domain.high)
+        changed[path] = domain.clip(new)
     if not problems:
         problems += _queue_problems(scenario, changed, name)
     if not problems and scenario.operations is None:
@@ -156,7 +175,7 @@ def check_pinned(scenario: Scenario, pinned: dict[str, float], option: str) -> N
     problems = []
     for path, value in pinned.items():
         domain = effective_domain(scenario, path)
-        if not math.isfinite(value) or not domain.contains(value):
+        if not domain.allows(value):
             problems.append(Problem(path, f"{option}: {plain_number(value, domain)} is not allowed: {domain.what} must be {domain.allowed()}"))
             continue
         try:
@@ -216,7 +235,7 @@ def adjustments(scenario: Scenario, values: dict[str, np.ndarray]) -> list[dict]
             note(f"interventions.{name}.changes[{index}].{operation} on {path}",
                  label_of(scenario, f"interventions.{name}.changes[{index}].{operation}"), name, _outside(new, domain),
                  f"clipped to {domain.allowed()} ({domain.what})")
-            changed[path] = np.clip(new, domain.low, domain.high)
+            changed[path] = domain.clip(new)
         arms[name] = changed
     if scenario.operations is None:
         for arm, arm_values in arms.items():

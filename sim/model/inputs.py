@@ -185,7 +185,7 @@ def arm_values(scenario: Scenario, values: dict[str, np.ndarray], intervention: 
         return values
     changed = dict(values)
     for _, path, new, domain in change_steps(scenario, values, intervention):
-        changed[path] = np.clip(new, domain.low, domain.high)
+        changed[path] = domain.clip(new)
     return changed
 
 
@@ -203,7 +203,7 @@ def change_steps(scenario: Scenario, values: dict[str, np.ndarray], intervention
         new = operand if change.operation == "set" else before * operand if change.operation == "scale" else before + operand
         domain = inputs[change.path].domain
         yield index, change.path, new, domain
-        current[change.path] = np.clip(new, domain.low, domain.high)
+        current[change.path] = domain.clip(new)
 
 
 # --- combinations of interventions (an arm of several) -------------------------------

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-import numpy as np
 
 from pydantic import (
     BaseModel,
@@ -19,7 +18,6 @@ from pydantic import (
     PlainSerializer,
     PlainValidator,
     ValidationError,
-    field_validator,
     model_validator,
 )
 
@@ -29,6 +27,7 @@ from sim.model.distributions import (
     NON_NEGATIVE,
     PROBABILITY,
     Domain,
+    INF,
     Uncertain,
     _parse_range,
     plain_number,
@@ -38,8 +37,13 @@ from sim.support.operations import MAX_AGENTS
 from sim.support.response import DEFAULT as DEFAULT_CURVE
 
 COUNT = Domain(0.0, float("inf"), "a count")
+CUSTOMERS = Domain(0.0, INF, "the starting count of customers", whole=True)
 AGENTS = Domain(0.0, MAX_AGENTS, "a number of agents on duty")
 MONEY = Domain(0.0, float("inf"), "an amount of money")
+MIXING = Domain(0.0, INF, "a mixing distribution's parameter", above=True)
+MINUTES = Domain(0.0, INF, "a time in minutes", above=True)
+DAYS = Domain(0.0, INF, "a number of days", above=True)
+RESOLUTION = Domain(0.0, 1.0, "a share of contacts solved", above=True)
 
 
 def _uncertain(domain: Domain) -> Any:
@@ -66,14 +70,13 @@ Agents = _uncertain(AGENTS)
 Money = _uncertain(MONEY)
 Duration = _uncertain(DURATION)
 Number = _uncertain(ANY)
-
-
-def _more_than_zero(value: Uncertain) -> Uncertain:
-    """A mixing distribution's parameter must be above 0 at every value it can take."""
-    lowest = value.base if value.is_fixed else float(value.ppf(np.array([1e-9]))[0])
-    if not lowest > 0.0:
-        raise ValueError(f"{lowest:g} is not allowed: must be more than 0")
-    return value
+Customers = _uncertain(CUSTOMERS)
+Mixing = _uncertain(MIXING)
+Minutes = _uncertain(MINUTES)
+Days = _uncertain(DAYS)
+Resolution = _uncertain(RESOLUTION)
+# Every rule on a numeric parameter's values lives in its Domain (not in a validator), so the
+# same rule holds wherever a value comes from: the file, --set, an intervention's change, a sweep.
 
 
 def _exactly_one(options: dict[str, Any], allowed: str) -> None:
@@ -182,28 +185,25 @@ class _Mix(_Strict):
 class ChurnMix(_Mix):
     """Churn probability per period ~ Beta(alpha, beta) across customers: shifted-beta-geometric retention."""
 
-    alpha: NonNegative
-    beta: NonNegative
+    alpha: Mixing
+    beta: Mixing
     _parameters = ("alpha", "beta")
-    _positive = field_validator("alpha", "beta")(_more_than_zero)
 
 
 class PurchaseMix(_Mix):
     """Purchase rate per period ~ Gamma(shape, rate) across customers: counts are negative binomial (NBD)."""
 
-    shape: NonNegative
-    rate: NonNegative
+    shape: Mixing
+    rate: Mixing
     _parameters = ("shape", "rate")
-    _positive = field_validator("shape", "rate")(_more_than_zero)
 
 
 class DropoutMix(_Mix):
     """Non-contractual dropout (BG/NBD): after each purchase a customer leaves with p ~ Beta(a, b)."""
 
-    a: NonNegative
-    b: NonNegative
+    a: Mixing
+    b: Mixing
     _parameters = ("a", "b")
-    _positive = field_validator("a", "b")(_more_than_zero)
 
 
 class Segment(_Strict):
@@ -216,7 +216,7 @@ class Segment(_Strict):
     """
 
     label: str = ""
-    customers: Count
+    customers: Customers
     arrivals: Count = 0.0
     churn: Probability | None = None
     monthly_churn: Probability | None = None
@@ -233,13 +233,6 @@ class Segment(_Strict):
     referrals: NonNegative = 0.0
     deterrals: NonNegative = 0.0
     experience: Experience = Experience()
-
-    @field_validator("customers")
-    @classmethod
-    def _whole_customers(cls, customers: Uncertain) -> Uncertain:
-        if customers.is_fixed and customers.base != round(customers.base):
-            raise ValueError(f"{plain_number(customers.base, exact=True)} is not allowed: the starting count of customers must be a whole number")
-        return customers
 
     @model_validator(mode="after")
     def _one_churn_key(self) -> "Segment":
@@ -339,11 +332,11 @@ class OpsChannel(_Strict):
     arrival_pattern: list[float] = Field(default_factory=lambda: [1.0] * 8)
     staffing_pattern: list[float] | None = None
     weekday_pattern: list[float] = Field(default_factory=lambda: [1.0])
-    days_per_period: NonNegative | None = None
-    handling_minutes: NonNegative
+    days_per_period: Days | None = None
+    handling_minutes: Minutes
     handling_cv: float = Field(1.0, gt=0.0, le=3.0)
     patience_minutes: NonNegative | None = None
-    first_contact_resolution: Probability = 1.0
+    first_contact_resolution: Resolution = 1.0
     cost_per_agent_hour: Money
 
     @model_validator(mode="after")
@@ -359,12 +352,6 @@ class OpsChannel(_Strict):
             )
         if not self.weekday_pattern or min(self.weekday_pattern) <= 0:
             raise ValueError("weekday_pattern needs one positive weight per open day of the week")
-        if self.handling_minutes.base <= 0:
-            raise ValueError("handling_minutes must be more than 0")
-        if self.days_per_period is not None and self.days_per_period.base <= 0:
-            raise ValueError("days_per_period must be more than 0")
-        if self.first_contact_resolution.base <= 0:
-            raise ValueError("first_contact_resolution must be more than 0 (some contacts must get solved)")
         return self
 
     def staffing(self) -> tuple[float, ...]:

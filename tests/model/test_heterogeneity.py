@@ -112,9 +112,9 @@ def test_churn_mix_beside_a_churn_rate_and_purchase_mix_beside_purchases_are_err
 
 
 @pytest.mark.parametrize("table, key, value, message", [
-    ("churn_mix", "alpha", 0, "0 is not allowed: must be more than 0"),
-    ("purchase_mix", "shape", 0.0, "0 is not allowed: must be more than 0"),
-    ("purchase_mix", "rate", -1, "-1 is not allowed: a non-negative number must be 0 or more"),
+    ("churn_mix", "alpha", 0, "0 is not allowed: a mixing distribution's parameter must be more than 0"),
+    ("purchase_mix", "shape", 0.0, "0 is not allowed: a mixing distribution's parameter must be more than 0"),
+    ("purchase_mix", "rate", -1, "-1 is not allowed: a mixing distribution's parameter must be more than 0"),
 ])
 def test_mixing_parameters_must_be_above_zero(table, key, value, message):
     raw = _mixed_raw()

@@ -142,7 +142,7 @@ def test_a_correlation_pair_stated_twice_is_refused(tmp_path):
     ({"segments": {"retail": {"margin": "0.4"}}},
      "segments.retail.margin: '0.4' is not a range; write it like '0.01 to 0.03' or '1% to 3%'"),
     ({"segments": {"retail": {"customers": 1000.5}}},
-     "segments.retail.customers: 1000.5 is not allowed: the starting count of customers must be a whole number"),
+     "segments.retail.customers: 1000.5 is not allowed: the starting count of customers must be a whole number, 0 or more"),
     ({"segments": {"retail": {"customers": 1e153}}},  # found by the property test: it overflowed to infinity
      "segments.retail.customers: 1e+153 is not allowed: numbers in a scenario are limited to 1,000,000,000,000 in size"),
 ])
