@@ -49,3 +49,17 @@ def did_you_mean(key: str, candidates) -> str:
     """"; did you mean 'x'?" for the closest candidate, or "" when none is close."""
     matches = difflib.get_close_matches(str(key), [str(c) for c in candidates], n=1, cutoff=0.6)
     return f"; did you mean '{matches[0]}'?" if matches else ""
+
+
+def finite_numbers(option: str, text: str, values) -> list[float]:
+    """``values`` read from one command-line option's ``text``, or a UsageError naming the option when one
+    is NaN or infinite: the one finite-number rule for numbers given on the command line as text
+    (lists, ranges, pairs); a single number goes through :class:`sim.shell.options.FiniteRange`."""
+    import math
+
+    values = [float(value) for value in values]
+    for value in values:
+        if not math.isfinite(value):
+            shown = "NaN" if math.isnan(value) else ("infinity" if value > 0 else "-infinity")
+            raise UsageError(f"{option} '{text}': {shown} is not allowed: give finite numbers")
+    return values

@@ -15,11 +15,10 @@ import numpy as np
 import pandas as pd
 
 from sim.analyses.common import Analysis, context, outcome_row, records, unpack
-from sim.errors import UsageError
+from sim.errors import UsageError, finite_numbers
 from sim.compute import parallel
 from sim.model.inputs import all_inputs
 from sim.model.scenario import Scenario
-from sim.model.distributions import plain_number
 from sim.model.domains import adjustments, check_all_pinned
 from sim.compute.arms import ArmStore
 from sim.compute.simulation import pinned, sample
@@ -73,9 +72,7 @@ def parse_values(text: str, option: str = "--values") -> list[float]:
 
 
 def _finite(text: str, values: list[float], option: str) -> None:
-    for value in values:
-        if not np.isfinite(value):
-            raise UsageError(f"{option} '{text}': {plain_number(value)} is not allowed: give finite numbers")
+    finite_numbers(option, text, values)
 
 
 def sweep(

@@ -18,6 +18,7 @@ import click
 
 from sim.errors import ScenarioError, UsageError
 from sim.shell import results_folder
+from sim.shell.options import FiniteRange
 from sim.shell.progress import progress as _progress
 from sim.shell.progress import working as _working
 
@@ -27,20 +28,6 @@ from sim.shell.progress import working as _working
 EXIT_USER_ERROR = 2
 SWEEP_STEPS = 10
 """Values a sweep's --range LOW:HIGH takes when it gives no STEPS."""
-
-
-class FiniteRange(click.FloatRange):
-    """A float option within a range that refuses NaN and infinity by name (click's own range lets them through)."""
-
-    name = "finite number"
-
-    def convert(self, value, param, ctx):
-        from sim.model.distributions import plain_number
-
-        number = super().convert(value, param, ctx)
-        if not math.isfinite(number):
-            self.fail(f"{plain_number(number)} is not allowed: give a finite number", param, ctx)
-        return number
 
 
 class LazyGroup(click.Group):
@@ -464,8 +451,8 @@ def portfolio_command(scenario, draws, seed, out, overrides, as_json, workers, o
 @click.option("--intervention", required=True, metavar="NAME", help="The intervention a pilot would test.")
 @click.option("--sizes", "size_spec", metavar="LIST", help="Customers per arm to compare, e.g. 100,250,500 [default: five sizes up to half the smallest segment piloted].")
 @click.option("--periods", type=click.IntRange(1), default=6, show_default=True, help="How many periods the pilot runs.")
-@click.option("--fixed-cost", type=click.FloatRange(0), help="Fixed cost of the pilot [default: 25 % of the intervention's one-off cost].")
-@click.option("--cost-per-customer", type=click.FloatRange(0), help="Cost per treated customer and period [default: the recurring cost spread over all starting customers].")
+@click.option("--fixed-cost", type=FiniteRange(0), help="Fixed cost of the pilot [default: 25 % of the intervention's one-off cost].")
+@click.option("--cost-per-customer", type=FiniteRange(0), help="Cost per treated customer and period [default: the recurring cost spread over all starting customers].")
 @click.option("--portfolio", "for_portfolio", is_flag=True, help="Value the pilot for the choice among every portfolio of the interventions (cxroi portfolio) instead of 'do nothing or this intervention'.")
 def pilot_command(scenario, draws, seed, out, overrides, as_json, workers, overwrite, no_save, show_paths, intervention, size_spec,
                   periods, fixed_cost, cost_per_customer, for_portfolio):

@@ -16,7 +16,7 @@ from pathlib import Path
 import click
 import pandas as pd
 
-from sim.errors import ScenarioError, UsageError
+from sim.errors import ScenarioError, UsageError, finite_numbers
 from sim.shell.fit_customers import customers_command
 from sim.shell.fit_io import echo_json as _echo_json
 from sim.shell.fit_io import echo_wrapped
@@ -24,6 +24,7 @@ from sim.shell.fit_io import key_values as _mapping
 from sim.shell.fit_io import read_table, scenario_or_none
 from sim.shell.fit_io import user_errors as _user_errors
 from sim.shell.fit_orders import orders_command
+from sim.shell.options import FiniteRange
 from sim.shell.progress import working
 
 
@@ -61,7 +62,7 @@ def parse_arm(text: str, option: str):
     try:
         if not sep:
             raise ValueError
-        return Arm(float(events), float(exposure))
+        return Arm(*finite_numbers(option, text, (events, exposure)))
     except ValueError:
         raise UsageError(f"{option} '{text}' is not EVENTS/EXPOSURE, e.g. 40/500 (40 churned of 500 customers)") from None
 
@@ -136,7 +137,7 @@ def _parse_prior(text: str | None) -> tuple[float, float] | None:
     if text is None:
         return None
     try:
-        a, b = (float(part) for part in text.split(","))
+        a, b = finite_numbers("--prior", text, text.split(","))
     except ValueError:
         raise UsageError(f"--prior '{text}' is not A,B, e.g. 1,1") from None
     if a <= 0 or b < 0:
@@ -182,7 +183,7 @@ def _read_named(path: Path) -> pd.DataFrame:
 @click.option("--good-from", type=int, help="Lowest CSAT that is a good experience [default: second highest score].")
 @click.option("--bad-to", type=int, help="Highest CSAT that is a bad experience [default: second lowest score].")
 @click.option("--into", type=click.Path(dir_okay=False, path_type=Path), help="Scenario (or new fragment) to write the estimates into.")
-@click.option("--widen", type=click.FloatRange(1.0), default=2.0, show_default=True,
+@click.option("--widen", type=FiniteRange(1.0), default=2.0, show_default=True,
               help="Widen the 95 % intervals written with --into by this factor (observational estimates may be biased).")
 @click.option("--segment-map", "segment_pairs", multiple=True, metavar="DATA=SCENARIO", help="Segment of the data -> segment of the scenario. Repeatable.")
 @click.option("--json", "as_json", is_flag=True, help="Print the estimates as JSON and nothing else on stdout.")
