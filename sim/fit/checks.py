@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from sim.errors import Problem, ScenarioError, did_you_mean
+from sim.errors import Problem, ScenarioError, UsageError, did_you_mean
 
 ALL = "all"
 """The segment name used when the table has no segment column."""
@@ -104,6 +104,21 @@ def _date_text(value) -> str:
     return stamp.strftime("%Y-%m-%d") if stamp == stamp.normalize() else stamp.strftime("%Y-%m-%d %H:%M:%S")
 
 
+def check_date_format(date_format: str) -> None:
+    """Refuse a date format pandas cannot use at all (an unknown directive such as %Q, a stray %):
+    a UsageError naming --date-format, before any cell is read. A format that merely does not match
+    some cells is reported per cell by :func:`parse_dates`."""
+    if date_format in (ISO, "mixed"):
+        return
+    try:
+        pd.to_datetime(pd.Series(["2001-02-03"]), format=date_format)
+    except ValueError as error:
+        text = str(error).splitlines()[0]
+        if "directive" in text or "stray %" in text:
+            raise UsageError(f"--date-format '{date_format}': {text}; use strftime codes such as %d/%m/%Y, "
+                             "or ISO8601") from None
+
+
 def _format_hint(date_format: str) -> str:
     return "ISO 8601, e.g. 2024-01-31" if date_format == ISO else date_format
 
@@ -131,6 +146,7 @@ def missing_columns(frame: pd.DataFrame, required: list[str]) -> list[Problem]:
 
 def parse_dates(values: pd.Series, column: str, date_format: str, what: str, problems: list[Problem], *, required: bool) -> pd.Series:
     """Dates as datetime64[ns]; unreadable cells (and empty ones when ``required``) become problems and NaT."""
+    check_date_format(date_format)
     blank = _blank(values)
     if pd.api.types.is_datetime64_any_dtype(values.dtype):
         parsed = values.astype("datetime64[ns]")

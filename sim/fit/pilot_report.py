@@ -9,6 +9,8 @@ through experiences, and the ``--json`` summary.
 
 from __future__ import annotations
 
+import math
+
 from dataclasses import dataclass
 
 import pandas as pd
@@ -92,7 +94,11 @@ def pilot_report(
     summary = {
         "measure": measure, "effect": result.name, "method": result.method,
         "treated_posterior": result.treated.describe(), "control_posterior": result.control.describe(),
-        "median": result.median, "mean": result.mean, "interval_95": [result.low, result.high],
+        "median": result.median, "mean": result.mean if math.isfinite(result.mean) else None,
+        **({} if math.isfinite(result.mean) else {"mean_note": (
+            "no mean: with so few control events the control posterior's first parameter is 1 or less, so "
+            "treated / control has an infinite mean; read the median and the interval")}),
+        "interval_95": [result.low, result.high],
         "prob_effect_below_1": result.prob_below_one, "scale": result.scale_spec(source),
         "change_path": path, "written_into": str(into) if into else None, "warning": warning,
     }

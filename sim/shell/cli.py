@@ -18,7 +18,7 @@ import click
 
 from sim.errors import ScenarioError, UsageError
 from sim.shell import results_folder
-from sim.shell.options import FiniteRange
+from sim.shell.options import FiniteRange, SchedulerAddress
 from sim.shell.progress import progress as _progress
 from sim.shell.progress import working as _working
 
@@ -124,6 +124,7 @@ def common_options(command):
         click.option("--no-save", is_flag=True, help="Print the summary but write no results folder."),
         click.option("--paths", "show_paths", is_flag=True, help="Show inputs and options by their dotted paths and ids instead of their names."),
         click.option("--scheduler", envvar="DASK_SCHEDULER_ADDRESS", default="processes", show_default=True,
+                     type=SchedulerAddress(),
                      metavar="processes|local:N|tcp://HOST:PORT",
                      help="Who computes the chunks of draws: this machine's worker processes, a Dask LocalCluster of N "
                           "workers, or a Dask scheduler's address (also read from DASK_SCHEDULER_ADDRESS). "

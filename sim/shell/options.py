@@ -25,3 +25,27 @@ class FiniteRange(click.FloatRange):
         if not math.isfinite(number):
             self.fail(f"{plain_number(number)} is not allowed: give a finite number", param, ctx)
         return number
+
+
+DASK_SCHEMES = ("tcp", "tls", "inproc", "ucx", "ws", "wss")
+"""Address schemes Dask's distributed scheduler speaks."""
+
+
+class SchedulerAddress(click.ParamType):
+    """``--scheduler``: 'processes', 'local:N' or a Dask scheduler address SCHEME://HOST:PORT, whose form is
+    checked here, before any work (a wrong scheme or a missing port used to end in a library traceback)."""
+
+    name = "scheduler"
+
+    def convert(self, value, param, ctx):
+        text = str(value).strip()
+        if text == "processes" or text.startswith("local:") or "://" not in text:
+            return text  # checked by sim.model.parallel.scheduler, with the count of local workers
+        scheme, _, rest = text.partition("://")
+        host, colon, port = rest.rstrip("/").rpartition(":")
+        if scheme not in DASK_SCHEMES:
+            self.fail(f"'{text}': unknown address scheme '{scheme}'; a Dask scheduler's address starts with "
+                      f"{', '.join(s + '://' for s in DASK_SCHEMES)}, e.g. tcp://host:8786", param, ctx)
+        if scheme != "inproc" and (not colon or not host or not port.isdigit() or not 0 < int(port) < 65536):
+            self.fail(f"'{text}': give the scheduler's host and port, e.g. {scheme}://host:8786", param, ctx)
+        return text

@@ -15,13 +15,13 @@ import pytest
 from click.testing import CliRunner
 
 from sim.shell.cli import main
-from sim.shell.options import FiniteRange
+from sim.shell.options import FiniteRange, SchedulerAddress
 
 ROOT = Path(__file__).resolve().parents[2]
 NORDIC = str(ROOT / "scenarios" / "nordic_midsize.toml")
 DATA = ROOT / "scenarios" / "data"
 
-TEXT = {"--set", "--scheduler", "--param", "--column", "--date-format", "--segment-column", "--as-of", "--cutoff",
+TEXT = {"--set", "--param", "--column", "--date-format", "--segment-column", "--as-of", "--cutoff",
         "--segment-map", "--segment", "--intervention", "--path", "--label", "--title"}
 """Options whose text names things (paths, keys, dates, addresses), not numbers."""
 
@@ -64,7 +64,7 @@ def test_every_option_with_a_number_is_held_to_the_finite_rule():
             assert name in TEXT or (" ".join(words), name) in NUMBERS_AS_TEXT, (
                 f"{' '.join(words)} {name}: list it in TEXT or in NUMBERS_AS_TEXT")
         else:
-            assert isinstance(param.type, click.types.IntParamType), (words, name, param.type)
+            assert isinstance(param.type, (click.types.IntParamType, SchedulerAddress)), (words, name, param.type)
 
 
 @pytest.mark.parametrize("bad", BAD)
