@@ -23,6 +23,7 @@ import numpy as np
 
 from sim.errors import Problem, ScenarioError, did_you_mean
 from sim.model.distributions import LOWEST_QUANTILE, Domain, check_size, parse, plain_number
+from sim.model.growth import population_problems
 from sim.model.inputs import all_inputs, baseline_inputs, change_steps
 from sim.model.labels import label_of, lower_first
 from sim.model.sampling import base_values
@@ -196,6 +197,7 @@ def check_pinned(scenario: Scenario, pinned: dict[str, float], option: str) -> N
         raise ScenarioError(problems)
     for name in scenario.interventions:
         problems += _arm_problems(scenario, values, name, option, pinned)
+    problems = problems or population_problems(scenario, pinned, option)
     if problems:
         raise ScenarioError(problems)
 

@@ -21,8 +21,8 @@ from pydantic import BaseModel, ValidationError
 from sim.errors import Problem, ScenarioError, did_you_mean, problem
 from sim.model.distributions import plain_number
 from sim.model.domains import base_value_problems
-from sim.model.inputs import dropout_problems
-from sim.model.inputs import check_references
+from sim.model.growth import population_problems
+from sim.model.inputs import check_references, dropout_problems
 from sim.model.scenario import Scenario
 
 
@@ -50,6 +50,7 @@ def validate(raw: dict, file: str | None = None, default_name: str = "scenario")
     problems = check_references(scenario)
     problems = problems or base_value_problems(scenario)
     problems = problems or dropout_problems(scenario)
+    problems = problems or population_problems(scenario)
     if problems:
         raise ScenarioError(problems, file)
     return scenario
