@@ -7,6 +7,7 @@ looks like a result.
 
 from __future__ import annotations
 
+import errno
 import json
 import math
 import os
@@ -46,12 +47,22 @@ def default_folder(result_or_analysis, root: str | Path = DEFAULT_ROOT, now: dat
     kind = getattr(result_or_analysis, "kind", None)
     name = _safe(stem) + (f"-{kind}" if kind else "") + f"-{now:%Y%m%d-%H%M%S}"
     name += "-base-case" if getattr(result_or_analysis, "base_case", False) else ""
-    folder = Path(root) / name
-    suffix = 2
-    while folder.exists():
-        folder = Path(root) / f"{name}-{suffix}"
-        suffix += 1
+    folder = _free_name(Path(root) / name)
+    _CHOSEN_BY_US.add(folder)
     return folder
+
+
+_CHOSEN_BY_US: set[Path] = set()
+"""Default folders this process named: when another run takes one first, the next free name is used."""
+
+
+def _free_name(folder: Path) -> Path:
+    """``folder``, or ``folder-2``, ``folder-3``, ... whichever does not exist yet."""
+    name, suffix, found = folder.name, 2, folder
+    while found.exists():
+        found = folder.with_name(f"{name}-{suffix}")
+        suffix += 1
+    return found
 
 
 def check_destination(folder: str | Path, overwrite: bool = False) -> None:
@@ -227,7 +238,7 @@ def write_files(folder: str | Path, writers: dict, loaded, overwrite: bool = Fal
         if loaded:
             (staging / "scenario.toml").write_text(loaded.text, encoding="utf-8")
         _respect_umask(staging)
-        _replace(staging, folder)
+        folder = _claim(staging, folder, overwrite)
     except OSError as error:
         # Never name the staging folder: it is ours, and it is gone.
         shutil.rmtree(staging, ignore_errors=True)
@@ -245,6 +256,32 @@ def _respect_umask(staging: Path) -> None:
     for path in [staging, *staging.rglob("*")]:
         if path.is_dir():
             path.chmod(0o777 & ~mask)
+
+
+def _claim(staging: Path, folder: Path, overwrite: bool) -> Path:
+    """Rename the finished ``staging`` folder to ``folder``, the one step that claims the destination; the folder used.
+
+    Without ``overwrite`` the rename itself is the check: the system renames a folder only onto a
+    missing or empty one, in one step, so of two runs writing to the same ``--out`` one succeeds and
+    the other is refused (checking first and renaming after would let both through, the later
+    silently replacing the earlier). A default folder another run took meanwhile gets the next free name.
+    """
+    if overwrite:
+        _replace(staging, folder)
+        return folder
+    while True:
+        try:
+            os.rename(staging, folder)
+            return folder
+        except OSError as error:
+            if error.errno not in (errno.ENOTEMPTY, errno.EEXIST, errno.ENOTDIR) or not folder.exists():
+                raise
+            if folder not in _CHOSEN_BY_US:
+                shutil.rmtree(staging, ignore_errors=True)
+                raise UsageError(f"{folder}: another run wrote this folder while this one was running; pass "
+                                 "--overwrite to replace it or choose another --out; nothing was written") from None
+            folder = _free_name(folder)
+            _CHOSEN_BY_US.add(folder)
 
 
 def _replace(staging: Path, folder: Path) -> None:
