@@ -135,7 +135,8 @@ def write(result: Result, folder: str | Path, overwrite: bool = False, command: 
         }
     else:  # from the columns, without pandas
         table_writers = {
-            "draws.csv": lambda path: write_columns(result.draw_columns, path, float_format="%.12g", index="draw"),
+            "draws.csv": lambda path: write_columns(csv_draw_columns(result.draw_columns), path, float_format="%.12g",
+                                                    index="draw"),
             "bands.csv": lambda path: write_columns(result.band_columns, path),
         }
     writers = {
@@ -145,6 +146,21 @@ def write(result: Result, folder: str | Path, overwrite: bool = False, command: 
         **(extra or {}),
     }
     return write_files(folder, writers, result.loaded, overwrite)
+
+
+PAYBACK_COLUMN = ".payback_period"
+
+
+def csv_draw_columns(columns: dict) -> dict:
+    """The draws as draws.csv holds them: a payback beyond the horizon is an empty cell, not ``inf``.
+
+    Excel and most CSV readers read the text ``inf`` as text (``AVERAGE`` skips it silently); an empty
+    cell is read as missing everywhere. Parquet and the Python API keep :data:`sim.BEYOND_HORIZON`.
+    """
+    import numpy as np
+
+    return {name: np.where(np.isinf(column), np.nan, column) if name.endswith(PAYBACK_COLUMN) else column
+            for name, column in columns.items()}
 
 
 def memo_inputs(result: Result, portfolio: bool = False) -> dict:
