@@ -13,7 +13,6 @@ from __future__ import annotations
 import base64
 import html
 import io
-import json
 import re
 from dataclasses import dataclass, field
 from functools import partial
@@ -25,6 +24,7 @@ import pandas as pd
 from sim.errors import UsageError
 from sim.reporting.format import amount, percent, style
 from sim.reporting.format import payback as payback_text
+from sim.reporting.results_files import Record, read_results as read_folder
 
 INVEST_CONFIDENCE = 0.80
 """P(NPV > 0) from which a positive expected NPV is a plain 'invest' (without value-of-information results)."""
@@ -34,107 +34,12 @@ PILOT_SHARE = 0.10
 """A pilot is assumed to cost this share of the programme's expected PV cost."""
 
 
-@dataclass(frozen=True)
-class Record:
-    """What a results folder holds, read once."""
-
-    folder: Path
-    summary: dict[str, Any]
-    manifest: dict[str, Any]
-    draws: pd.DataFrame
-    bands: pd.DataFrame
-    tornado: pd.DataFrame | None
-    voi: dict[str, Any] | None
-    pilot: dict[str, Any] | None = None
-    portfolio: dict[str, Any] | None = None
-
-
 def read_results(folder: str | Path) -> Record:
-    """Read a run's results folder; a one-line UsageError naming the file if it is not one, or is damaged."""
-    folder = Path(folder)
-    needed = ["summary.json", "manifest.json", "draws.csv", "bands.csv"]
-    alternatives = {"draws.csv": ["draws.parquet", "roi_draws.csv"], "bands.csv": ["bands.parquet"]}
-    if not folder.is_dir():
-        raise UsageError(f"{folder}: no such results folder")
-    missing = [name for name in needed if not any((folder / n).is_file() for n in [name, *alternatives.get(name, [])])]
-    if missing:
-        raise UsageError(f"{folder}: not a results folder of `cxroi run` (missing {', '.join(missing)})")
-    summary = _read_json(folder / "summary.json", _SUMMARY_KEYS)
-    if summary.get("mode") != "monte_carlo":
-        raise UsageError(f"{folder}: a memo needs a Monte Carlo run, not a --base-case run")
-    interventions = summary["interventions"]
-    if not isinstance(interventions, dict) or not interventions:
-        raise UsageError(f"{folder / 'summary.json'}: 'interventions' must be a non-empty object")
-    for name, entry in interventions.items():
-        _require(entry, _INTERVENTION_KEYS, folder / "summary.json", f"interventions.{name}")
-    manifest = _read_json(folder / "manifest.json", _MANIFEST_KEYS)
-    draws = _read_table(folder, ["draws", "roi_draws"], [f"{name}.roi" for name in interventions])
-    bands = _read_table(folder, ["bands"], ["arm", "metric", "period", "p05", "p25", "p50", "p75", "p95"])
-    tornado = _read_csv(folder / "tornado.csv", ["intervention", "input", "npv_at_low", "npv_at_high"]) \
-        if (folder / "tornado.csv").is_file() else None
-    voi = _read_json(folder / "voi.json", {"evpi": None, "evppi": None}) if (folder / "voi.json").is_file() else None
-    pilot = _read_json(folder / "pilot.json", {"intervention": None, "sizes": None, "worth_running": None}) \
-        if (folder / "pilot.json").is_file() else None
-    portfolio = _read_json(folder / "portfolio.json", {"portfolios": None, "frontier": None, "choice": None,
-                                                        "choice_by_objective": None, "constraints": None}) \
-        if (folder / "portfolio.json").is_file() else None
-    return Record(folder, summary, manifest, draws, bands, tornado, voi, pilot, portfolio)
-
-
-_STATS = {"mean": None, "p05": None, "p10": None, "p95": None}
-_SUMMARY_KEYS = {key: None for key in ("scenario", "seed", "draws", "mode", "sampling", "currency", "period",
-                                        "horizon", "discount_rate", "roi_basis", "interventions")}
-_INTERVENTION_KEYS = {"label": None, "npv": _STATS, "roi": _STATS, "pv_cost": {"mean": None},
-                      "prob_roi_positive": None, "prob_payback_within_horizon": None,
-                      "payback_period": {"p50": None}, "npv_expected_shortfall_10": None,
-                      "base_case": {"roi": None, "npv": None}}
-_MANIFEST_KEYS = {"scenario": {}, "inputs": {}, "resolved_scenario": {"settings": {}, "interventions": {}}}
-
-
-def _read_json(path: Path, keys: dict) -> dict[str, Any]:
-    """A JSON object with the given (nested) keys; UsageError naming the file otherwise."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise UsageError(f"{path}: damaged: not valid JSON ({error}); write the folder again with cxroi run") from None
-    _require(data, keys, path, "")
-    return data
-
-
-def _require(data: Any, keys: dict | None, path: Path, where: str) -> None:
-    if keys is None:
-        return
-    if not isinstance(data, dict):
-        raise UsageError(f"{path}: damaged: {where or 'the file'} is not a JSON object; write the folder again with cxroi run")
-    for key, inner in keys.items():
-        if key not in data:
-            raise UsageError(f"{path}: damaged: '{f'{where}.' if where else ''}{key}' is missing; write the folder again with cxroi run")
-        _require(data[key], inner or None, path, f"{where}.{key}" if where else key)
-
-
-def read_table(folder: Path, name: str) -> pd.DataFrame:
-    """A results table (``bands``, ``draws``) from its CSV, or its Parquet file when the run wrote that instead."""
-    return _read_table(folder, [name], [])
-
-
-def _read_table(folder: Path, names: list[str], columns: list[str]) -> pd.DataFrame:
-    """The first of ``names`` the run wrote, as CSV or Parquet (``run --tables parquet``), checked by :func:`_read_csv`."""
-    paths = [folder / f"{name}.{kind}" for name in names for kind in ("csv", "parquet")]
-    return _read_csv(next(path for path in paths if path.is_file()), columns)
-
-
-def _read_csv(path: Path, columns: list[str]) -> pd.DataFrame:
-    """A CSV (or Parquet) table with at least one row and the given columns; UsageError naming the file otherwise."""
-    try:
-        table = pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
-    except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError, OSError, ValueError) as error:
-        raise UsageError(f"{path}: damaged: {str(error).splitlines()[0] or 'empty'}; write the folder again with cxroi run") from None
-    lacking = [column for column in columns if column not in table.columns]
-    if lacking:
-        raise UsageError(f"{path}: damaged: no column {lacking[0]!r}; write the folder again with cxroi run")
-    if table.empty:
-        raise UsageError(f"{path}: damaged: no rows; write the folder again with cxroi run")
-    return table
+    """A run's results folder checked whole (:func:`sim.reporting.results_files.read_results`), from a Monte Carlo run."""
+    record = read_folder(folder)
+    if record.summary.get("mode") != "monte_carlo":
+        raise UsageError(f"{record.folder}: a memo needs a Monte Carlo run, not a --base-case run")
+    return record
 
 
 # --- the decision rule ---------------------------------------------------------------

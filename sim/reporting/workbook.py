@@ -27,7 +27,6 @@ longer tables are cut there and the sheet says so.
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Callable
 from pathlib import Path
@@ -37,7 +36,7 @@ import numpy as np
 import pandas as pd
 
 from sim.errors import UsageError
-from sim.reporting.memo import read_table
+from sim.reporting.results_files import read_results
 
 EXCEL_ROWS = 1_048_576
 SYMBOLS = {"EUR": ("", '"\u00a0€"'), "SEK": ("", '"\u00a0kr"'), "NOK": ("", '"\u00a0kr"'), "DKK": ("", '"\u00a0kr."'),
@@ -100,10 +99,9 @@ def write_workbook(folder: str | Path, target: str | Path, overwrite: bool = Fal
         raise UsageError(f"{target}: the workbook file must end in .xlsx")
     if target.exists() and not overwrite:
         raise UsageError(f"{target}: already exists; pass --overwrite to replace it or choose another file")
-    summary, manifest = _read_json(folder, "summary.json"), _read_json(folder, "manifest.json")
-    if "interventions" not in summary:
-        raise UsageError(f"{folder}: not a results folder of `cxroi run` (its summary.json has no interventions)")
-    bands, draws = _table(folder, "bands"), _table(folder, "draws")
+    record = read_results(folder, tables=False)  # the folder's parts agree, or it is named damaged file by file
+    summary, manifest, bands = record.summary, record.manifest, record.bands
+    draws = record.draws if record.draws_name == "draws" else None
     options = {"baseline": "Today (no change)", **summary.get("labels", {}).get("options", {}),
                **{name: entry["label"] for name, entry in summary["interventions"].items()}}
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -129,21 +127,6 @@ def write_workbook(folder: str | Path, target: str | Path, overwrite: bool = Fal
         staging.unlink(missing_ok=True)
         packed.unlink(missing_ok=True)
     return target
-
-
-def _read_json(folder: Path, name: str) -> dict[str, Any]:
-    path = folder / name
-    if not folder.is_dir():
-        raise UsageError(f"{folder}: no such results folder")
-    if not path.is_file():
-        raise UsageError(f"{folder}: not a results folder of `cxroi run` (missing {name})")
-    return json.loads(path.read_text(encoding="utf-8"))
-
-
-def _table(folder: Path, name: str) -> pd.DataFrame | None:
-    if (folder / f"{name}.csv").is_file() or (folder / f"{name}.parquet").is_file():
-        return read_table(folder, name)
-    return None
 
 
 class _Styles:
