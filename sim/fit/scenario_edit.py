@@ -29,7 +29,7 @@ import tomlkit
 from tomlkit.items import AoT, InlineTable, Table
 from tomlkit.toml_document import TOMLDocument
 
-from sim.errors import problem
+from sim.errors import did_you_mean, problem
 from sim.model.validation import split_path, validate
 
 ADD_OR_REPLACE = "[+]"
@@ -70,7 +70,7 @@ def edited_text(
             doc = tomlkit.parse(text)
         except tomlkit.exceptions.ParseError as exc:
             raise problem("", f"not valid TOML: {exc}", file) from None
-    apply_updates(doc, updates, correlations, file)
+    apply_updates(doc, updates, correlations, file, complete=all(key in doc for key in COMPLETE_SCENARIO))
     new_text = tomlkit.dumps(doc)
     raw = tomllib.loads(new_text)
     if all(key in raw for key in COMPLETE_SCENARIO):
@@ -90,15 +90,31 @@ def apply_updates(
     updates: Sequence[InputUpdate],
     correlations: Sequence[tuple[str, str, float]],
     file: str | None,
+    complete: bool = False,
 ) -> None:
-    """Apply every update and correlation to a parsed document, in place."""
+    """Apply every update and correlation to a parsed document, in place. In a ``complete`` scenario an
+    update never starts a segment or an intervention (a typo would become a new, empty one)."""
     for update in updates:
+        if complete:
+            _require_named(doc, update.path, file)
         if update.path.endswith(ADD_OR_REPLACE):
             _add_or_replace(doc, update, file)
         else:
             _set(doc, update, file)
     for first, second, rank in correlations:
         _correlate(doc, first, second, rank, file)
+
+
+NAMED = {"segments": "segment", "interventions": "intervention"}
+
+
+def _require_named(doc: TOMLDocument, path: str, file: str | None) -> None:
+    """Refuse a path through a segment or intervention the scenario does not have (with a suggestion)."""
+    steps = split_path(path.removesuffix(ADD_OR_REPLACE))
+    if len(steps) >= 2 and steps[0] in NAMED and steps[1] not in doc.get(steps[0], {}):
+        names = list(doc.get(steps[0], {}))
+        raise problem("", f"no {NAMED[steps[0]]} '{steps[1]}' in the scenario{did_you_mean(str(steps[1]), names)} "
+                          f"(it has {', '.join(names)})", file)
 
 
 def _set(doc: TOMLDocument, update: InputUpdate, file: str | None) -> None:

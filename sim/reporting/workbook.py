@@ -28,6 +28,7 @@ longer tables are cut there and the sheet says so.
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -90,13 +91,10 @@ def write_workbook(folder: str | Path, target: str | Path, overwrite: bool = Fal
 
     ``progress(done, total)`` is called as the rows of the Draws sheet are written.
     """
-    try:
-        import xlsxwriter
-    except ImportError:
-        raise UsageError("an Excel workbook needs XlsxWriter: pip install 'cxroi[excel]' (or pip install xlsxwriter)") from None
+    check_workbook(target)
+    import xlsxwriter
+
     folder, target = Path(folder), Path(target)
-    if target.suffix.lower() != ".xlsx":
-        raise UsageError(f"{target}: the workbook file must end in .xlsx")
     if target.exists() and not overwrite:
         raise UsageError(f"{target}: already exists; pass --overwrite to replace it or choose another file")
     record = read_results(folder, tables=False)  # the folder's parts agree, or it is named damaged file by file
@@ -105,8 +103,8 @@ def write_workbook(folder: str | Path, target: str | Path, overwrite: bool = Fal
     options = {"baseline": "Today (no change)", **summary.get("labels", {}).get("options", {}),
                **{name: entry["label"] for name, entry in summary["interventions"].items()}}
     target.parent.mkdir(parents=True, exist_ok=True)
-    staging = target.with_name(f".{target.name}.partial")
-    packed = target.with_name(f".{target.name}.rows.partial")
+    staging = target.with_name(f".{target.name}.partial-{os.getpid()}")
+    packed = target.with_name(f".{target.name}.rows.partial-{os.getpid()}")
     book = xlsxwriter.Workbook(str(staging), {"constant_memory": True, "use_future_functions": True})
     try:
         book.set_properties({"title": f"ROI distribution: {summary['scenario']}", "comments": "written by cxroi"})
@@ -120,13 +118,34 @@ def write_workbook(folder: str | Path, target: str | Path, overwrite: bool = Fal
         book.close()
         if draws_part is not None:
             _add_rows(staging, packed, *draws_part, progress)
-            packed.replace(target)
-        else:
-            staging.replace(target)
+        _claim(packed if draws_part is not None else staging, target, overwrite)
     finally:
         staging.unlink(missing_ok=True)
         packed.unlink(missing_ok=True)
     return target
+
+
+def _claim(finished: Path, target: Path, overwrite: bool) -> None:
+    """Put the finished file in place. Without ``overwrite`` a hard link is made, which the system makes only
+    where no file is, in one step: of two writers to one name, one is refused (a rename would replace)."""
+    if overwrite:
+        finished.replace(target)
+        return
+    try:
+        os.link(finished, target)
+    except FileExistsError:
+        raise UsageError(f"{target}: another command wrote this file meanwhile; pass --overwrite to replace it "
+                         "or choose another file") from None
+
+
+def check_workbook(target: str | Path) -> None:
+    """What a workbook needs before any work is done: XlsxWriter, and a file name ending in .xlsx."""
+    try:
+        import xlsxwriter  # noqa: F401
+    except ImportError:
+        raise UsageError("an Excel workbook needs XlsxWriter: pip install 'cxroi[excel]' (or pip install xlsxwriter)") from None
+    if Path(target).suffix.lower() != ".xlsx":
+        raise UsageError(f"{target}: the workbook file must end in .xlsx")
 
 
 class _Styles:

@@ -177,10 +177,8 @@ def run(scenario, draws, seed, out, overrides, as_json, workers, overwrite, no_s
             raise UsageError("--memo needs a saved Monte Carlo run: drop --no-save and --base-case")
         if xlsx is not None and no_save:
             raise UsageError("--xlsx is made from the results folder: drop --no-save")
-        if xlsx is not None and xlsx.suffix.lower() != ".xlsx":
-            raise UsageError(f"{xlsx}: the workbook file must end in .xlsx")
-        if xlsx is not None and xlsx.exists() and not overwrite:
-            raise UsageError(f"{xlsx}: already exists; pass --overwrite to replace it or choose another file")
+        if xlsx is not None:
+            _check_workbook_destination(xlsx, overwrite)
         loaded = _load_checked(scenario, overrides, out, overwrite, no_save)
         if with_memo:
             from sim.analyses.tornado import check_extremes
@@ -229,9 +227,18 @@ def export_command(results, xlsx, overwrite):
     from sim.reporting.workbook import write_workbook
 
     with _user_errors(results):
+        _check_workbook_destination(xlsx, overwrite)
         with _progress(enabled=True, unit="draws", action="writing the workbook") as report:
             written = write_workbook(results, xlsx, overwrite, progress=report)
         click.echo(f"Workbook written to {written}")
+
+
+def _check_workbook_destination(xlsx: Path, overwrite: bool) -> None:
+    """Everything a workbook needs before any work: its library, a .xlsx name, and a place it can be written."""
+    from sim.reporting.workbook import check_workbook
+
+    check_workbook(xlsx)
+    results_folder.check_file_destination(xlsx, overwrite, "--xlsx")
 
 
 @main.command("memo")

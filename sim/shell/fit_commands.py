@@ -99,13 +99,15 @@ def pilot_command(table, measure, treated, control, prior, segment, intervention
     """
     from sim.fit.pilot_report import pilot_arms, pilot_report
     from sim.reporting.fit_console import print_pilot
-    from sim.shell.scenario_writer import fragment, write_inputs
+    from sim.shell.scenario_writer import check_into, fragment, write_inputs
 
     with _user_errors(table or ""):
         if (table is None) == (treated is None or control is None) or (table and (treated or control)):
             raise UsageError("give a pilot TABLE or both --treated and --control, not both")
         if into and not (intervention and (segment or target_path)):
             raise UsageError("--into needs --intervention and --segment (or --path)")
+        if into:
+            check_into(into, create=False)
         prior_ab = _parse_prior(prior)
         target = {"prior": prior_ab, "label": label, "segment": segment, "intervention": intervention, "path": target_path,
                   "scenario": scenario_or_none(into), "into": into}
@@ -128,7 +130,7 @@ def pilot_command(table, measure, treated, control, prior, segment, intervention
             click.echo(f"Written into {into}: interventions.{intervention}.changes (scale of {report.path})")
         if report.warning:
             echo_wrapped(report.warning)
-        elif report.updates:
+        elif report.updates and not into:
             click.echo("# add to the scenario (or pass --into):")
             click.echo(fragment(report.updates).rstrip())
 
@@ -209,9 +211,11 @@ def support_command(tickets, customers_file, orders_file, as_of, columns, csat_s
     from sim.fit.reports import DataFile
     from sim.fit.support_report import support_report
     from sim.reporting.fit_console import print_support
-    from sim.shell.scenario_writer import fragment, write_inputs
+    from sim.shell.scenario_writer import check_into, fragment, write_inputs
 
     with _user_errors(tickets):
+        if into:
+            check_into(into, create=True)
         mapped = _mapping(columns, "--column", ("customer_id", "opened", "channel", "wait", "csat", "outcome"))
         rule = _csat_rule(csat_scale, good_from, bad_to)
         segment_map = _mapping(segment_pairs, "--segment-map")

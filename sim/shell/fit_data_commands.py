@@ -62,9 +62,14 @@ def scenario_table(into: Path | None) -> dict | None:
 
 
 def common_options(out, overwrite, period, into, as_of, cutoff, no_holdout):
-    """What both fit commands check first: the --out folder (before any work), the period, --as-of and --cutoff."""
+    """What both fit commands check first: the --out folder and the --into file (before any work), the period,
+    --as-of and --cutoff."""
     from sim.fit.scenario_inputs import resolve_period
 
+    if into is not None:
+        from sim.shell.scenario_writer import check_into
+
+        check_into(into, create=True)
     if out is not None:
         from sim.shell.results_folder import check_destination
 

@@ -84,18 +84,18 @@ def check_destination(folder: str | Path, overwrite: bool = False) -> None:
     check_writable(folder, replacing=folder.exists())
 
 
-def check_writable(path: str | Path, replacing: bool = False) -> None:
+def check_writable(path: str | Path, replacing: bool = False, option: str = "--out") -> None:
     """Refuse a path whose nearest existing ancestor is a file or not writable (UsageError naming ``path``)."""
     path = Path(path)
     for ancestor in path.absolute().parents:
         if ancestor.exists():
             if not ancestor.is_dir():
-                raise UsageError(f"{path}: {ancestor} is a file, not a folder; choose another --out")
+                raise UsageError(f"{path}: {ancestor} is a file, not a folder; choose another {option}")
             if not os.access(ancestor, os.W_OK | os.X_OK):
-                raise UsageError(f"{path}: cannot write in {ancestor} (permission denied); choose another --out")
+                raise UsageError(f"{path}: cannot write in {ancestor} (permission denied); choose another {option}")
             break
     if replacing and not os.access(path, os.W_OK | os.X_OK):
-        raise UsageError(f"{path}: cannot replace it (permission denied); choose another --out")
+        raise UsageError(f"{path}: cannot replace it (permission denied); choose another {option}")
 
 
 def check_default_root(root: str | Path = DEFAULT_ROOT) -> None:
@@ -106,14 +106,15 @@ def check_default_root(root: str | Path = DEFAULT_ROOT) -> None:
     check_writable(root, replacing=root.exists())
 
 
-def check_file_destination(path: str | Path, overwrite: bool = False) -> None:
-    """Refuse, before any work, a file destination (e.g. a memo's ``--out``) that cannot be written."""
+def check_file_destination(path: str | Path, overwrite: bool = False, option: str = "--out") -> None:
+    """Refuse, before any work, a file destination (a memo's ``--out``, a workbook's ``--xlsx``) that cannot
+    be written: a folder, an existing file (without ``overwrite``), a path through a file or an unwritable place."""
     path = Path(path)
     if path.is_dir():
-        raise UsageError(f"{path}: is a folder; give a file name for --out")
+        raise UsageError(f"{path}: is a folder; give a file name for {option}")
     if path.exists() and not overwrite:
-        raise UsageError(f"{path}: already exists; pass --overwrite to replace it or choose another --out")
-    check_writable(path)
+        raise UsageError(f"{path}: already exists; pass --overwrite to replace it or choose another {option}")
+    check_writable(path, replacing=path.exists(), option=option)
 
 
 TABLE_FORMATS = ("csv", "parquet")
