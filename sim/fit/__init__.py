@@ -151,8 +151,7 @@ def holdout_retention(
     ``calibration`` column), the mean absolute error in percentage points over
     the tenures first seen after the cut-off, and predicted vs actual renewals.
     """
-    if pd.Timestamp(cutoff) >= pd.Timestamp(as_of):
-        raise ScenarioError([Problem("cutoff", f"the cut-off {cutoff} must be before the as-of date {as_of}")])
+    checks.check_cutoff(cutoff, as_of)
     table = checks.check_customers(customers, as_of=as_of, columns=columns, date_format=date_format)
     segments = table["segment"].to_numpy()
     start, end = table["start"].to_numpy(), table["end"].to_numpy()
@@ -250,6 +249,7 @@ def holdout_orders(
 ) -> dict[str, OrdersHoldout]:
     """Per segment: fit on orders up to ``cutoff``, predict each customer's purchases up to ``holdout_end``, compare."""
     table = checks.check_orders(orders, columns=columns, date_format=date_format, as_of=as_of)
+    checks.check_cutoff(cutoff, holdout_end if holdout_end is not None else as_of if as_of is not None else table["time"].max())
     split = summaries.split(table, cutoff=cutoff, holdout_end=holdout_end, time_unit=period)
     summary = split.summary
     segments = summary["segment"].to_numpy()
@@ -283,7 +283,7 @@ def fit_purchase_rates(
     """
     table = checks.check_customers(customers, as_of=as_of, columns=customer_columns, date_format=date_format)
     order_table = checks.check_orders(
-        orders, columns=order_columns, date_format=date_format, as_of=as_of, known_customers=table["customer_id"]
+        orders, columns=order_columns, date_format=date_format, as_of=as_of, customers=table
     )
     exposure = summaries.exposure(table, order_table, as_of=as_of, time_unit=period, active_only=active_only)
     segments = exposure["segment"].to_numpy()
@@ -330,11 +330,10 @@ def holdout_purchase_rates(
 ) -> dict[str, PurchaseRateHoldout]:
     """Per segment of a contractual business: NBD fit on purchases up to ``cutoff`` (customers on the books then),
     predicted against actual purchases from the day after ``cutoff`` to ``as_of`` (customers still on the books)."""
-    if pd.Timestamp(cutoff) >= pd.Timestamp(as_of):
-        raise ScenarioError([Problem("cutoff", f"the cut-off {cutoff} must be before the as-of date {as_of}")])
+    checks.check_cutoff(cutoff, as_of)
     table = checks.check_customers(customers, as_of=as_of, columns=customer_columns, date_format=date_format)
     order_table = checks.check_orders(
-        orders, columns=order_columns, date_format=date_format, as_of=as_of, known_customers=table["customer_id"]
+        orders, columns=order_columns, date_format=date_format, as_of=as_of, customers=table
     )
     cut = pd.Timestamp(cutoff).normalize()
     on_books = (table["start"] <= cut) & (table["end"].isna() | (table["end"] > cut))
@@ -375,11 +374,10 @@ def fit_spend(
     With ``customers`` (a contractual business), a customer's segment is the
     one in the customers table; otherwise the segment on their first order.
     """
-    known = None
+    customer_table = None
     if customers is not None:
         customer_table = checks.check_customers(customers, as_of=as_of, columns=customer_columns, date_format=date_format)
-        known = customer_table["customer_id"]
-    table = checks.check_orders(orders, columns=columns, date_format=date_format, as_of=as_of, known_customers=known)
+    table = checks.check_orders(orders, columns=columns, date_format=date_format, as_of=as_of, customers=customer_table)
     if customers is not None:
         segment_of = pd.Series(customer_table["segment"].to_numpy(), index=customer_table["customer_id"].to_numpy())
         table["segment"] = segment_of.reindex(table["customer_id"].to_numpy()).to_numpy()

@@ -104,6 +104,14 @@ def _date_text(value) -> str:
     return stamp.strftime("%Y-%m-%d") if stamp == stamp.normalize() else stamp.strftime("%Y-%m-%d %H:%M:%S")
 
 
+def check_cutoff(cutoff, as_of) -> None:
+    """A holdout's cut-off must come before the end of the data (the as-of day), or there is nothing to
+    predict: the one rule of every holdout (customers, orders, purchase rates); ScenarioError naming it."""
+    if pd.Timestamp(cutoff).normalize() >= pd.Timestamp(as_of).normalize():
+        raise ScenarioError([Problem("cutoff", f"the cut-off {pd.Timestamp(cutoff):%Y-%m-%d} must be before the end of "
+                                                f"the data ({pd.Timestamp(as_of):%Y-%m-%d}), or there is nothing to predict")])
+
+
 def check_date_format(date_format: str) -> None:
     """Refuse a date format pandas cannot use at all (an unknown directive such as %Q, a stray %):
     a UsageError naming --date-format, before any cell is read. A format that merely does not match
@@ -161,6 +169,25 @@ def parse_dates(values: pd.Series, column: str, date_format: str, what: str, pro
         if problem:
             problems.append(problem)
     return parsed
+
+
+def check_in_life(when: pd.Series, code: np.ndarray, ids: pd.Series, customers: pd.DataFrame, column: str, what: str,
+                  problems: list[Problem]) -> None:
+    """Rows dated before their customer started or after they left (by day), one problem per kind: the one
+    rule for orders and support tickets. ``code`` is each row's position in the checked ``customers`` table
+    (-1 for an unknown customer, reported elsewhere)."""
+    day = pd.Series(when).dt.normalize().to_numpy()
+    known = code >= 0
+    start = np.where(known, customers["start"].to_numpy()[np.maximum(code, 0)], np.datetime64("NaT"))
+    end = np.where(known, customers["end"].to_numpy()[np.maximum(code, 0)], np.datetime64("NaT"))
+    before = known & ~np.isnat(day) & (day < start)
+    after = known & ~np.isnat(day) & ~np.isnat(end) & (day > end)
+    for mask, words, dates in ((before, "before customer '{}' started ({})", start),
+                               (after, "after customer '{}' left ({})", end)):
+        found = _row_problem(mask, column, lambda i, w=words, d=dates: (
+            f"{what} {pd.Timestamp(day[i]):%Y-%m-%d} is {w.format(ids.iloc[i], f'{pd.Timestamp(d[i]):%Y-%m-%d}')}"))
+        if found:
+            problems.append(found)
 
 
 def check_ids(ids: pd.Series, column: str, problems: list[Problem], *, unique: bool) -> None:
@@ -260,14 +287,15 @@ def parse_amounts(values: pd.Series, column: str, problems: list[Problem]) -> np
 
 
 def check_orders(
-    frame: pd.DataFrame, *, columns: OrderColumns = OrderColumns(), date_format: str = ISO, as_of=None, known_customers=None
+    frame: pd.DataFrame, *, columns: OrderColumns = OrderColumns(), date_format: str = ISO, as_of=None, customers=None
 ) -> pd.DataFrame:
     """A checked orders table: customer_id, time (exact, datetime64[ns]), amount (NaN without one), segment.
 
     Raises ScenarioError for missing columns, an empty table, empty ids,
     unreadable or empty dates, dates after ``as_of`` (when given), empty,
-    unreadable or negative amounts, empty segments and (when
-    ``known_customers`` is given) customer ids that are not in it.
+    unreadable or negative amounts, empty segments and (when the checked
+    ``customers`` table is given) customer ids that are not in it and orders
+    dated outside their customer's time on the books (:func:`check_in_life`).
     """
     names = [columns.customer_id, columns.date] + [c for c in (columns.amount, columns.segment) if c]
     _required_columns(frame, names)
@@ -275,12 +303,15 @@ def check_orders(
     problems: list[Problem] = []
     ids = frame[columns.customer_id]
     check_ids(ids, columns.customer_id, problems, unique=False)
-    if known_customers is not None:
-        unknown = ~ids.isin(pd.Index(known_customers)).to_numpy() & ~_blank(ids)
+    if customers is not None:
+        code = pd.Index(customers["customer_id"]).get_indexer(ids)
+        unknown = (code < 0) & ~_blank(ids)
         problem = _row_problem(unknown, columns.customer_id, lambda i: f"customer id '{ids.iloc[i]}' is not in the customers table")
         if problem:
             problems.append(problem)
     time = parse_dates(frame[columns.date], columns.date, date_format, "order date", problems, required=True)
+    if customers is not None:
+        check_in_life(time, code, ids, customers, columns.date, "order dated", problems)
     if as_of is not None:
         check_after(time, as_of, columns.date, "order date", problems)
     amount = parse_amounts(frame[columns.amount], columns.amount, problems) if columns.amount else np.full(len(frame), np.nan)

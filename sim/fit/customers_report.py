@@ -24,7 +24,7 @@ from sim.fit.reports import (
     DataFile,
     Folder,
     day_text,
-    default_cutoff,
+    cutoff_or_default,
     in_file,
     json_ready,
     parsed_columns,
@@ -130,7 +130,7 @@ def _customer_segments(frame, file, mapped, segment_column, date_format, period,
         frame = parsed_columns(frame, checked, {"start": columns.start, "end": columns.end})
         latest = max(checked["start"].max(), checked["end"].max() if checked["end"].notna().any() else checked["start"].max())
         as_of = as_of or latest
-        cutoff = default_cutoff(checked["start"].min(), as_of) if cutoff is None else cutoff
+        cutoff = cutoff_or_default(cutoff, checked["start"].min(), as_of)
         fits = fit_retention(frame, as_of=as_of, period=period, columns=columns, date_format=date_format, homogeneous=True)
     except ScenarioError as error:
         raise in_file(error, file) from None

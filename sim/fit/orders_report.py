@@ -20,7 +20,7 @@ from sim.fit.reports import (
     NO_HOLDOUT,
     DataFile,
     Folder,
-    default_cutoff,
+    cutoff_or_default,
     fit_stamp,
     in_file,
     json_ready,
@@ -115,7 +115,7 @@ def _bgnbd_purchases(frame, file, mapped, no_amounts, segment_column, date_forma
         frame = parsed_columns(frame, checked, {"time": columns.date, "amount": columns.amount})
         as_of = as_of or checked["time"].max().normalize()
         end = as_of + pd.Timedelta(days=1) - pd.Timedelta(1, "ns")
-        cutoff = default_cutoff(checked["time"].min(), as_of) if cutoff is None else cutoff
+        cutoff = cutoff_or_default(cutoff, checked["time"].min(), as_of)
         fits = fit_orders(frame, cutoff=end, period=period, columns=columns, date_format=date_format, as_of=as_of)
     except ScenarioError as error:
         raise in_file(error, file) from None
@@ -147,14 +147,14 @@ def _contract_purchases(frame, file, customers, customers_file, mapped, no_amoun
     customers = parsed_columns(customers, checked, {"start": customer_columns.start, "end": customer_columns.end})
     try:
         orders = check_orders(frame, columns=order_columns, date_format=date_format, as_of=as_of,
-                              known_customers=checked["customer_id"])
+                              customers=checked)
     except ScenarioError as error:
         raise in_file(error, file) from None
     frame = parsed_columns(frame, orders, {"time": order_columns.date, "amount": order_columns.amount})
     if as_of is None:
         dates = [checked["start"].max(), checked["end"].max(), orders["time"].max().normalize()]
         as_of = max(d for d in dates if pd.notna(d))
-    cutoff = default_cutoff(checked["start"].min(), as_of) if cutoff is None else cutoff
+    cutoff = cutoff_or_default(cutoff, checked["start"].min(), as_of)
     common = {"as_of": as_of, "period": period, "customer_columns": customer_columns, "order_columns": order_columns,
               "date_format": date_format}
     try:

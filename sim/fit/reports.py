@@ -17,7 +17,7 @@ from pathlib import PurePath
 import numpy as np
 import pandas as pd
 
-from sim.errors import ScenarioError
+from sim.errors import ScenarioError, UsageError
 
 HOLDOUT_SHARE = 1.0 / 3.0
 """Default holdout: the last third of the history (from the first date in the data to the as-of date)."""
@@ -97,6 +97,23 @@ def parsed_columns(frame: pd.DataFrame, checked: pd.DataFrame, columns: dict[str
         if column:
             parsed[column] = checked[source].to_numpy()
     return parsed
+
+
+def cutoff_or_default(cutoff, first, as_of):
+    """The holdout's cut-off: the one given (which must fall inside the data, after its first day and
+    before as-of; else a UsageError naming --cutoff), or :func:`default_cutoff`; NO_HOLDOUT stays."""
+    if cutoff is None:
+        return default_cutoff(first, as_of)
+    if cutoff is NO_HOLDOUT:
+        return cutoff
+    day = pd.Timestamp(cutoff).normalize()
+    if day >= pd.Timestamp(as_of).normalize():
+        raise UsageError(f"--cutoff {day:%Y-%m-%d}: must be before the end of the data "
+                         f"({pd.Timestamp(as_of):%Y-%m-%d}, the as-of day), or the holdout has nothing to predict")
+    if day <= pd.Timestamp(first).normalize():
+        raise UsageError(f"--cutoff {day:%Y-%m-%d}: must be after the first day of the data "
+                         f"({pd.Timestamp(first):%Y-%m-%d}), or the holdout has nothing to fit")
+    return cutoff
 
 
 def default_cutoff(first, as_of) -> pd.Timestamp:

@@ -133,18 +133,7 @@ def check_tickets(frame: pd.DataFrame, customers: pd.DataFrame, *, columns: Tick
     if found:
         problems.append(found)
     opened = checks.parse_dates(frame[columns.opened], columns.opened, date_format, "opening time", problems, required=True)
-    day = opened.dt.normalize().to_numpy()
-    known = code >= 0
-    start = np.where(known, customers["start"].to_numpy()[np.maximum(code, 0)], np.datetime64("NaT"))
-    end = np.where(known, customers["end"].to_numpy()[np.maximum(code, 0)], np.datetime64("NaT"))
-    before = known & ~np.isnat(day) & (day < start)
-    after = known & ~np.isnat(day) & ~np.isnat(end) & (day > end)
-    for mask, words in ((before, "before customer '{}' started ({})"), (after, "after customer '{}' left ({})")):
-        dates = start if mask is before else end
-        found = _row_problem(mask, columns.opened, lambda i, w=words, d=dates: (
-            f"ticket opened {pd.Timestamp(day[i]):%Y-%m-%d} is {w.format(ids.iloc[i], f'{pd.Timestamp(d[i]):%Y-%m-%d}')}"))
-        if found:
-            problems.append(found)
+    checks.check_in_life(opened, code, ids, customers, columns.opened, "ticket opened", problems)
     experience = _experiences(frame, columns, rule, problems)
     wait = np.full(len(frame), np.nan)
     if columns.wait and columns.wait in frame.columns:
@@ -179,22 +168,6 @@ def _experiences(frame: pd.DataFrame, columns: TicketColumns, rule: CsatRule, pr
     if found:
         problems.append(found)
     return np.where(score >= rule.good_from, GOOD, np.where(score <= rule.bad_to, BAD, NEUTRAL))
-
-
-def check_orders_in_life(orders: pd.DataFrame, customers: pd.DataFrame, column: str) -> None:
-    """Orders dated before their customer started or after they left: one line each kind."""
-    code = pd.Index(customers["customer_id"]).get_indexer(orders["customer_id"])
-    day = orders["time"].dt.normalize().to_numpy()
-    start, end = customers["start"].to_numpy()[code], customers["end"].to_numpy()[code]
-    problems = []
-    for mask, word, dates in ((day < start, "before customer '{}' started ({})", start),
-                              (~np.isnat(end) & (day > end), "after customer '{}' left ({})", end)):
-        found = _row_problem(mask, column, lambda i, w=word, d=dates: (
-            f"order dated {pd.Timestamp(day[i]):%Y-%m-%d} is {w.format(orders['customer_id'].iloc[i], f'{pd.Timestamp(d[i]):%Y-%m-%d}')}"))
-        if found:
-            problems.append(found)
-    if problems:
-        raise ScenarioError(problems)
 
 
 # --- customer-periods ---------------------------------------------------------------------------
@@ -623,8 +596,7 @@ def fit_support(tickets: pd.DataFrame, customers: pd.DataFrame, orders: pd.DataF
     if orders is not None:
         try:
             order_table = checks.check_orders(orders, columns=order_columns, date_format=date_format, as_of=as_of,
-                                              known_customers=people["customer_id"])
-            check_orders_in_life(order_table, people, order_columns.date)
+                                              customers=people)
         except ScenarioError as error:
             raise ScenarioError([Problem(f"orders: {p.path}" if p.path else "orders", p.message) for p in error.problems]) from None
         order_codes = pd.Index(people["customer_id"]).get_indexer(order_table["customer_id"])

@@ -175,8 +175,9 @@ def test_order_columns_are_parameters():
 
 def test_orders_of_unknown_customers_and_after_as_of():
     frame = orders({(2, "customer_id"): "X9", (4, "date"): "2025-01-01"})
+    on_the_books = customers({(0, "end_date"): "", (1, "end_date"): "", (2, "end_date"): ""})  # orders in their time
     with pytest.raises(ScenarioError) as caught:
-        fit_purchase_rates(customers(), frame, as_of=AS_OF)
+        fit_purchase_rates(on_the_books, frame, as_of=AS_OF)
     assert caught.value.in_file("orders.csv").lines() == [
         "orders.csv: row 4, column 'customer_id': customer id 'X9' is not in the customers table",
         "orders.csv: row 6, column 'date': order date 2025-01-01 is after the as-of date 2024-12-31",
