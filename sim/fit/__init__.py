@@ -153,6 +153,7 @@ def holdout_retention(
     """
     checks.check_cutoff(cutoff, as_of)
     table = checks.check_customers(customers, as_of=as_of, columns=columns, date_format=date_format)
+    checks.check_cutoff(cutoff, as_of, table["start"].min())
     segments = table["segment"].to_numpy()
     start, end = table["start"].to_numpy(), table["end"].to_numpy()
 
@@ -249,7 +250,8 @@ def holdout_orders(
 ) -> dict[str, OrdersHoldout]:
     """Per segment: fit on orders up to ``cutoff``, predict each customer's purchases up to ``holdout_end``, compare."""
     table = checks.check_orders(orders, columns=columns, date_format=date_format, as_of=as_of)
-    checks.check_cutoff(cutoff, holdout_end if holdout_end is not None else as_of if as_of is not None else table["time"].max())
+    checks.check_cutoff(cutoff, holdout_end if holdout_end is not None else as_of if as_of is not None else table["time"].max(),
+                        table["time"].min())
     split = summaries.split(table, cutoff=cutoff, holdout_end=holdout_end, time_unit=period)
     summary = split.summary
     segments = summary["segment"].to_numpy()
@@ -332,6 +334,7 @@ def holdout_purchase_rates(
     predicted against actual purchases from the day after ``cutoff`` to ``as_of`` (customers still on the books)."""
     checks.check_cutoff(cutoff, as_of)
     table = checks.check_customers(customers, as_of=as_of, columns=customer_columns, date_format=date_format)
+    checks.check_cutoff(cutoff, as_of, table["start"].min())
     order_table = checks.check_orders(
         orders, columns=order_columns, date_format=date_format, as_of=as_of, customers=table
     )

@@ -104,12 +104,17 @@ def _date_text(value) -> str:
     return stamp.strftime("%Y-%m-%d") if stamp == stamp.normalize() else stamp.strftime("%Y-%m-%d %H:%M:%S")
 
 
-def check_cutoff(cutoff, as_of) -> None:
-    """A holdout's cut-off must come before the end of the data (the as-of day), or there is nothing to
-    predict: the one rule of every holdout (customers, orders, purchase rates); ScenarioError naming it."""
-    if pd.Timestamp(cutoff).normalize() >= pd.Timestamp(as_of).normalize():
-        raise ScenarioError([Problem("cutoff", f"the cut-off {pd.Timestamp(cutoff):%Y-%m-%d} must be before the end of "
+def check_cutoff(cutoff, as_of, first=None) -> None:
+    """A holdout's cut-off must fall inside the data: after its first day (or there is nothing to fit) and
+    before its end, the as-of day (or there is nothing to predict). The one rule of every holdout
+    (customers, orders, purchase rates); ScenarioError naming it."""
+    day = pd.Timestamp(cutoff).normalize()
+    if day >= pd.Timestamp(as_of).normalize():
+        raise ScenarioError([Problem("cutoff", f"the cut-off {day:%Y-%m-%d} must be before the end of "
                                                 f"the data ({pd.Timestamp(as_of):%Y-%m-%d}), or there is nothing to predict")])
+    if first is not None and pd.notna(first) and day <= pd.Timestamp(first).normalize():
+        raise ScenarioError([Problem("cutoff", f"the cut-off {day:%Y-%m-%d} must be after the first day of the data "
+                                                f"({pd.Timestamp(first):%Y-%m-%d}), or there is nothing to fit")])
 
 
 def check_date_format(date_format: str) -> None:

@@ -47,21 +47,25 @@ def test_a_row_dated_before_its_customer_started_is_refused_alike_for_orders_and
     assert _lines(lambda: fit_support(tickets.iloc[1:], customers, orders, as_of=as_of(12))) == [f"orders: {order_line}"]
 
 
-def test_a_cutoff_not_before_the_end_of_the_data_is_refused_by_every_holdout(small):
+def test_a_cutoff_outside_the_data_is_refused_by_every_holdout(small):
     customers, _, orders = small
-    end = as_of(12)
-    for call in (lambda: holdout_orders(orders, cutoff=end, as_of=end),
-                 lambda: holdout_retention(customers, cutoff=end + pd.Timedelta(days=30), as_of=end),
-                 lambda: holdout_purchase_rates(customers, orders, cutoff=end, as_of=end)):
-        (line,) = _lines(call)
-        assert line.startswith("cutoff: the cut-off ") and "must be before the end of the data" in line
+    end, early = as_of(12), pd.Timestamp("2000-01-01")
+    for cutoff, words in ((end, "must be before the end of the data"), (early, "must be after the first day of the data")):
+        for call in (lambda: holdout_orders(orders, cutoff=cutoff, as_of=end),
+                     lambda: holdout_retention(customers, cutoff=cutoff, as_of=end),
+                     lambda: holdout_purchase_rates(customers, orders, cutoff=cutoff, as_of=end)):
+            (line,) = _lines(call)
+            assert line.startswith("cutoff: the cut-off ") and words in line
 
 
-@pytest.mark.parametrize("args", [["fit", "orders", str(DATA / "orders.csv")],
-                                  ["fit", "customers", str(DATA / "customers.csv")]])
-def test_a_cutoff_option_not_before_the_end_of_the_data_is_one_line_naming_it(args, tmp_path):
-    result = CliRunner().invoke(main, [*args, "--cutoff", "2030-01-01", "--out", str(tmp_path / "out")])
-    assert result.exit_code == 2
-    assert result.output == ("--cutoff 2030-01-01: must be before the end of the data (2025-12-31, the as-of day), "
-                             "or the holdout has nothing to predict\n")
-    assert list(tmp_path.iterdir()) == []
+@pytest.mark.parametrize("args, first", [(["fit", "orders", str(DATA / "orders.csv")], "2023-01-06"),
+                                         (["fit", "customers", str(DATA / "customers.csv")], "2023-01-01")])
+def test_a_cutoff_option_outside_the_data_is_one_line_naming_it(args, first, tmp_path):
+    for cutoff, words in (("2030-01-01", "must be before the end of the data (2025-12-31, the as-of day), or the "
+                                         "holdout has nothing to predict"),
+                          ("2020-01-01", f"must be after the first day of the data ({first}), or the holdout has "
+                                         "nothing to fit")):
+        result = CliRunner().invoke(main, [*args, "--cutoff", cutoff, "--out", str(tmp_path / "out")])
+        assert result.exit_code == 2
+        assert result.output == f"--cutoff {cutoff}: {words}\n"
+        assert list(tmp_path.iterdir()) == []
