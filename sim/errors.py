@@ -51,15 +51,32 @@ def did_you_mean(key: str, candidates) -> str:
     return f"; did you mean '{matches[0]}'?" if matches else ""
 
 
-def finite_numbers(option: str, text: str, values) -> list[float]:
-    """``values`` read from one command-line option's ``text``, or a UsageError naming the option when one
-    is NaN or infinite: the one finite-number rule for numbers given on the command line as text
-    (lists, ranges, pairs); a single number goes through :class:`sim.shell.options.FiniteRange`."""
+LARGEST = 1e12
+"""Largest size of any number a user states, in a scenario or on the command line (a trillion): far beyond
+any business case, and small enough that products of several such numbers stay finite."""
+
+
+def number_problem(value: float, plural: bool = False) -> str | None:
+    """Why ``value`` is not a number cxroi takes (NaN, infinity, beyond :data:`LARGEST` in size), else None."""
     import math
 
+    finite = "give finite numbers" if plural else "give a finite number"
+    if math.isnan(value):
+        return f"NaN is not allowed: {finite}"
+    if math.isinf(value):
+        return f"{'infinity' if value > 0 else '-infinity'} is not allowed: {finite}"
+    if abs(value) > LARGEST:
+        return f"{value:g} is not allowed: numbers are limited to {LARGEST:,.0f} in size"
+    return None
+
+
+def finite_numbers(option: str, text: str, values) -> list[float]:
+    """``values`` read from one command-line option's ``text``, or a UsageError naming the option when one
+    is NaN, infinite or beyond :data:`LARGEST`: the one finite-number rule for numbers given on the command
+    line as text (lists, ranges, pairs); a single number goes through :class:`sim.shell.options.FiniteRange`."""
     values = [float(value) for value in values]
     for value in values:
-        if not math.isfinite(value):
-            shown = "NaN" if math.isnan(value) else ("infinity" if value > 0 else "-infinity")
-            raise UsageError(f"{option} '{text}': {shown} is not allowed: give finite numbers")
+        problem_ = number_problem(value, plural=True)
+        if problem_:
+            raise UsageError(f"{option} '{text}': {problem_}")
     return values

@@ -31,7 +31,7 @@ import numpy as np
 from scipy import stats
 from scipy.special import digamma, polygamma
 
-from sim.errors import Problem, ScenarioError
+from sim.errors import LARGEST, Problem, ScenarioError, number_problem
 
 KINDS = {
     "churn": ("proportion", "customers", "churned", "risk ratio of churn"),
@@ -162,6 +162,8 @@ def check_arm(measure: str, arm: Arm, where: str) -> list[Problem]:
     for name, value in ((events_name, arm.events), (exposure_name, arm.exposure)):
         if not math.isfinite(value) or value < 0:
             problems.append(Problem(at(name), f"{value:g} {name} is not allowed: must be 0 or more"))
+        elif number_problem(value):
+            problems.append(Problem(at(name), f"{name}: {number_problem(value)}"))
     if problems:
         return problems
     if arm.exposure <= 0:
@@ -181,6 +183,11 @@ def pilot_effect(measure: str, treated: Arm, control: Arm, prior: tuple[float, f
     if measure not in KINDS:
         raise ScenarioError([Problem("measure", f"'{measure}' is not allowed: must be one of {', '.join(KINDS)}")])
     problems = check_arm(measure, treated, where[0]) + check_arm(measure, control, where[1])
+    if prior is not None:
+        a, b = prior
+        if number_problem(a) or number_problem(b) or not a > 0 or not b >= 0:
+            problems.append(Problem("prior", f"{a:g},{b:g} is not allowed: A must be more than 0 and B at least 0, "
+                                             f"both at most {LARGEST:,.0f}"))
     if problems:
         raise ScenarioError(problems)
     return effect(measure, treated, control, prior)

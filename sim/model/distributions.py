@@ -17,12 +17,12 @@ from typing import Any, Callable
 import numpy as np
 from scipy.special import ndtr, ndtri
 
+from sim.errors import LARGEST as _LARGEST
 from sim.errors import did_you_mean
 
 INF = math.inf
-LARGEST = 1e12
-"""Largest size of any number a scenario states (a trillion): far beyond any business case, and
-small enough that products of several such numbers stay finite in the engine."""
+LARGEST = _LARGEST
+"""Largest size of any number a scenario states (a trillion, as on the command line: sim.errors.LARGEST)."""
 LOWEST_QUANTILE = 1e-9
 """The quantile taken as the lowest value an uncertain input can take (where a bound admits no clipping)."""
 MIN_MASS_INSIDE = 0.95

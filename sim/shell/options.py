@@ -8,22 +8,21 @@ walks every command's options and holds each to this rule.
 
 from __future__ import annotations
 
-import math
-
 import click
 
 
 class FiniteRange(click.FloatRange):
-    """A float option within a range that refuses NaN and infinity by name."""
+    """A float option within a range that refuses NaN, infinity and numbers beyond a trillion by name."""
 
     name = "finite number"
 
     def convert(self, value, param, ctx):
-        from sim.model.distributions import plain_number
+        from sim.errors import number_problem
 
         number = super().convert(value, param, ctx)
-        if not math.isfinite(number):
-            self.fail(f"{plain_number(number)} is not allowed: give a finite number", param, ctx)
+        problem = number_problem(number)
+        if problem:
+            self.fail(problem, param, ctx)
         return number
 
 
