@@ -44,7 +44,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from sim.errors import Problem, ScenarioError
+from sim.errors import ScenarioError
 from sim.fit import bgnbd, checks, periods, purchase_rate, retention, spend, summaries
 from sim.fit.bgnbd import BGNBDFit
 from sim.fit.checks import ALL, ISO, CustomerColumns, Homogeneous, OrderColumns

@@ -17,7 +17,6 @@ above 1, a negative count). The rules, stated once:
 
 from __future__ import annotations
 
-import math
 
 import numpy as np
 

@@ -30,7 +30,6 @@ from sim.model.distributions import (
     INF,
     Uncertain,
     _parse_range,
-    plain_number,
     parse,
 )
 from sim.support.operations import MAX_AGENTS

@@ -19,8 +19,6 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
 from sim.errors import UsageError
 from sim.reporting.format import amount, percent, style
 from sim.reporting.format import payback as payback_text
