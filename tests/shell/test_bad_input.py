@@ -63,7 +63,7 @@ CASES = {
     ),
     "negative count": (
         lambda raw: _segment(raw).update(customers=-5),
-        "segments.retail.customers: -5 is not allowed: a count must be 0 or more",
+        "segments.retail.customers: -5 is not allowed: the starting count of customers must be a whole number, 0 or more",
     ),
     "triangular with low above high": (
         lambda raw: _segment(raw).update(purchases={"dist": "triangular", "low": 3.0, "mode": 2.0, "high": 1.0}),
@@ -123,7 +123,7 @@ def test_every_problem_is_reported_not_just_the_first(tmp_path):
     result = _run(["validate", file])
     assert result.exit_code == 2
     assert result.output.splitlines() == [
-        f"{file}: segments.retail.customers: -1 is not allowed: a count must be 0 or more",
+        f"{file}: segments.retail.customers: -1 is not allowed: the starting count of customers must be a whole number, 0 or more",
         f"{file}: segments.retail.margin: 1.5 is not allowed: a probability must be between 0 and 1",
     ]
 
