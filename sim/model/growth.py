@@ -5,7 +5,7 @@ customer base grows geometrically once referrals outweigh churn: ``referrals = 3
 reaches about 1e107 customers, and ``referrals = 1e6`` overflows within a few periods. No business
 case has more than :data:`MAX_CUSTOMERS` customers, and beyond it the money sums lose meaning long
 before they overflow, so a scenario whose expected customer base (the base case's expected counts,
-every arm) passes that size is refused:
+every arm) passes that size, and what the starting customers and arrivals alone could reach, is refused:
 
 * at base values (what must happen), and
 * with every referrals input and every change to one at the highest value it can take (what some
@@ -40,7 +40,9 @@ def population_problems(scenario: Scenario, pinned: dict[str, float] | None = No
     prefix = f"{option}: " if option else ""
     for values, words in ((base, "at base values"), (highest, "with referrals at the highest values they can take")):
         peak, period, arm = _peak(scenario, values)
-        if not peak <= MAX_CUSTOMERS:
+        without = sum(float(np.max(values[f"segments.{name}.customers"])) + scenario.settings.horizon *
+                      float(np.max(values[f"segments.{name}.arrivals"])) for name in scenario.segments)
+        if not peak <= max(MAX_CUSTOMERS, without):  # beyond the bound, and beyond what arrivals alone bring
             grown = "more than 1e308" if not np.isfinite(peak) else f"{peak:.2g}"
             under = "" if arm is None else f" under {arm}"
             keys = [f"segments.{name}.referrals" for name, segment in scenario.segments.items()
