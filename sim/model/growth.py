@@ -39,9 +39,12 @@ def population_problems(scenario: Scenario, pinned: dict[str, float] | None = No
                           if path not in pinned}}
     prefix = f"{option}: " if option else ""
     for values, words in ((base, "at base values"), (highest, "with referrals at the highest values they can take")):
+        without, referrals = _reach(scenario, values)
+        with np.errstate(over="ignore"):
+            at_most = float(without * np.power(1.0 + max(referrals, 0.0), float(scenario.settings.horizon)))
+        if at_most <= MAX_CUSTOMERS:
+            continue  # cannot grow that far even if every customer were positive every period
         peak, period, arm = _peak(scenario, values)
-        without = sum(float(np.max(values[f"segments.{name}.customers"])) + scenario.settings.horizon *
-                      float(np.max(values[f"segments.{name}.arrivals"])) for name in scenario.segments)
         if not peak <= max(MAX_CUSTOMERS, without):  # beyond the bound, and beyond what arrivals alone bring
             grown = "more than 1e308" if not np.isfinite(peak) else f"{peak:.2g}"
             under = "" if arm is None else f" under {arm}"
@@ -54,6 +57,19 @@ def population_problems(scenario: Scenario, pinned: dict[str, float] | None = No
                 f"customer base may reach at most {MAX_CUSTOMERS:,.0f}; lower referrals, raise deterrals or churn, "
                 "or shorten settings.horizon")) for key in keys]
     return []
+
+
+def _reach(scenario: Scenario, values: dict[str, np.ndarray]) -> tuple[float, float]:
+    """(starting customers + all arrivals of the horizon, the highest referrals), over every arm: without
+    word of mouth no arm has more customers than the first; with it, none more than the first times
+    (1 + the second)^horizon (every customer positive every period, nobody leaving). Cheap: the engine
+    runs only when this bound is passed."""
+    horizon = scenario.settings.horizon
+    arms = [values, *(arm_values(scenario, values, name) for name in scenario.interventions)]
+    referrals = max(float(np.max(arm[f"segments.{name}.referrals"])) for arm in arms for name in scenario.segments)
+    start = sum(max(float(np.max(arm[f"segments.{name}.customers"])) + horizon * float(np.max(arm[f"segments.{name}.arrivals"]))
+                    for arm in arms) for name in scenario.segments)
+    return start, referrals
 
 
 def _changes_referrals(scenario: Scenario, path: str) -> bool:
