@@ -58,6 +58,9 @@ def read_results(folder: str | Path, tables: bool = True) -> Record:
     folder = Path(folder)
     if not folder.is_dir():
         raise UsageError(f"{folder}: no such results folder")
+    kind = _analysis_of(folder / "manifest.json")
+    if kind:
+        raise UsageError(f"{folder}: a `cxroi {kind}` folder, not a results folder of `cxroi run`")
     needed = ["summary.json", "manifest.json"] + (["draws.csv", "bands.csv"] if tables else [])
     alternatives = {"draws.csv": ["draws.parquet", "roi_draws.csv"], "bands.csv": ["bands.parquet"]}
     missing = [name for name in needed if not any((folder / n).is_file() for n in [name, *alternatives.get(name, [])])]
@@ -108,6 +111,16 @@ def read_results(folder: str | Path, tables: bool = True) -> Record:
                                                        "choice_by_objective": None, "constraints": None}) \
         if (folder / "portfolio.json").is_file() else None
     return Record(folder, summary, manifest, draws, bands, tornado, voi, pilot, portfolio, draws_name)
+
+
+def _analysis_of(path: Path) -> str | None:
+    """The analysis (sweep, tornado, ...) whose folder this is, by its manifest; None for any other folder."""
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return None
+    kind = manifest.get("analysis") if isinstance(manifest, dict) else None
+    return kind if isinstance(kind, str) else None
 
 
 def _whole(value: Any) -> bool:

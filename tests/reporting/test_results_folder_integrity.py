@@ -80,3 +80,13 @@ def test_a_folder_whose_parts_disagree_is_named_damaged_file_by_file_by_export_a
     assert lines[0] == lines[1]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["damaged"]
     assert sorted(p.name for p in damaged.iterdir()) == before
+
+
+def test_an_analysis_folder_is_named_as_what_it_is_not_as_damaged(folder, tmp_path):
+    other = tmp_path / "sweep"
+    shutil.copytree(folder, other)
+    manifest = json.loads((other / "manifest.json").read_text())
+    (other / "manifest.json").write_text(json.dumps({**manifest, "analysis": "sweep"}))
+    for args in (["export", str(other), "--xlsx", str(tmp_path / "book.xlsx")], ["memo", str(other)]):
+        result = CliRunner().invoke(main, args)
+        assert result.exit_code == 2 and result.output == f"{other}: a `cxroi sweep` folder, not a results folder of `cxroi run`\n"
