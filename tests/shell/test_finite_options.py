@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[2]
 NORDIC = str(ROOT / "scenarios" / "nordic_midsize.toml")
 DATA = ROOT / "scenarios" / "data"
 
-TEXT = {"--set", "--param", "--column", "--date-format", "--segment-column", "--as-of", "--cutoff",
+TEXT = {"--set", "--param", "--include", "--exclude", "--column", "--date-format", "--segment-column", "--as-of", "--cutoff",
         "--segment-map", "--segment", "--intervention", "--path", "--label", "--title"}
 """Options whose text names things (paths, keys, dates, addresses), not numbers."""
 
@@ -34,6 +34,7 @@ NUMBERS_AS_TEXT = {
     ("fit pilot", "--treated"): ["fit", "pilot", "--measure", "churn", "--treated", "{}/500", "--control", "40/500"],
     ("fit pilot", "--control"): ["fit", "pilot", "--measure", "churn", "--treated", "40/500", "--control", "40/{}"],
     ("fit pilot", "--prior"): ["fit", "pilot", "--measure", "churn", "--treated", "4/50", "--control", "4/50", "--prior", "{},1"],
+    ("portfolio", "--objective"): ["portfolio", NORDIC, "--no-save", "--objective", "cvar:{}"],
     ("fit support", "--csat-scale"): ["fit", "support", str(DATA / "tickets.csv"), "--customers",
                                       str(DATA / "customers.csv"), "--csat-scale", "1-{}"],
 }
