@@ -280,7 +280,7 @@ def combine(scenario: Scenario, values: dict[str, np.ndarray], current: dict[str
         before = changed[change.path]
         new = operand if change.operation == "set" else before * operand if change.operation == "scale" else before + operand
         domain = inputs[change.path].domain
-        changed[change.path] = np.clip(new, domain.low, domain.high)
+        changed[change.path] = domain.clip(new)
     for path in sets:
         set_by[path] = name
     return changed
