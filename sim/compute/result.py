@@ -129,9 +129,9 @@ def band_columns(series, threads: int = 1) -> dict[str, list | np.ndarray]:
     present: set[str] = set()
     if threads > 1:
         with ThreadPoolExecutor(threads) as pool:
-            reduced = list(pool.map(_band_numbers, [load for _, _, load in series]))
+            reduced = list(pool.map(band_numbers, [load for _, _, load in series]))
     else:
-        reduced = (_band_numbers(load) for _, _, load in series)
+        reduced = (band_numbers(load) for _, _, load in series)
     for (arm, metric, _), (nonzero, count, table) in zip(series, reduced):
         if nonzero:
             present.add(metric)
@@ -150,7 +150,7 @@ def band_columns(series, threads: int = 1) -> dict[str, list | np.ndarray]:
     return columns
 
 
-def _band_numbers(load) -> tuple[bool, int, np.ndarray]:
+def band_numbers(load) -> tuple[bool, int, np.ndarray]:
     """(any value not 0, periods, the (periods, 1 + percentiles) table of mean and percentiles) of one series."""
     values = load()
     if not values.any() and not np.signbit(values).any():  # every value +0.0: so are its mean and percentiles

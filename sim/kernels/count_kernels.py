@@ -37,6 +37,8 @@ from pathlib import Path
 
 import numpy as np
 
+from sim.kernels import refused
+
 EXACT_BELOW = 4.0
 _HELPERS = ("_cf_one", "_cf_quick", "_rarer", "_fraction", "_walk")
 """Functions the kernels call: compiled first, under the same names."""
@@ -71,8 +73,13 @@ notice: Callable[[str], None] | None = None
 """Given a line for the user when the kernels are compiled rather than loaded (the command line prints it)."""
 
 
-@cache
 def compiled() -> _Kernels | None:
+    """The compiled kernels (:func:`_compiled`), or None inside :func:`sim.kernels.numpy_only`."""
+    return None if refused() else _compiled()
+
+
+@cache
+def _compiled() -> _Kernels | None:
     """The compiled kernels, or None without numba (or with the environment variable CXROI_NUMBA=0).
 
     Asked for on the first count drawn, not when the model is imported: ``cxroi

@@ -36,6 +36,8 @@ from functools import cache
 
 import numpy as np
 
+from sim.kernels import refused
+
 _GOLDEN, _MIX1, _MIX2 = np.uint64(0x9E3779B97F4A7C15), np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)
 _S30, _S27, _S31, _S32, _S11 = np.uint64(30), np.uint64(27), np.uint64(31), np.uint64(32), np.uint64(11)
 _LOW = np.uint64(0xFFFFFFFF)
@@ -322,8 +324,13 @@ _KERNELS = ("split", "leave", "dropout_step", "dropout_join", "arrive")
 _HELPERS = ("_mix", "_score", "_alone", "_hold", "split")
 
 
-@cache
 def compiled() -> types.SimpleNamespace | None:
+    """The compiled kernels (:func:`_compiled`), or None inside :func:`sim.kernels.numpy_only`."""
+    return None if refused() else _compiled()
+
+
+@cache
+def _compiled() -> types.SimpleNamespace | None:
     """The kernels compiled by numba just in time (cached on disk), or None without numba or with CXROI_NUMBA=0."""
     if os.environ.get("CXROI_NUMBA") == "0":
         return None

@@ -296,7 +296,7 @@ def simulate(
             mix = new_mix
         share = [r[t] for r in ramps] if stepped else ramps[0][t]
         n = _period(n, p, rates, source, out, operations, share, population, mix)
-        _sum_segments(values, totals[:, t])
+        sum_segments(values, totals[:, t])
     return {name: series.T for name, series in zip(OUTPUTS, totals)}
 
 
@@ -368,7 +368,7 @@ class ContactRates(NamedTuple):
                    _excess_over_one(c_bad, had_bad), _excess_over_one(c_good, had_good))
 
 
-def _sum_segments(values: np.ndarray, total: np.ndarray) -> None:
+def sum_segments(values: np.ndarray, total: np.ndarray) -> None:
     """``values.sum(axis=-1)`` into ``total`` bit for bit; compiled with numba (one pass, no strided reads)."""
     kernels = count_kernels.compiled()
     if kernels is None:
@@ -452,13 +452,13 @@ def _period(n: np.ndarray, p: dict[str, np.ndarray], rates: Rates, source: Count
         support_cost, capacity_cost = outcome.cost[:, None] * portion, outcome.capacity[:, None] * portion
     had_bad = source.binomial(n, contact.had_bad, BAD)
     had_good = source.binomial(n - had_bad, contact.had_good, GOOD)
-    had_none, bad_total, good_total, excess = _tally_experiences(n, had_bad, had_good, c, contact)
+    had_none, bad_total, good_total, excess = tally_experiences(n, had_bad, had_good, c, contact)
     contacts = bad_total + good_total + source.poisson(excess, CONTACT)
     walked = source.binomial(bad_total, p["walk_away"], WALK)
 
     # 5. State update: bad -> B, good -> P, neither -> P and B decay towards N.
     decayed = source.binomial(had_none[P:], rates.decay, DECAY)
-    new = _next_states(had_none, decayed, good_total, bad_total, walked)
+    new = next_states(had_none, decayed, good_total, bad_total, walked)
     if population is not None:
         population.move(n, had_bad, had_good, walked, decayed, source.for_classes().noise)
 
@@ -503,7 +503,7 @@ def _at_least_one(mu: np.ndarray) -> np.ndarray:
     return np.negative(p, out=p)
 
 
-def _tally_experiences(n, had_bad, had_good, c, rates: ContactRates):
+def tally_experiences(n, had_bad, had_good, c, rates: ContactRates):
     """Step 4's tallies: customers with neither experience (by state), with a bad and with a good one
     (summed over states), and the mean of the support contacts beyond those (summed over states).
 
@@ -543,7 +543,7 @@ def tally_experiences_numpy(n, had_bad, had_good, c, rates: ContactRates):
     return had_none, had_bad.sum(axis=0), had_good.sum(axis=0), excess.sum(axis=0)
 
 
-def _next_states(had_none, decayed, good_total, bad_total, walked) -> np.ndarray:
+def next_states(had_none, decayed, good_total, bad_total, walked) -> np.ndarray:
     """Step 5: bad -> B, good -> P, neither stays but P and B decay (``decayed``) towards N.
     Compiled (:func:`sim.kernels.count_kernels.next_states`) with numba, else :func:`next_states_numpy`."""
     kernels = count_kernels.compiled()

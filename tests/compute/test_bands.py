@@ -29,10 +29,10 @@ def test_percentiles_of_sorted_columns_are_numpys(rows):
 
 def test_an_all_zero_series_gives_zeros_and_a_negative_zero_is_computed():
     zeros = np.zeros((50, 4))
-    assert result._band_numbers(lambda: zeros)[0] is False
-    assert not result._band_numbers(lambda: zeros)[2].any()
+    assert result.band_numbers(lambda: zeros)[0] is False
+    assert not result.band_numbers(lambda: zeros)[2].any()
     negative = zeros.copy()
     negative[3, 1] = -0.0
-    nonzero, periods, table = result._band_numbers(lambda: negative)
+    nonzero, periods, table = result.band_numbers(lambda: negative)
     expected = np.vstack([negative.mean(axis=0), np.percentile(negative, result.BAND_PERCENTILES, axis=0)]).T
     assert (nonzero, periods) == (False, 4) and table.tobytes() == expected.tobytes()
