@@ -32,7 +32,7 @@ bad experiences, differ from those who do not: a customer who is already
 drifting away may both complain more and leave more, which this model reads as
 an effect of the experience. ``tests/fit/test_support.py`` measures the bias with
 an injected confounder. A pilot (``cxroi fit pilot``) randomises and has no such
-bias; see the README.
+bias; see docs/fitting.md.
 """
 
 from __future__ import annotations

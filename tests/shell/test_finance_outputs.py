@@ -127,8 +127,13 @@ def test_paths_flag_shows_dotted_paths(root):
 
 
 def _readme_breakeven_commands(root):
-    text = (root / "README.md").read_text()
-    return [line.split("#")[0].strip() for line in text.splitlines() if line.strip().startswith("cxroi breakeven")]
+    """The breakeven examples of the README (its table of analyses) and docs/commands.md (code blocks)."""
+    commands = []
+    for page in ("README.md", "docs/commands.md"):
+        text = (root / page).read_text()
+        commands += re.findall(r"`(cxroi breakeven [^`]+)`", text)
+        commands += [line.split("#")[0].strip() for line in text.splitlines() if line.strip().startswith("cxroi breakeven")]
+    return commands
 
 
 def test_readme_and_help_breakeven_examples_print_a_break_even(root, tmp_path):

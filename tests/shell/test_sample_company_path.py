@@ -100,7 +100,7 @@ def test_the_fits_cover_the_stated_truth(path_outputs):
     orders = json.loads(path_outputs["fit orders"][0].stdout)["segments"]
     support = json.loads(path_outputs["fit support"][0].stdout)["segments"]
     for segment, truth in truths.items():
-        # Customers differ; alpha covers the base churn's (beta also absorbs the churn support causes: README).
+        # Customers differ; alpha covers the base churn's (beta also absorbs the churn support causes: docs/fitting.md).
         assert churn[segment]["lr_p_value"] < 0.01, segment
         assert _covers(churn[segment]["estimates"], "alpha", truth.churn_mix[0]), segment
         rows = orders[segment]["estimates"]
