@@ -62,7 +62,7 @@ def invoke(args, cwd=None, code=0, stdout=False):
 def test_the_first_run_prints_what_the_readme_shows():
     shown = blocks(section("A first run, read line by line"))[0].rstrip("\n").splitlines()
     assert shown[-1].startswith("Results written to results/nordic_midsize-")
-    output = invoke(["run", str(ROOT / "scenarios" / "nordic_midsize.toml"), "--workers", "2", "--no-save"])
+    output = invoke(["run", str(ROOT / "scenarios" / "nordic_midsize.toml"), "--workers", "2", "--no-save"], stdout=True)
     assert plain(output) == plain("\n".join(shown[:-1]))
 
 
