@@ -24,7 +24,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from sim.compute.simulation import BASELINE, Appraisal, _appraise, chunk_bounds, evaluate, _per_draw
+from sim.compute.simulation import BASELINE, Appraisal, _appraise, chunk_bounds, evaluate, _per_draw, prepare_kernels
 from sim.compute.parallel import Pool
 from sim.model import counts
 from sim.model.inputs import arm_steps, arm_values, engine_parameters
@@ -132,8 +132,8 @@ class ArmStore:
     def _simulate(self, value_sets, wanted: dict[int, list[tuple[str | None, bytes]]], progress: Progress | None):
         """The wanted arms of each set, simulated together in chunks over the pool, stored as chunks arrive."""
         jobs, owners = [], []
-        if wanted and not self.expected and getattr(self.pool, "forks", False):
-            counts.prepare()  # before the workers fork, so they inherit the compiled kernels
+        if wanted and not self.expected:
+            prepare_kernels(self.scenario, self.pool)  # before the workers fork, so they inherit the kernels
         for index, pairs in wanted.items():
             values = value_sets[index]
             draws = len(next(iter(values.values())))

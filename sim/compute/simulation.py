@@ -441,15 +441,29 @@ def chunk_bounds(draws: int, workers: int, chunk_draws: int | None) -> list[tupl
     return [(first, min(size, draws - first)) for first in range(0, draws, size)]
 
 
+def prepare_kernels(scenario: Scenario, shared: Pool) -> None:
+    """Load the compiled kernels a run of ``scenario`` calls before ``shared`` forks its workers.
+
+    The workers then inherit them instead of each loading (or compiling) them again. The
+    count kernels load from numba's cache (:func:`sim.model.counts.prepare`); the latent
+    classes' kernels are specialised on first call, so a scenario with mixes runs three
+    draws here first. Elsewhere (one process, spawned workers, a Dask cluster, or workers
+    already forked) the kernels load where they are first called.
+    """
+    if not getattr(shared, "forks", False) or shared.started:
+        return
+    counts.prepare()
+    if any(segment.has_mix for segment in scenario.segments.values()):
+        evaluate(scenario, sample(scenario, 3, 0), 0)
+
+
 def _map_chunks(scenario, value_sets, seed, shared: Pool, chunk_draws, progress, expected, mode, into=None):
     """(set index, first draw, chunk result) of every chunk of every set, in order, from the pool.
 
     ``into`` (a :func:`_shared_flows` token per set) has the workers write their flows there
     and return None."""
-    if not expected and getattr(shared, "forks", False):
-        # Before the pool forks its workers, which then inherit the compiled kernels. Elsewhere
-        # (one process, spawned workers, a Dask cluster) the kernels load where counts are drawn.
-        counts.prepare()
+    if not expected:
+        prepare_kernels(scenario, shared)
     jobs, owners = [], []
     for index, values in enumerate(value_sets):
         draws = len(next(iter(values.values())))
