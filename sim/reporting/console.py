@@ -117,12 +117,16 @@ def print_run(summary: dict, paths: bool = False) -> None:
         ("P(ROI > 0)", lambda e: st.percent(e["prob_roi_positive"])),
         ("P(payback within horizon)", lambda e: st.percent(e["prob_payback_within_horizon"])),
         ("payback period, median", lambda e: _payback(e["payback_period"]["p50"], unit)),
-        ("spreadsheet ROI (base case)", lambda e: st.roi(e["base_case"]["roi"])),
+        ("spreadsheet ROI", lambda e: st.roi(e["base_case"]["roi"])),
         ("spreadsheet NPV", lambda e: st.money(e["base_case"]["npv"])),
     ]
     if base_case:
         rows = [("ROI", rows[0][1]), ("NPV", rows[4][1]), ("PV benefit", lambda e: st.money(e["pv_benefit"]["mean"])),
                 ("PV cost", lambda e: st.money(e["pv_cost"]["mean"])), ("payback period", rows[10][1])]
+    elif all(e["prob_roi_positive"] == e["prob_payback_within_horizon"] for e in entries.values()):
+        # Equal by construction (a draw has paid back exactly when its NPV is not negative): one row says both.
+        rows = [row for row in rows if row[0] != "P(payback within horizon)"]
+        rows = [("P(ROI > 0) = P(payback)", cell) if label == "P(ROI > 0)" else (label, cell) for label, cell in rows]
     names = [option_name(name) for name in entries]
     cells = [[cell(entry) for entry in entries.values()] for _, cell in rows]
     widths = [max([narrowest(names[i])] + [len(row[i]) for row in cells]) for i in range(len(names))]
