@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
@@ -27,7 +28,7 @@ class Pool:
     def __init__(self, size: int):
         self.size = size
         context = _context()
-        self._executor = ProcessPoolExecutor(size, mp_context=context) if size > 1 else None
+        self._executor = ProcessPoolExecutor(size, mp_context=context, initializer=_worker_signals) if size > 1 else None
         self.forks = self._executor is not None and context.get_start_method() == "fork"
         """Whether the workers start as copies of this process (and inherit what it loaded before they start)."""
         self.started = False
@@ -43,6 +44,14 @@ class Pool:
     def close(self) -> None:
         if self._executor is not None:
             self._executor.shutdown(cancel_futures=True)
+
+
+def _worker_signals() -> None:
+    """In each worker: Ctrl-C is the main process's to handle (a terminal sends it to the whole process group;
+    a worker stopped in the middle of writing its result would leave the main process waiting for it), and
+    SIGTERM ends the worker, as the main process's own handlers (inherited by a fork) must not."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def worker_count(workers: int | None) -> int:

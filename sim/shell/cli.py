@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import json
+import signal
 import sys
 import warnings
 from contextlib import contextmanager
@@ -78,8 +79,22 @@ class LazyGroup(click.Group):
 
 
 def entry() -> None:
-    """The ``cxroi`` console script (pyproject.toml's ``[project.scripts]``)."""
+    """The ``cxroi`` console script (pyproject.toml's ``[project.scripts]``).
+
+    SIGTERM (``kill``, systemd, a container stop) takes the path Ctrl-C takes: the work stops, the worker
+    processes are shut down, a long run's spill folder and a half-written results folder are removed, and
+    the command says "interrupted". Once that has started, a second Ctrl-C or SIGTERM is ignored, so the
+    clean-up itself is never cut short (it waits at most for the chunks the workers are computing).
+    """
+    signal.signal(signal.SIGINT, _interrupt)
+    signal.signal(signal.SIGTERM, _interrupt)
     main()
+
+
+def _interrupt(signum, frame) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    raise KeyboardInterrupt
 
 
 @click.group(name="cxroi", cls=LazyGroup, lazy={"fit": ("sim.shell.fit_commands:fit_group",
