@@ -26,7 +26,6 @@ import numpy as np
 
 from sim.compute.simulation import BASELINE, Appraisal, _appraise, chunk_bounds, evaluate, _per_draw, prepare_kernels
 from sim.compute.parallel import Pool
-from sim.model import counts
 from sim.model.inputs import arm_steps, arm_values, engine_parameters
 from sim.model.scenario import Scenario
 

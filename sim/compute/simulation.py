@@ -15,7 +15,7 @@ from contextlib import contextmanager
 import numpy as np
 
 from sim.errors import UsageError, did_you_mean
-from sim.model import classes, counts, engine, splits, streams
+from sim.model import classes, engine, splits, streams
 from sim.compute import parallel
 from sim.model.domains import adjustments
 from sim.model.finance import (
@@ -444,17 +444,15 @@ def chunk_bounds(draws: int, workers: int, chunk_draws: int | None) -> list[tupl
 def prepare_kernels(scenario: Scenario, shared: Pool) -> None:
     """Load the compiled kernels a run of ``scenario`` calls before ``shared`` forks its workers.
 
-    The workers then inherit them instead of each loading (or compiling) them again. The
-    count kernels load from numba's cache (:func:`sim.model.counts.prepare`); the latent
-    classes' kernels are specialised on first call, so a scenario with mixes runs three
-    draws here first. Elsewhere (one process, spawned workers, a Dask cluster, or workers
-    already forked) the kernels load where they are first called.
+    The workers then inherit them instead of each loading (or compiling) them again. Three
+    draws of the scenario run here first, so exactly the kernels its run calls are loaded
+    from numba's cache (or compiled), with the argument types the run gives them. Elsewhere
+    (one process, spawned workers, a Dask cluster, or workers already forked) the kernels
+    load where they are first called.
     """
     if not getattr(shared, "forks", False) or shared.started:
         return
-    counts.prepare()
-    if any(segment.has_mix for segment in scenario.segments.values()):
-        evaluate(scenario, sample(scenario, 3, 0), 0)
+    evaluate(scenario, sample(scenario, 3, 0), 0)
 
 
 def _map_chunks(scenario, value_sets, seed, shared: Pool, chunk_draws, progress, expected, mode, into=None):

@@ -30,7 +30,6 @@ import hashlib
 import importlib.util
 import os
 import sys
-import types
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
@@ -101,16 +100,6 @@ class _Kernels:
         kernel = _kernel(name)
         setattr(self, name, kernel)
         return kernel
-
-    def load_cached(self) -> None:
-        """Load now every kernel numba has cached (milliseconds each): called before workers are forked, so
-        they inherit the kernels and a damaged cache is found, and said, once."""
-        import numba
-
-        folder = Path(numba.njit(cache=True)(binomial_pass)._cache.cache_path)
-        for name in _KERNELS:
-            if _Cache(folder, name, numba.__version__).files():
-                getattr(self, name)
 
 
 def _kernel(name: str):

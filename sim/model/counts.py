@@ -65,21 +65,6 @@ def binomial(n: np.ndarray, p: np.ndarray, z: np.ndarray) -> np.ndarray:
     return binomial_numpy(n, p, z)
 
 
-def prepare() -> None:
-    """Load the compiled kernels now (numba import, code from its disk cache: about 0.4 s), and compile the
-    counts' kernels if they are not cached yet.
-
-    Called before worker processes are forked, so they inherit loaded kernels
-    instead of each loading (or compiling) them again.
-    """
-    kernels = count_kernels.compiled()
-    if kernels is not None:
-        kernels.load_cached()
-        z = np.zeros(2, dtype=np.float32)
-        binomial(np.array([1.0, 50.0]), np.array([0.3, 0.7]), z)
-        poisson(np.array([1.0, 50.0]), z)
-
-
 def _flat(x, shape, dtype=float) -> np.ndarray:
     """``x`` broadcast to ``shape`` as a flat C-contiguous vector (itself, not a copy, when it already is one)."""
     x = np.asarray(x, dtype=dtype)
