@@ -24,7 +24,6 @@ from __future__ import annotations
 from typing import NamedTuple, Protocol
 
 import numpy as np
-from scipy.special import ndtr
 
 from sim.kernels import count_kernels
 from sim.model import classes, counts, streams
