@@ -9,7 +9,7 @@ pass instead of many numpy calls. They perform the same IEEE operations in the
 same order and precision (terms in z^2 in the score's float32, no fused
 multiply-add, no fast-math), so the numbers are bit for bit those of the numpy
 code: ``tests/kernels/test_counts.py``, ``test_period_steps.py`` and
-``tests/model/test_classes.py`` compare them. The one exception, :func:`_cf_quick`, evaluates the expansion
+``tests/model/test_classes.py`` compare them. The one exception, :func:`cf_quick`, evaluates the expansion
 with fewer divisions and hands every count it cannot prove equal to the exact
 evaluation. The normal CDF, ``exp``, ``expm1`` and ``log1p`` stay with scipy
 and numpy, so no libm difference can enter.
@@ -39,7 +39,7 @@ import numpy as np
 from sim.kernels import refused
 
 EXACT_BELOW = 4.0
-_HELPERS = ("_cf_one", "_cf_quick", "_rarer", "_fraction", "_walk")
+_HELPERS = ("_cf_one", "cf_quick", "_rarer", "_fraction", "_walk")
 """Functions the kernels call: compiled first, under the same names."""
 _KERNELS = ("binomial_pass", "poisson_pass", "invert", "invert_binomial", "move_classes", "churn_leaving",
             "leave_churn", "tally_experiences", "next_states", "sum_segments", "add_systematic_split",
@@ -97,12 +97,12 @@ class _Kernels:
     def __getattr__(self, name: str):
         if name not in SIGNATURES:
             raise AttributeError(name)
-        kernel = _kernel(name)
+        kernel = compiled_kernel(name)
         setattr(self, name, kernel)
         return kernel
 
 
-def _kernel(name: str):
+def compiled_kernel(name: str):
     """The kernel ``name`` compiled for its signatures: from numba's cache when that is there and intact, else
     compiled now (and cached), with a line for the user saying why the run pauses."""
     import numba
@@ -137,13 +137,14 @@ def _kernel(name: str):
 
 def _say(line: str) -> None:
     """Give ``line`` to :data:`notice`, once per process (forked workers inherit that it was said)."""
-    global _said
-    if notice is not None and not _said:
+    global notice_given
+    if notice is not None and not notice_given:
         notice(line)
-        _said = True
+        notice_given = True
 
 
-_said = False
+notice_given = False
+"""Whether the notice was given in this process (once per process; tests set it back to False)."""
 
 
 class _Cache:
@@ -227,11 +228,11 @@ def _cf_one(mean, var, skew_times_sd, kurtosis_times_var, z, upper):
 
 
 _QUICK_MARGIN = 1e-11
-"""Relative margin within which :func:`_cf_quick` leaves a count to :func:`_cf_one`: thousands of times
+"""Relative margin within which :func:`cf_quick` leaves a count to :func:`_cf_one`: thousands of times
 the two evaluations' largest difference (about 20 roundings of 2^-53 of the terms' magnitude)."""
 
 
-def _cf_quick(mean, var, skew_times_sd, kurtosis_times_var, z, upper):
+def cf_quick(mean, var, skew_times_sd, kurtosis_times_var, z, upper):
     """:func:`_cf_one`'s count with one division instead of its five (multiplications by reciprocals), and whether
     it is sure to be :func:`_cf_one`'s.
 
@@ -273,7 +274,7 @@ def binomial_pass(n, p, z, out):
     Returns the small elements' positions and their n, rarer-outcome probability
     q and score (``1 - p`` and ``-z`` where p > 1/2), which the inversion needs.
     The first loop computes the Cornish-Fisher count of every element without
-    a data-dependent branch (:func:`_cf_quick`), so LLVM vectorises it (1.6x
+    a data-dependent branch (:func:`cf_quick`), so LLVM vectorises it (1.6x
     faster than one loop that also gathers the small elements; the small ones'
     values are overwritten by the inversion); the second gathers the small ones
     and takes :func:`_cf_one` where the quick count was not sure (none in the
@@ -284,7 +285,7 @@ def binomial_pass(n, p, z, out):
         qi, zi, flip = _rarer(p[i], z[i])
         pq = qi * (1.0 - qi)
         var = n[i] * pq
-        k, sure = _cf_quick(n[i] * qi, var, 1.0 - 2.0 * qi, 1.0 - 6.0 * pq, zi, n[i])
+        k, sure = cf_quick(n[i] * qi, var, 1.0 - 2.0 * qi, 1.0 - 6.0 * pq, zi, n[i])
         todo[i] = 1 if var < EXACT_BELOW else (0 if sure else 2)
         out[i] = n[i] - k if flip else k
     index = np.empty(out.size, dtype=np.int64)
@@ -323,7 +324,7 @@ def poisson_pass(mean, z, out):
     """Large Poisson counts into ``out``; returns the small ones' positions (vectorised as :func:`binomial_pass`)."""
     todo = np.empty(out.size, dtype=np.bool_)
     for i in range(out.size):
-        k, sure = _cf_quick(mean[i], mean[i], 1.0, 1.0, z[i], np.inf)
+        k, sure = cf_quick(mean[i], mean[i], 1.0, 1.0, z[i], np.inf)
         out[i] = k
         todo[i] = not sure
     index = np.empty(out.size, dtype=np.int64)

@@ -41,7 +41,7 @@ def render_pdf(memo, figure_png: dict[str, bytes], paper: str = "a4", trace: lis
     from reportlab.lib.units import mm
     if paper not in PAPERS:
         raise ValueError(f"paper must be one of {', '.join(PAPERS)}, not {paper!r}")
-    styles = _styles()
+    styles = memo_styles()
     buffer = io.BytesIO()
     doc = _document_class()(buffer, pagesize=A4 if paper == "a4" else LETTER, leftMargin=20 * mm, rightMargin=20 * mm,
                             topMargin=18 * mm, bottomMargin=20 * mm, title=memo.title, author="cxroi",
@@ -105,7 +105,7 @@ def _fonts() -> None:
     addMapping("DejaVuSansMono", 1, 1, "DejaVuSansMono")
 
 
-def _styles() -> dict[str, Any]:
+def memo_styles() -> dict[str, Any]:
     from reportlab.lib import colors
     from reportlab.lib.enums import TA_LEFT, TA_RIGHT
     from reportlab.lib.styles import ParagraphStyle
@@ -152,7 +152,7 @@ def _story(memo, figure_png: dict[str, bytes], width: float, height: float, styl
     from reportlab.lib.utils import ImageReader
     from reportlab.platypus import CondPageBreak, Image
 
-    para, table = _paragraph_class(), _table_class(height)
+    para, table = paragraph_class(), table_class(height)
     width -= 12  # the frame's padding: what a table may fill
     story: list = []
     blocks = memo.blocks
@@ -193,7 +193,7 @@ def _grid(table, kind: str, header: list[str], rows: list[list[Any]], width: flo
     """A table of paragraphs: numeric columns right-aligned (not in the assumptions, whose values are words)."""
     from sim.reporting.memo import numeric_columns
 
-    para = _paragraph_class()
+    para = paragraph_class()
     small = kind == "assumptions"
     right = [r and not small for r in numeric_columns(rows)]
     cell, head = (styles["small"], styles["small_head"]) if small else (styles["cell"], styles["head"])
@@ -242,7 +242,7 @@ def _gap():
     return Spacer(1, 6)
 
 
-def _paragraph_class():
+def paragraph_class():
     """A reportlab Paragraph that never leaves fewer than :data:`MIN_LINES` lines on either side of a page break."""
     from reportlab.platypus import Paragraph
 
@@ -261,7 +261,7 @@ def _paragraph_class():
     return KeptParagraph
 
 
-def _table_class(page_height: float):
+def table_class(page_height: float):
     """A reportlab Table that breaks only with :data:`MIN_ROWS` body rows on each page (header repeated).
 
     Not wrapped in a KeepTogether: reportlab keeps a heading (``keepWithNext``) only with a plain

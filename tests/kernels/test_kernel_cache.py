@@ -15,7 +15,7 @@ def lines(monkeypatch, tmp_path):
     said: list[str] = []
     monkeypatch.setattr(numba.config, "CACHE_DIR", str(tmp_path))
     monkeypatch.setattr(count_kernels, "notice", said.append)
-    monkeypatch.setattr(count_kernels, "_said", False)
+    monkeypatch.setattr(count_kernels, "notice_given", False)
     return said
 
 
@@ -23,7 +23,7 @@ def _sums_right() -> bool:
     """sum_segments from the cache (or compiled now) gives numpy's sums."""
     values = np.arange(24.0).reshape(2, 3, 4)
     total = np.zeros((2, 3))
-    count_kernels._kernel("sum_segments")(values, total)
+    count_kernels.compiled_kernel("sum_segments")(values, total)
     return np.array_equal(total, values.sum(axis=-1))
 
 
@@ -32,7 +32,7 @@ def _files(tmp_path):
 
 
 def _again(monkeypatch) -> None:
-    monkeypatch.setattr(count_kernels, "_said", False)
+    monkeypatch.setattr(count_kernels, "notice_given", False)
 
 
 def test_a_first_compile_says_so_and_a_cached_load_says_nothing(lines, tmp_path, monkeypatch):

@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from sim.reporting import memo
-from sim.reporting.memo_pdf import MIN_LINES, MIN_ROWS, _paragraph_class, _styles, _table_class, render_pdf
+from sim.reporting.memo_pdf import MIN_LINES, MIN_ROWS, paragraph_class, memo_styles, table_class, render_pdf
 from sim.shell.cli import main
 
 HEADINGS = {"h1", "h2", "h3", "h3_loose", "intro"}
@@ -47,8 +47,8 @@ def test_no_heading_ends_a_page_and_no_table_leaves_fewer_than_three_rows(exampl
 
 
 def test_a_paragraph_breaks_with_three_lines_on_each_side_or_moves_whole():
-    styles = _styles()
-    paragraph = _paragraph_class()
+    styles = memo_styles()
+    paragraph = paragraph_class()
     text = " ".join(["word"] * 400)  # about 20 lines at this width
     leading = styles["body"].leading
     whole = paragraph(text, styles["body"])
@@ -62,7 +62,7 @@ def test_a_paragraph_breaks_with_three_lines_on_each_side_or_moves_whole():
 
 
 def test_a_long_table_breaks_with_three_rows_on_each_side_or_moves_whole():
-    table = _table_class(page_height=700)
+    table = table_class(page_height=700)
     grid = table([["head", "value"]] + [[f"row {i}", str(i)] for i in range(10)], rowHeights=[10] * 11, repeatRows=1)
     grid.wrap(200, 700)
     assert grid.split(200, 31) == []  # header and two rows: move it whole
