@@ -207,10 +207,18 @@ def _purchase_writes(result: PurchaseResult, targets: dict, file: DataFile, peri
         spend = result.spend.get(name)
         if spend is not None:
             low, high = spend.mean_spend_interval()
-            source = (f"{stamp}: Gamma-Gamma mean spend per purchase (Fader, Hardie & Lee 2005) of {spend.n_customers:,} customers "
-                      f"(data segment '{name}'), p {spend.p:.3g}, q {spend.q:.3g}, gamma {spend.gamma:.3g}")
-            writes.set(f"{prefix}.value_per_purchase", interval_spec(spend.mean_spend, low, high, source),
-                       f"Gamma-Gamma: mean spend {spend.mean_spend:.2f}")
+            if getattr(spend, "homogeneous", False):
+                source = (f"{stamp}: {spend.method} of {spend.n_customers:,} customers (data segment '{name}'): "
+                          f"the Gamma-Gamma ran to its limit q, gamma -> infinity")
+                comment = f"homogeneous spend: {spend.mean_spend:.2f} per purchase for every customer"
+                writes.notes.append(f"segment {name}: spend per purchase looks the same for every customer (the Gamma-Gamma "
+                                    f"runs to its homogeneous limit), so {prefix}.value_per_purchase is one fixed spend "
+                                    f"per purchase, {spend.mean_spend:.2f} (95 % {low:.2f} to {high:.2f})")
+            else:
+                source = (f"{stamp}: Gamma-Gamma mean spend per purchase (Fader, Hardie & Lee 2005) of {spend.n_customers:,} "
+                          f"customers (data segment '{name}'), p {spend.p:.3g}, q {spend.q:.3g}, gamma {spend.gamma:.3g}")
+                comment = f"Gamma-Gamma: mean spend {spend.mean_spend:.2f}"
+            writes.set(f"{prefix}.value_per_purchase", interval_spec(spend.mean_spend, low, high, source), comment)
     return writes
 
 

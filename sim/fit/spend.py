@@ -17,6 +17,13 @@ The mean spend per purchase across customers is ``E[Z] = p gamma / (q - 1)``
 (currency units), finite only for ``q > 1``; a fit with ``q <= 1`` is refused.
 Customers with a mean spend of zero (free orders only) have no density under
 the model and are left out of the fit (counted in ``n_zero_spend``).
+
+When every customer spends alike, ``q`` and ``gamma`` run off together to
+infinity with ``gamma / q`` fixed (the spread of customers' mean rates ``nu``
+vanishes): the homogeneous limit. :func:`fit` then returns a
+:class:`HomogeneousSpend` -- one spend per purchase for everyone, the mean of
+the repeat amounts with its standard error -- as the churn and purchase fits
+fall back to the geometric and Poisson, instead of refusing.
 """
 
 from __future__ import annotations
@@ -99,6 +106,48 @@ class SpendFit(FromEstimates):
         ]
 
 
+@dataclass(frozen=True)
+class HomogeneousSpend:
+    """The Gamma-Gamma's homogeneous limit (q, gamma -> infinity): one mean spend per purchase for every customer.
+
+    ``mean_spend`` is the mean of the repeat amounts, ``sum(x m_x) / sum(x)``;
+    amounts are Gamma(p, nu) with one ``nu``, so its standard error is
+    ``mean / sqrt(p * sum(x))`` with ``p`` from the moments of the customers' means
+    (``Var(m_x) = mean^2 / (p x)``).
+    """
+
+    mean_spend: float
+    se_mean_spend: float
+    p: float
+    n_customers: int
+    n_zero_spend: int = 0
+    homogeneous = True
+    method = ("homogeneous limit of the Gamma-Gamma (q, gamma -> infinity: customers do not differ in spend), "
+              "a fixed spend per purchase")
+
+    def mean_spend_interval(self, z: float = Z95) -> tuple[float, float]:
+        return self.mean_spend - z * self.se_mean_spend, self.mean_spend + z * self.se_mean_spend
+
+    def conditional_spend(self, x, m_x) -> np.ndarray:
+        """Everyone's expected spend per purchase is the same: the population mean."""
+        return np.full(np.broadcast(np.asarray(x), np.asarray(m_x)).shape, self.mean_spend)
+
+    def as_rows(self) -> list[dict]:
+        low, high = self.mean_spend_interval()
+        return [{"model": "homogeneous spend", "parameter": "mean_spend", "estimate": self.mean_spend,
+                 "se": self.se_mean_spend, "ci_low": low, "ci_high": high}]
+
+
+def homogeneous(x: np.ndarray, m: np.ndarray, n_zero_spend: int = 0) -> HomogeneousSpend:
+    """The homogeneous limit from repeat counts ``x`` and mean repeat spends ``m`` (see :class:`HomogeneousSpend`)."""
+    total = float(np.sum(x))
+    mean = float(np.sum(x * m) / total)
+    spread = float(np.mean(x * (m - mean) ** 2))  # E[x (m_x - mean)^2] = mean^2 / p
+    p = mean**2 / spread if spread > 0 else np.inf
+    se = mean / np.sqrt(p * total) if np.isfinite(p) else 0.0
+    return HomogeneousSpend(mean, float(se), float(p), int(x.size), n_zero_spend)
+
+
 def mean_spend(estimates: Estimates, label: str = "") -> tuple[float, float]:
     """p gamma / (q - 1) and its delta-method standard error; ScenarioError when q <= 1 (no finite mean)."""
     p, q, g = estimates.values
@@ -117,12 +166,13 @@ def mean_spend(estimates: Estimates, label: str = "") -> tuple[float, float]:
     return float(value), float(np.sqrt(gradient @ estimates.covariance @ gradient))
 
 
-def fit(x, m_x, *, label: str = "") -> SpendFit:
+def fit(x, m_x, *, label: str = "") -> SpendFit | HomogeneousSpend:
     """Gamma-Gamma fit from customers' repeat-purchase counts and mean repeat spends.
 
     Customers with ``x == 0`` are ignored (no repeat spend to model); so are
-    those with ``m_x == 0``. Raises ScenarioError for too few customers, a fit
-    that does not converge, or ``q <= 1``.
+    those with ``m_x == 0``. When q and gamma run to the edge together (customers
+    do not differ in spend) returns the homogeneous limit. Raises ScenarioError
+    for too few customers, a fit that does not converge otherwise, or ``q <= 1``.
     """
     x = np.asarray(x, dtype=float)
     m = np.asarray(m_x, dtype=float)
@@ -143,6 +193,8 @@ def fit(x, m_x, *, label: str = "") -> SpendFit:
     try:
         estimates = maximise(lambda params: loglik(params, x, m), start, NAMES, x.size)
     except NotConverged as failure:
+        if "q" in failure.at_edge or "gamma" in failure.at_edge:
+            return homogeneous(x, m, int(np.sum(repeat)) - int(x.size))
         raise ScenarioError(
             [
                 Problem(

@@ -157,3 +157,18 @@ def test_fit_orders_rows_for_a_report():
     ]
     assert all(r["segment"] == "web" and r["ci_low"] < r["estimate"] < r["ci_high"] for r in rows)
     assert spend.SpendFit is type(fit.spend)
+
+
+def test_homogeneous_spend_falls_back_to_one_fixed_spend_per_purchase():
+    """Every customer's amounts Gamma(4, mean 50): the Gamma-Gamma's q and gamma run off to infinity; the fit gives
+    the homogeneous limit (issue 19) with an interval that covers 50, its standard error within 20 % of the
+    closed form 50 / sqrt(4 * sum(x)), instead of refusing "gamma ran to the edge"."""
+    rng = np.random.default_rng(19)
+    x = rng.poisson(4.0, 3000) + 1
+    m = np.array([rng.gamma(4.0, 12.5, k).mean() for k in x])
+    fitted = spend.fit(x, m)
+    assert isinstance(fitted, spend.HomogeneousSpend)
+    low, high = fitted.mean_spend_interval()
+    assert low < 50.0 < high
+    assert fitted.se_mean_spend == pytest.approx(50.0 / np.sqrt(4.0 * x.sum()), rel=0.2)
+    assert fitted.as_rows()[0]["model"] == "homogeneous spend"
