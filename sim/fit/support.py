@@ -75,6 +75,8 @@ class TicketColumns:
     wait: str | None = "wait_minutes"
     csat: str | None = "csat"
     outcome: str | None = None
+    category: str | None = "category"
+    """Issue or product category (optional): a measured confounder for the weighting design."""
 
 
 @dataclass(frozen=True)
@@ -251,13 +253,18 @@ class Estimate:
     low: float
     high: float
     method: str
+    no_interval: str = ""
+    """Why there is no interval (a limit of the model, not an estimate with sampling error); empty when there is one."""
 
     def as_row(self, segment: str) -> dict:
         def number(x: float) -> float | None:
             return x if math.isfinite(x) else None
 
-        return {"segment": segment, "parameter": self.name, "estimate": self.value, "ci_low": number(self.low),
-                "ci_high": number(self.high), "method": self.method}
+        row = {"segment": segment, "parameter": self.name, "estimate": self.value, "ci_low": number(self.low),
+               "ci_high": number(self.high), "method": self.method}
+        if self.no_interval:
+            row["no_interval"] = self.no_interval
+        return row
 
 
 @dataclass(frozen=True, eq=False)
@@ -307,7 +314,7 @@ def contact_rate(counts: np.ndarray, label: str) -> list[Estimate]:
     if variance <= mean * 1.0001 or mean <= 0:
         se = math.sqrt(max(mean, 1e-12) / freq.sum())
         return [_wald("contacts", mean, se, "Poisson per customer-period (no overdispersion in the data)"),
-                Estimate("contacts_overdispersion", 0.0, 0.0, 0.0, "none: variance at most the mean")]
+                _no_overdispersion("the contacts' variance is at most their mean")]
 
     def loglik(params):
         mu, r = params
@@ -324,7 +331,7 @@ def contact_rate(counts: np.ndarray, label: str) -> list[Estimate]:
         fit = maximise(loglik, start, ("mu", "size"), int(freq.sum()))
     except NotConverged as stopped:
         if "size" in stopped.at_edge:  # the size runs to infinity: a Poisson
-            return [poisson, Estimate("contacts_overdispersion", 0.0, 0.0, 0.0, "none: the NB2 fit tends to a Poisson")]
+            return [poisson, _no_overdispersion("the NB2 fit runs to its Poisson limit (size -> infinity)")]
         raise ScenarioError([Problem(label, f"the contact-count fit does not converge: {stopped.reason}")]) from None
     alpha = 1 / fit.value("size")
     if 2 * (fit.loglik - poisson_ll) < 3.84:
@@ -336,6 +343,12 @@ def contact_rate(counts: np.ndarray, label: str) -> list[Estimate]:
     return [Estimate("contacts", fit.value("mu"), mu_low, mu_high, method),
             Estimate("contacts_overdispersion", alpha, 1 / size_high, 1 / size_low,
                      "NB2 overdispersion alpha = 1 / size (variance = mean + alpha mean^2)")]
+
+
+def _no_overdispersion(why: str) -> Estimate:
+    """Overdispersion 0 as the Poisson limit: degenerate, so no interval (a [0, 0] is not an estimate's interval)."""
+    return Estimate("contacts_overdispersion", 0.0, math.nan, math.nan, "Poisson limit of the NB2",
+                    f"degenerate: {why}, so the counts are Poisson and 0 is a limit, not an estimate")
 
 
 def walk_away(panel: Panel, label: str) -> Estimate:

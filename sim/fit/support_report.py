@@ -13,9 +13,10 @@ from dataclasses import dataclass
 import pandas as pd
 
 from sim.errors import Problem, ScenarioError, UsageError
-from sim.fit.checks import CustomerColumns, OrderColumns
-from sim.fit.reports import DataFile
+from sim.fit.checks import ISO, CustomerColumns, OrderColumns
+from sim.fit.reports import DataFile, Folder
 from sim.fit.scenario_edit import InputUpdate
+from sim.fit.scenario_inputs import Writes
 from sim.fit.support import OBSERVATIONAL, CsatRule, TicketColumns, fit_support
 from sim.fit.support_inputs import DEFAULT_WIDEN, support_inputs
 
@@ -32,6 +33,8 @@ class SupportReport:
     updates: list[InputUpdate]
     notes: list[str]
     summary: dict
+    writes: Writes
+    folder: Folder
 
 
 def support_report(
@@ -47,27 +50,39 @@ def support_report(
     as_of: pd.Timestamp | None = None,
     widen: float = DEFAULT_WIDEN,
     segment_map: dict[str, str] | None = None,
+    segment_column: str | None = None,
+    date_format: str = ISO,
     scenario: dict | None = None,
     into: str | None = None,
 ) -> SupportReport:
     """Support's effects per segment from tickets (customer_id, opened, channel, wait, csat or outcome), the customer
     list and optionally the orders (adds the buying effects).
 
-    ``columns`` renames the ticket columns; ``rule`` says which CSAT scores are good and bad; ``widen`` widens the
+    ``columns`` renames columns: the tickets' (customer_id, opened, channel, wait, csat, outcome, category;
+    customer_id also in the customers and orders), the customers' start and end, the orders' date;
+    ``segment_column`` is the customers' segment column; ``rule`` says which CSAT scores are good and bad; ``widen`` widens the
     written intervals (observational estimates may be biased). ``scenario`` (parsed) and ``into`` (its name):
     a complete scenario must have every data segment (after ``segment_map``), and one with ``[operations]`` gets
     the response curve's inputs.
     """
     mapped = dict(columns or {})
     segment_map = dict(segment_map or {})
-    ticket_columns = TicketColumns(**mapped)
+    ticket_keys = ("customer_id", "opened", "channel", "wait", "csat", "outcome", "category")
+    ticket_columns = TicketColumns(**{k: v for k, v in mapped.items() if k in ticket_keys})
     if "outcome" in mapped:
         ticket_columns = TicketColumns(**{**ticket_columns.__dict__, "csat": None})
-    data_segments = (customers["segment"].dropna().astype(str).unique() if "segment" in customers.columns else ["all"])
+    customer_columns = CustomerColumns(customer_id=mapped.get("customer_id", "customer_id"),
+                                       start=mapped.get("start", "start_date"), end=mapped.get("end", "end_date"),
+                                       segment=segment_column)
+    order_columns = OrderColumns(customer_id=mapped.get("customer_id", "customer_id"), date=mapped.get("date", "date"),
+                                 amount=None)
+    segment_name = segment_column or "segment"
+    data_segments = (customers[segment_name].dropna().astype(str).unique() if segment_name in customers.columns else ["all"])
     check_segments(scenario, [segment_map.get(name, name) for name in data_segments], into)
     try:
         fits, response = fit_support(tickets, customers, orders, as_of=as_of, ticket_columns=ticket_columns,
-                                     customer_columns=CustomerColumns(), order_columns=OrderColumns(amount=None), rule=rule)
+                                     customer_columns=customer_columns, order_columns=order_columns, rule=rule,
+                                     date_format=date_format)
     except ScenarioError as error:
         raise attribute(error, tickets_file, customers_file, orders_file) from None
     evidence = f"{tickets_file.name}, {sum(f.tickets for f in fits.values()):,} tickets, {rule.describe()}"
@@ -82,7 +97,11 @@ def support_report(
             "intercept": response.intercept.__dict__, "slope": response.slope.__dict__, "tickets": response.tickets},
         "written_into": str(into) if into else None, "widen": widen, "not_written": notes,
     }
-    return SupportReport(fits, response, rule, widen, updates, notes, summary)
+    writes = Writes(updates=list(updates), notes=list(notes))
+    estimates = pd.DataFrame([row for f in fits.values() for row in f.as_rows()])
+    folder = Folder({"estimates": estimates}, {"period": "month", "as_of": None if as_of is None else str(as_of.date()),
+                                               "csat_rule": rule.describe()})
+    return SupportReport(fits, response, rule, widen, updates, notes, summary, writes, folder)
 
 
 def check_segments(scenario: dict | None, segments: list[str], into=None) -> None:

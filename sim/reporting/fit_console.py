@@ -129,7 +129,14 @@ def print_support(report: SupportReport) -> None:
         rows = []
         for estimate in fit.estimates.values():
             note = methods.setdefault(estimate.method, len(methods) + 1)
-            interval = st.interval(estimate.low, estimate.high, st.value) if estimate.low == estimate.low else "not identified"
+            if estimate.no_interval:
+                interval = estimate.no_interval
+            elif estimate.low != estimate.low or estimate.high != estimate.high:
+                interval = "not identified"
+            elif estimate.low == estimate.high:
+                interval = "degenerate (no spread): not an estimate's interval"
+            else:
+                interval = st.interval(estimate.low, estimate.high, st.value)
             rows.append([name_of(estimate.name), st.value(estimate.value), interval, f"[{note}]"])
         show_table(console, ["input", "estimate", f"{st.percent(0.95, 0)} interval", "how"], rows,
                    title=f"segment {name}: {st.count(fit.customers)} customers, {st.count(fit.customer_periods)} "

@@ -24,7 +24,7 @@ from sim.shell.fit_io import key_values as _mapping
 from sim.shell.fit_io import read_table, scenario_or_none
 from sim.shell.fit_io import user_errors as _user_errors
 from sim.shell.fit_orders import orders_command
-from sim.shell.options import FiniteRange
+from sim.shell.fit_support import support_command
 from sim.shell.progress import working
 
 
@@ -147,104 +147,6 @@ def _parse_prior(text: str | None) -> tuple[float, float] | None:
     return a, b
 
 
-# --- cxroi fit support -------------------------------------------------------------------
-
-
-def _csat_rule(scale: str, good_from: int | None, bad_to: int | None):
-    from sim.fit.support import CsatRule
-
-    try:
-        low, high = (int(part) for part in scale.split("-"))
-    except ValueError:
-        raise UsageError(f"--csat-scale '{scale}' is not LOW-HIGH, e.g. 1-5") from None
-    good = good_from if good_from is not None else high - 1
-    bad = bad_to if bad_to is not None else low + 1
-    if not low <= bad < good <= high:
-        raise UsageError(f"--csat-scale {scale} with bad up to {bad} and good from {good}: need "
-                         f"{low} <= bad < good <= {high}")
-    return CsatRule(low, high, good, bad)
-
-
-def _read_named(path: Path) -> pd.DataFrame:
-    try:
-        return read_table(path)
-    except ScenarioError as error:
-        raise error.in_file(str(path)) from None
-
-
-@fit_group.command("support")
-@click.argument("tickets", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--customers", "customers_file", required=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="Customers table: customer_id, start_date, end_date (empty while active), segment.")
-@click.option("--orders", "orders_file", type=click.Path(dir_okay=False, path_type=Path),
-              help="Orders table (customer_id, date): adds the buying effects.")
-@click.option("--as-of", help="Date the data were extracted [default: the latest date in the data].")
-@click.option("--column", "columns", multiple=True, metavar="KEY=NAME",
-              help="Ticket column names: customer_id, opened, channel, wait, csat, outcome (good/neutral/bad instead of CSAT). Repeatable.")
-@click.option("--csat-scale", default="1-5", show_default=True, help="Lowest and highest CSAT score.")
-@click.option("--good-from", type=int, help="Lowest CSAT that is a good experience [default: second highest score].")
-@click.option("--bad-to", type=int, help="Highest CSAT that is a bad experience [default: second lowest score].")
-@click.option("--into", type=click.Path(dir_okay=False, path_type=Path), help="Scenario (or new fragment) to write the estimates into.")
-@click.option("--widen", type=FiniteRange(1.0), default=2.0, show_default=True,
-              help="Widen the 95 % intervals written with --into by this factor (observational estimates may be biased).")
-@click.option("--segment-map", "segment_pairs", multiple=True, metavar="DATA=SCENARIO", help="Segment of the data -> segment of the scenario. Repeatable.")
-@click.option("--json", "as_json", is_flag=True, help="Print the estimates as JSON and nothing else on stdout.")
-def support_command(tickets, customers_file, orders_file, as_of, columns, csat_scale, good_from, bad_to, into, widen,
-                    segment_pairs, as_json):
-    """What support does to customers, estimated from your tickets (observational).
-
-    Per segment, with 95 % intervals: contacts per active customer and month (and
-    their overdispersion), shares of good and bad contacts, walk-away after a bad
-    contact, churn and buying while positive or negative and how long each state
-    lasts (discrete-time hazard and Poisson models in the customer model's form,
-    with tenure bands), and the response curve (satisfied share against wait).
-    These are observational estimates: --into widens their intervals (--widen)
-    and says why in each source.
-
-    \b
-    Examples:
-      cxroi fit support scenarios/data/tickets.csv --customers scenarios/data/customers.csv --orders scenarios/data/orders.csv
-      cxroi fit support scenarios/data/tickets.csv --customers scenarios/data/customers.csv --into my_company.toml
-      cxroi fit support tickets.csv --customers customers.csv --column opened=created_at --column csat=rating \\
-          --into scenarios/my_company.toml --segment-map retail=b2c
-    """
-    from sim.fit.reports import DataFile
-    from sim.fit.support_report import support_report
-    from sim.reporting.fit_console import print_support
-    from sim.shell.scenario_writer import check_into, fragment, write_inputs
-
-    with _user_errors(tickets):
-        if into:
-            check_into(into, create=True)
-        mapped = _mapping(columns, "--column", ("customer_id", "opened", "channel", "wait", "csat", "outcome"))
-        rule = _csat_rule(csat_scale, good_from, bad_to)
-        segment_map = _mapping(segment_pairs, "--segment-map")
-        if as_of is not None:
-            try:
-                as_of = pd.Timestamp(as_of)
-            except ValueError:
-                raise UsageError(f"--as-of '{as_of}' is not a date, e.g. 2025-12-31") from None
-        ticket_table = _read_named(tickets)
-        customer_table = _read_named(customers_file)
-        order_table = _read_named(orders_file) if orders_file else None
-        with working("fitting what support does to customers"):
-            report = support_report(ticket_table, customer_table, order_table, tickets_file=DataFile(str(tickets)),
-                                    customers_file=DataFile(str(customers_file)),
-                                    orders_file=DataFile(str(orders_file)) if orders_file else None, columns=mapped,
-                                    rule=rule, as_of=as_of, widen=widen, segment_map=segment_map,
-                                    scenario=scenario_or_none(into), into=into)
-        if into:
-            write_inputs(into, report.updates, create=True)
-        if as_json:
-            _echo_json(report.summary)
-            return
-        print_support(report)
-        if into:
-            echo_wrapped(f"Written into {into}: {len(report.updates)} inputs, 95\u00a0% intervals widened x{widen:g}.")
-        else:
-            click.echo(f"# the inputs for a scenario (intervals widened x{widen:g}; pass --into to write them):")
-            click.echo(fragment(report.updates).rstrip())
-
-
 fit_group.add_command(customers_command)
 fit_group.add_command(orders_command)
+fit_group.add_command(support_command)

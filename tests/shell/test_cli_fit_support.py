@@ -29,10 +29,10 @@ def test_estimates_are_written_into_the_scenario_with_widened_intervals(files, t
     scenario = tmp_path / "nordic.toml"
     shutil.copy(NORDIC, scenario)
     result = CliRunner().invoke(main, ["fit", "support", str(files / "tickets.csv"), "--customers", str(files / "customers.csv"),
-                                       "--orders", str(files / "orders.csv"), "--into", str(scenario), "--widen", "3"])
+                                       "--orders", str(files / "orders.csv"), "--into", str(scenario)])
     assert result.exit_code == 0, result.output
     experience = load(scenario).scenario.segments["b2c"].experience
-    assert "cxroi fit support" in experience.walk_away.source and "widened x3" in experience.walk_away.source
+    assert "cxroi fit support" in experience.walk_away.source and "widened x2" in experience.walk_away.source
     assert 0.15 < experience.walk_away.base < 0.35
     assert "Caveat: observational estimate" in result.output
 
@@ -64,3 +64,39 @@ def test_a_segment_missing_from_the_scenario_is_named_before_anything_is_written
     assert result.output == (f"{scenario}: segments: the data's segment 'retail' is not in the scenario (it has b2b, b2c); "
                              "map it with --segment-map retail=SEGMENT\n")
     assert scenario.read_bytes() == NORDIC.read_bytes()
+
+
+def test_customer_columns_are_renamed_and_out_writes_a_report_folder(files, tmp_path):
+    """--column start=/end= name the customer list's columns (issue 19); --out writes summary, manifest, estimates, inputs."""
+    import json
+
+    import pandas as pd
+
+    customers = pd.read_csv(files / "customers.csv").rename(columns={"start_date": "signup", "end_date": "cancelled",
+                                                                    "segment": "plan"})
+    renamed = tmp_path / "customers.csv"
+    customers.to_csv(renamed, index=False)
+    out = tmp_path / "support-fit"
+    result = CliRunner().invoke(main, ["fit", "support", str(files / "tickets.csv"), "--customers", str(renamed),
+                                       "--column", "start=signup", "--column", "end=cancelled", "--segment-column", "plan",
+                                       "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert {p.name for p in out.iterdir()} >= {"summary.json", "manifest.json", "estimates.csv", "inputs.toml"}
+    summary = json.loads((out / "summary.json").read_text())
+    assert set(summary["segments"]) == {"b2b", "b2c"}
+    assert "walk_away" in (out / "inputs.toml").read_text()
+    assert f"Report folder: {out}" in result.output
+    refused = CliRunner().invoke(main, ["fit", "support", str(files / "tickets.csv"), "--customers", str(renamed)])
+    assert refused.exit_code == 2 and "column 'start_date': missing" in refused.output
+
+
+def test_a_degenerate_interval_is_never_printed_as_an_estimate():
+    """No overdispersion in the contacts: 0 is the Poisson limit; it says why instead of '0 to 0'."""
+    from sim.fit.support import contact_rate
+
+    counts = np.random.default_rng(3).poisson(0.4, 5000)
+    over = {e.name: e for e in contact_rate(counts, "")}["contacts_overdispersion"]
+    if over.no_interval:  # the Poisson limit (the usual outcome for Poisson counts)
+        assert over.no_interval.startswith("degenerate:") and np.isnan(over.low) and np.isnan(over.high)
+    else:  # an alpha not distinguishable from 0: a real one-sided interval
+        assert over.high > over.low
