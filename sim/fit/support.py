@@ -45,7 +45,7 @@ import pandas as pd
 from scipy.special import digamma, gammaln
 
 from sim.errors import Problem, ScenarioError, UsageError
-from sim.fit import checks
+from sim.fit import causal, checks
 from sim.fit.mle import Z95, NotConverged, maximise
 
 TENURE_BANDS = (0, 3, 6, 12, 24)
@@ -148,7 +148,20 @@ def check_tickets(frame: pd.DataFrame, customers: pd.DataFrame, *, columns: Tick
                 problems.append(found)
     if problems:
         raise ScenarioError(problems)
-    return pd.DataFrame({"code": code, "opened": opened.to_numpy(), "wait": wait, "experience": experience})
+    checked = pd.DataFrame({"code": code, "opened": opened.to_numpy(), "wait": wait, "experience": experience})
+    if columns.category and columns.category in frame.columns:
+        checked["category"] = frame[columns.category].astype("string").str.strip().fillna("").to_numpy()
+    return checked
+
+
+def customer_categories(tickets: pd.DataFrame, customers: int) -> np.ndarray | None:
+    """Each customer's most frequent ticket category as an integer code (-1 without tickets), or None without one."""
+    if "category" not in tickets.columns:
+        return None
+    names, category = np.unique(tickets["category"].to_numpy(dtype=str), return_inverse=True)
+    counts = np.zeros((customers, names.size))
+    np.add.at(counts, (tickets["code"].to_numpy(), category), 1.0)
+    return np.where(counts.sum(axis=1) > 0, counts.argmax(axis=1), -1)
 
 
 def _experiences(frame: pd.DataFrame, columns: TicketColumns, rule: CsatRule, problems: list[Problem]) -> np.ndarray:
@@ -276,6 +289,8 @@ class SupportFit:
     customer_periods: int
     tickets: int
     estimates: dict[str, Estimate] = field(default_factory=dict)
+    designs: list = field(default_factory=list)
+    """The experience effects by every design (:mod:`sim.fit.causal`), the naive joint fit's first."""
 
     def as_rows(self) -> list[dict]:
         return [e.as_row(self.segment) for e in self.estimates.values()]
@@ -617,6 +632,7 @@ def fit_support(tickets: pd.DataFrame, customers: pd.DataFrame, orders: pd.DataF
     panel = build_panel(people, table, order_codes, order_times, last_complete_month(as_of))
     segment_of_row = people["segment"].to_numpy()[panel.customer]
     segment_of_ticket = people["segment"].to_numpy()[table["code"].to_numpy()]
+    categories = customer_categories(table, len(people))
     names = sorted(pd.unique(people["segment"]), key=str)
     segmented = not (len(names) == 1 and names[0] == checks.ALL)
     fits, problems = {}, []
@@ -626,7 +642,7 @@ def fit_support(tickets: pd.DataFrame, customers: pd.DataFrame, orders: pd.DataF
         part = _subset(panel, rows)
         try:
             fits[name] = _fit_segment(name, label, part, table["experience"].to_numpy()[segment_of_ticket == name],
-                                      int((people["segment"] == name).sum()), orders is not None)
+                                      int((people["segment"] == name).sum()), orders is not None, categories)
         except ScenarioError as error:
             problems.extend(error.problems)
     if problems:
@@ -634,7 +650,8 @@ def fit_support(tickets: pd.DataFrame, customers: pd.DataFrame, orders: pd.DataF
     return fits, response_curve(table["wait"].to_numpy(), table["experience"].to_numpy())
 
 
-def _fit_segment(name: str, label: str, panel: Panel, experience: np.ndarray, customers: int, with_purchases: bool) -> SupportFit:
+def _fit_segment(name: str, label: str, panel: Panel, experience: np.ndarray, customers: int, with_purchases: bool,
+                 categories: np.ndarray | None = None) -> SupportFit:
     if panel.tenure.size < MIN_CUSTOMER_PERIODS or panel.ended.sum() < MIN_EVENTS:
         raise ScenarioError([Problem(label, f"too little history ({panel.tenure.size:,} customer-periods, "
                                             f"{int(panel.ended.sum())} customers leaving); {checks.thin_data_advice(label)}")])
@@ -646,7 +663,10 @@ def _fit_segment(name: str, label: str, panel: Panel, experience: np.ndarray, cu
     if dispersion > DISPERSION_REFIT:
         fit = state_effects(grouped, with_purchases, label, dispersion, fit.fixed or None)
     estimates += effect_estimates(fit, with_purchases)
-    return SupportFit(name, customers, int(panel.tenure.size), int(experience.size), {e.name: e for e in estimates})
+    by_name = {e.name: e for e in estimates}
+    durations = (by_name["negative_duration"].value, by_name["positive_duration"].value)
+    designs = [causal.naive_design(by_name), *causal.designs(panel, categories, durations)]
+    return SupportFit(name, customers, int(panel.tenure.size), int(experience.size), by_name, designs)
 
 
 def _subset(panel: Panel, rows: np.ndarray) -> Panel:
