@@ -10,28 +10,30 @@ stated assumptions:
 * **self-controlled** (each customer against themselves, which removes every
   stable difference between customers, measured or not): for buying, a
   fixed-effects (conditional) Poisson regression of a customer's monthly
-  purchases in the month after a bad or good contact against their own months
-  before any good or bad experience, with tenure bands; for churn, which
-  happens once, a case-crossover design -- conditional logistic regression of
-  the month a customer left (the case) against the same customer's earlier
-  months (the controls) -- so only customers who left inform it;
+  purchases in the month just after a bad or good contact (the state is then
+  certain) against their own months before any good or bad experience (certainly
+  neutral), with tenure bands, so the rate ratio is the state's multiplier itself;
+  for churn, which happens once, a case-crossover design -- conditional logistic
+  regression of the month a customer left (the case) against the same customer's
+  earlier months (the controls), the exposure being a bad (good) contact in the
+  month before -- so only customers who left inform it;
 * **weighted** (adjustment for measured confounders): the month after a bad
-  (good) contact against months before any experience, the latter weighted by
-  the odds of being exposed given tenure band, the customer's contact rate over
-  their observed life and, where the tickets carry one, their main issue
+  (good) contact against months after neither, the latter weighted by the odds
+  of being exposed given tenure band, the customer's contacts per month before
+  the month of the contact and, where the tickets carry one, their main issue
   category (inverse-probability weights for the effect on the exposed, ATT),
   then a Poisson regression of the outcome on the exposure *and* the same
   confounders (doubly robust: consistent if either the exposure model or the
   outcome model is right); errors clustered by customer.
 
-Both compare the month just after an experience, when the customer is in the
-state with certainty (the engine's ``1 - 1/duration`` decay starts after it),
-with months when they certainly are neutral (before any experience), so the
-rate ratio is the state's multiplier itself and needs no duration. Rate ratios
-become the scenario's inputs: ``negative_churn_increase = RR - 1``,
-``positive_churn_reduction = 1 - RR``, ``positive_uplift = RR - 1``,
-``negative_drop = 1 - RR`` (intervals transformed from the log-scale Wald
-interval).
+The case-crossover's and the weighting's control months ("after neither") are a
+mix of states: some customers are still negative or positive from an older
+experience. Their odds ratios are expressed against a neutral month with that
+mix, as the customer model has it with the naive fit's durations
+(:func:`_reference_multiplier`). Rate ratios become the scenario's inputs:
+``negative_churn_increase = RR - 1``, ``positive_churn_reduction = 1 - RR``,
+``positive_uplift = RR - 1``, ``negative_drop = 1 - RR`` (intervals transformed
+from the log-scale Wald interval).
 
 **Sensitivity to unmeasured confounding** (VanderWeele & Ding 2017): each rate
 ratio's E-value is the minimum strength of association, on the risk-ratio scale,

@@ -55,8 +55,12 @@ MIN_CUSTOMER_PERIODS = 200
 MIN_EVENTS = 5
 DISPERSION_REFIT = 1.05
 """Purchases more overdispersed than this (Pearson chi-square per degree of freedom) are refitted as quasi-Poisson."""
-OBSERVATIONAL = ("observational estimate: customers with bad or good contacts differ from those without "
-                 "(e.g. customers already drifting away complain more), so the effects may be overstated")
+OBSERVATIONAL = ("all these are observational estimates: customers with bad or good contacts differ from those without "
+                 "(e.g. customers already drifting away complain more), which biases the naive design; the "
+                 "self-controlled design removes differences that are stable over a customer's life, the weighted "
+                 "one the measured confounders, each under the assumptions printed; none removes a hidden "
+                 "confounder that changes within a customer -- the E-value says how strong it would have to be, "
+                 "and a pilot (cxroi fit pilot) randomises")
 HAZARD_METHOD = ("discrete-time hazard model of monthly churn (binomial, the customer model's latent state "
                  "mixture, a baseline per tenure band), maximum likelihood")
 PURCHASE_METHOD = "Poisson rate model of monthly purchases (quasi-Poisson errors, a baseline per tenure band), jointly"

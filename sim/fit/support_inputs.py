@@ -1,13 +1,16 @@
-"""Support estimates as scenario inputs: widened for being observational, within what each parameter allows.
+"""Support estimates as scenario inputs: each experience effect from the design a stated rule picks.
 
 Each estimate becomes ``{dist = "interval", low, high, confidence = 0.95, base, source}``
-with its 95 % interval widened by a stated factor around the estimate (``widen``,
-default 2): the intervals of :mod:`sim.fit.support` reflect sampling error only,
-not the bias of comparing customers who had bad or good contacts with those who
-did not. A widened end beyond the parameter's domain is truncated there
-explicitly (``min`` / ``max`` in the table, shown in the memo's words). An
-estimate outside the domain itself (say, a negative churn reduction) is not
-written: it is reported with the reason, never clipped silently.
+with its own 95 % interval. The four experience effects (churn while negative or
+positive, buying while positive or negative) come from the causal design that
+:func:`sim.fit.causal.choose` picks (:data:`sim.fit.causal.RULE`: the most robust
+design that applies and is informative), with that design's interval -- no
+widening factor -- and a source that names the design and the effect's E-value
+(how strong a hidden confounder would have to be to explain it away). An end
+beyond the parameter's domain is truncated there explicitly (``min`` / ``max``
+in the table, shown in the memo's words). An estimate outside the domain itself
+(say, a negative churn reduction) is not written: it is reported with the
+reason, never clipped silently.
 """
 
 from __future__ import annotations
@@ -15,10 +18,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from sim.fit import causal
 from sim.fit.support import Estimate, ResponseFit, SupportFit
 from sim.model.distributions import DURATION, NON_NEGATIVE, PROBABILITY, Domain
 
-DEFAULT_WIDEN = 2.0
 UNIDENTIFIED = 10.0
 """A duration whose 95 % upper end is more than this many times its estimate is not written: the data do not pin it down."""
 EXPERIENCE_KEYS = {
@@ -37,15 +40,13 @@ class Suggested:
     comment: str
 
 
-def widened(estimate: Estimate, widen: float, domain: Domain, source: str) -> dict:
-    """The estimate as an interval table, widened ``widen`` times around the estimate.
+def interval_input(estimate: Estimate, domain: Domain, source: str) -> dict:
+    """The estimate as an interval table with its own 95 % interval.
 
-    An end that the widening pushes past the parameter's domain is cut at the
-    domain's edge and the distribution truncated there (``min`` / ``max``); the
-    source says so.
+    An end past the parameter's domain is cut at the domain's edge and the
+    distribution truncated there (``min`` / ``max``); the source says so.
     """
-    low = estimate.value - widen * (estimate.value - estimate.low)
-    high = estimate.value + widen * (estimate.high - estimate.value)
+    low, high = estimate.low, estimate.high
     cut = []
     if low < domain.low:
         low = domain.low
@@ -59,7 +60,7 @@ def widened(estimate: Estimate, widen: float, domain: Domain, source: str) -> di
         spec["min"] = domain.low
     if high >= domain.high:
         spec["max"] = domain.high
-    spec["source"] = source + (f"; widened interval {' and '.join(cut)}, the edge of what is allowed" if cut else "")
+    spec["source"] = source + (f"; interval {' and '.join(cut)}, the edge of what is allowed" if cut else "")
     return spec
 
 
@@ -67,8 +68,25 @@ def _round(x: float) -> float:
     return float(f"{x:.4g}")
 
 
+def chosen_estimate(fit: SupportFit, key: str) -> tuple[Estimate | None, str]:
+    """The experience effect ``key`` from the design the rule picks, or (None, why not)."""
+    design = causal.choose(fit.designs, key) if fit.designs else None
+    if design is None:
+        if not fit.designs:
+            return fit.estimates.get(key), ""
+        return None, (f"no design gives an informative estimate (a 95 % interval of the rate ratio narrower than a factor "
+                      f"of {causal.INFORMATIVE_SPAN:g}); give more history, or run a pilot")
+    ratio = design.ratios[key]
+    value, low, high = causal.as_input(key, ratio)
+    method = (f"{design.name} design, rate ratio {ratio.value:.3g} (95 % {ratio.low:.3g} to {ratio.high:.3g}); "
+              f"E-value {ratio.e_value:.2f} ({ratio.e_value_interval:.2f} for the interval): a hidden confounder would "
+              f"need a risk ratio of at least {ratio.e_value:.2f} with both the experience and the outcome to explain "
+              f"the effect away; the most robust design that applies and is informative (docs/causal-support.md)")
+    return Estimate(key, value, low, high, method), ""
+
+
 def support_inputs(fits: dict[str, SupportFit], response: ResponseFit | None, *, evidence: str,
-                   widen: float = DEFAULT_WIDEN, segment_map: dict[str, str] | None = None,
+                   segment_map: dict[str, str] | None = None,
                    operations: bool = False) -> tuple[list[Suggested], list[str]]:
     """(inputs to write, notes on what was not written and why) for a scenario.
 
@@ -76,8 +94,6 @@ def support_inputs(fits: dict[str, SupportFit], response: ResponseFit | None, *,
     scenario's queues, so the response curve is written instead of them.
     """
     segment_map = segment_map or {}
-    why = (f"observational, so the interval is widened x{widen:g} (customers with bad or good contacts differ from "
-           "those without; a pilot is better evidence)")
     suggested, notes = [], []
     for name, fit in fits.items():
         segment = segment_map.get(name, name)
@@ -88,6 +104,11 @@ def support_inputs(fits: dict[str, SupportFit], response: ResponseFit | None, *,
                 continue
             estimate = fit.estimates[key]
             path = f"segments.{segment}.{key}" if key == "contacts" else f"segments.{segment}.experience.{key}"
+            if key in causal.EFFECTS:
+                estimate, why_not = chosen_estimate(fit, key)
+                if estimate is None:
+                    notes.append(f"{path}: not written: {why_not}")
+                    continue
             if key.endswith("duration") and not math.isfinite(estimate.high):
                 notes.append(f"{path}: not written: the data cannot pin it down (the fit holds it at {estimate.value:.3g} "
                              "months); give orders (--orders) or a longer history")
@@ -101,13 +122,15 @@ def support_inputs(fits: dict[str, SupportFit], response: ResponseFit | None, *,
                              f"({domain.what} must be {domain.allowed()}); see the caveat on observational estimates")
                 continue
             source = (f"cxroi fit support ({evidence}): {estimate.value:.3g} (95 % {estimate.low:.3g} to "
-                      f"{estimate.high:.3g}), {estimate.method}; {why}")
-            suggested.append(Suggested(path, widened(estimate, widen, domain, source), "fitted from tickets"))
+                      f"{estimate.high:.3g}), {estimate.method}")
+            if key == "walk_away" or key.endswith("duration"):
+                source += "; naive: no causal design for it yet (see docs/causal-support.md)"
+            suggested.append(Suggested(path, interval_input(estimate, domain, source), "fitted from tickets"))
     if operations and response is not None:
         for part in (response.intercept, response.slope):
             source = (f"cxroi fit support ({evidence}): {part.value:.4g} (95 % {part.low:.4g} to {part.high:.4g}), "
                       f"{part.method}")
-            suggested.append(Suggested(f"operations.response.{part.name}", widened(part, 1.0, Domain(), source),
+            suggested.append(Suggested(f"operations.response.{part.name}", interval_input(part, Domain(), source),
                                        "the company's own response curve (replaces the default fitted to ten Swedish companies)"))
     elif response is not None:
         notes.append("operations.response: not written: the scenario has no [operations] section "

@@ -2,7 +2,7 @@
 
 :func:`support_report` checks that the data's segments exist in the target
 scenario, fits :func:`sim.fit.support.fit_support`, turns the estimates into
-widened scenario inputs (:func:`sim.fit.support_inputs.support_inputs`) and
+scenario inputs from the designs a stated rule picks (:func:`sim.fit.support_inputs.support_inputs`) and
 returns them with the JSON summary; each problem is put on the file it is in.
 """
 
@@ -18,7 +18,8 @@ from sim.fit.reports import DataFile, Folder
 from sim.fit.scenario_edit import InputUpdate
 from sim.fit.scenario_inputs import Writes
 from sim.fit.support import OBSERVATIONAL, CsatRule, TicketColumns, fit_support
-from sim.fit.support_inputs import DEFAULT_WIDEN, support_inputs
+from sim.fit import causal
+from sim.fit.support_inputs import support_inputs
 
 
 @dataclass
@@ -29,7 +30,6 @@ class SupportReport:
     fits: dict
     response: object | None
     rule: CsatRule
-    widen: float
     updates: list[InputUpdate]
     notes: list[str]
     summary: dict
@@ -48,7 +48,6 @@ def support_report(
     columns: dict[str, str] | None = None,
     rule: CsatRule = CsatRule(1, 5, 4, 2),
     as_of: pd.Timestamp | None = None,
-    widen: float = DEFAULT_WIDEN,
     segment_map: dict[str, str] | None = None,
     segment_column: str | None = None,
     date_format: str = ISO,
@@ -58,10 +57,11 @@ def support_report(
     """Support's effects per segment from tickets (customer_id, opened, channel, wait, csat or outcome), the customer
     list and optionally the orders (adds the buying effects).
 
-    ``columns`` renames columns: the tickets' (customer_id, opened, channel, wait, csat, outcome, category;
+    Every causal design whose data requirements are met runs (:mod:`sim.fit.causal`); the inputs written are the
+    designs :data:`sim.fit.causal.RULE` picks, with their own intervals. ``columns`` renames columns: the tickets' (customer_id, opened, channel, wait, csat, outcome, category;
     customer_id also in the customers and orders), the customers' start and end, the orders' date;
-    ``segment_column`` is the customers' segment column; ``rule`` says which CSAT scores are good and bad; ``widen`` widens the
-    written intervals (observational estimates may be biased). ``scenario`` (parsed) and ``into`` (its name):
+    ``segment_column`` is the customers' segment column; ``rule`` says which CSAT scores are good and bad.
+    ``scenario`` (parsed) and ``into`` (its name):
     a complete scenario must have every data segment (after ``segment_map``), and one with ``[operations]`` gets
     the response curve's inputs.
     """
@@ -86,22 +86,48 @@ def support_report(
     except ScenarioError as error:
         raise attribute(error, tickets_file, customers_file, orders_file) from None
     evidence = f"{tickets_file.name}, {sum(f.tickets for f in fits.values()):,} tickets, {rule.describe()}"
-    suggested, notes = support_inputs(fits, response, evidence=evidence, widen=widen, segment_map=segment_map,
+    suggested, notes = support_inputs(fits, response, evidence=evidence, segment_map=segment_map,
                                       operations=bool(scenario) and "operations" in scenario)
     updates = [InputUpdate(s.path, s.spec, s.comment) for s in suggested]
     summary = {
         "caveat": OBSERVATIONAL, "csat_rule": rule.describe(),
         "segments": {name: {"customers": f.customers, "customer_periods": f.customer_periods, "tickets": f.tickets,
-                            "estimates": f.as_rows()} for name, f in fits.items()},
+                            "estimates": f.as_rows(), "designs": design_summary(f)} for name, f in fits.items()},
+        "design_rule": causal.RULE,
         "response_curve": None if response is None else {
             "intercept": response.intercept.__dict__, "slope": response.slope.__dict__, "tickets": response.tickets},
-        "written_into": str(into) if into else None, "widen": widen, "not_written": notes,
+        "written_into": str(into) if into else None, "not_written": notes,
     }
     writes = Writes(updates=list(updates), notes=list(notes))
     estimates = pd.DataFrame([row for f in fits.values() for row in f.as_rows()])
-    folder = Folder({"estimates": estimates}, {"period": "month", "as_of": None if as_of is None else str(as_of.date()),
+    by_design = pd.DataFrame([{"segment": name, **row} for name, f in fits.items() for row in design_rows(f)])
+    folder = Folder({"estimates": estimates, "designs": by_design}, {"period": "month", "as_of": None if as_of is None else str(as_of.date()),
                                                "csat_rule": rule.describe()})
-    return SupportReport(fits, response, rule, widen, updates, notes, summary, writes, folder)
+    return SupportReport(fits, response, rule, updates, notes, summary, writes, folder)
+
+
+def design_rows(fit) -> list[dict]:
+    """One row per effect and design: the input, its interval, the rate ratio, its E-values; or why it does not apply."""
+    rows = []
+    for key in causal.EFFECTS:
+        chosen = causal.choose(fit.designs, key)
+        for design in fit.designs:
+            if key in design.ratios:
+                ratio = design.ratios[key]
+                value, low, high = causal.as_input(key, ratio)
+                rows.append({"effect": key, "design": design.name, "estimate": value, "ci_low": low, "ci_high": high,
+                             "rate_ratio": ratio.value, "e_value": ratio.e_value, "e_value_interval": ratio.e_value_interval,
+                             "written": chosen is design, "note": ""})
+            elif key in design.not_applied:
+                rows.append({"effect": key, "design": design.name, "estimate": None, "ci_low": None, "ci_high": None,
+                             "rate_ratio": None, "e_value": None, "e_value_interval": None, "written": False,
+                             "note": design.not_applied[key]})
+    return rows
+
+
+def design_summary(fit) -> dict:
+    """The designs as the JSON summary has them: what each assumes, and its rows."""
+    return {"assumptions": {d.name: d.assumes for d in fit.designs}, "effects": design_rows(fit)}
 
 
 def check_segments(scenario: dict | None, segments: list[str], into=None) -> None:

@@ -143,6 +143,7 @@ def print_support(report: SupportReport) -> None:
                          f"customer-months, {st.count(fit.tickets)} tickets")
     for method, note in methods.items():
         say(console, st.restyle(f"[{note}] {method}"))
+    _print_designs(report, console, st)
     response = report.response
     if response is not None:
         slope = response.slope.value
@@ -154,6 +155,33 @@ def print_support(report: SupportReport) -> None:
     for note in report.notes:
         say(console, st.restyle(note))
     say(console, f"Caveat: {OBSERVATIONAL}.")
+
+
+def _print_designs(report: SupportReport, console, st) -> None:
+    """Per segment, each experience effect by every design side by side, with E-values; then what each design assumes."""
+    from sim.fit import causal
+    from sim.fit.support_report import design_rows
+
+    assumptions = {}
+    for name, fit in report.fits.items():
+        rows = []
+        for row in design_rows(fit):
+            if row["estimate"] is None:
+                rows.append([row["effect"].replace("_", " "), row["design"], row["note"], "", ""])
+                continue
+            rows.append([row["effect"].replace("_", " "), row["design"] + (" (written)" if row["written"] else ""),
+                         st.value(row["estimate"]), st.interval(row["ci_low"], row["ci_high"], st.value),
+                         f"{st.fixed(row['e_value'], 2)} ({st.fixed(row['e_value_interval'], 2)})"])
+        assumptions.update({d.name: d.assumes for d in fit.designs})
+        if rows:
+            show_table(console, ["effect", "design", "estimate", f"{st.percent(0.95, 0)} interval", "E-value (interval)"],
+                       rows, title=f"segment {name}: experience effects by design", text_columns=2)
+    for design, words in assumptions.items():
+        say(console, f"{design} design assumes: {words}.")
+    if assumptions:
+        say(console, f"Written with --into: {causal.RULE}. The E-value is the risk ratio a hidden confounder would need "
+                     "with both the experience and the outcome to explain the effect away (of the interval's end "
+                     "nearest no effect in brackets; 1 means the interval already includes no effect).")
 
 
 def print_pilot(report: PilotReport) -> None:

@@ -124,6 +124,6 @@ def support_command(tickets, customers_file, orders_file, columns, csat_scale, g
             _echo_json(report.summary)
             return
         print_support(report)
-        echo_outcome(report.notes, into, sorted({u.path.split(".")[1] for u in report.updates if u.path.startswith("segments.")}),
+        echo_outcome([], into, sorted({u.path.split(".")[1] for u in report.updates if u.path.startswith("segments.")}),
                      fragment_text, out)
 

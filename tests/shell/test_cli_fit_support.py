@@ -25,16 +25,20 @@ def files(tmp_path_factory):
     return folder
 
 
-def test_estimates_are_written_into_the_scenario_with_widened_intervals(files, tmp_path):
+def test_estimates_are_written_into_the_scenario_from_the_chosen_design(files, tmp_path):
+    """--into writes each experience effect from the design the rule picks, its own interval and E-value (no --widen)."""
     scenario = tmp_path / "nordic.toml"
     shutil.copy(NORDIC, scenario)
     result = CliRunner().invoke(main, ["fit", "support", str(files / "tickets.csv"), "--customers", str(files / "customers.csv"),
                                        "--orders", str(files / "orders.csv"), "--into", str(scenario)])
     assert result.exit_code == 0, result.output
     experience = load(scenario).scenario.segments["b2c"].experience
-    assert "cxroi fit support" in experience.walk_away.source and "widened x2" in experience.walk_away.source
+    assert "cxroi fit support" in experience.walk_away.source and "naive: no causal design" in experience.walk_away.source
     assert 0.15 < experience.walk_away.base < 0.35
-    assert "Caveat: observational estimate" in result.output
+    drop = experience.negative_drop.source
+    assert "self-controlled design" in drop and "E-value" in drop and "widened" not in drop
+    assert "experience effects by design" in result.output and "self-controlled design assumes:" in result.output
+    assert "Caveat: all these are observational estimates" in result.output
 
 
 def test_a_csat_out_of_scale_is_one_line_and_nothing_is_written(files, tmp_path):
