@@ -611,8 +611,12 @@ def fit_support(tickets: pd.DataFrame, customers: pd.DataFrame, orders: pd.DataF
                 ticket_columns: TicketColumns = TicketColumns(),
                 customer_columns: checks.CustomerColumns = checks.CustomerColumns(),
                 order_columns: checks.OrderColumns = checks.OrderColumns(amount=None),
-                rule: CsatRule = CsatRule(), date_format: str = checks.ISO) -> tuple[dict[str, SupportFit], ResponseFit | None]:
+                rule: CsatRule = CsatRule(), date_format: str = checks.ISO,
+                causal_designs: bool = True) -> tuple[dict[str, SupportFit], ResponseFit | None]:
     """Per segment: contacts, shares, walk-away and state effects (see the module docstring); and the response curve.
+
+    With ``causal_designs`` (the default) every design of :mod:`sim.fit.causal` also runs (``SupportFit.designs``);
+    tests of the naive fit alone turn it off.
 
     ``as_of`` defaults to the latest date in the data. Raises ScenarioError (one
     line per problem, not yet attributed to a file: the caller adds which table).
@@ -646,7 +650,7 @@ def fit_support(tickets: pd.DataFrame, customers: pd.DataFrame, orders: pd.DataF
         part = _subset(panel, rows)
         try:
             fits[name] = _fit_segment(name, label, part, table["experience"].to_numpy()[segment_of_ticket == name],
-                                      int((people["segment"] == name).sum()), orders is not None, categories)
+                                      int((people["segment"] == name).sum()), orders is not None, categories, causal_designs)
         except ScenarioError as error:
             problems.extend(error.problems)
     if problems:
@@ -655,7 +659,7 @@ def fit_support(tickets: pd.DataFrame, customers: pd.DataFrame, orders: pd.DataF
 
 
 def _fit_segment(name: str, label: str, panel: Panel, experience: np.ndarray, customers: int, with_purchases: bool,
-                 categories: np.ndarray | None = None) -> SupportFit:
+                 categories: np.ndarray | None = None, causal_designs: bool = True) -> SupportFit:
     if panel.tenure.size < MIN_CUSTOMER_PERIODS or panel.ended.sum() < MIN_EVENTS:
         raise ScenarioError([Problem(label, f"too little history ({panel.tenure.size:,} customer-periods, "
                                             f"{int(panel.ended.sum())} customers leaving); {checks.thin_data_advice(label)}")])
@@ -669,7 +673,7 @@ def _fit_segment(name: str, label: str, panel: Panel, experience: np.ndarray, cu
     estimates += effect_estimates(fit, with_purchases)
     by_name = {e.name: e for e in estimates}
     durations = (by_name["negative_duration"].value, by_name["positive_duration"].value)
-    designs = [causal.naive_design(by_name), *causal.designs(panel, categories, durations)]
+    designs = [causal.naive_design(by_name), *causal.designs(panel, categories, durations)] if causal_designs else []
     return SupportFit(name, customers, int(panel.tenure.size), int(experience.size), by_name, designs)
 
 

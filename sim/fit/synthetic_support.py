@@ -21,6 +21,17 @@ customer's base churn and contact rate are multiplied by ``exp(z)`` and
 ``exp(contact_link * z)``, ``z ~ Normal(0, frailty_sd)``, so customers who churn
 more also contact support more (and so have more bad contacts).
 
+``problem_share`` adds a second, *product-problem* confounder: that share of
+customers has a problem with the product for their whole life, which multiplies
+their base churn by ``problem_churn``, their satisfied share by
+``problem_satisfied`` and makes a dissatisfied contact bad with probability
+``problem_bad`` -- so they have more bad contacts *and* leave more, whatever the
+contacts do. Tickets then carry a ``category``: a problem customer's ticket is
+``product`` with probability ``problem_label``, the others ``billing`` or ``other``
+(a customer without the problem files ``product`` with probability 0.1). With
+``problem_share = 0`` (the default) no category is drawn and the random stream is
+the one without it.
+
 Customers who differ in the forms the other fits assume (all optional, off by
 default): ``churn_mix = (alpha, beta)`` draws each customer's base churn from
 Beta(alpha, beta) instead of ``churn`` (sBG, Fader & Hardie 2007);
@@ -71,6 +82,11 @@ class SupportTruth:
     churn_mix: tuple[float, float] | None = None
     purchase_shape: float | None = None
     spend: tuple[float, float, float] | None = None
+    problem_share: float = 0.0
+    problem_churn: float = 3.0
+    problem_satisfied: float = 0.6
+    problem_bad: float = 0.9
+    problem_label: float = 0.8
 
 
 def company(rng: np.random.Generator, truths: SupportTruth | Mapping[str, SupportTruth], *, months: int = 36,
@@ -99,6 +115,7 @@ def _segment(rng, name: str, truth: SupportTruth, months: int, start: pd.Timesta
     state = np.zeros(0, dtype=int)
     ident = np.zeros(0, dtype=np.int64)
     frailty = np.zeros(0)
+    problem = np.zeros(0, dtype=bool)
     base_churn = np.zeros(0)
     base_buy = np.zeros(0)
     start_s = np.zeros(0, dtype=np.int64)
@@ -118,7 +135,10 @@ def _segment(rng, name: str, truth: SupportTruth, months: int, start: pd.Timesta
         ident = np.concatenate([ident, ids])
         frailty = np.concatenate([frailty, rng.normal(0.0, truth.frailty_sd, k) if truth.frailty_sd else np.zeros(k)])
         start_s = np.concatenate([start_s, new_start])
-        base_churn = np.concatenate([base_churn, rng.beta(*truth.churn_mix, k) if truth.churn_mix else np.full(k, truth.churn)])
+        new_problem = rng.random(k) < truth.problem_share if truth.problem_share else np.zeros(k, dtype=bool)
+        problem = np.concatenate([problem, new_problem])
+        new_churn = rng.beta(*truth.churn_mix, k) if truth.churn_mix else np.full(k, truth.churn)
+        base_churn = np.concatenate([base_churn, np.where(new_problem, new_churn * truth.problem_churn, new_churn)])
         base_buy = np.concatenate([base_buy, rng.gamma(truth.purchase_shape, truth.purchases / truth.purchase_shape, k)
                                    if truth.purchase_shape else np.full(k, truth.purchases)])
         # 2. churn on the state at the start of the month; end on a random day of the month (after the start)
@@ -128,7 +148,7 @@ def _segment(rng, name: str, truth: SupportTruth, months: int, start: pd.Timesta
         for i, d in zip(ident[leaves], day - day % 86_400):
             ended[int(i)] = d
         keep = ~leaves
-        state, ident, frailty, start_s = state[keep], ident[keep], frailty[keep], start_s[keep]
+        state, ident, frailty, start_s, problem = state[keep], ident[keep], frailty[keep], start_s[keep], problem[keep]
         base_churn, base_buy = base_churn[keep], base_buy[keep]
         lo = np.maximum(start_s, begin)
         # 3. contacts and purchases within the customer's days of the month
@@ -137,12 +157,21 @@ def _segment(rng, name: str, truth: SupportTruth, months: int, start: pd.Timesta
         n_buys = rng.poisson(base_buy * buy_mult[state])
         owner = np.repeat(np.arange(state.size), n_contacts)
         wait = np.exp(np.log(truth.wait_median_minutes) + truth.wait_sigma * rng.standard_normal(owner.size))
-        satisfied = rng.random(owner.size) < truth.curve.satisfied(wait)
-        bad = ~satisfied & (rng.random(owner.size) < truth.bad_when_dissatisfied)
+        if truth.problem_share:
+            hit = problem[owner]
+            satisfied = rng.random(owner.size) < truth.curve.satisfied(wait) * np.where(hit, truth.problem_satisfied, 1.0)
+            bad = ~satisfied & (rng.random(owner.size) < np.where(hit, truth.problem_bad, truth.bad_when_dissatisfied))
+        else:
+            satisfied = rng.random(owner.size) < truth.curve.satisfied(wait)
+            bad = ~satisfied & (rng.random(owner.size) < truth.bad_when_dissatisfied)
         csat = np.where(satisfied, rng.integers(4, 6, owner.size), np.where(bad, rng.integers(1, 3, owner.size), 3))
         opened = lo[owner] + (rng.random(owner.size) * (end - lo[owner])).astype(np.int64)
-        tickets.append(pd.DataFrame({"customer_id": ident[owner], "opened": opened, "channel": rng.choice(CHANNELS, owner.size),
-                                     "wait_minutes": np.round(wait, 2), "csat": csat}))
+        frame = pd.DataFrame({"customer_id": ident[owner], "opened": opened, "channel": rng.choice(CHANNELS, owner.size),
+                              "wait_minutes": np.round(wait, 2), "csat": csat})
+        if truth.problem_share:
+            product = rng.random(owner.size) < np.where(problem[owner], truth.problem_label, 0.1)
+            frame["category"] = np.where(product, "product", rng.choice(["billing", "other"], owner.size))
+        tickets.append(frame)
         buyer = np.repeat(np.arange(state.size), n_buys)
         orders.append((ident[buyer], lo[buyer] + (rng.random(buyer.size) * (end - lo[buyer])).astype(np.int64)))
         # 4. walk away after a bad contact: the customer leaves at the end of the month
@@ -155,7 +184,7 @@ def _segment(rng, name: str, truth: SupportTruth, months: int, start: pd.Timesta
         decays = rng.random(state.size) < back[state]
         state = np.where(any_bad, B, np.where(any_good, P, np.where(decays, N, state)))
         keep = ~walks
-        state, ident, frailty, start_s = state[keep], ident[keep], frailty[keep], start_s[keep]
+        state, ident, frailty, start_s, problem = state[keep], ident[keep], frailty[keep], start_s[keep], problem[keep]
         base_churn, base_buy = base_churn[keep], base_buy[keep]
     ids = np.concatenate([b[0] for b in born])
     starts = np.concatenate([b[1] for b in born])

@@ -29,7 +29,7 @@ def test_intervals_cover_the_known_effects():
     hits, misses = 0, []
     for seed in range(REPLICATIONS):
         customers, tickets, orders = company(np.random.default_rng(100 + seed), TRUTH, months=30)
-        fits, curve = fit_support(tickets, customers, orders, as_of=as_of(30))
+        fits, curve = fit_support(tickets, customers, orders, as_of=as_of(30), causal_designs=False)
         estimates = fits["all"].estimates
         for name, value in TRUE_VALUES.items():
             covered = estimates[name].low <= value <= estimates[name].high
@@ -47,7 +47,7 @@ def test_a_confounder_biases_the_observational_estimates():
     the churn increase while negative comes out about four times the truth (4.0 against 1.0) and the churn
     reduction while positive turns negative (about -0.7 against +0.3): good experiences seem to raise churn,
     because frequent contacters are frequent leavers. Walk-away and buying effects barely move. This is why
-    `cxroi fit support --into` widens the intervals and why a pilot is better evidence.
+    `cxroi fit support` runs the causal designs of sim.fit.causal beside it (tests/fit/test_causal.py).
     """
     customers, tickets, orders = company(np.random.default_rng(7), SupportTruth(frailty_sd=0.8), months=36)
     estimates = fits_of(customers, tickets, orders)
@@ -58,7 +58,7 @@ def test_a_confounder_biases_the_observational_estimates():
 
 
 def fits_of(customers, tickets, orders):
-    fits, _ = fit_support(tickets, customers, orders, as_of=as_of(36))
+    fits, _ = fit_support(tickets, customers, orders, as_of=as_of(36), causal_designs=False)
     return fits["all"].estimates
 
 
@@ -105,7 +105,7 @@ def test_a_duration_the_data_cannot_pin_down_is_held_and_not_written():
 
     truths = {"b2b": SupportTruth(arrivals=60), "b2c": SupportTruth(arrivals=120)}
     customers, tickets, _ = company(np.random.default_rng(5), truths, months=30)
-    fits, response = fit_support(tickets, customers, None, as_of=as_of(30))
+    fits, response = fit_support(tickets, customers, None, as_of=as_of(30), causal_designs=False)
     duration = fits["b2c"].estimates["negative_duration"]
     assert np.isnan(duration.low) and duration.method.startswith("not identified by the data")
     suggested, notes = support_inputs(fits, response, evidence="test")
