@@ -95,7 +95,7 @@ def support_report(
                             "estimates": f.as_rows(), "designs": design_summary(f)} for name, f in fits.items()},
         "design_rule": causal.RULE,
         "response_curve": None if response is None else {
-            "intercept": response.intercept.__dict__, "slope": response.slope.__dict__, "tickets": response.tickets},
+            "intercept": _plain(response.intercept), "slope": _plain(response.slope), "tickets": response.tickets},
         "written_into": str(into) if into else None, "not_written": notes,
     }
     writes = Writes(updates=list(updates), notes=list(notes))
@@ -104,6 +104,10 @@ def support_report(
     folder = Folder({"estimates": estimates, "designs": by_design}, {"period": "month", "as_of": None if as_of is None else str(as_of.date()),
                                                "csat_rule": rule.describe()})
     return SupportReport(fits, response, rule, updates, notes, summary, writes, folder)
+
+
+def _plain(estimate) -> dict:
+    return {k: v for k, v in estimate.__dict__.items() if k != "no_interval" or v}
 
 
 def design_rows(fit) -> list[dict]:
