@@ -436,3 +436,17 @@ def choose(all_designs: list[Design], key: str) -> Design | None:
         if design is not None and key in design.ratios and design.ratios[key].informative:
             return design
     return None
+
+
+def disagreements(all_designs: list[Design]) -> list[tuple[str, str, str]]:
+    """(effect, design, design) whose 95 % intervals of the rate ratio do not overlap: their assumptions cannot all
+    hold (part of the model review before the memo)."""
+    found = []
+    for key in EFFECTS:
+        have = [d for d in all_designs if key in d.ratios and math.isfinite(d.ratios[key].low)]
+        for i, a in enumerate(have):
+            for b in have[i + 1:]:
+                ra, rb = a.ratios[key], b.ratios[key]
+                if ra.high < rb.low or rb.high < ra.low:
+                    found.append((key, a.name, b.name))
+    return found

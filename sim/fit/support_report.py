@@ -89,11 +89,13 @@ def support_report(
     suggested, notes = support_inputs(fits, response, evidence=evidence, segment_map=segment_map,
                                       operations=bool(scenario) and "operations" in scenario)
     updates = [InputUpdate(s.path, s.spec, s.comment) for s in suggested]
+    disagree = disagreement_notes(fits)
+    notes = disagree + notes
     summary = {
         "caveat": OBSERVATIONAL, "csat_rule": rule.describe(),
         "segments": {name: {"customers": f.customers, "customer_periods": f.customer_periods, "tickets": f.tickets,
                             "estimates": f.as_rows(), "designs": design_summary(f)} for name, f in fits.items()},
-        "design_rule": causal.RULE,
+        "design_rule": causal.RULE, "design_disagreements": disagree,
         "response_curve": None if response is None else {
             "intercept": _plain(response.intercept), "slope": _plain(response.slope), "tickets": response.tickets},
         "written_into": str(into) if into else None, "not_written": notes,
@@ -104,6 +106,18 @@ def support_report(
     folder = Folder({"estimates": estimates, "designs": by_design}, {"period": "month", "as_of": None if as_of is None else str(as_of.date()),
                                                "csat_rule": rule.describe()})
     return SupportReport(fits, response, rule, updates, notes, summary, writes, folder)
+
+
+def disagreement_notes(fits: dict) -> list[str]:
+    """One line per effect where two designs' intervals do not overlap (they cannot all be right)."""
+    lines = []
+    for name, fit in fits.items():
+        for key, a, b in causal.disagreements(fit.designs):
+            ra, rb = (next(d for d in fit.designs if d.name == n).ratios[key] for n in (a, b))
+            lines.append(f"segment {name}, {key.replace('_', ' ')}: the {a} and {b} designs disagree beyond their "
+                         f"intervals (rate ratio {ra.value:.3g}, 95 % {ra.low:.3g} to {ra.high:.3g}, against {rb.value:.3g}, "
+                         f"{rb.low:.3g} to {rb.high:.3g}): their assumptions cannot all hold; a pilot settles it")
+    return lines
 
 
 def _plain(estimate) -> dict:

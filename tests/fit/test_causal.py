@@ -152,3 +152,13 @@ def test_designs_under_a_product_problem_confounder():
         ("weighted", "negative_churn_increase"): PROXY, ("weighted", "positive_churn_reduction"): PROXY,
         ("weighted", "negative_drop"): COVERS, ("weighted", "positive_uplift"): DURATIONS,
     }, hits, values)
+
+
+def test_designs_that_disagree_beyond_their_intervals_are_named():
+    """Intervals 3.8-5.5 and 1.6-2.4 do not overlap: named; 1.6-2.4 and 1.5-3.0 do: not named."""
+    naive = causal.Design(causal.NAIVE, {"negative_churn_increase": causal.RateRatio(4.6, 3.8, 5.5, 0)})
+    own = causal.Design(causal.SELF_CONTROLLED, {"negative_churn_increase": causal.RateRatio(2.0, 1.6, 2.4, 100)})
+    weighted = causal.Design(causal.WEIGHTED, {"negative_churn_increase": causal.RateRatio(2.1, 1.5, 3.0, 100)})
+    assert causal.disagreements([naive, own, weighted]) == [
+        ("negative_churn_increase", "naive", "self-controlled"), ("negative_churn_increase", "naive", "weighted")]
+    assert causal.disagreements([own, weighted]) == []
