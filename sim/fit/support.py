@@ -295,6 +295,10 @@ class SupportFit:
     estimates: dict[str, Estimate] = field(default_factory=dict)
     designs: list = field(default_factory=list)
     """The experience effects by every design (:mod:`sim.fit.causal`), the naive joint fit's first."""
+    observed_churn: float = math.nan
+    """Share of customer-months that end the customer's life (walk-aways included): what a customer list shows."""
+    neutral_churn: float = math.nan
+    """The hazard model's churn of a neutral customer, averaged over the customer-months' tenure bands."""
 
     def as_rows(self) -> list[dict]:
         return [e.as_row(self.segment) for e in self.estimates.values()]
@@ -674,7 +678,11 @@ def _fit_segment(name: str, label: str, panel: Panel, experience: np.ndarray, cu
     by_name = {e.name: e for e in estimates}
     durations = (by_name["negative_duration"].value, by_name["positive_duration"].value)
     designs = [causal.naive_design(by_name), *causal.designs(panel, categories, durations)] if causal_designs else []
-    return SupportFit(name, customers, int(panel.tenure.size), int(experience.size), by_name, designs)
+    bands = np.unique(grouped.band)
+    base = np.array([fit.value(f"churn_band{b}") for b in bands])[np.searchsorted(bands, grouped.band)]
+    neutral = float(np.sum(grouped.n * base) / np.sum(grouped.n))
+    return SupportFit(name, customers, int(panel.tenure.size), int(experience.size), by_name, designs,
+                      float(panel.ended.mean()), neutral)
 
 
 def _subset(panel: Panel, rows: np.ndarray) -> Panel:

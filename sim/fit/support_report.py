@@ -90,11 +90,12 @@ def support_report(
                                       operations=bool(scenario) and "operations" in scenario)
     updates = [InputUpdate(s.path, s.spec, s.comment) for s in suggested]
     disagree = disagreement_notes(fits)
-    notes = disagree + notes
+    notes = disagree + double_count_notes(scenario, fits, segment_map) + notes
     summary = {
         "caveat": OBSERVATIONAL, "csat_rule": rule.describe(),
         "segments": {name: {"customers": f.customers, "customer_periods": f.customer_periods, "tickets": f.tickets,
-                            "estimates": f.as_rows(), "designs": design_summary(f)} for name, f in fits.items()},
+                            "estimates": f.as_rows(), "designs": design_summary(f), "observed_churn": f.observed_churn,
+                            "neutral_churn": f.neutral_churn} for name, f in fits.items()},
         "design_rule": causal.RULE, "design_disagreements": disagree,
         "response_curve": None if response is None else {
             "intercept": _plain(response.intercept), "slope": _plain(response.slope), "tickets": response.tickets},
@@ -106,6 +107,27 @@ def support_report(
     folder = Folder({"estimates": estimates, "designs": by_design}, {"period": "month", "as_of": None if as_of is None else str(as_of.date()),
                                                "csat_rule": rule.describe()})
     return SupportReport(fits, response, rule, updates, notes, summary, writes, folder)
+
+
+CHURN_INPUTS = ("churn_mix", "monthly_churn", "churn")
+
+
+def double_count_notes(scenario: dict | None, fits: dict, segment_map: dict) -> list[str]:
+    """A segment whose churn the customer list gave (``cxroi fit customers``) already contains the churn support
+    causes; support's effects on top count it twice. One line each, with the neutral and the observed churn."""
+    lines = []
+    for name, fit in fits.items():
+        segment = segment_map.get(name, name)
+        table = ((scenario or {}).get("segments") or {}).get(segment) or {}
+        for key in CHURN_INPUTS:
+            if key in table and "cxroi fit customers" in str(table[key]):
+                lines.append(f"segments.{segment}.{key}: fitted from the customer list, whose churn ({fit.observed_churn:.2%} "
+                             f"of customer-months, walk-aways included) already contains the churn support causes; with "
+                             f"the experience effects and walk-away on top the scenario counts it twice. Neutral customers "
+                             f"churn {fit.neutral_churn:.2%} a month here: lower the segment's churn to that, or leave the "
+                             f"experience effects out (the joint churn fit of issue 19 is not built yet)")
+                break
+    return lines
 
 
 def disagreement_notes(fits: dict) -> list[str]:

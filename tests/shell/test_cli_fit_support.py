@@ -104,3 +104,25 @@ def test_a_degenerate_interval_is_never_printed_as_an_estimate():
         assert over.no_interval.startswith("degenerate:") and np.isnan(over.low) and np.isnan(over.high)
     else:  # an alpha not distinguishable from 0: a real one-sided interval
         assert over.high > over.low
+
+
+def test_churn_from_the_customer_list_is_named_as_counted_twice(files, tmp_path):
+    """A segment whose churn_mix came from fit customers already holds support-caused churn: fit support says so,
+    with the neutral churn (truth 2 % a month) below the observed share of customer-months that end a life."""
+    import json
+
+    scenario = tmp_path / "nordic.toml"
+    shutil.copy(NORDIC, scenario)
+    text = scenario.read_text()
+    old = 'monthly_churn = { dist = "interval", low = 0.015, high = 0.035, source = "assumption: 17-35 % lost a year" }'
+    assert old in text
+    scenario.write_text(text.replace(old, 'churn_mix = { alpha = 1.0, beta = 40.0, source = "cxroi fit customers '
+                                          '(customers.csv)" }', 1))
+    result = CliRunner().invoke(main, ["fit", "support", str(files / "tickets.csv"), "--customers", str(files / "customers.csv"),
+                                       "--into", str(scenario), "--json"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    note = next(n for n in summary["not_written"] if n.startswith("segments.b2c.churn_mix"))
+    assert "counts it twice" in note
+    b2c = summary["segments"]["b2c"]
+    assert 0.015 < b2c["neutral_churn"] < 0.025 < b2c["observed_churn"]
