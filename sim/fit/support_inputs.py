@@ -118,7 +118,8 @@ def support_inputs(fits: dict[str, SupportFit], response: ResponseFit | None, *,
                              f"{estimate.high:.3g} months); give orders (--orders) or a longer history")
                 continue
             if not domain.contains(estimate.value):
-                notes.append(f"{path}: not written: the estimate {estimate.value:.3g} is outside what it allows "
+                shown = f"{estimate.value:.3g}".replace("-", "\u2212")
+                notes.append(f"{path}: not written: the estimate {shown} is outside what it allows "
                              f"({domain.what} must be {domain.allowed()}); see the caveat on observational estimates")
                 continue
             source = (f"cxroi fit support ({evidence}): {estimate.value:.3g} (95 % {estimate.low:.3g} to "

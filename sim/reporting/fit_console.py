@@ -177,11 +177,11 @@ def _print_designs(report: SupportReport, console, st) -> None:
             show_table(console, ["effect", "design", "estimate", f"{st.percent(0.95, 0)} interval", "E-value (interval)"],
                        rows, title=f"segment {name}: experience effects by design", text_columns=2)
     for design, words in assumptions.items():
-        say(console, f"{design} design assumes: {words}.")
+        say(console, st.restyle(f"{design} design assumes: {words}."))
     if assumptions:
-        say(console, f"Written with --into: {causal.RULE}. The E-value is the risk ratio a hidden confounder would need "
+        say(console, st.restyle(f"Written with --into: {causal.RULE}. The E-value is the risk ratio a hidden confounder would need "
                      "with both the experience and the outcome to explain the effect away (of the interval's end "
-                     "nearest no effect in brackets; 1 means the interval already includes no effect).")
+                     "nearest no effect in brackets; 1 means the interval already includes no effect)."))
 
 
 def print_pilot(report: PilotReport) -> None:
