@@ -8,6 +8,7 @@ returns them with the JSON summary; each problem is put on the file it is in.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import pandas as pd
@@ -155,9 +156,11 @@ def design_rows(fit) -> list[dict]:
             if key in design.ratios:
                 ratio = design.ratios[key]
                 value, low, high = causal.as_input(key, ratio)
-                rows.append({"effect": key, "design": design.name, "estimate": value, "ci_low": low, "ci_high": high,
-                             "rate_ratio": ratio.value, "e_value": ratio.e_value, "e_value_interval": ratio.e_value_interval,
-                             "written": chosen is design, "note": ""})
+                row = {"effect": key, "design": design.name, "estimate": value, "ci_low": low, "ci_high": high,
+                       "rate_ratio": ratio.value, "e_value": ratio.e_value, "e_value_interval": ratio.e_value_interval}
+                row = {k: (v if math.isfinite(v) else None) if isinstance(v, float) else v for k, v in row.items()}
+                note = "" if row["estimate"] is not None else "not estimable: the fit did not give a finite rate ratio"
+                rows.append({**row, "written": chosen is design, "note": note})
             elif key in design.not_applied:
                 rows.append({"effect": key, "design": design.name, "estimate": None, "ci_low": None, "ci_high": None,
                              "rate_ratio": None, "e_value": None, "e_value_interval": None, "written": False,

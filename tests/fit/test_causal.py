@@ -162,3 +162,14 @@ def test_designs_that_disagree_beyond_their_intervals_are_named():
     assert causal.disagreements([naive, own, weighted]) == [
         ("negative_churn_increase", "naive", "self-controlled"), ("negative_churn_increase", "naive", "weighted")]
     assert causal.disagreements([own, weighted]) == []
+
+
+def test_a_rate_ratio_that_is_not_finite_is_none_in_the_rows_never_nan():
+    """A case-crossover whose state-mix correction has no solution gives NaN: the JSON rows say so with None."""
+    from sim.fit.support import SupportFit
+    from sim.fit.support_report import design_rows
+
+    broken = causal.Design(causal.SELF_CONTROLLED, {"negative_churn_increase": causal.RateRatio(math.nan, math.nan,
+                                                                                                 math.nan, 5)})
+    rows = design_rows(SupportFit("all", 1, 1, 1, {}, [broken]))
+    assert rows[0]["estimate"] is None and rows[0]["e_value"] is None and rows[0]["note"].startswith("not estimable")
