@@ -42,7 +42,7 @@ EXACT_BELOW = 4.0
 _HELPERS = ("_cf_one", "cf_quick", "_rarer", "_fraction", "_walk")
 """Functions the kernels call: compiled first, under the same names."""
 _KERNELS = ("binomial_pass", "poisson_pass", "invert", "invert_binomial", "move_classes", "churn_leaving",
-            "leave_churn", "tally_experiences", "next_states", "sum_segments", "add_systematic_split",
+            "leave_churn", "tally_experiences", "next_states", "sum_segments",
             "contact_products", "contact_excess")
 _ONE = "f8[::1]"  # a contiguous float64 vector
 _ANY4, _ANY3, _ANY2 = "f8[:, :, :, :]", "f8[:, :, :]", "f8[:, :]"
@@ -60,7 +60,6 @@ SIGNATURES = {
     "sum_segments": [f"none({_ANY3}, {_ANY2})"],
     "contact_products": [f"none({_C3}, {_C2}, {_C2}, {_C4}, {_C4}, {_C2})"],
     "contact_excess": [f"none({_C4}, {_C4}, {_C4})"],
-    "add_systematic_split": [f"none({_ANY2}, {_ANY3}, {u}[:, :], {_ANY3})" for u in ("f4", "f8")],
 }
 """Every argument-type combination each kernel is called with (numba signature strings): each kernel is
 compiled for exactly these, so a call with other types is a TypeError, not a silent recompilation.
@@ -516,22 +515,6 @@ def sum_segments(values, totals):
             for g in range(1, segments):
                 total = total + values[o, r, g]
             totals[o, r] = total
-
-
-def add_systematic_split(total, weights, u, into):
-    """:func:`sim.model.counts.systematic_split` added to ``into`` (class, row, segment) in one pass: per
-    (row, segment) the cumulative sum of ``total x weight`` in class order (numpy's cumsum), the last edge
-    set to the total, the score ``u`` added, floored, and the differences of the floors added."""
-    classes, rows, segments = weights.shape
-    for r in range(rows):
-        for g in range(segments):
-            t, shift = total[r, g], np.float64(u[r, g])
-            edge, below = 0.0, 0.0
-            for k in range(classes):
-                edge = t * weights[0, r, g] if k == 0 else edge + t * weights[k, r, g]
-                top = np.floor((t if k == classes - 1 else edge) + shift)
-                into[k, r, g] += top if k == 0 else top - below
-                below = top
 
 
 def contact_products(c, bad, good, mean, minus, neither):

@@ -220,33 +220,6 @@ def _invert(u: np.ndarray, p0: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.n
     return k
 
 
-def systematic_split(total: np.ndarray, weights: np.ndarray, u: np.ndarray) -> np.ndarray:
-    """Whole counts per class (first axis) that add up to ``total``, by systematic sampling at uniform ``u``.
-
-    Class k gets floor or ceil of ``total * weights[k]``, and exactly that on
-    average over ``u``; one customer lands in class k with probability
-    ``weights[k]`` (a categorical draw). The counts of several customers vary
-    less than a multinomial's: each is within one of its expectation.
-    """
-    edges = np.cumsum(total * weights, axis=0)
-    edges[-1] = total  # no rounding drift: the last class closes the total
-    edges += u
-    np.floor(edges, out=edges)
-    split = np.empty_like(edges)  # np.diff with a leading 0, without its concatenated copy
-    split[0] = edges[0]
-    np.subtract(edges[1:], edges[:-1], out=split[1:])
-    return split
-
-
-def add_systematic_split(total: np.ndarray, weights: np.ndarray, u: np.ndarray, into: np.ndarray) -> None:
-    """``into += systematic_split(total, weights, u)``; in one compiled pass with numba (the same numbers)."""
-    kernels = count_kernels.compiled()
-    if kernels is None:
-        into += systematic_split(total, weights, u)
-    else:
-        kernels.add_systematic_split(total, weights, u, into)
-
-
 def multinomial(total: np.ndarray, weights: np.ndarray, z: np.ndarray) -> np.ndarray:
     """Multinomial(total, weights) counts per class (first axis) by conditional binomials at scores ``z``.
 

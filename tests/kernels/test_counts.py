@@ -67,20 +67,6 @@ def test_degenerate_cases():
     assert np.array_equal(counts.poisson(np.zeros(3), z), np.zeros(3))
 
 
-def test_systematic_split_keeps_the_total_and_each_class_within_one_of_its_share():
-    rng = np.random.default_rng(3)
-    weights = np.array([0.1, 0.25, 0.05, 0.6])[:, None] * np.ones((1, 500))
-    total = rng.integers(0, 40, 500).astype(float)
-    u = rng.random(500)
-    split = counts.systematic_split(total, weights, u)
-    assert np.array_equal(split.sum(axis=0), total)
-    assert np.all(np.abs(split - total * weights) < 1.0)
-    # One customer lands in class k with probability w_k.
-    one = counts.systematic_split(np.ones(20_000), np.array([0.1, 0.25, 0.05, 0.6])[:, None] * np.ones((1, 20_000)),
-                                  (np.arange(20_000) + 0.5) / 20_000)
-    assert one.mean(axis=1) == pytest.approx([0.1, 0.25, 0.05, 0.6], abs=1e-3)
-
-
 def test_multinomial_by_conditional_binomials_has_the_multinomial_mean_and_variance():
     draws, n, w = 20_000, 50.0, np.array([0.2, 0.5, 0.3])
     z = np.random.default_rng(4).standard_normal((2, draws))

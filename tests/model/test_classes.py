@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from sim.kernels import count_kernels, numpy_only, split_kernels
-from sim.model import classes, counts, splits
+from sim.model import classes, splits
 
 
 def test_compiled_move_gives_the_numpy_move_bit_for_bit():
@@ -56,20 +56,3 @@ def test_compiled_churn_step_gives_the_numpy_step_bit_for_bit():
     assert switch.refused > 0  # the numpy steps ran
     for compiled, numpy_step in zip(results[0], results[1], strict=True):
         assert compiled.tobytes() == numpy_step.tobytes()
-
-
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_compiled_systematic_split_adds_the_numpy_split_bit_for_bit(dtype):
-    """Arrivals over 16 buying classes at uniform scores of either precision, none to thousands (runtime ~0.01 s)."""
-    if count_kernels.compiled() is None:
-        pytest.skip("numba is not installed or CXROI_NUMBA=0: only the numpy step runs here")
-    rng = np.random.default_rng(3)
-    rows, segments, kinds = 400, 3, 16
-    weights = rng.dirichlet(np.full(kinds, 0.3), (rows, segments)).transpose(2, 0, 1).copy()
-    total = np.round(np.exp(rng.uniform(-1, 8, (rows, segments)))) * (rng.random((rows, segments)) > 0.1)
-    u = rng.random((rows, segments)).astype(dtype)
-    before = rng.integers(0, 100, (kinds, rows, segments)).astype(float)
-    compiled = before.copy()
-    counts.add_systematic_split(total, weights, u, compiled)
-    assert compiled.tobytes() == (before + counts.systematic_split(total, weights, u)).tobytes()
-    assert np.array_equal(compiled.sum(axis=0) - before.sum(axis=0), total)
