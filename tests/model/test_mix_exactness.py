@@ -13,49 +13,23 @@ Runtime about 12 s (two 4,000-draw runs, the rest expected counts).
 
 import numpy as np
 import pytest
-from scipy.special import betainc, betaincinv, hyp2f1, roots_jacobi
+from scipy.special import hyp2f1
 
-from sim.compute.simulation import evaluate, sample
 from sim.errors import ScenarioError
 from sim.kernels import split_kernels
 from sim.model import mixing, splits
-from tests.conftest import build, scenario_dict
+from tests.conftest import build
+from tests.model.mix_cases import (
+    BGNBD,
+    CHANGES,
+    bgnbd_error,
+    churn_change_error,
+    dropout_raw,
+    exact_npv,
+    npv,
+)
 
 # --- spread: the closed form of issue 17 ---------------------------------------------------------------
-
-CUSTOMERS, CHURN, SHAPE, RATE, MONTHS = 3000, 0.05, 0.9, 0.6, 36
-
-
-def _purchase_mix_scenario(draws: int):
-    """No arrivals, churn 0.05, purchase_mix (0.9, 0.6), value 1, margin 1, no discounting; the intervention
-    scales value_per_purchase by 1.1 at a recurring cost of 1: NPV = 0.1 x total purchases - 36."""
-    raw = scenario_dict(horizon=MONTHS, draws=draws, seed=1)
-    retail = raw["segments"]["retail"]
-    del retail["purchases"]
-    retail.update(customers=CUSTOMERS, monthly_churn=CHURN, value_per_purchase=1.0, margin=1.0)
-    retail["purchase_mix"] = {"shape": SHAPE, "rate": RATE}
-    raw["interventions"]["program"] = {"recurring_cost": 1.0, "changes": [
-        {"path": "segments.retail.value_per_purchase", "scale": 1.1}]}
-    return build(raw)
-
-
-def exact_npv() -> tuple[float, float]:
-    """Mean and sd of NPV: total purchases sum over customers of Poisson(rate x L), L the months a customer stays
-    (P(L >= t) = (1 - churn)^(t - 1), t = 1..36: active in period t after that period's churn, so (1 - churn)^t)."""
-    t = np.arange(1, MONTHS + 1)
-    survival = (1 - CHURN) ** t  # P(L >= t)
-    mean_l, mean_l2 = survival.sum(), ((2 * t - 1) * survival).sum()
-    mean_rate, mean_rate2 = SHAPE / RATE, SHAPE * (SHAPE + 1) / RATE**2
-    variance = CUSTOMERS * (mean_rate * mean_l + mean_rate2 * mean_l2 - (mean_rate * mean_l) ** 2)
-    return 0.1 * CUSTOMERS * mean_rate * mean_l - MONTHS, 0.1 * np.sqrt(variance)
-
-
-def _npv(draws: int) -> np.ndarray:
-    scenario = _purchase_mix_scenario(draws)
-    values = sample(scenario, draws, 1)
-    flows = evaluate(scenario, values, seed=1)
-    return 0.1 * flows["program"]["purchases"].sum(axis=1) - MONTHS
-
 
 def _variance_z(npv: np.ndarray, sd: float) -> float:
     """(sample variance - exact) / its standard error, the error from the sample's own fourth moment."""
@@ -69,10 +43,10 @@ def test_npv_spread_of_a_purchase_mix_with_churn_is_the_closed_form():
     """Closed form: mean 7,165.0, sd 204.0. Before issue 17 the engine gave sd 169.1 (leavers in proportion)."""
     mean, sd = exact_npv()
     assert (round(mean, 1), round(sd, 1)) == (7165.0, 204.0)
-    npv = _npv(4000)
-    assert abs(npv.mean() - mean) < 4 * npv.std(ddof=1) / np.sqrt(len(npv))
-    assert abs(npv.std(ddof=1) / sd - 1) < 0.03
-    assert abs(_variance_z(npv, sd)) < 3
+    values = npv(4000)
+    assert abs(values.mean() - mean) < 4 * values.std(ddof=1) / np.sqrt(len(values))
+    assert abs(values.std(ddof=1) / sd - 1) < 0.03
+    assert abs(_variance_z(values, sd)) < 3
 
 
 def test_an_engine_that_splits_leavers_in_proportion_fails_the_spread_test(monkeypatch):
@@ -84,90 +58,26 @@ def test_an_engine_that_splits_leavers_in_proportion_fails_the_spread_test(monke
 
     monkeypatch.setattr(splits, "leave_even", in_proportion)
     _, sd = exact_npv()
-    npv = _npv(4000)
-    assert npv.std(ddof=1) / sd < 0.9
-    assert _variance_z(npv, sd) < -5
+    values = npv(4000)
+    assert values.std(ddof=1) / sd < 0.9
+    assert _variance_z(values, sd) < -5
 
 
 # --- rank-preserving changes of a churn mix ------------------------------------------------------------
 
-def _rank_preserving_curve(a0, b0, a1, b1, start, ramp, horizon, nodes=4000):
-    """Exact: each customer at quantile u of Beta(a0, b0) churns in period t with the quantile u of the mix of
-    that period (parameters moved by the ramp share), integrated over u by a 4,000-node Gauss-Jacobi rule."""
-    x, w = roots_jacobi(nodes, b0 - 1, a0 - 1)
-    p0, w = (1 + x) / 2, w / w.sum()
-    u = betainc(a0, b0, p0)
-    surviving, curve, p, last = np.ones(nodes), [], p0, 0.0
-    for t in range(1, horizon + 1):
-        share = float(np.clip((t - start + 1) / ramp, 0.0, 1.0))
-        if share != last:
-            p, last = betaincinv(a0 + share * (a1 - a0), b0 + share * (b1 - b0), u), share
-        surviving = surviving * (1 - p)
-        curve.append((w * surviving).sum())
-    return np.array(curve)
-
-
-CHANGES = [  # (alpha, beta), what is scaled and by how much, start, ramp: the four cases of issue 17, then more
-    ((0.704, 1.182), "beta", 1.5, 4, 3),
-    ((0.704, 1.182), "beta", 2.0, 4, 1),
-    ((0.3, 3.0), "beta", 0.5, 4, 6),
-    ((0.704, 1.182), "beta", 1.5, 13, 1),
-    ((0.704, 1.182), "beta", 0.5, 2, 12),
-    ((0.2, 0.2), "beta", 3.0, 7, 24),
-    ((1.0, 10.0), "beta", 0.7, 1, 2),
-    ((0.704, 1.182), "alpha", 0.5, 4, 3),
-    ((0.704, 1.182), "alpha", 2.0, 4, 1),
-    ((0.704, 1.182), "alpha+beta", 2.0, 1, 1),
-]
-
-
 @pytest.mark.parametrize("mix, key, scale, start, ramp", CHANGES)
 def test_a_changed_churn_mix_keeps_the_aged_cohort_on_the_rank_preserving_curve(mix, key, scale, start, ramp):
     """Within 0.001 over 60 periods (measured: below 1e-5 but 0.0003 for alpha x2; before issue 17 up to 0.0072)."""
-    raw = scenario_dict(horizon=60, draws=1, seed=0)
-    retail = raw["segments"]["retail"]
-    del retail["monthly_churn"]
-    retail.update(customers=100_000, arrivals=0)
-    retail["churn_mix"] = dict(zip(("alpha", "beta"), mix))
-    raw["interventions"]["program"].update(start=start, ramp=ramp, changes=[
-        {"path": f"segments.retail.churn_mix.{name}", "scale": scale} for name in key.split("+")])
-    scenario = build(raw)
-    active = evaluate(scenario, sample(scenario, 1, 0), seed=0, expected=True)["program"]["active"][0] / 100_000
-    alpha = mix[0] * scale if "alpha" in key else mix[0]
-    beta = mix[1] * scale if "beta" in key else mix[1]
-    exact = _rank_preserving_curve(mix[0], mix[1], alpha, beta, start, ramp, 60)
-    assert np.max(np.abs(active - exact)) < 0.001
+    assert churn_change_error(mix, key, scale, start, ramp) < 0.001
 
 
 # --- BG/NBD dropout ----------------------------------------------------------------------------------
-
-BGNBD = {
-    "CDNOW fit in months": (0.243, 4.414 * 12 / 52, 0.793, 2.426),
-    "README example": (0.243, 0.8, 0.793, 2.426),
-    "extreme": (0.3, 0.1, 0.3, 0.6),
-}
-
-
-def _dropout_raw(shape, rate, a, b):
-    raw = scenario_dict(horizon=60, draws=1, seed=0)
-    retail = raw["segments"]["retail"]
-    del retail["monthly_churn"], retail["purchases"]
-    retail.update(customers=100_000, arrivals=0)
-    retail["purchase_mix"] = {"shape": shape, "rate": rate}
-    retail["dropout_mix"] = {"a": a, "b": b}
-    raw["interventions"]["program"]["changes"] = []
-    return raw
-
 
 @pytest.mark.parametrize("name", BGNBD)
 def test_bgnbd_expected_retention_is_the_closed_form_over_60_months(name):
     """Active in period t (before that period's dropout) = E[(rate / (rate + p (t - 1)))^shape] = 2F1(shape, a;
     a + b; -(t - 1) / rate), within 0.002 (measured 0.0010, 0.0010, 0.0014; before issue 17 0.030, 0.045, 0.158)."""
-    shape, rate, a, b = BGNBD[name]
-    scenario = build(_dropout_raw(shape, rate, a, b))
-    active = evaluate(scenario, sample(scenario, 1, 0), seed=0, expected=True)["baseline"]["active"][0] / 100_000
-    exact = np.concatenate([[1.0], hyp2f1(shape, a, a + b, -np.arange(1, 60) / rate)])
-    assert np.max(np.abs(active - exact)) < mixing.DROPOUT_TOLERANCE
+    assert bgnbd_error(*BGNBD[name]) < mixing.DROPOUT_TOLERANCE
 
 
 def test_the_retention_the_classes_are_checked_against_is_2f1_and_sane_where_scipy_is_not():
@@ -183,7 +93,7 @@ def test_a_dropout_mix_the_classes_cannot_follow_is_refused(monkeypatch):
     monkeypatch.setattr(mixing, "DROPOUT_TOLERANCE", 1e-5)
     with pytest.raises(ScenarioError, match=r"segments.retail.dropout_mix: the engine's classes follow this BG/NBD mix's "
                                             r"expected retention only within 0.0\d+ over 60 periods"):
-        build(_dropout_raw(0.3, 0.1, 0.3, 0.6))
+        build(dropout_raw(0.3, 0.1, 0.3, 0.6))
 
 
 # --- the kernels ---------------------------------------------------------------------------------------
