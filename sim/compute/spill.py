@@ -16,6 +16,7 @@ numbers (customers, contacts, ...) that fit 32 bits is written as int32.
 
 from __future__ import annotations
 
+import errno
 import shutil
 import tempfile
 import weakref
@@ -77,7 +78,13 @@ class SeriesSpill:
         name = f"{index:03d}-{first:012d}.npy"
         if _whole_int32(values):
             values = values.astype(np.int32)
-        np.save(self.folder / name, values, allow_pickle=False)
+        try:
+            np.save(self.folder / name, values, allow_pickle=False)
+        except OSError as error:  # a full disk shows as numpy's "N requested and M written", without a cause
+            cause = error.strerror or str(error)
+            raise OSError(error.errno or errno.ENOSPC, f"cannot store a long run's per-period series ({cause}): is the "
+                          "disk full? Free space there, or set TMPDIR to a folder on a larger disk",
+                          str(self.folder)) from None
         return name
 
 

@@ -671,3 +671,11 @@ def _user_errors(file: Path):
     except KeyboardInterrupt:
         click.echo("interrupted; no results folder was written", err=True)
         sys.exit(130)
+    except RuntimeError as error:
+        from concurrent.futures.process import BrokenProcessPool  # the pool's module, loaded by then
+
+        if not isinstance(error, BrokenProcessPool):
+            raise
+        click.echo("a worker process stopped before its chunk of draws was done (killed, or out of memory?); "
+                   "no results folder was written", err=True)
+        sys.exit(1)
