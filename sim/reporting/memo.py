@@ -304,16 +304,15 @@ def build(record: Record, title: str | None = None) -> Memo:
         "difference between them is the effect of the option, not noise."))
     sc = manifest["scenario"]
     memo.add("list", [
-        f"Draws: {summary['draws']:,}; seed: {summary['seed']}; sampling: {summary['sampling']}",
+        f"Draws: {st.count(summary['draws'])}; seed: {summary['seed']}; sampling: {summary['sampling']}",
         f"Scenario: {sc.get('file')} (SHA-256 {(sc.get('sha256') or '')[:16]}…)" + (f"; overrides: {', '.join(sc['overrides'])}" if sc.get("overrides") else ""),
         f"cxroi {manifest.get('cxroi_version')}, run {manifest.get('created')}",
     ])
     if summary.get("adjustments"):
-        from sim.model.domains import describe_adjustment
+        from sim.reporting.notices import adjustment_lines
 
-        memo.add("p", "Adjusted draws (each counted in summary.json and the manifest): " + "; ".join(
-            describe_adjustment(entry, summary["draws"], label, lambda name: labels.get(name, name))
-            for entry in summary["adjustments"]) + ".")
+        lines = adjustment_lines(summary["adjustments"], summary["draws"], st, label, lambda name: labels.get(name, name))
+        memo.add("p", ". ".join(lines) + ". Each is counted in summary.json and the manifest.")
     memo.add("p", "To reproduce these numbers:")
     memo.add("code", reproduce_command(manifest, summary))
     memo.add("p", f"Decision rule: {RULE}")
