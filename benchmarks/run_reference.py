@@ -56,9 +56,10 @@ def _command_time(draws: int, workers: int | None) -> float:
 
 def _time(command: list[str]) -> float:
     """Wall time of a command run outside the checkout (so PYTHONPATH, not the current folder, picks `sim`)."""
-    started = time.perf_counter()
-    subprocess.run(command, check=True, stdout=subprocess.DEVNULL, cwd=tempfile.gettempdir())
-    return time.perf_counter() - started
+    with tempfile.TemporaryDirectory() as empty:  # an empty folder: `python -c` puts it first on sys.path
+        started = time.perf_counter()
+        subprocess.run(command, check=True, stdout=subprocess.DEVNULL, cwd=empty)
+        return time.perf_counter() - started
 
 
 def _scores_floor(loaded, draws: int, workers: int | None, repeat: int) -> float:

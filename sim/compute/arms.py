@@ -24,7 +24,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from sim.compute.simulation import BASELINE, Appraisal, _appraise, chunk_bounds, evaluate, _per_draw, prepare_kernels
+from sim.compute.simulation import BASELINE, Appraisal, appraise_intervention, chunk_bounds, evaluate, per_draw, prepare_kernels
 from sim.compute.parallel import Pool
 from sim.model.inputs import arm_steps, arm_values, engine_parameters
 from sim.model.scenario import Scenario
@@ -117,7 +117,7 @@ class ArmStore:
             for _ in range(chunks.jobs_of(index)):
                 next(chunks)
             flows = {(arm or BASELINE): self._flows[set_keys[arm]] for arm in arms}
-            results.append({name: _per_draw(_appraise(self.scenario, values, flows, name)) for name in self.arms})
+            results.append({name: per_draw(appraise_intervention(self.scenario, values, flows, name)) for name in self.arms})
             for key in set_keys.values():
                 self._flows.move_to_end(key)
                 pending[key] -= 1
@@ -232,7 +232,7 @@ def appraise_expected(scenario: Scenario, values: dict[str, np.ndarray], pool: P
         _, inverse = pieces[arm]
         # Every row's flows, draws contiguous as a run's (sums over periods then add in the same order).
         full[name] = {key: np.asfortranarray(array[inverse]) for key, array in flows[name].items()}
-    return {name: _per_draw(_appraise(scenario, values, full, name)) for name in scenario.interventions}
+    return {name: per_draw(appraise_intervention(scenario, values, full, name)) for name in scenario.interventions}
 
 
 def _row_signature(scenario: Scenario, values: dict[str, np.ndarray]) -> np.ndarray:

@@ -246,7 +246,7 @@ def _flow_bytes(scenario: Scenario, draws: int) -> int:
 
 def appraise_all(scenario: Scenario, values: dict[str, np.ndarray], flows) -> dict[str, Appraisal]:
     """Every intervention appraised against the baseline, per draw."""
-    return {name: _appraise(scenario, values, flows, name) for name in scenario.interventions}
+    return {name: appraise_intervention(scenario, values, flows, name) for name in scenario.interventions}
 
 
 @contextmanager
@@ -265,7 +265,7 @@ def _base_case(scenario: Scenario, fixed: dict[str, float] | None = None):
     return values, flows, appraise_all(scenario, values, flows)
 
 
-def _appraise(scenario: Scenario, values, flows, name):
+def appraise_intervention(scenario: Scenario, values, flows, name):
     """An arm appraised against the baseline, per draw. A combination (a tuple of names) costs the sum
     of its members' one-off and recurring costs, each from the member's own start; its payback
     counts from the first member's start. Support capacity it adds is its cost, as for one intervention."""
@@ -311,40 +311,33 @@ def evaluate_and_appraise(scenario, values, seed, shared: Pool, chunk_draws=None
     return flows, appraise_all(scenario, values, flows)
 
 
-def evaluate_many(scenario, value_sets, seed, shared: Pool, chunk_draws=None, progress=None, expected=False, appraised=False,
+def evaluate_many(scenario, value_sets, seed, shared: Pool, chunk_draws=None, progress=None, expected=False,
                   with_appraisals=False):
     """:func:`evaluate` for several sets of input values (e.g. sweep points) as one stream of chunks.
 
     All chunks of all sets go to the pool at once, so workers never wait for the
-    slowest chunk of one set before starting the next. With ``appraised`` the
-    workers return only each intervention's per-draw appraisal (a few numbers a
-    draw instead of every flow in every period), which is all a sweep needs.
+    slowest chunk of one set before starting the next. (Analyses that appraise many
+    sets use :class:`sim.compute.arms.ArmStore`, which simulates only what differs.)
     """
     draws = [len(next(iter(values.values()))) for values in value_sets]
     into = None
-    if not appraised and getattr(shared, "forks", False) and not shared.started:
+    if getattr(shared, "forks", False) and not shared.started:
         into = [_shared_flows(scenario, count, with_appraisals) for count in draws]
     try:
-        chunks = _map_chunks(scenario, value_sets, seed, shared, chunk_draws, progress, expected,
-                             "appraised" if appraised else "flows", into)
-        if not appraised:
-            flows = _assemble(chunks, draws, [_SHARED[token]["flows"] for token in into] if into else None)
-            if with_appraisals:
-                return [(set_flows, _shared_appraisals(_SHARED[token]["appraisals"])) for set_flows, token in zip(flows, into)]
-            return flows
+        chunks = _map_chunks(scenario, value_sets, seed, shared, chunk_draws, progress, expected, "flows", into)
+        flows = _assemble(chunks, draws, [_SHARED[token]["flows"] for token in into] if into else None)
+        if with_appraisals:
+            return [(set_flows, _shared_appraisals(_SHARED[token]["appraisals"])) for set_flows, token in zip(flows, into)]
+        return flows
     finally:
         for token in into or ():
             del _SHARED[token]
-    parts: list[list] = [[] for _ in value_sets]
-    for index, _first, part in chunks:
-        parts[index].append(part)
-    return [_join(pieces, appraised) for pieces in parts]
 
 
 def _assemble(chunks, draws: list[int], shared: list[dict] | None = None) -> list[dict]:
     """Each set's flows, every chunk copied into its rows as it arrives, while later chunks still run.
 
-    The same arrays as :func:`_join` of all chunks at the end, layout included
+    The same arrays as concatenating all chunks at the end, layout included
     (draws contiguous, as the chunks' and so their concatenation's), without the
     pause between the last chunk and the output. With ``shared`` (from
     :func:`_shared_flows`) the workers have written their rows already.
@@ -426,11 +419,11 @@ def evaluate_streamed(scenario, values, seed, shared: Pool, chunk_draws=None, pr
         series = {(arm, metric): array for arm, arm_flows in flows.items() for metric, array in arm_flows.items()}
         series.update({(name, "cumulative_discounted_net"): a.cumulative_net for name, a in appraisals.items()})
         spill.add(first, series)
-        pieces.append({name: _per_draw(a) for name, a in appraisals.items()})
+        pieces.append({name: per_draw(a) for name, a in appraisals.items()})
         support.append({arm: support_totals(arm_flows) for arm, arm_flows in flows.items()})
     totals = {arm: {name: np.concatenate([part[arm][name] for part in support]) for name in support[0][arm]}
               for arm in support[0]}
-    return _join(pieces, True), totals, spill
+    return _join(pieces), totals, spill
 
 
 def chunk_bounds(draws: int, workers: int, chunk_draws: int | None) -> list[tuple[int, int]]:
@@ -481,26 +474,24 @@ def _map_chunks(scenario, value_sets, seed, shared: Pool, chunk_draws, progress,
             progress(done, total)
 
 
-def _join(pieces: list, appraised: bool):
-    """Concatenate chunk results along the draws axis."""
-    if appraised:
-        return {
-            name: Appraisal(**{key: np.concatenate([getattr(p[name], key) for p in pieces]) for key in _PER_DRAW}, cumulative_net=None)
-            for name in pieces[0]
-        }
-    return {arm: {name: np.concatenate([p[arm][name] for p in pieces]) for name in pieces[0][arm]} for arm in pieces[0]}
+def _join(pieces: list[dict[str, Appraisal]]) -> dict[str, Appraisal]:
+    """Per-draw appraisals of chunks concatenated along the draws axis."""
+    return {
+        name: Appraisal(**{key: np.concatenate([getattr(p[name], key) for p in pieces]) for key in _PER_DRAW}, cumulative_net=None)
+        for name in pieces[0]
+    }
 
 
 _PER_DRAW = ("pv_benefit", "pv_cost", "npv", "roi", "payback")
 
 
-def _per_draw(a: Appraisal) -> Appraisal:
+def per_draw(a: Appraisal) -> Appraisal:
     """The appraisal without its per-period cumulative cash flow."""
     return Appraisal(**{key: getattr(a, key) for key in _PER_DRAW}, cumulative_net=None)
 
 
 def _evaluate_job(job):
-    """One chunk in a worker: its flows ('flows'), per-draw appraisals ('appraised') or both ('both')."""
+    """One chunk in a worker: its flows ('flows') or its flows and appraisals ('both')."""
     scenario, values, seed, first, expected, mode, into = job
     flows = evaluate(scenario, values, seed, first, expected, copy=into is None)
     if into is not None:
@@ -517,7 +508,4 @@ def _evaluate_job(job):
         return None
     if mode == "flows":
         return flows
-    appraisals = appraise_all(scenario, values, flows)
-    if mode == "both":
-        return flows, appraisals
-    return {name: _per_draw(a) for name, a in appraisals.items()}
+    return flows, appraise_all(scenario, values, flows)  # "both"

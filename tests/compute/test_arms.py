@@ -15,7 +15,7 @@ import pytest
 import sim
 from sim.compute import parallel
 from sim.compute.arms import ArmStore
-from sim.compute.simulation import evaluate, evaluate_many, pinned, sample
+from sim.compute.simulation import appraise_all, evaluate, pinned, sample
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = sorted((ROOT / "scenarios").glob("*.toml")) + sorted((ROOT / "benchmarks").glob("*.toml"))
@@ -53,7 +53,7 @@ def test_a_point_simulates_only_the_arms_it_changes(path, simulated):
     with parallel.pool(1) as shared:
         store = ArmStore(scenario, 3, shared)
         got = store.appraisals(sets)
-        everything = evaluate_many(scenario, sets, 3, shared, appraised=True)
+    everything = [appraise_all(scenario, values, evaluate(scenario, values, 3)) for values in sets]  # every arm
     assert store.simulated == simulated
     for mine, theirs in zip(got, everything):
         _same(mine, theirs)
@@ -84,7 +84,7 @@ def test_a_design_at_expected_counts_gives_every_rows_numbers_from_its_distinct_
     design = {path: np.concatenate([row[path] for row in rows]) for path in base}
     with parallel.pool(1) as shared:
         got = appraise_expected(scenario, design, shared)
-        everything = evaluate_many(scenario, [design], 0, shared, expected=True, appraised=True)[0]
+    everything = appraise_all(scenario, design, evaluate(scenario, design, 0, expected=True))  # every row of every arm
     _same(got, everything)
 
 
