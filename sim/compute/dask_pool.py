@@ -43,19 +43,21 @@ class DaskPool:
             raise UsageError(f"--scheduler {spec} needs Dask's distributed scheduler: {INSTALL}") from None
         self.spec = spec
         self.cluster = None
-        if spec.startswith("local:"):
-            with _workers_ignore_ctrl_c():
-                self.cluster = LocalCluster(n_workers=_local_workers(spec), threads_per_worker=1, processes=True,
-                                            dashboard_address=None, silence_logs=logging.ERROR)
-            self.client = Client(self.cluster)
-        else:
-            try:
-                self.client = Client(spec, timeout=CONNECT_TIMEOUT)
-            except (OSError, TimeoutError) as error:
-                raise UsageError(
-                    f"--scheduler {spec}: no Dask scheduler answered within {CONNECT_TIMEOUT} ({_reason(error)}); "
-                    "start one with `dask scheduler` and workers with `dask worker ADDRESS`"
-                ) from None
+        workers = _local_workers(spec) if spec.startswith("local:") else None
+        self._quiet = _LibraryLogsQuiet()
+        try:
+            if workers:
+                with _workers_ignore_ctrl_c():
+                    self.cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                                dashboard_address=None, silence_logs=logging.CRITICAL)
+                self.client = Client(self.cluster)
+            else:
+                self.client = _connect(Client, spec)
+        except BaseException:
+            if self.cluster is not None:
+                self.cluster.close()
+            self._quiet.end()
+            raise
         self.size = max(1, sum(self.client.nthreads().values()))
 
     def map(self, function: Callable[[Any], Any], jobs: Iterable[Any]) -> Iterator[Any]:
@@ -77,9 +79,49 @@ class DaskPool:
             yield result
 
     def close(self) -> None:
-        self.client.close()
-        if self.cluster is not None:
-            self.cluster.close()
+        try:
+            self.client.close()
+            if self.cluster is not None:
+                self.cluster.close()
+        finally:
+            self._quiet.end()
+
+
+class _LibraryLogsQuiet:
+    """Keep Dask's own log records out of the user's terminal while a pool is open and while it closes.
+
+    A worker that dies, or the connections an interrupt cuts, make the scheduler and client log errors
+    ("Couldn't gather keys", ``CommClosedError`` tracebacks) about things cxroi already handles: the chunks
+    are run again elsewhere with the same numbers, or the command stops with its one line. Anything that does
+    stop the run reaches the user through the run's own error, not through these records. Local workers get
+    the same level through ``LocalCluster(silence_logs=...)``; this covers this process's handlers (Dask's
+    stream handlers and Python's last-resort handler, which prints asyncio's unretrieved task errors).
+    """
+
+    ROOTS = ("distributed", "tornado", "asyncio", "bokeh")
+
+    def __init__(self):
+        names = [*self.ROOTS, *(name for name, logger in logging.root.manager.loggerDict.items()
+                                if name.split(".")[0] in self.ROOTS and getattr(logger, "level", logging.NOTSET))]
+        self._levels = {name: logging.getLogger(name).level for name in names}
+        for name in names:  # a logger with a level of its own (Dask's configuration gives some) is set too
+            logging.getLogger(name).setLevel(logging.CRITICAL + 1)
+
+    def end(self) -> None:
+        """Give each logger back the level it had."""
+        for name, level in self._levels.items():
+            logging.getLogger(name).setLevel(level)
+        self._levels = {}
+
+
+def _connect(Client, spec: str):
+    try:
+        return Client(spec, timeout=CONNECT_TIMEOUT)
+    except (OSError, TimeoutError) as error:
+        raise UsageError(
+            f"--scheduler {spec}: no Dask scheduler answered within {CONNECT_TIMEOUT} ({_reason(error)}); "
+            "start one with `dask scheduler` and workers with `dask worker ADDRESS`"
+        ) from None
 
 
 @contextmanager

@@ -86,3 +86,25 @@ def test_without_dask_the_message_names_the_extra(monkeypatch):
     assert result.exit_code == 2
     assert result.output.strip() == ('--scheduler local:2 needs Dask\'s distributed scheduler: pip install "cxroi[dask]" '
                                      '(from a checkout: pip install -e ".[dask]")')
+
+
+def test_dask_log_records_stay_out_of_the_terminal_while_a_pool_is_open(cluster, capfd):
+    """What Dask logs about a lost worker ("Couldn't gather keys") or a cut connection (CommClosedError) is
+    handled by cxroi (the chunks run again; an interrupt ends in one line), so none of it reaches stderr: not
+    from this process's loggers, not from a worker's. After the pool closes, the loggers have their levels back."""
+    import logging
+
+    for name in ("distributed.scheduler", "distributed.client", "distributed.comm", "tornado.application",
+                 "asyncio"):
+        logging.getLogger(name).error("Couldn't gather keys {'chunk-1': []}")
+    cluster.pool().client.run(lambda: logging.getLogger("distributed.worker").error("CommClosedError"))
+    captured = capfd.readouterr()
+    assert "Couldn't gather" not in captured.err + captured.out
+    assert "CommClosedError" not in captured.err + captured.out
+
+    own = logging.getLogger("distributed.cxroi_test")
+    own.setLevel(logging.WARNING)  # a logger with a level of its own, as Dask's configuration gives some
+    quiet = dask_pool._LibraryLogsQuiet()
+    assert own.level > logging.CRITICAL
+    quiet.end()
+    assert own.level == logging.WARNING
