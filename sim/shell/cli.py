@@ -655,6 +655,7 @@ def validate(scenario, overrides):
 @contextmanager
 def _user_errors(file: Path):
     """Turn a user's mistake into its one-line messages and exit code 2, never a traceback."""
+    placed_before = len(results_folder.PLACED)
     try:
         yield
     except ScenarioError as error:
@@ -669,7 +670,12 @@ def _user_errors(file: Path):
         click.echo(f"{where}{error.strerror or error}; nothing was written", err=True)
         sys.exit(EXIT_USER_ERROR)
     except KeyboardInterrupt:
-        click.echo("interrupted; no results folder was written", err=True)
+        placed = results_folder.PLACED[placed_before:]
+        if placed:  # renamed into place in one step, so whole; what came after it was not written
+            click.echo(f"interrupted after the results were written to {placed[-1]}/ (complete); "
+                       "anything after that, such as a memo or a workbook, was not written", err=True)
+        else:
+            click.echo("interrupted; no results folder was written", err=True)
         sys.exit(130)
     except RuntimeError as error:
         from concurrent.futures.process import BrokenProcessPool  # the pool's module, loaded by then

@@ -38,6 +38,9 @@ FILES = {
 
 DEFAULT_ROOT = "results"
 
+PLACED: list[Path] = []
+"""Folders this process has renamed into place, complete: an interrupt after that names the folder it keeps."""
+
 
 def default_folder(result_or_analysis, root: str | Path = DEFAULT_ROOT, now: datetime | None = None) -> Path:
     """``results/<scenario>[-<analysis>]-<YYYYmmdd-HHMMSS>[-base-case]``, with a suffix if that name is taken."""
@@ -256,6 +259,7 @@ def write_files(folder: str | Path, writers: dict, loaded, overwrite: bool = Fal
             (staging / "scenario.toml").write_text(loaded.text, encoding="utf-8")
         _respect_umask(staging)
         folder = _claim(staging, folder, overwrite)
+        PLACED.append(folder)
     except OSError as error:
         # Never name the staging folder: it is ours, and it is gone.
         shutil.rmtree(staging, ignore_errors=True)

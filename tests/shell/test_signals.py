@@ -21,6 +21,8 @@ ROOT = Path(__file__).resolve().parents[2]
 SPILLING_RUN = ["-c", "import sim.compute.simulation as s; s.STREAM_ABOVE_BYTES = 0; from sim.shell.cli import entry; entry()",
                 "run", str(ROOT / "scenarios" / "nordic_midsize.toml"), "--draws", "4000", "--workers", "2"]
 INTERRUPTED = "interrupted; no results folder was written"
+KEPT = "interrupted after the results were written to {}/ (complete); anything after that, such as a memo or a " \
+       "workbook, was not written"
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="process groups and pseudo-terminals are POSIX")
 
@@ -55,6 +57,8 @@ def _nothing_left(tmp_path: Path, code: int, stderr: str) -> None:
     says it was interrupted and wrote none; either way no spill folder or half-written folder is left."""
     if (tmp_path / "out").exists():
         assert (tmp_path / "out" / "summary.json").exists()
+        if code != 0:  # the signal came after the folder was placed: the line names the folder it keeps
+            assert stderr.strip().splitlines()[-1:] == [KEPT.format(tmp_path / "out")], stderr
     else:
         # The run says it was interrupted and wrote nothing. Known defect, not yet traced: in about 1 of 40
         # interrupted runs the process then dies in interpreter shutdown (SIGSEGV, -11) after that line and after
@@ -121,3 +125,22 @@ def test_ctrl_c_in_a_terminal_ends_the_run_without_a_hang(tmp_path, seed):
     assert _group_gone(child)
     shown = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]|\r|\^C", "", output.decode(errors="replace"))  # the bar, the echoed ^C
     _nothing_left(tmp_path, os.waitstatus_to_exitcode(status), shown)
+
+
+def test_an_interrupt_after_the_folder_is_placed_names_the_folder_it_keeps(tmp_path, monkeypatch):
+    """The folder is renamed into place whole, so an interrupt after that (while the summary prints, or the memo
+    or workbook is written) keeps it, and the line says so instead of "no results folder was written"."""
+    from click.testing import CliRunner
+
+    from sim.shell import cli
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "_finish", interrupted)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(cli.main, ["run", str(ROOT / "scenarios" / "nordic_midsize.toml"), "--draws", "200",
+                                           "--workers", "1", "--out", str(out)])
+    assert result.exit_code == 130
+    assert result.output.strip().splitlines() == [KEPT.format(out)]
+    assert (out / "summary.json").exists() and (out / "draws.csv").exists()
