@@ -39,19 +39,45 @@ class Pool:
         if self._executor is None:
             return map(function, jobs)
         self.started = True
-        return self._executor.map(function, jobs)
+        with _signals_held():  # the workers start here (as the jobs are submitted)
+            return self._executor.map(function, jobs)
 
     def close(self) -> None:
         if self._executor is not None:
             self._executor.shutdown(cancel_futures=True)
 
 
+_HELD = {signal.SIGINT, signal.SIGTERM}
+
+
+@contextmanager
+def _signals_held():
+    """Hold Ctrl-C and SIGTERM back in this thread while worker processes start, and deliver them after.
+
+    A worker starts with this thread's signal mask, so one that receives Ctrl-C before :func:`_worker_signals`
+    has run keeps it pending instead of running the main process's handler (which would print a traceback
+    from the worker and leave the pool broken); this process receives the signal as soon as the block ends.
+    """
+    if not hasattr(signal, "pthread_sigmask"):  # Windows: no signal masks (and no fork)
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, _HELD)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
 def _worker_signals() -> None:
     """In each worker: Ctrl-C is the main process's to handle (a terminal sends it to the whole process group;
     a worker stopped in the middle of writing its result would leave the main process waiting for it), and
-    SIGTERM ends the worker, as the main process's own handlers (inherited by a fork) must not."""
+    SIGTERM ends the worker, as the main process's own handlers (inherited by a fork) must not. The worker
+    starts with both held back (:func:`_signals_held`): a Ctrl-C that came meanwhile is dropped, a SIGTERM
+    ends it."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, _HELD)
 
 
 def worker_count(workers: int | None) -> int:

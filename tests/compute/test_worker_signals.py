@@ -1,0 +1,38 @@
+"""Signals and the worker pool: Ctrl-C belongs to the main process, from the moment a worker exists (<2 s)."""
+
+from __future__ import annotations
+
+import os
+import signal
+
+import pytest
+
+from sim.compute import parallel
+
+pytestmark = pytest.mark.skipif(not hasattr(signal, "pthread_sigmask"), reason="signal masks are POSIX")
+
+
+def test_a_ctrl_c_that_reaches_a_worker_before_it_is_ready_is_dropped(monkeypatch):
+    """A terminal's ^C goes to every process of the group, so it can reach a worker just forked, before its
+    initializer has set Ctrl-C aside; there it must not run the main process's handler (a traceback from the
+    worker and a broken pool, which left the main process waiting)."""
+    ready = parallel._worker_signals
+
+    def ctrl_c_first() -> None:
+        os.kill(os.getpid(), signal.SIGINT)  # arrives between the fork and the worker's own signal set-up
+        ready()
+
+    monkeypatch.setattr(parallel, "_worker_signals", ctrl_c_first)
+    pool = parallel.Pool(2)
+    try:
+        assert list(pool.map(abs, [-1, -2, -3, -4])) == [1, 2, 3, 4]
+    finally:
+        pool.close()
+
+
+def test_a_signal_while_workers_start_reaches_the_main_process_after(monkeypatch):
+    """Held back while the workers fork, not lost: the main process gets its Ctrl-C as soon as they exist."""
+    with pytest.raises(KeyboardInterrupt):
+        with parallel._signals_held():
+            os.kill(os.getpid(), signal.SIGINT)
+        pytest.fail("the held Ctrl-C was not delivered when the block ended")
