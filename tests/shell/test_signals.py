@@ -57,8 +57,10 @@ def _nothing_left(tmp_path: Path, code: int, stderr: str) -> None:
     says it was interrupted and wrote none; either way no spill folder or half-written folder is left."""
     if (tmp_path / "out").exists():
         assert (tmp_path / "out" / "summary.json").exists()
-        if code != 0:  # the signal came after the folder was placed: the line names the folder it keeps
+        if code == 130:  # interrupted after the folder was placed: the line names the folder it keeps
             assert stderr.strip().splitlines()[-1:] == [KEPT.format(tmp_path / "out")], stderr
+        else:  # the command had finished (0), or the signal came as the interpreter shut down (its default action)
+            assert code in (0, -signal.SIGINT, -signal.SIGTERM), stderr
     else:
         # The run says it was interrupted and wrote nothing. Known defect, not yet traced: in about 1 of 40
         # interrupted runs the process then dies in interpreter shutdown (SIGSEGV, -11) after that line and after
