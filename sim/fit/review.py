@@ -128,7 +128,11 @@ def fit_words(command: str, files: list[str], today: date | None = None) -> str:
 
 def holdout_check(what: str, predicted: float, actual: float, se: float) -> Check:
     """A holdout's prediction against what happened: ok within two standard errors ``se`` or :data:`CLOSE`, fail
-    beyond three and :data:`FAR`, warn between; ``what`` names the quantity ('customers renewing ...')."""
+    beyond three and :data:`FAR`, warn between; ``what`` names the quantity ('customers renewing ...').
+
+    ``se`` is the prediction's: the outcome's own noise and, to first order, the calibration fit's -- its mean
+    (churn, purchase rate) known only to a relative standard error, which moves the whole prediction with it
+    (:func:`relative_error`)."""
     if not (math.isfinite(predicted) and math.isfinite(actual)):
         return Check(WARN, f"the holdout gave no finite prediction of {what}")
     off = (predicted - actual) / actual if actual > 0 else (math.inf if predicted > 0 else 0.0)
@@ -271,8 +275,20 @@ def _churn_holdout(segment, facts: dict) -> Check:
         return Check(NA, why)
     n, predicted = holdout.renewed_at_cutoff, holdout.predicted_renewing
     share = min(max(predicted / n, 0.0), 1.0) if n else 0.0
+    fit = holdout.fit
+    mean = fit.alpha / (fit.alpha + fit.beta)
+    gradient = np.array([fit.beta, -fit.alpha]) / (fit.alpha + fit.beta) ** 2
+    parameters = (n - predicted) * relative_error(fit.estimates, gradient, mean)  # those leaving scale with mean churn
+    se = math.sqrt(n * share * (1.0 - share) + parameters ** 2)
     return holdout_check(f"of {n:,} customers renewing at the cut-off, those renewing to the end", predicted,
-                         holdout.actual_renewing, math.sqrt(n * share * (1.0 - share)))
+                         holdout.actual_renewing, se)
+
+
+def relative_error(estimates, gradient: np.ndarray, value: float) -> float:
+    """Relative standard error of a function of two estimates with this ``gradient`` (the delta method)."""
+    covariance = estimates.covariance[:2, :2]
+    variance = float(gradient @ covariance @ gradient)
+    return math.sqrt(max(variance, 0.0)) / value if value > 0 and math.isfinite(variance) else 0.0
 
 
 def churn_counts(table: pd.DataFrame, hazard) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
@@ -366,8 +382,16 @@ def _orders_holdout(result, name: str) -> Check:
     x = np.array([float(g.rstrip("+")) for g in groups["group"]])
     mean = groups["predicted_mean"].to_numpy(float)
     variance = float(np.sum(groups["customers"].to_numpy(float) * (mean + mean ** 2 / (r + x))))
+    held = getattr(result, "held", {}).get(name)
+    if isinstance(held, Homogeneous):
+        relative = held.se / held.estimate if held.estimate > 0 else 0.0
+    elif held is not None:  # the mean rate r / alpha of the calibration fit (r, alpha come first in every fit)
+        r0, a0 = held.estimates.values[:2]
+        relative = relative_error(held.estimates, np.array([1.0 / a0, -r0 / a0 ** 2]), r0 / a0)
+    else:
+        relative = 0.0
     return holdout_check(f"purchases of {int(total['customers']):,} customers after the cut-off", predicted, actual,
-                         math.sqrt(max(variance, 1.0)))
+                         math.sqrt(max(variance, 1.0) + (relative * predicted) ** 2))
 
 
 GROUPS = 8
