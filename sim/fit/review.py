@@ -217,8 +217,10 @@ def combined(checks: list[Check]) -> Check:
 
 def designs_check(fit, key: str) -> Check:
     """Support's experience effect ``key`` across the causal designs of ``fit`` (a :class:`sim.fit.support.SupportFit`):
-    fail when two causal designs' intervals do not overlap, warn when only the naive regression gives an estimate.
-    The naive regression differing from them is what confounding does, which the designs remove: said, not flagged."""
+    fail when two causal designs' intervals do not overlap, warn when only the naive regression gives an estimate
+    or when the congestion instrument's contrast (:func:`sim.fit.causal.congestion_instrument`) is outside the range
+    the written effects imply. The naive regression differing from the designs is what confounding does, which
+    the designs remove: said, not flagged."""
     from sim.fit import causal
 
     clashes = [(a, b) for k, a, b in causal.disagreements(fit.designs) if k == key and causal.NAIVE not in (a, b)]
@@ -240,7 +242,33 @@ def designs_check(fit, key: str) -> Check:
             f"within the intervals" if others else ""
     naive = any(causal.NAIVE in (a, b) for k, a, b in causal.disagreements(fit.designs) if k == key)
     differs = "; the naive regression differs beyond its interval, which is confounding the design removes" if naive else ""
-    return Check(OK, f"the {chosen.name} design is written (E-value {ratio.e_value:.2f}){agree}{differs}")
+    status, instrument = instrument_words(fit, causal.EFFECTS[key][0])
+    instrument = f"; {instrument}" if instrument else ""
+    return Check(status, f"the {chosen.name} design is written (E-value {ratio.e_value:.2f}){agree}{differs}{instrument}")
+
+
+def instrument_words(fit, outcome: str) -> tuple[str, str]:
+    """(status, clause) of the congestion instrument for ``outcome``: whether its contrast falls in the range the
+    written effects imply (ok), not (warn), or why there is nothing to compare (ok)."""
+    from sim.fit import causal
+
+    found = getattr(fit, "instrument", None)
+    if found is None:
+        return OK, ""
+    if isinstance(found, str):
+        return OK, f"the {causal.INSTRUMENT} {found}"
+    contrast = found.get(outcome)
+    implied = causal.implied_contrast(fit, outcome, contrast) if contrast is not None else None
+    if implied is None:
+        return OK, f"the {causal.INSTRUMENT} has no written pair of effects on {outcome} to check"
+    value, low, high = implied
+    unit = "a month" if outcome == "churn" else "purchases a month"
+    said = (f"a satisfying rather than an unsatisfying contact changes next month's {outcome} by {_n(contrast.value)} "
+            f"{unit} (95 % {_n(contrast.low)} to {_n(contrast.high)}) by the {causal.INSTRUMENT}, against "
+            f"{_n(value)} ({_n(low)} to {_n(high)}) implied by the written effects")
+    if contrast.high < low or contrast.low > high:
+        return WARN, f"{said}: they disagree, so the designs' or the instrument's assumptions fail"
+    return OK, f"{said}: they agree"
 
 
 # --- per fit command ----------------------------------------------------------------------------------------------
