@@ -8,13 +8,15 @@ starts with ``cxroi fit`` (the stamp every fit writes). Three cases:
 
 * reviewed inputs: one row each (holdout, predictive check, estimate, causal
   designs, verdict), then one line per warning or failure with its reason;
-* fitted inputs without a review (fitted by an older cxroi, a pilot's result, or
-  a review removed by hand): one line naming them;
+* fitted inputs without a review: a pilot's result (randomised, so not reviewed)
+  and inputs fitted by an older cxroi (or whose review was removed by hand): a
+  line each, naming them;
 * nothing fitted: one line saying the inputs are stated assumptions, not fits.
 """
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 FITTED = "cxroi fit "
@@ -110,8 +112,18 @@ def trust_section(memo, manifest: dict[str, Any]) -> None:
         else:
             memo.add("p", "Every check that applies passes.")
     unreviewed = [path for path in fitted if not reviewed(path, review)]
-    if unreviewed:
-        names = ", ".join(input_words(path, resolved) for path in unreviewed[:4]) + (
-            f" and {len(unreviewed) - 4} more" if len(unreviewed) > 4 else "")
-        memo.add("p", f"Fitted from data but not reviewed: {names} (fitted before the review existed, or a pilot's "
-                      f"result); fit them again with `--into` to have them checked.")
+    pilots = [path for path in unreviewed if path.startswith("interventions.")]
+    others = [path for path in unreviewed if path not in pilots]
+    names = partial(_names, manifest, resolved)
+    if pilots:
+        memo.add("p", f"From a pilot: {names(pilots)}. A randomised comparison needs no causal design, and the review "
+                      f"does not check it.")
+    if others:
+        memo.add("p", f"Fitted from data but not reviewed: {names(others)} (fitted before the review existed); fit them "
+                      f"again with `--into` to have them checked.")
+
+
+def _names(manifest: dict[str, Any], resolved: dict[str, Any], paths: list[str]) -> str:
+    """Inputs by the names the run gave them (the manifest's labels), four at most and how many more."""
+    shown = [manifest.get("inputs", {}).get(path, {}).get("label") or input_words(path, resolved) for path in paths[:4]]
+    return ", ".join(shown) + (f" and {len(paths) - 4} more" if len(paths) > 4 else "")

@@ -54,7 +54,8 @@ def test_a_reviewed_scenario_gets_a_row_per_fit_and_a_line_per_warning_or_failur
                     ["Retail subscribers: support's effects (fit support, 2 inputs)", "—", "—", "warn", "—", "**warn**"]]
     assert blocks[3][1] == ["Retail subscribers: churn mix, holdout (fail): 900 predicted, 700 happened.",
                             "Retail subscribers: bad, estimate (warn): the estimate 0 sits at 0."]
-    assert blocks[4][1].startswith("Fitted from data but not reviewed: `interventions.x.changes[0].scale` (")
+    assert blocks[4][1] == ("From a pilot: `interventions.x.changes[0].scale`. A randomised comparison needs no causal "
+                            "design, and the review does not check it.")
 
 
 def test_the_review_keys_are_validated(root):
