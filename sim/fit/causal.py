@@ -450,3 +450,114 @@ def disagreements(all_designs: list[Design]) -> list[tuple[str, str, str]]:
                 if ra.high < rb.low or rb.high < ra.low:
                     found.append((key, a.name, b.name))
     return found
+
+
+# --- the congestion instrument ---------------------------------------------------------------------------------------
+
+INSTRUMENT = "congestion instrument"
+ASSUMES[INSTRUMENT] = (
+    "a contact's wait is set by the queue (staffing against arrivals), not by the customer, so it moves churn and "
+    "buying only through whether the contact satisfies (exclusion) and is unrelated to whatever else drives them (no "
+    "priority queue for customers about to leave, no slower queue for harder problems); the effect of a satisfying "
+    "contact is the same for the customers whose satisfaction the wait decides as for the others")
+MIN_STRENGTH = 10.0
+"""A first stage weaker than this F statistic (the wait barely moves satisfaction) gives no estimate (Staiger & Stock)."""
+
+
+@dataclass(frozen=True)
+class Contrast:
+    """The instrument's estimate for one outcome: how much a satisfying contact, against an unsatisfying one,
+    changes the next month's outcome (churn probability, or purchases), with its 95 % interval; ``base`` is the
+    outcome in months after contacts that were neither (the reference), ``strength`` the first stage's F."""
+
+    outcome: str
+    value: float
+    low: float
+    high: float
+    base: float
+    strength: float
+    used: int
+
+
+def congestion_instrument(panel) -> dict | str:
+    """The wait as an instrument for a satisfying contact (two-stage least squares), per outcome; or why it does not apply.
+
+    One wait per contact moves good and bad experiences together (a satisfied contact is not bad), so it cannot
+    separate the four effects; it estimates one contrast per outcome -- next month's churn (or purchases) after a
+    month whose contacts satisfied (good) against one whose did not -- which the effects the other designs give
+    imply as ``base ((m_P - 1) - q (m_B - 1))`` (:func:`implied_contrast`). Customer-months after a month with
+    contacts that have a wait; the instrument is their mean ln(wait), the controls tenure bands and ln(contacts
+    that month); errors clustered by customer. Walk-aways (leaving in a month with a bad contact) are left out of
+    churn, customers leaving out of purchases.
+    """
+    from sim.fit.support import BAD, GOOD  # noqa: F401 - the panel's kinds, for the reader
+
+    if panel.waited is None or not np.any(panel.waited > 0):
+        return "does not apply: the tickets carry no wait times"
+    n = panel.customer.size
+    shift = np.r_[0, np.arange(n - 1)] if n else np.zeros(0, dtype=int)
+    waited = (panel.tenure >= 1) & (panel.waited[shift] > 0)
+    bad_before = waited & (panel.bad[shift] > 0)
+    good_before = waited & ~bad_before & (panel.good[shift] > 0)
+    z = np.where(waited, panel.log_wait[shift] / np.maximum(panel.waited[shift], 1), 0.0)
+    walked = panel.ended & (panel.bad > 0)
+    found = {}
+    outcomes = [("churn", (panel.ended & (panel.bad == 0)).astype(float), waited & ~walked)]
+    if panel.purchases is not None:
+        outcomes.append(("purchases", panel.purchases.astype(float), waited & ~panel.ended))
+    for outcome, y, mask in outcomes:
+        if mask.sum() < 50 * MIN_CASES or good_before[mask].all() or not good_before[mask].any():
+            return f"does not apply: {int(mask.sum()):,} customer-months follow a month with waits (needs {50 * MIN_CASES:,})"
+        controls = np.column_stack([_tenure_bands(panel.tenure[mask]), np.log(panel.waited[shift][mask])])
+        value, se, strength = two_stage(y[mask], good_before[mask].astype(float), z[mask], controls, panel.customer[mask])
+        if not strength >= MIN_STRENGTH:
+            return f"does not apply: the wait barely moves satisfaction (first-stage F {strength:.1f}, needs {MIN_STRENGTH:g})"
+        reference = mask & ~good_before & ~bad_before
+        found[outcome] = Contrast(outcome, value, value - Z95 * se, value + Z95 * se, float(y[reference].mean()),
+                                  strength, int(mask.sum()))
+    return found
+
+
+def two_stage(y, d, z, controls, clusters) -> tuple[float, float, float]:
+    """(effect of ``d``, its cluster-robust standard error, first-stage F) of two-stage least squares with one
+    instrument ``z`` and exogenous ``controls`` (as statsmodels' IV2SLS / linearmodels with clustered errors)."""
+    ones = np.ones_like(y)
+    instruments = np.column_stack([ones, z, controls])
+    gamma, *_ = np.linalg.lstsq(instruments, d, rcond=None)
+    fitted = instruments @ gamma
+    regressors = np.column_stack([ones, fitted, controls])
+    beta, *_ = np.linalg.lstsq(regressors, y, rcond=None)
+    residual = y - np.column_stack([ones, d, controls]) @ beta
+    _, g = np.unique(clusters, return_inverse=True)
+
+    def sandwich(x, u):
+        bread = np.linalg.pinv(x.T @ x)
+        scores = np.column_stack([np.bincount(g, weights=x[:, j] * u) for j in range(x.shape[1])])
+        return bread @ (scores.T @ scores) @ bread
+
+    first = sandwich(instruments, d - fitted)
+    strength = gamma[1] ** 2 / first[1, 1] if first[1, 1] > 0 else 0.0
+    return float(beta[1]), float(math.sqrt(max(sandwich(regressors, residual)[1, 1], 0.0))), float(strength)
+
+
+CONTRASTS = {"churn": ("positive_churn_reduction", "negative_churn_increase"),
+             "purchases": ("positive_uplift", "negative_drop")}
+
+
+def implied_contrast(fit, outcome: str, contrast: Contrast) -> tuple[float, float, float] | None:
+    """The contrast the written effects imply, ``base ((m_P - 1) - q (m_B - 1))`` at their estimates and its range over
+    their 95 % intervals; ``q`` is the share of unsatisfied contacts that are bad. None when either effect is not
+    written (no design is informative) or the shares are not estimated."""
+    good_key, bad_key = CONTRASTS[outcome]
+    chosen = [choose(fit.designs, key) for key in (good_key, bad_key)]
+    if None in chosen or "good" not in fit.estimates or "bad" not in fit.estimates:
+        return None
+    unsatisfied = 1.0 - fit.estimates["good"].value
+    q = fit.estimates["bad"].value / unsatisfied if unsatisfied > 0 else 0.0
+    good, bad = chosen[0].ratios[good_key], chosen[1].ratios[bad_key]
+
+    def at(m_p, m_b):
+        return contrast.base * ((m_p - 1.0) - q * (m_b - 1.0))
+
+    ends = [at(p, b) for p in (good.low, good.high) for b in (bad.low, bad.high)]
+    return at(good.value, bad.value), min(ends), max(ends)

@@ -9,7 +9,7 @@ scenario (``purchase_mix``, ``dropout_mix``, ``value_per_purchase``;
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 import pandas as pd
@@ -44,6 +44,11 @@ class PurchaseResult:
     cutoff: pd.Timestamp
     orders: int
     holdout_problem: str | None
+    counts: dict = field(default_factory=dict)
+    held: dict = field(default_factory=dict)
+    """Per segment the holdout's own fit on the calibration history (its uncertainty is the prediction's)."""
+    """Per segment the purchases ``x`` of each customer over their time ``t`` (repeat purchases over the time since
+    the first, BG/NBD; purchases on the books, NBD): what the model review's predictive check tests."""
 
 
 @dataclass
@@ -129,7 +134,9 @@ def _bgnbd_purchases(frame, file, mapped, no_amounts, segment_column, date_forma
         held, problem = {}, "; ".join(error.lines())
     return PurchaseResult(False, {n: f.purchases for n, f in fits.items()}, {n: f.spend for n, f in fits.items()},
                           {n: h.report for n, h in held.items()}, {n: h.duration for n, h in held.items()}, as_of, cutoff,
-                          len(frame), problem)
+                          len(frame), problem,
+                          {n: pd.DataFrame({"x": f.summary["x"].to_numpy(), "t": f.summary["T"].to_numpy()}) for n, f in fits.items()},
+                          {n: h.fit.purchases for n, h in held.items()})
 
 
 def _contract_purchases(frame, file, customers, customers_file, mapped, no_amounts, segment_column, date_format, period, as_of,
@@ -169,8 +176,13 @@ def _contract_purchases(frame, file, customers, customers_file, mapped, no_amoun
             held = holdout_purchase_rates(customers, frame, cutoff=cutoff, **common)
     except ScenarioError as error:
         held, problem = {}, "; ".join(error.lines())
+    from sim.fit.summaries import exposure
+
+    exposed = exposure(checked, orders, as_of=as_of, time_unit=period)
+    counts = {n: exposed.loc[exposed["segment"] == n, ["x", "t"]].reset_index(drop=True) for n in rates}
     return PurchaseResult(True, rates, {n: spent.get(n) for n in rates}, {n: h.report for n, h in held.items()},
-                          {n: h.duration for n, h in held.items()}, as_of, cutoff, len(frame), problem)
+                          {n: h.duration for n, h in held.items()}, as_of, cutoff, len(frame), problem, counts,
+                          {n: h.fit for n, h in held.items()})
 
 
 def _purchase_writes(result: PurchaseResult, targets: dict, file: DataFile, period: str, scenario: dict | None,

@@ -95,8 +95,13 @@ def apply_updates(
     """Apply every update and correlation to a parsed document, in place. In a ``complete`` scenario an
     update never starts a segment or an intervention (a typo would become a new, empty one)."""
     for update in updates:
+        if update.path.startswith(REVIEW):
+            _set_review(doc, update.path.removeprefix(REVIEW), update.spec)
+            continue
         if complete:
             _require_named(doc, update.path, file)
+        if update.spec is None:
+            _set_review(doc, update.path, None)  # a removed input's review goes with it
         if update.path.endswith(ADD_OR_REPLACE):
             _add_or_replace(doc, update, file)
         else:
@@ -106,6 +111,29 @@ def apply_updates(
 
 
 NAMED = {"segments": "segment", "interventions": "intervention"}
+REVIEW = "review."
+"""Path prefix of a model review entry: ``review.segments.retail.churn_mix`` is the table
+``[review."segments.retail.churn_mix"]`` (the input's whole path is one quoted key; :mod:`sim.fit.review`)."""
+
+
+def _set_review(doc: TOMLDocument, path: str, spec: dict | None) -> None:
+    """Write (or, with ``spec=None``, remove) the review of the input at ``path``: a table with its own header under
+    ``[review]``, replacing an older review of the same input; an empty ``[review]`` goes."""
+    if spec is None:
+        if "review" in doc and path in doc["review"]:
+            del doc["review"][path]
+            if not doc["review"]:
+                del doc["review"]
+        return
+    if "review" not in doc:
+        doc.add(tomlkit.nl())
+        doc.add(tomlkit.comment("The model review of fitted inputs (cxroi fit; docs/fitting.md#the-model-review); "
+                                "cxroi run --memo reports it."))
+        doc["review"] = tomlkit.table(is_super_table=True)
+    table = tomlkit.table()
+    for name, value in spec.items():
+        table[name] = _plain(value)
+    doc["review"][path] = table
 
 
 def _require_named(doc: TOMLDocument, path: str, file: str | None) -> None:

@@ -218,6 +218,9 @@ class Panel:
     since: np.ndarray
     last: np.ndarray
     """Months since the last period with a good or bad contact (0 when none) and its kind (GOOD, BAD, NEUTRAL = none)."""
+    waited: np.ndarray | None = None
+    log_wait: np.ndarray | None = None
+    """Contacts with a wait in the period and the sum of their ln(wait) (the congestion instrument's, sim.fit.causal)."""
 
 
 def build_panel(customers: pd.DataFrame, tickets: pd.DataFrame, order_codes: np.ndarray | None,
@@ -234,10 +237,10 @@ def build_panel(customers: pd.DataFrame, tickets: pd.DataFrame, order_codes: np.
     customer = np.repeat(np.arange(len(customers)), lengths)
     tenure = np.arange(rows) - offsets[customer]
 
-    def per_row(codes: np.ndarray, months: np.ndarray, weights=None) -> np.ndarray:
+    def per_row(codes: np.ndarray, months: np.ndarray, weights=None, dtype=np.int64) -> np.ndarray:
         inside = (codes >= 0) & (months <= final[codes]) & (months >= first[codes])
         index = offsets[codes[inside]] + (months[inside] - first[codes[inside]])
-        return np.bincount(index, weights=None if weights is None else weights[inside], minlength=rows).astype(np.int64)
+        return np.bincount(index, weights=None if weights is None else weights[inside], minlength=rows).astype(dtype)
 
     ticket_month = month_index(tickets["opened"].to_numpy())
     codes = tickets["code"].to_numpy()
@@ -255,7 +258,11 @@ def build_panel(customers: pd.DataFrame, tickets: pd.DataFrame, order_codes: np.
     previous = np.where(previous >= offsets[customer], previous, -1)
     since = np.where(previous >= 0, tenure - tenure[np.maximum(previous, 0)], 0)
     last = np.where(previous >= 0, kind[np.maximum(previous, 0)], NEUTRAL)
-    return Panel(customer, tenure, contacts, bad, good, purchases, is_end, since, last)
+    wait = tickets["wait"].to_numpy(dtype=float) if "wait" in tickets else np.full(len(tickets), np.nan)
+    given = np.isfinite(wait)
+    waited = per_row(codes, ticket_month, given.astype(float))
+    log_wait = per_row(codes, ticket_month, np.where(given, np.log(np.maximum(np.nan_to_num(wait), FLOOR_MINUTES)), 0.0), float)
+    return Panel(customer, tenure, contacts, bad, good, purchases, is_end, since, last, waited, log_wait)
 
 
 # --- the estimates ------------------------------------------------------------------------------------
@@ -299,6 +306,9 @@ class SupportFit:
     """Share of customer-months that end the customer's life (walk-aways included): what a customer list shows."""
     neutral_churn: float = math.nan
     """The hazard model's churn of a neutral customer, averaged over the customer-months' tenure bands."""
+    instrument: dict | str | None = None
+    """The congestion instrument's contrasts by outcome (:func:`sim.fit.causal.congestion_instrument`), or why it does
+    not apply; the model review compares them with the effects written."""
 
     def as_rows(self) -> list[dict]:
         return [e.as_row(self.segment) for e in self.estimates.values()]
@@ -682,13 +692,14 @@ def _fit_segment(name: str, label: str, panel: Panel, experience: np.ndarray, cu
     base = np.array([fit.value(f"churn_band{b}") for b in bands])[np.searchsorted(bands, grouped.band)]
     neutral = float(np.sum(grouped.n * base) / np.sum(grouped.n))
     return SupportFit(name, customers, int(panel.tenure.size), int(experience.size), by_name, designs,
-                      float(panel.ended.mean()), neutral)
+                      float(panel.ended.mean()), neutral,
+                      causal.congestion_instrument(panel) if causal_designs else None)
 
 
 def _subset(panel: Panel, rows: np.ndarray) -> Panel:
     return Panel(*(None if value is None else value[rows] for value in (
         panel.customer, panel.tenure, panel.contacts, panel.bad, panel.good, panel.purchases, panel.ended, panel.since,
-        panel.last)))
+        panel.last, panel.waited, panel.log_wait)))
 
 
 def _latest(tickets, customers, ticket_columns, customer_columns, date_format):

@@ -410,6 +410,23 @@ class PortfolioSpec(_Strict):
     exclusive: list[list[str]] = []
 
 
+REVIEW_CHECKS = ("holdout", "predictive", "estimate", "designs")
+"""The model review's checks of a fitted input (:mod:`sim.fit.review`), in the order they are shown."""
+_CHECK_TEXT = r"^(ok|warn|fail|n/a): \S"
+
+
+class InputReview(_Strict):
+    """What ``cxroi fit``'s model review found for one fitted input (``[review."segments.retail.churn_mix"]``):
+    the fit it came from, and per check its status (ok, warn, fail, n/a) and why, as ``"warn: ..."``.
+    ``cxroi run --memo`` reports it under "How much to trust the inputs"."""
+
+    fit: str = Field(min_length=1)
+    holdout: str = Field(pattern=_CHECK_TEXT)
+    predictive: str = Field(pattern=_CHECK_TEXT)
+    estimate: str = Field(pattern=_CHECK_TEXT)
+    designs: str = Field(pattern=_CHECK_TEXT)
+
+
 class Scenario(_Strict):
     """A whole business case: settings, segments, support, interventions, correlations."""
 
@@ -420,6 +437,17 @@ class Scenario(_Strict):
     interventions: dict[str, Intervention] = Field(min_length=1)
     correlations: list[Correlation] = []
     portfolio: PortfolioSpec | None = None
+    review: dict[str, InputReview] | None = None
+
+    @model_validator(mode="after")
+    def _reviews_name_inputs_of_this_scenario(self) -> "Scenario":
+        for path in self.review or {}:
+            parts = path.split(".")
+            if parts[0] not in ("segments", "operations", "interventions", "support") or len(parts) < 2:
+                raise ValueError(f"review.{path}: not an input's path (e.g. segments.retail.churn_mix)")
+            if parts[0] in ("segments", "interventions") and parts[1] not in getattr(self, parts[0]):
+                raise ValueError(f"review.{path}: the scenario has no {parts[0][:-1]} '{parts[1]}'")
+        return self
 
     @model_validator(mode="after")
     def _operations_replace_stated_experiences(self) -> "Scenario":

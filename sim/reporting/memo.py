@@ -22,6 +22,7 @@ from typing import Any
 from sim.errors import UsageError
 from sim.reporting.format import amount, percent, style
 from sim.reporting.format import payback as payback_text
+from sim.reporting.memo_trust import trust_section
 from sim.reporting.results_files import Record, read_results as read_folder
 
 INVEST_CONFIDENCE = 0.80
@@ -294,6 +295,8 @@ def build(record: Record, title: str | None = None) -> Memo:
         f"outcomes is {st.roi(chosen['roi']['mean'])}, {direction} it. They differ because the simulation averages over "
         f"the whole range of every uncertain input, and the result is not a straight line in them: effects multiply "
         f"(a retained customer buys again and again) and skewed ranges have means away from their most likely value."))
+
+    trust_section(memo, manifest)  # "How much to trust the inputs" (sim/reporting/memo_trust.py)
 
     memo.add("h2", "Method and reproducibility")
     memo.add("p", (

@@ -21,6 +21,7 @@ from sim.shell.fit_data_commands import (
     read_data,
     scenario_table,
     write_fit_folder,
+    with_review,
     write_or_print,
 )
 from sim.shell.fit_io import echo_json as _echo_json
@@ -57,7 +58,9 @@ def customers_command(file, columns, survivor_table, date_format, segment_column
       cxroi fit customers cohort.csv --survivor-table --column active=still_active --period year
     """
     from sim.fit.customers_report import customers_report
+    from sim.fit.review import fit_words, review_customers
     from sim.reporting.fit_console import print_churn
+    from sim.reporting.review_console import print_review
 
     with _user_errors(file):
         period, as_of_day, cutoff_day = common_options(out, overwrite, period, into, as_of, cutoff, no_holdout)
@@ -70,14 +73,17 @@ def customers_command(file, columns, survivor_table, date_format, segment_column
             report = customers_report(frame, file=source, survivor_table=survivor_table, columns=mapped,
                                       segment_column=segment_column, date_format=date_format, period=period, as_of=as_of_day,
                                       cutoff=cutoff_day, segment_map=segment_map, scenario=scenario, into=into)
+            review = review_customers(report, fit_words("customers", [str(file)]))
+        with_review(report.writes, review, into)
         fragment_text = write_or_print(into, report.writes, as_json)
         if out is not None:
             from sim.reporting.fit_figures import customers_figures
 
             write_fit_folder(out, overwrite, report.summary, fit_manifest([source], report.folder.options), report.folder.tables,
-                             customers_figures(report), fragment_text)
+                             customers_figures(report), fragment_text, review)
         if as_json:
             _echo_json(report.summary)
             return
         print_churn(report)
+        print_review(review)
         echo_outcome(report.writes.notes, into, [r.target for r in report.segments], fragment_text, out)

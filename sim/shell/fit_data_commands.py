@@ -96,13 +96,17 @@ def fit_manifest(files: list[DataFile], options: dict) -> dict:
                     created=pd.Timestamp.now(tz="UTC").isoformat(timespec="seconds"))
 
 
-def write_fit_folder(out: Path, overwrite: bool, summary: dict, manifest: dict, tables: dict, figures: dict, fragment_text: str) -> None:
+def write_fit_folder(out: Path, overwrite: bool, summary: dict, manifest: dict, tables: dict, figures: dict, fragment_text: str,
+                     review=None) -> None:
+    """A fit's --out folder: summary.json, manifest.json, inputs.toml, the tables and figures and, with a
+    ``review`` (:class:`sim.fit.review.Review`), review.json."""
     import matplotlib.pyplot as plt
 
     from sim.shell.results_folder import _dump, write_files
 
     writers = {
         "summary.json": lambda path: _dump(path, summary),
+        **({"review.json": lambda path: _dump(path, review.as_dict())} if review is not None else {}),
         "manifest.json": lambda path: _dump(path, manifest),
         "inputs.toml": lambda path: path.write_text(fragment_text, encoding="utf-8"),
         **{f"{name}.csv": (lambda path, t=table: t.to_csv(path, index=False)) for name, table in tables.items()},
@@ -113,6 +117,12 @@ def write_fit_folder(out: Path, overwrite: bool, summary: dict, manifest: dict, 
     finally:
         for figure in figures.values():
             plt.close(figure)
+
+
+def with_review(writes, review, into: Path | None) -> None:
+    """With --into, the review goes into the scenario beside the inputs (its ``[review]`` tables)."""
+    if into is not None:
+        writes.updates.extend(review.updates())
 
 
 def echo_outcome(notes: list[str], into: Path | None, segments: list[str], fragment_text: str, out: Path | None) -> None:

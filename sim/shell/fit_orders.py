@@ -22,6 +22,7 @@ from sim.shell.fit_data_commands import (
     read_data,
     scenario_table,
     write_fit_folder,
+    with_review,
     write_or_print,
 )
 from sim.shell.fit_io import echo_json as _echo_json
@@ -60,7 +61,9 @@ def orders_command(file, columns, customers_file, no_amounts, date_format, segme
       cxroi fit orders web_orders.parquet --column date=ordered_at --column amount=total --period month --out results/orders-fit
     """
     from sim.fit.orders_report import orders_report
+    from sim.fit.review import fit_words, review_orders
     from sim.reporting.fit_console import print_purchases
+    from sim.reporting.review_console import print_review
 
     with _user_errors(file):
         period, as_of_day, cutoff_day = common_options(out, overwrite, period, into, as_of, cutoff, no_holdout)
@@ -74,14 +77,17 @@ def orders_command(file, columns, customers_file, no_amounts, date_format, segme
                                    no_amounts=no_amounts, segment_column=segment_column, date_format=date_format,
                                    period=period, as_of=as_of_day, cutoff=cutoff_day, segment_map=segment_map,
                                    scenario=scenario, into=into)
+            review = review_orders(report, fit_words("orders", [f.path for f in files]))
+        with_review(report.writes, review, into)
         fragment_text = write_or_print(into, report.writes, as_json)
         if out is not None:
             from sim.reporting.fit_figures import orders_figures
 
             write_fit_folder(out, overwrite, report.summary, fit_manifest(files, report.folder.options), report.folder.tables,
-                             orders_figures(report), fragment_text)
+                             orders_figures(report), fragment_text, review)
         if as_json:
             _echo_json(report.summary)
             return
         print_purchases(report)
+        print_review(review)
         echo_outcome(report.writes.notes, into, [report.targets[name] for name in report.result.segments], fragment_text, out)

@@ -22,6 +22,7 @@ from sim.shell.fit_data_commands import (
     read_data,
     scenario_table,
     write_fit_folder,
+    with_review,
     write_or_print,
 )
 from sim.shell.fit_io import echo_json as _echo_json
@@ -88,8 +89,10 @@ def support_command(tickets, customers_file, orders_file, columns, csat_scale, g
       cxroi fit support tickets.csv --customers customers.csv --column opened=created_at --column csat=rating \\
           --column start=signup --column end=cancelled --into scenarios/my_company.toml --segment-map retail=b2c
     """
+    from sim.fit.review import fit_words, review_support
     from sim.fit.support_report import support_report
     from sim.reporting.fit_console import print_support
+    from sim.reporting.review_console import print_review
 
     with _user_errors(tickets):
         if period == "year":
@@ -116,14 +119,17 @@ def support_command(tickets, customers_file, orders_file, columns, csat_scale, g
                                     columns=mapped, rule=rule, as_of=as_of_day, segment_map=segment_map,
                                     segment_column=segment_column, date_format=date_format,
                                     scenario=scenario, into=into)
+            review = review_support(report, fit_words("support", [f.path for f in sources]), segment_map)
+        with_review(report.writes, review, into)
         fragment_text = write_or_print(into, report.writes, as_json)
         if out is not None:
             write_fit_folder(out, overwrite, report.summary, fit_manifest(sources, report.folder.options),
-                             report.folder.tables, {}, fragment_text)
+                             report.folder.tables, {}, fragment_text, review)
         if as_json:
             _echo_json(report.summary)
             return
         print_support(report)
+        print_review(review)
         echo_outcome([], into, sorted({u.path.split(".")[1] for u in report.updates if u.path.startswith("segments.")}),
                      fragment_text, out)
 

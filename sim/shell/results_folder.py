@@ -371,7 +371,7 @@ def _manifest(scenario, loaded, seed: int, draws: int, command, extra: dict[str,
             for path, item in all_inputs(scenario).items()
         },
         "resolved_scenario": scenario.model_dump(mode="json", by_alias=True,
-                                                 exclude={"portfolio"} if scenario.portfolio is None else None),
+                                                 exclude={k for k in ("portfolio", "review") if getattr(scenario, k) is None}),
         "versions": {
             "python": platform.python_version(),
             **{name: _version(name) for name in ("numpy", "scipy", "pandas", "pydantic")},
