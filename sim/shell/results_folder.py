@@ -97,7 +97,7 @@ def check_writable(path: str | Path, replacing: bool = False, option: str = "--o
             if not os.access(ancestor, os.W_OK | os.X_OK):
                 raise UsageError(f"{path}: cannot write in {ancestor} (permission denied); choose another {option}")
             break
-    if replacing and not os.access(path, os.W_OK | os.X_OK):
+    if replacing and not os.access(path, os.W_OK | (os.X_OK if path.is_dir() else 0)):
         raise UsageError(f"{path}: cannot replace it (permission denied); choose another {option}")
 
 

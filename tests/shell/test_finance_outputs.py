@@ -168,7 +168,8 @@ def test_sweep_values_carry_no_float_noise_and_payback_beyond_the_horizon_is_exp
 
 def test_the_shipped_example_renders_again_with_cxroi_memo(root, tmp_path):
     example = root / "results" / "examples" / "nordic_midsize"
-    invoke(["memo", str(example), "--out", str(tmp_path / "memo.md")])
+    (tmp_path / "memo.md").write_text("an older memo")  # --overwrite replaces a file the user may write
+    invoke(["memo", str(example), "--out", str(tmp_path / "memo.md"), "--overwrite"])
     assert (tmp_path / "memo.md").read_text() == (example / "memo.md").read_text()
     memo = (example / "memo.md").read_text()
     assert "faster_response" not in memo and "seed 00" not in memo
