@@ -255,7 +255,8 @@ def portfolio(scenario, draws: int | None = None, seed: int | None = None, *, bu
               budget_on: str = "pv-cost", budget_rule: str = "expected", max_options: int | None = None,
               include: Iterable[str] = (), exclude: Iterable[str] = (), objective: str = "mean",
               workers: int | None = None, progress: Progress | None = None,
-              exhaustive_limit: int = EXHAUSTIVE_LIMIT, hurdle_rates: Iterable[float] | None = None) -> Analysis:
+              exhaustive_limit: int = EXHAUSTIVE_LIMIT, hurdle_rates: Iterable[float] | None = None,
+              result=None) -> Analysis:
     """Evaluate portfolios of the scenario's interventions and choose one under a budget and a risk appetite.
 
     ``budget`` limits the portfolio's PV cost (``budget_on="pv-cost"``: programme costs and
@@ -263,7 +264,9 @@ def portfolio(scenario, draws: int | None = None, seed: int | None = None, *, bu
     (``budget_rule="expected"``) or in every draw (``"every-draw"``). ``objective``: ``mean``,
     ``cvar:ALPHA`` or ``prob-positive`` (:func:`score`). ``hurdle_rates``: discount rates at
     which the acceptability curve (probability each portfolio is best) is drawn
-    (default: 0 % to 20 %); each is an appraisal of the same stored flows.
+    (default: 0 % to 20 %); each is an appraisal of the same stored flows. ``result``: a
+    finished run of this scenario at these draws and seed (``cxroi run --memo``), whose
+    baseline and single options are reused, so only the combinations are simulated.
     """
     plain, loaded = unpack(scenario)
     kind, alpha = parse_objective(objective)
@@ -279,7 +282,8 @@ def portfolio(scenario, draws: int | None = None, seed: int | None = None, *, bu
     settings = plain.settings
     seed = settings.seed if seed is None else seed
     draws = settings.draws if draws is None else draws
-    values = sample(plain, draws, seed)
+    reuse = result is not None and bool(result.flows) and result.n_draws == draws and result.seed == seed
+    values = result.values if reuse else sample(plain, draws, seed)
     appraisals: dict[tuple[str, ...], Appraisal] = {}
 
     rates = list(np.round(np.linspace(0.0, 0.20, 11), 4)) if hurdle_rates is None else [float(r) for r in hurdle_rates]
@@ -287,6 +291,8 @@ def portfolio(scenario, draws: int | None = None, seed: int | None = None, *, bu
     group = max(1, int(MEMORY_BUDGET // (draws * settings.horizon * len(APPRAISED_OUTPUTS) * 8)) - 2)
     with parallel.pool(workers) as shared:
         store = ArmStore(plain, seed, shared)
+        if reuse:
+            store.remember(values, result.flows)
 
         def evaluate(batch: list[tuple[str, ...]]) -> None:
             # Singles are needed for each combination's interaction: simulated beside it (once).

@@ -240,3 +240,15 @@ def test_a_pilot_can_value_the_portfolio_decision():
     assert single.summary["evpi"] != chosen.summary["evpi"]
     for row in chosen.summary["sizes"]:
         assert row["evsi"] <= chosen.summary["evppi"] * 1.05 + 1e-9 <= chosen.summary["evpi"] * 1.05 + 1e-9
+
+
+def test_a_run_s_arms_are_reused_bit_for_bit_and_only_the_combinations_simulated():
+    scenario = build(_four_levers())
+    result = sim.run(scenario, draws=120, seed=5, workers=1)
+    fresh = portfolio(scenario, 120, 5, workers=1, hurdle_rates=[0.0, 0.1])
+    reused = portfolio(scenario, 120, 5, workers=1, hurdle_rates=[0.0, 0.1], result=result)
+    singles = len(scenario.interventions)
+    assert reused.summary["search"]["arms_simulated"] == fresh.summary["search"]["arms_simulated"] - singles - 1
+    assert reused.summary["portfolios"] == fresh.summary["portfolios"]
+    assert reused.tables["npv_draws"].equals(fresh.tables["npv_draws"])
+    assert reused.tables["acceptability"].equals(fresh.tables["acceptability"])
