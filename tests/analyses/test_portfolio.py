@@ -199,7 +199,7 @@ def test_the_command_writes_its_folder_and_refuses_bad_options_with_exit_2(tmp_p
 
 
 def test_the_memo_section_recommends_the_portfolio_and_says_the_budget_it_used():
-    from sim.reporting.memo import Memo, portfolio_section
+    from sim.reporting.memo import Memo, budget_and_appetites, portfolio_section
 
     scenario = build(_four_levers())
     for budget, words in ((None, "The recommendation assumes no budget limit."),
@@ -209,7 +209,9 @@ def test_the_memo_section_recommends_the_portfolio_and_says_the_budget_it_used()
         portfolio_section(memo, summary, "EUR")
         text = " ".join(str(payload) for kind, payload in memo.blocks if kind == "p").replace("\u00a0", " ")
         chosen = next(e for e in summary["portfolios"] if e["name"] == summary["choice"])
-        assert words in text and chosen["label"] in text and "Under other risk appetites" in text
+        appetites = budget_and_appetites(summary, "EUR").replace("\u00a0", " ")
+        assert chosen["label"] in text and appetites.startswith(words)
+        assert "Under other risk appetites: judged by" in appetites or "chooses the same" in appetites
         assert "frontier" in memo.figures
         if budget is not None:
             assert chosen["pv_cost"]["mean"] <= budget
