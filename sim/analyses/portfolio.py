@@ -20,6 +20,7 @@ choice among portfolios.
 from __future__ import annotations
 
 import itertools
+from contextlib import nullcontext
 from collections.abc import Callable, Iterable
 
 import numpy as np
@@ -256,7 +257,7 @@ def portfolio(scenario, draws: int | None = None, seed: int | None = None, *, bu
               include: Iterable[str] = (), exclude: Iterable[str] = (), objective: str = "mean",
               workers: int | None = None, progress: Progress | None = None,
               exhaustive_limit: int = EXHAUSTIVE_LIMIT, hurdle_rates: Iterable[float] | None = None,
-              result=None) -> Analysis:
+              result=None, pool=None) -> Analysis:
     """Evaluate portfolios of the scenario's interventions and choose one under a budget and a risk appetite.
 
     ``budget`` limits the portfolio's PV cost (``budget_on="pv-cost"``: programme costs and
@@ -266,7 +267,8 @@ def portfolio(scenario, draws: int | None = None, seed: int | None = None, *, bu
     which the acceptability curve (probability each portfolio is best) is drawn
     (default: 0 % to 20 %); each is an appraisal of the same stored flows. ``result``: a
     finished run of this scenario at these draws and seed (``cxroi run --memo``), whose
-    baseline and single options are reused, so only the combinations are simulated.
+    baseline and single options are reused, so only the combinations are simulated. ``pool``:
+    an open :class:`sim.compute.parallel.Pool` to simulate in (the run's), else one of ``workers``.
     """
     plain, loaded = unpack(scenario)
     kind, alpha = parse_objective(objective)
@@ -289,7 +291,7 @@ def portfolio(scenario, draws: int | None = None, seed: int | None = None, *, bu
     rates = list(np.round(np.linspace(0.0, 0.20, 11), 4)) if hurdle_rates is None else [float(r) for r in hurdle_rates]
     at_rates: dict[tuple[str, ...], np.ndarray] = {}
     group = max(1, int(MEMORY_BUDGET // (draws * settings.horizon * len(APPRAISED_OUTPUTS) * 8)) - 2)
-    with parallel.pool(workers) as shared:
+    with parallel.pool(workers) if pool is None else nullcontext(pool) as shared:
         store = ArmStore(plain, seed, shared)
         if reuse:
             store.remember(values, result.flows)

@@ -173,6 +173,7 @@ class Uncertain:
         self._u_lo = float(cdf(np.array([self._lo]))[0]) if cdf and math.isfinite(self._lo) else 0.0
         self._u_hi = float(cdf(np.array([self._hi]))[0]) if cdf and math.isfinite(self._hi) else 1.0
         self._base = base
+        self._median: float | None = None
 
     @property
     def is_fixed(self) -> bool:
@@ -185,7 +186,10 @@ class Uncertain:
         return np.clip(np.asarray(x, dtype=float), self._lo, self._hi)
 
     def median(self) -> float:
-        return float(self.ppf(np.array([0.5]))[0])
+        """The 50th percentile, computed once (a scipy quantile costs ~0.1 ms; checks ask for it often)."""
+        if self._median is None:
+            self._median = float(self.ppf(np.array([0.5]))[0])
+        return self._median
 
     @property
     def base(self) -> float:

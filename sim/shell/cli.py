@@ -6,6 +6,7 @@ results-folder helpers at load time; each command imports what it needs.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import signal
@@ -200,11 +201,20 @@ def run(scenario, draws, seed, out, overrides, as_json, workers, overwrite, no_s
 
             check_extremes(loaded.scenario)  # the memo's tornado, checked before the run
         frames = with_memo or xlsx is not None or tables == "parquet"
-        with _progress(enabled=not base_case, meanwhile=lambda: _output_modules(frames)) as report:
-            result = run_scenario(loaded, draws, seed, base_case=base_case, workers=workers, progress=report)
+        from sim.compute import parallel
+
+        # With --memo the run's workers also simulate the combinations (one pool, forked once).
+        with parallel.pool(workers) if with_memo else contextlib.nullcontext() as shared:
+            with _progress(enabled=not base_case, meanwhile=lambda: _output_modules(frames)) as report:
+                result = run_scenario(loaded, draws, seed, base_case=base_case, workers=workers, progress=report,
+                                      workers_pool=shared)
+            extra = None
+            if with_memo:
+                with _working("weighing every combination of the options"):
+                    extra = results_folder.memo_inputs(result, budget, shared)
         folder = None if no_save else results_folder.write(
-            result, out or results_folder.default_folder(result), overwrite, command=_command(),
-            extra=results_folder.memo_inputs(result, budget) if with_memo else None, tables=tables)
+            result, out or results_folder.default_folder(result), overwrite, command=_command(), extra=extra,
+            tables=tables)
         _finish(result.summary_dict(), _printer("print_run", show_paths), as_json, folder)
         if with_memo:
             from sim.reporting import memo

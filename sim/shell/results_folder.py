@@ -167,7 +167,11 @@ def csv_draw_columns(columns: dict) -> dict:
             for name, column in columns.items()}
 
 
-def memo_inputs(result: Result, budget: float | None = None) -> dict:
+MEMO_PILOT_SIZES = 3
+"""Pilot sizes a memo compares (small, middle, large on a log scale): ``cxroi pilot`` compares five."""
+
+
+def memo_inputs(result: Result, budget: float | None = None, pool=None) -> dict:
     """Writers for what a memo adds to a run's folder, from the run's own draws.
 
     ``portfolio.json``: every admissible combination of the options (:mod:`sim.analyses.portfolio`,
@@ -175,22 +179,25 @@ def memo_inputs(result: Result, budget: float | None = None) -> dict:
     and its value of information; the run's baseline and single options are reused, so only the
     combinations are simulated (none when the options cannot combine). ``tornado.csv``; ``pilot.json``,
     the pilot analysis of the recommended portfolio's largest part (left out when no pilot could
-    measure what it changes), valued for the choice among portfolios; ``roi_draws.csv``.
+    measure what it changes), valued for the choice among portfolios, at :data:`MEMO_PILOT_SIZES` sizes;
+    ``roi_draws.csv``. ``pool``: the run's open :class:`sim.compute.parallel.Pool`, reused for the
+    combinations (else one of their own).
     """
-    from sim.analyses.pilot import pilot_of
+    from sim.analyses.pilot import default_sizes, measured_changes, pilot_of
     from sim.analyses.portfolio import portfolio as run_portfolio
     from sim.analyses.tornado import one_at_a_time
 
     if not result.uncertain_paths:
         return {}  # nothing uncertain: the memo goes without a tornado and value of information
     combined = run_portfolio(result.loaded or result.scenario, result.n_draws, result.seed, budget=budget,
-                             hurdle_rates=[], result=result)
+                             hurdle_rates=[], result=result, pool=pool)
     tornado = one_at_a_time(result.scenario)
     pilot = None
     chosen = next(e for e in combined.summary["portfolios"] if e["name"] == combined.summary["choice"])
     for name in focus_order(result, chosen["interventions"]):
         try:
-            pilot = pilot_of(result, name, portfolios=combined.tables["npv_draws"]).summary
+            sizes = default_sizes(result.scenario, measured_changes(result.scenario, name), MEMO_PILOT_SIZES)
+            pilot = pilot_of(result, name, sizes, portfolios=combined.tables["npv_draws"]).summary
             break
         except UsageError:
             continue  # nothing a customer pilot counts: the next part
