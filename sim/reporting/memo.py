@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from sim.errors import UsageError
+from sim.model.labels import is_money
 from sim.reporting.format import amount, input_words, percent, style
 from sim.reporting.format import payback as payback_text
 from sim.reporting.memo_trust import trust_section
@@ -213,12 +214,12 @@ def pilot_section(memo: "Memo", pilot: dict[str, Any], label: str) -> None:
     memo.add("p", f"**Is a pilot of {label} worth it?** A pilot counts "
                   + "; ".join(f"{m['counts']} ({m['segment']})" for m in pilot["measures"])
                   + f" in a treated and a control arm for {pilot['periods']} periods. Costs: {style(currency).restyle(pilot['costs']['basis'])}.")
-    memo.add("table", (["customers per arm", "value of its result (EVSI)", "cost", "expected net gain", "power (5 % test)"], [
+    memo.add("table", (["customers per arm", "value of its result (EVSI)", "cost", "expected net gain", "power (5\u00a0% test)"], [
         [count(row["customers_per_arm"]), amount(row["evsi"], currency), amount(row["cost"], currency),
          amount(row["net_gain"], currency), percent(row["power"], 0)] for row in pilot["sizes"]]))
 
 
-_APPETITES = {"mean": "expected NPV", "cvar": "the average of the worst 10 % of outcomes",
+_APPETITES = {"mean": "expected NPV", "cvar": "the average of the worst 10\u00a0% of outcomes",
               "prob-positive": "the chance of a positive NPV"}
 
 
@@ -266,14 +267,14 @@ def portfolio_section(memo: "Memo", portfolio: dict[str, Any], currency: str) ->
     how_many = f"all {count(search['evaluated'])} admissible combinations" if search.get("evaluated") == search.get("admissible") \
         else "the admissible combinations"
     memo.add("p", f"Judged by {_appetite(portfolio['objective'])}, {how_many} of the options (doing nothing included) "
-                  f"point to {what} (expected NPV {amount(chosen['npv']['mean'], currency)}, 90 % interval "
+                  f"point to {what} (expected NPV {amount(chosen['npv']['mean'], currency)}, 90\u00a0% interval "
                   f"{amount(chosen['npv']['p05'], currency)} to {amount(chosen['npv']['p95'], currency)}, positive in "
                   f"{st.percent(chosen['prob_npv_positive'], 0)} of outcomes).{overlap}")
     memo.add("table", (["portfolio on the efficient frontier", "expected PV cost", "expected NPV", "incremental ROI"], [
         [entries[row["name"]]["label"], amount(row["pv_cost"], currency), amount(row["npv"], currency),
          st.roi(row["incremental_roi"]) if row["incremental_roi"] is not None else "—"] for row in portfolio["frontier"]]))
     memo.figures["frontier"] = figures.frontier_figure(portfolio)
-    memo.add("figure", ("frontier", "Expected NPV against expected PV cost of each portfolio, with its 90 % interval; "
+    memo.add("figure", ("frontier", "Expected NPV against expected PV cost of each portfolio, with its 90\u00a0% interval; "
                                     "the line is the efficient frontier, hollow points are off it, the circle is the choice."))
 
 
@@ -393,7 +394,7 @@ def headline_figures(memo: Memo, ctx: Context) -> None:
             f"that is when its NPV is not negative.") if _chances_equal(entries) else ""
     memo.add("p", f"Amounts are present values in {currency} at {st.percent(summary['discount_rate'])} a year over "
                   f"{_periods(summary)}; benefit is the change in {basis} against today's baseline; "
-                  f"ROI = (PV benefit − PV cost) / PV cost, shown as a percentage of cost (an ROI of 400 % returns "
+                  f"ROI = (PV benefit − PV cost) / PV cost, shown as a percentage of cost (an ROI of 400\u00a0% returns "
                   f"four times the cost on top of it).{same}")
 
 
@@ -426,7 +427,7 @@ def spread(memo: Memo, ctx: Context) -> None:
     fan = record.bands[record.bands["metric"] == "cumulative_discounted_net"]
     payback = {name: entry["payback_period"]["p50"] for name, entry in entries.items()}
     memo.figures["cash_flow"] = figures.cash_flow_fan(fan, labels, currency, summary["period"], payback)
-    memo.add("figure", ("cash_flow", "Cumulative discounted net cash flow of each option: median with 50 % and 90 % bands; the dot marks the median payback."))
+    memo.add("figure", ("cash_flow", "Cumulative discounted net cash flow of each option: median with 50\u00a0% and 90\u00a0% bands; the dot marks the median payback."))
     rows = None if record.tornado is None else record.tornado[record.tornado["intervention"] == decision.intervention]
     if rows is not None and not rows.empty:
         memo.figures["tornado"] = figures.tornado_figure(rows, currency, "what moves NPV most", bars=8,
@@ -538,9 +539,9 @@ def headline_table(summary: dict[str, Any], combination: dict[str, Any] | None =
     labels = [entry["label"] for entry in entries.values()]
     return ["", *labels], [
         ["Expected NPV", *(amount(e["npv"]["mean"], currency) for e in entries.values())],
-        ["NPV, 90 % interval", *(f"{amount(e['npv']['p05'], currency)} to {amount(e['npv']['p95'], currency)}" for e in entries.values())],
+        ["NPV, 90\u00a0% interval", *(f"{amount(e['npv']['p05'], currency)} to {amount(e['npv']['p95'], currency)}" for e in entries.values())],
         ["Expected ROI", *(st.roi(e["roi"]["mean"]) for e in entries.values())],
-        ["ROI, 90 % interval", *(f"{st.roi(e['roi']['p05'])} to {st.roi(e['roi']['p95'])}" for e in entries.values())],
+        ["ROI, 90\u00a0% interval", *(f"{st.roi(e['roi']['p05'])} to {st.roi(e['roi']['p95'])}" for e in entries.values())],
         *_chance_rows(summary, st, entries),
         ["Median payback", *("—" if e["payback_period"] is None else payback_text(e["payback_period"]["p50"], summary["period"])
                              for e in entries.values())],
@@ -585,11 +586,11 @@ def _worst_rows(entries: dict[str, Any], currency: str) -> list[list[str]]:
     else:
         first = ["NPV, 10th percentile (9 in 10 outcomes do better)", *(amount(v, currency) for v in p10)]
     if all(v >= 0 for v in tail):
-        second = ["Even the worst 10 % of outcomes return, on average", *(amount(v, currency) for v in tail)]
+        second = ["Even the worst 10\u00a0% of outcomes return, on average", *(amount(v, currency) for v in tail)]
     elif all(v < 0 for v in tail):
-        second = ["The worst 10 % of outcomes lose, on average", *(amount(-v, currency) for v in tail)]
+        second = ["The worst 10\u00a0% of outcomes lose, on average", *(amount(-v, currency) for v in tail)]
     else:
-        second = ["NPV, average of the worst 10 % of outcomes", *(amount(v, currency) for v in tail)]
+        second = ["NPV, average of the worst 10\u00a0% of outcomes", *(amount(v, currency) for v in tail)]
     return [first, second]
 
 
@@ -653,7 +654,7 @@ def _assumption_groups(manifest: dict[str, Any], st=None) -> dict[str, list[list
                 change = spec["changes"][index]
                 operation = next(op for op in ("set", "scale", "add") if change.get(op) is not None)
                 name = f"{operation} {change['path']}"
-        groups.setdefault(group, []).append([item.get("label") or name, input_words(item, st),
+        groups.setdefault(group, []).append([item.get("label") or name, input_words(item, st, is_money(path)),
                                              st.restyle(item.get("source") or "—")])
     overridden = {path for path in manifest["inputs"]}
     others = [o for o in manifest["scenario"].get("overrides", []) if o.partition("=")[0].strip() not in overridden]

@@ -37,7 +37,8 @@ import numpy as np
 import pandas as pd
 
 from sim.errors import UsageError
-from sim.reporting.format import HOUSE, input_words
+from sim.model.labels import is_money
+from sim.reporting.format import HOUSE, input_words, style
 from sim.reporting.results_files import read_results
 
 EXCEL_ROWS = 1_048_576
@@ -112,7 +113,7 @@ def write_workbook(folder: str | Path, target: str | Path, overwrite: bool = Fal
         styles = _Styles(book, summary["currency"])
         frame = None if draws is None else (draws.reset_index() if "draw" not in draws.columns else draws)
         _summary_sheet(book, styles, summary, manifest, options, frame)
-        _assumptions_sheet(book, styles, manifest)
+        _assumptions_sheet(book, styles, manifest, style(summary["currency"]))
         if bands is not None:
             _bands_sheet(book, styles, bands, options, summary["period"])
         draws_part = None if frame is None else _draws_sheet(book, styles, frame, summary, manifest)
@@ -318,7 +319,7 @@ def _median_payback(r: dict[str, str]) -> str:
 
 
 _HOW = {  # the first key a formula contains says what it computes
-    "SUMPRODUCT": "mean of the lowest 10 % of NPVs (exact with ties)",
+    "SUMPRODUCT": "mean of the lowest 10\u00a0% of NPVs (exact with ties)",
     "SMALL": "median payback; never paying back counts as latest",
     "COUNTIF": "share of draws with NPV above zero",
     "COUNT(": "share of draws that pay back in time",
@@ -372,7 +373,7 @@ def _draw_ranges(draws: pd.DataFrame, entries: dict) -> dict[str, dict[str, str]
 # --- Assumptions, Bands, Draws ------------------------------------------------------------
 
 
-def _assumptions_sheet(book, st: _Styles, manifest: dict) -> None:
+def _assumptions_sheet(book, st: _Styles, manifest: dict, number_style=HOUSE) -> None:
     sheet = book.add_worksheet("Assumptions")
     headers = ("Input", "Path in the scenario file", "Value or range", "Base value", "Source")
     for column, width in enumerate((46, 44, 52, 14, 80)):
@@ -383,8 +384,8 @@ def _assumptions_sheet(book, st: _Styles, manifest: dict) -> None:
     for row, (path, item) in enumerate(manifest.get("inputs", {}).items(), start=1):
         sheet.write_string(row, 0, item.get("label") or path, st.wrap)
         sheet.write_string(row, 1, path, st.top)
-        words = input_words(item) if item.get("in_words") or item.get("words") else ""
-        source = HOUSE.restyle(item.get("source") or "")
+        words = input_words(item, number_style, is_money(path)) if item.get("in_words") or item.get("words") else ""
+        source = number_style.restyle(item.get("source") or "")
         sheet.write_string(row, 2, words, st.wrap)
         base = item.get("base")
         if isinstance(base, (int, float)) and math.isfinite(base):  # 12 digits: no float noise (0.00800000000000001)
