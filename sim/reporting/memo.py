@@ -1,8 +1,12 @@
 """The decision memo: from a results folder to a document a CFO reads.
 
 Every number comes from the folder's files (summary.json, manifest.json,
-draws.csv, bands.csv, and tornado.csv / voi.json when present), formatted, never
-recomputed differently. The memo is built once as a list of blocks and rendered
+draws.csv or roi_draws.csv, bands.csv, and portfolio.json, tornado.csv, pilot.json
+and voi.json when present), formatted, never recomputed differently. The decision
+frame is the portfolio (portfolio.json: every admissible combination of the options,
+a single option being a portfolio of one); a folder without it is judged option by
+option. The memo is built by its sections (:data:`SECTIONS`, each a function of the
+memo and a :class:`Context`) as a list of blocks and rendered
 to Markdown (figures as PNG files beside it), to one self-contained HTML file
 (figures embedded, no scripts, no external references) or to a PDF that prints
 (sim/reporting/memo_pdf.py: A4 or US Letter).
