@@ -19,6 +19,7 @@ choice among portfolios.
 
 from __future__ import annotations
 
+import inspect
 import itertools
 from contextlib import nullcontext
 from collections.abc import Callable, Iterable
@@ -387,6 +388,11 @@ def budget_acceptability(names: list[str], costs: np.ndarray, npv: np.ndarray) -
     return pd.DataFrame(rows, columns=["budget", "portfolio", "probability_best"])
 
 
+_NORMAL_EQUATIONS = {"method": "norm-eq"} if "method" in inspect.signature(make_lsq_spline).parameters else {}
+"""The spline fit by its (banded) normal equations: a third of the QR solve's time here, the same fit to ~1e-14
+relative (SciPy before 1.13 has no ``method`` and solves them anyway)."""
+
+
 def evppi_columns(theta: np.ndarray, net_benefit: np.ndarray) -> float:
     """:func:`sim.analyses.voi.evppi` with every option's regression in one fit (the same knots, one least-squares
     solve for all columns): the regressions are most of a portfolio analysis's cost otherwise."""
@@ -400,7 +406,7 @@ def evppi_columns(theta: np.ndarray, net_benefit: np.ndarray) -> float:
         interior = np.unique(np.quantile(xs, np.linspace(0, 1, INTERIOR_KNOTS + 2)[1:-1]))
         interior = interior[(interior > xs[0]) & (interior < xs[-1])]
         knots = np.concatenate([[xs[0]] * 4, interior, [xs[-1]] * 4])
-        spline = make_lsq_spline(xs, net_benefit[order], knots, k=3)
+        spline = make_lsq_spline(xs, net_benefit[order], knots, k=3, **_NORMAL_EQUATIONS)
         fitted = np.empty_like(net_benefit, dtype=float)
         fitted[order] = spline(xs)
     return float(max(fitted.max(axis=1).mean() - fitted.mean(axis=0).max(), 0.0))

@@ -40,7 +40,7 @@ PILOT_SHARE = 0.10
 
 def read_results(folder: str | Path) -> Record:
     """A run's results folder checked whole (:func:`sim.reporting.results_files.read_results`), from a Monte Carlo run."""
-    record = read_folder(folder)
+    record = read_folder(folder, roi_only=True)
     if record.summary.get("mode") != "monte_carlo":
         raise UsageError(f"{record.folder}: a memo needs a Monte Carlo run, not a --base-case run")
     return record
