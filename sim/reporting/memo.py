@@ -189,7 +189,7 @@ def with_pilot(decision: Decision, pilot: dict[str, Any] | None, summary: dict[s
     if pilot["worth_running"]:
         best = pilot["best"]
         return replace(decision, verdict="pilot", because=(
-            f"a pilot of {count(best['customers_per_arm'])} customers per arm over {best['periods']} {summary['period']}s "
+            f"a pilot of {count(best['customers_per_arm'], currency)} customers per arm over {best['periods']} {summary['period']}s "
             f"is worth {amount(best['evsi'], currency)} (expected value of its result) against a cost of "
             f"{amount(best['cost'], currency)}: an expected net gain of {amount(best['net_gain'], currency)}"))
     best = max(pilot["sizes"], key=lambda row: row["net_gain"])
@@ -197,7 +197,7 @@ def with_pilot(decision: Decision, pilot: dict[str, Any] | None, summary: dict[s
         why_not = "no pilot pays for itself: the decision would not change whatever it showed"
     else:
         why_not = (f"no pilot pays for itself: what it measures is worth at most {amount(pilot['evppi'], currency)} "
-                   f"to know, and the best size tried ({count(best['customers_per_arm'])} per arm) costs "
+                   f"to know, and the best size tried ({count(best['customers_per_arm'], currency)} per arm) costs "
                    f"{amount(-best['net_gain'], currency)} more than its result is worth")
     if decision.verdict == "pilot":
         fallback = decide(summary, None, label, portfolio)
@@ -207,9 +207,9 @@ def with_pilot(decision: Decision, pilot: dict[str, Any] | None, summary: dict[s
     return replace(decision, because=f"{decision.because}; {why_not}")
 
 
-def count(n: float) -> str:
-    """A whole number of things in the house style: 10000 -> '10 000'."""
-    return style().count(n)
+def count(n: float, currency: str | None = None) -> str:
+    """A whole number of things in the style of the memo's currency: 10000 -> '10 000' (EUR), '10,000' (USD)."""
+    return style(currency).count(n)
 
 
 def pilot_section(memo: "Memo", pilot: dict[str, Any], label: str) -> None:
@@ -219,7 +219,7 @@ def pilot_section(memo: "Memo", pilot: dict[str, Any], label: str) -> None:
                   + "; ".join(f"{m['counts']} ({m['segment']})" for m in pilot["measures"])
                   + f" in a treated and a control arm for {pilot['periods']} periods. Costs: {style(currency).restyle(pilot['costs']['basis'])}.")
     memo.add("table", (["customers per arm", "value of its result (EVSI)", "cost", "expected net gain", "power (5\u00a0% test)"], [
-        [count(row["customers_per_arm"]), amount(row["evsi"], currency), amount(row["cost"], currency),
+        [count(row["customers_per_arm"], currency), amount(row["evsi"], currency), amount(row["cost"], currency),
          amount(row["net_gain"], currency), percent(row["power"], 0)] for row in pilot["sizes"]]))
 
 
@@ -268,7 +268,7 @@ def portfolio_section(memo: "Memo", portfolio: dict[str, Any], currency: str) ->
                f"{amount(abs(interaction['mean']), currency)} {'less' if interaction['mean'] < 0 else 'more'} than the sum "
                f"of their separate NPVs.") if interaction else ""
     search = portfolio.get("search", {})
-    how_many = f"all {count(search['evaluated'])} admissible combinations" if search.get("evaluated") == search.get("admissible") \
+    how_many = f"all {count(search['evaluated'], currency)} admissible combinations" if search.get("evaluated") == search.get("admissible") \
         else "the admissible combinations"
     memo.add("p", f"Judged by {_appetite(portfolio['objective'])}, {how_many} of the options (doing nothing included) "
                   f"point to {what} (expected NPV {amount(chosen['npv']['mean'], currency)}, 90\u00a0% interval "
