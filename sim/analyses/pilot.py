@@ -170,7 +170,31 @@ def regress(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     for column in standard.T:
         columns += list(_spline_basis(column).T)
     columns += [a * b for a, b in combinations(standard.T, 2)]
-    design = np.column_stack(columns)
+    return least_squares_fit(np.column_stack(columns), y)
+
+
+GRAM_CONDITION = 1e10
+"""Above this condition number of the design's Gram matrix the fit falls back to LAPACK's least squares."""
+
+
+def least_squares_fit(design: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """The least-squares fitted values of ``y`` on ``design``: by the normal equations (Cholesky) where the
+    Gram matrix is well conditioned, else by :func:`numpy.linalg.lstsq` (rank-deficient designs too).
+
+    Why not always ``lstsq``: on a tall design (10 000 draws by 16 to 58 columns) LAPACK's SVD solver took
+    60-500 ms a call under multithreaded OpenBLAS on a shared 2-core machine, the normal equations 0.2-8 ms;
+    a pilot analysis makes one fit per size and per measure. The design here is standardised splines and
+    their products (condition number of the Gram matrix at most about 1e5 on the shipped scenarios), so the
+    fitted values agree with ``lstsq``'s to about 1e-13 relative.
+    """
+    from scipy.linalg import cho_factor, cho_solve
+
+    gram = design.T @ design
+    if np.all(np.isfinite(gram)) and np.linalg.cond(gram) < GRAM_CONDITION:
+        try:
+            return design @ cho_solve(cho_factor(gram, check_finite=False), design.T @ y, check_finite=False)
+        except np.linalg.LinAlgError:
+            pass
     coefficients, *_ = np.linalg.lstsq(design, y, rcond=None)
     return design @ coefficients
 
@@ -192,6 +216,8 @@ def value_of_learning(x: np.ndarray, net_benefit: np.ndarray) -> float:
     statistics of a study's data it is the study's EVSI (Strong et al. 2015).
     """
     fitted = regress(x, net_benefit)  # every option's column in one least-squares fit: they share the design
+    if np.all(fitted.argmax(axis=1) == fitted.mean(axis=0).argmax()):
+        return 0.0  # the same option is best whatever x shows: exactly 0, not the fit's rounding (1e-9)
     return float(max(fitted.max(axis=1).mean() - fitted.mean(axis=0).max(), 0.0))
 
 

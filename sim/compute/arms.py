@@ -124,6 +124,18 @@ class ArmStore:
             self._trim(pending)
         return results
 
+    def remember(self, values: dict[str, np.ndarray], flows: dict[str, dict[str, np.ndarray]]) -> None:
+        """Store the flows of arms already simulated at ``values`` (a finished run's ``flows``: the baseline
+        and each intervention, by name), so that :meth:`appraisals` simulates only the arms they lack.
+
+        The numbers are unchanged: an arm's flows are the same simulated alone or beside others
+        (:func:`sim.compute.simulation.evaluate`), so a run's arms are what the store would simulate.
+        """
+        keys = engine_keys(self.scenario, values, self.expected, [arm for arm in flows if arm != BASELINE])
+        for arm, key in keys.items():
+            arm_flows = flows[arm or BASELINE]
+            self._flows[key] = {name: arm_flows[name] for name in APPRAISED_OUTPUTS}
+
     def stored(self, key: bytes) -> dict[str, np.ndarray]:
         """The stored flows of an arm by its engine key (:func:`engine_keys`), simulated by an earlier :meth:`appraisals`."""
         return self._flows[key]

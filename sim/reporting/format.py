@@ -129,6 +129,16 @@ class NumberStyle:
         text = _COMMA_GROUPED.sub(lambda m: m.group().replace(",", self.group), text)
         return _TIGHT_PERCENT.sub(lambda m: m.group(1) + self.percent_space + "%", text)
 
+    def words(self, description: dict, money: bool = False) -> str:
+        """A model's description of an input ({"template", "numbers", "shares"}: :class:`sim.model.distributions.Words`)
+        with its numbers in this style: '90 % between 700 and 1 400 (lognormal)', 'fixed at 1 500'; an input
+        that is ``money``: 'between 15 000 € and 35 000 €'."""
+        shares = set(description.get("shares", ()))
+        value = self.money_value if money else self.value
+        numbers = [f"{self.value(100 * x)}{self.percent_space}%" if i in shares else value(x)
+                   for i, x in enumerate(description["numbers"])]
+        return description["template"].format(*numbers)
+
     def p_value(self, p: float | None) -> str:
         """A p-value for people: '0.00016', or '< 0.0001' below that (never scientific notation)."""
         if p is None or not math.isfinite(p):
@@ -194,6 +204,19 @@ def style(currency: str | None = None) -> NumberStyle:
     if currency is None:
         return HOUSE
     return CURRENCY_STYLES.get(currency, NumberStyle("", f"{_NBSP}{currency}", ","))
+
+
+def input_words(item: dict, st: NumberStyle = HOUSE, money: bool = False) -> str:
+    """An input's distribution in words with its numbers in the style ``st`` (as amounts when it is ``money``):
+    from the manifest's ``words`` (template and numbers), or, in a folder written before it had them, its
+    ``in_words`` text restyled (comma groups, a tight ``%`` and ungrouped numbers of four digits or more)."""
+    if isinstance(item.get("words"), dict):
+        return st.words(item["words"], money)
+    text = st.restyle(item["in_words"])
+    return _UNGROUPED.sub(lambda m: st.value(float(m.group())), text)
+
+
+_UNGROUPED = re.compile(r"(?<![\d.,])\d{4,}(?![\d,])(?!\.\d)")
 
 
 def amount(x: float | None, currency: str) -> str:

@@ -1,8 +1,12 @@
 """The decision memo: from a results folder to a document a CFO reads.
 
 Every number comes from the folder's files (summary.json, manifest.json,
-draws.csv, bands.csv, and tornado.csv / voi.json when present), formatted, never
-recomputed differently. The memo is built once as a list of blocks and rendered
+draws.csv or roi_draws.csv, bands.csv, and portfolio.json, tornado.csv, pilot.json
+and voi.json when present), formatted, never recomputed differently. The decision
+frame is the portfolio (portfolio.json: every admissible combination of the options,
+a single option being a portfolio of one); a folder without it is judged option by
+option. The memo is built by its sections (:data:`SECTIONS`, each a function of the
+memo and a :class:`Context`) as a list of blocks and rendered
 to Markdown (figures as PNG files beside it), to one self-contained HTML file
 (figures embedded, no scripts, no external references) or to a PDF that prints
 (sim/reporting/memo_pdf.py: A4 or US Letter).
@@ -14,13 +18,14 @@ import base64
 import html
 import io
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 from typing import Any
 
 from sim.errors import UsageError
-from sim.reporting.format import amount, percent, style
+from sim.model.labels import is_money
+from sim.reporting.format import amount, input_words, percent, style
 from sim.reporting.format import payback as payback_text
 from sim.reporting.memo_trust import trust_section
 from sim.reporting.results_files import Record, read_results as read_folder
@@ -35,7 +40,7 @@ PILOT_SHARE = 0.10
 
 def read_results(folder: str | Path) -> Record:
     """A run's results folder checked whole (:func:`sim.reporting.results_files.read_results`), from a Monte Carlo run."""
-    record = read_folder(folder)
+    record = read_folder(folder, roi_only=True)
     if record.summary.get("mode") != "monte_carlo":
         raise UsageError(f"{record.folder}: a memo needs a Monte Carlo run, not a --base-case run")
     return record
@@ -48,54 +53,115 @@ def read_results(folder: str | Path) -> Record:
 class Decision:
     verdict: str  # "invest", "pilot", "do not invest"
     intervention: str
+    """The option the memo's per-option parts follow (tornado, pilot, spreadsheet answer): the recommended
+    portfolio's option with the highest expected NPV alone (the best single option when it is to do nothing)."""
     because: str
+    portfolio: str | None = None
+    """The recommended portfolio's name in portfolio.json; None when the folder has no portfolios (judged option by option)."""
+    label: str = ""
+    """The recommended portfolio, or option, in words."""
+    members: tuple[str, ...] = ()
+    """The recommended portfolio's options (empty: do nothing)."""
 
 
 RULE = (
-    f"The intervention with the highest expected NPV is the candidate. With value-of-information results, run a "
-    f"pilot first exactly when knowing one input better (its EVPPI) is worth more than a pilot, assumed to cost "
-    f"{percent(PILOT_SHARE, 0)} of the candidate's expected PV cost; otherwise decide now: invest when expected NPV is "
-    f"positive, do not invest when it is zero or negative. Without value-of-information results: invest when "
-    f"expected NPV is positive and P(NPV > 0) is at least {percent(INVEST_CONFIDENCE, 0)}; run a pilot first when expected "
-    f"NPV is positive but the chance of a loss is higher; do not invest when expected NPV is zero or negative. "
-    f"When the pilot analysis is present (EVSI of pilots of several sizes against their actual cost), it replaces the "
-    f"assumed {percent(PILOT_SHARE, 0)}: recommend the pilot with the largest positive expected net gain, or decide now and "
+    f"Every admissible portfolio of the options is a candidate (a single option is a portfolio of one, doing "
+    f"nothing the empty one), within the budget when one is given; the candidate with the highest expected NPV "
+    f"is recommended. With value-of-information results, run a pilot first exactly when knowing one input better "
+    f"(its EVPPI for that choice) is worth more than a pilot, assumed to cost {percent(PILOT_SHARE, 0)} of the "
+    f"candidate's expected PV cost; otherwise decide now: invest when expected NPV is positive, do not invest when "
+    f"it is zero or negative. Without value-of-information results: invest when expected NPV is positive and "
+    f"P(NPV > 0) is at least {percent(INVEST_CONFIDENCE, 0)}; run a pilot first when expected NPV is positive but "
+    f"the chance of a loss is higher; do not invest when expected NPV is zero or negative. When the pilot analysis "
+    f"is present (EVSI of pilots of several sizes against their actual cost), it replaces the assumed "
+    f"{percent(PILOT_SHARE, 0)}: recommend the pilot with the largest positive expected net gain, or decide now and "
     f"say why no pilot pays."
 )
 
 
-def decide(summary: dict[str, Any], voi: dict[str, Any] | None, label=str) -> Decision:
-    """Apply :data:`RULE` to a run's summary (and value of information, when present).
+@dataclass(frozen=True)
+class Candidate:
+    """What the rule weighs: a portfolio (or one option) by its expected NPV, chance of a gain and PV cost."""
 
-    ``label`` turns an input path into words for the reason. With value of
-    information the pilot branch follows the EVPPI table alone, so the
-    recommendation never contradicts the table printed beside it.
+    name: str
+    label: str
+    members: tuple[str, ...]
+    npv: float
+    p_win: float
+    pv_cost: float
+
+
+def candidate(summary: dict[str, Any], portfolio: dict[str, Any] | None) -> tuple[Candidate, bool]:
+    """The candidate of :data:`RULE` and whether it is to do nothing.
+
+    From ``portfolio`` (portfolio.json) the portfolio it chose on expected NPV within the budget; when that
+    is to do nothing, the best portfolio that does something is weighed (and its expected NPV is not
+    positive, or the budget rules it out). Without portfolios, the option with the highest expected NPV.
     """
     entries = summary["interventions"]
-    best = max(entries, key=lambda name: entries[name]["npv"]["mean"])
-    entry = entries[best]
+    if portfolio is None:
+        best = max(entries, key=lambda name: entries[name]["npv"]["mean"])
+        entry = entries[best]
+        return Candidate(best, entry.get("label", best), (best,), entry["npv"]["mean"], _prob_gain(entry),
+                         entry["pv_cost"]["mean"]), False
+    by_name = {entry["name"]: entry for entry in portfolio["portfolios"]}
+    chosen = by_name[portfolio["choice"]]
+    nothing = not chosen["interventions"]
+    if nothing:
+        doing = [e for e in portfolio["portfolios"] if e["interventions"] and e["within_budget"]] or \
+                [e for e in portfolio["portfolios"] if e["interventions"]]
+        chosen = max(doing, key=lambda e: e["npv"]["mean"])
+    return Candidate(chosen["name"], chosen["label"], tuple(chosen["interventions"]), chosen["npv"]["mean"],
+                     chosen["prob_npv_positive"], chosen["pv_cost"]["mean"]), nothing
+
+
+def focus(summary: dict[str, Any], members: tuple[str, ...]) -> str:
+    """The option of ``members`` (every option when empty) with the highest expected NPV alone."""
+    entries = summary["interventions"]
+    return max(members or entries, key=lambda name: entries[name]["npv"]["mean"])
+
+
+def decide(summary: dict[str, Any], voi: dict[str, Any] | None, label=str,
+           portfolio: dict[str, Any] | None = None) -> Decision:
+    """Apply :data:`RULE` to a run's summary, its portfolios (portfolio.json) when present, and value of information.
+
+    ``label`` turns an input path into words for the reason. With value of information (of the choice
+    among portfolios when there are portfolios) the pilot branch follows the EVPPI table alone, so the
+    recommendation never contradicts the table printed beside it.
+    """
+    best, nothing = candidate(summary, portfolio)
     currency = summary["currency"]
-    npv, p_win = entry["npv"]["mean"], _prob_gain(entry)
+    npv, p_win = best.npv, best.p_win
+    what = "portfolio" if portfolio is not None else "option"
+    made = partial(Decision, intervention=focus(summary, best.members), portfolio=best.name if portfolio else None,
+                   label=best.label, members=() if nothing else best.members)
     if voi is not None:
-        pilot_cost = pilot_cost_of(entry)
+        pilot_cost = PILOT_SHARE * best.pv_cost
         top = voi["evppi"][0] if voi["evppi"] else None
         if top is not None and top["evppi"] > pilot_cost:
-            return Decision("pilot", best, (
+            return made("pilot", because=(
                 f"learning {label(top['input'])} before deciding is worth up to {amount(top['evppi'], currency)}, "
                 f"more than a pilot of about {amount(pilot_cost, currency)}"))
         worth = (f"no input is worth learning for more than a pilot of about {amount(pilot_cost, currency)}"
                  + (f" (the largest EVPPI is {amount(top['evppi'], currency)})" if top is not None else ""))
-        if npv > 0:
-            return Decision("invest", best, (
+        if npv > 0 and not nothing:
+            return made("invest", because=(
                 f"expected NPV is {amount(npv, currency)}, positive in {percent(p_win, 0)} of outcomes; "
                 f"{worth}, so deciding now beats a pilot"))
-        return Decision("do not invest", best, f"even the best option has an expected NPV of {amount(npv, currency)}, and {worth}")
-    if npv > 0 and p_win >= INVEST_CONFIDENCE:
-        return Decision("invest", best, f"expected NPV is {amount(npv, currency)}, positive in {percent(p_win, 0, currency)} of outcomes")
-    if npv > 0:
-        return Decision("pilot", best, (
+        return made("do not invest", because=f"{_best_is(what, best, currency, nothing)}, and {worth}")
+    if npv > 0 and not nothing and p_win >= INVEST_CONFIDENCE:
+        return made("invest", because=f"expected NPV is {amount(npv, currency)}, positive in {percent(p_win, 0, currency)} of outcomes")
+    if npv > 0 and not nothing:
+        return made("pilot", because=(
             f"expected NPV is positive ({amount(npv, currency)}) but it is negative (a loss) in {percent(1 - p_win, 0, currency)} of outcomes"))
-    return Decision("do not invest", best, f"even the best option has an expected NPV of {amount(npv, currency)}")
+    return made("do not invest", because=_best_is(what, best, currency, nothing))
+
+
+def _best_is(what: str, best: Candidate, currency: str, nothing: bool) -> str:
+    """Why not invest: the best candidate's expected NPV (over the budget when that is why)."""
+    if nothing and best.npv > 0:
+        return f"the only {what}s that pay in expectation are over the budget (the best, {best.label}, expects {amount(best.npv, currency)})"
+    return f"even the best {what}, {best.label}, has an expected NPV of {amount(best.npv, currency)}"
 
 
 def pilot_cost_of(entry: dict[str, Any]) -> float:
@@ -108,21 +174,22 @@ def _prob_gain(entry: dict[str, Any]) -> float:
     return entry.get("prob_npv_positive", entry["prob_roi_positive"])
 
 
-def with_pilot(decision: Decision, pilot: dict[str, Any] | None, summary: dict[str, Any], label=str) -> Decision:
+def with_pilot(decision: Decision, pilot: dict[str, Any] | None, summary: dict[str, Any], label=str,
+               portfolio: dict[str, Any] | None = None) -> Decision:
     """The recommendation once the pilot analysis (``cxroi pilot``: EVSI against cost) is known.
 
-    A pilot of the candidate with positive expected net gain is recommended by
-    size, length and net gain, in place of the flat rule that a pilot costs
-    :data:`PILOT_SHARE` of the programme. When no pilot pays, a 'pilot' verdict
-    falls back to the rule without value of information, and the reason says why not.
+    A pilot of the option the decision follows with positive expected net gain is recommended by
+    size, length and net gain, in place of the flat rule that a pilot costs :data:`PILOT_SHARE` of
+    the programme. When no pilot pays, a 'pilot' verdict falls back to the rule without value of
+    information, and the reason says why not.
     """
     if not pilot or pilot.get("intervention") != decision.intervention:
         return decision
     currency = summary["currency"]
     if pilot["worth_running"]:
         best = pilot["best"]
-        return Decision("pilot", decision.intervention, (
-            f"a pilot of {best['customers_per_arm']:,} customers per arm over {best['periods']} {summary['period']}s "
+        return replace(decision, verdict="pilot", because=(
+            f"a pilot of {count(best['customers_per_arm'], currency)} customers per arm over {best['periods']} {summary['period']}s "
             f"is worth {amount(best['evsi'], currency)} (expected value of its result) against a cost of "
             f"{amount(best['cost'], currency)}: an expected net gain of {amount(best['net_gain'], currency)}"))
     best = max(pilot["sizes"], key=lambda row: row["net_gain"])
@@ -130,14 +197,19 @@ def with_pilot(decision: Decision, pilot: dict[str, Any] | None, summary: dict[s
         why_not = "no pilot pays for itself: the decision would not change whatever it showed"
     else:
         why_not = (f"no pilot pays for itself: what it measures is worth at most {amount(pilot['evppi'], currency)} "
-                   f"to know, and the best size tried ({best['customers_per_arm']:,} per arm) costs "
+                   f"to know, and the best size tried ({count(best['customers_per_arm'], currency)} per arm) costs "
                    f"{amount(-best['net_gain'], currency)} more than its result is worth")
     if decision.verdict == "pilot":
-        fallback = decide(summary, None, label)
+        fallback = decide(summary, None, label, portfolio)
         if fallback.verdict == "pilot":  # expected NPV positive but a loss is likely: decide on the expected value
-            return Decision("invest", decision.intervention, f"{fallback.because}, yet {why_not}")
-        return Decision(fallback.verdict, fallback.intervention, f"{fallback.because}; {why_not}")
-    return Decision(decision.verdict, decision.intervention, f"{decision.because}; {why_not}")
+            return replace(fallback, verdict="invest", because=f"{fallback.because}, yet {why_not}")
+        return replace(fallback, because=f"{fallback.because}; {why_not}")
+    return replace(decision, because=f"{decision.because}; {why_not}")
+
+
+def count(n: float, currency: str | None = None) -> str:
+    """A whole number of things in the style of the memo's currency: 10000 -> '10 000' (EUR), '10,000' (USD)."""
+    return style(currency).count(n)
 
 
 def pilot_section(memo: "Memo", pilot: dict[str, Any], label: str) -> None:
@@ -145,26 +217,48 @@ def pilot_section(memo: "Memo", pilot: dict[str, Any], label: str) -> None:
     currency = pilot["currency"]
     memo.add("p", f"**Is a pilot of {label} worth it?** A pilot counts "
                   + "; ".join(f"{m['counts']} ({m['segment']})" for m in pilot["measures"])
-                  + f" in a treated and a control arm for {pilot['periods']} periods. Costs: {pilot['costs']['basis']}.")
-    memo.add("table", (["customers per arm", "value of its result (EVSI)", "cost", "expected net gain", "power (5 % test)"], [
-        [f"{row['customers_per_arm']:,}", amount(row["evsi"], currency), amount(row["cost"], currency),
+                  + f" in a treated and a control arm for {pilot['periods']} periods. Costs: {style(currency).restyle(pilot['costs']['basis'])}.")
+    memo.add("table", (["customers per arm", "value of its result (EVSI)", "cost", "expected net gain", "power (5\u00a0% test)"], [
+        [count(row["customers_per_arm"], currency), amount(row["evsi"], currency), amount(row["cost"], currency),
          amount(row["net_gain"], currency), percent(row["power"], 0)] for row in pilot["sizes"]]))
 
 
+_APPETITES = {"mean": "expected NPV", "cvar": "the average of the worst 10\u00a0% of outcomes",
+              "prob-positive": "the chance of a positive NPV"}
+
+
+def _appetite(objective: str) -> str:
+    return _APPETITES.get(objective.split(":")[0], objective)
+
+
+def budget_and_appetites(portfolio: dict[str, Any], currency: str) -> str:
+    """The budget the recommendation used and what it would be under the other risk appetites, in two sentences."""
+    constraints = portfolio["constraints"]
+    budget = ("The recommendation assumes no budget limit." if constraints["budget"] is None else
+              f"The recommendation keeps within a budget of {amount(constraints['budget'], currency)} on "
+              f"{constraints['budget_meaning']}.")
+    labels = {entry["name"]: entry["label"] for entry in portfolio["portfolios"]}
+    others = [(objective, name) for objective, name in portfolio["choice_by_objective"].items()
+              if objective != portfolio["objective"]]
+    if all(name == portfolio["choice"] for _, name in others):
+        return f"{budget} A more cautious risk appetite chooses the same: judged by " + " or by ".join(
+            _appetite(objective) for objective, _ in others) + "."
+    return f"{budget} Under other risk appetites: " + "; ".join(
+        f"judged by {_appetite(objective)}, {'the same' if name == portfolio['choice'] else labels[name]}"
+        for objective, name in others) + "."
+
+
 def portfolio_section(memo: "Memo", portfolio: dict[str, Any], currency: str) -> None:
-    """Combining the options (``cxroi run --memo --portfolio``): the recommended portfolio, or a single option
-    when combining does not pay, the efficient frontier, the budget used and the other risk appetites' choices."""
+    """Combining the options: the recommended portfolio, or a single option when combining does not pay,
+    its interaction, the efficient frontier as a table and a figure."""
     from sim.reporting import figures
 
     entries = {entry["name"]: entry for entry in portfolio["portfolios"]}
     st = style(currency)
     chosen = entries[portfolio["choice"]]
-    constraints = portfolio["constraints"]
-    budget = ("assumes no budget limit" if constraints["budget"] is None else
-              f"keeps within a budget of {amount(constraints['budget'], currency)} on {constraints['budget_meaning']}")
     memo.add("h2", "Combining the options")
     if not chosen["interventions"]:
-        what = "no portfolio: none pays in expectation"
+        what = "doing nothing: no portfolio pays in expectation" + (" within the budget" if portfolio["constraints"]["budget"] is not None else "")
     elif len(chosen["interventions"]) == 1:
         what = f"a single option, **{chosen['label']}**: combining it with others does not add expected NPV"
     else:
@@ -173,24 +267,19 @@ def portfolio_section(memo: "Memo", portfolio: dict[str, Any], currency: str) ->
     overlap = (f" Its options {'overlap' if interaction['mean'] < 0 else 'reinforce each other'}: together they earn "
                f"{amount(abs(interaction['mean']), currency)} {'less' if interaction['mean'] < 0 else 'more'} than the sum "
                f"of their separate NPVs.") if interaction else ""
-    labels = {name: entry["label"] for name, entry in entries.items()}
-    others = "; ".join(f"{_APPETITES.get(objective.split(':')[0], objective)}: {labels[name]}"
-                       for objective, name in portfolio["choice_by_objective"].items() if objective != portfolio["objective"])
-    memo.add("p", f"Judged by {_APPETITES.get(portfolio['objective'].split(':')[0], portfolio['objective'])}, every admissible "
-                  f"combination of the options points to {what} (expected NPV {amount(chosen['npv']['mean'], currency)}, "
-                  f"90 % interval {amount(chosen['npv']['p05'], currency)} to {amount(chosen['npv']['p95'], currency)}, "
-                  f"positive in {st.percent(chosen['prob_npv_positive'], 0)} of outcomes). The recommendation {budget}."
-                  f"{overlap} Under other risk appetites — {others}.")
+    search = portfolio.get("search", {})
+    how_many = f"all {count(search['evaluated'], currency)} admissible combinations" if search.get("evaluated") == search.get("admissible") \
+        else "the admissible combinations"
+    memo.add("p", f"Judged by {_appetite(portfolio['objective'])}, {how_many} of the options (doing nothing included) "
+                  f"point to {what} (expected NPV {amount(chosen['npv']['mean'], currency)}, 90\u00a0% interval "
+                  f"{amount(chosen['npv']['p05'], currency)} to {amount(chosen['npv']['p95'], currency)}, positive in "
+                  f"{st.percent(chosen['prob_npv_positive'], 0)} of outcomes).{overlap}")
     memo.add("table", (["portfolio on the efficient frontier", "expected PV cost", "expected NPV", "incremental ROI"], [
-        [labels[row["name"]], amount(row["pv_cost"], currency), amount(row["npv"], currency),
-         st.roi(row["incremental_roi"]) if row["incremental_roi"] is not None else ""] for row in portfolio["frontier"]]))
+        [entries[row["name"]]["label"], amount(row["pv_cost"], currency), amount(row["npv"], currency),
+         st.roi(row["incremental_roi"]) if row["incremental_roi"] is not None else "—"] for row in portfolio["frontier"]]))
     memo.figures["frontier"] = figures.frontier_figure(portfolio)
-    memo.add("figure", ("frontier", "Expected NPV against expected PV cost of each combination, with its 90 % interval; "
-                                    "the line is the efficient frontier, hollow points are dominated."))
-
-
-_APPETITES = {"mean": "expected NPV", "cvar": "the average of the worst 10 % of outcomes",
-              "prob-positive": "the chance of a positive NPV"}
+    memo.add("figure", ("frontier", "Expected NPV against expected PV cost of each portfolio, with its 90\u00a0% interval; "
+                                    "the line is the efficient frontier, hollow points are off it, the circle is the choice."))
 
 
 # --- building the memo ---------------------------------------------------------------
@@ -208,39 +297,96 @@ class Memo:
         self.blocks.append((kind, payload))
 
 
+@dataclass(frozen=True)
+class Context:
+    """What every section of a memo reads: the folder's record and what follows from it."""
+
+    record: Record
+    decision: Decision
+    voi: dict[str, Any] | None
+    """Value of information of the decision: of the choice among portfolios when the folder has them."""
+    labels: dict[str, str]
+    label: Any
+    """An input path in words (:func:`input_label`)."""
+
+    @property
+    def summary(self) -> dict[str, Any]:
+        return self.record.summary
+
+    @property
+    def currency(self) -> str:
+        return self.record.summary["currency"]
+
+
+def context(record: Record) -> Context:
+    """The decision and what the sections share, from a results folder's record."""
+    summary = record.summary
+    label = partial(input_label, record.manifest)
+    voi = record.portfolio if record.portfolio is not None else record.voi
+    decision = with_pilot(decide(summary, voi, label, record.portfolio), record.pilot, summary, label, record.portfolio)
+    labels = {name: entry["label"] for name, entry in summary["interventions"].items()}
+    return Context(record, decision, voi, labels, label)
+
+
+SECTIONS: list = []
+"""The memo's sections in reading order: functions (memo, context) -> None, each adding its blocks."""
+
+
+def section(function):
+    """Register a section of the memo (in the order of definition)."""
+    SECTIONS.append(function)
+    return function
+
+
 def build(record: Record, title: str | None = None) -> Memo:
-    """The memo's content, in the order a decision-maker reads it."""
-    from sim.reporting import figures
+    """The memo's content, in the order a decision-maker reads it (:data:`SECTIONS`)."""
+    memo = Memo(title or f"Decision memo: {record.summary['scenario']}")
+    ctx = context(record)
+    for add_section in SECTIONS:
+        add_section(memo, ctx)
+    return memo
 
-    summary, manifest = record.summary, record.manifest
-    currency, entries = summary["currency"], summary["interventions"]
-    labels = {name: entry["label"] for name, entry in entries.items()}
-    label = partial(input_label, manifest)
-    st = style(currency)
-    decision = with_pilot(decide(summary, record.voi, label), record.pilot, summary, label)
-    chosen = entries[decision.intervention]
-    scenario = manifest["resolved_scenario"]["settings"]
-    memo = Memo(title or f"Decision memo: {summary['scenario']}")
 
+@section
+def question_and_recommendation(memo: Memo, ctx: Context) -> None:
+    """The question, the recommendation and its reason; the budget and risk appetites, or why options were judged alone."""
+    decision, summary, labels = ctx.decision, ctx.summary, ctx.labels
+    scenario = ctx.record.manifest["resolved_scenario"]["settings"]
     memo.add("h1", memo.title)
     question = scenario.get("description") or (
-        f"Should we make this support investment: {next(iter(labels.values()))}?" if len(entries) == 1 else
-        f"Which of these {len(entries)} support investments should we make, if any?")
-    verdict = {"invest": f"Invest in **{labels[decision.intervention]}**",
-               "pilot": f"Run a pilot of **{labels[decision.intervention]}** before committing",
+        f"Should we make this support investment: {next(iter(labels.values()))}?" if len(labels) == 1 else
+        f"Which of these {len(labels)} support investments should we make, if any, alone or together?")
+    together = len(decision.members) > 1
+    verdict = {"invest": f"Invest in {'the portfolio ' if together else ''}**{decision.label}**",
+               "pilot": (f"Run a pilot of **{labels[decision.intervention]}** before committing to "
+                         f"{'the portfolio ' if together else ''}**{decision.label}**" if together else
+                         f"Run a pilot of **{decision.label}** before committing"),
                "do not invest": "Do not invest in any of the options as they stand"}[decision.verdict]
     memo.add("p", f"**Question.** {question}")
     memo.add("p", f"**Recommendation.** {verdict}: {decision.because}.")
+    portfolio = ctx.record.portfolio
+    if portfolio is not None:
+        memo.add("p", budget_and_appetites(portfolio, ctx.currency))
+    elif len(labels) > 1:
+        memo.add("p", "This results folder holds no portfolios, so the options were judged one by one, as if "
+                      "they excluded each other; `cxroi run --memo` also weighs every combination of them.")
 
+
+@section
+def headline_figures(memo: Memo, ctx: Context) -> None:
+    """The headline table (each option, and the recommended combination), support, ROI's meaning."""
+    summary, currency, labels = ctx.summary, ctx.currency, ctx.labels
+    entries = summary["interventions"]
+    st = style(currency)
     memo.add("h2", "Headline figures")
-    memo.add("table", headline_table(summary))
+    memo.add("table", headline_table(summary, _recommended_combination(ctx)))
     if "support" in summary:
         arms = {"baseline": "Today (no change)", **labels}
         memo.add("p", "**What customers meet in support** (means over the horizon):")
         memo.add("table", (["", *(arms[a] for a in summary["support"])], [
             ["Contacts per " + summary["period"], *(st.number(v["contacts_per_period"]) for v in summary["support"].values())],
             ["Answered or solved", *(st.percent(v["answered_share"]) for v in summary["support"].values())],
-            ["Mean wait of answered contacts", *(f"{v['mean_wait_minutes']:.1f} min" for v in summary["support"].values())],
+            ["Mean wait of answered contacts", *(f"{st.fixed(v['mean_wait_minutes'], 1)} min" for v in summary["support"].values())],
         ]))
     basis = "gross profit less support cost" if summary["roi_basis"] == "gross_profit" else "revenue"
     for name, entry in entries.items():
@@ -252,9 +398,32 @@ def build(record: Record, title: str | None = None) -> Memo:
             f"that is when its NPV is not negative.") if _chances_equal(entries) else ""
     memo.add("p", f"Amounts are present values in {currency} at {st.percent(summary['discount_rate'])} a year over "
                   f"{_periods(summary)}; benefit is the change in {basis} against today's baseline; "
-                  f"ROI = (PV benefit − PV cost) / PV cost, shown as a percentage of cost (an ROI of 400 % returns "
+                  f"ROI = (PV benefit − PV cost) / PV cost, shown as a percentage of cost (an ROI of 400\u00a0% returns "
                   f"four times the cost on top of it).{same}")
 
+
+def _recommended_combination(ctx: Context) -> dict[str, Any] | None:
+    """The recommended portfolio's entry in portfolio.json when it combines two or more options, else None."""
+    if ctx.record.portfolio is None or len(ctx.decision.members) < 2:
+        return None
+    return next(e for e in ctx.record.portfolio["portfolios"] if e["name"] == ctx.decision.portfolio)
+
+
+@section
+def combining(memo: Memo, ctx: Context) -> None:
+    """The portfolio section, where the options can be combined."""
+    portfolio = ctx.record.portfolio
+    if portfolio is not None and any(len(e["interventions"]) > 1 for e in portfolio["portfolios"]):
+        portfolio_section(memo, portfolio, ctx.currency)
+
+
+@section
+def spread(memo: Memo, ctx: Context) -> None:
+    """ROI distribution, cash-flow fan and the tornado of the option the decision follows."""
+    from sim.reporting import figures
+
+    record, summary, currency, labels, decision = ctx.record, ctx.summary, ctx.currency, ctx.labels, ctx.decision
+    entries = summary["interventions"]
     memo.add("h2", "How the outcomes are spread")
     roi = {name: record.draws[f"{name}.roi"].to_numpy() for name in entries if f"{name}.roi" in record.draws}
     memo.figures["roi_distribution"] = figures.roi_histogram(roi, labels, currency)
@@ -262,49 +431,74 @@ def build(record: Record, title: str | None = None) -> Memo:
     fan = record.bands[record.bands["metric"] == "cumulative_discounted_net"]
     payback = {name: entry["payback_period"]["p50"] for name, entry in entries.items()}
     memo.figures["cash_flow"] = figures.cash_flow_fan(fan, labels, currency, summary["period"], payback)
-    memo.add("figure", ("cash_flow", "Cumulative discounted net cash flow of each option: median with 50 % and 90 % bands; the dot marks the median payback."))
+    memo.add("figure", ("cash_flow", "Cumulative discounted net cash flow of each option: median with 50\u00a0% and 90\u00a0% bands; the dot marks the median payback."))
     rows = None if record.tornado is None else record.tornado[record.tornado["intervention"] == decision.intervention]
     if rows is not None and not rows.empty:
         memo.figures["tornado"] = figures.tornado_figure(rows, currency, "what moves NPV most", bars=8,
                                                          summary={"labels": {"options": labels}})
         top = rows.iloc[0]
         memo.add("figure", ("tornado", f"What moves the NPV of {labels[decision.intervention]}: each input from its 10th "
-                                       f"to its 90th percentile, others at base. Largest: {label(top['input'])} "
+                                       f"to its 90th percentile, others at base. Largest: {ctx.label(top['input'])} "
                                        f"({amount(top['npv_at_low'], currency)} to {amount(top['npv_at_high'], currency)})."))
-    if record.voi:
-        rows = record.voi["evppi"][:5]
-        memo.add("p", f"**Value of information.** Perfect knowledge of every input before deciding would be worth "
-                      f"{amount(record.voi['evpi'], currency)} (EVPI). A pilot is assumed to cost about "
-                      f"{amount(pilot_cost_of(chosen), currency)} ({percent(PILOT_SHARE, 0)} of the expected PV cost of "
-                      f"{labels[decision.intervention]}). The inputs most worth learning about:")
+
+
+@section
+def value_of_information(memo: Memo, ctx: Context) -> None:
+    """EVPI and the inputs most worth learning about; the pilot sizes compared, when analysed."""
+    voi, currency, decision, record = ctx.voi, ctx.currency, ctx.decision, ctx.record
+    if voi:
+        best, _ = candidate(ctx.summary, record.portfolio)
+        choice = "choosing among the portfolios" if record.portfolio is not None else "deciding"
+        memo.add("p", f"**Value of information.** Perfect knowledge of every input before {choice} would be worth "
+                      f"{amount(voi['evpi'], currency)} (EVPI). A pilot is assumed to cost about "
+                      f"{amount(PILOT_SHARE * best.pv_cost, currency)} ({percent(PILOT_SHARE, 0)} of the expected PV cost of "
+                      f"{best.label}). The inputs most worth learning about:")
         memo.add("table", (["input", "most a study of it is worth (EVPPI)"],
-                           [[label(r["input"]), amount(r["evppi"], currency)] for r in rows]))
+                           [[ctx.label(r["input"]), amount(r["evppi"], currency)] for r in voi["evppi"][:5]]))
     if record.pilot and record.pilot.get("intervention") == decision.intervention:
-        pilot_section(memo, record.pilot, labels[decision.intervention])
+        pilot_section(memo, record.pilot, ctx.labels[decision.intervention])
 
-    if record.portfolio:
-        portfolio_section(memo, record.portfolio, currency)
 
+@section
+def spreadsheet_answer(memo: Memo, ctx: Context) -> None:
+    """The base case of the option the decision follows against the simulation's mean."""
+    summary, currency, decision = ctx.summary, ctx.currency, ctx.decision
+    st = style(currency)
+    chosen = summary["interventions"][decision.intervention]
+    name = ctx.labels[decision.intervention]
+    if len(decision.members) > 1:
+        name += " (the recommended portfolio's largest part)"
     memo.add("h2", "The spreadsheet answer")
     base = chosen["base_case"]
     diff = chosen["roi"]["mean"] - base["roi"] if base["roi"] is not None and chosen["roi"]["mean"] is not None else None
     direction = "below" if diff is not None and diff < 0 else "above"
     memo.add("p", (
-        f"With every input at its single most likely value, {labels[decision.intervention]} returns an ROI of "
-        f"{st.roi(base['roi'])} (NPV {amount(base['npv'], currency)}); the mean over all {summary['draws']:,} simulated "
-        f"outcomes is {st.roi(chosen['roi']['mean'])}, {direction} it. They differ because the simulation averages over "
-        f"the whole range of every uncertain input, and the result is not a straight line in them: effects multiply "
-        f"(a retained customer buys again and again) and skewed ranges have means away from their most likely value."))
+        f"With every input at its single most likely value, {name} returns an ROI of "
+        f"{st.roi(base['roi'])} (NPV {amount(base['npv'], currency)}); the mean over all {st.count(summary['draws'])} "
+        f"simulated outcomes is {st.roi(chosen['roi']['mean'])}, {direction} it. They differ because the simulation "
+        f"averages over the whole range of every uncertain input, and the result is not a straight line in them: "
+        f"effects multiply (a retained customer buys again and again) and skewed ranges have means away from their "
+        f"most likely value."))
 
-    trust_section(memo, manifest)  # "How much to trust the inputs" (sim/reporting/memo_trust.py)
 
+@section
+def trust(memo: Memo, ctx: Context) -> None:
+    """How much to trust the inputs (sim/reporting/memo_trust.py: the model review of fitted inputs)."""
+    trust_section(memo, ctx.record.manifest)
+
+
+@section
+def method(memo: Memo, ctx: Context) -> None:
+    """How the numbers were made, adjusted draws, the command that reproduces them and the decision rule."""
+    summary, manifest, labels = ctx.summary, ctx.record.manifest, ctx.labels
+    st = style(ctx.currency)
     memo.add("h2", "Method and reproducibility")
     memo.add("p", (
         "Customers are simulated month by month (or year by year) in each segment: they arrive, may churn, buy and "
         "contact support; each contact is a good, neutral or bad experience, which raises or lowers their buying and "
         "churn for a while, and a bad one can make them walk away. Every uncertain input is drawn from its stated "
-        "range; each draw runs the baseline and every option on the same customers (common random numbers), so the "
-        "difference between them is the effect of the option, not noise."))
+        "range; each draw runs the baseline and every option, and every combination of options, on the same "
+        "customers (common random numbers), so the difference between them is the effect of the option, not noise."))
     sc = manifest["scenario"]
     memo.add("list", [
         f"Draws: {st.count(summary['draws'])}; seed: {summary['seed']}; sampling: {summary['sampling']}",
@@ -314,34 +508,47 @@ def build(record: Record, title: str | None = None) -> Memo:
     if summary.get("adjustments"):
         from sim.reporting.notices import adjustment_lines
 
-        lines = adjustment_lines(summary["adjustments"], summary["draws"], st, label, lambda name: labels.get(name, name))
+        lines = adjustment_lines(summary["adjustments"], summary["draws"], st, ctx.label, lambda name: labels.get(name, name))
         memo.add("p", ". ".join(lines) + ". Each is counted in summary.json and the manifest.")
     memo.add("p", "To reproduce these numbers:")
-    memo.add("code", reproduce_command(manifest, summary))
+    memo.add("code", reproduce_command(manifest, summary, ctx.record.portfolio))
     memo.add("p", f"Decision rule: {RULE}")
+
+
+@section
+def assumptions(memo: Memo, ctx: Context) -> None:
+    """The appendix: every input in plain words with its source, grouped."""
     memo.add("appendix", "Appendix: every assumption and its source")
-    for group, rows in _assumption_groups(manifest).items():
+    for group, rows in _assumption_groups(ctx.record.manifest, style(ctx.currency)).items():
         memo.add("h3", group)
         memo.add("assumptions", (["input", "value", "source"], rows))
 
-    return memo
 
-
-def headline_table(summary: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
+def headline_table(summary: dict[str, Any], combination: dict[str, Any] | None = None) -> tuple[list[str], list[list[str]]]:
     """The memo's headline figures of a run's summary (summary.json): header and rows, formatted.
 
-    Also what a :class:`sim.Result` shows in a notebook (sim/reporting/notebook.py).
+    ``combination``: a portfolio of portfolio.json shown as one more column (the recommended one, when it
+    combines options); its payback is not computed ("—"). Also what a :class:`sim.Result` shows in a
+    notebook (sim/reporting/notebook.py).
     """
-    currency, entries = summary["currency"], summary["interventions"]
+    currency = summary["currency"]
+    entries = dict(summary["interventions"])
+    if combination is not None:
+        chance = combination["prob_npv_positive"]
+        entries[combination["name"]] = {
+            "label": combination["label"], "npv": combination["npv"], "roi": combination["roi"],
+            "prob_roi_positive": chance, "prob_payback_within_horizon": chance, "payback_period": None,
+            "npv_expected_shortfall_10": combination["npv_expected_shortfall_10"]}
     st = style(currency)
     labels = [entry["label"] for entry in entries.values()]
     return ["", *labels], [
         ["Expected NPV", *(amount(e["npv"]["mean"], currency) for e in entries.values())],
-        ["NPV, 90 % interval", *(f"{amount(e['npv']['p05'], currency)} to {amount(e['npv']['p95'], currency)}" for e in entries.values())],
+        ["NPV, 90\u00a0% interval", *(f"{amount(e['npv']['p05'], currency)} to {amount(e['npv']['p95'], currency)}" for e in entries.values())],
         ["Expected ROI", *(st.roi(e["roi"]["mean"]) for e in entries.values())],
-        ["ROI, 90 % interval", *(f"{st.roi(e['roi']['p05'])} to {st.roi(e['roi']['p95'])}" for e in entries.values())],
-        *_chance_rows(summary, st),
-        ["Median payback", *(payback_text(e["payback_period"]["p50"], summary["period"]) for e in entries.values())],
+        ["ROI, 90\u00a0% interval", *(f"{st.roi(e['roi']['p05'])} to {st.roi(e['roi']['p95'])}" for e in entries.values())],
+        *_chance_rows(summary, st, entries),
+        ["Median payback", *("—" if e["payback_period"] is None else payback_text(e["payback_period"]["p50"], summary["period"])
+                             for e in entries.values())],
         *_worst_rows(entries, currency),
     ]
 
@@ -357,9 +564,8 @@ def _chances_equal(entries: dict[str, Any]) -> bool:
                for e in entries.values())
 
 
-def _chance_rows(summary: dict[str, Any], st) -> list[list[str]]:
+def _chance_rows(summary: dict[str, Any], st, entries: dict[str, Any]) -> list[list[str]]:
     """The chance of a gain: one row where it equals the chance of paying back in time, else both."""
-    entries = summary["interventions"]
     within = f"P(payback within {_periods(summary)})"
     if _chances_equal(entries):
         return [[f"P(ROI > 0) = {within}", *(st.percent(e["prob_roi_positive"]) for e in entries.values())]]
@@ -384,11 +590,11 @@ def _worst_rows(entries: dict[str, Any], currency: str) -> list[list[str]]:
     else:
         first = ["NPV, 10th percentile (9 in 10 outcomes do better)", *(amount(v, currency) for v in p10)]
     if all(v >= 0 for v in tail):
-        second = ["Even the worst 10 % of outcomes return, on average", *(amount(v, currency) for v in tail)]
+        second = ["Even the worst 10\u00a0% of outcomes return, on average", *(amount(v, currency) for v in tail)]
     elif all(v < 0 for v in tail):
-        second = ["The worst 10 % of outcomes lose, on average", *(amount(-v, currency) for v in tail)]
+        second = ["The worst 10\u00a0% of outcomes lose, on average", *(amount(-v, currency) for v in tail)]
     else:
-        second = ["NPV, average of the worst 10 % of outcomes", *(amount(v, currency) for v in tail)]
+        second = ["NPV, average of the worst 10\u00a0% of outcomes", *(amount(v, currency) for v in tail)]
     return [first, second]
 
 
@@ -408,12 +614,16 @@ def input_label(manifest: dict[str, Any], path: str) -> str:
     return f"{verb} `{target}` under {spec.get('label') or name}"
 
 
-def reproduce_command(manifest: dict[str, Any], summary: dict[str, Any]) -> str:
-    """The exact command that gives the same numbers."""
+def reproduce_command(manifest: dict[str, Any], summary: dict[str, Any], portfolio: dict[str, Any] | None = None) -> str:
+    """The exact command that gives the same numbers (and the memo's portfolios, with its budget)."""
     sc = manifest["scenario"]
     parts = ["cxroi", "run", str(sc.get("file")), "--draws", str(summary["draws"]), "--seed", str(summary["seed"])]
     for override in sc.get("overrides", []):
         parts += ["--set", f"'{override}'"]
+    if portfolio is not None:
+        parts.append("--memo")
+        if portfolio["constraints"]["budget"] is not None:
+            parts += ["--budget", f"{portfolio['constraints']['budget']:g}"]
     return " ".join(parts)
 
 
@@ -422,8 +632,10 @@ def _periods(summary: dict[str, Any]) -> str:
     return f"{summary['horizon']} {summary['period']}{'' if summary['horizon'] == 1 else 's'}"
 
 
-def _assumption_groups(manifest: dict[str, Any]) -> dict[str, list[list[str]]]:
-    """Inputs in plain words with their sources, grouped by segment, support and intervention."""
+def _assumption_groups(manifest: dict[str, Any], st=None) -> dict[str, list[list[str]]]:
+    """Inputs in plain words with their sources, grouped by segment, support and intervention; numbers in
+    the house style ``st`` (the model's description of each input, :func:`input_words`)."""
+    st = st or style()
     resolved = manifest["resolved_scenario"]
     groups: dict[str, list[list[str]]] = {}
     for path, item in manifest["inputs"].items():
@@ -446,7 +658,8 @@ def _assumption_groups(manifest: dict[str, Any]) -> dict[str, list[list[str]]]:
                 change = spec["changes"][index]
                 operation = next(op for op in ("set", "scale", "add") if change.get(op) is not None)
                 name = f"{operation} {change['path']}"
-        groups.setdefault(group, []).append([item.get("label") or name, item["in_words"], item.get("source") or "—"])
+        groups.setdefault(group, []).append([item.get("label") or name, input_words(item, st, is_money(path)),
+                                             st.restyle(item.get("source") or "—")])
     overridden = {path for path in manifest["inputs"]}
     others = [o for o in manifest["scenario"].get("overrides", []) if o.partition("=")[0].strip() not in overridden]
     if others:

@@ -49,11 +49,13 @@ MANIFEST_KEYS = {"scenario": {}, "inputs": {}, "resolved_scenario": {"settings":
 BAND_COLUMNS = ["arm", "metric", "period", "p05", "p25", "p50", "p75", "p95"]
 
 
-def read_results(folder: str | Path, tables: bool = True) -> Record:
+def read_results(folder: str | Path, tables: bool = True, roi_only: bool = False) -> Record:
     """Read and check a run's results folder; a one-line UsageError naming the file that is missing or damaged.
 
     ``tables``: the per-draw and band tables must be there (a memo draws from them); otherwise they are
-    checked when present (a workbook leaves out what the folder lacks).
+    checked when present (a workbook leaves out what the folder lacks). ``roi_only``: the per-draw ROI
+    is all the reader needs, so ``roi_draws.csv`` is read where the folder has it (a memo: a tenth of
+    the whole ``draws.csv``).
     """
     folder = Path(folder)
     if not folder.is_dir():
@@ -77,7 +79,7 @@ def read_results(folder: str | Path, tables: bool = True) -> Record:
         raise UsageError(f"{folder / 'summary.json'}: damaged: 'draws' and 'horizon' must be whole numbers above 0; {AGAIN}")
     manifest = read_json(folder / "manifest.json", MANIFEST_KEYS)
     draws, draws_name = None, None
-    for name in ("draws", "roi_draws"):
+    for name in ("roi_draws", "draws") if roi_only else ("draws", "roi_draws"):
         path = _table_path(folder, name)
         if path is not None:
             draws = read_csv(path, [f"{option}.roi" for option in interventions])

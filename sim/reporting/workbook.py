@@ -37,6 +37,8 @@ import numpy as np
 import pandas as pd
 
 from sim.errors import UsageError
+from sim.model.labels import is_money
+from sim.reporting.format import HOUSE, input_words, style
 from sim.reporting.results_files import read_results
 
 EXCEL_ROWS = 1_048_576
@@ -111,7 +113,7 @@ def write_workbook(folder: str | Path, target: str | Path, overwrite: bool = Fal
         styles = _Styles(book, summary["currency"])
         frame = None if draws is None else (draws.reset_index() if "draw" not in draws.columns else draws)
         _summary_sheet(book, styles, summary, manifest, options, frame)
-        _assumptions_sheet(book, styles, manifest)
+        _assumptions_sheet(book, styles, manifest, style(summary["currency"]))
         if bands is not None:
             _bands_sheet(book, styles, bands, options, summary["period"])
         draws_part = None if frame is None else _draws_sheet(book, styles, frame, summary, manifest)
@@ -240,7 +242,7 @@ def _summary_sheet(book, st: _Styles, summary: dict, manifest: dict, options: di
     sheet.write_string(row, 0, "Run settings", st.bold)
     row += 1
     mode = "base case (every input at its base value)" if summary["mode"] == "base_case" else (
-        f"{summary['draws']:,} draws, seed {summary['seed']}, {summary['sampling']} sampling")
+        f"{HOUSE.count(summary['draws'])} draws, seed {summary['seed']}, {summary['sampling']} sampling")
     basis = "gross profit less support cost" if summary["roi_basis"] == "gross_profit" else "revenue"
     for label, value, kind in (("Run", mode, None), ("Horizon", horizon, None),
                                ("Discount rate a year", summary["discount_rate"], "share"),
@@ -282,7 +284,7 @@ def _summary_rows(summary: dict, horizon: str, merged: bool):
         ("NPV, 10th percentile (9 draws in 10 do at least this well)", "money", percentile("npv", 0.10), stat("npv", "p10")),
         ("NPV, median", "money", percentile("npv", 0.5), stat("npv", "p50")),
         ("NPV, 95th percentile", "money", percentile("npv", 0.95), stat("npv", "p95")),
-        (f"NPV, average of the worst {TAIL * 100:.0f} % of draws", "money", _shortfall, lambda e: e["npv_expected_shortfall_10"]),
+        (f"NPV, average of the worst {HOUSE.percent(TAIL, 0)} of draws", "money", _shortfall, lambda e: e["npv_expected_shortfall_10"]),
         ("ROI, mean", "roi", average("roi"), stat("roi", "mean")),
         ("ROI, 5th percentile", "roi", percentile("roi", 0.05), stat("roi", "p05")),
         ("ROI, median", "roi", percentile("roi", 0.5), stat("roi", "p50")),
@@ -317,7 +319,7 @@ def _median_payback(r: dict[str, str]) -> str:
 
 
 _HOW = {  # the first key a formula contains says what it computes
-    "SUMPRODUCT": "mean of the lowest 10 % of NPVs (exact with ties)",
+    "SUMPRODUCT": "mean of the lowest 10\u00a0% of NPVs (exact with ties)",
     "SMALL": "median payback; never paying back counts as latest",
     "COUNTIF": "share of draws with NPV above zero",
     "COUNT(": "share of draws that pay back in time",
@@ -371,7 +373,7 @@ def _draw_ranges(draws: pd.DataFrame, entries: dict) -> dict[str, dict[str, str]
 # --- Assumptions, Bands, Draws ------------------------------------------------------------
 
 
-def _assumptions_sheet(book, st: _Styles, manifest: dict) -> None:
+def _assumptions_sheet(book, st: _Styles, manifest: dict, number_style=HOUSE) -> None:
     sheet = book.add_worksheet("Assumptions")
     headers = ("Input", "Path in the scenario file", "Value or range", "Base value", "Source")
     for column, width in enumerate((46, 44, 52, 14, 80)):
@@ -382,13 +384,15 @@ def _assumptions_sheet(book, st: _Styles, manifest: dict) -> None:
     for row, (path, item) in enumerate(manifest.get("inputs", {}).items(), start=1):
         sheet.write_string(row, 0, item.get("label") or path, st.wrap)
         sheet.write_string(row, 1, path, st.top)
-        sheet.write_string(row, 2, item.get("in_words") or "", st.wrap)
+        words = input_words(item, number_style, is_money(path)) if item.get("in_words") or item.get("words") else ""
+        source = number_style.restyle(item.get("source") or "")
+        sheet.write_string(row, 2, words, st.wrap)
         base = item.get("base")
         if isinstance(base, (int, float)) and math.isfinite(base):  # 12 digits: no float noise (0.00800000000000001)
             base = float(f"{base:.12g}")
             sheet.write_number(row, 3, base, st.number_top[_input_kind(np.array([base]))])
-        sheet.write_string(row, 4, item.get("source") or "", st.wrap_indent)
-        texts = ((item.get("label") or path, 46), (item.get("in_words") or "", 52), (item.get("source") or "", 80))
+        sheet.write_string(row, 4, source, st.wrap_indent)
+        texts = ((item.get("label") or path, 46), (words, 52), (source, 80))
         sheet.set_row(row, 15 * max(_lines(text, width) for text, width in texts))
     sheet.freeze_panes(1, 1)
     sheet.autofilter(0, 0, max(row, 1), len(headers) - 1)
@@ -422,7 +426,7 @@ def _bands_sheet(book, st: _Styles, bands: pd.DataFrame, options: dict[str, str]
             if math.isfinite(v):
                 sheet.write_number(row, 3 + j, v, fmt)
     if len(bands) > rows:
-        sheet.write_string(rows + 1, 0, f"{len(bands) - rows:,} more rows do not fit an Excel sheet; see the CSV or Parquet file")
+        sheet.write_string(rows + 1, 0, f"{HOUSE.count(len(bands) - rows)} more rows do not fit an Excel sheet; see the CSV or Parquet file")
     sheet.freeze_panes(1, 3)
     sheet.autofilter(0, 0, rows, len(headers) - 1)
     _print_setup(sheet, (0, 0))
@@ -493,7 +497,7 @@ def _add_rows(staging: Path, target: Path, part: str, values: np.ndarray,
                 for chunk in _row_xml(values, rows, styles, progress):
                     sheet.write(chunk.encode("ascii"))
                 if len(values) > rows:
-                    note = f"{len(values) - rows:,} more rows do not fit an Excel sheet; see the CSV or Parquet file"
+                    note = f"{HOUSE.count(len(values) - rows)} more rows do not fit an Excel sheet; see the CSV or Parquet file"
                     sheet.write(f'<row r="{rows + 2}"><c r="A{rows + 2}" t="inlineStr"><is><t>{note}</t></is></c></row>'.encode())
                 sheet.write(("</sheetData>" + tail).encode("utf-8"))
 

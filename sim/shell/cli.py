@@ -6,6 +6,7 @@ results-folder helpers at load time; each command imports what it needs.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import signal
@@ -162,12 +163,12 @@ def common_options(command):
 @main.command()
 @common_options
 @click.option("--base-case", is_flag=True, help="Every input at its base value, expected counts, no randomness: the spreadsheet answer.")
-@click.option("--memo", "with_memo", is_flag=True, help="Also write the decision memo (memo.md and memo.html) into the results folder, with a tornado and value of information.")
-@click.option("--portfolio", "with_portfolio", is_flag=True, help="With --memo: also evaluate every combination of the options (cxroi portfolio, no budget, expected NPV) and add it to the memo.")
+@click.option("--memo", "with_memo", is_flag=True, help="Also write the decision memo (memo.md and memo.html) into the results folder: the best portfolio of the options, with a tornado and value of information.")
+@click.option("--budget", type=FiniteRange(0), help="With --memo: the most the recommended portfolio may cost, in expected PV cost [default: no limit].")
 @click.option("--tables", type=click.Choice(["csv", "parquet"]), default="csv", show_default=True, help="Format of the per-draw and band tables (Parquet: smaller and faster for many draws).")
 @click.option("--xlsx", type=click.Path(dir_okay=False, path_type=Path), help="Also write an Excel workbook of the results (summary, assumptions, bands, draws) to this file.")
 def run(scenario, draws, seed, out, overrides, as_json, workers, overwrite, no_save, show_paths, base_case, with_memo,
-        with_portfolio, tables, xlsx):
+        budget, tables, xlsx):
     """Run SCENARIO and print the ROI and NPV distribution of every intervention.
 
     Writes a results folder (summary.json, manifest.json, draws.csv, bands.csv and
@@ -181,12 +182,13 @@ def run(scenario, draws, seed, out, overrides, as_json, workers, overwrite, no_s
       cxroi run scenarios/nordic_midsize.toml --set 'segments.b2b.margin="30% to 40%"'
       cxroi run scenarios/seed001_churn_example.toml --base-case --json
       cxroi run scenarios/nordic_midsize.toml --memo
+      cxroi run scenarios/nordic_midsize.toml --memo --budget 300000
     """
     with _user_errors(scenario):
         from sim.compute.simulation import run as run_scenario
 
-        if with_portfolio and not with_memo:
-            raise UsageError("--portfolio adds the portfolio to the memo: give --memo too (or run cxroi portfolio)")
+        if budget is not None and not with_memo:
+            raise UsageError("--budget limits the memo's recommended portfolio: give --memo too (or run cxroi portfolio --budget)")
         if with_memo and (no_save or base_case):
             raise UsageError("--memo needs a saved Monte Carlo run: drop --no-save and --base-case")
         if xlsx is not None and no_save:
@@ -199,11 +201,20 @@ def run(scenario, draws, seed, out, overrides, as_json, workers, overwrite, no_s
 
             check_extremes(loaded.scenario)  # the memo's tornado, checked before the run
         frames = with_memo or xlsx is not None or tables == "parquet"
-        with _progress(enabled=not base_case, meanwhile=lambda: _output_modules(frames)) as report:
-            result = run_scenario(loaded, draws, seed, base_case=base_case, workers=workers, progress=report)
+        from sim.compute import parallel
+
+        # With --memo the run's workers also simulate the combinations (one pool, forked once).
+        with parallel.pool(workers) if with_memo else contextlib.nullcontext() as shared:
+            with _progress(enabled=not base_case, meanwhile=lambda: _output_modules(frames)) as report:
+                result = run_scenario(loaded, draws, seed, base_case=base_case, workers=workers, progress=report,
+                                      workers_pool=shared)
+            extra = None
+            if with_memo:
+                with _working("weighing every combination of the options"):
+                    extra = results_folder.memo_inputs(result, budget, shared)
         folder = None if no_save else results_folder.write(
-            result, out or results_folder.default_folder(result), overwrite, command=_command(),
-            extra=results_folder.memo_inputs(result, with_portfolio) if with_memo else None, tables=tables)
+            result, out or results_folder.default_folder(result), overwrite, command=_command(), extra=extra,
+            tables=tables)
         _finish(result.summary_dict(), _printer("print_run", show_paths), as_json, folder)
         if with_memo:
             from sim.reporting import memo
@@ -269,8 +280,10 @@ def memo_command(results, out, fmt, title, overwrite, paper):
     pilot first) by a rule it prints, the headline figures, ROI and cash-flow
     figures, the spreadsheet answer, every assumption with its source, and the
     command that reproduces the numbers. Numbers come from the folder's files.
-    A folder written by `cxroi run --memo` also holds a tornado and value of
-    information, which the memo then includes.
+    A folder written by `cxroi run --memo` also holds every combination of the
+    options (the memo then recommends the best portfolio, with its frontier), a
+    tornado, value of information and a pilot analysis; without them the memo
+    judges the options one by one and says so.
 
     \b
     Examples:

@@ -167,39 +167,56 @@ def csv_draw_columns(columns: dict) -> dict:
             for name, column in columns.items()}
 
 
-def memo_inputs(result: Result, portfolio: bool = False) -> dict:
-    """Writers for what a memo adds to a run's folder: the tornado, value of information and the pilot analysis
-    of the option with the highest expected NPV (left out when no pilot could measure what it changes); with
-    ``portfolio`` also the portfolio analysis of the run's draws and seed (``portfolio.json``: every
-    combination simulated, about as much again as the run)."""
-    from sim.analyses.pilot import pilot_of
+MEMO_PILOT_SIZES = 3
+"""Pilot sizes a memo compares (small, middle, large on a log scale): ``cxroi pilot`` compares five."""
+
+
+def memo_inputs(result: Result, budget: float | None = None, pool=None) -> dict:
+    """Writers for what a memo adds to a run's folder, from the run's own draws.
+
+    ``portfolio.json``: every admissible combination of the options (:mod:`sim.analyses.portfolio`,
+    on expected NPV, within ``budget`` on expected PV cost when given), the memo's decision frame
+    and its value of information; the run's baseline and single options are reused, so only the
+    combinations are simulated (none when the options cannot combine). ``tornado.csv``; ``pilot.json``,
+    the pilot analysis of the recommended portfolio's largest part (left out when no pilot could
+    measure what it changes), valued for the choice among portfolios, at :data:`MEMO_PILOT_SIZES` sizes;
+    ``roi_draws.csv``. ``pool``: the run's open :class:`sim.compute.parallel.Pool`, reused for the
+    combinations (else one of their own).
+    """
+    from sim.analyses.pilot import default_sizes, measured_changes, pilot_of
+    from sim.analyses.portfolio import portfolio as run_portfolio
     from sim.analyses.tornado import one_at_a_time
-    from sim.analyses.voi import voi_of
 
     if not result.uncertain_paths:
         return {}  # nothing uncertain: the memo goes without a tornado and value of information
+    combined = run_portfolio(result.loaded or result.scenario, result.n_draws, result.seed, budget=budget,
+                             hurdle_rates=[], result=result, pool=pool)
     tornado = one_at_a_time(result.scenario)
-    voi = voi_of(result).summary
-    candidate = max(result.appraisals, key=lambda name: result.appraisals[name].npv.mean())
-    try:
-        pilot = pilot_of(result, candidate).summary
-    except UsageError:
-        pilot = None
+    pilot = None
+    chosen = next(e for e in combined.summary["portfolios"] if e["name"] == combined.summary["choice"])
+    for name in focus_order(result, chosen["interventions"]):
+        try:
+            sizes = default_sizes(result.scenario, measured_changes(result.scenario, name), MEMO_PILOT_SIZES)
+            pilot = pilot_of(result, name, sizes, portfolios=combined.tables["npv_draws"]).summary
+            break
+        except UsageError:
+            continue  # nothing a customer pilot counts: the next part
     roi = result.draws[[f"{name}.roi" for name in result.appraisals]]
-    combined = None
-    if portfolio and len(result.scenario.interventions) > 1:
-        from sim.analyses.portfolio import portfolio as run_portfolio
-
-        combined = run_portfolio(result.loaded or result.scenario, result.n_draws, result.seed).summary
     return {
-        **({"portfolio.json": lambda path: _dump(path, combined)} if combined else {}),
+        "portfolio.json": lambda path: _dump(path, combined.summary),
         "tornado.csv": lambda path: tornado.to_csv(path, index=False),
-        "voi.json": lambda path: _dump(path, voi),
         **({"pilot.json": lambda path: _dump(path, pilot)} if pilot else {}),
         # The memo's ROI histogram needs only these columns: a folder shipped without the large
         # per-draw table can still be rendered again with `cxroi memo`.
         "roi_draws.csv": lambda path: roi.to_csv(path, float_format="%.12g"),  # as draws.csv
     }
+
+
+def focus_order(result: Result, members: list[str]) -> list[str]:
+    """The recommended portfolio's options (``members``) by expected NPV alone, highest first (every option
+    when the choice is to do nothing): the first is the option a memo's tornado and pilot follow."""
+    members = list(members) or list(result.appraisals)
+    return sorted(members, key=lambda name: -result.appraisals[name].npv.mean())
 
 
 def write_analysis(analysis, folder: str | Path, overwrite: bool = False, command: list[str] | None = None) -> Path:
@@ -365,6 +382,7 @@ def _manifest(scenario, loaded, seed: int, draws: int, command, extra: dict[str,
                 "label": names[path],
                 "distribution": item.dist.spec(),
                 "in_words": item.dist.describe(),
+                "words": item.dist.description().as_dict(),
                 "base": item.dist.base,
                 "source": SET_ON_COMMAND_LINE if path in overridden else item.dist.source,
             }

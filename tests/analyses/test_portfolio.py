@@ -199,7 +199,7 @@ def test_the_command_writes_its_folder_and_refuses_bad_options_with_exit_2(tmp_p
 
 
 def test_the_memo_section_recommends_the_portfolio_and_says_the_budget_it_used():
-    from sim.reporting.memo import Memo, portfolio_section
+    from sim.reporting.memo import Memo, budget_and_appetites, portfolio_section
 
     scenario = build(_four_levers())
     for budget, words in ((None, "The recommendation assumes no budget limit."),
@@ -209,7 +209,9 @@ def test_the_memo_section_recommends_the_portfolio_and_says_the_budget_it_used()
         portfolio_section(memo, summary, "EUR")
         text = " ".join(str(payload) for kind, payload in memo.blocks if kind == "p").replace("\u00a0", " ")
         chosen = next(e for e in summary["portfolios"] if e["name"] == summary["choice"])
-        assert words in text and chosen["label"] in text and "Under other risk appetites" in text
+        appetites = budget_and_appetites(summary, "EUR").replace("\u00a0", " ")
+        assert chosen["label"] in text and appetites.startswith(words)
+        assert "Under other risk appetites: judged by" in appetites or "chooses the same" in appetites
         assert "frontier" in memo.figures
         if budget is not None:
             assert chosen["pv_cost"]["mean"] <= budget
@@ -240,3 +242,15 @@ def test_a_pilot_can_value_the_portfolio_decision():
     assert single.summary["evpi"] != chosen.summary["evpi"]
     for row in chosen.summary["sizes"]:
         assert row["evsi"] <= chosen.summary["evppi"] * 1.05 + 1e-9 <= chosen.summary["evpi"] * 1.05 + 1e-9
+
+
+def test_a_run_s_arms_are_reused_bit_for_bit_and_only_the_combinations_simulated():
+    scenario = build(_four_levers())
+    result = sim.run(scenario, draws=120, seed=5, workers=1)
+    fresh = portfolio(scenario, 120, 5, workers=1, hurdle_rates=[0.0, 0.1])
+    reused = portfolio(scenario, 120, 5, workers=1, hurdle_rates=[0.0, 0.1], result=result)
+    singles = len(scenario.interventions)
+    assert reused.summary["search"]["arms_simulated"] == fresh.summary["search"]["arms_simulated"] - singles - 1
+    assert reused.summary["portfolios"] == fresh.summary["portfolios"]
+    assert reused.tables["npv_draws"].equals(fresh.tables["npv_draws"])
+    assert reused.tables["acceptability"].equals(fresh.tables["acceptability"])

@@ -58,3 +58,18 @@ def test_plain_text_from_the_model_is_restyled_at_the_edge():
         f"share of 2{NBSP}806 contacts (seed 20150), 1{NBSP}234{NBSP}567 draws; 0.5,1"
     assert style("USD").restyle("2,806") == "2,806"
     assert style("EUR").restyle("fixed cost = 25% of it, 5 % test") == f"fixed cost = 25{NBSP}% of it, 5{NBSP}% test"
+
+
+def test_a_model_description_is_written_in_the_house_style_and_money_as_money():
+    from sim.model.distributions import parse
+
+    interval = parse("700 to 1400").description()
+    assert (interval.template, interval.numbers, interval.shares) == ("{} between {} and {} (lognormal)", (0.9, 700.0, 1400.0), (0,))
+    assert interval.text() == "90 % between 700 and 1400 (lognormal)"  # the model's own plain words (errors, manifest)
+    assert style("EUR").words(interval.as_dict()) == f"90{NBSP}% between 700 and 1{NBSP}400 (lognormal)"
+    pert = parse({"dist": "pert", "low": 15000, "mode": 20000, "high": 35000}).description().as_dict()
+    assert style("EUR").words(pert, money=True) == (f"between 15{NBSP}000{NBSP}€ and 35{NBSP}000{NBSP}€, most likely "
+                                                     f"20{NBSP}000{NBSP}€ (PERT)")
+    assert style("USD").words(parse(60000).description().as_dict()) == "fixed at 60,000"
+    shares = parse({"dist": "discrete", "values": [1, 2], "weights": [1, 3]}).description().as_dict()
+    assert style("EUR").words(shares) == f"one of 1 (25{NBSP}%), 2 (75{NBSP}%)"

@@ -27,13 +27,27 @@ def run_folder(tmp_path_factory, request):
 
 
 def test_run_with_memo_writes_both_formats_and_the_memo_inputs(run_folder):
-    for name in ("memo.md", "memo.html", "tornado.csv", "voi.json", "memo_figures/roi_distribution.png",
-                 "memo_figures/cash_flow.png", "memo_figures/tornado.png"):
+    for name in ("memo.md", "memo.html", "tornado.csv", "portfolio.json", "memo_figures/roi_distribution.png",
+                 "memo_figures/cash_flow.png", "memo_figures/tornado.png", "memo_figures/frontier.png"):
         assert (run_folder / name).is_file(), name
+    assert not (run_folder / "voi.json").exists()  # the portfolio's value of information is the decision's
+
+
+def test_the_recommendation_is_the_best_portfolio_with_its_budget_and_the_other_risk_appetites(run_folder):
+    portfolio = json.loads((run_folder / "portfolio.json").read_text())
+    md = (run_folder / "memo.md").read_text().replace("\u00a0", " ")
+    chosen = next(e for e in portfolio["portfolios"] if e["name"] == portfolio["choice"])
+    assert chosen["npv"]["mean"] == max(e["npv"]["mean"] for e in portfolio["portfolios"])
+    assert portfolio["search"]["arms_simulated"] == 4  # the run's baseline and single options reused
+    recommendation = next(line for line in md.splitlines() if line.startswith("**Recommendation.**"))
+    assert f"**{chosen['label']}**" in recommendation
+    assert "The recommendation assumes no budget limit." in md
+    assert "judged by the average of the worst 10 % of outcomes" in md and "## Combining the options" in md
 
 
 def test_headline_numbers_are_summary_json_formatted(run_folder):
     summary = json.loads((run_folder / "summary.json").read_text())
+    portfolio = json.loads((run_folder / "portfolio.json").read_text())
     md = (run_folder / "memo.md").read_text()
     html = (run_folder / "memo.html").read_text()
     currency = summary["currency"]
@@ -46,7 +60,7 @@ def test_headline_numbers_are_summary_json_formatted(run_folder):
             percent(entry["prob_roi_positive"]),
             percent(entry["prob_payback_within_horizon"]),
             amount(entry["npv"]["p10"], currency),
-            roi(entry["base_case"]["roi"], currency) if entry is summary["interventions"][decide(summary, None).intervention] else "",
+            roi(entry["base_case"]["roi"], currency) if entry is summary["interventions"][decide(summary, None, str, portfolio).intervention] else "",
         ]
         for text in expected:
             assert text in md and text in html, text
@@ -57,7 +71,7 @@ def test_memo_states_question_recommendation_rule_assumptions_and_reproduction(r
     manifest = json.loads((run_folder / "manifest.json").read_text())
     assert "**Question.**" in md and "**Recommendation.**" in md and "Decision rule:" in md
     assert ("Zendesk and Dimensional Research, Customer Service and Business Results (2013), as reported by "
-            "Servicehelten, #68 \\| Bergen: 62 % of B2B customers bought more after a good experience") in md
+            "Servicehelten, #68 \\| Bergen: 62\u00a0% of B2B customers bought more after a good experience") in md
     assert "between 0.3 and 0.7, most likely 0.5 (PERT)" in md  # B2B negative_drop in plain words
     assert f"cxroi run {manifest['scenario']['file']} --draws 2000 --seed 2026" in md
 
@@ -68,7 +82,7 @@ def test_html_is_self_contained(run_folder):
     assert not re.search(r"(?:src|href)\s*=\s*[\"'](?!data:)", html)
     assert "http://" not in html and "https://" not in html
     assert "@import" not in html and "url(" not in html
-    assert html.count('src="data:image/png;base64,') == 3
+    assert html.count('src="data:image/png;base64,') == 4
 
 
 def test_figures_are_valid_images(run_folder):
@@ -81,7 +95,7 @@ def test_figures_are_valid_images(run_folder):
 def test_markdown_figure_links_exist(run_folder):
     md = (run_folder / "memo.md").read_text()
     links = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", md)
-    assert len(links) == 3
+    assert len(links) == 4
     for link in links:
         assert (run_folder / link).is_file()
 

@@ -76,8 +76,8 @@ def test_headline_numbers_are_right_aligned_in_html_and_markdown(example):
     assert '<td class="num">568\u00a0379\u00a0€</td>' in html and "<td>Expected NPV</td>" in html
     assert "td.num, th.num { text-align: right; }" in html
     markdown = memo.render_markdown(built, {name: f"{name}.png" for name in png})
-    assert "|  | Faster response (+4 agents) | First-contact resolution training | AI self-service assistant |\n" \
-           "| --- | ---: | ---: | ---: |" in markdown
+    assert "|  | Faster response (+4 agents) | First-contact resolution training | AI self-service assistant | " \
+           "Faster response (+4 agents) + First-contact resolution training |\n| --- | ---: | ---: | ---: | ---: |" in markdown
 
 
 def test_memo_command_writes_a_pdf_on_the_chosen_paper_and_refuses_paper_without_pdf(request, tmp_path):

@@ -83,7 +83,7 @@ def test_summary_formulas_and_cached_values_equal_summary_json(book):
         "NPV, 10th percentile (9 draws in 10 do at least this well)": lambda e: e["npv"]["p10"],
         "NPV, median": lambda e: e["npv"]["p50"],
         "NPV, 95th percentile": lambda e: e["npv"]["p95"],
-        "NPV, average of the worst 10 % of draws": lambda e: e["npv_expected_shortfall_10"],
+        "NPV, average of the worst 10\u00a0% of draws": lambda e: e["npv_expected_shortfall_10"],
         "ROI, mean": lambda e: e["roi"]["mean"],
         "ROI, 5th percentile": lambda e: e["roi"]["p05"],
         "ROI, median": lambda e: e["roi"]["p50"],
@@ -190,7 +190,7 @@ def test_a_spreadsheet_program_recalculates_the_summary_to_summary_json(book, tm
     for i, entry in enumerate(entries):
         assert number(rows["NPV, mean"][i]) == pytest.approx(entry["npv"]["mean"], rel=1e-9)
         assert number(rows["NPV, 5th percentile"][i]) == pytest.approx(entry["npv"]["p05"], rel=1e-9)
-        assert number(rows["NPV, average of the worst 10 % of draws"][i]) == pytest.approx(
+        assert number(rows["NPV, average of the worst 10\u00a0% of draws"][i]) == pytest.approx(
             entry["npv_expected_shortfall_10"], rel=1e-9)
         assert number(rows["ROI, median"][i]) == pytest.approx(entry["roi"]["p50"], rel=1e-9)
         median = entry["payback_period"]["p50"]

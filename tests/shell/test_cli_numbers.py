@@ -160,7 +160,7 @@ def test_export_workbook_holds_the_numbers_of_summary_json(seed001_run, tmp_path
         "ROI, median": entry["roi"]["p50"], "ROI, 95th percentile": entry["roi"]["p95"],
         "PV benefit, mean": entry["pv_benefit"]["mean"], "PV cost, mean": entry["pv_cost"]["mean"],
         **chances,
-        "NPV, average of the worst 10 % of draws": entry["npv_expected_shortfall_10"],
+        "NPV, average of the worst 10\u00a0% of draws": entry["npv_expected_shortfall_10"],
         "Spreadsheet NPV (every input at its base value)": 400_000.0,
         "Spreadsheet ROI (every input at its base value)": 4.0,
     }

@@ -90,7 +90,7 @@ def test_memo_of_a_scenario_without_uncertain_inputs_goes_without_tornado_and_va
     assert result.exit_code == 0, result.output
     assert "Traceback" not in result.output
     assert sorted(p.name for p in (out / "memo_figures").iterdir()) == ["cash_flow.png", "roi_distribution.png"]
-    assert not any((out / name).exists() for name in ("tornado.csv", "voi.json", "pilot.json"))
+    assert not any((out / name).exists() for name in ("tornado.csv", "portfolio.json", "pilot.json"))
     memo = (out / "memo.md").read_text()
     assert "**Recommendation.** Invest in **program**: expected NPV is " in memo
     assert "EVPI" not in memo and "tornado" not in memo.lower()

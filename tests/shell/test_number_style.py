@@ -11,6 +11,7 @@ the workbook's or the PDF's own text. About 30 s (the fixture; the checks are in
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from pathlib import Path
@@ -47,6 +48,8 @@ COMMANDS = {
     "validate": ["validate", NORDIC],
     "export": ["export", COPY, "--xlsx", f"{COPY}/book.xlsx"],
     "memo pdf": ["memo", COPY, "--format", "pdf", "--out", f"{COPY}/board.pdf"],
+    "memo md": ["memo", COPY, "--out", f"{COPY}/scan.md"],
+    "memo html": ["memo", COPY, "--out", f"{COPY}/scan.html"],
     "fit customers": ["fit", "customers", str(DATA / "customers.csv")],
     "fit orders": ["fit", "orders", str(DATA / "orders.csv"), "--customers", str(DATA / "customers.csv")],
     "fit support": ["fit", "support", str(DATA / "tickets.csv"), "--customers", str(DATA / "customers.csv"),
@@ -56,7 +59,7 @@ COMMANDS = {
 }
 
 UNGROUPED = re.compile(r"(?<![\w.,/\-:#\[])\d{4,}(?![\w/\-:])")
-NOT_AMOUNTS = re.compile(r"seed[ \u00a0]\d+|\b(?:19|20)\d\d-\d\d-\d\d\b|sha256 \w+")
+NOT_AMOUNTS = re.compile(r"seed:?[ \u00a0]\d+|\b(?:19|20)\d\d-\d\d-\d\dT?[\d:+]*|sha256 \w+|SHA-256 \w+")
 HYPHEN_MINUS = re.compile(r"(?<![\w)\]\-])-\d")
 COMMA_GROUPED = re.compile(r"(?<![\d.,])\d{1,3}(?:,\d{3})+(?![\d,])")  # EUR and the house style group by a no-break space
 BAD_PERCENT = re.compile(r"\d ?%")  # the house style: digits, a no-break space, %
@@ -98,23 +101,36 @@ def long_labels(lines: list[str]) -> list[str]:
 def problems(output: str) -> list[str]:
     found = long_labels(prose(output))
     for line in prose(output):
-        text = NOT_AMOUNTS.sub("", line)
-        found += [f"ungrouped {m.group()!r}: {line}" for m in UNGROUPED.finditer(text)]
-        found += [f"grouped by commas {m.group()!r}: {line}" for m in COMMA_GROUPED.finditer(text)]
-        found += [f"hyphen-minus {m.group()!r}: {line}" for m in HYPHEN_MINUS.finditer(text)]
-        found += [f"% without a no-break space {m.group()!r}: {line}" for m in BAD_PERCENT.finditer(text)]
-        found += [f"currency code after an amount {m.group()!r}: {line}" for m in ISO_AFTER_AMOUNT.finditer(text)]
-        found += [f"amount without currency {m.group(1)!r}: {line}" for m in AMOUNT_STATED.finditer(text)
-                  if m.group(2) is None and re.search(r"\d{3}|[\u00a0,]", m.group(1))]
+        found += number_problems(line)
         if len(line) > WIDTH:
             found.append(f"{len(line)} columns: {line}")
     return found
 
 
+def number_problems(line: str) -> list[str]:
+    """What breaks the house number style in one line of text a person reads."""
+    found = []
+    text = NOT_AMOUNTS.sub("", line)
+    found += [f"ungrouped {m.group()!r}: {line}" for m in UNGROUPED.finditer(text)]
+    found += [f"grouped by commas {m.group()!r}: {line}" for m in COMMA_GROUPED.finditer(text)]
+    found += [f"hyphen-minus {m.group()!r}: {line}" for m in HYPHEN_MINUS.finditer(text)]
+    found += [f"% without a no-break space {m.group()!r}: {line}" for m in BAD_PERCENT.finditer(text)]
+    found += [f"currency code after an amount {m.group()!r}: {line}" for m in ISO_AFTER_AMOUNT.finditer(text)]
+    found += [f"amount without currency {m.group(1)!r}: {line}" for m in AMOUNT_STATED.finditer(text)
+              if m.group(2) is None and re.match(r"−?\d{3}|−?\d{1,3}[\u00a0,]\d{3}", m.group(1))]  # 0.007 is no amount
+    return found
+
+
 @pytest.fixture(scope="module")
-def outputs(tmp_path_factory) -> dict[str, str]:
-    example = tmp_path_factory.mktemp("number_style") / "example"
-    shutil.copytree(EXAMPLE, example)
+def example(tmp_path_factory) -> Path:
+    """A copy of the shipped example folder, which export and memo write into."""
+    folder = tmp_path_factory.mktemp("number_style") / "example"
+    shutil.copytree(EXAMPLE, folder)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def outputs(example) -> dict[str, str]:
     runner = CliRunner(env={"COLUMNS": str(WIDTH), "LINES": "50"})
     shown = {}
     for name, args in COMMANDS.items():
@@ -141,3 +157,86 @@ def test_the_scan_catches_what_the_old_output_had():
                " factor on share of bad", " contacts, business customers", " (0.546 to 0.773)"]
     assert problems("\n".join(tornado)) == ["a label over more than two lines: factor on share of bad / contacts, "
                                             "business customers / (0.546 to 0.773)"]
+
+
+def _quoted_sources(folder: Path) -> set[str]:
+    """The scenario author's sources as the memo and workbook quote them: their words, not our numbers
+    ('400-600 EUR a year' stays as written; only its comma groups and tight % are restyled)."""
+    from sim.reporting.format import HOUSE
+
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    return {HOUSE.restyle(item["source"]) for item in manifest["inputs"].values() if item.get("source")}
+
+
+def _markdown_text(md: str, quoted: set[str]) -> list[str]:
+    """The memo's Markdown as a person reads it: table cells one by one, without the command in the code
+    block (it is typed, not read) and without quoted sources."""
+    lines, code = [], False
+    for line in md.splitlines():
+        if line.startswith("```"):
+            code = not code
+            continue
+        if code or line.startswith("!["):
+            continue
+        if line.startswith("|"):
+            lines += [cell.strip().replace("\\|", "|") for cell in re.split(r"(?<!\\)\|", line.strip("|"))
+                      if cell.strip().replace("\\|", "|") not in quoted]
+        else:
+            lines.append(line)
+    return lines
+
+
+def _html_text(page: str, quoted: set[str]) -> list[str]:
+    """The text of the memo's HTML, element by element, without <pre> (the command) and quoted sources."""
+    from html.parser import HTMLParser
+
+    class Text(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.parts, self.skip = [], 0
+
+        def handle_starttag(self, tag, attrs):
+            self.skip += tag in ("pre", "style", "title")
+
+        def handle_endtag(self, tag):
+            self.skip -= tag in ("pre", "style", "title")
+
+        def handle_data(self, data):
+            if not self.skip and data.strip() and data.strip() not in quoted:
+                self.parts.append(data.strip())
+
+    parser = Text()
+    parser.feed(page)
+    return parser.parts
+
+
+def _workbook_text(book: Path, quoted: set[str]) -> list[str]:
+    """Every text cell of the workbook (shared and inline strings), without quoted sources."""
+    import html
+    import zipfile
+
+    with zipfile.ZipFile(book) as archive:
+        xml = "".join(archive.read(name).decode("utf-8") for name in archive.namelist()
+                      if name.startswith("xl/") and name.endswith(".xml") and "styles" not in name)
+    texts = [html.unescape(text) for text in re.findall(r"<t(?:\s[^>]*)?>([^<]*)</t>", xml)]
+    return [text for text in texts if text.strip() and text not in quoted]
+
+
+def test_the_memo_and_the_workbook_read_in_the_house_number_style(outputs, example):
+    """Every text a person reads in the memo (Markdown and HTML) and the workbook's text cells: the same
+    scan as the terminal's, without the width (documents wrap). Sources are the author's quoted words."""
+    quoted = _quoted_sources(example)
+    texts = {"memo.md": _markdown_text((example / "scan.md").read_text(encoding="utf-8"), quoted),
+             "memo.html": _html_text((example / "scan.html").read_text(encoding="utf-8"), quoted),
+             "book.xlsx": _workbook_text(example / "book.xlsx", quoted)}
+    for name, lines in texts.items():
+        assert len(lines) > 50, name
+        assert [problem for line in lines for problem in number_problems(line)] == [], name
+
+
+def test_the_memo_scan_catches_the_old_memo_s_numbers():
+    old = ["| Customers at the start, business customers | fixed at 1500 | assumption |",
+           "the mean over all 10,000 simulated outcomes is 79 %",
+           "| Value per purchase | between 15,000 and 35,000, most likely 20,000 (PERT) | — |"]
+    found = [problem for line in _markdown_text("\n".join(old), set()) for problem in number_problems(line)]
+    assert len(found) >= 5

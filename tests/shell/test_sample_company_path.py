@@ -88,7 +88,7 @@ def test_every_step_runs_and_the_memo_has_a_finite_summary(path_outputs):
     numbers = list(_flatten(summary))
     assert numbers and all(math.isfinite(x) for x in numbers)
     assert "Better first contact" in (folder / "memo.md").read_text()
-    assert {"tornado.csv", "voi.json", "pilot.json"} <= {p.name for p in folder.iterdir()}
+    assert {"tornado.csv", "portfolio.json", "pilot.json"} <= {p.name for p in folder.iterdir()}
     entry = summary["interventions"]["first_contact"]
     assert entry["npv"]["mean"] > 0 and 0.5 < entry["prob_roi_positive"] < 0.95  # pays on average, not surely
 
