@@ -137,3 +137,75 @@ def support_inputs(fits: dict[str, SupportFit], response: ResponseFit | None, *,
         notes.append("operations.response: not written: the scenario has no [operations] section "
                      "(its good and bad shares are written instead)")
     return suggested, notes
+
+
+CHURN_KEYS = ("churn", "monthly_churn", "annual_churn", "churn_mix")
+
+
+def churn_writes(fits: dict[str, SupportFit], writes, *, evidence: str, segment_map: dict[str, str] | None = None,
+                 scenario: dict | None = None) -> None:
+    """Add to ``writes`` each segment's neutral churn from the joint fit (:mod:`sim.fit.joint_churn`): ``churn_mix``
+    (or ``monthly_churn`` when churn does not differ between customers), replacing any other churn key.
+
+    The mix goes with the experience effects and walk-away written beside it, so together they reproduce the
+    company's retention. When the churn it replaces came from the customer list (``cxroi fit customers``), which
+    contains the churn support causes, one line says so; any other churn key replaced is named too. A segment
+    whose joint fit did not converge keeps its churn, with a line that says the effects may count churn twice.
+    """
+    segment_map = segment_map or {}
+    for name, fit in fits.items():
+        segment = segment_map.get(name, name)
+        present = ((scenario or {}).get("segments") or {}).get(segment) or {}
+        old = [key for key in CHURN_KEYS if key in present]
+        from_list = [key for key in old if "cxroi fit customers" in str(present[key])]
+        churn = fit.churn
+        if churn is None:
+            if from_list:
+                writes.notes.append(f"segments.{segment}.{from_list[0]}: fitted from the customer list, whose churn "
+                                    f"already contains the churn support causes, and not replaced: {fit.churn_problem}; "
+                                    f"with the experience effects on top the scenario counts that churn twice")
+            else:
+                writes.notes.append(f"segments.{segment}: churn not written: {fit.churn_problem}")
+            continue
+        key = "monthly_churn" if churn.homogeneous else "churn_mix"
+        m_pos, m_neg = churn.held
+        source = (f"cxroi fit support ({evidence}): churn of neutral customers, {joint_method(churn)}; with walk-away "
+                  f"{churn.walk_away[0]:.3g}, the churn multipliers held at the effects written (x{m_neg:.3g} while "
+                  f"negative, x{m_pos:.3g} while positive) and durations {churn.durations[1]:.3g} (negative) and "
+                  f"{churn.durations[0]:.3g} (positive) months; 95 % intervals from the observed information of the "
+                  f"joint fit (the multipliers free), centred on the values written")
+        for other in old:
+            if other != key:
+                writes.set(f"segments.{segment}.{other}", None)
+        if churn.homogeneous:
+            low, high = churn.written.interval("p")
+            writes.set(f"segments.{segment}.monthly_churn", _interval(churn.written.value("p"), low, high, source),
+                       "neutral customers' churn, fitted jointly with the experience effects")
+        else:
+            writes.mix(f"segments.{segment}.churn_mix", ("alpha", "beta"), churn.written, source,
+                       f"neutral customers' churn, fitted jointly with the experience effects: mean "
+                       f"{churn.mean_churn:.4g} a month at the start")
+        said = (f"mean {churn.mean_churn:.2%} a month for a new neutral customer, against "
+                f"{fit.observed_churn:.2%} of customer-months ending in the data")
+        if from_list:
+            writes.notes.append(f"segments.{segment}.{key}: the customer list's churn (cxroi fit customers, "
+                                f"{', '.join(from_list)}), which contains the churn support causes, is replaced by the "
+                                f"neutral customers' churn fitted jointly with the experience effects and walk-away "
+                                f"({said}): support's churn is counted once")
+        elif old:
+            writes.notes.append(f"segments.{segment}.{key}: replaces {', '.join(old)}: the neutral customers' churn, "
+                                f"fitted jointly with the experience effects and walk-away ({said})")
+
+
+def joint_method(churn) -> str:
+    """How the joint churn was fitted, in a phrase."""
+    form = ("one churn probability (churn does not differ between customers: the Beta's limit)" if churn.homogeneous
+            else "Beta-mixed across customers")
+    return (f"{form}, a discrete-time hazard with the experience states' multipliers and walk-away in the engine's "
+            f"form, exact per-customer likelihood of {churn.customers:,} customers (Gauss-Jacobi over the Beta, the "
+            f"latent states summed by a forward recursion), maximum likelihood")
+
+
+def _interval(value: float, low: float, high: float, source: str) -> dict:
+    return {"dist": "interval", "low": float(f"{low:.6g}"), "high": float(f"{high:.6g}"), "confidence": 0.95,
+            "base": float(f"{value:.6g}"), "source": source}
