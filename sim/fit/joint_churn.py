@@ -44,12 +44,15 @@ its multipliers are the Beta-mixed model's own estimates of the effects
 (reported beside the causal designs). The mix **written** with ``--into`` is the
 maximum of the same likelihood over ``alpha, beta`` with ``m_B, m_P`` held at
 the effects written (the design :data:`sim.fit.causal.RULE` picks; an effect not
-written is held at no effect), so that the mix and the effects in the scenario
-belong together; its intervals are the joint fit's (the observed information
-with the multipliers free, which carries the effects' uncertainty into the
-mix), centred on the written values. Churn that shows no difference between
-customers (``alpha, beta`` running to infinity together) is fitted as one
-churn probability instead and written as ``monthly_churn``.
+written is held at no effect, and the mix absorbs it), so that the mix and the
+effects in the scenario belong together. Its 95 % intervals come from the
+observed information of ``alpha, beta`` given the multipliers, plus the written
+effects' own uncertainty (their designs' log-scale errors) carried through the
+maximum by the delta method, ``d theta / d log m = -H_tt^-1 H_tm``; Wald on the
+log scale. Churn that shows no difference between customers (the rule of
+``cxroi fit customers``: alpha and beta above 1 and no better than one
+probability, or running to infinity) is fitted as one churn probability instead
+and written as ``monthly_churn``.
 """
 
 from __future__ import annotations
@@ -72,7 +75,8 @@ GOOD, NEUTRAL, BAD = 1, 0, 2
 CENSORED, CHURNED, WALKED = 0, 1, 2
 METHOD = ("Beta-mixed discrete-time hazard of neutral customers with the experience states' multipliers and "
           "walk-away (the engine's form), exact per-customer likelihood (Gauss-Jacobi quadrature over the Beta, "
-          "forward recursion over the latent states), maximum likelihood; 95 % intervals from the observed information")
+          "forward recursion over the latent states), maximum likelihood with the multipliers held at the effects "
+          "written; 95 % intervals from the observed information, the effects' own uncertainty carried through")
 WALK_METHOD = ("share of months with a bad contact that end in a walk-away ({walks:,} of {months:,}; an end in a month "
                "with a bad contact is a walk-away, as the engine has churners contact no one), Wilson interval; the "
                "walk-away part of the joint churn likelihood, which factorises")

@@ -13,8 +13,10 @@ estimates, each with a 95 % interval:
   logistic regression on the log of the wait, as :mod:`sim.support.response`
   (statsmodels GLM, binomial family); all segments together, as a scenario has one curve;
 * **walk-away**: the share of customer-periods with a bad contact that end the
-  customer's life that period, against customer-periods with a contact that was
-  not bad (difference of proportions, scaled to those who would have stayed);
+  customer's life that period (the engine's walk-away: a customer who churns
+  contacts no one that month), part of the joint churn likelihood below; without
+  that fit, against customer-periods with a contact that was not bad
+  (difference of proportions, scaled to those who would have stayed);
 * the **state effects and their durations**, jointly by maximum likelihood in
   the customer model's own form: a discrete-time hazard model for churn
   (binomial per customer-period; walk-aways are not counted as churn) and a
@@ -26,6 +28,11 @@ estimates, each with a 95 % interval:
   ``h * (1 + negative_churn_increase * x_B - positive_churn_reduction * x_P)``
   and buying ``lambda * (1 + positive_uplift * x_P - negative_drop * x_B)``.
   The durations are shared by churn and buying.
+* the **churn of neutral customers**, a Beta mix across customers, jointly with
+  the churn multipliers and walk-away in one exact per-customer likelihood of
+  the engine's form (:mod:`sim.fit.joint_churn`): the ``churn_mix`` that, with
+  the effects written, reproduces the company's retention, so that support's
+  churn is counted once (a customer list's churn already contains it).
 
 **These are observational estimates.** Customers who contact support, or have
 bad experiences, differ from those who do not: a customer who is already

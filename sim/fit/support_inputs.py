@@ -168,12 +168,11 @@ def churn_writes(fits: dict[str, SupportFit], writes, *, evidence: str, segment_
                 writes.notes.append(f"segments.{segment}: churn not written: {fit.churn_problem}")
             continue
         key = "monthly_churn" if churn.homogeneous else "churn_mix"
-        m_pos, m_neg = churn.held
         source = (f"cxroi fit support ({evidence}): churn of neutral customers, {joint_method(churn)}; with walk-away "
-                  f"{churn.walk_away[0]:.3g}, the churn multipliers held at the effects written (x{m_neg:.3g} while "
-                  f"negative, x{m_pos:.3g} while positive) and durations {churn.durations[1]:.3g} (negative) and "
-                  f"{churn.durations[0]:.3g} (positive) months; 95 % intervals from the observed information of the "
-                  f"joint fit (the multipliers free), centred on the values written")
+                  f"{churn.walk_away[0]:.3g}, the churn multipliers held at the effects written ({held_words(churn)}) "
+                  f"and durations {churn.durations[1]:.3g} (negative) and {churn.durations[0]:.3g} (positive) months; "
+                  f"95 % intervals from the observed information given the multipliers, with the written effects' own "
+                  f"uncertainty carried through (delta method)")
         for other in old:
             if other != key:
                 writes.set(f"segments.{segment}.{other}", None)
@@ -185,8 +184,8 @@ def churn_writes(fits: dict[str, SupportFit], writes, *, evidence: str, segment_
             writes.mix(f"segments.{segment}.churn_mix", ("alpha", "beta"), churn.written, source,
                        f"neutral customers' churn, fitted jointly with the experience effects: mean "
                        f"{churn.mean_churn:.4g} a month at the start")
-        said = (f"mean {churn.mean_churn:.2%} a month for a new neutral customer, against "
-                f"{fit.observed_churn:.2%} of customer-months ending in the data")
+        said = (f"mean {churn.mean_churn * 100:.2f}\u00a0% a month for a new neutral customer, against "
+                f"{fit.observed_churn * 100:.2f}\u00a0% of customer-months ending in the data")
         if from_list:
             writes.notes.append(f"segments.{segment}.{key}: the customer list's churn (cxroi fit customers, "
                                 f"{', '.join(from_list)}), which contains the churn support causes, is replaced by the "
@@ -195,6 +194,16 @@ def churn_writes(fits: dict[str, SupportFit], writes, *, evidence: str, segment_
         elif old:
             writes.notes.append(f"segments.{segment}.{key}: replaces {', '.join(old)}: the neutral customers' churn, "
                                 f"fitted jointly with the experience effects and walk-away ({said})")
+
+
+def held_words(churn, times: str = "x") -> str:
+    """The multipliers the written mix goes with, in words: 'x2.09 while negative, x0.739 while positive'; an effect
+    not written is held at none, and the mix then absorbs it."""
+    parts = []
+    for value, state in zip(churn.held[::-1], ("negative", "positive")):
+        parts.append(f"{times}{value:.3g} while {state}" if value != 1.0 else
+                     f"none while {state}: not written, the mix absorbs it")
+    return ", ".join(parts)
 
 
 def joint_method(churn) -> str:

@@ -19,7 +19,7 @@ from sim.fit.reports import DataFile, Folder
 from sim.fit.scenario_edit import InputUpdate
 from sim.fit.scenario_inputs import Writes
 from sim.fit.support import OBSERVATIONAL, CsatRule, TicketColumns, fit_support
-from sim.fit import causal
+from sim.fit import causal, joint_churn
 from sim.fit.support_inputs import churn_writes, support_inputs
 
 
@@ -106,7 +106,7 @@ def support_report(
             "intercept": _plain(response.intercept), "slope": _plain(response.slope), "tickets": response.tickets},
         "written_into": str(into) if into else None, "not_written": notes,
     }
-    estimates = pd.DataFrame([row for f in fits.values() for row in f.as_rows()])
+    estimates = pd.DataFrame([row for f in fits.values() for row in f.as_rows() + churn_rows(f)])
     by_design = pd.DataFrame([{"segment": name, **row} for name, f in fits.items() for row in design_rows(f)])
     folder = Folder({"estimates": estimates, "designs": by_design}, {"period": "month", "as_of": None if as_of is None else str(as_of.date()),
                                                "csat_rule": rule.describe()})
@@ -129,6 +129,17 @@ def joint_churn_summary(fit) -> dict | None:
             "walk_away": dict(zip(("estimate", "ci_low", "ci_high"), churn.walk_away)),
             "durations": {"positive": churn.durations[0], "negative": churn.durations[1]},
             "intervals": "observed information of the joint fit (multipliers free), Wald on the log scale"}
+
+
+def churn_rows(fit) -> list[dict]:
+    """The written churn mix (or monthly churn) as rows of estimates.csv."""
+    churn = fit.churn
+    if churn is None:
+        return []
+    key = "monthly_churn" if churn.homogeneous else "churn_mix"
+    return [{"segment": fit.segment, "parameter": key if churn.homogeneous else f"{key}.{name}",
+             "estimate": churn.written.value(name), "ci_low": churn.written.interval(name)[0],
+             "ci_high": churn.written.interval(name)[1], "method": joint_churn.METHOD} for name in churn.written.names]
 
 
 def disagreement_notes(fits: dict) -> list[str]:

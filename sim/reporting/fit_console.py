@@ -188,6 +188,8 @@ def _print_designs(report: SupportReport, console, st) -> None:
 def _print_joint_churn(report: SupportReport, console, st) -> None:
     """Per segment, the neutral customers' churn fitted jointly with the effects and walk-away: what is written and the
     Beta-mixed fit's own multipliers beside the designs'."""
+    from sim.fit.support_inputs import held_words
+
     for name, fit in report.fits.items():
         churn = fit.churn
         if churn is None:
@@ -212,8 +214,8 @@ def _print_joint_churn(report: SupportReport, console, st) -> None:
 
         say(console, st.restyle(
             f"segment {name}, churn of neutral customers (fitted jointly with the experience effects and walk-away, "
-            f"the engine's form): {form}, with the effects written (×{st.estimate(churn.held[1], 3)} while negative, "
-            f"×{st.estimate(churn.held[0], 3)} while positive); the joint fit's own multipliers: "
+            f"the engine's form): {form}, with the effects written ({held_words(churn, '×')}); the joint fit's own "
+            f"multipliers: "
             f"{multiplier('m_negative')} while negative, {multiplier('m_positive')} while positive."))
 
 

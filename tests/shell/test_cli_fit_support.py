@@ -127,7 +127,7 @@ def test_churn_from_the_customer_list_is_replaced_by_the_joint_fit_and_said_in_o
     assert len(notes) == 1 and "cxroi fit customers, churn_mix" in notes[0] and notes[0].endswith("counted once")
     assert not any("twice" in n for n in summary["not_written"])
     b2c = load(scenario).scenario.segments["b2c"]
-    assert b2c.churn_mix is None and "joint" in b2c.monthly_churn.source
+    assert b2c.churn_mix is None and "churn of neutral customers" in b2c.monthly_churn.source
     import tomllib
 
     written = tomllib.loads(scenario.read_text())["segments"]["b2c"]["monthly_churn"]
