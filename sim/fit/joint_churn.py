@@ -371,6 +371,13 @@ def _carried(loglik, theta: np.ndarray, k: int, held_se: tuple[float, float], na
     return Estimates(names, values, cov_log * np.outer(values, values), float(loglik(theta)), n)
 
 
+def _inside(theta: np.ndarray, loglik) -> None:
+    """Refuse a maximum at the edge of the parameter space or with a log-likelihood that is not finite."""
+    if np.any(np.abs(theta) > EDGE) or not np.isfinite(loglik(theta)):
+        raise NotConverged("the churn mix with the effects written ran to the edge of the parameter space",
+                           np.exp(theta))
+
+
 def _hessian(f, theta: np.ndarray, step: float = 1e-3) -> np.ndarray:
     """Hessian of ``f`` by central differences (four evaluations per pair, three per diagonal element)."""
     k = theta.size
@@ -435,26 +442,29 @@ def fit_joint(h: Histories, durations: tuple[float, float], held: tuple[float, f
     # As fit customers' sBG: no better than one churn probability, with alpha and beta above 1, is the Beta's limit.
     homogeneous = not np.isfinite(value) or max(abs(theta[0]), abs(theta[1])) > EDGE or \
         (min(theta[0], theta[1]) > 0 and 2.0 * (value - single(theta_one)) < HOMOGENEOUS_LR)
+    if not homogeneous:
+        try:
+            joint = _estimates(mixed, theta, ("alpha", "beta", "m_positive", "m_negative"), n)
+
+            def written_ll(t):
+                return mixed(np.r_[t, np.log(held)])
+
+            phi = _maximise(objective(lambda phi: written_ll(_log_ab(phi)[:2])), _phi(theta[:2]))
+            t_w = _log_ab(phi)[:2]
+            _inside(t_w, written_ll)
+            written = _carried(mixed, np.r_[t_w, np.log(held)], 2, held_se, ("alpha", "beta"), n)
+        except NotConverged:
+            if min(theta[0], theta[1]) <= 0:
+                raise
+            homogeneous = True  # a flat ridge towards the Beta's limit: one churn probability
     if homogeneous:
         joint = _estimates(single, theta_one, ("p", "m_positive", "m_negative"), n)
 
         def written_ll(t):
             return single(np.r_[t, np.log(held)])
 
-        names = ("p",)
         t_w = _maximise(objective(written_ll), theta_one[:1])
-    else:
-        joint = _estimates(mixed, theta, ("alpha", "beta", "m_positive", "m_negative"), n)
-
-        def written_ll(t):
-            return mixed(np.r_[t, np.log(held)])
-
-        names = ("alpha", "beta")
-        phi = _maximise(objective(lambda phi: written_ll(_log_ab(phi)[:2])), _phi(theta[:2]))
-        t_w = _log_ab(phi)[:2]
-    k = len(names)
-    if np.any(np.abs(t_w) > EDGE) or not np.isfinite(written_ll(t_w)):
-        raise NotConverged("the churn mix with the effects written ran to the edge of the parameter space", np.exp(t_w))
-    written = _carried(single if homogeneous else mixed, np.r_[t_w, np.log(held)], k, held_se, names, n)
+        _inside(t_w, written_ll)
+        written = _carried(single, np.r_[t_w, np.log(held)], 1, held_se, ("p",), n)
     return JointChurn(joint, written, tuple(held), wilson(h.walks, h.bad_months), h.walks, h.bad_months,
                       tuple(durations), homogeneous, n)
