@@ -111,7 +111,10 @@ def test_the_fitted_scenario_follows_the_kaplan_meier_survival_within_its_band(f
 
 def test_the_written_mix_covers_the_truth_and_replaces_the_lists_in_one_line(fitted):
     _, scenario, _, output = fitted
-    retail = tomllib.loads(scenario.read_text())["segments"]["retail"]
+    written = tomllib.loads(scenario.read_text())
+    retail = written["segments"]["retail"]
+    review = written["review"]["segments.retail.churn_mix"]  # the list's review replaced by the joint fit's
+    assert review["fit"].startswith("cxroi fit support on tickets.csv") and review["estimate"].startswith("ok: alpha")
     mix = retail["churn_mix"]
     assert mix["alpha"]["low"] < 0.8 < mix["alpha"]["high"] and mix["beta"]["low"] < 30.0 < mix["beta"]["high"]
     assert "Beta-mixed" in mix["source"] and "monthly_churn" not in retail
