@@ -190,6 +190,10 @@ def churn_writes(fits: dict[str, SupportFit], writes, *, evidence: str, segment_
             writes.set(f"review.segments.{segment}.{key}", churn_review(churn, reviewed_by))
         said = (f"mean {churn.mean_churn * 100:.2f}\u00a0% a month for a new neutral customer, against "
                 f"{fit.observed_churn * 100:.2f}\u00a0% of customer-months ending in the data")
+        if "dropout_mix" in present:
+            writes.notes.append(f"segments.{segment}.dropout_mix: kept, but its dropouts count as churn on top of the "
+                                f"churn written here, which the customer list's ends already hold: fit the orders with "
+                                f"--customers (no dropout) or remove it")
         if from_list:
             writes.notes.append(f"segments.{segment}.{key}: the customer list's churn (cxroi fit customers, "
                                 f"{', '.join(from_list)}), which contains the churn support causes, is replaced by the "
