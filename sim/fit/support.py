@@ -13,8 +13,10 @@ estimates, each with a 95 % interval:
   logistic regression on the log of the wait, as :mod:`sim.support.response`
   (statsmodels GLM, binomial family); all segments together, as a scenario has one curve;
 * **walk-away**: the share of customer-periods with a bad contact that end the
-  customer's life that period, against customer-periods with a contact that was
-  not bad (difference of proportions, scaled to those who would have stayed);
+  customer's life that period (the engine's walk-away: a customer who churns
+  contacts no one that month), part of the joint churn likelihood below; without
+  that fit, against customer-periods with a contact that was not bad
+  (difference of proportions, scaled to those who would have stayed);
 * the **state effects and their durations**, jointly by maximum likelihood in
   the customer model's own form: a discrete-time hazard model for churn
   (binomial per customer-period; walk-aways are not counted as churn) and a
@@ -26,6 +28,11 @@ estimates, each with a 95 % interval:
   ``h * (1 + negative_churn_increase * x_B - positive_churn_reduction * x_P)``
   and buying ``lambda * (1 + positive_uplift * x_P - negative_drop * x_B)``.
   The durations are shared by churn and buying.
+* the **churn of neutral customers**, a Beta mix across customers, jointly with
+  the churn multipliers and walk-away in one exact per-customer likelihood of
+  the engine's form (:mod:`sim.fit.joint_churn`): the ``churn_mix`` that, with
+  the effects written, reproduces the company's retention, so that support's
+  churn is counted once (a customer list's churn already contains it).
 
 **These are observational estimates.** Customers who contact support, or have
 bad experiences, differ from those who do not: a customer who is already
@@ -45,7 +52,7 @@ import pandas as pd
 from scipy.special import digamma, gammaln
 
 from sim.errors import Problem, ScenarioError, UsageError
-from sim.fit import causal, checks
+from sim.fit import causal, checks, joint_churn
 from sim.fit.mle import Z95, NotConverged, maximise
 
 TENURE_BANDS = (0, 3, 6, 12, 24)
@@ -309,6 +316,10 @@ class SupportFit:
     instrument: dict | str | None = None
     """The congestion instrument's contrasts by outcome (:func:`sim.fit.causal.congestion_instrument`), or why it does
     not apply; the model review compares them with the effects written."""
+    churn: object = None
+    """The neutral customers' churn mix fitted jointly with the effects and walk-away (:mod:`sim.fit.joint_churn`),
+    or None when that fit did not converge (``churn_problem`` says why)."""
+    churn_problem: str = ""
 
     def as_rows(self) -> list[dict]:
         return [e.as_row(self.segment) for e in self.estimates.values()]
@@ -626,11 +637,13 @@ def fit_support(tickets: pd.DataFrame, customers: pd.DataFrame, orders: pd.DataF
                 customer_columns: checks.CustomerColumns = checks.CustomerColumns(),
                 order_columns: checks.OrderColumns = checks.OrderColumns(amount=None),
                 rule: CsatRule = CsatRule(), date_format: str = checks.ISO,
-                causal_designs: bool = True) -> tuple[dict[str, SupportFit], ResponseFit | None]:
+                causal_designs: bool = True, joint_churn_fit: bool = True) -> tuple[dict[str, SupportFit], ResponseFit | None]:
     """Per segment: contacts, shares, walk-away and state effects (see the module docstring); and the response curve.
 
     With ``causal_designs`` (the default) every design of :mod:`sim.fit.causal` also runs (``SupportFit.designs``);
-    tests of the naive fit alone turn it off.
+    tests of the naive fit alone turn it off. With ``joint_churn_fit`` (the default) the neutral customers' churn
+    is fitted jointly with the effects and walk-away (:mod:`sim.fit.joint_churn`, ``SupportFit.churn``), and
+    walk-away is that likelihood's; tests of the designs alone turn it off.
 
     ``as_of`` defaults to the latest date in the data. Raises ScenarioError (one
     line per problem, not yet attributed to a file: the caller adds which table).
@@ -664,7 +677,8 @@ def fit_support(tickets: pd.DataFrame, customers: pd.DataFrame, orders: pd.DataF
         part = _subset(panel, rows)
         try:
             fits[name] = _fit_segment(name, label, part, table["experience"].to_numpy()[segment_of_ticket == name],
-                                      int((people["segment"] == name).sum()), orders is not None, categories, causal_designs)
+                                      int((people["segment"] == name).sum()), orders is not None, categories, causal_designs,
+                                      joint_churn_fit)
         except ScenarioError as error:
             problems.extend(error.problems)
     if problems:
@@ -673,7 +687,8 @@ def fit_support(tickets: pd.DataFrame, customers: pd.DataFrame, orders: pd.DataF
 
 
 def _fit_segment(name: str, label: str, panel: Panel, experience: np.ndarray, customers: int, with_purchases: bool,
-                 categories: np.ndarray | None = None, causal_designs: bool = True) -> SupportFit:
+                 categories: np.ndarray | None = None, causal_designs: bool = True,
+                 joint_churn_fit: bool = True) -> SupportFit:
     if panel.tenure.size < MIN_CUSTOMER_PERIODS or panel.ended.sum() < MIN_EVENTS:
         raise ScenarioError([Problem(label, f"too little history ({panel.tenure.size:,} customer-periods, "
                                             f"{int(panel.ended.sum())} customers leaving); {checks.thin_data_advice(label)}")])
@@ -691,9 +706,24 @@ def _fit_segment(name: str, label: str, panel: Panel, experience: np.ndarray, cu
     bands = np.unique(grouped.band)
     base = np.array([fit.value(f"churn_band{b}") for b in bands])[np.searchsorted(bands, grouped.band)]
     neutral = float(np.sum(grouped.n * base) / np.sum(grouped.n))
+    churn, churn_problem = _joint_churn(panel, designs, by_name) if joint_churn_fit else (None, "not fitted")
+    if churn is not None:
+        by_name["walk_away"] = Estimate("walk_away", *churn.walk_away, joint_churn.WALK_METHOD.format(
+            walks=churn.walks, months=churn.bad_months))
     return SupportFit(name, customers, int(panel.tenure.size), int(experience.size), by_name, designs,
                       float(panel.ended.mean()), neutral,
-                      causal.congestion_instrument(panel) if causal_designs else None)
+                      causal.congestion_instrument(panel) if causal_designs else None, churn, churn_problem)
+
+
+def _joint_churn(panel: Panel, designs: list, by_name: dict) -> tuple[object, str]:
+    """The neutral customers' churn mix with walk-away and the effects (one likelihood), or (None, why not)."""
+    history = joint_churn.histories(panel.customer, panel.tenure, panel.bad, panel.good, panel.ended)
+    held, held_se = joint_churn.held_multipliers(designs, by_name)
+    durations = (by_name["positive_duration"].value, by_name["negative_duration"].value)
+    try:
+        return joint_churn.fit_joint(history, durations, held, held_se), ""
+    except NotConverged as stopped:
+        return None, f"the joint churn fit does not converge: {stopped.reason}"
 
 
 def _subset(panel: Panel, rows: np.ndarray) -> Panel:

@@ -137,3 +137,111 @@ def support_inputs(fits: dict[str, SupportFit], response: ResponseFit | None, *,
         notes.append("operations.response: not written: the scenario has no [operations] section "
                      "(its good and bad shares are written instead)")
     return suggested, notes
+
+
+CHURN_KEYS = ("churn", "monthly_churn", "annual_churn", "churn_mix")
+
+
+def churn_writes(fits: dict[str, SupportFit], writes, *, evidence: str, segment_map: dict[str, str] | None = None,
+                 scenario: dict | None = None, reviewed_by: str | None = None) -> None:
+    """Add to ``writes`` each segment's neutral churn from the joint fit (:mod:`sim.fit.joint_churn`): ``churn_mix``
+    (or ``monthly_churn`` when churn does not differ between customers), replacing any other churn key.
+
+    The mix goes with the experience effects and walk-away written beside it, so together they reproduce the
+    company's retention. When the churn it replaces came from the customer list (``cxroi fit customers``), which
+    contains the churn support causes, one line says so; any other churn key replaced is named too. A segment
+    whose joint fit did not converge keeps its churn, with a line that says the effects may count churn twice.
+    With ``reviewed_by`` (what was fitted, :func:`sim.fit.review.fit_words`) the written churn gets its model review
+    entry (``[review."segments.NAME.churn_mix"]``), replacing the customer list's.
+    """
+    segment_map = segment_map or {}
+    for name, fit in fits.items():
+        segment = segment_map.get(name, name)
+        present = ((scenario or {}).get("segments") or {}).get(segment) or {}
+        old = [key for key in CHURN_KEYS if key in present]
+        from_list = [key for key in old if "cxroi fit customers" in str(present[key])]
+        churn = fit.churn
+        if churn is None:
+            if from_list:
+                writes.notes.append(f"segments.{segment}.{from_list[0]}: fitted from the customer list, whose churn "
+                                    f"already contains the churn support causes, and not replaced: {fit.churn_problem}; "
+                                    f"with the experience effects on top the scenario counts that churn twice")
+            else:
+                writes.notes.append(f"segments.{segment}: churn not written: {fit.churn_problem}")
+            continue
+        key = "monthly_churn" if churn.homogeneous else "churn_mix"
+        source = (f"cxroi fit support ({evidence}): churn of neutral customers, {joint_method(churn)}; with walk-away "
+                  f"{churn.walk_away[0]:.3g}, the churn multipliers held at the effects written ({held_words(churn)}) "
+                  f"and durations {churn.durations[1]:.3g} (negative) and {churn.durations[0]:.3g} (positive) months; "
+                  f"95 % intervals from the observed information given the multipliers, with the written effects' own "
+                  f"uncertainty carried through (delta method)")
+        for other in old:
+            if other != key:
+                writes.set(f"segments.{segment}.{other}", None)
+        if churn.homogeneous:
+            low, high = churn.written.interval("p")
+            writes.set(f"segments.{segment}.monthly_churn", _interval(churn.written.value("p"), low, high, source),
+                       "neutral customers' churn, fitted jointly with the experience effects")
+        else:
+            writes.mix(f"segments.{segment}.churn_mix", ("alpha", "beta"), churn.written, source,
+                       f"neutral customers' churn, fitted jointly with the experience effects: mean "
+                       f"{churn.mean_churn:.4g} a month at the start")
+        if reviewed_by:
+            writes.set(f"review.segments.{segment}.{key}", churn_review(churn, reviewed_by))
+        said = (f"mean {churn.mean_churn * 100:.2f}\u00a0% a month for a new neutral customer, against "
+                f"{fit.observed_churn * 100:.2f}\u00a0% of customer-months ending in the data")
+        if "dropout_mix" in present:
+            writes.notes.append(f"segments.{segment}.dropout_mix: kept, but its dropouts count as churn on top of the "
+                                f"churn written here, which the customer list's ends already hold: fit the orders with "
+                                f"--customers (no dropout) or remove it")
+        if from_list:
+            writes.notes.append(f"segments.{segment}.{key}: the customer list's churn (cxroi fit customers, "
+                                f"{', '.join(from_list)}), which contains the churn support causes, is replaced by the "
+                                f"neutral customers' churn fitted jointly with the experience effects and walk-away "
+                                f"({said}): support's churn is counted once")
+        elif old:
+            writes.notes.append(f"segments.{segment}.{key}: replaces {', '.join(old)}: the neutral customers' churn, "
+                                f"fitted jointly with the experience effects and walk-away ({said})")
+
+
+def churn_review(churn, reviewed_by: str) -> dict:
+    """The written churn's model review entry (:mod:`sim.fit.review`'s checks and form): its interval against what it
+    allows; no holdout or predictive check of the joint churn fit yet; no causal claim of its own."""
+    from sim.fit import review
+
+    written = churn.written
+    if churn.homogeneous:
+        estimate = review.estimate_check("churn per month", written.value("p"), *written.interval("p"), upper=1.0)
+    else:
+        estimate = review.combined([review.estimate_check(name, written.value(name), *written.interval(name),
+                                                          positive=True) for name in ("alpha", "beta")])
+    checks = {"holdout": review.Check(review.NA, "fit support has no holdout check yet"),
+              "predictive": review.Check(review.NA, "no predictive check of the joint churn fit yet"),
+              "estimate": estimate,
+              "designs": review.Check(review.NA, "the churn of neutral customers that goes with the effects written; "
+                                                 "it makes no causal claim of its own")}
+    return {"fit": reviewed_by, **{name: check.text for name, check in checks.items()}}
+
+
+def held_words(churn, times: str = "x") -> str:
+    """The multipliers the written mix goes with, in words: 'x2.09 while negative, x0.739 while positive'; an effect
+    not written is held at none, and the mix then absorbs it."""
+    parts = []
+    for value, state in zip(churn.held[::-1], ("negative", "positive")):
+        parts.append(f"{times}{value:.3g} while {state}" if value != 1.0 else
+                     f"none while {state}: not written, the mix absorbs it")
+    return ", ".join(parts)
+
+
+def joint_method(churn) -> str:
+    """How the joint churn was fitted, in a phrase."""
+    form = ("one churn probability (churn does not differ between customers: the Beta's limit)" if churn.homogeneous
+            else "Beta-mixed across customers")
+    return (f"{form}, a discrete-time hazard with the experience states' multipliers and walk-away in the engine's "
+            f"form, exact per-customer likelihood of {churn.customers:,} customers (Gauss-Jacobi over the Beta, the "
+            f"latent states summed by a forward recursion), maximum likelihood")
+
+
+def _interval(value: float, low: float, high: float, source: str) -> dict:
+    return {"dist": "interval", "low": float(f"{low:.6g}"), "high": float(f"{high:.6g}"), "confidence": 0.95,
+            "base": float(f"{value:.6g}"), "source": source}

@@ -19,14 +19,16 @@ from sim.fit.reports import DataFile, Folder
 from sim.fit.scenario_edit import InputUpdate
 from sim.fit.scenario_inputs import Writes
 from sim.fit.support import OBSERVATIONAL, CsatRule, TicketColumns, fit_support
-from sim.fit import causal
-from sim.fit.support_inputs import support_inputs
+from sim.fit import causal, joint_churn
+from sim.fit.review import fit_words
+from sim.fit.support_inputs import churn_writes, support_inputs
 
 
 @dataclass
 class SupportReport:
-    """What ``cxroi fit support`` prints and writes: the fits per segment, the response curve, the inputs
-    (``updates``), the estimates not written and why (``notes``), and the ``--json`` summary."""
+    """What ``cxroi fit support`` prints and writes: the fits per segment, the response curve, the support inputs
+    (``updates``; the churn mix and its review entry are in ``writes`` only), the estimates not written and why
+    (``notes``), and the ``--json`` summary."""
 
     fits: dict
     response: object | None
@@ -90,45 +92,58 @@ def support_report(
     suggested, notes = support_inputs(fits, response, evidence=evidence, segment_map=segment_map,
                                       operations=bool(scenario) and "operations" in scenario)
     updates = [InputUpdate(s.path, s.spec, s.comment) for s in suggested]
+    writes = Writes(updates=list(updates))
+    files = [f.path for f in (tickets_file, customers_file, orders_file) if f is not None]
+    churn_writes(fits, writes, evidence=evidence, segment_map=segment_map, scenario=scenario,
+                 reviewed_by=fit_words("support", files))
     disagree = disagreement_notes(fits)
-    notes = disagree + double_count_notes(scenario, fits, segment_map) + notes
+    notes = disagree + writes.notes + notes
+    writes.notes = list(notes)
     summary = {
         "caveat": OBSERVATIONAL, "csat_rule": rule.describe(),
         "segments": {name: {"customers": f.customers, "customer_periods": f.customer_periods, "tickets": f.tickets,
                             "estimates": f.as_rows(), "designs": design_summary(f), "observed_churn": f.observed_churn,
-                            "neutral_churn": f.neutral_churn} for name, f in fits.items()},
+                            "neutral_churn": f.neutral_churn, "joint_churn": joint_churn_summary(f)}
+                     for name, f in fits.items()},
         "design_rule": causal.RULE, "design_disagreements": disagree,
         "response_curve": None if response is None else {
             "intercept": _plain(response.intercept), "slope": _plain(response.slope), "tickets": response.tickets},
         "written_into": str(into) if into else None, "not_written": notes,
     }
-    writes = Writes(updates=list(updates), notes=list(notes))
-    estimates = pd.DataFrame([row for f in fits.values() for row in f.as_rows()])
+    estimates = pd.DataFrame([row for f in fits.values() for row in f.as_rows() + churn_rows(f)])
     by_design = pd.DataFrame([{"segment": name, **row} for name, f in fits.items() for row in design_rows(f)])
     folder = Folder({"estimates": estimates, "designs": by_design}, {"period": "month", "as_of": None if as_of is None else str(as_of.date()),
                                                "csat_rule": rule.describe()})
     return SupportReport(fits, response, rule, updates, notes, summary, writes, folder)
 
 
-CHURN_INPUTS = ("churn_mix", "monthly_churn", "churn")
+def joint_churn_summary(fit) -> dict | None:
+    """The joint churn fit as the JSON summary has it: the mix written, the joint fit's own estimates, walk-away."""
+    churn = fit.churn
+    if churn is None:
+        return {"problem": fit.churn_problem}
+
+    def rows(estimates):
+        return {name: {"estimate": estimates.value(name), "ci_low": estimates.interval(name)[0],
+                       "ci_high": estimates.interval(name)[1]} for name in estimates.names}
+
+    return {"model": "geometric" if churn.homogeneous else "beta-mixed", "written": rows(churn.written),
+            "held_multipliers": {"positive": churn.held[0], "negative": churn.held[1]},
+            "joint": rows(churn.joint), "mean_churn": churn.mean_churn,
+            "walk_away": dict(zip(("estimate", "ci_low", "ci_high"), churn.walk_away)),
+            "durations": {"positive": churn.durations[0], "negative": churn.durations[1]},
+            "intervals": "observed information of the joint fit (multipliers free), Wald on the log scale"}
 
 
-def double_count_notes(scenario: dict | None, fits: dict, segment_map: dict) -> list[str]:
-    """A segment whose churn the customer list gave (``cxroi fit customers``) already contains the churn support
-    causes; support's effects on top count it twice. One line each, with the neutral and the observed churn."""
-    lines = []
-    for name, fit in fits.items():
-        segment = segment_map.get(name, name)
-        table = ((scenario or {}).get("segments") or {}).get(segment) or {}
-        for key in CHURN_INPUTS:
-            if key in table and "cxroi fit customers" in str(table[key]):
-                lines.append(f"segments.{segment}.{key}: fitted from the customer list, whose churn ({fit.observed_churn:.2%} "
-                             f"of customer-months, walk-aways included) already contains the churn support causes; with "
-                             f"the experience effects and walk-away on top the scenario counts it twice. Neutral customers "
-                             f"churn {fit.neutral_churn:.2%} a month here: lower the segment's churn to that, or leave the "
-                             f"experience effects out (the joint churn fit of issue 19 is not built yet)")
-                break
-    return lines
+def churn_rows(fit) -> list[dict]:
+    """The written churn mix (or monthly churn) as rows of estimates.csv."""
+    churn = fit.churn
+    if churn is None:
+        return []
+    key = "monthly_churn" if churn.homogeneous else "churn_mix"
+    return [{"segment": fit.segment, "parameter": key if churn.homogeneous else f"{key}.{name}",
+             "estimate": churn.written.value(name), "ci_low": churn.written.interval(name)[0],
+             "ci_high": churn.written.interval(name)[1], "method": joint_churn.METHOD} for name in churn.written.names]
 
 
 def disagreement_notes(fits: dict) -> list[str]:

@@ -144,6 +144,7 @@ def print_support(report: SupportReport) -> None:
     for method, note in methods.items():
         say(console, st.restyle(f"[{note}] {method}"))
     _print_designs(report, console, st)
+    _print_joint_churn(report, console, st)
     response = report.response
     if response is not None:
         slope = response.slope.value
@@ -182,6 +183,40 @@ def _print_designs(report: SupportReport, console, st) -> None:
         say(console, st.restyle(f"Written with --into: {causal.RULE}. The E-value is the risk ratio a hidden confounder would need "
                      "with both the experience and the outcome to explain the effect away (of the interval's end "
                      "nearest no effect in brackets; 1 means the interval already includes no effect)."))
+
+
+def _print_joint_churn(report: SupportReport, console, st) -> None:
+    """Per segment, the neutral customers' churn fitted jointly with the effects and walk-away: what is written and the
+    Beta-mixed fit's own multipliers beside the designs'."""
+    from sim.fit.support_inputs import held_words
+
+    for name, fit in report.fits.items():
+        churn = fit.churn
+        if churn is None:
+            say(console, st.restyle(f"segment {name}, churn of neutral customers: {fit.churn_problem}."))
+            continue
+        written = churn.written
+        if churn.homogeneous:
+            low, high = written.interval("p")
+            form = (f"one churn probability for every customer, {st.percent(written.value('p'), 2)} a month "
+                    f"({st.percent(0.95, 0)} {st.interval(low, high, lambda x: st.percent(x, 2))})")
+        else:
+            (a_low, a_high), (b_low, b_high) = written.interval("alpha"), written.interval("beta")
+            form = (f"Beta(alpha {st.estimate(written.value('alpha'), 3)}, {st.percent(0.95, 0)} "
+                    f"{st.interval(a_low, a_high, lambda x: st.estimate(x, 3))}; beta {st.estimate(written.value('beta'), 3)}, "
+                    f"{st.interval(b_low, b_high, lambda x: st.estimate(x, 3))}), mean {st.percent(churn.mean_churn, 2)} "
+                    f"a month for a new customer")
+        joint = churn.joint
+
+        def multiplier(key):
+            low, high = joint.interval(key)
+            return f"×{st.estimate(joint.value(key), 3)} ({st.interval(low, high, lambda x: st.estimate(x, 3))})"
+
+        say(console, st.restyle(
+            f"segment {name}, churn of neutral customers (fitted jointly with the experience effects and walk-away, "
+            f"the engine's form): {form}, with the effects written ({held_words(churn, '×')}); the joint fit's own "
+            f"multipliers: "
+            f"{multiplier('m_negative')} while negative, {multiplier('m_positive')} while positive."))
 
 
 def print_pilot(report: PilotReport) -> None:

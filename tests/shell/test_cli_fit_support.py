@@ -106,9 +106,10 @@ def test_a_degenerate_interval_is_never_printed_as_an_estimate():
         assert over.high > over.low
 
 
-def test_churn_from_the_customer_list_is_named_as_counted_twice(files, tmp_path):
-    """A segment whose churn_mix came from fit customers already holds support-caused churn: fit support says so,
-    with the neutral churn (truth 2 % a month) below the observed share of customer-months that end a life."""
+def test_churn_from_the_customer_list_is_replaced_by_the_joint_fit_and_said_in_one_line(files, tmp_path):
+    """A segment whose churn_mix came from fit customers already holds support-caused churn: --into replaces it with the
+    neutral customers' churn fitted jointly with the effects (truth: 2 % a month for everyone, so the geometric limit,
+    monthly_churn) and says so in one line; nothing says 'twice' any more."""
     import json
 
     scenario = tmp_path / "nordic.toml"
@@ -122,7 +123,14 @@ def test_churn_from_the_customer_list_is_named_as_counted_twice(files, tmp_path)
                                        "--into", str(scenario), "--json"])
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout)
-    note = next(n for n in summary["not_written"] if n.startswith("segments.b2c.churn_mix"))
-    assert "counts it twice" in note
-    b2c = summary["segments"]["b2c"]
-    assert 0.015 < b2c["neutral_churn"] < 0.025 < b2c["observed_churn"]
+    notes = [n for n in summary["not_written"] if n.startswith("segments.b2c.monthly_churn")]
+    assert len(notes) == 1 and "cxroi fit customers, churn_mix" in notes[0] and notes[0].endswith("counted once")
+    assert not any("twice" in n for n in summary["not_written"])
+    b2c = load(scenario).scenario.segments["b2c"]
+    assert b2c.churn_mix is None and "churn of neutral customers" in b2c.monthly_churn.source
+    import tomllib
+
+    written = tomllib.loads(scenario.read_text())["segments"]["b2c"]["monthly_churn"]
+    assert written["low"] < 0.02 < written["high"]
+    joint = summary["segments"]["b2c"]["joint_churn"]
+    assert joint["model"] == "geometric" and joint["written"]["p"]["ci_low"] < 0.02 < joint["written"]["p"]["ci_high"]

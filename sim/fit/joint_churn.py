@@ -1,0 +1,470 @@
+"""Neutral customers' churn mix, fitted jointly with the experience effects and walk-away: churn counted once.
+
+A customer list's churn already contains the churn support causes (bad
+experiences raise it, walk-aways end lives). A scenario that takes the list's
+churn mix (``cxroi fit customers``) *and* support's experience effects counts
+that churn twice. This module fits the churn of **neutral** customers in the
+engine's own form, so that the churn mix and the effects written together
+reproduce the company's retention:
+
+* each customer has a churn probability ``p ~ Beta(alpha, beta)`` for life
+  (the scenario's ``churn_mix``);
+* in a month that starts in state ``s`` (neutral, positive, negative) they
+  churn with ``min(p m_s, 1)``, ``m_N = 1``, ``m_P = 1 - positive_churn_reduction``,
+  ``m_B = 1 + negative_churn_increase``; a customer who churns contacts no one that month;
+* a month with a bad contact ends with a walk-away with probability ``walk_away``;
+* at the month's end a bad contact makes them negative, a good one positive, and
+  otherwise a positive (negative) customer turns neutral with probability
+  ``1 / positive_duration`` (``1 / negative_duration``): the states are latent
+  once the last experience is more than a month old.
+
+The data are each customer's months with the experience of each month (bad
+beats good, as in the engine) and how the life ended: censored (still active at
+the last complete month), churned (an end in a month without a bad contact: at
+its start, before any contact), walked away (an end in a month with a bad
+contact). The likelihood is per customer: the Beta integrates over a whole
+life, and given ``p`` the latent state is a three-state hidden Markov chain
+whose transitions the observed experiences drive; the forward recursion sums
+over its paths. The integral over the Beta is Gauss--Jacobi quadrature with
+``T // 2 + 1`` nodes for the longest life of ``T`` months: given ``p`` a life's
+probability is a polynomial in ``p`` of degree at most ``T`` (a product of
+``T`` factors ``p m_s`` or ``1 - p m_s``, summed over state paths), which this
+rule integrates exactly -- the likelihood is exact, not approximated (short of
+the cap at 1, which only nodes with ``p m_B > 1`` reach). Walk-away does not
+depend on ``p`` or the state, so the likelihood factorises and its part is
+binomial with the maximum in closed form: walk-aways / months with a bad contact.
+
+The durations are held at the support fit's (which churn *and* buying inform);
+the churn and walk-away intervals are conditional on them.
+
+**Two fits.** The *joint* fit frees ``alpha, beta, m_B, m_P`` (scipy.optimize,
+BFGS on the log-parameters; 95 % intervals from the observed information, the
+Hessian of the log-likelihood by central differences, Wald on the log scale):
+its multipliers are the Beta-mixed model's own estimates of the effects
+(reported beside the causal designs). The mix **written** with ``--into`` is the
+maximum of the same likelihood over ``alpha, beta`` with ``m_B, m_P`` held at
+the effects written (the design :data:`sim.fit.causal.RULE` picks; an effect not
+written is held at no effect, and the mix absorbs it), so that the mix and the
+effects in the scenario belong together. Its 95 % intervals come from the
+observed information of ``alpha, beta`` given the multipliers, plus the written
+effects' own uncertainty (their designs' log-scale errors) carried through the
+maximum by the delta method, ``d theta / d log m = -H_tt^-1 H_tm``; Wald on the
+log scale. Churn that shows no difference between customers (the rule of
+``cxroi fit customers``: alpha and beta above 1 and no better than one
+probability, or running to infinity) is fitted as one churn probability instead
+and written as ``monthly_churn``.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+import os
+from dataclasses import dataclass
+from functools import cache
+
+import numpy as np
+from scipy import optimize
+from scipy.linalg import eigh_tridiagonal
+
+from sim.fit import causal
+from sim.fit.mle import EDGE, Z95, Estimates, NotConverged
+from sim.fit.retention import HOMOGENEOUS_LR
+
+GOOD, NEUTRAL, BAD = 1, 0, 2
+CENSORED, CHURNED, WALKED = 0, 1, 2
+METHOD = ("Beta-mixed discrete-time hazard of neutral customers with the experience states' multipliers and "
+          "walk-away (the engine's form), exact per-customer likelihood (Gauss-Jacobi quadrature over the Beta, "
+          "forward recursion over the latent states), maximum likelihood with the multipliers held at the effects "
+          "written; 95 % intervals from the observed information, the effects' own uncertainty carried through")
+WALK_METHOD = ("share of months with a bad contact that end in a walk-away ({walks:,} of {months:,}; an end in a month "
+               "with a bad contact is a walk-away, as the engine has churners contact no one), Wilson interval; the "
+               "walk-away part of the joint churn likelihood, which factorises")
+
+
+@dataclass(frozen=True, eq=False)
+class Histories:
+    """Distinct customer histories: each month's experience (NEUTRAL, GOOD, BAD; -1 past the end), how the life
+    ended, how many customers share it; sorted longest first. ``walks`` / ``bad_months`` feed walk-away."""
+
+    kinds: np.ndarray
+    length: np.ndarray
+    status: np.ndarray
+    count: np.ndarray
+    walks: int
+    bad_months: int
+    customers: int
+
+
+def histories(customer: np.ndarray, tenure: np.ndarray, bad: np.ndarray, good: np.ndarray, ended: np.ndarray) -> Histories:
+    """Customers' histories from a panel's columns (one row per customer-month, customer then month order)."""
+    first = np.flatnonzero(np.r_[True, customer[1:] != customer[:-1]]) if customer.size else np.zeros(0, dtype=int)
+    length = np.diff(np.r_[first, customer.size])
+    longest = int(length.max()) if length.size else 0
+    kind = np.where(bad > 0, BAD, np.where(good > 0, GOOD, NEUTRAL)).astype(np.int8)
+    grid = np.full((first.size, longest), -1, dtype=np.int8)
+    grid[np.repeat(np.arange(first.size), length), tenure - tenure[np.repeat(first, length)]] = kind
+    last = first + length - 1
+    status = np.where(ended[last], np.where(bad[last] > 0, WALKED, CHURNED), CENSORED).astype(np.int8)
+    # The last month's experience moves no state that is observed again: blank it so that more histories coincide.
+    grid[np.arange(first.size), length - 1] = -1
+    keys = np.column_stack([grid, status])
+    unique, count = np.unique(keys, axis=0, return_counts=True)
+    kinds, status_u = unique[:, :-1], unique[:, -1]
+    length_u = np.maximum((kinds >= 0).sum(axis=1) + 1, 1)
+    order = np.argsort(-length_u, kind="stable")
+    return Histories(kinds[order], length_u[order], status_u[order], count[order].astype(float),
+                     int((status == WALKED).sum()), int((bad > 0).sum()), int(first.size))
+
+
+def beta_nodes(alpha: float, beta: float, nodes: int) -> tuple[np.ndarray, np.ndarray]:
+    """Gauss-Jacobi nodes on (0, 1) and weights (summing to 1) of Beta(alpha, beta), by Golub-Welsch.
+
+    The eigenvalues of the Jacobi polynomials' recurrence matrix are the nodes, the squared first components of its
+    eigenvectors the weights. (scipy's ``roots_jacobi`` overflows in its normalising constant once alpha + beta
+    passes about 1,000, which a nearly homogeneous churn reaches.)
+    """
+    a, b = beta - 1.0, alpha - 1.0  # Jacobi exponents on [-1, 1]: (1 - x)^a (1 + x)^b, p = (1 + x) / 2
+    n = np.arange(nodes, dtype=float)
+    s = 2.0 * n + a + b
+    with np.errstate(all="ignore"):
+        diag = np.where(n == 0, (b - a) / (a + b + 2.0), (b * b - a * a) / (s * (s + 2.0)))
+    k = np.arange(1, nodes, dtype=float)
+    t = 2.0 * k + a + b
+    with np.errstate(all="ignore"):
+        off_sq = np.where(k == 1, 4.0 * (1.0 + a) * (1.0 + b) / ((2.0 + a + b) ** 2 * (3.0 + a + b)),
+                          4.0 * k * (k + a) * (k + b) * (k + a + b) / (t * t * (t + 1.0) * (t - 1.0)))
+    x, vectors = eigh_tridiagonal(diag, np.sqrt(off_sq))
+    w = vectors[0] ** 2
+    return np.clip((1.0 + x) / 2.0, 0.0, 1.0), w / w.sum()
+
+
+def node_count(h: Histories) -> int:
+    """Nodes that integrate a life of the longest length exactly (degree T polynomial: 2K - 1 >= T)."""
+    return int(h.length.max()) // 2 + 1 if h.length.size else 1
+
+
+def life_likelihoods(h: Histories, p: np.ndarray, weights: np.ndarray, multipliers: tuple[float, float, float],
+                     durations: tuple[float, float]) -> np.ndarray:
+    """P(each distinct history's churn outcome), the Beta integrated: sum over nodes ``p`` with ``weights``.
+
+    ``multipliers`` are (m_N, m_P, m_B), ``durations`` (positive, negative). Walk-away is not in it (it factorises).
+    Compiled with numba when it is there (about 50 times faster), else the same recursion in numpy.
+    """
+    m = np.asarray(multipliers, dtype=float)
+    stay = (1.0 - 1.0 / durations[0], 1.0 - 1.0 / durations[1])
+    kernel = _compiled()
+    if kernel is not None:
+        return kernel(h.kinds, h.length, h.status, np.ascontiguousarray(p, dtype=float),
+                      np.ascontiguousarray(weights, dtype=float), m, stay[0], stay[1])
+    return _forward_numpy(h, p, m, stay) @ weights
+
+
+def _forward(kinds, length, status, p, weights, m, stay_p, stay_b):
+    """The forward recursion, one history at a time (numba compiles this; the numpy version below is the same)."""
+    out = np.zeros(length.size)
+    for u in range(length.size):
+        total = 0.0
+        for k in range(p.size):
+            h_n, h_p, h_b = min(p[k] * m[0], 1.0), min(p[k] * m[1], 1.0), min(p[k] * m[2], 1.0)
+            a_n, a_p, a_b = 1.0, 0.0, 0.0
+            last = length[u] - 1
+            for t in range(length[u]):
+                if t == last and status[u] == 1:
+                    a_n, a_p, a_b = a_n * h_n, a_p * h_p, a_b * h_b
+                    break
+                a_n, a_p, a_b = a_n * (1.0 - h_n), a_p * (1.0 - h_p), a_b * (1.0 - h_b)
+                if t == last:
+                    break
+                kind = kinds[u, t]
+                if kind == 2:
+                    a_n, a_p, a_b = 0.0, 0.0, a_n + a_p + a_b
+                elif kind == 1:
+                    a_n, a_p, a_b = 0.0, a_n + a_p + a_b, 0.0
+                else:
+                    a_n, a_p, a_b = a_n + a_p * (1.0 - stay_p) + a_b * (1.0 - stay_b), a_p * stay_p, a_b * stay_b
+            total += weights[k] * (a_n + a_p + a_b)
+        out[u] = total
+    return out
+
+
+@cache
+def _compiled():
+    """The compiled forward recursion, or None without numba (or with CXROI_NUMBA=0, as for the engine's kernels)."""
+    if os.environ.get("CXROI_NUMBA", "1") == "0" or importlib.util.find_spec("numba") is None:
+        return None
+    import numba
+
+    return numba.njit(nogil=True, error_model="numpy")(_forward)
+
+
+def _forward_numpy(h: Histories, p: np.ndarray, m: np.ndarray, stay: tuple[float, float]) -> np.ndarray:
+    """(histories, nodes): each history's probability given each node's churn probability."""
+    order = np.argsort(-h.length, kind="stable")  # longest first: the histories still alive are a prefix
+    if np.any(order != np.arange(order.size)):
+        ordered = Histories(h.kinds[order], h.length[order], h.status[order], h.count[order], h.walks, h.bad_months,
+                            h.customers)
+        out = np.empty((order.size, p.size))
+        out[order] = _forward_numpy(ordered, p, m, stay)
+        return out
+    hazard = np.minimum(p[:, None] * m[None, :], 1.0)  # (nodes, 3)
+    survive = 1.0 - hazard
+    stay_p, stay_b = stay
+    alpha = np.zeros((h.length.size, p.size, 3))
+    alpha[:, :, NEUTRAL] = 1.0
+    longest = int(h.length.max()) if h.length.size else 0
+    alive = h.length.size
+    for t in range(longest):
+        while alive and h.length[alive - 1] <= t:
+            alive -= 1
+        a = alpha[:alive]
+        ends = h.length[:alive] == t + 1
+        churns = ends & (h.status[:alive] == CHURNED)
+        a *= np.where(churns[:, None, None], hazard[None], survive[None])
+        moving = ~ends
+        if not moving.any():
+            continue
+        kind = h.kinds[:alive, t]
+        total = a.sum(axis=2)
+        to_bad, to_good, drift = moving & (kind == BAD), moving & (kind == GOOD), moving & (kind == NEUTRAL)
+        if to_bad.any():
+            a[to_bad] = 0.0
+            a[to_bad, :, BAD] = total[to_bad]
+        if to_good.any():
+            a[to_good] = 0.0
+            a[to_good, :, GOOD] = total[to_good]
+        if drift.any():
+            d = a[drift]
+            d[:, :, NEUTRAL] += d[:, :, GOOD] * (1.0 - stay_p) + d[:, :, BAD] * (1.0 - stay_b)
+            d[:, :, GOOD] *= stay_p
+            d[:, :, BAD] *= stay_b
+            a[drift] = d
+    return alpha.sum(axis=2)
+
+
+def churn_loglik(h: Histories, alpha: float, beta: float, m_pos: float, m_neg: float,
+                 durations: tuple[float, float], nodes: int | None = None) -> float:
+    """The churn part of the log-likelihood (the Beta integrated per customer), summed over customers."""
+    p, w = beta_nodes(alpha, beta, nodes or node_count(h))
+    per = life_likelihoods(h, p, w, (1.0, m_pos, m_neg), durations)
+    if np.any(per <= 0) or not np.all(np.isfinite(per)):
+        return -np.inf
+    return float(h.count @ np.log(per))
+
+
+def homogeneous_loglik(h: Histories, p: float, m_pos: float, m_neg: float, durations: tuple[float, float]) -> float:
+    """The same with one churn probability for every customer (the Beta's limit)."""
+    per = life_likelihoods(h, np.array([p]), np.ones(1), (1.0, m_pos, m_neg), durations)
+    if np.any(per <= 0) or not np.all(np.isfinite(per)):
+        return -np.inf
+    return float(h.count @ np.log(per))
+
+
+@dataclass(frozen=True, eq=False)
+class JointChurn:
+    """The joint fit (``joint``: alpha, beta, m_positive, m_negative, or p, m_positive, m_negative when homogeneous),
+    the mix to write (``written``: alpha, beta or p, with the multipliers held at ``held``), walk-away."""
+
+    joint: Estimates
+    written: Estimates
+    held: tuple[float, float]
+    """(m_positive, m_negative) the written mix goes with: the effects written."""
+    walk_away: tuple[float, float, float]
+    """Walk-away (value, 95 % low, high): walk-aways / months with a bad contact, Wilson interval."""
+    walks: int
+    bad_months: int
+    durations: tuple[float, float]
+    homogeneous: bool
+    customers: int
+
+    @property
+    def mean_churn(self) -> float:
+        """Mean churn of a neutral newcomer per month, as written."""
+        if self.homogeneous:
+            return self.written.value("p")
+        a, b = self.written.value("alpha"), self.written.value("beta")
+        return a / (a + b)
+
+    def effect(self, key: str) -> tuple[float, float, float]:
+        """The joint fit's own estimate of a churn effect as a scenario input (value, low, high)."""
+        name = {"negative_churn_increase": "m_negative", "positive_churn_reduction": "m_positive"}[key]
+        value, (low, high) = self.joint.value(name), self.joint.interval(name)
+        sign = causal.EFFECTS[key][2]
+        ends = sorted(sign * (x - 1.0) for x in (low, high))
+        return sign * (value - 1.0), ends[0], ends[1]
+
+
+def wilson(successes: int, n: int) -> tuple[float, float, float]:
+    """A proportion with its 95 % Wilson interval."""
+    if n == 0:
+        return math.nan, math.nan, math.nan
+    q = successes / n
+    z2 = Z95**2
+    centre = (q + z2 / (2 * n)) / (1 + z2 / n)
+    half = Z95 * math.sqrt(q * (1 - q) / n + z2 / (4 * n * n)) / (1 + z2 / n)
+    return q, max(centre - half, 0.0), min(centre + half, 1.0)
+
+
+def held_multipliers(designs: list, estimates: dict) -> tuple[tuple[float, float], tuple[float, float]]:
+    """((m_positive, m_negative), their standard errors on the log scale) of the churn effects ``--into`` writes: the
+    design the rule picks, if its estimate is inside the input's domain (else not written: no effect, no error).
+    Without designs, the naive estimates."""
+    values, errors = [], []
+    for key, sign in (("positive_churn_reduction", -1.0), ("negative_churn_increase", 1.0)):
+        ratio = None
+        if designs:
+            design = causal.choose(designs, key)
+            ratio = design.ratios[key] if design is not None else None
+        elif key in estimates:
+            e = estimates[key]
+            ends = sorted(1.0 + sign * x for x in (e.low, e.high))
+            ratio = causal.RateRatio(1.0 + sign * e.value, ends[0], ends[1], 0)
+        value = causal.as_input(key, ratio)[0] if ratio is not None else math.nan
+        if math.isfinite(value) and value >= 0 and (sign > 0 or value <= 1) and 0 < ratio.low <= ratio.high:
+            values.append(ratio.value)
+            errors.append((math.log(ratio.high) - math.log(ratio.low)) / (2 * Z95))
+        else:
+            values.append(1.0)
+            errors.append(0.0)
+    return (values[0], values[1]), (errors[0], errors[1])
+
+
+def _maximise(f, theta0: np.ndarray) -> np.ndarray:
+    """BFGS on the negative mean log-likelihood (finite-difference gradient), then a check that it stopped inside."""
+    with np.errstate(all="ignore"):
+        result = optimize.minimize(f, theta0, method="BFGS", options={"gtol": 1e-7, "maxiter": 500})
+    return np.asarray(result.x, dtype=float)
+
+
+def _log_ab(phi: np.ndarray) -> np.ndarray:
+    """(logit mean, log(alpha + beta), rest...) -> (log alpha, log beta, rest...)."""
+    log_kappa = phi[1]
+    log_mean = -np.logaddexp(0.0, -phi[0])
+    log_rest = -np.logaddexp(0.0, phi[0])
+    return np.r_[log_mean + log_kappa, log_rest + log_kappa, phi[2:]]
+
+
+def _phi(log_ab: np.ndarray) -> np.ndarray:
+    """The inverse of :func:`_log_ab` on its first two coordinates."""
+    return np.r_[log_ab[0] - log_ab[1], np.logaddexp(log_ab[0], log_ab[1]), log_ab[2:]]
+
+
+def _carried(loglik, theta: np.ndarray, k: int, held_se: tuple[float, float], names: tuple[str, ...],
+             n: int) -> Estimates:
+    """The written mix's estimates: the observed information of its ``k`` parameters given the multipliers, plus the
+    multipliers' own uncertainty (log-scale errors ``held_se``, from their designs) carried through the maximum
+    (delta method: d theta / d log m = -H_tt^-1 H_tm, the implicit function of the score)."""
+    hess = _hessian(loglik, theta)
+    if not np.all(np.isfinite(hess)):
+        raise NotConverged("the log-likelihood is not finite around the maximum", np.exp(theta[:k]))
+    h_tt, h_tm = hess[:k, :k], hess[:k, k:]
+    try:
+        conditional = np.linalg.inv(-h_tt)
+    except np.linalg.LinAlgError:
+        raise NotConverged("the information matrix is singular (the data cannot pin down every parameter)",
+                           np.exp(theta[:k])) from None
+    slope = -np.linalg.solve(h_tt, h_tm)
+    cov_log = conditional + slope @ np.diag(np.square(held_se)) @ slope.T
+    if np.any(np.diag(cov_log) <= 0):
+        raise NotConverged("the information matrix is not positive definite", np.exp(theta[:k]))
+    values = np.exp(theta[:k])
+    return Estimates(names, values, cov_log * np.outer(values, values), float(loglik(theta)), n)
+
+
+def _inside(theta: np.ndarray, loglik) -> None:
+    """Refuse a maximum at the edge of the parameter space or with a log-likelihood that is not finite."""
+    if np.any(np.abs(theta) > EDGE) or not np.isfinite(loglik(theta)):
+        raise NotConverged("the churn mix with the effects written ran to the edge of the parameter space",
+                           np.exp(theta))
+
+
+def _hessian(f, theta: np.ndarray, step: float = 1e-3) -> np.ndarray:
+    """Hessian of ``f`` by central differences (four evaluations per pair, three per diagonal element)."""
+    k = theta.size
+    hess = np.empty((k, k))
+    f0 = f(theta)
+    for i in range(k):
+        e_i = np.eye(k)[i] * step
+        hess[i, i] = (f(theta + e_i) - 2 * f0 + f(theta - e_i)) / step**2
+        for j in range(i):
+            e_j = np.eye(k)[j] * step
+            hess[i, j] = hess[j, i] = (f(theta + e_i + e_j) - f(theta + e_i - e_j) - f(theta - e_i + e_j)
+                                       + f(theta - e_i - e_j)) / (4 * step**2)
+    return hess
+
+
+def _estimates(loglik, theta: np.ndarray, names: tuple[str, ...], n: int) -> Estimates:
+    info = -_hessian(loglik, theta)
+    if not np.all(np.isfinite(info)):
+        raise NotConverged("the log-likelihood is not finite around the maximum", np.exp(theta))
+    eigenvalues = np.linalg.eigvalsh(info / max(n, 1))
+    if not np.all(np.isfinite(eigenvalues)) or eigenvalues.min() <= 1e-10 * max(eigenvalues.max(), 1.0):
+        raise NotConverged("the information matrix is singular (the data cannot pin down every parameter)", np.exp(theta))
+    params = np.exp(theta)
+    cov = np.linalg.inv(info) * np.outer(params, params)
+    return Estimates(names, params, cov, float(loglik(theta)), n)
+
+
+def fit_joint(h: Histories, durations: tuple[float, float], held: tuple[float, float] = (1.0, 1.0),
+              held_se: tuple[float, float] = (0.0, 0.0)) -> JointChurn:
+    """The joint fit and the mix to write with the multipliers ``held`` (see the module docstring).
+
+    Raises NotConverged when the fit does not reach an interior maximum (with a reason).
+    """
+    n = h.customers
+    nodes = node_count(h)
+    months = float(h.count @ h.length)
+    churned = float(h.count @ (h.status == CHURNED))
+    if churned < 1:
+        raise NotConverged("no customer churned (only walk-aways or none left): there is no churn to fit", np.zeros(0))
+    mean = churned / months
+
+    def mixed(theta):  # (log alpha, log beta, log m_pos, log m_neg)
+        a, b, mp, mb = np.exp(theta)
+        if max(a, b) > math.exp(EDGE) or min(a, b) < math.exp(-EDGE):
+            return -np.inf
+        return churn_loglik(h, a, b, mp, mb, durations, nodes)
+
+    def objective(loglik):
+        return lambda theta: (lambda v: -v / n if np.isfinite(v) else np.inf)(loglik(theta))
+
+    def by_mean(phi):  # (logit mean, log(alpha + beta), log m_pos, log m_neg): far better conditioned for BFGS
+        return mixed(_log_ab(phi))
+
+    def single(theta):  # (log p, log m_pos, log m_neg)
+        p, mp, mb = np.exp(theta)
+        return homogeneous_loglik(h, p, mp, mb, durations) if p < 1 else -np.inf
+
+    theta_one = _maximise(objective(single), np.r_[math.log(mean), np.log(held)])
+    start = np.r_[math.log(mean / (1.0 - mean)), math.log(1.0 / mean), theta_one[1:]]
+    theta = _log_ab(_maximise(objective(by_mean), start))
+    value = mixed(theta)
+    # As fit customers' sBG: no better than one churn probability, with alpha and beta above 1, is the Beta's limit.
+    homogeneous = not np.isfinite(value) or max(abs(theta[0]), abs(theta[1])) > EDGE or \
+        (min(theta[0], theta[1]) > 0 and 2.0 * (value - single(theta_one)) < HOMOGENEOUS_LR)
+    if not homogeneous:
+        try:
+            joint = _estimates(mixed, theta, ("alpha", "beta", "m_positive", "m_negative"), n)
+
+            def written_ll(t):
+                return mixed(np.r_[t, np.log(held)])
+
+            phi = _maximise(objective(lambda phi: written_ll(_log_ab(phi)[:2])), _phi(theta[:2]))
+            t_w = _log_ab(phi)[:2]
+            _inside(t_w, written_ll)
+            written = _carried(mixed, np.r_[t_w, np.log(held)], 2, held_se, ("alpha", "beta"), n)
+        except NotConverged:
+            if min(theta[0], theta[1]) <= 0:
+                raise
+            homogeneous = True  # a flat ridge towards the Beta's limit: one churn probability
+    if homogeneous:
+        joint = _estimates(single, theta_one, ("p", "m_positive", "m_negative"), n)
+
+        def written_ll(t):
+            return single(np.r_[t, np.log(held)])
+
+        t_w = _maximise(objective(written_ll), theta_one[:1])
+        _inside(t_w, written_ll)
+        written = _carried(single, np.r_[t_w, np.log(held)], 1, held_se, ("p",), n)
+    return JointChurn(joint, written, tuple(held), wilson(h.walks, h.bad_months), h.walks, h.bad_months,
+                      tuple(durations), homogeneous, n)

@@ -1,0 +1,84 @@
+"""The joint churn likelihood of sim.fit.joint_churn against its definition, term by term (about 2 s).
+
+A life's probability given its churn probability p is the sum, over every path of the latent states, of the
+path's probability times the product of the months' churn factors; the Beta integrates it. Here both are done
+the slow, independent way -- every path enumerated, the integral by adaptive quadrature (scipy.integrate.quad)
+-- and compared with the forward recursion and Gauss-Jacobi rule the fit uses.
+"""
+
+import itertools
+
+import numpy as np
+import pytest
+from scipy import integrate, stats
+
+from sim.fit import joint_churn as jc
+
+N, P, B = jc.NEUTRAL, jc.GOOD, jc.BAD
+
+
+def path_probability(kinds, status, p, m, durations):
+    """Sum over every latent path: kinds[t] is month t's experience; the life has len(kinds) months."""
+    months = len(kinds)
+    stay = {P: 1 - 1 / durations[0], B: 1 - 1 / durations[1]}
+    total = 0.0
+    # After a neutral month, a positive or negative customer stays (1) or turns neutral (0): enumerate every choice.
+    for choices in itertools.product((0, 1), repeat=months):
+        state, weight = N, 1.0
+        for t in range(months):
+            hazard = min(p * m[state], 1.0)
+            drifts = t < months - 1 and kinds[t] == N and state != N
+            if choices[t] and not drifts:
+                weight = 0.0  # a month without a choice has one way on: count the path once
+                break
+            if t == months - 1:
+                weight *= hazard if status == jc.CHURNED else 1 - hazard
+                break
+            weight *= 1 - hazard
+            if kinds[t] in (B, P):
+                state = kinds[t]
+            elif drifts:
+                weight *= stay[state] if choices[t] else 1 - stay[state]
+                state = state if choices[t] else N
+        total += weight
+    return total
+
+
+def test_the_forward_recursion_with_gauss_jacobi_is_every_path_integrated_over_the_beta():
+    lives = [([N, N, N], jc.CHURNED), ([B, N, N, N, N], jc.CHURNED), ([P, N, B, N, N, P], jc.CENSORED),
+             ([B, N, N, P, N, N, B], jc.WALKED), ([N], jc.CHURNED), ([P, P, N, N, N, N, N], jc.CHURNED)]
+    longest = max(len(k) for k, _ in lives)
+    kinds = np.full((len(lives), longest), -1, dtype=np.int8)
+    for i, (k, _) in enumerate(lives):
+        kinds[i, :len(k) - 1] = k[:-1]
+    h = jc.Histories(kinds, np.array([len(k) for k, _ in lives]), np.array([s for _, s in lives], dtype=np.int8),
+                     np.ones(len(lives)), 0, 0, len(lives))
+    # Beta(0.7, 40) has mass below 1e-9 where p * 2.5 > 1: there the cap at 1 (not a polynomial) would cost exactness.
+    alpha, beta, m, durations = 0.7, 40.0, (1.0, 0.6, 2.5), (3.0, 5.0)
+    p, w = jc.beta_nodes(alpha, beta, jc.node_count(h))
+    fast = jc.life_likelihoods(h, p, w, m, durations)
+    slow = [integrate.quad(lambda q: path_probability(k, s, q, m, durations) * stats.beta.pdf(q, alpha, beta), 0, 1,
+                           epsabs=1e-13, epsrel=1e-11, limit=200)[0] for k, s in lives]
+    np.testing.assert_allclose(fast, slow, rtol=1e-8)
+    np.testing.assert_allclose(jc._forward_numpy(h, p, np.array(m), (2 / 3, 4 / 5)) @ w, fast, rtol=1e-12)
+
+
+@pytest.mark.parametrize("alpha, beta", [(0.3, 3.0), (0.8, 30.0), (20.0, 980.0), (2e4, 9.8e5)])
+def test_gauss_jacobi_nodes_give_the_beta_moments(alpha, beta):
+    p, w = jc.beta_nodes(alpha, beta, 12)
+    for j in range(1, 24):
+        exact = np.prod([(alpha + i) / (alpha + beta + i) for i in range(j)])
+        assert abs(w @ p**j / exact - 1) < 1e-9
+
+
+def test_histories_read_churn_walk_aways_and_censoring_from_a_panel():
+    """Ending in a month with a bad contact is a walk-away, without one a churn (at the month's start)."""
+    customer = np.array([0, 0, 0, 1, 1, 2, 2, 2, 2])
+    tenure = np.array([0, 1, 2, 0, 1, 0, 1, 2, 3])
+    bad = np.array([0, 1, 1, 0, 0, 0, 0, 0, 0])
+    good = np.array([0, 0, 0, 1, 0, 0, 1, 0, 0])
+    ended = np.array([0, 0, 1, 0, 1, 0, 0, 0, 0], dtype=bool)
+    h = jc.histories(customer, tenure, bad, good, ended)
+    lives = {(tuple(k[:n - 1]), int(s)) for k, n, s in zip(h.kinds, h.length, h.status)}
+    assert lives == {((N, B), jc.WALKED), ((P,), jc.CHURNED), ((N, P, N), jc.CENSORED)}
+    assert (h.walks, h.bad_months, h.customers) == (1, 2, 3)
