@@ -149,9 +149,9 @@ def common_options(command):
     @functools.wraps(command)
     def on_scheduler(*args, scheduler: str, **kwargs):
         from sim.compute import parallel
-        from sim.kernels import count_kernels
+        from sim.kernels import loader
 
-        count_kernels.notice = _stderr_line
+        loader.notice = _stderr_line
         with _user_errors(kwargs["scenario"]), parallel.scheduler(scheduler):
             return command(*args, **kwargs)
 
