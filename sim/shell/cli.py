@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import gc
 import json
 import signal
 import sys
@@ -89,7 +90,15 @@ def entry() -> None:
     """
     signal.signal(signal.SIGINT, _interrupt)
     signal.signal(signal.SIGTERM, _interrupt)
-    main()
+    try:
+        main()
+    finally:
+        # The command is done and its files are closed. Interpreter shutdown then runs the cyclic garbage
+        # collector over every object the imports made (numba's, scipy's: about 130,000) and frees them one by
+        # one, 0.1 s of a 1-second run; frozen (gc.freeze, the documented way to exempt long-lived objects from
+        # collection), they are left to the operating system. Shutdown itself still runs: atexit handlers
+        # (the worker pool's, temporary folders'), flushing of stdout and stderr.
+        gc.freeze()
 
 
 def _interrupt(signum, frame) -> None:
