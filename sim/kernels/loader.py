@@ -153,7 +153,7 @@ class _Record:
 
     def __init__(self, folder: Path, module: ModuleType, name: str, numba_version: str):
         stem = Path(module.__file__).stem
-        tag = f"py{sys.version_info.major}{sys.version_info.minor}{sys.abiflags}"
+        tag = f"py{sys.version_info.major}{sys.version_info.minor}{getattr(sys, 'abiflags', '')}"
         self.folder, self.pattern = folder, f"{stem}.{name}-*.{tag}.*nb[ic]"
         self.path = folder / f"{stem}.{name}.{tag}.sha256"
         source = hashlib.sha256(Path(module.__file__).read_bytes()).hexdigest()
