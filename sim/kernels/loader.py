@@ -19,15 +19,12 @@ import hashlib
 import importlib.util
 import os
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 
 COMPILE_SECONDS = 5
 """About how long a first run of the reference workload spends compiling (said in its notice)."""
-KERNEL_OPTIONS = {"cache": True, "nogil": True, "error_model": "numpy"}
-"""numba options of every kernel: no fast-math, so the same IEEE operations as the numpy references."""
 
 notice: Callable[[str], None] | None = None
 """Given a line for the user when the kernels are compiled rather than loaded (the command line prints it)."""
@@ -98,27 +95,18 @@ def load(module: ModuleType, name: str, types: tuple):
 
 
 def _compiled(function, folder: Path, types: tuple):
-    """``function`` compiled for ``types`` with numba's cache in ``folder`` (read or written)."""
+    """``function`` compiled for ``types`` with numba's cache in ``folder`` (read or written). numba takes the
+    cache's place from its setting (NUMBA_CACHE_DIR's) when the kernel is made; the setting is then put back,
+    so that others' numba functions in this process keep theirs."""
     import numba
 
-    with _cache_dir(folder):  # numba takes the cache's place when the kernel is made
-        kernel = numba.njit(**KERNEL_OPTIONS)(function)
-    kernel.compile(types)
-    return kernel
-
-
-@contextmanager
-def _cache_dir(folder: Path) -> Iterator[None]:
-    """numba's cache directory set to ``folder`` (numba.config.CACHE_DIR, NUMBA_CACHE_DIR's setting), then as it was,
-    so that numba functions of others in this process keep theirs."""
-    import numba
-
-    before = numba.config.CACHE_DIR
-    numba.config.CACHE_DIR = str(folder)
+    before, numba.config.CACHE_DIR = numba.config.CACHE_DIR, str(folder)
     try:
-        yield
+        kernel = numba.njit(cache=True, nogil=True, error_model="numpy")(function)  # no fast-math: IEEE as numpy
     finally:
         numba.config.CACHE_DIR = before
+    kernel.compile(types)
+    return kernel
 
 
 def cache_folder(module: ModuleType) -> Path:
