@@ -1,7 +1,7 @@
 """Loading the numba kernels of a kernel module: from numba's on-disk cache, checked, or compiled once.
 
 Each kernel module (:mod:`~sim.kernels.count_kernels`, :mod:`~sim.kernels.split_kernels`) is plain
-Python; :func:`kernels` gives its kernels compiled with numba (``cache=True``), each loaded on its
+Python; :class:`Kernels` gives its kernels compiled with numba (``cache=True``), each loaded on its
 first call for that call's argument types (numba compiles further types if a later call brings them).
 A run thus loads, or on a first run compiles, exactly the kernels its scenario calls.
 
@@ -46,10 +46,11 @@ class Kernels:
 
     def __init__(self, module: ModuleType, names: tuple[str, ...], helpers: tuple[str, ...], helper_options: dict):
         import numba
+        from numba.extending import is_jitted
 
         for helper in helpers:
             function = getattr(module, helper)
-            if not isinstance(function, numba.core.dispatcher.Dispatcher):
+            if not is_jitted(function):
                 setattr(module, helper, numba.njit(**helper_options)(function))
         self._module, self._names = module, names
 
