@@ -15,28 +15,18 @@ evaluation. The normal CDF, ``exp``, ``expm1`` and ``log1p`` stay with scipy
 and numpy, so no libm difference can enter.
 
 Without numba (or with ``CXROI_NUMBA=0``) :func:`compiled` is None and the
-numpy code runs. With it, numba compiles a kernel for its signatures in
-:data:`SIGNATURES` the first time a run uses it (seconds, once per machine) and
-keeps the code in its on-disk cache (``cache=True``: a ``__pycache__`` folder
-beside this file, or ``NUMBA_CACHE_DIR``), from which later runs load it in
-milliseconds. numba does not check what it reads back, so a record of each
-cache file's SHA-256 is kept beside them; a file that changed since, or that
-numba cannot read, is compiled again with one line for the user.
+numpy code runs. With it, each kernel is loaded from numba's on-disk cache, or
+compiled once per machine, on its first call (:mod:`sim.kernels.loader`).
 """
 
 from __future__ import annotations
 
-import hashlib
-import importlib.util
-import os
 import sys
-from collections.abc import Callable
 from functools import cache
-from pathlib import Path
 
 import numpy as np
 
-from sim.kernels import refused
+from sim.kernels import loader, refused
 
 EXACT_BELOW = 4.0
 _HELPERS = ("_cf_one", "cf_quick", "_rarer", "_fraction", "_walk")
@@ -44,163 +34,23 @@ _HELPERS = ("_cf_one", "cf_quick", "_rarer", "_fraction", "_walk")
 _KERNELS = ("binomial_pass", "poisson_pass", "invert", "invert_binomial", "move_classes", "churn_leaving",
             "leave_churn", "tally_experiences", "next_states", "sum_segments",
             "contact_products", "contact_excess")
-_ONE = "f8[::1]"  # a contiguous float64 vector
-_ANY4, _ANY3, _ANY2 = "f8[:, :, :, :]", "f8[:, :, :]", "f8[:, :]"
-_C4, _C3, _C2 = "f8[:, :, :, ::1]", "f8[:, :, ::1]", "f8[:, ::1]"  # C-contiguous: viewed with rows x segments flat
-SIGNATURES = {
-    "binomial_pass": [f"Tuple((i8[:], f8[:], f8[:], {z}[:]))({_ONE}, {_ONE}, {z}[::1], {_ONE})" for z in ("f4", "f8")],
-    "poisson_pass": [f"i8[:]({_ONE}, {z}[::1], {_ONE})" for z in ("f4", "f8")],
-    "invert": [f"f8[:]({_ONE}, {_ONE}, {_ONE}, {_ONE})"],
-    "invert_binomial": [f"none({_ONE}, {_ONE}, {_ONE}, {_ONE}, i8[::1], {_ONE}, {_ONE}, {_ONE})"],
-    "move_classes": [f"none({_C4}, {_C3}, {_C3}, {_C3}, {_C2}, {_C3})"],
-    "churn_leaving": [f"f8[:, :, :]({_ANY4}, {_ANY4})"],
-    "leave_churn": [f"none({_C4}, {_C4}, {_C4}, {_C3}, {_C3}, {_C3}, {_C3}, {_C3})"],
-    "tally_experiences": [f"none({_C3}, {_C3}, {_C3}, {_C3}, {_C3}, {_C3}, {_C2}, {_C2}, {_C3}, {_C3})"],
-    "next_states": [f"none({_C3}, {_C3}, {_C2}, {_C2}, {_C2}, {_C3})"],
-    "sum_segments": [f"none({_ANY3}, {_ANY2})"],
-    "contact_products": [f"none({_C3}, {_C2}, {_C2}, {_C4}, {_C4}, {_C2})"],
-    "contact_excess": [f"none({_C4}, {_C4}, {_C4})"],
-}
-"""Every argument-type combination each kernel is called with (numba signature strings): each kernel is
-compiled for exactly these, so a call with other types is a TypeError, not a silent recompilation.
-``[::1]`` is a C-contiguous array, ``[:]`` any layout."""
-COMPILE_SECONDS = 5
-"""About how long a first run of the reference workload spends compiling (said in its notice)."""
-
-notice: Callable[[str], None] | None = None
-"""Given a line for the user when the kernels are compiled rather than loaded (the command line prints it)."""
 
 
-def compiled() -> _Kernels | None:
-    """The compiled kernels (:func:`_compiled`), or None inside :func:`sim.kernels.numpy_only`."""
+def compiled() -> loader.Kernels | None:
+    """The compiled kernels (``compiled().binomial_pass``), or None without numba, with CXROI_NUMBA=0 or inside
+    :func:`sim.kernels.numpy_only`: the model then runs its numpy code.
+
+    Asked for on the first count drawn, not when the model is imported: ``cxroi
+    validate`` and ``--help`` never import numba.
+    """
     return None if refused() else _compiled()
 
 
 @cache
-def _compiled() -> _Kernels | None:
-    """The compiled kernels, or None without numba (or with the environment variable CXROI_NUMBA=0).
-
-    Asked for on the first count drawn, not when the model is imported: ``cxroi
-    validate`` and ``--help`` never import numba. Each kernel is compiled, or
-    loaded from numba's cache, when it is first used: a run compiles only what
-    its scenario needs.
-    """
-    if os.environ.get("CXROI_NUMBA", "1") == "0" or importlib.util.find_spec("numba") is None:
+def _compiled() -> loader.Kernels | None:
+    if not loader.available():
         return None
-    return _Kernels()
-
-
-class _Kernels:
-    """The kernels by name (``compiled().binomial_pass``), each compiled for its :data:`SIGNATURES` on first use."""
-
-    def __getattr__(self, name: str):
-        if name not in SIGNATURES:
-            raise AttributeError(name)
-        kernel = compiled_kernel(name)
-        setattr(self, name, kernel)
-        return kernel
-
-
-def compiled_kernel(name: str):
-    """The kernel ``name`` compiled for its signatures: from numba's cache when that is there and intact, else
-    compiled now (and cached), with a line for the user saying why the run pauses."""
-    import numba
-
-    module = sys.modules[__name__]
-    for helper in _HELPERS:
-        if not isinstance(getattr(module, helper), numba.core.dispatcher.Dispatcher):
-            setattr(module, helper, numba.njit(error_model="numpy")(getattr(module, helper)))
-    kernel = numba.njit(cache=True, nogil=True, error_model="numpy")(getattr(module, name))
-    cache = _Cache(Path(kernel._cache.cache_path), name, numba.__version__)
-    state = cache.state()
-    damaged = f"cxroi: the compiled kernels cached in {cache.folder} were damaged; compiling them again..."
-    if state == "damaged":
-        _say(damaged)
-    elif state in ("empty", "stale"):
-        _say(f"Compiling cxroi's kernels for this machine (once, about {COMPILE_SECONDS} s)...")
-    if state in ("damaged", "stale"):
-        cache.clear()
-    try:
-        for signature in SIGNATURES[name]:
-            kernel.compile(signature)
-    except Exception:  # noqa: BLE001 (numba reads its cache unchecked: any failure there is a damaged file)
-        _say(damaged)
-        cache.clear()
-        kernel = numba.njit(cache=True, nogil=True, error_model="numpy")(getattr(module, name))
-        for signature in SIGNATURES[name]:
-            kernel.compile(signature)
-    kernel.disable_compile()  # a call with other argument types is a TypeError, not a silent compilation
-    cache.record()
-    return kernel
-
-
-def _say(line: str) -> None:
-    """Give ``line`` to :data:`notice`, once per process (forked workers inherit that it was said)."""
-    global notice_given
-    if notice is not None and not notice_given:
-        notice(line)
-        notice_given = True
-
-
-notice_given = False
-"""Whether the notice was given in this process (once per process; tests set it back to False)."""
-
-
-class _Cache:
-    """One kernel's files in numba's cache folder, for this Python, and a record of them that numba does not keep.
-
-    The record (``count_kernels.NAME.pyXY.sha256``) starts with what the files
-    were compiled from (this file's time and size, numba's version) and lists
-    the SHA-256 of each file. It is written when the files change: a run that
-    only loads them writes nothing.
-    """
-
-    def __init__(self, folder: Path, name: str, numba_version: str):
-        stem, tag = Path(__file__).stem, f"py{sys.version_info.major}{sys.version_info.minor}"
-        self.folder, self.pattern = folder, f"{stem}.{name}-*.{tag}.*nb[ic]"
-        self.record_path = folder / f"{stem}.{name}.{tag}.sha256"
-        source = Path(__file__).stat()
-        self.header = f"compiled from {stem}.py of {source.st_mtime_ns} ns, {source.st_size} bytes, numba {numba_version}"
-
-    def files(self) -> list[Path]:
-        return sorted(self.folder.glob(self.pattern))
-
-    def state(self) -> str:
-        """'empty' (nothing cached), 'stale' (cached from another source or numba), 'damaged' (a file changed
-        since it was recorded) or 'intact' (also: files without a record, which numba then reads as it can)."""
-        files = self.files()
-        if not files:
-            return "empty"
-        try:
-            header, *lines = self.record_path.read_text().splitlines()
-            recorded = {name: digest for digest, name in (line.split("  ", 1) for line in lines)}
-        except (OSError, ValueError):
-            return "intact"
-        if header != self.header:
-            return "stale"
-        changed = any(path.name in recorded and _sha256(path) != recorded[path.name] for path in files)
-        return "damaged" if changed else "intact"
-
-    def record(self) -> None:
-        text = "".join(f"{line}\n" for line in [self.header, *(f"{_sha256(path)}  {path.name}" for path in self.files())])
-        try:
-            if not self.record_path.exists() or self.record_path.read_text() != text:
-                temporary = self.record_path.with_name(f"{self.record_path.name}.{os.getpid()}")
-                temporary.write_text(text)
-                os.replace(temporary, self.record_path)  # whole, for a worker reading it at the same time
-        except OSError:  # a folder numba could not write either: nothing was cached
-            pass
-
-    def clear(self) -> None:
-        for path in [*self.files(), self.record_path]:
-            try:
-                path.unlink(missing_ok=True)
-            except OSError:
-                pass
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    return loader.Kernels(sys.modules[__name__], _KERNELS, _HELPERS, {"error_model": "numpy"})
 
 
 def _cf_one(mean, var, skew_times_sd, kurtosis_times_var, z, upper):

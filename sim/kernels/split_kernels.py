@@ -22,21 +22,21 @@ chunking; every arm of a draw reads the same scores (common random numbers);
 and the cost per class is a few integer operations, without memory for a
 period's scores of every class.
 
-Every function here is plain Python over flat arrays; :func:`compiled` compiles
-them with numba (``cache=True``). :mod:`sim.model.splits` holds the numpy
+Every function here is plain Python over flat arrays; :func:`compiled` gives
+them compiled with numba, loaded from its cache or compiled once
+(:mod:`sim.kernels.loader`). :mod:`sim.model.splits` holds the numpy
 references, which perform the same IEEE operations in the same order: the
 tests compare them bit for bit.
 """
 
 from __future__ import annotations
 
-import os
-import types
+import sys
 from functools import cache
 
 import numpy as np
 
-from sim.kernels import refused
+from sim.kernels import loader, refused
 
 _GOLDEN, _MIX1, _MIX2 = np.uint64(0x9E3779B97F4A7C15), np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)
 _S30, _S27, _S31, _S32, _S11 = np.uint64(30), np.uint64(27), np.uint64(31), np.uint64(32), np.uint64(11)
@@ -322,29 +322,18 @@ def _hold(x, i, classes, moved, out):
 
 _KERNELS = ("split", "leave", "dropout_step", "dropout_join", "arrive")
 _HELPERS = ("_mix", "_score", "_alone", "_hold", "split")
+"""Functions the kernels call: compiled first, under the same names, and inlined into the kernels."""
 
 
-def compiled() -> types.SimpleNamespace | None:
-    """The compiled kernels (:func:`_compiled`), or None inside :func:`sim.kernels.numpy_only`."""
+def compiled() -> loader.Kernels | None:
+    """The compiled kernels (``compiled().split``), or None without numba, with CXROI_NUMBA=0 or inside
+    :func:`sim.kernels.numpy_only`: the model then runs the numpy references of :mod:`sim.model.splits`."""
     return None if refused() else _compiled()
 
 
 @cache
-def _compiled() -> types.SimpleNamespace | None:
-    """The kernels compiled by numba just in time (cached on disk), or None without numba or with CXROI_NUMBA=0."""
-    if os.environ.get("CXROI_NUMBA") == "0":
+def _compiled() -> loader.Kernels | None:
+    if not loader.available():
         return None
-    try:
-        import numba
-    except ImportError:
-        return None
-    import sys
-
-    module = sys.modules[__name__]
-    jit = numba.njit(cache=True, nogil=True, error_model="numpy")
-    inline = numba.njit(cache=True, nogil=True, error_model="numpy", inline="always")
-    for name in _HELPERS:  # helpers first, under their names, inlined: the kernels call the compiled ones
-        if not isinstance(getattr(module, name), numba.core.dispatcher.Dispatcher):
-            setattr(module, name, inline(getattr(module, name)))
-    return types.SimpleNamespace(**{name: getattr(module, name) if name in _HELPERS else jit(getattr(module, name))
-                                    for name in _KERNELS})
+    return loader.Kernels(sys.modules[__name__], _KERNELS, _HELPERS,
+                          {"nogil": True, "error_model": "numpy", "inline": "always"})

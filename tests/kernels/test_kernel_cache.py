@@ -1,65 +1,102 @@
-"""numba's on-disk cache of the kernels: a first compile says why it pauses, a damaged cache is compiled again with
-one line, never a crash or a wrong number (runtime ~4 s CPU: one small kernel compiled seven times)."""
+"""numba's on-disk cache of both kernel modules (sim/kernels/loader.py): a first compile says why it pauses, a cached
+load says nothing, a damaged cache is compiled again with one line, never a crash or a wrong number (runtime ~6 s
+CPU: one small kernel of each module compiled five times)."""
+
+import shutil
 
 import numpy as np
 import pytest
 
-from sim.kernels import count_kernels
+from sim.kernels import count_kernels, loader, split_kernels
+from sim.model import splits
 
 numba = pytest.importorskip("numba", reason="numba is not installed: the numpy kernels have no cache")
 
-
-@pytest.fixture
-def lines(monkeypatch, tmp_path):
-    """The lines the kernels say, with numba's cache in an empty folder."""
-    said: list[str] = []
-    monkeypatch.setattr(numba.config, "CACHE_DIR", str(tmp_path))
-    monkeypatch.setattr(count_kernels, "notice", said.append)
-    monkeypatch.setattr(count_kernels, "notice_given", False)
-    return said
+COMPILING = f"Compiling cxroi's kernels for this machine (once, about {loader.COMPILE_SECONDS} s)..."
 
 
-def _sums_right() -> bool:
-    """sum_segments from the cache (or compiled now) gives numpy's sums."""
+def _sum_segments(kernel) -> bool:
     values = np.arange(24.0).reshape(2, 3, 4)
     total = np.zeros((2, 3))
-    count_kernels.compiled_kernel("sum_segments")(values, total)
+    kernel(values, total)
     return np.array_equal(total, values.sum(axis=-1))
 
 
-def _files(tmp_path):
-    return sorted(tmp_path.rglob("count_kernels.sum_segments-*.nb[ic]"))
+def _dropout_join(kernel) -> bool:
+    rng = np.random.default_rng(3)
+    posterior, prior = rng.random((2, 3, 4)), rng.random((2, 3, 4))
+    before, after = rng.random((2, 4)), rng.random((2, 4)) + 0.5
+    expected = posterior.copy()
+    splits.dropout_join_numpy(expected, prior, before, after)
+    kernel(posterior, prior, before, after)
+    return posterior.tobytes() == expected.tobytes()
 
 
-def _again(monkeypatch) -> None:
-    monkeypatch.setattr(count_kernels, "notice_given", False)
+KERNELS = {"count_kernels": (count_kernels, "sum_segments", _sum_segments),
+           "split_kernels": (split_kernels, "dropout_join", _dropout_join)}
 
 
-def test_a_first_compile_says_so_and_a_cached_load_says_nothing(lines, tmp_path, monkeypatch):
-    assert _sums_right()
-    assert lines == [f"Compiling cxroi's kernels for this machine (once, about {count_kernels.COMPILE_SECONDS} s)..."]
-    assert _files(tmp_path)
-    _again(monkeypatch)
-    assert _sums_right()
-    assert len(lines) == 1
+def _right(module, name, check) -> bool:
+    """The kernel loaded as a run's first call loads it (from the cache, or compiled now) gives the numpy numbers."""
+    kernels = loader.Kernels(module, (name,), (), {})
+    return check(getattr(kernels, name))
 
 
-@pytest.mark.parametrize("damage", ["flip a byte", "truncate", "garbage without the record"])
-def test_a_damaged_cache_is_compiled_again_with_one_line(lines, tmp_path, monkeypatch, damage):
-    assert _sums_right()
-    data = [path for path in _files(tmp_path) if path.suffix == ".nbc"][0]
+@pytest.fixture(scope="module", params=list(KERNELS))
+def compiled(request, tmp_path_factory):
+    """(kernel, a cache root where it was just compiled, the lines said meanwhile): compiled once per module."""
+    root = tmp_path_factory.mktemp(request.param)
+    said: list[str] = []
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(numba.config, "CACHE_DIR", str(root))
+        patch.setattr(loader, "notice", said.append)
+        patch.setattr(loader, "notice_given", False)
+        assert _right(*KERNELS[request.param])
+    return KERNELS[request.param], root, said
+
+
+@pytest.fixture
+def lines(compiled, monkeypatch, tmp_path):
+    """The lines the loader says, with numba's cache in a copy of the freshly compiled one."""
+    said: list[str] = []
+    shutil.copytree(compiled[1], tmp_path, dirs_exist_ok=True)
+    monkeypatch.setattr(numba.config, "CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(loader, "notice", said.append)
+    monkeypatch.setattr(loader, "notice_given", False)
+    return said
+
+
+def _files(tmp_path, module, name, suffix):
+    return sorted(tmp_path.rglob(f"{module.__name__.rsplit('.', 1)[1]}.{name}-*{suffix}"))
+
+
+def test_a_first_compile_says_so_and_a_cached_load_says_nothing(compiled, lines, tmp_path, monkeypatch):
+    (module, name, check), _, said_while_compiling = compiled
+    assert said_while_compiling == [COMPILING]
+    assert _files(tmp_path, module, name, ".nbc") and list(tmp_path.rglob("*.sha256"))
+    assert _right(module, name, check)
+    assert lines == []
+    assert numba.config.CACHE_DIR == str(tmp_path)  # numba's own setting as it was, for others' functions
+
+
+@pytest.mark.parametrize("damage", ["flip a byte", "truncate", "garbage without the record", "truncated index"])
+def test_a_damaged_cache_is_compiled_again_with_one_line(compiled, lines, tmp_path, monkeypatch, damage):
+    module, name, check = compiled[0]
+    data = _files(tmp_path, module, name, ".nbc")[0]
     if damage == "flip a byte":
         text = bytearray(data.read_bytes())
         text[len(text) // 2] ^= 0xFF
         data.write_bytes(bytes(text))
     elif damage == "truncate":
         data.write_bytes(data.read_bytes()[:100])
-    else:  # numba reads it unchecked, and fails
+    elif damage == "garbage without the record":  # numba reads it unchecked, and fails
         data.write_bytes(b"\x80\x04not a pickle" * 50)
-        next(tmp_path.rglob("count_kernels.sum_segments.*.sha256")).unlink()
-    _again(monkeypatch)
-    assert _sums_right()
-    assert len(lines) == 2 and lines[1].startswith("cxroi: the compiled kernels cached in ")
-    assert lines[1].endswith(" were damaged; compiling them again...")
-    _again(monkeypatch)
-    assert _sums_right() and len(lines) == 2  # rebuilt: loaded quietly from now on
+        next(tmp_path.rglob("*.sha256")).unlink()
+    else:  # numba's index, which the record leaves out: numba fails to read it
+        index = _files(tmp_path, module, name, ".nbi")[0]
+        index.write_bytes(index.read_bytes()[:20])
+    assert _right(module, name, check)
+    assert len(lines) == 1 and lines[0].startswith("cxroi: the compiled kernels cached in ")
+    assert lines[0].endswith(" were damaged; compiling them again...")
+    monkeypatch.setattr(loader, "notice_given", False)
+    assert _right(module, name, check) and len(lines) == 1  # rebuilt: loaded quietly from now on
