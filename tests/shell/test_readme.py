@@ -109,3 +109,25 @@ def test_the_chances_the_readme_quotes_for_the_own_scenario(own_scenario):
                                     stdout=True))
         chances.append(round(100 * summary["interventions"]["chat_bot"]["prob_roi_positive"], 1))
     assert quoted == chances
+
+
+def test_the_portfolio_figures_the_readme_quotes():
+    """The first run's reading quotes the best pair's expected NPV, its chance of paying and its interaction, and
+    the choice under a 300 000 € budget: they are what `cxroi portfolio` computes (about 5 s: two portfolio runs)."""
+    import json
+    import re
+
+    text = " ".join(section("A first run, read line by line").split())
+    quoted = re.search(r"worth most, ([\d  ]+) € expected \(positive in ([\d.]+) % of worlds\), though ([\d  ]+) € "
+                       r"less than the two apart", text)
+    assert quoted, "the README no longer quotes the portfolio's figures in the expected words"
+    npv, positive, overlap = (float(re.sub(r"\s", "", group)) for group in quoted.groups())
+    scenario = str(ROOT / "scenarios" / "nordic_midsize.toml")
+    found = json.loads(invoke(["portfolio", scenario, "--no-save", "--json"], stdout=True))
+    best = next(p for p in found["portfolios"] if p["name"] == found["choice"])
+    assert best["interventions"] == ["faster_response", "resolution_training"]
+    assert (round(best["npv"]["mean"]), round(100 * best["prob_npv_positive"], 1), round(-best["interaction"]["mean"])) \
+        == (npv, positive, overlap)
+    budgeted = json.loads(invoke(["portfolio", scenario, "--no-save", "--json", "--budget", "300000"], stdout=True))
+    assert "under a 300 000 € budget" in text and budgeted["choice"] == "resolution_training"
+    assert set(found["choice_by_objective"].values()) >= {"resolution_training"}
