@@ -164,20 +164,28 @@ def leave(x, q, m, out, keys, tag, noisy, even, rate, rated):
         rated[i] = total
 
 
-def dropout_step(posterior, stay, buy, n, mean, narrow, chance):
+def dropout_step(posterior, prior, joined, stay, buy, n, mean, narrow, chance):
     """BG/NBD, one period's dropout in one pass over the rate classes (flat arrays: posterior (K, J, m),
-    stay (K, J, 3, m), buy (K, m), n (3, m), mean and narrow (3, m), chance (K, m)).
+    prior (K, J, b), joined (K, m), stay (K, J, 3, b), buy (K, m), n (3, m), mean and narrow (3, m),
+    chance (K, m)), with ``b`` dividing ``m``: column c of the counts reads column c mod b of ``prior`` and
+    ``stay`` (the arms stacked on the rows share them: one copy instead of one per arm, read from cache).
 
-    A customer of rate class k drops out in state s with q_ks = 1 - sum_j posterior_kj stay_kjs (the shares
-    over its dropout nodes j, stay = exp(-rate x multiplier x p)). Per state: ``mean`` the mean of q over its
+    First the period's newcomers: posterior += joined x (prior - posterior) per class, ``joined`` the
+    newcomers' share of the class (they bring the prior shares; 0 where none came). A customer of rate
+    class k then drops out in state s with q_ks = 1 - sum_j posterior_kj stay_kjs (the shares over its
+    dropout nodes j, stay = exp(-rate x multiplier x p)). Per state: ``mean`` the mean of q over its
     customers (each state holds the share buy_k / N of every class) and ``narrow`` = sqrt(min(1, sum_k
     w_k q (1 - q) / (mean (1 - mean)))), the factor on the score of the state's total that gives it the
     variance of a sum of binomials. Per class: ``chance`` = sum_s q_ks n_s / n, its chance over all states.
     ``posterior`` becomes the survivors' shares, posterior_kj x sum_s stay_kjs n_s / n normalised over j
     (Bayes; what is known does not depend on how many dropped out). Sums in index order.
+
+    The joined shares, kept and staying sums of a node are made in one pass over the columns, so each
+    array is read from memory once a period (the kernel is bound by memory, not arithmetic).
     """
     classes, nodes, size = posterior.shape
     states = stay.shape[2]
+    block = stay.shape[3]
     total, people = np.empty(size), np.empty(size)
     weight = np.empty((states, size))
     for i in range(size):
@@ -196,21 +204,11 @@ def dropout_step(posterior, stay, buy, n, mean, narrow, chance):
     kept = np.empty((states, size))
     staying, held = np.empty(size), np.empty(size)
     for k in range(classes):
-        # One pass over the class's stay table: kept (per state, over nodes) and staying (per node, over states).
         for j in range(nodes):
-            for i in range(size):
-                v = stay[k, j, 0, i]
-                kept[0, i] = posterior[k, j, i] * v if j == 0 else kept[0, i] + posterior[k, j, i] * v
-                staying[i] = v * weight[0, i]
-            for s in range(1, states):
-                for i in range(size):
-                    v = stay[k, j, s, i]
-                    kept[s, i] = posterior[k, j, i] * v if j == 0 else kept[s, i] + posterior[k, j, i] * v
-                    staying[i] = staying[i] + v * weight[s, i]
-            for i in range(size):
-                value = posterior[k, j, i] * staying[i]
-                posterior[k, j, i] = value
-                held[i] = held[i] + value if j > 0 else value
+            for start in range(0, size, block):
+                _dropout_node(posterior[k, j, start:start + block], prior[k, j], joined[k, start:start + block],
+                              stay[k, j], weight[:, start:start + block], kept[:, start:start + block],
+                              staying[start:start + block], held[start:start + block], j == 0)
         for s in range(states):
             for i in range(size):
                 q = 1.0 - kept[s, i]
@@ -233,16 +231,27 @@ def dropout_step(posterior, stay, buy, n, mean, narrow, chance):
             narrow[s, i] = np.sqrt(ratio if ratio < 1.0 else 1.0)
 
 
-def dropout_join(posterior, prior, before, after):
-    """Newcomers bring the prior shares: posterior += (after - before) / after x (prior - posterior) per class."""
-    classes, nodes, size = posterior.shape
-    joined = np.empty(size)
-    for k in range(classes):
-        for i in range(size):
-            joined[i] = (after[k, i] - before[k, i]) / after[k, i] if after[k, i] > 0.0 else 0.0
-        for j in range(nodes):
-            for i in range(size):
-                posterior[k, j, i] = posterior[k, j, i] + joined[i] * (prior[k, j, i] - posterior[k, j, i])
+def _dropout_node(posterior, prior, joined, stay, weight, kept, staying, held, first):
+    """One dropout node of one class over one block of columns (:func:`dropout_step`): the newcomers joined,
+    the node's share kept per state (summed over nodes), its chance of staying over the states, the
+    survivors' share (before normalising) and its sum over the nodes."""
+    states = stay.shape[0]
+    for i in range(len(posterior)):
+        x = posterior[i]
+        x = x + joined[i] * (prior[i] - x)
+        v = stay[0, i]
+        kept[0, i] = x * v if first else kept[0, i] + x * v
+        staying[i] = v * weight[0, i]
+        posterior[i] = x
+    for s in range(1, states):
+        for i in range(len(posterior)):
+            v = stay[s, i]
+            kept[s, i] = posterior[i] * v if first else kept[s, i] + posterior[i] * v
+            staying[i] = staying[i] + v * weight[s, i]
+    for i in range(len(posterior)):
+        value = posterior[i] * staying[i]
+        posterior[i] = value
+        held[i] = value if first else held[i] + value
 
 
 FEW = 16
@@ -320,8 +329,8 @@ def _hold(x, i, classes, moved, out):
         out[k, i] = out[k, i] + (x[k, i] - out[k, i] if left > 0.0 else out[k, i]) * part
 
 
-_KERNELS = ("split", "leave", "dropout_step", "dropout_join", "arrive")
-_HELPERS = ("_mix", "_score", "_alone", "_hold", "split")
+_KERNELS = ("split", "leave", "dropout_step", "arrive")
+_HELPERS = ("_mix", "_score", "_alone", "_hold", "split", "_dropout_node")
 """Functions the kernels call: compiled first, under the same names, and inlined into the kernels."""
 
 

@@ -307,6 +307,8 @@ class Population:
         if mix.dropout is not None:
             # What is known of each rate class's dropout probability: the prior shares, then the posterior ones.
             population.posterior = np.array(mix.dropout_weight)
+            population._joined = np.zeros(population.buy.shape)  # the newcomers' share of each class this period
+            population._arms = getattr(source, "repeat", 1)  # arms stacked on the rows (they share the stay table)
         return population
 
     def arrive(self, arrivals: np.ndarray, mix: Mixture, source) -> None:
@@ -318,8 +320,10 @@ class Population:
             return
         before = self.buy.copy()
         splits.arrive(arrivals, mix.buy_weight, self.buy, source.noise)
-        # Newcomers bring the prior dropout shares.
-        splits.dropout_kernel("dropout_join")(*_flat(self.posterior, mix.dropout_weight, before, self.buy))
+        # Newcomers bring the prior dropout shares: mixed into the posterior by this period's dropout step, in
+        # the same pass over it (nothing reads the posterior in between).
+        np.divide(self.buy - before, self.buy, out=self._joined, where=self.buy > 0.0)
+        self._joined[self.buy <= 0.0] = 0.0
 
     def churn_probability(self, mix: Mixture, multiplier: np.ndarray, n: np.ndarray) -> np.ndarray:
         """Per state, the mean churn probability of its customers (class probability x state multiplier, capped at 1)."""
@@ -387,13 +391,17 @@ class Population:
         cached = getattr(self, "_dropout_for", None)
         if cached is None or cached[0] is not mix or not np.array_equal(cached[1], multiplier):
             # The same in every period unless an intervention moves the mix or the buying multipliers:
-            # stay[k, j, state] = exp(-rate_k x multiplier x p_kj).
+            # stay[k, j, state] = exp(-rate_k x multiplier x p_kj), and the prior shares, for one arm's rows
+            # where every arm has the same (the kernel reads them for each arm: a third of the memory traffic).
+            rows = _arm_rows(self._arms, mix.rate, mix.dropout, multiplier)
+            rate, drop, multiplier_rows = mix.rate[:, :rows], mix.dropout[:, :, :rows], multiplier[:, :rows]
             self._dropout_for = (mix, multiplier, np.ascontiguousarray(
-                np.exp(-(mix.rate[:, None] * mix.dropout)[:, :, None] * multiplier)))
+                np.exp(-(rate[:, None] * drop)[:, :, None] * multiplier_rows)),
+                np.ascontiguousarray(mix.dropout_weight[:, :, :rows]))
         mean, narrow = np.empty(n.shape), np.empty(n.shape)
         self._chance = np.empty(self.buy.shape)
-        splits.dropout_kernel("dropout_step")(*_flat(self.posterior, self._dropout_for[2], self.buy, n, mean, narrow,
-                                                     self._chance))
+        splits.dropout_kernel("dropout_step")(*_flat(self.posterior, self._dropout_for[3], self._joined,
+                                                     self._dropout_for[2], self.buy, n, mean, narrow, self._chance))
         return mean, narrow
 
     def leave_dropout(self, dropped: np.ndarray, n: np.ndarray, noise: "splits.Noise | None" = None) -> None:
@@ -448,6 +456,20 @@ class Population:
         to_from[1] = good[0], good[1] + (1.0 - back_p) * none[1], good[2]
         to_from[2] = stay_bad * bad[0], stay_bad * bad[1], stay_bad * bad[2] + (1.0 - back_b) * none[2]
         counts[:] = np.einsum("tsrg,ksrg->ktrg", to_from, counts)
+
+
+def _arm_rows(arms: int, *arrays: np.ndarray) -> int:
+    """The rows of the first arm where the ``arms`` stacked on the rows axis (second to last) hold the same values
+    in every array, else all rows."""
+    rows = arrays[0].shape[-2]
+    if arms <= 1 or rows % arms:
+        return rows
+    one = rows // arms
+    for x in arrays:
+        blocks = x.reshape(x.shape[:-2] + (arms, one, x.shape[-1]))
+        if not all(np.array_equal(blocks[..., 0, :, :], blocks[..., arm, :, :]) for arm in range(1, arms)):
+            return rows
+    return one
 
 
 def rank_coupling(old: np.ndarray, new: np.ndarray) -> np.ndarray:

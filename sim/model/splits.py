@@ -186,8 +186,11 @@ def _hold_numpy(x, moved, out):
         out[:, fix] = (out + np.where(up, x - out, out) * part)[:, fix]
 
 
-def dropout_step_numpy(posterior, stay, buy, n, mean, narrow, chance):
+def dropout_step_numpy(posterior, prior, joined, stay, buy, n, mean, narrow, chance):
     """:func:`sim.kernels.split_kernels.dropout_step` in numpy (its reference)."""
+    arms = posterior.shape[-1] // stay.shape[-1]
+    prior, stay = np.tile(prior, arms), np.tile(stay, arms)
+    posterior += joined[:, None] * (prior - posterior)
     total = _sum(buy)
     people = _sum(n)
     weight = np.divide(n, people, out=np.zeros_like(n), where=people > 0.0)
@@ -209,12 +212,6 @@ def dropout_step_numpy(posterior, stay, buy, n, mean, narrow, chance):
     binomial = mean * (1.0 - mean)
     ratio = np.divide(spread, binomial, out=np.zeros_like(spread), where=binomial > 0.0)
     narrow[:] = np.sqrt(np.where(ratio < 1.0, ratio, 1.0))
-
-
-def dropout_join_numpy(posterior, prior, before, after):
-    """:func:`sim.kernels.split_kernels.dropout_join` in numpy (its reference)."""
-    joined = np.divide(after - before, after, out=np.zeros_like(after), where=after > 0.0)
-    posterior += joined[:, None] * (prior - posterior)
 
 
 def dropout_kernel(name: str):
