@@ -164,11 +164,13 @@ def leave(x, q, m, out, keys, tag, noisy, even, rate, rated):
         rated[i] = total
 
 
-def dropout_step(posterior, prior, joined, stay, buy, n, mean, narrow, chance):
+def dropout_step(posterior, prior, joined, stay, used, buy, n, mean, narrow, chance):
     """BG/NBD, one period's dropout in one pass over the rate classes (flat arrays: posterior (K, J, m),
-    prior (K, J, b), joined (K, m), stay (K, J, 3, b), buy (K, m), n (3, m), mean and narrow (3, m),
-    chance (K, m)), with ``b`` dividing ``m``: column c of the counts reads column c mod b of ``prior`` and
-    ``stay`` (the arms stacked on the rows share them: one copy instead of one per arm, read from cache).
+    prior (K, J, b), joined (K, m), stay (K, J, 3, b), used (K,), buy (K, m), n (3, m), mean and narrow
+    (3, m), chance (K, m)), with ``b`` dividing ``m``: column c of the counts reads column c mod b of
+    ``prior`` and ``stay`` (the arms stacked on the rows share them: one copy instead of one per arm, read
+    from cache). Class k's nodes from ``used[k]`` on have prior 0 in every column (a class that needs fewer
+    nodes: :func:`sim.model.mixing.dropout_nodes`): they hold no one and are skipped, which changes no number.
 
     First the period's newcomers: posterior += joined x (prior - posterior) per class, ``joined`` the
     newcomers' share of the class (they bring the prior shares; 0 where none came). A customer of rate
@@ -204,7 +206,7 @@ def dropout_step(posterior, prior, joined, stay, buy, n, mean, narrow, chance):
     kept = np.empty((states, size))
     staying, held = np.empty(size), np.empty(size)
     for k in range(classes):
-        for j in range(nodes):
+        for j in range(used[k]):
             for start in range(0, size, block):
                 _dropout_node(posterior[k, j, start:start + block], prior[k, j], joined[k, start:start + block],
                               stay[k, j], weight[:, start:start + block], kept[:, start:start + block],
@@ -220,7 +222,7 @@ def dropout_step(posterior, prior, joined, stay, buy, n, mean, narrow, chance):
                     mean[s, i] = mean[s, i] + share * q
                     spread[s, i] = spread[s, i] + share * q * (1.0 - q)
                 chance[k, i] = q * weight[s, i] if s == 0 else chance[k, i] + q * weight[s, i]
-        for j in range(nodes):
+        for j in range(used[k]):
             for i in range(size):
                 if held[i] > 0.0:
                     posterior[k, j, i] = posterior[k, j, i] / held[i]

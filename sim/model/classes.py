@@ -175,7 +175,7 @@ def _one_rule(shape, rate, a, b, horizon, per_piece):
         rates, weights = gamma_classes(np.array([shape]), np.array([rate]), PURCHASE_CLASSES)
         return rates[0], weights[0], np.zeros((PURCHASE_CLASSES, DROPOUT_P_CLASSES)), np.repeat(prior, PURCHASE_CLASSES, 0)
     if a > 0:  # one purchase rate (``rate`` holds it), dropout differing between customers
-        d, v = dropout_nodes(np.array([rate]), a, b)
+        d, v = dropout_nodes(np.array([rate]), a, b, np.array([1.0]), horizon)
         return np.array([rate]), np.array([1.0]), d, v
     return np.array([rate]), np.array([1.0]), drop, prior
 
@@ -393,15 +393,19 @@ class Population:
             # The same in every period unless an intervention moves the mix or the buying multipliers:
             # stay[k, j, state] = exp(-rate_k x multiplier x p_kj), and the prior shares, for one arm's rows
             # where every arm has the same (the kernel reads them for each arm: a third of the memory traffic).
-            rows = _arm_rows(self._arms, mix.rate, mix.dropout, multiplier)
+            rows = _arm_rows(self._arms, mix.rate, mix.dropout, mix.dropout_weight, multiplier)
             rate, drop, multiplier_rows = mix.rate[:, :rows], mix.dropout[:, :, :rows], multiplier[:, :rows]
+            prior = np.ascontiguousarray(mix.dropout_weight[:, :, :rows])
+            # Per class, the nodes up to the last with a prior share in some column (the step skips the rest).
+            held = (prior > 0.0).any(axis=(2, 3))
+            used = np.where(held.any(axis=1), prior.shape[1] - np.argmax(held[:, ::-1], axis=1), 1).astype(np.int64)
             self._dropout_for = (mix, multiplier, np.ascontiguousarray(
-                np.exp(-(rate[:, None] * drop)[:, :, None] * multiplier_rows)),
-                np.ascontiguousarray(mix.dropout_weight[:, :, :rows]))
+                np.exp(-(rate[:, None] * drop)[:, :, None] * multiplier_rows)), prior, used)
         mean, narrow = np.empty(n.shape), np.empty(n.shape)
         self._chance = np.empty(self.buy.shape)
-        splits.dropout_kernel("dropout_step")(*_flat(self.posterior, self._dropout_for[3], self._joined,
-                                                     self._dropout_for[2], self.buy, n, mean, narrow, self._chance))
+        posterior, prior, joined, stay = _flat(self.posterior, self._dropout_for[3], self._joined, self._dropout_for[2])
+        splits.dropout_kernel("dropout_step")(posterior, prior, joined, stay, self._dropout_for[4],
+                                              *_flat(self.buy, n, mean, narrow, self._chance))
         return mean, narrow
 
     def leave_dropout(self, dropped: np.ndarray, n: np.ndarray, noise: "splits.Noise | None" = None) -> None:

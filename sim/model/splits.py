@@ -186,8 +186,9 @@ def _hold_numpy(x, moved, out):
         out[:, fix] = (out + np.where(up, x - out, out) * part)[:, fix]
 
 
-def dropout_step_numpy(posterior, prior, joined, stay, buy, n, mean, narrow, chance):
-    """:func:`sim.kernels.split_kernels.dropout_step` in numpy (its reference)."""
+def dropout_step_numpy(posterior, prior, joined, stay, used, buy, n, mean, narrow, chance):
+    """:func:`sim.kernels.split_kernels.dropout_step` in numpy (its reference): every node, also those from
+    ``used`` on, whose prior 0 adds exact zeros."""
     arms = posterior.shape[-1] // stay.shape[-1]
     prior, stay = np.tile(prior, arms), np.tile(stay, arms)
     posterior += joined[:, None] * (prior - posterior)

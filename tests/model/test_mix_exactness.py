@@ -135,13 +135,18 @@ def test_compiled_split_and_leave_give_the_numpy_ones_bit_for_bit(even, noisy):
 
 @pytest.mark.parametrize("arms", [1, 3])
 def test_compiled_dropout_step_gives_the_numpy_one_bit_for_bit(arms):
-    """With newcomers joining some classes, empty classes and states, and the prior and stay table shared by
-    ``arms`` blocks of columns (runtime ~0.05 s)."""
+    """With newcomers joining some classes, empty classes and states, classes with fewer nodes (prior 0 from
+    some node on: the kernel skips them, the reference adds their zeros), and the prior and stay table shared
+    by ``arms`` blocks of columns (runtime ~0.05 s)."""
     _need_numba()
     rng = np.random.default_rng(2)
     classes, nodes, size = 7, 8, 600
     posterior = rng.dirichlet(np.ones(nodes), (classes, size)).transpose(0, 2, 1).copy()
     prior = rng.dirichlet(np.ones(nodes), (classes, size // arms)).transpose(0, 2, 1).copy()
+    used = np.array([1, 2, 8, 5, 8, 3, 8])
+    for k, count in enumerate(used):
+        prior[k, count:] = 0.0
+        posterior[k, count:] = 0.0
     joined = np.where(rng.random((classes, size)) < 0.5, rng.random((classes, size)) * 0.1, 0.0)
     stay = rng.random((classes, nodes, 3, size // arms))
     buy = rng.random((classes, size)) * 100
@@ -152,8 +157,8 @@ def test_compiled_dropout_step_gives_the_numpy_one_bit_for_bit(arms):
     outputs = []
     for kernels in (split_kernels.compiled(), None):
         mean, narrow, chance, learnt = np.empty((3, size)), np.empty((3, size)), np.empty((classes, size)), posterior.copy()
-        (kernels.dropout_step if kernels else splits.dropout_step_numpy)(learnt, prior, joined, stay, buy, n, mean,
-                                                                          narrow, chance)
+        (kernels.dropout_step if kernels else splits.dropout_step_numpy)(learnt, prior, joined, stay, used, buy, n,
+                                                                          mean, narrow, chance)
         outputs.append((mean, narrow, chance, learnt))
     for compiled, reference in zip(*outputs):
         assert compiled.tobytes() == reference.tobytes()
