@@ -260,51 +260,66 @@ FEW = 16
 """Arrivals up to this many are placed one by one (each in class k with probability w_k: exact multinomial)."""
 
 
-def arrive(total, weights, into, keys, tag, noisy):
+def arrive(total, weights, into, keys, tag, noisy, joined):
     """Add ``total[i]`` newcomers to the classes ``into[:, i]`` (flat: class, rows x segments), class k with
     probability ``weights[k, i]``, multinomially: up to :data:`FEW` one by one (each newcomer's class by
     inversion of its own uniform); more as a chain of conditional binomials, class k taking
     Binomial(remaining, w_k / (w_k + ... + w_K)) in mean and variance (:func:`_alone`: within [0, remaining],
     unbiased), the last class the rest, which gives the multinomial's mean and covariance.
-    ``noisy`` False adds the mean A w_k."""
+    ``noisy`` False adds the mean A w_k. Unless ``joined`` is empty (K, 0), it receives the newcomers' share
+    of each class, (after - before) / after (0 where the class is empty), in the same pass."""
     classes, size = weights.shape
+    track = joined.shape[1] == size
+    before = np.empty(classes)
     for i in range(size):
-        arrivals = total[i]
-        if arrivals <= 0.0:
-            continue
-        if not noisy:
+        if track:
             for k in range(classes):
-                into[k, i] = into[k, i] + arrivals * weights[k, i]
-            continue
-        if arrivals <= FEW:
-            whole = np.floor(arrivals)
-            for one in range(int(whole)):
-                _, u = _score(keys[i], tag, classes + one)
-                k = 0
-                edge = weights[0, i]
-                while u >= edge and k < classes - 1:
-                    k = k + 1
-                    edge = edge + weights[k, i]
-                into[k, i] = into[k, i] + 1.0
-            left = arrivals - whole  # a fraction of a newcomer (expected counts upstream): its mean
-            if left > 0.0:
-                for k in range(classes):
-                    into[k, i] = into[k, i] + left * weights[k, i]
-            continue
-        tail = 0.0
+                before[k] = into[k, i]
+        _arrive_column(total[i], weights, into, i, keys[i], tag, noisy)
+        if track:
+            for k in range(classes):
+                after = into[k, i]
+                joined[k, i] = (after - before[k]) / after if after > 0.0 else 0.0
+
+
+def _arrive_column(arrivals, weights, into, i, key, tag, noisy):
+    """:func:`arrive` for column ``i``."""
+    classes = weights.shape[0]
+    if arrivals <= 0.0:
+        return
+    if not noisy:
         for k in range(classes):
-            tail = tail + weights[k, i]
-        remaining = arrivals
-        for k in range(classes - 1):
-            share = weights[k, i] / tail if tail > 0.0 else 0.0
-            if share > 1.0:
-                share = 1.0
-            e, u = _score(keys[i], tag, k)
-            y, _ = _alone(remaining, share, e, u)
-            into[k, i] = into[k, i] + y
-            remaining = remaining - y
-            tail = tail - weights[k, i]
-        into[classes - 1, i] = into[classes - 1, i] + remaining
+            into[k, i] = into[k, i] + arrivals * weights[k, i]
+        return
+    if arrivals <= FEW:
+        whole = np.floor(arrivals)
+        for one in range(int(whole)):
+            _, u = _score(key, tag, classes + one)
+            k = 0
+            edge = weights[0, i]
+            while u >= edge and k < classes - 1:
+                k = k + 1
+                edge = edge + weights[k, i]
+            into[k, i] = into[k, i] + 1.0
+        left = arrivals - whole  # a fraction of a newcomer (expected counts upstream): its mean
+        if left > 0.0:
+            for k in range(classes):
+                into[k, i] = into[k, i] + left * weights[k, i]
+        return
+    tail = 0.0
+    for k in range(classes):
+        tail = tail + weights[k, i]
+    remaining = arrivals
+    for k in range(classes - 1):
+        share = weights[k, i] / tail if tail > 0.0 else 0.0
+        if share > 1.0:
+            share = 1.0
+        e, u = _score(key, tag, k)
+        y, _ = _alone(remaining, share, e, u)
+        into[k, i] = into[k, i] + y
+        remaining = remaining - y
+        tail = tail - weights[k, i]
+    into[classes - 1, i] = into[classes - 1, i] + remaining
 
 
 def _hold(x, i, classes, moved, out):
@@ -332,7 +347,7 @@ def _hold(x, i, classes, moved, out):
 
 
 _KERNELS = ("split", "leave", "dropout_step", "arrive")
-_HELPERS = ("_mix", "_score", "_alone", "_hold", "split", "_dropout_node")
+_HELPERS = ("_mix", "_score", "_alone", "_hold", "split", "_dropout_node", "_arrive_column")
 """Functions the kernels call: compiled first, under the same names, and inlined into the kernels."""
 
 

@@ -318,12 +318,9 @@ class Population:
         if mix.dropout is None:
             splits.arrive(arrivals, mix.buy_weight, self.buy, source.noise)
             return
-        before = self.buy.copy()
-        splits.arrive(arrivals, mix.buy_weight, self.buy, source.noise)
         # Newcomers bring the prior dropout shares: mixed into the posterior by this period's dropout step, in
-        # the same pass over it (nothing reads the posterior in between).
-        np.divide(self.buy - before, self.buy, out=self._joined, where=self.buy > 0.0)
-        self._joined[self.buy <= 0.0] = 0.0
+        # the same pass over it (nothing reads the posterior in between), at their share of each class.
+        splits.arrive(arrivals, mix.buy_weight, self.buy, source.noise, self._joined)
 
     def churn_probability(self, mix: Mixture, multiplier: np.ndarray, n: np.ndarray) -> np.ndarray:
         """Per state, the mean churn probability of its customers (class probability x state multiplier, capped at 1)."""

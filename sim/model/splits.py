@@ -221,22 +221,31 @@ def dropout_kernel(name: str):
     return getattr(kernels, name) if kernels is not None else globals()[name + "_numpy"]
 
 
-def arrive(total: np.ndarray, weights: np.ndarray, into: np.ndarray, noise: Noise | None) -> None:
+def arrive(total: np.ndarray, weights: np.ndarray, into: np.ndarray, noise: Noise | None,
+           joined: np.ndarray | None = None) -> None:
     """Add ``total`` (rows, segments) newcomers to ``into`` (class, rows, segments; C-contiguous) multinomially
-    over the classes' ``weights`` (:func:`sim.kernels.split_kernels.arrive`); their mean without ``noise``."""
+    over the classes' ``weights`` (:func:`sim.kernels.split_kernels.arrive`); their mean without ``noise``.
+    ``joined`` (the shape of ``into``; C-contiguous), if given, receives the newcomers' share of each class."""
     classes = into.shape[0]
     flat = into.reshape(classes, -1)
     m = np.ascontiguousarray(np.broadcast_to(total, into.shape[1:]), dtype=float).reshape(-1)
     keys = noise.keys if noise is not None else np.zeros(m.size, dtype=np.uint64)
     tag = noise.tag(FLOWS["arrive"]) if noise is not None else np.uint64(0)
     w = np.ascontiguousarray(np.broadcast_to(weights, into.shape)).reshape(classes, -1)
+    shares = np.empty((classes, 0)) if joined is None else joined.reshape(classes, -1)
     kernels = sk.compiled()
-    (kernels.arrive if kernels is not None else arrive_numpy)(m, w, flat, keys, tag, noise is not None)
+    (kernels.arrive if kernels is not None else arrive_numpy)(m, w, flat, keys, tag, noise is not None, shares)
 
 
-def arrive_numpy(total, weights, into, keys, tag, noisy):
+def arrive_numpy(total, weights, into, keys, tag, noisy, joined):
     """:func:`sim.kernels.split_kernels.arrive` in numpy (its reference): few newcomers column by column,
     the chain of conditional binomials column-wise."""
+    if joined.shape[1] == into.shape[1]:
+        before = into.copy()
+        arrive_numpy(total, weights, into, keys, tag, noisy, np.empty((len(into), 0)))
+        np.divide(into - before, into, out=joined, where=into > 0.0)
+        joined[into <= 0.0] = 0.0
+        return
     classes, size = weights.shape
     if not noisy:
         into += np.where(total > 0.0, total, 0.0) * weights

@@ -133,6 +133,30 @@ def test_compiled_split_and_leave_give_the_numpy_ones_bit_for_bit(even, noisy):
         assert compiled.tobytes() == reference.tobytes()
 
 
+@pytest.mark.parametrize("noisy", [True, False])
+def test_compiled_arrive_gives_the_numpy_one_bit_for_bit(noisy):
+    """None, a few (one by one), fractional and many newcomers, into empty and full classes, with the
+    newcomers' share of each class (runtime ~0.05 s)."""
+    _need_numba()
+    rng = np.random.default_rng(3)
+    classes, size = 6, 400
+    into = rng.random((classes, size)) * 50
+    into[:, :10] = 0.0
+    total = np.floor(rng.random(size) * 40)
+    total[10:20] = 0.0
+    total[20:30] += 0.5
+    weights = rng.dirichlet(np.ones(classes), size).T.copy()
+    keys = np.arange(size, dtype=np.uint64) * np.uint64(7919)
+    outputs = []
+    for kernels in (split_kernels.compiled(), None):
+        counts, joined = into.copy(), np.empty_like(into)
+        (kernels.arrive if kernels else splits.arrive_numpy)(total, weights, counts, keys, np.uint64(99), noisy, joined)
+        outputs.append((counts, joined))
+    assert np.allclose(outputs[0][0].sum(axis=0), into.sum(axis=0) + total)
+    for compiled, reference in zip(*outputs):
+        assert compiled.tobytes() == reference.tobytes()
+
+
 @pytest.mark.parametrize("arms", [1, 3])
 def test_compiled_dropout_step_gives_the_numpy_one_bit_for_bit(arms):
     """With newcomers joining some classes, empty classes and states, classes with fewer nodes (prior 0 from
