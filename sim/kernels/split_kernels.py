@@ -100,25 +100,21 @@ def split(x, q, m, out, keys, tag, noisy, even):
     gives the conditional mean.
     """
     classes, size = x.shape
-    spreads = np.empty(classes)
-    takes = np.empty(classes, dtype=np.bool_)
+    # Class by class over all columns (the inner loop runs over the columns: the hashes, square roots and sums
+    # of a class for many columns at once), each column's sums in class order as before.
+    total = np.zeros(size)
+    for k in range(classes):
+        for i in range(size):
+            total[i] = total[i] + x[k, i]
+    share = np.empty(size)
     for i in range(size):
-        total = 0.0
-        for k in range(classes):
-            total = total + x[k, i]
-        moved = m[i]
-        if moved <= 0.0 or total <= 0.0:
-            for k in range(classes):
-                out[k, i] = 0.0
-            continue
-        if moved >= total:
-            for k in range(classes):
-                out[k, i] = x[k, i]
-            continue
-        share = moved / total
-        drawn, spread, large = 0.0, 0.0, 0.0
-        for k in range(classes):
-            qk = share if even else q[k, i]
+        share[i] = m[i] / total[i]  # not used where nobody or everybody moves (set at the end)
+    drawn, spread, large = np.zeros(size), np.zeros(size), np.zeros(size)
+    spreads = np.empty((classes, size))
+    takes = np.empty((classes, size), dtype=np.bool_)
+    for k in range(classes):
+        for i in range(size):
+            qk = share[i] if even else q[k, i]
             d = x[k, i] * qk * (1.0 - qk)
             scored = False
             if noisy and x[k, i] <= 0.0:
@@ -127,26 +123,38 @@ def split(x, q, m, out, keys, tag, noisy, even):
                 e, u = _score(keys[i], tag, k)
                 y, scored = _alone(x[k, i], qk, e, u)
                 if scored:
-                    large = large + d
+                    large[i] = large[i] + d
             else:
                 y = x[k, i] * qk
             out[k, i] = y
-            spreads[k], takes[k] = d, scored
-            drawn = drawn + y
-            spread = spread + d
-        # The gap to the total goes to the classes drawn by their score (the two-point draws stay unbiased),
-        # or to every class where none is.
-        pool = large if (noisy and large > 0.0) else spread
-        outside = False
+            spreads[k, i], takes[k, i] = d, scored
+            drawn[i] = drawn[i] + y
+            spread[i] = spread[i] + d
+    # The gap to the total goes to the classes drawn by their score (the two-point draws stay unbiased),
+    # or to every class where none is.
+    gap = np.zeros(size)
+    every = np.zeros(size, dtype=np.bool_)  # (a class drawn by its score has d > 0: its column's pool is > 0)
+    for i in range(size):
+        pool = large[i] if (noisy and large[i] > 0.0) else spread[i]
         if pool > 0.0:
-            gap = (moved - drawn) / pool
-            every = pool == spread
+            gap[i] = (m[i] - drawn[i]) / pool
+            every[i] = pool == spread[i]
+    outside = np.zeros(size, dtype=np.bool_)
+    for k in range(classes):
+        for i in range(size):
+            if every[i] or takes[k, i]:
+                y = out[k, i] + spreads[k, i] * gap[i]
+                out[k, i] = y
+                outside[i] = outside[i] or y < 0.0 or y > x[k, i]
+    for i in range(size):
+        moved = m[i]
+        if moved <= 0.0 or total[i] <= 0.0:
             for k in range(classes):
-                if every or takes[k]:
-                    y = out[k, i] + spreads[k] * gap
-                    out[k, i] = y
-                    outside = outside or y < 0.0 or y > x[k, i]
-        if outside:  # else the classes add up to the total but for rounding
+                out[k, i] = 0.0
+        elif moved >= total[i]:
+            for k in range(classes):
+                out[k, i] = x[k, i]
+        elif outside[i]:  # else the classes add up to the total but for rounding
             _hold(x, i, classes, moved, out)
 
 
@@ -156,12 +164,12 @@ def leave(x, q, m, out, keys, tag, noisy, even, rate, rated):
     split(x, q, m, out, keys, tag, noisy, even)
     classes, size = x.shape
     for i in range(size):
-        total = 0.0
-        for k in range(classes):
+        rated[i] = 0.0
+    for k in range(classes):
+        for i in range(size):
             stay = x[k, i] - out[k, i]
             x[k, i] = stay
-            total = total + stay * rate[k, i]
-        rated[i] = total
+            rated[i] = rated[i] + stay * rate[k, i]
 
 
 def dropout_step(posterior, prior, joined, stay, used, buy, n, mean, narrow, chance):
@@ -267,59 +275,69 @@ def arrive(total, weights, into, keys, tag, noisy, joined):
     Binomial(remaining, w_k / (w_k + ... + w_K)) in mean and variance (:func:`_alone`: within [0, remaining],
     unbiased), the last class the rest, which gives the multinomial's mean and covariance.
     ``noisy`` False adds the mean A w_k. Unless ``joined`` is empty (K, 0), it receives the newcomers' share
-    of each class, (after - before) / after (0 where the class is empty), in the same pass."""
+    of each class, (after - before) / after (0 where the class is empty).
+
+    Class by class over all columns where it can (the inner loops run over the columns), each column's
+    operations in the same order as one column at a time."""
     classes, size = weights.shape
     track = joined.shape[1] == size
-    before = np.empty(classes)
-    for i in range(size):
-        if track:
-            for k in range(classes):
-                before[k] = into[k, i]
-        _arrive_column(total[i], weights, into, i, keys[i], tag, noisy)
-        if track:
-            for k in range(classes):
-                after = into[k, i]
-                joined[k, i] = (after - before[k]) / after if after > 0.0 else 0.0
-
-
-def _arrive_column(arrivals, weights, into, i, key, tag, noisy):
-    """:func:`arrive` for column ``i``."""
-    classes = weights.shape[0]
-    if arrivals <= 0.0:
-        return
+    if track:  # ``joined`` holds the classes before the newcomers until the end
+        for k in range(classes):
+            for i in range(size):
+                joined[k, i] = into[k, i]
     if not noisy:
         for k in range(classes):
-            into[k, i] = into[k, i] + arrivals * weights[k, i]
-        return
-    if arrivals <= FEW:
-        whole = np.floor(arrivals)
-        for one in range(int(whole)):
-            _, u = _score(key, tag, classes + one)
-            k = 0
-            edge = weights[0, i]
-            while u >= edge and k < classes - 1:
-                k = k + 1
-                edge = edge + weights[k, i]
-            into[k, i] = into[k, i] + 1.0
-        left = arrivals - whole  # a fraction of a newcomer (expected counts upstream): its mean
-        if left > 0.0:
-            for k in range(classes):
-                into[k, i] = into[k, i] + left * weights[k, i]
-        return
-    tail = 0.0
-    for k in range(classes):
-        tail = tail + weights[k, i]
-    remaining = arrivals
-    for k in range(classes - 1):
-        share = weights[k, i] / tail if tail > 0.0 else 0.0
-        if share > 1.0:
-            share = 1.0
-        e, u = _score(key, tag, k)
-        y, _ = _alone(remaining, share, e, u)
-        into[k, i] = into[k, i] + y
-        remaining = remaining - y
-        tail = tail - weights[k, i]
-    into[classes - 1, i] = into[classes - 1, i] + remaining
+            for i in range(size):
+                if total[i] > 0.0:
+                    into[k, i] = into[k, i] + total[i] * weights[k, i]
+    else:
+        for i in range(size):
+            if total[i] > 0.0 and total[i] <= FEW:
+                _arrive_few(total[i], weights, into, i, keys[i], tag)
+        # Many newcomers: the chain class by class over all columns (the inner loop runs over the columns).
+        tail, remaining = np.zeros(size), np.empty(size)
+        for k in range(classes):
+            for i in range(size):
+                tail[i] = tail[i] + weights[k, i]
+        for i in range(size):
+            remaining[i] = total[i]
+        for k in range(classes - 1):
+            for i in range(size):
+                if total[i] > FEW:
+                    share = weights[k, i] / tail[i] if tail[i] > 0.0 else 0.0
+                    if share > 1.0:
+                        share = 1.0
+                    e, u = _score(keys[i], tag, k)
+                    y, _ = _alone(remaining[i], share, e, u)
+                    into[k, i] = into[k, i] + y
+                    remaining[i] = remaining[i] - y
+                    tail[i] = tail[i] - weights[k, i]
+        for i in range(size):
+            if total[i] > FEW:
+                into[classes - 1, i] = into[classes - 1, i] + remaining[i]
+    if track:
+        for k in range(classes):
+            for i in range(size):
+                after = into[k, i]
+                joined[k, i] = (after - joined[k, i]) / after if after > 0.0 else 0.0
+
+
+def _arrive_few(arrivals, weights, into, i, key, tag):
+    """:func:`arrive`'s newcomers of column ``i``, up to :data:`FEW`, one by one."""
+    classes = weights.shape[0]
+    whole = np.floor(arrivals)
+    for one in range(int(whole)):
+        _, u = _score(key, tag, classes + one)
+        k = 0
+        edge = weights[0, i]
+        while u >= edge and k < classes - 1:
+            k = k + 1
+            edge = edge + weights[k, i]
+        into[k, i] = into[k, i] + 1.0
+    left = arrivals - whole  # a fraction of a newcomer (expected counts upstream): its mean
+    if left > 0.0:
+        for k in range(classes):
+            into[k, i] = into[k, i] + left * weights[k, i]
 
 
 def _hold(x, i, classes, moved, out):
@@ -347,7 +365,7 @@ def _hold(x, i, classes, moved, out):
 
 
 _KERNELS = ("split", "leave", "dropout_step", "arrive")
-_HELPERS = ("_mix", "_score", "_alone", "_hold", "split", "_dropout_node", "_arrive_column")
+_HELPERS = ("_mix", "_score", "_alone", "_hold", "split", "_dropout_node", "_arrive_few")
 """Functions the kernels call: compiled first, under the same names, and inlined into the kernels."""
 
 
