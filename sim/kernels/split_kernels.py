@@ -242,24 +242,18 @@ def dropout_step(posterior, prior, joined, stay, used, buy, n, mean, narrow, cha
 
 
 def _dropout_node(posterior, prior, joined, stay, weight, kept, staying, held, first):
-    """One dropout node of one class over one block of columns (:func:`dropout_step`): the newcomers joined,
-    the node's share kept per state (summed over nodes), its chance of staying over the states, the
-    survivors' share (before normalising) and its sum over the nodes."""
-    states = stay.shape[0]
+    """One dropout node of one class over one block of columns (:func:`dropout_step`; three states): the
+    newcomers joined, the node's share kept per state (summed over nodes), its chance of staying over the
+    states, the survivors' share (before normalising) and its sum over the nodes, in one pass."""
     for i in range(len(posterior)):
         x = posterior[i]
         x = x + joined[i] * (prior[i] - x)
-        v = stay[0, i]
-        kept[0, i] = x * v if first else kept[0, i] + x * v
-        staying[i] = v * weight[0, i]
-        posterior[i] = x
-    for s in range(1, states):
-        for i in range(len(posterior)):
-            v = stay[s, i]
-            kept[s, i] = posterior[i] * v if first else kept[s, i] + posterior[i] * v
-            staying[i] = staying[i] + v * weight[s, i]
-    for i in range(len(posterior)):
-        value = posterior[i] * staying[i]
+        v0, v1, v2 = stay[0, i], stay[1, i], stay[2, i]
+        if first:
+            kept[0, i], kept[1, i], kept[2, i] = x * v0, x * v1, x * v2
+        else:
+            kept[0, i], kept[1, i], kept[2, i] = kept[0, i] + x * v0, kept[1, i] + x * v1, kept[2, i] + x * v2
+        value = x * ((v0 * weight[0, i] + v1 * weight[1, i]) + v2 * weight[2, i])
         posterior[i] = value
         held[i] = value if first else held[i] + value
 
