@@ -325,7 +325,7 @@ class Population:
     def churn_probability(self, mix: Mixture, multiplier: np.ndarray, n: np.ndarray) -> np.ndarray:
         """Per state, the mean churn probability of its customers (class probability x state multiplier, capped at 1)."""
         cached = getattr(self, "_churn_for", None)
-        if cached is None or cached[0] is not mix or not np.array_equal(cached[1], multiplier):
+        if cached is None or cached[0] is not mix or not _same(cached[1], multiplier):
             # The same in every period unless an intervention moves the mix or the churn multipliers.
             q = mix.churn[:, None] * multiplier
             np.minimum(q, 1.0, out=q)
@@ -386,7 +386,7 @@ class Population:
         score times sqrt(exact / binomial variance), so its spread is the sum's.
         """
         cached = getattr(self, "_dropout_for", None)
-        if cached is None or cached[0] is not mix or not np.array_equal(cached[1], multiplier):
+        if cached is None or cached[0] is not mix or not _same(cached[1], multiplier):
             # The same in every period unless an intervention moves the mix or the buying multipliers:
             # stay[k, j, state] = exp(-rate_k x multiplier x p_kj), and the prior shares, for one arm's rows
             # where every arm has the same (the kernel reads them for each arm: a third of the memory traffic).
@@ -457,6 +457,11 @@ class Population:
         to_from[1] = good[0], good[1] + (1.0 - back_p) * none[1], good[2]
         to_from[2] = stay_bad * bad[0], stay_bad * bad[1], stay_bad * bad[2] + (1.0 - back_b) * none[2]
         counts[:] = np.einsum("tsrg,ksrg->ktrg", to_from, counts)
+
+
+def _same(a: np.ndarray, b: np.ndarray) -> bool:
+    """The same array, or equal ones (the engine hands the same multipliers every period until a ramp moves them)."""
+    return a is b or np.array_equal(a, b)
 
 
 def _arm_rows(arms: int, *arrays: np.ndarray) -> int:
