@@ -39,9 +39,13 @@ class Noise:
         self.period = 0
 
     def tag(self, flow: int) -> np.uint64:
-        """The (period, flow) part of a score's key."""
-        with np.errstate(over="ignore"):
-            return _mix(np.uint64(self.period * 64 + flow))
+        """The (period, flow) part of a score's key (made once per period and flow)."""
+        key = self.period * 64 + flow
+        tags = self.__dict__.setdefault("_tags", {})
+        if key not in tags:
+            with np.errstate(over="ignore"):
+                tags[key] = _mix(np.uint64(key))
+        return tags[key]
 
 
 def split_even(x: np.ndarray, moved: np.ndarray, noise: Noise | None, flow: int) -> np.ndarray:
@@ -60,7 +64,7 @@ def leave_even(x: np.ndarray, moved: np.ndarray, noise: Noise | None, flow: int,
     segments) summed over the classes: (rows, segments)."""
     classes = x.shape[0]
     flat = x.reshape(classes, -1)
-    m = np.ascontiguousarray(np.broadcast_to(moved, x.shape[1:]), dtype=float).reshape(-1)
+    m = _flat_float(moved, x.shape[1:])
     keys = noise.keys if noise is not None else np.zeros(m.size, dtype=np.uint64)
     tag = noise.tag(flow) if noise is not None else np.uint64(0)
     rated = np.empty(m.size)
@@ -81,7 +85,7 @@ def leave_numpy(x, q, m, out, keys, tag, noisy, even, rate, rated):
 def _run(x, q, moved, noise, flow):
     classes = x.shape[0]
     flat = x.reshape(classes, -1)  # a view where the rows and segments are contiguous (each class's block)
-    m = np.ascontiguousarray(np.broadcast_to(moved, x.shape[1:]), dtype=float).reshape(-1)
+    m = _flat_float(moved, x.shape[1:])
     out = np.empty(flat.shape)
     keys = noise.keys if noise is not None else np.zeros(m.size, dtype=np.uint64)
     tag = noise.tag(flow) if noise is not None else np.uint64(0)
@@ -89,6 +93,13 @@ def _run(x, q, moved, noise, flow):
     kernels = sk.compiled()
     (kernels.split if kernels is not None else split_numpy)(flat, q, m, out, keys, tag, noise is not None, q is flat)
     return out.reshape(x.shape)
+
+
+def _flat_float(values, shape: tuple[int, ...]) -> np.ndarray:
+    """``values`` broadcast to ``shape`` as a contiguous float vector (no copy when it is one already)."""
+    if isinstance(values, np.ndarray) and values.shape == shape and values.dtype == float and values.flags.c_contiguous:
+        return values.reshape(-1)
+    return np.ascontiguousarray(np.broadcast_to(values, shape), dtype=float).reshape(-1)
 
 
 def _scores(keys: np.ndarray, tag: np.uint64, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -228,10 +239,10 @@ def arrive(total: np.ndarray, weights: np.ndarray, into: np.ndarray, noise: Nois
     ``joined`` (the shape of ``into``; C-contiguous), if given, receives the newcomers' share of each class."""
     classes = into.shape[0]
     flat = into.reshape(classes, -1)
-    m = np.ascontiguousarray(np.broadcast_to(total, into.shape[1:]), dtype=float).reshape(-1)
+    m = _flat_float(total, into.shape[1:])
     keys = noise.keys if noise is not None else np.zeros(m.size, dtype=np.uint64)
     tag = noise.tag(FLOWS["arrive"]) if noise is not None else np.uint64(0)
-    w = np.ascontiguousarray(np.broadcast_to(weights, into.shape)).reshape(classes, -1)
+    w = _flat_float(weights, into.shape).reshape(classes, -1)
     shares = np.empty((classes, 0)) if joined is None else joined.reshape(classes, -1)
     kernels = sk.compiled()
     (kernels.arrive if kernels is not None else arrive_numpy)(m, w, flat, keys, tag, noise is not None, shares)
