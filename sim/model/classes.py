@@ -499,5 +499,8 @@ def _flat(*arrays: np.ndarray) -> list[np.ndarray]:
 
 def _fraction(part: np.ndarray, whole: np.ndarray) -> np.ndarray:
     """part / whole, 0 where whole is 0."""
-    return np.divide(part, whole, out=np.zeros(np.broadcast_shapes(np.shape(part), np.shape(whole))), where=whole > 0)
+    shape = np.shape(part)
+    if shape != np.shape(whole):
+        shape = np.broadcast_shapes(shape, np.shape(whole))
+    return np.divide(part, whole, out=np.zeros(shape), where=whole > 0)
 

@@ -26,6 +26,17 @@ def _mix(z):
         return z ^ (z >> sk._S31)
 
 
+_MASK = 2**64 - 1
+
+
+def _mix_int(z: int) -> int:
+    """:func:`_mix` of one number in Python integers (modulo 2^64: the same bits, without numpy's overhead)."""
+    z = (z + int(sk._GOLDEN)) & _MASK
+    z = ((z ^ (z >> 30)) * int(sk._MIX1)) & _MASK
+    z = ((z ^ (z >> 27)) * int(sk._MIX2)) & _MASK
+    return z ^ (z >> 31)
+
+
 class Noise:
     """The keys of the split scores for rows (arms x draws, stacked) and segments, and the current period."""
 
@@ -39,13 +50,8 @@ class Noise:
         self.period = 0
 
     def tag(self, flow: int) -> np.uint64:
-        """The (period, flow) part of a score's key (made once per period and flow)."""
-        key = self.period * 64 + flow
-        tags = self.__dict__.setdefault("_tags", {})
-        if key not in tags:
-            with np.errstate(over="ignore"):
-                tags[key] = _mix(np.uint64(key))
-        return tags[key]
+        """The (period, flow) part of a score's key."""
+        return np.uint64(_mix_int(self.period * 64 + flow))
 
 
 def split_even(x: np.ndarray, moved: np.ndarray, noise: Noise | None, flow: int) -> np.ndarray:
