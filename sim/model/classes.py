@@ -121,28 +121,34 @@ def mixture(p: dict[str, np.ndarray], churn_classes: int, dropout_plan=None) -> 
 
 
 def _dropout_rules(p: dict[str, np.ndarray], plan) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """:func:`_build_dropout_rules`, kept for the last parameters seen (each chunk asks for them more than once)."""
-    names = ("purchase_shape", "purchase_rate", "purchases", "dropout_a", "dropout_b")
-    key = (plan, p["churn"].shape) + tuple(np.ascontiguousarray(p[name]).tobytes() for name in names)
+    """:func:`_build_dropout_rules`, kept for the last rule parameters seen: every chunk of a scenario whose mixes
+    are fixed has the same, whatever its draws' other inputs (a purchase rate beside a purchase mix is unused)."""
+    keys = _rule_keys(p)
+    key = (plan, p["churn"].shape, keys.tobytes())
     if _RULES_CACHE.get("key") != key:
-        _RULES_CACHE.update(key=key, rules=_build_dropout_rules(p, plan))
+        _RULES_CACHE.update(key=key, rules=_build_dropout_rules(keys, p["churn"].shape, plan))
     return _RULES_CACHE["rules"]
 
 
 _RULES_CACHE: dict = {}
 
 
-def _build_dropout_rules(p: dict[str, np.ndarray], plan) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Rate classes (K, row, segment), their weights, dropout nodes and prior weights (K, DROPOUT_P_CLASSES, row,
-    segment) of BG/NBD segments (:func:`sim.model.mixing.dropout_rule`), once per distinct parameter set; a rule
-    with fewer rate classes than the largest is padded with empty ones. Segments without a purchase mix have
-    one rate class at their rate; without a dropout mix, dropout 0."""
-    horizon, per_piece = plan if plan is not None else (60, 2)
-    rows, segments = p["churn"].shape
-    keys = np.stack([np.where(p["purchase_shape"] > 0, p["purchase_shape"], 0.0),
+def _rule_keys(p: dict[str, np.ndarray]) -> np.ndarray:
+    """(purchase shape, purchase rate, dropout a, b) of every (row, segment), rows x segments flat: 0 for a mix a
+    segment does not have, and its purchase rate as the rate without a purchase mix."""
+    return np.stack([np.where(p["purchase_shape"] > 0, p["purchase_shape"], 0.0),
                      np.where(p["purchase_shape"] > 0, p["purchase_rate"], p["purchases"]),
                      np.where(p["dropout_a"] > 0, p["dropout_a"], 0.0), np.where(p["dropout_a"] > 0, p["dropout_b"], 0.0)],
                     axis=-1).reshape(-1, 4)
+
+
+def _build_dropout_rules(keys: np.ndarray, shape: tuple[int, int], plan) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Rate classes (K, row, segment), their weights, dropout nodes and prior weights (K, DROPOUT_P_CLASSES, row,
+    segment) of BG/NBD segments (:func:`sim.model.mixing.dropout_rule`), once per distinct parameter set
+    (:func:`_rule_keys`); a rule with fewer rate classes than the largest is padded with empty ones. Segments
+    without a purchase mix have one rate class at their rate; without a dropout mix, dropout 0."""
+    horizon, per_piece = plan if plan is not None else (60, 2)
+    rows, segments = shape
     unique, inverse = np.unique(keys, axis=0, return_inverse=True)
     rules = [_one_rule(*map(float, row), int(horizon), int(per_piece)) for row in unique]
     k = max(len(rule[0]) for rule in rules)
