@@ -212,13 +212,30 @@ def dropout_step(posterior, prior, joined, stay, used, buy, n, mean, narrow, cha
             weight[s, i] = n[s, i] / people[i] if people[i] > 0.0 else 0.0
     spread = np.empty((states, size))
     kept = np.empty((states, size))
-    staying, held = np.empty(size), np.empty(size)
+    held = np.empty(size)
     for k in range(classes):
         for j in range(used[k]):
+            # One pass over the node's columns (three states): the newcomers joined, the node's share kept per
+            # state (summed over nodes), its chance of staying over the states, the survivors' share (before
+            # normalising) and its sum over the nodes; ``prior`` and ``stay`` read per block of columns.
+            first = j == 0
             for start in range(0, size, block):
-                _dropout_node(posterior[k, j, start:start + block], prior[k, j], joined[k, start:start + block],
-                              stay[k, j], weight[:, start:start + block], kept[:, start:start + block],
-                              staying[start:start + block], held[start:start + block], j == 0)
+                node, near = posterior[k, j, start:start + block], joined[k, start:start + block]
+                share_of, chances, node_prior = weight[:, start:start + block], stay[k, j], prior[k, j]
+                kept_here, held_here = kept[:, start:start + block], held[start:start + block]
+                for i in range(block):
+                    x = node[i]
+                    x = x + near[i] * (node_prior[i] - x)
+                    v0, v1, v2 = chances[0, i], chances[1, i], chances[2, i]
+                    if first:
+                        kept_here[0, i], kept_here[1, i], kept_here[2, i] = x * v0, x * v1, x * v2
+                    else:
+                        kept_here[0, i] = kept_here[0, i] + x * v0
+                        kept_here[1, i] = kept_here[1, i] + x * v1
+                        kept_here[2, i] = kept_here[2, i] + x * v2
+                    value = x * ((v0 * share_of[0, i] + v1 * share_of[1, i]) + v2 * share_of[2, i])
+                    node[i] = value
+                    held_here[i] = value if first else held_here[i] + value
         for s in range(states):
             for i in range(size):
                 q = 1.0 - kept[s, i]
@@ -239,23 +256,6 @@ def dropout_step(posterior, prior, joined, stay, used, buy, n, mean, narrow, cha
             binomial = mean[s, i] * (1.0 - mean[s, i])
             ratio = spread[s, i] / binomial if binomial > 0.0 else 0.0
             narrow[s, i] = np.sqrt(ratio if ratio < 1.0 else 1.0)
-
-
-def _dropout_node(posterior, prior, joined, stay, weight, kept, staying, held, first):
-    """One dropout node of one class over one block of columns (:func:`dropout_step`; three states): the
-    newcomers joined, the node's share kept per state (summed over nodes), its chance of staying over the
-    states, the survivors' share (before normalising) and its sum over the nodes, in one pass."""
-    for i in range(len(posterior)):
-        x = posterior[i]
-        x = x + joined[i] * (prior[i] - x)
-        v0, v1, v2 = stay[0, i], stay[1, i], stay[2, i]
-        if first:
-            kept[0, i], kept[1, i], kept[2, i] = x * v0, x * v1, x * v2
-        else:
-            kept[0, i], kept[1, i], kept[2, i] = kept[0, i] + x * v0, kept[1, i] + x * v1, kept[2, i] + x * v2
-        value = x * ((v0 * weight[0, i] + v1 * weight[1, i]) + v2 * weight[2, i])
-        posterior[i] = value
-        held[i] = value if first else held[i] + value
 
 
 FEW = 16
@@ -359,7 +359,7 @@ def _hold(x, i, classes, moved, out):
 
 
 _KERNELS = ("split", "leave", "dropout_step", "arrive")
-_HELPERS = ("_mix", "_score", "_alone", "_hold", "split", "_dropout_node", "_arrive_few")
+_HELPERS = ("_mix", "_score", "_alone", "_hold", "split", "_arrive_few")
 """Functions the kernels call: compiled first, under the same names, and inlined into the kernels."""
 
 
