@@ -123,7 +123,9 @@ def evaluate(
         if classes.has_mix(base):
             # The latent classes draw from their own streams: scenarios without them keep their numbers.
             _, buy_k = classes.class_counts(base, churn_k, plan)
-            class_scores = customer_scores(seed, first, draws, settings.horizon, classes.SCORES_PER_PERIOD, segments,
+            # Only BG/NBD dropout draws from them (its states' totals): a run without it makes none.
+            slots = classes.SCORES_PER_PERIOD if plan is not None else 0
+            class_scores = customer_scores(seed, first, draws, settings.horizon, slots, segments,
                                            stream=streams.CLASSES)
             initial_scores = customer_scores(seed, first, draws, 1, max(buy_k - 1, 1), segments,
                                              stream=streams.CLASSES_START)

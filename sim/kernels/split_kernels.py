@@ -100,25 +100,21 @@ def split(x, q, m, out, keys, tag, noisy, even):
     gives the conditional mean.
     """
     classes, size = x.shape
-    spreads = np.empty(classes)
-    takes = np.empty(classes, dtype=np.bool_)
+    # Class by class over all columns (the inner loop runs over the columns: the hashes, square roots and sums
+    # of a class for many columns at once), each column's sums in class order as before.
+    total = np.zeros(size)
+    for k in range(classes):
+        for i in range(size):
+            total[i] = total[i] + x[k, i]
+    share = np.empty(size)
     for i in range(size):
-        total = 0.0
-        for k in range(classes):
-            total = total + x[k, i]
-        moved = m[i]
-        if moved <= 0.0 or total <= 0.0:
-            for k in range(classes):
-                out[k, i] = 0.0
-            continue
-        if moved >= total:
-            for k in range(classes):
-                out[k, i] = x[k, i]
-            continue
-        share = moved / total
-        drawn, spread, large = 0.0, 0.0, 0.0
-        for k in range(classes):
-            qk = share if even else q[k, i]
+        share[i] = m[i] / total[i]  # not used where nobody or everybody moves (set at the end)
+    drawn, spread, large = np.zeros(size), np.zeros(size), np.zeros(size)
+    spreads = np.empty((classes, size))
+    takes = np.empty((classes, size), dtype=np.bool_)
+    for k in range(classes):
+        for i in range(size):
+            qk = share[i] if even else q[k, i]
             d = x[k, i] * qk * (1.0 - qk)
             scored = False
             if noisy and x[k, i] <= 0.0:
@@ -127,26 +123,38 @@ def split(x, q, m, out, keys, tag, noisy, even):
                 e, u = _score(keys[i], tag, k)
                 y, scored = _alone(x[k, i], qk, e, u)
                 if scored:
-                    large = large + d
+                    large[i] = large[i] + d
             else:
                 y = x[k, i] * qk
             out[k, i] = y
-            spreads[k], takes[k] = d, scored
-            drawn = drawn + y
-            spread = spread + d
-        # The gap to the total goes to the classes drawn by their score (the two-point draws stay unbiased),
-        # or to every class where none is.
-        pool = large if (noisy and large > 0.0) else spread
-        outside = False
+            spreads[k, i], takes[k, i] = d, scored
+            drawn[i] = drawn[i] + y
+            spread[i] = spread[i] + d
+    # The gap to the total goes to the classes drawn by their score (the two-point draws stay unbiased),
+    # or to every class where none is.
+    gap = np.zeros(size)
+    every = np.zeros(size, dtype=np.bool_)  # (a class drawn by its score has d > 0: its column's pool is > 0)
+    for i in range(size):
+        pool = large[i] if (noisy and large[i] > 0.0) else spread[i]
         if pool > 0.0:
-            gap = (moved - drawn) / pool
-            every = pool == spread
+            gap[i] = (m[i] - drawn[i]) / pool
+            every[i] = pool == spread[i]
+    outside = np.zeros(size, dtype=np.bool_)
+    for k in range(classes):
+        for i in range(size):
+            if every[i] or takes[k, i]:
+                y = out[k, i] + spreads[k, i] * gap[i]
+                out[k, i] = y
+                outside[i] = outside[i] or y < 0.0 or y > x[k, i]
+    for i in range(size):
+        moved = m[i]
+        if moved <= 0.0 or total[i] <= 0.0:
             for k in range(classes):
-                if every or takes[k]:
-                    y = out[k, i] + spreads[k] * gap
-                    out[k, i] = y
-                    outside = outside or y < 0.0 or y > x[k, i]
-        if outside:  # else the classes add up to the total but for rounding
+                out[k, i] = 0.0
+        elif moved >= total[i]:
+            for k in range(classes):
+                out[k, i] = x[k, i]
+        elif outside[i]:  # else the classes add up to the total but for rounding
             _hold(x, i, classes, moved, out)
 
 
@@ -156,28 +164,38 @@ def leave(x, q, m, out, keys, tag, noisy, even, rate, rated):
     split(x, q, m, out, keys, tag, noisy, even)
     classes, size = x.shape
     for i in range(size):
-        total = 0.0
-        for k in range(classes):
+        rated[i] = 0.0
+    for k in range(classes):
+        for i in range(size):
             stay = x[k, i] - out[k, i]
             x[k, i] = stay
-            total = total + stay * rate[k, i]
-        rated[i] = total
+            rated[i] = rated[i] + stay * rate[k, i]
 
 
-def dropout_step(posterior, stay, buy, n, mean, narrow, chance):
+def dropout_step(posterior, prior, joined, stay, used, buy, n, mean, narrow, chance):
     """BG/NBD, one period's dropout in one pass over the rate classes (flat arrays: posterior (K, J, m),
-    stay (K, J, 3, m), buy (K, m), n (3, m), mean and narrow (3, m), chance (K, m)).
+    prior (K, J, b), joined (K, m), stay (K, J, 3, b), used (K,), buy (K, m), n (3, m), mean and narrow
+    (3, m), chance (K, m)), with ``b`` dividing ``m``: column c of the counts reads column c mod b of
+    ``prior`` and ``stay`` (the arms stacked on the rows share them: one copy instead of one per arm, read
+    from cache). Class k's nodes from ``used[k]`` on have prior 0 in every column (a class that needs fewer
+    nodes: :func:`sim.model.mixing.dropout_nodes`): they hold no one and are skipped, which changes no number.
 
-    A customer of rate class k drops out in state s with q_ks = 1 - sum_j posterior_kj stay_kjs (the shares
-    over its dropout nodes j, stay = exp(-rate x multiplier x p)). Per state: ``mean`` the mean of q over its
+    First the period's newcomers: posterior += joined x (prior - posterior) per class, ``joined`` the
+    newcomers' share of the class (they bring the prior shares; 0 where none came). A customer of rate
+    class k then drops out in state s with q_ks = 1 - sum_j posterior_kj stay_kjs (the shares over its
+    dropout nodes j, stay = exp(-rate x multiplier x p)). Per state: ``mean`` the mean of q over its
     customers (each state holds the share buy_k / N of every class) and ``narrow`` = sqrt(min(1, sum_k
     w_k q (1 - q) / (mean (1 - mean)))), the factor on the score of the state's total that gives it the
     variance of a sum of binomials. Per class: ``chance`` = sum_s q_ks n_s / n, its chance over all states.
     ``posterior`` becomes the survivors' shares, posterior_kj x sum_s stay_kjs n_s / n normalised over j
     (Bayes; what is known does not depend on how many dropped out). Sums in index order.
+
+    The joined shares, kept and staying sums of a node are made in one pass over the columns, so each
+    array is read from memory once a period (the kernel is bound by memory, not arithmetic).
     """
     classes, nodes, size = posterior.shape
     states = stay.shape[2]
+    block = stay.shape[3]
     total, people = np.empty(size), np.empty(size)
     weight = np.empty((states, size))
     for i in range(size):
@@ -194,23 +212,30 @@ def dropout_step(posterior, stay, buy, n, mean, narrow, chance):
             weight[s, i] = n[s, i] / people[i] if people[i] > 0.0 else 0.0
     spread = np.empty((states, size))
     kept = np.empty((states, size))
-    staying, held = np.empty(size), np.empty(size)
+    held = np.empty(size)
     for k in range(classes):
-        # One pass over the class's stay table: kept (per state, over nodes) and staying (per node, over states).
-        for j in range(nodes):
-            for i in range(size):
-                v = stay[k, j, 0, i]
-                kept[0, i] = posterior[k, j, i] * v if j == 0 else kept[0, i] + posterior[k, j, i] * v
-                staying[i] = v * weight[0, i]
-            for s in range(1, states):
-                for i in range(size):
-                    v = stay[k, j, s, i]
-                    kept[s, i] = posterior[k, j, i] * v if j == 0 else kept[s, i] + posterior[k, j, i] * v
-                    staying[i] = staying[i] + v * weight[s, i]
-            for i in range(size):
-                value = posterior[k, j, i] * staying[i]
-                posterior[k, j, i] = value
-                held[i] = held[i] + value if j > 0 else value
+        for j in range(used[k]):
+            # One pass over the node's columns (three states): the newcomers joined, the node's share kept per
+            # state (summed over nodes), its chance of staying over the states, the survivors' share (before
+            # normalising) and its sum over the nodes; ``prior`` and ``stay`` read per block of columns.
+            first = j == 0
+            for start in range(0, size, block):
+                node, near = posterior[k, j, start:start + block], joined[k, start:start + block]
+                share_of, chances, node_prior = weight[:, start:start + block], stay[k, j], prior[k, j]
+                kept_here, held_here = kept[:, start:start + block], held[start:start + block]
+                for i in range(block):
+                    x = node[i]
+                    x = x + near[i] * (node_prior[i] - x)
+                    v0, v1, v2 = chances[0, i], chances[1, i], chances[2, i]
+                    if first:
+                        kept_here[0, i], kept_here[1, i], kept_here[2, i] = x * v0, x * v1, x * v2
+                    else:
+                        kept_here[0, i] = kept_here[0, i] + x * v0
+                        kept_here[1, i] = kept_here[1, i] + x * v1
+                        kept_here[2, i] = kept_here[2, i] + x * v2
+                    value = x * ((v0 * share_of[0, i] + v1 * share_of[1, i]) + v2 * share_of[2, i])
+                    node[i] = value
+                    held_here[i] = value if first else held_here[i] + value
         for s in range(states):
             for i in range(size):
                 q = 1.0 - kept[s, i]
@@ -222,7 +247,7 @@ def dropout_step(posterior, stay, buy, n, mean, narrow, chance):
                     mean[s, i] = mean[s, i] + share * q
                     spread[s, i] = spread[s, i] + share * q * (1.0 - q)
                 chance[k, i] = q * weight[s, i] if s == 0 else chance[k, i] + q * weight[s, i]
-        for j in range(nodes):
+        for j in range(used[k]):
             for i in range(size):
                 if held[i] > 0.0:
                     posterior[k, j, i] = posterior[k, j, i] / held[i]
@@ -233,67 +258,80 @@ def dropout_step(posterior, stay, buy, n, mean, narrow, chance):
             narrow[s, i] = np.sqrt(ratio if ratio < 1.0 else 1.0)
 
 
-def dropout_join(posterior, prior, before, after):
-    """Newcomers bring the prior shares: posterior += (after - before) / after x (prior - posterior) per class."""
-    classes, nodes, size = posterior.shape
-    joined = np.empty(size)
-    for k in range(classes):
-        for i in range(size):
-            joined[i] = (after[k, i] - before[k, i]) / after[k, i] if after[k, i] > 0.0 else 0.0
-        for j in range(nodes):
-            for i in range(size):
-                posterior[k, j, i] = posterior[k, j, i] + joined[i] * (prior[k, j, i] - posterior[k, j, i])
-
-
 FEW = 16
 """Arrivals up to this many are placed one by one (each in class k with probability w_k: exact multinomial)."""
 
 
-def arrive(total, weights, into, keys, tag, noisy):
+def arrive(total, weights, into, keys, tag, noisy, joined):
     """Add ``total[i]`` newcomers to the classes ``into[:, i]`` (flat: class, rows x segments), class k with
     probability ``weights[k, i]``, multinomially: up to :data:`FEW` one by one (each newcomer's class by
     inversion of its own uniform); more as a chain of conditional binomials, class k taking
     Binomial(remaining, w_k / (w_k + ... + w_K)) in mean and variance (:func:`_alone`: within [0, remaining],
     unbiased), the last class the rest, which gives the multinomial's mean and covariance.
-    ``noisy`` False adds the mean A w_k."""
+    ``noisy`` False adds the mean A w_k. Unless ``joined`` is empty (K, 0), it receives the newcomers' share
+    of each class, (after - before) / after (0 where the class is empty).
+
+    Class by class over all columns where it can (the inner loops run over the columns), each column's
+    operations in the same order as one column at a time."""
     classes, size = weights.shape
-    for i in range(size):
-        arrivals = total[i]
-        if arrivals <= 0.0:
-            continue
-        if not noisy:
-            for k in range(classes):
-                into[k, i] = into[k, i] + arrivals * weights[k, i]
-            continue
-        if arrivals <= FEW:
-            whole = np.floor(arrivals)
-            for one in range(int(whole)):
-                _, u = _score(keys[i], tag, classes + one)
-                k = 0
-                edge = weights[0, i]
-                while u >= edge and k < classes - 1:
-                    k = k + 1
-                    edge = edge + weights[k, i]
-                into[k, i] = into[k, i] + 1.0
-            left = arrivals - whole  # a fraction of a newcomer (expected counts upstream): its mean
-            if left > 0.0:
-                for k in range(classes):
-                    into[k, i] = into[k, i] + left * weights[k, i]
-            continue
-        tail = 0.0
+    track = joined.shape[1] == size
+    if track:  # ``joined`` holds the classes before the newcomers until the end
         for k in range(classes):
-            tail = tail + weights[k, i]
-        remaining = arrivals
+            for i in range(size):
+                joined[k, i] = into[k, i]
+    if not noisy:
+        for k in range(classes):
+            for i in range(size):
+                if total[i] > 0.0:
+                    into[k, i] = into[k, i] + total[i] * weights[k, i]
+    else:
+        for i in range(size):
+            if total[i] > 0.0 and total[i] <= FEW:
+                _arrive_few(total[i], weights, into, i, keys[i], tag)
+        # Many newcomers: the chain class by class over all columns (the inner loop runs over the columns).
+        tail, remaining = np.zeros(size), np.empty(size)
+        for k in range(classes):
+            for i in range(size):
+                tail[i] = tail[i] + weights[k, i]
+        for i in range(size):
+            remaining[i] = total[i]
         for k in range(classes - 1):
-            share = weights[k, i] / tail if tail > 0.0 else 0.0
-            if share > 1.0:
-                share = 1.0
-            e, u = _score(keys[i], tag, k)
-            y, _ = _alone(remaining, share, e, u)
-            into[k, i] = into[k, i] + y
-            remaining = remaining - y
-            tail = tail - weights[k, i]
-        into[classes - 1, i] = into[classes - 1, i] + remaining
+            for i in range(size):
+                if total[i] > FEW:
+                    share = weights[k, i] / tail[i] if tail[i] > 0.0 else 0.0
+                    if share > 1.0:
+                        share = 1.0
+                    e, u = _score(keys[i], tag, k)
+                    y, _ = _alone(remaining[i], share, e, u)
+                    into[k, i] = into[k, i] + y
+                    remaining[i] = remaining[i] - y
+                    tail[i] = tail[i] - weights[k, i]
+        for i in range(size):
+            if total[i] > FEW:
+                into[classes - 1, i] = into[classes - 1, i] + remaining[i]
+    if track:
+        for k in range(classes):
+            for i in range(size):
+                after = into[k, i]
+                joined[k, i] = (after - joined[k, i]) / after if after > 0.0 else 0.0
+
+
+def _arrive_few(arrivals, weights, into, i, key, tag):
+    """:func:`arrive`'s newcomers of column ``i``, up to :data:`FEW`, one by one."""
+    classes = weights.shape[0]
+    whole = np.floor(arrivals)
+    for one in range(int(whole)):
+        _, u = _score(key, tag, classes + one)
+        k = 0
+        edge = weights[0, i]
+        while u >= edge and k < classes - 1:
+            k = k + 1
+            edge = edge + weights[k, i]
+        into[k, i] = into[k, i] + 1.0
+    left = arrivals - whole  # a fraction of a newcomer (expected counts upstream): its mean
+    if left > 0.0:
+        for k in range(classes):
+            into[k, i] = into[k, i] + left * weights[k, i]
 
 
 def _hold(x, i, classes, moved, out):
@@ -320,8 +358,8 @@ def _hold(x, i, classes, moved, out):
         out[k, i] = out[k, i] + (x[k, i] - out[k, i] if left > 0.0 else out[k, i]) * part
 
 
-_KERNELS = ("split", "leave", "dropout_step", "dropout_join", "arrive")
-_HELPERS = ("_mix", "_score", "_alone", "_hold", "split")
+_KERNELS = ("split", "leave", "dropout_step", "arrive")
+_HELPERS = ("_mix", "_score", "_alone", "_hold", "split", "_arrive_few")
 """Functions the kernels call: compiled first, under the same names, and inlined into the kernels."""
 
 

@@ -121,28 +121,34 @@ def mixture(p: dict[str, np.ndarray], churn_classes: int, dropout_plan=None) -> 
 
 
 def _dropout_rules(p: dict[str, np.ndarray], plan) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """:func:`_build_dropout_rules`, kept for the last parameters seen (each chunk asks for them more than once)."""
-    names = ("purchase_shape", "purchase_rate", "purchases", "dropout_a", "dropout_b")
-    key = (plan, p["churn"].shape) + tuple(np.ascontiguousarray(p[name]).tobytes() for name in names)
+    """:func:`_build_dropout_rules`, kept for the last rule parameters seen: every chunk of a scenario whose mixes
+    are fixed has the same, whatever its draws' other inputs (a purchase rate beside a purchase mix is unused)."""
+    keys = _rule_keys(p)
+    key = (plan, p["churn"].shape, keys.tobytes())
     if _RULES_CACHE.get("key") != key:
-        _RULES_CACHE.update(key=key, rules=_build_dropout_rules(p, plan))
+        _RULES_CACHE.update(key=key, rules=_build_dropout_rules(keys, p["churn"].shape, plan))
     return _RULES_CACHE["rules"]
 
 
 _RULES_CACHE: dict = {}
 
 
-def _build_dropout_rules(p: dict[str, np.ndarray], plan) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Rate classes (K, row, segment), their weights, dropout nodes and prior weights (K, DROPOUT_P_CLASSES, row,
-    segment) of BG/NBD segments (:func:`sim.model.mixing.dropout_rule`), once per distinct parameter set; a rule
-    with fewer rate classes than the largest is padded with empty ones. Segments without a purchase mix have
-    one rate class at their rate; without a dropout mix, dropout 0."""
-    horizon, per_piece = plan if plan is not None else (60, 2)
-    rows, segments = p["churn"].shape
-    keys = np.stack([np.where(p["purchase_shape"] > 0, p["purchase_shape"], 0.0),
+def _rule_keys(p: dict[str, np.ndarray]) -> np.ndarray:
+    """(purchase shape, purchase rate, dropout a, b) of every (row, segment), rows x segments flat: 0 for a mix a
+    segment does not have, and its purchase rate as the rate without a purchase mix."""
+    return np.stack([np.where(p["purchase_shape"] > 0, p["purchase_shape"], 0.0),
                      np.where(p["purchase_shape"] > 0, p["purchase_rate"], p["purchases"]),
                      np.where(p["dropout_a"] > 0, p["dropout_a"], 0.0), np.where(p["dropout_a"] > 0, p["dropout_b"], 0.0)],
                     axis=-1).reshape(-1, 4)
+
+
+def _build_dropout_rules(keys: np.ndarray, shape: tuple[int, int], plan) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Rate classes (K, row, segment), their weights, dropout nodes and prior weights (K, DROPOUT_P_CLASSES, row,
+    segment) of BG/NBD segments (:func:`sim.model.mixing.dropout_rule`), once per distinct parameter set
+    (:func:`_rule_keys`); a rule with fewer rate classes than the largest is padded with empty ones. Segments
+    without a purchase mix have one rate class at their rate; without a dropout mix, dropout 0."""
+    horizon, per_piece = plan if plan is not None else (60, 2)
+    rows, segments = shape
     unique, inverse = np.unique(keys, axis=0, return_inverse=True)
     rules = [_one_rule(*map(float, row), int(horizon), int(per_piece)) for row in unique]
     k = max(len(rule[0]) for rule in rules)
@@ -175,7 +181,7 @@ def _one_rule(shape, rate, a, b, horizon, per_piece):
         rates, weights = gamma_classes(np.array([shape]), np.array([rate]), PURCHASE_CLASSES)
         return rates[0], weights[0], np.zeros((PURCHASE_CLASSES, DROPOUT_P_CLASSES)), np.repeat(prior, PURCHASE_CLASSES, 0)
     if a > 0:  # one purchase rate (``rate`` holds it), dropout differing between customers
-        d, v = dropout_nodes(np.array([rate]), a, b)
+        d, v = dropout_nodes(np.array([rate]), a, b, np.array([1.0]), horizon)
         return np.array([rate]), np.array([1.0]), d, v
     return np.array([rate]), np.array([1.0]), drop, prior
 
@@ -307,6 +313,8 @@ class Population:
         if mix.dropout is not None:
             # What is known of each rate class's dropout probability: the prior shares, then the posterior ones.
             population.posterior = np.array(mix.dropout_weight)
+            population._joined = np.zeros(population.buy.shape)  # the newcomers' share of each class this period
+            population._arms = getattr(source, "repeat", 1)  # arms stacked on the rows (they share the stay table)
         return population
 
     def arrive(self, arrivals: np.ndarray, mix: Mixture, source) -> None:
@@ -316,15 +324,14 @@ class Population:
         if mix.dropout is None:
             splits.arrive(arrivals, mix.buy_weight, self.buy, source.noise)
             return
-        before = self.buy.copy()
-        splits.arrive(arrivals, mix.buy_weight, self.buy, source.noise)
-        # Newcomers bring the prior dropout shares.
-        splits.dropout_kernel("dropout_join")(*_flat(self.posterior, mix.dropout_weight, before, self.buy))
+        # Newcomers bring the prior dropout shares: mixed into the posterior by this period's dropout step, in
+        # the same pass over it (nothing reads the posterior in between), at their share of each class.
+        splits.arrive(arrivals, mix.buy_weight, self.buy, source.noise, self._joined)
 
     def churn_probability(self, mix: Mixture, multiplier: np.ndarray, n: np.ndarray) -> np.ndarray:
         """Per state, the mean churn probability of its customers (class probability x state multiplier, capped at 1)."""
         cached = getattr(self, "_churn_for", None)
-        if cached is None or cached[0] is not mix or not np.array_equal(cached[1], multiplier):
+        if cached is None or cached[0] is not mix or not _same(cached[1], multiplier):
             # The same in every period unless an intervention moves the mix or the churn multipliers.
             q = mix.churn[:, None] * multiplier
             np.minimum(q, 1.0, out=q)
@@ -385,15 +392,23 @@ class Population:
         score times sqrt(exact / binomial variance), so its spread is the sum's.
         """
         cached = getattr(self, "_dropout_for", None)
-        if cached is None or cached[0] is not mix or not np.array_equal(cached[1], multiplier):
+        if cached is None or cached[0] is not mix or not _same(cached[1], multiplier):
             # The same in every period unless an intervention moves the mix or the buying multipliers:
-            # stay[k, j, state] = exp(-rate_k x multiplier x p_kj).
+            # stay[k, j, state] = exp(-rate_k x multiplier x p_kj), and the prior shares, for one arm's rows
+            # where every arm has the same (the kernel reads them for each arm: a third of the memory traffic).
+            rows = _arm_rows(self._arms, mix.rate, mix.dropout, mix.dropout_weight, multiplier)
+            rate, drop, multiplier_rows = mix.rate[:, :rows], mix.dropout[:, :, :rows], multiplier[:, :rows]
+            prior = np.ascontiguousarray(mix.dropout_weight[:, :, :rows])
+            # Per class, the nodes up to the last with a prior share in some column (the step skips the rest).
+            held = (prior > 0.0).any(axis=(2, 3))
+            used = np.where(held.any(axis=1), prior.shape[1] - np.argmax(held[:, ::-1], axis=1), 1).astype(np.int64)
             self._dropout_for = (mix, multiplier, np.ascontiguousarray(
-                np.exp(-(mix.rate[:, None] * mix.dropout)[:, :, None] * multiplier)))
+                np.exp(-(rate[:, None] * drop)[:, :, None] * multiplier_rows)), prior, used)
         mean, narrow = np.empty(n.shape), np.empty(n.shape)
         self._chance = np.empty(self.buy.shape)
-        splits.dropout_kernel("dropout_step")(*_flat(self.posterior, self._dropout_for[2], self.buy, n, mean, narrow,
-                                                     self._chance))
+        posterior, prior, joined, stay = _flat(self.posterior, self._dropout_for[3], self._joined, self._dropout_for[2])
+        splits.dropout_kernel("dropout_step")(posterior, prior, joined, stay, self._dropout_for[4],
+                                              *_flat(self.buy, n, mean, narrow, self._chance))
         return mean, narrow
 
     def leave_dropout(self, dropped: np.ndarray, n: np.ndarray, noise: "splits.Noise | None" = None) -> None:
@@ -450,6 +465,25 @@ class Population:
         counts[:] = np.einsum("tsrg,ksrg->ktrg", to_from, counts)
 
 
+def _same(a: np.ndarray, b: np.ndarray) -> bool:
+    """The same array, or equal ones (the engine hands the same multipliers every period until a ramp moves them)."""
+    return a is b or np.array_equal(a, b)
+
+
+def _arm_rows(arms: int, *arrays: np.ndarray) -> int:
+    """The rows of the first arm where the ``arms`` stacked on the rows axis (second to last) hold the same values
+    in every array, else all rows."""
+    rows = arrays[0].shape[-2]
+    if arms <= 1 or rows % arms:
+        return rows
+    one = rows // arms
+    for x in arrays:
+        blocks = x.reshape(x.shape[:-2] + (arms, one, x.shape[-1]))
+        if not all(np.array_equal(blocks[..., 0, :, :], blocks[..., arm, :, :]) for arm in range(1, arms)):
+            return rows
+    return one
+
+
 def rank_coupling(old: np.ndarray, new: np.ndarray) -> np.ndarray:
     """coupling[j, k]: the share of old class k's customers that goes to new class j, classes in rank order.
 
@@ -471,5 +505,8 @@ def _flat(*arrays: np.ndarray) -> list[np.ndarray]:
 
 def _fraction(part: np.ndarray, whole: np.ndarray) -> np.ndarray:
     """part / whole, 0 where whole is 0."""
-    return np.divide(part, whole, out=np.zeros(np.broadcast_shapes(np.shape(part), np.shape(whole))), where=whole > 0)
+    shape = np.shape(part)
+    if shape != np.shape(whole):
+        shape = np.broadcast_shapes(shape, np.shape(whole))
+    return np.divide(part, whole, out=np.zeros(shape), where=whole > 0)
 

@@ -26,6 +26,17 @@ def _mix(z):
         return z ^ (z >> sk._S31)
 
 
+_MASK = 2**64 - 1
+
+
+def _mix_int(z: int) -> int:
+    """:func:`_mix` of one number in Python integers (modulo 2^64: the same bits, without numpy's overhead)."""
+    z = (z + int(sk._GOLDEN)) & _MASK
+    z = ((z ^ (z >> 30)) * int(sk._MIX1)) & _MASK
+    z = ((z ^ (z >> 27)) * int(sk._MIX2)) & _MASK
+    return z ^ (z >> 31)
+
+
 class Noise:
     """The keys of the split scores for rows (arms x draws, stacked) and segments, and the current period."""
 
@@ -40,8 +51,7 @@ class Noise:
 
     def tag(self, flow: int) -> np.uint64:
         """The (period, flow) part of a score's key."""
-        with np.errstate(over="ignore"):
-            return _mix(np.uint64(self.period * 64 + flow))
+        return np.uint64(_mix_int(self.period * 64 + flow))
 
 
 def split_even(x: np.ndarray, moved: np.ndarray, noise: Noise | None, flow: int) -> np.ndarray:
@@ -60,7 +70,7 @@ def leave_even(x: np.ndarray, moved: np.ndarray, noise: Noise | None, flow: int,
     segments) summed over the classes: (rows, segments)."""
     classes = x.shape[0]
     flat = x.reshape(classes, -1)
-    m = np.ascontiguousarray(np.broadcast_to(moved, x.shape[1:]), dtype=float).reshape(-1)
+    m = _flat_float(moved, x.shape[1:])
     keys = noise.keys if noise is not None else np.zeros(m.size, dtype=np.uint64)
     tag = noise.tag(flow) if noise is not None else np.uint64(0)
     rated = np.empty(m.size)
@@ -81,7 +91,7 @@ def leave_numpy(x, q, m, out, keys, tag, noisy, even, rate, rated):
 def _run(x, q, moved, noise, flow):
     classes = x.shape[0]
     flat = x.reshape(classes, -1)  # a view where the rows and segments are contiguous (each class's block)
-    m = np.ascontiguousarray(np.broadcast_to(moved, x.shape[1:]), dtype=float).reshape(-1)
+    m = _flat_float(moved, x.shape[1:])
     out = np.empty(flat.shape)
     keys = noise.keys if noise is not None else np.zeros(m.size, dtype=np.uint64)
     tag = noise.tag(flow) if noise is not None else np.uint64(0)
@@ -89,6 +99,13 @@ def _run(x, q, moved, noise, flow):
     kernels = sk.compiled()
     (kernels.split if kernels is not None else split_numpy)(flat, q, m, out, keys, tag, noise is not None, q is flat)
     return out.reshape(x.shape)
+
+
+def _flat_float(values, shape: tuple[int, ...]) -> np.ndarray:
+    """``values`` broadcast to ``shape`` as a contiguous float vector (no copy when it is one already)."""
+    if isinstance(values, np.ndarray) and values.shape == shape and values.dtype == float and values.flags.c_contiguous:
+        return values.reshape(-1)
+    return np.ascontiguousarray(np.broadcast_to(values, shape), dtype=float).reshape(-1)
 
 
 def _scores(keys: np.ndarray, tag: np.uint64, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -186,8 +203,12 @@ def _hold_numpy(x, moved, out):
         out[:, fix] = (out + np.where(up, x - out, out) * part)[:, fix]
 
 
-def dropout_step_numpy(posterior, stay, buy, n, mean, narrow, chance):
-    """:func:`sim.kernels.split_kernels.dropout_step` in numpy (its reference)."""
+def dropout_step_numpy(posterior, prior, joined, stay, used, buy, n, mean, narrow, chance):
+    """:func:`sim.kernels.split_kernels.dropout_step` in numpy (its reference): every node, also those from
+    ``used`` on, whose prior 0 adds exact zeros."""
+    arms = posterior.shape[-1] // stay.shape[-1]
+    prior, stay = np.tile(prior, arms), np.tile(stay, arms)
+    posterior += joined[:, None] * (prior - posterior)
     total = _sum(buy)
     people = _sum(n)
     weight = np.divide(n, people, out=np.zeros_like(n), where=people > 0.0)
@@ -211,34 +232,37 @@ def dropout_step_numpy(posterior, stay, buy, n, mean, narrow, chance):
     narrow[:] = np.sqrt(np.where(ratio < 1.0, ratio, 1.0))
 
 
-def dropout_join_numpy(posterior, prior, before, after):
-    """:func:`sim.kernels.split_kernels.dropout_join` in numpy (its reference)."""
-    joined = np.divide(after - before, after, out=np.zeros_like(after), where=after > 0.0)
-    posterior += joined[:, None] * (prior - posterior)
-
-
 def dropout_kernel(name: str):
     """The compiled dropout kernel ``name`` with numba, else its numpy reference."""
     kernels = sk.compiled()
     return getattr(kernels, name) if kernels is not None else globals()[name + "_numpy"]
 
 
-def arrive(total: np.ndarray, weights: np.ndarray, into: np.ndarray, noise: Noise | None) -> None:
+def arrive(total: np.ndarray, weights: np.ndarray, into: np.ndarray, noise: Noise | None,
+           joined: np.ndarray | None = None) -> None:
     """Add ``total`` (rows, segments) newcomers to ``into`` (class, rows, segments; C-contiguous) multinomially
-    over the classes' ``weights`` (:func:`sim.kernels.split_kernels.arrive`); their mean without ``noise``."""
+    over the classes' ``weights`` (:func:`sim.kernels.split_kernels.arrive`); their mean without ``noise``.
+    ``joined`` (the shape of ``into``; C-contiguous), if given, receives the newcomers' share of each class."""
     classes = into.shape[0]
     flat = into.reshape(classes, -1)
-    m = np.ascontiguousarray(np.broadcast_to(total, into.shape[1:]), dtype=float).reshape(-1)
+    m = _flat_float(total, into.shape[1:])
     keys = noise.keys if noise is not None else np.zeros(m.size, dtype=np.uint64)
     tag = noise.tag(FLOWS["arrive"]) if noise is not None else np.uint64(0)
-    w = np.ascontiguousarray(np.broadcast_to(weights, into.shape)).reshape(classes, -1)
+    w = _flat_float(weights, into.shape).reshape(classes, -1)
+    shares = np.empty((classes, 0)) if joined is None else joined.reshape(classes, -1)
     kernels = sk.compiled()
-    (kernels.arrive if kernels is not None else arrive_numpy)(m, w, flat, keys, tag, noise is not None)
+    (kernels.arrive if kernels is not None else arrive_numpy)(m, w, flat, keys, tag, noise is not None, shares)
 
 
-def arrive_numpy(total, weights, into, keys, tag, noisy):
+def arrive_numpy(total, weights, into, keys, tag, noisy, joined):
     """:func:`sim.kernels.split_kernels.arrive` in numpy (its reference): few newcomers column by column,
     the chain of conditional binomials column-wise."""
+    if joined.shape[1] == into.shape[1]:
+        before = into.copy()
+        arrive_numpy(total, weights, into, keys, tag, noisy, np.empty((len(into), 0)))
+        np.divide(into - before, into, out=joined, where=into > 0.0)
+        joined[into <= 0.0] = 0.0
+        return
     classes, size = weights.shape
     if not noisy:
         into += np.where(total > 0.0, total, 0.0) * weights

@@ -22,18 +22,23 @@ def _sum_segments(kernel) -> bool:
     return np.array_equal(total, values.sum(axis=-1))
 
 
-def _dropout_join(kernel) -> bool:
+def _dropout_step(kernel) -> bool:
     rng = np.random.default_rng(3)
-    posterior, prior = rng.random((2, 3, 4)), rng.random((2, 3, 4))
-    before, after = rng.random((2, 4)), rng.random((2, 4)) + 0.5
-    expected = posterior.copy()
-    splits.dropout_join_numpy(expected, prior, before, after)
-    kernel(posterior, prior, before, after)
-    return posterior.tobytes() == expected.tobytes()
+    posterior, prior, stay = rng.random((2, 3, 4)), rng.random((2, 3, 4)), rng.random((2, 3, 3, 4))
+    joined, buy, n = rng.random((2, 4)) * 0.1, rng.random((2, 4)), rng.random((3, 4))
+    used = np.array([3, 2])
+    outputs = []
+    for step in (kernel, splits.dropout_step_numpy):
+        learnt, mean, narrow, chance = posterior.copy(), np.empty((3, 4)), np.empty((3, 4)), np.empty((2, 4))
+        learnt[1, 2] = 0.0
+        step(learnt, np.where(np.arange(3)[:, None] < used[:, None, None], prior, 0.0), joined, stay, used, buy, n,
+             mean, narrow, chance)
+        outputs.append(b"".join(a.tobytes() for a in (learnt, mean, narrow, chance)))
+    return outputs[0] == outputs[1]
 
 
 KERNELS = {"count_kernels": (count_kernels, "sum_segments", _sum_segments),
-           "split_kernels": (split_kernels, "dropout_join", _dropout_join)}
+           "split_kernels": (split_kernels, "dropout_step", _dropout_step)}
 
 
 def _right(module, name, check) -> bool:

@@ -133,23 +133,57 @@ def test_compiled_split_and_leave_give_the_numpy_ones_bit_for_bit(even, noisy):
         assert compiled.tobytes() == reference.tobytes()
 
 
-def test_compiled_dropout_steps_give_the_numpy_ones_bit_for_bit():
+@pytest.mark.parametrize("noisy", [True, False])
+def test_compiled_arrive_gives_the_numpy_one_bit_for_bit(noisy):
+    """None, a few (one by one), fractional and many newcomers, into empty and full classes, with the
+    newcomers' share of each class (runtime ~0.05 s)."""
+    _need_numba()
+    rng = np.random.default_rng(3)
+    classes, size = 6, 400
+    into = rng.random((classes, size)) * 50
+    into[:, :10] = 0.0
+    total = np.floor(rng.random(size) * 40)
+    total[10:20] = 0.0
+    total[20:30] += 0.5
+    weights = rng.dirichlet(np.ones(classes), size).T.copy()
+    keys = np.arange(size, dtype=np.uint64) * np.uint64(7919)
+    outputs = []
+    for kernels in (split_kernels.compiled(), None):
+        counts, joined = into.copy(), np.empty_like(into)
+        (kernels.arrive if kernels else splits.arrive_numpy)(total, weights, counts, keys, np.uint64(99), noisy, joined)
+        outputs.append((counts, joined))
+    assert np.allclose(outputs[0][0].sum(axis=0), into.sum(axis=0) + total)
+    for compiled, reference in zip(*outputs):
+        assert compiled.tobytes() == reference.tobytes()
+
+
+@pytest.mark.parametrize("arms", [1, 3])
+def test_compiled_dropout_step_gives_the_numpy_one_bit_for_bit(arms):
+    """With newcomers joining some classes, empty classes and states, classes with fewer nodes (prior 0 from
+    some node on: the kernel skips them, the reference adds their zeros), and the prior and stay table shared
+    by ``arms`` blocks of columns (runtime ~0.05 s)."""
     _need_numba()
     rng = np.random.default_rng(2)
-    classes, nodes, size = 7, 8, 500
+    classes, nodes, size = 7, 8, 600
     posterior = rng.dirichlet(np.ones(nodes), (classes, size)).transpose(0, 2, 1).copy()
-    stay = rng.random((classes, nodes, 3, size))
+    prior = rng.dirichlet(np.ones(nodes), (classes, size // arms)).transpose(0, 2, 1).copy()
+    used = np.array([1, 2, 8, 5, 8, 3, 8])
+    for k, count in enumerate(used):
+        prior[k, count:] = 0.0
+        posterior[k, count:] = 0.0
+    joined = np.where(rng.random((classes, size)) < 0.5, rng.random((classes, size)) * 0.1, 0.0)
+    stay = rng.random((classes, nodes, 3, size // arms))
     buy = rng.random((classes, size)) * 100
     buy[:, :5] = 0
     n = rng.random((3, size)) * 50
     n[:, 5:8] = 0
+    n[1, 8:12] = 0
     outputs = []
     for kernels in (split_kernels.compiled(), None):
         mean, narrow, chance, learnt = np.empty((3, size)), np.empty((3, size)), np.empty((classes, size)), posterior.copy()
-        (kernels.dropout_step if kernels else splits.dropout_step_numpy)(learnt, stay, buy, n, mean, narrow, chance)
-        joined = learnt.copy()
-        (kernels.dropout_join if kernels else splits.dropout_join_numpy)(joined, posterior, buy, buy + 3.0)
-        outputs.append((mean, narrow, chance, learnt, joined))
+        (kernels.dropout_step if kernels else splits.dropout_step_numpy)(learnt, prior, joined, stay, used, buy, n,
+                                                                          mean, narrow, chance)
+        outputs.append((mean, narrow, chance, learnt))
     for compiled, reference in zip(*outputs):
         assert compiled.tobytes() == reference.tobytes()
 
