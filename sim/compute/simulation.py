@@ -9,6 +9,7 @@ them together with the finance into a :class:`~sim.compute.result.Result`.
 from __future__ import annotations
 
 import mmap
+from collections import OrderedDict
 from collections.abc import Callable
 from contextlib import contextmanager
 
@@ -42,7 +43,6 @@ from sim.compute.result import Result, support_totals
 from sim.compute.spill import SeriesSpill
 from sim.model.sampling import base_values, sample_inputs
 from sim.model.scenario import Scenario
-from sim.model.streams import customer_scores
 from sim.model.validation import Loaded
 
 BASELINE = "baseline"
@@ -50,6 +50,9 @@ STREAM_ABOVE_BYTES = 512 * 2**20
 """A run whose per-period flows would take more memory than this streams them to disk
 (about 20,000 draws of the reference workload)."""
 MAX_CHUNK = 2_000
+SCORES_CACHE_BYTES = 128 * 2**20
+"""Normal scores kept per process for draws simulated again (an analysis's later points): beyond this,
+least recently used blocks are dropped and drawn again if asked for (about 40 MB holds a default run's)."""
 """Largest number of draws evaluated at once; bounds memory at a few tens of MB per worker."""
 
 Progress = Callable[[int, int], None]
@@ -86,6 +89,38 @@ def pinned(values: dict[str, np.ndarray], point: dict[str, float]) -> dict[str, 
     """
     draws = len(next(iter(values.values())))
     return {**values, **{path: np.full(draws, float(value)) for path, value in point.items()}}
+
+
+_SCORES: OrderedDict[tuple, np.ndarray] = OrderedDict()
+"""Blocks of normal scores drawn in this process, by their stream's key (see :func:`customer_scores`)."""
+
+
+def customer_scores(seed: int, first: int, count: int, periods: int, per_period: int, segments: int,
+                    stream: int | None = None) -> np.ndarray:
+    """:func:`sim.model.streams.customer_scores`, each block drawn once per process while it fits
+    :data:`SCORES_CACHE_BYTES`.
+
+    An analysis simulates the same draws again at every point that moves an arm (a sweep's
+    values, a break-even's candidates): the same seed and blocks give the same scores, and
+    drawing them is a quarter of a one-arm chunk's time. The blocks are the ones the streams
+    module draws, joined the same way, so the scores are the same bit for bit.
+    """
+    touched = streams.blocks(first, count)  # (stream None: the engine's own, streams.block_scores' default)
+    parts = []
+    for block, _, _ in touched:
+        key = (seed, block, periods, per_period, segments, stream)
+        part = _SCORES.get(key)
+        if part is None:
+            part = streams.block_scores(seed, block, periods, per_period, segments, *(() if stream is None else (stream,)))
+            part.flags.writeable = False
+            _SCORES[key] = part
+        _SCORES.move_to_end(key)
+        parts.append(part)
+    size = sum(part.nbytes for part in _SCORES.values())
+    while size > SCORES_CACHE_BYTES and len(_SCORES) > len(parts):
+        size -= _SCORES.popitem(last=False)[1].nbytes
+    offset = touched[0][1]  # where the first draw sits in its block
+    return np.concatenate(parts, axis=2)[:, :, offset : offset + count]
 
 
 def evaluate(
