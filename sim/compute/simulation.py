@@ -9,6 +9,7 @@ them together with the finance into a :class:`~sim.compute.result.Result`.
 from __future__ import annotations
 
 import mmap
+import pickle
 from collections import OrderedDict
 from collections.abc import Callable
 from contextlib import contextmanager
@@ -121,6 +122,42 @@ def customer_scores(seed: int, first: int, count: int, periods: int, per_period:
         size -= _SCORES.popitem(last=False)[1].nbytes
     offset = touched[0][1]  # where the first draw sits in its block
     return np.concatenate(parts, axis=2)[:, :, offset : offset + count]
+
+
+class Shipped:
+    """A scenario on its way to the worker processes: pickled once here, unpickled once per worker.
+
+    Unpickling a scenario (a tree of pydantic models) takes about 13 ms, as long as a
+    thousand draws of one arm: sent with every chunk of an analysis's points it was a
+    sixth of a break-even's time. A job carries ``Shipped(scenario)``; a worker that
+    has received the same pickle before gets its scenario back from :data:`_RECEIVED`,
+    and a job run in this process (a pool of one) unwraps it with :func:`received`.
+    """
+
+    def __init__(self, scenario: Scenario):
+        self.scenario = scenario
+        self.blob = pickle.dumps(scenario, protocol=pickle.HIGHEST_PROTOCOL)
+
+    def __reduce__(self):
+        return _unpickled, (self.blob,)
+
+
+_RECEIVED: OrderedDict[bytes, Scenario] = OrderedDict()
+"""Scenarios this process has unpickled, by their pickle (the last few)."""
+
+
+def _unpickled(blob: bytes) -> Scenario:
+    scenario = _RECEIVED.get(blob)
+    if scenario is None:
+        scenario = _RECEIVED[blob] = pickle.loads(blob)
+        while len(_RECEIVED) > 4:
+            _RECEIVED.popitem(last=False)
+    return scenario
+
+
+def received(scenario: Scenario | Shipped) -> Scenario:
+    """The scenario of a job: itself, or what a :class:`Shipped` carries when the job never left this process."""
+    return scenario.scenario if isinstance(scenario, Shipped) else scenario
 
 
 def evaluate(
@@ -302,14 +339,14 @@ def _base_case(scenario: Scenario, fixed: dict[str, float] | None = None):
     return values, flows, appraise_all(scenario, values, flows)
 
 
-def appraise_intervention(scenario: Scenario, values, flows, name):
+def appraise_intervention(scenario: Scenario, values, flows, name, benefit=None):
     """An arm appraised against the baseline, per draw. A combination (a tuple of names) costs the sum
     of its members' one-off and recurring costs, each from the member's own start; its payback
-    counts from the first member's start. Support capacity it adds is its cost, as for one intervention."""
+    counts from the first member's start. Support capacity it adds is its cost, as for one intervention.
+    ``benefit`` is :func:`arm_benefit` of these flows where the caller has it already (``flows`` unused then)."""
     settings = scenario.settings
     members = arm_members(scenario, name)
-    basis = settings.roi_basis
-    benefit, capacity = benefit_and_capacity_cost(flows[name], flows[BASELINE], basis)
+    benefit, capacity = arm_benefit(scenario, flows, name) if benefit is None else benefit
     once, recurring = _program_costs(scenario, values, members[0])
     for member in members[1:]:
         more_once, more_recurring = _program_costs(scenario, values, member)
@@ -317,6 +354,12 @@ def appraise_intervention(scenario: Scenario, values, flows, name):
     factors = discount_factors(settings.horizon, settings.discount_rate, settings.periods_per_year)
     start = min(scenario.interventions[member].start for member in members)
     return appraise(benefit, once, recurring + capacity, factors, start)
+
+
+def arm_benefit(scenario: Scenario, flows, name) -> tuple[np.ndarray, np.ndarray]:
+    """(benefit, added capacity cost) per draw and period of an arm against the baseline: all an
+    appraisal reads of the flows (the costs come from the input values)."""
+    return benefit_and_capacity_cost(flows[name], flows[BASELINE], scenario.settings.roi_basis)
 
 
 def _program_costs(scenario: Scenario, values, name: str):
@@ -493,11 +536,12 @@ def _map_chunks(scenario, value_sets, seed, shared: Pool, chunk_draws, progress,
     if not expected:
         prepare_kernels(scenario, shared)
     jobs, owners = [], []
+    shipped = Shipped(scenario)
     for index, values in enumerate(value_sets):
         draws = len(next(iter(values.values())))
         for first, count in chunk_bounds(draws, shared.size, chunk_draws):
             chunk = {path: array[first : first + count] for path, array in values.items()}
-            jobs.append((scenario, chunk, seed, first, expected, mode, into[index] if into else None))
+            jobs.append((shipped, chunk, seed, first, expected, mode, into[index] if into else None))
             owners.append((index, first, count))
     total = sum(count for _, _, count in owners)
     done = 0
@@ -530,6 +574,7 @@ def per_draw(a: Appraisal) -> Appraisal:
 def _evaluate_job(job):
     """One chunk in a worker: its flows ('flows') or its flows and appraisals ('both')."""
     scenario, values, seed, first, expected, mode, into = job
+    scenario = received(scenario)
     flows = evaluate(scenario, values, seed, first, expected, copy=into is None)
     if into is not None:
         store = _SHARED[into]
