@@ -129,7 +129,7 @@ class Shipped:
 
     Unpickling a scenario (a tree of pydantic models) takes about 13 ms, as long as a
     thousand draws of one arm: sent with every chunk of an analysis's points it was a
-    sixth of a break-even's time. A job carries ``Shipped(scenario)``; a worker that
+    seventh of a break-even's time. A job carries ``Shipped(scenario)``; a worker that
     has received the same pickle before gets its scenario back from :data:`_RECEIVED`,
     and a job run in this process (a pool of one) unwraps it with :func:`received`.
     """
