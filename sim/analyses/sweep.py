@@ -119,7 +119,6 @@ def sweep(
     return Analysis("sweep", scenario, loaded, seed, draws, summary, {"sweep": table})
 
 
-
 def _adjustments(scenario: Scenario, point: dict[str, float], values: dict[str, np.ndarray], memo: dict) -> list[dict]:
     """:func:`sim.model.domains.adjustments` of a point's values, once per distinct value of the inputs it reads.
 

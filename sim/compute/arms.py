@@ -234,7 +234,7 @@ def _rows_like(array: np.ndarray, rows: int) -> np.ndarray:
 def _arm_job(job):
     """One chunk of some arms in a worker: the flows an appraisal reads."""
     scenario, values, seed, first, expected, arms = job
-    flows = evaluate(received(scenario), values, seed, first, expected, copy=False, arms=arms)
+    flows = evaluate(received(scenario), values, seed, first, expected, copy=False, arms=arms, keep_scores=True)
     # Each arm's own copy of what it sends back (as evaluate's copy=True makes them), the other outputs left.
     return {arm: {name: flows[arm][name].copy(order="K") for name in APPRAISED_OUTPUTS} for arm in flows}
 

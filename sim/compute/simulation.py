@@ -51,10 +51,11 @@ STREAM_ABOVE_BYTES = 512 * 2**20
 """A run whose per-period flows would take more memory than this streams them to disk
 (about 20,000 draws of the reference workload)."""
 MAX_CHUNK = 2_000
-SCORES_CACHE_BYTES = 128 * 2**20
-"""Normal scores kept per process for draws simulated again (an analysis's later points): beyond this,
-least recently used blocks are dropped and drawn again if asked for (about 40 MB holds a default run's)."""
 """Largest number of draws evaluated at once; bounds memory at a few tens of MB per worker."""
+SCORES_CACHE_BYTES = 128 * 2**20
+"""Normal scores an analysis's worker keeps for the draws it simulates again at later points: beyond
+this, least recently used blocks are dropped and drawn again if asked for (about 43 MB holds all of
+a default run's 10,000 draws of the reference scenario)."""
 
 Progress = Callable[[int, int], None]
 """Called with (draws done, draws in all): with 0 once the worker processes have their chunks
@@ -97,14 +98,15 @@ _SCORES: OrderedDict[tuple, np.ndarray] = OrderedDict()
 
 
 def customer_scores(seed: int, first: int, count: int, periods: int, per_period: int, segments: int,
-                    stream: int | None = None) -> np.ndarray:
-    """:func:`sim.model.streams.customer_scores`, each block drawn once per process while it fits
-    :data:`SCORES_CACHE_BYTES`.
+                    stream: int | None = None, keep: bool = False) -> np.ndarray:
+    """:func:`sim.model.streams.customer_scores`; with ``keep`` each block is drawn once per process
+    while it fits :data:`SCORES_CACHE_BYTES`.
 
     An analysis simulates the same draws again at every point that moves an arm (a sweep's
     values, a break-even's candidates): the same seed and blocks give the same scores, and
     drawing them is a quarter of a one-arm chunk's time. The blocks are the ones the streams
-    module draws, joined the same way, so the scores are the same bit for bit.
+    module draws, joined the same way, so the scores are the same bit for bit. A run, which
+    draws each block once, does not keep them (its workers' memory stays as it was).
     """
     touched = streams.blocks(first, count)  # (stream None: the engine's own, streams.block_scores' default)
     parts = []
@@ -113,9 +115,11 @@ def customer_scores(seed: int, first: int, count: int, periods: int, per_period:
         part = _SCORES.get(key)
         if part is None:
             part = streams.block_scores(seed, block, periods, per_period, segments, *(() if stream is None else (stream,)))
-            part.flags.writeable = False
-            _SCORES[key] = part
-        _SCORES.move_to_end(key)
+            if keep:
+                part.flags.writeable = False
+                _SCORES[key] = part
+        if keep:
+            _SCORES.move_to_end(key)
         parts.append(part)
     size = sum(part.nbytes for part in _SCORES.values())
     while size > SCORES_CACHE_BYTES and len(_SCORES) > len(parts):
@@ -168,6 +172,7 @@ def evaluate(
     expected: bool = False,
     copy: bool = True,
     arms: list[str | None] | None = None,
+    keep_scores: bool = False,
 ) -> dict[str, dict[str, np.ndarray]]:
     """Flows of every arm, summed over segments: ``{arm: {output: (draws, periods)}}``.
 
@@ -178,7 +183,8 @@ def evaluate(
     only copies them elsewhere) instead of each arm's own draws-contiguous arrays.
     ``arms`` limits the run to some arms (None for the baseline, else intervention
     names; default all): every arm reads the same scores whichever others run
-    beside it, so an arm's flows are the same bit for bit.
+    beside it, so an arm's flows are the same bit for bit. ``keep_scores`` keeps the normal
+    scores in this process for later calls with the same draws (:func:`customer_scores`).
     """
     settings = scenario.settings
     draws = len(next(iter(values.values())))
@@ -190,7 +196,8 @@ def evaluate(
         source: engine.Counts = engine.ExpectedCounts()
     else:
         segments = len(scenario.segments)
-        scores = customer_scores(seed, first, draws, settings.horizon, engine.SCORES_PER_PERIOD, segments)
+        scores = customer_scores(seed, first, draws, settings.horizon, engine.SCORES_PER_PERIOD, segments,
+                                 keep=keep_scores)
         class_scores = initial_scores = None
         if classes.has_mix(base):
             # The latent classes draw from their own streams: scenarios without them keep their numbers.
@@ -198,9 +205,9 @@ def evaluate(
             # Only BG/NBD dropout draws from them (its states' totals): a run without it makes none.
             slots = classes.SCORES_PER_PERIOD if plan is not None else 0
             class_scores = customer_scores(seed, first, draws, settings.horizon, slots, segments,
-                                           stream=streams.CLASSES)
+                                           stream=streams.CLASSES, keep=keep_scores)
             initial_scores = customer_scores(seed, first, draws, 1, max(buy_k - 1, 1), segments,
-                                             stream=streams.CLASSES_START)
+                                             stream=streams.CLASSES_START, keep=keep_scores)
         noise = splits.Noise(seed, first, draws, segments, len(arms)) if class_scores is not None else None
         source = engine.RandomCounts(scores, repeat=len(arms), classes_z=class_scores,
                                      initial_z=initial_scores, noise=noise)
@@ -339,11 +346,12 @@ def _base_case(scenario: Scenario, fixed: dict[str, float] | None = None):
     return values, flows, appraise_all(scenario, values, flows)
 
 
-def appraise_intervention(scenario: Scenario, values, flows, name, benefit=None):
+def appraise_intervention(scenario: Scenario, values, flows, name, benefit: tuple | None = None):
     """An arm appraised against the baseline, per draw. A combination (a tuple of names) costs the sum
     of its members' one-off and recurring costs, each from the member's own start; its payback
     counts from the first member's start. Support capacity it adds is its cost, as for one intervention.
-    ``benefit`` is :func:`arm_benefit` of these flows where the caller has it already (``flows`` unused then)."""
+    ``benefit`` is :func:`arm_benefit` of these flows, (benefit, capacity cost), where the caller
+    has it already (``flows`` is not read then)."""
     settings = scenario.settings
     members = arm_members(scenario, name)
     benefit, capacity = arm_benefit(scenario, flows, name) if benefit is None else benefit
