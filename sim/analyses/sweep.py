@@ -94,7 +94,9 @@ def sweep(
     check_all_pinned(scenario, points, "--values")
     drawn = sample(scenario, draws, seed, points[0])  # the other inputs' draws, the same at every point
     value_sets = [pinned(drawn, point) for point in points]
-    adjusted = [{**entry, "point": fixed} for fixed, values in zip(points, value_sets) for entry in adjustments(scenario, values)]
+    memo: dict = {}
+    adjusted = [{**entry, "point": fixed} for fixed, values in zip(points, value_sets)
+                for entry in _adjustments(scenario, fixed, values, memo)]
     with parallel.pool(workers) as shared:
         # Only the arms a point changes are simulated again (a cost moves none; an intervention's input its own).
         appraisals = ArmStore(scenario, seed, shared).appraisals(value_sets, progress)
@@ -115,3 +117,22 @@ def sweep(
         "adjustments": adjusted,
     }
     return Analysis("sweep", scenario, loaded, seed, draws, summary, {"sweep": table})
+
+
+def _adjustments(scenario: Scenario, point: dict[str, float], values: dict[str, np.ndarray], memo: dict) -> list[dict]:
+    """:func:`sim.model.domains.adjustments` of a point's values, once per distinct value of the inputs it reads.
+
+    Adjustments read the changed inputs, the changes' operands and the shares of good and
+    bad contacts (:func:`~sim.model.domains.adjustments`); every point's table shares the
+    other inputs' draws (:func:`sim.compute.simulation.pinned`), so points that differ only
+    in inputs it does not read (a cost, a walk-away) have the same adjustments. ``memo``
+    holds them for one sweep.
+    """
+    read = {change.path for intervention in scenario.interventions.values() for change in intervention.changes}
+    read |= {f"interventions.{name}.changes[{index}].{change.operation}"
+             for name, intervention in scenario.interventions.items() for index, change in enumerate(intervention.changes)}
+    read |= {f"segments.{segment}.experience.{share}" for segment in scenario.segments for share in ("good", "bad")}
+    key = tuple(sorted((path, value) for path, value in point.items() if path in read))
+    if key not in memo:
+        memo[key] = adjustments(scenario, values)
+    return memo[key]

@@ -24,9 +24,10 @@ from collections.abc import Callable
 
 import numpy as np
 
-from sim.compute.simulation import BASELINE, Appraisal, appraise_intervention, chunk_bounds, evaluate, per_draw, prepare_kernels
+from sim.compute.simulation import (BASELINE, Appraisal, Shipped, appraise_intervention, arm_benefit, chunk_bounds, evaluate,
+                                    per_draw, prepare_kernels, received)
 from sim.compute.parallel import Pool
-from sim.model.inputs import arm_steps, arm_values, engine_parameters
+from sim.model.inputs import arm_members, arm_values, engine_parameters
 from sim.model.scenario import Scenario
 
 APPRAISED_OUTPUTS = ("revenue", "gross_profit", "support_cost", "capacity_cost", "acquisition_spend")
@@ -38,38 +39,45 @@ MEMORY_BUDGET = 768 * 2**20
 Progress = Callable[[int, int], None]
 
 
-def engine_keys(scenario: Scenario, values: dict[str, np.ndarray], expected: bool, arms=None) -> dict:
+def engine_keys(scenario: Scenario, values: dict[str, np.ndarray], expected: bool, arms=None,
+                digests: dict | None = None) -> dict:
     """Per arm (None for the baseline), a hash of everything that decides its flows at these input values
-    but the seed and the draw indices: the baseline's engine inputs (where every ramp starts) and the arm's.
+    but the seed and the draw indices: every input but the interventions', and the arm's own
+    interventions' inputs but their one-off and recurring costs (which only the appraisal reads).
 
     ``arms`` are the arms besides the baseline (default every intervention); a combination
-    (a tuple of names) is keyed by the inputs after each of its members (:func:`sim.model.inputs.arm_steps`).
+    (a tuple of names) is keyed by each of its members' inputs. The engine parameters, ramps and
+    operations of an arm follow from those inputs alone (:func:`sim.model.inputs.engine_parameters`,
+    :func:`~sim.model.inputs.arm_values`, :func:`~sim.model.inputs.operations_plan`), so equal keys
+    mean equal flows. Each input array is hashed once per ``digests`` (a memo by array, shared by
+    the sets of one call: the sets of an analysis share every array they do not pin), not each
+    engine parameter of each arm again.
     """
     draws = len(next(iter(values.values())))
-    baseline = _digest(scenario, values)
+    digests = {} if digests is None else digests
+
+    def digest(paths) -> bytes:
+        return b"".join(path.encode() + array_digest(values[path], digests) for path in paths)
+
+    paths = sorted(values)
+    shared = digest(path for path in paths if not path.startswith("interventions."))
     keys = {}
     for arm in [None, *(scenario.interventions if arms is None else arms)]:
-        if arm is None:
-            own = baseline
-        elif isinstance(arm, str):
-            own = _digest(scenario, arm_values(scenario, values, arm))
-        else:
-            own = b"".join(_digest(scenario, inputs) for _, inputs in arm_steps(scenario, values, arm))
-        keys[arm] = hashlib.blake2b(repr((arm, expected, draws)).encode() + baseline + own, digest_size=20).digest()
+        own = b""
+        for member in arm_members(scenario, arm):
+            prefix = f"interventions.{member}."
+            costs = (prefix + "one_off_cost", prefix + "recurring_cost")
+            own += digest(path for path in paths if path.startswith(prefix) and path not in costs)
+        keys[arm] = hashlib.blake2b(repr((arm, expected, draws)).encode() + shared + own, digest_size=20).digest()
     return keys
 
 
-def _digest(scenario: Scenario, values: dict[str, np.ndarray]) -> bytes:
-    """A hash of one arm's engine parameters and support-operations values."""
-    digest = hashlib.blake2b(digest_size=20)
-    parameters = engine_parameters(scenario, values)
-    for name in sorted(parameters):
-        digest.update(name.encode())
-        digest.update(np.ascontiguousarray(parameters[name]).tobytes())
-    for path in sorted(p for p in values if p.startswith("operations.")):
-        digest.update(path.encode())
-        digest.update(np.ascontiguousarray(values[path]).tobytes())
-    return digest.digest()
+def array_digest(array: np.ndarray, digests: dict) -> bytes:
+    """A hash of an array's values, computed once per array while ``digests`` (the memo) lives."""
+    known = digests.get(id(array))
+    if known is None or known[0] is not array:  # (the memo holds the array, so its id is not reused meanwhile)
+        known = digests[id(array)] = (array, hashlib.blake2b(np.ascontiguousarray(array).tobytes(), digest_size=16).digest())
+    return known[1]
 
 
 class ArmStore:
@@ -101,7 +109,8 @@ class ArmStore:
         needs may then be dropped, so memory stays near :data:`MEMORY_BUDGET` however many sets.
         """
         arms = [None, *self.arms]
-        keys = [engine_keys(self.scenario, values, self.expected, self.arms) for values in value_sets]
+        digests: dict = {}
+        keys = [engine_keys(self.scenario, values, self.expected, self.arms, digests) for values in value_sets]
         self.last_keys = keys
         pending = Counter(key for set_keys in keys for key in set_keys.values())
         wanted: dict[int, list[tuple[str | None, bytes]]] = {}
@@ -113,11 +122,30 @@ class ArmStore:
                     wanted.setdefault(index, []).append((arm, key))
         chunks = self._simulate(value_sets, wanted, progress)
         results = []
+        # Sets that share an arm's and the baseline's flows share its benefit, and with the same costs its appraisal.
+        # (Kept while a later set needs them: a benefit is as large as the flows.)
+        benefits: dict[tuple[bytes, bytes], tuple[np.ndarray, np.ndarray]] = {}
+        appraised: dict[tuple, Appraisal] = {}
+        needed = Counter((set_keys[name], set_keys[None]) for set_keys in keys for name in self.arms)
         for index, (values, set_keys) in enumerate(zip(value_sets, keys)):
             for _ in range(chunks.jobs_of(index)):
                 next(chunks)
             flows = {(arm or BASELINE): self._flows[set_keys[arm]] for arm in arms}
-            results.append({name: per_draw(appraise_intervention(self.scenario, values, flows, name)) for name in self.arms})
+            found = {}
+            for name in self.arms:
+                pair = (set_keys[name], set_keys[None])
+                costs = b"".join(array_digest(values[f"interventions.{member}.{cost}"], digests)
+                                 for member in arm_members(self.scenario, name) for cost in ("one_off_cost", "recurring_cost"))
+                if (pair, costs) not in appraised:
+                    if pair not in benefits:
+                        benefits[pair] = arm_benefit(self.scenario, flows, name)
+                    appraised[(pair, costs)] = per_draw(appraise_intervention(self.scenario, values, flows, name,
+                                                                             benefits[pair]))
+                found[name] = appraised[(pair, costs)]
+                needed[pair] -= 1
+                if needed[pair] == 0:
+                    benefits.pop(pair, None)
+            results.append(found)
             for key in set_keys.values():
                 self._flows.move_to_end(key)
                 pending[key] -= 1
@@ -145,13 +173,14 @@ class ArmStore:
         jobs, owners = [], []
         if wanted and not self.expected:
             prepare_kernels(self.scenario, self.pool)  # before the workers fork, so they inherit the kernels
+        shipped = Shipped(self.scenario) if wanted else None
         for index, pairs in wanted.items():
             values = value_sets[index]
             draws = len(next(iter(values.values())))
             arms = [arm for arm, _ in pairs]
             for first, count in chunk_bounds(draws, self.pool.size, None):
                 chunk = {path: array[first : first + count] for path, array in values.items()}
-                jobs.append((self.scenario, chunk, self.seed, first, self.expected, arms))
+                jobs.append((shipped, chunk, self.seed, first, self.expected, arms))
                 owners.append((index, pairs, first, count, draws))
         self.simulated += sum(len(pairs) for pairs in wanted.values())
         return _Chunks(self, owners, self.pool.map(_arm_job, jobs) if jobs else iter(()), wanted, progress)
@@ -205,8 +234,9 @@ def _rows_like(array: np.ndarray, rows: int) -> np.ndarray:
 def _arm_job(job):
     """One chunk of some arms in a worker: the flows an appraisal reads."""
     scenario, values, seed, first, expected, arms = job
-    flows = evaluate(scenario, values, seed, first, expected, arms=arms)
-    return {arm: {name: flows[arm][name] for name in APPRAISED_OUTPUTS} for arm in flows}
+    flows = evaluate(received(scenario), values, seed, first, expected, copy=False, arms=arms, keep_scores=True)
+    # Each arm's own copy of what it sends back (as evaluate's copy=True makes them), the other outputs left.
+    return {arm: {name: flows[arm][name].copy(order="K") for name in APPRAISED_OUTPUTS} for arm in flows}
 
 
 def appraise_expected(scenario: Scenario, values: dict[str, np.ndarray], pool: Pool) -> dict[str, Appraisal]:
@@ -222,6 +252,7 @@ def appraise_expected(scenario: Scenario, values: dict[str, np.ndarray], pool: P
     base = _row_signature(scenario, values)
     pieces: dict[str | None, tuple[np.ndarray, np.ndarray]] = {}
     jobs, owners = [], []
+    shipped = Shipped(scenario)
     for arm in arms:
         own = base if arm is None else np.hstack([base, _row_signature(scenario, arm_values(scenario, values, arm))])
         rows = np.ascontiguousarray(own).view(np.dtype((np.void, own.dtype.itemsize * own.shape[1]))).ravel()
@@ -229,7 +260,7 @@ def appraise_expected(scenario: Scenario, values: dict[str, np.ndarray], pool: P
         pieces[arm] = (first, inverse.ravel())
         unique = {path: array[first] for path, array in values.items()}
         for start, count in chunk_bounds(len(first), pool.size, None):
-            jobs.append((scenario, {path: a[start : start + count] for path, a in unique.items()}, 0, 0, True, [arm]))
+            jobs.append((shipped, {path: a[start : start + count] for path, a in unique.items()}, 0, 0, True, [arm]))
             owners.append((arm, start, count, len(first)))
     flows: dict[str, dict[str, np.ndarray]] = {}
     for (arm, start, count, size), part in zip(owners, pool.map(_arm_job, jobs)):

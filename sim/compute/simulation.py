@@ -9,6 +9,8 @@ them together with the finance into a :class:`~sim.compute.result.Result`.
 from __future__ import annotations
 
 import mmap
+import pickle
+from collections import OrderedDict
 from collections.abc import Callable
 from contextlib import contextmanager
 
@@ -42,7 +44,6 @@ from sim.compute.result import Result, support_totals
 from sim.compute.spill import SeriesSpill
 from sim.model.sampling import base_values, sample_inputs
 from sim.model.scenario import Scenario
-from sim.model.streams import customer_scores
 from sim.model.validation import Loaded
 
 BASELINE = "baseline"
@@ -51,6 +52,10 @@ STREAM_ABOVE_BYTES = 512 * 2**20
 (about 20,000 draws of the reference workload)."""
 MAX_CHUNK = 2_000
 """Largest number of draws evaluated at once; bounds memory at a few tens of MB per worker."""
+SCORES_CACHE_BYTES = 128 * 2**20
+"""Normal scores an analysis's worker keeps for the draws it simulates again at later points: beyond
+this, least recently used blocks are dropped and drawn again if asked for (about 43 MB holds all of
+a default run's 10,000 draws of the reference scenario)."""
 
 Progress = Callable[[int, int], None]
 """Called with (draws done, draws in all): with 0 once the worker processes have their chunks
@@ -88,6 +93,77 @@ def pinned(values: dict[str, np.ndarray], point: dict[str, float]) -> dict[str, 
     return {**values, **{path: np.full(draws, float(value)) for path, value in point.items()}}
 
 
+_SCORES: OrderedDict[tuple, np.ndarray] = OrderedDict()
+"""Blocks of normal scores drawn in this process, by their stream's key (see :func:`customer_scores`)."""
+
+
+def customer_scores(seed: int, first: int, count: int, periods: int, per_period: int, segments: int,
+                    stream: int | None = None, keep: bool = False) -> np.ndarray:
+    """:func:`sim.model.streams.customer_scores`; with ``keep`` each block is drawn once per process
+    while it fits :data:`SCORES_CACHE_BYTES`.
+
+    An analysis simulates the same draws again at every point that moves an arm (a sweep's
+    values, a break-even's candidates): the same seed and blocks give the same scores, and
+    drawing them is a quarter of a one-arm chunk's time. The blocks are the ones the streams
+    module draws, joined the same way, so the scores are the same bit for bit. A run, which
+    draws each block once, does not keep them (its workers' memory stays as it was).
+    """
+    touched = streams.blocks(first, count)  # (stream None: the engine's own, streams.block_scores' default)
+    parts = []
+    for block, _, _ in touched:
+        key = (seed, block, periods, per_period, segments, stream)
+        part = _SCORES.get(key)
+        if part is None:
+            part = streams.block_scores(seed, block, periods, per_period, segments, *(() if stream is None else (stream,)))
+            if keep:
+                part.flags.writeable = False
+                _SCORES[key] = part
+        if keep:
+            _SCORES.move_to_end(key)
+        parts.append(part)
+    size = sum(part.nbytes for part in _SCORES.values())
+    while size > SCORES_CACHE_BYTES and len(_SCORES) > len(parts):
+        size -= _SCORES.popitem(last=False)[1].nbytes
+    offset = touched[0][1]  # where the first draw sits in its block
+    return np.concatenate(parts, axis=2)[:, :, offset : offset + count]
+
+
+class Shipped:
+    """A scenario on its way to the worker processes: pickled once here, unpickled once per worker.
+
+    Unpickling a scenario (a tree of pydantic models) takes about 13 ms, as long as a
+    thousand draws of one arm: sent with every chunk of an analysis's points it was a
+    seventh of a break-even's time. A job carries ``Shipped(scenario)``; a worker that
+    has received the same pickle before gets its scenario back from :data:`_RECEIVED`,
+    and a job run in this process (a pool of one) unwraps it with :func:`received`.
+    """
+
+    def __init__(self, scenario: Scenario):
+        self.scenario = scenario
+        self.blob = pickle.dumps(scenario, protocol=pickle.HIGHEST_PROTOCOL)
+
+    def __reduce__(self):
+        return _unpickled, (self.blob,)
+
+
+_RECEIVED: OrderedDict[bytes, Scenario] = OrderedDict()
+"""Scenarios this process has unpickled, by their pickle (the last few)."""
+
+
+def _unpickled(blob: bytes) -> Scenario:
+    scenario = _RECEIVED.get(blob)
+    if scenario is None:
+        scenario = _RECEIVED[blob] = pickle.loads(blob)
+        while len(_RECEIVED) > 4:
+            _RECEIVED.popitem(last=False)
+    return scenario
+
+
+def received(scenario: Scenario | Shipped) -> Scenario:
+    """The scenario of a job: itself, or what a :class:`Shipped` carries when the job never left this process."""
+    return scenario.scenario if isinstance(scenario, Shipped) else scenario
+
+
 def evaluate(
     scenario: Scenario,
     values: dict[str, np.ndarray],
@@ -96,6 +172,7 @@ def evaluate(
     expected: bool = False,
     copy: bool = True,
     arms: list[str | None] | None = None,
+    keep_scores: bool = False,
 ) -> dict[str, dict[str, np.ndarray]]:
     """Flows of every arm, summed over segments: ``{arm: {output: (draws, periods)}}``.
 
@@ -106,7 +183,8 @@ def evaluate(
     only copies them elsewhere) instead of each arm's own draws-contiguous arrays.
     ``arms`` limits the run to some arms (None for the baseline, else intervention
     names; default all): every arm reads the same scores whichever others run
-    beside it, so an arm's flows are the same bit for bit.
+    beside it, so an arm's flows are the same bit for bit. ``keep_scores`` keeps the normal
+    scores in this process for later calls with the same draws (:func:`customer_scores`).
     """
     settings = scenario.settings
     draws = len(next(iter(values.values())))
@@ -118,7 +196,8 @@ def evaluate(
         source: engine.Counts = engine.ExpectedCounts()
     else:
         segments = len(scenario.segments)
-        scores = customer_scores(seed, first, draws, settings.horizon, engine.SCORES_PER_PERIOD, segments)
+        scores = customer_scores(seed, first, draws, settings.horizon, engine.SCORES_PER_PERIOD, segments,
+                                 keep=keep_scores)
         class_scores = initial_scores = None
         if classes.has_mix(base):
             # The latent classes draw from their own streams: scenarios without them keep their numbers.
@@ -126,9 +205,9 @@ def evaluate(
             # Only BG/NBD dropout draws from them (its states' totals): a run without it makes none.
             slots = classes.SCORES_PER_PERIOD if plan is not None else 0
             class_scores = customer_scores(seed, first, draws, settings.horizon, slots, segments,
-                                           stream=streams.CLASSES)
+                                           stream=streams.CLASSES, keep=keep_scores)
             initial_scores = customer_scores(seed, first, draws, 1, max(buy_k - 1, 1), segments,
-                                             stream=streams.CLASSES_START)
+                                             stream=streams.CLASSES_START, keep=keep_scores)
         noise = splits.Noise(seed, first, draws, segments, len(arms)) if class_scores is not None else None
         source = engine.RandomCounts(scores, repeat=len(arms), classes_z=class_scores,
                                      initial_z=initial_scores, noise=noise)
@@ -267,14 +346,15 @@ def _base_case(scenario: Scenario, fixed: dict[str, float] | None = None):
     return values, flows, appraise_all(scenario, values, flows)
 
 
-def appraise_intervention(scenario: Scenario, values, flows, name):
+def appraise_intervention(scenario: Scenario, values, flows, name, benefit: tuple | None = None):
     """An arm appraised against the baseline, per draw. A combination (a tuple of names) costs the sum
     of its members' one-off and recurring costs, each from the member's own start; its payback
-    counts from the first member's start. Support capacity it adds is its cost, as for one intervention."""
+    counts from the first member's start. Support capacity it adds is its cost, as for one intervention.
+    ``benefit`` is :func:`arm_benefit` of these flows, (benefit, capacity cost), where the caller
+    has it already (``flows`` is not read then)."""
     settings = scenario.settings
     members = arm_members(scenario, name)
-    basis = settings.roi_basis
-    benefit, capacity = benefit_and_capacity_cost(flows[name], flows[BASELINE], basis)
+    benefit, capacity = arm_benefit(scenario, flows, name) if benefit is None else benefit
     once, recurring = _program_costs(scenario, values, members[0])
     for member in members[1:]:
         more_once, more_recurring = _program_costs(scenario, values, member)
@@ -282,6 +362,12 @@ def appraise_intervention(scenario: Scenario, values, flows, name):
     factors = discount_factors(settings.horizon, settings.discount_rate, settings.periods_per_year)
     start = min(scenario.interventions[member].start for member in members)
     return appraise(benefit, once, recurring + capacity, factors, start)
+
+
+def arm_benefit(scenario: Scenario, flows, name) -> tuple[np.ndarray, np.ndarray]:
+    """(benefit, added capacity cost) per draw and period of an arm against the baseline: all an
+    appraisal reads of the flows (the costs come from the input values)."""
+    return benefit_and_capacity_cost(flows[name], flows[BASELINE], scenario.settings.roi_basis)
 
 
 def _program_costs(scenario: Scenario, values, name: str):
@@ -458,11 +544,12 @@ def _map_chunks(scenario, value_sets, seed, shared: Pool, chunk_draws, progress,
     if not expected:
         prepare_kernels(scenario, shared)
     jobs, owners = [], []
+    shipped = Shipped(scenario)
     for index, values in enumerate(value_sets):
         draws = len(next(iter(values.values())))
         for first, count in chunk_bounds(draws, shared.size, chunk_draws):
             chunk = {path: array[first : first + count] for path, array in values.items()}
-            jobs.append((scenario, chunk, seed, first, expected, mode, into[index] if into else None))
+            jobs.append((shipped, chunk, seed, first, expected, mode, into[index] if into else None))
             owners.append((index, first, count))
     total = sum(count for _, _, count in owners)
     done = 0
@@ -495,6 +582,7 @@ def per_draw(a: Appraisal) -> Appraisal:
 def _evaluate_job(job):
     """One chunk in a worker: its flows ('flows') or its flows and appraisals ('both')."""
     scenario, values, seed, first, expected, mode, into = job
+    scenario = received(scenario)
     flows = evaluate(scenario, values, seed, first, expected, copy=into is None)
     if into is not None:
         store = _SHARED[into]

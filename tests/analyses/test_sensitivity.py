@@ -39,3 +39,14 @@ def test_sobol_indices_of_an_additive_model_are_the_variance_shares():
     for column, conf in (("first_order", "first_order_conf"), ("total", "total_conf")):
         error = np.abs(result[column].to_numpy() - share)
         assert np.all(error < np.maximum(2 * result[conf].to_numpy(), 1e-3))
+
+
+def test_the_saltelli_design_is_salibs_row_for_row():
+    """saltelli_uniforms builds SALib's first-order Saltelli sample with array indexing: the same rows."""
+    from SALib.sample import sobol as sobol_sample
+
+    from sim.analyses.sensitivity import _EDGE, _problem, saltelli_uniforms
+
+    for count, base_samples, seed in ((1, 8, 0), (5, 64, 2026)):
+        expected = sobol_sample.sample(_problem(count), base_samples, calc_second_order=False, seed=seed)
+        np.testing.assert_array_equal(saltelli_uniforms(count, base_samples, seed), np.clip(expected, _EDGE, 1 - _EDGE))
