@@ -161,10 +161,11 @@ def parse_dates(values: pd.Series, column: str, date_format: str, what: str, pro
     """Dates as datetime64[ns]; unreadable cells (and empty ones when ``required``) become problems and NaT."""
     check_date_format(date_format)
     blank = _blank(values)
-    if pd.api.types.is_datetime64_any_dtype(values.dtype):
-        parsed = values.astype("datetime64[ns]")
-    else:
-        parsed = pd.to_datetime(values, format=date_format, errors="coerce").astype("datetime64[ns]")
+    read = values if pd.api.types.is_datetime64_any_dtype(values.dtype) else \
+        pd.to_datetime(values, format=date_format, errors="coerce")
+    # ISO 8601 reads '-1' as the year -1: a date no company's data holds, and beyond what datetime64[ns] can
+    # (1677 to 2262), so it is an unreadable cell like any other rather than an overflow.
+    parsed = read.mask((read < pd.Timestamp.min) | (read > pd.Timestamp.max)).astype("datetime64[ns]")
     bad = parsed.isna().to_numpy() & ~blank
     problem = _row_problem(bad, column, lambda i: f"cannot read '{values.iloc[i]}' as a date (expected {_format_hint(date_format)})")
     if problem:

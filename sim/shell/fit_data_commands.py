@@ -26,7 +26,10 @@ def date_option(text: str | None, option: str) -> pd.Timestamp | None:
     if text is None:
         return None
     try:
-        return pd.to_datetime(text, format="ISO8601").normalize()
+        stamp = pd.to_datetime(text, format="ISO8601")
+        if not pd.Timestamp.min <= stamp <= pd.Timestamp.max:  # ISO 8601 reads '-1' as the year -1
+            raise ValueError(text)
+        return stamp.normalize()
     except (ValueError, TypeError):
         raise UsageError(f"{option} '{text}' is not a date (ISO 8601, e.g. 2025-12-31)") from None
 

@@ -70,6 +70,16 @@ def test_unparsable_dates_name_the_first_row_and_count_the_rest():
     ]
 
 
+def test_a_date_beyond_what_can_be_held_is_an_unreadable_date_not_an_overflow():
+    """ISO 8601 reads '-1' as the year -1 and '99999-01-01' as a year past 2262, outside datetime64[ns]:
+    one line naming the row, as any unreadable date (it was an OutOfBoundsDatetime traceback, exit 1)."""
+    frame = customers({(2, "start_date"): "-1", (4, "end_date"): "99999-01-01"})
+    assert retention_lines(frame) == [
+        "customers.csv: row 4, column 'start_date': cannot read '-1' as a date (expected ISO 8601, e.g. 2024-01-31)",
+        "customers.csv: row 6, column 'end_date': cannot read '99999-01-01' as a date (expected ISO 8601, e.g. 2024-01-31)",
+    ]
+
+
 def test_date_format_is_a_parameter():
     frame = customers()
     frame["start_date"] = "15/01/2023"

@@ -19,6 +19,8 @@ SCENARIO = str(ROOT / "scenarios" / "seed001_churn_example.toml")
 @pytest.mark.parametrize("args, option", [
     (["fit", "customers", str(DATA / "customers.csv"), "--date-format", "%Q"], "--date-format"),
     (["fit", "orders", str(DATA / "orders.csv"), "--date-format", "%Y-%m-%d%"], "--date-format"),
+    (["fit", "customers", str(DATA / "customers.csv"), "--as-of=-1"], "--as-of"),  # ISO 8601's year -1
+    (["fit", "customers", str(DATA / "customers.csv"), "--cutoff=-1"], "--cutoff"),
     (["run", SCENARIO, "--no-save", "--scheduler", "gopher://host:1"], "--scheduler"),
     (["run", SCENARIO, "--no-save", "--scheduler", "tcp://"], "--scheduler"),
     (["run", SCENARIO, "--no-save", "--scheduler", "tcp://host"], "--scheduler"),

@@ -126,7 +126,9 @@ def test_ctrl_c_in_a_terminal_ends_the_run_without_a_hang(tmp_path, seed):
         pytest.fail(f"the run hung after ^C: {output.decode(errors='replace')[-300:]}")
     os.close(terminal)
     assert _group_gone(child)
-    shown = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]|\r|\^C", "", output.decode(errors="replace"))  # the bar, the echoed ^C
+    # What the terminal shows: the progress bar is erased by a carriage return and an erase-line code (a line
+    # break here, as the line it leaves is blank), then other control codes and the echoed ^C are dropped.
+    shown = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]|\^C", "", re.sub(r"\r|\x1b\[2K", "\n", output.decode(errors="replace")))
     _nothing_left(tmp_path, os.waitstatus_to_exitcode(status), shown)
 
 
