@@ -58,6 +58,8 @@ from sim.fit.mle import Z95, NotConverged, maximise
 TENURE_BANDS = (0, 3, 6, 12, 24)
 """Lower edges of the tenure bands (months since the customer started) with their own baseline."""
 FLOOR_MINUTES = 0.5
+LONGEST_WAIT_MINUTES = 525_600.0
+"""A year: a ticket's wait above it is a mistake in the data (and a number like 1e308 overflows the fits)."""
 MIN_CUSTOMER_PERIODS = 200
 MIN_EVENTS = 5
 DISPERSION_REFIT = 1.05
@@ -151,9 +153,12 @@ def check_tickets(frame: pd.DataFrame, customers: pd.DataFrame, *, columns: Tick
     wait = np.full(len(frame), np.nan)
     if columns.wait and columns.wait in frame.columns:
         raw = frame[columns.wait]
-        wait = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float)
-        unreadable = np.isnan(wait) & raw.notna().to_numpy() & (raw.astype(str).str.strip() != "").to_numpy()
-        for mask, text in ((unreadable, "cannot read '{}' as minutes"), (wait < 0, "wait {} is negative")):
+        wait = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float, copy=True)
+        unreadable = ~np.isfinite(wait) & raw.notna().to_numpy() & (raw.astype(str).str.strip() != "").to_numpy()
+        wait[unreadable] = np.nan
+        too_long = wait > LONGEST_WAIT_MINUTES
+        for mask, text in ((unreadable, "cannot read '{}' as minutes"), (wait < 0, "wait {} is negative"),
+                           (too_long, "wait {} is longer than a year: a wait must be between 0 and 525\u00a0600 minutes")):
             found = _row_problem(mask, columns.wait, lambda i, t=text: t.format(raw.iloc[i]))
             if found:
                 problems.append(found)

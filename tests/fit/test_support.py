@@ -112,3 +112,20 @@ def test_a_duration_the_data_cannot_pin_down_is_held_and_not_written():
     assert "segments.b2c.experience.negative_duration" not in [s.path for s in suggested]
     assert any(note.startswith("segments.b2c.experience.negative_duration: not written: the data cannot pin it down")
                for note in notes)
+
+
+def test_a_wait_must_be_a_finite_number_of_minutes_up_to_a_year(small):
+    """Text, infinity and a number like 1e308 (which overflowed the fits into a statsmodels traceback) are refused
+    with the row, as a negative wait is."""
+    customers, tickets, _ = small
+    wrong = tickets.copy()
+    wrong["wait_minutes"] = wrong["wait_minutes"].astype(object)
+    wrong.loc[1, "wait_minutes"] = "inf"
+    wrong.loc[2, "wait_minutes"] = "1e308"
+    wrong.loc[3, "wait_minutes"] = -2
+    assert _problems(wrong, customers) == [
+        "tickets: row 3, column 'wait_minutes': cannot read 'inf' as minutes",
+        "tickets: row 5, column 'wait_minutes': wait -2 is negative",
+        "tickets: row 4, column 'wait_minutes': wait 1e308 is longer than a year: a wait must be between 0 and "
+        "525\u00a0600 minutes",
+    ]
