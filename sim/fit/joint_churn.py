@@ -276,6 +276,8 @@ class JointChurn:
     durations: tuple[float, float]
     homogeneous: bool
     customers: int
+    histories: Histories | None = None
+    """The distinct histories fitted (the model review's predictive check replays them, :func:`churn_by_tenure`)."""
 
     @property
     def mean_churn(self) -> float:
@@ -467,4 +469,58 @@ def fit_joint(h: Histories, durations: tuple[float, float], held: tuple[float, f
         _inside(t_w, written_ll)
         written = _carried(single, np.r_[t_w, np.log(held)], 1, held_se, ("p",), n)
     return JointChurn(joint, written, tuple(held), wilson(h.walks, h.bad_months), h.walks, h.bad_months,
-                      tuple(durations), homogeneous, n)
+                      tuple(durations), homogeneous, n, h)
+
+
+def written_nodes(churn: JointChurn, h: Histories) -> tuple[np.ndarray, np.ndarray]:
+    """The churn probabilities (nodes) and weights of the mix as written: Gauss-Jacobi, or the one probability."""
+    if churn.homogeneous:
+        return np.array([churn.written.value("p")]), np.ones(1)
+    return beta_nodes(churn.written.value("alpha"), churn.written.value("beta"), node_count(h))
+
+
+def churn_by_tenure(churn: JointChurn, h: Histories | None = None) -> dict[str, np.ndarray]:
+    """Per month of tenure: customers at risk, those who churned (walk-aways apart: they survived the month's churn
+    and leave after it), and the churn the written mix and multipliers expect with its binomial variance.
+
+    A customer's expected churn in month ``t`` is the model's hazard given the experiences they had and their
+    surviving the months before: the forward recursion of :func:`life_likelihoods` stopped at ``t``, the hazard
+    averaged over the Beta and the latent states it leaves (``sum a h / sum a``). Summed over those at risk this
+    is the count the fitted model predicts for the data's own history, so that the two survival curves (Kaplan-Meier
+    of the data, the product of ``1 - expected / at risk``) can be compared month by month."""
+    h = churn.histories if h is None else h
+    p, w = written_nodes(churn, h)
+    m = np.array([1.0, *churn.held])
+    stay_p, stay_b = 1.0 - 1.0 / churn.durations[0], 1.0 - 1.0 / churn.durations[1]
+    order = np.argsort(-h.length, kind="stable")
+    kinds, length, status, count = h.kinds[order], h.length[order], h.status[order], h.count[order]
+    hazard = np.minimum(p[:, None] * m[None, :], 1.0)  # (nodes, 3)
+    longest = int(length.max()) if length.size else 0
+    at_risk, churned, expected, variance = (np.zeros(longest) for _ in range(4))
+    a = np.zeros((length.size, p.size, 3))
+    a[:, :, NEUTRAL] = w[None, :]
+    alive = length.size
+    for t in range(longest):
+        while alive and length[alive - 1] <= t:
+            alive -= 1
+        a = a[:alive]
+        total = a.sum(axis=(1, 2))
+        hz = np.einsum("ukn,kn->u", a, hazard) / total
+        c = count[:alive]
+        at_risk[t], expected[t], variance[t] = c.sum(), c @ hz, c @ (hz * (1.0 - hz))
+        churned[t] = c @ ((length[:alive] == t + 1) & (status[:alive] == CHURNED))
+        a = a * (1.0 - hazard)[None] / total[:, None, None]  # survived month t (scaled: only ratios matter)
+        if t + 1 >= longest:
+            break
+        kind = kinds[:alive, t]
+        moved = a.sum(axis=2)
+        drift = a.copy()
+        drift[:, :, NEUTRAL] += a[:, :, GOOD] * (1.0 - stay_p) + a[:, :, BAD] * (1.0 - stay_b)
+        drift[:, :, GOOD] *= stay_p
+        drift[:, :, BAD] *= stay_b
+        to_bad, to_good = kind == BAD, kind == GOOD
+        a = np.where((to_bad | to_good)[:, None, None], 0.0, drift)
+        a[to_bad, :, BAD] = moved[to_bad]
+        a[to_good, :, GOOD] = moved[to_good]
+    return {"period": np.arange(1, longest + 1), "at_risk": at_risk, "churned": churned, "expected": expected,
+            "variance": variance}

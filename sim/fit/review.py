@@ -481,7 +481,9 @@ def bgnbd_pmf(r: float, alpha: float, a: float, b: float, t: np.ndarray) -> np.n
 
 def review_support(report, fit: str, segment_map: dict | None = None) -> Review:
     """The review of ``cxroi fit support`` (a :class:`sim.fit.support_report.SupportReport`): per input written, its
-    interval against its domain and, for the experience effects, the causal designs side by side."""
+    interval against its domain and, for the experience effects, the causal designs side by side; per segment the
+    neutral customers' churn of the joint fit (:mod:`sim.fit.joint_churn`) with its predictive check, the survival
+    the written mix and effects imply against the data's month by month."""
     from sim.fit import causal
 
     segment_map = segment_map or {}
@@ -504,7 +506,49 @@ def review_support(report, fit: str, segment_map: dict | None = None) -> Review:
                   "predictive": Check(NA, "no predictive check of support's estimates yet"),
                   "estimate": estimate, "designs": designs}
         inputs.append(InputReview(update.path, checks))
+    for segment, fitted in by_segment.items():
+        churn = getattr(fitted, "churn", None)
+        if churn is not None:
+            inputs.append(joint_churn_review(churn, segment))
     return Review(fit, tuple(inputs))
+
+
+def joint_churn_review(churn, segment: str) -> InputReview:
+    """The neutral customers' churn written by ``fit support`` (a :class:`sim.fit.joint_churn.JointChurn`): its
+    interval against what it allows, and whether the written mix with the effects written reproduces the data's
+    churn per month of tenure (:func:`joint_churn_predictive`); it makes no causal claim of its own."""
+    written = churn.written
+    if churn.homogeneous:
+        estimate = estimate_check("churn per month", written.value("p"), *written.interval("p"), upper=1.0)
+    else:
+        estimate = combined([estimate_check(name, written.value(name), *written.interval(name), positive=True)
+                             for name in ("alpha", "beta")])
+    checks = {"holdout": Check(NA, "fit support has no holdout check yet"),
+              "predictive": joint_churn_predictive(churn),
+              "estimate": estimate,
+              "designs": Check(NA, "the churn of neutral customers that goes with the effects written; it makes no "
+                                   "causal claim of its own")}
+    key = "monthly_churn" if churn.homogeneous else "churn_mix"
+    return InputReview(f"segments.{segment}.{key}", checks)
+
+
+def joint_churn_predictive(churn) -> Check:
+    """The joint model's churn, as written (the mix, the churn multipliers held at the effects written, the
+    durations), replayed on the data's own histories (:func:`sim.fit.joint_churn.churn_by_tenure`) against the
+    customers who churned in each month of tenure (walk-aways apart): Pearson's chi-square of independent binomial
+    counts and the largest gap between the data's Kaplan-Meier survival and the model's, as the other churn fits'."""
+    from sim.fit.joint_churn import churn_by_tenure
+
+    if churn.histories is None:
+        return Check(NA, "the joint churn fit kept no histories to test")
+    table = churn_by_tenure(churn)
+    at_risk = np.maximum(table["at_risk"], 1.0)
+    kaplan_meier = np.cumprod(1.0 - table["churned"] / at_risk)
+    implied = np.cumprod(1.0 - table["expected"] / at_risk)
+    gap = float(np.max(np.abs(kaplan_meier - implied))) * 100.0 if implied.size else 0.0
+    return predictive_check("customers churning per month of tenure (walk-aways apart) against the written mix with "
+                            "the effects written", table["churned"], table["expected"], 1 if churn.homogeneous else 2,
+                            gap, table["variance"])
 
 
 def _n(x: float) -> str:

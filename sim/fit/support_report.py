@@ -20,14 +20,13 @@ from sim.fit.scenario_edit import InputUpdate
 from sim.fit.scenario_inputs import Writes
 from sim.fit.support import OBSERVATIONAL, CsatRule, TicketColumns, fit_support
 from sim.fit import causal, joint_churn
-from sim.fit.review import fit_words
 from sim.fit.support_inputs import churn_writes, support_inputs
 
 
 @dataclass
 class SupportReport:
     """What ``cxroi fit support`` prints and writes: the fits per segment, the response curve, the support inputs
-    (``updates``; the churn mix and its review entry are in ``writes`` only), the estimates not written and why
+    (``updates``; the churn mix is in ``writes`` only), the estimates not written and why
     (``notes``), and the ``--json`` summary."""
 
     fits: dict
@@ -93,9 +92,7 @@ def support_report(
                                       operations=bool(scenario) and "operations" in scenario)
     updates = [InputUpdate(s.path, s.spec, s.comment) for s in suggested]
     writes = Writes(updates=list(updates))
-    files = [f.path for f in (tickets_file, customers_file, orders_file) if f is not None]
-    churn_writes(fits, writes, evidence=evidence, segment_map=segment_map, scenario=scenario,
-                 reviewed_by=fit_words("support", files))
+    churn_writes(fits, writes, evidence=evidence, segment_map=segment_map, scenario=scenario)
     disagree = disagreement_notes(fits)
     notes = disagree + writes.notes + notes
     writes.notes = list(notes)
