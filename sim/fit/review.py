@@ -488,6 +488,7 @@ def review_support(report, fit: str, segment_map: dict | None = None) -> Review:
 
     segment_map = segment_map or {}
     by_segment = {segment_map.get(name, name): f for name, f in report.fits.items()}
+    data_name = {segment_map.get(name, name): name for name in report.fits}
     inputs = []
     for update in report.updates:
         if not isinstance(update.spec, dict) or "low" not in update.spec:
@@ -502,18 +503,40 @@ def review_support(report, fit: str, segment_map: dict | None = None) -> Review:
         designs = designs_check(fitted, key) if fitted is not None and key in causal.EFFECTS else \
             Check(NA, "not an effect of an experience" if key in ("contacts", "good", "bad") or parts[0] == "operations"
                   else "naive estimate: no causal design for it yet")
-        checks = {"holdout": Check(NA, "fit support has no holdout check yet"),
-                  "predictive": Check(NA, "no predictive check of support's estimates yet"),
+        holdout = support_holdout_check(report, data_name.get(parts[1]), key) if parts[0] == "segments" else \
+            Check(NA, "the response curve is not predicted by the holdout")
+        checks = {"holdout": holdout, "predictive": Check(NA, "no predictive check of support's estimates yet"),
                   "estimate": estimate, "designs": designs}
         inputs.append(InputReview(update.path, checks))
     for segment, fitted in by_segment.items():
         churn = getattr(fitted, "churn", None)
         if churn is not None:
-            inputs.append(joint_churn_review(churn, segment))
+            inputs.append(joint_churn_review(churn, segment, support_holdout_check(report, data_name[segment], "churn")))
     return Review(fit, tuple(inputs))
 
 
-def joint_churn_review(churn, segment: str) -> InputReview:
+HELD_OUT = ("churn", "negative_churn_increase", "positive_churn_reduction", "walk_away")
+"""What fit support's holdout predicts (:mod:`sim.fit.support_holdout`): churn after bad, after good and in all
+months, and walk-aways."""
+
+
+def support_holdout_check(report, segment: str | None, key: str) -> Check:
+    """The holdout check of support's input ``key`` in the data's ``segment``: the calibration's prediction of the
+    held-out months against what happened, or n/a with why."""
+    if key not in HELD_OUT:
+        return Check(NA, "the holdout predicts churn and walk-aways, not this input (buying, contacts, shares and "
+                         "durations are not checked by it yet)")
+    found = (getattr(report, "holdout", None) or {}).get(segment)
+    if found is None:
+        problem = getattr(report, "holdout_problem", "")
+        if problem:
+            return Check(WARN, f"the holdout could not be fitted: {problem}")
+        return Check(NA, "no holdout was run (--no-holdout)")
+    outcome = found.outcomes[key]
+    return holdout_check(outcome.what, outcome.predicted, outcome.actual, outcome.se)
+
+
+def joint_churn_review(churn, segment: str, holdout: Check = Check(NA, "no holdout was run (--no-holdout)")) -> InputReview:
     """The neutral customers' churn written by ``fit support`` (a :class:`sim.fit.joint_churn.JointChurn`): its
     interval against what it allows, and whether the written mix with the effects written reproduces the data's
     churn per month of tenure (:func:`joint_churn_predictive`); it makes no causal claim of its own."""
@@ -523,8 +546,7 @@ def joint_churn_review(churn, segment: str) -> InputReview:
     else:
         estimate = combined([estimate_check(name, written.value(name), *written.interval(name), positive=True)
                              for name in ("alpha", "beta")])
-    checks = {"holdout": Check(NA, "fit support has no holdout check yet"),
-              "predictive": joint_churn_predictive(churn),
+    checks = {"holdout": holdout, "predictive": joint_churn_predictive(churn),
               "estimate": estimate,
               "designs": Check(NA, "the churn of neutral customers that goes with the effects written; it makes no "
                                    "causal claim of its own")}

@@ -54,8 +54,13 @@ def _review(customers, tickets, orders):
     return review_support(support_report(tickets, customers, orders, as_of=ss.as_of()), "cxroi fit support on t.csv")
 
 
-def test_the_joint_churn_is_reviewed_with_the_other_inputs_and_a_company_the_model_describes_passes(company):
-    review = _review(*company)
+@pytest.fixture(scope="module")
+def reviewed(company):
+    return _review(*company)
+
+
+def test_the_joint_churn_is_reviewed_with_the_other_inputs_and_a_company_the_model_describes_passes(reviewed):
+    review = reviewed
     churn = review.inputs[-1]
     assert churn.path == "segments.retail.churn_mix"
     assert churn.checks["predictive"].status == "ok", churn.checks["predictive"]
@@ -86,3 +91,48 @@ def test_churn_in_a_spike_at_the_anniversary_fails_the_joint_churn_predictive_ch
     check = _review(*_anniversary(*company)).inputs[-1].checks["predictive"]
     assert check.status == "fail"
     assert check.reason.endswith("the fitted model does not reproduce the data's own summary")
+
+
+CUTOFF = pd.Timestamp("2024-12-31")
+
+
+def test_the_holdout_predicts_churn_after_bad_and_good_contacts_and_walk_aways(reviewed):
+    review = reviewed
+    checks = {i.path.rsplit(".", 1)[-1]: i.checks["holdout"] for i in review.inputs}
+    for key in ("churn_mix", "negative_churn_increase", "positive_churn_reduction", "walk_away"):
+        assert checks[key].status == "ok", checks[key]
+    assert checks["negative_churn_increase"].reason.startswith(
+        "customers churning (walk-aways apart) in the ") and "customer-months after the cut-off that follow a bad " \
+        "contact: " in checks["negative_churn_increase"].reason
+    assert checks["walk_away"].reason.startswith("walk-aways in the ")
+    assert checks["positive_uplift"].status == "n/a"
+    assert checks["positive_uplift"].reason.startswith("the holdout predicts churn and walk-aways, not this input")
+
+
+def _churn_after_bad_rises(customers, tickets, orders, share=0.5, seed=2):
+    """After the cut-off, half of the customers with a bad contact leave at the start of the next month (the first
+    time it happens): the churn increase while negative is larger than the history before taught."""
+    rng = np.random.default_rng(seed)
+    bad = tickets[(tickets["csat"] <= 2) & (tickets["opened"] > CUTOFF)]
+    month = bad["opened"].dt.to_period("M").dt.to_timestamp()
+    first = month.groupby(bad["customer_id"]).min() + pd.DateOffset(months=1)
+    first = first[(first <= ss.as_of()) & (rng.random(first.size) < share)]
+    customers = customers.copy()
+    ends = customers["customer_id"].map(first)
+    sooner = ends.notna() & (customers["end_date"].isna() | (customers["end_date"] > ends))
+    customers.loc[sooner, "end_date"] = ends[sooner]
+    last = customers.set_index("customer_id")["end_date"]
+    keep = [frame[(lambda e: e.isna() | (frame[column] < e))(frame["customer_id"].map(last))]
+            for frame, column in ((tickets, "opened"), (orders, "date"))]
+    return customers, *keep
+
+
+def test_churn_after_bad_contacts_that_rises_after_the_cut_off_fails_that_effects_holdout(company):
+    customers, tickets, orders = _churn_after_bad_rises(*company)
+    report = support_report(tickets, customers, orders, as_of=ss.as_of(), cutoff=CUTOFF)
+    review = review_support(report, "f")
+    holdout = {i.path.rsplit(".", 1)[-1]: i.checks["holdout"] for i in review.inputs}
+    check = holdout["negative_churn_increase"]
+    assert check.status == "fail", check
+    assert check.reason.endswith("so it does not describe these customers")
+    assert holdout["positive_churn_reduction"].status == "ok"  # the months after good contacts did not change
