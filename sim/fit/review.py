@@ -515,24 +515,27 @@ def review_support(report, fit: str, segment_map: dict | None = None) -> Review:
     return Review(fit, tuple(inputs))
 
 
-HELD_OUT = ("churn", "negative_churn_increase", "positive_churn_reduction", "walk_away")
+HELD_OUT = ("churn", "negative_churn_increase", "positive_churn_reduction", "walk_away", "negative_drop",
+            "positive_uplift")
 """What fit support's holdout predicts (:mod:`sim.fit.support_holdout`): churn after bad, after good and in all
-months, and walk-aways."""
+months, walk-aways, and (with orders) purchases after bad and after good contacts."""
 
 
 def support_holdout_check(report, segment: str | None, key: str) -> Check:
     """The holdout check of support's input ``key`` in the data's ``segment``: the calibration's prediction of the
     held-out months against what happened, or n/a with why."""
     if key not in HELD_OUT:
-        return Check(NA, "the holdout predicts churn and walk-aways, not this input (buying, contacts, shares and "
-                         "durations are not checked by it yet)")
+        return Check(NA, "the holdout predicts churn, walk-aways and purchases after good and bad contacts, not this "
+                         "input (contacts, shares and durations are not checked by it yet)")
     found = (getattr(report, "holdout", None) or {}).get(segment)
     if found is None:
         problem = getattr(report, "holdout_problem", "")
         if problem:
             return Check(WARN, f"the holdout could not be fitted: {problem}")
         return Check(NA, "no holdout was run (--no-holdout)")
-    outcome = found.outcomes[key]
+    outcome = found.outcomes.get(key)
+    if outcome is None:
+        return Check(NA, "the holdout predicts purchases only with orders (--orders)")
     return holdout_check(outcome.what, outcome.predicted, outcome.actual, outcome.se)
 
 
