@@ -124,7 +124,7 @@ def support_report(
     estimates = pd.DataFrame([row for f in fits.values() for row in f.as_rows() + churn_rows(f)])
     by_design = pd.DataFrame([{"segment": name, **row} for name, f in fits.items() for row in design_rows(f)])
     folder = Folder({"estimates": estimates, "designs": by_design}, {"period": "month", "as_of": None if as_of is None else str(as_of.date()),
-                                               "csat_rule": rule.describe()})
+                                               "csat_rule": rule.describe(), "cutoff": summary["holdout"]["cutoff"]})
     return SupportReport(fits, response, rule, updates, notes, summary, writes, folder, held, held_problem)
 
 
