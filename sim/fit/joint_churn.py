@@ -94,10 +94,16 @@ class Histories:
     walks: int
     bad_months: int
     customers: int
+    counted_from: np.ndarray | None = None
+    """The first month of each history that a holdout check counts (the first after its cut-off); None: all."""
 
 
-def histories(customer: np.ndarray, tenure: np.ndarray, bad: np.ndarray, good: np.ndarray, ended: np.ndarray) -> Histories:
-    """Customers' histories from a panel's columns (one row per customer-month, customer then month order)."""
+def histories(customer: np.ndarray, tenure: np.ndarray, bad: np.ndarray, good: np.ndarray, ended: np.ndarray,
+              counted: np.ndarray | None = None) -> Histories:
+    """Customers' histories from a panel's columns (one row per customer-month, customer then month order).
+
+    ``counted`` (per row; a suffix of each customer's months) marks the months a holdout check counts: the
+    histories then also differ by the first of them (``counted_from``)."""
     first = np.flatnonzero(np.r_[True, customer[1:] != customer[:-1]]) if customer.size else np.zeros(0, dtype=int)
     length = np.diff(np.r_[first, customer.size])
     longest = int(length.max()) if length.size else 0
@@ -109,12 +115,18 @@ def histories(customer: np.ndarray, tenure: np.ndarray, bad: np.ndarray, good: n
     # The last month's experience moves no state that is observed again: blank it so that more histories coincide.
     grid[np.arange(first.size), length - 1] = -1
     keys = np.column_stack([grid, status])
+    if counted is not None:
+        start = length - np.add.reduceat(counted.astype(np.int64), first) if first.size else np.zeros(0, dtype=int)
+        keys = np.column_stack([keys, start])
     unique, count = np.unique(keys, axis=0, return_counts=True)
+    if counted is not None:
+        unique, start_u = unique[:, :-1], unique[:, -1]
     kinds, status_u = unique[:, :-1], unique[:, -1]
     length_u = np.maximum((kinds >= 0).sum(axis=1) + 1, 1)
     order = np.argsort(-length_u, kind="stable")
     return Histories(kinds[order], length_u[order], status_u[order], count[order].astype(float),
-                     int((status == WALKED).sum()), int((bad > 0).sum()), int(first.size))
+                     int((status == WALKED).sum()), int((bad > 0).sum()), int(first.size),
+                     None if counted is None else start_u[order])
 
 
 def beta_nodes(alpha: float, beta: float, nodes: int) -> tuple[np.ndarray, np.ndarray]:
@@ -276,6 +288,10 @@ class JointChurn:
     durations: tuple[float, float]
     homogeneous: bool
     customers: int
+    held_se: tuple[float, float] = (0.0, 0.0)
+    """The held multipliers' standard errors on the log scale (their designs')."""
+    histories: Histories | None = None
+    """The distinct histories fitted (the model review's predictive check replays them, :func:`churn_by_tenure`)."""
 
     @property
     def mean_churn(self) -> float:
@@ -467,4 +483,65 @@ def fit_joint(h: Histories, durations: tuple[float, float], held: tuple[float, f
         _inside(t_w, written_ll)
         written = _carried(single, np.r_[t_w, np.log(held)], 1, held_se, ("p",), n)
     return JointChurn(joint, written, tuple(held), wilson(h.walks, h.bad_months), h.walks, h.bad_months,
-                      tuple(durations), homogeneous, n)
+                      tuple(durations), homogeneous, n, tuple(held_se), h)
+
+
+def written_nodes(churn: JointChurn, h: Histories) -> tuple[np.ndarray, np.ndarray]:
+    """The churn probabilities (nodes) and weights of the mix as written: Gauss-Jacobi, or the one probability."""
+    if churn.homogeneous:
+        return np.array([churn.written.value("p")]), np.ones(1)
+    return beta_nodes(churn.written.value("alpha"), churn.written.value("beta"), node_count(h))
+
+
+def churn_by_tenure(churn: JointChurn, h: Histories | None = None) -> dict[str, np.ndarray]:
+    """Per month of tenure: customers at risk, those who churned (walk-aways apart: they survived the month's churn
+    and leave after it), and the churn the written mix and multipliers expect with its binomial variance; and the
+    same four totals by the experience of the month before (``after``: rows NEUTRAL, GOOD, BAD, columns at risk,
+    churned, expected, variance). With ``h.counted_from`` (a holdout's histories) only the months from it count.
+
+    A customer's expected churn in month ``t`` is the model's hazard given the experiences they had and their
+    surviving the months before: the forward recursion of :func:`life_likelihoods` stopped at ``t``, the hazard
+    averaged over the Beta and the latent states it leaves (``sum a h / sum a``). Summed over those at risk this
+    is the count the fitted model predicts for the data's own history, so that the two survival curves (Kaplan-Meier
+    of the data, the product of ``1 - expected / at risk``) can be compared month by month."""
+    h = churn.histories if h is None else h
+    p, w = written_nodes(churn, h)
+    m = np.array([1.0, *churn.held])
+    stay_p, stay_b = 1.0 - 1.0 / churn.durations[0], 1.0 - 1.0 / churn.durations[1]
+    order = np.argsort(-h.length, kind="stable")
+    kinds, length, status, count = h.kinds[order], h.length[order], h.status[order], h.count[order]
+    start = np.zeros(length.size, dtype=np.int64) if h.counted_from is None else h.counted_from[order]
+    after = np.zeros((3, 4))
+    hazard = np.minimum(p[:, None] * m[None, :], 1.0)  # (nodes, 3)
+    longest = int(length.max()) if length.size else 0
+    at_risk, churned, expected, variance = (np.zeros(longest) for _ in range(4))
+    a = np.zeros((length.size, p.size, 3))
+    a[:, :, NEUTRAL] = w[None, :]
+    alive = length.size
+    for t in range(longest):
+        while alive and length[alive - 1] <= t:
+            alive -= 1
+        a = a[:alive]
+        total = a.sum(axis=(1, 2))
+        hz = np.einsum("ukn,kn->u", a, hazard) / total
+        c = count[:alive] * (start[:alive] <= t)
+        went = (length[:alive] == t + 1) & (status[:alive] == CHURNED)
+        at_risk[t], expected[t], variance[t], churned[t] = c.sum(), c @ hz, c @ (hz * (1.0 - hz)), c @ went
+        before = np.maximum(kinds[:alive, t - 1], NEUTRAL) if t > 0 else np.full(alive, NEUTRAL)
+        for column, x in enumerate((c, c * went, c * hz, c * hz * (1.0 - hz))):
+            after[:, column] += np.bincount(before, weights=x, minlength=3)
+        a = a * (1.0 - hazard)[None] / total[:, None, None]  # survived month t (scaled: only ratios matter)
+        if t + 1 >= longest:
+            break
+        kind = kinds[:alive, t]
+        moved = a.sum(axis=2)
+        drift = a.copy()
+        drift[:, :, NEUTRAL] += a[:, :, GOOD] * (1.0 - stay_p) + a[:, :, BAD] * (1.0 - stay_b)
+        drift[:, :, GOOD] *= stay_p
+        drift[:, :, BAD] *= stay_b
+        to_bad, to_good = kind == BAD, kind == GOOD
+        a = np.where((to_bad | to_good)[:, None, None], 0.0, drift)
+        a[to_bad, :, BAD] = moved[to_bad]
+        a[to_good, :, GOOD] = moved[to_good]
+    return {"period": np.arange(1, longest + 1), "at_risk": at_risk, "churned": churned, "expected": expected,
+            "variance": variance, "after": after}

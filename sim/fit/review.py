@@ -481,11 +481,14 @@ def bgnbd_pmf(r: float, alpha: float, a: float, b: float, t: np.ndarray) -> np.n
 
 def review_support(report, fit: str, segment_map: dict | None = None) -> Review:
     """The review of ``cxroi fit support`` (a :class:`sim.fit.support_report.SupportReport`): per input written, its
-    interval against its domain and, for the experience effects, the causal designs side by side."""
+    interval against its domain and, for the experience effects, the causal designs side by side; per segment the
+    neutral customers' churn of the joint fit (:mod:`sim.fit.joint_churn`) with its predictive check, the survival
+    the written mix and effects imply against the data's month by month."""
     from sim.fit import causal
 
     segment_map = segment_map or {}
     by_segment = {segment_map.get(name, name): f for name, f in report.fits.items()}
+    data_name = {segment_map.get(name, name): name for name in report.fits}
     inputs = []
     for update in report.updates:
         if not isinstance(update.spec, dict) or "low" not in update.spec:
@@ -500,11 +503,77 @@ def review_support(report, fit: str, segment_map: dict | None = None) -> Review:
         designs = designs_check(fitted, key) if fitted is not None and key in causal.EFFECTS else \
             Check(NA, "not an effect of an experience" if key in ("contacts", "good", "bad") or parts[0] == "operations"
                   else "naive estimate: no causal design for it yet")
-        checks = {"holdout": Check(NA, "fit support has no holdout check yet"),
-                  "predictive": Check(NA, "no predictive check of support's estimates yet"),
+        holdout = support_holdout_check(report, data_name.get(parts[1]), key) if parts[0] == "segments" else \
+            Check(NA, "the response curve is not predicted by the holdout")
+        checks = {"holdout": holdout, "predictive": Check(NA, "no predictive check of support's estimates yet"),
                   "estimate": estimate, "designs": designs}
         inputs.append(InputReview(update.path, checks))
+    for segment, fitted in by_segment.items():
+        churn = getattr(fitted, "churn", None)
+        if churn is not None:
+            inputs.append(joint_churn_review(churn, segment, support_holdout_check(report, data_name[segment], "churn")))
     return Review(fit, tuple(inputs))
+
+
+HELD_OUT = ("churn", "negative_churn_increase", "positive_churn_reduction", "walk_away", "negative_drop",
+            "positive_uplift")
+"""What fit support's holdout predicts (:mod:`sim.fit.support_holdout`): churn after bad, after good and in all
+months, walk-aways, and (with orders) purchases after bad and after good contacts."""
+
+
+def support_holdout_check(report, segment: str | None, key: str) -> Check:
+    """The holdout check of support's input ``key`` in the data's ``segment``: the calibration's prediction of the
+    held-out months against what happened, or n/a with why."""
+    if key not in HELD_OUT:
+        return Check(NA, "the holdout predicts churn, walk-aways and purchases after good and bad contacts, not this "
+                         "input (contacts, shares and durations are not checked by it yet)")
+    found = (getattr(report, "holdout", None) or {}).get(segment)
+    if found is None:
+        problem = getattr(report, "holdout_problem", "")
+        if problem:
+            return Check(WARN, f"the holdout could not be fitted: {problem}")
+        return Check(NA, "no holdout was run (--no-holdout)")
+    outcome = found.outcomes.get(key)
+    if outcome is None:
+        return Check(NA, "the holdout predicts purchases only with orders (--orders)")
+    return holdout_check(outcome.what, outcome.predicted, outcome.actual, outcome.se)
+
+
+def joint_churn_review(churn, segment: str, holdout: Check = Check(NA, "no holdout was run (--no-holdout)")) -> InputReview:
+    """The neutral customers' churn written by ``fit support`` (a :class:`sim.fit.joint_churn.JointChurn`): its
+    interval against what it allows, and whether the written mix with the effects written reproduces the data's
+    churn per month of tenure (:func:`joint_churn_predictive`); it makes no causal claim of its own."""
+    written = churn.written
+    if churn.homogeneous:
+        estimate = estimate_check("churn per month", written.value("p"), *written.interval("p"), upper=1.0)
+    else:
+        estimate = combined([estimate_check(name, written.value(name), *written.interval(name), positive=True)
+                             for name in ("alpha", "beta")])
+    checks = {"holdout": holdout, "predictive": joint_churn_predictive(churn),
+              "estimate": estimate,
+              "designs": Check(NA, "the churn of neutral customers that goes with the effects written; it makes no "
+                                   "causal claim of its own")}
+    key = "monthly_churn" if churn.homogeneous else "churn_mix"
+    return InputReview(f"segments.{segment}.{key}", checks)
+
+
+def joint_churn_predictive(churn) -> Check:
+    """The joint model's churn, as written (the mix, the churn multipliers held at the effects written, the
+    durations), replayed on the data's own histories (:func:`sim.fit.joint_churn.churn_by_tenure`) against the
+    customers who churned in each month of tenure (walk-aways apart): Pearson's chi-square of independent binomial
+    counts and the largest gap between the data's Kaplan-Meier survival and the model's, as the other churn fits'."""
+    from sim.fit.joint_churn import churn_by_tenure
+
+    if churn.histories is None:
+        return Check(NA, "the joint churn fit kept no histories to test")
+    table = churn_by_tenure(churn)
+    at_risk = np.maximum(table["at_risk"], 1.0)
+    kaplan_meier = np.cumprod(1.0 - table["churned"] / at_risk)
+    implied = np.cumprod(1.0 - table["expected"] / at_risk)
+    gap = float(np.max(np.abs(kaplan_meier - implied))) * 100.0 if implied.size else 0.0
+    return predictive_check("customers churning per month of tenure (walk-aways apart) against the written mix with "
+                            "the effects written", table["churned"], table["expected"], 1 if churn.homogeneous else 2,
+                            gap, table["variance"])
 
 
 def _n(x: float) -> str:

@@ -653,6 +653,19 @@ def fit_support(tickets: pd.DataFrame, customers: pd.DataFrame, orders: pd.DataF
     ``as_of`` defaults to the latest date in the data. Raises ScenarioError (one
     line per problem, not yet attributed to a file: the caller adds which table).
     """
+    people, table, order_codes, order_times, as_of = checked_data(
+        tickets, customers, orders, as_of=as_of, ticket_columns=ticket_columns, customer_columns=customer_columns,
+        order_columns=order_columns, rule=rule, date_format=date_format)
+    fits = fit_segments(people, table, order_codes, order_times, last_complete_month(as_of), causal_designs,
+                        joint_churn_fit)
+    return fits, response_curve(table["wait"].to_numpy(), table["experience"].to_numpy())
+
+
+def checked_data(tickets: pd.DataFrame, customers: pd.DataFrame, orders: pd.DataFrame | None, *, as_of,
+                 ticket_columns: TicketColumns, customer_columns: checks.CustomerColumns,
+                 order_columns: checks.OrderColumns, rule: CsatRule, date_format: str):
+    """(customers, tickets, orders' customer codes, orders' times, as-of day) checked and parsed; ScenarioError with
+    one line per problem ('tickets: ...', 'orders: ...' for theirs)."""
     if as_of is None:
         as_of = _latest(tickets, customers, ticket_columns, customer_columns, date_format)
     people = checks.check_customers(customers, as_of=as_of, columns=customer_columns, date_format=date_format)
@@ -669,10 +682,19 @@ def fit_support(tickets: pd.DataFrame, customers: pd.DataFrame, orders: pd.DataF
             raise ScenarioError([Problem(f"orders: {p.path}" if p.path else "orders", p.message) for p in error.problems]) from None
         order_codes = pd.Index(people["customer_id"]).get_indexer(order_table["customer_id"])
         order_times = order_table["time"].to_numpy()
-    panel = build_panel(people, table, order_codes, order_times, last_complete_month(as_of))
+    return people, table, order_codes, order_times, as_of
+
+
+def fit_segments(people: pd.DataFrame, table: pd.DataFrame, order_codes, order_times, last_month: int,
+                 causal_designs: bool = True, joint_churn_fit: bool = True, cut: bool = False) -> dict[str, SupportFit]:
+    """Per segment the fit of the calendar months up to ``last_month`` (:func:`month_index`). With ``cut`` (the
+    holdout check's calibration, :mod:`sim.fit.support_holdout`) the tickets after it count in neither the shares of
+    good and bad contacts nor the customers' categories; without, every ticket does (the as-of month's too)."""
+    panel = build_panel(people, table, order_codes, order_times, last_month)
     segment_of_row = people["segment"].to_numpy()[panel.customer]
     segment_of_ticket = people["segment"].to_numpy()[table["code"].to_numpy()]
-    categories = customer_categories(table, len(people))
+    seen = month_index(table["opened"].to_numpy()) <= last_month if cut else np.ones(len(table), dtype=bool)
+    categories = customer_categories(table[seen], len(people))
     names = sorted(pd.unique(people["segment"]), key=str)
     segmented = not (len(names) == 1 and names[0] == checks.ALL)
     fits, problems = {}, []
@@ -681,14 +703,15 @@ def fit_support(tickets: pd.DataFrame, customers: pd.DataFrame, orders: pd.DataF
         rows = segment_of_row == name
         part = _subset(panel, rows)
         try:
-            fits[name] = _fit_segment(name, label, part, table["experience"].to_numpy()[segment_of_ticket == name],
-                                      int((people["segment"] == name).sum()), orders is not None, categories, causal_designs,
-                                      joint_churn_fit)
+            fits[name] = _fit_segment(name, label, part,
+                                      table["experience"].to_numpy()[(segment_of_ticket == name) & seen],
+                                      int((people["segment"] == name).sum()), order_codes is not None, categories,
+                                      causal_designs, joint_churn_fit)
         except ScenarioError as error:
             problems.extend(error.problems)
     if problems:
         raise ScenarioError(problems)
-    return fits, response_curve(table["wait"].to_numpy(), table["experience"].to_numpy())
+    return fits
 
 
 def _fit_segment(name: str, label: str, panel: Panel, experience: np.ndarray, customers: int, with_purchases: bool,

@@ -143,7 +143,7 @@ CHURN_KEYS = ("churn", "monthly_churn", "annual_churn", "churn_mix")
 
 
 def churn_writes(fits: dict[str, SupportFit], writes, *, evidence: str, segment_map: dict[str, str] | None = None,
-                 scenario: dict | None = None, reviewed_by: str | None = None) -> None:
+                 scenario: dict | None = None) -> None:
     """Add to ``writes`` each segment's neutral churn from the joint fit (:mod:`sim.fit.joint_churn`): ``churn_mix``
     (or ``monthly_churn`` when churn does not differ between customers), replacing any other churn key.
 
@@ -151,8 +151,8 @@ def churn_writes(fits: dict[str, SupportFit], writes, *, evidence: str, segment_
     company's retention. When the churn it replaces came from the customer list (``cxroi fit customers``), which
     contains the churn support causes, one line says so; any other churn key replaced is named too. A segment
     whose joint fit did not converge keeps its churn, with a line that says the effects may count churn twice.
-    With ``reviewed_by`` (what was fitted, :func:`sim.fit.review.fit_words`) the written churn gets its model review
-    entry (``[review."segments.NAME.churn_mix"]``), replacing the customer list's.
+    Its model review entry (``[review."segments.NAME.churn_mix"]``, replacing the customer list's) comes with the
+    other inputs' from :func:`sim.fit.review.review_support`.
     """
     segment_map = segment_map or {}
     for name, fit in fits.items():
@@ -186,8 +186,6 @@ def churn_writes(fits: dict[str, SupportFit], writes, *, evidence: str, segment_
             writes.mix(f"segments.{segment}.churn_mix", ("alpha", "beta"), churn.written, source,
                        f"neutral customers' churn, fitted jointly with the experience effects: mean "
                        f"{churn.mean_churn:.4g} a month at the start")
-        if reviewed_by:
-            writes.set(f"review.segments.{segment}.{key}", churn_review(churn, reviewed_by))
         said = (f"mean {churn.mean_churn * 100:.2f}\u00a0% a month for a new neutral customer, against "
                 f"{fit.observed_churn * 100:.2f}\u00a0% of customer-months ending in the data")
         if "dropout_mix" in present:
@@ -202,25 +200,6 @@ def churn_writes(fits: dict[str, SupportFit], writes, *, evidence: str, segment_
         elif old:
             writes.notes.append(f"segments.{segment}.{key}: replaces {', '.join(old)}: the neutral customers' churn, "
                                 f"fitted jointly with the experience effects and walk-away ({said})")
-
-
-def churn_review(churn, reviewed_by: str) -> dict:
-    """The written churn's model review entry (:mod:`sim.fit.review`'s checks and form): its interval against what it
-    allows; no holdout or predictive check of the joint churn fit yet; no causal claim of its own."""
-    from sim.fit import review
-
-    written = churn.written
-    if churn.homogeneous:
-        estimate = review.estimate_check("churn per month", written.value("p"), *written.interval("p"), upper=1.0)
-    else:
-        estimate = review.combined([review.estimate_check(name, written.value(name), *written.interval(name),
-                                                          positive=True) for name in ("alpha", "beta")])
-    checks = {"holdout": review.Check(review.NA, "fit support has no holdout check yet"),
-              "predictive": review.Check(review.NA, "no predictive check of the joint churn fit yet"),
-              "estimate": estimate,
-              "designs": review.Check(review.NA, "the churn of neutral customers that goes with the effects written; "
-                                                 "it makes no causal claim of its own")}
-    return {"fit": reviewed_by, **{name: check.text for name, check in checks.items()}}
 
 
 def held_words(churn, times: str = "x") -> str:

@@ -9,25 +9,24 @@ returns them with the JSON summary; each problem is put on the file it is in.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 
 from sim.errors import Problem, ScenarioError, UsageError
 from sim.fit.checks import ISO, CustomerColumns, OrderColumns
-from sim.fit.reports import DataFile, Folder
+from sim.fit.reports import NO_HOLDOUT, DataFile, Folder, cutoff_or_default
 from sim.fit.scenario_edit import InputUpdate
 from sim.fit.scenario_inputs import Writes
 from sim.fit.support import OBSERVATIONAL, CsatRule, TicketColumns, fit_support
 from sim.fit import causal, joint_churn
-from sim.fit.review import fit_words
 from sim.fit.support_inputs import churn_writes, support_inputs
 
 
 @dataclass
 class SupportReport:
     """What ``cxroi fit support`` prints and writes: the fits per segment, the response curve, the support inputs
-    (``updates``; the churn mix and its review entry are in ``writes`` only), the estimates not written and why
+    (``updates``; the churn mix is in ``writes`` only), the estimates not written and why
     (``notes``), and the ``--json`` summary."""
 
     fits: dict
@@ -38,6 +37,10 @@ class SupportReport:
     summary: dict
     writes: Writes
     folder: Folder
+    holdout: dict = field(default_factory=dict)
+    """Per segment the holdout check's outcomes (:class:`sim.fit.support_holdout.SupportHoldout`)."""
+    holdout_problem: str = ""
+    """Why a holdout was asked for but could not be fitted ('' when it was, or with --no-holdout)."""
 
 
 def support_report(
@@ -56,6 +59,7 @@ def support_report(
     date_format: str = ISO,
     scenario: dict | None = None,
     into: str | None = None,
+    cutoff: pd.Timestamp | None = None,
 ) -> SupportReport:
     """Support's effects per segment from tickets (customer_id, opened, channel, wait, csat or outcome), the customer
     list and optionally the orders (adds the buying effects).
@@ -66,7 +70,8 @@ def support_report(
     ``segment_column`` is the customers' segment column; ``rule`` says which CSAT scores are good and bad.
     ``scenario`` (parsed) and ``into`` (its name):
     a complete scenario must have every data segment (after ``segment_map``), and one with ``[operations]`` gets
-    the response curve's inputs.
+    the response curve's inputs. ``cutoff`` is the holdout check's (:mod:`sim.fit.support_holdout`; None: a third of
+    the history before the as-of day, :data:`sim.fit.reports.NO_HOLDOUT`: none).
     """
     mapped = dict(columns or {})
     segment_map = dict(segment_map or {})
@@ -93,9 +98,10 @@ def support_report(
                                       operations=bool(scenario) and "operations" in scenario)
     updates = [InputUpdate(s.path, s.spec, s.comment) for s in suggested]
     writes = Writes(updates=list(updates))
-    files = [f.path for f in (tickets_file, customers_file, orders_file) if f is not None]
-    churn_writes(fits, writes, evidence=evidence, segment_map=segment_map, scenario=scenario,
-                 reviewed_by=fit_words("support", files))
+    churn_writes(fits, writes, evidence=evidence, segment_map=segment_map, scenario=scenario)
+    held, held_problem, cutoff = _holdout(tickets, customers, orders, cutoff, as_of=as_of, ticket_columns=ticket_columns,
+                                          customer_columns=customer_columns, order_columns=order_columns, rule=rule,
+                                          date_format=date_format)
     disagree = disagreement_notes(fits)
     notes = disagree + writes.notes + notes
     writes.notes = list(notes)
@@ -109,12 +115,30 @@ def support_report(
         "response_curve": None if response is None else {
             "intercept": _plain(response.intercept), "slope": _plain(response.slope), "tickets": response.tickets},
         "written_into": str(into) if into else None, "not_written": notes,
+        "holdout": {"cutoff": None if cutoff is None or cutoff is NO_HOLDOUT else str(pd.Timestamp(cutoff).date()),
+                    "problem": held_problem or None,
+                    "segments": {name: {"cutoff_month_end": str(found.cutoff.date()), "months": found.months,
+                                        "outcomes": {key: o.__dict__ for key, o in found.outcomes.items()}}
+                                 for name, found in held.items()}},
     }
     estimates = pd.DataFrame([row for f in fits.values() for row in f.as_rows() + churn_rows(f)])
     by_design = pd.DataFrame([{"segment": name, **row} for name, f in fits.items() for row in design_rows(f)])
     folder = Folder({"estimates": estimates, "designs": by_design}, {"period": "month", "as_of": None if as_of is None else str(as_of.date()),
-                                               "csat_rule": rule.describe()})
-    return SupportReport(fits, response, rule, updates, notes, summary, writes, folder)
+                                               "csat_rule": rule.describe(), "cutoff": summary["holdout"]["cutoff"]})
+    return SupportReport(fits, response, rule, updates, notes, summary, writes, folder, held, held_problem)
+
+
+def _holdout(tickets, customers, orders, cutoff, *, as_of, **checking) -> tuple[dict, str, object]:
+    """(per segment the holdout's outcomes, why there are none, the cut-off used) -- none with --no-holdout."""
+    from sim.fit.support import checked_data
+    from sim.fit.support_holdout import support_holdout
+
+    if cutoff is NO_HOLDOUT:
+        return {}, "", cutoff
+    people, table, order_codes, order_times, as_of = checked_data(tickets, customers, orders, as_of=as_of, **checking)
+    cutoff = cutoff_or_default(cutoff, people["start"].min(), as_of)
+    held, problem = support_holdout(people, table, order_codes, order_times, cutoff=cutoff, as_of=as_of)
+    return held, problem, cutoff
 
 
 def joint_churn_summary(fit) -> dict | None:

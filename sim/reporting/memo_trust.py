@@ -19,6 +19,8 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 
+from sim.reporting.format import style
+
 FITTED = "cxroi fit "
 """How the source of every input a fit wrote begins."""
 CHECKS = ("holdout", "predictive", "estimate", "designs")
@@ -103,8 +105,9 @@ def trust_section(memo, manifest: dict[str, Any]) -> None:
                       f"(predictive check), is the estimate inside what it allows with a proper interval, and do the "
                       f"causal designs agree. Of {len(review)} inputs, {summary}:")
         memo.add("table", (HEADER, grouped_rows(review, resolved)))
+        st = style()  # the review's sentences keep plain numbers; restyled here, at the edge
         flagged = [f"{input_words(path, resolved)}, {dict(zip(CHECKS, HEADER[1:]))[check]} "
-                   f"({status_and_reason(entry[check])[0]}): {status_and_reason(entry[check])[1]}."
+                   f"({status_and_reason(entry[check])[0]}): {st.restyle(status_and_reason(entry[check])[1])}."
                    for path, entry in review.items() for check in CHECKS
                    if status_and_reason(entry.get(check, "n/a: "))[0] in ("warn", "fail")]
         if flagged:

@@ -78,8 +78,9 @@ def support_command(tickets, customers_file, orders_file, columns, csat_scale, g
     and weighting for measured confounders -- side by side, each with what it
     assumes and an E-value (how strong a hidden confounder would have to be to
     explain the effect away). --into writes the design a stated rule chooses.
-    Support is fitted per calendar month: --period year is refused; there is no
-    holdout check yet (--cutoff is refused, --no-holdout is accepted).
+    Support is fitted per calendar month: --period year is refused. The holdout
+    check refits on the months up to --cutoff and predicts the churn after bad and
+    good contacts, in all, and the walk-aways after it (the model review).
 
     \b
     Examples:
@@ -98,13 +99,11 @@ def support_command(tickets, customers_file, orders_file, columns, csat_scale, g
         if period == "year":
             raise UsageError("--period year: fit support estimates per calendar month (the customer model's support "
                              "effects are monthly); leave --period out")
-        if cutoff is not None:
-            raise UsageError("--cutoff: fit support has no holdout check yet; leave --cutoff out (or pass --no-holdout)")
         if into is not None:
             from sim.shell.scenario_writer import check_into
 
             check_into(into, create=True)
-        _, as_of_day, _ = common_options(out, overwrite, "month", None, as_of, None, True)
+        _, as_of_day, cutoff_day = common_options(out, overwrite, "month", None, as_of, cutoff, no_holdout)
         mapped = _mapping(columns, "--column", TICKET_KEYS + CUSTOMER_KEYS + ORDER_KEYS)
         rule = csat_rule(csat_scale, good_from, bad_to)
         segment_map = _mapping(segment_pairs, "--segment-map")
@@ -118,7 +117,7 @@ def support_command(tickets, customers_file, orders_file, columns, csat_scale, g
                                     customers_file=sources[1], orders_file=sources[2] if orders_file else None,
                                     columns=mapped, rule=rule, as_of=as_of_day, segment_map=segment_map,
                                     segment_column=segment_column, date_format=date_format,
-                                    scenario=scenario, into=into)
+                                    scenario=scenario, into=into, cutoff=cutoff_day)
             review = review_support(report, fit_words("support", [f.path for f in sources]), segment_map)
         with_review(report.writes, review, into)
         fragment_text = write_or_print(into, report.writes, as_json)

@@ -146,7 +146,7 @@ def _arguments(folder: Path, command: str, into: bool, options) -> list[str]:
         "pilot": ["fit", "pilot", f["pilot.csv"], "--measure", "bad", "--segment", "retail", "--intervention", "first_contact"],
     }[command]
     accepted = {"customers": {"--cutoff", "--as-of", "--date-format"}, "orders": {"--cutoff", "--as-of", "--date-format"},
-                "support": {"--as-of", "--widen"}, "pilot": {"--prior"}}[command.split()[0]]
+                "support": {"--cutoff", "--as-of", "--widen"}, "pilot": {"--prior"}}[command.split()[0]]
     for option, value in options:
         if option in accepted:
             args += [option, value]

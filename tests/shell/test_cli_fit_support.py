@@ -1,4 +1,4 @@
-"""`cxroi fit support` at the command line: writes a scenario, refuses bad tickets without writing (about 5 s)."""
+"""`cxroi fit support` at the command line: writes a scenario, refuses bad tickets without writing (about 8 s)."""
 
 import shutil
 from pathlib import Path
@@ -134,3 +134,23 @@ def test_churn_from_the_customer_list_is_replaced_by_the_joint_fit_and_said_in_o
     assert written["low"] < 0.02 < written["high"]
     joint = summary["segments"]["b2c"]["joint_churn"]
     assert joint["model"] == "geometric" and joint["written"]["p"]["ci_low"] < 0.02 < joint["written"]["p"]["ci_high"]
+
+
+def test_the_review_has_every_input_with_the_holdout_at_the_cutoff_given(files, tmp_path):
+    """--cutoff sets the holdout's (fit customers' convention); review.json has the joint churn (one probability: these
+    customers do not differ) with the rest."""
+    import json
+
+    out = tmp_path / "fit"
+    args = ["fit", "support", str(files / "tickets.csv"), "--customers", str(files / "customers.csv"),
+            "--orders", str(files / "orders.csv"), "--out", str(out)]
+    result = CliRunner().invoke(main, [*args, "--cutoff", "2024-06-30"])
+    assert result.exit_code == 0, result.output
+    review = json.loads((out / "review.json").read_text())["inputs"]
+    assert review["segments.b2c.monthly_churn"]["holdout"]["reason"].startswith("customers churning (walk-aways apart) in "
+                                                                            "the ")
+    assert review["segments.b2c.monthly_churn"]["predictive"]["status"] in ("ok", "warn")
+    assert review["segments.b2c.experience.walk_away"]["holdout"]["status"] != "n/a"
+    assert "segments.b2c.monthly_churn: " in result.output
+    refused = CliRunner().invoke(main, [*args, "--cutoff", "2030-01-01", "--overwrite"])
+    assert refused.exit_code == 2 and "--cutoff 2030-01-01: must be before the end of the data" in refused.output
