@@ -653,9 +653,17 @@ def fit_support(tickets: pd.DataFrame, customers: pd.DataFrame, orders: pd.DataF
     ``as_of`` defaults to the latest date in the data. Raises ScenarioError (one
     line per problem, not yet attributed to a file: the caller adds which table).
     """
-    people, table, order_codes, order_times, as_of = checked_data(
-        tickets, customers, orders, as_of=as_of, ticket_columns=ticket_columns, customer_columns=customer_columns,
-        order_columns=order_columns, rule=rule, date_format=date_format)
+    checked = checked_data(tickets, customers, orders, as_of=as_of, ticket_columns=ticket_columns,
+                           customer_columns=customer_columns, order_columns=order_columns, rule=rule,
+                           date_format=date_format)
+    return fit_checked(checked, causal_designs, joint_churn_fit)
+
+
+def fit_checked(checked: tuple, causal_designs: bool = True,
+                joint_churn_fit: bool = True) -> tuple[dict[str, SupportFit], ResponseFit | None]:
+    """:func:`fit_support` of data already checked by :func:`checked_data` (whose result ``checked`` is), so a
+    caller that also needs the checked data (the holdout) checks it once."""
+    people, table, order_codes, order_times, as_of = checked
     fits = fit_segments(people, table, order_codes, order_times, last_complete_month(as_of), causal_designs,
                         joint_churn_fit)
     return fits, response_curve(table["wait"].to_numpy(), table["experience"].to_numpy())

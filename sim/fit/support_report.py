@@ -1,7 +1,7 @@
 """``cxroi fit support`` as a library call: what support does to customers, estimated from tickets (observational).
 
 :func:`support_report` checks that the data's segments exist in the target
-scenario, fits :func:`sim.fit.support.fit_support`, turns the estimates into
+scenario, checks the data once and fits it (:func:`sim.fit.support.fit_checked`), turns the estimates into
 scenario inputs from the designs a stated rule picks (:func:`sim.fit.support_inputs.support_inputs`) and
 returns them with the JSON summary; each problem is put on the file it is in.
 """
@@ -18,7 +18,7 @@ from sim.fit.checks import ISO, CustomerColumns, OrderColumns
 from sim.fit.reports import NO_HOLDOUT, DataFile, Folder, cutoff_or_default
 from sim.fit.scenario_edit import InputUpdate
 from sim.fit.scenario_inputs import Writes
-from sim.fit.support import OBSERVATIONAL, CsatRule, TicketColumns, fit_support
+from sim.fit.support import OBSERVATIONAL, CsatRule, TicketColumns, checked_data, fit_checked
 from sim.fit import causal, joint_churn
 from sim.fit.support_inputs import churn_writes, support_inputs
 
@@ -88,9 +88,10 @@ def support_report(
     data_segments = (customers[segment_name].dropna().astype(str).unique() if segment_name in customers.columns else ["all"])
     check_segments(scenario, [segment_map.get(name, name) for name in data_segments], into)
     try:
-        fits, response = fit_support(tickets, customers, orders, as_of=as_of, ticket_columns=ticket_columns,
-                                     customer_columns=customer_columns, order_columns=order_columns, rule=rule,
-                                     date_format=date_format)
+        checked = checked_data(tickets, customers, orders, as_of=as_of, ticket_columns=ticket_columns,
+                               customer_columns=customer_columns, order_columns=order_columns, rule=rule,
+                               date_format=date_format)
+        fits, response = fit_checked(checked)
     except ScenarioError as error:
         raise attribute(error, tickets_file, customers_file, orders_file) from None
     evidence = f"{tickets_file.name}, {sum(f.tickets for f in fits.values()):,} tickets, {rule.describe()}"
@@ -99,9 +100,7 @@ def support_report(
     updates = [InputUpdate(s.path, s.spec, s.comment) for s in suggested]
     writes = Writes(updates=list(updates))
     churn_writes(fits, writes, evidence=evidence, segment_map=segment_map, scenario=scenario)
-    held, held_problem, cutoff = _holdout(tickets, customers, orders, cutoff, as_of=as_of, ticket_columns=ticket_columns,
-                                          customer_columns=customer_columns, order_columns=order_columns, rule=rule,
-                                          date_format=date_format)
+    held, held_problem, cutoff = _holdout(checked, cutoff)
     disagree = disagreement_notes(fits)
     notes = disagree + writes.notes + notes
     writes.notes = list(notes)
@@ -128,14 +127,14 @@ def support_report(
     return SupportReport(fits, response, rule, updates, notes, summary, writes, folder, held, held_problem)
 
 
-def _holdout(tickets, customers, orders, cutoff, *, as_of, **checking) -> tuple[dict, str, object]:
-    """(per segment the holdout's outcomes, why there are none, the cut-off used) -- none with --no-holdout."""
-    from sim.fit.support import checked_data
+def _holdout(checked: tuple, cutoff) -> tuple[dict, str, object]:
+    """(per segment the holdout's outcomes, why there are none, the cut-off used) -- none with --no-holdout.
+    ``checked``: the data as :func:`sim.fit.support.checked_data` checked it for the main fit."""
     from sim.fit.support_holdout import support_holdout
 
     if cutoff is NO_HOLDOUT:
         return {}, "", cutoff
-    people, table, order_codes, order_times, as_of = checked_data(tickets, customers, orders, as_of=as_of, **checking)
+    people, table, order_codes, order_times, as_of = checked
     cutoff = cutoff_or_default(cutoff, people["start"].min(), as_of)
     held, problem = support_holdout(people, table, order_codes, order_times, cutoff=cutoff, as_of=as_of)
     return held, problem, cutoff
