@@ -8,6 +8,8 @@ has taken over :data:`PROGRESS_AFTER` seconds, so short commands stay quiet.
 
 from __future__ import annotations
 
+import signal
+import threading
 import time
 from contextlib import contextmanager
 
@@ -60,7 +62,8 @@ def progress(enabled: bool, unit: str = "draws", meanwhile=None, action: str = "
         yield report
     finally:
         if "progress" in bar:
-            bar["progress"].stop()
+            with _interrupts_after():
+                bar["progress"].stop()
 
 
 @contextmanager
@@ -68,8 +71,6 @@ def working(what: str, enabled: bool = True):
     """A spinner with the time taken on stderr ("writing the workbook  0:00:12") for work that reports no
     steps, shown once it has taken over :data:`PROGRESS_AFTER` seconds and only on a terminal; stdout
     (a --json summary) is untouched."""
-    import threading
-
     lock = threading.Lock()
     shown: dict[str, object] = {}
 
@@ -100,5 +101,29 @@ def working(what: str, enabled: bool = True):
         with lock:
             shown["done"] = True
             if "progress" in shown:
-                shown["progress"].stop()
+                with _interrupts_after():
+                    shown["progress"].stop()
+
+
+@contextmanager
+def _interrupts_after():
+    """Let a Ctrl-C or SIGTERM that comes while a bar is being erased take effect once it is erased.
+
+    rich erases a transient bar in several writes; an interrupt between them left the bar on the screen with
+    the command's "interrupted" line glued to its end. The signal is kept and raised again, to the handler in
+    place before, as soon as the erase is done. Only the main thread may set handlers; elsewhere nothing is held.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    came: list[int] = []
+    previous = {which: signal.signal(which, lambda signum, frame: came.append(signum))
+                for which in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for which, handler in previous.items():
+            signal.signal(which, handler)
+        if came:
+            signal.raise_signal(came[0])
 

@@ -149,3 +149,32 @@ def test_an_interrupt_after_the_folder_is_placed_names_the_folder_it_keeps(tmp_p
     assert result.exit_code == 130
     assert result.output.strip().splitlines() == [KEPT.format(out)]
     assert (out / "summary.json").exists() and (out / "draws.csv").exists()
+
+
+@pytest.mark.parametrize("held", [True, False])
+def test_a_ctrl_c_while_the_bar_is_erased_takes_effect_once_it_is_erased(monkeypatch, held):
+    """rich erases a transient bar in several writes; a Ctrl-C between them (here: as it moves to a new line)
+    left the bar on the screen with "interrupted" glued to its end (seen once in CI). Held, the erase is done
+    first and the Ctrl-C is raised after it; without the hold (the second case) the erase is cut short."""
+    from io import StringIO
+
+    from rich.console import Console
+    from rich.progress import Progress
+
+    from sim.shell.progress import _interrupts_after
+
+    screen = StringIO()
+    bar = Progress(console=Console(file=screen, force_terminal=True, width=60), transient=True, auto_refresh=False)
+    bar.add_task("simulating", total=10, completed=10)
+    bar.start()
+    bar.refresh()
+    line = bar.console.line
+    monkeypatch.setattr(bar.console, "line", lambda *a, **k: (signal.raise_signal(signal.SIGINT), line(*a, **k)))
+    erase = "\x1b[2K"  # rich's restore_cursor ends with erasing the bar's line
+    with pytest.raises(KeyboardInterrupt):
+        if held:
+            with _interrupts_after():
+                bar.stop()
+        else:
+            bar.stop()
+    assert screen.getvalue().endswith(erase) is held
