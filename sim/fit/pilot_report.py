@@ -5,6 +5,12 @@ gives the posterior effect (:func:`sim.fit.pilot.pilot_effect`), the change it
 becomes in the scenario (the intervention's ``scale`` of the parameter the
 pilot measured), a warning when the scenario already reaches that parameter
 through experiences, and the ``--json`` summary.
+
+A pilot table has one row per arm (its totals) or many (a row per customer,
+site or week: each arm is their sum), optionally with an ``enrolled`` column
+(a date, or a number such as the week) saying when each row joined the pilot;
+:func:`pilot_rows` keeps them, for the model review's holdout and predictive
+check (:mod:`sim.fit.pilot_review`).
 """
 
 from __future__ import annotations
@@ -31,32 +37,94 @@ class PilotReport:
     updates: list[InputUpdate]
     warning: str | None
     summary: dict
+    arms: tuple[Arm, Arm] | None = None
+    """(treated, control) totals."""
+    prior: tuple[float, float] | None = None
+    """The prior given (None: Jeffreys')."""
+    rows: pd.DataFrame | None = None
+    """The table's rows (:func:`pilot_rows`), None when the arms came as totals from the options."""
+    review_path: str = ""
+    """What the model review calls the input: ``interventions.NAME.changes[i]`` (the index the change has, or will
+    have, in the scenario; ``[+]`` without one), or ``pilot.MEASURE`` when the effect becomes no change."""
 
 
-def pilot_arms(frame: pd.DataFrame, measure: str) -> tuple[Arm, Arm, tuple[str, str]]:
-    """(treated, control, where) from a pilot table: an 'arm' column (treated / control) and the measure's columns."""
+ENROLLED = "enrolled"
+"""Optional column of a pilot table: when the row's customers joined the pilot (a date, or a number such as a week)."""
+ARMS = ("treated", "control")
+
+
+def pilot_rows(frame: pd.DataFrame, measure: str) -> pd.DataFrame:
+    """A pilot table's rows, checked: ``arm`` (treated / control), ``events``, ``exposure``, ``enrolled`` (numbers or
+    dates; NaN without the column) and ``row`` (its line in the file, for problems).
+
+    One row per arm is the arms' totals; more are summed (:func:`pilot_arms`). Every row is checked as an arm is
+    (:func:`sim.fit.pilot.check_arm`), one line per problem, raised together."""
     from sim.fit.checks import missing_columns, row_number
+    from sim.fit.pilot import check_arm
 
     _, exposure, events, _ = KINDS[measure]
     problems = missing_columns(frame, ["arm", exposure, events])
     if problems:
         raise ScenarioError(problems)
     arms = frame["arm"].astype(str).str.strip().str.lower()
-    found = {}
-    for name in ("treated", "control"):
-        rows = [int(i) for i in (arms == name).to_numpy().nonzero()[0]]
-        if len(rows) != 1:
-            raise ScenarioError([Problem("column 'arm'", f"needs exactly one '{name}' row, found {len(rows)}")])
-        row = rows[0]
-        values = []
-        for column in (events, exposure):
-            value = pd.to_numeric(frame[column].iloc[row], errors="coerce")
-            if pd.isna(value):
-                raise ScenarioError([Problem(f"row {row_number(row)}, column '{column}'",
-                                             f"cannot read '{frame[column].iloc[row]}' as a number")])
-            values.append(float(value))
-        found[name] = (Arm(*values), f"row {row_number(row)}")
-    return found["treated"][0], found["control"][0], (found["treated"][1], found["control"][1])
+    for index, name in enumerate(arms):
+        if name not in ARMS:
+            raise ScenarioError([Problem(f"row {row_number(index)}, column 'arm'",
+                                         f"'{frame['arm'].iloc[index]}' is not allowed: must be treated or control")])
+    for name in ARMS:
+        if not (arms == name).any():
+            raise ScenarioError([Problem("column 'arm'", f"needs a '{name}' row, found none")])
+    values = {}
+    for column in (events, exposure):
+        numbers = pd.to_numeric(frame[column], errors="coerce")
+        bad = numbers.isna().to_numpy().nonzero()[0]
+        if bad.size:
+            row = int(bad[0])
+            raise ScenarioError([Problem(f"row {row_number(row)}, column '{column}'",
+                                         f"cannot read '{frame[column].iloc[row]}' as a number")])
+        values[column] = numbers.to_numpy(float)
+    rows = pd.DataFrame({"arm": arms.to_numpy(), "events": values[events], "exposure": values[exposure],
+                         "enrolled": _enrolled(frame) if ENROLLED in frame else float("nan"),
+                         "row": [row_number(i) for i in range(len(frame))]})
+    problems = [p for r in rows.itertuples() for p in check_arm(measure, Arm(r.events, r.exposure), f"row {r.row}")]
+    if problems:
+        raise ScenarioError(problems)
+    return rows
+
+
+def _enrolled(frame: pd.DataFrame):
+    """The ``enrolled`` column: numbers as they are, else ISO 8601 dates (datetime64)."""
+    from sim.fit.checks import row_number
+
+    column = frame[ENROLLED]
+    numbers = pd.to_numeric(column, errors="coerce")
+    if not numbers.isna().any():
+        return numbers.to_numpy(float)
+    dates = pd.to_datetime(column.astype(str).str.strip(), format="ISO8601", errors="coerce")
+    bad = dates.isna().to_numpy().nonzero()[0]
+    if bad.size:
+        row = int(bad[0])
+        raise ScenarioError([Problem(f"row {row_number(row)}, column '{ENROLLED}'",
+                                     f"cannot read '{column.iloc[row]}' as a date (ISO 8601, e.g. 2026-03-02) or a number")])
+    return dates.to_numpy()
+
+
+def pilot_arms(frame: pd.DataFrame, measure: str) -> tuple[Arm, Arm, tuple[str, str]]:
+    """(treated, control, where) from a pilot table: an 'arm' column (treated / control), the measure's columns
+    and optionally ``enrolled`` (:func:`pilot_rows`, :func:`arm_totals`)."""
+    return arm_totals(pilot_rows(frame, measure))
+
+
+def arm_totals(rows: pd.DataFrame) -> tuple[Arm, Arm, tuple[str, str]]:
+    """(treated, control, where) from a pilot's rows: each arm is its rows' sum, located by its row ('row 2') or
+    rows ('rows 2 to 301') in problems."""
+    found = []
+    for name in ARMS:
+        mine = rows[rows["arm"] == name]
+        lines = mine["row"].tolist()
+        found.append((Arm(float(mine["events"].sum()), float(mine["exposure"].sum())),
+                      f"row {lines[0]}" if len(lines) == 1 else f"rows {lines[0]} to {lines[-1]}"))
+    return found[0][0], found[1][0], (found[0][1], found[1][1])
 
 
 def pilot_report(
@@ -73,13 +141,14 @@ def pilot_report(
     path: str | None = None,
     scenario: dict | None = None,
     into: str | None = None,
+    rows: pd.DataFrame | None = None,
 ) -> PilotReport:
     """The pilot's effect and the change it becomes: ``interventions.<intervention>.changes`` scaling ``path``
     (default: the segment's churn key in ``scenario``, experience.bad or purchases).
 
     ``evidence`` says where the arms came from (a file, or the options' text) in the written source; ``where``
     locates each arm in problems. ``scenario`` is the parsed target (None when there is none or it cannot be read),
-    ``into`` its name.
+    ``into`` its name; ``rows`` the table's rows (:func:`pilot_arms`), kept for the review.
     """
     result = pilot_effect(measure, treated, control, prior, where=where)
     source = (f"cxroi fit pilot ({label}: {evidence}): {result.name} {result.median:.3g} "
@@ -102,7 +171,21 @@ def pilot_report(
         "prob_effect_below_1": result.prob_below_one, "scale": result.scale_spec(source),
         "change_path": path, "written_into": str(into) if into else None, "warning": warning,
     }
-    return PilotReport(result, intervention, path, updates, warning, summary)
+    review_path = f"interventions.{intervention}.changes[{change_index(scenario, intervention, path)}]" \
+        if intervention and path else f"pilot.{measure}"
+    return PilotReport(result, intervention, path, updates, warning, summary, (treated, control), prior, rows, review_path)
+
+
+def change_index(scenario: dict | None, intervention: str, path: str) -> str:
+    """Where the change of ``path`` is, or will go, among the intervention's changes (replacing the one of the same
+    parameter, else at the end): its index as text, or '+' without a scenario."""
+    if scenario is None:
+        return "+"
+    changes = (scenario.get("interventions", {}).get(intervention) or {}).get("changes", [])
+    for index, change in enumerate(changes):
+        if change.get("path") == path:
+            return str(index)
+    return str(len(changes))
 
 
 def change_path(measure: str, segment: str, scenario: dict | None) -> str:

@@ -146,13 +146,15 @@ def holdout_check(what: str, predicted: float, actual: float, se: float) -> Chec
     return Check(WARN, f"{said}: more than its noise ({abs(z):.1f} standard errors)")
 
 
-def predictive_check(what: str, observed, expected, parameters: int, gap_pp: float, variance=None) -> Check:
+def predictive_check(what: str, observed, expected, parameters: int, gap_pp: float, variance=None,
+                     unit: str = "percentage points") -> Check:
     """Observed against the fitted model's expected counts, Pearson's chi-square judged by its p-value and the
     largest gap ``gap_pp`` in percentage points of the quantity the cells make (survival, share of customers).
 
     Cells are pooled with their neighbours until each expects :data:`MIN_EXPECTED`. Without ``variance`` the cells
     are one multinomial (customers by number of purchases: cells - 1 - ``parameters`` degrees of freedom); with it,
-    independent binomial counts (churned per period of tenure, variance ``E (1 - h)``: cells - ``parameters``)."""
+    independent binomial counts (churned per period of tenure, variance ``E (1 - h)``: cells - ``parameters``).
+    ``unit`` names the gap's unit where it is not percentage points (a pilot's rates: per cent of the arm's rate)."""
     multinomial = variance is None
     observed, expected, variance = _pooled(np.asarray(observed, float), np.asarray(expected, float),
                                            np.asarray(expected if multinomial else variance, float))
@@ -161,7 +163,7 @@ def predictive_check(what: str, observed, expected, parameters: int, gap_pp: flo
         return Check(NA, f"too few {what} to test the fit's shape ({observed.size} cells for {parameters} parameters)")
     statistic = float(np.sum((observed - expected) ** 2 / variance))
     p = float(stats.chi2.sf(statistic, df))
-    said = f"{what}: chi-square {statistic:.1f} on {df} df (p {_p(p)}), largest gap {gap_pp:.1f} percentage points"
+    said = f"{what}: chi-square {statistic:.1f} on {df} df (p {_p(p)}), largest gap {gap_pp:.1f} {unit}"
     if p >= P_WARN or gap_pp <= GAP_OK_PP:
         return Check(OK, f"{said}; the fitted model reproduces the data")
     if p < P_FAIL and gap_pp > GAP_FAIL_PP:
