@@ -51,14 +51,17 @@ class PilotReport:
 ENROLLED = "enrolled"
 """Optional column of a pilot table: when the row's customers joined the pilot (a date, or a number such as a week)."""
 ARMS = ("treated", "control")
+SHOWN = 5
+"""Problems shown of a pilot table's rows (the rest are counted)."""
 
 
 def pilot_rows(frame: pd.DataFrame, measure: str) -> pd.DataFrame:
     """A pilot table's rows, checked: ``arm`` (treated / control), ``events``, ``exposure``, ``enrolled`` (numbers or
     dates; NaN without the column) and ``row`` (its line in the file, for problems).
 
-    One row per arm is the arms' totals; more are summed (:func:`pilot_arms`). Every row is checked as an arm is
-    (:func:`sim.fit.pilot.check_arm`), one line per problem, raised together."""
+    One row per arm is the arms' totals; more are summed (:func:`pilot_arms`). Every row but an empty one (a
+    customer with no contacts) is checked as an arm is (:func:`sim.fit.pilot.check_arm`), one line per problem
+    (the first :data:`SHOWN`, then how many more), raised together."""
     from sim.fit.checks import missing_columns, row_number
     from sim.fit.pilot import check_arm
 
@@ -86,9 +89,11 @@ def pilot_rows(frame: pd.DataFrame, measure: str) -> pd.DataFrame:
     rows = pd.DataFrame({"arm": arms.to_numpy(), "events": values[events], "exposure": values[exposure],
                          "enrolled": _enrolled(frame) if ENROLLED in frame else float("nan"),
                          "row": [row_number(i) for i in range(len(frame))]})
-    problems = [p for r in rows.itertuples() for p in check_arm(measure, Arm(r.events, r.exposure), f"row {r.row}")]
+    problems = [p for r in rows.itertuples() if r.exposure != 0 or r.events != 0  # a customer with no contacts is fine
+                for p in check_arm(measure, Arm(r.events, r.exposure), f"row {r.row}")]
     if problems:
-        raise ScenarioError(problems)
+        more = [Problem("", f"and {len(problems) - SHOWN} more problems in other rows")] if len(problems) > SHOWN else []
+        raise ScenarioError(problems[:SHOWN] + more)
     return rows
 
 

@@ -162,7 +162,7 @@ def pilot_holdout(measure: str, rows: pd.DataFrame | None, prior=None) -> Check:
     noise = predicted * (1.0 - rate if kind == "proportion" else 1.0)
     se = math.sqrt(noise + predicted ** 2 * (log_variance(control) + fitted.log_sd ** 2))
     short = fitted.name.split(" of ")[0]
-    what = (f"{events_name} of the {treated.exposure:,.0f} treated {exposure_name.replace('_', '-')} {how_second}, "
+    what = (f"{events_name} in the treated arm's {treated.exposure:,.0f} {exposure_name.replace('_', '-')} {how_second}, "
             f"predicted by the {short} of those {how_first} ({fitted.median:.3g}) and the control arm's "
             f"{'rate' if kind == 'rate' else 'share'} {same}")
     return holdout_check(what, predicted, treated.events, se)

@@ -8,9 +8,8 @@ starts with ``cxroi fit`` (the stamp every fit writes). Three cases:
 
 * reviewed inputs: one row each (holdout, predictive check, estimate, causal
   designs, verdict), then one line per warning or failure with its reason;
-* fitted inputs without a review: a pilot's result (randomised, so not reviewed)
-  and inputs fitted by an older cxroi (or whose review was removed by hand): a
-  line each, naming them;
+* fitted inputs without a review (fitted by an older cxroi, or whose review was
+  removed by hand; a pilot's result among them): a line each, naming them;
 * nothing fitted: one line saying the inputs are stated assumptions, not fits.
 """
 
@@ -53,13 +52,27 @@ def reviewed(path: str, review: dict[str, Any]) -> bool:
 
 
 def input_words(path: str, resolved: dict[str, Any]) -> str:
-    """'retail customers: churn mix' for ``segments.retail.churn_mix``; other paths as they are, in code style."""
+    """'retail customers: churn mix' for ``segments.retail.churn_mix``; 'Better first contact: its change of
+    `segments.retail.experience.bad`' for a pilot's ``interventions.first_contact.changes[0]``; other paths as they
+    are, in code style."""
     parts = path.split(".")
     if parts[0] == "segments" and len(parts) > 2:
-        label = (resolved.get("segments", {}).get(parts[1]) or {}).get("label") or parts[1]
         what = ".".join(p for p in parts[2:] if p != "experience").replace("_", " ")
-        return f"{label}: {what}"
+        return f"{_owner(path, resolved)}: {what}"
+    if parts[0] == "interventions" and len(parts) > 2 and parts[2].startswith("changes["):
+        changes = (resolved.get("interventions", {}).get(parts[1]) or {}).get("changes") or []
+        index = parts[2][len("changes["):-1]
+        if index.isdigit() and int(index) < len(changes) and changes[int(index)].get("path"):
+            return f"{_owner(path, resolved)}: its change of `{changes[int(index)]['path']}`"
     return f"`{path}`"
+
+
+def _owner(path: str, resolved: dict[str, Any]) -> str:
+    """Whose input it is: the segment's or the intervention's label (or name), else the path's first part."""
+    parts = path.split(".")
+    if parts[0] in ("segments", "interventions") and len(parts) > 2:
+        return (resolved.get(parts[0], {}).get(parts[1]) or {}).get("label") or parts[1]
+    return parts[0]
 
 
 def grouped_rows(review: dict[str, Any], resolved: dict[str, Any]) -> list[list[str]]:
@@ -67,9 +80,7 @@ def grouped_rows(review: dict[str, Any], resolved: dict[str, Any]) -> list[list[
     input has it, and the verdict."""
     groups: dict[tuple[str, str], list[dict]] = {}
     for path, entry in review.items():
-        parts = path.split(".")
-        owner = (resolved.get("segments", {}).get(parts[1]) or {}).get("label") or parts[1] \
-            if parts[0] == "segments" and len(parts) > 2 else parts[0]
+        owner = _owner(path, resolved)
         command = str(entry.get("fit", "")).removeprefix(FITTED.strip()).split()[0:1] or ["fit"]
         groups.setdefault((owner, command[0]), []).append(entry)
     rows = []
@@ -103,7 +114,7 @@ def trust_section(memo, manifest: dict[str, Any]) -> None:
         memo.add("p", f"Each input fitted from the company's data was reviewed before this memo (`cxroi fit`): does the "
                       f"fit predict the history it was not shown (holdout), does it reproduce the data's own summaries "
                       f"(predictive check), is the estimate inside what it allows with a proper interval, and do the "
-                      f"causal designs agree. Of {len(review)} inputs, {summary}:")
+                      f"causal designs agree. Of {len(review)} input{'s' if len(review) != 1 else ''}, {summary}:")
         memo.add("table", (HEADER, grouped_rows(review, resolved)))
         st = style()  # the review's sentences keep plain numbers; restyled here, at the edge
         flagged = [f"{input_words(path, resolved)}, {dict(zip(CHECKS, HEADER[1:]))[check]} "
@@ -119,8 +130,8 @@ def trust_section(memo, manifest: dict[str, Any]) -> None:
     others = [path for path in unreviewed if path not in pilots]
     names = partial(_names, manifest, resolved)
     if pilots:
-        memo.add("p", f"From a pilot: {names(pilots)}. A randomised comparison needs no causal design, and the review "
-                      f"does not check it.")
+        memo.add("p", f"From a pilot, not reviewed: {names(pilots)} (fitted before the pilot's review existed); fit it "
+                      f"again with `--into` to have its halves and arms checked.")
     if others:
         memo.add("p", f"Fitted from data but not reviewed: {names(others)} (fitted before the review existed); fit them "
                       f"again with `--into` to have them checked.")

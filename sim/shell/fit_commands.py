@@ -79,8 +79,12 @@ def parse_arm(text: str, option: str):
 @click.option("--path", "target_path", metavar="PATH", help="Parameter the effect scales [default: the segment's churn, experience.bad or purchases].")
 @click.option("--into", type=click.Path(dir_okay=False, path_type=Path), help="Scenario to write the change into (added, or replacing the change of the same parameter).")
 @click.option("--label", default="pilot", show_default=True, help="Name of the pilot in the source text.")
-@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON and nothing else on stdout.")
-def pilot_command(table, measure, treated, control, prior, segment, intervention, target_path, into, label, as_json):
+@click.option("--json", "as_json", is_flag=True, help="Print the result (and its model review) as JSON and nothing else on stdout.")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
+              help="Also write a folder with summary.json, review.json, manifest.json, inputs.toml and the arms (arms.csv).")
+@click.option("--overwrite", is_flag=True, help="Replace an existing --out folder.")
+def pilot_command(table, measure, treated, control, prior, segment, intervention, target_path, into, label, as_json, out,
+                  overwrite):
     """A pilot's result as the posterior distribution of the intervention's effect.
 
     Per arm: churned of customers (--measure churn), bad experiences of contacts
@@ -91,14 +95,21 @@ def pilot_command(table, measure, treated, control, prior, segment, intervention
     rate ratio treated / control; --into writes it as the intervention's scale of
     the parameter, a lognormal with its source.
 
+    TABLE may have a row per customer, site or week (each arm is their sum) and
+    an 'enrolled' column (a date or a number): the model review then checks the
+    effect of the earlier enrolments against the later ones (holdout; random
+    halves without 'enrolled') and each arm's rows against one rate (predictive).
+
     \b
     Examples:
       cxroi fit pilot --measure churn --treated 40/500 --control 60/500
       cxroi fit pilot scenarios/data/pilot.csv --measure bad --segment retail --intervention first_contact \\
           --into my_company.toml
     """
-    from sim.fit.pilot_report import pilot_arms, pilot_report
+    from sim.fit.pilot_report import arm_totals, pilot_report, pilot_rows
+    from sim.fit.pilot_review import pilot_fit_words, review_pilot
     from sim.reporting.fit_console import print_pilot
+    from sim.reporting.review_console import print_review
     from sim.shell.scenario_writer import check_into, fragment, write_inputs
 
     with _user_errors(table or ""):
@@ -108,31 +119,66 @@ def pilot_command(table, measure, treated, control, prior, segment, intervention
             raise UsageError("--into needs --intervention and --segment (or --path)")
         if into:
             check_into(into, create=False)
+        if out is not None:
+            from sim.shell.results_folder import check_destination
+
+            check_destination(out, overwrite)
         prior_ab = _parse_prior(prior)
         target = {"prior": prior_ab, "label": label, "segment": segment, "intervention": intervention, "path": target_path,
                   "scenario": scenario_or_none(into), "into": into}
         if table is not None:
             try:
-                treated_arm, control_arm, where = pilot_arms(read_table(table), measure)
-                report = pilot_report(measure, treated_arm, control_arm, where=where, evidence=f"{table}", **target)
+                rows = pilot_rows(read_table(table), measure)
+                treated_arm, control_arm, where = arm_totals(rows)
+                report = pilot_report(measure, treated_arm, control_arm, where=where, evidence=f"{table}", rows=rows,
+                                      **target)
             except ScenarioError as error:
                 raise error.in_file(str(table)) from None
         else:
             report = pilot_report(measure, parse_arm(treated, "--treated"), parse_arm(control, "--control"),
                                   evidence=f"treated {treated}, control {control}", **target)
+        review = review_pilot(report, pilot_fit_words(str(table) if table else None,
+                                                      f"treated {treated}, control {control}"))
         if into:
-            write_inputs(into, report.updates, create=False)
+            write_inputs(into, report.updates + review.updates(), create=False)
+        if out is not None:
+            _pilot_folder(out, overwrite, report, review, table, fragment(report.updates))
         if as_json:
-            _echo_json(report.summary)
+            _echo_json({**report.summary, "review": review.as_dict()})
             return
         print_pilot(report)
+        print_review(review)
         if into:
-            click.echo(f"Written into {into}: interventions.{intervention}.changes (scale of {report.path})")
+            click.echo(f"Written into {into}: interventions.{intervention}.changes (scale of {report.path}) and its "
+                       f"review")
         if report.warning:
             echo_wrapped(report.warning)
         elif report.updates and not into:
             click.echo("# add to the scenario (or pass --into):")
             click.echo(fragment(report.updates).rstrip())
+        if out is not None:
+            click.echo(f"Report folder: {out}")
+
+
+def _pilot_folder(out: Path, overwrite: bool, report, review, table: Path | None, fragment_text: str) -> None:
+    """fit pilot's --out folder: summary.json, review.json, manifest.json, inputs.toml and arms.csv (the table's rows,
+    or the two totals)."""
+    from sim.shell.fit_data_commands import data_file, fit_manifest, write_fit_folder
+
+    from sim.fit.pilot import KINDS
+
+    _, exposure, events, _ = KINDS[report.result.measure]
+    if report.rows is not None:
+        arms = report.rows.rename(columns={"row": "file_row", "events": events, "exposure": exposure})
+        arms = arms.dropna(axis="columns", how="all")  # no 'enrolled' column, none written
+    else:
+        arms = pd.DataFrame({"arm": ["treated", "control"], events: [a.events for a in report.arms],
+                             exposure: [a.exposure for a in report.arms]})
+    options = {"measure": report.result.measure, "prior": list(report.prior) if report.prior else None,
+               "change_path": report.path, "intervention": report.intervention}
+    write_fit_folder(out, overwrite, report.summary,
+                     fit_manifest([data_file(table)] if table is not None else [], options), {"arms": arms}, {},
+                     fragment_text, review)
 
 
 def _parse_prior(text: str | None) -> tuple[float, float] | None:

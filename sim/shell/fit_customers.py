@@ -82,7 +82,7 @@ def customers_command(file, columns, survivor_table, date_format, segment_column
             write_fit_folder(out, overwrite, report.summary, fit_manifest([source], report.folder.options), report.folder.tables,
                              customers_figures(report), fragment_text, review)
         if as_json:
-            _echo_json(report.summary)
+            _echo_json({**report.summary, "review": review.as_dict()})
             return
         print_churn(report)
         print_review(review)

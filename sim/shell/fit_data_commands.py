@@ -161,7 +161,7 @@ def data_options(command):
                      help="Scenario (or new fragment) to write the fitted inputs into; comments and layout are kept."),
         click.option("--segment-map", "segment_pairs", multiple=True, metavar="DATA=SCENARIO",
                      help="Segment of the data -> segment of the scenario. Repeatable."),
-        click.option("--json", "as_json", is_flag=True, help="Print the report as JSON and nothing else on stdout."),
+        click.option("--json", "as_json", is_flag=True, help="Print the report and its model review as JSON and nothing else on stdout."),
         click.option("--out", type=click.Path(file_okay=False, path_type=Path),
                      help="Also write a folder with the report's tables (CSV), figures (PNG), summary.json and manifest.json."),
         click.option("--overwrite", is_flag=True, help="Replace an existing --out folder."),

@@ -86,7 +86,7 @@ def orders_command(file, columns, customers_file, no_amounts, date_format, segme
             write_fit_folder(out, overwrite, report.summary, fit_manifest(files, report.folder.options), report.folder.tables,
                              orders_figures(report), fragment_text, review)
         if as_json:
-            _echo_json(report.summary)
+            _echo_json({**report.summary, "review": review.as_dict()})
             return
         print_purchases(report)
         print_review(review)

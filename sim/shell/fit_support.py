@@ -125,7 +125,7 @@ def support_command(tickets, customers_file, orders_file, columns, csat_scale, g
             write_fit_folder(out, overwrite, report.summary, fit_manifest(sources, report.folder.options),
                              report.folder.tables, {}, fragment_text, review)
         if as_json:
-            _echo_json(report.summary)
+            _echo_json({**report.summary, "review": review.as_dict()})
             return
         print_support(report)
         print_review(review)

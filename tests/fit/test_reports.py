@@ -1,5 +1,5 @@
 """The fit commands' reports as library calls (``sim.customers_report``, ``sim.pilot_report``): the same numbers
-and summary as the command line, from data frames, without files (about 3 s)."""
+and summary (with the model review) as the command line, from data frames, without files (about 3 s)."""
 
 import json
 from pathlib import Path
@@ -11,6 +11,7 @@ from click.testing import CliRunner
 import sim
 from sim.fit.pilot_report import change_path, double_counting, pilot_arms
 from sim.fit.reports import DataFile
+from sim.fit.review import fit_words, review_customers
 from sim.fit.scenario_edit import InputUpdate
 from sim.shell.cli import main
 
@@ -22,7 +23,8 @@ def test_customers_report_is_what_the_command_prints_as_json():
     report = sim.customers_report(frame, file=DataFile(str(DATA / "customers.csv")))
     cli = CliRunner().invoke(main, ["fit", "customers", str(DATA / "customers.csv"), "--json"])
     assert cli.exit_code == 0, cli.output
-    assert json.loads(cli.stdout) == json.loads(json.dumps(report.summary))
+    review = review_customers(report, fit_words("customers", [str(DATA / "customers.csv")]))
+    assert json.loads(cli.stdout) == json.loads(json.dumps({**report.summary, "review": review.as_dict()}))
     paths = [u.path for u in report.writes.updates]
     assert paths == [f"segments.{s}.churn_mix.{k}" for s in ("business", "retail") for k in ("alpha", "beta", "source")]
     assert report.writes.updates[2].spec.startswith("cxroi fit customers on customers.csv (customer list), as of 2025-12-31")

@@ -1,5 +1,5 @@
 """The memo's "How much to trust the inputs" (issue 19): from the review a fitted scenario carries, a line for a
-hand-written one, and the scenario's [review] tables validated. About 12 s (one fit, one 200-draw run and its memo)."""
+hand-written one, a pilot's row, and the scenario's [review] tables validated. About 12 s (one fit, one 200-draw run and its memo)."""
 
 import shutil
 import tomllib
@@ -54,8 +54,23 @@ def test_a_reviewed_scenario_gets_a_row_per_fit_and_a_line_per_warning_or_failur
                     ["Retail subscribers: support's effects (fit support, 2 inputs)", "—", "—", "warn", "—", "**warn**"]]
     assert blocks[3][1] == ["Retail subscribers: churn mix, holdout (fail): 900 predicted, 700 happened.",
                             "Retail subscribers: bad, estimate (warn): the estimate 0 sits at 0."]
-    assert blocks[4][1] == ("From a pilot: `interventions.x.changes[0].scale`. A randomised comparison needs no causal "
-                            "design, and the review does not check it.")
+    assert blocks[4][1] == ("From a pilot, not reviewed: `interventions.x.changes[0].scale` (fitted before the pilot's "
+                            "review existed); fit it again with `--into` to have its halves and arms checked.")
+
+
+def test_a_reviewed_pilot_gets_a_row_under_its_interventions_name():
+    review = {"interventions.x.changes[1]": {
+        "fit": "cxroi fit pilot on pilot.csv, fitted 2026-12-07", "holdout": "fail: bad in the treated arm's ...",
+        "predictive": "ok: fine", "estimate": "ok: inside", "designs": "n/a: a randomised comparison"}}
+    resolved = {**RESOLVED, "interventions": {"x": {"label": "Better first contact", "changes": [
+        {"path": "segments.retail.experience.good"}, {"path": "segments.retail.experience.bad"}]}}, "review": review}
+    inputs = {"interventions.x.changes[1].scale": {"source": "cxroi fit pilot (pilot: pilot.csv)"}}
+    blocks = section({"inputs": inputs, "resolved_scenario": resolved})
+    assert [kind for kind, _ in blocks] == ["h2", "p", "table", "list"]
+    assert blocks[1][1].endswith("Of 1 input, 1 fails a check:")
+    assert blocks[2][1][1] == [["Better first contact: pilot result (fit pilot)", "fail", "ok", "ok", "—", "**fail**"]]
+    assert blocks[3][1] == ["Better first contact: its change of `segments.retail.experience.bad`, holdout (fail): bad in "
+                            "the treated arm's ...."]
 
 
 def test_the_review_keys_are_validated(root):

@@ -48,3 +48,42 @@ def test_options_instead_of_a_table_and_their_mistakes():
     assert bad.output == "--treated '40 of 500' is not EVENTS/EXPOSURE, e.g. 40/500 (40 churned of 500 customers)\n"
     missing = runner.invoke(main, ["fit", "pilot", "--measure", "purchases", "--treated", "40/500", "--control", "60/0"])
     assert missing.output == "--control: 0 is not allowed: an arm needs some customer-periods\n"
+
+
+def test_a_table_of_customers_is_summed_and_its_review_goes_into_the_scenario_and_the_folder(tmp_path):
+    """A row per customer with an enrolment day: the arms are the rows' sums, the review (holdout by enrolment
+    halves, predictive check of the rows) is printed, written as [review."interventions.NAME.changes[i]"] beside the
+    change (validated by loading the scenario) and as review.json in --out."""
+    import json
+
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(3)
+    n = 1600
+    arm = rng.choice(["treated", "control"], n)
+    contacts = rng.poisson(1.5, n)
+    frame = pd.DataFrame({"arm": arm, "enrolled": (pd.Timestamp("2026-01-05") + pd.to_timedelta(rng.integers(0, 56, n),
+                                                                                                   unit="D")).strftime("%Y-%m-%d"),
+                          "contacts": contacts, "bad": rng.binomial(contacts, np.where(arm == "treated", 0.06, 0.10))})
+    table = tmp_path / "pilot.csv"
+    frame.to_csv(table, index=False)
+    scenario = tmp_path / "nordic.toml"
+    shutil.copy(NORDIC, scenario)
+    out = tmp_path / "pilot-fit"
+    result = CliRunner().invoke(main, ["fit", "pilot", str(table), "--measure", "bad", "--segment", "b2c",
+                                       "--intervention", "ai_self_service", "--into", str(scenario), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    loaded = load(scenario).scenario
+    index = [c.path for c in loaded.interventions["ai_self_service"].changes].index("segments.b2c.experience.bad")
+    key = f"interventions.ai_self_service.changes[{index}]"
+    entry = loaded.review[key]
+    assert entry.fit.startswith("cxroi fit pilot on pilot.csv, fitted ")
+    assert entry.holdout.startswith("ok: bad in the treated arm's ") and "enrolled from 2026-" in entry.holdout
+    assert entry.predictive.startswith("ok: bad per row of each arm (in enrolment order")
+    assert f"  {key}: ok (holdout, predictive, estimate)" in result.output
+    folder = json.loads((out / "review.json").read_text())
+    assert folder["inputs"][key]["holdout"]["reason"] == entry.holdout.removeprefix("ok: ")
+    arms = pd.read_csv(out / "arms.csv")
+    assert list(arms.columns) == ["arm", "bad", "contacts", "enrolled", "file_row"] and len(arms) == n
+    assert {p.name for p in out.iterdir()} == {"summary.json", "review.json", "manifest.json", "inputs.toml", "arms.csv"}
