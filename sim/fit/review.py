@@ -24,8 +24,9 @@ or ``n/a`` with one sentence saying why:
   (:mod:`sim.fit.causal`) disagree beyond their intervals, so their assumptions
   cannot all hold (:func:`designs_check`).
 
-The verdict of an input is its worst status (``n/a`` counts as nothing). The
-review is data: the shell writes it as ``review.json`` in a fit's ``--out``
+The verdict of an input is its worst status (``n/a`` counts as nothing). A
+pilot's review is :mod:`sim.fit.pilot_review`. The review is data: the shell
+prints it, puts it under ``"review"`` in ``--json``, writes it as ``review.json`` in a fit's ``--out``
 folder and, with ``--into``, as the scenario's ``[review."<input>"]`` tables
 (:meth:`Review.updates`; validated by :class:`sim.model.scenario.InputReview`),
 from which ``cxroi run --memo`` writes "How much to trust the inputs".
