@@ -26,7 +26,15 @@ otherwise bad (CSAT 1-2) with probability 0.5, else neutral (CSAT 3).
 pilot.csv: a six-month pilot of the scenario's ``first_contact`` in retail,
 600 customers per arm (the retail base split at random): bad experiences per
 contact fall to 0.70 of the control arm's (the true risk ratio); churn and
-purchases follow the control arm's rates.
+purchases follow the control arm's rates. One row per customer, with the day
+they enrolled (over the first eight weeks of 2026): each arm's totals are drawn
+first, then spread over its customers (:func:`pilot_customers`, its own random
+stream) -- churned customers at random, each followed for three months; contacts
+in proportion to the months followed, bad contacts among them at random;
+purchases in proportion to the months followed times the customer's own rate
+(Gamma with the segment's shape 2, so purchases differ between customers more
+than one Poisson rate per arm allows, as the model review of ``--measure
+purchases`` says).
 
 Dates of orders are written without the time of day (each file < 1 MB). Run
 from the repository's top folder:
@@ -86,17 +94,41 @@ def pilot(rng: np.random.Generator, customers: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def pilot_customers(totals: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+    """Each arm's totals (:func:`pilot`) spread over its customers, one row each, with the day they enrolled; every
+    total stays as it was (see the module docstring)."""
+    truth, months = TRUTHS[PILOT["segment"]], PILOT["months"]
+    rows = []
+    for arm in totals.itertuples():
+        n = int(arm.customers)
+        churned = np.zeros(n, int)
+        churned[rng.choice(n, int(arm.churned), replace=False)] = 1
+        periods = np.where(churned == 1, months // 2, months)  # the totals' convention: a leaver stays half the time
+        assert periods.sum() == arm.customer_periods
+        contacts = rng.multinomial(int(arm.contacts), periods / periods.sum())
+        bad = rng.multivariate_hypergeometric(contacts, int(arm.bad))
+        rate = periods * rng.gamma(truth.purchase_shape, 1.0, n)
+        purchases = rng.multinomial(int(arm.purchases), rate / rate.sum())
+        day = pd.Timestamp("2026-01-05") + pd.to_timedelta(rng.integers(0, 56, n), unit="D")
+        rows.append(pd.DataFrame({"arm": arm.arm, "enrolled": day, "customers": 1, "churned": churned,
+                                  "contacts": contacts, "bad": bad, "purchases": purchases, "customer_periods": periods}))
+    frame = pd.concat(rows, ignore_index=True)
+    return frame.iloc[np.lexsort((rng.random(len(frame)), frame["enrolled"].to_numpy()))].reset_index(drop=True)
+
+
 def make(rng: np.random.Generator) -> dict[str, pd.DataFrame]:
     """The four tables, in the default column names of ``cxroi fit``."""
     customers, tickets, orders = company(rng, TRUTHS, months=MONTHS, start=START)
     orders = orders.assign(date=orders["date"].dt.normalize())[["customer_id", "date", "amount"]]
-    return {"customers": customers, "orders": orders, "tickets": tickets, "pilot": pilot(rng, customers)}
+    totals = pilot(rng, customers)
+    return {"customers": customers, "orders": orders, "tickets": tickets,
+            "pilot": pilot_customers(totals, np.random.default_rng(SEED + 1))}
 
 
 def main() -> None:
     folder = Path(__file__).resolve().parent
     tables = make(np.random.default_rng(SEED))
-    formats = {"customers": "%Y-%m-%d", "orders": "%Y-%m-%d", "tickets": "%Y-%m-%d %H:%M", "pilot": None}
+    formats = {"customers": "%Y-%m-%d", "orders": "%Y-%m-%d", "tickets": "%Y-%m-%d %H:%M", "pilot": "%Y-%m-%d"}
     for name, frame in tables.items():
         frame.to_csv(folder / f"{name}.csv", index=False, date_format=formats[name])
     print(", ".join(f"{len(frame):,} {name}" for name, frame in tables.items()) + f" written to {folder}")

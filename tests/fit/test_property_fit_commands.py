@@ -61,7 +61,7 @@ HOSTILE_CELLS = st.sampled_from(["", "nan", "inf", "-inf", "-1", "0", "1e308", "
 COLUMNS = {"customers.csv": ["customer_id", "start_date", "end_date", "segment"],
            "orders.csv": ["customer_id", "date", "amount"],
            "tickets.csv": ["customer_id", "opened", "channel", "wait_minutes", "csat"],
-           "pilot.csv": ["arm", "customers", "churned", "contacts", "bad", "purchases", "customer_periods"]}
+           "pilot.csv": ["arm", "enrolled", "customers", "churned", "contacts", "bad", "purchases", "customer_periods"]}
 DATA_EDITS = st.one_of(
     st.tuples(st.just("cell"), st.sampled_from(FILES), st.integers(0, 400), st.integers(0, 6), HOSTILE_CELLS),
     st.tuples(st.just("drop column"), st.sampled_from(FILES), st.integers(0, 6)),

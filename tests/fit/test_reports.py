@@ -40,7 +40,7 @@ def test_a_scenario_key_the_fit_replaces_is_removed_and_said():
 
 def test_the_pilot_table_and_the_change_it_becomes():
     treated, control, where = pilot_arms(pd.read_csv(DATA / "pilot.csv"), "bad")
-    assert (treated, control, where) == (sim.Arm(31, 477), sim.Arm(48, 457), ("row 2", "row 3"))
+    assert (treated, control, where) == (sim.Arm(31, 477), sim.Arm(48, 457), ("rows 4 to 1199", "rows 2 to 1201"))
     report = sim.pilot_report("bad", treated, control, where=where, segment="retail", intervention="first_contact")
     (update,) = report.updates
     assert update.path == "interventions.first_contact.changes[+]" and update.spec["path"] == "segments.retail.experience.bad"
