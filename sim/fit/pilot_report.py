@@ -19,6 +19,7 @@ import math
 
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from sim.errors import Problem, ScenarioError
@@ -102,8 +103,16 @@ def _enrolled(frame: pd.DataFrame):
     from sim.fit.checks import row_number
 
     column = frame[ENROLLED]
+    empty = np.flatnonzero((column.isna() | (column.astype(str).str.strip() == "")).to_numpy())
+    if empty.size:
+        raise ScenarioError([Problem(f"row {row_number(int(empty[0]))}, column '{ENROLLED}'",
+                                     "empty: every row needs the day (or number) it enrolled")])
     numbers = pd.to_numeric(column, errors="coerce")
     if not numbers.isna().any():
+        bad = np.flatnonzero(~np.isfinite(numbers.to_numpy(float)))
+        if bad.size:
+            raise ScenarioError([Problem(f"row {row_number(int(bad[0]))}, column '{ENROLLED}'",
+                                         f"{column.iloc[int(bad[0])]} is not allowed: must be a finite number or a date")])
         return numbers.to_numpy(float)
     dates = pd.to_datetime(column.astype(str).str.strip(), format="ISO8601", errors="coerce")
     bad = dates.isna().to_numpy().nonzero()[0]

@@ -108,6 +108,10 @@ def test_totals_an_arm_at_its_edge_and_a_prior_that_outweighs_the_pilot():
      "row 3, column 'arm': 'total' is not allowed: must be treated or control"),
     ("arm,customers,churned,enrolled\ntreated,1,0,2026-03-01\ncontrol,1,0,March\n",
      "row 3, column 'enrolled': cannot read 'March' as a date (ISO 8601, e.g. 2026-03-02) or a number"),
+    ("arm,customers,churned,enrolled\ntreated,1,0,1\ncontrol,1,0,\n",
+     "row 3, column 'enrolled': empty: every row needs the day (or number) it enrolled"),
+    ("arm,customers,churned,enrolled\ntreated,1,0,1\ncontrol,1,0,inf\n",
+     "row 3, column 'enrolled': inf is not allowed: must be a finite number or a date"),
     ("arm,customers,churned\ntreated,1,2\ncontrol,1,0\n",
      "row 2, column 'churned': 2 churned of 1 customers: churned must be at most customers"),
 ])
