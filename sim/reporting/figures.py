@@ -53,6 +53,18 @@ def _panels(count: int, height: float = 3.2) -> tuple[Figure, list]:
     return fig, list(axes[:, 0])
 
 
+def _tight(fig: Figure, **kwargs) -> None:
+    """``fig.tight_layout(**kwargs)``, leaving the figure without a layout engine.
+
+    ``tight_layout`` lays the figure out once and leaves a placeholder engine behind, and
+    ``savefig`` then lays out (draws without rendering) the whole figure again before it draws
+    it, for an engine that changes nothing (the memo's four figures: 0.37 s to PNG with it,
+    0.23 s without). Without the engine ``savefig`` draws once; the PNG files are the same bytes.
+    """
+    fig.tight_layout(**kwargs)
+    fig.set_layout_engine(None)
+
+
 def _mark_base(ax, base: float | None, currency: str) -> None:
     """A dotted vertical line at the input's value in the scenario."""
     if base is None:
@@ -96,7 +108,7 @@ def sweep_figure(table: pd.DataFrame, param: str, currency: str, summary: dict |
         _money_axis(ax.yaxis, currency)
         _value_axis(ax.xaxis, currency)
         ax.legend(loc="best", fontsize=7)
-    fig.tight_layout()
+    _tight(fig)
     return fig
 
 
@@ -128,7 +140,7 @@ def heatmap_figure(table: pd.DataFrame, params: list[str], measure: str, title: 
         bar = fig.colorbar(image, ax=ax)
         if measure != "prob_roi_positive":
             _money_axis(bar.ax.yaxis, currency)
-    fig.tight_layout()
+    _tight(fig)
     return fig
 
 
@@ -158,7 +170,7 @@ def tornado_figure(table: pd.DataFrame, currency: str, title: str, bars: int = M
         _money_axis(ax.xaxis, currency)
         ax.set_title(wrap(f"{option_name(name)}: {title}", 70), fontsize=10)
         ax.legend(loc="best", fontsize=7)
-    fig.tight_layout()
+    _tight(fig)
     return fig
 
 
@@ -181,7 +193,7 @@ def ranking_figure(table: pd.DataFrame, value: str, error: str | None, label: st
         if money:
             _money_axis(ax.xaxis, money)
         ax.set_title(wrap(f"{option_name(name)}: {title}" if name else title, 70), fontsize=10)
-    fig.tight_layout()
+    _tight(fig)
     return fig
 
 
@@ -225,7 +237,7 @@ def breakeven_figure(curve: pd.DataFrame, param: str, currency: str, summary: di
         ax.legend(handles[0] + more[0], handles[1] + more[1], loc="best", fontsize=7)
         ax.set_xlabel(wrap(input_name(param), 90), fontsize=8)
         ax.set_title(wrap(option_name(name), 80), fontsize=10)
-    fig.tight_layout()
+    _tight(fig)
     return fig
 
 
@@ -309,7 +321,7 @@ def frontier_figure(summary: dict) -> Figure:
     ax.set_title("portfolios: expected NPV against cost (hollow: off the frontier)")
     key = "\n".join(wrap(f"{letter} = {summary['interventions'][name]}", 90) for name, letter in letters.items())
     fig.text(0.01, 0.01, key, fontsize=7, va="bottom")
-    fig.tight_layout(rect=(0, 0.04 + 0.03 * len(letters), 1, 1))
+    _tight(fig, rect=(0, 0.04 + 0.03 * len(letters), 1, 1))
     return fig
 
 
@@ -326,7 +338,7 @@ def acceptability_figure(table: pd.DataFrame, summary: dict) -> Figure:
     ax.set_ylabel("probability of the highest NPV")
     ax.legend(loc="best", fontsize=6)
     ax.set_title("acceptability: which portfolio is best, draw by draw")
-    fig.tight_layout()
+    _tight(fig)
     return fig
 
 
@@ -350,7 +362,7 @@ def pilot_figure(table: pd.DataFrame, summary: dict) -> Figure:
     twin.set_ylabel("power", color="tab:purple")
     ax.legend(loc="upper left", fontsize=7)
     ax.set_title(f"pilot of {summary['label']}")
-    fig.tight_layout()
+    _tight(fig)
     return fig
 
 
@@ -372,7 +384,7 @@ def roi_histogram(roi_by_intervention: dict[str, np.ndarray], labels: dict[str, 
     ax.set_ylabel("density")
     ax.set_yticks([])
     ax.legend(fontsize=8)
-    fig.tight_layout()
+    _tight(fig)
     return fig
 
 
@@ -403,7 +415,7 @@ def cash_flow_fan(bands: pd.DataFrame, labels: dict[str, str], currency: str, pe
         if when is not None:
             ax.annotate(f"payback {period} {when:g}", (when, 0), xytext=(4, -12), textcoords="offset points", fontsize=7)
     grid[0][0].set_ylabel(f"cumulative ({currency})", fontsize=8)
-    fig.tight_layout()
+    _tight(fig)
     return fig
 
 
@@ -421,7 +433,7 @@ def staffing_figure(table: pd.DataFrame) -> Figure:
     ax.set_ylabel("share of contacts")
     ax.set_ylim(0, 1)
     ax.legend(fontsize=8)
-    fig.tight_layout()
+    _tight(fig)
     return fig
 
 
@@ -439,5 +451,5 @@ def budget_acceptability_figure(table: pd.DataFrame, summary: dict) -> Figure:
     ax.set_ylabel("probability of the highest NPV")
     ax.legend(loc="best", fontsize=6)
     ax.set_title("acceptability by budget: which affordable portfolio is best, draw by draw")
-    fig.tight_layout()
+    _tight(fig)
     return fig
