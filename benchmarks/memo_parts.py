@@ -3,7 +3,9 @@
 `run_analyses.py --only 'run --memo'` gives the whole as a multiple of `run`'s CPU; this
 script splits it. Everything runs in this one process with one worker (no pool), so each
 part's CPU is its own; the parts a plain `cxroi run` also pays (loading, the run, and
-writing the folder when it is saved) are marked ``run``, the rest ``memo``::
+writing the folder when it is saved) are marked ``run``, the rest ``memo``. The memo's run
+simulates the combinations of the options beside its own arms (``run(combinations=...)``):
+their part is that run's CPU less a plain run's, both after the first run (kernels loaded)::
 
     python benchmarks/memo_parts.py [--rounds 3]
 
@@ -48,18 +50,35 @@ def one_round(scratch: Path) -> dict[str, tuple[str, float]]:
 
     loaded = timed("run", "load and validate the scenario", lambda: sim.load(SCENARIO))
 
+    def analyses():
+        import pandas  # noqa: F401  (a plain run writes its folder without pandas)
+
+        from sim.analyses import pilot, portfolio, tornado  # noqa: F401
+
+    timed("memo", "pandas and the analyses' modules imported", analyses)
+
     def check():
         from sim.analyses.tornado import check_extremes
 
         check_extremes(loaded.scenario)
 
     timed("memo", "tornado's extremes checked before the run", check)
-    result = timed("run", "the run (4 arms)", lambda: sim.run(loaded, workers=1))
+    combinations = results_folder.memo_combinations(loaded.scenario)
+    timed("run", "the run (4 arms)", lambda: sim.run(loaded, workers=1))
+    # The memo's run simulates the combinations beside its own arms (a second engine pass in each chunk,
+    # at the same scores): their cost is that run's CPU less a plain run's, both warm (kernels loaded).
+    warm = _cpu()
+    sim.run(loaded, workers=1)
+    warm = _cpu() - warm
+    start = _cpu()
+    result = sim.run(loaded, workers=1, combinations=combinations)
+    parts[f"{len(combinations)} combination arms simulated beside the run's (its CPU less a plain run's)"] = (
+        "memo", _cpu() - start - warm)
     from sim.analyses.pilot import default_sizes, measured_changes, pilot_of
     from sim.analyses.portfolio import portfolio
     from sim.analyses.tornado import one_at_a_time
 
-    combined = timed("memo", "portfolios (4 combination arms simulated, EVPPI)", lambda: portfolio(
+    combined = timed("memo", "portfolios (EVPPI; nothing simulated)", lambda: portfolio(
         loaded, result.n_draws, result.seed, workers=1, hurdle_rates=[], result=result))
     timed("memo", "tornado (one at a time)", lambda: one_at_a_time(result.scenario))
     name = max(result.appraisals, key=lambda n: result.appraisals[n].npv.mean())

@@ -108,6 +108,23 @@ def name_of(portfolio: tuple[str, ...]) -> str:
     return "+".join(portfolio) if portfolio else NOTHING
 
 
+def combination_arms(scenario: Scenario, draws: int) -> list[tuple[str, ...]]:
+    """The combinations (arms of two or more options) :func:`portfolio` with no constraints simulates, for a
+    run to simulate beside its own arms (``run(combinations=...)``, ``cxroi run --memo``): every admissible
+    one when it simulates every one and their flows fit in one of its groups, else none (it then simulates
+    them itself, in groups or by local search)."""
+    candidates = admissible(scenario)
+    combinations = [canonical_arm(scenario, arm_of(p)) for p in candidates if len(p) > 1]
+    if len(candidates) > EXHAUSTIVE_LIMIT or len(combinations) > _group_size(scenario, draws):
+        return []
+    return combinations
+
+
+def _group_size(scenario: Scenario, draws: int) -> int:
+    """Arms simulated at a time: as many as the store keeps in memory (:data:`MEMORY_BUDGET`), two to spare."""
+    return max(1, int(MEMORY_BUDGET // (draws * scenario.settings.horizon * len(APPRAISED_OUTPUTS) * 8)) - 2)
+
+
 # --- risk appetite and budget --------------------------------------------------------------
 
 
@@ -268,7 +285,8 @@ def portfolio(scenario, draws: int | None = None, seed: int | None = None, *, bu
     which the acceptability curve (probability each portfolio is best) is drawn
     (default: 0 % to 20 %); each is an appraisal of the same stored flows. ``result``: a
     finished run of this scenario at these draws and seed (``cxroi run --memo``), whose
-    baseline and single options are reused, so only the combinations are simulated. ``pool``:
+    baseline and single options are reused, so only the combinations are simulated (none when
+    the run simulated them beside its arms, :func:`combination_arms`). ``pool``:
     an open :class:`sim.compute.parallel.Pool` to simulate in (the run's), else one of ``workers``.
     """
     plain, loaded = unpack(scenario)
@@ -291,11 +309,11 @@ def portfolio(scenario, draws: int | None = None, seed: int | None = None, *, bu
 
     rates = list(np.round(np.linspace(0.0, 0.20, 11), 4)) if hurdle_rates is None else [float(r) for r in hurdle_rates]
     at_rates: dict[tuple[str, ...], np.ndarray] = {}
-    group = max(1, int(MEMORY_BUDGET // (draws * settings.horizon * len(APPRAISED_OUTPUTS) * 8)) - 2)
+    group = _group_size(plain, draws)
     with parallel.pool(workers) if pool is None else nullcontext(pool) as shared:
         store = ArmStore(plain, seed, shared)
-        if reuse:
-            store.remember(values, result.flows)
+        if reuse:  # the run's arms, and the combinations it simulated beside them (cxroi run --memo)
+            store.remember(values, {**result.flows, **result.combinations})
 
         def evaluate(batch: list[tuple[str, ...]]) -> None:
             # Singles are needed for each combination's interaction: simulated beside it (once).
@@ -333,11 +351,14 @@ def portfolio(scenario, draws: int | None = None, seed: int | None = None, *, bu
         else:
             evaluated, method = search(candidates, evaluate, key)
         by_rate = _acceptability(evaluated, at_rates, rates, draws)
+        simulated = store.simulated
+        if reuse:  # the combinations the run simulated beside its arms for this analysis count as its own
+            simulated += sum(1 for p in evaluated if len(p) > 1 and canonical_arm(plain, arm_of(p)) in result.combinations)
 
     return _analysis(plain, loaded, seed, draws, values, evaluated, appraisals, candidates, method,
                      dict(budget=budget, budget_on=budget_on, budget_rule=budget_rule, max_options=max_options,
                           include=list(include), exclude=list(exclude)),
-                     (kind, alpha), cost_of, npv_of, store.simulated, by_rate)
+                     (kind, alpha), cost_of, npv_of, simulated, by_rate)
 
 
 def _npv_at_rates(plain: Scenario, values, flows, baseline, portfolio: tuple[str, ...], rates: list[float]) -> np.ndarray:

@@ -24,14 +24,11 @@ from collections.abc import Callable
 
 import numpy as np
 
-from sim.compute.simulation import (BASELINE, Appraisal, Shipped, appraise_intervention, arm_benefit, chunk_bounds, evaluate,
-                                    per_draw, prepare_kernels, received)
+from sim.compute.simulation import (APPRAISED_OUTPUTS, BASELINE, Appraisal, Shipped, appraise_intervention, arm_benefit,
+                                    chunk_bounds, evaluate, per_draw, prepare_kernels, received)
 from sim.compute.parallel import Pool
 from sim.model.inputs import arm_members, arm_values, engine_parameters
 from sim.model.scenario import Scenario
-
-APPRAISED_OUTPUTS = ("revenue", "gross_profit", "support_cost", "capacity_cost", "acquisition_spend")
-"""The flows an appraisal reads (:mod:`sim.model.finance`): all a stored arm keeps."""
 
 MEMORY_BUDGET = 768 * 2**20
 """Stored flows beyond this many bytes are dropped, least recently used first (re-simulated if asked again)."""

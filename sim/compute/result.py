@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -222,6 +222,10 @@ class Result:
     spill: "SeriesSpill | None" = None
     """Where a streamed run keeps its per-period series (then ``flows`` is empty and
     each appraisal's ``cumulative_net`` is None): the bands read them from disk."""
+    combinations: dict = field(default_factory=dict)
+    """Flows of the combinations of interventions simulated beside the run (``run(combinations=...)``,
+    for ``cxroi run --memo``'s portfolios), by arm (a tuple of names): only what an appraisal reads
+    (:data:`sim.compute.simulation.APPRAISED_OUTPUTS`); not part of the run's outputs."""
 
     @property
     def uncertain_paths(self) -> list[str]:

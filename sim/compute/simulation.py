@@ -47,6 +47,9 @@ from sim.model.scenario import Scenario
 from sim.model.validation import Loaded
 
 BASELINE = "baseline"
+APPRAISED_OUTPUTS = ("revenue", "gross_profit", "support_cost", "capacity_cost", "acquisition_spend")
+"""The flows an appraisal reads (:mod:`sim.model.finance`): all that is kept of a combination's arm
+(:class:`sim.compute.arms.ArmStore`, ``run(combinations=...)``)."""
 STREAM_ABOVE_BYTES = 512 * 2**20
 """A run whose per-period flows would take more memory than this streams them to disk
 (about 20,000 draws of the reference workload)."""
@@ -173,6 +176,7 @@ def evaluate(
     copy: bool = True,
     arms: list[str | None] | None = None,
     keep_scores: bool = False,
+    also: list | None = None,
 ) -> dict[str, dict[str, np.ndarray]]:
     """Flows of every arm, summed over segments: ``{arm: {output: (draws, periods)}}``.
 
@@ -185,6 +189,10 @@ def evaluate(
     names; default all): every arm reads the same scores whichever others run
     beside it, so an arm's flows are the same bit for bit. ``keep_scores`` keeps the normal
     scores in this process for later calls with the same draws (:func:`customer_scores`).
+    ``also``: more arms (e.g. combinations of interventions, tuples of names) simulated after
+    ``arms`` in a second pass of the engine at the same scores, drawn once (``cxroi run --memo``
+    simulates the combinations with the run): their flows are those of evaluating them alone,
+    returned beside the others by arm.
     """
     settings = scenario.settings
     draws = len(next(iter(values.values())))
@@ -192,13 +200,11 @@ def evaluate(
     base = engine_parameters(scenario, values)
     churn_k = churn_classes(scenario)
     plan = dropout_plan(scenario)
-    if expected:
-        source: engine.Counts = engine.ExpectedCounts()
-    else:
+    scores = class_scores = initial_scores = None
+    if not expected:
         segments = len(scenario.segments)
         scores = customer_scores(seed, first, draws, settings.horizon, engine.SCORES_PER_PERIOD, segments,
                                  keep=keep_scores)
-        class_scores = initial_scores = None
         if classes.has_mix(base):
             # The latent classes draw from their own streams: scenarios without them keep their numbers.
             _, buy_k = classes.class_counts(base, churn_k, plan)
@@ -208,9 +214,21 @@ def evaluate(
                                            stream=streams.CLASSES, keep=keep_scores)
             initial_scores = customer_scores(seed, first, draws, 1, max(buy_k - 1, 1), segments,
                                              stream=streams.CLASSES_START, keep=keep_scores)
-        noise = splits.Noise(seed, first, draws, segments, len(arms)) if class_scores is not None else None
-        source = engine.RandomCounts(scores, repeat=len(arms), classes_z=class_scores,
-                                     initial_z=initial_scores, noise=noise)
+    flows = {}
+    for group in [arms, *([list(also)] if also else [])]:
+        if expected:
+            source: engine.Counts = engine.ExpectedCounts()
+        else:
+            noise = splits.Noise(seed, first, draws, len(scenario.segments), len(group)) if class_scores is not None else None
+            source = engine.RandomCounts(scores, repeat=len(group), classes_z=class_scores,
+                                         initial_z=initial_scores, noise=noise)
+        flows.update(_simulate_arms(scenario, values, base, group, draws, source, churn_k, plan, copy))
+    return flows
+
+
+def _simulate_arms(scenario: Scenario, values, base, arms: list, draws: int, source, churn_k: int, plan,
+                   copy: bool) -> dict:
+    """One pass of the engine over ``arms`` stacked along the draws axis: each arm's flows, by arm."""
     # All arms run as one stack along the draws axis: fewer, larger array operations,
     # and every arm reads the same scores (common random numbers).
     stacked_base = {k: np.concatenate([base[k]] * len(arms)) for k in base}
@@ -266,6 +284,7 @@ def run(
     fixed: dict[str, float] | None = None,
     workers_pool: Pool | None = None,
     stream: bool | None = None,
+    combinations: list[tuple[str, ...]] | None = None,
 ) -> Result:
     """Run a scenario and appraise every intervention against the baseline.
 
@@ -279,7 +298,12 @@ def run(
     bounded whatever the draws: each chunk's per-period flows go to a
     :class:`~sim.compute.spill.SeriesSpill` on disk instead of staying in memory
     (default: when they would take more than :data:`STREAM_ABOVE_BYTES`); the
-    numbers, bands included, are the same either way.
+    numbers, bands included, are the same either way. ``combinations`` (arms of several
+    interventions, tuples of names in file order) are simulated beside the run's arms in the same
+    chunks, at the same scores, in a second pass of the engine each (:func:`evaluate`'s ``also``):
+    ``cxroi run --memo`` needs them for its portfolios, and they cost no second pass over the
+    draws. Their flows (:data:`APPRAISED_OUTPUTS` only) are ``Result.combinations``; they are
+    not part of the run's outputs, and a streamed run leaves them out.
     """
     loaded = scenario if isinstance(scenario, Loaded) else None
     scenario = loaded.scenario if loaded else scenario
@@ -289,6 +313,7 @@ def run(
     fixed = fixed or {}
     base_values_, base_flows, spreadsheet = _base_case(scenario, fixed)
     spill = support = None
+    more: dict = {}
     if base_case:
         draws, values, flows, appraisals = 1, base_values_, base_flows, spreadsheet
     else:
@@ -300,7 +325,10 @@ def run(
             if stream:
                 flows, (appraisals, support, spill) = {}, evaluate_streamed(scenario, values, seed, shared, chunk_draws, progress)
             else:
-                flows, appraisals = evaluate_and_appraise(scenario, values, seed, shared, chunk_draws, progress)
+                flows, appraisals = evaluate_and_appraise(scenario, values, seed, shared, chunk_draws, progress,
+                                                          combinations or None)
+                more = {arm: flows.pop(arm) for arm in list(flows) if not isinstance(arm, str)}
+                more = {arm: {name: arm_flows[name] for name in APPRAISED_OUTPUTS} for arm, arm_flows in more.items()}
     if spill is None and scenario.operations is not None:
         support = {arm: support_totals(arm_flows) for arm, arm_flows in flows.items()}
     return Result(
@@ -317,6 +345,7 @@ def run(
         adjustments=adjustments(scenario, values),
         support=support if scenario.operations is not None else None,
         spill=spill,
+        combinations=more,
     )
 
 
@@ -379,41 +408,47 @@ def _program_costs(scenario: Scenario, values, name: str):
     )
 
 
-def evaluate_in_chunks(scenario, values, seed, shared: Pool, chunk_draws=None, progress=None, expected=False):
+def evaluate_in_chunks(scenario, values, seed, shared: Pool, chunk_draws=None, progress=None, expected=False,
+                       also=None):
     """:func:`evaluate` over chunks of draws in the pool's processes, reassembled in order."""
-    return evaluate_many(scenario, [values], seed, shared, chunk_draws, progress, expected)[0]
+    return evaluate_many(scenario, [values], seed, shared, chunk_draws, progress, expected, also=also)[0]
 
 
-def evaluate_and_appraise(scenario, values, seed, shared: Pool, chunk_draws=None, progress=None):
+def evaluate_and_appraise(scenario, values, seed, shared: Pool, chunk_draws=None, progress=None, also=None):
     """:func:`evaluate_in_chunks` and :func:`appraise_all` of its flows: ``(flows, appraisals)``.
 
     Where forked workers write their flows into shared memory they appraise
     their own chunks too (while the other chunks still run, not one after the
     other at the end); an appraisal is per draw, so the numbers are those of
-    appraising all draws at once (the same operations on each draw's row).
+    appraising all draws at once (the same operations on each draw's row). ``also``: arms
+    simulated beside (:func:`evaluate`), their flows among the others, not appraised.
     """
     if getattr(shared, "forks", False) and not shared.started:
-        flows, appraisals = evaluate_many(scenario, [values], seed, shared, chunk_draws, progress, with_appraisals=True)[0]
+        flows, appraisals = evaluate_many(scenario, [values], seed, shared, chunk_draws, progress, with_appraisals=True,
+                                          also=also)[0]
         return flows, appraisals
-    flows = evaluate_in_chunks(scenario, values, seed, shared, chunk_draws, progress)
+    flows = evaluate_in_chunks(scenario, values, seed, shared, chunk_draws, progress, also=also)
     return flows, appraise_all(scenario, values, flows)
 
 
 def evaluate_many(scenario, value_sets, seed, shared: Pool, chunk_draws=None, progress=None, expected=False,
-                  with_appraisals=False):
+                  with_appraisals=False, also=None):
     """:func:`evaluate` for several sets of input values (e.g. sweep points) as one stream of chunks.
 
     All chunks of all sets go to the pool at once, so workers never wait for the
     slowest chunk of one set before starting the next. (Analyses that appraise many
     sets use :class:`sim.compute.arms.ArmStore`, which simulates only what differs.)
+    ``also``: arms simulated beside each set's (:func:`evaluate`), their :data:`APPRAISED_OUTPUTS`
+    among the set's flows where the workers write into shared memory, every output elsewhere.
     """
     draws = [len(next(iter(values.values()))) for values in value_sets]
     into = None
     if getattr(shared, "forks", False) and not shared.started:
-        into = [_shared_flows(scenario, count, with_appraisals) for count in draws]
+        into = [_shared_flows(scenario, count, with_appraisals, also) for count in draws]
     try:
-        chunks = _map_chunks(scenario, value_sets, seed, shared, chunk_draws, progress, expected, "flows", into)
-        flows = _assemble(chunks, draws, [_SHARED[token]["flows"] for token in into] if into else None)
+        chunks = _map_chunks(scenario, value_sets, seed, shared, chunk_draws, progress, expected, "flows", into, also)
+        flows = _assemble(chunks, draws, [{**_SHARED[token]["flows"], **_SHARED[token]["also"]} for token in into]
+                          if into else None)
         if with_appraisals:
             return [(set_flows, _shared_appraisals(_SHARED[token]["appraisals"])) for set_flows, token in zip(flows, into)]
         return flows
@@ -449,7 +484,7 @@ _SHARED: dict[int, dict] = {}
 """Flows in memory shared with the forked workers, by token (see :func:`_shared_flows`)."""
 
 
-def _shared_flows(scenario: Scenario, draws: int, appraisals: bool = False) -> int:
+def _shared_flows(scenario: Scenario, draws: int, appraisals: bool = False, also=None) -> int:
     """A token for ``{arm: {output: (draws, periods)}}`` arrays in one anonymous shared mapping
     (and, with ``appraisals``, each intervention's appraisal arrays beside them).
 
@@ -458,12 +493,15 @@ def _shared_flows(scenario: Scenario, draws: int, appraisals: bool = False) -> i
     of a two-worker run's time on the reference workload). Same layout as the
     joined chunks (draws contiguous), so the same numbers downstream. Workers of a
     pool that goes on to serve other runs keep the mapping until the pool closes
-    (at most one run's flows: a larger run streams them to disk instead).
+    (at most one run's flows: a larger run streams them to disk instead). The arms ``also``
+    simulated beside keep their :data:`APPRAISED_OUTPUTS` there too (``"also"``).
     """
     arms = [BASELINE, *scenario.interventions]
+    also = list(also or ())
     periods = scenario.settings.horizon
     names = list(scenario.interventions) if appraisals else []
-    series = len(arms) * len(engine.OUTPUTS) + len(names)  # every flow, and each appraisal's cumulative net
+    # every flow, each appraisal's cumulative net, and what is kept of the arms simulated beside
+    series = len(arms) * len(engine.OUTPUTS) + len(names) + len(also) * len(APPRAISED_OUTPUTS)
     memory = mmap.mmap(-1, max(1, draws * 8 * (series * periods + len(names) * len(_PER_DRAW))))
     offset = 0
 
@@ -478,7 +516,8 @@ def _shared_flows(scenario: Scenario, draws: int, appraisals: bool = False) -> i
     store = {"flows": {arm: {name: take((draws, periods)) for name in engine.OUTPUTS} for arm in arms},
              "appraisals": {name: {**{key: take((draws,)) for key in _PER_DRAW},
                                    "cumulative_net": take((draws, periods), order="C")}
-                            for name in names} if appraisals else None}
+                            for name in names} if appraisals else None,
+             "also": {arm: {name: take((draws, periods)) for name in APPRAISED_OUTPUTS} for arm in also}}
     token = max(_SHARED, default=0) + 1
     _SHARED[token] = store
     return token
@@ -522,34 +561,34 @@ def chunk_bounds(draws: int, workers: int, chunk_draws: int | None) -> list[tupl
     return [(first, min(size, draws - first)) for first in range(0, draws, size)]
 
 
-def prepare_kernels(scenario: Scenario, shared: Pool) -> None:
+def prepare_kernels(scenario: Scenario, shared: Pool, also=None) -> None:
     """Load the compiled kernels a run of ``scenario`` calls before ``shared`` forks its workers.
 
     The workers then inherit them instead of each loading (or compiling) them again. Three
     draws of the scenario run here first, so exactly the kernels its run calls are loaded
     from numba's cache (or compiled), with the argument types the run gives them. Elsewhere
     (one process, spawned workers, a Dask cluster, or workers already forked) the kernels
-    load where they are first called.
+    load where they are first called. ``also``: arms the run simulates beside (:func:`evaluate`).
     """
     if not getattr(shared, "forks", False) or shared.started:
         return
-    evaluate(scenario, sample(scenario, 3, 0), 0)
+    evaluate(scenario, sample(scenario, 3, 0), 0, also=also)
 
 
-def _map_chunks(scenario, value_sets, seed, shared: Pool, chunk_draws, progress, expected, mode, into=None):
+def _map_chunks(scenario, value_sets, seed, shared: Pool, chunk_draws, progress, expected, mode, into=None, also=None):
     """(set index, first draw, chunk result) of every chunk of every set, in order, from the pool.
 
     ``into`` (a :func:`_shared_flows` token per set) has the workers write their flows there
     and return None."""
     if not expected:
-        prepare_kernels(scenario, shared)
+        prepare_kernels(scenario, shared, also)
     jobs, owners = [], []
     shipped = Shipped(scenario)
     for index, values in enumerate(value_sets):
         draws = len(next(iter(values.values())))
         for first, count in chunk_bounds(draws, shared.size, chunk_draws):
             chunk = {path: array[first : first + count] for path, array in values.items()}
-            jobs.append((shipped, chunk, seed, first, expected, mode, into[index] if into else None))
+            jobs.append((shipped, chunk, seed, first, expected, mode, into[index] if into else None, also))
             owners.append((index, first, count))
     total = sum(count for _, _, count in owners)
     done = 0
@@ -581,13 +620,13 @@ def per_draw(a: Appraisal) -> Appraisal:
 
 def _evaluate_job(job):
     """One chunk in a worker: its flows ('flows') or its flows and appraisals ('both')."""
-    scenario, values, seed, first, expected, mode, into = job
+    scenario, values, seed, first, expected, mode, into, also = job
     scenario = received(scenario)
-    flows = evaluate(scenario, values, seed, first, expected, copy=into is None)
+    flows = evaluate(scenario, values, seed, first, expected, copy=into is None, also=also)
     if into is not None:
         store = _SHARED[into]
         rows = slice(first, first + len(next(iter(values.values()))))
-        for arm, arm_flows in store["flows"].items():
+        for arm, arm_flows in (*store["flows"].items(), *store["also"].items()):
             for name, array in arm_flows.items():
                 array[rows] = flows[arm][name]
         if store["appraisals"] is not None:  # appraised from the shared rows: the layout the whole run has
@@ -596,6 +635,8 @@ def _evaluate_job(job):
                 for key, array in store["appraisals"][name].items():
                     array[rows] = getattr(appraisal, key)
         return None
+    for arm in also or ():  # what is kept of the arms simulated beside: no more goes back through the pipe
+        flows[arm] = {name: flows[arm][name] for name in APPRAISED_OUTPUTS}
     if mode == "flows":
         return flows
     return flows, appraise_all(scenario, values, flows)  # "both"

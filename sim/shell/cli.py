@@ -205,10 +205,12 @@ def run(scenario, draws, seed, out, overrides, as_json, workers, overwrite, no_s
         if xlsx is not None:
             _check_workbook_destination(xlsx, overwrite)
         loaded = _load_checked(scenario, overrides, out, overwrite, no_save)
+        combinations = None
         if with_memo:
             from sim.analyses.tornado import check_extremes
 
             check_extremes(loaded.scenario)  # the memo's tornado, checked before the run
+            combinations = results_folder.memo_combinations(loaded.scenario, draws)  # simulated with the run
         frames = with_memo or xlsx is not None or tables == "parquet"
         from sim.compute import parallel
 
@@ -216,7 +218,7 @@ def run(scenario, draws, seed, out, overrides, as_json, workers, overwrite, no_s
         with parallel.pool(workers) if with_memo else contextlib.nullcontext() as shared:
             with _progress(enabled=not base_case, meanwhile=lambda: _output_modules(frames)) as report:
                 result = run_scenario(loaded, draws, seed, base_case=base_case, workers=workers, progress=report,
-                                      workers_pool=shared)
+                                      workers_pool=shared, combinations=combinations)
             extra = None
             if with_memo:
                 with _working("weighing every combination of the options"):

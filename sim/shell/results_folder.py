@@ -171,13 +171,23 @@ MEMO_PILOT_SIZES = 3
 """Pilot sizes a memo compares (small, middle, large on a log scale): ``cxroi pilot`` compares five."""
 
 
+def memo_combinations(scenario, draws: int | None = None) -> list:
+    """The combinations of the options a memo's portfolios need, for the run to simulate beside its own arms
+    (``run(combinations=...)``): then :func:`memo_inputs` simulates nothing more. (None when the portfolio
+    analysis would simulate them in groups or by local search: it then does so itself.)"""
+    from sim.analyses.portfolio import combination_arms
+
+    return combination_arms(scenario, scenario.settings.draws if draws is None else draws)
+
+
 def memo_inputs(result: Result, budget: float | None = None, pool=None) -> dict:
     """Writers for what a memo adds to a run's folder, from the run's own draws.
 
     ``portfolio.json``: every admissible combination of the options (:mod:`sim.analyses.portfolio`,
     on expected NPV, within ``budget`` on expected PV cost when given), the memo's decision frame
-    and its value of information; the run's baseline and single options are reused, so only the
-    combinations are simulated (none when the options cannot combine). ``tornado.csv``; ``pilot.json``,
+    and its value of information; the run's baseline and single options are reused, and so are the
+    combinations when the run simulated them beside its arms (:func:`memo_combinations`; else only
+    the combinations are simulated, none when the options cannot combine). ``tornado.csv``; ``pilot.json``,
     the pilot analysis of the recommended portfolio's largest part (left out when no pilot could
     measure what it changes), valued for the choice among portfolios, at :data:`MEMO_PILOT_SIZES` sizes;
     ``roi_draws.csv``. ``pool``: the run's open :class:`sim.compute.parallel.Pool`, reused for the

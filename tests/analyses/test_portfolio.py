@@ -254,3 +254,38 @@ def test_a_run_s_arms_are_reused_bit_for_bit_and_only_the_combinations_simulated
     assert reused.summary["portfolios"] == fresh.summary["portfolios"]
     assert reused.tables["npv_draws"].equals(fresh.tables["npv_draws"])
     assert reused.tables["acceptability"].equals(fresh.tables["acceptability"])
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_combinations_simulated_beside_a_run_leave_it_unchanged_and_the_portfolio_simulates_nothing(workers, monkeypatch):
+    """`cxroi run --memo`: the run simulates the combinations beside its own arms (a second engine pass in each
+    chunk at the same scores; forked workers write them to shared memory). The run's flows and appraisals are
+    bit for bit a plain run's, and the portfolio built on it simulates nothing and matches one that simulates
+    every arm itself, bit for bit, counting the combinations as simulated for it."""
+    from sim.analyses.portfolio import combination_arms
+    from sim.compute import arms
+
+    scenario = build(_four_levers())
+    combinations = combination_arms(scenario, 120)
+    assert combinations == [p for p in admissible(scenario) if len(p) > 1]  # a and b exclude each other: 7
+    plain = sim.run(scenario, draws=120, seed=5, workers=1)
+    beside = sim.run(scenario, draws=120, seed=5, workers=workers, combinations=combinations)
+    assert list(beside.combinations) == combinations and not plain.combinations
+    assert list(beside.flows) == list(plain.flows)
+    for arm, flows in plain.flows.items():
+        assert all(np.array_equal(flows[name], beside.flows[arm][name]) for name in flows)
+    for name, a in plain.appraisals.items():
+        assert all(np.array_equal(getattr(a, key), getattr(beside.appraisals[name], key), equal_nan=True)
+                   for key in ("npv", "roi", "pv_cost", "pv_benefit", "payback"))
+    fresh = portfolio(scenario, 120, 5, workers=1, hurdle_rates=[0.0, 0.1])
+
+    def no_simulation(job):
+        raise AssertionError("the portfolio simulated an arm the run had simulated")
+
+    monkeypatch.setattr(arms, "_arm_job", no_simulation)
+    reused = portfolio(scenario, 120, 5, workers=1, hurdle_rates=[0.0, 0.1], result=beside)
+    singles = len(scenario.interventions)
+    assert reused.summary["search"]["arms_simulated"] == fresh.summary["search"]["arms_simulated"] - singles - 1
+    assert reused.summary["portfolios"] == fresh.summary["portfolios"]
+    assert reused.tables["npv_draws"].equals(fresh.tables["npv_draws"])
+    assert reused.tables["acceptability"].equals(fresh.tables["acceptability"])
