@@ -98,6 +98,8 @@ class ArmStore:
         """Arms simulated so far (each arm of each distinct key once): what the reuse saved is visible."""
         self.last_keys: list[dict] = []
         """Each set's engine keys by arm in the last :meth:`appraisals` (for :meth:`stored`)."""
+        self._remembered: dict = {}
+        """Digests of the arrays :meth:`remember` hashed (a run's inputs): the sets that reuse them are not hashed again."""
 
     def appraisals(self, value_sets: list[dict[str, np.ndarray]], progress: Progress | None = None) -> list[dict[str, Appraisal]]:
         """Each set's per-draw appraisal of every intervention (without the cumulative cash flow).
@@ -106,7 +108,7 @@ class ArmStore:
         needs may then be dropped, so memory stays near :data:`MEMORY_BUDGET` however many sets.
         """
         arms = [None, *self.arms]
-        digests: dict = {}
+        digests: dict = dict(self._remembered)
         keys = [engine_keys(self.scenario, values, self.expected, self.arms, digests) for values in value_sets]
         self.last_keys = keys
         pending = Counter(key for set_keys in keys for key in set_keys.values())
@@ -156,7 +158,8 @@ class ArmStore:
         The numbers are unchanged: an arm's flows are the same simulated alone or beside others
         (:func:`sim.compute.simulation.evaluate`), so a run's arms are what the store would simulate.
         """
-        keys = engine_keys(self.scenario, values, self.expected, [arm for arm in flows if arm != BASELINE])
+        keys = engine_keys(self.scenario, values, self.expected, [arm for arm in flows if arm != BASELINE],
+                           self._remembered)
         for arm, key in keys.items():
             arm_flows = flows[arm or BASELINE]
             self._flows[key] = {name: arm_flows[name] for name in APPRAISED_OUTPUTS}
