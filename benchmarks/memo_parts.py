@@ -110,13 +110,13 @@ def one_round(scratch: Path) -> dict[str, tuple[str, float]]:
     from sim.reporting import memo
 
     record = timed("memo", "folder read back", lambda: memo.read_results(folder))
-    built = timed("memo", "memo built (figures drawn)", lambda: memo.build(record))
+    built = timed("memo", "memo built (figures made and laid out)", lambda: memo.build(record))
 
     def render():
         for figure in built.figures.values():
             figure.savefig(io.BytesIO(), format="png", dpi=110)
 
-    timed("memo", f"figures rendered to PNG ({len(built.figures)})", render)
+    timed("memo", f"figures drawn and encoded as PNG at 110 dpi ({len(built.figures)})", render)
     return parts
 
 
