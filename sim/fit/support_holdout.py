@@ -29,6 +29,7 @@ import pandas as pd
 
 from sim.errors import ScenarioError
 from sim.fit import causal, joint_churn
+from sim.fit import support_checks as checks
 from sim.fit.support import BAD, GOOD, build_panel, fit_segments, last_complete_month, month_index
 
 
@@ -67,6 +68,8 @@ def support_holdout(people: pd.DataFrame, table: pd.DataFrame, order_codes, orde
     first = month_index(people["start"].to_numpy())
     calendar = first[panel.customer] + panel.tenure
     segment = people["segment"].to_numpy()[panel.customer]
+    ticket_segment = people["segment"].to_numpy()[table["code"].to_numpy()]
+    ticket_month = month_index(table["opened"].to_numpy())
     day = (pd.Timestamp("1970-01-01") + pd.DateOffset(months=cut + 1)) - pd.Timedelta(days=1)
     found, problems = {}, []
     for name, fit in calibration.items():
@@ -78,12 +81,37 @@ def support_holdout(people: pd.DataFrame, table: pd.DataFrame, order_codes, orde
         h = joint_churn.histories(panel.customer[rows], panel.tenure[rows], panel.bad[rows], panel.good[rows],
                                   panel.ended[rows], counted)
         held = outcomes(fit.churn, h, panel.bad[rows][counted], panel.ended[rows][counted])
+        buying_after = None
         if panel.purchases is not None:
             keep = np.flatnonzero(rows)[counted]
             held.update(buying(fit, panel.customer[keep], panel.purchases[keep], panel.since[keep], panel.last[keep],
                                panel.ended[keep] & (panel.bad[keep] == 0)))
+            kept = keep[~(panel.ended[keep] & (panel.bad[keep] == 0))]
+            buying_after = (panel.customer[kept], panel.purchases[kept], panel.since[kept], panel.last[kept])
+        held.update(support_outcomes(fit, panel, rows & (calendar <= cut), rows & (calendar > cut), table,
+                                     ticket_segment == name, ticket_month, cut, last))
+        for key, kind in (("negative_duration", BAD), ("positive_duration", GOOD)):
+            held[key] = checks.duration_outcomes(fit, kind, h, buying_after)
         found[name] = SupportHoldout(held, day, int(last - cut))
+    response, why = checks.response_outcomes(table, cut, last)
+    found[None] = SupportHoldout({"response": response or why}, day, int(last - cut))
     return found, "; ".join(problems)
+
+
+def support_outcomes(fit, panel, before, after, table, tickets, ticket_month, cut: int, last: int) -> dict:
+    """The calibration ``fit``'s contacts (per customer-month and months without one) and good and bad shares
+    against the customer-months (``before``, ``after``: rows of ``panel``) and tickets (``tickets``: the segment's)
+    after the cut-off (:mod:`sim.fit.support_checks`)."""
+    stayed = ~(panel.ended & (panel.bad == 0))  # as the contact fit: a customer who leaves at a month's start contacts no one
+    b, a = before & stayed, after & stayed
+    found = {"contacts": checks.contact_outcomes(fit, panel.customer[b], panel.contacts[b], panel.customer[a],
+                                                 panel.contacts[a])}
+    code, experience = table["code"].to_numpy(), table["experience"].to_numpy()
+    tb, ta = tickets & (ticket_month <= cut), tickets & (ticket_month > cut) & (ticket_month <= last)
+    for key, kind in (("good", GOOD), ("bad", BAD)):
+        found[key] = checks.share_outcome(key, fit.estimates[key].value, code[tb], experience[tb] == kind, code[ta],
+                                          experience[ta] == kind)
+    return found
 
 
 def outcomes(churn, h, bad, ended) -> dict[str, Outcome]:
