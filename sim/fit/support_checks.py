@@ -221,9 +221,7 @@ def predictive_checks(checked: tuple, fits: dict, response) -> dict:
             buying = (panel.customer[keep], panel.purchases[keep], panel.since[keep], panel.last[keep])
         for key, kind, churn_key, buy_key in (("negative_duration", BAD, "negative_churn_increase", "negative_drop"),
                                               ("positive_duration", GOOD, "positive_churn_reduction", "positive_uplift")):
-            churn, purchases = decay_checks(fit, kind, buying)
-            checks[churn_key], checks[buy_key] = churn, purchases
-            checks[key] = both(churn, purchases)
+            checks[churn_key], checks[buy_key], checks[key] = decay_checks(fit, kind, buying)
         found[name] = checks
     found[None] = {"response": response_predictive(table["wait"].to_numpy(float), experience == GOOD, response)}
     return found
@@ -265,34 +263,86 @@ def share_predictive(key: str, month: np.ndarray, hit: np.ndarray, share: float)
                             n * share * (1.0 - share))
 
 
-def decay_checks(fit, kind: int, buying=None) -> tuple[Check, Check]:
-    """(churn, purchases) by months since the last bad (good) contact against what the written effect and its
-    duration expect there: the churn by the written mix with the effects replayed on each customer's history, the
-    purchases (with orders, ``buying``: customer, purchases, since, last of the months the customers stayed
-    through) each customer against themselves. The first group is the effect's, the decay after it the duration's;
-    each is n/a with why when it cannot apply."""
+def churn_parts(churn, kind: int, h=None) -> tuple[np.ndarray, np.ndarray]:
+    """(table, effect) by :data:`SINCE`'s groups after a bad (good) contact: :func:`churn_by_since`'s rows of the
+    written model, and the part of its expected churn that the written multiplier adds (the expected churn less that
+    with the multiplier at 1). To first order the expected churn at a multiplier ``m'`` is ``E0 + (m' - 1) / (m - 1)
+    x effect``, which lets a check fit the effect's size or carry its uncertainty without replaying the model again."""
+    position = 1 if kind == BAD else 0
+    held = list(churn.held)
+    table = churn_by_since(churn, h)[kind]
+    held[position] = 1.0
+    neutral = churn_by_since(replace(churn, held=tuple(held)), h)[kind]
+    return table, table[:, 2] - neutral[:, 2]
+
+
+def scaled(observed: np.ndarray, base: np.ndarray, effect: np.ndarray, variance: np.ndarray) -> float:
+    """The effect's size ``c`` that fits ``observed`` best as ``base + c effect`` (weighted least squares)."""
+    keep = variance > 0
+    weight = float(np.sum(effect[keep] ** 2 / variance[keep]))
+    return float(np.sum((observed - base)[keep] * effect[keep] / variance[keep]) / weight) if weight > 0 else 1.0
+
+
+def effect_variance(effect: np.ndarray, m: float, se: float) -> np.ndarray:
+    """Each group's variance from the written multiplier ``m``'s log-scale standard error ``se`` (first order)."""
+    if abs(m - 1.0) < 1e-9 or se <= 0:
+        return np.zeros_like(effect)
+    return (effect * m / (m - 1.0) * se) ** 2
+
+
+def decay_checks(fit, kind: int, buying=None) -> tuple[Check, Check, Check]:
+    """(churn, purchases, decay) by months since the last bad (good) contact (:data:`SINCE`'s groups). The first two
+    check the written effect: the churn by the written mix with the effects replayed on each customer's history,
+    the purchases (with orders, ``buying``: customer, purchases, since, last of the months the customers stayed
+    through) each customer against themselves, against what the written effect and its duration expect there, the
+    variance the outcome's and the written multiplier's (its design's interval). The third checks the duration
+    alone: the effect's size fitted to the same groups (so that an effect written too small or too large does not
+    count against its duration), does the decay the written duration expects fit them? Each is n/a with why when it
+    cannot apply."""
     words = "bad" if kind == BAD else "good"
-    churn = fit.churn
+    churn, position = fit.churn, (1 if kind == BAD else 0)
+    effect_checks, decay = [], []
     if churn is not None and churn.histories is not None:
-        _, churned, expected, variance = churn_by_since(churn)[kind].T
-        by_churn = predictive_check(
-            f"customers churning by months since their last {words} contact ({SINCE_WORDS}) against the written mix "
-            f"with the effects written", churned, expected, 2, _relative_gap(churned, expected), variance,
-            unit="% of the expected count")
+        table, effect = churn_parts(churn, kind)
+        _, churned, expected, variance = table.T
+        spread = variance + effect_variance(effect, churn.held[position], churn.held_se[position])
+        what = f"customers churning by months since their last {words} contact ({SINCE_WORDS})"
+        effect_checks.append(predictive_check(f"{what} against the written mix with the effects written", churned,
+                                              expected, 2, _relative_gap(churned, expected), spread,
+                                              unit="% of the expected count"))
+        base = expected - effect
+        fitted = base + scaled(churned, base, effect, variance) * effect
+        decay.append(predictive_check(f"{what}, the effect's size fitted to them, against the decay the written "
+                                      f"duration ({churn.durations[position]:.3g} months) expects", churned, fitted, 2,
+                                      _relative_gap(churned, fitted), variance, unit="% of the expected count"))
     else:
-        by_churn = Check(NA, f"the joint churn fit did not converge: {fit.churn_problem}")
+        effect_checks.append(Check(NA, f"the joint churn fit did not converge: {fit.churn_problem}"))
     if buying is None:
-        return by_churn, Check(NA, "purchases are checked only with orders (--orders)")
-    customer, purchases, since, last = buying
-    multipliers, durations = buying_inputs(fit)
-    labels = np.where((last == kind) & (since >= 1), since_bin(since), -1)
-    observed, expected, variance = purchase_groups(customer, purchases, since, last, labels, len(SINCE), multipliers,
-                                                   durations)
-    by_buying = predictive_check(
-        f"purchases by months since the last {words} contact ({SINCE_WORDS}), each customer against themselves, "
-        f"against the written effects", observed, expected, 2, _relative_gap(observed, expected), variance,
-        unit="% of the expected count")
-    return by_churn, by_buying
+        effect_checks.append(Check(NA, "purchases are checked only with orders (--orders)"))
+    else:
+        customer, purchases, since, last = buying
+        multipliers, durations = buying_inputs(fit)
+        labels = np.where((last == kind) & (since >= 1), since_bin(since), -1)
+        observed, expected, variance = purchase_groups(customer, purchases, since, last, labels, len(SINCE),
+                                                       multipliers, durations)
+        base = purchase_groups(customer, purchases, since, last, labels, len(SINCE), {**multipliers, kind: 1.0},
+                               durations)[1]
+        effect = expected - base
+        key = "negative_drop" if kind == BAD else "positive_uplift"
+        from sim.fit.support_holdout import written_ratio
+
+        spread = variance + effect_variance(effect, *written_ratio(fit, key))
+        what = f"purchases by months since the last {words} contact ({SINCE_WORDS}), each customer against themselves"
+        effect_checks.append(predictive_check(f"{what}, against the written effects", observed, expected, 2,
+                                              _relative_gap(observed, expected), spread, unit="% of the expected count"))
+        fitted = base + scaled(observed, base, effect, variance) * effect
+        decay.append(predictive_check(f"{what}, the effect's size fitted to them, against the decay the written "
+                                      f"duration ({durations[kind]:.3g} months) expects", observed, fitted, 2,
+                                      _relative_gap(observed, fitted), variance, unit="% of the expected count"))
+    if not decay:
+        decay.append(Check(NA, "the joint churn fit did not converge and there are no orders, so nothing shows how "
+                               "the effect decays"))
+    return effect_checks[0], effect_checks[1], both(*decay)
 
 
 def both(*checks: Check) -> Check:
@@ -373,73 +423,77 @@ def share_outcome(key: str, share: float, customer_before, hit_before, customer_
 
 
 def duration_outcomes(fit, kind: int, h, buying=None) -> tuple:
-    """Churn (and, with ``buying``, purchases) in the held-out months two or more months after a bad (good)
-    contact -- where the duration, not the first month's effect, decides -- by the calibration ``fit``, with the
-    standard error of the noise, the calibration's mean churn and the written multiplier's and duration's own
-    errors (each moves the prediction: the change across its 95 % interval over 2 x 1.96)."""
-    from sim.fit.support_holdout import Outcome, written_ratio
+    """Churn (and, with ``buying``, purchases) in the held-out months two or more months after a bad (good) contact
+    by the calibration ``fit``, given the held-out month right after one: that month fixes the effect's size (so
+    that an effect too small or too large does not count against the duration), the calibration's duration then
+    predicts how much of it is left in the months after. The standard error is the outcome's noise, that of the
+    first month's (which moves the effect's size), the calibration's duration's (the change across its 95 %
+    interval's end on the side of what happened, over 1.96) and, for churn, its mean churn's."""
+    from sim.fit.support_holdout import Outcome, relative_churn_error
 
     words = "bad" if kind == BAD else "good"
     found = []
-    churn = fit.churn
-    position = 1 if kind == BAD else 0
+    churn, position = fit.churn, (1 if kind == BAD else 0)
     duration = fit.estimates["negative_duration" if kind == BAD else "positive_duration"]
-
-    def later(c):
-        table = churn_by_since(c, h)[kind]
-        return table[1:].sum(axis=0)
-
     if churn is not None:
-        at_risk, churned, expected, variance = later(churn)
-        moves = []
-        for low, high in _ends(churn.durations[position], duration):
-            d = list(churn.durations)
-            ends = []
+        table, effect = churn_parts(churn, kind, h)
+        base = table[:, 2] - effect
+        ends = []
+        for low, high in _ends(duration):
             for value in (low, high):
+                d = list(churn.durations)
                 d[position] = value
-                ends.append(later(replace(churn, durations=tuple(d)))[2])
-            moves.append((ends[1] - ends[0]) / (2 * Z95))
-        held, se = churn.held[position], churn.held_se[position]
-        if se > 0:
-            ends = []
-            for factor in (math.exp(-Z95 * se), math.exp(Z95 * se)):
-                m = list(churn.held)
-                m[position] = held * factor
-                ends.append(later(replace(churn, held=tuple(m)))[2])
-            moves.append((ends[1] - ends[0]) / (2 * Z95))
-        found.append(Outcome(f"customers churning (walk-aways apart) in the {at_risk:,.0f} customer-months after the "
-                             f"cut-off two or more months after a {words} contact", float(expected), float(churned),
-                             float(math.sqrt(variance + sum(x ** 2 for x in moves)))))
+                ends.append(churn_by_since(replace(churn, durations=tuple(d)), h)[kind][:, 2] - base)
+        first, later = table[0], table[1:].sum(axis=0)
+        predicted, spread = _given_first(first[1], first[3], base, effect, ends, later[3], float(later[1]))
+        error = relative_churn_error(churn) * float(base[1:].sum())
+        found.append(Outcome(f"customers churning (walk-aways apart) in the {later[0]:,.0f} customer-months after the "
+                             f"cut-off two or more months after a {words} contact, given those in the month right after "
+                             f"one", predicted, float(later[1]), math.sqrt(spread + error ** 2)))
     if buying is not None:
         customer, purchases, since, last = buying
         multipliers, durations = buying_inputs(fit)
-        labels = np.where((last == kind) & (since >= 2), 0, -1)
+        labels = np.where((last == kind) & (since >= 1), np.minimum(since, 2) - 1, -1)
 
-        def predicted(m=None, d=None):
-            mm, dd = dict(multipliers), dict(durations)
-            if m is not None:
-                mm[kind] = m
-            if d is not None:
-                dd[kind] = d
-            return purchase_groups(customer, purchases, since, last, labels, 1, mm, dd)
+        def expected(m, d):
+            return purchase_groups(customer, purchases, since, last, labels, 2, {**multipliers, kind: m},
+                                   {**durations, kind: d})
 
-        observed, expected, variance = (float(x[0]) for x in predicted())
-        moves = [(predicted(d=high)[1][0] - predicted(d=low)[1][0]) / (2 * Z95)
-                 for low, high in _ends(durations[kind], duration)]
-        effect = "negative_drop" if kind == BAD else "positive_uplift"
-        ratio, se = written_ratio(fit, effect)
-        if se > 0:
-            moves.append((predicted(m=ratio * math.exp(Z95 * se))[1][0] - predicted(m=ratio * math.exp(-Z95 * se))[1][0])
-                         / (2 * Z95))
-        months = int((labels == 0).sum())
+        observed, full, variance = expected(multipliers[kind], durations[kind])
+        base = expected(1.0, durations[kind])[1]
+        ends = [expected(multipliers[kind], d)[1] - base for pair in _ends(duration) for d in pair]
+        predicted, spread = _given_first(observed[0], variance[0], base, full - base, ends, variance[1],
+                                         float(observed[1]))
+        months = int((labels == 1).sum())
         found.append(Outcome(f"purchases in the {months:,} customer-months after the cut-off two or more months after "
-                             f"a {words} contact, given each customer's purchases after it", expected, observed,
-                             float(math.sqrt(variance + sum(x ** 2 for x in moves)))))
+                             f"a {words} contact, given each customer's purchases after it and those in the month right "
+                             f"after one", predicted, float(observed[1]), math.sqrt(spread)))
     return tuple(found)
 
 
-def _ends(value: float, estimate) -> list[tuple[float, float]]:
-    """The duration's 95 % interval as (low, high), when it has a finite one above a month."""
+def _given_first(first: float, first_variance: float, base: np.ndarray, effect: np.ndarray, ends: list,
+                 later_variance: float, actual: float) -> tuple[float, float]:
+    """(prediction, its variance) of the groups after the first (``base`` + the effect, its size fitted to the
+    first group's ``first``); the duration's uncertainty from the prediction at its interval's end on the side of
+    what happened (``actual``; ``ends``: the effect at each end), as the interval is lopsided."""
+
+    def predict(part):
+        size = (first - base[0]) / part[0] if abs(part[0]) > 1e-9 else 1.0
+        return float(base[1:].sum() + size * part[1:].sum())
+
+    predicted = predict(effect)
+    variance = later_variance
+    if abs(effect[0]) > 1e-9:
+        variance += (effect[1:].sum() / effect[0]) ** 2 * first_variance
+    if len(ends) == 2:  # the interval is lopsided (Wald on the log of duration - 1): its end on the outcome's side
+        moves = [predict(end) - predicted for end in ends]
+        toward = [m for m in moves if m * (actual - predicted) > 0]
+        variance += (max(abs(m) for m in (toward or moves)) / Z95) ** 2
+    return predicted, variance
+
+
+def _ends(estimate) -> list[tuple[float, float]]:
+    """The duration's 95 % interval as [(low, high)] when it has a finite one (low at least a month), else []."""
     low, high = estimate.low, estimate.high
     if not (math.isfinite(low) and math.isfinite(high)) or high <= low:
         return []

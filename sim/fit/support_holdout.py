@@ -122,13 +122,7 @@ def outcomes(churn, h, bad, ended) -> dict[str, Outcome]:
     churn known to a relative error from the written mix's covariance (which carries the effects' own), and in the
     months after a bad (good) contact the multiplier's log-scale error too (it moves the whole prediction with it)."""
     table = joint_churn.churn_by_tenure(churn, h)
-    written = churn.written
-    if churn.homogeneous:
-        relative = float(np.sqrt(max(written.covariance[0, 0], 0.0))) / written.value("p")
-    else:
-        a, b = written.value("alpha"), written.value("beta")
-        gradient = np.array([b, -a]) / (a + b) ** 2
-        relative = float(np.sqrt(max(gradient @ written.covariance[:2, :2] @ gradient, 0.0))) / (a / (a + b))
+    relative = relative_churn_error(churn)
     found = {}
     for key, row, extra, words in (("negative_churn_increase", joint_churn.BAD, churn.held_se[1], " that follow a bad contact"),
                                    ("positive_churn_reduction", joint_churn.GOOD, churn.held_se[0], " that follow a good contact"),
@@ -144,6 +138,17 @@ def outcomes(churn, h, bad, ended) -> dict[str, Outcome]:
     found["walk_away"] = Outcome(f"walk-aways in the {n:,} customer-months after the cut-off with a bad contact",
                                  n * w, float(walked), float(np.sqrt(n * w * (1 - w) + (n * se_w) ** 2)))
     return found
+
+
+def relative_churn_error(churn) -> float:
+    """The written mix's mean churn's relative standard error (delta method on its covariance, which carries the
+    effects' own)."""
+    written = churn.written
+    if churn.homogeneous:
+        return float(np.sqrt(max(written.covariance[0, 0], 0.0))) / written.value("p")
+    a, b = written.value("alpha"), written.value("beta")
+    gradient = np.array([b, -a]) / (a + b) ** 2
+    return float(np.sqrt(max(gradient @ written.covariance[:2, :2] @ gradient, 0.0))) / (a / (a + b))
 
 
 def written_ratio(fit, key: str) -> tuple[float, float]:
