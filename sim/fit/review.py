@@ -391,8 +391,9 @@ def review_orders(report, fit: str) -> Review:
         spend = result.spend.get(name)
         if spend is not None:
             low, high = spend.mean_spend_interval()
-            checks = {"holdout": Check(NA, "the holdout checks purchases, not spend"),
-                      "predictive": Check(NA, "no predictive check of spend per purchase yet"),
+            found = getattr(report, "spend_review", {}).get(name, {})
+            checks = {"holdout": found.get("holdout", Check(NA, "no holdout was run (--no-holdout)")),
+                      "predictive": found.get("predictive", Check(NA, "the fit kept no orders to test")),
                       "estimate": estimate_check("mean spend per purchase", spend.mean_spend, low, high, positive=True),
                       "designs": NOT_CAUSAL}
             inputs.append(InputReview(f"segments.{segment}.value_per_purchase", checks))
