@@ -6,13 +6,16 @@ purchase rate, an experience effect) four checks, each ``ok``, ``warn``, ``fail`
 or ``n/a`` with one sentence saying why:
 
 * **holdout** -- fitted on the history up to the cut-off, does the model predict
-  what happened after it (customers still renewing, purchases)? A miss is judged
+  what happened after it (customers still renewing, purchases, spend; support's
+  inputs: :mod:`sim.fit.support_holdout`, :mod:`sim.fit.support_checks`)? A miss is judged
   against its noise *and* its size (:func:`holdout_check`): ``ok`` within two
   standard errors or within :data:`CLOSE`, ``fail`` beyond three standard errors
   and :data:`FAR`, ``warn`` between.
 * **predictive** -- a parametric predictive check of the data's own summaries:
   the fitted model's expected counts against the observed ones (churned per
-  period of tenure; customers by number of purchases), Pearson's chi-square
+  period of tenure; customers by number of purchases; customers' mean spend,
+  :mod:`sim.fit.spend_checks`; support's contacts, shares, effects' decay and
+  response curve, :mod:`sim.fit.support_checks`), Pearson's chi-square
   with the fitted parameters' degrees of freedom taken off, judged by its
   p-value *and* the largest gap in percentage points (:func:`predictive_check`):
   a huge company rejects any model by a hair, which is not worth a warning.

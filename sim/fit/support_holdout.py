@@ -14,9 +14,13 @@ churn the model predicts
 against the churn that happened (walk-aways apart), and the calibration's walk-away times the months with a bad
 contact against the walk-aways that happened. With orders, the buying effects are checked each customer against
 themselves (:func:`buying`): given a customer's purchases in their held-out months, the share the written effects
-put in the months after a bad (good) contact against the purchases made there. Contacts, shares and durations are
-not predicted (``n/a`` in the review). The cut-off is ``cxroi fit customers``' (``--cutoff``, by default a third of
-the history before the as-of day, :func:`sim.fit.reports.cutoff_or_default`).
+put in the months after a bad (good) contact against the purchases made there. The calibration's contacts, good and
+bad shares, durations and response curve predict the months after the cut-off too (:mod:`sim.fit.support_checks`:
+contacts per customer-month and the months without one, the good and bad contacts, the churn and purchases two or
+more months after a contact given the month right after one, the satisfied contacts by their waits; the last under
+the key ``None``, as the curve is all segments'). The cut-off is ``cxroi fit customers``' (``--cutoff``, by default
+a third of the history before the as-of day, :func:`sim.fit.reports.cutoff_or_default`), checked before the main
+fit (:func:`sim.fit.support_report.support_report`).
 """
 
 from __future__ import annotations
@@ -55,8 +59,10 @@ class SupportHoldout:
 
 def support_holdout(people: pd.DataFrame, table: pd.DataFrame, order_codes, order_times, *, cutoff: pd.Timestamp,
                     as_of: pd.Timestamp) -> tuple[dict[str, SupportHoldout], str]:
-    """(per segment its held-out outcomes, why there is none): the checked data of :func:`sim.fit.support.checked_data`,
-    the calibration fitted on the complete months up to ``cutoff``, predicting those up to ``as_of``."""
+    """(per segment its held-out outcomes, and under ``None`` the response curve's; why there is none): the checked
+    data of :func:`sim.fit.support.checked_data`, the calibration fitted on the complete months up to ``cutoff``,
+    predicting those up to ``as_of``. An outcome is an :class:`Outcome`, a tuple of them (an input checked by
+    several: the review's check is the worst), or a string saying why there is none."""
     cut, last = last_complete_month(cutoff), last_complete_month(as_of)
     if cut >= last:
         return {}, f"no complete month after the cut-off {pd.Timestamp(cutoff):%Y-%m-%d} to predict"
