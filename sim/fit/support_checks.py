@@ -426,9 +426,9 @@ def duration_outcomes(fit, kind: int, h, buying=None) -> tuple:
     """Churn (and, with ``buying``, purchases) in the held-out months two or more months after a bad (good) contact
     by the calibration ``fit``, given the held-out month right after one: that month fixes the effect's size (so
     that an effect too small or too large does not count against the duration), the calibration's duration then
-    predicts how much of it is left in the months after. The standard error is the outcome's noise, that of the
-    first month's (which moves the effect's size), the calibration's duration's (the change across its 95 %
-    interval's end on the side of what happened, over 1.96) and, for churn, its mean churn's."""
+    predicts how much of it is left in the months after. The standard error is the outcome's noise, the
+    parameters' (the effect's size, from the first month's noise, and the calibration's duration, over their 95 %
+    intervals: :func:`_given_first`) and, for churn, the calibration's mean churn's."""
     from sim.fit.support_holdout import Outcome, relative_churn_error
 
     words = "bad" if kind == BAD else "good"
@@ -473,23 +473,29 @@ def duration_outcomes(fit, kind: int, h, buying=None) -> tuple:
 
 def _given_first(first: float, first_variance: float, base: np.ndarray, effect: np.ndarray, ends: list,
                  later_variance: float, actual: float) -> tuple[float, float]:
-    """(prediction, its variance) of the groups after the first (``base`` + the effect, its size fitted to the
-    first group's ``first``); the duration's uncertainty from the prediction at its interval's end on the side of
-    what happened (``actual``; ``ends``: the effect at each end), as the interval is lopsided."""
+    """(prediction, its variance) of the groups after the first: ``base`` + the effect, its size fitted to the first
+    group's count ``first``. The parameters' share of the variance is the prediction's farthest move toward what
+    happened (``actual``) over the corners of the two 95 % intervals -- the effect's size (from the first group's
+    noise, ``first_variance``) and the duration's (``ends``: the effect at each end) -- over 1.96: the prediction is
+    bilinear in them and the duration's interval lopsided, which a first-order error would understate."""
 
-    def predict(part):
-        size = (first - base[0]) / part[0] if abs(part[0]) > 1e-9 else 1.0
+    def predict(part, size):
         return float(base[1:].sum() + size * part[1:].sum())
 
-    predicted = predict(effect)
-    variance = later_variance
-    if abs(effect[0]) > 1e-9:
-        variance += (effect[1:].sum() / effect[0]) ** 2 * first_variance
-    if len(ends) == 2:  # the interval is lopsided (Wald on the log of duration - 1): its end on the outcome's side
-        moves = [predict(end) - predicted for end in ends]
-        toward = [m for m in moves if m * (actual - predicted) > 0]
-        variance += (max(abs(m) for m in (toward or moves)) / Z95) ** 2
-    return predicted, variance
+    def size_of(part):
+        if abs(part[0]) <= 1e-9:
+            return 1.0, 0.0
+        return (first - base[0]) / part[0], math.sqrt(max(first_variance, 0.0)) / abs(part[0])
+
+    size, _ = size_of(effect)
+    predicted = predict(effect, size)
+    moves = []
+    for part in [effect, *ends]:
+        value, se = size_of(part)
+        moves += [predict(part, value + sign * Z95 * se) - predicted for sign in (-1.0, 1.0)]
+    toward = [m for m in moves if m * (actual - predicted) > 0]
+    spread = max(abs(m) for m in (toward or moves)) / Z95
+    return predicted, later_variance + spread ** 2
 
 
 def _ends(estimate) -> list[tuple[float, float]]:
