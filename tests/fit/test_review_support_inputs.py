@@ -1,7 +1,8 @@
 """The model review of ``cxroi fit support``'s contacts, good and bad shares, state durations and response curve
 (issue 19): each gets a holdout check and a predictive check of the data's own summaries; companies drawn from the
-model pass them, and a company where the model is wrong in one way fails the check that looks there. About 45 s:
-five companies of about 5,500 customers (each fitted twice, with the holdout's calibration) and 20 of about 2,200."""
+model pass them, and a company where the model is wrong in one way fails the check that looks there. About 75 s on
+the shared two-core machine: 20 companies of about 2,200 customers (55 s) and five of about 5,500 (3-6 s each, each
+fitted twice: the main fit and the holdout's calibration)."""
 
 import math
 
@@ -83,9 +84,10 @@ EFFECTS = {"negative_churn_increase": 1.0, "positive_churn_reduction": 0.3, "neg
 
 def test_companies_drawn_from_the_model_fail_no_new_check_unless_the_written_effect_misses_the_truth():
     """20 companies of about 2,200 customers (seeds 0-19; orders in every other, [operations] in every third).
-    Measured: no new check fails; 9 of the 20 x 2 x 9 or so warn (chi-square and two-standard-error rules at
-    work). An effect's own predictive check may fail where the causal design wrote it with an interval that misses
-    the truth (the self-controlled design's churn increase, as the holdout already shows): then the check is right."""
+    An effect's own predictive check may fail where the causal design wrote it with an interval that misses the
+    truth (the self-controlled design's churn increase, as the holdout already shows): then the check is right.
+    Measured: of the 248 new checks that apply, 240 ok, 7 warn and 1 fails -- seed 15's churn by months since a bad
+    contact against a written churn increase of 0.25 (95 % 0 to 0.91), whose interval misses the truth, 1.0."""
     failed, warned, checks = [], 0, 0
     for seed in range(20):
         customers, tickets, orders = ss.company(np.random.default_rng(seed),
