@@ -1,6 +1,7 @@
 """The model review of spend per purchase (issue 19): a holdout check and a predictive check of the customers' mean
 spend against the Gamma-Gamma; companies drawn from the model pass, spend that rises after the cut-off fails the
-holdout, spend that goes with how often a customer buys fails the predictive check. About 6 s (20 order logs of 2,000 customers, spend only)."""
+holdout, spend that goes with how often a customer buys fails the predictive check. About 6 s (20 order logs of
+2,000 customers, spend only)."""
 
 import numpy as np
 import pandas as pd
