@@ -1,4 +1,4 @@
-"""The model review's checks of ``cxroi fit support``'s contacts, good and bad shares, state durations and response curve.
+"""The model review's checks of ``cxroi fit support``'s contacts, shares, effects, durations and response curve.
 
 Each fitted support input gets a predictive check of the data's own summaries (:func:`predictive_checks`):
 
@@ -7,15 +7,19 @@ Each fitted support input gets a predictive check of the data's own summaries (:
 * **good / bad** -- good (bad) contacts per calendar month against the one share fitted, months pooled to
   :data:`MIN_TICKETS` tickets: a share that drifts over the history fails it;
 * **durations** -- churn and (with orders) purchases by months since the last bad (good) contact (1, 2, 3, 4-6,
-  7-12, 13+), against what the written effect and its duration expect there: the churn by the written mix with the
-  effects replayed on each customer's history (:func:`churn_by_since`), the purchases each customer against
-  themselves (:func:`purchase_groups`). A state is latent, so its duration is never seen; the decay of its effect
-  with the months since the contact is what the duration predicts and the data show;
+  7-12, 13+), the effect's size fitted to them, against the decay the written duration expects there: the churn by
+  the written mix with the effects replayed on each customer's history (:func:`churn_by_since`), the purchases each
+  customer against themselves (:func:`purchase_groups`). A state is latent, so its duration is never seen; the
+  decay of its effect with the months since the contact is what the duration predicts and the data show;
+* **experience effects** -- the same groups against the written effect itself (the first group is the effect's),
+  the written multiplier's uncertainty (its design's interval) in the variance; the durations' check fits the
+  effect's size to the groups instead, so that it tests the decay alone (:func:`decay_checks`);
 * **response curve** -- satisfied contacts by tenths of the wait against the fitted curve.
 
 and the holdout outcomes that :mod:`sim.fit.support_holdout` adds for them: the calibration's contacts per
 customer-month and its share of months without a contact (the overdispersion's), its good and bad shares, its
-churn and purchases two or more months after a bad (good) contact (where the duration decides), and its response
+churn and purchases two or more months after a bad (good) contact given the month right after one (where the
+duration decides), and its response
 curve's satisfied contacts, all and among the longer waits, each against what happened after the cut-off. The
 noise of a count summed over customers is their own spread (a customer's months or tickets are not independent:
 cluster-robust, :func:`cluster_variance`); the calibration's error is added to first order.
@@ -195,8 +199,9 @@ def satisfied(intercept: float, slope: float, wait: np.ndarray) -> np.ndarray:
 
 
 def predictive_checks(checked: tuple, fits: dict, response) -> dict:
-    """Per data segment the predictive checks of its contacts, good and bad shares and durations (by scenario key),
-    and under ``None`` the response curve's: ``checked`` is :func:`sim.fit.support.checked_data`'s result."""
+    """Per data segment the predictive checks of its contacts, good and bad shares, experience effects and durations
+    (by scenario key), and under ``None`` the response curve's: ``checked`` is
+    :func:`sim.fit.support.checked_data`'s result."""
     from sim.fit.support import build_panel, last_complete_month
 
     people, table, order_codes, order_times, as_of = checked
