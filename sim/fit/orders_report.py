@@ -47,6 +47,8 @@ class PurchaseResult:
     counts: dict = field(default_factory=dict)
     held: dict = field(default_factory=dict)
     """Per segment the holdout's own fit on the calibration history (its uncertainty is the prediction's)."""
+    spend_table: pd.DataFrame | None = None
+    """The checked orders with each customer's segment as the spend fit has it (the model review's spend checks)."""
     """Per segment the purchases ``x`` of each customer over their time ``t`` (repeat purchases over the time since
     the first, BG/NBD; purchases on the books, NBD): what the model review's predictive check tests."""
 
@@ -62,6 +64,8 @@ class OrdersReport:
     writes: Writes
     summary: dict
     folder: Folder
+    spend_review: dict = field(default_factory=dict)
+    """Per data segment the holdout and predictive checks of its spend per purchase (:mod:`sim.fit.spend_checks`)."""
 
 
 def orders_report(
@@ -100,7 +104,11 @@ def orders_report(
     targets = segment_targets(list(result.segments), dict(segment_map or {}), scenario, into)
     writes = _purchase_writes(result, targets, file, period, scenario, today)
     summary = _purchase_summary(result, targets, file, period, into, writes)
-    return OrdersReport(result, targets, period, writes, summary, _purchase_folder(result, period))
+    from sim.fit.spend_checks import spend_review
+
+    spend_checks = {} if result.spend_table is None else spend_review(result.spend_table, result.spend, result.cutoff,
+                                                                        result.as_of)
+    return OrdersReport(result, targets, period, writes, summary, _purchase_folder(result, period), spend_checks)
 
 
 def _order_columns(mapped: dict, no_amounts: bool, segment_column: str | None):
@@ -136,7 +144,7 @@ def _bgnbd_purchases(frame, file, mapped, no_amounts, segment_column, date_forma
                           {n: h.report for n, h in held.items()}, {n: h.duration for n, h in held.items()}, as_of, cutoff,
                           len(frame), problem,
                           {n: pd.DataFrame({"x": f.summary["x"].to_numpy(), "t": f.summary["T"].to_numpy()}) for n, f in fits.items()},
-                          {n: h.fit.purchases for n, h in held.items()})
+                          {n: h.fit.purchases for n, h in held.items()}, None if no_amounts else checked)
 
 
 def _contract_purchases(frame, file, customers, customers_file, mapped, no_amounts, segment_column, date_format, period, as_of,
@@ -182,7 +190,10 @@ def _contract_purchases(frame, file, customers, customers_file, mapped, no_amoun
     counts = {n: exposed.loc[exposed["segment"] == n, ["x", "t"]].reset_index(drop=True) for n in rates}
     return PurchaseResult(True, rates, {n: spent.get(n) for n in rates}, {n: h.report for n, h in held.items()},
                           {n: h.duration for n, h in held.items()}, as_of, cutoff, len(frame), problem, counts,
-                          {n: h.fit for n, h in held.items()})
+                          {n: h.fit for n, h in held.items()},
+                          None if no_amounts else orders.assign(segment=pd.Series(
+                              checked["segment"].to_numpy(), index=checked["customer_id"].to_numpy()
+                          ).reindex(orders["customer_id"].to_numpy()).to_numpy()))
 
 
 def _purchase_writes(result: PurchaseResult, targets: dict, file: DataFile, period: str, scenario: dict | None,

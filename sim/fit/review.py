@@ -6,13 +6,16 @@ purchase rate, an experience effect) four checks, each ``ok``, ``warn``, ``fail`
 or ``n/a`` with one sentence saying why:
 
 * **holdout** -- fitted on the history up to the cut-off, does the model predict
-  what happened after it (customers still renewing, purchases)? A miss is judged
+  what happened after it (customers still renewing, purchases, spend; support's
+  inputs: :mod:`sim.fit.support_holdout`, :mod:`sim.fit.support_checks`)? A miss is judged
   against its noise *and* its size (:func:`holdout_check`): ``ok`` within two
   standard errors or within :data:`CLOSE`, ``fail`` beyond three standard errors
   and :data:`FAR`, ``warn`` between.
 * **predictive** -- a parametric predictive check of the data's own summaries:
   the fitted model's expected counts against the observed ones (churned per
-  period of tenure; customers by number of purchases), Pearson's chi-square
+  period of tenure; customers by number of purchases; customers' mean spend,
+  :mod:`sim.fit.spend_checks`; support's contacts, shares, effects' decay and
+  response curve, :mod:`sim.fit.support_checks`), Pearson's chi-square
   with the fitted parameters' degrees of freedom taken off, judged by its
   p-value *and* the largest gap in percentage points (:func:`predictive_check`):
   a huge company rejects any model by a hair, which is not worth a warning.
@@ -155,7 +158,8 @@ def predictive_check(what: str, observed, expected, parameters: int, gap_pp: flo
     Cells are pooled with their neighbours until each expects :data:`MIN_EXPECTED`. Without ``variance`` the cells
     are one multinomial (customers by number of purchases: cells - 1 - ``parameters`` degrees of freedom); with it,
     independent binomial counts (churned per period of tenure, variance ``E (1 - h)``: cells - ``parameters``).
-    ``unit`` names the gap's unit where it is not percentage points (a pilot's rates: per cent of the arm's rate)."""
+    ``unit`` names the gap's unit where it is not percentage points (a pilot's rates: per cent of the arm's rate;
+    support's effects by months since a contact: per cent of a group's expected count)."""
     multinomial = variance is None
     observed, expected, variance = _pooled(np.asarray(observed, float), np.asarray(expected, float),
                                            np.asarray(expected if multinomial else variance, float))
@@ -390,8 +394,9 @@ def review_orders(report, fit: str) -> Review:
         spend = result.spend.get(name)
         if spend is not None:
             low, high = spend.mean_spend_interval()
-            checks = {"holdout": Check(NA, "the holdout checks purchases, not spend"),
-                      "predictive": Check(NA, "no predictive check of spend per purchase yet"),
+            found = getattr(report, "spend_review", {}).get(name, {})
+            checks = {"holdout": found.get("holdout", Check(NA, "no holdout was run (--no-holdout)")),
+                      "predictive": found.get("predictive", Check(NA, "the fit kept no orders to test")),
                       "estimate": estimate_check("mean spend per purchase", spend.mean_spend, low, high, positive=True),
                       "designs": NOT_CAUSAL}
             inputs.append(InputReview(f"segments.{segment}.value_per_purchase", checks))
@@ -506,9 +511,9 @@ def review_support(report, fit: str, segment_map: dict | None = None) -> Review:
         designs = designs_check(fitted, key) if fitted is not None and key in causal.EFFECTS else \
             Check(NA, "not an effect of an experience" if key in ("contacts", "good", "bad") or parts[0] == "operations"
                   else "naive estimate: no causal design for it yet")
-        holdout = support_holdout_check(report, data_name.get(parts[1]), key) if parts[0] == "segments" else \
-            Check(NA, "the response curve is not predicted by the holdout")
-        checks = {"holdout": holdout, "predictive": Check(NA, "no predictive check of support's estimates yet"),
+        segment = data_name.get(parts[1]) if parts[0] == "segments" else None
+        holdout = support_holdout_check(report, segment, key if parts[0] == "segments" else "response")
+        checks = {"holdout": holdout, "predictive": support_predictive_check(report, segment, key),
                   "estimate": estimate, "designs": designs}
         inputs.append(InputReview(update.path, checks))
     for segment, fitted in by_segment.items():
@@ -519,27 +524,52 @@ def review_support(report, fit: str, segment_map: dict | None = None) -> Review:
 
 
 HELD_OUT = ("churn", "negative_churn_increase", "positive_churn_reduction", "walk_away", "negative_drop",
-            "positive_uplift")
+            "positive_uplift", "contacts", "good", "bad", "negative_duration", "positive_duration", "response")
 """What fit support's holdout predicts (:mod:`sim.fit.support_holdout`): churn after bad, after good and in all
-months, walk-aways, and (with orders) purchases after bad and after good contacts."""
+months, walk-aways, (with orders) purchases after bad and after good contacts, contacts per customer-month and the
+months without one, the good and bad contacts, churn and purchases two or more months after a bad (good) contact
+(the durations), and the satisfied contacts by their waits (the response curve; :mod:`sim.fit.support_checks`)."""
 
 
 def support_holdout_check(report, segment: str | None, key: str) -> Check:
-    """The holdout check of support's input ``key`` in the data's ``segment``: the calibration's prediction of the
-    held-out months against what happened, or n/a with why."""
+    """The holdout check of support's input ``key`` in the data's ``segment`` (None and ``response``: the response
+    curve, fitted on all segments' tickets): the calibration's prediction of the held-out months against what
+    happened -- the worst of several, for an input checked by several -- or n/a with why."""
     if key not in HELD_OUT:
-        return Check(NA, "the holdout predicts churn, walk-aways and purchases after good and bad contacts, not this "
-                         "input (contacts, shares and durations are not checked by it yet)")
-    found = (getattr(report, "holdout", None) or {}).get(segment)
+        return Check(NA, "the holdout does not predict this input")
+    if key == "response":
+        found = getattr(report, "holdout_response", None)
+    else:
+        held = (getattr(report, "holdout", None) or {}).get(segment)
+        found = None if held is None else held.outcomes.get(key, ())
     if found is None:
         problem = getattr(report, "holdout_problem", "")
         if problem:
             return Check(WARN, f"the holdout could not be fitted: {problem}")
         return Check(NA, "no holdout was run (--no-holdout)")
-    outcome = found.outcomes.get(key)
-    if outcome is None:
+    if isinstance(found, str):
+        return Check(NA, f"the holdout cannot check it: {found}")
+    if isinstance(found, tuple) and not found:
+        if key.endswith("duration"):
+            return Check(NA, "the joint churn fit of the history before the cut-off did not converge and there are no "
+                             "orders, so nothing after it shows how the effect decays")
         return Check(NA, "the holdout predicts purchases only with orders (--orders)")
-    return holdout_check(outcome.what, outcome.predicted, outcome.actual, outcome.se)
+    parts = found if isinstance(found, tuple) else (found,)
+    checks = [holdout_check(o.what, o.predicted, o.actual, o.se) for o in parts]
+    return checks[0] if len(checks) == 1 else combined(checks)
+
+
+WALK_AWAY_PREDICTIVE = ("walk-away is the share of months with a bad contact that end in a walk-away, which the fit "
+                        "matches exactly, so that summary has nothing left to test; the churn mix's predictive check "
+                        "replays it with the rest")
+
+
+def support_predictive_check(report, segment: str | None, key: str) -> Check:
+    """The predictive check of support's input ``key`` (:mod:`sim.fit.support_checks`), or n/a with why."""
+    if key == "walk_away":
+        return Check(NA, WALK_AWAY_PREDICTIVE)
+    found = (getattr(report, "predictive", None) or {}).get(segment, {})
+    return found.get("response" if segment is None else key, Check(NA, "no predictive check of this input"))
 
 
 def joint_churn_review(churn, segment: str, holdout: Check = Check(NA, "no holdout was run (--no-holdout)")) -> InputReview:

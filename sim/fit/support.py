@@ -381,6 +381,10 @@ def contact_rate(counts: np.ndarray, label: str) -> list[Estimate]:
     except NotConverged as stopped:
         if "size" in stopped.at_edge:  # the size runs to infinity: a Poisson
             return [poisson, _no_overdispersion("the NB2 fit runs to its Poisson limit (size -> infinity)")]
+        ll = loglik(np.asarray(stopped.params, float))[0] if np.all(np.asarray(stopped.params) > 0) else math.nan
+        if math.isfinite(ll) and 2 * (ll - poisson_ll) < 3.84:  # stopped where it is no better than the Poisson
+            return [poisson, _no_overdispersion("the NB2 fit stops on its way to its Poisson limit (size -> "
+                                                "infinity), no better than the Poisson by the likelihood-ratio test")]
         raise ScenarioError([Problem(label, f"the contact-count fit does not converge: {stopped.reason}")]) from None
     alpha = 1 / fit.value("size")
     if 2 * (fit.loglik - poisson_ll) < 3.84:

@@ -14,9 +14,13 @@ churn the model predicts
 against the churn that happened (walk-aways apart), and the calibration's walk-away times the months with a bad
 contact against the walk-aways that happened. With orders, the buying effects are checked each customer against
 themselves (:func:`buying`): given a customer's purchases in their held-out months, the share the written effects
-put in the months after a bad (good) contact against the purchases made there. Contacts, shares and durations are
-not predicted (``n/a`` in the review). The cut-off is ``cxroi fit customers``' (``--cutoff``, by default a third of
-the history before the as-of day, :func:`sim.fit.reports.cutoff_or_default`).
+put in the months after a bad (good) contact against the purchases made there. The calibration's contacts, good and
+bad shares, durations and response curve predict the months after the cut-off too (:mod:`sim.fit.support_checks`:
+contacts per customer-month and the months without one, the good and bad contacts, the churn and purchases two or
+more months after a contact given the month right after one, the satisfied contacts by their waits; the last under
+the key ``None``, as the curve is all segments'). The cut-off is ``cxroi fit customers``' (``--cutoff``, by default
+a third of the history before the as-of day, :func:`sim.fit.reports.cutoff_or_default`), checked before the main
+fit (:func:`sim.fit.support_report.support_report`).
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ import pandas as pd
 
 from sim.errors import ScenarioError
 from sim.fit import causal, joint_churn
+from sim.fit import support_checks as checks
 from sim.fit.support import BAD, GOOD, build_panel, fit_segments, last_complete_month, month_index
 
 
@@ -54,8 +59,10 @@ class SupportHoldout:
 
 def support_holdout(people: pd.DataFrame, table: pd.DataFrame, order_codes, order_times, *, cutoff: pd.Timestamp,
                     as_of: pd.Timestamp) -> tuple[dict[str, SupportHoldout], str]:
-    """(per segment its held-out outcomes, why there is none): the checked data of :func:`sim.fit.support.checked_data`,
-    the calibration fitted on the complete months up to ``cutoff``, predicting those up to ``as_of``."""
+    """(per segment its held-out outcomes, and under ``None`` the response curve's; why there is none): the checked
+    data of :func:`sim.fit.support.checked_data`, the calibration fitted on the complete months up to ``cutoff``,
+    predicting those up to ``as_of``. An outcome is an :class:`Outcome`, a tuple of them (an input checked by
+    several: the review's check is the worst), or a string saying why there is none."""
     cut, last = last_complete_month(cutoff), last_complete_month(as_of)
     if cut >= last:
         return {}, f"no complete month after the cut-off {pd.Timestamp(cutoff):%Y-%m-%d} to predict"
@@ -67,6 +74,8 @@ def support_holdout(people: pd.DataFrame, table: pd.DataFrame, order_codes, orde
     first = month_index(people["start"].to_numpy())
     calendar = first[panel.customer] + panel.tenure
     segment = people["segment"].to_numpy()[panel.customer]
+    ticket_segment = people["segment"].to_numpy()[table["code"].to_numpy()]
+    ticket_month = month_index(table["opened"].to_numpy())
     day = (pd.Timestamp("1970-01-01") + pd.DateOffset(months=cut + 1)) - pd.Timedelta(days=1)
     found, problems = {}, []
     for name, fit in calibration.items():
@@ -78,12 +87,37 @@ def support_holdout(people: pd.DataFrame, table: pd.DataFrame, order_codes, orde
         h = joint_churn.histories(panel.customer[rows], panel.tenure[rows], panel.bad[rows], panel.good[rows],
                                   panel.ended[rows], counted)
         held = outcomes(fit.churn, h, panel.bad[rows][counted], panel.ended[rows][counted])
+        buying_after = None
         if panel.purchases is not None:
             keep = np.flatnonzero(rows)[counted]
             held.update(buying(fit, panel.customer[keep], panel.purchases[keep], panel.since[keep], panel.last[keep],
                                panel.ended[keep] & (panel.bad[keep] == 0)))
+            kept = keep[~(panel.ended[keep] & (panel.bad[keep] == 0))]
+            buying_after = (panel.customer[kept], panel.purchases[kept], panel.since[kept], panel.last[kept])
+        held.update(support_outcomes(fit, panel, rows & (calendar <= cut), rows & (calendar > cut), table,
+                                     ticket_segment == name, ticket_month, cut, last))
+        for key, kind in (("negative_duration", BAD), ("positive_duration", GOOD)):
+            held[key] = checks.duration_outcomes(fit, kind, h, buying_after)
         found[name] = SupportHoldout(held, day, int(last - cut))
+    response, why = checks.response_outcomes(table, cut, last)
+    found[None] = SupportHoldout({"response": response or why}, day, int(last - cut))
     return found, "; ".join(problems)
+
+
+def support_outcomes(fit, panel, before, after, table, tickets, ticket_month, cut: int, last: int) -> dict:
+    """The calibration ``fit``'s contacts (per customer-month and months without one) and good and bad shares
+    against the customer-months (``before``, ``after``: rows of ``panel``) and tickets (``tickets``: the segment's)
+    after the cut-off (:mod:`sim.fit.support_checks`)."""
+    stayed = ~(panel.ended & (panel.bad == 0))  # as the contact fit: a customer who leaves at a month's start contacts no one
+    b, a = before & stayed, after & stayed
+    found = {"contacts": checks.contact_outcomes(fit, panel.customer[b], panel.contacts[b], panel.customer[a],
+                                                 panel.contacts[a])}
+    code, experience = table["code"].to_numpy(), table["experience"].to_numpy()
+    tb, ta = tickets & (ticket_month <= cut), tickets & (ticket_month > cut) & (ticket_month <= last)
+    for key, kind in (("good", GOOD), ("bad", BAD)):
+        found[key] = checks.share_outcome(key, fit.estimates[key].value, code[tb], experience[tb] == kind, code[ta],
+                                          experience[ta] == kind)
+    return found
 
 
 def outcomes(churn, h, bad, ended) -> dict[str, Outcome]:
@@ -94,13 +128,7 @@ def outcomes(churn, h, bad, ended) -> dict[str, Outcome]:
     churn known to a relative error from the written mix's covariance (which carries the effects' own), and in the
     months after a bad (good) contact the multiplier's log-scale error too (it moves the whole prediction with it)."""
     table = joint_churn.churn_by_tenure(churn, h)
-    written = churn.written
-    if churn.homogeneous:
-        relative = float(np.sqrt(max(written.covariance[0, 0], 0.0))) / written.value("p")
-    else:
-        a, b = written.value("alpha"), written.value("beta")
-        gradient = np.array([b, -a]) / (a + b) ** 2
-        relative = float(np.sqrt(max(gradient @ written.covariance[:2, :2] @ gradient, 0.0))) / (a / (a + b))
+    relative = relative_churn_error(churn)
     found = {}
     for key, row, extra, words in (("negative_churn_increase", joint_churn.BAD, churn.held_se[1], " that follow a bad contact"),
                                    ("positive_churn_reduction", joint_churn.GOOD, churn.held_se[0], " that follow a good contact"),
@@ -116,6 +144,17 @@ def outcomes(churn, h, bad, ended) -> dict[str, Outcome]:
     found["walk_away"] = Outcome(f"walk-aways in the {n:,} customer-months after the cut-off with a bad contact",
                                  n * w, float(walked), float(np.sqrt(n * w * (1 - w) + (n * se_w) ** 2)))
     return found
+
+
+def relative_churn_error(churn) -> float:
+    """The written mix's mean churn's relative standard error (delta method on its covariance, which carries the
+    effects' own)."""
+    written = churn.written
+    if churn.homogeneous:
+        return float(np.sqrt(max(written.covariance[0, 0], 0.0))) / written.value("p")
+    a, b = written.value("alpha"), written.value("beta")
+    gradient = np.array([b, -a]) / (a + b) ** 2
+    return float(np.sqrt(max(gradient @ written.covariance[:2, :2] @ gradient, 0.0))) / (a / (a + b))
 
 
 def written_ratio(fit, key: str) -> tuple[float, float]:

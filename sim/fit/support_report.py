@@ -20,6 +20,7 @@ from sim.fit.scenario_edit import InputUpdate
 from sim.fit.scenario_inputs import Writes
 from sim.fit.support import OBSERVATIONAL, CsatRule, TicketColumns, checked_data, fit_checked
 from sim.fit import causal, joint_churn
+from sim.fit.support_checks import predictive_checks
 from sim.fit.support_inputs import churn_writes, support_inputs
 
 
@@ -41,6 +42,12 @@ class SupportReport:
     """Per segment the holdout check's outcomes (:class:`sim.fit.support_holdout.SupportHoldout`)."""
     holdout_problem: str = ""
     """Why a holdout was asked for but could not be fitted ('' when it was, or with --no-holdout)."""
+    holdout_response: tuple | str | None = None
+    """The response curve's holdout outcomes (all segments' tickets together), or why there are none; None without a
+    holdout."""
+    predictive: dict = field(default_factory=dict)
+    """Per data segment the predictive checks of its contacts, shares and durations by key, under None the response
+    curve's (:func:`sim.fit.support_checks.predictive_checks`)."""
 
 
 def support_report(
@@ -91,6 +98,11 @@ def support_report(
         checked = checked_data(tickets, customers, orders, as_of=as_of, ticket_columns=ticket_columns,
                                customer_columns=customer_columns, order_columns=order_columns, rule=rule,
                                date_format=date_format)
+    except ScenarioError as error:
+        raise attribute(error, tickets_file, customers_file, orders_file) from None
+    if cutoff is not NO_HOLDOUT:  # a bad --cutoff is refused before the fit, not after it
+        cutoff = cutoff_or_default(cutoff, checked[0]["start"].min(), checked[4])
+    try:
         fits, response = fit_checked(checked)
     except ScenarioError as error:
         raise attribute(error, tickets_file, customers_file, orders_file) from None
@@ -101,6 +113,8 @@ def support_report(
     writes = Writes(updates=list(updates))
     churn_writes(fits, writes, evidence=evidence, segment_map=segment_map, scenario=scenario)
     held, held_problem, cutoff = _holdout(checked, cutoff)
+    held_response = held.pop(None, None)
+    predictive = predictive_checks(checked, fits, response)
     disagree = disagreement_notes(fits)
     notes = disagree + writes.notes + notes
     writes.notes = list(notes)
@@ -117,14 +131,23 @@ def support_report(
         "holdout": {"cutoff": None if cutoff is None or cutoff is NO_HOLDOUT else str(pd.Timestamp(cutoff).date()),
                     "problem": held_problem or None,
                     "segments": {name: {"cutoff_month_end": str(found.cutoff.date()), "months": found.months,
-                                        "outcomes": {key: o.__dict__ for key, o in found.outcomes.items()}}
-                                 for name, found in held.items()}},
+                                        "outcomes": {key: outcome_summary(o) for key, o in found.outcomes.items()}}
+                                 for name, found in held.items()},
+                    "response": None if held_response is None else outcome_summary(held_response.outcomes["response"])},
     }
     estimates = pd.DataFrame([row for f in fits.values() for row in f.as_rows() + churn_rows(f)])
     by_design = pd.DataFrame([{"segment": name, **row} for name, f in fits.items() for row in design_rows(f)])
     folder = Folder({"estimates": estimates, "designs": by_design}, {"period": "month", "as_of": None if as_of is None else str(as_of.date()),
                                                "csat_rule": rule.describe(), "cutoff": summary["holdout"]["cutoff"]})
-    return SupportReport(fits, response, rule, updates, notes, summary, writes, folder, held, held_problem)
+    return SupportReport(fits, response, rule, updates, notes, summary, writes, folder, held, held_problem,
+                         None if held_response is None else held_response.outcomes["response"], predictive)
+
+
+def outcome_summary(outcome):
+    """A holdout outcome as the JSON summary has it: its fields, a list of them (a check of several), or why none."""
+    if isinstance(outcome, tuple):
+        return [o.__dict__ for o in outcome]
+    return outcome if isinstance(outcome, str) else outcome.__dict__
 
 
 def _holdout(checked: tuple, cutoff) -> tuple[dict, str, object]:

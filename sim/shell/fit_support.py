@@ -79,8 +79,10 @@ def support_command(tickets, customers_file, orders_file, columns, csat_scale, g
     assumes and an E-value (how strong a hidden confounder would have to be to
     explain the effect away). --into writes the design a stated rule chooses.
     Support is fitted per calendar month: --period year is refused. The holdout
-    check refits on the months up to --cutoff and predicts the churn after bad and
-    good contacts, in all, and the walk-aways after it (the model review).
+    check refits on the months up to --cutoff and predicts the months after it
+    (churn, walk-aways, purchases, contacts, good and bad contacts, the effects'
+    decay, satisfied contacts by wait); with a predictive check of the data's own
+    summaries per input, that is the model review.
 
     \b
     Examples:

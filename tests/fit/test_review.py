@@ -51,7 +51,8 @@ def test_a_company_the_models_describe_passes_every_check(company):
     assert found[("segments.retail.churn_mix", "holdout")] == "ok"
     assert found[("segments.retail.churn_mix", "predictive")] == "ok"
     assert found[("segments.business.purchase_mix", "predictive")] == "ok"
-    assert found[("segments.retail.value_per_purchase", "holdout")] == "n/a"
+    assert found[("segments.retail.value_per_purchase", "holdout")] == "ok"
+    assert found[("segments.retail.value_per_purchase", "predictive")] == "ok"
     assert found[("segments.retail.churn_mix", "designs")] == "n/a"
     updates = churn.updates()
     assert updates[0].path == "review.segments.business.churn_mix"
