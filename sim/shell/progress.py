@@ -54,8 +54,9 @@ def progress(enabled: bool, unit: str = "draws", meanwhile=None, action: str = "
 
             bar["count"] = style().count
             task = progress.add_task("run", total=total, shown_done=bar["count"](done), shown_total=bar["count"](total))
-            progress.start()
-            bar["progress"], bar["task"] = progress, task
+            bar["progress"], bar["task"] = progress, task  # before it starts: the clean-up below must erase it
+            with _interrupts_after():  # drawn whole, or a Ctrl-C here would leave a bar that nothing erases
+                progress.start()
         bar["progress"].update(bar["task"], completed=done, shown_done=bar["count"](done), shown_total=bar["count"](total))
 
     try:

@@ -178,3 +178,22 @@ def test_a_ctrl_c_while_the_bar_is_erased_takes_effect_once_it_is_erased(monkeyp
         else:
             bar.stop()
     assert screen.getvalue().endswith(erase) is held
+
+
+def test_a_ctrl_c_as_the_bar_first_appears_still_erases_it(monkeypatch, capsys):
+    """The bar appears at the last report of a short run (all draws done); a Ctrl-C that came while rich drew
+    it for the first time (inside ``start``) left a bar that nothing erased, "interrupted" glued to its end.
+    It is now held until the bar is drawn, then raised, and the clean-up erases the bar."""
+    from rich.live import Live
+
+    from sim.shell.progress import progress
+
+    monkeypatch.setenv("TTY_COMPATIBLE", "1")  # rich draws as on a terminal
+    start = Live.start
+    monkeypatch.setattr(Live, "start", lambda self, *a, **k: (start(self, *a, **k), signal.raise_signal(signal.SIGINT)))
+    with pytest.raises(KeyboardInterrupt):
+        with progress(True) as report:
+            report(4000, 4000)
+    shown = capsys.readouterr().err
+    assert "4\u00a0000 of 4\u00a0000" in shown or "4 000 of 4 000" in shown, shown
+    assert shown.endswith("\x1b[2K"), repr(shown[-40:])  # rich's erase of a transient bar ends so
