@@ -1,6 +1,6 @@
 """Coverage of every causal design's 95 % interval, per effect, and of the joint churn fit's written mix (issue 19).
 
-    nice -n 19 env PYTHONPATH=. python benchmarks/design_coverage.py [REPLICATIONS] [SCENARIO ...]
+    nice -n 19 env PYTHONPATH=. python benchmarks/design_coverage.py [REPLICATIONS] [SCENARIO[@FIRST_SEED] ...]
 
 Companies simulated customer by customer (:mod:`sim.fit.synthetic_support`) with known effects -- churn x2 while
 negative, x0.7 while positive, buying x0.6 and x1.2 -- and, per scenario, known confounding or heterogeneity:
@@ -15,7 +15,7 @@ Printed per scenario: for each design and effect, the intervals covering the tru
 (default 40), the mean estimate and the truth, and whether the count is inside the exact binomial region of a
 coverage in 90-99 % (``tests/fit/test_coverage.acceptance_region``); a count outside it is marked with the
 assumption the design's documentation names as violated there, where one is (``VIOLATED`` below). Seeds
-1000 + replication, so every run prints the same table.
+FIRST_SEED + replication (default 1000), so every run prints the same table.
 """
 
 from __future__ import annotations
@@ -65,7 +65,7 @@ VIOLATED = {
 def replicate(scenario: Scenario, seed: int) -> dict[tuple[str, str], tuple[bool, float]]:
     """(design, effect) -> (interval covers the truth, estimate); the joint churn fit's parameters as design 'joint'
     (written: the mix held at the written effects; free: all four parameters free)."""
-    customers, tickets, orders = company(np.random.default_rng(1000 + seed), scenario.truth, months=scenario.months)
+    customers, tickets, orders = company(np.random.default_rng(seed), scenario.truth, months=scenario.months)
     fits, _ = fit_support(tickets, customers, orders, as_of=as_of(scenario.months), joint_churn_fit=scenario.joint)
     fit = fits["all"]
     out = {}
@@ -92,16 +92,17 @@ def replicate(scenario: Scenario, seed: int) -> dict[tuple[str, str], tuple[bool
     return out
 
 
-def table(name: str, replications: int) -> None:
+def table(name: str, replications: int, first_seed: int = 1000) -> None:
     scenario = SCENARIOS[name]
     started = time.perf_counter()
     rows: dict[tuple[str, str], list[tuple[bool, float]]] = {}
-    for seed in range(replications):
+    for seed in range(first_seed, first_seed + replications):
         for key, value in replicate(scenario, seed).items():
             rows.setdefault(key, []).append(value)
     truth = scenario.truth
     print(f"\n{name}: {truth.churn_mix or truth.churn} churn, frailty sd {truth.frailty_sd}, problem share "
-          f"{truth.problem_share}, {truth.arrivals:g} arrivals a month, {scenario.months} months; {replications} companies "
+          f"{truth.problem_share}, {truth.arrivals:g} arrivals a month, {scenario.months} months; {replications} companies, seeds "
+          f"{first_seed}-{first_seed + replications - 1} "
           f"({time.perf_counter() - started:.0f} s)")
     print(f"  {'design':<16} {'effect':<28} {'cover':>7} {'mean':>8} {'truth':>7}  verdict")
     for (design, key), values in sorted(rows.items()):
@@ -126,7 +127,8 @@ def table(name: str, replications: int) -> None:
 def main(argv: list[str]) -> None:
     replications = int(argv[0]) if argv else 40
     for name in argv[1:] or list(SCENARIOS):
-        table(name, replications)
+        name, _, first = name.partition("@")
+        table(name, replications, int(first or 1000))
 
 
 if __name__ == "__main__":
