@@ -13,10 +13,11 @@ stated assumptions:
   purchases in the month just after a bad or good contact (the state is then
   certain) against their own months before any good or bad experience (certainly
   neutral), with tenure bands, so the rate ratio is the state's multiplier itself;
-  for churn, which happens once, a case-crossover design -- conditional logistic
-  regression of the month a customer left (the case) against the same customer's
-  earlier months (the controls), the exposure being a bad (good) contact in the
-  month before -- so only customers who left inform it;
+  for churn, which happens once, a case-crossover design -- the month a customer
+  left (the case) against the same customer's monthly experiences in every other
+  order (the controls), the exposure being the probability of being negative or
+  positive in the leaving month, as the customer model's states carry over
+  (:func:`case_crossover_states`) -- so only customers who left inform it;
 * **weighted** (adjustment for measured confounders): the month after a bad
   (good) contact against months after neither, the latter weighted by the odds
   of being exposed given tenure band, the customer's contacts per month before
@@ -26,11 +27,11 @@ stated assumptions:
   confounders (doubly robust: consistent if either the exposure model or the
   outcome model is right); errors clustered by customer.
 
-The case-crossover's and the weighting's control months ("after neither") are a
-mix of states: some customers are still negative or positive from an older
-experience. Their odds ratios are expressed against a neutral month with that
-mix, as the customer model has it with the naive fit's durations
-(:func:`_reference_multiplier`). Rate ratios become the scenario's inputs:
+The weighting's control months ("after neither") are a mix of states: some
+customers are still negative or positive from an older experience. Its odds
+ratios are expressed against a neutral month with that mix, as the customer model
+has it with the naive fit's durations (:func:`_reference_multiplier`). The
+case-crossover borrows the same durations for each month's state probabilities. Rate ratios become the scenario's inputs:
 ``negative_churn_increase = RR - 1``, ``positive_churn_reduction = 1 - RR``,
 ``positive_uplift = RR - 1``, ``negative_drop = 1 - RR`` (intervals transformed
 from the log-scale Wald interval).
@@ -60,6 +61,7 @@ import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
+from scipy import optimize
 
 from sim.fit.mle import Z95
 
@@ -75,14 +77,18 @@ ASSUMES = {
     NAIVE: ("customers with and without bad or good contacts are alike in everything else that drives churn and "
             "buying (no confounding at all); the state decays as the customer model's 1 - 1/duration"),
     SELF_CONTROLLED: ("whatever differs between customers is stable over their life (it cancels within a customer); "
-                      "no trend within a customer's life beyond the tenure bands (buying) or none at all (churn: the "
-                      "case-crossover's control months stand for the leaving month); nothing that changes within a "
-                      "customer causes both the contact and the outcome (a sudden product problem would); "
-                      "churn is rare in a month (the conditional logistic odds ratio is the hazard ratio)"),
+                      "no trend within a customer's life beyond the tenure bands (buying); for churn, a customer's "
+                      "monthly experiences are alike from month to month (the case-crossover compares the order they "
+                      "came in with every other order) and the states fade as the customer model has it with the "
+                      "naive fit's durations; nothing that changes within a customer causes both the contact and the "
+                      "outcome (a sudden product problem would); churn is rare in a month (surviving the months "
+                      "before leaving barely depends on the order of the experiences)"),
     WEIGHTED: ("the measured confounders -- tenure band, the customer's contact rate over their observed life and "
                "their main issue category where the tickets carry one (segments are fitted one by one) -- are all "
                "that makes customers with bad or good contacts differ; every exposed customer-period has "
-               "comparable unexposed ones (overlap); either the exposure model or the outcome model is right"),
+               "comparable unexposed ones (overlap); either the exposure model or the outcome model is right; the "
+               "months after neither, a mix of states, are expressed against a neutral month with the naive fit's "
+               "durations (confounding that biases those durations biases this design too)"),
 }
 RULE = ("the design written is, per effect, the first of self-controlled, weighted, naive that applies and whose 95 % "
         f"interval of the rate ratio spans less than a factor of {INFORMATIVE_SPAN:g}")
@@ -269,6 +275,33 @@ def conditional_poisson(y: np.ndarray, exog: np.ndarray, groups: np.ndarray) -> 
     return beta, np.linalg.inv(hessian)
 
 
+def expected_states(months: np.ndarray, n_bad: np.ndarray, n_good: np.ndarray, first_bad: np.ndarray,
+                    first_good: np.ndarray, durations: tuple[float, float]) -> np.ndarray:
+    """(customers, 2): the expected P(negative), P(positive) at the leaving month over every order of the ``months``
+    months before it after the first (``n_bad`` bad, ``n_good`` good, the rest neutral), the first month's experience
+    (``first_bad``, ``first_good``) kept in place; ``durations`` = (negative, positive).
+
+    The state probability is ``s^(k - 1)`` when the last experience was k months before (``s = 1 - 1/duration``); in a
+    random order the last experience is bad and k months back with probability ``prod_{j < k-1} (n_N - j) / (T - j) *
+    n_B / (T - k + 1)`` (the k - 1 months after it neutral), and it is the first month's when all ``T`` are neutral.
+    """
+    n_neutral = months - n_bad - n_good
+    stay = (1.0 - 1.0 / durations[0], 1.0 - 1.0 / durations[1])
+    expected = np.zeros((months.size, 2))
+    neutral_run = np.ones(months.size)  # P(the k - 1 months before the leaving month are all neutral)
+    for k in range(1, int(months.max()) + 1 if months.size else 1):
+        left = months - k + 1
+        inside = left > 0
+        share = np.where(inside, neutral_run / np.where(inside, left, 1.0), 0.0)
+        expected[:, 0] += stay[0] ** (k - 1) * share * n_bad
+        expected[:, 1] += stay[1] ** (k - 1) * share * n_good
+        neutral_run = np.where(inside, neutral_run * np.clip(n_neutral - (k - 1), 0, None) / np.where(inside, left, 1.0), 0.0)
+    alone = n_neutral == months  # no experience after the first month: the first month's is the last
+    expected[:, 0] += np.where(alone, stay[0] ** months * first_bad, 0.0)
+    expected[:, 1] += np.where(alone, stay[1] ** months * first_good, 0.0)
+    return expected
+
+
 def case_crossover_states(case: np.ndarray, x_bad: np.ndarray, x_good: np.ndarray, bad_before: np.ndarray,
                           good_before: np.ndarray, groups: np.ndarray,
                           durations: tuple[float, float]) -> tuple[np.ndarray, np.ndarray]:
@@ -284,9 +317,8 @@ def case_crossover_states(case: np.ndarray, x_bad: np.ndarray, x_good: np.ndarra
     the leaving month and the experiences that came before it, their order is what the effect shows in: with rare
     churn, P(this order) = r(this order) / sum over orders of r. Conditioning on the multiset removes ``p_i``, as a
     case-crossover does; the expected ``x_bad`` over orders of ``T`` months with ``n_B`` bad, ``n_G`` good and
-    ``n_N`` neutral ones is ``sum_k s_B^(k - 1) P(the last experience is bad, k months back)``, ``P = prod_{j < k-1}
-    (n_N - j) / (T - j) * n_B / (T - k + 1)``. The customer's first month is a part month (fewer contacts), so it is
-    not reordered: it is the last experience only when every later month is neutral. Maximised by BFGS on the log
+    ``n_N`` neutral ones is :func:`expected_states`. The customer's first month is a part month (fewer contacts), so
+    it is not reordered: it is the last experience only when every later month is neutral. Maximised by BFGS on the log
     multipliers (the likelihood is not concave everywhere) with the analytic gradient; the covariance is the inverse
     observed information (analytic) carried to the log scale; no interior maximum (a tiny segment) is not estimable.
 
@@ -304,20 +336,7 @@ def case_crossover_states(case: np.ndarray, x_bad: np.ndarray, x_good: np.ndarra
     months = np.bincount(g).astype(float)[g[at]] - 1.0
     n_bad = np.bincount(g, weights=bad_before.astype(float))[g[at]] - first_bad
     n_good = np.bincount(g, weights=good_before.astype(float))[g[at]] - first_good
-    n_neutral = months - n_bad - n_good
-    stay = (1.0 - 1.0 / durations[0], 1.0 - 1.0 / durations[1])
-    expected = np.zeros((at.size, 2))
-    neutral_run = np.ones(at.size)  # P(the k - 1 months before the leaving month are all neutral)
-    for k in range(1, int(months.max()) + 1 if at.size else 1):
-        left = months - k + 1
-        inside = left > 0
-        share = np.where(inside, neutral_run / np.where(inside, left, 1.0), 0.0)
-        expected[:, 0] += stay[0] ** (k - 1) * share * n_bad
-        expected[:, 1] += stay[1] ** (k - 1) * share * n_good
-        neutral_run = np.where(inside, neutral_run * np.clip(n_neutral - (k - 1), 0, None) / np.where(inside, left, 1.0), 0.0)
-    alone = n_neutral == months  # no experience after the first month: the first month's is the last
-    expected[:, 0] += np.where(alone, stay[0] ** months * first_bad, 0.0)
-    expected[:, 1] += np.where(alone, stay[1] ** months * first_good, 0.0)
+    expected = expected_states(months, n_bad, n_good, first_bad, first_good, durations)
     z_case = np.column_stack([x_bad[at], x_good[at]]).astype(float)
 
     def parts(theta):
@@ -330,8 +349,6 @@ def case_crossover_states(case: np.ndarray, x_bad: np.ndarray, x_good: np.ndarra
         if np.any(r_case <= 0) or np.any(r_all <= 0):
             return np.inf, np.zeros(2)
         return -float(np.sum(np.log(r_case) - np.log(r_all))), -m * (a.sum(axis=0) - b.sum(axis=0))
-
-    from scipy import optimize
 
     theta = optimize.minimize(negative, np.zeros(2), jac=True, method="BFGS", options={"gtol": 1e-9}).x
     m, _, _, a, b = parts(theta)
