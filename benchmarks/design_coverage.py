@@ -9,7 +9,9 @@ negative, x0.7 while positive, buying x0.6 and x1.2 -- and, per scenario, known 
 * ``problem``: a fifth of customers have a product problem (churn x3, more bad contacts), 30 months;
 * ``mix24``: Beta(2, 60) churn, 150 arrivals a month, 24 months of history (the holdout's calibration);
 * ``mix36``: Beta(0.8, 30) churn, 200 arrivals a month, 36 months, with the joint churn fit (whose written
-  alpha and beta are counted too, and the free fit's).
+  alpha and beta are counted too, and the free fit's);
+* ``plain``: 2 % churn for everyone, 120 arrivals a month, 30 months (the b2c segment of
+  ``tests/shell/test_cli_fit_support.py``), with the joint churn fit (its written one probability p).
 
 Printed per scenario: for each design and effect, the intervals covering the true rate ratio of REPLICATIONS
 (default 40), the geometric mean of the estimates (the arithmetic mean for the joint fit's parameters) and the
@@ -47,6 +49,7 @@ SCENARIOS = {
     "problem": Scenario(SupportTruth(arrivals=100, problem_share=0.2), 30),
     "mix24": Scenario(SupportTruth(churn_mix=(2.0, 60.0), arrivals=150), 24),
     "mix36": Scenario(SupportTruth(churn_mix=(0.8, 30.0), arrivals=200), 36, joint=True),
+    "plain": Scenario(SupportTruth(arrivals=120), 30, joint=True),
 }
 
 NO_CONFOUNDING = "no confounding (violated: the confounder drives both experiences and churn)"
@@ -79,8 +82,8 @@ def replicate(scenario: Scenario, seed: int) -> dict[tuple[str, str], tuple[bool
         if fit.churn is None:
             out[("joint written", "converged")] = (False, np.nan)
             return out
-        alpha, beta = scenario.truth.churn_mix
-        truths = {"alpha": alpha, "beta": beta, "m_positive": 1 - scenario.truth.positive_churn_reduction,
+        alpha, beta = scenario.truth.churn_mix or (np.nan, np.nan)
+        truths = {"alpha": alpha, "beta": beta, "p": scenario.truth.churn, "m_positive": 1 - scenario.truth.positive_churn_reduction,
                   "m_negative": 1 + scenario.truth.negative_churn_increase}
         for label, estimates in (("joint written", fit.churn.written), ("joint free", fit.churn.joint)):
             covered = []
@@ -90,7 +93,7 @@ def replicate(scenario: Scenario, seed: int) -> dict[tuple[str, str], tuple[bool
                     covered.append(low <= truths[name] <= high)
                     out[(label, name)] = (bool(covered[-1]), estimates.value(name))
             if label == "joint written":
-                out[(label, "alpha and beta")] = (all(covered), np.nan)
+                out[(label, "all written")] = (all(covered), np.nan)
                 out[(label, "held m_positive, m_negative")] = (True, fit.churn.held[0])
     return out
 
@@ -122,6 +125,7 @@ def table(name: str, replications: int, first_seed: int = 1000) -> None:
         true = TRUE_RATIOS.get(key, np.nan)
         if design.startswith("joint"):
             true = {"alpha": (truth.churn_mix or (np.nan,))[0], "beta": (truth.churn_mix or (np.nan, np.nan))[1],
+                    "p": np.nan if truth.churn_mix else truth.churn,
                     "m_positive": 1 - truth.positive_churn_reduction,
                     "m_negative": 1 + truth.negative_churn_increase}.get(key, np.nan)
         if key.startswith("held"):

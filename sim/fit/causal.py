@@ -153,6 +153,9 @@ class Design:
     ratios: dict[str, RateRatio] = field(default_factory=dict)
     not_applied: dict[str, str] = field(default_factory=dict)
     """Scenario key -> why this design gives no estimate of it."""
+    churn_correlation: float = 0.0
+    """Correlation of the two churn effects' log rate ratios when one likelihood estimates both (the case-crossover:
+    they share each leaver's orders), so that a fit holding both carries their joint uncertainty; 0 otherwise."""
 
     @property
     def assumes(self) -> str:
@@ -360,7 +363,7 @@ def case_crossover_states(case: np.ndarray, x_bad: np.ndarray, x_good: np.ndarra
 
 def self_controlled(rows: Rows) -> Design:
     """Case-crossover for churn, fixed-effects Poisson for purchases (see the module docstring)."""
-    ratios, missing = {}, {}
+    ratios, missing, correlation = {}, {}, 0.0
     kept = _kept(rows)
     # churn: customers who left (not by walking away), their months after the first; the case is the leaving month
     leavers = np.unique(rows.customer[rows.churned])
@@ -378,10 +381,12 @@ def self_controlled(rows: Rows) -> Design:
                                             rows.durations)
         ratios["negative_churn_increase"] = _ratio(params, cov, 0, informative)
         ratios["positive_churn_reduction"] = _ratio(params, cov, 1, informative)
+        if np.all(np.isfinite(cov)) and cov[0, 0] > 0 and cov[1, 1] > 0:
+            correlation = float(cov[0, 1] / math.sqrt(cov[0, 0] * cov[1, 1]))
     if rows.purchases is None:
         why = "does not apply: no orders (give --orders)"
         missing.update({"negative_drop": why, "positive_uplift": why})
-        return Design(SELF_CONTROLLED, ratios, missing)
+        return Design(SELF_CONTROLLED, ratios, missing, correlation)
     mask = kept & ~rows.churned
     x_bad, x_good = _exposures(rows, mask)
     groups = rows.customer[mask]
@@ -395,7 +400,7 @@ def self_controlled(rows: Rows) -> Design:
         params, cov = conditional_poisson(y, exog, groups)
         ratios["negative_drop"] = _ratio(params, cov, 0, informative)
         ratios["positive_uplift"] = _ratio(params, cov, 1, informative)
-    return Design(SELF_CONTROLLED, ratios, missing)
+    return Design(SELF_CONTROLLED, ratios, missing, correlation)
 
 
 def _informative_groups(groups, y, x_bad, x_good) -> int:

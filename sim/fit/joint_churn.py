@@ -292,6 +292,8 @@ class JointChurn:
     """The held multipliers' standard errors on the log scale (their designs')."""
     histories: Histories | None = None
     """The distinct histories fitted (the model review's predictive check replays them, :func:`churn_by_tenure`)."""
+    held_correlation: float = 0.0
+    """The held multipliers' correlation (on the log scale), carried into the written mix's intervals with their errors."""
 
     @property
     def mean_churn(self) -> float:
@@ -321,13 +323,27 @@ def wilson(successes: int, n: int) -> tuple[float, float, float]:
     return q, max(centre - half, 0.0), min(centre + half, 1.0)
 
 
-def held_multipliers(designs: list, estimates: dict) -> tuple[tuple[float, float], tuple[float, float]]:
-    """((m_positive, m_negative), their standard errors on the log scale) of the churn effects ``--into`` writes: the
-    design the rule picks, if its estimate is inside the input's domain (else not written: no effect, no error).
-    Without designs, the naive estimates."""
-    values, errors = [], []
+class HeldErrors(tuple):
+    """The held multipliers' standard errors on the log scale (m_positive, m_negative), and ``correlation``: theirs
+    when one design estimated both (the case-crossover), else 0. A tuple, so that callers that pass the errors on
+    (:func:`sim.fit.support._joint_churn`) carry the correlation to :func:`fit_joint` unchanged."""
+
+    correlation: float = 0.0
+
+    def __new__(cls, errors, correlation: float = 0.0):
+        held = super().__new__(cls, tuple(errors))
+        held.correlation = correlation
+        return held
+
+
+def held_multipliers(designs: list, estimates: dict) -> tuple[tuple[float, float], HeldErrors]:
+    """((m_positive, m_negative), their standard errors on the log scale and correlation) of the churn effects
+    ``--into`` writes: the design the rule picks, if its estimate is inside the input's domain (else not written: no
+    effect, no error). Without designs, the naive estimates (correlation 0)."""
+    values, errors, chosen = [], [], []
     for key, sign in (("positive_churn_reduction", -1.0), ("negative_churn_increase", 1.0)):
         ratio = None
+        design = None
         if designs:
             design = causal.choose(designs, key)
             ratio = design.ratios[key] if design is not None else None
@@ -339,10 +355,13 @@ def held_multipliers(designs: list, estimates: dict) -> tuple[tuple[float, float
         if math.isfinite(value) and value >= 0 and (sign > 0 or value <= 1) and 0 < ratio.low <= ratio.high:
             values.append(ratio.value)
             errors.append((math.log(ratio.high) - math.log(ratio.low)) / (2 * Z95))
+            chosen.append(design)
         else:
             values.append(1.0)
             errors.append(0.0)
-    return (values[0], values[1]), (errors[0], errors[1])
+            chosen.append(None)
+    same = chosen[0] is not None and chosen[0] is chosen[1]
+    return (values[0], values[1]), HeldErrors(errors, chosen[0].churn_correlation if same else 0.0)
 
 
 def _maximise(f, theta0: np.ndarray) -> np.ndarray:
@@ -366,10 +385,10 @@ def _phi(log_ab: np.ndarray) -> np.ndarray:
 
 
 def _carried(loglik, theta: np.ndarray, k: int, held_se: tuple[float, float], names: tuple[str, ...],
-             n: int) -> Estimates:
+             n: int, correlation: float = 0.0) -> Estimates:
     """The written mix's estimates: the observed information of its ``k`` parameters given the multipliers, plus the
-    multipliers' own uncertainty (log-scale errors ``held_se``, from their designs) carried through the maximum
-    (delta method: d theta / d log m = -H_tt^-1 H_tm, the implicit function of the score)."""
+    multipliers' own uncertainty (log-scale errors ``held_se`` with their ``correlation``, from their designs) carried
+    through the maximum (delta method: d theta / d log m = -H_tt^-1 H_tm, the implicit function of the score)."""
     hess = _hessian(loglik, theta)
     if not np.all(np.isfinite(hess)):
         raise NotConverged("the log-likelihood is not finite around the maximum", np.exp(theta[:k]))
@@ -380,7 +399,9 @@ def _carried(loglik, theta: np.ndarray, k: int, held_se: tuple[float, float], na
         raise NotConverged("the information matrix is singular (the data cannot pin down every parameter)",
                            np.exp(theta[:k])) from None
     slope = -np.linalg.solve(h_tt, h_tm)
-    cov_log = conditional + slope @ np.diag(np.square(held_se)) @ slope.T
+    se = np.asarray(held_se, dtype=float)
+    held_cov = np.outer(se, se) * np.array([[1.0, correlation], [correlation, 1.0]])
+    cov_log = conditional + slope @ held_cov @ slope.T
     if np.any(np.diag(cov_log) <= 0):
         raise NotConverged("the information matrix is not positive definite", np.exp(theta[:k]))
     values = np.exp(theta[:k])
@@ -425,8 +446,10 @@ def fit_joint(h: Histories, durations: tuple[float, float], held: tuple[float, f
               held_se: tuple[float, float] = (0.0, 0.0)) -> JointChurn:
     """The joint fit and the mix to write with the multipliers ``held`` (see the module docstring).
 
-    Raises NotConverged when the fit does not reach an interior maximum (with a reason).
+    ``held_se`` may carry the held multipliers' ``correlation`` (:class:`HeldErrors`). Raises NotConverged when the
+    fit does not reach an interior maximum (with a reason).
     """
+    correlation = float(getattr(held_se, "correlation", 0.0))
     n = h.customers
     nodes = node_count(h)
     months = float(h.count @ h.length)
@@ -468,7 +491,7 @@ def fit_joint(h: Histories, durations: tuple[float, float], held: tuple[float, f
             phi = _maximise(objective(lambda phi: written_ll(_log_ab(phi)[:2])), _phi(theta[:2]))
             t_w = _log_ab(phi)[:2]
             _inside(t_w, written_ll)
-            written = _carried(mixed, np.r_[t_w, np.log(held)], 2, held_se, ("alpha", "beta"), n)
+            written = _carried(mixed, np.r_[t_w, np.log(held)], 2, held_se, ("alpha", "beta"), n, correlation)
         except NotConverged:
             if min(theta[0], theta[1]) <= 0:
                 raise
@@ -481,9 +504,9 @@ def fit_joint(h: Histories, durations: tuple[float, float], held: tuple[float, f
 
         t_w = _maximise(objective(written_ll), theta_one[:1])
         _inside(t_w, written_ll)
-        written = _carried(single, np.r_[t_w, np.log(held)], 1, held_se, ("p",), n)
+        written = _carried(single, np.r_[t_w, np.log(held)], 1, held_se, ("p",), n, correlation)
     return JointChurn(joint, written, tuple(held), wilson(h.walks, h.bad_months), h.walks, h.bad_months,
-                      tuple(durations), homogeneous, n, tuple(held_se), h)
+                      tuple(durations), homogeneous, n, tuple(held_se), h, correlation)
 
 
 def written_nodes(churn: JointChurn, h: Histories) -> tuple[np.ndarray, np.ndarray]:
