@@ -42,10 +42,12 @@ that a hidden confounder would need with both the exposure and the outcome to
 explain the effect away; the E-value of the interval's end nearest 1 is how
 strong it would need to be to move the interval to include no effect.
 
-The regressions are statsmodels' models (conditional Poisson / logistic, GLM with
+The regressions are statsmodels' models (conditional Poisson, GLM with
 cluster-robust errors), written out here with Newton's method
 (:func:`conditional_poisson`, :func:`glm_newton`) and checked against statsmodels
-in ``tests/fit/test_causal.py``: statsmodels' own take about 25 s a segment of
+in ``tests/fit/test_causal.py`` (the case-crossover over orders,
+:func:`case_crossover_states`, is no library's model: its expected states are
+checked there against every order enumerated): statsmodels' own take about 25 s a segment of
 40,000 customers (its conditional models loop over customers in Python, its IRLS
 solves least squares each step), these well under a second, which is what lets
 every design run by default and the coverage test replicate 40 companies. DoWhy and EconML would add
@@ -233,7 +235,7 @@ def _ratio(params, cov, i: int, used: int, scale: float = 1.0) -> RateRatio:
 
 
 def _reference_multiplier(params, a: float, b: float) -> float:
-    """The case-crossover's control months are a mix of states (a negative, b positive on average): their churn is
+    """The weighting's reference months are a mix of states (a negative, b positive on average): their churn is
     ``R = 1 + (m_B - 1) a + (m_P - 1) b`` times a neutral month's, with ``m = OR R``, so ``R = (1 - a - b) /
     (1 - OR_B a - OR_P b)``; the odds ratios times R are the multipliers against a neutral customer."""
     or_b, or_p = math.exp(float(params[0])), math.exp(float(params[1]))
@@ -420,7 +422,7 @@ def weighted(rows: Rows) -> Design:
 
     Customer-periods after the first: the month after a bad (good) contact against months after neither, the
     latter weighted by the odds of exposure given the confounders; the odds ratios are then expressed against a
-    neutral month with the reference months' state mix, as the case-crossover does.
+    neutral month with the reference months' state mix (:func:`_reference_multiplier`).
     """
     ratios, missing = {}, {}
     for outcome, keys in (("churn", ("negative_churn_increase", "positive_churn_reduction")),
