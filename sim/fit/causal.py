@@ -31,10 +31,10 @@ The weighting's control months ("after neither") are a mix of states: some
 customers are still negative or positive from an older experience. Its odds
 ratios are expressed against a neutral month with that mix, as the customer model
 has it with the naive fit's durations (:func:`_reference_multiplier`). The
-case-crossover borrows the same durations for each month's state probabilities. Rate ratios become the scenario's inputs:
-``negative_churn_increase = RR - 1``, ``positive_churn_reduction = 1 - RR``,
-``positive_uplift = RR - 1``, ``negative_drop = 1 - RR`` (intervals transformed
-from the log-scale Wald interval).
+case-crossover borrows the same durations for each month's state probabilities.
+Rate ratios become the scenario's inputs: ``negative_churn_increase = RR - 1``,
+``positive_churn_reduction = 1 - RR``, ``positive_uplift = RR - 1``,
+``negative_drop = 1 - RR`` (intervals transformed from the log-scale Wald interval).
 
 **Sensitivity to unmeasured confounding** (VanderWeele & Ding 2017): each rate
 ratio's E-value is the minimum strength of association, on the risk-ratio scale,
@@ -47,10 +47,11 @@ cluster-robust errors), written out here with Newton's method
 (:func:`conditional_poisson`, :func:`glm_newton`) and checked against statsmodels
 in ``tests/fit/test_causal.py`` (the case-crossover over orders,
 :func:`case_crossover_states`, is no library's model: its expected states are
-checked there against every order enumerated): statsmodels' own take about 25 s a segment of
-40,000 customers (its conditional models loop over customers in Python, its IRLS
-solves least squares each step), these well under a second, which is what lets
-every design run by default and the coverage test replicate 40 companies. DoWhy and EconML would add
+checked there against every order enumerated): statsmodels' own take about 25 s
+a segment of 40,000 customers (its conditional models loop over customers in
+Python, its IRLS solves least squares each step), these well under a second,
+which is what lets every design run by default and the coverage test replicate
+40 companies. DoWhy and EconML would add
 graph and learner machinery (and large dependencies) for two regressions that
 statsmodels fits directly, and lifelines' Cox model is a continuous-time model
 where the customer model is monthly and discrete.

@@ -47,9 +47,10 @@ the effects written (the design :data:`sim.fit.causal.RULE` picks; an effect not
 written is held at no effect, and the mix absorbs it), so that the mix and the
 effects in the scenario belong together. Its 95 % intervals come from the
 observed information of ``alpha, beta`` given the multipliers, plus the written
-effects' own uncertainty (their designs' log-scale errors) carried through the
-maximum by the delta method, ``d theta / d log m = -H_tt^-1 H_tm``; Wald on the
-log scale. Churn that shows no difference between customers (the rule of
+effects' own uncertainty (their designs' log-scale errors, and their correlation
+when one design estimated both: the case-crossover's are correlated 0.2-0.6)
+carried through the maximum by the delta method, ``d theta / d log m = -H_tt^-1
+H_tm``; Wald on the log scale. Churn that shows no difference between customers (the rule of
 ``cxroi fit customers``: alpha and beta above 1 and no better than one
 probability, or running to infinity) is fitted as one churn probability instead
 and written as ``monthly_churn``.

@@ -82,3 +82,26 @@ def test_histories_read_churn_walk_aways_and_censoring_from_a_panel():
     lives = {(tuple(k[:n - 1]), int(s)) for k, n, s in zip(h.kinds, h.length, h.status)}
     assert lives == {((N, B), jc.WALKED), ((P,), jc.CHURNED), ((N, P, N), jc.CENSORED)}
     assert (h.walks, h.bad_months, h.customers) == (1, 2, 3)
+
+
+def test_the_held_multipliers_errors_and_their_correlation_are_carried_into_the_written_interval():
+    """A log-likelihood ``-h (t + m1 + m2)^2 / 2`` in the written parameter t and the held log multipliers: t's maximum
+    moves one for one with each (slope -1, -1), so its variance is ``1/h + s1^2 + s2^2 + 2 rho s1 s2`` (the
+    delta method in closed form); held_multipliers passes a design's churn correlation on when it writes both."""
+    from sim.fit import causal
+
+    h, s1, s2 = 400.0, 0.1, 0.2
+    for rho in (0.0, 0.5, -0.3):
+        est = jc._carried(lambda th: -h * (th[0] + th[1] + th[2]) ** 2 / 2, np.array([0.0, 0.0, 0.0]), 1,
+                          jc.HeldErrors((s1, s2), rho), ("t",), 1, rho)
+        assert est.covariance[0, 0] / est.values[0] ** 2 == pytest.approx(1 / h + s1**2 + s2**2 + 2 * rho * s1 * s2, rel=1e-4)
+    both = causal.Design(causal.SELF_CONTROLLED, {"negative_churn_increase": causal.RateRatio(2.0, 1.5, 2.7, 100),
+                                                  "positive_churn_reduction": causal.RateRatio(0.7, 0.6, 0.8, 100)},
+                         churn_correlation=0.4)
+    held, errors = jc.held_multipliers([both], {})
+    assert held == (0.7, 2.0) and errors.correlation == 0.4
+    other = causal.Design(causal.WEIGHTED, {"negative_churn_increase": causal.RateRatio(2.0, 1.5, 2.7, 100)})
+    _, errors = jc.held_multipliers([causal.Design(causal.SELF_CONTROLLED, {"positive_churn_reduction":
+                                                                            causal.RateRatio(0.7, 0.6, 0.8, 100)},
+                                                   churn_correlation=0.4), other], {})
+    assert errors.correlation == 0.0  # two designs, two independent fits
