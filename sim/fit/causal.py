@@ -332,7 +332,7 @@ def case_crossover_states(case: np.ndarray, x_bad: np.ndarray, x_good: np.ndarra
     customer starts neutral and the states carry over, so the control months early in a life are more often truly
     neutral than the leaving month that is not just after an experience: a trend within the customer that the
     design assumes away. One average state mix of the control months did not undo it: rate ratios 1.80 and 0.756 for
-    a truth of 2 and 0.7 (3,000 arrivals a month, 24 months, durations 6 and 4), 1.69 and 0.73 over 40 companies of
+    a truth of 2 and 0.7 (3,000 arrivals a month, 24 months, durations 6 and 4), 1.67 and 0.724 over 40 companies of
     150 a month (benchmarks/design_coverage.py); with durations of one month (no carry-over) it was unbiased.
     """
     _, first, g = np.unique(groups, return_index=True, return_inverse=True)
