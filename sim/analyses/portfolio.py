@@ -33,7 +33,7 @@ from scipy.interpolate import make_lsq_spline
 from sim.analyses.voi import FEW_VALUES, INTERIOR_KNOTS, conditional_mean, evpi
 from sim.compute import parallel
 from sim.compute.arms import APPRAISED_OUTPUTS, MEMORY_BUDGET, ArmStore
-from sim.compute.result import describe, expected_shortfall, roi_undefined, share_with_error
+from sim.compute.result import describe, expected_shortfall, payback_percentiles, roi_undefined, share_with_error
 from sim.compute.simulation import sample
 from sim.errors import UsageError, did_you_mean
 from sim.model.finance import Appraisal, benefit_and_capacity_cost, discount_factors, program_costs
@@ -460,6 +460,7 @@ def _analysis(plain, loaded, seed, draws, values, evaluated, appraisals, candida
             "prob_npv_positive": prob,
             "prob_npv_positive_se": prob_se,
             "npv_expected_shortfall_10": expected_shortfall(npv),
+            "payback_period": payback_percentiles(a.payback) if a is not None else None,
             "interaction": None if interaction is None else {
                 "mean": float(interaction.mean()),
                 "se": float(interaction.std(ddof=1) / np.sqrt(draws)) if draws > 1 else 0.0,

@@ -528,7 +528,7 @@ def headline_table(summary: dict[str, Any], combination: dict[str, Any] | None =
     """The memo's headline figures of a run's summary (summary.json): header and rows, formatted.
 
     ``combination``: a portfolio of portfolio.json shown as one more column (the recommended one, when it
-    combines options); its payback is not computed ("—"). Also what a :class:`sim.Result` shows in a
+    combines options); its payback as its options' (a portfolio.json written before it carried one shows "—"). Also what a :class:`sim.Result` shows in a
     notebook (sim/reporting/notebook.py).
     """
     currency = summary["currency"]
@@ -537,7 +537,7 @@ def headline_table(summary: dict[str, Any], combination: dict[str, Any] | None =
         chance = combination["prob_npv_positive"]
         entries[combination["name"]] = {
             "label": combination["label"], "npv": combination["npv"], "roi": combination["roi"],
-            "prob_roi_positive": chance, "prob_payback_within_horizon": chance, "payback_period": None,
+            "prob_roi_positive": chance, "prob_payback_within_horizon": chance, "payback_period": combination.get("payback_period"),
             "npv_expected_shortfall_10": combination["npv_expected_shortfall_10"]}
     st = style(currency)
     labels = [entry["label"] for entry in entries.values()]
