@@ -557,15 +557,24 @@ def churn_by_tenure(churn: JointChurn, h: Histories | None = None) -> dict[str, 
         a = a * (1.0 - hazard)[None] / total[:, None, None]  # survived month t (scaled: only ratios matter)
         if t + 1 >= longest:
             break
-        kind = kinds[:alive, t]
-        moved = a.sum(axis=2)
-        drift = a.copy()
-        drift[:, :, NEUTRAL] += a[:, :, GOOD] * (1.0 - stay_p) + a[:, :, BAD] * (1.0 - stay_b)
-        drift[:, :, GOOD] *= stay_p
-        drift[:, :, BAD] *= stay_b
-        to_bad, to_good = kind == BAD, kind == GOOD
-        a = np.where((to_bad | to_good)[:, None, None], 0.0, drift)
-        a[to_bad, :, BAD] = moved[to_bad]
-        a[to_good, :, GOOD] = moved[to_good]
+        a = next_month_states(a, kinds[:alive, t], stay_p, stay_b)
     return {"period": np.arange(1, longest + 1), "at_risk": at_risk, "churned": churned, "expected": expected,
             "variance": variance, "after": after}
+
+
+def next_month_states(a: np.ndarray, kind: np.ndarray, stay_p, stay_b) -> np.ndarray:
+    """Each customer's hidden-state weights (customers, nodes, states) a month on, given that month's contact.
+
+    A good or bad contact puts all of a customer's weight in that state; without one a good or bad state
+    lasts with its staying probability and otherwise falls back to neutral (the engine's geometric states).
+    """
+    moved = a.sum(axis=2)
+    drift = a.copy()
+    drift[:, :, NEUTRAL] += a[:, :, GOOD] * (1.0 - stay_p) + a[:, :, BAD] * (1.0 - stay_b)
+    drift[:, :, GOOD] *= stay_p
+    drift[:, :, BAD] *= stay_b
+    to_bad, to_good = kind == BAD, kind == GOOD
+    a = np.where((to_bad | to_good)[:, None, None], 0.0, drift)
+    a[to_bad, :, BAD] = moved[to_bad]
+    a[to_good, :, GOOD] = moved[to_good]
+    return a

@@ -124,16 +124,8 @@ def churn_by_since(churn, h=None) -> np.ndarray:
         if t + 1 >= longest:
             break
         kind = kinds[:alive, t].astype(np.int64)
-        moved = a.sum(axis=2)
-        drift = a.copy()
-        drift[:, :, NEUTRAL] += a[:, :, GOOD] * (1.0 - stay_p) + a[:, :, BAD] * (1.0 - stay_b)
-        drift[:, :, GOOD] *= stay_p
-        drift[:, :, BAD] *= stay_b
-        to_bad, to_good = kind == BAD, kind == GOOD
-        a = np.where((to_bad | to_good)[:, None, None], 0.0, drift)
-        a[to_bad, :, BAD] = moved[to_bad]
-        a[to_good, :, GOOD] = moved[to_good]
-        new = to_bad | to_good
+        a = joint_churn.next_month_states(a, kind, stay_p, stay_b)
+        new = (kind == BAD) | (kind == GOOD)
         since = np.where(new, 1, np.where(last != NEUTRAL, since + 1, 0))
         last = np.where(new, kind, last)
     return out.reshape(3, groups, 4)
