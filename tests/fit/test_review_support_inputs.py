@@ -16,6 +16,7 @@ from sim.fit import support_checks as sc
 from sim.fit import synthetic_support as ss
 from sim.fit.review import review_support
 from sim.fit.support_report import support_report
+from tests.fit.test_review_support import _histories
 
 N, P, B = jc.NEUTRAL, jc.GOOD, jc.BAD
 TRUTH = ss.SupportTruth(churn_mix=(2.0, 60.0), arrivals=150.0)
@@ -23,14 +24,6 @@ CUTOFF = pd.Timestamp("2024-12-31")
 OPERATIONS = {"operations": {}}
 """A target scenario with [operations]: the response curve is written (and reviewed) instead of the shares."""
 
-
-def _histories(lives):
-    longest = max(len(k) for k, _ in lives)
-    kinds = np.full((len(lives), longest), -1, dtype=np.int8)
-    for i, (k, _) in enumerate(lives):
-        kinds[i, :len(k) - 1] = k[:-1]
-    return jc.Histories(kinds, np.array([len(k) for k, _ in lives]), np.array([s for _, s in lives], dtype=np.int8),
-                        np.ones(len(lives)), 0, 0, len(lives))
 
 
 def test_churn_by_months_since_the_contact_regroups_churn_by_tenure():
