@@ -10,6 +10,7 @@ import contextlib
 import functools
 import gc
 import json
+import os
 import signal
 import sys
 import warnings
@@ -157,6 +158,11 @@ def common_options(command):
 
     @functools.wraps(command)
     def on_scheduler(*args, scheduler: str, **kwargs):
+        # These commands spread their work over processes (this machine's, or a Dask cluster's, which inherit the
+        # setting): BLAS threads inside them would only compete for the same cores, and OpenBLAS's spin for a
+        # while each time they start. It reads the setting when numpy and scipy load it, which no import above
+        # this line does; a value the user set is kept.
+        os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
         from sim.compute import parallel
         from sim.kernels import loader
 
