@@ -19,6 +19,7 @@ import hashlib
 import importlib.util
 import os
 import sys
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
@@ -82,7 +83,9 @@ def load(module: ModuleType, name: str, types: tuple):
     if state == "damaged":
         _say(damaged)
     elif state in ("empty", "stale"):
-        _say(f"Compiling cxroi's kernels for this machine (once, about {COMPILE_SECONDS} s)...")
+        preferred = _preferred_folder(module)
+        elsewhere = "" if record.folder == preferred else f"; {preferred} cannot be written, so in {record.folder}"
+        _say(f"Compiling cxroi's kernels for this machine (once, about {COMPILE_SECONDS} s{elsewhere})...")
     if state in ("damaged", "stale"):
         record.clear()
     try:
@@ -113,12 +116,32 @@ def _compiled(function, folder: Path, types: tuple):
 def cache_folder(module: ModuleType) -> Path:
     """Where the kernels of ``module`` are cached: one folder per copy of the source (two checkouts, or two
     installs, never share files), under ``$NUMBA_CACHE_DIR`` when it is set, else ``~/.cache/cxroi``
-    (``$XDG_CACHE_HOME/cxroi``). Deleting it is safe: the kernels are compiled again."""
+    (``$XDG_CACHE_HOME/cxroi``). Deleting it is safe: the kernels are compiled again.
+
+    When that folder cannot be written (a read-only home, a container), a folder of this user's in the
+    temporary directory: numba would otherwise cache where it chooses, unchecked, and every run would say
+    it compiles."""
+    preferred = _preferred_folder(module)
+    if _writable(preferred):
+        return preferred
+    user = os.getuid() if hasattr(os, "getuid") else "user"
+    return Path(tempfile.gettempdir()) / f"cxroi-{user}" / preferred.name
+
+
+def _preferred_folder(module: ModuleType) -> Path:
     import numba
 
     root = numba.config.CACHE_DIR or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "cxroi"
     source = str(Path(module.__file__).resolve().parent)
     return Path(root) / f"kernels-{hashlib.sha256(source.encode()).hexdigest()[:12]}"
+
+
+def _writable(folder: Path) -> bool:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return False
+    return os.access(folder, os.W_OK)
 
 
 def _say(line: str) -> None:

@@ -105,3 +105,27 @@ def test_a_damaged_cache_is_compiled_again_with_one_line(compiled, lines, tmp_pa
     assert lines[0].endswith(" were damaged; compiling them again...")
     monkeypatch.setattr(loader, "notice_given", False)
     assert _right(module, name, check) and len(lines) == 1  # rebuilt: loaded quietly from now on
+
+
+def test_an_unwritable_cache_home_falls_back_to_a_folder_in_the_temporary_directory(compiled, monkeypatch, tmp_path):
+    """A cache home that cannot be written (here: a path under a file; a read-only home or container) gives a folder
+    of this user's in the temporary directory: the first load says where it compiles and why, later loads are
+    quiet and checked. (Before, numba cached where it chose, unchecked, and every run said it was compiling.)"""
+    import tempfile
+
+    module, name, check = compiled[0]
+    blocked = tmp_path / "a file"
+    blocked.write_text("")
+    (tmp_path / "tmp").mkdir()
+    monkeypatch.setattr(numba.config, "CACHE_DIR", str(blocked / "cache"))
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    said: list[str] = []
+    monkeypatch.setattr(loader, "notice", said.append)
+    monkeypatch.setattr(loader, "notice_given", False)
+    assert _right(module, name, check)
+    folder = loader.cache_folder(module)
+    assert folder.parent.parent == tmp_path / "tmp" and _files(folder, module, name, ".nbc")
+    assert said == [f"Compiling cxroi's kernels for this machine (once, about {loader.COMPILE_SECONDS} s; "
+                    f"{blocked / 'cache' / folder.name} cannot be written, so in {folder})..."]
+    monkeypatch.setattr(loader, "notice_given", False)
+    assert _right(module, name, check) and len(said) == 1
