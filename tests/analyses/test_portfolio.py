@@ -244,16 +244,22 @@ def test_a_pilot_can_value_the_portfolio_decision():
         assert row["evsi"] <= chosen.summary["evppi"] * 1.05 + 1e-9 <= chosen.summary["evpi"] * 1.05 + 1e-9
 
 
-def test_a_run_s_arms_are_reused_bit_for_bit_and_only_the_combinations_simulated():
-    scenario = build(_four_levers())
-    result = sim.run(scenario, draws=120, seed=5, workers=1)
-    fresh = portfolio(scenario, 120, 5, workers=1, hurdle_rates=[0.0, 0.1])
-    reused = portfolio(scenario, 120, 5, workers=1, hurdle_rates=[0.0, 0.1], result=result)
+def _same_but_the_run_s_arms(reused, fresh, scenario) -> None:
+    """A portfolio on a run's arms equals one that simulates them itself, bit for bit, and simulated fewer arms by
+    the run's baseline and single options."""
     singles = len(scenario.interventions)
     assert reused.summary["search"]["arms_simulated"] == fresh.summary["search"]["arms_simulated"] - singles - 1
     assert reused.summary["portfolios"] == fresh.summary["portfolios"]
     assert reused.tables["npv_draws"].equals(fresh.tables["npv_draws"])
     assert reused.tables["acceptability"].equals(fresh.tables["acceptability"])
+
+
+def test_a_run_s_arms_are_reused_bit_for_bit_and_only_the_combinations_simulated():
+    scenario = build(_four_levers())
+    result = sim.run(scenario, draws=120, seed=5, workers=1)
+    fresh = portfolio(scenario, 120, 5, workers=1, hurdle_rates=[0.0, 0.1])
+    reused = portfolio(scenario, 120, 5, workers=1, hurdle_rates=[0.0, 0.1], result=result)
+    _same_but_the_run_s_arms(reused, fresh, scenario)
 
 
 @pytest.mark.parametrize("workers", [1, 2])
@@ -284,8 +290,4 @@ def test_combinations_simulated_beside_a_run_leave_it_unchanged_and_the_portfoli
 
     monkeypatch.setattr(arms, "_arm_job", no_simulation)
     reused = portfolio(scenario, 120, 5, workers=1, hurdle_rates=[0.0, 0.1], result=beside)
-    singles = len(scenario.interventions)
-    assert reused.summary["search"]["arms_simulated"] == fresh.summary["search"]["arms_simulated"] - singles - 1
-    assert reused.summary["portfolios"] == fresh.summary["portfolios"]
-    assert reused.tables["npv_draws"].equals(fresh.tables["npv_draws"])
-    assert reused.tables["acceptability"].equals(fresh.tables["acceptability"])
+    _same_but_the_run_s_arms(reused, fresh, scenario)
