@@ -57,8 +57,6 @@ def _uniforms(rng: np.random.Generator, draws: int, method: str) -> np.ndarray:
 
 def _correlate(uniforms: dict[str, np.ndarray], correlations, seed: int) -> dict[str, np.ndarray]:
     """Iman-Conover: reorder the correlated inputs' uniforms to the target rank correlations."""
-    from scipy.stats import rankdata  # imported here: scipy.stats costs most of a second to import
-
     paths = sorted({path for c in correlations for path in c.between})
     index = {path: i for i, path in enumerate(paths)}
     target = np.eye(len(paths))
@@ -83,6 +81,7 @@ def _correlate(uniforms: dict[str, np.ndarray], correlations, seed: int) -> dict
     scores = scores @ wanted.T
     reordered = {}
     for path, column in zip(paths, scores.T):
-        ranks = rankdata(column, method="ordinal").astype(int) - 1
+        ranks = np.empty(draws, dtype=np.intp)  # each score's rank, ties in order (scipy's ordinal ranks, less 1)
+        ranks[np.argsort(column, kind="stable")] = np.arange(draws)
         reordered[path] = np.sort(uniforms[path])[ranks]
     return reordered

@@ -40,6 +40,14 @@ def test_validate_of_an_interval_only_scenario_needs_only_scipy_special():
     assert heavy_after(["validate", "benchmarks/reference.toml"]) == {"scipy"}
 
 
+def test_the_default_scenario_runs_without_scipy_stats(tmp_path):
+    """Its PERT inputs and rank correlations use scipy.special and numpy: scipy.stats (about 0.5 s to import, a
+    third of a run) does not load (runtime ~3 s)."""
+    args = ["run", "scenarios/nordic_midsize.toml", "--draws", "200", "--workers", "1", "--out", str(tmp_path / "r")]
+    out = subprocess.run([sys.executable, "-c", PROBE, *args], capture_output=True, text=True, cwd=ROOT, check=True)
+    assert set(out.stdout.split()) & set(HEAVY) == {"scipy"}
+
+
 def test_a_run_writes_its_folder_without_pandas(tmp_path):
     """A plain run's tables are written from numpy columns: pandas (0.45 s to import) does not load."""
     args = ["run", "benchmarks/reference.toml", "--draws", "200", "--workers", "1", "--out", str(tmp_path / "r")]
