@@ -88,3 +88,23 @@ def test_a_pilot_larger_than_the_segment_is_refused():
 def test_an_unknown_intervention_is_named():
     with pytest.raises(UsageError, match="no intervention 'beter_support'.*did you mean 'better_support'"):
         pilot(validate(SCENARIO), "beter_support", draws=10)
+
+
+def test_the_pilot_s_count_quantiles_are_scipy_stats_exactly():
+    """binomial_quantile and poisson_quantile stand in for scipy.stats' binom.ppf and poisson.ppf (whose import
+    costs the memo half a second): the same count for 300,000 (q, n, p) from every corner, q = 0 and 1, p = 0 and
+    1 and invalid arguments included (runtime ~1 s)."""
+    from scipy import stats
+
+    from sim.analyses.pilot import binomial_quantile, poisson_quantile
+
+    rng = np.random.default_rng(0)
+    size = 300_000
+    q = rng.random(size)
+    n = np.round(rng.choice([1, 5, 40, 300, 2_000, 20_000], size) * rng.random(size))
+    p = rng.random(size) ** 3
+    p[:100], p[100:200], q[200:300], q[300:400], n[400:450], p[450:500] = 0.0, 1.0, 0.0, 1.0, 2.5, 1.5
+    assert np.array_equal(binomial_quantile(q, n, p), stats.binom.ppf(q, n, p), equal_nan=True)
+    mu = n * p
+    mu[500:550] = -1.0
+    assert np.array_equal(poisson_quantile(q, mu), stats.poisson.ppf(q, mu), equal_nan=True)
