@@ -81,6 +81,11 @@ def _anniversary(customers, tickets, orders, share=0.3, seed=1):
     there = customers["end_date"].isna() | (customers["end_date"] > anniversary)
     leave = there & (anniversary < ss.as_of()) & (rng.random(len(customers)) < share)
     customers.loc[leave, "end_date"] = anniversary[leave]
+    return _until_they_left(customers, tickets, orders)
+
+
+def _until_they_left(customers, tickets, orders):
+    """The company with each customer's tickets and orders cut at the end date it was given."""
     ends = customers.set_index("customer_id")["end_date"]
     keep = [frame[(lambda e: e.isna() | (frame[column] < e))(frame["customer_id"].map(ends))]
             for frame, column in ((tickets, "opened"), (orders, "date"))]
@@ -124,10 +129,7 @@ def _churn_after_bad_rises(customers, tickets, orders, share=0.5, seed=2):
     ends = customers["customer_id"].map(first)
     sooner = ends.notna() & (customers["end_date"].isna() | (customers["end_date"] > ends))
     customers.loc[sooner, "end_date"] = ends[sooner]
-    last = customers.set_index("customer_id")["end_date"]
-    keep = [frame[(lambda e: e.isna() | (frame[column] < e))(frame["customer_id"].map(last))]
-            for frame, column in ((tickets, "opened"), (orders, "date"))]
-    return customers, *keep
+    return _until_they_left(customers, tickets, orders)
 
 
 def test_churn_after_bad_contacts_that_rises_after_the_cut_off_fails_that_effects_holdout(company):
