@@ -54,6 +54,7 @@ from sim.fit.review import (
     estimate_check,
     fit_words,
     holdout_check,
+    pool_adjacent,
     predictive_check,
 )
 
@@ -174,17 +175,8 @@ def pilot_holdout(measure: str, rows: pd.DataFrame | None, prior=None) -> Check:
 def _pooled_rows(events: np.ndarray, exposure: np.ndarray, rate: float, proportion: bool):
     """Adjacent rows summed until each cell expects :data:`MIN_EXPECTED` events (and, for a proportion, non-events);
     a short last one joins the one before. (observed events, exposure) per cell."""
-    cells, o, n = [], 0.0, 0.0
-    for x, e in zip(events, exposure):
-        o, n = o + x, n + e
-        if n * rate >= MIN_EXPECTED and (not proportion or n * (1.0 - rate) >= MIN_EXPECTED):
-            cells.append([o, n])
-            o = n = 0.0
-    if n > 0 and cells:
-        cells[-1] = [cells[-1][0] + o, cells[-1][1] + n]
-    elif n > 0:
-        cells = [[o, n]]
-    found = np.asarray(cells, float).reshape(-1, 2)
+    found = pool_adjacent(np.column_stack([events, exposure]), lambda cell: cell[1] * rate >= MIN_EXPECTED and (
+        not proportion or cell[1] * (1.0 - rate) >= MIN_EXPECTED))
     return found[:, 0], found[:, 1]
 
 

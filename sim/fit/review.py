@@ -178,18 +178,24 @@ def predictive_check(what: str, observed, expected, parameters: int, gap_pp: flo
 
 def _pooled(observed: np.ndarray, expected: np.ndarray, variance: np.ndarray):
     """Adjacent cells merged until each expects at least :data:`MIN_EXPECTED` (a short last one into the one before)."""
-    cells, o, e, v = [], 0.0, 0.0, 0.0
-    for a, b, c in zip(observed, expected, variance):
-        o, e, v = o + a, e + b, v + c
-        if e >= MIN_EXPECTED:
-            cells.append([o, e, v])
-            o = e = v = 0.0
-    if e > 0 and cells:
-        cells[-1] = [cells[-1][0] + o, cells[-1][1] + e, cells[-1][2] + v]
-    elif e > 0:
-        cells = [[o, e, v]]
-    found = np.asarray(cells, float).reshape(-1, 3)
+    found = pool_adjacent(np.column_stack([observed, expected, variance]), lambda cell: cell[1] >= MIN_EXPECTED)
     return found[:, 0], found[:, 1], found[:, 2]
+
+
+def pool_adjacent(rows: np.ndarray, enough) -> np.ndarray:
+    """Adjacent rows of ``rows`` (cells by columns; column 1 the expected count or exposure) summed, in order, until
+    ``enough(sums)`` holds; a short last one with any of column 1 joins the one before. (cells, columns)."""
+    cells, running = [], np.zeros(rows.shape[1])
+    for row in rows:
+        running = running + row
+        if enough(running):
+            cells.append(running)
+            running = np.zeros(rows.shape[1])
+    if running[1] > 0 and cells:
+        cells[-1] = cells[-1] + running
+    elif running[1] > 0:
+        cells = [running]
+    return np.asarray(cells, float).reshape(-1, rows.shape[1])
 
 
 def estimate_check(name: str, value: float, low: float, high: float, *, lower: float = 0.0, upper: float = math.inf,
