@@ -241,9 +241,11 @@ def life_likelihoods(h: Histories, p: np.ndarray, weights: np.ndarray, multiplie
             kernel(tree.parent, tree.move, tree.depth, tree.start, tree.ending, tree.end, p, weights, m, stay[0],
                    stay[1], nodes[0], nodes[1], out)
 
-        cuts = np.linspace(0, tree.parent.size, 4 * THREADS + 1).astype(int) if tree.parent.size > 10_000 else \
-            np.array([0, tree.parent.size])
-        list(_pool(os.getpid()).map(forward, zip(cuts[:-1], cuts[1:])))
+        if THREADS == 1 or tree.parent.size < 10_000:
+            forward((0, tree.parent.size))
+        else:  # a few ranges per thread, so that a thread slowed by another process leaves its share to the others
+            cuts = np.linspace(0, tree.parent.size, 4 * THREADS + 1).astype(int)
+            list(_pool(os.getpid()).map(forward, zip(cuts[:-1], cuts[1:])))
         return out
     return _forward_numpy(h, p, m, stay) @ weights
 
@@ -258,13 +260,15 @@ def _forward(parent, move, depth, start, ending, end, p, weights, m, stay_p, sta
     the same numbers to the last bit. A depth-first order needs only the path to the current node (``state``, one
     row per depth); a range that starts inside a subtree first computes the path down to it (the same numbers)."""
     nodes = p.size
-    factor = np.ones((3, 3, nodes))  # per end (survived, churned, none) and state: the last month's factor
+    width = nodes if nodes < 4 else (nodes + 3) // 4 * 4  # whole vectors of four; the nodes past p.size are p = 0
+    factor = np.ones((3, 3, width))  # per end (survived, churned, none) and state: the last month's factor
+    factor[1, :, nodes:] = 0.0
     for k in range(nodes):
         for s in range(3):
             factor[1, s, k] = min(p[k] * m[s], 1.0)
             factor[0, s, k] = 1.0 - factor[1, s, k]
     survive = factor[0]
-    state = np.zeros((depth.max() + 1, 3, nodes))
+    state = np.zeros((depth.max() + 1, 3, width))
     state[0, 0, :] = 1.0
     above = 0  # the path above node ``first``, root excluded: computed first, root side first
     i = parent[first] if first > 0 else -1
@@ -281,19 +285,19 @@ def _forward(parent, move, depth, start, ending, end, p, weights, m, stay_p, sta
         d = depth[i]
         if d > 0:
             if move[i] == 2:
-                for k in range(nodes):
+                for k in range(width):
                     state[d, 0, k] = 0.0
                     state[d, 1, k] = 0.0
                     state[d, 2, k] = (state[d - 1, 0, k] * survive[0, k] + state[d - 1, 1, k] * survive[1, k]
                                       + state[d - 1, 2, k] * survive[2, k])
             elif move[i] == 1:
-                for k in range(nodes):
+                for k in range(width):
                     state[d, 0, k] = 0.0
                     state[d, 1, k] = (state[d - 1, 0, k] * survive[0, k] + state[d - 1, 1, k] * survive[1, k]
                                       + state[d - 1, 2, k] * survive[2, k])
                     state[d, 2, k] = 0.0
             else:
-                for k in range(nodes):
+                for k in range(width):
                     a_p, a_b = state[d - 1, 1, k] * survive[1, k], state[d - 1, 2, k] * survive[2, k]
                     state[d, 0, k] = state[d - 1, 0, k] * survive[0, k] + a_p * (1.0 - stay_p) + a_b * (1.0 - stay_b)
                     state[d, 1, k] = a_p * stay_p
