@@ -169,11 +169,15 @@ def prefixes(h: Histories) -> Prefixes:
     parents, moves, levels = [np.full(1, -1)], [np.zeros(1, dtype=np.int64)], [(0, 1)]
     for d in range(1, int(prefix.max()) + 1 if prefix.size else 1):
         rows = np.flatnonzero(prefix >= d)
-        key, at = np.unique(node[rows] * 3 + move[rows, d - 1], return_inverse=True)  # sorted: by parent, then move
-        node[rows] = levels[-1][1] + at
-        parents.append(key // 3)
-        moves.append(key % 3)
-        levels.append((levels[-1][1], levels[-1][1] + key.size))
+        low, high = levels[-1]
+        key = (node[rows] - low) * 3 + move[rows, d - 1]  # the parent's place in its level, then the move
+        used = np.zeros(3 * (high - low), dtype=bool)
+        used[key] = True
+        key_u = np.flatnonzero(used)  # the new level's nodes: by parent, then move
+        node[rows] = high + (np.cumsum(used) - 1)[key]
+        parents.append(low + key_u // 3)
+        moves.append(key_u % 3)
+        levels.append((high, high + key_u.size))
     parent, moved = np.concatenate(parents), np.concatenate(moves)
     size = np.ones(parent.size, dtype=np.int64)
     for low, high in reversed(levels[1:]):
