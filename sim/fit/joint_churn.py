@@ -160,6 +160,10 @@ def histories(customer: np.ndarray, tenure: np.ndarray, bad: np.ndarray, good: n
                      None if counted is None else start_u[order])
 
 
+_TREE_TYPES = (np.int32, np.int8, np.int16, np.int32, np.int32, np.int8)
+"""The dtypes of :class:`Prefixes`' arrays: small, as the recursion reads them all at every evaluation."""
+
+
 def prefixes(h: Histories) -> Prefixes:
     """The tree of ``h``'s distinct prefixes (:class:`Prefixes`): built a month at a time (a prefix of ``d``
     experiences is its parent's node and one experience), then numbered depth first from the subtrees' sizes."""
@@ -193,8 +197,9 @@ def prefixes(h: Histories) -> Prefixes:
     depth[order] = np.concatenate([np.full(high - low, d) for d, (low, high) in enumerate(levels)])
     ends = order[node]
     start = np.r_[0, np.cumsum(np.bincount(ends, minlength=parent.size))]
-    end = np.where(h.length == 0, 2, np.where(h.status == CHURNED, 1, 0)).astype(np.int64)
-    return Prefixes(tree_parent, tree_move, depth, start, np.argsort(ends, kind="stable"), end)
+    end = np.where(h.length == 0, 2, np.where(h.status == CHURNED, 1, 0))
+    return Prefixes(*(x.astype(dtype) for x, dtype in zip(
+        (tree_parent, tree_move, depth, start, np.argsort(ends, kind="stable"), end), _TREE_TYPES)))
 
 
 def beta_nodes(alpha: float, beta: float, nodes: int) -> tuple[np.ndarray, np.ndarray]:
@@ -335,8 +340,9 @@ def _compiled():
         return None
     import numba
 
-    ints, floats = np.zeros(1, dtype=np.int64), np.zeros(1)
-    types = tuple(numba.typeof(x) for x in (ints,) * 6 + (floats,) * 3 + (0.5, 0.5, 0, 0, floats))
+    floats = np.zeros(1)
+    tree = tuple(np.zeros(1, dtype=dtype) for dtype in _TREE_TYPES)
+    types = tuple(numba.typeof(x) for x in (*tree, floats, floats, floats, 0.5, 0.5, 0, 0, floats))
     return loader.load(sys.modules[__name__], "_forward", types)
 
 
