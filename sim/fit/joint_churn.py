@@ -397,7 +397,7 @@ def churn_loglik(h: Histories, alpha: float, beta: float, m_pos: float, m_neg: f
     per = life_likelihoods(h, p, w, (1.0, m_pos, m_neg), durations)
     if np.any(per <= 0) or not np.all(np.isfinite(per)):
         return -np.inf
-    return float(h.count @ np.log(per))
+    return float(np.sum(h.count * np.log(per)))  # not a BLAS dot: its threads would make the bits depend on the cores
 
 
 def homogeneous_loglik(h: Histories, p: float, m_pos: float, m_neg: float, durations: tuple[float, float]) -> float:
@@ -405,7 +405,7 @@ def homogeneous_loglik(h: Histories, p: float, m_pos: float, m_neg: float, durat
     per = life_likelihoods(h, np.array([p]), np.ones(1), (1.0, m_pos, m_neg), durations)
     if np.any(per <= 0) or not np.all(np.isfinite(per)):
         return -np.inf
-    return float(h.count @ np.log(per))
+    return float(np.sum(h.count * np.log(per)))  # not a BLAS dot: its threads would make the bits depend on the cores
 
 
 @dataclass(frozen=True, eq=False)

@@ -58,6 +58,12 @@ class LazyGroup(click.Group):
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
         """As click's, but a mistake on the command line is one line (``cxroi run: Missing argument 'SCENARIO'.``)
         with exit code 2, not click's usage block."""
+        # One BLAS thread: the commands spread their work over processes or threads of their own (BLAS threads
+        # would compete for the same cores, and OpenBLAS's spin for a while each time they start), and a sum
+        # OpenBLAS splits over threads rounds by their number, so a fit's last digits would depend on the
+        # machine's cores. OpenBLAS reads the setting when numpy loads, which nothing has imported yet (the
+        # commands' modules load below, in get_command); a value the user set is kept.
+        os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
         if not standalone_mode:
             return super().main(args, prog_name, complete_var, standalone_mode, **extra)
         try:
@@ -158,11 +164,6 @@ def common_options(command):
 
     @functools.wraps(command)
     def on_scheduler(*args, scheduler: str, **kwargs):
-        # These commands spread their work over processes (this machine's, or a Dask cluster's, which inherit the
-        # setting): BLAS threads inside them would only compete for the same cores, and OpenBLAS's spin for a
-        # while each time they start. It reads the setting when numpy and scipy load it, which no import above
-        # this line does; a value the user set is kept.
-        os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
         from sim.compute import parallel
         from sim.kernels import loader
 

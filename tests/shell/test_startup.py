@@ -72,12 +72,14 @@ print(seen[0])
 """
 
 
-def test_a_simulating_command_loads_numpy_with_one_blas_thread():
+@pytest.mark.parametrize("args", [["run", "benchmarks/reference.toml", "--draws", "10", "--workers", "1", "--no-save"],
+                                  ["fit", "customers", "scenarios/data/customers.csv", "--json"]])
+def test_every_command_loads_numpy_with_one_blas_thread(args):
     """The draws are spread over worker processes, so OpenBLAS (read when numpy loads) gets one thread in each:
     more would compete for the same cores, and its idle threads spin (0.04 s of CPU each for numpy's and scipy's
-    on this 2-core machine). The numpy path (CXROI_NUMBA=0) keeps the probe quick."""
+    on this 2-core machine). A fit's sums would round by the number of BLAS threads (the joint churn fit's last
+    digits followed the machine's cores). The numpy path (CXROI_NUMBA=0) keeps the probe quick."""
     env = {name: value for name, value in os.environ.items() if name != "OPENBLAS_NUM_THREADS"}
-    args = ["run", "benchmarks/reference.toml", "--draws", "10", "--workers", "1", "--no-save"]
     out = subprocess.run([sys.executable, "-c", BLAS_PROBE, *args], capture_output=True, text=True, cwd=ROOT, check=True,
                          env={**env, "CXROI_NUMBA": "0"})
     assert out.stdout.split()[-1] == "1"
