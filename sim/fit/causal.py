@@ -244,11 +244,24 @@ def _reference_multiplier(params, a: float, b: float) -> float:
     return (1.0 - a - b) / denominator if denominator > 0 else math.nan
 
 
-def _tenure_bands(tenure: np.ndarray) -> np.ndarray:
-    """Dummies of the tenure bands after the first (the first is the reference)."""
+def _band(tenure: np.ndarray) -> np.ndarray:
+    """Each row's tenure band (an index into :data:`sim.fit.support.TENURE_BANDS`)."""
     from sim.fit.support import TENURE_BANDS
 
-    band = np.searchsorted(np.asarray(TENURE_BANDS), tenure, side="right") - 1
+    return np.searchsorted(np.asarray(TENURE_BANDS), tenure, side="right") - 1
+
+
+def _codes(groups: np.ndarray) -> np.ndarray:
+    """``np.unique(groups, return_inverse=True)[1]`` (each row's group as 0, 1, ... in sorted order), without the
+    sort when the rows come sorted by group (a panel's rows are in customer order)."""
+    if groups.size and np.all(groups[1:] >= groups[:-1]):
+        return np.cumsum(np.r_[False, groups[1:] != groups[:-1]])
+    return np.unique(groups, return_inverse=True)[1]
+
+
+def _tenure_bands(tenure: np.ndarray) -> np.ndarray:
+    """Dummies of the tenure bands after the first (the first is the reference)."""
+    band = _band(tenure)
     present = np.unique(band)
     return np.column_stack([(band == b).astype(float) for b in present[1:]]) if present.size > 1 else np.zeros((tenure.size, 0))
 
@@ -262,18 +275,22 @@ def conditional_poisson(y: np.ndarray, exog: np.ndarray, groups: np.ndarray) -> 
     ``ConditionalPoisson`` and ``ConditionalLogit`` (tests/fit/test_causal.py), which loop over groups in Python:
     about 15 s a segment on 40,000 customers, against well under one here.
     """
-    _, g = np.unique(groups, return_inverse=True)
+    g = _codes(groups)
     totals = np.bincount(g, weights=y)
+    sizes = np.bincount(g)[g]
+    weight = totals[g]
+    constant = exog.T @ y
+    columns = np.ascontiguousarray(exog.T)
     beta = np.zeros(exog.shape[1])
     for _ in range(50):
         eta = exog @ beta
-        eta -= np.bincount(g, weights=eta)[g] / np.bincount(g)[g]  # centre within group (the group effect cancels)
+        eta -= np.bincount(g, weights=eta)[g] / sizes  # centre within group (the group effect cancels)
         w = np.exp(eta)
         share = w / np.bincount(g, weights=w)[g]
-        mean_x = np.column_stack([np.bincount(g, weights=share * exog[:, j]) for j in range(exog.shape[1])])
-        grad = exog.T @ y - totals @ mean_x
+        mean_x = np.column_stack([np.bincount(g, weights=share * column) for column in columns])
+        grad = constant - totals @ mean_x
         centred = exog - mean_x[g]
-        hessian = (centred * (totals[g] * share)[:, None]).T @ centred
+        hessian = (centred * (weight * share)[:, None]).T @ centred
         step = np.linalg.solve(hessian, grad)
         beta += step
         if np.max(np.abs(step)) < 1e-10:
@@ -426,6 +443,7 @@ def weighted(rows: Rows) -> Design:
     neutral month with the reference months' state mix (:func:`_reference_multiplier`).
     """
     ratios, missing = {}, {}
+    band, log_rate = _band(rows.tenure), np.log1p(rows.prior_rate)  # the confounders of every row, for each fit's rows
     for outcome, keys in (("churn", ("negative_churn_increase", "positive_churn_reduction")),
                           ("purchases", ("negative_drop", "positive_uplift"))):
         if outcome == "purchases" and rows.purchases is None:
@@ -443,7 +461,8 @@ def weighted(rows: Rows) -> Design:
                 missing[key] = f"does not apply: {int(treated.sum())} customer-periods just after such a contact"
                 continue
             y = (rows.churned[mask] if outcome == "churn" else rows.purchases[mask]).astype(float)
-            found[key] = _doubly_robust(y, treated.astype(float), _confounders(rows, mask), rows.customer[mask])
+            confounders = _confounders(band[mask], log_rate[mask], None if rows.category is None else rows.category[mask])
+            found[key] = _doubly_robust(y, treated.astype(float), confounders, rows.customer[mask])
         if len(found) == 2:
             params = [math.log(found[k].value) if found[k].value > 0 else math.nan for k in keys]
             scale = _reference_multiplier(params, rows.x_bad[reference].mean(), rows.x_good[reference].mean())
@@ -452,22 +471,21 @@ def weighted(rows: Rows) -> Design:
     return Design(WEIGHTED, ratios, missing)
 
 
-def _confounders(rows: Rows, mask: np.ndarray) -> np.ndarray:
-    columns = [_tenure_bands(rows.tenure[mask]), np.log1p(rows.prior_rate[mask])[:, None]]
-    if rows.category is not None:
-        category = rows.category[mask]
-        present = np.unique(category)
-        if present.size > 1:
-            columns.append(np.column_stack([(category == c).astype(float) for c in present[1:]]))
-    return np.column_stack(columns)
+def _confounders(band: np.ndarray, log_rate: np.ndarray, category: np.ndarray | None) -> list[np.ndarray]:
+    """The weighting's confounder columns of some rows: dummies of the tenure bands present after the first,
+    ln(1 + prior contact rate), dummies of the categories present after the first (when there are categories)."""
+    columns = [(band == b).astype(float) for b in np.unique(band)[1:]] + [log_rate]
+    if category is not None:
+        columns += [(category == c).astype(float) for c in np.unique(category)[1:]]
+    return columns
 
 
 def _doubly_robust(y, treated, confounders, clusters) -> RateRatio:
-    design = np.column_stack([np.ones_like(y), confounders])
+    exog = np.column_stack([np.ones_like(y), treated, *confounders])
+    design = np.delete(exog, 1, axis=1)
     gamma, _ = glm_newton(treated, design, np.ones_like(y), logistic=True)
     e = np.clip(1.0 / (1.0 + np.exp(-(design @ gamma))), 1e-6, 0.99)
     weights = np.where(treated > 0, 1.0, e / (1.0 - e))  # effect on the exposed (ATT)
-    exog = np.column_stack([np.ones_like(y), treated, confounders])
     beta, cov = glm_newton(y, exog, weights, logistic=False, clusters=clusters)
     return _ratio(beta, cov, 1, int(treated.sum()))
 
@@ -482,12 +500,22 @@ def glm_newton(y, exog, weights, *, logistic: bool, clusters=None) -> tuple[np.n
     beta = np.zeros(exog.shape[1])
     if not logistic:
         beta[0] = math.log(max(np.average(y, weights=weights), 1e-12))
+    # one set of row-sized buffers for every iteration (the arithmetic is the textbook step's, in its order)
+    eta, mean, variance, residual = (np.empty(y.size) for _ in range(4))
+    scaled = np.empty_like(exog, dtype=float)
     for _ in range(100):
-        eta = np.clip(exog @ beta, -30, 30)
-        mean = 1.0 / (1.0 + np.exp(-eta)) if logistic else np.exp(eta)
-        variance = mean * (1.0 - mean) if logistic else mean
-        grad = exog.T @ (weights * (y - mean))
-        hessian = (exog * (weights * variance)[:, None]).T @ exog
+        np.clip(np.matmul(exog, beta, out=eta), -30, 30, out=eta)
+        if logistic:  # mean = 1 / (1 + exp(-eta)), variance = mean (1 - mean)
+            np.exp(np.negative(eta, out=mean), out=mean)
+            np.divide(1.0, np.add(1.0, mean, out=mean), out=mean)
+            np.multiply(mean, np.subtract(1.0, mean, out=variance), out=variance)
+        else:  # mean = variance = exp(eta)
+            np.exp(eta, out=mean)
+            variance = mean
+        np.multiply(weights, np.subtract(y, mean, out=residual), out=residual)
+        grad = exog.T @ residual
+        np.multiply(exog, np.multiply(weights, variance, out=eta)[:, None], out=scaled)
+        hessian = scaled.T @ exog
         step = np.linalg.solve(hessian + 1e-12 * np.eye(beta.size), grad)
         beta += step
         if np.max(np.abs(step)) < 1e-9:
@@ -495,9 +523,8 @@ def glm_newton(y, exog, weights, *, logistic: bool, clusters=None) -> tuple[np.n
     bread = np.linalg.inv(hessian)
     if clusters is None:
         return beta, bread
-    _, g = np.unique(clusters, return_inverse=True)
-    scores = exog * (weights * (y - mean))[:, None]
-    summed = np.column_stack([np.bincount(g, weights=scores[:, j]) for j in range(exog.shape[1])])
+    g = _codes(clusters)
+    summed = np.column_stack([np.bincount(g, weights=column * residual) for column in exog.T])
     return beta, bread @ (summed.T @ summed) @ bread
 
 
