@@ -254,9 +254,13 @@ def _band(tenure: np.ndarray) -> np.ndarray:
 def _codes(groups: np.ndarray) -> np.ndarray:
     """``np.unique(groups, return_inverse=True)[1]`` (each row's group as 0, 1, ... in sorted order), without the
     sort when the rows come sorted by group (a panel's rows are in customer order)."""
-    if groups.size and np.all(groups[1:] >= groups[:-1]):
-        return np.cumsum(np.r_[False, groups[1:] != groups[:-1]])
+    if _in_order(groups):
+        return np.cumsum(np.r_[False, groups[1:] != groups[:-1]])[:groups.size]
     return np.unique(groups, return_inverse=True)[1]
+
+
+def _in_order(groups: np.ndarray) -> bool:
+    return bool(np.all(groups[1:] >= groups[:-1]))
 
 
 def _tenure_bands(tenure: np.ndarray) -> np.ndarray:
@@ -289,7 +293,8 @@ def conditional_poisson(y: np.ndarray, exog: np.ndarray, groups: np.ndarray) -> 
         share = w / np.bincount(g, weights=w)[g]
         mean_x = np.column_stack([np.bincount(g, weights=share * column) for column in columns])
         grad = constant - totals @ mean_x
-        centred = exog - mean_x[g]
+        centred = np.take(mean_x, g, axis=0)  # exog - mean_x[g], with one row-sized array
+        np.subtract(exog, centred, out=centred)
         hessian = (centred * (weight * share)[:, None]).T @ centred
         step = np.linalg.solve(hessian, grad)
         beta += step
@@ -352,7 +357,9 @@ def case_crossover_states(case: np.ndarray, x_bad: np.ndarray, x_good: np.ndarra
     a truth of 2 and 0.7 (3,000 arrivals a month, 24 months, durations 6 and 4), 1.67 and 0.724 over 40 companies of
     150 a month (benchmarks/design_coverage.py); with durations of one month (no carry-over) it was unbiased.
     """
-    _, first, g = np.unique(groups, return_index=True, return_inverse=True)
+    g = _codes(groups)
+    first = np.flatnonzero(np.r_[True, g[1:] != g[:-1]][:g.size]) if _in_order(groups) else \
+        np.unique(groups, return_index=True)[1]
     at = np.flatnonzero(case > 0)
     # the first month (a part month: fewer contacts) stays in its place; the months after it are reordered
     first_bad, first_good = bad_before[first][g[at]].astype(float), good_before[first][g[at]].astype(float)
@@ -386,8 +393,8 @@ def self_controlled(rows: Rows) -> Design:
     ratios, missing, correlation = {}, {}, 0.0
     kept = _kept(rows)
     # churn: customers who left (not by walking away), their months after the first; the case is the leaving month
-    leavers = np.unique(rows.customer[rows.churned])
-    mask = np.isin(rows.customer, leavers) & (rows.tenure >= 1)
+    left = np.bincount(rows.customer, weights=rows.churned) > 0 if rows.customer.size else np.zeros(0, dtype=bool)
+    mask = left[rows.customer] & (rows.tenure >= 1)
     x_bad, x_good = rows.bad_before[mask].astype(float), rows.good_before[mask].astype(float)
     case = rows.churned[mask].astype(float)
     groups = rows.customer[mask]
@@ -425,11 +432,13 @@ def self_controlled(rows: Rows) -> Design:
 
 def _informative_groups(groups, y, x_bad, x_good) -> int:
     """Customers with some outcome whose months differ in exposure (the only ones a conditional model learns from)."""
-    order = np.argsort(groups, kind="stable")
-    g = groups[order]
+    if not _in_order(groups):
+        order = np.argsort(groups, kind="stable")
+        groups, y, x_bad, x_good = groups[order], y[order], x_bad[order], x_good[order]
+    g = groups
     starts = np.flatnonzero(np.r_[True, g[1:] != g[:-1]])
-    ys = np.add.reduceat(y[order], starts) if g.size else np.zeros(0)
-    exposure = x_bad[order] + 2 * x_good[order]
+    ys = np.add.reduceat(y, starts) if g.size else np.zeros(0)
+    exposure = x_bad + 2 * x_good
     lo = np.minimum.reduceat(exposure, starts) if g.size else np.zeros(0)
     hi = np.maximum.reduceat(exposure, starts) if g.size else np.zeros(0)
     return int(np.sum((ys > 0) & (hi > lo)))
@@ -652,7 +661,7 @@ def two_stage(y, d, z, controls, clusters) -> tuple[float, float, float]:
     regressors = np.column_stack([ones, fitted, controls])
     beta, *_ = np.linalg.lstsq(regressors, y, rcond=None)
     residual = y - np.column_stack([ones, d, controls]) @ beta
-    _, g = np.unique(clusters, return_inverse=True)
+    g = _codes(clusters)
 
     def sandwich(x, u):
         bread = np.linalg.pinv(x.T @ x)
