@@ -197,9 +197,8 @@ def rows_of(panel, customer_category: np.ndarray | None, durations: tuple[float,
 
     n = panel.customer.size
     has_previous = panel.tenure >= 1
-    shift = np.r_[0, np.arange(n - 1)] if n else np.zeros(0, dtype=int)
-    bad_before = has_previous & (panel.bad[shift] > 0)
-    good_before = has_previous & ~bad_before & (panel.good[shift] > 0)
+    bad_before = has_previous & (_previous(panel.bad) > 0)
+    good_before = has_previous & ~bad_before & (_previous(panel.good) > 0)
     # contacts in the months before the previous one: a running sum per customer, lagged by two rows
     running = np.cumsum(panel.contacts) - panel.contacts
     start = running[np.flatnonzero(panel.tenure == 0)][np.cumsum(panel.tenure == 0) - 1] if n else running
@@ -212,6 +211,11 @@ def rows_of(panel, customer_category: np.ndarray | None, durations: tuple[float,
     return Rows(panel.customer, panel.tenure, panel.last, panel.since, panel.ended & (panel.bad == 0), panel.purchases,
                 bad_before, good_before, prior_rate, None if customer_category is None else customer_category[panel.customer],
                 x_bad, x_good, tuple(durations))
+
+
+def _previous(column: np.ndarray) -> np.ndarray:
+    """Each row's previous row's value (the first row's own): the month before, where the row has one."""
+    return np.concatenate([column[:1], column[:-1]])
 
 
 def _kept(rows: Rows) -> np.ndarray:
@@ -627,12 +631,11 @@ def congestion_instrument(panel) -> dict | str:
 
     if panel.waited is None or not np.any(panel.waited > 0):
         return "does not apply: the tickets carry no wait times"
-    n = panel.customer.size
-    shift = np.r_[0, np.arange(n - 1)] if n else np.zeros(0, dtype=int)
-    waited = (panel.tenure >= 1) & (panel.waited[shift] > 0)
-    bad_before = waited & (panel.bad[shift] > 0)
-    good_before = waited & ~bad_before & (panel.good[shift] > 0)
-    z = np.where(waited, panel.log_wait[shift] / np.maximum(panel.waited[shift], 1), 0.0)
+    waits = _previous(panel.waited)
+    waited = (panel.tenure >= 1) & (waits > 0)
+    bad_before = waited & (_previous(panel.bad) > 0)
+    good_before = waited & ~bad_before & (_previous(panel.good) > 0)
+    z = np.where(waited, _previous(panel.log_wait) / np.maximum(waits, 1), 0.0)
     walked = panel.ended & (panel.bad > 0)
     found = {}
     outcomes = [("churn", (panel.ended & (panel.bad == 0)).astype(float), waited & ~walked)]
@@ -641,7 +644,7 @@ def congestion_instrument(panel) -> dict | str:
     for outcome, y, mask in outcomes:
         if mask.sum() < 50 * MIN_CASES or good_before[mask].all() or not good_before[mask].any():
             return f"does not apply: {int(mask.sum()):,} customer-months follow a month with waits (needs {50 * MIN_CASES:,})"
-        controls = np.column_stack([_tenure_bands(panel.tenure[mask]), np.log(panel.waited[shift][mask])])
+        controls = np.column_stack([_tenure_bands(panel.tenure[mask]), np.log(waits[mask])])
         value, se, strength = two_stage(y[mask], good_before[mask].astype(float), z[mask], controls, panel.customer[mask])
         if not strength >= MIN_STRENGTH:
             return f"does not apply: the wait barely moves satisfaction (first-stage F {strength:.1f}, needs {MIN_STRENGTH:g})"
