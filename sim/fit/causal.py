@@ -197,9 +197,8 @@ def rows_of(panel, customer_category: np.ndarray | None, durations: tuple[float,
 
     n = panel.customer.size
     has_previous = panel.tenure >= 1
-    shift = np.r_[0, np.arange(n - 1)] if n else np.zeros(0, dtype=int)
-    bad_before = has_previous & (panel.bad[shift] > 0)
-    good_before = has_previous & ~bad_before & (panel.good[shift] > 0)
+    bad_before = has_previous & (_previous(panel.bad) > 0)
+    good_before = has_previous & ~bad_before & (_previous(panel.good) > 0)
     # contacts in the months before the previous one: a running sum per customer, lagged by two rows
     running = np.cumsum(panel.contacts) - panel.contacts
     start = running[np.flatnonzero(panel.tenure == 0)][np.cumsum(panel.tenure == 0) - 1] if n else running
@@ -212,6 +211,11 @@ def rows_of(panel, customer_category: np.ndarray | None, durations: tuple[float,
     return Rows(panel.customer, panel.tenure, panel.last, panel.since, panel.ended & (panel.bad == 0), panel.purchases,
                 bad_before, good_before, prior_rate, None if customer_category is None else customer_category[panel.customer],
                 x_bad, x_good, tuple(durations))
+
+
+def _previous(column: np.ndarray) -> np.ndarray:
+    """Each row's previous row's value (the first row's own): the month before, where the row has one."""
+    return np.concatenate([column[:1], column[:-1]])
 
 
 def _kept(rows: Rows) -> np.ndarray:
@@ -244,11 +248,28 @@ def _reference_multiplier(params, a: float, b: float) -> float:
     return (1.0 - a - b) / denominator if denominator > 0 else math.nan
 
 
-def _tenure_bands(tenure: np.ndarray) -> np.ndarray:
-    """Dummies of the tenure bands after the first (the first is the reference)."""
+def _band(tenure: np.ndarray) -> np.ndarray:
+    """Each row's tenure band (an index into :data:`sim.fit.support.TENURE_BANDS`)."""
     from sim.fit.support import TENURE_BANDS
 
-    band = np.searchsorted(np.asarray(TENURE_BANDS), tenure, side="right") - 1
+    return np.searchsorted(np.asarray(TENURE_BANDS), tenure, side="right") - 1
+
+
+def _codes(groups: np.ndarray) -> np.ndarray:
+    """``np.unique(groups, return_inverse=True)[1]`` (each row's group as 0, 1, ... in sorted order), without the
+    sort when the rows come sorted by group (a panel's rows are in customer order)."""
+    if _in_order(groups):
+        return np.cumsum(np.r_[False, groups[1:] != groups[:-1]])[:groups.size]
+    return np.unique(groups, return_inverse=True)[1]
+
+
+def _in_order(groups: np.ndarray) -> bool:
+    return bool(np.all(groups[1:] >= groups[:-1]))
+
+
+def _tenure_bands(tenure: np.ndarray) -> np.ndarray:
+    """Dummies of the tenure bands after the first (the first is the reference)."""
+    band = _band(tenure)
     present = np.unique(band)
     return np.column_stack([(band == b).astype(float) for b in present[1:]]) if present.size > 1 else np.zeros((tenure.size, 0))
 
@@ -262,18 +283,23 @@ def conditional_poisson(y: np.ndarray, exog: np.ndarray, groups: np.ndarray) -> 
     ``ConditionalPoisson`` and ``ConditionalLogit`` (tests/fit/test_causal.py), which loop over groups in Python:
     about 15 s a segment on 40,000 customers, against well under one here.
     """
-    _, g = np.unique(groups, return_inverse=True)
+    g = _codes(groups)
     totals = np.bincount(g, weights=y)
+    sizes = np.bincount(g)[g]
+    weight = totals[g]
+    constant = exog.T @ y
+    columns = np.ascontiguousarray(exog.T)
     beta = np.zeros(exog.shape[1])
     for _ in range(50):
         eta = exog @ beta
-        eta -= np.bincount(g, weights=eta)[g] / np.bincount(g)[g]  # centre within group (the group effect cancels)
+        eta -= np.bincount(g, weights=eta)[g] / sizes  # centre within group (the group effect cancels)
         w = np.exp(eta)
         share = w / np.bincount(g, weights=w)[g]
-        mean_x = np.column_stack([np.bincount(g, weights=share * exog[:, j]) for j in range(exog.shape[1])])
-        grad = exog.T @ y - totals @ mean_x
-        centred = exog - mean_x[g]
-        hessian = (centred * (totals[g] * share)[:, None]).T @ centred
+        mean_x = np.column_stack([np.bincount(g, weights=share * column) for column in columns])
+        grad = constant - totals @ mean_x
+        centred = np.take(mean_x, g, axis=0)  # exog - mean_x[g], with one row-sized array
+        np.subtract(exog, centred, out=centred)
+        hessian = (centred * (weight * share)[:, None]).T @ centred
         step = np.linalg.solve(hessian, grad)
         beta += step
         if np.max(np.abs(step)) < 1e-10:
@@ -335,7 +361,9 @@ def case_crossover_states(case: np.ndarray, x_bad: np.ndarray, x_good: np.ndarra
     a truth of 2 and 0.7 (3,000 arrivals a month, 24 months, durations 6 and 4), 1.67 and 0.724 over 40 companies of
     150 a month (benchmarks/design_coverage.py); with durations of one month (no carry-over) it was unbiased.
     """
-    _, first, g = np.unique(groups, return_index=True, return_inverse=True)
+    g = _codes(groups)
+    first = np.flatnonzero(np.r_[True, g[1:] != g[:-1]][:g.size]) if _in_order(groups) else \
+        np.unique(groups, return_index=True)[1]
     at = np.flatnonzero(case > 0)
     # the first month (a part month: fewer contacts) stays in its place; the months after it are reordered
     first_bad, first_good = bad_before[first][g[at]].astype(float), good_before[first][g[at]].astype(float)
@@ -369,8 +397,8 @@ def self_controlled(rows: Rows) -> Design:
     ratios, missing, correlation = {}, {}, 0.0
     kept = _kept(rows)
     # churn: customers who left (not by walking away), their months after the first; the case is the leaving month
-    leavers = np.unique(rows.customer[rows.churned])
-    mask = np.isin(rows.customer, leavers) & (rows.tenure >= 1)
+    left = np.bincount(rows.customer, weights=rows.churned) > 0 if rows.customer.size else np.zeros(0, dtype=bool)
+    mask = left[rows.customer] & (rows.tenure >= 1)
     x_bad, x_good = rows.bad_before[mask].astype(float), rows.good_before[mask].astype(float)
     case = rows.churned[mask].astype(float)
     groups = rows.customer[mask]
@@ -408,11 +436,13 @@ def self_controlled(rows: Rows) -> Design:
 
 def _informative_groups(groups, y, x_bad, x_good) -> int:
     """Customers with some outcome whose months differ in exposure (the only ones a conditional model learns from)."""
-    order = np.argsort(groups, kind="stable")
-    g = groups[order]
+    if not _in_order(groups):
+        order = np.argsort(groups, kind="stable")
+        groups, y, x_bad, x_good = groups[order], y[order], x_bad[order], x_good[order]
+    g = groups
     starts = np.flatnonzero(np.r_[True, g[1:] != g[:-1]])
-    ys = np.add.reduceat(y[order], starts) if g.size else np.zeros(0)
-    exposure = x_bad[order] + 2 * x_good[order]
+    ys = np.add.reduceat(y, starts) if g.size else np.zeros(0)
+    exposure = x_bad + 2 * x_good
     lo = np.minimum.reduceat(exposure, starts) if g.size else np.zeros(0)
     hi = np.maximum.reduceat(exposure, starts) if g.size else np.zeros(0)
     return int(np.sum((ys > 0) & (hi > lo)))
@@ -426,6 +456,7 @@ def weighted(rows: Rows) -> Design:
     neutral month with the reference months' state mix (:func:`_reference_multiplier`).
     """
     ratios, missing = {}, {}
+    band, log_rate = _band(rows.tenure), np.log1p(rows.prior_rate)  # the confounders of every row, for each fit's rows
     for outcome, keys in (("churn", ("negative_churn_increase", "positive_churn_reduction")),
                           ("purchases", ("negative_drop", "positive_uplift"))):
         if outcome == "purchases" and rows.purchases is None:
@@ -443,7 +474,8 @@ def weighted(rows: Rows) -> Design:
                 missing[key] = f"does not apply: {int(treated.sum())} customer-periods just after such a contact"
                 continue
             y = (rows.churned[mask] if outcome == "churn" else rows.purchases[mask]).astype(float)
-            found[key] = _doubly_robust(y, treated.astype(float), _confounders(rows, mask), rows.customer[mask])
+            confounders = _confounders(band[mask], log_rate[mask], None if rows.category is None else rows.category[mask])
+            found[key] = _doubly_robust(y, treated.astype(float), confounders, rows.customer[mask])
         if len(found) == 2:
             params = [math.log(found[k].value) if found[k].value > 0 else math.nan for k in keys]
             scale = _reference_multiplier(params, rows.x_bad[reference].mean(), rows.x_good[reference].mean())
@@ -452,22 +484,21 @@ def weighted(rows: Rows) -> Design:
     return Design(WEIGHTED, ratios, missing)
 
 
-def _confounders(rows: Rows, mask: np.ndarray) -> np.ndarray:
-    columns = [_tenure_bands(rows.tenure[mask]), np.log1p(rows.prior_rate[mask])[:, None]]
-    if rows.category is not None:
-        category = rows.category[mask]
-        present = np.unique(category)
-        if present.size > 1:
-            columns.append(np.column_stack([(category == c).astype(float) for c in present[1:]]))
-    return np.column_stack(columns)
+def _confounders(band: np.ndarray, log_rate: np.ndarray, category: np.ndarray | None) -> list[np.ndarray]:
+    """The weighting's confounder columns of some rows: dummies of the tenure bands present after the first,
+    ln(1 + prior contact rate), dummies of the categories present after the first (when there are categories)."""
+    columns = [(band == b).astype(float) for b in np.unique(band)[1:]] + [log_rate]
+    if category is not None:
+        columns += [(category == c).astype(float) for c in np.unique(category)[1:]]
+    return columns
 
 
 def _doubly_robust(y, treated, confounders, clusters) -> RateRatio:
-    design = np.column_stack([np.ones_like(y), confounders])
+    exog = np.column_stack([np.ones_like(y), treated, *confounders])
+    design = np.delete(exog, 1, axis=1)
     gamma, _ = glm_newton(treated, design, np.ones_like(y), logistic=True)
     e = np.clip(1.0 / (1.0 + np.exp(-(design @ gamma))), 1e-6, 0.99)
     weights = np.where(treated > 0, 1.0, e / (1.0 - e))  # effect on the exposed (ATT)
-    exog = np.column_stack([np.ones_like(y), treated, confounders])
     beta, cov = glm_newton(y, exog, weights, logistic=False, clusters=clusters)
     return _ratio(beta, cov, 1, int(treated.sum()))
 
@@ -482,12 +513,22 @@ def glm_newton(y, exog, weights, *, logistic: bool, clusters=None) -> tuple[np.n
     beta = np.zeros(exog.shape[1])
     if not logistic:
         beta[0] = math.log(max(np.average(y, weights=weights), 1e-12))
+    # one set of row-sized buffers for every iteration (the arithmetic is the textbook step's, in its order)
+    eta, mean, variance, residual = (np.empty(y.size) for _ in range(4))
+    scaled = np.empty_like(exog, dtype=float)
     for _ in range(100):
-        eta = np.clip(exog @ beta, -30, 30)
-        mean = 1.0 / (1.0 + np.exp(-eta)) if logistic else np.exp(eta)
-        variance = mean * (1.0 - mean) if logistic else mean
-        grad = exog.T @ (weights * (y - mean))
-        hessian = (exog * (weights * variance)[:, None]).T @ exog
+        np.clip(np.matmul(exog, beta, out=eta), -30, 30, out=eta)
+        if logistic:  # mean = 1 / (1 + exp(-eta)), variance = mean (1 - mean)
+            np.exp(np.negative(eta, out=mean), out=mean)
+            np.divide(1.0, np.add(1.0, mean, out=mean), out=mean)
+            np.multiply(mean, np.subtract(1.0, mean, out=variance), out=variance)
+        else:  # mean = variance = exp(eta)
+            np.exp(eta, out=mean)
+            variance = mean
+        np.multiply(weights, np.subtract(y, mean, out=residual), out=residual)
+        grad = exog.T @ residual
+        np.multiply(exog, np.multiply(weights, variance, out=eta)[:, None], out=scaled)
+        hessian = scaled.T @ exog
         step = np.linalg.solve(hessian + 1e-12 * np.eye(beta.size), grad)
         beta += step
         if np.max(np.abs(step)) < 1e-9:
@@ -495,9 +536,8 @@ def glm_newton(y, exog, weights, *, logistic: bool, clusters=None) -> tuple[np.n
     bread = np.linalg.inv(hessian)
     if clusters is None:
         return beta, bread
-    _, g = np.unique(clusters, return_inverse=True)
-    scores = exog * (weights * (y - mean))[:, None]
-    summed = np.column_stack([np.bincount(g, weights=scores[:, j]) for j in range(exog.shape[1])])
+    g = _codes(clusters)
+    summed = np.column_stack([np.bincount(g, weights=column * residual) for column in exog.T])
     return beta, bread @ (summed.T @ summed) @ bread
 
 
@@ -591,12 +631,11 @@ def congestion_instrument(panel) -> dict | str:
 
     if panel.waited is None or not np.any(panel.waited > 0):
         return "does not apply: the tickets carry no wait times"
-    n = panel.customer.size
-    shift = np.r_[0, np.arange(n - 1)] if n else np.zeros(0, dtype=int)
-    waited = (panel.tenure >= 1) & (panel.waited[shift] > 0)
-    bad_before = waited & (panel.bad[shift] > 0)
-    good_before = waited & ~bad_before & (panel.good[shift] > 0)
-    z = np.where(waited, panel.log_wait[shift] / np.maximum(panel.waited[shift], 1), 0.0)
+    waits = _previous(panel.waited)
+    waited = (panel.tenure >= 1) & (waits > 0)
+    bad_before = waited & (_previous(panel.bad) > 0)
+    good_before = waited & ~bad_before & (_previous(panel.good) > 0)
+    z = np.where(waited, _previous(panel.log_wait) / np.maximum(waits, 1), 0.0)
     walked = panel.ended & (panel.bad > 0)
     found = {}
     outcomes = [("churn", (panel.ended & (panel.bad == 0)).astype(float), waited & ~walked)]
@@ -605,7 +644,7 @@ def congestion_instrument(panel) -> dict | str:
     for outcome, y, mask in outcomes:
         if mask.sum() < 50 * MIN_CASES or good_before[mask].all() or not good_before[mask].any():
             return f"does not apply: {int(mask.sum()):,} customer-months follow a month with waits (needs {50 * MIN_CASES:,})"
-        controls = np.column_stack([_tenure_bands(panel.tenure[mask]), np.log(panel.waited[shift][mask])])
+        controls = np.column_stack([_tenure_bands(panel.tenure[mask]), np.log(waits[mask])])
         value, se, strength = two_stage(y[mask], good_before[mask].astype(float), z[mask], controls, panel.customer[mask])
         if not strength >= MIN_STRENGTH:
             return f"does not apply: the wait barely moves satisfaction (first-stage F {strength:.1f}, needs {MIN_STRENGTH:g})"
@@ -625,7 +664,7 @@ def two_stage(y, d, z, controls, clusters) -> tuple[float, float, float]:
     regressors = np.column_stack([ones, fitted, controls])
     beta, *_ = np.linalg.lstsq(regressors, y, rcond=None)
     residual = y - np.column_stack([ones, d, controls]) @ beta
-    _, g = np.unique(clusters, return_inverse=True)
+    g = _codes(clusters)
 
     def sandwich(x, u):
         bread = np.linalg.pinv(x.T @ x)

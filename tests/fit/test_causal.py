@@ -74,6 +74,29 @@ def test_weighted_poisson_equals_statsmodels_glm():
     assert gamma == pytest.approx(sm.GLM(treated, exog[:, [0, 2]], family=sm.families.Binomial()).fit().params, abs=1e-7)
 
 
+def test_fits_do_not_depend_on_the_order_of_the_customers_rows():
+    """Rows in customer order (a panel's) skip the sort of the customer codes; the same rows with the customers
+    interleaved (month by month, each customer's months still in order) give the same fits: the fixed-effects
+    Poisson, the clustered GLM and the case-crossover."""
+    rng = np.random.default_rng(6)
+    groups = np.repeat(np.arange(200), 6)
+    x = (rng.random((groups.size, 2)) < 0.3).astype(float)
+    y = rng.poisson(rng.gamma(2.0, 0.5, 200)[groups] * np.exp(x @ np.array([0.5, -0.3]))).astype(float)
+    exog = np.column_stack([np.ones(groups.size), x])
+    bad, good = x[:, 0] > 0, (x[:, 1] > 0) & (x[:, 0] == 0)
+    case = (np.arange(groups.size) % 6 == 5).astype(float)  # each customer leaves in their last month
+    fits = [lambda i: causal.conditional_poisson(y[i], x[i], groups[i]),
+            lambda i: causal.glm_newton(y[i], exog[i], np.ones(groups.size), logistic=False, clusters=groups[i]),
+            lambda i: causal.case_crossover_states(case[i], bad[i] * 1.0, good[i] * 1.0, bad[i], good[i], groups[i],
+                                                   (6.0, 4.0))]
+    interleaved = np.lexsort((groups, np.arange(groups.size) % 6))
+    for fit in fits:
+        (beta, cov), (beta_interleaved, cov_interleaved) = fit(np.arange(groups.size)), fit(interleaved)
+        assert np.all(np.isfinite(beta))
+        assert beta_interleaved == pytest.approx(beta, rel=1e-9)
+        assert cov_interleaved == pytest.approx(cov, rel=1e-9)
+
+
 def test_expected_states_are_every_order_of_the_months_enumerated():
     """The case-crossover's expected P(negative), P(positive) at the leaving month equal the average over every
     order of the months after the first (the first kept in place), each order's state by the customer model's rule:
