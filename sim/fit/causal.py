@@ -456,7 +456,7 @@ def weighted(rows: Rows) -> Design:
     neutral month with the reference months' state mix (:func:`_reference_multiplier`).
     """
     ratios, missing = {}, {}
-    band, log_rate = _band(rows.tenure), np.log1p(rows.prior_rate)  # the confounders of every row, for each fit's rows
+    pattern, table = _patterns(rows)
     for outcome, keys in (("churn", ("negative_churn_increase", "positive_churn_reduction")),
                           ("purchases", ("negative_drop", "positive_uplift"))):
         if outcome == "purchases" and rows.purchases is None:
@@ -474,8 +474,7 @@ def weighted(rows: Rows) -> Design:
                 missing[key] = f"does not apply: {int(treated.sum())} customer-periods just after such a contact"
                 continue
             y = (rows.churned[mask] if outcome == "churn" else rows.purchases[mask]).astype(float)
-            confounders = _confounders(band[mask], log_rate[mask], None if rows.category is None else rows.category[mask])
-            found[key] = _doubly_robust(y, treated.astype(float), confounders, rows.customer[mask])
+            found[key] = _doubly_robust(y, treated, pattern[mask], table, rows.customer[mask])
         if len(found) == 2:
             params = [math.log(found[k].value) if found[k].value > 0 else math.nan for k in keys]
             scale = _reference_multiplier(params, rows.x_bad[reference].mean(), rows.x_good[reference].mean())
@@ -484,8 +483,24 @@ def weighted(rows: Rows) -> Design:
     return Design(WEIGHTED, ratios, missing)
 
 
+def _patterns(rows: Rows) -> tuple[np.ndarray, tuple]:
+    """Each row's confounder pattern (a code) and the codes' (tenure band, ln(1 + prior contact rate), category or
+    None): the rows of a segment take a few thousand distinct confounder values, so the weighting's regressions are
+    fitted on them (:func:`glm_newton` with ``rows``). Codes need not all be used (the fits keep those they see)."""
+    band = _band(rows.tenure)
+    rates, rate = np.unique(np.log1p(rows.prior_rate), return_inverse=True)
+    categories, category = (np.zeros(1, dtype=int), 0) if rows.category is None else _compact(rows.category + 1)
+    size = (int(band.max(initial=0)) + 1) * rates.size * categories.size
+    code = (band * rates.size + rate) * categories.size + category
+    present = np.arange(size)
+    if size > max(code.size, 1_000_000):  # too many codes to count them: keep the ones used
+        present, code = np.unique(code, return_inverse=True)
+    return code, (present // (rates.size * categories.size), rates[present // categories.size % rates.size],
+                  None if rows.category is None else categories[present % categories.size] - 1)
+
+
 def _confounders(band: np.ndarray, log_rate: np.ndarray, category: np.ndarray | None) -> list[np.ndarray]:
-    """The weighting's confounder columns of some rows: dummies of the tenure bands present after the first,
+    """The weighting's confounder columns of some patterns: dummies of the tenure bands present after the first,
     ln(1 + prior contact rate), dummies of the categories present after the first (when there are categories)."""
     columns = [(band == b).astype(float) for b in np.unique(band)[1:]] + [log_rate]
     if category is not None:
@@ -493,42 +508,54 @@ def _confounders(band: np.ndarray, log_rate: np.ndarray, category: np.ndarray | 
     return columns
 
 
-def _doubly_robust(y, treated, confounders, clusters) -> RateRatio:
-    exog = np.column_stack([np.ones_like(y), treated, *confounders])
-    design = np.delete(exog, 1, axis=1)
-    gamma, _ = glm_newton(treated, design, np.ones_like(y), logistic=True)
+def _compact(codes: np.ndarray, size: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """(the codes present, in order; each row's index among them): ``np.unique(codes, return_inverse=True)`` of
+    codes from 0 to ``size``, by counting."""
+    used = np.bincount(codes, minlength=size) > 0
+    return np.flatnonzero(used), (np.cumsum(used) - 1)[codes]
+
+
+def _doubly_robust(y, treated, pattern, table, clusters) -> RateRatio:
+    """The doubly robust rate ratio of some rows (``pattern``: each row's confounder pattern in ``table``, see
+    :func:`_patterns`), both regressions fitted pattern by pattern (the same likelihoods as row by row)."""
+    kept, confounder = _compact(pattern, table[0].size)
+    design = np.column_stack([np.ones(kept.size), *_confounders(*(None if v is None else v[kept] for v in table))])
+    gamma, _ = glm_newton(treated.astype(float), design, np.ones(kept.size), logistic=True, rows=confounder)
     e = np.clip(1.0 / (1.0 + np.exp(-(design @ gamma))), 1e-6, 0.99)
-    weights = np.where(treated > 0, 1.0, e / (1.0 - e))  # effect on the exposed (ATT)
-    beta, cov = glm_newton(y, exog, weights, logistic=False, clusters=clusters)
+    cells, cell = _compact(confounder * 2 + treated, 2 * kept.size)  # the outcome model's patterns: confounders, exposure
+    of, exposed = cells // 2, (cells % 2).astype(float)
+    exog = np.column_stack([np.ones(cells.size), exposed, design[of, 1:]])
+    weights = np.where(exposed > 0, 1.0, e[of] / (1.0 - e[of]))  # effect on the exposed (ATT)
+    beta, cov = glm_newton(y, exog, weights, logistic=False, clusters=clusters, rows=cell)
     return _ratio(beta, cov, 1, int(treated.sum()))
 
 
-def glm_newton(y, exog, weights, *, logistic: bool, clusters=None) -> tuple[np.ndarray, np.ndarray]:
+def glm_newton(y, exog, weights, *, logistic: bool, clusters=None, rows=None) -> tuple[np.ndarray, np.ndarray]:
     """Weighted logistic or Poisson (log link) regression by Newton's method: (coefficients, covariance).
 
     The covariance is the cluster-robust sandwich (by ``clusters``) when given, else the inverse information.
     Equals statsmodels' ``GLM(..., var_weights=weights)`` with ``cov_type="cluster"`` up to its small-sample factor
     (tests/fit/test_causal.py); written out because statsmodels' IRLS takes seconds per fit on 100,000 rows.
+
+    With ``rows`` (each observation's covariate pattern) ``exog`` and ``weights`` are per pattern and ``y`` per
+    observation: the likelihood is the same, summed pattern by pattern from the patterns' counts and sums of ``y``
+    (sufficient statistics), so a Newton step costs the patterns, not the observations; only the sandwich goes back
+    to the observations, once.
     """
+    if rows is None:
+        counts, sums = np.ones(y.size), y
+    else:
+        counts = np.bincount(rows, minlength=len(exog)).astype(float)
+        sums = np.bincount(rows, weights=y, minlength=len(exog))
     beta = np.zeros(exog.shape[1])
     if not logistic:
-        beta[0] = math.log(max(np.average(y, weights=weights), 1e-12))
-    # one set of row-sized buffers for every iteration (the arithmetic is the textbook step's, in its order)
-    eta, mean, variance, residual = (np.empty(y.size) for _ in range(4))
-    scaled = np.empty_like(exog, dtype=float)
+        beta[0] = math.log(max(np.sum(weights * sums) / np.sum(weights * counts), 1e-12))
     for _ in range(100):
-        np.clip(np.matmul(exog, beta, out=eta), -30, 30, out=eta)
-        if logistic:  # mean = 1 / (1 + exp(-eta)), variance = mean (1 - mean)
-            np.exp(np.negative(eta, out=mean), out=mean)
-            np.divide(1.0, np.add(1.0, mean, out=mean), out=mean)
-            np.multiply(mean, np.subtract(1.0, mean, out=variance), out=variance)
-        else:  # mean = variance = exp(eta)
-            np.exp(eta, out=mean)
-            variance = mean
-        np.multiply(weights, np.subtract(y, mean, out=residual), out=residual)
-        grad = exog.T @ residual
-        np.multiply(exog, np.multiply(weights, variance, out=eta)[:, None], out=scaled)
-        hessian = scaled.T @ exog
+        eta = np.clip(exog @ beta, -30, 30)
+        mean = 1.0 / (1.0 + np.exp(-eta)) if logistic else np.exp(eta)
+        variance = mean * (1.0 - mean) if logistic else mean
+        grad = exog.T @ (weights * (sums - counts * mean))
+        hessian = (exog * (weights * counts * variance)[:, None]).T @ exog
         step = np.linalg.solve(hessian + 1e-12 * np.eye(beta.size), grad)
         beta += step
         if np.max(np.abs(step)) < 1e-9:
@@ -536,8 +563,11 @@ def glm_newton(y, exog, weights, *, logistic: bool, clusters=None) -> tuple[np.n
     bread = np.linalg.inv(hessian)
     if clusters is None:
         return beta, bread
+    if rows is None:
+        rows = np.arange(y.size)
     g = _codes(clusters)
-    summed = np.column_stack([np.bincount(g, weights=column * residual) for column in exog.T])
+    residual = weights[rows] * (y - mean[rows])
+    summed = np.column_stack([np.bincount(g, weights=column[rows] * residual) for column in exog.T])
     return beta, bread @ (summed.T @ summed) @ bread
 
 
