@@ -9,6 +9,7 @@ returns them with the JSON summary; each problem is put on the file it is in.
 from __future__ import annotations
 
 import math
+import threading
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -102,6 +103,7 @@ def support_report(
         raise attribute(error, tickets_file, customers_file, orders_file) from None
     if cutoff is not NO_HOLDOUT:  # a bad --cutoff is refused before the fit, not after it
         cutoff = cutoff_or_default(cutoff, checked[0]["start"].min(), checked[4])
+    holdout = _Beside(_holdout, checked, cutoff)  # the holdout's fit needs nothing of the main fit: both at once
     try:
         fits, response = fit_checked(checked)
     except ScenarioError as error:
@@ -112,7 +114,7 @@ def support_report(
     updates = [InputUpdate(s.path, s.spec, s.comment) for s in suggested]
     writes = Writes(updates=list(updates))
     churn_writes(fits, writes, evidence=evidence, segment_map=segment_map, scenario=scenario)
-    held, held_problem, cutoff = _holdout(checked, cutoff)
+    held, held_problem, cutoff = holdout.result()
     held_response = held.pop(None, None)
     predictive = predictive_checks(checked, fits, response)
     disagree = disagreement_notes(fits)
@@ -148,6 +150,30 @@ def outcome_summary(outcome):
     if isinstance(outcome, tuple):
         return [o.__dict__ for o in outcome]
     return outcome if isinstance(outcome, str) else outcome.__dict__
+
+
+class _Beside:
+    """``function(*args)`` in a thread of its own, beside the caller's work; :meth:`result` waits for it (and raises
+    what it raised). The fits' heavy parts (the joint churn's compiled recursion, numpy's array work) let go of the
+    interpreter's lock, so on two cores the holdout's calibration fit runs while the main fit does. The thread is a
+    daemon: a Ctrl-C in the main thread ends the command without waiting for it (its result is not needed then)."""
+
+    def __init__(self, function, *args):
+        self._outcome: dict = {}
+        self._thread = threading.Thread(target=self._run, args=(function, args), daemon=True, name="cxroi-holdout")
+        self._thread.start()
+
+    def _run(self, function, args) -> None:
+        try:
+            self._outcome["value"] = function(*args)
+        except BaseException as error:  # noqa: BLE001 (given to the caller in result())
+            self._outcome["error"] = error
+
+    def result(self):
+        self._thread.join()
+        if "error" in self._outcome:
+            raise self._outcome["error"]
+        return self._outcome["value"]
 
 
 def _holdout(checked: tuple, cutoff) -> tuple[dict, str, object]:
