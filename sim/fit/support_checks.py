@@ -28,7 +28,8 @@ cluster-robust, :func:`cluster_variance`); the calibration's error is added to f
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+import weakref
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from scipy.special import gammaln
@@ -113,13 +114,17 @@ def churn_by_since_each(churns: list, h=None) -> list[np.ndarray]:
     (:func:`prefixes`; about a third of the histories' months on a company's data) with the same arithmetic as per
     history, and each history's expected churn is its prefix's. The sums over histories run in the same order as
     history by history, so the tables are the recursion's history by history, bit for bit."""
-    tree = prefixes(churns[0].histories if h is None else h)
     h = churns[0].histories if h is None else h
-    cells = 3 * len(SINCE)
-    counted = [_by_cell(tree, tree.at_risk), _by_cell(tree, tree.at_risk * tree.churned)]
+    tree = prefixes(h)
+    counted = [_by_cell(tree, tree.counted.cell, tree.counted.at_risk),
+               _by_cell(tree, tree.counted.cell, tree.counted.at_risk * tree.counted.churned)]
     found = []
     for churn in churns:
         p, w = joint_churn.written_nodes(churn, h)
+        key = (p.tobytes(), w.tobytes(), tuple(churn.held), tuple(churn.durations))
+        if key in tree.replayed:
+            found.append(tree.replayed[key].copy())
+            continue
         hazard = np.minimum(p[:, None] * np.array([1.0, *churn.held])[None, :], 1.0)
         stay_p, stay_b = 1.0 - 1.0 / churn.durations[0], 1.0 - 1.0 / churn.durations[1]
         a = np.zeros((1, p.size, 3))
@@ -131,10 +136,16 @@ def churn_by_since_each(churns: list, h=None) -> list[np.ndarray]:
             if t + 1 < tree.months:
                 a = a * (1.0 - hazard)[None] / total[:, None, None]  # survived month t (scaled: only ratios matter)
                 a = _next_month(a, tree.parent[t + 1], tree.kind[t + 1], stay_p, stay_b)
-        hz = hz[tree.prefix]
-        expected = tree.at_risk * hz
-        found.append(np.column_stack([*counted, _by_cell(tree, expected), _by_cell(tree, expected * (1.0 - hz))]))
-    return [table.reshape(3, len(SINCE), 4) if cells else table for table in found]
+        # The months a holdout does not count add 0 * hz, nothing -- unless hz is not a number (a history the model
+        # cannot survive): then every month, as the recursion history by history has it.
+        months = tree.counted if np.isfinite(hz).all() else tree.every
+        hz = hz[months.prefix]
+        expected = months.at_risk * hz
+        table = np.column_stack([*counted, _by_cell(tree, months.cell, expected),
+                                 _by_cell(tree, months.cell, expected * (1.0 - hz))])
+        tree.replayed[key] = table
+        found.append(table.copy())
+    return [table.reshape(3, len(SINCE), 4) for table in found]
 
 
 def _next_month(a: np.ndarray, parent: np.ndarray, kind: np.ndarray, stay_p: float, stay_b: float) -> np.ndarray:
@@ -154,11 +165,11 @@ def _next_month(a: np.ndarray, parent: np.ndarray, kind: np.ndarray, stay_p: flo
     return out
 
 
-def _by_cell(tree, x: np.ndarray) -> np.ndarray:
-    """Sums of ``x`` (one per customer-month of ``tree``) by cell: month by month, then the months in order -- the
-    order of the recursion history by history."""
+def _by_cell(tree, cell: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """Sums of ``x`` (one per customer-month of ``tree``, ``cell`` theirs) by cell: month by month, then the months in
+    order -- the order of the recursion history by history."""
     cells = 3 * len(SINCE)
-    by_month = np.bincount(tree.cell, weights=x, minlength=tree.months * cells).reshape(tree.months, cells)
+    by_month = np.bincount(cell, weights=x, minlength=tree.months * cells).reshape(tree.months, cells)
     out = np.zeros(cells)
     for row in by_month:
         out += row
@@ -166,30 +177,53 @@ def _by_cell(tree, x: np.ndarray) -> np.ndarray:
 
 
 @dataclass(frozen=True)
-class Prefixes:
-    """The distinct prefixes of a set of histories month by month, and the histories' months.
+class Months:
+    """Histories' months, month by month and in each the histories still alive longest first (the recursion's order):
+    each one's prefix, cell (``t`` times the cells plus the cell by the last experience's kind and :data:`SINCE`'s
+    group of months since it), customers at risk (with ``counted_from`` none before it) and whether the history ends
+    in it with a churn."""
 
-    Prefixes are numbered month by month (month ``t``'s are ``first[t]`` to ``first[t + 1]``); ``parent[t]`` and
-    ``kind[t]`` (t >= 1) give each of month ``t``'s its prefix in month ``t - 1`` and the experience of month ``t - 1``.
-    The histories' months, month by month and in each the histories still alive longest first (the recursion's
-    order): ``prefix`` (its prefix), ``cell`` (``t`` times the cells plus the cell by the last experience's kind and
-    :data:`SINCE`'s group of months since it), ``at_risk`` (the customers it counts: with ``counted_from`` none before
-    it) and ``churned`` (the history ends in it with a churn)."""
-
-    months: int
-    first: np.ndarray
-    parent: list
-    kind: list
     prefix: np.ndarray
     cell: np.ndarray
     at_risk: np.ndarray
     churned: np.ndarray
 
 
+@dataclass(frozen=True)
+class Prefixes:
+    """The distinct prefixes of a set of histories month by month, and the histories' months.
+
+    Prefixes are numbered month by month (month ``t``'s are ``first[t]`` to ``first[t + 1]``); ``parent[t]`` and
+    ``kind[t]`` (t >= 1) give each of month ``t``'s its prefix in month ``t - 1`` and the experience of month ``t - 1``
+    (sorted: NEUTRAL, GOOD, BAD). ``every`` month of the histories, and those ``counted`` (with customers at risk: a
+    holdout counts none before its cut-off). ``replayed``: the tables of the models replayed on them so far, by their
+    nodes, multipliers and durations (a holdout's written model is replayed for bad and for good contacts)."""
+
+    months: int
+    first: np.ndarray
+    parent: list
+    kind: list
+    every: Months
+    counted: Months
+    replayed: dict = field(default_factory=dict, compare=False)
+
+
+_PREFIXES = weakref.WeakKeyDictionary()
+"""The prefixes of the histories replayed while they exist (a holdout's are replayed for bad and for good contacts)."""
+
+
 def prefixes(h) -> Prefixes:
-    """The histories ``h``'s prefixes and months (:class:`Prefixes`). In lexicographic order the histories that share
-    their first ``t`` months are adjacent, so month ``t + 1``'s prefixes are the runs of equal (prefix in month ``t``,
-    experience of month ``t``) among the histories still alive: one sort, then a comparison of neighbours per month."""
+    """The histories ``h``'s prefixes and months (:class:`Prefixes`), found once per histories."""
+    tree = _PREFIXES.get(h)
+    if tree is None:
+        tree = _PREFIXES[h] = _prefixes(h)
+    return tree
+
+
+def _prefixes(h) -> Prefixes:
+    """In lexicographic order the histories that share their first ``t`` months are adjacent, so month ``t + 1``'s
+    prefixes are the runs of equal (prefix in month ``t``, experience of month ``t``) among the histories still alive:
+    one sort, then a comparison of neighbours per month."""
     order = np.argsort(-h.length, kind="stable")
     kinds, length, status, count = h.kinds[order], h.length[order], h.status[order], h.count[order]
     start = np.zeros(length.size, dtype=np.int64) if h.counted_from is None else h.counted_from[order]
@@ -229,9 +263,14 @@ def prefixes(h) -> Prefixes:
         at_risk.append(count[:live] * (start[:live] <= t))
         churned.append((length[:live] == t + 1) & (status[:live] == joint_churn.CHURNED))
     if not months:
-        return Prefixes(0, np.zeros(1, dtype=np.int64), [None], [None], np.zeros(0, dtype=np.int64),
-                        np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros(0, dtype=bool))
-    return Prefixes(months, np.array(first), parent, kind, *map(np.concatenate, (prefix, cell, at_risk, churned)))
+        every = Months(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros(0, dtype=bool))
+        return Prefixes(0, np.zeros(1, dtype=np.int64), [None], [None], every, every)
+    every = Months(*map(np.concatenate, (prefix, cell, at_risk, churned)))
+    counted = every
+    if h.counted_from is not None:
+        rows = np.flatnonzero(every.at_risk != 0)
+        counted = Months(every.prefix[rows], every.cell[rows], every.at_risk[rows], every.churned[rows])
+    return Prefixes(months, np.array(first), parent, kind, every, counted)
 
 
 def _lexicographic(by_month: np.ndarray) -> np.ndarray:
