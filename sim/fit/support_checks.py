@@ -297,7 +297,8 @@ def purchase_groups(customer, purchases, since, last, labels, count: int, multip
 
 def purchase_groups_each(customer, purchases, since, last, labels, count: int, models: list) -> list[tuple]:
     """:func:`purchase_groups` of each of several ``(multipliers, durations)`` on the same customer-months: the
-    customers' totals and the groups' months are found once."""
+    customers' totals and the groups' months are found once. The variance is the first model's only (None for the
+    others: the checks compare the first with what the others expect)."""
     index = _dense(customer)
     customers = int(index[-1]) + 1 if index.size else 0
     total = np.bincount(index, weights=purchases)
@@ -307,17 +308,13 @@ def purchase_groups_each(customer, purchases, since, last, labels, count: int, m
     cells = count * customers
     longest = int(since.max()) + 1 if since.size else 1
     month = last * longest + since  # the multipliers' cell: (kind of the last contact, months since it)
-    shares = []
+    found = []
     for multipliers, durations in models:
         g = _multipliers(longest, multipliers, durations)[month]
         denominator = np.maximum(np.bincount(index, weights=g), 1e-300)
-        shares.append(np.bincount(key, weights=g[grouped], minlength=cells)[:cells].reshape(count, customers) /
-                      denominator)
-    # The products last and together: a multithreaded BLAS's threads spin for a while after each, taking a core.
-    found = []
-    for share in shares:
-        expected = np.array([float(total @ row) for row in share]) if count else np.zeros(0)
-        variance = np.array([float(total @ (row * (1.0 - row))) for row in share]) if count else np.zeros(0)
+        share = np.bincount(key, weights=g[grouped], minlength=cells)[:cells].reshape(count, customers) / denominator
+        expected = np.array([float(total @ row) for row in share]).reshape(count)
+        variance = None if found else np.array([float(total @ (row * (1.0 - row))) for row in share]).reshape(count)
         found.append((observed.copy(), expected, variance))
     return found
 
