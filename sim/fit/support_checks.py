@@ -308,14 +308,18 @@ def purchase_groups_each(customer, purchases, since, last, labels, count: int, m
     cells = count * customers
     longest = int(since.max()) + 1 if since.size else 1
     month = last * longest + since  # the multipliers' cell: (kind of the last contact, months since it)
-    found = []
+    shares = []
     for multipliers, durations in models:
         g = _multipliers(longest, multipliers, durations)[month]
         denominator = np.maximum(np.bincount(index, weights=g), 1e-300)
-        share = np.bincount(key, weights=g[grouped], minlength=cells)[:cells].reshape(count, customers) / denominator
-        expected = np.array([float(total @ row) for row in share]).reshape(count)
-        variance = None if found else np.array([float(total @ (row * (1.0 - row))) for row in share]).reshape(count)
-        found.append((observed.copy(), expected, variance))
+        shares.append(np.bincount(key, weights=g[grouped], minlength=cells)[:cells].reshape(count, customers) /
+                      denominator)
+    spread = shares[0] * (1.0 - shares[0]) if shares else None
+    # The products back to back: a multithreaded BLAS wakes its threads for each, which between other work can wait
+    # for a core on a busy machine.
+    found = [(observed.copy(), np.array([float(total @ row) for row in share]).reshape(count), None) for share in shares]
+    if found:
+        found[0] = (found[0][0], found[0][1], np.array([float(total @ row) for row in spread]).reshape(count))
     return found
 
 
