@@ -106,14 +106,15 @@ def churn_by_since(churn, h=None) -> np.ndarray:
 
 def churn_by_since_each(churns: list, h=None) -> list[np.ndarray]:
     """:func:`churn_by_since` of each of several written models (the same fit with other multipliers or durations)
-    on the same histories ``h`` (by default the first model's) in one pass.
+    on the same histories ``h`` (by default the first model's).
 
     The forward recursion's state in month ``t`` (each history's weights over the Beta's nodes and the latent states)
     depends only on the experiences of the months before ``t``, so the histories that agree on them (a prefix: the
     months near the start are most customers') share it: each month's states are computed once per prefix
-    (:func:`prefixes`; about a third of the histories' months on a company's data) with the same arithmetic as per
-    history, and each history's expected churn is its prefix's. The sums over histories run in the same order as
-    history by history, so the tables are the recursion's history by history, bit for bit."""
+    (:func:`prefixes`, found once per histories; about a third of the histories' months on a company's data) with the
+    same arithmetic as per history, and each history's expected churn is its prefix's. The sums over histories run in
+    the same order as history by history, so the tables are the recursion's history by history, bit for bit. A model
+    already replayed on these histories (the same nodes, multipliers and durations) is not replayed again."""
     h = churns[0].histories if h is None else h
     tree = prefixes(h)
     counted = [_by_cell(tree, tree.counted.cell, tree.counted.at_risk),
