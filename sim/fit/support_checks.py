@@ -111,12 +111,12 @@ def churn_by_since_each(churns: list, h=None) -> list[np.ndarray]:
     The forward recursion's state in month ``t`` (each history's weights over the Beta's nodes and the latent states)
     depends only on the experiences of the months before ``t``, so the histories that agree on them (a prefix: the
     months near the start are most customers') share it: each month's states are computed once per prefix
-    (:func:`prefixes`, found once per histories; about a third of the histories' months on a company's data) with the
+    (:func:`levels`, found once per histories; about a third of the histories' months on a company's data) with the
     same arithmetic as per history, and each history's expected churn is its prefix's. The sums over histories run in
     the same order as history by history, so the tables are the recursion's history by history, bit for bit. A model
     already replayed on these histories (the same nodes, multipliers and durations) is not replayed again."""
     h = churns[0].histories if h is None else h
-    tree = prefixes(h)
+    tree = levels(h)
     counted = [_by_cell(tree, tree.counted.cell, tree.counted.at_risk),
                _by_cell(tree, tree.counted.cell, tree.counted.at_risk * tree.counted.churned)]
     found = []
@@ -191,14 +191,16 @@ class Months:
 
 
 @dataclass(frozen=True)
-class Prefixes:
-    """The distinct prefixes of a set of histories month by month, and the histories' months.
+class Levels:
+    """The histories' distinct prefixes (:attr:`sim.fit.joint_churn.Histories.prefixes`) month by month, and the
+    histories' months.
 
-    Prefixes are numbered month by month (month ``t``'s are ``first[t]`` to ``first[t + 1]``); ``parent[t]`` and
-    ``kind[t]`` (t >= 1) give each of month ``t``'s its prefix in month ``t - 1`` and the experience of month ``t - 1``
-    (sorted: NEUTRAL, GOOD, BAD). ``every`` month of the histories, and those ``counted`` (with customers at risk: a
-    holdout counts none before its cut-off). ``replayed``: the tables of the models replayed on them so far, by their
-    nodes, multipliers and durations (a holdout's written model is replayed for bad and for good contacts)."""
+    Month ``t``'s prefixes (those of ``t`` experiences) are numbered ``first[t]`` to ``first[t + 1]``, by the kind of
+    their last experience (NEUTRAL, GOOD, BAD); ``parent[t]`` and ``kind[t]`` (t >= 1) give each its prefix in month
+    ``t - 1`` (numbered within that month) and that experience. ``every`` month of the histories, and those ``counted``
+    (with customers at risk: a holdout counts none before its cut-off). ``replayed``: the tables of the models replayed
+    on them so far, by their nodes, multipliers and durations (a holdout's written model is replayed for bad and for
+    good contacts)."""
 
     months: int
     first: np.ndarray
@@ -209,81 +211,61 @@ class Prefixes:
     replayed: dict = field(default_factory=dict, compare=False)
 
 
-_PREFIXES = weakref.WeakKeyDictionary()
-"""The prefixes of the histories replayed while they exist (a holdout's are replayed for bad and for good contacts)."""
+_LEVELS = weakref.WeakKeyDictionary()
+"""The levels of the histories replayed, while they exist (a holdout's are replayed for bad and for good contacts)."""
 
 
-def prefixes(h) -> Prefixes:
-    """The histories ``h``'s prefixes and months (:class:`Prefixes`), found once per histories."""
-    tree = _PREFIXES.get(h)
-    if tree is None:
-        tree = _PREFIXES[h] = _prefixes(h)
-    return tree
+def levels(h) -> Levels:
+    """The histories ``h``'s prefixes month by month and months (:class:`Levels`), found once per histories."""
+    found = _LEVELS.get(h)
+    if found is None:
+        found = _LEVELS[h] = _levels(h)
+    return found
 
 
-def _prefixes(h) -> Prefixes:
-    """In lexicographic order the histories that share their first ``t`` months are adjacent, so month ``t + 1``'s
-    prefixes are the runs of equal (prefix in month ``t``, experience of month ``t``) among the histories still alive:
-    one sort, then a comparison of neighbours per month."""
+def _levels(h) -> Levels:
+    """The joint churn fit's tree of ``h``'s prefixes (built once per histories) a level (month) at a time, and each
+    history's prefix in each of its months: its last month's node, then that node's ancestors."""
+    tree = h.prefixes
     order = np.argsort(-h.length, kind="stable")
-    kinds, length, status, count = h.kinds[order], h.length[order], h.status[order], h.count[order]
+    length, status, count = h.length[order], h.status[order], h.count[order]
     start = np.zeros(length.size, dtype=np.int64) if h.counted_from is None else h.counted_from[order]
     months = int(length.max()) if length.size else 0
     groups = len(SINCE)
-    by_month = np.ascontiguousarray(kinds[:, :months].T)
-    rows = _lexicographic(by_month)  # the histories alive in month t, in lexicographic order
-    lives = length[rows]
-    at = np.zeros(rows.size, dtype=np.int64)  # their prefixes
+    depth = tree.depth.astype(np.int64)
+    by_level = np.argsort(depth * 3 + tree.move, kind="stable")  # month by month, in each by the last kind
+    first = np.r_[0, np.cumsum(np.bincount(depth, minlength=max(months, 1)))]
+    number = np.empty(depth.size, dtype=np.int64)  # each node's number within its month
+    number[by_level] = np.arange(depth.size) - first[depth[by_level]]
+    parent, kind, cell_of = [None], [None], [np.array([groups * NEUTRAL + since_bin(0)])]
     last, since = np.full(1, NEUTRAL, dtype=np.int64), np.zeros(1, dtype=np.int64)  # of each prefix
-    first, parent, kind, prefix, cell, at_risk, churned = [0], [None], [None], [], [], [], []
-    for t in range(months):
-        if t > 0:
-            inside = lives > t
-            rows, lives, at = rows[inside], lives[inside], at[inside]
-            step = by_month[t - 1][rows]
-            head = np.r_[True, (at[1:] != at[:-1]) | (step[1:] != step[:-1])]
-            heads = np.flatnonzero(head)
-            step = step[heads].astype(np.int64)
-            by_kind = np.argsort(step, kind="stable")  # a month's prefixes numbered by their last month's kind
-            number = np.empty(heads.size, dtype=np.int64)
-            number[by_kind] = np.arange(heads.size)
-            parent.append(at[heads][by_kind])
-            step = step[by_kind]
-            kind.append(step)
-            since, last = since[parent[-1]], last[parent[-1]]
-            new = (step == BAD) | (step == GOOD)
-            since = np.where(new, 1, np.where(last != NEUTRAL, since + 1, 0))
-            last = np.where(new, step, last)
-            at = number[np.cumsum(head) - 1]
-        first.append(first[-1] + last.size)
-        live = rows.size  # the histories alive are the first (longest first)
-        by_history = np.empty(live, dtype=np.int64)
-        by_history[rows] = at
-        prefix.append(first[-2] + by_history)
-        cell.append(t * 3 * groups + (last * groups + since_bin(since))[by_history])
-        at_risk.append(count[:live] * (start[:live] <= t))
-        churned.append((length[:live] == t + 1) & (status[:live] == joint_churn.CHURNED))
-    if not months:
-        every = Months(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros(0, dtype=bool))
-        return Prefixes(0, np.zeros(1, dtype=np.int64), [None], [None], every, every)
+    for t in range(1, months):
+        nodes = by_level[first[t]:first[t + 1]]
+        parent.append(number[tree.parent[nodes]])
+        kind.append(tree.move[nodes].astype(np.int64))
+        since, last = since[parent[-1]], last[parent[-1]]
+        new = (kind[-1] == BAD) | (kind[-1] == GOOD)
+        since = np.where(new, 1, np.where(last != NEUTRAL, since + 1, 0))
+        last = np.where(new, kind[-1], last)
+        cell_of.append(last * groups + since_bin(since))
+    ends = np.empty(length.size, dtype=np.int64)  # each history's last month's node
+    ends[tree.ending] = np.repeat(np.arange(depth.size), np.diff(tree.start))
+    ends = ends[order]
+    live = np.searchsorted(-length, -np.arange(months + 1), side="left")  # alive in month t: the first live[t]
+    node, prefix, cell = np.zeros(0, dtype=np.int64), [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.int64)]
+    for t in reversed(range(months)):  # the histories alive in month t: those alive in t + 1, then those ending in t
+        node = np.r_[tree.parent[node], ends[live[t + 1]:live[t]]]
+        prefix.insert(1, first[t] + number[node])
+        cell.insert(1, t * 3 * groups + cell_of[t][number[node]])
+    at_risk = [np.zeros(0)] + [count[:live[t]] * (start[:live[t]] <= t) for t in range(months)]
+    churned = [np.zeros(0, dtype=bool)] + [(length[:live[t]] == t + 1) & (status[:live[t]] == joint_churn.CHURNED)
+                                           for t in range(months)]
     every = Months(*map(np.concatenate, (prefix, cell, at_risk, churned)))
     counted = every
     if h.counted_from is not None:
         rows = np.flatnonzero(every.at_risk != 0)
         counted = Months(every.prefix[rows], every.cell[rows], every.at_risk[rows], every.churned[rows])
-    return Prefixes(months, np.array(first), parent, kind, every, counted)
-
-
-def _lexicographic(by_month: np.ndarray) -> np.ndarray:
-    """The order of the histories (columns of ``by_month``: -1, NEUTRAL, GOOD, BAD per month) by their months in
-    lexicographic order: 32 months to an unsigned 64-bit key, two bits each, the earliest in the highest."""
-    keys = []
-    for low in range(0, by_month.shape[0], 32):
-        key = np.zeros(by_month.shape[1], dtype=np.uint64)
-        for row in by_month[low:low + 32]:
-            key = (key << np.uint64(2)) | (row + 1).astype(np.uint64)
-        keys.append(key << np.uint64(2 * (32 - min(32, by_month.shape[0] - low))))
-    return np.lexsort(keys[::-1]) if keys else np.arange(by_month.shape[1])
+    return Levels(months, first[:months + 1], parent, kind, every, counted)
 
 
 def purchase_groups(customer, purchases, since, last, labels, count: int, multipliers: dict, durations: dict):
@@ -309,18 +291,14 @@ def purchase_groups_each(customer, purchases, since, last, labels, count: int, m
     cells = count * customers
     longest = int(since.max()) + 1 if since.size else 1
     month = last * longest + since  # the multipliers' cell: (kind of the last contact, months since it)
-    shares = []
+    found = []
     for multipliers, durations in models:
         g = _multipliers(longest, multipliers, durations)[month]
         denominator = np.maximum(np.bincount(index, weights=g), 1e-300)
-        shares.append(np.bincount(key, weights=g[grouped], minlength=cells)[:cells].reshape(count, customers) /
-                      denominator)
-    spread = shares[0] * (1.0 - shares[0]) if shares else None
-    # The products back to back: a multithreaded BLAS wakes its threads for each, which between other work can wait
-    # for a core on a busy machine.
-    found = [(observed.copy(), np.array([float(total @ row) for row in share]).reshape(count), None) for share in shares]
-    if found:
-        found[0] = (found[0][0], found[0][1], np.array([float(total @ row) for row in spread]).reshape(count))
+        share = np.bincount(key, weights=g[grouped], minlength=cells)[:cells].reshape(count, customers) / denominator
+        expected = np.array([float(total @ row) for row in share]).reshape(count)
+        variance = None if found else np.array([float(total @ (row * (1.0 - row))) for row in share]).reshape(count)
+        found.append((observed.copy(), expected, variance))
     return found
 
 
