@@ -28,7 +28,8 @@ cluster-robust, :func:`cluster_variance`); the calibration's error is added to f
 from __future__ import annotations
 
 import math
-from dataclasses import replace
+import weakref
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from scipy.special import gammaln
@@ -54,8 +55,15 @@ MIN_WAITS = 200
 
 
 def since_bin(since: np.ndarray) -> np.ndarray:
-    """Index of :data:`SINCE`'s group of months since the last experience (months 0 and 1 both in the first)."""
+    """Index of :data:`SINCE`'s group of months since the last experience (months 0 and 1 both in the first); whole
+    months are looked up in a table of the groups of 0 to the last group's edge."""
+    since = np.asarray(since)
+    if since.dtype.kind in "iu":
+        return _SINCE_GROUPS[np.clip(since, 0, SINCE[-1])]
     return np.searchsorted(np.asarray(SINCE), np.maximum(since, 1), side="right") - 1
+
+
+_SINCE_GROUPS = np.searchsorted(np.asarray(SINCE), np.maximum(np.arange(SINCE[-1] + 1), 1), side="right") - 1
 
 
 def cluster_variance(customer: np.ndarray, y: np.ndarray, n: np.ndarray, rate: float) -> float:
@@ -92,43 +100,172 @@ def churn_by_since(churn, h=None) -> np.ndarray:
     :data:`SINCE`'s group of months since it: (3, groups, 4) of at risk, churned (walk-aways apart), the churn the
     written mix and multipliers expect and its binomial variance -- :func:`sim.fit.joint_churn.churn_by_tenure`'s
     forward recursion, summed by months since the experience instead of by tenure. With ``h.counted_from`` (a
-    holdout's histories) only the months from it count."""
-    h = churn.histories if h is None else h
-    p, w = joint_churn.written_nodes(churn, h)
-    m = np.array([1.0, *churn.held])
-    stay_p, stay_b = 1.0 - 1.0 / churn.durations[0], 1.0 - 1.0 / churn.durations[1]
+    holdout's histories) only the months from it count. One model of :func:`churn_by_since_each`."""
+    return churn_by_since_each([churn], h)[0]
+
+
+def churn_by_since_each(churns: list, h=None) -> list[np.ndarray]:
+    """:func:`churn_by_since` of each of several written models (the same fit with other multipliers or durations)
+    on the same histories ``h`` (by default the first model's).
+
+    The forward recursion's state in month ``t`` (each history's weights over the Beta's nodes and the latent states)
+    depends only on the experiences of the months before ``t``, so the histories that agree on them (a prefix: the
+    months near the start are most customers') share it: each month's states are computed once per prefix
+    (:func:`levels`, found once per histories; about a third of the histories' months on a company's data) with the
+    same arithmetic as per history, and each history's expected churn is its prefix's. The sums over histories run in
+    the same order as history by history, so the tables are the recursion's history by history, bit for bit. A model
+    already replayed on these histories (the same nodes, multipliers and durations) is not replayed again."""
+    h = churns[0].histories if h is None else h
+    tree = levels(h)
+    counted = [_by_cell(tree, tree.counted.cell, tree.counted.at_risk),
+               _by_cell(tree, tree.counted.cell, tree.counted.at_risk * tree.counted.churned)]
+    found = []
+    for churn in churns:
+        p, w = joint_churn.written_nodes(churn, h)
+        key = (p.tobytes(), w.tobytes(), tuple(churn.held), tuple(churn.durations))
+        if key in tree.replayed:
+            found.append(tree.replayed[key].copy())
+            continue
+        hazard = np.minimum(p[:, None] * np.array([1.0, *churn.held])[None, :], 1.0)
+        stay_p, stay_b = 1.0 - 1.0 / churn.durations[0], 1.0 - 1.0 / churn.durations[1]
+        a = np.zeros((1, p.size, 3))
+        a[:, :, NEUTRAL] = w[None, :]
+        hz = np.zeros(tree.first[-1])
+        for t in range(tree.months):
+            total = a.sum(axis=(1, 2))
+            hz[tree.first[t]:tree.first[t + 1]] = np.einsum("ukn,kn->u", a, hazard) / total
+            if t + 1 < tree.months:
+                a = a * (1.0 - hazard)[None] / total[:, None, None]  # survived month t (scaled: only ratios matter)
+                a = _next_month(a, tree.parent[t + 1], tree.kind[t + 1], stay_p, stay_b)
+        # The months a holdout does not count add 0 * hz, nothing -- unless hz is not a number (a history the model
+        # cannot survive): then every month, as the recursion history by history has it.
+        months = tree.counted if np.isfinite(hz).all() else tree.every
+        hz = hz[months.prefix]
+        expected = months.at_risk * hz
+        table = np.column_stack([*counted, _by_cell(tree, months.cell, expected),
+                                 _by_cell(tree, months.cell, expected * (1.0 - hz))])
+        tree.replayed[key] = table
+        found.append(table.copy())
+    return [table.reshape(3, len(SINCE), 4) for table in found]
+
+
+def _next_month(a: np.ndarray, parent: np.ndarray, kind: np.ndarray, stay_p: float, stay_b: float) -> np.ndarray:
+    """The states of a month's prefixes from their parents' (``a``, survived the month before) and the experience of
+    that month (``kind``, sorted: NEUTRAL, GOOD, BAD): :func:`sim.fit.joint_churn.next_month_states` with the same
+    arithmetic, each part computed only for the prefixes it concerns."""
+    neutral, good = np.searchsorted(kind, [GOOD, BAD])
+    out = np.zeros((parent.size, a.shape[1], 3))
+    x = a[parent[:neutral]]
+    out[:neutral, :, NEUTRAL] = x[:, :, NEUTRAL] + (x[:, :, GOOD] * (1.0 - stay_p) + x[:, :, BAD] * (1.0 - stay_b))
+    out[:neutral, :, GOOD] = x[:, :, GOOD] * stay_p
+    out[:neutral, :, BAD] = x[:, :, BAD] * stay_b
+    x = a[parent[neutral:]]
+    moved = x[:, :, NEUTRAL] + x[:, :, GOOD] + x[:, :, BAD]
+    out[neutral:good, :, GOOD] = moved[:good - neutral]
+    out[good:, :, BAD] = moved[good - neutral:]
+    return out
+
+
+def _by_cell(tree, cell: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """Sums of ``x`` (one per customer-month of ``tree``, ``cell`` theirs) by cell: month by month, then the months in
+    order -- the order of the recursion history by history."""
+    cells = 3 * len(SINCE)
+    by_month = np.bincount(cell, weights=x, minlength=tree.months * cells).reshape(tree.months, cells)
+    out = np.zeros(cells)
+    for row in by_month:
+        out += row
+    return out
+
+
+@dataclass(frozen=True)
+class Months:
+    """Histories' months, month by month and in each the histories still alive longest first (the recursion's order):
+    each one's prefix, cell (``t`` times the cells plus the cell by the last experience's kind and :data:`SINCE`'s
+    group of months since it), customers at risk (with ``counted_from`` none before it) and whether the history ends
+    in it with a churn."""
+
+    prefix: np.ndarray
+    cell: np.ndarray
+    at_risk: np.ndarray
+    churned: np.ndarray
+
+
+@dataclass(frozen=True)
+class Levels:
+    """The histories' distinct prefixes (:attr:`sim.fit.joint_churn.Histories.prefixes`) month by month, and the
+    histories' months.
+
+    Month ``t``'s prefixes (those of ``t`` experiences) are numbered ``first[t]`` to ``first[t + 1]``, by the kind of
+    their last experience (NEUTRAL, GOOD, BAD); ``parent[t]`` and ``kind[t]`` (t >= 1) give each its prefix in month
+    ``t - 1`` (numbered within that month) and that experience. ``every`` month of the histories, and those ``counted``
+    (with customers at risk: a holdout counts none before its cut-off). ``replayed``: the tables of the models replayed
+    on them so far, by their nodes, multipliers and durations (a holdout's written model is replayed for bad and for
+    good contacts)."""
+
+    months: int
+    first: np.ndarray
+    parent: list
+    kind: list
+    every: Months
+    counted: Months
+    replayed: dict = field(default_factory=dict, compare=False)
+
+
+_LEVELS = weakref.WeakKeyDictionary()
+"""The levels of the histories replayed, while they exist (a holdout's are replayed for bad and for good contacts)."""
+
+
+def levels(h) -> Levels:
+    """The histories ``h``'s prefixes month by month and months (:class:`Levels`), found once per histories."""
+    found = _LEVELS.get(h)
+    if found is None:
+        found = _LEVELS[h] = _levels(h)
+    return found
+
+
+def _levels(h) -> Levels:
+    """The joint churn fit's tree of ``h``'s prefixes (built once per histories) a level (month) at a time, and each
+    history's prefix in each of its months: its last month's node, then that node's ancestors."""
+    tree = h.prefixes
     order = np.argsort(-h.length, kind="stable")
-    kinds, length, status, count = h.kinds[order], h.length[order], h.status[order], h.count[order]
+    length, status, count = h.length[order], h.status[order], h.count[order]
     start = np.zeros(length.size, dtype=np.int64) if h.counted_from is None else h.counted_from[order]
+    months = int(length.max()) if length.size else 0
     groups = len(SINCE)
-    out = np.zeros((3 * groups, 4))
-    hazard = np.minimum(p[:, None] * m[None, :], 1.0)
-    longest = int(length.max()) if length.size else 0
-    a = np.zeros((length.size, p.size, 3))
-    a[:, :, NEUTRAL] = w[None, :]
-    last = np.full(length.size, NEUTRAL, dtype=np.int64)
-    since = np.zeros(length.size, dtype=np.int64)
-    alive = length.size
-    for t in range(longest):
-        while alive and length[alive - 1] <= t:
-            alive -= 1
-        a, last, since = a[:alive], last[:alive], since[:alive]
-        total = a.sum(axis=(1, 2))
-        hz = np.einsum("ukn,kn->u", a, hazard) / total
-        c = count[:alive] * (start[:alive] <= t)
-        went = (length[:alive] == t + 1) & (status[:alive] == joint_churn.CHURNED)
-        cell = last * groups + since_bin(since)
-        for column, x in enumerate((c, c * went, c * hz, c * hz * (1.0 - hz))):
-            out[:, column] += np.bincount(cell, weights=x, minlength=3 * groups)
-        a = a * (1.0 - hazard)[None] / total[:, None, None]
-        if t + 1 >= longest:
-            break
-        kind = kinds[:alive, t].astype(np.int64)
-        a = joint_churn.next_month_states(a, kind, stay_p, stay_b)
-        new = (kind == BAD) | (kind == GOOD)
+    depth = tree.depth.astype(np.int64)
+    by_level = np.argsort(depth * 3 + tree.move, kind="stable")  # month by month, in each by the last kind
+    first = np.r_[0, np.cumsum(np.bincount(depth, minlength=max(months, 1)))]
+    number = np.empty(depth.size, dtype=np.int64)  # each node's number within its month
+    number[by_level] = np.arange(depth.size) - first[depth[by_level]]
+    parent, kind, cell_of = [None], [None], [np.array([groups * NEUTRAL + since_bin(0)])]
+    last, since = np.full(1, NEUTRAL, dtype=np.int64), np.zeros(1, dtype=np.int64)  # of each prefix
+    for t in range(1, months):
+        nodes = by_level[first[t]:first[t + 1]]
+        parent.append(number[tree.parent[nodes]])
+        kind.append(tree.move[nodes].astype(np.int64))
+        since, last = since[parent[-1]], last[parent[-1]]
+        new = (kind[-1] == BAD) | (kind[-1] == GOOD)
         since = np.where(new, 1, np.where(last != NEUTRAL, since + 1, 0))
-        last = np.where(new, kind, last)
-    return out.reshape(3, groups, 4)
+        last = np.where(new, kind[-1], last)
+        cell_of.append(last * groups + since_bin(since))
+    ends = np.empty(length.size, dtype=np.int64)  # each history's last month's node
+    ends[tree.ending] = np.repeat(np.arange(depth.size), np.diff(tree.start))
+    ends = ends[order]
+    live = np.searchsorted(-length, -np.arange(months + 1), side="left")  # alive in month t: the first live[t]
+    node, prefix, cell = np.zeros(0, dtype=np.int64), [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.int64)]
+    for t in reversed(range(months)):  # the histories alive in month t: those alive in t + 1, then those ending in t
+        node = np.r_[tree.parent[node], ends[live[t + 1]:live[t]]]
+        prefix.insert(1, first[t] + number[node])
+        cell.insert(1, t * 3 * groups + cell_of[t][number[node]])
+    at_risk = [np.zeros(0)] + [count[:live[t]] * (start[:live[t]] <= t) for t in range(months)]
+    churned = [np.zeros(0, dtype=bool)] + [(length[:live[t]] == t + 1) & (status[:live[t]] == joint_churn.CHURNED)
+                                           for t in range(months)]
+    every = Months(*map(np.concatenate, (prefix, cell, at_risk, churned)))
+    counted = every
+    if h.counted_from is not None:
+        rows = np.flatnonzero(every.at_risk != 0)
+        counted = Months(every.prefix[rows], every.cell[rows], every.at_risk[rows], every.churned[rows])
+    return Levels(months, first[:months + 1], parent, kind, every, counted)
 
 
 def purchase_groups(customer, purchases, since, last, labels, count: int, multipliers: dict, durations: dict):
@@ -136,22 +273,51 @@ def purchase_groups(customer, purchases, since, last, labels, count: int, multip
     no group), each customer against themselves: a month's purchases are Poisson with the customer's rate times the
     multiplier the effects expect in it (``1 + (m - 1) s^(k - 1)`` in the k-th month after a bad or good contact,
     ``s = 1 - 1 / duration``; ``multipliers`` and ``durations`` by BAD and GOOD), so given a customer's purchases,
-    those in a group are binomial with the group's share of the customer's expected multipliers."""
-    purchases = purchases.astype(float)
-    g = np.ones(since.size)
-    for kind, m in multipliers.items():
-        after = (last == kind) & (since >= 1)
-        g[after] = 1.0 + (m - 1.0) * (1.0 - 1.0 / durations[kind]) ** (since[after] - 1.0)
-    _, index = np.unique(customer, return_inverse=True)
+    those in a group are binomial with the group's share of the customer's expected multipliers. One model of
+    :func:`purchase_groups_each`."""
+    return purchase_groups_each(customer, purchases, since, last, labels, count, [(multipliers, durations)])[0]
+
+
+def purchase_groups_each(customer, purchases, since, last, labels, count: int, models: list) -> list[tuple]:
+    """:func:`purchase_groups` of each of several ``(multipliers, durations)`` on the same customer-months: the
+    customers' totals and the groups' months are found once. The variance is the first model's only (None for the
+    others: the checks compare the first with what the others expect)."""
+    index = _dense(customer)
+    customers = int(index[-1]) + 1 if index.size else 0
     total = np.bincount(index, weights=purchases)
-    denominator = np.maximum(np.bincount(index, weights=g), 1e-300)
-    observed, expected, variance = (np.zeros(count) for _ in range(3))
-    for group in range(count):
-        inside = labels == group
-        share = np.bincount(index, weights=g * inside, minlength=total.size) / denominator
-        observed[group], expected[group] = float(purchases @ inside), float(total @ share)
-        variance[group] = float(total @ (share * (1.0 - share)))
-    return observed, expected, variance
+    grouped = np.flatnonzero(labels >= 0)
+    key = labels[grouped] * customers + index[grouped]
+    observed = np.bincount(labels[grouped], weights=purchases[grouped], minlength=count)  # counts: exact in any order
+    cells = count * customers
+    longest = int(since.max()) + 1 if since.size else 1
+    month = last * longest + since  # the multipliers' cell: (kind of the last contact, months since it)
+    found = []
+    for multipliers, durations in models:
+        g = _multipliers(longest, multipliers, durations)[month]
+        denominator = np.maximum(np.bincount(index, weights=g), 1e-300)
+        share = np.bincount(key, weights=g[grouped], minlength=cells)[:cells].reshape(count, customers) / denominator
+        expected = np.array([float(total @ row) for row in share]).reshape(count)
+        variance = None if found else np.array([float(total @ (row * (1.0 - row))) for row in share]).reshape(count)
+        found.append((observed.copy(), expected, variance))
+    return found
+
+
+def _dense(customer: np.ndarray) -> np.ndarray:
+    """``np.unique(customer, return_inverse=True)[1]``, without the sort when the rows are in customer order (a
+    panel's are)."""
+    if customer.size and np.all(customer[1:] >= customer[:-1]):
+        return np.cumsum(np.r_[0, customer[1:] != customer[:-1]])
+    return np.unique(customer, return_inverse=True)[1]
+
+
+def _multipliers(longest: int, multipliers: dict, durations: dict) -> np.ndarray:
+    """The expected buying multiplier by the kind of the last contact and the months since it (``3 * longest``, kind
+    major): ``1 + (m - 1) s^(k - 1)`` in the k-th month after a bad or good contact, 1 otherwise."""
+    table = np.ones((3, longest))
+    k = np.arange(1, longest)
+    for kind, m in multipliers.items():
+        table[kind, 1:] = 1.0 + (m - 1.0) * (1.0 - 1.0 / durations[kind]) ** (k - 1.0)
+    return table.ravel()
 
 
 def buying_inputs(fit) -> tuple[dict, dict]:
@@ -198,15 +364,16 @@ def predictive_checks(checked: tuple, fits: dict, response) -> dict:
 
     people, table, order_codes, order_times, as_of = checked
     panel = build_panel(people, table, order_codes, order_times, last_complete_month(as_of))
-    segment_of_row = people["segment"].to_numpy()[panel.customer]
-    segment_of_ticket = people["segment"].to_numpy()[table["code"].to_numpy()]
+    segment = people["segment"].to_numpy()
+    code = table["code"].to_numpy()
     ticket_month = month_index(table["opened"].to_numpy())
     experience = table["experience"].to_numpy()
+    stays = ~(panel.ended & (panel.bad == 0))
     found = {}
     for name, fit in fits.items():
-        rows = segment_of_row == name
-        stayed = rows & ~(panel.ended & (panel.bad == 0))
-        tickets = segment_of_ticket == name
+        inside = segment == name
+        stayed = inside[panel.customer] & stays
+        tickets = inside[code]
         checks = {"contacts": contacts_predictive(panel.contacts[stayed], fit.estimates["contacts"],
                                                   fit.estimates.get("contacts_overdispersion"))}
         for key, kind in (("good", GOOD), ("bad", BAD)):
@@ -216,9 +383,10 @@ def predictive_checks(checked: tuple, fits: dict, response) -> dict:
         buying = None
         if panel.purchases is not None:
             buying = (panel.customer[keep], panel.purchases[keep], panel.since[keep], panel.last[keep])
+        decays = decay_checks(fit, buying)
         for key, kind, churn_key, buy_key in (("negative_duration", BAD, "negative_churn_increase", "negative_drop"),
                                               ("positive_duration", GOOD, "positive_churn_reduction", "positive_uplift")):
-            checks[churn_key], checks[buy_key], checks[key] = decay_checks(fit, kind, buying)
+            checks[churn_key], checks[buy_key], checks[key] = decays[kind]
         found[name] = checks
     found[None] = {"response": response_predictive(table["wait"].to_numpy(float), experience == GOOD, response)}
     return found
@@ -260,17 +428,24 @@ def share_predictive(key: str, month: np.ndarray, hit: np.ndarray, share: float)
                             n * share * (1.0 - share))
 
 
-def churn_parts(churn, kind: int, h=None) -> tuple[np.ndarray, np.ndarray]:
-    """(table, effect) by :data:`SINCE`'s groups after a bad (good) contact: :func:`churn_by_since`'s rows of the
-    written model, and the part of its expected churn that the written multiplier adds (the expected churn less that
-    with the multiplier at 1). To first order the expected churn at a multiplier ``m'`` is ``E0 + (m' - 1) / (m - 1)
-    x effect``, which lets a check fit the effect's size or carry its uncertainty without replaying the model again."""
-    position = 1 if kind == BAD else 0
+def churn_parts(churn, kinds=(BAD, GOOD), h=None, variants=()) -> tuple[dict, list]:
+    """({kind: (table, effect)} by :data:`SINCE`'s groups after a bad (good) contact, and the tables of ``variants``):
+    :func:`churn_by_since`'s rows of the written model, and the part of its expected churn that the written multiplier
+    adds (the expected churn less that with the multiplier at 1). To first order the expected churn at a multiplier
+    ``m'`` is ``E0 + (m' - 1) / (m - 1) x effect``, which lets a check fit the effect's size or carry its uncertainty
+    without replaying the model again. ``variants`` (other models of ``churn``, e.g. other durations) are replayed on
+    the same histories in the same pass (:func:`churn_by_since_each`)."""
+    tables = churn_by_since_each([churn, *(_without(churn, kind) for kind in kinds), *variants], h)
+    table = tables[0]
+    parts = {kind: (table[kind], table[kind][:, 2] - neutral[kind][:, 2]) for kind, neutral in zip(kinds, tables[1:])}
+    return parts, tables[1 + len(kinds):]
+
+
+def _without(churn, kind: int):
+    """The written model with the bad (good) state's churn multiplier at 1."""
     held = list(churn.held)
-    table = churn_by_since(churn, h)[kind]
-    held[position] = 1.0
-    neutral = churn_by_since(replace(churn, held=tuple(held)), h)[kind]
-    return table, table[:, 2] - neutral[:, 2]
+    held[1 if kind == BAD else 0] = 1.0
+    return replace(churn, held=tuple(held))
 
 
 def scaled(observed: np.ndarray, base: np.ndarray, effect: np.ndarray, variance: np.ndarray) -> float:
@@ -287,20 +462,29 @@ def effect_variance(effect: np.ndarray, m: float, se: float) -> np.ndarray:
     return (effect * m / (m - 1.0) * se) ** 2
 
 
-def decay_checks(fit, kind: int, buying=None) -> tuple[Check, Check, Check]:
+def decay_checks(fit, buying=None) -> dict[int, tuple[Check, Check, Check]]:
+    """By BAD and GOOD, :func:`decay_check` (the churn of both replayed in one pass, :func:`churn_parts`)."""
+    parts = {}
+    if fit.churn is not None and fit.churn.histories is not None:
+        parts = churn_parts(fit.churn)[0]
+    return {kind: decay_check(fit, kind, parts.get(kind), buying) for kind in (BAD, GOOD)}
+
+
+def decay_check(fit, kind: int, parts=None, buying=None) -> tuple[Check, Check, Check]:
     """(churn, purchases, decay) by months since the last bad (good) contact (:data:`SINCE`'s groups). The first two
     check the written effect: the churn by the written mix with the effects replayed on each customer's history,
     the purchases (with orders, ``buying``: customer, purchases, since, last of the months the customers stayed
     through) each customer against themselves, against what the written effect and its duration expect there, the
     variance the outcome's and the written multiplier's (its design's interval). The third checks the duration
     alone: the effect's size fitted to the same groups (so that an effect written too small or too large does not
-    count against its duration), does the decay the written duration expects fit them? Each is n/a with why when it
+    count against its duration), does the decay the written duration expects fit them? ``parts``: the churn's table
+    and effect (:func:`churn_parts`), None when the joint churn fit did not converge. Each is n/a with why when it
     cannot apply."""
     words = "bad" if kind == BAD else "good"
     churn, position = fit.churn, (1 if kind == BAD else 0)
     effect_checks, decay = [], []
-    if churn is not None and churn.histories is not None:
-        table, effect = churn_parts(churn, kind)
+    if parts is not None:
+        table, effect = parts
         _, churned, expected, variance = table.T
         spread = variance + effect_variance(effect, churn.held[position], churn.held_se[position])
         what = f"customers churning by months since their last {words} contact ({SINCE_WORDS})"
@@ -320,10 +504,9 @@ def decay_checks(fit, kind: int, buying=None) -> tuple[Check, Check, Check]:
         customer, purchases, since, last = buying
         multipliers, durations = buying_inputs(fit)
         labels = np.where((last == kind) & (since >= 1), since_bin(since), -1)
-        observed, expected, variance = purchase_groups(customer, purchases, since, last, labels, len(SINCE),
-                                                       multipliers, durations)
-        base = purchase_groups(customer, purchases, since, last, labels, len(SINCE), {**multipliers, kind: 1.0},
-                               durations)[1]
+        (observed, expected, variance), (_, base, _) = purchase_groups_each(
+            customer, purchases, since, last, labels, len(SINCE), [(multipliers, durations),
+                                                                   ({**multipliers, kind: 1.0}, durations)])
         effect = expected - base
         key = "negative_drop" if kind == BAD else "positive_uplift"
         from sim.fit.support_holdout import written_ratio
@@ -433,14 +616,16 @@ def duration_outcomes(fit, kind: int, h, buying=None) -> tuple:
     churn, position = fit.churn, (1 if kind == BAD else 0)
     duration = fit.estimates["negative_duration" if kind == BAD else "positive_duration"]
     if churn is not None:
-        table, effect = churn_parts(churn, kind, h)
-        base = table[:, 2] - effect
-        ends = []
+        variants = []
         for low, high in _ends(duration):
             for value in (low, high):
                 d = list(churn.durations)
                 d[position] = value
-                ends.append(churn_by_since(replace(churn, durations=tuple(d)), h)[kind][:, 2] - base)
+                variants.append(replace(churn, durations=tuple(d)))
+        parts, others = churn_parts(churn, (kind,), h, variants)
+        table, effect = parts[kind]
+        base = table[:, 2] - effect
+        ends = [other[kind][:, 2] - base for other in others]
         first, later = table[0], table[1:].sum(axis=0)
         predicted, spread = _given_first(first[1], first[3], base, effect, ends, later[3], float(later[1]))
         error = relative_churn_error(churn) * float(base[1:].sum())
@@ -452,13 +637,12 @@ def duration_outcomes(fit, kind: int, h, buying=None) -> tuple:
         multipliers, durations = buying_inputs(fit)
         labels = np.where((last == kind) & (since >= 1), np.minimum(since, 2) - 1, -1)
 
-        def expected(m, d):
-            return purchase_groups(customer, purchases, since, last, labels, 2, {**multipliers, kind: m},
-                                   {**durations, kind: d})
-
-        observed, full, variance = expected(multipliers[kind], durations[kind])
-        base = expected(1.0, durations[kind])[1]
-        ends = [expected(multipliers[kind], d)[1] - base for pair in _ends(duration) for d in pair]
+        models = [(multipliers[kind], durations[kind]), (1.0, durations[kind]),
+                  *((multipliers[kind], d) for pair in _ends(duration) for d in pair)]
+        (observed, full, variance), (_, base, _), *others = purchase_groups_each(
+            customer, purchases, since, last, labels, 2,
+            [({**multipliers, kind: m}, {**durations, kind: d}) for m, d in models])
+        ends = [other[1] - base for other in others]
         predicted, spread = _given_first(observed[0], variance[0], base, full - base, ends, variance[1],
                                          float(observed[1]))
         months = int((labels == 1).sum())

@@ -5,6 +5,7 @@ the shared two-core machine: 20 companies of about 2,200 customers (55 s) and fi
 fitted twice: the main fit and the holdout's calibration)."""
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -41,6 +42,43 @@ def test_churn_by_months_since_the_contact_regroups_churn_by_tenure():
         np.testing.assert_allclose(by_since[kind, 0], by_tenure["after"][kind], rtol=1e-12)
     # months since the last bad contact: 1, 2, 3, 4-6, 7-12, 13+ (counted by hand; the fourth life 13 after its second)
     assert list(by_since[B, :, 0]) == [5, 4, 3, 4, 6, 1]
+
+
+def test_the_churn_replays_of_several_models_on_shared_prefixes_regroup_churn_by_tenure():
+    """churn_by_since_each replays several models at once on the histories' shared prefixes, and a holdout's only in
+    the months it counts: for each model (a Beta mix with other multipliers and durations, one probability, and one
+    that no customer can survive a bad month under: hz not a number) its totals and first groups are
+    churn_by_tenure's, which replays history by history; a second replay is the same. 300 random lives, 0.2 s."""
+    rng = np.random.default_rng(7)
+    length = rng.integers(1, 25, 300)
+    customer = np.repeat(np.arange(300), length)
+    tenure = np.arange(customer.size) - np.repeat(np.cumsum(length) - length, length)
+    draw = rng.random(customer.size)
+    bad, good = (draw < 0.08).astype(int), ((draw >= 0.08) & (draw < 0.25)).astype(int)
+    ended = np.zeros(customer.size, dtype=bool)
+    ended[np.cumsum(length) - 1] = rng.random(300) < 0.6
+    counted = tenure >= np.repeat(rng.integers(0, 12, 300), length)
+    mixed = jc.Estimates(("alpha", "beta"), np.array([0.9, 25.0]), np.eye(2) * 0.01, 0.0, 300)
+    one = jc.Estimates(("p",), np.array([0.6]), np.eye(1) * 0.01, 0.0, 300)
+    for h in (jc.histories(customer, tenure, bad, good, ended), jc.histories(customer, tenure, bad, good, ended, counted)):
+        churn = jc.JointChurn(mixed, mixed, (0.6, 2.5), (0.2, 0.1, 0.3), 1, 3, (3.0, 5.0), False, 300, histories=h)
+        models = [churn, replace(churn, held=(1.0, 2.5)), replace(churn, durations=(3.0, 9.0)),
+                  jc.JointChurn(one, one, (0.7, 2.0), (0.2, 0.1, 0.3), 1, 3, (3.0, 5.0), True, 300, histories=h)]
+        with np.errstate(invalid="ignore"):  # the last model's hz: 0 / 0
+            tables = zip(models, sc.churn_by_since_each(models, h), sc.churn_by_since_each(models, h))
+            replayed = [(model, by_since, again, jc.churn_by_tenure(model, h)) for model, by_since, again in tables]
+        for model, by_since, again, by_tenure in replayed:
+            np.testing.assert_allclose(by_since.sum(axis=(0, 1)), by_tenure["after"].sum(axis=0), rtol=1e-12)
+            for kind in (B, P):
+                np.testing.assert_allclose(by_since[kind, 0], by_tenure["after"][kind], rtol=1e-12)
+            np.testing.assert_array_equal(by_since, again)
+        assert np.isnan(by_since[:, :, 2]).any()  # the last model: hz not a number where a bad month was survived
+    # A life never counted adds 0 * hz to its months' cells: nothing, unless hz is not a number.
+    h = jc.Histories(np.array([[B, N, -1], [N, -1, -1]], dtype=np.int8), np.array([3, 2]), np.array([0, 0], np.int8),
+                     np.ones(2), 0, 1, 2, counted_from=np.array([3, 0]))
+    with np.errstate(invalid="ignore"):
+        table = sc.churn_by_since(models[-1], h)
+    assert np.isnan(table[:, :, 2:]).sum() == 2 and np.isnan(table[B, 1, 2:]).all()  # two months after the bad one
 
 
 def test_purchases_by_group_are_each_customers_purchases_shared_by_the_expected_multipliers():
