@@ -157,3 +157,34 @@ def test_buying_that_drops_further_after_bad_contacts_after_the_cut_off_fails_th
     assert holdout["negative_drop"].status == "fail", holdout["negative_drop"]
     assert holdout["negative_drop"].reason.endswith("so it does not describe these customers")
     assert holdout["churn_mix"].status == "ok"  # churn did not change
+
+
+def test_the_holdout_beside_the_main_fit_gives_what_it_gives_alone_and_raises_what_it_raises(company, monkeypatch):
+    """The holdout's calibration fit runs in a thread beside the main fit (support_report._Beside): its outcomes are
+    those of running it after the main fit, and an error in it is raised in the caller, not lost in the thread."""
+    import sim.fit.support_report as report_module
+
+    customers, tickets, orders = company
+    beside = support_report(tickets, customers, orders, as_of=ss.as_of(), cutoff=CUTOFF)
+    monkeypatch.setattr(report_module, "_Beside", _InLine)
+    alone = support_report(tickets, customers, orders, as_of=ss.as_of(), cutoff=CUTOFF)
+    assert beside.summary["holdout"] == alone.summary["holdout"]
+    monkeypatch.undo()
+
+    def broken(checked, cutoff):
+        raise RuntimeError("the holdout broke")
+
+    monkeypatch.setattr(report_module, "_holdout", broken)
+    with pytest.raises(RuntimeError, match="the holdout broke"):
+        support_report(tickets, customers, orders, as_of=ss.as_of(), cutoff=CUTOFF)
+
+
+class _InLine:
+    """:class:`sim.fit.support_report._Beside` without the thread: the function runs when its result is asked for."""
+
+    def __init__(self, function, *args):
+        self._call = (function, args)
+
+    def result(self):
+        function, args = self._call
+        return function(*args)
