@@ -196,14 +196,15 @@ def check_in_life(when: pd.Series, code: np.ndarray, ids: pd.Series, customers: 
             problems.append(found)
 
 
-def check_ids(ids: pd.Series, column: str, problems: list[Problem], *, unique: bool) -> None:
-    """Empty ids, and (when ``unique``) ids that appear more than once."""
-    problem = _row_problem(_blank(ids), column, lambda i: "the customer id is empty")
+def check_ids(ids: pd.Series, column: str, problems: list[Problem], *, unique: bool) -> np.ndarray:
+    """Empty ids, and (when ``unique``) ids that appear more than once; returns which ids are empty."""
+    blank = _blank(ids)
+    problem = _row_problem(blank, column, lambda i: "the customer id is empty")
     if problem:
         problems.append(problem)
     if not unique:
-        return
-    repeated = ids.duplicated(keep="first").to_numpy() & ~_blank(ids)
+        return blank
+    repeated = ids.duplicated(keep="first").to_numpy() & ~blank
     if repeated.any():
         first_seen = pd.Series(np.arange(len(ids)), index=ids.to_numpy()).groupby(level=0).first()
 
@@ -212,6 +213,7 @@ def check_ids(ids: pd.Series, column: str, problems: list[Problem], *, unique: b
             return f"customer id '{value}' appears again (first in row {row_number(int(first_seen[value]))})"
 
         problems.append(_row_problem(repeated, column, describe))
+    return blank
 
 
 def check_after(dates: pd.Series, limit, column: str, what: str, problems: list[Problem]) -> None:
@@ -295,7 +297,8 @@ def parse_amounts(values: pd.Series, column: str, problems: list[Problem]) -> np
 def check_orders(
     frame: pd.DataFrame, *, columns: OrderColumns = OrderColumns(), date_format: str = ISO, as_of=None, customers=None
 ) -> pd.DataFrame:
-    """A checked orders table: customer_id, time (exact, datetime64[ns]), amount (NaN without one), segment.
+    """A checked orders table: customer_id, time (exact, datetime64[ns]), amount (NaN without one), segment, and
+    with ``customers`` each order's customer as a row of that table (``code``).
 
     Raises ScenarioError for missing columns, an empty table, empty ids,
     unreadable or empty dates, dates after ``as_of`` (when given), empty,
@@ -308,10 +311,10 @@ def check_orders(
     frame = frame.reset_index(drop=True)
     problems: list[Problem] = []
     ids = frame[columns.customer_id]
-    check_ids(ids, columns.customer_id, problems, unique=False)
+    blank = check_ids(ids, columns.customer_id, problems, unique=False)
     if customers is not None:
         code = pd.Index(customers["customer_id"]).get_indexer(ids)
-        unknown = (code < 0) & ~_blank(ids)
+        unknown = (code < 0) & ~blank
         problem = _row_problem(unknown, columns.customer_id, lambda i: f"customer id '{ids.iloc[i]}' is not in the customers table")
         if problem:
             problems.append(problem)
@@ -323,4 +326,7 @@ def check_orders(
     amount = parse_amounts(frame[columns.amount], columns.amount, problems) if columns.amount else np.full(len(frame), np.nan)
     segment = segments(frame, columns.segment, problems)
     _raise(problems)
-    return pd.DataFrame({"customer_id": ids.to_numpy(), "time": time.to_numpy(), "amount": amount, "segment": segment.to_numpy()})
+    checked = pd.DataFrame({"customer_id": ids.to_numpy(), "time": time.to_numpy(), "amount": amount, "segment": segment.to_numpy()})
+    if customers is not None:
+        checked["code"] = code
+    return checked

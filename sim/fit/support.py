@@ -692,7 +692,7 @@ def checked_data(tickets: pd.DataFrame, customers: pd.DataFrame, orders: pd.Data
                                               customers=people)
         except ScenarioError as error:
             raise ScenarioError([Problem(f"orders: {p.path}" if p.path else "orders", p.message) for p in error.problems]) from None
-        order_codes = pd.Index(people["customer_id"]).get_indexer(order_table["customer_id"])
+        order_codes = order_table["code"].to_numpy()
         order_times = order_table["time"].to_numpy()
     return people, table, order_codes, order_times, as_of
 
