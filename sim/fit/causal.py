@@ -255,7 +255,7 @@ def _band(tenure: np.ndarray) -> np.ndarray:
     return np.searchsorted(np.asarray(TENURE_BANDS), tenure, side="right") - 1
 
 
-def _codes(groups: np.ndarray) -> np.ndarray:
+def group_codes(groups: np.ndarray) -> np.ndarray:
     """``np.unique(groups, return_inverse=True)[1]`` (each row's group as 0, 1, ... in sorted order), without the
     sort when the rows come sorted by group (a panel's rows are in customer order)."""
     if _in_order(groups):
@@ -283,7 +283,7 @@ def conditional_poisson(y: np.ndarray, exog: np.ndarray, groups: np.ndarray) -> 
     ``ConditionalPoisson`` and ``ConditionalLogit`` (tests/fit/test_causal.py), which loop over groups in Python:
     about 15 s a segment on 40,000 customers, against well under one here.
     """
-    g = _codes(groups)
+    g = group_codes(groups)
     totals = np.bincount(g, weights=y)
     sizes = np.bincount(g)[g]
     weight = totals[g]
@@ -361,7 +361,7 @@ def case_crossover_states(case: np.ndarray, x_bad: np.ndarray, x_good: np.ndarra
     a truth of 2 and 0.7 (3,000 arrivals a month, 24 months, durations 6 and 4), 1.67 and 0.724 over 40 companies of
     150 a month (benchmarks/design_coverage.py); with durations of one month (no carry-over) it was unbiased.
     """
-    g = _codes(groups)
+    g = group_codes(groups)
     first = np.flatnonzero(np.r_[True, g[1:] != g[:-1]][:g.size]) if _in_order(groups) else \
         np.unique(groups, return_index=True)[1]
     at = np.flatnonzero(case > 0)
@@ -565,7 +565,7 @@ def glm_newton(y, exog, weights, *, logistic: bool, clusters=None, rows=None) ->
         return beta, bread
     if rows is None:
         rows = np.arange(y.size)
-    g = _codes(clusters)
+    g = group_codes(clusters)
     residual = weights[rows] * (y - mean[rows])
     summed = np.column_stack([np.bincount(g, weights=column[rows] * residual) for column in exog.T])
     return beta, bread @ (summed.T @ summed) @ bread
@@ -657,8 +657,6 @@ def congestion_instrument(panel) -> dict | str:
     that month); errors clustered by customer. Walk-aways (leaving in a month with a bad contact) are left out of
     churn, customers leaving out of purchases.
     """
-    from sim.fit.support import BAD, GOOD  # noqa: F401 - the panel's kinds, for the reader
-
     if panel.waited is None or not np.any(panel.waited > 0):
         return "does not apply: the tickets carry no wait times"
     waits = _previous(panel.waited)
@@ -694,7 +692,7 @@ def two_stage(y, d, z, controls, clusters) -> tuple[float, float, float]:
     regressors = np.column_stack([ones, fitted, controls])
     beta, *_ = np.linalg.lstsq(regressors, y, rcond=None)
     residual = y - np.column_stack([ones, d, controls]) @ beta
-    g = _codes(clusters)
+    g = group_codes(clusters)
 
     def sandwich(x, u):
         bread = np.linalg.pinv(x.T @ x)

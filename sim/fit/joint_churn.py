@@ -725,19 +725,23 @@ def churn_by_tenure(churn: JointChurn, h: Histories | None = None) -> dict[str, 
             "variance": variance, "after": after}
 
 
-def next_month_states(a: np.ndarray, kind: np.ndarray, stay_p, stay_b) -> np.ndarray:
-    """Each customer's hidden-state weights (customers, nodes, states) a month on, given that month's contact.
+def next_month_states(a: np.ndarray, kind: np.ndarray, stay_p, stay_b, parent: np.ndarray | None = None) -> np.ndarray:
+    """Hidden-state weights (rows, nodes, states) a month on, given each row's contact that month (``kind``).
 
-    A good or bad contact puts all of a customer's weight in that state; without one a good or bad state
-    lasts with its staying probability and otherwise falls back to neutral (the engine's geometric states).
+    A good or bad contact puts all of a row's weight in that state; without one a good or bad state lasts with its
+    staying probability and otherwise falls back to neutral (the engine's geometric states). ``parent`` gives each
+    row of the result the row of ``a`` it continues (a prefix tree's month from the month before,
+    :func:`sim.fit.support_checks.levels`); by default row for row.
     """
-    moved = a[:, :, NEUTRAL] + a[:, :, GOOD] + a[:, :, BAD]  # a.sum(axis=2)'s bits (the same order), ten times faster
-    drift = a.copy()
-    drift[:, :, NEUTRAL] += a[:, :, GOOD] * (1.0 - stay_p) + a[:, :, BAD] * (1.0 - stay_b)
-    drift[:, :, GOOD] *= stay_p
-    drift[:, :, BAD] *= stay_b
-    to_bad, to_good = kind == BAD, kind == GOOD
-    a = np.where((to_bad | to_good)[:, None, None], 0.0, drift)
-    a[to_bad, :, BAD] = moved[to_bad]
-    a[to_good, :, GOOD] = moved[to_good]
-    return a
+    x = a if parent is None else a[parent]
+    out = np.zeros_like(x)
+    drift = (kind != GOOD) & (kind != BAD)
+    d = x[drift]
+    out[drift, :, NEUTRAL] = d[:, :, NEUTRAL] + (d[:, :, GOOD] * (1.0 - stay_p) + d[:, :, BAD] * (1.0 - stay_b))
+    out[drift, :, GOOD] = d[:, :, GOOD] * stay_p
+    out[drift, :, BAD] = d[:, :, BAD] * stay_b
+    for state in (GOOD, BAD):
+        moved = kind == state
+        d = x[moved]
+        out[moved, :, state] = d[:, :, NEUTRAL] + d[:, :, GOOD] + d[:, :, BAD]
+    return out

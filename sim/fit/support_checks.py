@@ -34,7 +34,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 from scipy.special import gammaln
 
-from sim.fit import joint_churn
+from sim.fit import causal, joint_churn
 from sim.fit.mle import Z95
 from sim.fit.review import MIN_EXPECTED, NA, Check, combined, predictive_check
 from sim.fit.support import BAD, FLOOR_MINUTES, GOOD, NEUTRAL, month_index
@@ -136,7 +136,7 @@ def churn_by_since_each(churns: list, h=None) -> list[np.ndarray]:
             hz[tree.first[t]:tree.first[t + 1]] = np.einsum("ukn,kn->u", a, hazard) / total
             if t + 1 < tree.months:
                 a = a * (1.0 - hazard)[None] / total[:, None, None]  # survived month t (scaled: only ratios matter)
-                a = _next_month(a, tree.parent[t + 1], tree.kind[t + 1], stay_p, stay_b)
+                a = joint_churn.next_month_states(a, tree.kind[t + 1], stay_p, stay_b, tree.parent[t + 1])
         # The months a holdout does not count add 0 * hz, nothing -- unless hz is not a number (a history the model
         # cannot survive): then every month, as the recursion history by history has it.
         months = tree.counted if np.isfinite(hz).all() else tree.every
@@ -147,23 +147,6 @@ def churn_by_since_each(churns: list, h=None) -> list[np.ndarray]:
         tree.replayed[key] = table
         found.append(table.copy())
     return [table.reshape(3, len(SINCE), 4) for table in found]
-
-
-def _next_month(a: np.ndarray, parent: np.ndarray, kind: np.ndarray, stay_p: float, stay_b: float) -> np.ndarray:
-    """The states of a month's prefixes from their parents' (``a``, survived the month before) and the experience of
-    that month (``kind``, sorted: NEUTRAL, GOOD, BAD): :func:`sim.fit.joint_churn.next_month_states` with the same
-    arithmetic, each part computed only for the prefixes it concerns."""
-    neutral, good = np.searchsorted(kind, [GOOD, BAD])
-    out = np.zeros((parent.size, a.shape[1], 3))
-    x = a[parent[:neutral]]
-    out[:neutral, :, NEUTRAL] = x[:, :, NEUTRAL] + (x[:, :, GOOD] * (1.0 - stay_p) + x[:, :, BAD] * (1.0 - stay_b))
-    out[:neutral, :, GOOD] = x[:, :, GOOD] * stay_p
-    out[:neutral, :, BAD] = x[:, :, BAD] * stay_b
-    x = a[parent[neutral:]]
-    moved = x[:, :, NEUTRAL] + x[:, :, GOOD] + x[:, :, BAD]
-    out[neutral:good, :, GOOD] = moved[:good - neutral]
-    out[good:, :, BAD] = moved[good - neutral:]
-    return out
 
 
 def _by_cell(tree, cell: np.ndarray, x: np.ndarray) -> np.ndarray:
@@ -282,7 +265,7 @@ def purchase_groups_each(customer, purchases, since, last, labels, count: int, m
     """:func:`purchase_groups` of each of several ``(multipliers, durations)`` on the same customer-months: the
     customers' totals and the groups' months are found once. The variance is the first model's only (None for the
     others: the checks compare the first with what the others expect)."""
-    index = _dense(customer)
+    index = causal.group_codes(customer)  # panel rows come in customer order: no sort
     customers = int(index[-1]) + 1 if index.size else 0
     total = np.bincount(index, weights=purchases)
     grouped = np.flatnonzero(labels >= 0)
@@ -300,14 +283,6 @@ def purchase_groups_each(customer, purchases, since, last, labels, count: int, m
         variance = None if found else np.array([float(total @ (row * (1.0 - row))) for row in share]).reshape(count)
         found.append((observed.copy(), expected, variance))
     return found
-
-
-def _dense(customer: np.ndarray) -> np.ndarray:
-    """``np.unique(customer, return_inverse=True)[1]``, without the sort when the rows are in customer order (a
-    panel's are)."""
-    if customer.size and np.all(customer[1:] >= customer[:-1]):
-        return np.cumsum(np.r_[0, customer[1:] != customer[:-1]])
-    return np.unique(customer, return_inverse=True)[1]
 
 
 def _multipliers(longest: int, multipliers: dict, durations: dict) -> np.ndarray:
