@@ -32,6 +32,7 @@ from scipy import stats
 from scipy.special import digamma, polygamma
 
 from sim.errors import LARGEST, Problem, ScenarioError, number_problem
+from sim.fit.scenario_inputs import written
 
 KINDS = {
     "churn": ("proportion", "customers", "churned", "risk ratio of churn"),
@@ -102,11 +103,7 @@ class Effect:
         """The effect as an uncertain ``scale``: lognormal with the posterior's log-scale mean and sd."""
         mean = math.exp(self.log_mean + self.log_sd**2 / 2)
         sd = mean * math.sqrt(math.expm1(self.log_sd**2))
-        return {"dist": "lognormal", "mean": _round(mean), "sd": _round(sd), "base": _round(self.median), "source": source}
-
-
-def _round(x: float) -> float:
-    return float(f"{x:.4g}")
+        return {"dist": "lognormal", "mean": written(mean), "sd": written(sd), "base": written(self.median), "source": source}
 
 
 def effect(measure: str, treated: Arm, control: Arm, prior: tuple[float, float] | None = None,

@@ -87,10 +87,19 @@ def segment_targets(names: list[str], segment_map: dict[str, str], scenario: dic
     return targets
 
 
+def written(x: float) -> float:
+    """A fitted number as every fit writes it into a scenario: 6 significant digits.
+
+    With 4, a limit such as 0.11346 was written 0.1135, which the memo and the review then showed as
+    0.114 where the fit itself printed 0.113; at 6 the three-digit displays agree but where digits 4-6 are
+    exactly 500.
+    """
+    return float(f"{x:.6g}")
+
+
 def interval_spec(estimate: float, low: float, high: float, source: str | None = None) -> dict:
     """An uncertain input for an estimate: its 95 % interval (a lognormal through the two limits)."""
-    spec = {"dist": "interval", "low": float(f"{low:.6g}"), "high": float(f"{high:.6g}"), "confidence": 0.95,
-            "base": float(f"{estimate:.6g}")}
+    spec = {"dist": "interval", "low": written(low), "high": written(high), "confidence": 0.95, "base": written(estimate)}
     if source:
         spec["source"] = source
     return spec

@@ -19,6 +19,7 @@ import math
 from dataclasses import dataclass
 
 from sim.fit import causal
+from sim.fit.scenario_inputs import interval_spec
 from sim.fit.support import Estimate, ResponseFit, SupportFit
 from sim.model.distributions import DURATION, NON_NEGATIVE, PROBABILITY, Domain
 
@@ -54,18 +55,13 @@ def interval_input(estimate: Estimate, domain: Domain, source: str) -> dict:
     if high > domain.high:
         high = domain.high
         cut.append(f"cut at {domain.high:g}")
-    spec = {"dist": "interval", "low": _round(low), "high": _round(high), "confidence": 0.95,
-            "base": _round(estimate.value)}
+    spec = interval_spec(estimate.value, low, high)
     if low <= domain.low:
         spec["min"] = domain.low
     if high >= domain.high:
         spec["max"] = domain.high
     spec["source"] = source + (f"; interval {' and '.join(cut)}, the edge of what is allowed" if cut else "")
     return spec
-
-
-def _round(x: float) -> float:
-    return float(f"{x:.4g}")
 
 
 def chosen_estimate(fit: SupportFit, key: str) -> tuple[Estimate | None, str]:
@@ -180,7 +176,7 @@ def churn_writes(fits: dict[str, SupportFit], writes, *, evidence: str, segment_
                 writes.set(f"segments.{segment}.{other}", None)
         if churn.homogeneous:
             low, high = churn.written.interval("p")
-            writes.set(f"segments.{segment}.monthly_churn", _interval(churn.written.value("p"), low, high, source),
+            writes.set(f"segments.{segment}.monthly_churn", interval_spec(churn.written.value("p"), low, high, source),
                        "neutral customers' churn, fitted jointly with the experience effects")
         else:
             writes.mix(f"segments.{segment}.churn_mix", ("alpha", "beta"), churn.written, source,
@@ -219,8 +215,3 @@ def joint_method(churn) -> str:
     return (f"{form}, a discrete-time hazard with the experience states' multipliers and walk-away in the engine's "
             f"form, exact per-customer likelihood of {churn.customers:,} customers (Gauss-Jacobi over the Beta, the "
             f"latent states summed by a forward recursion), maximum likelihood")
-
-
-def _interval(value: float, low: float, high: float, source: str) -> dict:
-    return {"dist": "interval", "low": float(f"{low:.6g}"), "high": float(f"{high:.6g}"), "confidence": 0.95,
-            "base": float(f"{value:.6g}"), "source": source}
