@@ -13,7 +13,8 @@ or ``n/a`` with one sentence saying why:
   and :data:`FAR`, ``warn`` between.
 * **predictive** -- a parametric predictive check of the data's own summaries:
   the fitted model's expected counts against the observed ones (churned per
-  period of tenure; customers by number of purchases; customers' mean spend,
+  period of tenure; customers by number of purchases; customers' mean spend
+  and each one's first repeat purchase's share of their repeat spend,
   :mod:`sim.fit.spend_checks`; support's contacts, shares, effects' decay and
   response curve, :mod:`sim.fit.support_checks`), Pearson's chi-square
   with the fitted parameters' degrees of freedom taken off, judged by its
