@@ -111,9 +111,10 @@ def spend_shares(customer: np.ndarray, amount: np.ndarray) -> Check:
     observed = np.bincount(np.minimum((pit * FIFTHS).astype(int), FIFTHS - 1), minlength=FIFTHS).astype(float)
     expected = np.full(FIFTHS, pit.size / FIFTHS)
     gap = float(np.max(np.abs(observed - expected))) / pit.size * 100.0
+    shape = f"p = {p:.3g}" if p < SHAPE_BOUNDS[1] else "p infinite (each customer's amounts alike)"
     return predictive_check(f"each customer's first repeat purchase as a share of their repeat spend ({pit.size:,} "
                             f"customers with two or more{left}), in fifths of its Beta(p, (x - 1) p) distribution "
-                            f"with p = {p:.3g} from how their other purchases split (each should hold a fifth)",
+                            f"with {shape} from how their other purchases split (each should hold a fifth)",
                             observed, expected, 0, gap)
 
 
