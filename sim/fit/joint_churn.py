@@ -65,7 +65,7 @@ import math
 import os
 import sys
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache, cached_property
 
 import numpy as np
@@ -107,6 +107,12 @@ class Histories:
     def prefixes(self) -> Prefixes:
         """The histories' distinct prefixes as a tree (:class:`Prefixes`), built on first use and kept."""
         return prefixes(self)
+
+    @cached_property
+    def levels(self) -> Levels:
+        """The prefixes month by month and the histories' months (:class:`Levels`), built on first use and kept (with
+        the models replayed on them)."""
+        return levels(self)
 
 
 @dataclass(frozen=True, eq=False)
@@ -200,6 +206,93 @@ def prefixes(h: Histories) -> Prefixes:
     end = np.where(h.length == 0, 2, np.where(h.status == CHURNED, 1, 0))
     return Prefixes(*(x.astype(dtype) for x, dtype in zip(
         (tree_parent, tree_move, depth, start, np.argsort(ends, kind="stable"), end), _TREE_TYPES)))
+
+
+@dataclass(frozen=True, eq=False)
+class Months:
+    """Histories' months, month by month and in each the histories still alive longest first (the order of a
+    recursion history by history): month ``t``'s are ``rows[t]:rows[t + 1]``; each one's prefix (numbered as
+    :class:`Levels`'), customers at risk (with ``counted_from`` none before it) and whether the history ends in it
+    with a churn."""
+
+    rows: np.ndarray
+    prefix: np.ndarray
+    at_risk: np.ndarray
+    churned: np.ndarray
+
+    @cached_property
+    def month(self) -> np.ndarray:
+        """Each one's month."""
+        return np.repeat(np.arange(self.rows.size - 1), np.diff(self.rows))
+
+
+@dataclass(frozen=True, eq=False)
+class Levels:
+    """The histories' distinct prefixes (:attr:`Histories.prefixes`) month by month, and the histories' months.
+
+    Month ``t``'s prefixes (those of ``t`` experiences) are numbered ``first[t]`` to ``first[t + 1]``, by the kind of
+    their last experience (NEUTRAL, GOOD, BAD); ``parent[t]`` and ``kind[t]`` (t >= 1) give each its prefix in month
+    ``t - 1`` (numbered within that month) and that experience. ``last`` and ``since`` (by prefix): the kind of its
+    last bad or good contact (NEUTRAL: none) and the months since it (0: none). ``every`` month of the histories, and
+    those ``counted`` (with customers at risk: a holdout counts none before its cut-off). ``replayed``: the hazards of
+    the models replayed on them so far (:func:`expected_hazards`), by their nodes, multipliers and durations (the
+    review replays the written model by tenure and by months since a contact, a holdout's for bad and for good
+    contacts too)."""
+
+    months: int
+    first: np.ndarray
+    parent: list
+    kind: list
+    last: np.ndarray
+    since: np.ndarray
+    every: Months
+    counted: Months
+    replayed: dict = field(default_factory=dict)
+
+
+def levels(h: Histories) -> Levels:
+    """The tree of ``h``'s prefixes (:attr:`Histories.prefixes`) a level (month) at a time, each prefix's last bad or
+    good contact, and each history's prefix in each of its months: its last month's node, then that node's ancestors.
+    (:attr:`Histories.levels` keeps them.)"""
+    tree = h.prefixes
+    order = np.argsort(-h.length, kind="stable")
+    length, status, count = h.length[order], h.status[order], h.count[order]
+    start = np.zeros(length.size, dtype=np.int64) if h.counted_from is None else h.counted_from[order]
+    months = int(length.max()) if length.size else 0
+    depth = tree.depth.astype(np.int64)
+    by_level = np.argsort(depth * 3 + tree.move, kind="stable")  # month by month, in each by the last kind
+    first = np.r_[0, np.cumsum(np.bincount(depth, minlength=max(months, 1)))]
+    number = np.empty(depth.size, dtype=np.int64)  # each node's number within its month
+    number[by_level] = np.arange(depth.size) - first[depth[by_level]]
+    parent, kind = [None], [None]
+    last, since = [np.full(1, NEUTRAL, dtype=np.int64)], [np.zeros(1, dtype=np.int64)]  # of each prefix
+    for t in range(1, months):
+        nodes = by_level[first[t]:first[t + 1]]
+        parent.append(number[tree.parent[nodes]])
+        kind.append(tree.move[nodes].astype(np.int64))
+        was, ago = last[-1][parent[-1]], since[-1][parent[-1]]
+        new = (kind[-1] == BAD) | (kind[-1] == GOOD)
+        since.append(np.where(new, 1, np.where(was != NEUTRAL, ago + 1, 0)))
+        last.append(np.where(new, kind[-1], was))
+    ends = np.empty(length.size, dtype=np.int64)  # each history's last month's node
+    ends[tree.ending] = np.repeat(np.arange(depth.size), np.diff(tree.start))
+    ends = ends[order]
+    live = np.searchsorted(-length, -np.arange(months + 1), side="left")  # alive in month t: the first live[t]
+    node, prefix = np.zeros(0, dtype=np.int64), [np.zeros(0, dtype=np.int64)]
+    for t in reversed(range(months)):  # the histories alive in month t: those alive in t + 1, then those ending in t
+        node = np.r_[tree.parent[node], ends[live[t + 1]:live[t]]]
+        prefix.insert(1, first[t] + number[node])
+    at_risk = [np.zeros(0)] + [count[:live[t]] * (start[:live[t]] <= t) for t in range(months)]
+    churned = [np.zeros(0, dtype=bool)] + [(length[:live[t]] == t + 1) & (status[:live[t]] == CHURNED)
+                                           for t in range(months)]
+    rows = np.r_[0, np.cumsum(live[:months])]
+    every = Months(rows, *map(np.concatenate, (prefix, at_risk, churned)))
+    counted = every
+    if h.counted_from is not None:
+        kept = np.flatnonzero(every.at_risk != 0)
+        counted = Months(np.searchsorted(kept, rows), every.prefix[kept], every.at_risk[kept], every.churned[kept])
+    return Levels(months, first[:months + 1], parent, kind, np.concatenate(last), np.concatenate(since), every,
+                  counted)
 
 
 def beta_nodes(alpha: float, beta: float, nodes: int) -> tuple[np.ndarray, np.ndarray]:
@@ -688,41 +781,69 @@ def churn_by_tenure(churn: JointChurn, h: Histories | None = None) -> dict[str, 
 
     A customer's expected churn in month ``t`` is the model's hazard given the experiences they had and their
     surviving the months before: the forward recursion of :func:`life_likelihoods` stopped at ``t``, the hazard
-    averaged over the Beta and the latent states it leaves (``sum a h / sum a``). Summed over those at risk this
-    is the count the fitted model predicts for the data's own history, so that the two survival curves (Kaplan-Meier
-    of the data, the product of ``1 - expected / at risk``) can be compared month by month."""
+    averaged over the Beta and the latent states it leaves (``sum a h / sum a``), once per prefix
+    (:func:`expected_hazards`). Summed over those at risk this is the count the fitted model predicts for the data's
+    own history, so that the two survival curves (Kaplan-Meier of the data, the product of ``1 - expected / at risk``)
+    can be compared month by month. The sums run over each month's histories in the order of a recursion history by
+    history (:class:`Months`), so the table is that recursion's, bit for bit."""
     h = churn.histories if h is None else h
-    p, w = written_nodes(churn, h)
-    m = np.array([1.0, *churn.held])
-    stay_p, stay_b = 1.0 - 1.0 / churn.durations[0], 1.0 - 1.0 / churn.durations[1]
-    order = np.argsort(-h.length, kind="stable")
-    kinds, length, status, count = h.kinds[order], h.length[order], h.status[order], h.count[order]
-    start = np.zeros(length.size, dtype=np.int64) if h.counted_from is None else h.counted_from[order]
-    after = np.zeros((3, 4))
-    hazard = np.minimum(p[:, None] * m[None, :], 1.0)  # (nodes, 3)
-    longest = int(length.max()) if length.size else 0
-    at_risk, churned, expected, variance = (np.zeros(longest) for _ in range(4))
-    a = np.zeros((length.size, p.size, 3))
-    a[:, :, NEUTRAL] = w[None, :]
-    alive = length.size
-    for t in range(longest):
-        while alive and length[alive - 1] <= t:
-            alive -= 1
-        a = a[:alive]
-        total = a.sum(axis=(1, 2))
-        hz = np.einsum("ukn,kn->u", a, hazard) / total
-        c = count[:alive] * (start[:alive] <= t)
-        went = (length[:alive] == t + 1) & (status[:alive] == CHURNED)
-        at_risk[t], expected[t], variance[t], churned[t] = c.sum(), c @ hz, c @ (hz * (1.0 - hz)), c @ went
-        before = np.maximum(kinds[:alive, t - 1], NEUTRAL) if t > 0 else np.full(alive, NEUTRAL)
-        for column, x in enumerate((c, c * went, c * hz, c * hz * (1.0 - hz))):
-            after[:, column] += np.bincount(before, weights=x, minlength=3)
-        a = a * (1.0 - hazard)[None] / total[:, None, None]  # survived month t (scaled: only ratios matter)
-        if t + 1 >= longest:
-            break
-        a = next_month_states(a, kinds[:alive, t], stay_p, stay_b)
-    return {"period": np.arange(1, longest + 1), "at_risk": at_risk, "churned": churned, "expected": expected,
+    tree = h.levels
+    months = tree.every  # with the months a holdout does not count (at risk 0): the same sums as history by history
+    c, hz = months.at_risk, expected_hazards(churn, h)[months.prefix]
+    spread, went = hz * (1.0 - hz), months.churned.astype(float)  # as the dot products below cast it
+    at_risk, churned, expected, variance = (np.zeros(tree.months) for _ in range(4))
+    for t, rows in enumerate(zip(months.rows[:-1], months.rows[1:])):
+        x = slice(*rows)
+        at_risk[t], expected[t], variance[t], churned[t] = c[x].sum(), c[x] @ hz[x], c[x] @ spread[x], c[x] @ went[x]
+    before = np.concatenate([np.full(1, NEUTRAL), *tree.kind[1:]])[months.prefix]  # the month before's experience
+    after = month_sums(months, before, (c, c * months.churned, c * hz, c * hz * (1.0 - hz)), 3)
+    return {"period": np.arange(1, tree.months + 1), "at_risk": at_risk, "churned": churned, "expected": expected,
             "variance": variance, "after": after}
+
+
+def expected_hazards(churn: JointChurn, h: Histories | None = None) -> np.ndarray:
+    """The written model's churn hazard in each prefix of ``h`` (by default the fitted histories), numbered as
+    :class:`Levels`': a customer's hazard in month ``t`` given the experiences of the months before and their
+    surviving them. Read-only, kept with ``h``'s levels: a model already replayed on them (the same nodes,
+    multipliers and durations) is not replayed again.
+
+    The forward recursion's state in month ``t`` (the weights over the Beta's nodes and the latent states) depends only
+    on the experiences before ``t``, so histories that agree on them (a prefix: the months near the start are most
+    customers') share it: each month's states are computed once per prefix (about a third of the histories' months on
+    a company's data) with the same arithmetic as per history, the whole Beta's nodes side by side."""
+    h = churn.histories if h is None else h
+    tree = h.levels
+    p, w = written_nodes(churn, h)
+    key = (p.tobytes(), w.tobytes(), tuple(churn.held), tuple(churn.durations))
+    if key in tree.replayed:
+        return tree.replayed[key]
+    hazard = np.minimum(p[:, None] * np.array([1.0, *churn.held])[None, :], 1.0)  # (nodes, 3)
+    stay_p, stay_b = 1.0 - 1.0 / churn.durations[0], 1.0 - 1.0 / churn.durations[1]
+    a = np.zeros((1, p.size, 3))
+    a[:, :, NEUTRAL] = w[None, :]
+    hz = np.zeros(tree.first[-1])
+    for t in range(tree.months):
+        total = a.sum(axis=(1, 2))
+        hz[tree.first[t]:tree.first[t + 1]] = np.einsum("ukn,kn->u", a, hazard) / total
+        if t + 1 < tree.months:
+            a = a * (1.0 - hazard)[None] / total[:, None, None]  # survived month t (scaled: only ratios matter)
+            a = next_month_states(a, tree.kind[t + 1], stay_p, stay_b, tree.parent[t + 1])
+    hz.flags.writeable = False
+    tree.replayed[key] = hz
+    return hz
+
+
+def month_sums(months: Months, cell: np.ndarray, columns, cells: int) -> np.ndarray:
+    """(cells, columns): the sums of each of ``columns`` (one number per month of ``months``) by ``cell`` (each
+    month's, 0 to ``cells - 1``), month by month, then the months in order -- the order of a recursion history by
+    history that adds each month's sums in turn."""
+    count = months.rows.size - 1
+    index = months.month * cells + cell
+    out = np.zeros((len(columns), cells))
+    for column, x in zip(out, columns):
+        for row in np.bincount(index, weights=x, minlength=count * cells).reshape(count, cells):
+            column += row
+    return out.T
 
 
 def next_month_states(a: np.ndarray, kind: np.ndarray, stay_p, stay_b, parent: np.ndarray | None = None) -> np.ndarray:
@@ -731,7 +852,7 @@ def next_month_states(a: np.ndarray, kind: np.ndarray, stay_p, stay_b, parent: n
     A good or bad contact puts all of a row's weight in that state; without one a good or bad state lasts with its
     staying probability and otherwise falls back to neutral (the engine's geometric states). ``parent`` gives each
     row of the result the row of ``a`` it continues (a prefix tree's month from the month before,
-    :func:`sim.fit.support_checks.levels`); by default row for row.
+    :class:`Levels`); by default row for row.
     """
     x = a if parent is None else a[parent]
     out = np.zeros_like(x)

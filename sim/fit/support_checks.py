@@ -28,8 +28,7 @@ cluster-robust, :func:`cluster_variance`); the calibration's error is added to f
 from __future__ import annotations
 
 import math
-import weakref
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 
 import numpy as np
 from scipy.special import gammaln
@@ -108,147 +107,29 @@ def churn_by_since_each(churns: list, h=None) -> list[np.ndarray]:
     """:func:`churn_by_since` of each of several written models (the same fit with other multipliers or durations)
     on the same histories ``h`` (by default the first model's).
 
-    The forward recursion's state in month ``t`` (each history's weights over the Beta's nodes and the latent states)
-    depends only on the experiences of the months before ``t``, so the histories that agree on them (a prefix: the
-    months near the start are most customers') share it: each month's states are computed once per prefix
-    (:func:`levels`, found once per histories; about a third of the histories' months on a company's data) with the
-    same arithmetic as per history, and each history's expected churn is its prefix's. The sums over histories run in
-    the same order as history by history, so the tables are the recursion's history by history, bit for bit. A model
-    already replayed on these histories (the same nodes, multipliers and durations) is not replayed again."""
+    Each history's expected churn in each month is its prefix's hazard (:func:`sim.fit.joint_churn.expected_hazards`,
+    the recursion once per distinct prefix, kept with the histories: a model already replayed on them is not replayed
+    again), and the sums over histories run in the same order as history by history
+    (:func:`sim.fit.joint_churn.month_sums`), so the tables are the recursion's history by history, bit for bit."""
     h = churns[0].histories if h is None else h
-    tree = levels(h)
-    counted = [_by_cell(tree, tree.counted.cell, tree.counted.at_risk),
-               _by_cell(tree, tree.counted.cell, tree.counted.at_risk * tree.counted.churned)]
+    tree = h.levels
+    cells = 3 * len(SINCE)
+    cell_of = tree.last * len(SINCE) + since_bin(tree.since)  # each prefix's: the last contact's kind, months since
+    counted = tree.counted
+    cell = cell_of[counted.prefix]
+    observed = joint_churn.month_sums(counted, cell, (counted.at_risk, counted.at_risk * counted.churned), cells)
     found = []
     for churn in churns:
-        p, w = joint_churn.written_nodes(churn, h)
-        key = (p.tobytes(), w.tobytes(), tuple(churn.held), tuple(churn.durations))
-        if key in tree.replayed:
-            found.append(tree.replayed[key].copy())
-            continue
-        hazard = np.minimum(p[:, None] * np.array([1.0, *churn.held])[None, :], 1.0)
-        stay_p, stay_b = 1.0 - 1.0 / churn.durations[0], 1.0 - 1.0 / churn.durations[1]
-        a = np.zeros((1, p.size, 3))
-        a[:, :, NEUTRAL] = w[None, :]
-        hz = np.zeros(tree.first[-1])
-        for t in range(tree.months):
-            total = a.sum(axis=(1, 2))
-            hz[tree.first[t]:tree.first[t + 1]] = np.einsum("ukn,kn->u", a, hazard) / total
-            if t + 1 < tree.months:
-                a = a * (1.0 - hazard)[None] / total[:, None, None]  # survived month t (scaled: only ratios matter)
-                a = joint_churn.next_month_states(a, tree.kind[t + 1], stay_p, stay_b, tree.parent[t + 1])
+        hz = joint_churn.expected_hazards(churn, h)
         # The months a holdout does not count add 0 * hz, nothing -- unless hz is not a number (a history the model
         # cannot survive): then every month, as the recursion history by history has it.
-        months = tree.counted if np.isfinite(hz).all() else tree.every
+        months, in_cell = (counted, cell) if np.isfinite(hz).all() else (tree.every, cell_of[tree.every.prefix])
         hz = hz[months.prefix]
         expected = months.at_risk * hz
-        table = np.column_stack([*counted, _by_cell(tree, months.cell, expected),
-                                 _by_cell(tree, months.cell, expected * (1.0 - hz))])
-        tree.replayed[key] = table
-        found.append(table.copy())
-    return [table.reshape(3, len(SINCE), 4) for table in found]
-
-
-def _by_cell(tree, cell: np.ndarray, x: np.ndarray) -> np.ndarray:
-    """Sums of ``x`` (one per customer-month of ``tree``, ``cell`` theirs) by cell: month by month, then the months in
-    order -- the order of the recursion history by history."""
-    cells = 3 * len(SINCE)
-    by_month = np.bincount(cell, weights=x, minlength=tree.months * cells).reshape(tree.months, cells)
-    out = np.zeros(cells)
-    for row in by_month:
-        out += row
-    return out
-
-
-@dataclass(frozen=True)
-class Months:
-    """Histories' months, month by month and in each the histories still alive longest first (the recursion's order):
-    each one's prefix, cell (``t`` times the cells plus the cell by the last experience's kind and :data:`SINCE`'s
-    group of months since it), customers at risk (with ``counted_from`` none before it) and whether the history ends
-    in it with a churn."""
-
-    prefix: np.ndarray
-    cell: np.ndarray
-    at_risk: np.ndarray
-    churned: np.ndarray
-
-
-@dataclass(frozen=True)
-class Levels:
-    """The histories' distinct prefixes (:attr:`sim.fit.joint_churn.Histories.prefixes`) month by month, and the
-    histories' months.
-
-    Month ``t``'s prefixes (those of ``t`` experiences) are numbered ``first[t]`` to ``first[t + 1]``, by the kind of
-    their last experience (NEUTRAL, GOOD, BAD); ``parent[t]`` and ``kind[t]`` (t >= 1) give each its prefix in month
-    ``t - 1`` (numbered within that month) and that experience. ``every`` month of the histories, and those ``counted``
-    (with customers at risk: a holdout counts none before its cut-off). ``replayed``: the tables of the models replayed
-    on them so far, by their nodes, multipliers and durations (a holdout's written model is replayed for bad and for
-    good contacts)."""
-
-    months: int
-    first: np.ndarray
-    parent: list
-    kind: list
-    every: Months
-    counted: Months
-    replayed: dict = field(default_factory=dict, compare=False)
-
-
-_LEVELS = weakref.WeakKeyDictionary()
-"""The levels of the histories replayed, while they exist (a holdout's are replayed for bad and for good contacts)."""
-
-
-def levels(h) -> Levels:
-    """The histories ``h``'s prefixes month by month and months (:class:`Levels`), found once per histories."""
-    found = _LEVELS.get(h)
-    if found is None:
-        found = _LEVELS[h] = _levels(h)
+        table = np.column_stack([observed, joint_churn.month_sums(months, in_cell, (expected, expected * (1.0 - hz)),
+                                                                  cells)])
+        found.append(table.reshape(3, len(SINCE), 4))
     return found
-
-
-def _levels(h) -> Levels:
-    """The joint churn fit's tree of ``h``'s prefixes (built once per histories) a level (month) at a time, and each
-    history's prefix in each of its months: its last month's node, then that node's ancestors."""
-    tree = h.prefixes
-    order = np.argsort(-h.length, kind="stable")
-    length, status, count = h.length[order], h.status[order], h.count[order]
-    start = np.zeros(length.size, dtype=np.int64) if h.counted_from is None else h.counted_from[order]
-    months = int(length.max()) if length.size else 0
-    groups = len(SINCE)
-    depth = tree.depth.astype(np.int64)
-    by_level = np.argsort(depth * 3 + tree.move, kind="stable")  # month by month, in each by the last kind
-    first = np.r_[0, np.cumsum(np.bincount(depth, minlength=max(months, 1)))]
-    number = np.empty(depth.size, dtype=np.int64)  # each node's number within its month
-    number[by_level] = np.arange(depth.size) - first[depth[by_level]]
-    parent, kind, cell_of = [None], [None], [np.array([groups * NEUTRAL + since_bin(0)])]
-    last, since = np.full(1, NEUTRAL, dtype=np.int64), np.zeros(1, dtype=np.int64)  # of each prefix
-    for t in range(1, months):
-        nodes = by_level[first[t]:first[t + 1]]
-        parent.append(number[tree.parent[nodes]])
-        kind.append(tree.move[nodes].astype(np.int64))
-        since, last = since[parent[-1]], last[parent[-1]]
-        new = (kind[-1] == BAD) | (kind[-1] == GOOD)
-        since = np.where(new, 1, np.where(last != NEUTRAL, since + 1, 0))
-        last = np.where(new, kind[-1], last)
-        cell_of.append(last * groups + since_bin(since))
-    ends = np.empty(length.size, dtype=np.int64)  # each history's last month's node
-    ends[tree.ending] = np.repeat(np.arange(depth.size), np.diff(tree.start))
-    ends = ends[order]
-    live = np.searchsorted(-length, -np.arange(months + 1), side="left")  # alive in month t: the first live[t]
-    node, prefix, cell = np.zeros(0, dtype=np.int64), [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.int64)]
-    for t in reversed(range(months)):  # the histories alive in month t: those alive in t + 1, then those ending in t
-        node = np.r_[tree.parent[node], ends[live[t + 1]:live[t]]]
-        prefix.insert(1, first[t] + number[node])
-        cell.insert(1, t * 3 * groups + cell_of[t][number[node]])
-    at_risk = [np.zeros(0)] + [count[:live[t]] * (start[:live[t]] <= t) for t in range(months)]
-    churned = [np.zeros(0, dtype=bool)] + [(length[:live[t]] == t + 1) & (status[:live[t]] == joint_churn.CHURNED)
-                                           for t in range(months)]
-    every = Months(*map(np.concatenate, (prefix, cell, at_risk, churned)))
-    counted = every
-    if h.counted_from is not None:
-        rows = np.flatnonzero(every.at_risk != 0)
-        counted = Months(every.prefix[rows], every.cell[rows], every.at_risk[rows], every.churned[rows])
-    return Levels(months, first[:months + 1], parent, kind, every, counted)
 
 
 def purchase_groups(customer, purchases, since, last, labels, count: int, multipliers: dict, durations: dict):

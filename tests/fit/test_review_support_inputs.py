@@ -44,11 +44,49 @@ def test_churn_by_months_since_the_contact_regroups_churn_by_tenure():
     assert list(by_since[B, :, 0]) == [5, 4, 3, 4, 6, 1]
 
 
-def test_the_churn_replays_of_several_models_on_shared_prefixes_regroup_churn_by_tenure():
-    """churn_by_since_each replays several models at once on the histories' shared prefixes, and a holdout's only in
-    the months it counts: for each model (a Beta mix with other multipliers and durations, one probability, and one
-    that no customer can survive a bad month under: hz not a number) its totals and first groups are
-    churn_by_tenure's, which replays history by history; a second replay is the same. 300 random lives, 0.2 s."""
+def churn_by_tenure_history_by_history(churn, h):
+    """The slow, independent reference of jc.churn_by_tenure (which replays once per prefix): the forward recursion
+    run for each history on its own, month by month, the histories alive longest first, each month's sums added in
+    turn -- what the replay once per prefix must give to the last bit."""
+    p, w = jc.written_nodes(churn, h)
+    m = np.array([1.0, *churn.held])
+    stay_p, stay_b = 1.0 - 1.0 / churn.durations[0], 1.0 - 1.0 / churn.durations[1]
+    order = np.argsort(-h.length, kind="stable")
+    kinds, length, status, count = h.kinds[order], h.length[order], h.status[order], h.count[order]
+    start = np.zeros(length.size, dtype=np.int64) if h.counted_from is None else h.counted_from[order]
+    after = np.zeros((3, 4))
+    hazard = np.minimum(p[:, None] * m[None, :], 1.0)  # (nodes, 3)
+    longest = int(length.max()) if length.size else 0
+    at_risk, churned, expected, variance = (np.zeros(longest) for _ in range(4))
+    a = np.zeros((length.size, p.size, 3))
+    a[:, :, N] = w[None, :]
+    alive = length.size
+    for t in range(longest):
+        while alive and length[alive - 1] <= t:
+            alive -= 1
+        a = a[:alive]
+        total = a.sum(axis=(1, 2))
+        hz = np.einsum("ukn,kn->u", a, hazard) / total
+        c = count[:alive] * (start[:alive] <= t)
+        went = (length[:alive] == t + 1) & (status[:alive] == jc.CHURNED)
+        at_risk[t], expected[t], variance[t], churned[t] = c.sum(), c @ hz, c @ (hz * (1.0 - hz)), c @ went
+        before = np.maximum(kinds[:alive, t - 1], N) if t > 0 else np.full(alive, N)
+        for column, x in enumerate((c, c * went, c * hz, c * hz * (1.0 - hz))):
+            after[:, column] += np.bincount(before, weights=x, minlength=3)
+        a = a * (1.0 - hazard)[None] / total[:, None, None]  # survived month t (scaled: only ratios matter)
+        if t + 1 >= longest:
+            break
+        a = jc.next_month_states(a, kinds[:alive, t], stay_p, stay_b)
+    return {"period": np.arange(1, longest + 1), "at_risk": at_risk, "churned": churned, "expected": expected,
+            "variance": variance, "after": after}
+
+
+def test_the_churn_replays_of_several_models_on_shared_prefixes_are_the_replay_history_by_history():
+    """churn_by_tenure and churn_by_since_each replay several models at once on the histories' shared prefixes, and a
+    holdout's only in the months it counts: for each model (a Beta mix with other multipliers and durations, one
+    probability, and one that no customer can survive a bad month under: hz not a number) churn_by_tenure is the
+    replay history by history (churn_by_tenure_history_by_history) to the last bit, and churn_by_since's totals and
+    first groups are its; a second replay is the same. 300 random lives, 0.2 s."""
     rng = np.random.default_rng(7)
     length = rng.integers(1, 25, 300)
     customer = np.repeat(np.arange(300), length)
@@ -66,8 +104,12 @@ def test_the_churn_replays_of_several_models_on_shared_prefixes_regroup_churn_by
                   jc.JointChurn(one, one, (0.7, 2.0), (0.2, 0.1, 0.3), 1, 3, (3.0, 5.0), True, 300, histories=h)]
         with np.errstate(invalid="ignore"):  # the last model's hz: 0 / 0
             tables = zip(models, sc.churn_by_since_each(models, h), sc.churn_by_since_each(models, h))
-            replayed = [(model, by_since, again, jc.churn_by_tenure(model, h)) for model, by_since, again in tables]
-        for model, by_since, again, by_tenure in replayed:
+            replayed = [(by_since, again, jc.churn_by_tenure(model, h), churn_by_tenure_history_by_history(model, h))
+                        for model, by_since, again in tables]
+        for by_since, again, fast, by_tenure in replayed:
+            assert fast.keys() == by_tenure.keys()
+            for key, value in by_tenure.items():
+                np.testing.assert_array_equal(fast[key], value)  # bit for bit (not a number where it is)
             np.testing.assert_allclose(by_since.sum(axis=(0, 1)), by_tenure["after"].sum(axis=0), rtol=1e-12)
             for kind in (B, P):
                 np.testing.assert_allclose(by_since[kind, 0], by_tenure["after"][kind], rtol=1e-12)
