@@ -19,6 +19,7 @@ import os
 import resource
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -66,7 +67,8 @@ def main(argv: list[str] | None = None) -> None:
     copies = {"this": ROOT, **({"other": args.checkout.resolve()} if args.checkout else {})}
     ratios: dict[tuple[str, str], list[float]] = {}
     cpu: dict[tuple[str, str], list[float]] = {}
-    scratch = Path(os.environ.get("TMPDIR", "/tmp")) / f"cxroi-bench-{os.getpid()}"
+    folder = tempfile.TemporaryDirectory(prefix="cxroi-bench-")  # removed at exit, an interrupted one too
+    scratch = Path(folder.name) / "results"
     for round_ in range(args.rounds):
         for label, checkout in copies.items():
             reference, _ = measure(checkout, COMMANDS["run"], scratch)
