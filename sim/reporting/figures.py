@@ -301,8 +301,9 @@ def frontier_figure(summary: dict) -> Figure:
         colour = "tab:blue" if entry["on_frontier"] else ("lightgrey" if not entry["within_budget"] else "grey")
         ax.errorbar([x], [y], yerr=[[y - low], [high - y]], fmt="o", color=colour, capsize=3,
                     markerfacecolor=colour if entry["on_frontier"] else "white")
+        gap = 9 if entry["name"] == summary["choice"] else 5  # clear of the choice's circle
         ax.annotate(" + ".join(letters[m] for m in entry["interventions"]) or "nothing", (x, y),
-                    textcoords="offset points", xytext=(6, 4), fontsize=7)
+                    textcoords="offset points", xytext=(gap, gap - 2), fontsize=7)
         if entry["name"] == summary["choice"]:
             ax.plot([x], [y], "o", markersize=14, markerfacecolor="none", markeredgecolor="tab:red",
                     label=f"choice ({summary['objective']})")
@@ -313,6 +314,8 @@ def frontier_figure(summary: dict) -> Figure:
     if budget["budget"] is not None and budget["budget_on"] == "pv-cost":
         ax.axvline(budget["budget"], color="tab:red", linestyle=":", label="budget")
     ax.axhline(0, color="black", linewidth=0.6)
+    low, high = ax.get_xlim()
+    ax.set_xlim(low, high + 0.08 * (high - low))  # room for the costliest portfolio's label inside the axes
     ax.set_xlabel(f"expected PV cost ({currency})")
     ax.set_ylabel(f"NPV ({currency}): mean and 90 % interval")
     _money_axis(ax.xaxis, currency)

@@ -24,9 +24,10 @@ from pathlib import Path
 from typing import Any
 
 from sim.errors import UsageError
-from sim.model.labels import is_money
+from sim.model.labels import is_money, lower_first
 from sim.reporting.format import amount, input_words, percent, style
 from sim.reporting.format import payback as payback_text
+from sim.reporting.format import periods as periods_text
 from sim.reporting.memo_trust import trust_section
 from sim.reporting.results_files import Record, read_results as read_folder
 
@@ -146,14 +147,14 @@ def decide(summary: dict[str, Any], voi: dict[str, Any] | None, label=str,
                  + (f" (the largest EVPPI is {amount(top['evppi'], currency)})" if top is not None else ""))
         if npv > 0 and not nothing:
             return made("invest", because=(
-                f"expected NPV is {amount(npv, currency)}, positive in {percent(p_win, 0)} of outcomes; "
+                f"expected NPV is {amount(npv, currency)}, positive in {percent(p_win, currency=currency)} of outcomes; "
                 f"{worth}, so deciding now beats a pilot"))
         return made("do not invest", because=f"{_best_is(what, best, currency, nothing)}, and {worth}")
     if npv > 0 and not nothing and p_win >= INVEST_CONFIDENCE:
-        return made("invest", because=f"expected NPV is {amount(npv, currency)}, positive in {percent(p_win, 0, currency)} of outcomes")
+        return made("invest", because=f"expected NPV is {amount(npv, currency)}, positive in {percent(p_win, currency=currency)} of outcomes")
     if npv > 0 and not nothing:
         return made("pilot", because=(
-            f"expected NPV is positive ({amount(npv, currency)}) but it is negative (a loss) in {percent(1 - p_win, 0, currency)} of outcomes"))
+            f"expected NPV is positive ({amount(npv, currency)}) but it is negative (a loss) in {percent(1 - p_win, currency=currency)} of outcomes"))
     return made("do not invest", because=_best_is(what, best, currency, nothing))
 
 
@@ -212,12 +213,24 @@ def count(n: float, currency: str | None = None) -> str:
     return style(currency).count(n)
 
 
-def pilot_section(memo: "Memo", pilot: dict[str, Any], label: str) -> None:
-    """The pilot sizes compared: value of the result (EVSI), cost, expected net gain, power."""
+def pilot_section(memo: "Memo", pilot: dict[str, Any], label: str, segments: dict[str, str] | None = None,
+                  period: str = "period") -> None:
+    """The pilot sizes compared: value of the result (EVSI), cost, expected net gain, power.
+
+    ``segments`` names the segments for a reader (their labels); the ceiling on every size's value, the
+    EVPPI of what the pilot measures, is stated, as the recommendation quotes it."""
     currency = pilot["currency"]
+    segments = segments or {}
+    counted: dict[str, list[str]] = {}
+    for m in pilot["measures"]:
+        counted.setdefault(m["counts"], []).append(segments.get(m["segment"], m["segment"]))
+    ceiling = (f" Knowing exactly what it measures (the inputs it informs, together) would be worth at most "
+               f"{amount(pilot['evppi'], currency)} (EVPPI): no pilot of any size can be worth more."
+               if pilot.get("evppi") is not None else "")
     memo.add("p", f"**Is a pilot of {label} worth it?** A pilot counts "
-                  + "; ".join(f"{m['counts']} ({m['segment']})" for m in pilot["measures"])
-                  + f" in a treated and a control arm for {pilot['periods']} periods. Costs: {style(currency).restyle(pilot['costs']['basis'])}.")
+                  + "; ".join(f"{what} ({' and '.join(names)})" for what, names in counted.items())
+                  + f" in a treated and a control arm for {periods_text(pilot['periods'], period)}.{ceiling} "
+                  + f"Costs: {style(currency).restyle(pilot['costs']['basis'])}.")
     memo.add("table", (["customers per arm", "value of its result (EVSI)", "cost", "expected net gain", "power (5\u00a0% test)"], [
         [count(row["customers_per_arm"], currency), amount(row["evsi"], currency), amount(row["cost"], currency),
          amount(row["net_gain"], currency), percent(row["power"], 0)] for row in pilot["sizes"]]))
@@ -273,10 +286,13 @@ def portfolio_section(memo: "Memo", portfolio: dict[str, Any], currency: str) ->
     memo.add("p", f"Judged by {_appetite(portfolio['objective'])}, {how_many} of the options (doing nothing included) "
                   f"point to {what} (expected NPV {amount(chosen['npv']['mean'], currency)}, 90\u00a0% interval "
                   f"{amount(chosen['npv']['p05'], currency)} to {amount(chosen['npv']['p95'], currency)}, positive in "
-                  f"{st.percent(chosen['prob_npv_positive'], 0)} of outcomes).{overlap}")
+                  f"{st.percent(chosen['prob_npv_positive'])} of outcomes).{overlap}")
     memo.add("table", (["portfolio on the efficient frontier", "expected PV cost", "expected NPV", "incremental ROI"], [
         [entries[row["name"]]["label"], amount(row["pv_cost"], currency), amount(row["npv"], currency),
          st.roi(row["incremental_roi"]) if row["incremental_roi"] is not None else "—"] for row in portfolio["frontier"]]))
+    memo.add("p", "Incremental ROI is what each step along the frontier adds: its extra expected NPV as a percentage of "
+                  "its extra expected PV cost. It is a ratio of expected values, so it differs from the expected ROI in "
+                  "the headline figures, which is the average of each outcome's own ROI.")
     memo.figures["frontier"] = figures.frontier_figure(portfolio)
     memo.add("figure", ("frontier", "Expected NPV against expected PV cost of each portfolio, with its 90\u00a0% interval; "
                                     "the line is the efficient frontier, hollow points are off it, the circle is the choice."))
@@ -392,7 +408,7 @@ def headline_figures(memo: Memo, ctx: Context) -> None:
     for name, entry in entries.items():
         if entry.get("roi_undefined"):
             memo.add("p", f"**{labels[name]}**: {entry['roi_undefined']['reason']} (in {st.percent(entry['roi_undefined']['share'], 0)} "
-                          f"of outcomes). Its NPV is positive in {st.percent(_prob_gain(entry), 0)} of outcomes.")
+                          f"of outcomes). Its NPV is positive in {st.percent(_prob_gain(entry))} of outcomes.")
     same = (f" P(ROI > 0) and P(payback within {_periods(summary)}) are one figure by construction: an outcome has "
             f"paid back exactly when its cumulative discounted net cash flow ends the horizon at or above zero, "
             f"that is when its NPV is not negative.") if _chances_equal(entries) else ""
@@ -449,14 +465,18 @@ def value_of_information(memo: Memo, ctx: Context) -> None:
     if voi:
         best, _ = candidate(ctx.summary, record.portfolio)
         choice = "choosing among the portfolios" if record.portfolio is not None else "deciding"
+        priced = (f" as a rule of thumb; below, actual pilots of {ctx.labels[decision.intervention]} are priced size by size"
+                  if record.pilot and record.pilot.get("intervention") == decision.intervention else "")
         memo.add("p", f"**Value of information.** Perfect knowledge of every input before {choice} would be worth "
                       f"{amount(voi['evpi'], currency)} (EVPI). A pilot is assumed to cost about "
                       f"{amount(PILOT_SHARE * best.pv_cost, currency)} ({percent(PILOT_SHARE, 0)} of the expected PV cost of "
-                      f"{best.label}). The inputs most worth learning about:")
+                      f"{best.label}){priced}. The inputs most worth learning about:")
         memo.add("table", (["input", "most a study of it is worth (EVPPI)"],
                            [[ctx.label(r["input"]), amount(r["evppi"], currency)] for r in voi["evppi"][:5]]))
     if record.pilot and record.pilot.get("intervention") == decision.intervention:
-        pilot_section(memo, record.pilot, ctx.labels[decision.intervention])
+        segments = {name: lower_first(spec.get("label") or name)
+                    for name, spec in record.manifest.get("resolved_scenario", {}).get("segments", {}).items()}
+        pilot_section(memo, record.pilot, ctx.labels[decision.intervention], segments, ctx.summary["period"])
 
 
 @section
@@ -473,12 +493,13 @@ def spreadsheet_answer(memo: Memo, ctx: Context) -> None:
     diff = chosen["roi"]["mean"] - base["roi"] if base["roi"] is not None and chosen["roi"]["mean"] is not None else None
     direction = "below" if diff is not None and diff < 0 else "above"
     memo.add("p", (
-        f"With every input at its single most likely value, {name} returns an ROI of "
+        f"With every input at its base value (the value the scenario states as its base, else the median of its "
+        f"range), {name} returns an ROI of "
         f"{st.roi(base['roi'])} (NPV {amount(base['npv'], currency)}); the mean over all {st.count(summary['draws'])} "
         f"simulated outcomes is {st.roi(chosen['roi']['mean'])}, {direction} it. They differ because the simulation "
         f"averages over the whole range of every uncertain input, and the result is not a straight line in them: "
         f"effects multiply (a retained customer buys again and again) and skewed ranges have means away from their "
-        f"most likely value."))
+        f"median."))
 
 
 @section
@@ -494,7 +515,7 @@ def method(memo: Memo, ctx: Context) -> None:
     st = style(ctx.currency)
     memo.add("h2", "Method and reproducibility")
     memo.add("p", (
-        "Customers are simulated month by month (or year by year) in each segment: they arrive, may churn, buy and "
+        f"Customers are simulated {summary['period']} by {summary['period']} in each segment: they arrive, may churn, buy and "
         "contact support; each contact is a good, neutral or bad experience, which raises or lowers their buying and "
         "churn for a while, and a bad one can make them walk away. Every uncertain input is drawn from its stated "
         "range; each draw runs the baseline and every option, and every combination of options, on the same "

@@ -31,7 +31,7 @@ def test_a_combination_is_recommended_and_the_largest_part_followed():
                _entry("b", ["b"], 20_000, 0.95, 30_000), _entry("a+b", ["a", "b"], 65_000, 0.93, 130_000)]
     decision = decide(_summary(), None, str, _portfolio("a+b", entries))
     assert (decision.verdict, decision.portfolio, decision.members, decision.intervention) == ("invest", "a+b", ("a", "b"), "a")
-    assert decision.because == "expected NPV is 65\u00a0000\u00a0€, positive in 93\u00a0% of outcomes"
+    assert decision.because == "expected NPV is 65\u00a0000\u00a0€, positive in 93.0\u00a0% of outcomes"
 
 
 def test_doing_nothing_is_not_investing_and_says_why():
