@@ -116,3 +116,68 @@ def test_the_fits_cover_the_stated_truth(path_outputs):
     low, high = pilot["interval_95"]
     assert low < generator.PILOT["bad_ratio"] < high
     assert pilot["written_into"]
+
+
+def _agrees(quoted: str, value: float) -> bool:
+    """A number as the docs print it agrees with ``value`` rounded to the digits printed."""
+    decimals = len(quoted.partition(".")[2])
+    return abs(float(quoted) - value) <= 0.5 * 10 ** -decimals + 1e-12
+
+
+def test_the_fits_are_what_docs_fitting_quotes(path_outputs):
+    """docs/fitting.md quotes the sample company's estimates with their 95 % intervals, the pilot's review and the
+    memo's review count: they are what these fits give (no extra work: the fixture's outputs)."""
+    text = " ".join((ROOT / "docs" / "fitting.md").read_text(encoding="utf-8").split())
+    churn = json.loads(path_outputs["fit customers"][0].stdout)["segments"]
+    orders = json.loads(path_outputs["fit orders"][0].stdout)["segments"]
+    support = json.loads(path_outputs["fit support"][0].stdout)["segments"]
+    pilot = json.loads(path_outputs["fit pilot"][0].stdout)
+
+    def row(rows, parameter):
+        (found,) = [r for r in rows if r["parameter"] == parameter]
+        return found["estimate"], found["ci_low"], found["ci_high"]
+
+    def interval(entry):
+        return entry["estimate"], entry["ci_low"], entry["ci_high"]
+
+    written = {segment: support[segment]["joint_churn"]["written"] for segment in support}
+    expected = [row(orders["retail"]["estimates"], "r"), row(orders["retail"]["estimates"], "alpha"),
+                row(orders["business"]["estimates"], "r"), row(orders["business"]["estimates"], "alpha"),
+                row(orders["retail"]["spend"]["estimates"], "mean_spend"),
+                row(orders["business"]["spend"]["estimates"], "mean_spend"),
+                row(support["retail"]["estimates"], "walk_away"), row(support["business"]["estimates"], "walk_away"),
+                row(support["retail"]["estimates"], "contacts"), row(support["business"]["estimates"], "contacts"),
+                (pilot["median"], *pilot["interval_95"]),
+                row(churn["retail"]["estimates"], "alpha"), row(churn["business"]["estimates"], "alpha"),
+                interval(written["retail"]["alpha"]), interval(written["retail"]["beta"])]
+    published = text[text.index("On the sample company (`scenarios/data/make_sample_company.py`"):]
+    published = published[:published.index("`python benchmarks/fit_cli_speed.py`")]
+    quoted = re.findall(r"(\d+\.\d+) \((\d+\.\d+)–(\d+\.\d+)", published)
+    assert len(quoted) == len(expected), quoted
+    for numbers, values in zip(quoted, expected):
+        assert all(_agrees(q, v) for q, v in zip(numbers, values)), (numbers, values)
+    betas = re.search(r"beta, (\d+\.\d+) and (\d+\.\d+), lies below", published).groups()
+    assert _agrees(betas[0], row(churn["retail"]["estimates"], "beta")[0])
+    assert _agrees(betas[1], row(churn["business"]["estimates"], "beta")[0])
+
+    # The walk-through's pilot and review sentences.
+    ratio = re.search(r"measured a risk ratio of bad contacts of (\d+\.\d+) \((\d+\.\d+)–(\d+\.\d+)\)", text).groups()
+    assert all(_agrees(q, v) for q, v in zip(ratio, (pilot["median"], *pilot["interval_95"])))
+    (review,) = pilot["review"]["inputs"].values()
+    early, predicted, contacts, happened, p_value = re.search(
+        r"the risk ratio of those enrolled in the first four weeks, (\d+\.\d+), with the later control arm predicts "
+        r"(\d+) bad contacts among the later treated customers' (\d+); (\d+) happened\) and its predictive check "
+        r"\(p = ([\d.]+)\)", text).groups()
+    holdout = review["holdout"]["reason"]
+    assert f"treated arm's {contacts} contacts" in holdout and f"{predicted} predicted, {happened} happened" in holdout
+    assert _agrees(early, float(re.search(r"enrolled before \S+ \((\d+\.\d+)\)", holdout).group(1)))
+    assert f"(p = {p_value})" in review["predictive"]["reason"]
+    reviews = json.loads(path_outputs["fit support"][0].stdout)["review"]["inputs"]
+    reason = reviews["segments.business.experience.negative_churn_increase"]["holdout"]["reason"]
+    predicted, months, happened, errors = re.search(r"predicts (\d+) customers churning in the (\d+) months after a bad "
+                                                    r"contact where (\d+) did \(([\d.]+) standard errors", text).groups()
+    assert f"in the {months} customer-months" in reason and f"{predicted} predicted, {happened} happened" in reason
+    assert f"({errors} standard errors)" in reason
+    memo = (path_outputs["run my_company.toml"][1] / "memo.md").read_text(encoding="utf-8")
+    passed, total = re.search(r"passes (\d+) of the (\d+) fitted inputs", text).groups()
+    assert f"Of {total} inputs, {passed} pass every check" in " ".join(memo.split())
