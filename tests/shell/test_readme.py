@@ -111,19 +111,23 @@ def test_the_chances_the_readme_quotes_for_the_own_scenario(own_scenario):
     assert quoted == chances
 
 
-def test_the_portfolio_figures_the_readme_quotes():
+@pytest.fixture(scope="module")
+def portfolio_summary():
+    """`cxroi portfolio` of the default scenario at its default draws, as --json (about 2.5 s)."""
+    return json.loads(invoke(["portfolio", str(ROOT / "scenarios" / "nordic_midsize.toml"), "--no-save", "--json"],
+                             stdout=True))
+
+
+def test_the_portfolio_figures_the_readme_quotes(portfolio_summary):
     """The first run's reading quotes the best pair's expected NPV, its chance of paying and its interaction, and
     the choice under a 300 000 € budget: they are what `cxroi portfolio` computes (about 5 s: two portfolio runs)."""
-    import json
-    import re
-
     text = " ".join(section("A first run, read line by line").split())
     quoted = re.search(r"worth most, ([\d  ]+) € expected \(positive in ([\d.]+) % of worlds\), though ([\d  ]+) € "
                        r"less than the two apart", text)
     assert quoted, "the README no longer quotes the portfolio's figures in the expected words"
     npv, positive, overlap = (float(re.sub(r"\s", "", group)) for group in quoted.groups())
     scenario = str(ROOT / "scenarios" / "nordic_midsize.toml")
-    found = json.loads(invoke(["portfolio", scenario, "--no-save", "--json"], stdout=True))
+    found = portfolio_summary
     best = next(p for p in found["portfolios"] if p["name"] == found["choice"])
     assert best["interventions"] == ["faster_response", "resolution_training"]
     assert (round(best["npv"]["mean"]), round(100 * best["prob_npv_positive"], 1), round(-best["interaction"]["mean"])) \
@@ -131,3 +135,39 @@ def test_the_portfolio_figures_the_readme_quotes():
     budgeted = json.loads(invoke(["portfolio", scenario, "--no-save", "--json", "--budget", "300000"], stdout=True))
     assert "under a 300 000 € budget" in text and budgeted["choice"] == "resolution_training"
     assert set(found["choice_by_objective"].values()) >= {"resolution_training"}
+
+
+def _money(text: str) -> float:
+    """'−43 169 €' -> -43169.0."""
+    return float(re.sub(r"[^\d.−-]", "", text).replace("−", "-"))
+
+
+def test_the_default_answer_docs_portfolio_quotes(portfolio_summary):
+    """docs/portfolio.md's table of the default scenario's portfolios, its frontier's incremental ROIs and the
+    common-random-numbers sentence are what `cxroi portfolio` gives (the README test's run: no extra work)."""
+    text = (ROOT / "docs" / "portfolio.md").read_text(encoding="utf-8")
+    section = text[text.index("## The default scenario's answer"):text.index("## Speed and scaling")]
+    names = {"faster response": "faster_response", "FCR training": "resolution_training",
+             "AI assistant": "ai_self_service", "faster response + FCR training": "faster_response+resolution_training",
+             "all three": "faster_response+resolution_training+ai_self_service"}
+    entries = {entry["name"]: entry for entry in portfolio_summary["portfolios"]}
+    rows = [[cell.strip() for cell in line.strip("|").split("|")] for line in section.splitlines()
+            if line.startswith("| ") and not line.startswith(("| portfolio", "| ---"))]
+    assert {row[0] for row in rows} == set(names)
+    for label, mean, interval, positive, worst, cost, interaction in rows:
+        entry = entries[names[label]]
+        low, high = interval.split(" to ")
+        assert [round(entry["npv"]["mean"]), round(entry["npv"]["p05"]), round(entry["npv"]["p95"]),
+                round(100 * entry["prob_npv_positive"], 1), round(entry["npv_expected_shortfall_10"]),
+                round(entry["pv_cost"]["mean"])] == \
+            [_money(mean), _money(low), _money(high), float(positive.rstrip(" %")), _money(worst), _money(cost)], label
+        if interaction:
+            assert round(entry["interaction"]["mean"]) == _money(interaction), label
+    steps = [float(x) for x in re.findall(r"\(\+(\d+) %", " ".join(section.split()))]
+    assert steps == [round(100 * row["incremental_roi"]) for row in portfolio_summary["frontier"][1:]]
+    crn = portfolio_summary["crn"]
+    quoted = re.search(r"\(([\d  ]+) €\) has a standard error of ([\d  ]+) € with common random numbers against "
+                       r"([\d  ]+) € with independent draws \(([\d.]+)×\)", " ".join(section.split())).groups()
+    assert [_money(x) for x in quoted[:3]] + [float(quoted[3])] == \
+        [round(crn["difference"]), round(crn["se_common_random_numbers"]), round(crn["se_independent_draws"]),
+         round(crn["ratio"], 1)]
