@@ -250,14 +250,16 @@ def budget_and_appetites(portfolio: dict[str, Any], currency: str) -> str:
     budget = ("The recommendation assumes no budget limit." if constraints["budget"] is None else
               f"The recommendation keeps within a budget of {amount(constraints['budget'], currency)} on "
               f"{constraints['budget_meaning']}.")
-    labels = {entry["name"]: entry["label"] for entry in portfolio["portfolios"]}
+    # Mid-sentence, doing nothing reads in lower case; an option keeps its name as written.
+    labels = {entry["name"]: entry["label"] if entry["interventions"] else "doing nothing"
+              for entry in portfolio["portfolios"]}
     others = [(objective, name) for objective, name in portfolio["choice_by_objective"].items()
               if objective != portfolio["objective"]]
     if all(name == portfolio["choice"] for _, name in others):
         return f"{budget} A more cautious risk appetite chooses the same: judged by " + " or by ".join(
             _appetite(objective) for objective, _ in others) + "."
     return f"{budget} Under other risk appetites: " + "; ".join(
-        f"judged by {_appetite(objective)}, {'the same' if name == portfolio['choice'] else labels[name]}"
+        f"judged by {_appetite(objective)}, {'the same as recommended' if name == portfolio['choice'] else labels[name]}"
         for objective, name in others) + "."
 
 
