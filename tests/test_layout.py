@@ -98,3 +98,26 @@ def test_every_part_is_described_in_the_readme():
         text = (PACKAGE.parent / page).read_text()
         missing = [part for part in PARTS if (PACKAGE / part).is_dir() and f"sim/{part}/" not in text]
         assert missing == [], f"{page}'s 'How the code is organised' lacks {missing}"
+
+
+def imported_parts(package: Path = PACKAGE) -> dict[str, set[str]]:
+    """Per part, the other parts its modules import (module level and inside functions)."""
+    found: dict[str, set[str]] = {part: set() for part in PARTS if (package / part).is_dir()}
+    for part in found:
+        for path in (package / part).rglob("*.py"):
+            found[part] |= {other for _, target in imported_modules(path)
+                            if (other := part_of(target)) not in (None, "", part)}
+    return found
+
+
+def test_the_architecture_table_says_what_each_part_imports():
+    """docs/architecture.md's 'imports' column names exactly the parts each part's modules import (0.2 s)."""
+    text = (PACKAGE.parent / "docs" / "architecture.md").read_text()
+    said = {}
+    for line in text.splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if len(cells) == 3 and cells[0].startswith("`sim/"):
+            part = cells[0].strip("`").removeprefix("sim/").rstrip("/")
+            said[part] = PARTS[:PARTS.index(part)] if cells[2] == "everything" else \
+                [] if cells[2] == "nothing of ours" else [word.strip() for word in cells[2].split(",")]
+    assert {part: set(parts) for part, parts in said.items()} == imported_parts()
