@@ -39,7 +39,7 @@ import pandas as pd
 from scipy import special
 from scipy.interpolate import BSpline
 
-from sim.analyses.common import Analysis, records, unpack
+from sim.analyses.common import Analysis, context, records, unpack
 from sim.analyses.voi import conditional_mean, evpi, net_benefits
 from sim.errors import UsageError, did_you_mean
 from sim.model.inputs import arm_values, churn_per_period
@@ -389,6 +389,7 @@ def pilot_of(result, intervention: str, sizes: list[int] | None = None, periods:
         "scenario": plain.settings.name, "seed": result.seed, "draws": result.n_draws,
         "currency": plain.settings.currency, "intervention": intervention,
         "label": plain.interventions[intervention].label or intervention,
+        **_names(plain, result.loaded, measures, learned),
         "decision": decision,
         "expected_npv_now": now,
         "measures": [{"change": m.operand, "parameter": m.target, "segment": m.segment, "counts": m.counts}
@@ -409,6 +410,15 @@ def pilot_of(result, intervention: str, sizes: list[int] | None = None, periods:
         "verdict": _verdict(worth, best, total, evppi, plain.settings.currency),
     }
     return Analysis("pilot", plain, result.loaded, result.seed, result.n_draws, summary, {"pilot": table})
+
+
+def _names(scenario, loaded, measures: list[Measure], learned: list[str]) -> dict:
+    """The overrides and the names people read, as every analysis's summary carries them: the inputs the
+    pilot measures and learns, the options, and the segments it runs in (``labels.segments``)."""
+    paths = list(dict.fromkeys([path for m in measures for path in (m.operand, m.target)] + learned))
+    found = context(scenario, loaded, paths)
+    found["labels"]["segments"] = {m.segment: scenario.segments[m.segment].label or m.segment for m in measures}
+    return found
 
 
 def _learned_inputs(result, measures: list[Measure]) -> list[str]:

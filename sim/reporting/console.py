@@ -13,6 +13,7 @@ from __future__ import annotations
 from rich.console import Console
 from rich.text import Text
 
+from sim.model.labels import lower_first
 from sim.reporting.format import NumberStyle, lines, payback, periods, style
 from sim.reporting.layout import Laid, column_groups, layout, narrowest
 from sim.reporting.notices import adjustment_lines, input_value
@@ -320,7 +321,14 @@ def print_pilot(summary: dict, paths: bool = False) -> None:
     _header(console, summary, f"pilot of {summary['label']}")
     say(console, f"Expected NPV now {st.money(summary['expected_npv_now'])}; EVPI {st.money(summary['evpi'])}, "
                   f"EVPPI of what the pilot measures {st.money(summary['evppi'])}")
-    say(console, "Measures: " + "; ".join(f"{m['counts']} in {m['segment']} ({m['change']})" for m in summary["measures"]))
+    if paths:
+        measured = [f"{m['counts']} in {m['segment']} ({m['change']})" for m in summary["measures"]]
+    else:
+        input_name, _ = _names(summary, paths)
+        segments = summary.get("labels", {}).get("segments", {})
+        measured = [f"{m['counts']}, {lower_first(segments.get(m['segment'], m['segment']))} ({input_name(m['change'])})"
+                    for m in summary["measures"]]
+    say(console, "Measures: " + "; ".join(measured))
     rows = [[st.count(row["customers_per_arm"]), st.count(row["periods"]), st.money(row["evsi"]), st.money(row["cost"]),
              st.money(row["net_gain"]), st.percent(row["power"])] for row in summary["sizes"]]
     show_table(console, ["customers per arm", "periods", "EVSI", "cost", "net gain", "power"], rows, text_columns=0)
