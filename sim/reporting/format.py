@@ -83,7 +83,12 @@ class NumberStyle:
         ``signed``: a change with its sign always shown (0.427 -> '+42.7 %')."""
         if x is None or not math.isfinite(x):
             return "n/a"
-        text = self._grouped(100 * x, _share_digits(100 * x, digits))
+        decimals = _share_digits(100 * x, digits)
+        if x != 0 and round(100 * x, decimals) == 0:  # below what four decimals show: not '0.0000 %'
+            return f"{'>' if x < 0 else '<'}{_NBSP}{MINUS if x < 0 else ''}0.0001{self.percent_space}%"
+        if x < 1 and round(100 * x, decimals) == 100:  # likewise just below certainty: not '100.0000 %'
+            return f">{_NBSP}99.9999{self.percent_space}%"
+        text = self._grouped(100 * x, decimals)
         if signed and not text.startswith(MINUS):
             text = "+" + text
         return f"{text}{self.percent_space}%"

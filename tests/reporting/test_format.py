@@ -40,6 +40,9 @@ def test_rare_and_near_certain_shares_keep_the_digits_that_show_them():
     assert percent(0.9997) == f"99.97{NBSP}%"
     assert percent(0.0) == f"0.0{NBSP}%" and percent(1.0) == f"100.0{NBSP}%"
     assert percent(0.00001) == f"0.001{NBSP}%"
+    # Below what four decimals show (numerical noise such as an EVPPI share of 1.7e-12): said, not '0.0000 %'.
+    assert percent(1.7e-12) == f"<{NBSP}0.0001{NBSP}%" and percent(-1e-9) == f">{NBSP}−0.0001{NBSP}%"
+    assert percent(1 - 1e-9) == f">{NBSP}99.9999{NBSP}%"
 
 
 def test_counts_money_inputs_and_statistics_share_the_style():
