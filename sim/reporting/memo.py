@@ -231,7 +231,7 @@ def pilot_section(memo: "Memo", pilot: dict[str, Any], label: str, segments: dic
                   + "; ".join(f"{what} ({' and '.join(names)})" for what, names in counted.items())
                   + f" in a treated and a control arm for {periods_text(pilot['periods'], period)}.{ceiling} "
                   + f"Costs: {style(currency).restyle(pilot['costs']['basis'])}.")
-    memo.add("table", (["customers per arm", "value of its result (EVSI)", "cost", "expected net gain", "power (5\u00a0% test)"], [
+    memo.add("table", (["customers per arm", "value of its result (EVSI)", "cost", "expected net gain", "chance it shows the effect (power, 5\u00a0% test)"], [
         [count(row["customers_per_arm"], currency), amount(row["evsi"], currency), amount(row["cost"], currency),
          amount(row["net_gain"], currency), percent(row["power"], 0)] for row in pilot["sizes"]]))
 
@@ -445,7 +445,8 @@ def spread(memo: Memo, ctx: Context) -> None:
     memo.add("h2", "How the outcomes are spread")
     roi = {name: record.draws[f"{name}.roi"].to_numpy() for name in entries if f"{name}.roi" in record.draws}
     memo.figures["roi_distribution"] = figures.roi_histogram(roi, labels, currency)
-    memo.add("figure", ("roi_distribution", "ROI distribution of each option; left of the dashed line the programme loses money."))
+    memo.add("figure", ("roi_distribution", "ROI distribution of each option; left of the dashed line the programme loses money. At most "
+                                            "1\u00a0% of all outcomes, the most extreme, lie beyond its edges."))
     fan = record.bands[record.bands["metric"] == "cumulative_discounted_net"]
     payback = {name: entry["payback_period"]["p50"] for name, entry in entries.items()}
     memo.figures["cash_flow"] = figures.cash_flow_fan(fan, labels, currency, summary["period"], payback)

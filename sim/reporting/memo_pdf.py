@@ -205,15 +205,18 @@ def _grid(table, kind: str, header: list[str], rows: list[list[Any]], width: flo
 
 
 def _room_for(table, payload, width: float, height: float, styles: dict[str, Any]):
-    """A conditional page break: a new page unless a heading, the table's header and MIN_ROWS rows fit."""
+    """A conditional page break: a new page unless a heading, the table's header and MIN_ROWS rows fit, or the
+    whole table when it is too short to break (fewer than 2 x MIN_ROWS rows: the table then moves whole, and the
+    heading would be left alone at the foot of the page)."""
     from reportlab.platypus import CondPageBreak
 
     header, rows = payload
     grid = _grid(table, "assumptions", header, rows, width, styles)
     grid.wrap(width, height)
     heading = styles["h3_loose"]
+    kept = len(rows) if len(rows) < 2 * MIN_ROWS else MIN_ROWS
     return CondPageBreak(heading.leading + heading.spaceBefore + heading.spaceAfter
-                         + sum(grid._rowHeights[:1 + MIN_ROWS]) + 2)
+                         + sum(grid._rowHeights[:1 + kept]) + 2)
 
 
 def _widths(kind: str, columns: int, width: float) -> list[float]:
