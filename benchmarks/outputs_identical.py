@@ -7,9 +7,9 @@ such folders byte by byte and names every file that differs, with its first diff
 
 Usage (from the repository root)::
 
-    git stash; PYTHONPATH=. python benchmarks/outputs_identical.py write /tmp/before; git stash pop
-    PYTHONPATH=. python benchmarks/outputs_identical.py write /tmp/after
-    python benchmarks/outputs_identical.py compare /tmp/before /tmp/after   # exit 0: identical, 1: not
+    git worktree add ../before HEAD; (cd ../before && PYTHONPATH=. python benchmarks/outputs_identical.py write ../before-out)
+    PYTHONPATH=. python benchmarks/outputs_identical.py write ../after-out
+    python benchmarks/outputs_identical.py compare ../before-out ../after-out   # exit 0: identical, 1: not
 
 ``write`` options: ``--draws`` (2000), ``--seed`` (11), ``--workers`` (all cores; the numbers do not
 depend on it), ``--only NAME`` (repeatable, e.g. nordic_midsize). The small pinned version of the same
