@@ -33,8 +33,9 @@ from scipy.interpolate import make_lsq_spline
 from sim.analyses.voi import FEW_VALUES, INTERIOR_KNOTS, conditional_mean, evpi
 from sim.compute import parallel
 from sim.compute.arms import APPRAISED_OUTPUTS, MEMORY_BUDGET, ArmStore
-from sim.compute.result import describe, expected_shortfall, payback_percentiles, roi_undefined, share_with_error
-from sim.compute.simulation import sample
+from sim.compute.result import (describe, expected_shortfall, payback_percentiles, point_values, roi_undefined,
+                                share_with_error)
+from sim.compute.simulation import base_cases, sample
 from sim.errors import UsageError, did_you_mean
 from sim.model.finance import Appraisal, benefit_and_capacity_cost, discount_factors, program_costs
 from sim.model.inputs import all_inputs, canonical_arm, set_conflicts
@@ -440,6 +441,8 @@ def _analysis(plain, loaded, seed, draws, values, evaluated, appraisals, candida
     budget = constraints["budget"]
     entries = []
     npv_matrix = np.column_stack([npv_of(p) for p in evaluated])
+    arms = {p: canonical_arm(plain, arm_of(p)) for p in evaluated if p}
+    spreadsheet = base_cases(plain, list(arms.values()))
     for p in evaluated:
         npv = npv_of(p)
         a = appraisals.get(p)
@@ -461,6 +464,7 @@ def _analysis(plain, loaded, seed, draws, values, evaluated, appraisals, candida
             "prob_npv_positive_se": prob_se,
             "npv_expected_shortfall_10": expected_shortfall(npv),
             "payback_period": payback_percentiles(a.payback) if a is not None else None,
+            "base_case": point_values(spreadsheet[arms[p]]) if p else None,
             "interaction": None if interaction is None else {
                 "mean": float(interaction.mean()),
                 "se": float(interaction.std(ddof=1) / np.sqrt(draws)) if draws > 1 else 0.0,

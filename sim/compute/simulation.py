@@ -375,6 +375,15 @@ def _base_case(scenario: Scenario, fixed: dict[str, float] | None = None):
     return values, flows, appraise_all(scenario, values, flows)
 
 
+def base_cases(scenario: Scenario, arms: list) -> dict:
+    """Each arm (an intervention's name, or a combination: a tuple of names) appraised with every input at its
+    base value and expected counts, as :func:`_base_case` appraises the scenario's own: a portfolio's
+    spreadsheet answer. The combinations go through the engine beside the scenario's arms (``also``)."""
+    values = base_values(all_inputs(scenario))
+    flows = evaluate(scenario, values, seed=0, expected=True, also=[arm for arm in arms if not isinstance(arm, str)])
+    return {arm: appraise_intervention(scenario, values, flows, arm) for arm in arms}
+
+
 def appraise_intervention(scenario: Scenario, values, flows, name, benefit: tuple | None = None):
     """An arm appraised against the baseline, per draw. A combination (a tuple of names) costs the sum
     of its members' one-off and recurring costs, each from the member's own start; its payback

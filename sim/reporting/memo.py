@@ -484,12 +484,15 @@ def value_of_information(memo: Memo, ctx: Context) -> None:
 
 @section
 def spreadsheet_answer(memo: Memo, ctx: Context) -> None:
-    """The base case of the option the decision follows against the simulation's mean."""
+    """The base case of what the decision recommends (the portfolio, when portfolio.json has its base case; else
+    the option the decision follows) against the simulation's mean."""
     summary, currency, decision = ctx.summary, ctx.currency, ctx.decision
     st = style(currency)
-    chosen = summary["interventions"][decision.intervention]
-    name = ctx.labels[decision.intervention]
-    if len(decision.members) > 1:
+    chosen, name = summary["interventions"][decision.intervention], ctx.labels[decision.intervention]
+    combination = _recommended_combination(ctx)
+    if combination is not None and combination.get("base_case") is not None:
+        chosen, name = combination, decision.label
+    elif combination is not None:  # a portfolio.json written before portfolios carried their base case
         name += " (the recommended portfolio's largest part)"
     memo.add("h2", "The spreadsheet answer")
     base = chosen["base_case"]

@@ -291,3 +291,21 @@ def test_combinations_simulated_beside_a_run_leave_it_unchanged_and_the_portfoli
     monkeypatch.setattr(arms, "_arm_job", no_simulation)
     reused = portfolio(scenario, 120, 5, workers=1, hurdle_rates=[0.0, 0.1], result=beside)
     _same_but_the_run_s_arms(reused, fresh, scenario)
+
+
+def test_a_portfolio_s_base_case_is_that_of_one_option_doing_what_it_does():
+    """The spreadsheet answer of a combination: two scales on one input at their base values equal one option
+    with their product and their summed costs (the combination rule, at expected counts); a single option's is
+    the run's own base case."""
+    first = _lever("segments.retail.experience.bad", "scale", 0.8)
+    second = _lever("segments.retail.experience.bad", "scale", 0.5, one_off=500.0, recurring=40.0)
+    single = _lever("segments.retail.experience.bad", "scale", 0.4, one_off=1500.0, recurring=140.0)
+    entries = {e["name"]: e for e in portfolio(build(_two_segments(first=first, second=second)), 40, 3, workers=1,
+                                                hurdle_rates=[]).summary["portfolios"]}
+    alone = sim.run(build(_two_segments(single=single)), draws=40, seed=3, workers=1).summary_dict()["interventions"]
+    both = entries["first+second"]["base_case"]
+    for key in ("npv", "roi", "pv_benefit", "pv_cost", "payback_period"):
+        assert both[key] == pytest.approx(alone["single"]["base_case"][key], rel=1e-12)
+    run = sim.run(build(_two_segments(first=first, second=second)), draws=40, seed=3, workers=1).summary_dict()
+    assert entries["first"]["base_case"] == run["interventions"]["first"]["base_case"]
+    assert entries["do_nothing"]["base_case"] is None

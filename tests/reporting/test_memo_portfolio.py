@@ -80,3 +80,23 @@ def test_budget_without_memo_is_refused_in_one_line(request, tmp_path):
     assert refused.exit_code == 2 and refused.output.endswith(
         "--budget limits the memo's recommended portfolio: give --memo too (or run cxroi portfolio --budget)\n")
     assert not (tmp_path / "x").exists()
+
+
+def test_the_spreadsheet_answer_is_the_recommended_portfolio_s_own(request, tmp_path):
+    """A combination recommended: the memo's spreadsheet answer is its base case from portfolio.json (not its
+    largest part's), beside its own mean."""
+    from sim.reporting.format import amount, style
+
+    scenario = str(request.config.rootpath / "scenarios" / "nordic_midsize.toml")
+    written = CliRunner().invoke(main, ["run", scenario, "--draws", "300", "--workers", "1", "--out", str(tmp_path / "run"),
+                                        "--memo"])
+    assert written.exit_code == 0, written.output
+    portfolio = json.loads((tmp_path / "run" / "portfolio.json").read_text())
+    chosen = next(e for e in portfolio["portfolios"] if e["name"] == portfolio["choice"])
+    assert len(chosen["interventions"]) > 1
+    md = (tmp_path / "run" / "memo.md").read_text()
+    st = style("EUR")
+    assert (f"{chosen['label']} returns an ROI of {st.roi(chosen['base_case']['roi'])} (NPV "
+            f"{amount(chosen['base_case']['npv'], 'EUR')}); the mean over all 300 simulated outcomes is "
+            f"{st.roi(chosen['roi']['mean'])}") in md
+    assert "(the recommended portfolio's largest part)" not in md
