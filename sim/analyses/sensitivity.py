@@ -26,9 +26,14 @@ from sim.model.domains import adjustments, require_uncertain
 from sim.model.inputs import all_inputs
 from sim.compute.arms import appraise_expected
 from sim.compute.simulation import run
+from sim.errors import UsageError
 
 Z95 = 1.959963984540054
 _EDGE = 1e-9
+
+MAX_DESIGN_VALUES = 100_000_000
+"""Most uniforms a Saltelli design holds (base samples x (inputs + 2) rows x inputs, 800 MB): --sobol-samples
+99999999999 used to end, after the Monte Carlo run, in numpy's traceback for a 65 TiB array."""
 
 
 def rank_measures(inputs: pd.DataFrame, outcome: np.ndarray, ranks: np.ndarray | None = None) -> pd.DataFrame:
@@ -153,6 +158,7 @@ def sensitivity(
     """
     plain, loaded = unpack(scenario)
     require_uncertain(plain, "sensitivity")
+    _check_design_size(plain, sobol_samples)
     # One pool for the Monte Carlo run and the Sobol design: its processes start before any
     # progress-bar thread does, and only once.
     with parallel.pool(workers) as shared:
@@ -176,6 +182,15 @@ def sensitivity(
     }
     return Analysis("sensitivity", plain, loaded, result.seed, result.n_draws, summary,
                     {"rank_measures": rank_table, "sobol": sobol_table})
+
+
+def _check_design_size(plain, sobol_samples: int) -> None:
+    """Refuse, before any work, a Saltelli design larger than :data:`MAX_DESIGN_VALUES` (UsageError)."""
+    count = sum(not item.dist.is_fixed for item in all_inputs(plain).values())
+    most = MAX_DESIGN_VALUES // ((count + 2) * count)
+    if sobol_samples > most:
+        raise UsageError(f"--sobol-samples {sobol_samples}: at most {most:,} for this scenario's {count} uncertain "
+                         f"input{'' if count == 1 else 's'} (a Saltelli design of N x (inputs + 2) rows must fit in memory)")
 
 
 def _measures(plain, result, sobol_samples: int, shared) -> tuple[pd.DataFrame, pd.DataFrame, list[dict]]:

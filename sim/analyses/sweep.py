@@ -9,6 +9,7 @@ smooth, and a point at the scenario's own (fixed) value reproduces ``cxroi run``
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Callable
 
 import numpy as np
@@ -26,6 +27,11 @@ from sim.model.validation import Loaded
 
 Progress = Callable[[int, int], None]
 
+MAX_POINTS = 1000
+"""Most values a ``--range`` or ``LOW:HIGH:STEPS`` spreads, and most points a sweep runs (a full Monte Carlo
+run each): a STEPS of a million used to run for hours, or fill the memory with a million tables, before any
+line was printed."""
+
 
 def parse_range(text: str) -> tuple[float, float, int | None]:
     """'LOW:HIGH' or 'LOW:HIGH:STEPS' -> (low, high, steps or None): what ``--range`` means in every command."""
@@ -38,8 +44,8 @@ def parse_range(text: str) -> tuple[float, float, int | None]:
     except ValueError:
         raise UsageError(f"--range '{text}' is not LOW:HIGH or LOW:HIGH:STEPS, e.g. 0.05:0.5 or 0.05:0.5:10") from None
     _finite(text, [low, high], "--range")
-    if steps is not None and steps < 2:
-        raise UsageError(f"--range '{text}': STEPS must be 2 or more")
+    if steps is not None and not 2 <= steps <= MAX_POINTS:
+        raise UsageError(f"--range '{text}': STEPS must be 2 to {MAX_POINTS:,}")
     if not low < high:
         raise UsageError(f"--range '{text}': LOW must be below HIGH")
     return low, high, steps
@@ -57,8 +63,8 @@ def parse_values(text: str, option: str = "--values") -> list[float]:
         if ":" in text:
             low, high, steps = text.split(":")
             count = int(steps)
-            if count < 2:
-                raise UsageError(f"'{text}': STEPS must be 2 or more")
+            if not 2 <= count <= MAX_POINTS:
+                raise UsageError(f"{option} '{text}': STEPS must be 2 to {MAX_POINTS:,}")
             ends = [float(low), float(high)]
             _finite(text, ends, option)
             return [float(f"{v:.12g}") for v in np.linspace(*ends, count)]
@@ -90,6 +96,10 @@ def sweep(
         raise UsageError("a sweep takes one or two --param options")
     seed = scenario.settings.seed if seed is None else seed
     draws = scenario.settings.draws if draws is None else draws
+    sizes = [len(values) for values in grid.values()]
+    if math.prod(sizes) > MAX_POINTS:
+        raise UsageError(f"a sweep runs at most {MAX_POINTS:,} points, not {' x '.join(map(str, sizes))}; "
+                         "give fewer values")
     points = [dict(zip(grid, point)) for point in itertools.product(*grid.values())]
     check_all_pinned(scenario, points, "--values")
     drawn = sample(scenario, draws, seed, points[0])  # the other inputs' draws, the same at every point

@@ -140,12 +140,14 @@ def _workers_ignore_ctrl_c():
 
 
 def _local_workers(spec: str) -> int:
+    from sim.compute.parallel import MAX_WORKERS
+
     try:
         count = int(spec.removeprefix("local:"))
     except ValueError:
         count = 0
-    if count < 1:
-        raise UsageError(f"--scheduler {spec}: give the number of local workers, e.g. local:4")
+    if not 1 <= count <= MAX_WORKERS:
+        raise UsageError(f"--scheduler {spec}: give the number of local workers, 1 to {MAX_WORKERS}, e.g. local:4")
     return count
 
 

@@ -19,6 +19,11 @@ from typing import Any
 from sim.errors import UsageError
 
 PROCESSES = "processes"
+
+MAX_WORKERS = 256
+"""Most worker processes one run starts (``--workers``, ``local:N``). A process pool forks all its workers at
+once, so --workers 100000 used to fork until the machine ran out of processes; a run is CPU-bound, and more
+workers than any one machine's cores only cost memory."""
 _scheduler: ContextVar[Any] = ContextVar("scheduler", default=None)
 
 
@@ -81,8 +86,10 @@ def _worker_signals() -> None:
 
 
 def worker_count(workers: int | None) -> int:
-    """The requested number of workers, or every core."""
-    return max(1, workers if workers is not None else (os.cpu_count() or 1))
+    """The requested number of workers (at most :data:`MAX_WORKERS`), or every core (up to that)."""
+    if workers is not None and workers > MAX_WORKERS:
+        raise UsageError(f"--workers {workers}: at most {MAX_WORKERS} worker processes")
+    return max(1, workers if workers is not None else min(os.cpu_count() or 1, MAX_WORKERS))
 
 
 @contextmanager

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import click
 
+from sim.compute.parallel import MAX_WORKERS
 from sim.errors import ScenarioError, UsageError
 from sim.shell import results_folder
 from sim.shell.options import FiniteRange, SchedulerAddress
@@ -150,7 +151,7 @@ def common_options(command):
         click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Results folder [default: results/<scenario>[-<command>]-<time>]."),
         click.option("--set", "overrides", multiple=True, metavar="PATH=VALUE", help="Override a parameter, e.g. segments.b2b.monthly_churn=0.02 or 'segments.b2b.margin=\"30% to 40%\"'. Repeatable."),
         click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout and nothing else there."),
-        click.option("--workers", type=click.IntRange(1), help="Worker processes [default: all cores]. Results do not depend on it."),
+        click.option("--workers", type=click.IntRange(1, MAX_WORKERS), help="Worker processes [default: all cores]. Results do not depend on it."),
         click.option("--overwrite", is_flag=True, help="Replace the --out folder if it already exists."),
         click.option("--no-save", is_flag=True, help="Print the summary but write no results folder."),
         click.option("--paths", "show_paths", is_flag=True, help="Show inputs and options by their dotted paths and ids instead of their names."),
@@ -606,9 +607,11 @@ def _stderr_line(text: str) -> None:
 
 
 def _load_checked(scenario, overrides, out, overwrite, no_save):
-    """Load the scenario and refuse an existing --out before any work is done."""
+    """Load the scenario and refuse an existing --out (or an --out beside --no-save) before any work is done."""
     from sim.shell.loader import load
 
+    if no_save and out is not None:
+        raise UsageError(f"--out {out}: --no-save writes no results folder; drop one of the two")
     loaded = load(scenario, overrides)
     if not no_save:
         if out is not None:

@@ -1,0 +1,66 @@
+"""Options too large to run: refused in one line before any work, nothing written (about 1 s in all).
+
+Each of these used to run until the machine gave out: --workers 100000 forked processes until none were left,
+a --range or LOW:HIGH:STEPS of a million points ran for hours, --sobol-samples 99999999999 ended in numpy's
+traceback for a 65 TiB array after the whole Monte Carlo run. --no-save beside --out used to drop the --out
+folder without a word.
+"""
+
+import pytest
+from click.testing import CliRunner
+
+from sim.shell.cli import main
+from tests.conftest import scenario_dict
+from tests.shell.test_bad_input import write_scenario
+
+
+def _run(*args):
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+@pytest.fixture
+def file(tmp_path):
+    raw = scenario_dict()
+    raw["segments"]["retail"]["margin"] = "30% to 40%"
+    return write_scenario(raw, tmp_path / "s.toml")
+
+
+def _refused(result, line, *not_written):
+    assert (result.exit_code, result.output) == (2, line + "\n")
+    for path in not_written:
+        assert not path.exists()
+
+
+@pytest.mark.parametrize("args, line", [
+    (["run", "--workers", "100000"],
+     "cxroi run: Invalid value for '--workers': 100000 is not in the range 1<=x<=256. (see cxroi run --help)"),
+    (["sweep", "--param", "segments.retail.margin", "--range", "0.1:0.2:1000000"],
+     "--range '0.1:0.2:1000000': STEPS must be 2 to 1,000"),
+    (["sweep", "--param", "segments.retail.margin", "--values", "0.1:0.2:5000"],
+     "--values '0.1:0.2:5000': STEPS must be 2 to 1,000"),
+    (["sweep", "--param", "segments.retail.margin", "--values", "0.1:0.2:40",
+      "--param", "segments.retail.purchases", "--values", "1:2:40"],
+     "a sweep runs at most 1,000 points, not 40 x 40; give fewer values"),
+    (["breakeven", "--param", "segments.retail.margin", "--range", "0.1:0.2:1000000"],
+     "--range '0.1:0.2:1000000': STEPS must be 2 to 1,000"),
+    (["sensitivity", "--sobol-samples", "99999999999"],
+     "--sobol-samples 99999999999: at most 33,333,333 for this scenario's 1 uncertain input "
+     "(a Saltelli design of N x (inputs + 2) rows must fit in memory)"),
+])
+def test_an_option_too_large_to_run_is_refused_before_any_work(args, line, file, tmp_path):
+    command, *rest = args
+    _refused(_run(command, file, "--out", tmp_path / "o", *rest), line, tmp_path / "o")
+
+
+def test_a_local_cluster_of_too_many_workers_is_refused():
+    from sim.compute.dask_pool import _local_workers
+    from sim.errors import UsageError
+
+    with pytest.raises(UsageError, match=r"^--scheduler local:100000: give the number of local workers, 1 to 256, e\.g\. local:4$"):
+        _local_workers("local:100000")
+    assert _local_workers("local:256") == 256
+
+
+def test_out_beside_no_save_is_refused(file, tmp_path):
+    _refused(_run("run", file, "--no-save", "--out", tmp_path / "o"),
+             f"--out {tmp_path / 'o'}: --no-save writes no results folder; drop one of the two", tmp_path / "o")
