@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.text import Text
 
 from sim.model.labels import lower_first
-from sim.reporting.format import NumberStyle, lines, payback, periods, style
+from sim.reporting.format import NumberStyle, lines, payback, periods, style, tornado_words
 from sim.reporting.layout import Laid, column_groups, layout, narrowest
 from sim.reporting.notices import adjustment_lines, input_value
 
@@ -207,7 +207,8 @@ def print_tornado(summary: dict, paths: bool = False) -> None:
         ranges = [st.interval(row["low_value"], row["high_value"], lambda v, p=row["input"]: input_value(st, p, v))
                   for row in chosen]
         columns = ["NPV at low", "NPV at high", "swing in the draws"]
-        title = (f"{option_name(name)}: NPV with one input at its 10th and at its 90th percentile, others at base")
+        (low, high), _ = tornado_words(summary)
+        title = f"{option_name(name)}: NPV with one input at its {low} and at its {high} percentile, others at base"
         width = console.width
         laid = layout(["input (low to high)", *columns],
                       [[f"{input_name(row['input'])} ({span})", *cells] for row, span, cells in zip(chosen, ranges, numbers)],

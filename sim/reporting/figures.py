@@ -16,7 +16,7 @@ import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import FuncFormatter, MaxNLocator  # noqa: E402
 
-from sim.reporting.format import style, wrap  # noqa: E402
+from sim.reporting.format import style, tornado_words, wrap  # noqa: E402
 
 MAX_BARS = 15
 """Inputs shown in a ranking figure; the table keeps all of them."""
@@ -257,11 +257,12 @@ def analysis_figures(analysis) -> dict[str, Figure]:
                                              currency, summary),
         }
     if analysis.kind == "tornado":
+        (low, high), share = tornado_words(summary)
         return {
-            "tornado": tornado_figure(tables["tornado"], currency, "one input at a time (10th to 90th percentile)",
+            "tornado": tornado_figure(tables["tornado"], currency, f"one input at a time ({low} to {high} percentile)",
                                       summary=summary),
             "tornado_from_draws": tornado_figure(
-                tables["tornado_from_draws"], currency, "from the draws (lowest vs highest fifth)", summary=summary),
+                tables["tornado_from_draws"], currency, f"from the draws (lowest vs highest {share})", summary=summary),
         }
     if analysis.kind == "sensitivity":
         figures = {}

@@ -254,6 +254,22 @@ def payback(value: float | None, unit: str) -> str:
     return "beyond the horizon" if value is None or not math.isfinite(value) else f"{unit} {value:g}"
 
 
+def percentile_name(quantile: float) -> str:
+    """0.1 -> '10th', 0.01 -> '1st', 0.025 -> '2.5th': a quantile as the percentile people name."""
+    number = f"{round(quantile * 100, 6):g}"
+    whole = number.split(".")[0]
+    suffix = "th" if "." in number or whole[-2:] in ("11", "12", "13") else {"1": "st", "2": "nd", "3": "rd"}.get(whole[-1], "th")
+    return number + suffix
+
+
+def tornado_words(summary: dict) -> tuple[str, str]:
+    """The two tornado readings' quantiles and share in words: ('10th', '90th') and 'fifth' at the defaults."""
+    oat = summary.get("one_at_a_time", {})
+    ends = percentile_name(oat.get("low_quantile", 0.1)), percentile_name(oat.get("high_quantile", 0.9))
+    share = summary.get("from_draws", {}).get("share", 0.2)
+    return ends, "fifth" if share == 0.2 else f"{round(share * 100, 6):g} %"
+
+
 def wrap(text: str, width: int) -> str:
     """Break a name into lines of at most ``width`` characters at spaces (figure labels)."""
     return "\n".join(lines(text, width, long_words=True)) or text

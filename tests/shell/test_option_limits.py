@@ -3,7 +3,7 @@
 Each of these used to run until the machine gave out: --workers 100000 forked processes until none were left,
 a --range or LOW:HIGH:STEPS of a million points ran for hours, --sobol-samples 99999999999 ended in numpy's
 traceback for a 65 TiB array after the whole Monte Carlo run. --no-save beside --out used to drop the --out
-folder without a word.
+folder without a word, and the tornado's title named the 10th and 90th percentiles whatever --low and --high.
 """
 
 import pytest
@@ -64,3 +64,9 @@ def test_a_local_cluster_of_too_many_workers_is_refused():
 def test_out_beside_no_save_is_refused(file, tmp_path):
     _refused(_run("run", file, "--no-save", "--out", tmp_path / "o"),
              f"--out {tmp_path / 'o'}: --no-save writes no results folder; drop one of the two", tmp_path / "o")
+
+
+def test_the_tornado_title_names_the_quantiles_asked_for(file):
+    result = _run("tornado", file, "--no-save", "--workers", "1", "--draws", "20", "--low", "0.25", "--high", "0.75")
+    assert result.exit_code == 0, result.output
+    assert "NPV with one input at its 25th and at its 75th percentile, others at base" in " ".join(result.output.split())
