@@ -148,11 +148,19 @@ def _blank(values: pd.Series) -> np.ndarray:
 def missing_columns(frame: pd.DataFrame, required: list[str]) -> list[Problem]:
     """A problem per required column the table lacks, with the closest present name as a suggestion."""
     present = [str(c) for c in frame.columns]
+    if len(present) == 1 and any(name not in frame.columns for name in required):
+        separator = next((mark for mark in (";", "\t", "|") if mark in present[0]), None)
+        if separator is not None:  # one problem, not one per column: every column is in that one
+            shown = "tab" if separator == "\t" else f"'{separator}'"
+            return [Problem("", f"the columns are separated by {shown}, not commas; save the table as CSV "
+                                "with commas between the columns")]
     problems = []
     for name in required:
         if name in frame.columns:
             continue
-        hint = did_you_mean(name, present) or f" (the table has: {', '.join(present) if present else 'no columns'})"
+        same = [column for column in present if column.strip().lower() == name.lower()]
+        hint = (f"; did you mean '{same[0]}'?" if same else did_you_mean(name, present)) \
+            or f" (the table has: {', '.join(present) if present else 'no columns'})"
         problems.append(Problem(f"column '{name}'", f"missing{hint}"))
     return problems
 

@@ -24,6 +24,9 @@ def read_table(path: Path) -> pd.DataFrame:
         if path.suffix.lower() in (".parquet", ".pq"):
             return pd.read_parquet(path)
         return pd.read_csv(path, skipinitialspace=True)
+    except pd.errors.EmptyDataError:
+        raise ScenarioError([Problem("", "the file is empty; a table starts with a header row of column names")],
+                            str(path)) from None
     except (ValueError, OSError, ImportError, pd.errors.ParserError) as exc:
         raise ScenarioError([Problem("", f"cannot read the table ({str(exc).splitlines()[0]})")], str(path)) from None
 
