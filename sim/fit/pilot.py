@@ -163,7 +163,13 @@ def check_arm(measure: str, arm: Arm, where: str) -> list[Problem]:
             problems.append(Problem(at(name), f"{name}: {number_problem(value)}"))
     if problems:
         return problems
-    if arm.exposure <= 0:
+    if arm.exposure <= 0 and where.startswith("row"):  # a row of no exposure is fine without events: these have some
+        exposure_words = exposure_name.replace("_", "-")
+        problems.append(Problem(at(events_name), (
+            f"{arm.events:g} {events_name} of 0 {exposure_name}: {events_name} must be at most {exposure_name}"
+            if kind == "proportion" else
+            f"{arm.events:g} {events_name} in 0 {exposure_words}: a row with {events_name} needs {exposure_words}")))
+    elif arm.exposure <= 0:
         problems.append(Problem(at(exposure_name),
                                 f"{arm.exposure:g} is not allowed: an arm needs some {exposure_name.replace('_', '-')}"))
     elif kind == "proportion" and arm.events > arm.exposure:

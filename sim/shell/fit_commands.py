@@ -113,7 +113,12 @@ def pilot_command(table, measure, treated, control, prior, segment, intervention
     from sim.shell.scenario_writer import check_into, fragment, write_inputs
 
     with _user_errors(table or ""):
-        if (table is None) == (treated is None or control is None) or (table and (treated or control)):
+        if table is None and treated is None and control is None:
+            raise UsageError("give a pilot TABLE, or the arms' counts with --treated and --control")
+        if table is None and (treated is None) != (control is None):
+            raise UsageError(f"{'--treated' if control is None else '--control'} needs "
+                             f"{'--control' if control is None else '--treated'} too (or give a pilot TABLE instead)")
+        if table and (treated or control):
             raise UsageError("give a pilot TABLE or both --treated and --control, not both")
         if into and not (intervention and (segment or target_path)):
             raise UsageError("--into needs --intervention and --segment (or --path)")
