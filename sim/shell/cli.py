@@ -30,6 +30,10 @@ from sim.shell.progress import working as _working
 # commands that use them, so `cxroi --help` and `cxroi validate` start fast.
 
 EXIT_USER_ERROR = 2
+MIN_PATIENCE_MINUTES = 0.01
+"""Shortest mean patience --patience takes (0.6 s): at 1e-100 minutes the Erlang A service level overflowed
+to infinity (printed as '∞', null in JSON), at 1e-307 the command did not end in 10 minutes."""
+
 SWEEP_STEPS = 10
 """Values a sweep's --range LOW:HIGH takes when it gives no STEPS."""
 
@@ -549,7 +553,7 @@ def _parse_sizes(text: str) -> list[int]:
 @click.option("--rate", type=FiniteRange(0, min_open=True), required=True, help="Contacts arriving per hour.")
 @click.option("--aht", type=FiniteRange(0, min_open=True), required=True, help="Average handling time, minutes (exponential).")
 @click.option("--agents", "agent_spec", required=True, metavar="LOW:HIGH|LIST", help="Agent counts to compare, e.g. 8:14 or 8,10,12.")
-@click.option("--patience", type=FiniteRange(0, min_open=True), help="Mean patience before hanging up, minutes (exponential): Erlang A. Without it: Erlang C.")
+@click.option("--patience", type=FiniteRange(MIN_PATIENCE_MINUTES), help="Mean patience before hanging up, minutes (exponential): Erlang A. Without it: Erlang C.")
 @click.option("--target", type=FiniteRange(0), default=20.0, show_default=True, help="Service-level target: answered within this many seconds.")
 @click.option("--simulate", is_flag=True, help="Also run the simpy contact centre and show it beside the formulas with 95 % intervals.")
 @click.option("--hours", type=FiniteRange(1), default=200.0, show_default=True, help="Simulated hours per replication (with --simulate).")

@@ -29,12 +29,16 @@ def parse_agents(text: str) -> list[int]:
     try:
         if ":" in text:
             low, high = (int(part) for part in text.split(":"))
+            if low > high:
+                raise UsageError(f"--agents '{text}': LOW must not be above HIGH, e.g. 8:14")
             counts = list(range(low, high + 1))
         else:
             counts = [int(part) for part in text.split(",") if part.strip()]
     except ValueError:
         raise UsageError(f"--agents '{text}' is not LOW:HIGH or a list like 8,10,12") from None
-    if not counts or min(counts) < 1:
+    if not counts:
+        raise UsageError(f"--agents '{text}' gives no agent counts; give LOW:HIGH or a list like 8,10,12")
+    if min(counts) < 1:
         raise UsageError(f"--agents '{text}': agent counts must be 1 or more")
     if len(counts) > MAX_COUNTS or max(counts) > MAX_AGENTS:
         raise UsageError(f"--agents '{text}': compare at most {MAX_COUNTS} agent counts of at most {MAX_AGENTS:,} agents")
