@@ -531,7 +531,7 @@ def pilot_command(scenario, draws, seed, out, overrides, as_json, workers, overw
     from sim.analyses.pilot import pilot as run_pilot
 
     with _user_errors(scenario):
-        sizes = _parse_sizes(size_spec) if size_spec else None
+        sizes = _parse_sizes(size_spec) if size_spec is not None else None
         loaded = _load_checked(scenario, overrides, out, overwrite, no_save)
         with _progress(enabled=True) as report:
             analysis = run_pilot(loaded, intervention, sizes, periods, fixed_cost, cost_per_customer, draws, seed,

@@ -70,3 +70,9 @@ def test_the_tornado_title_names_the_quantiles_asked_for(file):
     result = _run("tornado", file, "--no-save", "--workers", "1", "--draws", "20", "--low", "0.25", "--high", "0.75")
     assert result.exit_code == 0, result.output
     assert "NPV with one input at its 25th and at its 75th percentile, others at base" in " ".join(result.output.split())
+
+
+def test_an_empty_sizes_list_is_refused_not_taken_as_the_default(file, tmp_path):
+    # --sizes '' (a shell variable left empty) used to run the five default sizes without a word.
+    _refused(_run("pilot", file, "--intervention", "program", "--sizes", "", "--out", tmp_path / "o"),
+             "--sizes '': give one or more customer counts per arm, each at least 1", tmp_path / "o")
