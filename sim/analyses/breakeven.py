@@ -269,12 +269,13 @@ def _standard_error(npvs: list[np.ndarray], measure, bracket: tuple[float, float
     """The Monte Carlo standard error of a crossing: the criterion's standard error over the curve's slope.
 
     For mean NPV, sd / sqrt(draws); for P(ROI > 0), sqrt(p (1 - p) / draws) with p at the bracket; the
-    slope is the bracket's secant. None where the bracket is a point (the curve is 0 on the grid).
+    slope is the bracket's secant. None where the bracket is a point (the curve is 0 on the grid), or with one
+    draw (no spread to measure).
     """
     (a, b), (fa, fb) = bracket, values
-    if a == b or fa == fb:
-        return None
     draws = len(npvs[0])
+    if a == b or fa == fb or draws < 2:
+        return None
     if measure is CRITERIA["mean_npv_zero"]:
         spread = float(np.mean([np.std(npv, ddof=1) for npv in npvs])) / np.sqrt(draws)
     else:

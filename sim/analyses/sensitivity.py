@@ -184,8 +184,17 @@ def sensitivity(
                     {"rank_measures": rank_table, "sobol": sobol_table})
 
 
+FEWEST_SOBOL_SAMPLES = 8
+"""Fewest base samples of a Saltelli design: with one or two the indices come out beyond [-1, 1] and their bootstrap
+intervals at 0, so a number is printed where there is none (8 gives wide intervals that say so)."""
+
+
 def _check_design_size(plain, sobol_samples: int) -> None:
-    """Refuse, before any work, a Saltelli design larger than :data:`MAX_DESIGN_VALUES` (UsageError)."""
+    """Refuse, before any work, a Saltelli design too small to estimate anything (:data:`FEWEST_SOBOL_SAMPLES`)
+    or larger than :data:`MAX_DESIGN_VALUES` (UsageError)."""
+    if 0 < sobol_samples < FEWEST_SOBOL_SAMPLES:
+        raise UsageError(f"--sobol-samples {sobol_samples}: give 0 (no Sobol indices) or at least "
+                         f"{FEWEST_SOBOL_SAMPLES}; fewer base samples give indices and intervals that mean nothing")
     count = sum(not item.dist.is_fixed for item in all_inputs(plain).values())
     most = MAX_DESIGN_VALUES // ((count + 2) * count)
     if sobol_samples > most:

@@ -22,7 +22,7 @@ import click
 from sim.compute.parallel import MAX_WORKERS
 from sim.errors import ScenarioError, UsageError
 from sim.shell import results_folder
-from sim.shell.options import FiniteRange, SchedulerAddress
+from sim.shell.options import FiniteRange, PathGiven, SchedulerAddress
 from sim.shell.progress import progress as _progress
 from sim.shell.progress import working as _working
 
@@ -149,10 +149,10 @@ def main() -> None:
 def common_options(command):
     """The options every simulating command shares, in one place."""
     options = [
-        click.argument("scenario", type=click.Path(dir_okay=False, path_type=Path)),
+        click.argument("scenario", type=PathGiven(dir_okay=False, path_type=Path)),
         click.option("--draws", type=click.IntRange(1, 10_000_000), help="Monte Carlo draws [default: the scenario's settings.draws]."),
         click.option("--seed", type=click.IntRange(0), help="Random seed [default: the scenario's settings.seed]."),
-        click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Results folder [default: results/<scenario>[-<command>]-<time>]."),
+        click.option("--out", type=PathGiven(file_okay=False, path_type=Path), help="Results folder [default: results/<scenario>[-<command>]-<time>]."),
         click.option("--set", "overrides", multiple=True, metavar="PATH=VALUE", help="Override a parameter, e.g. segments.b2b.monthly_churn=0.02 or 'segments.b2b.margin=\"30% to 40%\"'. Repeatable."),
         click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout and nothing else there."),
         click.option("--workers", type=click.IntRange(1, MAX_WORKERS), help="Worker processes [default: all cores]. Results do not depend on it."),
@@ -187,7 +187,7 @@ def common_options(command):
 @click.option("--memo", "with_memo", is_flag=True, help="Also write the decision memo (memo.md and memo.html) into the results folder: the best portfolio of the options, with a tornado and value of information.")
 @click.option("--budget", type=FiniteRange(0), help="With --memo: the most the recommended portfolio may cost, in expected PV cost [default: no limit].")
 @click.option("--tables", type=click.Choice(["csv", "parquet"]), default="csv", show_default=True, help="Format of the per-draw and band tables (Parquet: smaller and faster for many draws).")
-@click.option("--xlsx", type=click.Path(dir_okay=False, path_type=Path), help="Also write an Excel workbook of the results (summary, assumptions, bands, draws) to this file.")
+@click.option("--xlsx", type=PathGiven(dir_okay=False, path_type=Path), help="Also write an Excel workbook of the results (summary, assumptions, bands, draws) to this file.")
 def run(scenario, draws, seed, out, overrides, as_json, workers, overwrite, no_save, show_paths, base_case, with_memo,
         budget, tables, xlsx):
     """Run SCENARIO and print the ROI and NPV distribution of every intervention.
@@ -255,8 +255,8 @@ def run(scenario, draws, seed, out, overrides, as_json, workers, overwrite, no_s
 
 
 @main.command("export")
-@click.argument("results", type=click.Path(file_okay=False, path_type=Path))
-@click.option("--xlsx", type=click.Path(dir_okay=False, path_type=Path), required=True, help="The Excel workbook to write (.xlsx).")
+@click.argument("results", type=PathGiven(file_okay=False, path_type=Path))
+@click.option("--xlsx", type=PathGiven(dir_okay=False, path_type=Path), required=True, help="The Excel workbook to write (.xlsx).")
 @click.option("--overwrite", is_flag=True, help="Replace an existing workbook.")
 def export_command(results, xlsx, overwrite):
     """Write the results of a run as one Excel workbook for a finance team.
@@ -290,8 +290,8 @@ def _check_workbook_destination(xlsx: Path, overwrite: bool) -> None:
 
 
 @main.command("memo")
-@click.argument("results", type=click.Path(file_okay=False, path_type=Path))
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Memo file (.md, .html or .pdf) [default: memo.md and memo.html in RESULTS].")
+@click.argument("results", type=PathGiven(file_okay=False, path_type=Path))
+@click.option("--out", type=PathGiven(dir_okay=False, path_type=Path), help="Memo file (.md, .html or .pdf) [default: memo.md and memo.html in RESULTS].")
 @click.option("--format", "fmt", type=click.Choice(["md", "html", "pdf"]), help="Only this format [default: md and html, or the --out file's].")
 @click.option("--paper", type=click.Choice(["a4", "letter"]), help="Paper of the PDF memo [default: a4].")
 @click.option("--title", help="Memo title [default: 'Decision memo: <scenario>'].")
@@ -367,8 +367,8 @@ def sweep(scenario, draws, seed, out, overrides, as_json, workers, overwrite, no
 
 @main.command()
 @common_options
-@click.option("--low", type=FiniteRange(0.0, 0.5, min_open=True), default=0.10, show_default=True, help="Quantile each input takes at its low end.")
-@click.option("--high", type=FiniteRange(0.5, 1.0, max_open=True), default=0.90, show_default=True, help="Quantile each input takes at its high end.")
+@click.option("--low", type=FiniteRange(0.0, 0.5, min_open=True, max_open=True), default=0.10, show_default=True, help="Quantile each input takes at its low end.")
+@click.option("--high", type=FiniteRange(0.5, 1.0, min_open=True, max_open=True), default=0.90, show_default=True, help="Quantile each input takes at its high end.")
 @click.option("--share", type=FiniteRange(0.01, 0.5), default=0.20, show_default=True, help="Share of draws at each end for the tornado read from the draws.")
 def tornado(scenario, draws, seed, out, overrides, as_json, workers, overwrite, no_save, show_paths, low, high, share):
     """Which inputs move NPV and ROI most: a tornado diagram for every intervention.
@@ -561,7 +561,7 @@ def _parse_sizes(text: str) -> list[int]:
 @click.option("--seed", type=click.IntRange(0), default=1, show_default=True, help="Seed of the simulation.")
 @click.option("--aht-cv", type=FiniteRange(0, min_open=True), default=1.0, show_default=True, help="Spread of handling times in the simulation (coefficient of variation; 1 = exponential as the formulas assume, else lognormal).")
 @click.option("--json", "as_json", is_flag=True, help="Print the table as JSON on stdout and nothing else there.")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Also write staffing.csv, summary.json and staffing.png into this folder.")
+@click.option("--out", type=PathGiven(file_okay=False, path_type=Path), help="Also write staffing.csv, summary.json and staffing.png into this folder.")
 @click.option("--overwrite", is_flag=True, help="Replace the --out folder if it already exists.")
 def staffing(rate, aht, agent_spec, patience, target, simulate, hours, replications, seed, aht_cv, as_json, out, overwrite):
     """Service level, speed of answer, abandonment and occupancy for a range of agent counts.
@@ -666,7 +666,7 @@ def _command() -> list[str]:
 
 
 @main.command()
-@click.argument("scenario", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("scenario", type=PathGiven(dir_okay=False, path_type=Path))
 @click.option("--set", "overrides", multiple=True, metavar="PATH=VALUE", help="Check with these overrides applied.")
 def validate(scenario, overrides):
     """Check SCENARIO and explain every problem found (exit code 2 if any).

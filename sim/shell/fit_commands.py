@@ -25,6 +25,7 @@ from sim.shell.fit_io import read_table, scenario_or_none
 from sim.shell.fit_io import user_errors as _user_errors
 from sim.shell.fit_orders import orders_command
 from sim.shell.fit_support import support_command
+from sim.shell.options import PathGiven
 from sim.shell.progress import working
 
 
@@ -68,7 +69,7 @@ def parse_arm(text: str, option: str):
 
 
 @fit_group.command("pilot")
-@click.argument("table", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("table", required=False, type=PathGiven(dir_okay=False, path_type=Path))
 @click.option("--measure", type=click.Choice(["churn", "bad", "purchases"]), required=True,
               help="What the pilot counted: churned customers, bad experiences per contact, or purchases per customer-period.")
 @click.option("--treated", metavar="EVENTS/EXPOSURE", help="Treated arm without a table, e.g. 40/500.")
@@ -77,10 +78,10 @@ def parse_arm(text: str, option: str):
 @click.option("--segment", help="Segment the pilot ran in (needed for --into).")
 @click.option("--intervention", metavar="NAME", help="Intervention whose change the result becomes (needed for --into).")
 @click.option("--path", "target_path", metavar="PATH", help="Parameter the effect scales [default: the segment's churn, experience.bad or purchases].")
-@click.option("--into", type=click.Path(dir_okay=False, path_type=Path), help="Scenario to write the change into (added, or replacing the change of the same parameter).")
+@click.option("--into", type=PathGiven(dir_okay=False, path_type=Path), help="Scenario to write the change into (added, or replacing the change of the same parameter).")
 @click.option("--label", default="pilot", show_default=True, help="Name of the pilot in the source text.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result (and its model review) as JSON and nothing else on stdout.")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
+@click.option("--out", type=PathGiven(file_okay=False, path_type=Path),
               help="Also write a folder with summary.json, review.json, manifest.json, inputs.toml and the arms (arms.csv).")
 @click.option("--overwrite", is_flag=True, help="Replace an existing --out folder.")
 def pilot_command(table, measure, treated, control, prior, segment, intervention, target_path, into, label, as_json, out,

@@ -27,13 +27,14 @@ from sim.shell.fit_data_commands import (
 from sim.shell.fit_io import echo_json as _echo_json
 from sim.shell.fit_io import key_values as _mapping
 from sim.shell.fit_io import user_errors as _user_errors
+from sim.shell.options import PathGiven
 from sim.shell.progress import working
 
 # --- cxroi fit customers --------------------------------------------------------------------------------------
 
 
 @click.command("customers")
-@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("file", type=PathGiven(dir_okay=False, path_type=Path))
 @click.option("--survivor-table", is_flag=True,
               help="FILE is an aggregate survivor table: period (0, 1, 2, ...) and customers still active, "
                    "as retention data are often published.")

@@ -20,6 +20,7 @@ import pandas as pd
 from sim.errors import Problem, ScenarioError, UsageError
 from sim.fit.reports import NO_HOLDOUT, DataFile
 from sim.shell.fit_io import read_table
+from sim.shell.options import PathGiven
 
 
 def date_option(text: str | None, option: str) -> pd.Timestamp | None:
@@ -157,12 +158,12 @@ def data_options(command):
         click.option("--cutoff", help="Holdout check: fit on the history up to this day, predict the rest "
                                       "[default: a third of the history before --as-of]."),
         click.option("--no-holdout", is_flag=True, help="Skip the holdout check (a quarter less time on a million orders)."),
-        click.option("--into", type=click.Path(dir_okay=False, path_type=Path),
+        click.option("--into", type=PathGiven(dir_okay=False, path_type=Path),
                      help="Scenario (or new fragment) to write the fitted inputs into; comments and layout are kept."),
         click.option("--segment-map", "segment_pairs", multiple=True, metavar="DATA=SCENARIO",
                      help="Segment of the data -> segment of the scenario. Repeatable."),
         click.option("--json", "as_json", is_flag=True, help="Print the report and its model review as JSON and nothing else on stdout."),
-        click.option("--out", type=click.Path(file_okay=False, path_type=Path),
+        click.option("--out", type=PathGiven(file_okay=False, path_type=Path),
                      help="Also write a folder with the report's tables (CSV), figures (PNG), summary.json and manifest.json."),
         click.option("--overwrite", is_flag=True, help="Replace an existing --out folder."),
     ]

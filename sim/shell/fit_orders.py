@@ -28,14 +28,15 @@ from sim.shell.fit_data_commands import (
 from sim.shell.fit_io import echo_json as _echo_json
 from sim.shell.fit_io import key_values as _mapping
 from sim.shell.fit_io import user_errors as _user_errors
+from sim.shell.options import PathGiven
 from sim.shell.progress import working
 
 # --- cxroi fit orders -----------------------------------------------------------------------------------------
 
 
 @click.command("orders")
-@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--customers", "customers_file", type=click.Path(dir_okay=False, path_type=Path),
+@click.argument("file", type=PathGiven(dir_okay=False, path_type=Path))
+@click.option("--customers", "customers_file", type=PathGiven(dir_okay=False, path_type=Path),
               help="Customers table (contractual business): fit purchase rates of customers on the books (NBD) instead of BG/NBD dropout.")
 @click.option("--column", "columns", multiple=True, metavar="KEY=NAME",
               help="Order column names: customer_id, date, amount (customers file: start, end). Repeatable.")

@@ -28,6 +28,7 @@ from sim.shell.fit_data_commands import (
 from sim.shell.fit_io import echo_json as _echo_json
 from sim.shell.fit_io import key_values as _mapping
 from sim.shell.fit_io import user_errors as _user_errors
+from sim.shell.options import PathGiven
 from sim.shell.progress import working
 
 TICKET_KEYS = ("customer_id", "opened", "channel", "wait", "csat", "outcome", "category")
@@ -51,10 +52,10 @@ def csat_rule(scale: str, good_from: int | None, bad_to: int | None):
 
 
 @click.command("support")
-@click.argument("tickets", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--customers", "customers_file", required=True, type=click.Path(dir_okay=False, path_type=Path),
+@click.argument("tickets", type=PathGiven(dir_okay=False, path_type=Path))
+@click.option("--customers", "customers_file", required=True, type=PathGiven(dir_okay=False, path_type=Path),
               help="Customers table: customer_id, start_date, end_date (empty while active), segment.")
-@click.option("--orders", "orders_file", type=click.Path(dir_okay=False, path_type=Path),
+@click.option("--orders", "orders_file", type=PathGiven(dir_okay=False, path_type=Path),
               help="Orders table (customer_id, date): adds the buying effects.")
 @click.option("--column", "columns", multiple=True, metavar="KEY=NAME",
               help="Column names. Tickets: customer_id (also the customers' and orders' id), opened, channel, wait, "

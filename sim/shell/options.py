@@ -1,4 +1,4 @@
-"""The one finite-number rule for numeric command-line options: NaN and infinity are refused in one line
+"""Command-line option types. The one finite-number rule for numeric command-line options: NaN and infinity are refused in one line
 naming the option, for every command (click's own FLOAT and FloatRange let them through).
 
 A single number is a :class:`FiniteRange` option; numbers given as text (``A,B``, ``EVENTS/EXPOSURE``,
@@ -48,3 +48,14 @@ class SchedulerAddress(click.ParamType):
         if scheme != "inproc" and (not colon or not host or not port.isdigit() or not 0 < int(port) < 65536):
             self.fail(f"'{text}': give the scheduler's host and port, e.g. {scheme}://host:8786", param, ctx)
         return text
+
+
+class PathGiven(click.Path):
+    """A file or folder option or argument that refuses an empty text, which pathlib would read as ``.`` (the
+    current folder: ``--out ''`` said '.: already exists', ``run ''`` '.: cannot read the file')."""
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, str) and not value.strip():
+            self.fail("is empty; give a file or folder name", param, ctx)
+        return super().convert(value, param, ctx)
+

@@ -6,6 +6,8 @@ traceback for a 65 TiB array after the whole Monte Carlo run. --no-save beside -
 folder without a word, and the tornado's title named the 10th and 90th percentiles whatever --low and --high.
 """
 
+import json
+
 import pytest
 from click.testing import CliRunner
 
@@ -76,3 +78,37 @@ def test_an_empty_sizes_list_is_refused_not_taken_as_the_default(file, tmp_path)
     # --sizes '' (a shell variable left empty) used to run the five default sizes without a word.
     _refused(_run("pilot", file, "--intervention", "program", "--sizes", "", "--out", tmp_path / "o"),
              "--sizes '': give one or more customer counts per arm, each at least 1", tmp_path / "o")
+
+
+@pytest.mark.parametrize("args, line", [
+    (["sensitivity", "--sobol-samples", "4"],
+     "--sobol-samples 4: give 0 (no Sobol indices) or at least 8; fewer base samples give indices and intervals "
+     "that mean nothing"),
+    (["tornado", "--low", "0.5", "--high", "0.5"],
+     "cxroi tornado: Invalid value for '--low': 0.5 is not in the range 0.0<x<0.5. (see cxroi tornado --help)"),
+    (["run", "--out", ""], "cxroi run: Invalid value for '--out': is empty; give a file or folder name (see cxroi run --help)"),
+])
+def test_an_option_that_would_give_a_meaningless_answer_is_refused(args, line, file, tmp_path):
+    """Sobol indices from 1 to 7 base samples came out beyond [-1, 1] with intervals of 0; a tornado at one
+    quantile swung nothing; an empty --out was read as '.' ('.: already exists')."""
+    command, *rest = args
+    out = [] if "--out" in rest else ["--out", tmp_path / "o"]
+    _refused(_run(command, file, *out, *rest), line, tmp_path / "o")
+
+
+def test_an_empty_scenario_path_is_refused_by_name():
+    result = _run("run", "")
+    assert (result.exit_code, result.output) == (
+        2, "cxroi run: Invalid value for 'SCENARIO': is empty; give a file or folder name (see cxroi run --help)\n")
+
+
+def test_a_break_even_of_one_draw_has_no_standard_error_and_no_nan(request):
+    """One draw has no spread: the crossing's Monte Carlo standard error is left out instead of ending the
+    command in 'the results hold NaN'."""
+    scenario = request.config.rootpath / "scenarios" / "nordic_midsize.toml"
+    result = _run("breakeven", scenario, "--param", "interventions.faster_response.recurring_cost", "--draws", "1",
+                  "--workers", "1", "--no-save", "--json")
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output)
+    assert summary["breakeven"]["faster_response"]["mean_npv_zero"] is not None
+    assert summary["standard_error"]["faster_response"] == {"mean_npv_zero": None, "prob_roi_positive_50": None}
