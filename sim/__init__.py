@@ -13,7 +13,7 @@ From Python::
     sim.sensitivity(sc).tables["sobol"]
     sim.breakeven(sc, "interventions.faster_response.recurring_cost").summary
     sim.voi(sc).tables["voi"]
-    sim.pilot(sc, "faster_response").tables["pilot"]   # EVSI, cost, net gain and power per pilot size
+    sim.pilot(sc, "faster_response").tables["pilot"]   # EVSI, cost, net gain and power per measure (power_b2b_bad, ...) per pilot size
     sim.portfolio(sc, budget=300_000).summary["choice"]  # the combination of interventions to fund
 
     # the `cxroi fit` commands: data frames in, a report out (estimates, the inputs to write, the --json summary)

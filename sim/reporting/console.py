@@ -17,6 +17,7 @@ from sim.model.labels import lower_first
 from sim.reporting.format import NumberStyle, lines, payback, periods, style, tornado_words
 from sim.reporting.layout import Laid, column_groups, layout, narrowest
 from sim.reporting.notices import adjustment_lines, input_value
+from sim.reporting.pilot_power import POWER_WORDS, power_by_measure
 
 TOP = 10
 """Rows per intervention in ranking tables printed to the terminal (files keep all)."""
@@ -316,7 +317,8 @@ def pilot_verdict(summary: dict, st: NumberStyle) -> str:
 
 
 def print_pilot(summary: dict, paths: bool = False) -> None:
-    """Per pilot size: EVSI, cost, expected net gain and power; then the verdict."""
+    """Per pilot size: EVSI, cost and expected net gain; the chance it shows the effect (power) on each
+    measure it counts, named; then the verdict."""
     console = Console()
     st = style(summary["currency"])
     _header(console, summary, f"pilot of {summary['label']}")
@@ -331,8 +333,13 @@ def print_pilot(summary: dict, paths: bool = False) -> None:
                     for m in summary["measures"]]
     say(console, "Measures: " + "; ".join(measured))
     rows = [[st.count(row["customers_per_arm"]), st.count(row["periods"]), st.money(row["evsi"]), st.money(row["cost"]),
-             st.money(row["net_gain"]), st.percent(row["power"])] for row in summary["sizes"]]
-    show_table(console, ["customers per arm", "periods", "EVSI", "cost", "net gain", "power"], rows, text_columns=0)
+             st.money(row["net_gain"])] for row in summary["sizes"]]
+    show_table(console, ["customers per arm", "periods", "EVSI", "cost", "net gain"], rows, text_columns=0)
+    powers = power_by_measure(summary, None if not paths else {m["segment"]: m["segment"] for m in summary["measures"]})
+    if powers:
+        show_table(console, ["effect on", *(f"{st.count(row['customers_per_arm'])} per arm" for row in summary["sizes"])],
+                   [[name, *(st.percent(row[column]) for row in summary["sizes"])] for name, column in powers],
+                   title=f"Chance it shows the effect (power: {POWER_WORDS})")
     say(console, st.restyle(f"Costs: {summary['costs']['basis']}."))
     verdict = pilot_verdict(summary, st)
     say(console, verdict, bold=len(verdict))

@@ -17,6 +17,7 @@ from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import FuncFormatter, MaxNLocator  # noqa: E402
 
 from sim.reporting.format import style, tornado_words, wrap  # noqa: E402
+from sim.reporting.pilot_power import power_by_measure  # noqa: E402
 
 MAX_BARS = 15
 """Inputs shown in a ranking figure; the table keeps all of them."""
@@ -347,7 +348,8 @@ def acceptability_figure(table: pd.DataFrame, summary: dict) -> Figure:
 
 
 def pilot_figure(table: pd.DataFrame, summary: dict) -> Figure:
-    """EVSI, cost and expected net gain against pilot size, with the EVPPI ceiling; power on a second axis."""
+    """EVSI, cost and expected net gain against pilot size, with the EVPPI ceiling; on a second axis the chance it
+    shows the effect (power) on each measure it counts, named in the legend."""
     currency = summary["currency"]
     fig, (ax,) = _panels(1, height=3.6)
     n = table["customers_per_arm"]
@@ -361,10 +363,13 @@ def pilot_figure(table: pd.DataFrame, summary: dict) -> Figure:
     ax.set_ylabel(currency)
     _money_axis(ax.yaxis, currency)
     twin = ax.twinx()
-    twin.plot(n, table["power"], color="tab:purple", linestyle=":", marker=".", label="power (5 % test)")
+    shades = ("tab:purple", "tab:pink", "tab:olive", "tab:cyan", "tab:brown")  # apart from the money lines' colours
+    for i, (name, column) in enumerate(power_by_measure(summary)):
+        twin.plot(n, table[column], color=shades[i % len(shades)], linestyle=":", marker=".", label=f"power: {name}")
     twin.set_ylim(0, 1)
-    twin.set_ylabel("power", color="tab:purple")
-    ax.legend(loc="upper left", fontsize=7)
+    twin.set_ylabel("chance it shows the effect (power, 5 % test)", color="tab:purple", fontsize=7)
+    handles = [line for axis in (ax, twin) for line in axis.get_legend_handles_labels()[0]]
+    twin.legend(handles, [h.get_label() for h in handles], loc="upper left", fontsize=6, framealpha=0.9)  # above every line
     ax.set_title(f"pilot of {summary['label']}")
     _tight(fig)
     return fig

@@ -29,6 +29,7 @@ from sim.reporting.format import amount, input_words, percent, style
 from sim.reporting.format import payback as payback_text
 from sim.reporting.format import periods as periods_text
 from sim.reporting.memo_trust import trust_section
+from sim.reporting.pilot_power import POWER_WORDS, power_by_measure
 from sim.reporting.results_files import Record, read_results as read_folder
 
 INVEST_CONFIDENCE = 0.80
@@ -215,7 +216,8 @@ def count(n: float, currency: str | None = None) -> str:
 
 def pilot_section(memo: "Memo", pilot: dict[str, Any], label: str, segments: dict[str, str] | None = None,
                   period: str = "period") -> None:
-    """The pilot sizes compared: value of the result (EVSI), cost, expected net gain, power.
+    """The pilot sizes compared: value of the result (EVSI), cost, expected net gain; then the chance it
+    shows the effect (power) on each measure it counts, named, size by size.
 
     ``segments`` names the segments for a reader (their labels); the ceiling on every size's value, the
     EVPPI of what the pilot measures, is stated, as the recommendation quotes it."""
@@ -231,9 +233,15 @@ def pilot_section(memo: "Memo", pilot: dict[str, Any], label: str, segments: dic
                   + "; ".join(f"{what} ({' and '.join(names)})" for what, names in counted.items())
                   + f" in a treated and a control arm for {periods_text(pilot['periods'], period)}.{ceiling} "
                   + f"Costs: {style(currency).restyle(pilot['costs']['basis'])}.")
-    memo.add("table", (["customers per arm", "value of its result (EVSI)", "cost", "expected net gain", "chance it shows the effect (power, 5\u00a0% test)"], [
+    memo.add("table", (["customers per arm", "value of its result (EVSI)", "cost", "expected net gain"], [
         [count(row["customers_per_arm"], currency), amount(row["evsi"], currency), amount(row["cost"], currency),
-         amount(row["net_gain"], currency), percent(row["power"], 0)] for row in pilot["sizes"]]))
+         amount(row["net_gain"], currency)] for row in pilot["sizes"]]))
+    powers = power_by_measure(pilot, segments)
+    if powers:
+        memo.add("p", f"The chance it shows the effect (power) is {POWER_WORDS}, for each thing the pilot counts:")
+        memo.add("table", (["chance it shows the effect on", *(f"{count(row['customers_per_arm'], currency)} per arm"
+                                                               for row in pilot["sizes"])],
+                           [[name, *(percent(row[column], 0) for row in pilot["sizes"])] for name, column in powers]))
 
 
 _APPETITES = {"mean": "expected NPV", "cvar": "the average of the worst 10\u00a0% of outcomes",

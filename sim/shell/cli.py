@@ -518,9 +518,10 @@ def pilot_command(scenario, draws, seed, out, overrides, as_json, workers, overw
 
     For pilots of n customers per arm over --periods periods that count what the
     intervention changes (bad or good contacts, churn, purchases), prints the EVSI
-    in money, the pilot's cost, the expected net gain (EVSI - cost) and the chance
-    the pilot detects the effect at 5 % (power), and names the size with the largest
-    net gain. EVSI by regression over the Monte Carlo draws (Strong et al. 2015).
+    in money, the pilot's cost, the expected net gain (EVSI - cost), the chance
+    the pilot shows the effect on each thing it counts, segment by segment (power:
+    its two-sided 5 % test), and names the size with the largest net gain. EVSI by
+    regression over the Monte Carlo draws (Strong et al. 2015).
 
     \b
     Examples:
