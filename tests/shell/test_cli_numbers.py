@@ -264,6 +264,7 @@ def test_pilot_costs_value_and_power(root, seed001_run):
     npv = draws["faster_response.npv"].to_numpy()
     assert summary["expected_npv_now"] == pytest.approx(npv.mean(), rel=1e-10)
     assert summary["evpi"] == pytest.approx(np.maximum(npv, 0).mean() - max(npv.mean(), 0), rel=1e-8)
+    assert [m["power_column"] for m in summary["measures"]] == ["power_portfolio_annual_churn"]
     churn_control = draws[CHURN].to_numpy()
     churn_treated = np.clip(churn_control + draws[ADD].to_numpy(), 0, 1)
     for row in summary["sizes"]:
@@ -281,7 +282,7 @@ def test_pilot_costs_value_and_power(root, seed001_run):
         control = stats.binom.pmf(x[None, :], n, churn_control[:, None])
         power = np.einsum("di,ij,dj->d", treated, reject.astype(float), control)
         error = math.sqrt((power * (1 - power)).mean() / len(power))  # the command draws one pilot per draw
-        assert row["power"] == pytest.approx(power.mean(), abs=4 * error), (n, power.mean(), error)
+        assert row["power_portfolio_annual_churn"] == pytest.approx(power.mean(), abs=4 * error), (n, power.mean(), error)
 
 
 def test_fit_customers_reproduces_the_published_sbg_fit(tmp_path):

@@ -1,9 +1,12 @@
-"""`cxroi pilot` end to end: table, figure and JSON; mistakes are one line, exit 2, nothing written (about 4 s)."""
+"""`cxroi pilot` end to end: table, figure and JSON; the power shown names its measure; mistakes are one line,
+exit 2, nothing written (about 3 s)."""
 
 import json
+import re
 
 from click.testing import CliRunner
 
+from sim.reporting.format import percent
 from sim.shell.cli import main
 
 SCENARIO = "scenarios/nordic_midsize.toml"
@@ -18,6 +21,8 @@ def test_pilot_writes_its_table_figure_and_summary(root, tmp_path):
     summary = json.loads(result.stdout)
     assert [row["customers_per_arm"] for row in summary["sizes"]] == [100, 1000, 10000]
     assert summary["measures"][0]["parameter"] == "segments.b2c.experience.bad"
+    assert summary["measures"][0]["power_column"] == "power_b2c_bad" and "primary_measure" not in summary
+    assert (out / "pilot.csv").read_text().splitlines()[0] == "customers_per_arm,periods,evsi,cost,net_gain,power_b2c_bad"
     assert sorted(p.name for p in out.iterdir()) == ["manifest.json", "pilot.csv", "pilot.png", "scenario.toml", "summary.json"]
     assert (out / "pilot.png").read_bytes()[:8] == PNG
 
@@ -36,3 +41,19 @@ def test_pilot_mistakes_are_one_line_and_write_nothing(root, tmp_path):
         result = runner.invoke(main, ["pilot", str(root / SCENARIO), "--draws", "50", "--workers", "1", "--out", str(out), *args])
         assert result.exit_code == 2 and result.output == message + "\n", result.output
         assert not out.exists()
+
+
+def test_the_terminal_names_the_measure_of_every_power(root, monkeypatch):
+    """Faster response counts bad contacts in two segments: a power row for each, named as a reader knows them,
+    with the numbers of the JSON summary (under 1 s)."""
+    monkeypatch.setenv("COLUMNS", "100")
+    args = ["pilot", str(root / SCENARIO), "--intervention", "faster_response", "--draws", "300", "--workers", "1",
+            "--sizes", "100,700", "--no-save"]
+    summary = json.loads(CliRunner().invoke(main, [*args, "--json"]).stdout)
+    shown = CliRunner().invoke(main, args).output.replace("\u00a0", " ")
+    assert "Chance it shows the effect (power: the chance that its two-sided 5 % test finds a difference" in shown
+    assert re.search(r"^ effect on +arm +arm$", shown, re.M), shown
+    for segment, name in (("b2b", "business customers"), ("b2c", "consumers")):
+        powers = " +".join(re.escape(percent(row[f"power_{segment}_bad"]).replace("\u00a0", " ")) for row in summary["sizes"])
+        assert re.search(rf"^ share of bad contacts, {name} +{powers}$", shown, re.M), shown
+    assert "power" not in shown.split("Chance it shows")[0].split("Measures:")[1], shown  # no unnamed power column
