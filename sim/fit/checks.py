@@ -233,6 +233,33 @@ def check_after(dates: pd.Series, limit, column: str, what: str, problems: list[
         problems.append(problem)
 
 
+def data_end(dates: dict[str, pd.Series], today=None) -> pd.Timestamp:
+    """The as-of day a fit takes when none is given: the last day in ``dates`` (each column's parsed dates by its
+    name, in file order; NaT where empty), NaT when there is none.
+
+    Every fit command whose as-of day defaults to the data's latest date takes it from here, so one rule holds
+    for all: a date after ``today`` cannot be in data extracted today. It is a typing mistake (2099 for 2009),
+    and as the as-of day it would have every active customer survive to it, so it is refused: a ScenarioError
+    with a line per column naming its first such row. ``today`` is the caller's (the shell reads the clock once;
+    the fit does not, so tests pass a fixed day); None checks nothing. Dates after a given as-of day are
+    :func:`check_after`'s."""
+    problems, ends = [], []
+    limit = None if today is None else pd.Timestamp(today).normalize()
+    for column, values in dates.items():
+        day = pd.Series(values).dt.normalize()
+        if limit is not None:
+            late = np.flatnonzero((day > limit).to_numpy(dtype=bool))
+            if late.size:
+                first = int(late[0])
+                problems.append(Problem(f"row {row_number(first)}, column '{column}'",
+                                        f"{_date_text(day.iloc[first])} is after today ({limit:%Y-%m-%d}){_more(late.size - 1)}; correct "
+                                        "the date, or give --as-of to say when the data end"))
+        if day.notna().any():
+            ends.append(day.max())
+    _raise(problems)
+    return max(ends) if ends else pd.NaT
+
+
 def segments(frame: pd.DataFrame, column: str | None, problems: list[Problem]) -> pd.Series:
     """The segment of each row as text; ``ALL`` when the table has no segment column."""
     name = column or DEFAULT_SEGMENT

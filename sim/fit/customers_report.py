@@ -87,13 +87,15 @@ def customers_report(
     ``columns`` renames the expected columns (customer_id, start, end; or period, active); ``cutoff`` is the holdout's
     (default a third of the history before ``as_of``; :data:`~sim.fit.reports.NO_HOLDOUT` for none). ``scenario`` is
     the parsed target scenario (its segments and churn keys decide where the estimates go and what they replace),
-    ``into`` its name as the summary and messages give it.
+    ``into`` its name as the summary and messages give it. ``today`` is the day of the fit, as the caller's clock
+    has it: the written sources name it, and without ``as_of`` no date may be after it
+    (:func:`sim.fit.checks.data_end`; None checks nothing).
     """
     columns = columns or {}
     if survivor_table:
         segments, facts = _survivor_segments(frame, file, columns, segment_column, period, cutoff)
     else:
-        segments, facts = _customer_segments(frame, file, columns, segment_column, date_format, period, as_of, cutoff)
+        segments, facts = _customer_segments(frame, file, columns, segment_column, date_format, period, as_of, cutoff, today)
     targets = segment_targets(list(segments), dict(segment_map or {}), scenario, into)
     results = [ChurnSegment(name, targets[name], *segments[name]) for name in segments]
     writes = _churn_writes(results, file, period, facts, scenario, today)
@@ -119,17 +121,17 @@ def churn_verdict(fit, statistic: str | None = None, p: str | None = None) -> st
             f"and its wide alpha, beta intervals carry that doubt")
 
 
-def _customer_segments(frame, file, mapped, segment_column, date_format, period, as_of, cutoff):
+def _customer_segments(frame, file, mapped, segment_column, date_format, period, as_of, cutoff, today):
     """Fit and holdout per segment from a customer list; (segments {name: (fit, holdout, table)}, facts)."""
     from sim.fit import fit_retention, holdout_retention
-    from sim.fit.checks import check_customers
+    from sim.fit.checks import check_customers, data_end
 
     columns = CustomerColumns(**{{"start": "start", "end": "end"}.get(k, k): v for k, v in mapped.items()} | {"segment": segment_column})
     try:
         checked = check_customers(frame, as_of=as_of or pd.Timestamp.max, columns=columns, date_format=date_format)
         frame = parsed_columns(frame, checked, {"start": columns.start, "end": columns.end})
-        latest = max(checked["start"].max(), checked["end"].max() if checked["end"].notna().any() else checked["start"].max())
-        as_of = as_of or latest
+        if as_of is None:
+            as_of = data_end({columns.start: checked["start"], columns.end: checked["end"]}, today)
         cutoff = cutoff_or_default(cutoff, checked["start"].min(), as_of)
         fits = fit_retention(frame, as_of=as_of, period=period, columns=columns, date_format=date_format, homogeneous=True)
     except ScenarioError as error:

@@ -90,17 +90,17 @@ def orders_report(
 
     Without ``customers`` the business is non-contractual (BG/NBD purchases and dropout); with a customer list
     (customer_id, start_date, end_date, segment) the NBD purchase rates of customers on the books. ``columns``
-    renames customer_id, date, amount (and the customer list's start, end). ``scenario`` and ``into`` as in
+    renames customer_id, date, amount (and the customer list's start, end). ``scenario``, ``into`` and ``today`` as in
     :func:`sim.fit.customers_report.customers_report`.
     """
     mapped = columns or {}
     if customers is not None:
         result = _contract_purchases(orders, file, customers, customers_file, mapped, no_amounts, segment_column, date_format,
-                                     period, as_of, cutoff)
+                                     period, as_of, cutoff, today)
     else:
         if "start" in mapped or "end" in mapped:
             raise UsageError("--column start=/end= name columns of the --customers file; give --customers too")
-        result = _bgnbd_purchases(orders, file, mapped, no_amounts, segment_column, date_format, period, as_of, cutoff)
+        result = _bgnbd_purchases(orders, file, mapped, no_amounts, segment_column, date_format, period, as_of, cutoff, today)
     targets = segment_targets(list(result.segments), dict(segment_map or {}), scenario, into)
     writes = _purchase_writes(result, targets, file, period, scenario, today)
     summary = _purchase_summary(result, targets, file, period, into, writes)
@@ -118,15 +118,16 @@ def _order_columns(mapped: dict, no_amounts: bool, segment_column: str | None):
     return OrderColumns(**names, segment=segment_column)
 
 
-def _bgnbd_purchases(frame, file, mapped, no_amounts, segment_column, date_format, period, as_of, cutoff) -> PurchaseResult:
+def _bgnbd_purchases(frame, file, mapped, no_amounts, segment_column, date_format, period, as_of, cutoff, today) -> PurchaseResult:
     from sim.fit import fit_orders, holdout_orders
-    from sim.fit.checks import check_orders
+    from sim.fit.checks import check_orders, data_end
 
     columns = _order_columns(mapped, no_amounts, segment_column)
     try:
         checked = check_orders(frame, columns=columns, date_format=date_format, as_of=as_of)
         frame = parsed_columns(frame, checked, {"time": columns.date, "amount": columns.amount})
-        as_of = as_of or checked["time"].max().normalize()
+        if as_of is None:
+            as_of = data_end({columns.date: checked["time"]}, today)
         end = as_of + pd.Timedelta(days=1) - pd.Timedelta(1, "ns")
         cutoff = cutoff_or_default(cutoff, checked["time"].min(), as_of)
         fits = fit_orders(frame, cutoff=end, period=period, columns=columns, date_format=date_format, as_of=as_of)
@@ -148,27 +149,28 @@ def _bgnbd_purchases(frame, file, mapped, no_amounts, segment_column, date_forma
 
 
 def _contract_purchases(frame, file, customers, customers_file, mapped, no_amounts, segment_column, date_format, period, as_of,
-                        cutoff) -> PurchaseResult:
+                        cutoff, today) -> PurchaseResult:
     from sim.fit import fit_purchase_rates, fit_spend, holdout_purchase_rates
-    from sim.fit.checks import check_customers, check_orders
+    from sim.fit.checks import check_customers, check_orders, data_end
 
     order_columns = _order_columns(mapped, no_amounts, None)
     customer_columns = CustomerColumns(customer_id=mapped.get("customer_id", "customer_id"), start=mapped.get("start", "start_date"),
                                        end=mapped.get("end", "end_date"), segment=segment_column)
     try:
         checked = check_customers(customers, as_of=as_of or pd.Timestamp.max, columns=customer_columns, date_format=date_format)
+        ends = [] if as_of is not None else [data_end({customer_columns.start: checked["start"],
+                                                       customer_columns.end: checked["end"]}, today)]
     except ScenarioError as error:
         raise in_file(error, customers_file) from None
     customers = parsed_columns(customers, checked, {"start": customer_columns.start, "end": customer_columns.end})
     try:
         orders = check_orders(frame, columns=order_columns, date_format=date_format, as_of=as_of,
                               customers=checked)
+        if as_of is None:
+            as_of = max(ends + [data_end({order_columns.date: orders["time"]}, today)])
     except ScenarioError as error:
         raise in_file(error, file) from None
     frame = parsed_columns(frame, orders, {"time": order_columns.date, "amount": order_columns.amount})
-    if as_of is None:
-        dates = [checked["start"].max(), checked["end"].max(), orders["time"].max().normalize()]
-        as_of = max(d for d in dates if pd.notna(d))
     cutoff = cutoff_or_default(cutoff, checked["start"].min(), as_of)
     common = {"as_of": as_of, "period": period, "customer_columns": customer_columns, "order_columns": order_columns,
               "date_format": date_format}

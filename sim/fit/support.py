@@ -122,13 +122,14 @@ def _row_problem(mask: np.ndarray, column: str, describe) -> Problem | None:
 
 
 def check_tickets(frame: pd.DataFrame, customers: pd.DataFrame, *, columns: TicketColumns = TicketColumns(),
-                  rule: CsatRule = CsatRule(), date_format: str = checks.ISO) -> pd.DataFrame:
+                  rule: CsatRule = CsatRule(), date_format: str = checks.ISO, as_of=None) -> pd.DataFrame:
     """A checked tickets table: code (row of ``customers``), opened, wait (NaN when absent), experience.
 
     ``customers`` is a checked customers table. Raises ScenarioError, one line per
     problem: missing columns, empty table, unknown customers, unreadable dates,
-    tickets before a customer started or after they left, CSAT outside the scale,
-    unknown outcomes, negative or unreadable waits.
+    tickets before a customer started or after they left, tickets opened on a day
+    after ``as_of`` (when given), CSAT outside the scale, unknown outcomes, negative
+    or unreadable waits.
     """
     score = columns.outcome or columns.csat
     if score is None:
@@ -149,6 +150,8 @@ def check_tickets(frame: pd.DataFrame, customers: pd.DataFrame, *, columns: Tick
         problems.append(found)
     opened = checks.parse_dates(frame[columns.opened], columns.opened, date_format, "opening time", problems, required=True)
     checks.check_in_life(opened, code, ids, customers, columns.opened, "ticket opened", problems)
+    if as_of is not None:
+        checks.check_after(opened, as_of, columns.opened, "ticket opened", problems)
     experience = _experiences(frame, columns, rule, problems)
     wait = np.full(len(frame), np.nan)
     if columns.wait and columns.wait in frame.columns:
@@ -642,7 +645,7 @@ def response_curve(wait: np.ndarray, experience: np.ndarray) -> ResponseFit | No
 
 
 def fit_support(tickets: pd.DataFrame, customers: pd.DataFrame, orders: pd.DataFrame | None = None, *, as_of=None,
-                ticket_columns: TicketColumns = TicketColumns(),
+                today=None, ticket_columns: TicketColumns = TicketColumns(),
                 customer_columns: checks.CustomerColumns = checks.CustomerColumns(),
                 order_columns: checks.OrderColumns = checks.OrderColumns(amount=None),
                 rule: CsatRule = CsatRule(), date_format: str = checks.ISO,
@@ -654,10 +657,11 @@ def fit_support(tickets: pd.DataFrame, customers: pd.DataFrame, orders: pd.DataF
     is fitted jointly with the effects and walk-away (:mod:`sim.fit.joint_churn`, ``SupportFit.churn``), and
     walk-away is that likelihood's; tests of the designs alone turn it off.
 
-    ``as_of`` defaults to the latest date in the data. Raises ScenarioError (one
-    line per problem, not yet attributed to a file: the caller adds which table).
+    ``as_of`` defaults to the latest date in the data, which must not be after ``today`` (the caller's clock;
+    None checks nothing). Raises ScenarioError (one line per problem, not yet attributed to a file: the caller
+    adds which table).
     """
-    checked = checked_data(tickets, customers, orders, as_of=as_of, ticket_columns=ticket_columns,
+    checked = checked_data(tickets, customers, orders, as_of=as_of, today=today, ticket_columns=ticket_columns,
                            customer_columns=customer_columns, order_columns=order_columns, rule=rule,
                            date_format=date_format)
     return fit_checked(checked, causal_designs, joint_churn_fit)
@@ -675,16 +679,17 @@ def fit_checked(checked: tuple, causal_designs: bool = True,
 
 def checked_data(tickets: pd.DataFrame, customers: pd.DataFrame, orders: pd.DataFrame | None, *, as_of,
                  ticket_columns: TicketColumns, customer_columns: checks.CustomerColumns,
-                 order_columns: checks.OrderColumns, rule: CsatRule, date_format: str):
+                 order_columns: checks.OrderColumns, rule: CsatRule, date_format: str, today=None):
     """(customers, tickets, orders' customer codes, orders' times, as-of day) checked and parsed; ScenarioError with
-    one line per problem ('tickets: ...', 'orders: ...' for theirs)."""
+    one line per problem ('tickets: ...', 'orders: ...' for theirs). Without ``as_of``, the latest date of the
+    tickets and customers (:func:`_latest`), none of them after ``today``."""
     if as_of is None:
-        as_of = _latest(tickets, customers, ticket_columns, customer_columns, date_format)
+        as_of = _latest(tickets, customers, ticket_columns, customer_columns, date_format, today)
     people = checks.check_customers(customers, as_of=as_of, columns=customer_columns, date_format=date_format)
     try:
-        table = check_tickets(tickets, people, columns=ticket_columns, rule=rule, date_format=date_format)
+        table = check_tickets(tickets, people, columns=ticket_columns, rule=rule, date_format=date_format, as_of=as_of)
     except ScenarioError as error:
-        raise ScenarioError([Problem(f"tickets: {p.path}" if p.path else "tickets", p.message) for p in error.problems]) from None
+        raise _of_tickets(error) from None
     order_codes = order_times = None
     if orders is not None:
         try:
@@ -772,13 +777,28 @@ def _subset(panel: Panel, rows: np.ndarray) -> Panel:
         panel.last, panel.waited, panel.log_wait)))
 
 
-def _latest(tickets, customers, ticket_columns, customer_columns, date_format):
-    """The latest date in the tickets and customers (the default as-of date)."""
-    candidates = []
-    for frame, column in ((tickets, ticket_columns.opened), (customers, customer_columns.start), (customers, customer_columns.end)):
-        if column in frame.columns:
-            values = frame[column] if pd.api.types.is_datetime64_any_dtype(frame[column]) else \
+def _of_tickets(error: ScenarioError) -> ScenarioError:
+    """The tickets' problems, each marked 'tickets: ' (the caller puts them on the tickets file)."""
+    return ScenarioError([Problem(f"tickets: {p.path}" if p.path else "tickets", p.message) for p in error.problems])
+
+
+def _latest(tickets, customers, ticket_columns, customer_columns, date_format, today):
+    """The latest date in the tickets and customers (the default as-of date; NaT when none can be read, which
+    the checks then report), by :func:`sim.fit.checks.data_end`: a date after ``today`` is refused."""
+    def read(frame, names):
+        return {column: frame[column] if pd.api.types.is_datetime64_any_dtype(frame[column]) else
                 pd.to_datetime(frame[column], format=date_format, errors="coerce")
-            if values.notna().any():
-                candidates.append(values.max())
-    return max(candidates) if candidates else pd.Timestamp.today()
+                for column in names if column in frame.columns}
+
+    ends, problems = [], []
+    try:
+        ends.append(checks.data_end(read(customers, (customer_columns.start, customer_columns.end)), today))
+    except ScenarioError as error:
+        problems += error.problems
+    try:
+        ends.append(checks.data_end(read(tickets, (ticket_columns.opened,)), today))
+    except ScenarioError as error:
+        problems += _of_tickets(error).problems
+    if problems:
+        raise ScenarioError(problems)
+    return max((end for end in ends if pd.notna(end)), default=pd.NaT)

@@ -68,6 +68,7 @@ def support_report(
     scenario: dict | None = None,
     into: str | None = None,
     cutoff: pd.Timestamp | None = None,
+    today: date | None = None,
 ) -> SupportReport:
     """Support's effects per segment from tickets (customer_id, opened, channel, wait, csat or outcome), the customer
     list and optionally the orders (adds the buying effects).
@@ -79,7 +80,8 @@ def support_report(
     ``scenario`` (parsed) and ``into`` (its name):
     a complete scenario must have every data segment (after ``segment_map``), and one with ``[operations]`` gets
     the response curve's inputs. ``cutoff`` is the holdout check's (:mod:`sim.fit.support_holdout`; None: a third of
-    the history before the as-of day, :data:`sim.fit.reports.NO_HOLDOUT`: none).
+    the history before the as-of day, :data:`sim.fit.reports.NO_HOLDOUT`: none). ``today`` is the day of the fit
+    (the caller's clock): without ``as_of`` no ticket or customer date may be after it (None checks nothing).
     """
     mapped = dict(columns or {})
     segment_map = dict(segment_map or {})
@@ -96,7 +98,7 @@ def support_report(
     data_segments = (customers[segment_name].dropna().astype(str).unique() if segment_name in customers.columns else ["all"])
     check_segments(scenario, [segment_map.get(name, name) for name in data_segments], into)
     try:
-        checked = checked_data(tickets, customers, orders, as_of=as_of, ticket_columns=ticket_columns,
+        checked = checked_data(tickets, customers, orders, as_of=as_of, today=today, ticket_columns=ticket_columns,
                                customer_columns=customer_columns, order_columns=order_columns, rule=rule,
                                date_format=date_format)
     except ScenarioError as error:

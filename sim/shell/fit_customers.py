@@ -20,6 +20,7 @@ from sim.shell.fit_data_commands import (
     fit_manifest,
     read_data,
     scenario_table,
+    today,
     write_fit_folder,
     with_review,
     write_or_print,
@@ -63,6 +64,7 @@ def customers_command(file, columns, survivor_table, date_format, segment_column
     from sim.reporting.fit_console import print_churn
     from sim.reporting.review_console import print_review
 
+    day = today()
     with _user_errors(file):
         period, as_of_day, cutoff_day = common_options(out, overwrite, period, into, as_of, cutoff, no_holdout)
         frame = read_data(file)
@@ -73,8 +75,8 @@ def customers_command(file, columns, survivor_table, date_format, segment_column
         with working("fitting retention"):
             report = customers_report(frame, file=source, survivor_table=survivor_table, columns=mapped,
                                       segment_column=segment_column, date_format=date_format, period=period, as_of=as_of_day,
-                                      cutoff=cutoff_day, segment_map=segment_map, scenario=scenario, into=into)
-            review = review_customers(report, fit_words("customers", [str(file)]))
+                                      cutoff=cutoff_day, segment_map=segment_map, scenario=scenario, into=into, today=day)
+            review = review_customers(report, fit_words("customers", [str(file)], day))
         with_review(report.writes, review, into)
         fragment_text = write_or_print(into, report.writes, as_json)
         if out is not None:

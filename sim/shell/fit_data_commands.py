@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import sys
 import tomllib
+from datetime import date
 from pathlib import Path
 
 import click
@@ -33,6 +34,12 @@ def date_option(text: str | None, option: str) -> pd.Timestamp | None:
         return stamp.normalize()
     except (ValueError, TypeError):
         raise UsageError(f"{option} '{text}' is not a date (ISO 8601, e.g. 2025-12-31)") from None
+
+
+def today() -> date:
+    """The day of the fit, read from the clock here, once per command, and passed down: the fit stamps it on what
+    it writes, and without --as-of no date in the data may be after it (:func:`sim.fit.checks.data_end`)."""
+    return date.today()
 
 
 def read_data(path: Path) -> pd.DataFrame:

@@ -21,6 +21,7 @@ from sim.shell.fit_data_commands import (
     fit_manifest,
     read_data,
     scenario_table,
+    today,
     write_fit_folder,
     with_review,
     write_or_print,
@@ -66,6 +67,7 @@ def orders_command(file, columns, customers_file, no_amounts, date_format, segme
     from sim.reporting.fit_console import print_purchases
     from sim.reporting.review_console import print_review
 
+    day = today()
     with _user_errors(file):
         period, as_of_day, cutoff_day = common_options(out, overwrite, period, into, as_of, cutoff, no_holdout)
         mapped = _mapping(columns, "--column", ("customer_id", "date", "amount", "start", "end"))
@@ -77,8 +79,8 @@ def orders_command(file, columns, customers_file, no_amounts, date_format, segme
             report = orders_report(frame, file=files[0], customers=customers, customers_file=files[-1], columns=mapped,
                                    no_amounts=no_amounts, segment_column=segment_column, date_format=date_format,
                                    period=period, as_of=as_of_day, cutoff=cutoff_day, segment_map=segment_map,
-                                   scenario=scenario, into=into)
-            review = review_orders(report, fit_words("orders", [f.path for f in files]))
+                                   scenario=scenario, into=into, today=day)
+            review = review_orders(report, fit_words("orders", [f.path for f in files], day))
         with_review(report.writes, review, into)
         fragment_text = write_or_print(into, report.writes, as_json)
         if out is not None:

@@ -21,6 +21,7 @@ from sim.shell.fit_data_commands import (
     fit_manifest,
     read_data,
     scenario_table,
+    today,
     write_fit_folder,
     with_review,
     write_or_print,
@@ -98,6 +99,7 @@ def support_command(tickets, customers_file, orders_file, columns, csat_scale, g
     from sim.reporting.fit_console import print_support
     from sim.reporting.review_console import print_review
 
+    day = today()
     with _user_errors(tickets):
         if period == "year":
             raise UsageError("--period year: fit support estimates per calendar month (the customer model's support "
@@ -120,8 +122,8 @@ def support_command(tickets, customers_file, orders_file, columns, csat_scale, g
                                     customers_file=sources[1], orders_file=sources[2] if orders_file else None,
                                     columns=mapped, rule=rule, as_of=as_of_day, segment_map=segment_map,
                                     segment_column=segment_column, date_format=date_format,
-                                    scenario=scenario, into=into, cutoff=cutoff_day)
-            review = review_support(report, fit_words("support", [f.path for f in sources]), segment_map)
+                                    scenario=scenario, into=into, cutoff=cutoff_day, today=day)
+            review = review_support(report, fit_words("support", [f.path for f in sources], day), segment_map)
         with_review(report.writes, review, into)
         fragment_text = write_or_print(into, report.writes, as_json)
         if out is not None:
