@@ -1,0 +1,54 @@
+"""A data file dated in 2099 given to a fit command without --as-of is one line naming the file, row, column, value
+and today, exit code 2, and nothing is written: neither the --into scenario nor the --out folder (2.5 s in all, 1.2 s of it the first
+command's imports).
+
+It used to exit 0 and write the fit 'as of 2099-01-01' into the scenario. The year 2099 keeps these tests true
+as time goes by; the day shown is the clock's, which the command reads once.
+"""
+
+from __future__ import annotations
+
+import shutil
+from datetime import date
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from sim.shell.cli import main
+
+
+def _copy(root, tmp_path, name: str, row: int | None = None, column: str | None = None) -> str:
+    """scenarios/data/NAME.csv in tmp_path, with file row ``row`` (the header is row 1) of ``column`` set to 2099-01-01."""
+    frame = pd.read_csv(root / "scenarios" / "data" / f"{name}.csv", dtype=str, keep_default_na=False)
+    if row is not None:
+        frame.loc[row - 2, column] = "2099-01-01"
+    path = tmp_path / f"{name}.csv"
+    frame.to_csv(path, index=False)
+    return str(path)
+
+
+@pytest.mark.parametrize("command, late", [
+    ("customers", ("customers", 17, "start_date")),
+    ("orders", ("orders", 7, "date")),  # business-11, still a customer
+    ("orders --customers", ("orders", 7, "date")),
+    ("orders --customers", ("customers", 17, "end_date")),  # retail-16, active
+    ("support", ("tickets", 2, "opened")),  # retail-16's ticket
+])
+def test_a_date_after_today_without_as_of_is_one_line_and_nothing_is_written(command, late, root, tmp_path):
+    name, row, column = late
+    files = {other: _copy(root, tmp_path, other, *((row, column) if other == name else ()))
+             for other in ("customers", "orders", "tickets")}
+    args = {"customers": ["customers", files["customers"]],
+            "orders": ["orders", files["orders"]],
+            "orders --customers": ["orders", files["orders"], "--customers", files["customers"]],
+            "support": ["support", files["tickets"], "--customers", files["customers"], "--column", "wait=wait_minutes"],
+            }[command]
+    scenario = tmp_path / "company.toml"
+    shutil.copy(root / "scenarios" / "sample_company.toml", scenario)
+    before = scenario.read_bytes()
+    result = CliRunner().invoke(main, ["fit", *args, "--into", str(scenario), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2
+    assert result.output == (f"{files[name]}: row {row}, column '{column}': 2099-01-01 is after today "
+                             f"({date.today():%Y-%m-%d}); correct the date, or give --as-of to say when the data end\n")
+    assert scenario.read_bytes() == before and not (tmp_path / "out").exists()
