@@ -233,7 +233,11 @@ def check_after(dates: pd.Series, limit, column: str, what: str, problems: list[
         problems.append(problem)
 
 
-def data_end(dates: dict[str, pd.Series], today=None) -> pd.Timestamp:
+AS_OF_ADVICE = "correct the date, or give --as-of to say when the data end"
+"""What to do about a date after today in a fit that takes its as-of day from the data."""
+
+
+def data_end(dates: dict[str, pd.Series], today=None, advice: str = AS_OF_ADVICE) -> pd.Timestamp:
     """The as-of day a fit takes when none is given: the last day in ``dates`` (each column's parsed dates by its
     name, in file order; NaT where empty), NaT when there is none.
 
@@ -241,7 +245,8 @@ def data_end(dates: dict[str, pd.Series], today=None) -> pd.Timestamp:
     for all: a date after ``today`` cannot be in data extracted today. It is a typing mistake (2099 for 2009),
     and as the as-of day it would have every active customer survive to it, so it is refused: a ScenarioError
     with a line per column naming its first such row. ``today`` is the caller's (the shell reads the clock once;
-    the fit does not, so tests pass a fixed day); None checks nothing. Dates after a given as-of day are
+    the fit does not, so tests pass a fixed day); None checks nothing. ``advice`` ends the line (a table without an
+    as-of day, the pilot's enrolment dates, says only to correct the date). Dates after a given as-of day are
     :func:`check_after`'s."""
     problems, ends = [], []
     limit = None if today is None else pd.Timestamp(today).normalize()
@@ -252,8 +257,7 @@ def data_end(dates: dict[str, pd.Series], today=None) -> pd.Timestamp:
             if late.size:
                 first = int(late[0])
                 problems.append(Problem(f"row {row_number(first)}, column '{column}'",
-                                        f"{_date_text(day.iloc[first])} is after today ({limit:%Y-%m-%d}){_more(late.size - 1)}; correct "
-                                        "the date, or give --as-of to say when the data end"))
+                                        f"{_date_text(day.iloc[first])} is after today ({limit:%Y-%m-%d}){_more(late.size - 1)}; {advice}"))
         if day.notna().any():
             ends.append(day.max())
     _raise(problems)

@@ -56,13 +56,14 @@ SHOWN = 5
 """Problems shown of a pilot table's rows (the rest are counted)."""
 
 
-def pilot_rows(frame: pd.DataFrame, measure: str) -> pd.DataFrame:
+def pilot_rows(frame: pd.DataFrame, measure: str, today=None) -> pd.DataFrame:
     """A pilot table's rows, checked: ``arm`` (treated / control), ``events``, ``exposure``, ``enrolled`` (numbers or
     dates; NaN without the column) and ``row`` (its line in the file, for problems).
 
     One row per arm is the arms' totals; more are summed (:func:`pilot_arms`). Every row but an empty one (a
     customer with no contacts) is checked as an arm is (:func:`sim.fit.pilot.check_arm`), one line per problem
-    (the first :data:`SHOWN`, then how many more), raised together."""
+    (the first :data:`SHOWN`, then how many more), raised together. An enrolment date after ``today`` (the caller's
+    clock; None checks nothing) is a typing mistake that would put its row last, and is refused."""
     from sim.fit.checks import missing_columns, row_number
     from sim.fit.pilot import check_arm
 
@@ -88,7 +89,7 @@ def pilot_rows(frame: pd.DataFrame, measure: str) -> pd.DataFrame:
                                          f"cannot read '{frame[column].iloc[row]}' as a number")])
         values[column] = numbers.to_numpy(float)
     rows = pd.DataFrame({"arm": arms.to_numpy(), "events": values[events], "exposure": values[exposure],
-                         "enrolled": _enrolled(frame) if ENROLLED in frame else float("nan"),
+                         "enrolled": _enrolled(frame, today) if ENROLLED in frame else float("nan"),
                          "row": [row_number(i) for i in range(len(frame))]})
     problems = [p for r in rows.itertuples() if r.exposure != 0 or r.events != 0  # a customer with no contacts is fine
                 for p in check_arm(measure, Arm(r.events, r.exposure), f"row {r.row}")]
@@ -98,9 +99,9 @@ def pilot_rows(frame: pd.DataFrame, measure: str) -> pd.DataFrame:
     return rows
 
 
-def _enrolled(frame: pd.DataFrame):
-    """The ``enrolled`` column: numbers as they are, else ISO 8601 dates (datetime64)."""
-    from sim.fit.checks import row_number
+def _enrolled(frame: pd.DataFrame, today=None):
+    """The ``enrolled`` column: numbers as they are, else ISO 8601 dates (datetime64), none after ``today``."""
+    from sim.fit.checks import data_end, row_number
 
     column = frame[ENROLLED]
     empty = np.flatnonzero((column.isna() | (column.astype(str).str.strip() == "")).to_numpy())
@@ -120,6 +121,7 @@ def _enrolled(frame: pd.DataFrame):
         row = int(bad[0])
         raise ScenarioError([Problem(f"row {row_number(row)}, column '{ENROLLED}'",
                                      f"cannot read '{column.iloc[row]}' as a date (ISO 8601, e.g. 2026-03-02) or a number")])
+    data_end({ENROLLED: dates}, today, "correct the date")
     return dates.to_numpy()
 
 

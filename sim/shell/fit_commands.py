@@ -18,6 +18,7 @@ import pandas as pd
 
 from sim.errors import ScenarioError, UsageError, finite_numbers
 from sim.shell.fit_customers import customers_command
+from sim.shell.fit_data_commands import today
 from sim.shell.fit_io import echo_json as _echo_json
 from sim.shell.fit_io import echo_wrapped
 from sim.shell.fit_io import key_values as _mapping
@@ -113,6 +114,7 @@ def pilot_command(table, measure, treated, control, prior, segment, intervention
     from sim.reporting.review_console import print_review
     from sim.shell.scenario_writer import check_into, fragment, write_inputs
 
+    day = today()
     with _user_errors(table or ""):
         if table is None and treated is None and control is None:
             raise UsageError("give a pilot TABLE, or the arms' counts with --treated and --control")
@@ -134,7 +136,7 @@ def pilot_command(table, measure, treated, control, prior, segment, intervention
                   "scenario": scenario_or_none(into), "into": into}
         if table is not None:
             try:
-                rows = pilot_rows(read_table(table), measure)
+                rows = pilot_rows(read_table(table), measure, day)
                 treated_arm, control_arm, where = arm_totals(rows)
                 report = pilot_report(measure, treated_arm, control_arm, where=where, evidence=f"{table}", rows=rows,
                                       **target)
@@ -144,7 +146,7 @@ def pilot_command(table, measure, treated, control, prior, segment, intervention
             report = pilot_report(measure, parse_arm(treated, "--treated"), parse_arm(control, "--control"),
                                   evidence=f"treated {treated}, control {control}", **target)
         review = review_pilot(report, pilot_fit_words(str(table) if table else None,
-                                                      f"treated {treated}, control {control}"))
+                                                      f"treated {treated}, control {control}", day))
         if into:
             write_inputs(into, report.updates + review.updates(), create=False)
         if out is not None:

@@ -96,3 +96,12 @@ def test_with_as_of_a_later_ticket_is_refused_like_a_later_order_or_customer(dat
     assert _lines(lambda: customers_report(_edited(customers, 17, "start_date", "2099-01-01"),
                                            file=DataFile("customers.csv"), as_of=as_of, today=TODAY)) == [
         "customers.csv: row 17, column 'start_date': start date 2099-01-01 is after the as-of date 2025-12-31"]
+
+
+def test_a_pilot_enrolled_after_today_is_refused():
+    from sim.fit.pilot_report import pilot_rows
+
+    pilot = pd.read_csv(DATA / "pilot.csv")
+    assert len(pilot_rows(pilot, "bad", TODAY)) == len(pilot)
+    assert _lines(lambda: pilot_rows(_edited(pilot, 5, "enrolled", "2099-01-01"), "bad", TODAY)) == [
+        "row 5, column 'enrolled': 2099-01-01 is after today (2026-12-07); correct the date"]

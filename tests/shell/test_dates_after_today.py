@@ -52,3 +52,14 @@ def test_a_date_after_today_without_as_of_is_one_line_and_nothing_is_written(com
     assert result.output == (f"{files[name]}: row {row}, column '{column}': 2099-01-01 is after today "
                              f"({date.today():%Y-%m-%d}); correct the date, or give --as-of to say when the data end\n")
     assert scenario.read_bytes() == before and not (tmp_path / "out").exists()
+
+
+def test_a_pilot_enrolled_in_2099_is_one_line_and_nothing_is_written(root, tmp_path):
+    frame = pd.read_csv(root / "scenarios" / "data" / "pilot.csv")
+    frame.loc[3, "enrolled"] = "2099-01-01"
+    table = tmp_path / "pilot.csv"
+    frame.to_csv(table, index=False)
+    result = CliRunner().invoke(main, ["fit", "pilot", str(table), "--measure", "bad", "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2
+    assert result.output == f"{table}: row 5, column 'enrolled': 2099-01-01 is after today ({date.today():%Y-%m-%d}); correct the date\n"
+    assert not (tmp_path / "out").exists()
