@@ -161,7 +161,7 @@ def data_options(command):
         click.option("--segment-column", help="Column with each customer's segment [default: 'segment' when the table has one]."),
         click.option("--period", type=click.Choice(["month", "year"]),
                      help="Period of churn and rates [default: the --into scenario's period, else month]."),
-        click.option("--as-of", help="Day the data were extracted [default: the latest date in the data]."),
+        click.option("--as-of", help="Day the data were extracted [default: the latest date in the data, which may not be after today]."),
         click.option("--cutoff", help="Holdout check: fit on the history up to this day, predict the rest "
                                       "[default: a third of the history before --as-of]."),
         click.option("--no-holdout", is_flag=True, help="Skip the holdout check (a quarter less time on a million orders)."),
