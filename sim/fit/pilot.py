@@ -99,11 +99,17 @@ class Effect:
     def name(self) -> str:
         return KINDS[self.measure][3]
 
-    def scale_spec(self, source: str) -> dict:
-        """The effect as an uncertain ``scale``: lognormal with the posterior's log-scale mean and sd."""
-        mean = math.exp(self.log_mean + self.log_sd**2 / 2)
+    def scale_spec(self, source: str, inverse: bool = False) -> dict:
+        """The effect as an uncertain ``scale``: lognormal with the posterior's log-scale mean and sd.
+
+        ``inverse``: the scale of 1 / ratio instead, lognormal with the log-scale mean negated and the same sd,
+        its base 1 / median (the median of 1 / x): what a Gamma mix's ``rate`` is scaled by so that every
+        customer's rate is scaled by the ratio (``purchase_mix.rate``; docs/scenario-reference.md).
+        """
+        log_mean, median = (-self.log_mean, 1 / self.median) if inverse else (self.log_mean, self.median)
+        mean = math.exp(log_mean + self.log_sd**2 / 2)
         sd = mean * math.sqrt(math.expm1(self.log_sd**2))
-        return {"dist": "lognormal", "mean": written(mean), "sd": written(sd), "base": written(self.median), "source": source}
+        return {"dist": "lognormal", "mean": written(mean), "sd": written(sd), "base": written(median), "source": source}
 
 
 def effect(measure: str, treated: Arm, control: Arm, prior: tuple[float, float] | None = None,

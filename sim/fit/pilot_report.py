@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from sim.errors import Problem, ScenarioError
+from sim.errors import Problem, ScenarioError, UsageError
 from sim.fit.pilot import KINDS, PRIORS, Arm, Effect, Posterior, pilot_effect
 from sim.fit.scenario_edit import InputUpdate
 
@@ -170,10 +170,15 @@ def pilot_report(
     source = (f"cxroi fit pilot ({label}: {evidence}): {result.name} {result.median:.3g} "
               f"(95 % {result.low:.3g} to {result.high:.3g}), {result.method}; prior {prior_words(measure, prior)}")
     path = path or (change_path(measure, segment, scenario) if segment else None)
+    inverse = scales_inversely(measure, path)
+    if inverse:
+        source += (f"; written as 1 / the ratio on {path}, which scales every customer's purchase rate by the ratio "
+                   f"(a Gamma mix's rate is per unit of time)")
+    scale = result.scale_spec(source, inverse=inverse)
     updates = []
     if intervention and path:
         updates = [InputUpdate(f"interventions.{intervention}.changes[+]",
-                               {"path": path, "scale": result.scale_spec(source), "source": f"cxroi fit pilot ({label}: {evidence})"},
+                               {"path": path, "scale": scale, "source": f"cxroi fit pilot ({label}: {evidence})"},
                                f"from {label}")]
     warning = double_counting(scenario, intervention, measure, segment) if into else None
     summary = {
@@ -184,7 +189,7 @@ def pilot_report(
             "no mean: with so few control events the control posterior's first parameter is 1 or less, so "
             "treated / control has an infinite mean; read the median and the interval")}),
         "interval_95": [result.low, result.high],
-        "prob_effect_below_1": result.prob_below_one, "scale": result.scale_spec(source),
+        "prob_effect_below_1": result.prob_below_one, "scale": scale,
         "change_path": path, "written_into": str(into) if into else None, "warning": warning,
     }
     review_path = f"interventions.{intervention}.changes[{change_index(scenario, intervention, path)}]" \
@@ -205,16 +210,30 @@ def change_index(scenario: dict | None, intervention: str, path: str) -> str:
 
 
 def change_path(measure: str, segment: str, scenario: dict | None) -> str:
-    """The parameter the pilot's effect scales: the segment's churn key, experience.bad or purchases."""
+    """The parameter the pilot's effect scales: the segment's churn key, experience.bad, or purchases (its
+    ``purchase_mix.rate`` when purchase rates differ between customers: :func:`scales_inversely`).
+
+    A segment whose churn is a ``churn_mix`` has no parameter that scales every customer's churn by a ratio: a
+    UsageError says what to do instead, before anything is written."""
+    keys = (scenario or {}).get("segments", {}).get(segment, {})
     if measure == "bad":
         return f"segments.{segment}.experience.bad"
     if measure == "purchases":
-        return f"segments.{segment}.purchases"
-    keys = (scenario or {}).get("segments", {}).get(segment, {})
+        return f"segments.{segment}.purchase_mix.rate" if "purchase_mix" in keys else f"segments.{segment}.purchases"
     for key in ("churn", "monthly_churn", "annual_churn"):
         if key in keys:
             return f"segments.{segment}.{key}"
+    if "churn_mix" in keys:
+        raise UsageError(f"--measure churn: segments.{segment}'s churn differs between customers (churn_mix), so no "
+                         f"change scales every customer's churn by the pilot's risk ratio; leave out --into and write a "
+                         f"change of segments.{segment}.churn_mix.alpha or .beta by hand (mean churn alpha / (alpha + beta))")
     return f"segments.{segment}.monthly_churn"
+
+
+def scales_inversely(measure: str, path: str | None) -> bool:
+    """Whether the pilot's ratio is written as 1 / ratio: a purchase rate ratio on a ``purchase_mix.rate`` (rates
+    ~ Gamma(shape, rate), so scaling the rate by 1 / x scales every customer's purchase rate by x)."""
+    return measure == "purchases" and path is not None and path.endswith(".purchase_mix.rate")
 
 
 def double_counting(scenario: dict | None, intervention: str | None, measure: str, segment: str | None) -> str | None:

@@ -78,7 +78,7 @@ def parse_arm(text: str, option: str):
 @click.option("--prior", metavar="A,B", help="Prior of each arm's rate: Beta(A, B) for churn and bad, Gamma(shape A, rate B) for purchases [default: 0.5,0.5 and 0.5,0].")
 @click.option("--segment", help="Segment the pilot ran in (needed for --into).")
 @click.option("--intervention", metavar="NAME", help="Intervention whose change the result becomes (needed for --into).")
-@click.option("--path", "target_path", metavar="PATH", help="Parameter the effect scales [default: the segment's churn, experience.bad or purchases].")
+@click.option("--path", "target_path", metavar="PATH", help="Parameter the effect scales [default: the segment's churn, experience.bad or purchases; with a purchase_mix its rate, by 1 / the rate ratio].")
 @click.option("--into", type=PathGiven(dir_okay=False, path_type=Path), help="Scenario to write the change into (added, or replacing the change of the same parameter).")
 @click.option("--label", default="pilot", show_default=True, help="Name of the pilot in the source text.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result (and its model review) as JSON and nothing else on stdout.")
@@ -108,7 +108,7 @@ def pilot_command(table, measure, treated, control, prior, segment, intervention
       cxroi fit pilot scenarios/data/pilot.csv --measure bad --segment retail --intervention first_contact \\
           --into my_company.toml
     """
-    from sim.fit.pilot_report import arm_totals, pilot_report, pilot_rows
+    from sim.fit.pilot_report import arm_totals, pilot_report, pilot_rows, scales_inversely
     from sim.fit.pilot_review import pilot_fit_words, review_pilot
     from sim.reporting.fit_console import print_pilot
     from sim.reporting.review_console import print_review
@@ -157,8 +157,9 @@ def pilot_command(table, measure, treated, control, prior, segment, intervention
         print_pilot(report)
         print_review(review)
         if into:
-            click.echo(f"Written into {into}: interventions.{intervention}.changes (scale of {report.path}) and its "
-                       f"review")
+            inverse = ": 1 / the rate ratio" if scales_inversely(measure, report.path) else ""
+            click.echo(f"Written into {into}: interventions.{intervention}.changes (scale of {report.path}{inverse}) and "
+                       f"its review")
         if report.warning:
             echo_wrapped(report.warning)
         elif report.updates and not into:

@@ -1,5 +1,6 @@
 """`cxroi fit pilot` at the command line: writing the change, bad tables and options (about 2 s)."""
 
+import math
 import shutil
 from pathlib import Path
 
@@ -37,6 +38,52 @@ def test_more_churned_than_customers_is_one_line_and_writes_nothing(tmp_path):
     assert result.exit_code == 2
     assert result.output == f"{table}: row 2, column 'churned': 600 churned of 500 customers: churned must be at most customers\n"
     assert scenario.read_bytes() == before
+
+
+SAMPLE = NORDIC.parent / "sample_company.toml"
+RETAIL_PURCHASES = '\npurchases = { dist = "interval", low = 0.5, high = 1.0, source = "placeholder until cxroi fit orders" }'
+RETAIL_CHURN = '\nmonthly_churn = { dist = "interval", low = 0.03, high = 0.10, source = "placeholder until cxroi fit customers" }'
+
+
+def _sample_with(tmp_path, old: str, new: str) -> Path:
+    """The sample company with one of retail's keys replaced, as a fit writes it (a mix instead of one rate)."""
+    text = SAMPLE.read_text()
+    assert text.index("[segments.retail]") < text.index(old) < text.index("[segments.retail.experience]")
+    scenario = tmp_path / "my_company.toml"
+    scenario.write_text(text.replace(old, new, 1))
+    return scenario
+
+
+def test_a_purchase_pilot_into_a_purchase_mix_scales_its_rate_by_one_over_the_ratio(tmp_path):
+    """After `fit orders` retail buys by a purchase_mix, which has no `purchases` to scale: the rate ratio x is
+    written as the scale 1 / x of purchase_mix.rate (rates ~ Gamma(shape, rate), mean shape / rate), and the scenario
+    still loads."""
+    import sim
+
+    scenario = _sample_with(tmp_path, RETAIL_PURCHASES, "\npurchase_mix = { shape = 2.0, rate = 2.5 }")
+    arms = ["--treated", "1200/1000", "--control", "1000/1000"]
+    result = CliRunner().invoke(main, ["fit", "pilot", "--measure", "purchases", *arms, "--segment", "retail",
+                                       "--intervention", "first_contact", "--into", str(scenario)])
+    assert result.exit_code == 0, result.output
+    assert "(scale of segments.retail.purchase_mix.rate: 1 / the rate ratio)" in result.output
+    (change,) = [c for c in load(scenario).scenario.interventions["first_contact"].changes if "purchase" in c.path]
+    assert change.path == "segments.retail.purchase_mix.rate"
+    effect = sim.pilot_report("purchases", sim.Arm(1200, 1000), sim.Arm(1000, 1000)).result
+    spec = change.scale.spec()
+    assert abs(effect.median - 1.2) < 0.01 and abs(change.scale.base * effect.median - 1) < 1e-5
+    # lognormal(-mu, s) of 1 / x: mean exp(-mu + s^2 / 2)
+    assert abs(spec["mean"] / math.exp(-effect.log_mean + effect.log_sd**2 / 2) - 1) < 1e-5
+
+
+def test_a_churn_pilot_into_a_churn_mix_is_one_line_and_writes_nothing(tmp_path):
+    scenario = _sample_with(tmp_path, RETAIL_CHURN, "\nchurn_mix = { alpha = 1.0, beta = 20.0 }")
+    before = scenario.read_bytes()
+    result = CliRunner().invoke(main, ["fit", "pilot", "--measure", "churn", "--treated", "40/500", "--control", "60/500",
+                                       "--segment", "retail", "--intervention", "first_contact", "--into", str(scenario)])
+    assert result.exit_code == 2 and scenario.read_bytes() == before
+    assert result.output == ("--measure churn: segments.retail's churn differs between customers (churn_mix), so no change "
+                             "scales every customer's churn by the pilot's risk ratio; leave out --into and write a change of "
+                             "segments.retail.churn_mix.alpha or .beta by hand (mean churn alpha / (alpha + beta))\n")
 
 
 def test_options_instead_of_a_table_and_their_mistakes():
