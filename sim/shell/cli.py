@@ -235,17 +235,21 @@ def run(scenario, draws, seed, out, overrides, as_json, workers, overwrite, no_s
             if with_memo:
                 with _working("weighing every combination of the options"):
                     extra = results_folder.memo_inputs(result, budget, shared)
-        folder = None if no_save else results_folder.write(
-            result, out or results_folder.default_folder(result), overwrite, command=_command(), extra=extra,
-            tables=tables)
-        _finish(result.summary_dict(), _printer("print_run", show_paths), as_json, folder)
-        if with_memo:
+        memo_files: list[Path] = []
+
+        def write_memo(staging: Path) -> None:
+            """The memo, written into the run's folder before it is renamed into place (so its manifest lists it)."""
             from sim.reporting import memo
 
             with _working("writing the memo and drawing its figures"):
-                written = memo.write(folder)
-            for path in written:
-                click.echo(f"Memo written to {path}", err=as_json)
+                memo_files.extend(memo.write(staging))
+
+        folder = None if no_save else results_folder.write(
+            result, out or results_folder.default_folder(result), overwrite, command=_command(), extra=extra,
+            tables=tables, then=write_memo if with_memo else None)
+        _finish(result.summary_dict(), _printer("print_run", show_paths), as_json, folder)
+        for path in memo_files:
+            click.echo(f"Memo written to {folder / path.name}", err=as_json)
         if xlsx is not None:
             from sim.reporting.workbook import write_workbook
 
@@ -712,7 +716,7 @@ def _user_errors(file: Path):
         placed = results_folder.PLACED[placed_before:]
         if placed:  # renamed into place in one step, so whole; what came after it was not written
             click.echo(f"interrupted after the results were written to {placed[-1]}/ (complete); "
-                       "anything after that, such as a memo or a workbook, was not written", err=True)
+                       "anything after that, such as a workbook, was not written", err=True)
         else:
             click.echo("interrupted; no results folder was written", err=True)
         sys.exit(130)

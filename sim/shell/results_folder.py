@@ -16,7 +16,7 @@ import shutil
 import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 from sim.errors import UsageError
 from sim.shell.csv_table import write_columns
@@ -34,6 +34,17 @@ FILES = {
     "bands.csv": "per arm, metric and period: mean and 5/10/25/50/75/90/95th percentiles",
     "scenario.toml": "the scenario file exactly as it was read (overrides are listed in manifest.json)",
 }
+MEMO_FILES = {
+    "memo.md": "the decision memo (Markdown; its figures are in memo_figures/)",
+    "memo.html": "the decision memo as one self-contained HTML file",
+    "memo_figures/": "a figure of memo.md: {}",
+    "portfolio.json": "every admissible combination of the options (as cxroi portfolio --json): the memo's decision "
+                      "frame and its value of information",
+    "pilot.json": "the memo's pilot analysis of the recommended portfolio's largest part (as cxroi pilot --json)",
+    "tornado.csv": "the memo's tornado: NPV and ROI with each input at its low and high value",
+    "roi_draws.csv": "each option's ROI per draw (all the memo takes from the draws)",
+}
+"""What ``cxroi run --memo`` adds to a run's folder (``memo_figures/``: each file in that folder, by its name)."""
 
 
 DEFAULT_ROOT = "results"
@@ -126,10 +137,12 @@ much faster to write and read for a million draws)."""
 
 
 def write(result: Result, folder: str | Path, overwrite: bool = False, command: list[str] | None = None,
-          extra: dict | None = None, tables: str = "csv") -> Path:
+          extra: dict | None = None, tables: str = "csv", then: Callable[[Path], None] | None = None) -> Path:
     """Write a run's :data:`FILES` (and any ``extra`` {name: writer(path)}) into ``folder`` atomically.
 
-    ``tables="parquet"`` writes ``draws.parquet`` and ``bands.parquet`` instead of the CSV files.
+    ``tables="parquet"`` writes ``draws.parquet`` and ``bands.parquet`` instead of the CSV files. ``then(staging)``
+    adds files made from the folder's own (the memo: :data:`MEMO_FILES`) before it is renamed into place, so they
+    are in the folder from its first moment, in the manifest's ``files``, or, after an error, nowhere.
     """
     if tables == "parquet":
         _need_pyarrow()
@@ -146,10 +159,15 @@ def write(result: Result, folder: str | Path, overwrite: bool = False, command: 
     writers = {
         **table_writers,
         "summary.json": lambda path: _dump(path, result.summary_dict()),
-        "manifest.json": lambda path: _dump(path, manifest(result, command, tables)),
         **(extra or {}),
     }
-    return write_files(folder, writers, result.loaded, overwrite)
+    return write_files(folder, writers, result.loaded, overwrite, manifest=manifest(result, command, tables),
+                       descriptions={**run_files(tables), **MEMO_FILES}, then=then)
+
+
+def run_files(tables: str = "csv") -> dict[str, str]:
+    """:data:`FILES` with the tables in their format (``draws.parquet`` with ``tables="parquet"``)."""
+    return FILES if tables == "csv" else {name.replace(".csv", f".{tables}"): text for name, text in FILES.items()}
 
 
 PAYBACK_COLUMN = ".payback_period"
@@ -239,16 +257,19 @@ def write_analysis(analysis, folder: str | Path, overwrite: bool = False, comman
     figures = analysis_figures(analysis)
     writers = {
         "summary.json": lambda path: _dump(path, analysis.summary),
-        "manifest.json": lambda path: _dump(path, _manifest(
-            analysis.scenario, analysis.loaded, analysis.seed, analysis.draws, command,
-            {"analysis": analysis.kind, "files": {
-                **{f"{name}.csv": f"table: {name}" for name in analysis.tables},
-                **{f"{name}.png": f"figure: {name}" for name in figures}}})),
         **{f"{name}.csv": (lambda path, t=table: t.to_csv(path, index=False)) for name, table in analysis.tables.items()},
         **{f"{name}.png": (lambda path, f=figure: f.savefig(path, dpi=120)) for name, figure in figures.items()},
     }
+    descriptions = {
+        "summary.json": f"the {analysis.kind} analysis's results (same as --json)",
+        "manifest.json": FILES["manifest.json"], "scenario.toml": FILES["scenario.toml"],
+        **{f"{name}.csv": f"table: {name}" for name in analysis.tables},
+        **{f"{name}.png": f"figure: {name}" for name in figures},
+    }
+    made = _manifest(analysis.scenario, analysis.loaded, analysis.seed, analysis.draws, command,
+                     {"analysis": analysis.kind, "files": {}})
     try:
-        return write_files(folder, writers, analysis.loaded, overwrite)
+        return write_files(folder, writers, analysis.loaded, overwrite, manifest=made, descriptions=descriptions)
     finally:
         for figure in figures.values():
             plt.close(figure)
@@ -271,8 +292,15 @@ def write_table_folder(folder: str | Path, name: str, summary: dict, table, over
         plt.close(figure)
 
 
-def write_files(folder: str | Path, writers: dict, loaded, overwrite: bool = False) -> Path:
-    """Build every file under a temporary name beside ``folder``, then rename it into place."""
+def write_files(folder: str | Path, writers: dict, loaded, overwrite: bool = False, manifest: dict | None = None,
+                descriptions: dict[str, str] | None = None, then: Callable[[Path], None] | None = None) -> Path:
+    """Build every file under a temporary name beside ``folder``, then rename it into place.
+
+    ``manifest`` (a dict with a ``files`` key) is written as manifest.json with ``files`` naming every file the
+    folder holds, each with what it holds (``descriptions``, :func:`folder_files`): once the writers and
+    scenario.toml are written, and again after ``then(staging)``, which may read the folder (the manifest
+    included) and add files to it, so the list is complete when the folder is renamed into place.
+    """
     folder = Path(folder)
     check_destination(folder, overwrite)
     try:
@@ -285,6 +313,15 @@ def write_files(folder: str | Path, writers: dict, loaded, overwrite: bool = Fal
             write_one(staging / name)
         if loaded:
             (staging / "scenario.toml").write_text(loaded.text, encoding="utf-8")
+        if manifest is not None:
+            _write_manifest(staging, manifest, descriptions or {})
+        if then is not None:
+            try:
+                then(staging)
+            except UsageError as error:  # name the folder asked for, never the staging folder (it is ours, and it goes)
+                raise UsageError(f"{str(error).replace(str(staging), str(folder))}; nothing was written") from None
+            if manifest is not None:
+                _write_manifest(staging, manifest, descriptions or {})
         _respect_umask(staging)
         folder = _claim(staging, folder, overwrite)
         PLACED.append(folder)
@@ -296,6 +333,34 @@ def write_files(folder: str | Path, writers: dict, loaded, overwrite: bool = Fal
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return folder
+
+
+def _write_manifest(staging: Path, manifest: dict, descriptions: dict[str, str]) -> None:
+    _dump(staging / "manifest.json", {**manifest, "files": folder_files(staging, descriptions)})
+
+
+UNDESCRIBED = "(not described)"
+
+
+def folder_files(folder: Path, descriptions: dict[str, str]) -> dict[str, str]:
+    """Every file in ``folder`` (and its subfolders, as ``sub/name``) with what it holds, manifest.json among them
+    even before it is written: in the order of ``descriptions``, then by name.
+
+    A file in a subfolder is described by the entry ``"sub/"``, a template whose ``{}`` is the file's stem."""
+    names = {path.relative_to(folder).as_posix() for path in folder.rglob("*") if path.is_file()} | {"manifest.json"}
+    order = {name: index for index, name in enumerate(descriptions)}
+
+    def describe(name: str) -> str:
+        sub, _, rest = name.rpartition("/")
+        if sub:
+            return descriptions.get(f"{sub}/", UNDESCRIBED).format(Path(rest).stem)
+        return descriptions.get(name, UNDESCRIBED)
+
+    def place(name: str) -> tuple[int, str]:
+        sub = name.rpartition("/")[0]
+        return order.get(f"{sub}/" if sub else name, len(order)), name
+
+    return {name: describe(name) for name in sorted(names, key=place)}
 
 
 def _respect_umask(staging: Path) -> None:
@@ -351,8 +416,9 @@ def _replace(staging: Path, folder: Path) -> None:
 
 
 def manifest(result: Result, command: list[str] | None = None, tables: str = "csv") -> dict[str, Any]:
-    """Everything needed to reproduce a run and to see what it assumed."""
-    files = FILES if tables == "csv" else {name.replace(".csv", f".{tables}"): text for name, text in FILES.items()}
+    """Everything needed to reproduce a run and to see what it assumed. ``files`` here is :data:`FILES`;
+    :func:`write_files` replaces it by what the folder holds (with ``--memo``, :data:`MEMO_FILES` too)."""
+    files = run_files(tables)
     return _manifest(
         result.scenario, result.loaded, result.seed, result.n_draws, command,
         {"mode": "base_case" if result.base_case else "monte_carlo", "files": files,

@@ -35,7 +35,10 @@ def test_command_writes_tables_figures_and_json(command, root, tmp_path):
         if name.endswith(".png"):
             assert (out / name).read_bytes()[:8] == PNG
     assert json.loads((out / "summary.json").read_text()) == summary
-    assert json.loads((out / "manifest.json").read_text())["analysis"] == command
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["analysis"] == command
+    assert sorted(manifest["files"]) == sorted(p.name for p in out.iterdir())  # every file, none described as unknown
+    assert "(not described)" not in manifest["files"].values()
 
 
 @pytest.mark.parametrize("command", list(COMMANDS))

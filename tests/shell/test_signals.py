@@ -21,8 +21,8 @@ ROOT = Path(__file__).resolve().parents[2]
 SPILLING_RUN = ["-c", "import sim.compute.simulation as s; s.STREAM_ABOVE_BYTES = 0; from sim.shell.cli import entry; entry()",
                 "run", str(ROOT / "scenarios" / "nordic_midsize.toml"), "--draws", "4000", "--workers", "2"]
 INTERRUPTED = "interrupted; no results folder was written"
-KEPT = "interrupted after the results were written to {}/ (complete); anything after that, such as a memo or a " \
-       "workbook, was not written"
+KEPT = "interrupted after the results were written to {}/ (complete); anything after that, such as a workbook, " \
+       "was not written"
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="process groups and pseudo-terminals are POSIX")
 
@@ -133,8 +133,9 @@ def test_ctrl_c_in_a_terminal_ends_the_run_without_a_hang(tmp_path, seed):
 
 
 def test_an_interrupt_after_the_folder_is_placed_names_the_folder_it_keeps(tmp_path, monkeypatch):
-    """The folder is renamed into place whole, so an interrupt after that (while the summary prints, or the memo
-    or workbook is written) keeps it, and the line says so instead of "no results folder was written"."""
+    """The folder is renamed into place whole (with --memo, the memo in it), so an interrupt after that (while the
+    summary prints, or the workbook is written) keeps it, and the line says so instead of "no results folder was
+    written"."""
     from click.testing import CliRunner
 
     from sim.shell import cli
