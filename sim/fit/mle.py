@@ -26,6 +26,7 @@ reason, which the model modules turn into a one-line ``ScenarioError``.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -110,10 +111,14 @@ class Estimates:
         return float(self.se[self.names.index(name)])
 
     def interval(self, name: str, z: float = Z95) -> tuple[float, float]:
-        """95 % (by default) interval for ``name``, Wald on the log scale."""
+        """95 % (by default) interval for ``name``, Wald on the log scale.
+
+        A standard error hundreds of times the estimate (a parameter the data hardly pin down, such as a
+        duration of about 1 month with an se of 0.5 near its edge) puts the upper end beyond the largest float:
+        it is +inf, an interval unbounded above, reached without overflowing (:func:`times_exp`)."""
         i = self.names.index(name)
         spread = z * self.se[i] / self.values[i]
-        return float(self.values[i] * np.exp(-spread)), float(self.values[i] * np.exp(spread))
+        return times_exp(self.values[i], -spread), times_exp(self.values[i], spread)
 
     def as_rows(self, model: str) -> list[dict]:
         """One dict per parameter: model, parameter, estimate, se, ci_low, ci_high."""
@@ -131,6 +136,20 @@ class Estimates:
                 }
             )
         return rows
+
+
+LOG_LARGEST = float(np.log(np.finfo(float).max))
+"""The largest x whose exp is a float (about 709.78)."""
+
+
+def times_exp(value: float, exponent: float) -> float:
+    """``value * exp(exponent)`` as a float, +inf instead of an overflow when it is beyond the largest float.
+
+    Where it is finite it is the same float as ``value * np.exp(exponent)`` (numpy's exp, one correctly
+    rounded product); ``value`` is positive."""
+    if exponent > LOG_LARGEST:
+        return math.inf
+    return float(value) * float(np.exp(exponent))  # a Python float product beyond the largest float is inf, quietly
 
 
 def maximise(loglik: LogLikelihood, start: Sequence[float], names: Sequence[str], n: int) -> Estimates:
