@@ -83,7 +83,7 @@ class NumberStyle:
         ``signed``: a change with its sign always shown (0.427 -> '+42.7 %')."""
         if x is None or not math.isfinite(x):
             return "n/a"
-        decimals = _share_digits(100 * x, digits)
+        decimals = percent_decimals(x, digits)
         if x != 0 and round(100 * x, decimals) == 0:  # below what four decimals show: not '0.0000 %'
             return f"{'>' if x < 0 else '<'}{_NBSP}{MINUS if x < 0 else ''}0.0001{self.percent_space}%"
         if x < 1 and round(100 * x, decimals) == 100:  # likewise just below certainty: not '100.0000 %'
@@ -154,7 +154,7 @@ class NumberStyle:
         """ROI (net return per unit of cost) as a percentage: 4.0 -> '400 %', 0.034 -> '3.4 %'."""
         if x is None or not math.isfinite(x):
             return "n/a"
-        return self.percent(x, 0 if abs(x) >= 0.1 else 1)
+        return self.percent(x, roi_digits(x))
 
     def value(self, x: float | None) -> str:
         """An input's value: grouped above 1,000, else three significant digits; never scientific."""
@@ -172,6 +172,17 @@ class NumberStyle:
 
 _COMMA_GROUPED = re.compile(r"(?<![\d.,])\d{1,3}(?:,\d{3})+(?![\d,])")
 _TIGHT_PERCENT = re.compile(r"(\d) ?%")
+
+
+def roi_digits(x: float) -> int:
+    """The decimals :meth:`NumberStyle.roi` asks of :meth:`NumberStyle.percent`: none from 10 % up, one below."""
+    return 0 if abs(x) >= 0.1 else 1
+
+
+def percent_decimals(x: float, digits: int = 1) -> int:
+    """The decimals :meth:`NumberStyle.percent` writes the share ``x`` with: ``digits``, more where that would
+    show 0.0 % or 100.0 % (at most 4; beyond them it writes '< 0.0001 %' or '> 99.9999 %' instead)."""
+    return _share_digits(100 * x, digits)
 
 
 def _share_digits(percent: float, digits: int) -> int:

@@ -15,8 +15,9 @@ Sheets:
   payback beyond the horizon is an empty cell, so the column stays numeric.
 
 Every sheet has column widths, number formats per column (money in the
-scenario's currency, ROI and shares as percentages), frozen headers, filters
-and a print setup (A4 landscape, one page wide, header rows repeated).
+scenario's currency, ROI and shares as percentages with the decimals the house
+style writes each cell's value with), frozen headers, filters and a print setup
+(A4 landscape, one page wide, header rows repeated).
 
 Written with XlsxWriter rather than openpyxl: it stores a formula together with
 its value (openpyxl writes formulas without one, so a viewer that does not
@@ -38,17 +39,50 @@ import pandas as pd
 
 from sim.errors import UsageError
 from sim.model.labels import is_money
-from sim.reporting.format import HOUSE, input_words, style
+from sim.reporting.format import HOUSE, NumberStyle, input_words, percent_decimals, roi_digits, style
 from sim.reporting.results_files import read_results
 
 EXCEL_ROWS = 1_048_576
 SYMBOLS = {"EUR": ("", '"\u00a0€"'), "SEK": ("", '"\u00a0kr"'), "NOK": ("", '"\u00a0kr"'), "DKK": ("", '"\u00a0kr."'),
            "ISK": ("", '"\u00a0kr."'), "USD": ('"$"', ""), "GBP": ('"£"', ""), "CHF": ('"CHF\u00a0"', "")}
 _NBSP, _MINUS = "\u00a0", "\u2212"
-PERCENT = f'0"{_NBSP}"%;[Red]"{_MINUS}"0"{_NBSP}"%'  # % outside the quotes: it scales by 100
-SHARE = f'0.0"{_NBSP}"%'
+
+
+def percent_code(decimals: int, space: str = _NBSP, signed: bool = True) -> str:
+    """Excel number format of a percentage with ``decimals`` decimals (the cell keeps its value; % outside the
+    quotes scales it by 100): digits grouped as money's are (an ROI of 1 234 %), the style's space before % and,
+    ``signed`` (ROI), a true minus and red below zero."""
+    shown = ("#,##0." + "0" * decimals if decimals else "#,##0") + (f'"{space}"' if space else "") + "%"
+    return f'{shown};[Red]"{_MINUS}"{shown}' if signed else shown
+
+
+def bound_code(text: str) -> str:
+    """Excel number format that shows ``text`` ('< 0.0001 %') for any value, the value kept in the cell."""
+    return f'"{text}";"{text}"'
+
+
+PERCENT = percent_code(0)
+SHARE = percent_code(1, signed=False)
 COUNT, DECIMAL, WHOLE = "#,##0.0", "#,##0.00", "0"
-"""Excel number formats in the house style (sim/reporting/format.py): a no-break space before %, a true minus."""
+"""Excel number formats in the house style (sim/reporting/format.py): a no-break space before %, a true minus.
+An ROI or share cell gets the decimals the house style writes its value with (:func:`percent_cell_code`)."""
+PERCENT_KINDS = {"roi", "share"}
+
+
+def percent_cell_code(kind: str, value: float, number_style: NumberStyle = HOUSE) -> str:
+    """The number format of an ROI or share cell holding ``value``: what :meth:`NumberStyle.roi` (an ROI) or
+    :meth:`NumberStyle.percent` (a share) writes, in Excel's terms.
+
+    The house style's decimals vary with the value (an ROI: none from 10 % up, one below, so −5.9 % and 81 %; a
+    share: one, more near 0 % and 100 %, so 0.03 % and 99.97 %), so the format is chosen per cell; beyond four
+    decimals the cell shows the style's '< 0.0001 %' or '> 99.9999 %'."""
+    digits = roi_digits(value) if kind == "roi" else 1
+    text = number_style.percent(value, digits)
+    if text[:1] in ("<", ">"):
+        return bound_code(text)
+    return percent_code(percent_decimals(value, digits), number_style.percent_space, signed=kind == "roi")
+
+
 TAIL = 0.10
 """Share of worst draws in the expected shortfall (as sim.model.result.TAIL)."""
 
@@ -154,6 +188,8 @@ class _Styles:
     """The workbook's cell formats, made once (XlsxWriter keeps one entry per format object)."""
 
     def __init__(self, book, currency: str):
+        self.book = book
+        self.house = style(currency)
         self.money_code = money_format(currency)
         self.title = book.add_format({"bold": True, "font_size": 14})
         self.bold = book.add_format({"bold": True})
@@ -167,10 +203,28 @@ class _Styles:
         self.wrap = book.add_format({"text_wrap": True, "valign": "top"})
         self.wrap_indent = book.add_format({"text_wrap": True, "valign": "top", "indent": 1})
         self.top = book.add_format({"valign": "top"})
-        self.codes = {"money": self.money_code, "roi": PERCENT, "share": SHARE, "count": COUNT,
-                      "decimal": DECIMAL, "whole": WHOLE, "grouped": "#,##0", "small": "0.0000", "general": "General"}
+        space = self.house.percent_space
+        self.codes = {"money": self.money_code, "roi": percent_code(0, space), "share": percent_code(1, space, False),
+                      "count": COUNT, "decimal": DECIMAL, "whole": WHOLE, "grouped": "#,##0", "small": "0.0000",
+                      "general": "General"}
         self.number = {kind: book.add_format({"num_format": code}) for kind, code in self.codes.items()}
         self.number_top = {kind: book.add_format({"num_format": code, "valign": "top"}) for kind, code in self.codes.items()}
+        self.draws_roi = book.add_format({"num_format": percent_code(1, space)})
+        """The Draws sheet's ROI columns: one decimal for every draw (a column has one style)."""
+        self._by_code = {code: self.number[kind] for kind, code in self.codes.items()}
+
+    def format_of(self, code: str):
+        """The cell format of a number format code, made once."""
+        if code not in self._by_code:
+            self._by_code[code] = self.book.add_format({"num_format": code})
+        return self._by_code[code]
+
+    def cell(self, kind: str, value: Any):
+        """The format of a cell of ``kind`` holding ``value``: an ROI or share with the decimals the house style
+        writes that value with (:func:`percent_cell_code`), any other kind by its kind."""
+        if kind in PERCENT_KINDS and isinstance(value, (int, float)) and math.isfinite(value):
+            return self.format_of(percent_cell_code(kind, float(value), self.house))
+        return self.number[kind]
 
 
 def _print_setup(sheet, header_rows: tuple[int, int] | None, *, fit_height: bool = False) -> None:
@@ -217,7 +271,7 @@ def _summary_sheet(book, st: _Styles, summary: dict, manifest: dict, options: di
         for column, (name, entry) in enumerate(entries.items(), start=1):
             value = pick(entry)
             formula = how(ranges[name]) if fits and how is not None and value is not _SKIP else None
-            _write_stat(sheet, row, column, value, formula, st.number[kind])
+            _write_stat(sheet, row, column, value, formula, st.cell(kind, value))
         sheet.write_string(row, len(entries) + 1, _explain(label, how, fits), st.how)
         row += 1
     notes = []
@@ -255,7 +309,7 @@ def _summary_sheet(book, st: _Styles, summary: dict, manifest: dict, options: di
         if kind is None:
             sheet.write_string(row, 1, str(value))
         else:
-            sheet.write_number(row, 1, value, st.number[kind])
+            sheet.write_number(row, 1, value, st.cell(kind, value))
         row += 1
     sheet.freeze_panes(header + 1, 1)
     _print_setup(sheet, (header, header), fit_height=True)
@@ -424,7 +478,7 @@ def _bands_sheet(book, st: _Styles, bands: pd.DataFrame, options: dict[str, str]
         fmt = st.number[kind]
         for j, v in enumerate(values[i]):
             if math.isfinite(v):
-                sheet.write_number(row, 3 + j, v, fmt)
+                sheet.write_number(row, 3 + j, v, st.cell(kind, v) if kind in PERCENT_KINDS else fmt)
     if len(bands) > rows:
         sheet.write_string(rows + 1, 0, f"{HOUSE.count(len(bands) - rows)} more rows do not fit an Excel sheet; see the CSV or Parquet file")
     sheet.freeze_panes(1, 3)
@@ -434,6 +488,8 @@ def _bands_sheet(book, st: _Styles, bands: pd.DataFrame, options: dict[str, str]
 
 def _draws_sheet(book, st: _Styles, frame: pd.DataFrame, summary: dict, manifest: dict) -> tuple[str, np.ndarray]:
     """The Draws sheet's header, widths, formats and settings; returns its file in the package and the values.
+    Its ROI columns show one decimal whatever the value (a column has one style; the house style's decimals vary
+    with the value, which the Summary's cells follow).
 
     Its rows are added by :func:`_add_rows` once XlsxWriter has closed the file.
     """
@@ -455,7 +511,7 @@ def _draws_sheet(book, st: _Styles, frame: pd.DataFrame, summary: dict, manifest
         else:
             headers.append(names.get(column, column))
             kind = _input_kind(values[:, j])
-        sheet.set_column(j, j, 9 if column == "draw" else 16, st.number[kind])
+        sheet.set_column(j, j, 9 if column == "draw" else 16, st.draws_roi if kind == "roi" else st.number[kind])
     for j, header in enumerate(headers):
         sheet.write_string(0, j, header, st.header_right)
     sheet.set_row(0, 75)

@@ -1,7 +1,7 @@
 """The Excel workbook: every Summary statistic is a formula over the Draws sheet whose value, evaluated here
 independently of Excel and of the writer, equals summary.json; the cached values equal it too; payback stays
-numeric with empty cells; human names, widths, frozen panes, filters and an A4 landscape print setup.
-About 6 s (two 400-draw runs)."""
+numeric with empty cells; human names, widths, frozen panes, filters and an A4 landscape print setup; ROI and
+share cells show the house style's decimals. About 9 s (a 400-draw run; LibreOffice, where installed, twice)."""
 
 import json
 import math
@@ -148,10 +148,117 @@ def test_widths_panes_filters_formats_and_print_setup(book):
     assert money  # every number cell carries a format
     rows = {r[0].value: r[1] for r in formulas["Summary"].iter_rows(min_row=5) if r[0].value}
     assert rows["NPV, mean"].number_format == '#,##0"\u00a0€";[Red]"\u2212"#,##0"\u00a0€"'  # the house style
-    assert rows["ROI, mean"].number_format == '0"\u00a0"%;[Red]"\u2212"0"\u00a0"%'
-    assert rows[f"P(ROI > 0) = P(payback within {summary['horizon']} months)"].number_format == '0.0"\u00a0"%'
+    assert rows["ROI, mean"].number_format == '#,##0"\u00a0"%;[Red]"\u2212"#,##0"\u00a0"%'
+    assert rows[f"P(ROI > 0) = P(payback within {summary['horizon']} months)"].number_format == '#,##0.0"\u00a0"%'
     with zipfile.ZipFile(target) as archive:  # the draws' columns are formatted by column, not per cell
         assert b'<cols>' in archive.read("xl/worksheets/sheet4.xml")[:5000]
+
+
+def shown(code: str, value: float, group: str = "\u00a0") -> str:
+    """What a spreadsheet shows for ``value`` under the workbook's percentage formats (sections by sign, [Red]
+    dropped, a literal-only section as its text, grouping with the style's ``group``), to compare with the house
+    style's text."""
+    sections = code.split(";")
+    section = (sections[1] if value < 0 and len(sections) > 1 else sections[0]).replace("[Red]", "")
+    literal = re.fullmatch(r'"([^"]*)"', section)
+    if literal:
+        return literal.group(1)
+    match = re.fullmatch(r'(?:"([^"]*)")?(#,##0|0)(?:\.(0+))?(?:"([^"]*)")?(%)', section)
+    assert match, code
+    prefix, whole, decimals, space, _ = match.groups()
+    number = abs(value) if len(sections) > 1 else value  # a negative section writes its own sign
+    text = f"{100 * number:,.{len(decimals or '')}f}"
+    return (prefix or "") + (text.replace(",", group) if whole.startswith("#") else text.replace(",", "")) + (space or "") + "%"
+
+
+def test_roi_and_share_cells_show_the_decimals_the_house_style_writes(book):
+    """Every ROI and share cell of the workbook as read back (Summary, Bands, Draws) shows what the terminal and the
+    memo write for its value: an ROI of −5.9 % with one decimal (it showed −6 %), 81 % with none; the cell keeps
+    the full value."""
+    from sim.reporting.format import HOUSE
+
+    summary, _, _, values = book
+    checked = {"roi": 0, "share": 0}
+    sheet = values["Summary"]
+    for row in sheet.iter_rows(min_row=5, max_col=len(summary["interventions"]) + 1):
+        label = row[0].value or ""
+        kind = "roi" if label.startswith(("ROI", "Spreadsheet ROI")) else "share" if label.startswith("P(") else None
+        if kind is None:
+            continue
+        for cell in row[1:]:
+            if isinstance(cell.value, float):
+                want = HOUSE.roi(cell.value) if kind == "roi" else HOUSE.percent(cell.value)
+                assert shown(cell.number_format, cell.value) == want, (label, cell.value, cell.number_format)
+                checked[kind] += 1
+    rate = next(r[1] for r in sheet.iter_rows(min_row=5) if r[0].value == "Discount rate a year")
+    assert shown(rate.number_format, rate.value) == HOUSE.percent(rate.value) == "8.0\u00a0%"
+    p05 = {cell.value: cell for cell in next(r for r in sheet.iter_rows(min_row=5) if r[0].value == "ROI, 5th percentile")[1:]}
+    faster = summary["interventions"]["faster_response"]["roi"]["p05"]
+    assert -0.1 < faster < 0 and p05[faster].number_format == '#,##0.0"\u00a0"%;[Red]"\u2212"#,##0.0"\u00a0"%'
+    draws = values["Draws"]
+    header = [c.value for c in draws[1]]
+    for j in [i for i, h in enumerate(header) if h and h.endswith(": ROI")]:  # one column, one style: one decimal
+        for (cell,) in draws.iter_rows(min_row=2, max_row=summary["draws"] + 1, min_col=j + 1, max_col=j + 1):
+            if cell.value is not None:
+                text = f"{100 * abs(cell.value):,.1f}".replace(",", "\u00a0")
+                assert shown(cell.number_format, cell.value) == ("\u2212" if cell.value < 0 else "") + text + "\u00a0%"
+                checked["draws"] = checked.get("draws", 0) + 1
+    assert checked == {"roi": 3 * 5, "share": 3, "draws": 3 * 400}
+
+
+def test_percentage_formats_near_zero_certainty_and_beyond_four_decimals():
+    """The per-cell choice for values where the house style keeps more digits, or writes a bound."""
+    from sim.reporting.format import HOUSE, style
+    from sim.reporting.workbook import percent_cell_code
+
+    cases = {("roi", -0.059): "−5.9\u00a0%", ("roi", 0.81): "81\u00a0%", ("roi", 12.346): "1\u00a0235\u00a0%",
+             ("roi", 0.0003): "0.03\u00a0%", ("roi", 0.9996): "99.96\u00a0%", ("roi", -2e-9): ">\u00a0−0.0001\u00a0%",
+             ("share", 0.9997): "99.97\u00a0%", ("share", 1e-9): "<\u00a00.0001\u00a0%", ("share", 0.0): "0.0\u00a0%",
+             ("share", 1 - 1e-9): ">\u00a099.9999\u00a0%"}
+    for (kind, value), text in cases.items():
+        assert (HOUSE.roi(value) if kind == "roi" else HOUSE.percent(value)) == text
+        assert shown(percent_cell_code(kind, value), value) == text, (kind, value)
+    assert shown(percent_cell_code("roi", 0.059, style("USD")), 0.059, ",") == style("USD").roi(0.059) == "5.9%"
+
+
+def test_a_spreadsheet_program_shows_roi_and_shares_as_the_terminal_does(book, tmp_path):
+    """LibreOffice (when installed) exports the Summary as shown: each ROI and share reads as the house style
+    writes it (about 2.5 s)."""
+    import csv
+    import shutil
+    import subprocess
+
+    from sim.reporting.format import HOUSE
+
+    office = shutil.which("soffice") or shutil.which("libreoffice")
+    if office is None:
+        pytest.skip("no LibreOffice on this machine; the formats are read back with openpyxl above")
+    summary, target, _, _ = book
+    profile = tmp_path / "profile"
+    subprocess.run([office, f"-env:UserInstallation={profile.as_uri()}", "--headless", "--convert-to",
+                    "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,true,false,false,1", "--outdir",
+                    str(tmp_path), str(target)], check=True, capture_output=True, timeout=300)
+    rows = {r[0]: r[1:4] for r in csv.reader((tmp_path / f"{target.stem}-Summary.csv").open(encoding="utf-8")) if r}
+
+    def same(text: str, house: str, value: float) -> bool:
+        """The same digits, or, at a tie, the same shape with the last digit one up: a spreadsheet rounds 19.25 %
+        half away from zero (19.3 %) where Python, and so the house style, rounds to even (19.2 %)."""
+        if text == house:
+            return True
+        decimals = len(house.split(".")[1].split("\u00a0")[0]) if "." in house else 0
+        shown = float(text.replace("\u00a0", "").replace("\u2212", "-").rstrip("%"))
+        tie = abs(abs(100 * value) * 10**decimals % 1 - 0.5) < 1e-9
+        return tie and re.sub(r"\d", "9", text) == re.sub(r"\d", "9", house) and abs(shown - 100 * value) <= 0.5 * 10**-decimals + 1e-9
+
+    for i, entry in enumerate(summary["interventions"].values()):
+        for label, key in (("ROI, mean", "mean"), ("ROI, 5th percentile", "p05"), ("ROI, median", "p50"),
+                           ("ROI, 95th percentile", "p95")):
+            assert same(rows[label][i], HOUSE.roi(entry["roi"][key]), entry["roi"][key]), (label, entry["label"])
+        base = entry["base_case"]["roi"]
+        assert same(rows["Spreadsheet ROI (every input at its base value)"][i], HOUSE.roi(base), base)
+        gain = f"P(ROI > 0) = P(payback within {summary['horizon']} months)"
+        assert same(rows[gain][i], HOUSE.percent(entry["prob_roi_positive"]), entry["prob_roi_positive"])
+    assert rows["ROI, 5th percentile"][0].startswith("\u2212") and "." in rows["ROI, 5th percentile"][0]  # −7.7 %
 
 
 def test_a_spreadsheet_program_recalculates_the_summary_to_summary_json(book, tmp_path):
