@@ -224,11 +224,14 @@ def check_ids(ids: pd.Series, column: str, problems: list[Problem], *, unique: b
     return blank
 
 
-def check_after(dates: pd.Series, limit, column: str, what: str, problems: list[Problem]) -> None:
-    """Dates on a day after the as-of date (any time on the as-of day itself is allowed)."""
+def check_after(dates: pd.Series, limit, column: str, what: str, problems: list[Problem],
+                limit_words: str | None = None) -> None:
+    """Dates on a day after the as-of date (any time on the as-of day itself is allowed); ``limit_words`` says where
+    that day came from when the user gave none ('2025-12-31, the last day of the tickets and customers')."""
     limit = pd.Timestamp(limit).normalize()
     late = (dates.dt.normalize() > limit).to_numpy(dtype=bool)
-    problem = _row_problem(late, column, lambda i: f"{what} {_date_text(dates.iloc[i])} is after the as-of date {_date_text(limit)}")
+    after = f"the as-of date {_date_text(limit)}" if limit_words is None else f"{_date_text(limit)}, {limit_words}"
+    problem = _row_problem(late, column, lambda i: f"{what} {_date_text(dates.iloc[i])} is after {after}")
     if problem:
         problems.append(problem)
 
@@ -334,10 +337,12 @@ def parse_amounts(values: pd.Series, column: str, problems: list[Problem]) -> np
 
 
 def check_orders(
-    frame: pd.DataFrame, *, columns: OrderColumns = OrderColumns(), date_format: str = ISO, as_of=None, customers=None
+    frame: pd.DataFrame, *, columns: OrderColumns = OrderColumns(), date_format: str = ISO, as_of=None, customers=None,
+    as_of_words: str | None = None,
 ) -> pd.DataFrame:
     """A checked orders table: customer_id, time (exact, datetime64[ns]), amount (NaN without one), segment, and
-    with ``customers`` each order's customer as a row of that table (``code``).
+    with ``customers`` each order's customer as a row of that table (``code``). ``as_of_words``: where ``as_of``
+    came from, when not from the user (:func:`check_after`).
 
     Raises ScenarioError for missing columns, an empty table, empty ids,
     unreadable or empty dates, dates after ``as_of`` (when given), empty,
@@ -361,7 +366,7 @@ def check_orders(
     if customers is not None:
         check_in_life(time, code, ids, customers, columns.date, "order dated", problems)
     if as_of is not None:
-        check_after(time, as_of, columns.date, "order date", problems)
+        check_after(time, as_of, columns.date, "order date", problems, as_of_words)
     amount = parse_amounts(frame[columns.amount], columns.amount, problems) if columns.amount else np.full(len(frame), np.nan)
     segment = segments(frame, columns.segment, problems)
     _raise(problems)

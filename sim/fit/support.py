@@ -683,7 +683,8 @@ def checked_data(tickets: pd.DataFrame, customers: pd.DataFrame, orders: pd.Data
     """(customers, tickets, orders' customer codes, orders' times, as-of day) checked and parsed; ScenarioError with
     one line per problem ('tickets: ...', 'orders: ...' for theirs). Without ``as_of``, the latest date of the
     tickets and customers (:func:`_latest`), none of them after ``today``."""
-    if as_of is None:
+    given = as_of is not None
+    if not given:
         as_of = _latest(tickets, customers, ticket_columns, customer_columns, date_format, today)
     people = checks.check_customers(customers, as_of=as_of, columns=customer_columns, date_format=date_format)
     try:
@@ -693,8 +694,9 @@ def checked_data(tickets: pd.DataFrame, customers: pd.DataFrame, orders: pd.Data
     order_codes = order_times = None
     if orders is not None:
         try:
-            order_table = checks.check_orders(orders, columns=order_columns, date_format=date_format, as_of=as_of,
-                                              customers=people)
+            order_table = checks.check_orders(
+                orders, columns=order_columns, date_format=date_format, as_of=as_of, customers=people,
+                as_of_words=None if given else "the last day of the tickets and customers (no --as-of given)")
         except ScenarioError as error:
             raise ScenarioError([Problem(f"orders: {p.path}" if p.path else "orders", p.message) for p in error.problems]) from None
         order_codes = order_table["code"].to_numpy()

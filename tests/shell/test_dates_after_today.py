@@ -63,3 +63,15 @@ def test_a_pilot_enrolled_in_2099_is_one_line_and_nothing_is_written(root, tmp_p
     assert result.exit_code == 2
     assert result.output == f"{table}: row 5, column 'enrolled': 2099-01-01 is after today ({date.today():%Y-%m-%d}); correct the date\n"
     assert not (tmp_path / "out").exists()
+
+
+def test_an_order_after_the_tickets_and_customers_says_where_the_last_day_came_from(root, tmp_path):
+    """fit support without --as-of takes its last day from the tickets and customers; an order after it said 'is
+    after the as-of date 2025-12-31' to a user who gave none."""
+    orders = _copy(root, tmp_path, "orders", 7, "date")
+    result = CliRunner().invoke(main, ["fit", "support", str(root / "scenarios" / "data" / "tickets.csv"), "--customers",
+                                       str(root / "scenarios" / "data" / "customers.csv"), "--orders", orders,
+                                       "--out", str(tmp_path / "out")])
+    assert (result.exit_code, result.output) == (2, f"{orders}: row 7, column 'date': order date 2099-01-01 is after "
+                                                    "2025-12-31, the last day of the tickets and customers (no --as-of given)\n")
+    assert not (tmp_path / "out").exists()
