@@ -8,6 +8,7 @@ imports the other.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import click
@@ -27,8 +28,20 @@ def read_table(path: Path) -> pd.DataFrame:
     except pd.errors.EmptyDataError:
         raise ScenarioError([Problem("", "the file is empty; a table starts with a header row of column names")],
                             str(path)) from None
-    except (ValueError, OSError, ImportError, pd.errors.ParserError) as exc:
+    except pd.errors.ParserError as exc:
+        raise ScenarioError([Problem("", _parser_problem(str(exc)))], str(path)) from None
+    except (ValueError, OSError, ImportError) as exc:
         raise ScenarioError([Problem("", f"cannot read the table ({str(exc).splitlines()[0]})")], str(path)) from None
+
+
+def _parser_problem(text: str) -> str:
+    """pandas' tokenizer error in words: 'Expected 4 fields in line 6, saw 5' says which line has a cell too many."""
+    found = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", text)
+    if found is None:
+        return f"cannot read the table ({text.splitlines()[0]})"
+    expected, line, saw = found.groups()
+    return (f"line {line} has {saw} cells where the header has {expected}; a comma inside a value needs the value in "
+            f"double quotes, or the line has a cell too many")
 
 
 def user_errors(path):

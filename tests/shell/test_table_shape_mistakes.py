@@ -47,3 +47,14 @@ def test_a_header_in_other_letters_is_suggested(tmp_path, root):
     table.write_text("\n".join(",".join(row) for row in [[c.upper() for c in HEADER], *ROWS]) + "\n")
     assert _fit_into(table, tmp_path, root) == [
         f"{table}: column '{name}': missing; did you mean '{name.upper()}'?" for name in HEADER[:3]]
+
+
+def test_a_row_with_a_cell_too_many_names_its_line(tmp_path, root):
+    """An unquoted comma inside a value used to pass pandas' 'Error tokenizing data. C error: Expected 4 fields in
+    line 3, saw 5' through."""
+    table = tmp_path / "customers.csv"
+    rows = [HEADER, ROWS[0], ["retail-2", "2023-01-12", "", "retail, online"]]
+    table.write_text("\n".join(",".join(row) for row in rows) + "\n")
+    assert _fit_into(table, tmp_path, root) == [
+        f"{table}: line 3 has 5 cells where the header has 4; a comma inside a value needs the value in double quotes, "
+        "or the line has a cell too many"]
