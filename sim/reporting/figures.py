@@ -14,7 +14,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.ticker import FuncFormatter, MaxNLocator  # noqa: E402
+from matplotlib.ticker import FuncFormatter, MaxNLocator, NullLocator  # noqa: E402
 
 from sim.reporting.format import style, tornado_words, wrap  # noqa: E402
 from sim.reporting.pilot_power import power_by_measure  # noqa: E402
@@ -351,7 +351,7 @@ def pilot_figure(table: pd.DataFrame, summary: dict) -> Figure:
     """EVSI, cost and expected net gain against pilot size, with the EVPPI ceiling; on a second axis the chance it
     shows the effect (power) on each measure it counts, named in the legend."""
     currency = summary["currency"]
-    fig, (ax,) = _panels(1, height=3.6)
+    fig, (ax,) = _panels(1, height=4.4)  # room for the legend below
     n = table["customers_per_arm"]
     ax.plot(n, table["evsi"], marker="o", label="EVSI (value of the pilot's result)")
     ax.plot(n, table["cost"], marker="s", label="pilot cost")
@@ -359,6 +359,8 @@ def pilot_figure(table: pd.DataFrame, summary: dict) -> Figure:
     ax.axhline(summary["evppi"], color="grey", linestyle="--", label="EVPPI (the most it could be worth)")
     ax.axhline(0, color="black", linewidth=0.6)
     ax.set_xscale("log")
+    ax.set_xticks(list(n), [style(currency).count(int(size)) for size in n])  # the sizes tried, in plain numbers
+    ax.xaxis.set_minor_locator(NullLocator())  # not the log axis' '3 x 10^1' labels, which ran into each other
     ax.set_xlabel(f"customers per arm ({summary['periods']} periods)")
     ax.set_ylabel(currency)
     _money_axis(ax.yaxis, currency)
@@ -369,7 +371,9 @@ def pilot_figure(table: pd.DataFrame, summary: dict) -> Figure:
     twin.set_ylim(0, 1)
     twin.set_ylabel("chance it shows the effect (power, 5 % test)", color="tab:purple", fontsize=7)
     handles = [line for axis in (ax, twin) for line in axis.get_legend_handles_labels()[0]]
-    twin.legend(handles, [h.get_label() for h in handles], loc="upper left", fontsize=6, framealpha=0.9)  # above every line
+    # Below the picture, where it covers no line (inside it hid the cost line).
+    twin.legend(handles, [h.get_label() for h in handles], loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2,
+                fontsize=6, frameon=False)
     ax.set_title(f"pilot of {summary['label']}")
     _tight(fig)
     return fig
