@@ -51,8 +51,8 @@ def spend_review(table: pd.DataFrame, fits: dict, cutoff, as_of) -> dict[str, di
     :func:`spend_predictive` and :func:`spend_shares`, those that cannot apply left out); ``table``: the checked orders
     (customer_id, time, amount, segment: the segment the spend fit gave the customer), ``cutoff`` the holdout's day
     (None or not a day: no holdout), ``as_of`` the end of the data."""
-    summary = summaries.rfm(table, time_unit="month")
     bought = summaries.purchases(table)
+    summary = summaries.rfm_of(bought, time_unit="month")
     first = bought.first
     owner = np.cumsum(first) - 1
     segment = bought.segment[first][owner]  # a customer's segment is the one on their first purchase, as in rfm

@@ -101,7 +101,11 @@ def rfm(orders: pd.DataFrame, *, cutoff=None, time_unit: str | float = "month") 
     purchases) and m_x (mean repeat spend, NaN when x = 0). ``cutoff``
     defaults to the last order's time.
     """
-    bought = purchases(orders)
+    return rfm_of(purchases(orders), cutoff=cutoff, time_unit=time_unit)
+
+
+def rfm_of(bought: Purchases, *, cutoff=None, time_unit: str | float = "month") -> pd.DataFrame:
+    """:func:`rfm` of orders already merged into purchases (:func:`purchases`), for a caller that needs both."""
     end = _cut(cutoff) if cutoff is not None else (bought.time.max() if bought.time.size else np.int64(0))
     return _summarise(_select(bought, bought.time <= end), end, unit_days(time_unit))
 

@@ -688,7 +688,9 @@ def checked_data(tickets: pd.DataFrame, customers: pd.DataFrame, orders: pd.Data
         as_of = _latest(tickets, customers, ticket_columns, customer_columns, date_format, today)
     people = checks.check_customers(customers, as_of=as_of, columns=customer_columns, date_format=date_format)
     try:
-        table = check_tickets(tickets, people, columns=ticket_columns, rule=rule, date_format=date_format, as_of=as_of)
+        # A default as-of day is the tickets' own last day or later: only a given one can have tickets after it.
+        table = check_tickets(tickets, people, columns=ticket_columns, rule=rule, date_format=date_format,
+                              as_of=as_of if given else None)
     except ScenarioError as error:
         raise _of_tickets(error) from None
     order_codes = order_times = None

@@ -61,8 +61,6 @@ def bound_code(text: str) -> str:
     return f'"{text}";"{text}"'
 
 
-PERCENT = percent_code(0)
-SHARE = percent_code(1, signed=False)
 COUNT, DECIMAL, WHOLE = "#,##0.0", "#,##0.00", "0"
 """Excel number formats in the house style (sim/reporting/format.py): a no-break space before %, a true minus.
 An ROI or share cell gets the decimals the house style writes its value with (:func:`percent_cell_code`)."""
@@ -475,10 +473,9 @@ def _bands_sheet(book, st: _Styles, bands: pd.DataFrame, options: dict[str, str]
         sheet.write_string(row, 0, arms[i])
         sheet.write_string(row, 1, name)
         sheet.write_number(row, 2, int(periods[i]))
-        fmt = st.number[kind]
         for j, v in enumerate(values[i]):
             if math.isfinite(v):
-                sheet.write_number(row, 3 + j, v, st.cell(kind, v) if kind in PERCENT_KINDS else fmt)
+                sheet.write_number(row, 3 + j, v, st.cell(kind, v))
     if len(bands) > rows:
         sheet.write_string(rows + 1, 0, f"{HOUSE.count(len(bands) - rows)} more rows do not fit an Excel sheet; see the CSV or Parquet file")
     sheet.freeze_panes(1, 3)
