@@ -45,6 +45,7 @@ from scipy import special
 from scipy.interpolate import BSpline
 
 from sim.analyses.common import Analysis, context, records, unpack
+from sim.analyses.pilot_mix import MIX_MEASURES, mixed_churn, negative_binomial_quantile, purchase_moments
 from sim.analyses.voi import conditional_mean, evpi, net_benefits
 from sim.errors import UsageError, did_you_mean
 from sim.model.inputs import arm_values, churn_per_period
@@ -70,7 +71,20 @@ MEASURES = {
     "purchases": ("rate per customer-period", "purchases", "purchases per customer"),
     "contacts": ("rate per customer-period", "support contacts", "support contacts per customer"),
 }
-"""Parameters a customer pilot can observe: what is counted, per what; what the effect is on, in words."""
+"""Parameters a customer pilot can observe: what is counted, per what; what the effect is on, in words.
+A mix's parameters count as what they act on (:data:`sim.analyses.pilot_mix.MIX_MEASURES`)."""
+
+
+def counted(path: str) -> str | None:
+    """What a pilot counts of a change of ``path`` (a key of :data:`MEASURES`), None when it counts nothing:
+    a segment's parameter named in MEASURES, or a mix's parameter (``segments.retail.purchase_mix.rate``:
+    purchases)."""
+    steps = path.split(".")
+    if steps[0] != "segments" or len(steps) < 3:
+        return None
+    if steps[-1] in MEASURES:
+        return steps[-1]
+    return MIX_MEASURES.get(".".join(steps[-2:]))
 
 
 @dataclass(frozen=True)
@@ -84,7 +98,9 @@ class Measure:
 
     @property
     def parameter(self) -> str:
-        return self.target.rsplit(".", 1)[-1]
+        """What is counted (a key of :data:`MEASURES`): the parameter's name, or what a mix's parameter acts on
+        (``purchases`` for ``purchase_mix.rate``)."""
+        return counted(self.target)
 
     @property
     def counts(self) -> str:
@@ -97,28 +113,28 @@ class Measure:
 
 
 def power_columns(measures: list[Measure]) -> list[str]:
-    """The pilot table's power column of each measure: ``power_<segment>_<parameter>`` (``power_b2b_bad``),
-    with the change's number appended when two changes act on the same parameter of a segment."""
+    """The pilot table's power column of each measure: ``power_<segment>_<parameter>`` (``power_b2b_bad``;
+    a mix's parameter by what it acts on: ``power_retail_purchases`` for ``purchase_mix.rate``), with the change's number appended when two changes act on the same parameter of a segment."""
     plain = [f"power_{m.segment}_{m.parameter}" for m in measures]
     return [column if plain.count(column) == 1 else f"{column}_{m.operand.rsplit('[', 1)[1].split(']')[0]}"
             for column, m in zip(plain, measures)]
 
 
 def measured_changes(scenario, intervention: str) -> list[Measure]:
-    """The intervention's changes a customer pilot can observe (experience shares, churn, buying, contacts)."""
+    """The intervention's changes a customer pilot can observe (experience shares, churn, buying, contacts, and
+    the mixes of customers who differ in churn, buying or dropout: :func:`counted`)."""
     if intervention not in scenario.interventions:
         raise UsageError(f"--intervention: no intervention '{intervention}' in the scenario"
                          f"{did_you_mean(intervention, scenario.interventions)} (it has {', '.join(scenario.interventions)})")
     found = []
     for index, change in enumerate(scenario.interventions[intervention].changes):
-        steps = change.path.split(".")
-        if steps[0] == "segments" and steps[-1] in MEASURES:
+        if counted(change.path):
             found.append(Measure(f"interventions.{intervention}.changes[{index}].{change.operation}",
-                                 change.path, change.operation, steps[1]))
+                                 change.path, change.operation, change.path.split(".")[1]))
     if not found:
         raise UsageError(
             f"--intervention {intervention}: none of its changes is something a customer pilot counts "
-            f"({', '.join(sorted(set(MEASURES)))} of a segment)")
+            f"({', '.join(sorted(set(MEASURES)))} of a segment, or its churn_mix, purchase_mix or dropout_mix)")
     return found
 
 
@@ -146,23 +162,38 @@ def check_sizes(scenario, measures: list[Measure], sizes: list[int]) -> None:
 
 
 def pilot_counts(scenario, measure: Measure, arm: dict[str, np.ndarray], n: int, periods: int,
-                 uniforms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(events, exposure) in one arm for every draw: the count a pilot of ``n`` customers sees over ``periods``."""
+                 uniforms: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(events, exposure, size) in one arm for every draw: the count a pilot of ``n`` customers sees over
+    ``periods``, and the negative binomial size of a purchase count of customers who buy at different rates
+    (infinite for a Poisson or binomial count: no overdispersion). Mixes as :mod:`sim.analyses.pilot_mix` says."""
     prefix = f"segments.{measure.segment}"
     segment = scenario.segments[measure.segment]
     kind = MEASURES[measure.parameter][0]
+    size = np.full(len(uniforms), np.inf)
     if kind == "proportion of contacts":
         exposure = np.maximum(np.round(n * periods * arm[f"{prefix}.contacts"]), 1.0)
         events = binomial_quantile(uniforms, exposure, np.clip(arm[measure.target], 0.0, 1.0))
     elif kind == "proportion of customers":
-        per_period = churn_per_period(arm[f"{prefix}.{segment.churn_key}"], segment.churn_key,
-                                      scenario.settings.periods_per_year)
         exposure = np.full(len(uniforms), float(n))
-        events = binomial_quantile(uniforms, exposure, -np.expm1(periods * np.log1p(-np.minimum(per_period, 1.0))))
+        if segment.churn_mix is not None:
+            churned = mixed_churn(arm[f"{prefix}.churn_mix.alpha"], arm[f"{prefix}.churn_mix.beta"], periods)
+        else:
+            per_period = churn_per_period(arm[f"{prefix}.{segment.churn_key}"], segment.churn_key,
+                                          scenario.settings.periods_per_year)
+            churned = -np.expm1(periods * np.log1p(-np.minimum(per_period, 1.0)))
+        events = binomial_quantile(uniforms, exposure, churned)
+    elif measure.parameter == "purchases" and segment.purchase_mix is not None:
+        exposure = np.full(len(uniforms), float(n * periods))
+        dropout = [arm[f"{prefix}.dropout_mix.{key}"] for key in "ab"] if segment.dropout_mix is not None else [None, None]
+        mean, variance = purchase_moments(arm[f"{prefix}.purchase_mix.shape"], arm[f"{prefix}.purchase_mix.rate"],
+                                          periods, *dropout)
+        extra = variance - mean  # n customers: mean and variance n times one's; size = mean^2 / (variance - mean)
+        size = np.divide(n * mean**2, extra, out=np.full(len(uniforms), np.inf), where=extra > 0)
+        events = negative_binomial_quantile(uniforms, n * mean, size)
     else:
         exposure = np.full(len(uniforms), float(n * periods))
         events = poisson_quantile(uniforms, exposure * arm[measure.target])
-    return np.nan_to_num(events), exposure
+    return np.nan_to_num(events), exposure, size
 
 
 def binomial_quantile(q: np.ndarray, n: np.ndarray, p: np.ndarray) -> np.ndarray:
@@ -215,10 +246,16 @@ def poisson_quantile(q: np.ndarray, mu: np.ndarray) -> np.ndarray:
 
 
 def log_ratio(treated: tuple, control: tuple, proportion: bool) -> tuple[np.ndarray, np.ndarray]:
-    """Log ratio of treated to control rates and its standard error (0.5 added to every count)."""
-    (x1, n1), (x0, n0) = treated, control
+    """Log ratio of treated to control rates and its standard error (0.5 added to every count).
+
+    An arm given as (events, exposure, size) with a finite negative binomial ``size`` (customers who buy at
+    different rates) adds 1 / size to its count's 1 / events: Var(log X) = Var X / (E X)^2 = 1 / mean + 1 / size.
+    The test treats the overdispersion as known (a pilot of customers estimates it from their own counts)."""
+    (x1, n1, *k1), (x0, n0, *k0) = treated, control
     estimate = np.log((x1 + 0.5) / (n1 + 0.5)) - np.log((x0 + 0.5) / (n0 + 0.5))
     variance = 1 / (x1 + 0.5) + 1 / (x0 + 0.5) - (1 / (n1 + 0.5) + 1 / (n0 + 0.5) if proportion else 0.0)
+    for size in k1 + k0:
+        variance = variance + 1 / size
     return estimate, np.sqrt(variance)
 
 
@@ -440,12 +477,18 @@ def _names(scenario, loaded, measures: list[Measure], learned: list[str]) -> dic
 
 
 def _learned_inputs(result, measures: list[Measure]) -> list[str]:
-    """Uncertain inputs the pilot's data depend on: the change operands, the rates they act on, contact rates."""
+    """Uncertain inputs the pilot's data depend on: the change operands, the rates they act on, contact rates,
+    and every parameter of the mix a mix's parameter belongs to (a purchase count's law has the shape and the
+    rate, and the dropout mix's a and b where there is one)."""
     paths = []
     for m in measures:
         paths += [m.operand, m.target]
         if MEASURES[m.parameter][0] == "proportion of contacts":
             paths.append(f"segments.{m.segment}.contacts")
+        if ".".join(m.target.split(".")[-2:]) in MIX_MEASURES:
+            mixes = ("churn_mix.alpha", "churn_mix.beta") if m.parameter == "churn" else (
+                "purchase_mix.shape", "purchase_mix.rate", "dropout_mix.a", "dropout_mix.b")
+            paths += [f"segments.{m.segment}.{key}" for key in mixes]
     uncertain = set(result.uncertain_paths)
     return [p for p in dict.fromkeys(paths) if p in uncertain]
 
