@@ -213,7 +213,8 @@ def change_path(measure: str, segment: str, scenario: dict | None) -> str:
     """The parameter the pilot's effect scales: the segment's churn key, experience.bad, or purchases (its
     ``purchase_mix.rate`` when purchase rates differ between customers: :func:`scales_inversely`).
 
-    A segment whose churn is a ``churn_mix`` has no parameter that scales every customer's churn by a ratio: a
+    A segment whose churn is a ``churn_mix`` has no parameter that scales every customer's churn by a ratio, and one
+    whose customers leave only by dropping out (a ``dropout_mix`` without a churn key) has no churn a pilot sees: a
     UsageError says what to do instead, before anything is written."""
     keys = (scenario or {}).get("segments", {}).get(segment, {})
     if measure == "bad":
@@ -227,6 +228,10 @@ def change_path(measure: str, segment: str, scenario: dict | None) -> str:
         raise UsageError(f"--measure churn: segments.{segment}'s churn differs between customers (churn_mix), so no "
                          f"change scales every customer's churn by the pilot's risk ratio; leave out --into and write a "
                          f"change of segments.{segment}.churn_mix.alpha or .beta by hand (mean churn alpha / (alpha + beta))")
+    if "dropout_mix" in keys:
+        raise UsageError(f"--measure churn: segments.{segment} has no churn to scale: its customers leave by dropping "
+                         f"out (dropout_mix, BG/NBD), which no pilot observes (a dropout shows only as purchases that "
+                         f"stop); measure purchases instead (--measure purchases)")
     return f"segments.{segment}.monthly_churn"
 
 

@@ -86,6 +86,22 @@ def test_a_churn_pilot_into_a_churn_mix_is_one_line_and_writes_nothing(tmp_path)
                              "segments.retail.churn_mix.alpha or .beta by hand (mean churn alpha / (alpha + beta))\n")
 
 
+def test_a_churn_pilot_into_a_segment_that_only_drops_out_is_one_line_and_writes_nothing(tmp_path):
+    """After `fit orders` without --customers (BG/NBD) retail has no churn key: a churn pilot's change would name
+    a parameter the scenario does not have, and nobody sees a dropout; refused before anything is written."""
+    scenario = _sample_with(tmp_path, RETAIL_CHURN, "")
+    scenario.write_text(scenario.read_text().replace(
+        RETAIL_PURCHASES, "\npurchase_mix = { shape = 2.0, rate = 2.5 }\ndropout_mix = { a = 0.7, b = 9.0 }", 1))
+    assert load(scenario).scenario.segments["retail"].churn_key is None  # a scenario that loads
+    before = scenario.read_bytes()
+    result = CliRunner().invoke(main, ["fit", "pilot", "--measure", "churn", "--treated", "40/500", "--control", "60/500",
+                                       "--segment", "retail", "--intervention", "first_contact", "--into", str(scenario)])
+    assert result.exit_code == 2 and scenario.read_bytes() == before
+    assert result.output == ("--measure churn: segments.retail has no churn to scale: its customers leave by dropping out "
+                             "(dropout_mix, BG/NBD), which no pilot observes (a dropout shows only as purchases that "
+                             "stop); measure purchases instead (--measure purchases)\n")
+
+
 def test_options_instead_of_a_table_and_their_mistakes():
     runner = CliRunner()
     ok = runner.invoke(main, ["fit", "pilot", "--measure", "churn", "--treated", "40/500", "--control", "60/500", "--json"])
