@@ -3,7 +3,10 @@
 A pilot puts ``n`` customers per arm (treated and control, in every segment the
 intervention's measured changes act on) under observation for ``m`` periods and
 counts what the intervention changes there: bad or good contacts among their
-contacts, customers who churn, purchases or contacts. Its result would update
+contacts, customers who churn, purchases or contacts. A change of a mix's parameter
+(customers who differ, as ``cxroi fit`` writes them: ``purchase_mix.rate`` from
+``fit pilot --measure purchases --into``) counts what it acts on, drawn from the
+mixed customers' law (:mod:`sim.analyses.pilot_mix`). Its result would update
 the decision between doing nothing and the intervention; EVSI is what that
 update is worth in money before the pilot is run.
 

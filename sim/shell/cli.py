@@ -521,7 +521,8 @@ def pilot_command(scenario, draws, seed, out, overrides, as_json, workers, overw
     """Is a pilot of an intervention worth running, and how large? (expected value of sample information)
 
     For pilots of n customers per arm over --periods periods that count what the
-    intervention changes (bad or good contacts, churn, purchases), prints the EVSI
+    intervention changes (bad or good contacts, churn, purchases, also through a
+    fitted churn_mix, purchase_mix or dropout_mix), prints the EVSI
     in money, the pilot's cost, the expected net gain (EVSI - cost), the chance
     the pilot shows the effect on each thing it counts, segment by segment (power:
     its two-sided 5 % test), and names the size with the largest net gain. EVSI by
