@@ -60,7 +60,6 @@ where the customer model is monthly and discrete.
 from __future__ import annotations
 
 import math
-import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -569,12 +568,6 @@ def glm_newton(y, exog, weights, *, logistic: bool, clusters=None, rows=None) ->
     residual = weights[rows] * (y - mean[rows])
     summed = np.column_stack([np.bincount(g, weights=column[rows] * residual) for column in exog.T])
     return beta, bread @ (summed.T @ summed) @ bread
-
-
-def _quiet(fit):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return fit()
 
 
 def designs(panel, customer_category: np.ndarray | None = None, durations: tuple[float, float] = (6.0, 4.0)) -> list[Design]:
