@@ -141,6 +141,14 @@ def measured_changes(scenario, intervention: str) -> list[Measure]:
     return found
 
 
+def unmeasured_changes(scenario, intervention: str) -> list[str]:
+    """The operands of the intervention's changes a customer pilot does not count (a cost per contact, a
+    walk-away share, a value per purchase): the pilot learns nothing of them, so what is known stays as it is."""
+    changes = scenario.interventions[intervention].changes
+    return [f"interventions.{intervention}.changes[{index}].{change.operation}"
+            for index, change in enumerate(changes) if not counted(change.path)]
+
+
 def default_sizes(scenario, measures: list[Measure], count: int = DEFAULT_SIZES) -> list[int]:
     """``count`` sizes per arm, evenly spaced on a log scale up to half the smallest measured segment."""
     largest = int(min(scenario.segments[m.segment].customers.base for m in measures) // 2)
@@ -416,6 +424,7 @@ def pilot_of(result, intervention: str, sizes: list[int] | None = None, periods:
     control = result.values
     treated = arm_values(plain, result.values, intervention)
     learned = _learned_inputs(result, measures)
+    unmeasured = unmeasured_changes(plain, intervention)
     total = evpi(nb)
     evppi = value_of_learning(np.column_stack([result.values[p] for p in learned]), nb) if learned else 0.0
     columns = power_columns(measures)
@@ -448,11 +457,12 @@ def pilot_of(result, intervention: str, sizes: list[int] | None = None, periods:
         "scenario": plain.settings.name, "seed": result.seed, "draws": result.n_draws,
         "currency": plain.settings.currency, "intervention": intervention,
         "label": plain.interventions[intervention].label or intervention,
-        **_names(plain, result.loaded, measures, learned),
+        **_names(plain, result.loaded, measures, learned + unmeasured),
         "decision": decision,
         "expected_npv_now": now,
         "measures": [{"change": m.operand, "parameter": m.target, "segment": m.segment, "counts": m.counts,
                       "name": m.name, "power_column": column} for m, column in zip(measures, columns)],
+        "not_measured": unmeasured,
         "learned_inputs": learned,
         "evpi": total,
         "evppi": evppi,
@@ -470,10 +480,11 @@ def pilot_of(result, intervention: str, sizes: list[int] | None = None, periods:
     return Analysis("pilot", plain, result.loaded, result.seed, result.n_draws, summary, {"pilot": table})
 
 
-def _names(scenario, loaded, measures: list[Measure], learned: list[str]) -> dict:
+def _names(scenario, loaded, measures: list[Measure], others: list[str]) -> dict:
     """The overrides and the names people read, as every analysis's summary carries them: the inputs the
-    pilot measures and learns, the options, and the segments it runs in (``labels.segments``)."""
-    paths = list(dict.fromkeys([path for m in measures for path in (m.operand, m.target)] + learned))
+    pilot measures, ``others`` (what it learns and what it does not count), the options, and the segments
+    it runs in (``labels.segments``)."""
+    paths = list(dict.fromkeys([path for m in measures for path in (m.operand, m.target)] + others))
     found = context(scenario, loaded, paths)
     found["labels"]["segments"] = {m.segment: scenario.segments[m.segment].label or m.segment for m in measures}
     return found

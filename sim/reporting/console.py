@@ -332,6 +332,10 @@ def print_pilot(summary: dict, paths: bool = False) -> None:
         measured = [f"{m['counts']}, {lower_first(segments.get(m['segment'], m['segment']))} ({input_name(m['change'])})"
                     for m in summary["measures"]]
     say(console, "Measures: " + "; ".join(measured))
+    if summary.get("not_measured"):
+        input_name, _ = _names(summary, paths)
+        say(console, "Not counted by a customer pilot (what is known of them stays as it is): "
+                     + "; ".join(input_name(path) for path in summary["not_measured"]))
     rows = [[st.count(row["customers_per_arm"]), st.count(row["periods"]), st.money(row["evsi"]), st.money(row["cost"]),
              st.money(row["net_gain"])] for row in summary["sizes"]]
     show_table(console, ["customers per arm", "periods", "EVSI", "cost", "net gain"], rows, text_columns=0)

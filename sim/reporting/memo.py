@@ -229,9 +229,12 @@ def pilot_section(memo: "Memo", pilot: dict[str, Any], label: str, segments: dic
     ceiling = (f" Knowing exactly what it measures (the inputs it informs, together) would be worth at most "
                f"{amount(pilot['evppi'], currency)} (EVPPI): no pilot of any size can be worth more."
                if pilot.get("evppi") is not None else "")
+    names = pilot.get("labels", {}).get("inputs", {})
+    uncounted = (" It cannot count " + "; ".join(names.get(path, path) for path in pilot["not_measured"])
+                 + ": what is known of them stays as it is." if pilot.get("not_measured") else "")
     memo.add("p", f"**Is a pilot of {label} worth it?** A pilot counts "
                   + "; ".join(f"{what} ({' and '.join(names)})" for what, names in counted.items())
-                  + f" in a treated and a control arm for {periods_text(pilot['periods'], period)}.{ceiling} "
+                  + f" in a treated and a control arm for {periods_text(pilot['periods'], period)}.{uncounted}{ceiling} "
                   + f"Costs: {style(currency).restyle(pilot['costs']['basis'])}.")
     memo.add("table", (["customers per arm", "value of its result (EVSI)", "cost", "expected net gain"], [
         [count(row["customers_per_arm"], currency), amount(row["evsi"], currency), amount(row["cost"], currency),

@@ -146,3 +146,23 @@ def test_two_changes_of_one_parameter_get_a_power_column_each():
         {"path": "segments.main.experience.bad", "add": -0.01}]}}}
     measures = measured_changes(validate(doubled), "x")
     assert power_columns(measures) == ["power_main_bad_0", "power_main_contacts", "power_main_bad_2"]
+
+
+def test_changes_a_customer_pilot_does_not_count_are_named_not_dropped(capsys):
+    """A cost per contact or a walk-away share is not something a pilot of customers counts: the summary lists those
+    changes under not_measured (with their names), and the terminal says so in one line. 0.3 s."""
+    from sim.reporting.console import print_pilot
+
+    mixed = {**SCENARIO, "interventions": {"x": {"one_off_cost": 40_000, "label": "Bot", "changes": [
+        {"path": "support.channels.phone.cost_per_contact", "scale": 0.6},
+        {"path": "segments.main.experience.bad", "scale": {"dist": "uniform", "low": 0.3, "high": 1.1}},
+        {"path": "segments.main.experience.walk_away", "scale": 0.8}]}}}
+    analysis = pilot(validate(mixed), "x", sizes=[200], periods=3, draws=300, seed=1, workers=1)
+    summary = analysis.summary
+    assert [m["change"] for m in summary["measures"]] == ["interventions.x.changes[1].scale"]
+    assert summary["not_measured"] == ["interventions.x.changes[0].scale", "interventions.x.changes[2].scale"]
+    print_pilot(summary)
+    said = " ".join(capsys.readouterr().out.split())
+    names = summary["labels"]["inputs"]
+    assert ("Not counted by a customer pilot (what is known of them stays as it is): "
+            f"{names['interventions.x.changes[0].scale']}; {names['interventions.x.changes[2].scale']} ") in said

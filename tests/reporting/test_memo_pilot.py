@@ -70,3 +70,13 @@ def test_a_pilot_json_from_before_shows_its_one_power_under_the_measure_it_was_o
     blocks = _section({"measures": MEASURES, "sizes": sizes, "primary_measure": "interventions.x.changes[0].scale"})
     assert blocks[3][1] == (["chance it shows the effect on", "750 per arm"],
                             [["bad contacts among the arm's contacts, business customers", "86\u00a0%"]])
+
+
+def test_the_memo_names_what_the_pilot_cannot_count():
+    sizes = [{"customers_per_arm": 20, "periods": 6, "evsi": 0.0, "cost": 5_000.0, "net_gain": -5_000.0}]
+    blocks = _section({"measures": MEASURES[:1], "sizes": sizes, "not_measured": ["interventions.x.changes[2].scale"],
+                       "labels": {"inputs": {"interventions.x.changes[2].scale": "Bot: factor on cost per chat contact"}}})
+    assert blocks[0][1].startswith(
+        "**Is a pilot of Faster response worth it?** A pilot counts bad contacts among the arm's contacts (business "
+        "customers) in a treated and a control arm for 6 months. It cannot count Bot: factor on cost per chat contact: "
+        "what is known of them stays as it is. Knowing exactly")
