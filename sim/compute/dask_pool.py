@@ -13,7 +13,9 @@ Dask is an optional extra (``pip install -e ".[dask]"``).
 from __future__ import annotations
 
 import logging
+import shutil
 import signal
+import tempfile
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -43,20 +45,31 @@ class DaskPool:
             raise UsageError(f"--scheduler {spec} needs Dask's distributed scheduler: {INSTALL}") from None
         self.spec = spec
         self.cluster = None
+        self.scratch = None
+        """Local workers' scratch folder: Dask's default, ``$TMPDIR/dask-scratch-space``, was left behind by
+        every run (interrupted or not); this one is the run's own, removed when the pool closes."""
         workers = _local_workers(spec) if spec.startswith("local:") else None
         self._quiet = _LibraryLogsQuiet()
         try:
             if workers:
-                with _workers_ignore_ctrl_c():
+                import dask
+
+                self.scratch = tempfile.mkdtemp(prefix="cxroi-dask-")
+                # the scheduler's scratch folder comes from the configuration, the workers' from local_directory
+                with _workers_ignore_ctrl_c(), dask.config.set({"temporary-directory": self.scratch}):
                     self.cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                                dashboard_address=None, silence_logs=logging.CRITICAL)
+                                                dashboard_address=None, silence_logs=logging.CRITICAL,
+                                                local_directory=self.scratch)
                 self.client = Client(self.cluster)
             else:
                 self.client = _connect(Client, spec)
         except BaseException:
-            if self.cluster is not None:
-                self.cluster.close()
-            self._quiet.end()
+            try:
+                if self.cluster is not None:
+                    self.cluster.close()
+            finally:
+                self._remove_scratch()
+                self._quiet.end()
             raise
         self.size = max(1, sum(self.client.nthreads().values()))
 
@@ -84,7 +97,13 @@ class DaskPool:
             if self.cluster is not None:
                 self.cluster.close()
         finally:
+            self._remove_scratch()
             self._quiet.end()
+
+    def _remove_scratch(self) -> None:
+        if self.scratch is not None:
+            shutil.rmtree(self.scratch, ignore_errors=True)
+            self.scratch = None
 
 
 class _LibraryLogsQuiet:

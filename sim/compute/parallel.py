@@ -44,7 +44,7 @@ class Pool:
         if self._executor is None:
             return map(function, jobs)
         self.started = True
-        with _signals_held():  # the workers start here (as the jobs are submitted)
+        with signals_held():  # the workers start here (as the jobs are submitted)
             return self._executor.map(function, jobs)
 
     def close(self) -> None:
@@ -56,12 +56,14 @@ _HELD = {signal.SIGINT, signal.SIGTERM}
 
 
 @contextmanager
-def _signals_held():
-    """Hold Ctrl-C and SIGTERM back in this thread while worker processes start, and deliver them after.
+def signals_held():
+    """Hold Ctrl-C and SIGTERM back in this thread for a moment that must not be cut in two, and deliver them after.
 
-    A worker starts with this thread's signal mask, so one that receives Ctrl-C before :func:`_worker_signals`
+    While worker processes start: a worker starts with this thread's signal mask, so one that receives Ctrl-C before :func:`_worker_signals`
     has run keeps it pending instead of running the main process's handler (which would print a traceback
     from the worker and leave the pool broken); this process receives the signal as soon as the block ends.
+    While an output is renamed into place and recorded as written (:func:`sim.shell.results_folder.placing`):
+    an interrupt then comes before (nothing written) or after (written, and named), never between.
     """
     if not hasattr(signal, "pthread_sigmask"):  # Windows: no signal masks (and no fork)
         yield
@@ -77,7 +79,7 @@ def _worker_signals() -> None:
     """In each worker: Ctrl-C is the main process's to handle (a terminal sends it to the whole process group;
     a worker stopped in the middle of writing its result would leave the main process waiting for it), and
     SIGTERM ends the worker, as the main process's own handlers (inherited by a fork) must not. The worker
-    starts with both held back (:func:`_signals_held`): a Ctrl-C that came meanwhile is dropped, a SIGTERM
+    starts with both held back (:func:`signals_held`): a Ctrl-C that came meanwhile is dropped, a SIGTERM
     ends it."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)

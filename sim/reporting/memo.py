@@ -17,7 +17,11 @@ from __future__ import annotations
 import base64
 import html
 import io
+import os
 import re
+import shutil
+import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
@@ -843,8 +847,12 @@ def _inline(text: str) -> str:
 
 
 def write(folder: str | Path, out: str | Path | None = None, fmt: str | None = None, title: str | None = None,
-          overwrite: bool = False, paper: str = "a4") -> list[Path]:
-    """Write the memo of a results folder as Markdown, HTML and/or PDF (on ``paper``); return the files written."""
+          overwrite: bool = False, paper: str = "a4", placed: Callable[[Path], None] = lambda path: None) -> list[Path]:
+    """Write the memo of a results folder as Markdown, HTML and/or PDF (on ``paper``); return the files written.
+
+    Each file (Markdown: with its figures' folder) is written under a temporary name and renamed into place
+    whole; ``placed(path)`` is called in the same step, with Ctrl-C and SIGTERM held back, so a command
+    interrupted after it can name what it wrote (:func:`sim.shell.results_folder.placing`)."""
     import matplotlib.pyplot as plt
 
     formats = memo_formats(out, fmt)
@@ -878,36 +886,25 @@ def write(folder: str | Path, out: str | Path | None = None, fmt: str | None = N
     written = []
     for f, path in targets.items():
         try:
-            _write_one(memo, f, path, print_png if f == "pdf" else png, paper)
+            _write_one(memo, f, path, print_png if f == "pdf" else png, paper, placed)
         except OSError as error:
             raise UsageError(f"{path}: cannot write the memo ({error.strerror or error})") from None
         written.append(path)
     return written
 
 
-def _write_one(memo: Memo, f: str, path: Path, png: dict[str, bytes], paper: str = "a4") -> None:
+def _write_one(memo: Memo, f: str, path: Path, png: dict[str, bytes], paper: str = "a4",
+               placed: Callable[[Path], None] = lambda path: None) -> None:
     """Write the memo in format ``f`` to ``path`` (Markdown with its figures beside it, one HTML file, or a PDF)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     if f == "pdf":
         from sim.reporting.memo_pdf import render_pdf
 
-        staging = path.with_name(f".{path.name}.partial")
-        try:
-            staging.write_bytes(render_pdf(memo, png, paper))
-            staging.replace(path)
-        finally:
-            staging.unlink(missing_ok=True)
-        return
-    if f == "md":
-        figure_dir = path.parent / f"{path.stem}_figures"
-        figure_dir.mkdir(exist_ok=True)
-        files = {}
-        for name, data in png.items():
-            (figure_dir / f"{name}.png").write_bytes(data)
-            files[name] = f"{figure_dir.name}/{name}.png"
-        _atomic_text(path, render_markdown(memo, files))
+        _atomic_bytes(path, render_pdf(memo, png, paper), placed)
+    elif f == "md":
+        _atomic_markdown(path, memo, png, placed)
     else:
-        _atomic_text(path, render_html(memo, png))
+        _atomic_bytes(path, render_html(memo, png).encode("utf-8"), placed)
 
 
 FORMATS = {".md": "md", ".html": "html", ".htm": "html", ".pdf": "pdf"}
@@ -926,10 +923,44 @@ def memo_formats(out: str | Path | None, fmt: str | None) -> list[str]:
     return [by_name]
 
 
-def _atomic_text(path: Path, text: str) -> None:
-    staging = path.with_name(f".{path.name}.partial")
+def _atomic_bytes(path: Path, data: bytes, placed: Callable[[Path], None],
+                  figures: tuple[Path, Path] | None = None) -> None:
+    """Write ``data`` to ``path`` under a temporary name beside it and rename it into place, with ``figures``
+    (a staged folder and its place) renamed into place in the same step, an old folder there replaced."""
+    from sim.compute.parallel import signals_held
+
+    staging = path.with_name(f".{path.name}.partial-{os.getpid()}")
+    retired = None
     try:
-        staging.write_text(text, encoding="utf-8")
-        staging.replace(path)
+        staging.write_bytes(data)
+        with signals_held():  # the figures and their memo together, and recorded: never one without the other
+            if figures is not None:
+                built, place = figures
+                if place.exists():
+                    retired = Path(tempfile.mkdtemp(prefix=f".{place.name}.old-", dir=place.parent))
+                    os.rename(place, retired / place.name)
+                os.rename(built, place)
+            staging.replace(path)
+            placed(path)
     finally:
         staging.unlink(missing_ok=True)
+        if retired is not None:
+            shutil.rmtree(retired, ignore_errors=True)
+
+
+def _atomic_markdown(path: Path, memo: Memo, png: dict[str, bytes], placed: Callable[[Path], None]) -> None:
+    """memo.md and its figures' folder (``memo_figures/``), both built under temporary names and renamed into
+    place together: an interrupt or error leaves the old memo and figures, or none, never a mix of the two."""
+    place = path.parent / f"{path.stem}_figures"
+    built = Path(tempfile.mkdtemp(prefix=f".{place.name}.partial-", dir=path.parent))
+    try:
+        mask = os.umask(0)
+        os.umask(mask)
+        built.chmod(0o777 & ~mask)  # a new folder's permissions, not a temporary one's
+        files = {}
+        for name, data in png.items():
+            (built / f"{name}.png").write_bytes(data)
+            files[name] = f"{place.name}/{name}.png"
+        _atomic_bytes(path, render_markdown(memo, files).encode("utf-8"), placed, figures=(built, place))
+    finally:
+        shutil.rmtree(built, ignore_errors=True)  # gone already once renamed into place

@@ -30,6 +30,8 @@ from __future__ import annotations
 
 import math
 import os
+import shutil
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -120,10 +122,13 @@ def money_format(currency: str) -> str:
 
 
 def write_workbook(folder: str | Path, target: str | Path, overwrite: bool = False,
-                   progress: Callable[[int, int], None] | None = None) -> Path:
+                   progress: Callable[[int, int], None] | None = None,
+                   placed: Callable[[Path], None] = lambda path: None) -> Path:
     """Write the workbook of a results folder to ``target`` (.xlsx); refuse to replace a file without ``overwrite``.
 
-    ``progress(done, total)`` is called as the rows of the Draws sheet are written.
+    ``progress(done, total)`` is called as the rows of the Draws sheet are written. The workbook is built under
+    a temporary name and put in place whole; ``placed(target)`` is called in the same step, with Ctrl-C and
+    SIGTERM held back (:func:`sim.shell.results_folder.placing`).
     """
     check_workbook(target)
     import xlsxwriter
@@ -139,8 +144,12 @@ def write_workbook(folder: str | Path, target: str | Path, overwrite: bool = Fal
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = target.with_name(f".{target.name}.partial-{os.getpid()}")
     packed = target.with_name(f".{target.name}.rows.partial-{os.getpid()}")
-    book = xlsxwriter.Workbook(str(staging), {"constant_memory": True, "use_future_functions": True})
+    # xlsxwriter keeps each sheet's rows in temporary files until the book is closed; an interrupt before that
+    # left them in TMPDIR (three files, 0.5 MB), so they go in a folder of the workbook's own, removed below.
+    scratch = tempfile.mkdtemp(prefix="cxroi-xlsx-")
     try:
+        book = xlsxwriter.Workbook(str(staging), {"constant_memory": True, "use_future_functions": True,
+                                                  "tmpdir": scratch})
         book.set_properties({"title": f"ROI distribution: {summary['scenario']}", "comments": "written by cxroi"})
         styles = _Styles(book, summary["currency"])
         frame = None if draws is None else (draws.reset_index() if "draw" not in draws.columns else draws)
@@ -152,10 +161,15 @@ def write_workbook(folder: str | Path, target: str | Path, overwrite: bool = Fal
         book.close()
         if draws_part is not None:
             _add_rows(staging, packed, *draws_part, progress)
-        _claim(packed if draws_part is not None else staging, target, overwrite)
+        from sim.compute.parallel import signals_held
+
+        with signals_held():
+            _claim(packed if draws_part is not None else staging, target, overwrite)
+            placed(target)
     finally:
         staging.unlink(missing_ok=True)
         packed.unlink(missing_ok=True)
+        shutil.rmtree(scratch, ignore_errors=True)
     return target
 
 

@@ -11,7 +11,6 @@ import functools
 import gc
 import json
 import os
-import signal
 import sys
 import warnings
 from contextlib import contextmanager
@@ -71,6 +70,7 @@ class LazyGroup(click.Group):
         os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
         if not standalone_mode:
             return super().main(args, prog_name, complete_var, standalone_mode, **extra)
+        placed_before = len(results_folder.PLACED)
         try:
             result = super().main(args, prog_name, complete_var, False, **extra)
         except click.UsageError as error:
@@ -80,10 +80,22 @@ class LazyGroup(click.Group):
         except click.ClickException as error:
             error.show()
             sys.exit(error.exit_code)
-        except click.Abort:
+        except click.Abort as error:
+            if isinstance(error.__context__, KeyboardInterrupt):  # click's word for a Ctrl-C while it parses
+                _interrupted(placed_before)
             click.echo("Aborted!", err=True)
             sys.exit(1)
         sys.exit(result if isinstance(result, int) else 0)
+
+    def invoke(self, ctx):
+        """As click's, but a Ctrl-C or SIGTERM anywhere in a command (its imports included: click said
+        "Aborted!", exit code 1) ends it with one line saying what was written, exit code 130, once everything
+        the command opened (worker pools, a cluster, spill and staging folders) is cleaned up."""
+        placed_before = len(results_folder.PLACED)
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            _interrupted(placed_before)
 
     def format_commands(self, ctx, formatter):
         rows = [(name, self.lazy[name][1]) if name in self.lazy else (name, self.get_command(ctx, name).get_short_help_str(
@@ -93,15 +105,22 @@ class LazyGroup(click.Group):
 
 
 def entry() -> None:
-    """The ``cxroi`` console script (pyproject.toml's ``[project.scripts]``).
+    """The console script of an install made before ``sim.shell.console:entry`` (the same, with the handlers
+    set only once this module has loaded)."""
+    from sim.shell import console
+
+    console.entry()
+
+
+def commands() -> None:
+    """Run the command line (:func:`sim.shell.console.entry` set the signal handlers first).
 
     SIGTERM (``kill``, systemd, a container stop) takes the path Ctrl-C takes: the work stops, the worker
     processes are shut down, a long run's spill folder and a half-written results folder are removed, and
-    the command says "interrupted". Once that has started, a second Ctrl-C or SIGTERM is ignored, so the
-    clean-up itself is never cut short (it waits at most for the chunks the workers are computing).
+    the command says "interrupted" and what it wrote (:meth:`LazyGroup.invoke`). Once that has started, a
+    second Ctrl-C or SIGTERM is ignored, so the clean-up itself is never cut short (it waits at most for the
+    chunks the workers are computing).
     """
-    signal.signal(signal.SIGINT, _interrupt)
-    signal.signal(signal.SIGTERM, _interrupt)
     try:
         main()
     finally:
@@ -113,10 +132,12 @@ def entry() -> None:
         gc.freeze()
 
 
-def _interrupt(signum, frame) -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    raise KeyboardInterrupt
+def _interrupted(placed_before: int) -> None:
+    """Say what an interrupted command wrote (:func:`results_folder.interrupted_line`) and exit with 130."""
+    from sim.shell.console import EXIT_INTERRUPTED
+
+    click.echo(results_folder.interrupted_line(placed_before), err=True)
+    sys.exit(EXIT_INTERRUPTED)
 
 
 @click.group(name="cxroi", cls=LazyGroup, lazy={"fit": ("sim.shell.fit_commands:fit_group",
@@ -254,7 +275,8 @@ def run(scenario, draws, seed, out, overrides, as_json, workers, overwrite, no_s
             from sim.reporting.workbook import write_workbook
 
             with _progress(enabled=True, unit="draws", action="writing the workbook") as report:
-                written = write_workbook(folder, xlsx, overwrite, progress=report)
+                written = write_workbook(folder, xlsx, overwrite, progress=report,
+                                         placed=results_folder.PLACED.append)
             click.echo(f"Workbook written to {written}", err=as_json)
 
 
@@ -281,7 +303,8 @@ def export_command(results, xlsx, overwrite):
     with _user_errors(results):
         _check_workbook_destination(xlsx, overwrite)
         with _progress(enabled=True, unit="draws", action="writing the workbook") as report:
-            written = write_workbook(results, xlsx, overwrite, progress=report)
+            written = write_workbook(results, xlsx, overwrite, progress=report,
+                                         placed=results_folder.PLACED.append)
         click.echo(f"Workbook written to {written}")
 
 
@@ -327,7 +350,8 @@ def memo_command(results, out, fmt, title, overwrite, paper):
         if out is not None:
             results_folder.check_file_destination(out, overwrite)
         with _working("writing the memo and drawing its figures"):
-            written = memo.write(results, out, fmt, title, overwrite, paper or "a4")
+            written = memo.write(results, out, fmt, title, overwrite, paper or "a4",
+                                 placed=results_folder.PLACED.append)
         for path in written:
             click.echo(f"Memo written to {path}")
 
@@ -699,7 +723,6 @@ def validate(scenario, overrides):
 @contextmanager
 def _user_errors(file: Path):
     """Turn a user's mistake into its one-line messages and exit code 2, never a traceback."""
-    placed_before = len(results_folder.PLACED)
     try:
         yield
     except ScenarioError as error:
@@ -713,14 +736,6 @@ def _user_errors(file: Path):
         where = f"{error.filename}: " if error.filename else ""
         click.echo(f"{where}{error.strerror or error}; nothing was written", err=True)
         sys.exit(EXIT_USER_ERROR)
-    except KeyboardInterrupt:
-        placed = results_folder.PLACED[placed_before:]
-        if placed:  # renamed into place in one step, so whole; what came after it was not written
-            click.echo(f"interrupted after the results were written to {placed[-1]}/ (complete); "
-                       "anything after that, such as a workbook, was not written", err=True)
-        else:
-            click.echo("interrupted; no results folder was written", err=True)
-        sys.exit(130)
     except RuntimeError as error:
         from concurrent.futures.process import BrokenProcessPool  # the pool's module, loaded by then
 

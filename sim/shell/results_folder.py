@@ -14,6 +14,7 @@ import os
 import platform
 import shutil
 import tempfile
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
@@ -50,7 +51,34 @@ MEMO_FILES = {
 DEFAULT_ROOT = "results"
 
 PLACED: list[Path] = []
-"""Folders this process has renamed into place, complete: an interrupt after that names the folder it keeps."""
+"""Outputs (results folders, memos, workbooks, scenarios written with --into) this process has renamed into place,
+complete: an interrupt after that names what it keeps (:func:`placing`)."""
+
+
+@contextmanager
+def placing():
+    """Rename an output into place and record it in :data:`PLACED` as one step a signal cannot cut in two.
+
+    Yields the recorder (``PLACED.append``); Ctrl-C and SIGTERM are held back until the block ends, so an
+    interrupt comes before the rename (nothing written, and the command says so) or after the output is
+    recorded (and the command names it), never between.
+    """
+    from sim.compute.parallel import signals_held
+
+    with signals_held():
+        yield PLACED.append
+
+
+def interrupted_line(since: int = 0) -> str:
+    """The one line of a command interrupted by Ctrl-C or SIGTERM: what it had put in place, whole, after the first
+    ``since`` of :data:`PLACED` (a folder or file named here is complete), or that it wrote nothing."""
+    from sim.shell.console import INTERRUPTED
+
+    placed = list(dict.fromkeys(PLACED[since:]))
+    if not placed:
+        return INTERRUPTED
+    names = " and ".join(f"{path}/" if path.is_dir() else str(path) for path in placed)
+    return f"interrupted after writing {names} (complete); nothing else was written"
 
 
 def default_folder(result_or_analysis, root: str | Path = DEFAULT_ROOT, now: datetime | None = None) -> Path:
@@ -323,8 +351,9 @@ def write_files(folder: str | Path, writers: dict, loaded, overwrite: bool = Fal
             if manifest is not None:
                 _write_manifest(staging, manifest, descriptions or {})
         _respect_umask(staging)
-        folder = _claim(staging, folder, overwrite)
-        PLACED.append(folder)
+        with placing() as placed:
+            folder = _claim(staging, folder, overwrite)
+            placed(folder)
     except OSError as error:
         # Never name the staging folder: it is ours, and it is gone.
         shutil.rmtree(staging, ignore_errors=True)

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from sim.errors import problem
 from sim.fit.scenario_edit import InputUpdate, edited_text, fragment
+from sim.shell.results_folder import placing
 
 __all__ = ["InputUpdate", "check_into", "fragment", "write_inputs"]
 
@@ -75,7 +76,7 @@ def check_into(target: Path, create: bool) -> None:
 def _atomic_write(target: Path, text: str) -> None:
     """Write through a temporary file beside the real file (a symbolic link is followed, so it stays a link)
     and rename it into place, with the file's permissions and, where allowed, its owner."""
-    target = target.resolve()
+    named, target = target, target.resolve()
     handle, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as out:
@@ -88,7 +89,9 @@ def _atomic_write(target: Path, text: str) -> None:
                     os.chown(temp, status.st_uid, status.st_gid)
                 except PermissionError:
                     pass  # another user's file we may write: it becomes ours, as any editor's save would
-        os.replace(temp, target)
+        with placing() as placed:
+            os.replace(temp, target)
+            placed(named)
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise

@@ -33,6 +33,6 @@ def test_a_ctrl_c_that_reaches_a_worker_before_it_is_ready_is_dropped(monkeypatc
 def test_a_signal_while_workers_start_reaches_the_main_process_after(monkeypatch):
     """Held back while the workers fork, not lost: the main process gets its Ctrl-C as soon as they exist."""
     with pytest.raises(KeyboardInterrupt):
-        with parallel._signals_held():
+        with parallel.signals_held():
             os.kill(os.getpid(), signal.SIGINT)
         pytest.fail("the held Ctrl-C was not delivered when the block ended")

@@ -59,7 +59,7 @@ def test_an_error_or_an_interrupt_while_the_memo_is_written_leaves_no_folder(tmp
     nothing; an error names the folder asked for, never the staging folder, and leaves nothing either."""
     file = write_scenario(scenario_dict(draws=100, seed=4), tmp_path / "fixed.toml")
     out = tmp_path / "run"
-    cases = ((lambda folder: KeyboardInterrupt(), 130, "interrupted; no results folder was written"),
+    cases = ((lambda folder: KeyboardInterrupt(), 130, "interrupted; nothing was written"),
              (lambda folder: UsageError(f"{folder / 'memo.md'}: cannot write the memo (disk full)"), 2,
               f"{out / 'memo.md'}: cannot write the memo (disk full); nothing was written"))
     for stop, code, line in cases:

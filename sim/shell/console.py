@@ -1,0 +1,44 @@
+"""The ``cxroi`` console script's first moment: Ctrl-C and SIGTERM are the command's before anything loads.
+
+This module imports nothing but :mod:`signal` and :mod:`sys`, so the handlers are in place within the
+interpreter's own start-up; the commands (:mod:`sim.shell.cli`, 60 ms of imports: click, the worker pool)
+load after. A signal while they load ended the command with Python's own handler: a ``KeyboardInterrupt``
+traceback (SIGINT) or no word at all (SIGTERM); it now ends with the command's one line, as at any later moment.
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+
+INTERRUPTED = "interrupted; nothing was written"
+"""The line of a command interrupted before any output was in place (:func:`sim.shell.results_folder.interrupted_line`)."""
+
+EXIT_INTERRUPTED = 130
+"""A command's exit code after Ctrl-C or SIGTERM (128 + SIGINT, as a shell reports a Ctrl-C)."""
+
+
+def interrupt(signum, frame) -> None:
+    """SIGINT and SIGTERM: stop the work with KeyboardInterrupt (its clean-up runs as the stack unwinds); any
+    further signal is ignored, so the clean-up is never cut short."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    raise KeyboardInterrupt
+
+
+def entry() -> None:
+    """The ``cxroi`` console script (pyproject.toml's ``[project.scripts]``): the handlers, then the commands.
+
+    The commands report an interrupt themselves (:meth:`sim.shell.cli.LazyGroup.invoke`); one that comes
+    outside them (while they load, or as they exit) is reported here, by the same rule.
+    """
+    signal.signal(signal.SIGINT, interrupt)
+    signal.signal(signal.SIGTERM, interrupt)
+    try:
+        from sim.shell import cli
+
+        cli.commands()
+    except KeyboardInterrupt:
+        written = sys.modules.get("sim.shell.results_folder")
+        sys.stderr.write((written.interrupted_line() if written else INTERRUPTED) + "\n")
+        sys.exit(EXIT_INTERRUPTED)
