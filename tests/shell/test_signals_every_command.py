@@ -116,3 +116,40 @@ def test_a_signal_at_a_random_moment_of_any_command_leaves_nothing_half_done(tmp
                or _digest(existing / path) != digest}
     if changed and command.returncode != 0:  # a memo replaced: named, its figures with it
         assert {str(existing / p) for p in changed if p.parent == Path(".")} <= named, stderr
+
+
+def test_an_interrupt_after_the_scenario_is_written_names_it(tmp_path, monkeypatch):
+    """fit ... --into renames the scenario into place whole; an interrupt after that (as the outcome prints)
+    keeps it, and the line names it instead of saying nothing was written."""
+    from click.testing import CliRunner
+
+    from sim.shell import cli, fit_customers
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(fit_customers, "echo_outcome", interrupted)
+    into = tmp_path / "company.toml"
+    shutil.copy(ROOT / "scenarios" / "sample_company.toml", into)
+    result = CliRunner().invoke(cli.main, ["fit", "customers", str(DATA / "customers.csv"), "--into", str(into)])
+    assert result.exit_code == 130
+    assert result.output.strip().splitlines()[-1] == f"{WROTE}{into} (complete); nothing else was written"
+    assert into.read_text() != (ROOT / "scenarios" / "sample_company.toml").read_text()
+    assert [p.name for p in tmp_path.iterdir()] == ["company.toml"]  # no temporary file beside it
+
+
+def test_a_signal_while_an_output_is_placed_comes_after_it_is_recorded(tmp_path):
+    """The rename and the record are one step: a signal in between is held until the output is in PLACED."""
+    from sim.shell import results_folder
+
+    staging, place = tmp_path / "staging", tmp_path / "out"
+    staging.mkdir()
+    with pytest.raises(KeyboardInterrupt):
+        with results_folder.placing() as placed:
+            signal.raise_signal(signal.SIGINT)  # Python's handler: KeyboardInterrupt, once the block ends
+            os.rename(staging, place)
+            placed(place)
+        pytest.fail("the held signal was not delivered when the block ended")
+    assert results_folder.PLACED[-1] == place
+    assert results_folder.interrupted_line(len(results_folder.PLACED) - 1) == \
+        f"{WROTE}{place}/ (complete); nothing else was written"
