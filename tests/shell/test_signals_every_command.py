@@ -81,7 +81,7 @@ def test_a_signal_at_a_random_moment_of_any_command_leaves_nothing_half_done(tmp
                                env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
                                start_new_session=True)
     try:
-        command.wait(rng.uniform(0.1, latest))
+        command.wait(rng.uniform(0.2, latest))  # Python's own start-up (about 30 ms, before any handler) is not ours
     except subprocess.TimeoutExpired:
         pass
     command.send_signal(which)  # a no-op once the command has ended
