@@ -148,7 +148,7 @@ def test_fit_then_fit_pilot_into_then_pilot_counts_the_purchases(tmp_path):
                  "--workers", "1", "--no-save", "--sizes", "20,160"]
     result = runner.invoke(main, arguments + ["--json"])
     assert result.exit_code == 0, result.output
-    summary = json.loads(result.output)
+    summary = json.loads(result.stdout)
     (measure,) = [m for m in summary["measures"] if m["parameter"] == "segments.retail.purchase_mix.rate"]
     assert (measure["counts"], measure["name"], measure["power_column"]) == (
         "purchases", "purchases per customer", "power_retail_purchases")

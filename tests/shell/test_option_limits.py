@@ -109,6 +109,6 @@ def test_a_break_even_of_one_draw_has_no_standard_error_and_no_nan(request):
     result = _run("breakeven", scenario, "--param", "interventions.faster_response.recurring_cost", "--draws", "1",
                   "--workers", "1", "--no-save", "--json")
     assert result.exit_code == 0, result.output
-    summary = json.loads(result.output)
+    summary = json.loads(result.stdout)
     assert summary["breakeven"]["faster_response"]["mean_npv_zero"] is not None
     assert summary["standard_error"]["faster_response"] == {"mean_npv_zero": None, "prob_roi_positive_50": None}

@@ -37,6 +37,6 @@ def test_a_result_json_cannot_hold_is_null_with_a_note():
     result = CliRunner().invoke(main, ["fit", "pilot", "--measure", "churn", "--treated", "0/500", "--control",
                                        "0/500", "--json"])
     assert result.exit_code == 0, result.output
-    summary = json.loads(result.output)
+    summary = json.loads(result.stdout)
     assert summary["mean"] is None and "infinite mean" in summary["mean_note"]
     assert 0.9 < summary["median"] < 1.1

@@ -28,5 +28,5 @@ def test_a_staffing_mistake_is_one_line(args, line, tmp_path):
 def test_the_shortest_patience_allowed_gives_finite_numbers():
     result = CliRunner().invoke(main, ["staffing", "--rate", "120", "--aht", "4", "--agents", "8", "--patience", "0.01", "--json"])
     assert result.exit_code == 0, result.output
-    (row,) = json.loads(result.output)["rows"]
+    (row,) = json.loads(result.stdout)["rows"]
     assert all(isinstance(row[key], float) and math.isfinite(row[key]) for key in ("service_level", "asa_seconds"))
