@@ -20,6 +20,30 @@ and is summarised from independent posterior draws (a fixed seed, 400,000
 draws: quantiles to about 0.1 %). Either is written into a scenario as the
 intervention's ``scale`` of the parameter, a lognormal with the posterior's
 mean and sd on the log scale (so its median is the posterior median).
+
+Customers buy at rates that differ (the scenario's own ``purchase_mix``: Gamma
+rates, so a customer's purchases are negative binomial), which one Poisson rate
+per arm ignores: its interval is then too narrow. When a pilot's table has a row
+per customer (or per site, week or group), :func:`negative_binomial` fits each
+arm's rows by maximum likelihood as NB2 counts with the row's customer-periods
+as exposure -- mean ``rate * exposure``, variance ``mean + alpha * mean^2``
+(Lawless 1987, *Negative binomial and mixed Poisson regression*, Canadian
+Journal of Statistics 15; Cameron & Trivedi, *Regression Analysis of Count
+Data*, 2nd ed., 2013, section 3.3) -- and the arm's gamma posterior keeps its
+form with *effective counts*: the events that carry the same information about
+the log rate as the negative binomial likelihood at its maximum (its Fisher
+information ``sum(mu / (1 + alpha mu))``; the rate and ``alpha`` are
+orthogonal, so not knowing ``alpha`` costs the rate nothing to first order,
+Lawless 1987), over the exposure that keeps the fitted rate. The rate ratio is
+then the same scaled F with fewer degrees of freedom. Why the negative binomial
+rather than a quasi-Poisson dispersion: it is the law the simulator uses for a
+``purchase_mix`` (Gamma rates), it weighs rows of unequal exposure as that law
+does (a quasi-Poisson dispersion assumes variance proportional to the mean,
+which Gamma-mixed rates break when customers are followed for different
+times), and it gives the model review a law to test the rows against. With
+``alpha`` = 0 (no more spread than Poisson: the overdispersion score
+``sum((y - mu)^2 - y)`` is 0 or less) the effective counts are the arm's totals
+and the result is the gamma-Poisson one.
 """
 
 from __future__ import annotations
@@ -29,6 +53,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy import stats
+from scipy import optimize
 from scipy.special import digamma, polygamma
 
 from sim.errors import LARGEST, Problem, ScenarioError, number_problem
@@ -53,6 +78,71 @@ class Arm:
 
     events: float
     exposure: float
+
+
+@dataclass(frozen=True)
+class Dispersion:
+    """One arm's rows as negative binomial counts (:func:`negative_binomial`): purchases per customer-period
+    ``rate``, ``alpha`` = 1 / the Gamma shape of the rows' rates (0: Poisson), and the effective counts that carry
+    the likelihood's information about the log rate (``arm``)."""
+
+    rate: float
+    alpha: float
+    rows: int
+    arm: Arm
+    """Effective purchases and customer-periods: the gamma-Poisson update that matches the fit."""
+    events: float
+    """The arm's purchases (its rows' sum)."""
+
+    @property
+    def factor(self) -> float:
+        """How many times a Poisson count's variance the arm's total has (the purchases per effective purchase)."""
+        return self.events / self.arm.events if self.arm.events > 0 else 1.0
+
+
+MAX_ALPHA = 1e3
+"""The largest ``alpha`` searched (a Gamma shape of 0.001: rates spread over many orders of magnitude)."""
+
+
+def negative_binomial(events, exposure) -> Dispersion:
+    """One arm's rows (``events`` over ``exposure`` each) fitted as NB2 counts by maximum likelihood, with
+    ``alpha`` = 0 when the overdispersion score ``sum((y - mu)^2 - y)`` at the Poisson fit is 0 or less (see the
+    module docstring). Rows without exposure carry nothing and are left out; an arm with fewer than two other
+    rows, or no events, has no spread to estimate and stays Poisson (``alpha`` 0, its totals as they are)."""
+    y = np.asarray(events, float)
+    e = np.asarray(exposure, float)
+    keep = e > 0
+    y, e = y[keep], e[keep]
+    total = Arm(float(y.sum()), float(e.sum()))
+    poisson = Dispersion(total.events / total.exposure if total.exposure > 0 else 0.0, 0.0, int(y.size), total,
+                         total.events)
+    if y.size < 2 or total.events <= 0 or np.sum((y - poisson.rate * e) ** 2 - y) <= 0:
+        return poisson
+    ratios = y / e
+    low, high = float(ratios.min()), float(ratios.max())
+
+    def rate_at(alpha: float) -> float:
+        """The rate's maximum likelihood given ``alpha``: the root of sum((y - rate e) / (1 + alpha rate e))."""
+        def score(rate: float) -> float:
+            return float(np.sum((y - rate * e) / (1.0 + alpha * rate * e)))
+        if high <= low:
+            return low
+        return optimize.brentq(score, low, high, xtol=1e-14 * high, rtol=1e-13) if score(low) > 0 > score(high) else (
+            low if score(low) <= 0 else high)
+
+    def minus_loglik(log_alpha: float) -> float:
+        alpha = math.exp(log_alpha)
+        mu = rate_at(alpha) * e
+        size = 1.0 / alpha
+        return -float(np.sum(stats.nbinom.logpmf(y, size, size / (size + mu))))
+
+    found = optimize.minimize_scalar(minus_loglik, bounds=(math.log(1e-8), math.log(MAX_ALPHA)), method="bounded",
+                                     options={"xatol": 1e-6})
+    alpha = math.exp(float(found.x))
+    rate = rate_at(alpha)
+    mu = rate * e
+    information = float(np.sum(mu / (1.0 + alpha * mu)))  # Fisher information of log(rate)
+    return Dispersion(rate, alpha, int(y.size), Arm(information, information / rate), total.events)
 
 
 @dataclass(frozen=True)
@@ -94,6 +184,8 @@ class Effect:
     log_mean: float
     log_sd: float
     method: str
+    dispersion: tuple[Dispersion, Dispersion] | None = None
+    """(treated, control) negative binomial fits when the rows allowed them (purchases), else None."""
 
     @property
     def name(self) -> str:
@@ -112,10 +204,18 @@ class Effect:
         return {"dist": "lognormal", "mean": written(mean), "sd": written(sd), "base": written(median), "source": source}
 
 
+NB_METHOD = ("negative binomial per arm by maximum likelihood (customers' rates differ), its effective counts in the "
+             "gamma posterior; rate ratio as a scaled F distribution")
+
+
 def effect(measure: str, treated: Arm, control: Arm, prior: tuple[float, float] | None = None,
-           level: float = LEVEL) -> Effect:
-    """The posterior of the treated-to-control ratio of a pilot's rates (see the module docstring)."""
+           level: float = LEVEL, dispersion: tuple[Dispersion, Dispersion] | None = None) -> Effect:
+    """The posterior of the treated-to-control ratio of a pilot's rates (see the module docstring); with
+    ``dispersion`` (purchases: each arm's :func:`negative_binomial` fit) each arm's posterior takes the fit's
+    effective counts instead of ``treated`` and ``control``."""
     kind = KINDS[measure][0]
+    if dispersion is not None:
+        treated, control = dispersion[0].arm, dispersion[1].arm
     t, c = posterior(kind, treated, prior), posterior(kind, control, prior)
     tails = ((1 - level) / 2, (1 + level) / 2)
     if kind == "rate":
@@ -124,8 +224,9 @@ def effect(measure: str, treated: Arm, control: Arm, prior: tuple[float, float] 
         f = stats.f(2 * t.a, 2 * c.a, scale=factor)
         low, high = f.ppf(tails)
         log_mean, log_sd = _log_moments(t, c)
+        method = NB_METHOD if dispersion is not None else "gamma-Poisson; rate ratio as a scaled F distribution (exact)"
         return Effect(measure, t, c, float(f.mean()) if c.a > 1 else math.inf, float(f.median()), float(low), float(high),
-                      float(f.cdf(1.0)), log_mean, log_sd, "gamma-Poisson; rate ratio as a scaled F distribution (exact)")
+                      float(f.cdf(1.0)), log_mean, log_sd, method, dispersion)
     rng = np.random.default_rng(SEED)
     ratio = t.frozen.rvs(POSTERIOR_DRAWS, random_state=rng) / c.frozen.rvs(POSTERIOR_DRAWS, random_state=rng)
     low, median, high = np.quantile(ratio, [tails[0], 0.5, tails[1]])
@@ -187,7 +288,8 @@ def check_arm(measure: str, arm: Arm, where: str) -> list[Problem]:
 
 
 def pilot_effect(measure: str, treated: Arm, control: Arm, prior: tuple[float, float] | None = None,
-                 where: tuple[str, str] = ("treated", "control")) -> Effect:
+                 where: tuple[str, str] = ("treated", "control"),
+                 dispersion: tuple[Dispersion, Dispersion] | None = None) -> Effect:
     """Check both arms (one line per problem, raised together) and return :func:`effect`."""
     if measure not in KINDS:
         raise ScenarioError([Problem("measure", f"'{measure}' is not allowed: must be one of {', '.join(KINDS)}")])
@@ -199,4 +301,4 @@ def pilot_effect(measure: str, treated: Arm, control: Arm, prior: tuple[float, f
                                              f"both at most {LARGEST:,.0f}"))
     if problems:
         raise ScenarioError(problems)
-    return effect(measure, treated, control, prior)
+    return effect(measure, treated, control, prior, dispersion=dispersion)

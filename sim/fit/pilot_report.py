@@ -10,7 +10,11 @@ A pilot table has one row per arm (its totals) or many (a row per customer,
 site or week: each arm is their sum), optionally with an ``enrolled`` column
 (a date, or a number such as the week) saying when each row joined the pilot;
 :func:`pilot_rows` keeps them, for the model review's holdout and predictive
-check (:mod:`sim.fit.pilot_review`).
+check (:mod:`sim.fit.pilot_review`). With ``--measure purchases`` and more than
+one row in each arm, each arm's rows are fitted as negative binomial counts
+(:func:`arm_dispersion`, :func:`sim.fit.pilot.negative_binomial`), which widens
+the rate ratio's interval by how much customers' rates differ; from totals there
+is no spread to estimate, and the summary says the interval assumes one rate.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from sim.errors import Problem, ScenarioError, UsageError
-from sim.fit.pilot import KINDS, PRIORS, Arm, Effect, Posterior, pilot_effect
+from sim.fit.pilot import KINDS, PRIORS, Arm, Dispersion, Effect, Posterior, negative_binomial, pilot_effect
 from sim.fit.scenario_edit import InputUpdate
 
 
@@ -143,6 +147,51 @@ def arm_totals(rows: pd.DataFrame) -> tuple[Arm, Arm, tuple[str, str]]:
     return found[0][0], found[1][0], (found[0][1], found[1][1])
 
 
+ONE_RATE = ("the interval assumes every customer buys at one rate: an arm came as its totals, from which how much "
+            "customers' rates differ cannot be estimated, so it is too narrow if they differ (a table with a row per "
+            "customer lets the fit widen it)")
+"""What the summary and the terminal say of a purchase rate ratio from totals."""
+
+
+def arm_dispersion(measure: str, rows: pd.DataFrame | None) -> tuple[Dispersion, Dispersion] | None:
+    """Each arm's rows as negative binomial counts (:func:`sim.fit.pilot.negative_binomial`) for ``--measure
+    purchases`` when both arms have more than one row; None otherwise (proportions, totals)."""
+    if measure != "purchases" or rows is None or rows["arm"].value_counts().reindex(list(ARMS), fill_value=0).min() < 2:
+        return None
+    found = []
+    for name in ARMS:
+        mine = rows[rows["arm"] == name]
+        found.append(negative_binomial(mine["events"].to_numpy(float), mine["exposure"].to_numpy(float)))
+    return found[0], found[1]
+
+
+def dispersion_summary(result: Effect) -> dict:
+    """The summary's ``overdispersion`` of a purchase rate ratio: each arm's fit, or why there is none."""
+    if result.dispersion is None:
+        return {"overdispersion": None, "interval_note": ONE_RATE}
+    arms = {name: {"rows": d.rows, "rate": d.rate, "alpha": d.alpha, "gamma_shape": 1 / d.alpha if d.alpha > 0 else None,
+                   "variance_factor": d.factor, "effective_purchases": d.arm.events,
+                   "effective_customer_periods": d.arm.exposure}
+            for name, d in zip(ARMS, result.dispersion)}
+    return {"overdispersion": {"method": "negative binomial (NB2) per arm by maximum likelihood, exposure "
+                                         "customer_periods (Lawless 1987)", **arms}}
+
+
+def dispersion_words(result: Effect) -> str:
+    """A sentence on how customers' rates widen the interval (or that it assumes one rate); '' for proportions."""
+    if result.measure != "purchases":
+        return ""
+    if result.dispersion is None:
+        return ONE_RATE[0].upper() + ONE_RATE[1:]
+    if all(d.alpha == 0 for d in result.dispersion):
+        return ("customers' rates differ no more than one Poisson rate per arm allows (negative binomial per arm: "
+                "alpha 0), so the interval is the gamma-Poisson one")
+    parts = [f"{name} alpha {d.alpha:.3g}, a total {d.factor:.2f} times as variable as Poisson"
+             for name, d in zip(ARMS, result.dispersion)]
+    return ("customers' rates differ (negative binomial per arm, alpha = 1 / the Gamma shape of their rates: "
+            + "; ".join(parts) + "), which the interval includes")
+
+
 def pilot_report(
     measure: str,
     treated: Arm,
@@ -166,9 +215,14 @@ def pilot_report(
     locates each arm in problems. ``scenario`` is the parsed target (None when there is none or it cannot be read),
     ``into`` its name; ``rows`` the table's rows (:func:`pilot_arms`), kept for the review.
     """
-    result = pilot_effect(measure, treated, control, prior, where=where)
+    result = pilot_effect(measure, treated, control, prior, where=where, dispersion=arm_dispersion(measure, rows))
     source = (f"cxroi fit pilot ({label}: {evidence}): {result.name} {result.median:.3g} "
               f"(95 % {result.low:.3g} to {result.high:.3g}), {result.method}; prior {prior_words(measure, prior)}")
+    if measure == "purchases" and result.dispersion is not None:
+        source += "; negative binomial alpha (1 / Gamma shape of customers' rates) " + ", ".join(
+            f"{name} {d.alpha:.3g}" for name, d in zip(ARMS, result.dispersion))
+    elif measure == "purchases":
+        source += "; assumes every customer buys at one rate (the arms came as totals)"
     path = path or (change_path(measure, segment, scenario) if segment else None)
     inverse = scales_inversely(measure, path)
     if inverse:
@@ -189,7 +243,8 @@ def pilot_report(
             "no mean: with so few control events the control posterior's first parameter is 1 or less, so "
             "treated / control has an infinite mean; read the median and the interval")}),
         "interval_95": [result.low, result.high],
-        "prob_effect_below_1": result.prob_below_one, "scale": scale,
+        "prob_effect_below_1": result.prob_below_one,
+        **(dispersion_summary(result) if measure == "purchases" else {}), "scale": scale,
         "change_path": path, "written_into": str(into) if into else None, "warning": warning,
     }
     review_path = f"interventions.{intervention}.changes[{change_index(scenario, intervention, path)}]" \

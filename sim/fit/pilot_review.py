@@ -12,6 +12,9 @@ measured), reviewed by the four checks of :mod:`sim.fit.review`:
   :func:`sim.fit.review.holdout_check`; the standard error is the treated
   events' own noise (binomial or Poisson) and, on the log scale, the first
   half's effect and the second half's control rate (their posteriors' sd).
+  Purchases from rows are negative binomial (:func:`sim.fit.pilot_report.arm_dispersion`): each half's arms
+  are fitted as such, and the treated events' noise is the negative binomial's, ``mu + alpha mu^2`` per row
+  with the first half's treated ``alpha``.
 * **predictive** -- each arm's rows against the fitted model, one rate per arm:
   the events per row (rows in enrolment order, else a random order, pooled to
   :data:`sim.fit.review.MIN_EXPECTED` expected events and non-events) against
@@ -19,6 +22,9 @@ measured), reviewed by the four checks of :mod:`sim.fit.review`:
   (or Poisson) variance and two parameters, judged by
   :func:`sim.fit.review.predictive_check`. Batches (sites, weeks) or customers
   whose rates differ more than the model allows make its interval too narrow.
+  Purchases from rows are tested against each arm's negative binomial fit instead (its rate, a row's variance
+  ``mu + alpha mu^2``, four parameters): customers whose rates differ as a Gamma mix pass, rows that drift
+  with enrolment or spread otherwise still fail.
 * **estimate** -- the effect's 95 % interval (degenerate, or spanning more than
   a factor of 100: :func:`sim.fit.review.estimate_check`); an arm with no events
   (or, for a proportion, only events), whose rate sits at the edge of what it
@@ -41,7 +47,7 @@ import pandas as pd
 from scipy.special import polygamma
 
 from sim.fit.pilot import KINDS, Arm, Effect, Posterior, effect, posterior
-from sim.fit.pilot_report import ARMS, prior_words
+from sim.fit.pilot_report import ARMS, arm_dispersion, prior_words
 from sim.fit.review import (
     MIN_EXPECTED,
     NA,
@@ -152,15 +158,20 @@ def pilot_holdout(measure: str, rows: pd.DataFrame | None, prior=None) -> Check:
         return Check(NA, split)
     first, second, how_first, how_second, same = split
     kind, exposure_name, events_name, _ = KINDS[measure]
-    fitted = effect(measure, *totals(first), prior)
+    early = arm_dispersion(measure, first)
+    fitted = effect(measure, *totals(first), prior, dispersion=early)
     treated, control_arm = totals(second)
-    control = posterior(kind, control_arm, prior)
+    late = arm_dispersion(measure, second)
+    control = posterior(kind, late[1].arm if late else control_arm, prior)
     ratio = math.exp(fitted.log_mean + fitted.log_sd ** 2 / 2)  # the lognormal's mean of the effect
     rate = float(control.frozen.mean()) * ratio
     if kind == "proportion":
         rate = min(rate, 1.0)
     predicted = treated.exposure * rate
     noise = predicted * (1.0 - rate if kind == "proportion" else 1.0)
+    if early is not None:  # negative binomial rows: mu + alpha mu^2 each
+        exposure = second.loc[second["arm"] == ARMS[0], "exposure"].to_numpy(float)
+        noise = predicted + early[0].alpha * float(np.sum((rate * exposure) ** 2))
     se = math.sqrt(noise + predicted ** 2 * (log_variance(control) + fitted.log_sd ** 2))
     short = fitted.name.split(" of ")[0]
     what = (f"{events_name} in the treated arm's {treated.exposure:,.0f} {exposure_name.replace('_', '-')} {how_second}, "
@@ -193,20 +204,32 @@ def pilot_predictive(measure: str, rows: pd.DataFrame | None) -> Check:
         ordered, order = rows.sort_values("enrolled", kind="stable"), "in enrolment order"
     else:
         ordered, order = rows.iloc[np.random.default_rng(SEED).permutation(len(rows))], f"in a random order (seed {SEED})"
+    dispersion = arm_dispersion(measure, rows)
     observed, expected, variance, gaps = [], [], [], []
-    for name in ARMS:
+    for index, name in enumerate(ARMS):
         mine = ordered[ordered["arm"] == name]
-        rate = float(mine["events"].sum() / mine["exposure"].sum())
-        o, n = _pooled_rows(mine["events"].to_numpy(float), mine["exposure"].to_numpy(float), rate, proportion)
+        if dispersion is None:
+            rate = float(mine["events"].sum() / mine["exposure"].sum())
+            o, n = _pooled_rows(mine["events"].to_numpy(float), mine["exposure"].to_numpy(float), rate, proportion)
+            spread = np.zeros_like(n)
+        else:
+            rate, alpha = dispersion[index].rate, dispersion[index].alpha
+            exposure = mine["exposure"].to_numpy(float)
+            found = pool_adjacent(np.column_stack([mine["events"].to_numpy(float), exposure, alpha * (rate * exposure) ** 2]),
+                                  lambda cell: cell[1] * rate >= MIN_EXPECTED)
+            o, n, spread = found[:, 0], found[:, 1], found[:, 2]
         e = n * rate
         observed.append(o)
         expected.append(e)
-        variance.append(e * (1.0 - rate) if proportion else e)
+        variance.append(e * (1.0 - rate) if proportion else e + spread)
         gaps.append(np.abs(o / n - rate) * 100.0 if proportion else np.abs(o / np.maximum(e, 1e-300) - 1.0) * 100.0)
     gap = float(np.max(np.concatenate(gaps)))
     what = (f"{events_name} per row of each arm ({order}, pooled to {MIN_EXPECTED:g} expected) against one "
-            f"{'share' if proportion else 'rate'} per arm")
-    return predictive_check(what, np.concatenate(observed), np.concatenate(expected), 2, gap, np.concatenate(variance),
+            f"{'share' if proportion else 'rate'} per arm" if dispersion is None else
+            f"{events_name} per row of each arm ({order}, pooled to {MIN_EXPECTED:g} expected) against each arm's "
+            f"negative binomial fit (one mean rate per arm, customers' rates differing as its alpha says)")
+    return predictive_check(what, np.concatenate(observed), np.concatenate(expected), 2 if dispersion is None else 4,
+                            gap, np.concatenate(variance),
                             unit="percentage points" if proportion else "% of the arm's rate")
 
 

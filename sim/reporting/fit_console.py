@@ -226,6 +226,11 @@ def print_pilot(report: PilotReport) -> None:
          f"{st.fixed(result.low, 3)} to {st.fixed(result.high, 3)}, P(below 1) {st.percent(result.prob_below_one)}")
     echo(st.restyle(f"posteriors: treated {result.treated.describe()}, control {result.control.describe()} "
                     f"({result.method})"))
+    if result.measure == "purchases":
+        from sim.fit.pilot_report import dispersion_words
+
+        words = dispersion_words(result)
+        echo(st.restyle(words[0].upper() + words[1:] + "."))
 
 
 HEADERS = {"ci_low": "95\u00a0% low", "ci_high": "95\u00a0% high", "se": "std. error", "at_risk": "at risk",
