@@ -228,9 +228,43 @@ def pilot_predictive(measure: str, rows: pd.DataFrame | None) -> Check:
             f"{'share' if proportion else 'rate'} per arm" if dispersion is None else
             f"{events_name} per row of each arm ({order}, pooled to {MIN_EXPECTED:g} expected) against each arm's "
             f"negative binomial fit (one mean rate per arm, customers' rates differing as its alpha says)")
-    return predictive_check(what, np.concatenate(observed), np.concatenate(expected), 2 if dispersion is None else 4,
-                            gap, np.concatenate(variance),
-                            unit="percentage points" if proportion else "% of the arm's rate")
+    rows_check = predictive_check(what, np.concatenate(observed), np.concatenate(expected), 2 if dispersion is None else 4,
+                                  gap, np.concatenate(variance),
+                                  unit="percentage points" if proportion else "% of the arm's rate")
+    if dispersion is None:
+        return rows_check
+    return combined([rows_check, _counts_check(rows, dispersion, events_name)])
+
+
+def _counts_check(rows: pd.DataFrame, dispersion, events_name: str) -> Check:
+    """Each arm's rows by their number of events (0, 1, 2, ..., pooled to :data:`MIN_EXPECTED` expected rows within
+    the arm) against the arm's negative binomial fit, each row's own law over its exposure (mean ``rate * exposure``,
+    size ``1 / alpha``; Poisson at ``alpha`` 0): the shape of the spread, which the variance alone does not test
+    (a few customers buying a lot and the rest never, say). Two parameters per arm and one total per arm."""
+    from scipy import stats
+
+    observed, expected, gaps = [], [], []
+    for index, name in enumerate(ARMS):
+        mine = rows[(rows["arm"] == name) & (rows["exposure"] > 0)]
+        y = mine["events"].to_numpy(float)
+        mu = dispersion[index].rate * mine["exposure"].to_numpy(float)
+        alpha = dispersion[index].alpha
+        x = np.arange(int(y.max()) + 1)
+        if alpha > 0:
+            law = stats.nbinom(1.0 / alpha, 1.0 / (1.0 + alpha * mu[:, None]))
+        else:
+            law = stats.poisson(mu[:, None])
+        e = law.pmf(x[None, :]).sum(axis=0)
+        e[-1] += float(law.sf(x[-1]).sum())  # the last cell is 'this many or more'
+        o = np.bincount(y.astype(int), minlength=x.size).astype(float)
+        found = pool_adjacent(np.column_stack([o, e]), lambda cell: cell[1] >= MIN_EXPECTED)
+        observed.append(found[:, 0])
+        expected.append(found[:, 1])
+        gaps.append(np.abs(found[:, 0] - found[:, 1]) / y.size * 100.0)
+    what = (f"rows of each arm by their number of {events_name} (pooled to {MIN_EXPECTED:g} expected) against each "
+            f"arm's negative binomial over the rows' own exposure")
+    return predictive_check(what, np.concatenate(observed), np.concatenate(expected), 5,
+                            float(np.max(np.concatenate(gaps))), unit="percentage points of the arm's rows")
 
 
 # --- estimate --------------------------------------------------------------------------------------------------------

@@ -80,6 +80,7 @@ COMMANDS: dict[str, list[str]] = {
                     "--orders", f"{DATA}/orders.csv", "--json"],
     "fit_pilot": ["fit", "pilot", f"{DATA}/pilot.csv", "--measure", "bad", "--json"],
     "fit_pilot_counts": ["fit", "pilot", "--measure", "churn", "--treated", "40/500", "--control", "60/500", "--json"],
+    "fit_pilot_purchases": ["fit", "pilot", f"{DATA}/pilot.csv", "--measure", "purchases", "--json"],
 }
 """Golden name -> the command's arguments (after ``cxroi``), run from the repository root."""
 
