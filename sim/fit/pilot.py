@@ -125,10 +125,11 @@ def negative_binomial(events, exposure) -> Dispersion:
         """The rate's maximum likelihood given ``alpha``: the root of sum((y - rate e) / (1 + alpha rate e))."""
         def score(rate: float) -> float:
             return float(np.sum((y - rate * e) / (1.0 + alpha * rate * e)))
-        if high <= low:
+        if score(low) <= 0:  # every row's rate is the same (the score at the lowest is at most 0)
             return low
-        return optimize.brentq(score, low, high, xtol=1e-14 * high, rtol=1e-13) if score(low) > 0 > score(high) else (
-            low if score(low) <= 0 else high)
+        if score(high) >= 0:
+            return high
+        return optimize.brentq(score, low, high, xtol=1e-14 * high, rtol=1e-13)
 
     def minus_loglik(log_alpha: float) -> float:
         alpha = math.exp(log_alpha)

@@ -66,6 +66,8 @@ from sim.fit.review import (
 
 SEED = 20_151
 """The random halves (and the random order of rows for the predictive check) without enrolment dates."""
+COUNT_CELLS = 100
+"""Rows by number of purchases: one cell per count up to this many, else this many quantiles of the counts."""
 PRIOR_DOMINATES = 0.5
 """A prior weighing more than this share of an arm's information sets the effect instead of the pilot."""
 RANDOMISED = Check(NA, "a randomised comparison: the arms differ only by the intervention, so no causal design is needed")
@@ -249,14 +251,18 @@ def _counts_check(rows: pd.DataFrame, dispersion, events_name: str) -> Check:
         y = mine["events"].to_numpy(float)
         mu = dispersion[index].rate * mine["exposure"].to_numpy(float)
         alpha = dispersion[index].alpha
-        x = np.arange(int(y.max()) + 1)
+        y = np.floor(y)
+        # cells (-inf, edges[0]], (edges[0], edges[1]], ..., (edges[-1], inf): every count up to the largest, or
+        # COUNT_CELLS quantiles of the counts when they run higher (rows of sites or weeks)
+        edges = (np.arange(y.max()) if y.max() <= COUNT_CELLS else
+                 np.unique(np.floor(np.quantile(y, np.linspace(0, 1, COUNT_CELLS + 1)[1:-1]))))
         if alpha > 0:
             law = stats.nbinom(1.0 / alpha, 1.0 / (1.0 + alpha * mu[:, None]))
         else:
             law = stats.poisson(mu[:, None])
-        e = law.pmf(x[None, :]).sum(axis=0)
-        e[-1] += float(law.sf(x[-1]).sum())  # the last cell is 'this many or more'
-        o = np.bincount(y.astype(int), minlength=x.size).astype(float)
+        below = law.cdf(edges[None, :]).sum(axis=0) if edges.size else np.zeros(0)
+        e = np.diff(np.concatenate([[0.0], below, [float(y.size)]]))
+        o = np.bincount(np.searchsorted(edges, y, side="left"), minlength=edges.size + 1).astype(float)
         found = pool_adjacent(np.column_stack([o, e]), lambda cell: cell[1] >= MIN_EXPECTED)
         observed.append(found[:, 0])
         expected.append(found[:, 1])

@@ -1,6 +1,7 @@
 """The model review of `cxroi fit pilot` (issue 19): a pilot simulated with a known effect passes, one whose halves
 differ by construction fails the holdout, purchases of customers alike pass the predictive check (customers whose
-rates differ: test_pilot_dispersion.py), an arm at its edge and a prior that outweighs the pilot are flagged. About 2 s (five simulated pilots).
+rates differ: test_pilot_dispersion.py), an arm at its edge and a prior that outweighs the pilot are flagged. About
+2 s (five simulated pilots).
 
 Calibration (not run here; the same simulators): over 200 pilots of 2,000 customers with a risk ratio of 0.7 and
 enrolment days (seeds 100-299) the holdout was ok in 189, warn in 10, fail in 1; the predictive check ok in 196;
