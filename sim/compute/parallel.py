@@ -10,6 +10,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
@@ -57,22 +58,34 @@ _HELD = {signal.SIGINT, signal.SIGTERM}
 
 @contextmanager
 def signals_held():
-    """Hold Ctrl-C and SIGTERM back in this thread for a moment that must not be cut in two, and deliver them after.
+    """Hold Ctrl-C and SIGTERM back for a moment that must not be cut in two, and deliver them after.
 
-    While worker processes start: a worker starts with this thread's signal mask, so one that receives Ctrl-C before :func:`_worker_signals`
-    has run keeps it pending instead of running the main process's handler (which would print a traceback
-    from the worker and leave the pool broken); this process receives the signal as soon as the block ends.
-    While an output is renamed into place and recorded as written (:func:`sim.shell.results_folder.placing`):
-    an interrupt then comes before (nothing written) or after (written, and named), never between.
+    Two layers, because a signal sent to the process may reach any of its threads (a spinner's, a Dask
+    client's) while Python runs the handler in the main thread at its next step: this thread's signal mask
+    blocks them (a worker process forked now starts with that mask, so a Ctrl-C that reaches it before
+    :func:`_worker_signals` has run stays pending instead of running this process's handler, which would
+    print a traceback from the worker and break the pool), and in the main thread the handlers are swapped
+    for one that only notes the signal; when the block ends the old handlers are back and the first signal
+    noted is raised again to them. Uses: workers starting; an output renamed into place and recorded as
+    written (:func:`sim.shell.results_folder.placing`: an interrupt comes before, nothing written, or after,
+    written and named, never between); a progress bar drawn or erased whole (:mod:`sim.shell.progress`).
     """
     if not hasattr(signal, "pthread_sigmask"):  # Windows: no signal masks (and no fork)
         yield
         return
+    came: list[int] = []
+    handlers = {}
+    if threading.current_thread() is threading.main_thread():  # only the main thread may set handlers
+        handlers = {which: signal.signal(which, lambda signum, frame: came.append(signum)) for which in _HELD}
     previous = signal.pthread_sigmask(signal.SIG_BLOCK, _HELD)
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)  # a signal pending here is noted now
+        for which, handler in handlers.items():
+            signal.signal(which, handler)
+        if came:
+            signal.raise_signal(came[0])
 
 
 def _worker_signals() -> None:

@@ -8,10 +8,11 @@ has taken over :data:`PROGRESS_AFTER` seconds, so short commands stay quiet.
 
 from __future__ import annotations
 
-import signal
 import threading
 import time
 from contextlib import contextmanager
+
+from sim.compute.parallel import signals_held
 
 PROGRESS_AFTER = 1.0
 """Seconds work must take before a progress bar or spinner appears (short work stays quiet)."""
@@ -55,7 +56,7 @@ def progress(enabled: bool, unit: str = "draws", meanwhile=None, action: str = "
             bar["count"] = style().count
             task = progress.add_task("run", total=total, shown_done=bar["count"](done), shown_total=bar["count"](total))
             bar["progress"], bar["task"] = progress, task  # before it starts: the clean-up below must erase it
-            with _interrupts_after():  # drawn whole, or a Ctrl-C here would leave a bar that nothing erases
+            with signals_held():  # drawn whole, or a Ctrl-C here would leave a bar that nothing erases
                 progress.start()
         bar["progress"].update(bar["task"], completed=done, shown_done=bar["count"](done), shown_total=bar["count"](total))
 
@@ -63,7 +64,7 @@ def progress(enabled: bool, unit: str = "draws", meanwhile=None, action: str = "
         yield report
     finally:
         if "progress" in bar:
-            with _interrupts_after():
+            with signals_held():  # erased whole: rich erases a bar in several writes
                 bar["progress"].stop()
 
 
@@ -102,29 +103,5 @@ def working(what: str, enabled: bool = True):
         with lock:
             shown["done"] = True
             if "progress" in shown:
-                with _interrupts_after():
+                with signals_held():  # erased whole: rich erases a bar in several writes
                     shown["progress"].stop()
-
-
-@contextmanager
-def _interrupts_after():
-    """Let a Ctrl-C or SIGTERM that comes while a bar is being erased take effect once it is erased.
-
-    rich erases a transient bar in several writes; an interrupt between them left the bar on the screen with
-    the command's "interrupted" line glued to its end. The signal is kept and raised again, to the handler in
-    place before, as soon as the erase is done. Only the main thread may set handlers; elsewhere nothing is held.
-    """
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    came: list[int] = []
-    previous = {which: signal.signal(which, lambda signum, frame: came.append(signum))
-                for which in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield
-    finally:
-        for which, handler in previous.items():
-            signal.signal(which, handler)
-        if came:
-            signal.raise_signal(came[0])
-

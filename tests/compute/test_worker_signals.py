@@ -42,3 +42,28 @@ def test_a_signal_while_workers_start_reaches_the_main_process_after(monkeypatch
             held = signal.SIGINT in signal.sigpending()  # not reached if it was not held back
         pytest.fail("the held Ctrl-C was not delivered when the block ended")
     assert held
+
+
+def test_a_ctrl_c_taken_by_another_thread_waits_for_the_block_to_end():
+    """A signal sent to the process may reach any thread that does not block it; Python then runs the handler in
+    the main thread at its next step, which the mask alone would not stop: the swapped handler notes it and the
+    block ends before it is raised (a spinner's thread exists whenever a memo or workbook is put in place)."""
+    go, sent = threading.Event(), threading.Event()
+
+    def ctrl_c() -> None:  # started before the block: its mask lets the signal in, so the process's signal lands here
+        go.wait()
+        os.kill(os.getpid(), signal.SIGINT)
+        sent.set()
+
+    other = threading.Thread(target=ctrl_c)
+    other.start()
+    steps = []
+    with pytest.raises(KeyboardInterrupt):
+        with parallel.signals_held():
+            go.set()
+            sent.wait()
+            for _ in range(100_000):  # many steps of the main thread, at each of which a handler could run
+                steps.append(None)
+            steps.append("done")
+    other.join()
+    assert steps[-1] == "done"

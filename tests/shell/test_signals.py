@@ -161,7 +161,7 @@ def test_a_ctrl_c_while_the_bar_is_erased_takes_effect_once_it_is_erased(monkeyp
     from rich.console import Console
     from rich.progress import Progress
 
-    from sim.shell.progress import _interrupts_after
+    from sim.compute.parallel import signals_held
 
     screen = StringIO()
     bar = Progress(console=Console(file=screen, force_terminal=True, width=60), transient=True, auto_refresh=False)
@@ -173,7 +173,7 @@ def test_a_ctrl_c_while_the_bar_is_erased_takes_effect_once_it_is_erased(monkeyp
     erase = "\x1b[2K"  # rich's restore_cursor ends with erasing the bar's line
     with pytest.raises(KeyboardInterrupt):
         if held:
-            with _interrupts_after():
+            with signals_held():
                 bar.stop()
         else:
             bar.stop()
