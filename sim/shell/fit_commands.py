@@ -78,7 +78,7 @@ def parse_arm(text: str, option: str):
 @click.option("--prior", metavar="A,B", help="Prior of each arm's rate: Beta(A, B) for churn and bad, Gamma(shape A, rate B) for purchases [default: 0.5,0.5 and 0.5,0].")
 @click.option("--segment", help="Segment the pilot ran in (needed for --into).")
 @click.option("--intervention", metavar="NAME", help="Intervention whose change the result becomes (needed for --into).")
-@click.option("--path", "target_path", metavar="PATH", help="Parameter the effect scales [default: the segment's churn, experience.bad or purchases; with a purchase_mix its rate, by 1 / the rate ratio].")
+@click.option("--path", "target_path", metavar="PATH", help="Parameter the effect scales [default: the segment's churn, experience.bad or purchases; with a purchase_mix its rate, with a churn_mix its beta, by 1 / the ratio].")
 @click.option("--into", type=PathGiven(dir_okay=False, path_type=Path), help="Scenario to write the change into (added, or replacing the change of the same parameter).")
 @click.option("--label", default="pilot", show_default=True, help="Name of the pilot in the source text.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result (and its model review) as JSON and nothing else on stdout.")
@@ -157,9 +157,12 @@ def pilot_command(table, measure, treated, control, prior, segment, intervention
         print_pilot(report)
         print_review(review)
         if into:
-            inverse = ": 1 / the rate ratio" if scales_inversely(measure, report.path) else ""
+            ratio = "risk" if measure == "churn" else "rate"
+            inverse = f": 1 / the {ratio} ratio" if scales_inversely(measure, report.path) else ""
             click.echo(f"Written into {into}: interventions.{intervention}.changes (scale of {report.path}{inverse}) and "
                        f"its review")
+        if report.note:
+            echo_wrapped(report.note)
         if report.warning:
             echo_wrapped(report.warning)
         elif report.updates and not into:
