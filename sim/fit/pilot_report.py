@@ -350,7 +350,8 @@ def churn_mix_note(scenario: dict | None, path: str, ratio: float) -> str | None
         return None
     return (f"Note: scaling {path} by 1 / {ratio:.3g} scales each customer's churn by about {ratio:.3g}: at alpha "
             f"{alpha:.3g}, beta {beta:.3g} (mean churn {alpha / (alpha + beta):.3g} a period) the first period's "
-            f"change in churn is {100 * short:.1f} % smaller than the ratio's (x alpha / (x alpha + beta)); and a risk "
+            f"change in churn is {100 * short:.1f} % smaller than the ratio's (x alpha / (x alpha + beta); less later, as "
+            f"the survivors' churn falls); and a risk "
             f"ratio over several periods is nearer 1 than the per-period ratio when customers differ "
             f"(docs/fitting.md#fit-pilot)")
 
