@@ -186,7 +186,8 @@ def mix_alternative(scenario: Scenario, path: str) -> str | None:
         prefix = f"segments.{parts[1]}"
         if key in ("churn", "monthly_churn", "annual_churn") and segment.churn_mix is not None:
             return (f"this segment's churn differs between customers (churn_mix); "
-                    f"change {prefix}.churn_mix.alpha or {prefix}.churn_mix.beta (mean churn alpha / (alpha + beta))")
+                    f"scale {prefix}.churn_mix.beta by 1/x to scale every customer's churn by about x "
+                    f"(mean churn alpha / (alpha + beta); what fit pilot --measure churn writes)")
         if key == "purchases" and segment.purchase_mix is not None:
             return (f"this segment's purchase rate differs between customers (purchase_mix); "
                     f"scale {prefix}.purchase_mix.rate by 1/x to scale every customer's rate by x")

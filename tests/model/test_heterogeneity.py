@@ -132,8 +132,8 @@ def test_changing_monthly_churn_of_a_segment_with_a_churn_mix_names_the_alternat
     raw["interventions"]["program"]["changes"] = [{"path": "segments.retail.monthly_churn", "scale": 0.8}]
     assert _errors(raw) == [
         "test.toml: interventions.program.changes[0].path: 'segments.retail.monthly_churn' is not a parameter: this "
-        "segment's churn differs between customers (churn_mix); change segments.retail.churn_mix.alpha or "
-        "segments.retail.churn_mix.beta (mean churn alpha / (alpha + beta))"
+        "segment's churn differs between customers (churn_mix); scale segments.retail.churn_mix.beta by 1/x to scale "
+        "every customer's churn by about x (mean churn alpha / (alpha + beta); what fit pilot --measure churn writes)"
     ]
 
 
@@ -170,5 +170,5 @@ def test_fixing_the_churn_rate_of_a_segment_with_a_churn_mix_names_the_alternati
     raw = _mixed_raw(churn_mix={"alpha": 0.7, "beta": 1.2})
     del raw["segments"]["retail"]["monthly_churn"]
     with pytest.raises(UsageError, match=r"^segments.retail.monthly_churn: not an input of this scenario: this segment's "
-                                         r"churn differs between customers \(churn_mix\); change segments.retail.churn_mix.alpha"):
+                                         r"churn differs between customers \(churn_mix\); scale segments.retail.churn_mix.beta by 1/x"):
         sample(build(raw), 10, 1, fixed={"segments.retail.monthly_churn": 0.1})
