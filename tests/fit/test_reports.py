@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 import sim
-from sim.fit.pilot_report import change_path, double_counting, pilot_arms
+from sim.fit.pilot_report import change_path, churn_mix_note, double_counting, pilot_arms
 from sim.fit.reports import DataFile
 from sim.fit.review import fit_words, review_customers
 from sim.fit.scenario_edit import InputUpdate
@@ -52,6 +52,11 @@ def test_a_pilots_churn_scales_the_scenarios_churn_key_and_warns_of_double_count
                 "interventions": {"x": {"changes": [{"path": "segments.retail.experience.bad", "scale": 0.8}]}}}
     assert change_path("churn", "retail", scenario) == "segments.retail.annual_churn"
     assert change_path("churn", "retail", None) == "segments.retail.monthly_churn"
+    mixed = {"segments": {"retail": {"churn_mix": {"alpha": {"dist": "interval", "low": 0.6, "high": 1.0, "base": 0.8},
+                                                   "beta": 40.0}}}}
+    assert change_path("churn", "retail", mixed) == "segments.retail.churn_mix.beta"
+    assert churn_mix_note(mixed, "segments.retail.churn_mix.beta", 1.0) is None  # 0.8 / 40.8 = 1.96 %: within 2 %
+    assert "first period's change in churn is 2.9 % smaller" in churn_mix_note(mixed, "segments.retail.churn_mix.beta", 1.5)
     assert double_counting(scenario, "x", "bad", "retail") is None
     assert double_counting(scenario, "x", "churn", "retail").startswith(
         "Note: the pilot measured the whole effect on churn, which includes what x does through segments.retail.experience.bad;")
