@@ -357,17 +357,14 @@ def churn_mix_note(scenario: dict | None, path: str, ratio: float) -> str | None
 
 
 def _base(value) -> float | None:
-    """A parameter's base value as written in a scenario: a number, or a distribution's ``base`` (else its mean,
-    median or mode, else the middle of its interval)."""
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return float(value)
-    if isinstance(value, dict):
-        for key in ("base", "mean", "median", "mode", "value"):
-            if isinstance(value.get(key), (int, float)):
-                return float(value[key])
-        if isinstance(value.get("low"), (int, float)) and isinstance(value.get("high"), (int, float)):
-            return (value["low"] + value["high"]) / 2
-    return None
+    """A parameter's base value as written in a scenario (a number or a distribution: the model's own reading,
+    :meth:`sim.model.distributions.Uncertain.base`); None when it cannot be read."""
+    from sim.model.distributions import parse
+
+    try:
+        return float(parse(value).base)
+    except Exception:  # noqa: BLE001 (a scenario the load would refuse: no note, the load says what is wrong)
+        return None
 
 
 def double_counting(scenario: dict | None, intervention: str | None, measure: str, segment: str | None) -> str | None:
