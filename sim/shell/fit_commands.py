@@ -100,7 +100,11 @@ def pilot_command(table, measure, treated, control, prior, segment, intervention
     TABLE may have a row per customer, site or week (each arm is their sum) and
     an 'enrolled' column (a date or a number): the model review then checks the
     effect of the earlier enrolments against the later ones (holdout; random
-    halves without 'enrolled') and each arm's rows against one rate (predictive).
+    halves without 'enrolled') and each arm's rows against the fitted law
+    (predictive). Purchases from such rows are fitted per arm as negative
+    binomial counts, since customers buy at rates that differ, which widens
+    the interval by as much as they do; from totals (--treated, --control) the
+    interval assumes one rate and says so.
 
     \b
     Examples:
