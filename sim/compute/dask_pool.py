@@ -59,7 +59,8 @@ class DaskPool:
                 with _workers_ignore_ctrl_c(), dask.config.set({"temporary-directory": self.scratch}):
                     self.cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                                                 dashboard_address=None, silence_logs=logging.CRITICAL,
-                                                local_directory=self.scratch)
+                                                local_directory=self.scratch,
+                                                preload=[*_configured_preloads(dask), __name__])
                 self.client = Client(self.cluster)
             else:
                 self.client = _connect(Client, spec)
@@ -156,6 +157,21 @@ def _workers_ignore_ctrl_c():
         yield
     finally:
         signal.signal(signal.SIGINT, previous)
+
+
+def dask_setup(worker) -> None:
+    """Dask's preload hook, run in each local worker as it starts (``LocalCluster(preload=[this module])``): Ctrl-C
+    is ignored there, as :func:`_workers_ignore_ctrl_c` arranges for the first workers. A worker the Nanny starts
+    again after one died starts outside that block, with Python's handler, which asyncio's runner replaces by its
+    own (a terminal's ^C then cancelled the new worker's task and stopped it, besides interrupting this process).
+    Between that worker's exec and this hook (its imports, under a second) a ^C still reaches it."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _configured_preloads(dask) -> list[str]:
+    """The workers' preloads in the user's Dask configuration (``preload=`` replaces them, so they are passed on)."""
+    configured = dask.config.get("distributed.worker.preload", default=None) or []
+    return [configured] if isinstance(configured, str) else list(configured)
 
 
 def _local_workers(spec: str) -> int:

@@ -1,6 +1,6 @@
 """The same numbers on a Dask cluster as on the process pool, even when a worker dies.
 
-Runtime about 5 s on this 2-core machine when quiet (80 s when heavily loaded), mostly one LocalCluster of
+Runtime about 6 s on this 2-core machine when quiet (80 s when heavily loaded), mostly one LocalCluster of
 two worker processes (shared by the tests of this module and always closed).
 """
 
@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import time
 from pathlib import Path
 
 import pytest
@@ -67,6 +68,31 @@ def test_a_worker_killed_mid_run_changes_no_number(cluster, loaded):
     result = sim.run(loaded, draws=1000, seed=9, chunk_draws=250, progress=kill_one_worker)
     assert killed
     assert json.dumps(result.summary_dict()) == json.dumps(expected.summary_dict())
+
+
+def test_ctrl_c_stays_the_main_processs_after_a_worker_is_started_again(cluster, loaded):
+    """A terminal's ^C reaches every process of the group: the workers leave it to this process, also a worker the
+    Nanny starts again after one died (it used to take ^C and print a traceback), and this process's own handler is
+    the one it had (a run, a lost worker and its replacement leave it as it was)."""
+    ours = signal.getsignal(signal.SIGINT)
+    client = cluster.pool().client
+    killed = next(iter(client.run(os.getpid).values()))
+    os.kill(killed, signal.SIGKILL)
+    deadline = time.monotonic() + 60
+    while True:  # until the Nanny's new worker has joined
+        pids = set(client.run(os.getpid, on_error="ignore").values())
+        if len(pids) == 2 and killed not in pids or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    assert len(pids) == 2 and killed not in pids
+    assert list(client.run(_ctrl_c_handler).values()) == ["SIG_IGN", "SIG_IGN"]
+    assert signal.getsignal(signal.SIGINT) is ours
+
+
+def _ctrl_c_handler() -> str:
+    """A worker's SIGINT handler by name (asyncio's, in a worker started again, is a partial that does not pickle)."""
+    handler = signal.getsignal(signal.SIGINT)
+    return getattr(handler, "name", None) or repr(handler)
 
 
 def test_an_unreachable_scheduler_is_one_line_and_exit_2(monkeypatch, tmp_path):
