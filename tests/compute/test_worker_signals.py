@@ -13,16 +13,6 @@ from sim.compute import parallel
 pytestmark = pytest.mark.skipif(not hasattr(signal, "pthread_sigmask"), reason="signal masks are POSIX")
 
 
-@pytest.fixture
-def ctrl_c_raises():
-    """Python's own Ctrl-C handler while a test runs: what an earlier test in this process left in place (a Dask
-    cluster's start-up sets Ctrl-C aside, and once in a few clean-clone runs it was still aside here) is not the
-    subject of these tests."""
-    before = signal.signal(signal.SIGINT, signal.default_int_handler)
-    yield
-    signal.signal(signal.SIGINT, before)
-
-
 def test_a_ctrl_c_that_reaches_a_worker_before_it_is_ready_is_dropped(monkeypatch):
     """A terminal's ^C goes to every process of the group, so it can reach a worker just forked, before its
     initializer has set Ctrl-C aside; there it must not run the main process's handler (a traceback from the
@@ -41,7 +31,7 @@ def test_a_ctrl_c_that_reaches_a_worker_before_it_is_ready_is_dropped(monkeypatc
         pool.close()
 
 
-def test_a_signal_while_workers_start_reaches_the_main_process_after(ctrl_c_raises):
+def test_a_signal_while_workers_start_reaches_the_main_process_after():
     """Held back while the workers fork, not lost: the main process gets its Ctrl-C as soon as they exist."""
     held = None
     with pytest.raises(KeyboardInterrupt):
@@ -54,7 +44,7 @@ def test_a_signal_while_workers_start_reaches_the_main_process_after(ctrl_c_rais
     assert held
 
 
-def test_a_ctrl_c_taken_by_another_thread_waits_for_the_block_to_end(ctrl_c_raises):
+def test_a_ctrl_c_taken_by_another_thread_waits_for_the_block_to_end():
     """A signal sent to the process may reach any thread that does not block it; Python then runs the handler in
     the main thread at its next step, which the mask alone would not stop: the swapped handler notes it and the
     block ends before it is raised (a spinner's thread exists whenever a memo or workbook is put in place)."""
