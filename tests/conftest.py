@@ -19,7 +19,10 @@ def pytest_configure(config):
     A command started with ``&`` by a non-interactive shell (a CI script, ``pytest ... &``) begins with SIGINT
     ignored, and Python then leaves it ignored (it installs its handler only over the default), so the tests that
     signal this process and expect ``KeyboardInterrupt`` failed in such a run and passed from a terminal: that was
-    the Ctrl-C "left aside" after the Dask tests (no test leaves it so). Subprocesses then start as from a terminal too.
+    the Ctrl-C "left aside" after the Dask tests (no test leaves it so). A whole run hid it for the tests after
+    tests/reporting/test_notebook.py: nbclient adds and removes an asyncio SIGINT handler, and asyncio's
+    remove_signal_handler puts Python's handler in place, whatever was there before. Subprocesses then start as from
+    a terminal too.
     """
     if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
         signal.signal(signal.SIGINT, signal.default_int_handler)
