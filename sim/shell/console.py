@@ -30,10 +30,13 @@ def entry() -> None:
     """The ``cxroi`` console script (pyproject.toml's ``[project.scripts]``): the handlers, then the commands.
 
     The commands report an interrupt themselves (:meth:`sim.shell.cli.LazyGroup.invoke`); one that comes
-    outside them (while they load, or as they exit) is reported here, by the same rule.
+    outside them (while they load, or as they exit) is reported here, by the same rule. A signal the command
+    was started ignoring (a non-interactive shell starts a job run with ``&`` with Ctrl-C ignored, ``nohup``-like
+    wrappers do the same) stays ignored, as Python itself leaves it.
     """
-    signal.signal(signal.SIGINT, interrupt)
-    signal.signal(signal.SIGTERM, interrupt)
+    for which in (signal.SIGINT, signal.SIGTERM):
+        if signal.getsignal(which) != signal.SIG_IGN:  # a signal ignored when started stays so (a job run with &)
+            signal.signal(which, interrupt)
     try:
         from sim.shell import cli
 

@@ -39,3 +39,20 @@ def test_a_streamed_run_leaves_no_spill_folder_behind(tmp_path):
     assert done.returncode == 0, done.stderr
     assert "NPV" in done.stdout
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_ctrl_c_the_command_was_started_ignoring_stays_ignored(tmp_path):
+    """A non-interactive shell starts a job run with & with Ctrl-C ignored, so that a Ctrl-C meant for the script
+    leaves it running; the console script keeps it so. About 2 s."""
+    import signal
+    import time
+
+    script = [sys.executable, "-c", "from sim.shell.console import entry; entry()", "run", "benchmarks/reference.toml",
+              "--draws", "3000", "--workers", "1", "--no-save"]
+    job = subprocess.Popen(["sh", "-c", "trap '' INT; exec \"$@\"", "sh", *script], cwd=ROOT, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True, start_new_session=True)
+    time.sleep(0.8)  # the run is under way (about 2 s in all)
+    job.send_signal(signal.SIGINT)
+    out, err = job.communicate(timeout=120)
+    assert job.returncode == 0, err
+    assert "interrupted" not in err and "NPV" in out
