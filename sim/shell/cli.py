@@ -91,9 +91,15 @@ class LazyGroup(click.Group):
         """As click's, but a Ctrl-C or SIGTERM anywhere in a command (its imports included: click said
         "Aborted!", exit code 1) ends it with one line saying what was written, exit code 130, once everything
         the command opened (worker pools, a cluster, spill and staging folders) is cleaned up."""
+        from sim.shell.console import interrupted_by
+
         placed_before = len(results_folder.PLACED)
         try:
             return super().invoke(ctx)
+        except Exception as error:  # an error the interrupt caused (a C extension's import cut short) is the interrupt
+            if not interrupted_by(error):
+                raise
+            _interrupted(placed_before)
         except KeyboardInterrupt:
             _interrupted(placed_before)
 

@@ -26,6 +26,19 @@ def interrupt(signum, frame) -> None:
     raise KeyboardInterrupt
 
 
+def interrupted_by(error: BaseException) -> bool:
+    """Whether ``error`` is Ctrl-C or SIGTERM, or was raised because of one: a C extension being imported when
+    the signal came turns it into "ImportError: initialization failed" (pybind11's, scipy.optimize's HiGHS) with
+    the KeyboardInterrupt as its cause."""
+    seen: set[int] = set()
+    while error is not None and id(error) not in seen:
+        if isinstance(error, KeyboardInterrupt):
+            return True
+        seen.add(id(error))
+        error = error.__cause__ or error.__context__
+    return False
+
+
 def entry() -> None:
     """The ``cxroi`` console script (pyproject.toml's ``[project.scripts]``): the handlers, then the commands.
 
@@ -41,7 +54,9 @@ def entry() -> None:
         from sim.shell import cli
 
         cli.commands()
-    except KeyboardInterrupt:
+    except BaseException as error:
+        if isinstance(error, SystemExit) or not interrupted_by(error):  # an exit (a command's own 130 among them)
+            raise
         written = sys.modules.get("sim.shell.results_folder")
         sys.stderr.write((written.interrupted_line() if written else INTERRUPTED) + "\n")
         sys.exit(EXIT_INTERRUPTED)

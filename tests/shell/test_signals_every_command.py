@@ -153,3 +153,39 @@ def test_a_signal_while_an_output_is_placed_comes_after_it_is_recorded(tmp_path)
     assert results_folder.PLACED[-1] == place
     assert results_folder.interrupted_line(len(results_folder.PLACED) - 1) == \
         f"{WROTE}{place}/ (complete); nothing else was written"
+
+
+def test_an_import_cut_short_by_the_interrupt_is_the_interrupt(tmp_path, monkeypatch):
+    """A Ctrl-C while a C extension is imported comes back as "ImportError: initialization failed" with the
+    KeyboardInterrupt as its cause (scipy.optimize's HiGHS, in a CI run of `run --memo`): a traceback, not the line.
+    It is the interrupt: one line, exit code 130. 0.1 s."""
+    from click.testing import CliRunner
+
+    from sim.shell import cli, results_folder
+
+    def cut_short(*args, **kwargs):
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt as interrupt:
+            raise ImportError("initialization failed") from interrupt
+
+    monkeypatch.setattr(results_folder, "memo_combinations", cut_short)
+    result = CliRunner().invoke(cli.main, ["run", SCENARIO, "--memo", "--draws", "300", "--out", str(tmp_path / "o")])
+    assert (result.exit_code, result.output.strip().splitlines()[-1]) == (130, NOTHING)
+    assert not (tmp_path / "o").exists()
+
+
+def test_an_error_not_caused_by_an_interrupt_is_not_taken_for_one(monkeypatch):
+    from sim.shell.console import interrupted_by
+
+    try:
+        try:
+            raise ValueError("a user's mistake")
+        except ValueError as mistake:
+            raise ImportError("something else") from mistake
+    except ImportError as error:
+        assert not interrupted_by(error)
+    try:
+        raise SystemExit(130) from KeyboardInterrupt()
+    except SystemExit as error:
+        assert interrupted_by(error)  # the console script lets SystemExit through before asking
