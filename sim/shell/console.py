@@ -18,12 +18,62 @@ EXIT_INTERRUPTED = 130
 """A command's exit code after Ctrl-C or SIGTERM (128 + SIGINT, as a shell reports a Ctrl-C)."""
 
 
+_TAKEN: list[int] = []
+"""The signals the console script handles (those it was not started ignoring)."""
+_CAME: list[int] = []
+"""The signals :func:`interrupt` has turned into KeyboardInterrupt, in order."""
+
+
 def interrupt(signum, frame) -> None:
     """SIGINT and SIGTERM: stop the work with KeyboardInterrupt (its clean-up runs as the stack unwinds); any
     further signal is ignored, so the clean-up is never cut short."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    _CAME.append(signum)
     raise KeyboardInterrupt
+
+
+def take_signals() -> None:
+    """Handle Ctrl-C and SIGTERM with :func:`interrupt`, but a signal the command was started ignoring (a
+    non-interactive shell starts a job run with ``&`` with Ctrl-C ignored, ``nohup``-like wrappers do the same)
+    stays ignored, as Python itself leaves it.
+
+    An interrupt that lands where Python cannot raise it (a garbage-collector callback, such as Dask's, or a
+    ``__del__``) was printed as "Exception ignored in ..." with a traceback, and lost: the command ran on. Python
+    hands it to :data:`sys.unraisablehook`, which now sends it again to the main thread from another thread a
+    moment later, to be raised at the next ordinary step.
+    """
+    for which in (signal.SIGINT, signal.SIGTERM):
+        if signal.getsignal(which) != signal.SIG_IGN:
+            signal.signal(which, interrupt)
+            _TAKEN.append(which)
+    sys.unraisablehook = _interrupt_again(sys.unraisablehook)
+
+
+def _send_later(thread: int, which: int) -> None:
+    import time
+
+    time.sleep(0.01)
+    signal.pthread_kill(thread, which)
+
+
+def _interrupt_again(hook):
+    def unraisable(report) -> None:
+        if not isinstance(report.exc_value, KeyboardInterrupt) or not _TAKEN:
+            return hook(report)
+        import threading
+
+        if threading.current_thread() is not threading.main_thread():
+            return hook(report)
+        for which in _TAKEN:
+            signal.signal(which, interrupt)
+        main, which = threading.main_thread().ident, _CAME[-1] if _CAME else _TAKEN[0]
+        # From another thread, a moment later: raised here (by any means), Python would report it as ignored again.
+        try:
+            threading.Thread(target=_send_later, args=(main, which), daemon=True).start()
+        except RuntimeError:  # the interpreter is shutting down: the command is ending anyway
+            pass
+    return unraisable
 
 
 def interrupted_by(error: BaseException) -> bool:
@@ -43,13 +93,9 @@ def entry() -> None:
     """The ``cxroi`` console script (pyproject.toml's ``[project.scripts]``): the handlers, then the commands.
 
     The commands report an interrupt themselves (:meth:`sim.shell.cli.LazyGroup.invoke`); one that comes
-    outside them (while they load, or as they exit) is reported here, by the same rule. A signal the command
-    was started ignoring (a non-interactive shell starts a job run with ``&`` with Ctrl-C ignored, ``nohup``-like
-    wrappers do the same) stays ignored, as Python itself leaves it.
+    outside them (while they load, or as they exit) is reported here, by the same rule (:func:`take_signals`).
     """
-    for which in (signal.SIGINT, signal.SIGTERM):
-        if signal.getsignal(which) != signal.SIG_IGN:  # a signal ignored when started stays so (a job run with &)
-            signal.signal(which, interrupt)
+    take_signals()
     try:
         from sim.shell import cli
 

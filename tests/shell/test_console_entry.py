@@ -56,3 +56,29 @@ def test_a_ctrl_c_the_command_was_started_ignoring_stays_ignored(tmp_path):
     out, err = job.communicate(timeout=120)
     assert job.returncode == 0, err
     assert "interrupted" not in err and "NPV" in out
+
+
+def test_an_interrupt_inside_a_garbage_collector_callback_is_not_lost():
+    """Python cannot raise an exception out of a garbage-collector callback or a __del__: a Ctrl-C that landed in
+    Dask's GC callback during `run --scheduler local:2` printed "Exception ignored in ..." with a traceback, and the
+    run went on. The console script sends it again, to be raised at the next ordinary step. 0.1 s."""
+    program = """
+import gc, signal, sys
+from sim.shell import console
+console.take_signals()
+def callback(phase, info):
+    signal.raise_signal(signal.SIGINT)
+    sum(range(1000))  # the handler runs here: KeyboardInterrupt inside the callback
+gc.callbacks.append(callback)
+try:
+    gc.collect()
+    gc.callbacks.remove(callback)
+    for _ in range(10_000_000):
+        pass
+    print("went on")
+except KeyboardInterrupt:
+    gc.callbacks.clear()
+    print("interrupted")
+"""
+    done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert (done.stdout, done.stderr) == ("interrupted\n", "")
