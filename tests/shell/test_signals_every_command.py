@@ -99,22 +99,25 @@ def test_a_signal_at_a_random_moment_of_any_command_leaves_nothing_half_done(tmp
     assert _group_gone(command.pid), f"a process of {name} outlived it"
     assert "Traceback" not in stderr, stderr
     last = (stderr.strip().splitlines() or [""])[-1]
-    assert command.returncode in (0, 130), stderr
+    # -which: the signal's default action, which Python restores as the interpreter shuts down (the command had
+    # finished; tests/shell/test_signals.py allows the same), or before its start-up installed a handler
+    assert command.returncode in (0, 130, -which), stderr
+    finished = command.returncode != 130
     if command.returncode == 130:
         assert last == NOTHING or last.startswith(WROTE), stderr
-    named = set() if command.returncode == 0 or not last.startswith(WROTE) else {
+    named = set() if finished or not last.startswith(WROTE) else {
         n.rstrip("/") for n in last.removeprefix(WROTE).partition(" (complete)")[0].split(" and ")}
     assert list((tmp_path / "tmp").iterdir()) == []  # no spill, scratch or temporary folder
     dotted = [p for folder in (tmp_path, existing) for p in folder.iterdir() if p.name.startswith(".")]
     assert dotted == []  # no staging folder or partial file beside an output
     for output in (tmp_path / "out", tmp_path / "out.xlsx"):
         if output.exists():  # only whole: the command finished, or its line names it
-            assert command.returncode == 0 or str(output) in named, stderr
+            assert finished or str(output) in named, stderr
     if _digest(into) != into_before:
-        assert command.returncode == 0 or str(into) in named, stderr
+        assert finished or str(into) in named, stderr
     changed = {path for path, digest in before.items() if not (existing / path).is_file()
                or _digest(existing / path) != digest}
-    if changed and command.returncode != 0:  # a memo replaced: named, its figures with it
+    if changed and not finished:  # a memo replaced: named, its figures with it
         assert {str(existing / p) for p in changed if p.parent == Path(".")} <= named, stderr
 
 
