@@ -78,7 +78,7 @@ def review_pilot(report, fit: str) -> Review:
     """The review of ``cxroi fit pilot`` (a :class:`sim.fit.pilot_report.PilotReport`): its one input, the effect."""
     result = report.result
     checks = {"holdout": pilot_holdout(result.measure, report.rows, report.prior),
-              "predictive": pilot_predictive(result.measure, report.rows),
+              "predictive": pilot_predictive(result.measure, report.rows, result.dispersion),
               "estimate": pilot_estimate(result, report.arms, report.prior),
               "designs": RANDOMISED}
     return Review(fit, (InputReview(report.review_path, checks),))
@@ -193,8 +193,9 @@ def _pooled_rows(events: np.ndarray, exposure: np.ndarray, rate: float, proporti
     return found[:, 0], found[:, 1]
 
 
-def pilot_predictive(measure: str, rows: pd.DataFrame | None) -> Check:
-    """Each arm's events per row (pooled cells) against one rate per arm (:func:`sim.fit.review.predictive_check`)."""
+def pilot_predictive(measure: str, rows: pd.DataFrame | None, dispersion=None) -> Check:
+    """Each arm's events per row (pooled cells) against one rate per arm (:func:`sim.fit.review.predictive_check`),
+    or against each arm's negative binomial fit that the effect used (``dispersion``: purchases from rows)."""
     if rows is None:
         return Check(NA, f"the arms came as totals (--treated, --control): there is no spread within an arm to test; "
                          f"{TOTALS}")
@@ -206,7 +207,6 @@ def pilot_predictive(measure: str, rows: pd.DataFrame | None) -> Check:
         ordered, order = rows.sort_values("enrolled", kind="stable"), "in enrolment order"
     else:
         ordered, order = rows.iloc[np.random.default_rng(SEED).permutation(len(rows))], f"in a random order (seed {SEED})"
-    dispersion = arm_dispersion(measure, rows)
     observed, expected, variance, gaps = [], [], [], []
     for index, name in enumerate(ARMS):
         mine = ordered[ordered["arm"] == name]

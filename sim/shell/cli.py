@@ -21,6 +21,7 @@ import click
 from sim.compute.parallel import MAX_WORKERS
 from sim.errors import ScenarioError, UsageError
 from sim.shell import results_folder
+from sim.shell.console import EXIT_INTERRUPTED, interrupted_by
 from sim.shell.options import FiniteRange, PathGiven, SchedulerAddress
 from sim.shell.progress import progress as _progress
 from sim.shell.progress import working as _working
@@ -81,7 +82,7 @@ class LazyGroup(click.Group):
             error.show()
             sys.exit(error.exit_code)
         except click.Abort as error:
-            if isinstance(error.__context__, KeyboardInterrupt):  # click's word for a Ctrl-C while it parses
+            if interrupted_by(error):  # click's word for a Ctrl-C while it parses
                 _interrupted(placed_before)
             click.echo("Aborted!", err=True)
             sys.exit(1)
@@ -91,16 +92,12 @@ class LazyGroup(click.Group):
         """As click's, but a Ctrl-C or SIGTERM anywhere in a command (its imports included: click said
         "Aborted!", exit code 1) ends it with one line saying what was written, exit code 130, once everything
         the command opened (worker pools, a cluster, spill and staging folders) is cleaned up."""
-        from sim.shell.console import interrupted_by
-
         placed_before = len(results_folder.PLACED)
         try:
             return super().invoke(ctx)
-        except Exception as error:  # an error the interrupt caused (a C extension's import cut short) is the interrupt
-            if not interrupted_by(error):
+        except BaseException as error:  # also an error the interrupt caused (a C extension's import cut short)
+            if isinstance(error, SystemExit) or not interrupted_by(error):
                 raise
-            _interrupted(placed_before)
-        except KeyboardInterrupt:
             _interrupted(placed_before)
 
     def format_commands(self, ctx, formatter):
@@ -140,8 +137,6 @@ def commands() -> None:
 
 def _interrupted(placed_before: int) -> None:
     """Say what an interrupted command wrote (:func:`results_folder.interrupted_line`) and exit with 130."""
-    from sim.shell.console import EXIT_INTERRUPTED
-
     click.echo(results_folder.interrupted_line(placed_before), err=True)
     sys.exit(EXIT_INTERRUPTED)
 
